@@ -1,0 +1,291 @@
+//! Consuming events: each event's effect and its inbox row commit in one transaction, and the
+//! offset is stored only after that commit (librdkafka commits stored offsets periodically and
+//! on close). A redelivered event finds its inbox row and changes nothing.
+//!
+//! What can never be processed (missing CloudEvents headers, an event type the contract does not
+//! know, a payload that does not decode) goes to `tongban.deadletter.v1` with the reason, and the
+//! partition moves on. Transient failures (the database is down) are retried with a capped
+//! back-off without moving on, so order is kept.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use rdkafka::Message;
+use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
+use rdkafka::message::{BorrowedMessage, Header, Headers, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use sqlx::{PgConnection, PgPool};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use tongban_events::topics;
+use tongban_runtime::config::KafkaSettings;
+use tongban_runtime::telemetry;
+
+use crate::envelope::{self, Delivered};
+use crate::kafka;
+
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Why an event was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum HandleError {
+    /// It can never be applied (it contradicts the contract): dead-letter it.
+    #[error("{0}")]
+    Permanent(String),
+    /// It may apply later (a dependency is down): retry without moving on.
+    #[error(transparent)]
+    Transient(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for HandleError {
+    fn from(err: sqlx::Error) -> Self {
+        Self::Transient(err.into())
+    }
+}
+
+/// What a service does with the events it consumes.
+pub trait Handler: Send + Sync + 'static {
+    /// Whether this handler wants events of `ce_type`; others on its topics are passed over.
+    fn handles(&self, ce_type: &str) -> bool;
+
+    /// Applies `event` inside `tx`; the inbox row is already written in the same transaction.
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        event: &'a Delivered,
+    ) -> BoxFuture<'a, Result<(), HandleError>>;
+}
+
+/// One consumer group of a service.
+#[derive(Clone)]
+pub struct ConsumerSpec {
+    /// Unique within the service; the group id is `tongban.<service>.<name>` and the inbox
+    /// key is the group id.
+    pub name: &'static str,
+    pub topics: Vec<&'static str>,
+    pub handler: Arc<dyn Handler>,
+}
+
+pub struct Consumer {
+    group: String,
+    spec: ConsumerSpec,
+    pool: PgPool,
+    consumer: StreamConsumer,
+    dead_letters: FutureProducer,
+}
+
+impl Consumer {
+    pub fn new(
+        service: &str,
+        spec: ConsumerSpec,
+        pool: PgPool,
+        settings: &KafkaSettings,
+        dead_letters: FutureProducer,
+    ) -> anyhow::Result<Self> {
+        let group = format!("tongban.{service}.{}", spec.name);
+        let consumer: StreamConsumer = kafka::client_config(settings)
+            .set("group.id", &group)
+            .set("enable.auto.commit", "true")
+            .set("enable.auto.offset.store", "false")
+            .set("auto.commit.interval.ms", "500")
+            .set("auto.offset.reset", "earliest")
+            .set(
+                "session.timeout.ms",
+                settings.session_timeout_ms.to_string(),
+            )
+            .set(
+                "heartbeat.interval.ms",
+                (settings.session_timeout_ms / 3).max(100).to_string(),
+            )
+            .create()?;
+        consumer.subscribe(&spec.topics)?;
+        Ok(Self {
+            group,
+            spec,
+            pool,
+            consumer,
+            dead_letters,
+        })
+    }
+
+    /// Consumes until `shutdown`, then commits the stored offsets.
+    pub async fn run(self, shutdown: CancellationToken) {
+        tracing::info!(group = %self.group, topics = ?self.spec.topics, "consuming");
+        loop {
+            let received = tokio::select! {
+                received = self.consumer.recv() => received,
+                () = shutdown.cancelled() => break,
+            };
+            let message = match received {
+                Ok(message) => message,
+                Err(err) => {
+                    tracing::warn!(group = %self.group, error = %err, "consumer error");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    continue;
+                }
+            };
+            if !self.process(&message, &shutdown).await {
+                break;
+            }
+            if let Err(err) = self.consumer.store_offset_from_message(&message) {
+                tracing::warn!(group = %self.group, error = %err, "cannot store offset");
+            }
+        }
+        if let Err(err) = self.consumer.commit_consumer_state(CommitMode::Sync) {
+            // Nothing stored since the last commit is not an error worth more than a note.
+            tracing::debug!(group = %self.group, error = %err, "final offset commit");
+        }
+        tracing::info!(group = %self.group, "stopped consuming");
+    }
+
+    /// Applies, passes over or dead-letters one message. False when shutdown interrupted it
+    /// (the offset is then not stored and the message comes again).
+    async fn process(&self, message: &BorrowedMessage<'_>, shutdown: &CancellationToken) -> bool {
+        let delivered = match envelope::parse(message) {
+            Ok(delivered) => delivered,
+            Err(reason) => return self.dead_letter(message, &reason, shutdown).await,
+        };
+        if !self.spec.handler.handles(&delivered.attributes.ce_type) {
+            self.count("skipped");
+            return true;
+        }
+        let span = tracing::info_span!(
+            "consume",
+            otel.name = %format!("{} process", delivered.topic),
+            otel.kind = "consumer",
+            messaging.system = "kafka",
+            messaging.destination.name = %delivered.topic,
+            messaging.consumer.group.name = %self.group,
+            messaging.message.id = %delivered.attributes.id,
+            ce_type = %delivered.attributes.ce_type,
+        );
+        telemetry::set_parent_from(
+            &span,
+            delivered
+                .attributes
+                .trace
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match self.apply(&delivered).instrument(span.clone()).await {
+                Ok(()) => return true,
+                Err(HandleError::Permanent(reason)) => {
+                    return self.dead_letter(message, &reason, shutdown).await;
+                }
+                Err(HandleError::Transient(err)) => {
+                    tracing::warn!(parent: &span, error = %err, retry_in_ms = backoff.as_millis() as u64, "event not applied, retrying");
+                    tokio::select! {
+                        () = tokio::time::sleep(backoff) => {}
+                        () = shutdown.cancelled() => return false,
+                    }
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+    }
+
+    async fn apply(&self, event: &Delivered) -> Result<(), HandleError> {
+        let mut tx = self.pool.begin().await?;
+        let fresh = sqlx::query(
+            r#"insert into inbox (consumer, event_id, topic, "partition", "offset", trace_id)
+               values ($1, $2, $3, $4, $5, $6) on conflict do nothing"#,
+        )
+        .bind(&self.group)
+        .bind(event.attributes.id)
+        .bind(&event.topic)
+        .bind(event.partition)
+        .bind(event.offset)
+        .bind(telemetry::current_trace_id())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if fresh {
+            self.spec.handler.handle(&mut tx, event).await?;
+        }
+        tx.commit().await?;
+        self.count(if fresh { "applied" } else { "duplicate" });
+        Ok(())
+    }
+
+    /// Publishes the message unchanged to the dead-letter topic with why and where it failed.
+    /// Retries until the broker takes it: a dead letter must not be lost either.
+    async fn dead_letter(
+        &self,
+        message: &BorrowedMessage<'_>,
+        reason: &str,
+        shutdown: &CancellationToken,
+    ) -> bool {
+        tracing::warn!(group = %self.group, topic = message.topic(), partition = message.partition(), offset = message.offset(), reason, "dead-lettering event");
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            let partition = message.partition().to_string();
+            let offset = message.offset().to_string();
+            let mut headers = OwnedHeaders::new();
+            if let Some(original) = message.headers() {
+                for header in original.iter() {
+                    headers = headers.insert(Header {
+                        key: header.key,
+                        value: header.value,
+                    });
+                }
+            }
+            let headers = headers
+                .insert(Header {
+                    key: "tongban_dlq_reason",
+                    value: Some(reason),
+                })
+                .insert(Header {
+                    key: "tongban_dlq_consumer",
+                    value: Some(&self.group),
+                })
+                .insert(Header {
+                    key: "tongban_dlq_topic",
+                    value: Some(message.topic()),
+                })
+                .insert(Header {
+                    key: "tongban_dlq_partition",
+                    value: Some(&partition),
+                })
+                .insert(Header {
+                    key: "tongban_dlq_offset",
+                    value: Some(&offset),
+                });
+            let mut record: FutureRecord<'_, [u8], [u8]> =
+                FutureRecord::to(topics::DEADLETTER).headers(headers);
+            if let Some(key) = message.key() {
+                record = record.key(key);
+            }
+            if let Some(payload) = message.payload() {
+                record = record.payload(payload);
+            }
+            match self
+                .dead_letters
+                .send(record, Duration::from_secs(10))
+                .await
+            {
+                Ok(_) => {
+                    self.count("deadlettered");
+                    return true;
+                }
+                Err((err, _)) => {
+                    tracing::warn!(group = %self.group, error = %err, "dead letter not published, retrying");
+                    tokio::select! {
+                        () = tokio::time::sleep(backoff) => {}
+                        () = shutdown.cancelled() => return false,
+                    }
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+    }
+
+    fn count(&self, outcome: &'static str) {
+        metrics::counter!("events_consumed_total", "group" => self.group.clone(), "outcome" => outcome)
+            .increment(1);
+    }
+}

@@ -1,0 +1,110 @@
+//! A service's life, the same for all six: connect and migrate, run the outbox relay and the
+//! consumers, serve HTTP, and on shutdown stop in the order that loses nothing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use rdkafka::producer::{FutureProducer, Producer};
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use utoipa::openapi::OpenApi;
+
+use tongban_runtime::health::{DatabaseCheck, Readiness};
+use tongban_runtime::{Settings, db, http};
+
+use crate::consumer::{Consumer, ConsumerSpec};
+use crate::kafka::{self, BrokerCheck};
+use crate::relay::Relay;
+
+/// What every service is given: its name (also its schema), settings, pool and producer.
+#[derive(Clone)]
+pub struct Host {
+    pub name: &'static str,
+    pub settings: Arc<Settings>,
+    pub pool: PgPool,
+    pub producer: FutureProducer,
+}
+
+impl Host {
+    /// Opens the service's pool, applies the bus's and the service's migrations (unless
+    /// disabled), and creates the producer.
+    pub async fn connect(
+        name: &'static str,
+        settings: Arc<Settings>,
+        migrations: Migrator,
+    ) -> anyhow::Result<Self> {
+        let pool = db::connect(&settings.database, name).await?;
+        if settings.database.migrate {
+            db::migrate(&pool, name, vec![crate::migrator(), migrations]).await?;
+        }
+        let producer = kafka::producer(&settings.kafka)?;
+        Ok(Self {
+            name,
+            settings,
+            pool,
+            producer,
+        })
+    }
+
+    pub fn readiness(&self) -> Readiness {
+        Readiness::default()
+            .with(DatabaseCheck(self.pool.clone()))
+            .with(BrokerCheck(self.producer.clone()))
+    }
+
+    /// Runs the service until `shutdown`. Shutdown order: stop accepting and drain in-flight
+    /// HTTP requests; stop consuming and commit offsets; publish every outbox row the last
+    /// requests committed; flush the producer; close the pool.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        api: Router,
+        doc: OpenApi,
+        consumers: Vec<ConsumerSpec>,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<()> {
+        let router = http::service(self.name, api, doc, self.readiness(), &self.settings.http);
+        let background = CancellationToken::new();
+        let relay = Relay::new(
+            self.pool.clone(),
+            self.name,
+            self.producer.clone(),
+            self.settings.outbox.clone(),
+        );
+        let relay = tokio::spawn(relay.run(background.clone()));
+        let mut workers = Vec::new();
+        for spec in consumers {
+            let consumer = Consumer::new(
+                self.name,
+                spec,
+                self.pool.clone(),
+                &self.settings.kafka,
+                self.producer.clone(),
+            )?;
+            workers.push(tokio::spawn(consumer.run(background.clone())));
+        }
+
+        let served = http::serve(
+            self.name,
+            listener,
+            router,
+            shutdown,
+            self.settings.http.shutdown_grace(),
+        )
+        .await;
+
+        background.cancel();
+        for worker in workers {
+            let _ = worker.await;
+        }
+        let _ = relay.await;
+        let producer = self.producer.clone();
+        let _ = tokio::task::spawn_blocking(move || producer.flush(Duration::from_secs(5))).await;
+        self.pool.close().await;
+        tracing::info!(service = self.name, "stopped");
+        served
+    }
+}

@@ -1,0 +1,95 @@
+//! Event payloads: the contract with every consumer, including the provincial platform.
+//!
+//! The types are generated at build time from `proto/tongban/<service>/v1/*.proto`. Each event
+//! type also implements [`Event`], which names its CloudEvents `ce_type` and its topic, so a
+//! producer cannot publish a payload under the wrong type or topic.
+//!
+//! # Layout
+//! - [`topics`]: every topic the platform uses (created at start).
+//! - [`catalogue`], ...: generated messages per service, versioned by package.
+//! - [`KNOWN_TYPES`]: every `ce_type` of the contract; a message with another type is
+//!   dead-lettered by consumers.
+
+/// Topics, one per owning service, plus the dead-letter topic.
+pub mod topics {
+    pub const IDENTITY: &str = "tongban.identity.v1";
+    pub const CATALOGUE: &str = "tongban.catalogue.v1";
+    pub const ACCEPTANCE: &str = "tongban.acceptance.v1";
+    pub const APPROVAL: &str = "tongban.approval.v1";
+    pub const NOTIFICATION: &str = "tongban.notification.v1";
+    pub const CROSSREGION: &str = "tongban.crossregion.v1";
+    /// Messages a consumer can never process, with the reason in a header.
+    pub const DEADLETTER: &str = "tongban.deadletter.v1";
+
+    pub const ALL: [&str; 7] = [
+        IDENTITY,
+        CATALOGUE,
+        ACCEPTANCE,
+        APPROVAL,
+        NOTIFICATION,
+        CROSSREGION,
+        DEADLETTER,
+    ];
+
+    /// The topic of the service named `service` (`tongban.<service>.v1`).
+    pub fn of_service(service: &str) -> String {
+        format!("tongban.{service}.v1")
+    }
+}
+
+pub mod catalogue {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/tongban.catalogue.v1.rs"));
+    }
+}
+
+/// The compiled descriptor set of every `.proto` (for compatibility checks and reflection).
+pub const DESCRIPTORS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptors.bin"));
+
+/// A payload the platform publishes.
+pub trait Event: prost::Message + Default {
+    /// CloudEvents `ce_type`, `cn.tongban.<service>.<event>.v<N>`.
+    const TYPE: &'static str;
+    /// The owning service; the topic is `tongban.<service>.v1` and `ce_source` `/tongban/<service>`.
+    const SERVICE: &'static str;
+}
+
+macro_rules! events {
+    ($($ty:path => $service:literal, $name:literal;)*) => {
+        $(impl Event for $ty {
+            const TYPE: &'static str = concat!("cn.tongban.", $service, ".", $name, ".v1");
+            const SERVICE: &'static str = $service;
+        })*
+        /// Every `ce_type` of the contract.
+        pub const KNOWN_TYPES: &[&str] = &[$(concat!("cn.tongban.", $service, ".", $name, ".v1")),*];
+    };
+}
+
+events! {
+    catalogue::v1::DepartmentRegistered => "catalogue", "department_registered";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types_follow_the_naming_rule() {
+        assert_eq!(
+            catalogue::v1::DepartmentRegistered::TYPE,
+            "cn.tongban.catalogue.department_registered.v1"
+        );
+        assert!(KNOWN_TYPES.contains(&catalogue::v1::DepartmentRegistered::TYPE));
+        assert_eq!(topics::of_service("catalogue"), topics::CATALOGUE);
+    }
+
+    #[test]
+    fn the_descriptor_set_holds_every_proto() {
+        let set: prost_types::FileDescriptorSet = prost::Message::decode(DESCRIPTORS).unwrap();
+        assert!(
+            set.file
+                .iter()
+                .any(|f| f.package() == "tongban.catalogue.v1")
+        );
+    }
+}

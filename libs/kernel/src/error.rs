@@ -1,0 +1,170 @@
+//! The error every HTTP handler returns, mapped to a status in one `match`.
+//!
+//! 4xx bodies say what was wrong and, for bad input, which field. 5xx bodies are opaque: the
+//! detail goes to the log with the request's trace, never to the caller.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+/// Handlers return `Result<T>`; the error half renders as [`ErrorBody`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// 400: the request is malformed; `field` names the offending input (a JSON path, a query
+    /// parameter or a header).
+    #[error("{field}: {message}")]
+    BadRequest { field: String, message: String },
+    /// 401: no valid credentials.
+    #[error("authentication required")]
+    Unauthorized,
+    /// 403: authenticated, but outside the caller's powers or jurisdiction.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: nothing with that identity is visible to the caller.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// 409: the request conflicts with the current state (a duplicate, a stale version).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// 422: well-formed, but breaks a domain rule; `field` names the input at fault.
+    #[error("{field}: {message}")]
+    Unprocessable { field: String, message: String },
+    /// 502: the gateway could not reach the service behind it.
+    #[error("bad gateway: {0}")]
+    BadGateway(String),
+    /// 413: the request body is larger than the server accepts.
+    #[error("the request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    /// 503: the request took longer than the server allows; the caller may retry.
+    #[error("the request timed out")]
+    Timeout,
+    /// 503: a dependency (database, broker) is unreachable; the caller may retry.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// 500: a bug or an unexpected failure. Logged in full, shown to nobody.
+    #[error("internal error: {0:#}")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl Error {
+    pub fn bad_request(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::BadRequest {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn unprocessable(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Unprocessable {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn internal(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Internal(err.into())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Timeout | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The body a caller sees. Stable `code`s are part of the API contract.
+    pub fn body(&self) -> ErrorBody {
+        let (code, field) = match self {
+            Self::BadRequest { field, .. } => ("bad_request", Some(field.clone())),
+            Self::Unauthorized => ("unauthorized", None),
+            Self::Forbidden(_) => ("forbidden", None),
+            Self::NotFound(_) => ("not_found", None),
+            Self::Conflict { code, .. } => (*code, None),
+            Self::Unprocessable { field, .. } => ("unprocessable", Some(field.clone())),
+            Self::BadGateway(_) => ("bad_gateway", None),
+            Self::PayloadTooLarge(_) => ("payload_too_large", Some("body".to_owned())),
+            Self::Timeout => ("timeout", None),
+            Self::Unavailable(_) => ("unavailable", None),
+            Self::Internal(_) => ("internal", None),
+        };
+        let message = match self {
+            // Never leak internals; the trace id in the log ties the two together.
+            Self::Internal(_) => "internal error".to_owned(),
+            Self::Unavailable(_) => "a dependency is unavailable, try again later".to_owned(),
+            Self::BadGateway(_) => "the service behind the gateway did not answer".to_owned(),
+            Self::BadRequest { message, .. } | Self::Unprocessable { message, .. } => {
+                message.clone()
+            }
+            other => other.to_string(),
+        };
+        ErrorBody {
+            code: code.to_owned(),
+            message,
+            field,
+        }
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(err: sqlx::Error) -> Self {
+        match &err {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+                Self::Unavailable(err.to_string())
+            }
+            _ => Self::Internal(Box::new(err)),
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        (status, axum::Json(self.body())).into_response()
+    }
+}
+
+/// The JSON body of every 4xx and 5xx response.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable, machine-readable error code (`bad_request`, `not_found`, `duplicate_...`).
+    pub code: String,
+    /// Human-readable explanation.
+    pub message: String,
+    /// The input at fault, for `bad_request` and `unprocessable`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_are_opaque() {
+        let err = Error::internal("connection string postgres://secret@db");
+        let body = err.body();
+        assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body.code, "internal");
+        assert!(!body.message.contains("secret"));
+    }
+
+    #[test]
+    fn bad_request_names_the_field() {
+        let body = Error::bad_request("region", "must be 12 digits").body();
+        assert_eq!(body.field.as_deref(), Some("region"));
+        assert_eq!(body.message, "must be 12 digits");
+    }
+}

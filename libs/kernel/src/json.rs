@@ -1,0 +1,84 @@
+//! `Json<T>`: axum's JSON extractor with rejections in our error body.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::response::{IntoResponse, Response};
+
+use crate::Error;
+
+/// Extracts and serialises JSON like `axum::Json`, but a body that does not parse is a 400 (or
+/// 415 for a wrong content type) whose `field` names the JSON path serde stopped at.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Json<T>(pub T);
+
+impl<T, S> FromRequest<S> for Json<T>
+where
+    axum::Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(rejection_response(rejection)),
+        }
+    }
+}
+
+impl<T: serde::Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+fn rejection_response(rejection: JsonRejection) -> Response {
+    let status = rejection.status();
+    let (field, message) = match &rejection {
+        JsonRejection::JsonDataError(err) => split_serde_path(&source_text(err)),
+        JsonRejection::JsonSyntaxError(err) => ("body".to_owned(), source_text(err)),
+        JsonRejection::MissingJsonContentType(_) => (
+            "content-type".to_owned(),
+            "expected `application/json`".to_owned(),
+        ),
+        other => ("body".to_owned(), other.body_text()),
+    };
+    let body = Error::bad_request(field, message).body();
+    (status, axum::Json(body)).into_response()
+}
+
+/// The innermost error text: serde's own message, without axum's prefix.
+fn source_text(err: &dyn std::error::Error) -> String {
+    let mut current = err;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    current.to_string()
+}
+
+/// serde_path_to_error renders `path.to.field: message at line L column C`; split it so
+/// `field` is machine-readable, and drop the position (the field already says where).
+fn split_serde_path(text: &str) -> (String, String) {
+    let text = match text.rfind(" at line ") {
+        Some(at) => &text[..at],
+        None => text,
+    };
+    match text.split_once(": ") {
+        Some((path, message)) if !path.contains(' ') => (path.to_owned(), message.to_owned()),
+        _ => ("body".to_owned(), text.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_a_serde_path() {
+        let (field, message) = split_serde_path("region: invalid value at line 1 column 21");
+        assert_eq!(field, "region");
+        assert_eq!(message, "invalid value");
+        let (field, _) = split_serde_path("missing field `name` at line 1 column 2");
+        assert_eq!(field, "body");
+    }
+}

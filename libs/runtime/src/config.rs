@@ -1,0 +1,249 @@
+//! Settings, layered: defaults here → an optional TOML file → `TONGBAN__SECTION__KEY` variables.
+//!
+//! Zero configuration runs everything on one machine: the local PostgreSQL and an embedded broker.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// The services behind the gateway, in the order `tongban up` starts them.
+pub const SERVICES: [&str; 6] = [
+    "identity",
+    "catalogue",
+    "acceptance",
+    "approval",
+    "notification",
+    "crossregion",
+];
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub kafka: KafkaSettings,
+    pub broker: EmbeddedBrokerSettings,
+    pub http: HttpSettings,
+    pub telemetry: TelemetrySettings,
+    pub outbox: OutboxSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// A `postgres://` URL; it may carry a password, so it is kept secret in logs.
+    pub url: SecretString,
+    /// Connections per service pool (one process running six services holds six pools).
+    pub max_connections: u32,
+    /// How long a request waits for a connection before it is answered 503.
+    pub acquire_timeout_ms: u64,
+    /// Create the database named in `url` when it does not exist (one-machine installs).
+    pub create_if_missing: bool,
+    /// Apply embedded migrations at start (`--no-migrate` turns this off).
+    pub migrate: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct KafkaSettings {
+    /// `host:port[,host:port]`. Empty means: run the embedded broker (one machine).
+    pub brokers: String,
+    /// Partitions of each topic created at start.
+    pub partitions: i32,
+    /// Replication factor of each topic created at start (3 on a real cluster).
+    pub replication_factor: i32,
+    /// Consumer session timeout; short in embedded mode so a restarted member rejoins quickly.
+    pub session_timeout_ms: u32,
+    /// Extra librdkafka properties (`security.protocol`, `sasl.mechanism`, ...).
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EmbeddedBrokerSettings {
+    /// Where the embedded broker listens (loopback only: it has no authentication).
+    pub listen: String,
+    /// tansu storage URL: `sqlite://relative/path.db` is durable, `memory://tansu/` is not.
+    pub storage: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HttpSettings {
+    /// Address every listener binds to.
+    pub host: String,
+    pub request_timeout_ms: u64,
+    pub body_limit_bytes: usize,
+    /// How long in-flight requests may take to finish after SIGTERM.
+    pub shutdown_grace_ms: u64,
+    /// Listening port per service (`gateway`, `identity`, ...). 0 picks a free port.
+    pub ports: BTreeMap<String, u16>,
+    /// Where the gateway finds each service. Defaults to `http://{host}:{port}` of `ports`;
+    /// on Kubernetes, the services' DNS names.
+    #[serde(default)]
+    pub upstreams: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TelemetrySettings {
+    /// OTLP/HTTP endpoint (`http://collector:4318/v1/traces`); empty disables export.
+    pub otlp_endpoint: String,
+    /// `text` for people, `json` for log collectors.
+    pub log_format: String,
+    /// `tracing` filter directives; `RUST_LOG` wins when set.
+    pub log_filter: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct OutboxSettings {
+    /// Rows the relay publishes per round trip.
+    pub batch_size: i64,
+    /// Poll interval when no notification arrives (the LISTEN/NOTIFY fallback).
+    pub poll_interval_ms: u64,
+    /// Sent rows older than this are deleted.
+    pub retention_hours: i64,
+}
+
+/// Where a `Settings` was read from, for the start-up log.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(#[from] config::ConfigError);
+
+impl Settings {
+    /// Reads settings: defaults, then `file` if given, then the environment.
+    /// `DATABASE_URL` is honoured too, below `TONGBAN__DATABASE__URL`.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut builder = config::Config::builder();
+        for (key, value) in defaults() {
+            builder = builder.set_default(key, value)?;
+        }
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            builder = builder.set_override("database.url", url)?;
+        }
+        if let Some(file) = file {
+            builder = builder.add_source(config::File::from(file).required(true));
+        }
+        builder = builder.add_source(
+            config::Environment::with_prefix("TONGBAN")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true),
+        );
+        if let Ok(url) = std::env::var("TONGBAN__DATABASE__URL") {
+            builder = builder.set_override("database.url", url)?;
+        }
+        let mut settings: Settings = builder.build()?.try_deserialize()?;
+        settings.fill_upstreams();
+        Ok(settings)
+    }
+
+    fn fill_upstreams(&mut self) {
+        for service in SERVICES {
+            let port = self.http.ports.get(service).copied().unwrap_or_default();
+            self.http
+                .upstreams
+                .entry(service.to_owned())
+                .or_insert_with(|| format!("http://{}:{port}", self.http.host));
+        }
+    }
+
+    /// The port `service` listens on.
+    pub fn port(&self, service: &str) -> u16 {
+        self.http.ports.get(service).copied().unwrap_or_default()
+    }
+
+    pub fn embedded_broker(&self) -> bool {
+        self.kafka.brokers.trim().is_empty()
+    }
+
+    pub fn database_url(&self) -> &str {
+        self.database.url.expose_secret()
+    }
+}
+
+impl HttpSettings {
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
+    }
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_millis(self.shutdown_grace_ms)
+    }
+}
+
+fn defaults() -> Vec<(&'static str, config::Value)> {
+    let mut values: Vec<(&'static str, config::Value)> = vec![
+        (
+            "database.url",
+            "postgres://postgres@127.0.0.1:5432/tongban".into(),
+        ),
+        ("database.max_connections", 10.into()),
+        ("database.acquire_timeout_ms", 5_000.into()),
+        ("database.create_if_missing", true.into()),
+        ("database.migrate", true.into()),
+        ("kafka.brokers", "".into()),
+        ("kafka.partitions", 3.into()),
+        ("kafka.replication_factor", 1.into()),
+        ("kafka.session_timeout_ms", 6_000.into()),
+        ("broker.listen", "127.0.0.1:9092".into()),
+        ("broker.storage", "sqlite://data/broker.db".into()),
+        ("http.host", "127.0.0.1".into()),
+        ("http.request_timeout_ms", 30_000.into()),
+        ("http.body_limit_bytes", (2 * 1024 * 1024).into()),
+        ("http.shutdown_grace_ms", 20_000.into()),
+        ("http.ports.gateway", 8080.into()),
+        ("telemetry.otlp_endpoint", "".into()),
+        ("telemetry.log_format", "text".into()),
+        (
+            "telemetry.log_filter",
+            "info,sqlx=warn,rdkafka=warn,tansu=warn".into(),
+        ),
+        ("outbox.batch_size", 500.into()),
+        ("outbox.poll_interval_ms", 1_000.into()),
+        ("outbox.retention_hours", 72.into()),
+    ];
+    const SERVICE_PORTS: [(&str, i64); 6] = [
+        ("http.ports.identity", 8081),
+        ("http.ports.catalogue", 8082),
+        ("http.ports.acceptance", 8083),
+        ("http.ports.approval", 8084),
+        ("http.ports.notification", 8085),
+        ("http.ports.crossregion", 8086),
+    ];
+    values.extend(SERVICE_PORTS.map(|(key, port)| (key, port.into())));
+    values
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_run_on_one_machine() {
+        let settings = Settings::load(None).unwrap();
+        assert_eq!(settings.port("gateway"), 8080);
+        assert_eq!(settings.port("crossregion"), 8086);
+        assert_eq!(
+            settings.http.upstreams["acceptance"],
+            "http://127.0.0.1:8083"
+        );
+    }
+
+    #[test]
+    fn a_toml_file_overrides_defaults() {
+        let dir = std::env::temp_dir().join(format!("tongban-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("tongban.toml");
+        std::fs::write(
+            &file,
+            "[kafka]\nbrokers = \"kafka-0:9092\"\npartitions = 12\n[http.upstreams]\nidentity = \"http://identity:8081\"\n",
+        )
+        .unwrap();
+        let settings = Settings::load(Some(&file)).unwrap();
+        assert_eq!(settings.kafka.brokers, "kafka-0:9092");
+        assert_eq!(settings.kafka.partitions, 12);
+        assert!(!settings.embedded_broker());
+        assert_eq!(settings.http.upstreams["identity"], "http://identity:8081");
+        assert_eq!(
+            settings.http.upstreams["catalogue"],
+            "http://127.0.0.1:8082"
+        );
+    }
+}

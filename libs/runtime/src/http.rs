@@ -1,0 +1,238 @@
+//! The HTTP side of every service: one middleware stack, the standard routes, graceful serving.
+//!
+//! Every service (and the gateway) answers:
+//! - `GET /healthz`: the process is alive (never touches a dependency).
+//! - `GET /readyz`: every readiness check passes (database, broker); 503 otherwise.
+//! - `GET /metrics`: Prometheus text exposition.
+//! - `GET /openapi.json`: the OpenAPI 3.1 document generated from the code.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use tracing::Span;
+use utoipa::OpenApi;
+use utoipa::openapi::OpenApi as OpenApiDoc;
+
+use tongban_kernel::Error;
+
+use crate::config::HttpSettings;
+use crate::health::{CheckOutcome, Readiness};
+use crate::telemetry;
+
+/// The header that carries a request's id through every hop and back to the caller.
+pub const REQUEST_ID: &str = "x-request-id";
+
+struct Probes {
+    readiness: Readiness,
+    openapi: serde_json::Value,
+}
+
+/// Wraps a service's API router (already given its state) into the full service: standard
+/// routes, a JSON 404 fallback and the middleware stack.
+pub fn service(
+    name: &'static str,
+    api: Router,
+    mut doc: OpenApiDoc,
+    readiness: Readiness,
+    settings: &HttpSettings,
+) -> Router {
+    doc.merge(ProbesApi::openapi());
+    doc.info.title = format!("Tongban {name} service");
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    let openapi = serde_json::to_value(&doc).unwrap_or_default();
+    let probes = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi_json))
+        .with_state(Arc::new(Probes { readiness, openapi }));
+    with_layers(name, api.merge(probes).fallback(not_found), settings)
+}
+
+/// The middleware stack, outermost first: request id, trace span (continuing the caller's W3C
+/// trace), metrics, panic → 500, timeout → 503, body limit → 413.
+pub fn with_layers(name: &'static str, router: Router, settings: &HttpSettings) -> Router {
+    let timeout = settings.request_timeout();
+    router.layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(make_span)
+                    .on_response(|res: &Response, latency: Duration, span: &Span| {
+                        span.record("http.response.status_code", res.status().as_u16());
+                        tracing::debug!(latency_ms = latency.as_millis() as u64, "response");
+                    }),
+            )
+            .layer(middleware::from_fn_with_state(name, record_metrics))
+            .layer(CatchPanicLayer::custom(|_| {
+                Error::internal("handler panicked").into_response()
+            }))
+            .layer(middleware::from_fn_with_state(timeout, enforce_timeout))
+            .layer(DefaultBodyLimit::max(settings.body_limit_bytes)),
+    )
+}
+
+fn make_span(req: &Request) -> Span {
+    let route = route_of(req);
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let span = tracing::info_span!(
+        "http.request",
+        otel.name = %format!("{} {route}", req.method()),
+        otel.kind = "server",
+        http.request.method = %req.method(),
+        http.route = %route,
+        request_id = %request_id,
+        http.response.status_code = tracing::field::Empty,
+    );
+    telemetry::set_parent_from(&span, header_pairs(req.headers()));
+    span
+}
+
+/// The route template (`/v1/departments/{id}`), never the raw path: metrics stay bounded.
+fn route_of(req: &Request) -> String {
+    req.extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned())
+}
+
+/// Header pairs with textual values, for the trace propagator.
+pub fn header_pairs(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
+    headers
+        .iter()
+        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str(), v)))
+}
+
+async fn record_metrics(State(service): State<&'static str>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let route = route_of(&req);
+    let response = next.run(req).await;
+    let labels = [
+        ("service", service.to_owned()),
+        ("method", method),
+        ("route", route),
+        ("status", response.status().as_u16().to_string()),
+    ];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+async fn enforce_timeout(State(timeout): State<Duration>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(timeout, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => Error::Timeout.into_response(),
+    }
+}
+
+async fn not_found() -> Error {
+    Error::NotFound("route".to_owned())
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(healthz, readyz, metrics),
+    components(schemas(ReadyBody, CheckOutcome))
+)]
+struct ProbesApi;
+
+/// Liveness: the process answers. Never touches a dependency, so a slow database does not get
+/// the pod killed.
+#[utoipa::path(get, path = "/healthz", tag = "probes", responses((status = 200, description = "alive")))]
+async fn healthz() -> impl IntoResponse {
+    axum::Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// What `/readyz` answers.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ReadyBody {
+    /// `ready` or `not_ready`.
+    pub status: String,
+    pub checks: Vec<CheckOutcome>,
+}
+
+/// Readiness: every dependency answers (database, broker).
+#[utoipa::path(get, path = "/readyz", tag = "probes", responses(
+    (status = 200, description = "ready", body = ReadyBody),
+    (status = 503, description = "a dependency is down", body = ReadyBody),
+))]
+async fn readyz(State(probes): State<Arc<Probes>>) -> Response {
+    let checks = probes.readiness.run().await;
+    let ready = checks.iter().all(|c| c.ok);
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = ReadyBody {
+        status: if ready { "ready" } else { "not_ready" }.to_owned(),
+        checks,
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+/// Prometheus metrics of the whole process.
+#[utoipa::path(get, path = "/metrics", tag = "probes", responses((status = 200, description = "text exposition", content_type = "text/plain")))]
+async fn metrics() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        crate::metrics::render(),
+    )
+}
+
+async fn openapi_json(State(probes): State<Arc<Probes>>) -> impl IntoResponse {
+    axum::Json(probes.openapi.clone())
+}
+
+/// Binds `host:port` (port 0 picks a free one).
+pub async fn bind(host: &str, port: u16) -> anyhow::Result<TcpListener> {
+    let listener = TcpListener::bind((host, port))
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {host}:{port}: {e}"))?;
+    Ok(listener)
+}
+
+/// Serves `router` until `shutdown` is cancelled, then lets in-flight requests finish for at
+/// most `grace`.
+pub async fn serve(
+    name: &str,
+    listener: TcpListener,
+    router: Router,
+    shutdown: CancellationToken,
+    grace: Duration,
+) -> anyhow::Result<()> {
+    let addr = listener.local_addr()?;
+    tracing::info!(service = name, %addr, "listening");
+    let server = axum::serve(listener, router.into_make_service())
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+    let deadline = async {
+        shutdown.cancelled().await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        result = server => result?,
+        () = deadline => tracing::warn!(service = name, "shutdown grace period over, dropping requests"),
+    }
+    tracing::info!(service = name, "stopped serving");
+    Ok(())
+}

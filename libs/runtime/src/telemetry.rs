@@ -1,0 +1,139 @@
+//! Tracing with OpenTelemetry.
+//!
+//! Every span gets a W3C trace context, exported over OTLP/HTTP when an endpoint is configured.
+//! Without one, trace ids still exist: they are propagated over HTTP and Kafka and appear in
+//! logs, so a request can be followed across services from the logs alone.
+
+use std::sync::OnceLock;
+
+use opentelemetry::propagation::{Extractor, Injector};
+use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
+use opentelemetry_otlp::WithExportConfig;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+use crate::config::TelemetrySettings;
+
+static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
+
+/// Installs the global subscriber, tracer provider and W3C propagator. Later calls in the same
+/// process (tests start several platforms) are no-ops.
+pub fn init(settings: &TelemetrySettings, service_name: &str) -> anyhow::Result<()> {
+    if PROVIDER.get().is_some() {
+        return Ok(());
+    }
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+
+    let mut builder = SdkTracerProvider::builder().with_resource(
+        opentelemetry_sdk::Resource::builder()
+            .with_service_name(service_name.to_owned())
+            .build(),
+    );
+    if !settings.otlp_endpoint.trim().is_empty() {
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .with_endpoint(settings.otlp_endpoint.trim())
+            .build()?;
+        builder = builder.with_batch_exporter(exporter);
+    }
+    let provider = builder.build();
+    let tracer = provider.tracer("tongban");
+    if PROVIDER.set(provider.clone()).is_err() {
+        return Ok(());
+    }
+    opentelemetry::global::set_tracer_provider(provider);
+
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&settings.log_filter))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let otel = tracing_opentelemetry::layer().with_tracer(tracer);
+    let registry = tracing_subscriber::registry().with(filter).with(otel);
+    let result = if settings.log_format == "json" {
+        registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_current_span(true),
+            )
+            .try_init()
+    } else {
+        registry
+            .with(tracing_subscriber::fmt::layer().compact())
+            .try_init()
+    };
+    // A subscriber set by someone else (a test harness) is fine: keep theirs.
+    let _ = result;
+    Ok(())
+}
+
+/// Flushes spans not yet exported. Call once, at the very end of `main`.
+pub fn shutdown() {
+    if let Some(provider) = PROVIDER.get()
+        && let Err(err) = provider.shutdown()
+    {
+        eprintln!("telemetry shutdown: {err}");
+    }
+}
+
+/// The W3C `traceparent` (and `tracestate`) of the current span, for a message header.
+pub fn current_trace_headers() -> Vec<(String, String)> {
+    let context = tracing::Span::current().context();
+    let mut carrier = Carrier::default();
+    opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator.inject_context(&context, &mut carrier);
+    });
+    carrier.0
+}
+
+/// Makes `span` a child of the trace in `headers` (W3C `traceparent`), if there is one.
+pub fn set_parent_from<'a>(
+    span: &tracing::Span,
+    headers: impl IntoIterator<Item = (&'a str, &'a str)>,
+) {
+    let carrier = Carrier(
+        headers
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+    );
+    let parent = opentelemetry::global::get_text_map_propagator(|p| p.extract(&carrier));
+    if parent.span().span_context().is_valid() {
+        let _ = span.set_parent(parent);
+    }
+}
+
+/// The trace id of the current span as 32 hex digits (all zeros when there is none).
+pub fn current_trace_id() -> String {
+    tracing::Span::current()
+        .context()
+        .span()
+        .span_context()
+        .trace_id()
+        .to_string()
+}
+
+/// Key/value pairs the W3C propagator reads and writes.
+#[derive(Default)]
+struct Carrier(Vec<(String, String)>);
+
+impl Injector for Carrier {
+    fn set(&mut self, key: &str, value: String) {
+        self.0.push((key.to_owned(), value));
+    }
+}
+
+impl Extractor for Carrier {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.as_str())
+    }
+    fn keys(&self) -> Vec<&str> {
+        self.0.iter().map(|(k, _)| k.as_str()).collect()
+    }
+}

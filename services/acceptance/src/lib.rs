@@ -1,0 +1,41 @@
+//! The acceptance service: the front office (前台综合受理): applications, materials, case numbers, pre-check and acceptance decisions, delivery of results and ratings.
+//!
+//! # Layout
+//! - [`http`]: the versioned API under `/v1` (the standard probes come from the runtime).
+//! - `migrations/`: the `acceptance` schema (the outbox and inbox are created by the bus).
+//!
+//! Publishes to `tongban.acceptance.v1` through the outbox.
+
+pub mod http;
+
+use std::sync::Arc;
+
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tongban_bus::Host;
+use tongban_runtime::{CancellationToken, Settings};
+
+/// The service's name, schema and path segment behind the gateway.
+pub const NAME: &str = "acceptance";
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+}
+
+/// Runs the service until `shutdown`.
+pub async fn run(
+    settings: Arc<Settings>,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let host = Host::connect(NAME, settings, migrator()).await?;
+    let (api, doc) = http::app(AppState {
+        pool: host.pool.clone(),
+    });
+    host.serve(listener, api, doc, Vec::new(), shutdown).await
+}
+
+pub fn migrator() -> sqlx::migrate::Migrator {
+    sqlx::migrate!("./migrations")
+}

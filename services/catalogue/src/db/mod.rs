@@ -1,0 +1,3 @@
+//! Queries of the `catalogue` schema.
+
+pub mod departments;

@@ -1,0 +1,109 @@
+//! `/v1/departments`: register, read and list departments.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use tongban_kernel::{CreditCode, Error, ErrorBody, Json, RegionCode, Result};
+
+use crate::AppState;
+use crate::db::departments as db;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register, list))
+        .routes(routes!(get_one))
+}
+
+/// A department as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Department {
+    pub id: Uuid,
+    pub region_code: RegionCode,
+    pub name: String,
+    pub credit_code: CreditCode,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// What registering a department takes.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDepartment {
+    /// The region the department belongs to.
+    pub region_code: RegionCode,
+    /// Official name, 1-100 characters.
+    pub name: String,
+    /// Its unified social credit code (GB 32100).
+    pub credit_code: CreditCode,
+}
+
+/// The longest department name accepted (official names are far shorter).
+const MAX_NAME_CHARS: usize = 100;
+
+/// Registers a department and publishes `DepartmentRegistered`.
+#[utoipa::path(post, path = "", tag = "departments", request_body = NewDepartment, responses(
+    (status = 201, description = "registered", body = Department),
+    (status = 400, description = "a field is invalid", body = ErrorBody),
+    (status = 409, description = "the credit code, or the name in that region, is taken", body = ErrorBody),
+))]
+#[tracing::instrument(skip_all, fields(region = %input.region_code))]
+async fn register(
+    State(state): State<AppState>,
+    Json(input): Json<NewDepartment>,
+) -> Result<(StatusCode, Json<Department>)> {
+    let name = input.name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(Error::bad_request(
+            "name",
+            format!("must be 1 to {MAX_NAME_CHARS} characters"),
+        ));
+    }
+    let department = db::register(&state.pool, input.region_code, name, &input.credit_code).await?;
+    Ok((StatusCode::CREATED, Json(department)))
+}
+
+/// One department.
+#[utoipa::path(get, path = "/{id}", tag = "departments", params(("id" = Uuid, Path)), responses(
+    (status = 200, body = Department),
+    (status = 404, body = ErrorBody),
+))]
+async fn get_one(State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Json<Department>> {
+    db::find(&state.pool, id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| Error::NotFound(format!("department {id}")))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// Only departments of this region.
+    pub region_code: Option<String>,
+    /// At most this many (1-500, default 100).
+    pub limit: Option<i64>,
+}
+
+/// Departments, by region and name.
+#[utoipa::path(get, path = "", tag = "departments", params(ListQuery), responses(
+    (status = 200, body = Vec<Department>),
+    (status = 400, body = ErrorBody),
+))]
+async fn list(
+    State(state): State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Vec<Department>>> {
+    let region = query
+        .region_code
+        .as_deref()
+        .map(str::parse::<RegionCode>)
+        .transpose()
+        .map_err(|err| Error::bad_request("region_code", err.to_string()))?;
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(Error::bad_request("limit", "must be between 1 and 500"));
+    }
+    Ok(Json(db::list(&state.pool, region, limit).await?))
+}

@@ -1,0 +1,19 @@
+//! The crossregion service's HTTP API.
+
+use axum::Router;
+use utoipa::OpenApi;
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::AppState;
+
+#[derive(OpenApi)]
+#[openapi(info(
+    description = "The crossregion service: 通办 agreements between regions, transfers from the receiving to the handling region, material hand-over, postal legs and joint handling."
+))]
+struct ApiDoc;
+
+pub fn app(state: AppState) -> (Router, OpenApiDoc) {
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi()).split_for_parts();
+    (router.with_state(state), doc)
+}

@@ -1,0 +1,93 @@
+//! The gateway: the one public port. `/api/<service>/…` is proxied to that service with the
+//! prefix stripped, the request id kept and the W3C trace continued.
+//!
+//! # Layout
+//! - [`proxy`]: forwarding a request to a service and its answer back.
+//! - [`app`] and [`run`]: the router (proxy + the standard probes) and its life.
+//!
+//! Authentication (token verification against identity's JWKS) belongs in front of the proxy,
+//! as a layer on the `/api` routes in [`app`]: the gateway's check is a first filter, and every
+//! service still enforces jurisdiction itself.
+
+pub mod proxy;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::any;
+use futures::future::BoxFuture;
+use tokio::net::TcpListener;
+use utoipa::OpenApi;
+
+use tongban_runtime::health::{Readiness, ReadinessCheck};
+use tongban_runtime::{CancellationToken, Settings, http};
+
+use proxy::Proxy;
+
+pub const NAME: &str = "gateway";
+
+#[derive(OpenApi)]
+#[openapi(info(
+    description = "The public entry point. Each service's API is under `/api/<service>/v1/…`, its OpenAPI document at `/api/<service>/openapi.json`, its readiness at `/api/<service>/readyz`."
+))]
+struct ApiDoc;
+
+/// The gateway's router, proxying to `upstreams` (service name → base URL).
+pub fn app(upstreams: &BTreeMap<String, String>, settings: &Settings) -> anyhow::Result<Router> {
+    let proxy = Arc::new(Proxy::new(upstreams, settings.http.body_limit_bytes)?);
+    let readiness = proxy
+        .upstreams()
+        .fold(Readiness::default(), |ready, (name, base)| {
+            ready.with(UpstreamCheck {
+                name: name.to_owned(),
+                proxy: proxy.clone(),
+                base: base.to_owned(),
+            })
+        });
+    let api = Router::new()
+        .route("/api/{service}", any(proxy::forward))
+        .route("/api/{service}/{*rest}", any(proxy::forward))
+        .with_state(proxy);
+    Ok(http::service(
+        NAME,
+        api,
+        ApiDoc::openapi(),
+        readiness,
+        &settings.http,
+    ))
+}
+
+/// Serves the gateway until `shutdown`.
+pub async fn run(
+    settings: Arc<Settings>,
+    upstreams: BTreeMap<String, String>,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let router = app(&upstreams, &settings)?;
+    http::serve(
+        NAME,
+        listener,
+        router,
+        shutdown,
+        settings.http.shutdown_grace(),
+    )
+    .await
+}
+
+/// The gateway is ready when every service behind it is alive.
+struct UpstreamCheck {
+    name: String,
+    proxy: Arc<Proxy>,
+    base: String,
+}
+
+impl ReadinessCheck for UpstreamCheck {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn check(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move { self.proxy.probe(&format!("{}/healthz", self.base)).await })
+    }
+}

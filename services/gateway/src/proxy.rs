@@ -1,0 +1,160 @@
+//! Forwarding: `/api/<service>/<rest>?<query>` → `<upstream>/<rest>?<query>`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderName, HeaderValue, Uri, header};
+use axum::response::{IntoResponse, Response};
+use http_body_util::Limited;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+use tongban_kernel::Error;
+use tongban_runtime::telemetry;
+
+/// Headers that describe one hop, not the message (RFC 9110 §7.6.1); never forwarded.
+const HOP_BY_HOP: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+pub struct Proxy {
+    upstreams: BTreeMap<String, String>,
+    client: Client<HttpConnector, Body>,
+    body_limit: usize,
+}
+
+impl Proxy {
+    pub fn new(upstreams: &BTreeMap<String, String>, body_limit: usize) -> anyhow::Result<Self> {
+        let mut checked = BTreeMap::new();
+        for (name, base) in upstreams {
+            let uri: Uri = base
+                .parse()
+                .map_err(|e| anyhow::anyhow!("upstream {name} = {base}: {e}"))?;
+            anyhow::ensure!(
+                uri.scheme().is_some() && uri.authority().is_some(),
+                "upstream {name} = {base} is not an absolute http URL"
+            );
+            checked.insert(name.clone(), base.trim_end_matches('/').to_owned());
+        }
+        let client = Client::builder(TokioExecutor::new()).build_http();
+        Ok(Self {
+            upstreams: checked,
+            client,
+            body_limit,
+        })
+    }
+
+    pub fn upstreams(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.upstreams.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// GETs `url` and expects a 2xx (the readiness check).
+    pub async fn probe(&self, url: &str) -> Result<(), String> {
+        let uri: Uri = url.parse().map_err(|e| format!("{e}"))?;
+        let request = Request::get(uri)
+            .body(Body::empty())
+            .map_err(|e| e.to_string())?;
+        let response = self
+            .client
+            .request(request)
+            .await
+            .map_err(|e| e.to_string())?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(format!("answered {}", response.status()))
+        }
+    }
+}
+
+/// The proxy handler for `/api/{service}` and `/api/{service}/{*rest}`.
+pub async fn forward(
+    State(proxy): State<Arc<Proxy>>,
+    Path(params): Path<BTreeMap<String, String>>,
+    request: Request,
+) -> Response {
+    match forward_inner(&proxy, &params, request).await {
+        Ok(response) => response,
+        Err(err) => err.into_response(),
+    }
+}
+
+async fn forward_inner(
+    proxy: &Proxy,
+    params: &BTreeMap<String, String>,
+    request: Request,
+) -> Result<Response, Error> {
+    let service = params
+        .get("service")
+        .map(String::as_str)
+        .unwrap_or_default();
+    let base = proxy
+        .upstreams
+        .get(service)
+        .ok_or_else(|| Error::NotFound(format!("service {service}")))?;
+    let rest = params.get("rest").map(String::as_str).unwrap_or_default();
+    let query = request
+        .uri()
+        .query()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    let target: Uri = format!("{base}/{rest}{query}")
+        .parse()
+        .map_err(|_| Error::bad_request("path", "not a valid path"))?;
+
+    let (mut parts, body) = request.into_parts();
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > proxy.body_limit) {
+        return Err(Error::PayloadTooLarge(proxy.body_limit));
+    }
+    parts.uri = target;
+    strip_hop_by_hop(&mut parts.headers);
+    parts.headers.remove(header::HOST);
+    if let Ok(prefix) = HeaderValue::from_str(&format!("/api/{service}")) {
+        parts.headers.insert("x-forwarded-prefix", prefix);
+    }
+    // Continue the trace from the gateway's own span, not the caller's.
+    parts.headers.remove("traceparent");
+    parts.headers.remove("tracestate");
+    for (key, value) in telemetry::current_trace_headers() {
+        if let (Ok(key), Ok(value)) = (
+            HeaderName::from_bytes(key.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            parts.headers.insert(key, value);
+        }
+    }
+    // A body without a declared length is cut off at the limit.
+    let body = Body::new(Limited::new(body, proxy.body_limit));
+    let upstream = proxy
+        .client
+        .request(Request::from_parts(parts, body))
+        .await
+        .map_err(|err| {
+            tracing::warn!(service, error = %err, "upstream unreachable");
+            Error::BadGateway(err.to_string())
+        })?;
+    let (mut parts, body) = upstream.into_parts();
+    strip_hop_by_hop(&mut parts.headers);
+    Ok(Response::from_parts(parts, Body::new(body)))
+}
+
+fn strip_hop_by_hop(headers: &mut axum::http::HeaderMap) {
+    for name in HOP_BY_HOP {
+        headers.remove(name);
+    }
+}

@@ -1,0 +1,41 @@
+//! The identity service: accounts (citizens, enterprises, staff), credentials, real-name levels, staff roles bound to (region, department), tokens and JWKS.
+//!
+//! # Layout
+//! - [`http`]: the versioned API under `/v1` (the standard probes come from the runtime).
+//! - `migrations/`: the `identity` schema (the outbox and inbox are created by the bus).
+//!
+//! Publishes to `tongban.identity.v1` through the outbox.
+
+pub mod http;
+
+use std::sync::Arc;
+
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tongban_bus::Host;
+use tongban_runtime::{CancellationToken, Settings};
+
+/// The service's name, schema and path segment behind the gateway.
+pub const NAME: &str = "identity";
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+}
+
+/// Runs the service until `shutdown`.
+pub async fn run(
+    settings: Arc<Settings>,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let host = Host::connect(NAME, settings, migrator()).await?;
+    let (api, doc) = http::app(AppState {
+        pool: host.pool.clone(),
+    });
+    host.serve(listener, api, doc, Vec::new(), shutdown).await
+}
+
+pub fn migrator() -> sqlx::migrate::Migrator {
+    sqlx::migrate!("./migrations")
+}

@@ -1,0 +1,19 @@
+//! The notification service's HTTP API.
+
+use axum::Router;
+use utoipa::OpenApi;
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::AppState;
+
+#[derive(OpenApi)]
+#[openapi(info(
+    description = "The notification service: templates, messages and channels (in-app inbox, SMS, e-mail, webhooks) with delivery attempts and receipts."
+))]
+struct ApiDoc;
+
+pub fn app(state: AppState) -> (Router, OpenApiDoc) {
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi()).split_for_parts();
+    (router.with_state(state), doc)
+}

@@ -1,0 +1,227 @@
+//! The all-in-one Tongban process: any subset of the services, the gateway and, when no Kafka is
+//! configured, the embedded broker — in one process on a laptop (`tongban up`), one service per
+//! pod on Kubernetes (`tongban serve acceptance`).
+//!
+//! # Layout
+//! - [`Platform`]: starts a selection of components and stops them in order.
+//! - [`migrate_all`]: applies every service's migrations (`tongban migrate`, the Kubernetes Job).
+//! - `main.rs`: the operator CLI.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use futures::future::BoxFuture;
+use tokio::task::JoinHandle;
+
+use tongban_broker::EmbeddedBroker;
+use tongban_runtime::config::SERVICES;
+use tongban_runtime::{CancellationToken, Settings, db, http};
+
+/// Every component `serve` accepts: the six services and the gateway.
+pub const COMPONENTS: [&str; 7] = [
+    "gateway",
+    "identity",
+    "catalogue",
+    "acceptance",
+    "approval",
+    "notification",
+    "crossregion",
+];
+
+/// A running selection of components.
+pub struct Platform {
+    /// Where each component listens (the gateway under "gateway").
+    pub addresses: BTreeMap<&'static str, SocketAddr>,
+    /// The embedded broker, when this process runs one.
+    pub broker: Option<EmbeddedBroker>,
+    /// The settings the components run with (brokers filled in for the embedded broker).
+    pub settings: Arc<Settings>,
+    shutdown: CancellationToken,
+    tasks: Vec<(&'static str, JoinHandle<anyhow::Result<()>>)>,
+}
+
+impl Platform {
+    /// Starts `components` (names from [`COMPONENTS`]). Returns once every listener is bound;
+    /// each service connects, migrates and becomes ready on its own (see `/readyz`).
+    pub async fn start(mut settings: Settings, components: &[&str]) -> anyhow::Result<Self> {
+        for name in components {
+            anyhow::ensure!(
+                COMPONENTS.contains(name),
+                "unknown component {name}; expected one of {}",
+                COMPONENTS.join(", ")
+            );
+        }
+        let mut broker = None;
+        if settings.embedded_broker() {
+            let embedded = EmbeddedBroker::start(&settings.broker.listen, &settings.broker.storage)
+                .await
+                .context("starting the embedded broker")?;
+            settings.kafka.brokers = embedded.address();
+            broker = Some(embedded);
+        }
+        tongban_bus::kafka::ensure_topics(&settings.kafka, &tongban_events::topics::ALL)
+            .await
+            .context("creating topics")?;
+
+        let mut listeners = Vec::new();
+        let mut addresses = BTreeMap::new();
+        for name in COMPONENTS.into_iter().filter(|c| components.contains(c)) {
+            let listener = http::bind(&settings.http.host, settings.port(name)).await?;
+            addresses.insert(name, listener.local_addr()?);
+            listeners.push((name, listener));
+        }
+        // The gateway proxies to the services of this process where they actually listen.
+        for (name, address) in &addresses {
+            if *name != "gateway" {
+                settings
+                    .http
+                    .upstreams
+                    .insert((*name).to_owned(), format!("http://{address}"));
+            }
+        }
+        let settings = Arc::new(settings);
+        let shutdown = CancellationToken::new();
+        let tasks = listeners
+            .into_iter()
+            .map(|(name, listener)| {
+                let run = component(name, settings.clone(), listener, shutdown.clone());
+                (name, tokio::spawn(run))
+            })
+            .collect();
+        Ok(Self {
+            addresses,
+            broker,
+            settings,
+            shutdown,
+            tasks,
+        })
+    }
+
+    /// The gateway's base URL, `http://host:port`.
+    pub fn gateway_url(&self) -> Option<String> {
+        self.addresses.get("gateway").map(|a| format!("http://{a}"))
+    }
+
+    /// A token whose cancellation stops every component (wire it to SIGTERM).
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Runs until shutdown or until a component fails; a failure stops the others too.
+    pub async fn wait(mut self) -> anyhow::Result<()> {
+        let mut failure = None;
+        while !self.tasks.is_empty() {
+            let (done, index, _) =
+                futures::future::select_all(self.tasks.iter_mut().map(|(_, task)| task)).await;
+            let (name, _) = self.tasks.remove(index);
+            let outcome = done.map_err(anyhow::Error::from).and_then(|r| r);
+            if let Err(err) = outcome {
+                tracing::error!(component = name, error = %format!("{err:#}"), "component failed");
+                failure.get_or_insert(err.context(format!("{name} failed")));
+            }
+            // One component ending means the process is going down: stop the rest in order.
+            self.shutdown.cancel();
+        }
+        if let Some(broker) = self.broker.as_mut() {
+            broker.stop().await;
+        }
+        failure.map_or(Ok(()), Err)
+    }
+
+    /// Stops every component (in-flight requests drain, consumers commit, the outbox relays
+    /// what is committed) and then the embedded broker.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        self.wait().await
+    }
+}
+
+fn component(
+    name: &'static str,
+    settings: Arc<Settings>,
+    listener: tokio::net::TcpListener,
+    shutdown: CancellationToken,
+) -> BoxFuture<'static, anyhow::Result<()>> {
+    match name {
+        "gateway" => {
+            let upstreams = settings.http.upstreams.clone();
+            Box::pin(tongban_gateway::run(
+                settings, upstreams, listener, shutdown,
+            ))
+        }
+        "identity" => Box::pin(tongban_identity::run(settings, listener, shutdown)),
+        "catalogue" => Box::pin(tongban_catalogue::run(settings, listener, shutdown)),
+        "acceptance" => Box::pin(tongban_acceptance::run(settings, listener, shutdown)),
+        "approval" => Box::pin(tongban_approval::run(settings, listener, shutdown)),
+        "notification" => Box::pin(tongban_notification::run(settings, listener, shutdown)),
+        "crossregion" => Box::pin(tongban_crossregion::run(settings, listener, shutdown)),
+        other => Box::pin(async move { anyhow::bail!("unknown component {other}") }),
+    }
+}
+
+/// Each service's own migrations, by service name.
+pub fn migrators() -> Vec<(&'static str, sqlx::migrate::Migrator)> {
+    vec![
+        (tongban_identity::NAME, tongban_identity::migrator()),
+        (tongban_catalogue::NAME, tongban_catalogue::migrator()),
+        (tongban_acceptance::NAME, tongban_acceptance::migrator()),
+        (tongban_approval::NAME, tongban_approval::migrator()),
+        (tongban_notification::NAME, tongban_notification::migrator()),
+        (tongban_crossregion::NAME, tongban_crossregion::migrator()),
+    ]
+}
+
+/// Applies the bus's and each service's migrations, reporting progress through `progress`.
+pub async fn migrate_all(
+    settings: &Settings,
+    mut progress: impl FnMut(&str),
+) -> anyhow::Result<()> {
+    debug_assert_eq!(migrators().len(), SERVICES.len());
+    for (name, migrator) in migrators() {
+        progress(name);
+        let pool = db::connect(&settings.database, name).await?;
+        db::migrate(&pool, name, vec![tongban_bus::migrator(), migrator]).await?;
+        pool.close().await;
+    }
+    Ok(())
+}
+
+/// A database URL fit for a terminal: the password replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(parsed) => parsed.to_string(),
+        Err(_) => "(unparseable URL)".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_the_terminal() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/tongban"),
+            "postgres://app:***@db:5432/tongban"
+        );
+        assert_eq!(
+            redact_url("postgres://postgres@127.0.0.1/tongban"),
+            "postgres://postgres@127.0.0.1/tongban"
+        );
+    }
+
+    #[test]
+    fn every_service_has_migrations_and_a_component() {
+        let names: Vec<_> = migrators().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, SERVICES);
+        for service in SERVICES {
+            assert!(COMPONENTS.contains(&service));
+        }
+    }
+}

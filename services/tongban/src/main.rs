@@ -1,0 +1,144 @@
+//! `tongban`: the operator CLI. See `tongban --help`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use tongban::{COMPONENTS, Platform, redact_url};
+use tongban_runtime::{Settings, shutdown, telemetry};
+
+#[derive(Parser)]
+#[command(
+    name = "tongban",
+    version,
+    about = "Tongban (通办): integrated government services platform"
+)]
+struct Cli {
+    /// TOML settings file (environment variables TONGBAN__SECTION__KEY override it).
+    #[arg(long, short, global = true, env = "TONGBAN_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run every service and the gateway in this process (and the embedded broker when no
+    /// Kafka is configured).
+    Up {
+        /// Do not apply migrations at start (a migration Job already did).
+        #[arg(long)]
+        no_migrate: bool,
+    },
+    /// Run some components, as one Kubernetes pod would: gateway, identity, catalogue,
+    /// acceptance, approval, notification, crossregion.
+    Serve {
+        #[arg(required = true, value_parser = clap::builder::PossibleValuesParser::new(COMPONENTS))]
+        components: Vec<String>,
+        #[arg(long)]
+        no_migrate: bool,
+    },
+    /// Apply every service's database migrations and exit.
+    Migrate,
+    /// Run only the embedded Kafka-compatible broker (for development setups).
+    Broker,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("tongban: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(err) = telemetry::init(&settings.telemetry, "tongban") {
+        eprintln!("tongban: telemetry: {err:#}");
+    }
+    let result = match cli.command {
+        Command::Up { no_migrate } => run(settings, &COMPONENTS, no_migrate).await,
+        Command::Serve {
+            components,
+            no_migrate,
+        } => {
+            let names: Vec<&str> = components.iter().map(String::as_str).collect();
+            run(settings, &names, no_migrate).await
+        }
+        Command::Migrate => migrate(settings).await,
+        Command::Broker => broker(settings).await,
+    };
+    telemetry::shutdown();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("tongban: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(mut settings: Settings, components: &[&str], no_migrate: bool) -> anyhow::Result<()> {
+    if no_migrate {
+        settings.database.migrate = false;
+    }
+    let database = redact_url(settings.database_url());
+    let platform = Platform::start(settings, components).await?;
+    tokio::spawn(shutdown::cancel_on_signal(platform.shutdown_token()));
+
+    println!("Tongban is starting:");
+    for (name, address) in &platform.addresses {
+        let note = if *name == "gateway" {
+            "  API /api/<service>/v1/…, OpenAPI /api/<service>/openapi.json"
+        } else {
+            ""
+        };
+        println!("  {name:<13} http://{address}{note}");
+    }
+    match &platform.broker {
+        Some(broker) => println!(
+            "  {:<13} {} (embedded, storage {})",
+            "broker",
+            broker.address(),
+            platform.settings.broker.storage
+        ),
+        None => println!("  {:<13} {}", "broker", platform.settings.kafka.brokers),
+    }
+    println!("  {:<13} {database}", "database");
+    if let Some(gateway) = platform.gateway_url() {
+        println!("Ready when {gateway}/readyz answers 200. Ctrl-C stops.");
+    }
+    platform.wait().await
+}
+
+async fn migrate(settings: Settings) -> anyhow::Result<()> {
+    println!("Migrating {}", redact_url(settings.database_url()));
+    tongban::migrate_all(&settings, |schema| println!("  {schema}…")).await?;
+    println!("Done.");
+    Ok(())
+}
+
+async fn broker(settings: Settings) -> anyhow::Result<()> {
+    let mut broker =
+        tongban_broker::EmbeddedBroker::start(&settings.broker.listen, &settings.broker.storage)
+            .await?;
+    tongban_bus::kafka::ensure_topics(
+        &tongban_runtime::config::KafkaSettings {
+            brokers: broker.address(),
+            ..settings.kafka
+        },
+        &tongban_events::topics::ALL,
+    )
+    .await?;
+    println!(
+        "Embedded broker on {} (storage {}). Ctrl-C stops.",
+        broker.address(),
+        settings.broker.storage
+    );
+    let token = tongban_runtime::CancellationToken::new();
+    shutdown::cancel_on_signal(token.clone()).await;
+    broker.stop().await;
+    Ok(())
+}

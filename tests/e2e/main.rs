@@ -1,2 +1,10 @@
-#[test]
-fn placeholder() {}
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test fails
+//! End-to-end tests: the whole platform in-process (embedded broker, every service and the
+//! gateway on ephemeral ports, a fresh database per test), driven over HTTP and Kafka.
+//! Needs only PostgreSQL at `DATABASE_URL`.
+
+mod harness;
+
+mod deadletter;
+mod events;
+mod platform;

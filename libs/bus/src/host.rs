@@ -67,6 +67,20 @@ impl Host {
         shutdown: CancellationToken,
     ) -> anyhow::Result<()> {
         let router = http::service(self.name, api, doc, self.readiness(), &self.settings.http);
+        // Create every consumer before spawning anything, so a bad configuration leaves no
+        // task behind.
+        let consumers = consumers
+            .into_iter()
+            .map(|spec| {
+                Consumer::new(
+                    self.name,
+                    spec,
+                    self.pool.clone(),
+                    &self.settings.kafka,
+                    self.producer.clone(),
+                )
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let background = CancellationToken::new();
         let relay = Relay::new(
             self.pool.clone(),
@@ -75,17 +89,10 @@ impl Host {
             self.settings.outbox.clone(),
         );
         let relay = tokio::spawn(relay.run(background.clone()));
-        let mut workers = Vec::new();
-        for spec in consumers {
-            let consumer = Consumer::new(
-                self.name,
-                spec,
-                self.pool.clone(),
-                &self.settings.kafka,
-                self.producer.clone(),
-            )?;
-            workers.push(tokio::spawn(consumer.run(background.clone())));
-        }
+        let workers: Vec<_> = consumers
+            .into_iter()
+            .map(|c| tokio::spawn(c.run(background.clone())))
+            .collect();
 
         let served = http::serve(
             self.name,

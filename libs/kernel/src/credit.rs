@@ -32,6 +32,17 @@ impl CreditCode {
         &self.0
     }
 
+    /// Completes 17 characters with their check character, as an issuer does (test and demo
+    /// data). `None` when a character is outside the GB 32100 charset.
+    pub fn complete(first17: &str) -> Option<Self> {
+        let upper = first17.to_ascii_uppercase();
+        if upper.len() != 17 {
+            return None;
+        }
+        let check = Self::check_character(upper.as_bytes())?;
+        Some(Self(format!("{upper}{}", check as char)))
+    }
+
     /// The check character for the first 17 characters (which must be from the charset).
     fn check_character(first17: &[u8]) -> Option<u8> {
         let mut sum = 0u32;
@@ -106,10 +117,8 @@ impl utoipa::ToSchema for CreditCode {}
 mod tests {
     use super::*;
 
-    /// Completes 17 characters with the right check character, as an issuer would.
     fn with_check(first17: &str) -> String {
-        let check = CreditCode::check_character(first17.as_bytes()).unwrap();
-        format!("{first17}{}", check as char)
+        CreditCode::complete(first17).unwrap().to_string()
     }
 
     #[test]

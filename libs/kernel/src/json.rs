@@ -33,7 +33,12 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
 }
 
 fn rejection_response(rejection: JsonRejection) -> Response {
-    let status = rejection.status();
+    // axum answers a body of the wrong shape with 422; here malformed input is always 400
+    // (`bad_request`) and 422 is kept for well-formed input that breaks a domain rule.
+    let status = match &rejection {
+        JsonRejection::JsonDataError(_) => axum::http::StatusCode::BAD_REQUEST,
+        other => other.status(),
+    };
     let (field, message) = match &rejection {
         JsonRejection::JsonDataError(err) => split_serde_path(&source_text(err)),
         JsonRejection::JsonSyntaxError(err) => ("body".to_owned(), source_text(err)),

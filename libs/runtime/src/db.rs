@@ -30,6 +30,18 @@ pub async fn connect(settings: &DatabaseSettings, schema: &str) -> anyhow::Resul
     Ok(pool)
 }
 
+/// Creates the configured database if it is missing and creation is enabled; fails when the
+/// server cannot be reached, so a process does not start half-way.
+pub async fn ensure_database(settings: &DatabaseSettings) -> anyhow::Result<()> {
+    let options = PgConnectOptions::from_str(settings.url.expose_secret())?;
+    if settings.create_if_missing {
+        create_database_if_missing(&options).await
+    } else {
+        options.connect().await?.close().await?;
+        Ok(())
+    }
+}
+
 /// Connects to the server's `postgres` database and creates the target database if absent.
 async fn create_database_if_missing(options: &PgConnectOptions) -> anyhow::Result<()> {
     let Some(name) = options.get_database().map(str::to_owned) else {

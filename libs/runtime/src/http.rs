@@ -48,6 +48,8 @@ pub fn service(
     readiness: Readiness,
     settings: &HttpSettings,
 ) -> Router {
+    // Install the recorder before the first request: counts made before it are lost.
+    crate::metrics::handle();
     doc.merge(ProbesApi::openapi());
     doc.info.title = format!("Tongban {name} service");
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();

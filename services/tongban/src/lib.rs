@@ -53,6 +53,9 @@ impl Platform {
                 COMPONENTS.join(", ")
             );
         }
+        db::ensure_database(&settings.database)
+            .await
+            .context("reaching PostgreSQL")?;
         let mut broker = None;
         if settings.embedded_broker() {
             let embedded = EmbeddedBroker::start(&settings.broker.listen, &settings.broker.storage)
@@ -110,7 +113,7 @@ impl Platform {
     }
 
     /// Runs until shutdown or until a component fails; a failure stops the others too.
-    pub async fn wait(mut self) -> anyhow::Result<()> {
+    pub async fn wait(&mut self) -> anyhow::Result<()> {
         let mut failure = None;
         while !self.tasks.is_empty() {
             let (done, index, _) =
@@ -132,7 +135,7 @@ impl Platform {
 
     /// Stops every component (in-flight requests drain, consumers commit, the outbox relays
     /// what is committed) and then the embedded broker.
-    pub async fn stop(self) -> anyhow::Result<()> {
+    pub async fn stop(&mut self) -> anyhow::Result<()> {
         self.shutdown.cancel();
         self.wait().await
     }

@@ -85,7 +85,7 @@ async fn run(mut settings: Settings, components: &[&str], no_migrate: bool) -> a
         settings.database.migrate = false;
     }
     let database = redact_url(settings.database_url());
-    let platform = Platform::start(settings, components).await?;
+    let mut platform = Platform::start(settings, components).await?;
     tokio::spawn(shutdown::cancel_on_signal(platform.shutdown_token()));
 
     println!("Tongban is starting:");

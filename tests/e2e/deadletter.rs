@@ -1,0 +1,166 @@
+//! What can never be processed is dead-lettered with the reason, and the partition keeps going.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::{Header, Headers, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{ClientConfig, Message};
+
+use tongban_events::topics;
+
+use crate::harness::{BrokerStorage, TestPlatform, credit_code, eventually};
+
+fn ce_headers(ce_type: &str) -> OwnedHeaders {
+    let id = uuid::Uuid::now_v7().to_string();
+    OwnedHeaders::new()
+        .insert(Header {
+            key: "ce_specversion",
+            value: Some("1.0"),
+        })
+        .insert(Header {
+            key: "ce_id",
+            value: Some(&id),
+        })
+        .insert(Header {
+            key: "ce_source",
+            value: Some("/tongban/catalogue"),
+        })
+        .insert(Header {
+            key: "ce_type",
+            value: Some(ce_type),
+        })
+        .insert(Header {
+            key: "ce_time",
+            value: Some("2026-11-22T08:00:00Z"),
+        })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn malformed_and_unknown_events_are_dead_lettered_and_the_partition_flows() {
+    // Arrange
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let brokers = test.platform.settings.kafka.brokers.clone();
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .create()
+        .unwrap();
+    let partitions = test.platform.settings.kafka.partitions;
+
+    // Act: on every partition, a message without CloudEvents headers, one of a type the
+    // contract does not know, and one whose payload is not the protobuf it claims to be.
+    for partition in 0..partitions {
+        let bad: [(OwnedHeaders, &[u8], &str); 3] = [
+            (OwnedHeaders::new(), b"{}", "missing header"),
+            (
+                ce_headers("cn.tongban.catalogue.unheard_of.v1"),
+                b"",
+                "unknown event type",
+            ),
+            (
+                ce_headers("cn.tongban.catalogue.department_registered.v1"),
+                &[0xff, 0xff, 0xff],
+                "payload is not a valid",
+            ),
+        ];
+        for (headers, payload, _) in bad {
+            producer
+                .send(
+                    FutureRecord::to(topics::CATALOGUE)
+                        .partition(partition)
+                        .key("poison")
+                        .payload(payload)
+                        .headers(headers),
+                    Duration::from_secs(10),
+                )
+                .await
+                .unwrap();
+        }
+    }
+    // ... then ten good events, which land on every partition behind the bad ones.
+    for n in 0..10 {
+        let response = test
+            .register_department(
+                "430902000000",
+                &format!("资阳区部门{n}"),
+                &credit_code(100 + n),
+            )
+            .await;
+        assert_eq!(response.status(), 201);
+    }
+
+    // Assert: the good events are applied...
+    eventually(
+        "the good events to be applied",
+        Duration::from_secs(60),
+        || async {
+            (test
+                .scalar("select count(*) from approval.department_directory")
+                .await
+                == 10)
+                .then_some(())
+        },
+    )
+    .await;
+
+    // ... and each bad one is on the dead-letter topic with its reason and origin.
+    let reader: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .set("group.id", "e2e-deadletter-reader")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    reader.subscribe(&[topics::DEADLETTER]).unwrap();
+    let expected = 3 * partitions as usize;
+    let letters: Vec<(String, String, String)> = reader
+        .stream()
+        .take(expected)
+        .map(|message| {
+            let message = message.unwrap();
+            let header = |key: &str| {
+                message
+                    .headers()
+                    .and_then(|h| h.iter().find(|h| h.key == key).and_then(|h| h.value))
+                    .map(|v| String::from_utf8_lossy(v).into_owned())
+                    .unwrap_or_default()
+            };
+            (
+                header("tongban_dlq_reason"),
+                header("tongban_dlq_consumer"),
+                header("tongban_dlq_topic"),
+            )
+        })
+        .collect::<Vec<_>>()
+        .await;
+    assert_eq!(letters.len(), expected);
+    for (reason, consumer, topic) in &letters {
+        assert_eq!(consumer, "tongban.approval.department-directory");
+        assert_eq!(topic, topics::CATALOGUE);
+        assert!(
+            [
+                "missing header",
+                "unknown event type",
+                "payload is not a valid"
+            ]
+            .iter()
+            .any(|r| reason.starts_with(r)),
+            "unexpected reason {reason}"
+        );
+    }
+    for kind in [
+        "missing header",
+        "unknown event type",
+        "payload is not a valid",
+    ] {
+        let count = letters
+            .iter()
+            .filter(|(r, _, _)| r.starts_with(kind))
+            .count();
+        assert_eq!(count, partitions as usize, "one {kind} per partition");
+    }
+
+    // Kafka clients close before the broker goes, or they wait for it.
+    drop(reader);
+    test.stop().await;
+}

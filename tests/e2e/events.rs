@@ -1,0 +1,276 @@
+//! Events cross services through the outbox and the broker: exactly once, in the producer's
+//! trace, and without loss when the broker restarts mid-stream.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use futures::StreamExt;
+use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
+use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+
+use tongban_events::topics;
+
+use crate::harness::{BrokerStorage, TestPlatform, credit_code, eventually};
+
+const GROUP: &str = "tongban.approval.department-directory";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_state_change_reaches_another_service_once_in_the_same_trace() {
+    // Arrange
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+    // Act: catalogue commits a department and its event; approval consumes it.
+    let response = test
+        .http
+        .post(test.url("/api/catalogue/v1/departments"))
+        .header("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01"))
+        .json(&serde_json::json!({
+            "region_code": "430921000000",
+            "name": "南县行政审批服务局",
+            "credit_code": credit_code(7),
+        }))
+        .send()
+        .await
+        .unwrap();
+
+    // Assert
+    assert_eq!(response.status(), 201);
+    let department: serde_json::Value = response.json().await.unwrap();
+    let directory = eventually(
+        "approval to learn the department",
+        Duration::from_secs(30),
+        || async {
+            let body: serde_json::Value = test
+                .http
+                .get(test.url("/api/approval/v1/directory/regions/430921000000"))
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            (body["departments"] == 1).then_some(body)
+        },
+    )
+    .await;
+    assert_eq!(directory["region_code"], "430921000000");
+    let id: uuid::Uuid = department["id"].as_str().unwrap().parse().unwrap();
+    let projected: i64 = sqlx::query_scalar(
+        "select count(*) from approval.department_directory where department_id = $1",
+    )
+    .bind(id)
+    .fetch_one(&test.db)
+    .await
+    .unwrap();
+    assert_eq!(projected, 1);
+    let (applied, consumer_trace): (i64, Option<String>) =
+        sqlx::query_as("select count(*), max(trace_id) from approval.inbox where consumer = $1")
+            .bind(GROUP)
+            .fetch_one(&test.db)
+            .await
+            .unwrap();
+    assert_eq!(applied, 1, "applied exactly once");
+    assert_eq!(
+        consumer_trace.as_deref(),
+        Some(trace_id),
+        "the consumer continued the caller's trace"
+    );
+    assert_eq!(
+        test.scalar("select count(*) from catalogue.outbox where sent_at is null")
+            .await,
+        0
+    );
+
+    test.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_broker_restart_mid_stream_loses_nothing_and_applies_nothing_twice() {
+    // Arrange: a durable broker, and 1,000 departments across ten counties.
+    let mut test = TestPlatform::start(BrokerStorage::Durable).await;
+    const TOTAL: u32 = 1_000;
+    let counties: Vec<String> = (1..=10).map(|c| format!("4309{c:02}000000")).collect();
+
+    // Act: register them, stopping the broker after 300 and starting it again after 600.
+    register_range(&test, 0..300, &counties).await;
+    test.platform
+        .broker
+        .as_mut()
+        .expect("embedded broker")
+        .stop()
+        .await;
+    // Requests keep succeeding while the broker is down: events wait in the outbox.
+    register_range(&test, 300..600, &counties).await;
+    let waiting = test
+        .scalar("select count(*) from catalogue.outbox where sent_at is null")
+        .await;
+    assert!(
+        waiting > 0,
+        "events wait in the outbox while the broker is down"
+    );
+    test.platform
+        .broker
+        .as_mut()
+        .unwrap()
+        .start_again()
+        .await
+        .expect("broker restarts");
+    register_range(&test, 600..TOTAL, &counties).await;
+
+    // Assert: every event applied once.
+    eventually("approval to apply every event", Duration::from_secs(120), || async {
+        let counted = test
+            .scalar("select coalesce(sum(departments), 0)::bigint from approval.region_department_counts")
+            .await;
+        (counted >= i64::from(TOTAL)).then_some(())
+    })
+    .await;
+    assert_counts(&test, TOTAL).await;
+
+    // Act again: the relay republishes everything, as after a crash between publishing and
+    // marking rows sent. The consumer sees every event twice and must change nothing.
+    sqlx::query("update catalogue.outbox set sent_at = null")
+        .execute(&test.db)
+        .await
+        .unwrap();
+    let brokers = test.platform.settings.kafka.brokers.clone();
+    eventually(
+        "the consumer to catch up with the republished events",
+        Duration::from_secs(120),
+        || {
+            let brokers = brokers.clone();
+            async move {
+                consumer_caught_up(&brokers, 2 * i64::from(TOTAL))
+                    .await
+                    .then_some(())
+            }
+        },
+    )
+    .await;
+    assert_counts(&test, TOTAL).await;
+
+    // The broker kept every event across its restart: a new reader sees all of them.
+    let ids = read_event_ids(&brokers, topics::CATALOGUE, 2 * TOTAL as usize).await;
+    assert_eq!(
+        ids.len(),
+        TOTAL as usize,
+        "each of the 1,000 events is on the topic"
+    );
+
+    test.stop().await;
+}
+
+/// Registers departments `range` through the gateway, 16 at a time, spread over `counties`.
+async fn register_range(test: &TestPlatform, range: std::ops::Range<u32>, counties: &[String]) {
+    futures::stream::iter(range)
+        .map(|n| async move {
+            let region = &counties[(n % counties.len() as u32) as usize];
+            let response = test
+                .register_department(region, &format!("部门{n:04}"), &credit_code(n))
+                .await;
+            assert_eq!(response.status(), 201, "department {n}");
+        })
+        .buffer_unordered(16)
+        .collect::<()>()
+        .await;
+}
+
+async fn assert_counts(test: &TestPlatform, total: u32) {
+    let total = i64::from(total);
+    assert_eq!(
+        test.scalar(
+            "select coalesce(sum(departments), 0)::bigint from approval.region_department_counts"
+        )
+        .await,
+        total,
+        "each department counted once"
+    );
+    assert_eq!(
+        test.scalar("select count(*) from approval.department_directory")
+            .await,
+        total
+    );
+    assert_eq!(
+        test.scalar("select count(*) from approval.inbox").await,
+        total
+    );
+    assert_eq!(
+        test.scalar("select count(*) from catalogue.outbox where sent_at is null")
+            .await,
+        0
+    );
+}
+
+/// Whether the approval consumer group has committed offsets up to `produced` messages on the
+/// catalogue topic.
+async fn consumer_caught_up(brokers: &str, produced: i64) -> bool {
+    let brokers = brokers.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &brokers)
+            .set("group.id", GROUP)
+            .create()
+            .unwrap();
+        let metadata = consumer
+            .fetch_metadata(Some(topics::CATALOGUE), Duration::from_secs(5))
+            .unwrap();
+        let partitions = metadata.topics()[0].partitions().len() as i32;
+        let mut list = TopicPartitionList::new();
+        let mut high_total = 0;
+        for partition in 0..partitions {
+            list.add_partition(topics::CATALOGUE, partition);
+            let (_, high) = consumer
+                .fetch_watermarks(topics::CATALOGUE, partition, Duration::from_secs(5))
+                .unwrap();
+            high_total += high;
+        }
+        let Ok(committed) = consumer.committed_offsets(list, Duration::from_secs(5)) else {
+            return false;
+        };
+        let committed_total: i64 = committed
+            .elements()
+            .iter()
+            .map(|e| match e.offset() {
+                Offset::Offset(o) => o,
+                _ => 0,
+            })
+            .sum();
+        high_total >= produced && committed_total >= high_total
+    })
+    .await
+    .unwrap()
+}
+
+/// Reads `topic` from the start with a new group until `expected` messages have been seen (or
+/// ten seconds pass without one) and returns the distinct `ce_id`s.
+pub async fn read_event_ids(brokers: &str, topic: &str, expected: usize) -> HashSet<String> {
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", format!("e2e-reader-{}", uuid::Uuid::now_v7()))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[topic]).unwrap();
+    let mut ids = HashSet::new();
+    let mut seen = 0;
+    while seen < expected {
+        let Ok(Ok(message)) = tokio::time::timeout(Duration::from_secs(10), consumer.recv()).await
+        else {
+            break;
+        };
+        seen += 1;
+        if let Some(headers) = message.headers() {
+            use rdkafka::message::Headers;
+            for header in headers.iter() {
+                if header.key == "ce_id"
+                    && let Some(value) = header.value
+                {
+                    ids.insert(String::from_utf8_lossy(value).into_owned());
+                }
+            }
+        }
+    }
+    ids
+}

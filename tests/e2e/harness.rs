@@ -1,0 +1,187 @@
+//! Starting, observing and tearing down a test platform.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use sqlx::PgPool;
+use sqlx::postgres::PgConnectOptions;
+use std::str::FromStr;
+
+use tongban::{COMPONENTS, Platform};
+use tongban_kernel::CreditCode;
+use tongban_runtime::{Settings, telemetry};
+
+/// Where the embedded broker keeps its log.
+pub enum BrokerStorage {
+    /// Gone with the broker: fine where nothing restarts.
+    Memory,
+    /// An SQLite file in a temporary directory: survives a broker restart.
+    Durable,
+}
+
+pub struct TestPlatform {
+    pub platform: Platform,
+    pub http: reqwest::Client,
+    pub gateway: String,
+    /// The test's own database, without a search path: queries name schemas.
+    pub db: PgPool,
+    database: String,
+    admin: PgConnectOptions,
+    _broker_dir: Option<tempfile::TempDir>,
+}
+
+impl TestPlatform {
+    pub async fn start(storage: BrokerStorage) -> Self {
+        let mut settings = Settings::load(None).expect("default settings");
+        settings.telemetry.log_filter =
+            std::env::var("E2E_LOG").unwrap_or_else(|_| "warn".to_owned());
+        telemetry::init(&settings.telemetry, "tongban-e2e").expect("telemetry");
+
+        // A fresh database per test: `create_if_missing` makes it on first connect.
+        let base = PgConnectOptions::from_str(settings.database_url()).expect("DATABASE_URL");
+        let database = format!("tongban_e2e_{}", uuid::Uuid::now_v7().simple());
+        let mut url = url::Url::parse(settings.database_url()).expect("DATABASE_URL");
+        url.set_path(&database);
+        settings.database.url = url.to_string().into();
+
+        let broker_dir = match storage {
+            BrokerStorage::Memory => {
+                settings.broker.storage = "memory://tansu/".to_owned();
+                None
+            }
+            BrokerStorage::Durable => {
+                let dir = tempfile::tempdir().expect("tempdir");
+                settings.broker.storage =
+                    tongban_broker::sqlite_storage(&dir.path().join("broker.db"));
+                Some(dir)
+            }
+        };
+        settings.kafka.brokers = String::new();
+        settings.broker.listen = "127.0.0.1:0".to_owned();
+        for port in settings.http.ports.values_mut() {
+            *port = 0;
+        }
+        // A test should not wait for a lost notification longer than this.
+        settings.outbox.poll_interval_ms = 200;
+
+        let platform = Platform::start(settings, &COMPONENTS)
+            .await
+            .expect("platform starts");
+        let gateway = platform.gateway_url().expect("gateway");
+        let db = PgPool::connect_with(base.clone().database(&database))
+            .await
+            .expect("test db");
+        let test = Self {
+            platform,
+            http: reqwest::Client::new(),
+            gateway,
+            db,
+            database,
+            admin: base,
+            _broker_dir: broker_dir,
+        };
+        test.wait_ready().await;
+        test
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.gateway)
+    }
+
+    /// Waits until the gateway and every service behind it report ready.
+    pub async fn wait_ready(&self) {
+        eventually(
+            "the platform to be ready",
+            Duration::from_secs(60),
+            || async {
+                let response = self.http.get(self.url("/readyz")).send().await.ok()?;
+                if !response.status().is_success() {
+                    return None;
+                }
+                for service in tongban_runtime::config::SERVICES {
+                    let ready = self
+                        .http
+                        .get(self.url(&format!("/api/{service}/readyz")))
+                        .send()
+                        .await
+                        .ok()?;
+                    if !ready.status().is_success() {
+                        return None;
+                    }
+                }
+                Some(())
+            },
+        )
+        .await;
+    }
+
+    /// Registers a department through the gateway.
+    pub async fn register_department(
+        &self,
+        region: &str,
+        name: &str,
+        credit_code: &str,
+    ) -> reqwest::Response {
+        self.http
+            .post(self.url("/api/catalogue/v1/departments"))
+            .json(&serde_json::json!({ "region_code": region, "name": name, "credit_code": credit_code }))
+            .send()
+            .await
+            .expect("gateway answers")
+    }
+
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(&self.db)
+            .await
+            .expect(sql)
+    }
+
+    /// Stops the platform and drops the test's database.
+    pub async fn stop(mut self) {
+        self.platform.stop().await.expect("clean stop");
+        self.db.close().await;
+        if let Ok(mut admin) =
+            sqlx::ConnectOptions::connect(&self.admin.clone().database("postgres")).await
+        {
+            let drop = format!("drop database if exists \"{}\" with (force)", self.database);
+            let _ = sqlx::query(&drop).execute(&mut admin).await;
+        }
+    }
+}
+
+impl Drop for TestPlatform {
+    /// A test that panics drops its platform unstopped; its Kafka clients close as the runtime
+    /// goes down and librdkafka's close waits for a broker. Keep the broker up for them.
+    fn drop(&mut self) {
+        if let Some(broker) = self.platform.broker.take() {
+            std::mem::forget(broker);
+        }
+    }
+}
+
+/// A valid, distinct credit code for test number `n`.
+pub fn credit_code(n: u32) -> String {
+    CreditCode::complete(&format!("11430900MB{n:07}"))
+        .expect("valid charset")
+        .to_string()
+}
+
+/// Polls `probe` until it yields a value or `within` passes (then panics naming `what`).
+pub async fn eventually<T, F, Fut>(what: &str, within: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let started = Instant::now();
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(
+            started.elapsed() < within,
+            "timed out after {within:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

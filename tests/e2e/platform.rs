@@ -1,0 +1,177 @@
+//! The platform comes up whole, and the gateway serves every service's API, probes and docs.
+
+use crate::harness::{BrokerStorage, TestPlatform, credit_code};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_service_is_ready_and_documented_through_the_gateway() {
+    // Arrange
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+
+    for service in tongban_runtime::config::SERVICES {
+        // Act
+        let ready = test
+            .http
+            .get(test.url(&format!("/api/{service}/readyz")))
+            .send()
+            .await
+            .unwrap();
+        let openapi: serde_json::Value = test
+            .http
+            .get(test.url(&format!("/api/{service}/openapi.json")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+
+        // Assert
+        assert_eq!(ready.status(), 200, "{service} ready");
+        let body: serde_json::Value = ready.json().await.unwrap();
+        let checks: Vec<&str> = body["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            checks,
+            ["database", "broker"],
+            "{service} checks its dependencies"
+        );
+        assert_eq!(
+            openapi["openapi"], "3.1.0",
+            "{service} documents itself in OpenAPI 3.1"
+        );
+        assert!(
+            openapi["paths"]["/readyz"].is_object(),
+            "{service} documents its probes"
+        );
+    }
+    let catalogue: serde_json::Value = test
+        .http
+        .get(test.url("/api/catalogue/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(catalogue["paths"]["/v1/departments"]["post"].is_object());
+
+    test.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_gateway_keeps_request_ids_and_answers_errors_in_json() {
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+
+    // A request id given by the caller comes back; one is made up when missing.
+    let given = test
+        .http
+        .get(test.url("/api/catalogue/v1/departments"))
+        .header("x-request-id", "req-e2e-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(given.status(), 200);
+    assert_eq!(given.headers()["x-request-id"], "req-e2e-1");
+    let made = test.http.get(test.url("/healthz")).send().await.unwrap();
+    assert!(!made.headers()["x-request-id"].is_empty());
+
+    // Unknown service, unknown route, bad input, oversized body: JSON bodies naming the problem.
+    let unknown = test
+        .http
+        .get(test.url("/api/nowhere/v1/x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(
+        unknown.json::<serde_json::Value>().await.unwrap()["code"],
+        "not_found"
+    );
+    let no_route = test
+        .http
+        .get(test.url("/api/catalogue/v1/nothing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_route.status(), 404);
+    assert_eq!(
+        no_route.json::<serde_json::Value>().await.unwrap()["code"],
+        "not_found"
+    );
+
+    let bad = test
+        .register_department("43090", "益阳市民政局", &credit_code(1))
+        .await;
+    assert_eq!(bad.status(), 400);
+    let body: serde_json::Value = bad.json().await.unwrap();
+    assert_eq!(body["code"], "bad_request");
+    assert_eq!(body["field"], "region_code");
+
+    let mut wrong_check = credit_code(2);
+    let last = wrong_check.pop().unwrap();
+    wrong_check.push(if last == '0' { '1' } else { '0' });
+    let bad = test
+        .register_department("430900000000", "益阳市民政局", &wrong_check)
+        .await;
+    assert_eq!(bad.status(), 400);
+    assert_eq!(
+        bad.json::<serde_json::Value>().await.unwrap()["field"],
+        "credit_code"
+    );
+
+    // A body over the limit is refused on its declared length, before it is read.
+    let limit = test.platform.settings.http.body_limit_bytes;
+    let (status, body) =
+        announce_body(&test.gateway, "/api/catalogue/v1/departments", limit + 1).await;
+    assert_eq!(status, 413);
+    assert_eq!(body["code"], "payload_too_large");
+
+    // A duplicate is a 409 that says what is taken.
+    let first = test
+        .register_department("430900000000", "益阳市民政局", &credit_code(3))
+        .await;
+    assert_eq!(first.status(), 201);
+    let again = test
+        .register_department("430921000000", "南县民政局", &credit_code(3))
+        .await;
+    assert_eq!(again.status(), 409);
+    assert_eq!(
+        again.json::<serde_json::Value>().await.unwrap()["code"],
+        "duplicate_credit_code"
+    );
+
+    // Metrics count requests by route template, not raw path.
+    let metrics = test
+        .http
+        .get(test.url("/api/catalogue/metrics"))
+        .send()
+        .await
+        .unwrap();
+    let text = metrics.text().await.unwrap();
+    assert!(text.contains("http_requests_total"), "{text}");
+    assert!(text.contains("route=\"/v1/departments\""), "{text}");
+
+    test.stop().await;
+}
+
+/// Sends only the head of a POST announcing `length` body bytes (as a client waiting for
+/// `100 Continue` would) and returns the status and JSON body of the answer.
+async fn announce_body(gateway: &str, path: &str, length: usize) -> (u16, serde_json::Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = gateway.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    let status = answer[9..12].parse().unwrap();
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    (status, serde_json::from_str(body).unwrap_or_default())
+}

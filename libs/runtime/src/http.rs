@@ -33,6 +33,8 @@ use crate::telemetry;
 
 /// The header that carries a request's id through every hop and back to the caller.
 pub const REQUEST_ID: &str = "x-request-id";
+/// The response header naming the request's trace, for a caller to quote to support.
+pub const TRACE_ID: &str = "x-trace-id";
 
 struct Probes {
     readiness: Readiness,
@@ -79,6 +81,7 @@ pub fn with_layers(name: &'static str, router: Router, settings: &HttpSettings) 
                         tracing::debug!(latency_ms = latency.as_millis() as u64, "response");
                     }),
             )
+            .layer(middleware::from_fn(trace_id_header))
             .layer(middleware::from_fn_with_state(name, record_metrics))
             .layer(CatchPanicLayer::custom(|_| {
                 Error::internal("handler panicked").into_response()
@@ -121,6 +124,17 @@ pub fn header_pairs(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
     headers
         .iter()
         .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str(), v)))
+}
+
+/// Tells the caller which trace its request belongs to (the gateway's answer carries the
+/// gateway's trace, which every service and consumer continues).
+async fn trace_id_header(req: Request, next: Next) -> Response {
+    let trace_id = telemetry::current_trace_id();
+    let mut response = next.run(req).await;
+    if let Ok(value) = http::HeaderValue::from_str(&trace_id) {
+        response.headers_mut().entry(TRACE_ID).or_insert(value);
+    }
+    response
 }
 
 async fn record_metrics(State(service): State<&'static str>, req: Request, next: Next) -> Response {

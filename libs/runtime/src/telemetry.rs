@@ -13,6 +13,7 @@ use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer as _;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -50,23 +51,25 @@ pub fn init(settings: &TelemetrySettings, service_name: &str) -> anyhow::Result<
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&settings.log_filter))
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let otel = tracing_opentelemetry::layer().with_tracer(tracer);
-    let registry = tracing_subscriber::registry().with(filter).with(otel);
+    // Spans feed traces whatever the log level: quieter logs must not cut a trace in two, so
+    // the log filter applies to the log layer only.
+    let otel = tracing_opentelemetry::layer()
+        .with_tracer(tracer)
+        .with_filter(tracing_subscriber::filter::LevelFilter::INFO);
+    let registry = tracing_subscriber::registry().with(otel);
     let result = if settings.log_format == "json" {
-        registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .json()
-                    .with_current_span(true),
-            )
-            .try_init()
+        let logs = tracing_subscriber::fmt::layer()
+            .json()
+            .with_current_span(true);
+        registry.with(logs.with_filter(filter)).try_init()
     } else {
-        registry
-            .with(tracing_subscriber::fmt::layer().compact())
-            .try_init()
+        let logs = tracing_subscriber::fmt::layer().compact();
+        registry.with(logs.with_filter(filter)).try_init()
     };
     // A subscriber set by someone else (a test harness) is fine: keep theirs.
-    let _ = result;
+    if let Err(err) = result {
+        eprintln!("telemetry: keeping the existing subscriber: {err}");
+    }
     Ok(())
 }
 

@@ -175,3 +175,75 @@ async fn announce_body(gateway: &str, path: &str, length: usize) -> (u16, serde_
     let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
     (status, serde_json::from_str(body).unwrap_or_default())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn components_run_apart_as_pods_would_and_replicas_share_one_relay() {
+    // Arrange: platform A runs everything; process B runs only a gateway and a second
+    // catalogue replica, configured the way a pod is: brokers and upstreams from settings.
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let mut settings = (*test.platform.settings).clone();
+    assert!(
+        !settings.embedded_broker(),
+        "B uses A's broker as an external Kafka"
+    );
+    settings.http.ports.insert("gateway".to_owned(), 0);
+    settings.http.ports.insert("catalogue".to_owned(), 0);
+    let mut pod = tongban::Platform::start(settings, &["gateway", "catalogue"])
+        .await
+        .unwrap();
+    assert!(pod.broker.is_none());
+    let gateway = pod.gateway_url().unwrap();
+    crate::harness::eventually(
+        "pod B to be ready",
+        std::time::Duration::from_secs(60),
+        || async {
+            let ready = test
+                .http
+                .get(format!("{gateway}/readyz"))
+                .send()
+                .await
+                .ok()?;
+            ready.status().is_success().then_some(())
+        },
+    )
+    .await;
+
+    // Act: register through B; B's catalogue replica commits the event to the shared outbox.
+    let response = test
+        .http
+        .post(format!("{gateway}/api/catalogue/v1/departments"))
+        .json(&serde_json::json!({
+            "region_code": "430981000000",
+            "name": "沅江市民政局",
+            "credit_code": credit_code(42),
+        }))
+        .send()
+        .await
+        .unwrap();
+
+    // Assert: one relay publishes it (A's, the leader), A's approval applies it once.
+    assert_eq!(response.status(), 201);
+    crate::harness::eventually(
+        "approval in A to apply it",
+        std::time::Duration::from_secs(30),
+        || async {
+            let body: serde_json::Value = test
+                .http
+                .get(format!(
+                    "{gateway}/api/approval/v1/directory/regions/430981000000"
+                ))
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            (body["departments"] == 1).then_some(())
+        },
+    )
+    .await;
+    assert_eq!(test.scalar("select count(*) from approval.inbox").await, 1);
+
+    pod.stop().await.unwrap();
+    test.stop().await;
+}

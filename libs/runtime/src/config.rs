@@ -227,6 +227,17 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_in_deploy_is_valid_and_states_the_defaults() {
+        let example = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../deploy/tongban.example.toml"
+        );
+        let from_file = Settings::load(Some(Path::new(example))).unwrap();
+        let defaults = Settings::load(None).unwrap();
+        assert_eq!(format!("{from_file:?}"), format!("{defaults:?}"));
+    }
+
+    #[test]
     fn a_toml_file_overrides_defaults() {
         let dir = std::env::temp_dir().join(format!("tongban-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

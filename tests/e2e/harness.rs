@@ -130,6 +130,17 @@ impl TestPlatform {
             .expect("gateway answers")
     }
 
+    /// GETs `url` and parses its JSON body; `None` when unreachable or not JSON.
+    pub async fn get_json(&self, url: &str) -> Option<serde_json::Value> {
+        self.http.get(url).send().await.ok()?.json().await.ok()
+    }
+
+    /// How many departments of `region` approval has learned of, asked through `gateway`.
+    pub async fn departments_known_to_approval(&self, gateway: &str, region: &str) -> Option<i64> {
+        let url = format!("{gateway}/api/approval/v1/directory/regions/{region}");
+        self.get_json(&url).await?["departments"].as_i64()
+    }
+
     pub async fn scalar(&self, sql: &str) -> i64 {
         sqlx::query_scalar::<_, i64>(sql)
             .fetch_one(&self.db)

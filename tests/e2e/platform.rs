@@ -15,13 +15,8 @@ async fn every_service_is_ready_and_documented_through_the_gateway() {
             .send()
             .await
             .unwrap();
-        let openapi: serde_json::Value = test
-            .http
-            .get(test.url(&format!("/api/{service}/openapi.json")))
-            .send()
-            .await
-            .unwrap()
-            .json()
+        let openapi = test
+            .get_json(&test.url(&format!("/api/{service}/openapi.json")))
             .await
             .unwrap();
 
@@ -48,13 +43,8 @@ async fn every_service_is_ready_and_documented_through_the_gateway() {
             "{service} documents its probes"
         );
     }
-    let catalogue: serde_json::Value = test
-        .http
-        .get(test.url("/api/catalogue/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
+    let catalogue = test
+        .get_json(&test.url("/api/catalogue/openapi.json"))
         .await
         .unwrap();
     assert!(catalogue["paths"]["/v1/departments"]["post"].is_object());
@@ -227,18 +217,10 @@ async fn components_run_apart_as_pods_would_and_replicas_share_one_relay() {
         "approval in A to apply it",
         std::time::Duration::from_secs(30),
         || async {
-            let body: serde_json::Value = test
-                .http
-                .get(format!(
-                    "{gateway}/api/approval/v1/directory/regions/430981000000"
-                ))
-                .send()
-                .await
-                .ok()?
-                .json()
-                .await
-                .ok()?;
-            (body["departments"] == 1).then_some(())
+            let known = test
+                .departments_known_to_approval(&gateway, "430981000000")
+                .await;
+            (known == Some(1)).then_some(())
         },
     )
     .await;

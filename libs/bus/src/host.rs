@@ -49,6 +49,21 @@ impl Host {
         })
     }
 
+    /// The whole life of service `name`: connect and migrate, let `build` make its API and
+    /// consumers from the connected host, then [`Host::serve`] until `shutdown`.
+    pub async fn run(
+        name: &'static str,
+        settings: Arc<Settings>,
+        migrations: Migrator,
+        listener: TcpListener,
+        shutdown: CancellationToken,
+        build: impl FnOnce(&Host) -> (Router, OpenApi, Vec<ConsumerSpec>),
+    ) -> anyhow::Result<()> {
+        let host = Self::connect(name, settings, migrations).await?;
+        let (api, doc, consumers) = build(&host);
+        host.serve(listener, api, doc, consumers, shutdown).await
+    }
+
     pub fn readiness(&self) -> Readiness {
         Readiness::default()
             .with(DatabaseCheck(self.pool.clone()))

@@ -66,3 +66,48 @@ impl Readiness {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Fixed(&'static str, Option<&'static str>);
+
+    impl ReadinessCheck for Fixed {
+        fn name(&self) -> &str {
+            self.0
+        }
+        fn check(&self) -> BoxFuture<'_, Result<(), String>> {
+            Box::pin(async move {
+                match self.1 {
+                    None => Ok(()),
+                    Some("hang") => std::future::pending().await,
+                    Some(error) => Err(error.to_owned()),
+                }
+            })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_check_is_reported_and_a_hanging_one_times_out() {
+        let readiness = Readiness::default()
+            .with(Fixed("database", None))
+            .with(Fixed("broker", Some("connection refused")))
+            .with(Fixed("stuck", Some("hang")));
+
+        let outcomes = readiness.run().await;
+
+        let summary: Vec<_> = outcomes
+            .iter()
+            .map(|o| (o.name.as_str(), o.ok, o.error.as_deref()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("database", true, None),
+                ("broker", false, Some("connection refused")),
+                ("stuck", false, Some("timed out")),
+            ]
+        );
+    }
+}

@@ -252,3 +252,116 @@ pub async fn serve(
     tracing::info!(service = name, "stopped serving");
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::routing::post;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    fn settings(timeout_ms: u64, body_limit_bytes: usize) -> HttpSettings {
+        let mut settings = crate::Settings::load(None).unwrap().http;
+        settings.request_timeout_ms = timeout_ms;
+        settings.body_limit_bytes = body_limit_bytes;
+        settings
+    }
+
+    async fn panicking() -> &'static str {
+        panic!("boom: secret detail")
+    }
+
+    fn app() -> Router {
+        let api = Router::new()
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    "late"
+                }),
+            )
+            .route("/panic", get(panicking))
+            .route(
+                "/echo",
+                post(
+                    |tongban_kernel::Json(v): tongban_kernel::Json<serde_json::Value>| async move {
+                        tongban_kernel::Json(v)
+                    },
+                ),
+            );
+        service(
+            "test",
+            api,
+            OpenApiDoc::default(),
+            Readiness::default(),
+            &settings(100, 64),
+        )
+    }
+
+    async fn call(request: Request) -> (StatusCode, HeaderMap, serde_json::Value) {
+        let response = app().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (
+            status,
+            headers,
+            serde_json::from_slice(&bytes).unwrap_or_default(),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_slow_handler_is_cut_off_with_a_json_503() {
+        let (status, _, body) = call(Request::get("/slow").body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body["code"], "timeout");
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_an_opaque_json_500() {
+        let (status, _, body) = call(Request::get("/panic").body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["code"], "internal");
+        assert!(!body.to_string().contains("secret"));
+    }
+
+    #[tokio::test]
+    async fn an_oversized_body_is_a_json_413() {
+        let request = Request::post("/echo")
+            .header("content-type", "application/json")
+            .body(Body::from(format!("\"{}\"", "x".repeat(100))))
+            .unwrap();
+        let (status, _, body) = call(request).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(body["field"], "body");
+    }
+
+    #[tokio::test]
+    async fn unknown_routes_are_json_404s_and_request_ids_are_kept() {
+        let request = Request::get("/nowhere")
+            .header(REQUEST_ID, "abc-123")
+            .body(Body::empty())
+            .unwrap();
+        let (status, headers, body) = call(request).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(body["code"], "not_found");
+        assert_eq!(headers[REQUEST_ID], "abc-123");
+        assert!(headers.contains_key(TRACE_ID));
+    }
+
+    #[tokio::test]
+    async fn probes_answer_and_the_openapi_document_lists_them() {
+        let (status, _, body) = call(Request::get("/healthz").body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["status"], "ok");
+        let (status, _, body) = call(Request::get("/readyz").body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::OK, "no checks means ready");
+        assert_eq!(body["status"], "ready");
+        let (_, _, doc) = call(Request::get("/openapi.json").body(Body::empty()).unwrap()).await;
+        assert_eq!(doc["openapi"], "3.1.0");
+        assert!(doc["paths"]["/metrics"].is_object());
+    }
+}

@@ -11,10 +11,13 @@ use axum::routing::post;
 use tongban_runtime::config::TelemetrySettings;
 use tongban_runtime::telemetry;
 
+/// One export request as the collector saw it: content type and body.
+type Export = (String, Vec<u8>);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spans_are_exported_over_otlp_when_an_endpoint_is_set() {
     // Arrange: a collector that keeps every request's content type and body.
-    let received: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+    let received: Arc<Mutex<Vec<Export>>> = Arc::default();
     let sink = received.clone();
     let collector = Router::new().route(
         "/v1/traces",

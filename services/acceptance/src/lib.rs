@@ -29,11 +29,13 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let host = Host::connect(NAME, settings, migrator()).await?;
-    let (api, doc) = http::app(AppState {
-        pool: host.pool.clone(),
-    });
-    host.serve(listener, api, doc, Vec::new(), shutdown).await
+    Host::run(NAME, settings, migrator(), listener, shutdown, |host| {
+        let (api, doc) = http::app(AppState {
+            pool: host.pool.clone(),
+        });
+        (api, doc, Vec::new())
+    })
+    .await
 }
 
 pub fn migrator() -> sqlx::migrate::Migrator {

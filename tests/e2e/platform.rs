@@ -229,3 +229,50 @@ async fn components_run_apart_as_pods_would_and_replicas_share_one_relay() {
     pod.stop().await.unwrap();
     test.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn demo_data_loads_through_the_domain_and_twice_changes_nothing() {
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+
+    let first = tongban::demo::load(&test.platform.settings, |_| {})
+        .await
+        .unwrap();
+    let again = tongban::demo::load(&test.platform.settings, |_| {})
+        .await
+        .unwrap();
+
+    assert_eq!(first.existing, 0);
+    assert!(first.created > 0);
+    assert_eq!(
+        again,
+        tongban::demo::Loaded {
+            created: 0,
+            existing: first.created
+        }
+    );
+    let listed = test
+        .get_json(&test.url("/api/catalogue/v1/departments?region_code=430900000000"))
+        .await
+        .unwrap();
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["name"] == "益阳市行政审批服务局")
+    );
+    // The demo departments reached approval as events, like any other.
+    crate::harness::eventually(
+        "approval to learn them",
+        std::time::Duration::from_secs(30),
+        || async {
+            let known = test
+                .departments_known_to_approval(&test.gateway, "430900000000")
+                .await;
+            (known == Some(4)).then_some(())
+        },
+    )
+    .await;
+
+    test.stop().await;
+}

@@ -5,7 +5,10 @@
 //! # Layout
 //! - [`Platform`]: starts a selection of components and stops them in order.
 //! - [`migrate_all`]: applies every service's migrations (`tongban migrate`, the Kubernetes Job).
+//! - [`demo`]: the demo data set of `tongban up --demo`.
 //! - `main.rs`: the operator CLI.
+
+pub mod demo;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

@@ -30,6 +30,9 @@ enum Command {
         /// Do not apply migrations at start (a migration Job already did).
         #[arg(long)]
         no_migrate: bool,
+        /// Load the demo data set (Yiyang's departments); loading it again changes nothing.
+        #[arg(long)]
+        demo: bool,
     },
     /// Run some components, as one Kubernetes pod would: gateway, identity, catalogue,
     /// acceptance, approval, notification, crossregion.
@@ -59,13 +62,13 @@ async fn main() -> ExitCode {
         eprintln!("tongban: telemetry: {err:#}");
     }
     let result = match cli.command {
-        Command::Up { no_migrate } => run(settings, &COMPONENTS, no_migrate).await,
+        Command::Up { no_migrate, demo } => run(settings, &COMPONENTS, no_migrate, demo).await,
         Command::Serve {
             components,
             no_migrate,
         } => {
             let names: Vec<&str> = components.iter().map(String::as_str).collect();
-            run(settings, &names, no_migrate).await
+            run(settings, &names, no_migrate, false).await
         }
         Command::Migrate => migrate(settings).await,
         Command::Broker => broker(settings).await,
@@ -80,7 +83,12 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(mut settings: Settings, components: &[&str], no_migrate: bool) -> anyhow::Result<()> {
+async fn run(
+    mut settings: Settings,
+    components: &[&str],
+    no_migrate: bool,
+    demo: bool,
+) -> anyhow::Result<()> {
     if no_migrate {
         settings.database.migrate = false;
     }
@@ -107,6 +115,14 @@ async fn run(mut settings: Settings, components: &[&str], no_migrate: bool) -> a
         None => println!("  {:<13} {}", "broker", platform.settings.kafka.brokers),
     }
     println!("  {:<13} {database}", "database");
+    if demo {
+        println!("Loading demo data:");
+        let loaded = tongban::demo::load(&platform.settings, |name| println!("  {name}")).await?;
+        println!(
+            "  {} departments created, {} already there",
+            loaded.created, loaded.existing
+        );
+    }
     if let Some(gateway) = platform.gateway_url() {
         println!("Ready when {gateway}/readyz answers 200. Ctrl-C stops.");
     }

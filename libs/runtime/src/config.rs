@@ -109,7 +109,8 @@ pub struct ConfigError(#[from] config::ConfigError);
 
 impl Settings {
     /// Reads settings: defaults, then `file` if given, then the environment.
-    /// `DATABASE_URL` is honoured too, below `TONGBAN__DATABASE__URL`.
+    /// `DATABASE_URL` counts as an environment variable too (it beats the file), and
+    /// `TONGBAN__DATABASE__URL` beats it.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let mut builder = config::Config::builder();
         for (key, value) in defaults() {

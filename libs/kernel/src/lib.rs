@@ -6,15 +6,22 @@
 //! - [`json`]: a JSON extractor whose rejections use that body and name the field.
 //! - [`region`]: [`RegionCode`], the 12-digit NBS statistical division code (GB/T 2260 prefix).
 //! - [`credit`]: [`CreditCode`], the 18-character unified social credit code (GB 32100).
+//! - [`identity`]: identity documents ([`IdCardNumber`], GB 11643) and phone numbers, masked
+//!   whenever they are formatted.
+//! - [`access`]: account kinds, roles, powers, role bindings and the [`Principal`] checks.
 //!
 //! Values are parsed once, at the edge ("parse, don't validate"): a `RegionCode` in hand is valid.
 
+pub mod access;
 pub mod credit;
 pub mod error;
+pub mod identity;
 pub mod json;
 pub mod region;
 
+pub use access::{AccountKind, Power, Principal, Role, RoleBinding};
 pub use credit::CreditCode;
 pub use error::{Error, ErrorBody, Result};
+pub use identity::{IdCardNumber, IdType, PhoneNumber};
 pub use json::Json;
 pub use region::RegionCode;

@@ -50,6 +50,19 @@ impl RegionCode {
         }
     }
 
+    /// Whether this region is `ancestor` or lies below it, by the code's nesting (a province's
+    /// two digits, a city's four, a county's six, a town's nine).
+    pub fn is_within(&self, ancestor: &RegionCode) -> bool {
+        let significant = match ancestor.level() {
+            RegionLevel::Province => 2,
+            RegionLevel::City => 4,
+            RegionLevel::County => 6,
+            RegionLevel::Town => 9,
+            RegionLevel::Village => 12,
+        };
+        self.0[..significant] == ancestor.0[..significant]
+    }
+
     /// The parent by the code's prefix. Special zones nest differently; the catalogue stores the
     /// real parent, this is only the default for ordinary divisions.
     pub fn prefix_parent(&self) -> Option<RegionCode> {

@@ -1,0 +1,301 @@
+//! Who may do what, where (DESIGN.md "Jurisdiction and access").
+//!
+//! A staff member's powers come from role bindings: (role, region, department?). A binding
+//! covers its region and every region below it. Every service checks a request against the
+//! region(s) of the resource it touches with [`Principal::require`]; the gateway's check is only
+//! a first filter.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{Error, RegionCode};
+
+/// What kind of party an account is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountKind {
+    /// A natural person applying for services.
+    Citizen,
+    /// A legal person, identified by its unified social credit code.
+    Enterprise,
+    /// A civil servant of a department in a region.
+    Staff,
+    /// A system, such as the provincial platform (client-credentials grant).
+    Service,
+}
+
+impl AccountKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Citizen => "citizen",
+            Self::Enterprise => "enterprise",
+            Self::Staff => "staff",
+            Self::Service => "service",
+        }
+    }
+}
+
+impl FromStr for AccountKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "citizen" => Ok(Self::Citizen),
+            "enterprise" => Ok(Self::Enterprise),
+            "staff" => Ok(Self::Staff),
+            "service" => Ok(Self::Service),
+            other => Err(format!("unknown account kind {other}")),
+        }
+    }
+}
+
+/// A staff role. The names may change; the powers each grants may not.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Takes cases in at a window (收件、受理).
+    WindowClerk,
+    /// Handles and decides cases in the back office (审核、批准).
+    Approver,
+    /// Watches everything in scope: cases, statistics, ratings (督查).
+    Supervisor,
+    /// Maintains the catalogue: departments, items, calendars.
+    CatalogueAdmin,
+    /// Manages accounts and grants roles.
+    IdentityAdmin,
+}
+
+/// What a role allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Power {
+    AcceptCases,
+    HandleCases,
+    /// Read anything in scope (cases, statistics, directories).
+    Supervise,
+    EditCatalogue,
+    /// Create and change accounts; grant and revoke roles.
+    ManageAccounts,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Self::WindowClerk,
+        Self::Approver,
+        Self::Supervisor,
+        Self::CatalogueAdmin,
+        Self::IdentityAdmin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::WindowClerk => "window_clerk",
+            Self::Approver => "approver",
+            Self::Supervisor => "supervisor",
+            Self::CatalogueAdmin => "catalogue_admin",
+            Self::IdentityAdmin => "identity_admin",
+        }
+    }
+
+    pub fn powers(self) -> &'static [Power] {
+        match self {
+            Self::WindowClerk => &[Power::AcceptCases],
+            Self::Approver => &[Power::HandleCases],
+            Self::Supervisor => &[Power::Supervise],
+            Self::CatalogueAdmin => &[Power::EditCatalogue],
+            Self::IdentityAdmin => &[Power::ManageAccounts],
+        }
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|role| role.as_str() == s)
+            .ok_or_else(|| format!("unknown role {s}; expected one of window_clerk, approver, supervisor, catalogue_admin, identity_admin"))
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One role held in one region (and its descendants), optionally only for one department.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RoleBinding {
+    pub role: Role,
+    pub region: RegionCode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<Uuid>,
+}
+
+impl RoleBinding {
+    /// Whether this binding reaches `region` (the same region or one below it).
+    pub fn covers(&self, region: &RegionCode) -> bool {
+        region.is_within(&self.region)
+    }
+
+    /// Whether this binding reaches everything `other` reaches: a region at or below this one,
+    /// and the same department restriction or a narrower one.
+    pub fn covers_binding(&self, other: &RoleBinding) -> bool {
+        self.covers(&other.region)
+            && match self.department {
+                None => true,
+                Some(mine) => other.department == Some(mine),
+            }
+    }
+}
+
+/// The authenticated party behind a request, as its access token says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub account: Uuid,
+    pub kind: AccountKind,
+    /// Real-name level 1 (unverified) to 3 (verified in person or by face).
+    pub real_name_level: u8,
+    pub roles: Vec<RoleBinding>,
+    /// For service accounts: the OAuth client id.
+    pub client_id: Option<String>,
+}
+
+impl Principal {
+    /// The bindings through which this principal holds `power` over `region`.
+    pub fn bindings_for<'a>(
+        &'a self,
+        power: Power,
+        region: &'a RegionCode,
+    ) -> impl Iterator<Item = &'a RoleBinding> + 'a {
+        self.roles
+            .iter()
+            .filter(move |b| b.role.powers().contains(&power) && b.covers(region))
+    }
+
+    /// Whether this principal holds `power` over `region`.
+    pub fn can(&self, power: Power, region: &RegionCode) -> bool {
+        self.bindings_for(power, region).next().is_some()
+    }
+
+    /// `Ok` when [`Principal::can`], else 403 naming what is missing.
+    pub fn require(&self, power: Power, region: &RegionCode) -> Result<(), Error> {
+        if self.can(power, region) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(format!(
+                "no role grants {power:?} in region {region}"
+            )))
+        }
+    }
+
+    /// Whether this principal may do everything `binding` allows (the rule for granting it).
+    pub fn may_grant(&self, binding: &RoleBinding) -> bool {
+        self.roles
+            .iter()
+            .any(|own| own.role == Role::IdentityAdmin && own.covers_binding(binding))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(s: &str) -> RegionCode {
+        s.parse().unwrap()
+    }
+
+    fn binding(role: Role, region: &str) -> RoleBinding {
+        RoleBinding {
+            role,
+            region: code(region),
+            department: None,
+        }
+    }
+
+    #[test]
+    fn a_binding_covers_its_region_and_below_only() {
+        let city = binding(Role::Supervisor, "430900000000");
+        assert!(city.covers(&code("430900000000")));
+        assert!(city.covers(&code("430921000000")));
+        assert!(city.covers(&code("430921100000")));
+        assert!(
+            !city.covers(&code("430000000000")),
+            "not the province above"
+        );
+        assert!(!city.covers(&code("430100000000")), "not a sibling city");
+        let county = binding(Role::WindowClerk, "430921000000");
+        assert!(
+            !county.covers(&code("430922000000")),
+            "not a sibling county"
+        );
+    }
+
+    #[test]
+    fn powers_come_from_roles_in_scope() {
+        let clerk = Principal {
+            account: Uuid::nil(),
+            kind: AccountKind::Staff,
+            real_name_level: 3,
+            roles: vec![binding(Role::WindowClerk, "430921000000")],
+            client_id: None,
+        };
+        assert!(clerk.can(Power::AcceptCases, &code("430921000000")));
+        assert!(!clerk.can(Power::HandleCases, &code("430921000000")));
+        assert!(!clerk.can(Power::AcceptCases, &code("430922000000")));
+        assert!(
+            clerk
+                .require(Power::AcceptCases, &code("430900000000"))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn granting_needs_an_identity_admin_whose_scope_covers_the_binding() {
+        let dept = Uuid::now_v7();
+        let city_admin = Principal {
+            account: Uuid::nil(),
+            kind: AccountKind::Staff,
+            real_name_level: 3,
+            roles: vec![binding(Role::IdentityAdmin, "430900000000")],
+            client_id: None,
+        };
+        assert!(city_admin.may_grant(&binding(Role::Approver, "430921000000")));
+        assert!(city_admin.may_grant(&binding(Role::IdentityAdmin, "430900000000")));
+        assert!(!city_admin.may_grant(&binding(Role::Approver, "430000000000")));
+        let dept_admin = Principal {
+            roles: vec![RoleBinding {
+                department: Some(dept),
+                ..binding(Role::IdentityAdmin, "430900000000")
+            }],
+            ..city_admin.clone()
+        };
+        assert!(
+            !dept_admin.may_grant(&binding(Role::Approver, "430921000000")),
+            "wider than its department"
+        );
+        assert!(dept_admin.may_grant(&RoleBinding {
+            department: Some(dept),
+            ..binding(Role::Approver, "430921000000")
+        }));
+        let clerk = Principal {
+            roles: vec![binding(Role::WindowClerk, "430000000000")],
+            ..city_admin
+        };
+        assert!(!clerk.may_grant(&binding(Role::WindowClerk, "430921000000")));
+    }
+}

@@ -1,0 +1,68 @@
+//! Who is calling: axum extractors over the `Authorization: Bearer` header.
+//!
+//! The [`Verifier`] is found in the request extensions (add it with
+//! `axum::Extension(Arc<Verifier>)` on the router), so any router state works.
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+
+use tongban_kernel::{Error, Principal};
+
+use crate::jwt::TokenError;
+use crate::verifier::Verifier;
+
+/// The caller, authenticated. Missing or invalid tokens are 401.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Principal);
+
+/// The caller if a token was given (public routes that show more to the signed in). A token
+/// that is given but invalid is still a 401: a client should learn its token is bad.
+#[derive(Debug, Clone)]
+pub struct MaybeAuthenticated(pub Option<Principal>);
+
+/// The bearer token of a request, if any.
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+}
+
+async fn principal(parts: &Parts, token: &str) -> Result<Principal, Error> {
+    let verifier = parts
+        .extensions
+        .get::<Arc<Verifier>>()
+        .ok_or_else(|| Error::internal("no token verifier on this router"))?;
+    match verifier.verify(token).await {
+        Ok(claims) => Ok(claims.principal()),
+        Err(TokenError::KeysUnavailable(reason)) => Err(Error::Unavailable(reason)),
+        Err(reason) => {
+            tracing::info!(%reason, "token refused");
+            Err(Error::Unauthorized)
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Authenticated {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).ok_or(Error::Unauthorized)?.to_owned();
+        Ok(Self(principal(parts, &token).await?))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for MaybeAuthenticated {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        match bearer(parts).map(str::to_owned) {
+            None => Ok(Self(None)),
+            Some(token) => Ok(Self(Some(principal(parts, &token).await?))),
+        }
+    }
+}

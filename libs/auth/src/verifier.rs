@@ -1,0 +1,243 @@
+//! Verifying tokens against a cached key set.
+//!
+//! Keys are fetched from a [`KeySource`] (identity's JWKS over HTTP for the gateway and the
+//! services; identity reads its own table), kept for `max_age`, and fetched again at once when
+//! a token names a key the cache does not know — at most every `min_refetch`, so a flood of
+//! tokens with made-up key ids cannot turn into a flood of JWKS requests.
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use futures::future::BoxFuture;
+use http_body_util::{BodyExt, Empty};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use tokio::sync::Mutex;
+
+use crate::jwt::{self, Claims, Jwks, KeySet, TokenError};
+
+/// Where verification keys come from.
+pub trait KeySource: Send + Sync {
+    fn fetch(&self) -> BoxFuture<'_, Result<Jwks, String>>;
+}
+
+/// A JWKS document served over HTTP (identity's `/.well-known/jwks.json`).
+pub struct HttpJwks {
+    url: String,
+    client: Client<HttpConnector, Empty<Bytes>>,
+}
+
+impl HttpJwks {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            client: Client::builder(TokioExecutor::new()).build_http(),
+        }
+    }
+}
+
+impl KeySource for HttpJwks {
+    fn fetch(&self) -> BoxFuture<'_, Result<Jwks, String>> {
+        Box::pin(async move {
+            let uri: axum::http::Uri = self.url.parse().map_err(|e| format!("{e}"))?;
+            let request = axum::http::Request::get(uri)
+                .body(Empty::new())
+                .map_err(|e| e.to_string())?;
+            let response =
+                tokio::time::timeout(Duration::from_secs(5), self.client.request(request))
+                    .await
+                    .map_err(|_| "timed out".to_owned())?
+                    .map_err(|e| e.to_string())?;
+            if !response.status().is_success() {
+                return Err(format!("{} answered {}", self.url, response.status()));
+            }
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| e.to_string())?
+                .to_bytes();
+            serde_json::from_slice(&body).map_err(|e| e.to_string())
+        })
+    }
+}
+
+struct Cached {
+    keys: Arc<KeySet>,
+    fetched_at: Option<Instant>,
+}
+
+/// Verifies access tokens for one issuer and audience.
+pub struct Verifier {
+    issuer: String,
+    audience: String,
+    source: Arc<dyn KeySource>,
+    cache: RwLock<Cached>,
+    /// One refresh at a time; the others wait for its result.
+    refreshing: Mutex<()>,
+    max_age: Duration,
+    min_refetch: Duration,
+}
+
+impl Verifier {
+    pub fn new(
+        issuer: impl Into<String>,
+        audience: impl Into<String>,
+        source: Arc<dyn KeySource>,
+    ) -> Self {
+        Self {
+            issuer: issuer.into(),
+            audience: audience.into(),
+            source,
+            cache: RwLock::new(Cached {
+                keys: Arc::default(),
+                fetched_at: None,
+            }),
+            refreshing: Mutex::new(()),
+            max_age: Duration::from_secs(300),
+            min_refetch: Duration::from_secs(10),
+        }
+    }
+
+    /// How long fetched keys are trusted, and how soon an unknown key id may trigger a fetch.
+    pub fn with_timing(mut self, max_age: Duration, min_refetch: Duration) -> Self {
+        self.max_age = max_age;
+        self.min_refetch = min_refetch;
+        self
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// Verifies `token` and returns its claims.
+    pub async fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        let (keys, age) = self.snapshot();
+        let keys = match age {
+            Some(age) if age < self.max_age => keys,
+            // Stale or never fetched: fetch now; with stale keys in hand, a failed fetch is
+            // not fatal (identity may be restarting).
+            _ => match self.refresh(Duration::ZERO).await {
+                Ok(keys) => keys,
+                Err(err) if keys.is_empty() => return Err(TokenError::KeysUnavailable(err)),
+                Err(_) => keys,
+            },
+        };
+        let now = chrono::Utc::now().timestamp();
+        match jwt::verify(token, &keys, &self.issuer, &self.audience, now) {
+            Err(TokenError::UnknownKey(kid)) => {
+                // A key rotated in since the last fetch, or a made-up kid.
+                let keys = self
+                    .refresh(self.min_refetch)
+                    .await
+                    .map_err(TokenError::KeysUnavailable)?;
+                jwt::verify(token, &keys, &self.issuer, &self.audience, now).map_err(
+                    |err| match err {
+                        TokenError::UnknownKey(_) => TokenError::UnknownKey(kid),
+                        other => other,
+                    },
+                )
+            }
+            other => other,
+        }
+    }
+
+    fn snapshot(&self) -> (Arc<KeySet>, Option<Duration>) {
+        let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
+        (cache.keys.clone(), cache.fetched_at.map(|at| at.elapsed()))
+    }
+
+    /// Fetches the keys unless they were fetched less than `unless_younger` ago.
+    async fn refresh(&self, unless_younger: Duration) -> Result<Arc<KeySet>, String> {
+        let _guard = self.refreshing.lock().await;
+        let (keys, age) = self.snapshot();
+        if age.is_some_and(|age| age < unless_younger.max(Duration::from_millis(1)))
+            && !keys.is_empty()
+        {
+            return Ok(keys);
+        }
+        let jwks = self.source.fetch().await?;
+        let keys = Arc::new(KeySet::from(&jwks));
+        let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
+        *cache = Cached {
+            keys: keys.clone(),
+            fetched_at: Some(Instant::now()),
+        };
+        tracing::debug!(keys = keys.len(), "verification keys fetched");
+        Ok(keys)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::jwt::SigningKey;
+    use tongban_kernel::AccountKind;
+
+    /// A key source whose keys the test changes, counting fetches.
+    struct Keys(RwLock<Jwks>, AtomicUsize);
+
+    impl KeySource for Keys {
+        fn fetch(&self) -> BoxFuture<'_, Result<Jwks, String>> {
+            self.1.fetch_add(1, Ordering::SeqCst);
+            let jwks = self.0.read().unwrap().clone();
+            Box::pin(async move { Ok(jwks) })
+        }
+    }
+
+    fn token(key: &SigningKey) -> String {
+        let now = chrono::Utc::now().timestamp();
+        key.sign(&Claims {
+            iss: "iss".into(),
+            aud: "aud".into(),
+            sub: Uuid::now_v7(),
+            iat: now,
+            exp: now + 60,
+            jti: Uuid::now_v7(),
+            kind: AccountKind::Citizen,
+            rnl: 1,
+            roles: vec![],
+            client_id: None,
+        })
+    }
+
+    #[tokio::test]
+    async fn a_rotated_in_key_is_picked_up_and_made_up_key_ids_do_not_flood_the_source() {
+        let old = SigningKey::generate();
+        let source = Arc::new(Keys(
+            RwLock::new(Jwks {
+                keys: vec![old.jwk()],
+            }),
+            AtomicUsize::new(0),
+        ));
+        let verifier = Verifier::new("iss", "aud", source.clone())
+            .with_timing(Duration::from_secs(300), Duration::from_millis(200));
+        assert!(verifier.verify(&token(&old)).await.is_ok());
+        assert_eq!(source.1.load(Ordering::SeqCst), 1);
+
+        // Rotation: the JWKS now has both keys; tokens of the new one verify without a restart,
+        // tokens of the old one still do.
+        let new = SigningKey::generate();
+        source.0.write().unwrap().keys.push(new.jwk());
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        assert!(verifier.verify(&token(&new)).await.is_ok());
+        assert!(verifier.verify(&token(&old)).await.is_ok());
+        assert_eq!(source.1.load(Ordering::SeqCst), 2);
+
+        // Unknown key ids in a burst cause at most one fetch per min_refetch.
+        let stranger = SigningKey::generate();
+        for _ in 0..50 {
+            assert_eq!(
+                verifier.verify(&token(&stranger)).await,
+                Err(TokenError::UnknownKey(stranger.kid.clone()))
+            );
+        }
+        assert!(source.1.load(Ordering::SeqCst) <= 3);
+    }
+}

@@ -37,6 +37,12 @@ pub mod topics {
     }
 }
 
+pub mod identity {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/tongban.identity.v1.rs"));
+    }
+}
+
 pub mod catalogue {
     pub mod v1 {
         include!(concat!(env!("OUT_DIR"), "/tongban.catalogue.v1.rs"));
@@ -66,7 +72,19 @@ macro_rules! events {
 }
 
 events! {
+    identity::v1::AccountCreated => "identity", "account_created";
+    identity::v1::RoleGranted => "identity", "role_granted";
+    identity::v1::RoleRevoked => "identity", "role_revoked";
+    identity::v1::AccountLocked => "identity", "account_locked";
     catalogue::v1::DepartmentRegistered => "catalogue", "department_registered";
+}
+
+/// A protobuf timestamp from a UTC time.
+pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: at.timestamp_subsec_nanos() as i32,
+    }
 }
 
 #[cfg(test)]

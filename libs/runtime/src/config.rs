@@ -27,6 +27,7 @@ pub struct Settings {
     pub http: HttpSettings,
     pub telemetry: TelemetrySettings,
     pub outbox: OutboxSettings,
+    pub identity: IdentitySettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -102,6 +103,34 @@ pub struct OutboxSettings {
     pub retention_hours: i64,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+pub struct IdentitySettings {
+    /// `iss` of every token: the public URL of the identity service (OpenID Connect discovery
+    /// lives under it). Set it to the gateway's public address in production.
+    pub issuer: String,
+    /// `aud` of every token.
+    pub audience: String,
+    /// Where the gateway and the services fetch verification keys. Empty: the identity
+    /// upstream's `/.well-known/jwks.json`.
+    pub jwks_url: String,
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl_secs: i64,
+    /// A new signing key is made when the active one is this old; the old one keeps verifying
+    /// until the tokens it signed have expired.
+    pub key_rotation_days: i64,
+    /// Failed logins in a row that lock an account.
+    pub lockout_threshold: i32,
+    /// The first lock lasts this long; each further lock doubles it, up to `lockout_max_secs`.
+    pub lockout_base_secs: i64,
+    pub lockout_max_secs: i64,
+    /// A first identity administrator created on start when none exists (all three must be
+    /// set; the password from a secret, e.g. `TONGBAN__IDENTITY__BOOTSTRAP_ADMIN_PASSWORD`).
+    pub bootstrap_admin_username: String,
+    pub bootstrap_admin_password: SecretString,
+    /// The region the first administrator's powers cover (usually the province).
+    pub bootstrap_admin_region: String,
+}
+
 /// Where a `Settings` was read from, for the start-up log.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration: {0}")]
@@ -149,6 +178,21 @@ impl Settings {
     /// The port `service` listens on.
     pub fn port(&self, service: &str) -> u16 {
         self.http.ports.get(service).copied().unwrap_or_default()
+    }
+
+    /// Where verification keys are published.
+    pub fn jwks_url(&self) -> String {
+        if self.identity.jwks_url.trim().is_empty() {
+            let identity = self
+                .http
+                .upstreams
+                .get("identity")
+                .map(String::as_str)
+                .unwrap_or_default();
+            format!("{}/.well-known/jwks.json", identity.trim_end_matches('/'))
+        } else {
+            self.identity.jwks_url.trim().to_owned()
+        }
     }
 
     pub fn embedded_broker(&self) -> bool {
@@ -199,6 +243,21 @@ fn defaults() -> Vec<(&'static str, config::Value)> {
         ("outbox.batch_size", 500.into()),
         ("outbox.poll_interval_ms", 1_000.into()),
         ("outbox.retention_hours", 72.into()),
+        (
+            "identity.issuer",
+            "http://127.0.0.1:8080/api/identity".into(),
+        ),
+        ("identity.audience", "tongban".into()),
+        ("identity.jwks_url", "".into()),
+        ("identity.access_token_ttl_secs", 900.into()),
+        ("identity.refresh_token_ttl_secs", (30 * 24 * 3600).into()),
+        ("identity.key_rotation_days", 30.into()),
+        ("identity.lockout_threshold", 5.into()),
+        ("identity.lockout_base_secs", 60.into()),
+        ("identity.lockout_max_secs", 3600.into()),
+        ("identity.bootstrap_admin_username", "".into()),
+        ("identity.bootstrap_admin_password", "".into()),
+        ("identity.bootstrap_admin_region", "".into()),
     ];
     const SERVICE_PORTS: [(&str, i64); 6] = [
         ("http.ports.identity", 8081),

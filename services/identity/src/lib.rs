@@ -1,19 +1,35 @@
-//! The identity service: accounts (citizens, enterprises, staff), credentials, real-name levels, staff roles bound to (region, department), tokens and JWKS.
+//! The identity service: accounts (citizens, enterprises, staff, services), credentials,
+//! real-name levels, staff roles bound to (region, department), and the tokens every other
+//! component verifies.
 //!
 //! # Layout
-//! - [`http`]: the versioned API under `/v1` (the standard probes come from the runtime).
-//! - `migrations/`: the `identity` schema (the outbox and inbox are created by the bus).
+//! - [`http`]: `/v1/oauth` (token, revoke), `/v1/accounts` (registration, staff, services,
+//!   roles), `/.well-known` (OpenID configuration, JWKS).
+//! - [`db`]: accounts, lockout, role bindings, refresh-token families.
+//! - [`keys`]: Ed25519 signing keys and their rotation.
+//! - [`password`]: Argon2id hashing and the password policy.
+//! - `migrations/`: the `identity` schema.
 //!
-//! Publishes to `tongban.identity.v1` through the outbox.
+//! Publishes to `tongban.identity.v1` (account created, role granted/revoked, account locked).
 
+pub mod db;
 pub mod http;
+pub mod keys;
+pub mod password;
 
 use std::sync::Arc;
 
+use secrecy::ExposeSecret;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
+
+use tongban_auth::Verifier;
 use tongban_bus::Host;
+use tongban_kernel::{AccountKind, RegionCode, Role, RoleBinding};
+use tongban_runtime::config::IdentitySettings;
 use tongban_runtime::{CancellationToken, Settings};
+
+use db::accounts::{self, Account, NewAccount};
 
 /// The service's name, schema and path segment behind the gateway.
 pub const NAME: &str = "identity";
@@ -21,6 +37,19 @@ pub const NAME: &str = "identity";
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
+    pub identity: Arc<IdentitySettings>,
+    pub signer: Arc<keys::Signer>,
+}
+
+impl AppState {
+    /// How long a retired key stays published: until every token it signed has expired.
+    pub fn jwks_grace_secs(&self) -> i64 {
+        grace_secs(&self.identity)
+    }
+}
+
+fn grace_secs(identity: &IdentitySettings) -> i64 {
+    identity.access_token_ttl_secs + keys::RECHECK.as_secs() as i64 + tongban_auth::jwt::LEEWAY_SECS
 }
 
 /// Runs the service until `shutdown`.
@@ -29,15 +58,90 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    Host::run(NAME, settings, migrator(), listener, shutdown, |host| {
-        let (api, doc) = http::app(AppState {
+    let host = Host::connect(NAME, settings.clone(), migrator()).await?;
+    let identity = Arc::new(settings.identity.clone());
+    bootstrap_admin(&host.pool, &identity).await?;
+    let signer = Arc::new(keys::Signer::load(host.pool.clone(), identity.key_rotation_days).await?);
+    let verifier = Arc::new(Verifier::new(
+        identity.issuer.clone(),
+        identity.audience.clone(),
+        Arc::new(keys::DbKeys {
             pool: host.pool.clone(),
-        });
-        (api, doc, Vec::new())
-    })
-    .await
+            grace_secs: grace_secs(&identity),
+        }),
+    ));
+    let state = AppState {
+        pool: host.pool.clone(),
+        identity,
+        signer,
+    };
+    let (api, doc) = http::app(state, verifier);
+    host.serve(listener, api, doc, Vec::new(), shutdown).await
 }
 
 pub fn migrator() -> sqlx::migrate::Migrator {
     sqlx::migrate!("./migrations")
+}
+
+/// Creates a staff account holding `identity_admin` over `region`: the first administrator,
+/// from `tongban admin create` or from configuration.
+pub async fn create_admin(
+    pool: &PgPool,
+    username: &str,
+    display_name: &str,
+    region: RegionCode,
+    password: &str,
+) -> Result<Account, tongban_kernel::Error> {
+    password::check_policy("password", password)?;
+    let login = username.trim().to_ascii_lowercase();
+    let mut tx = pool.begin().await?;
+    let account = accounts::insert(
+        &mut tx,
+        NewAccount {
+            kind: AccountKind::Staff,
+            login,
+            display_name: display_name.to_owned(),
+            id_type: None,
+            credit_code: None,
+            phone: None,
+            real_name_level: 3,
+            region: Some(region),
+            department: None,
+            password_hash: password::hash(password).await?,
+            created_by: None,
+        },
+    )
+    .await?;
+    let binding = RoleBinding {
+        role: Role::IdentityAdmin,
+        region,
+        department: None,
+    };
+    accounts::grant(&mut tx, account.id, &binding, None).await?;
+    tx.commit().await?;
+    Ok(account)
+}
+
+/// Creates the configured first administrator when no identity administrator exists yet.
+async fn bootstrap_admin(pool: &PgPool, identity: &IdentitySettings) -> anyhow::Result<()> {
+    let username = identity.bootstrap_admin_username.trim();
+    let password = identity.bootstrap_admin_password.expose_secret();
+    if username.is_empty() || password.is_empty() {
+        return Ok(());
+    }
+    if accounts::any_identity_admin(pool).await? {
+        return Ok(());
+    }
+    let region: RegionCode = identity.bootstrap_admin_region.parse().map_err(|_| {
+        anyhow::anyhow!("identity.bootstrap_admin_region must be a region code to create the first administrator")
+    })?;
+    match create_admin(pool, username, username, region, password).await {
+        Ok(account) => {
+            tracing::info!(account = %account.id, region = %region, "first identity administrator created");
+            Ok(())
+        }
+        // Another replica did it first.
+        Err(tongban_kernel::Error::Conflict { .. }) => Ok(()),
+        Err(err) => Err(anyhow::anyhow!("creating the first administrator: {err}")),
+    }
 }

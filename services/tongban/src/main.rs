@@ -46,6 +46,30 @@ enum Command {
     Migrate,
     /// Run only the embedded Kafka-compatible broker (for development setups).
     Broker,
+    /// Administrator accounts.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an identity administrator (a staff account holding identity_admin over a region),
+    /// e.g. the first one of an install. Without --password-stdin a password is generated and
+    /// printed once.
+    Create {
+        /// Sign-in name (3-32 of a-z, 0-9, '.', '_', '-').
+        #[arg(long)]
+        username: String,
+        /// Display name; the user name when omitted.
+        #[arg(long)]
+        name: Option<String>,
+        /// 12-digit region code the administrator's powers cover (usually the province).
+        #[arg(long)]
+        region: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[tokio::main]
@@ -72,6 +96,21 @@ async fn main() -> ExitCode {
         }
         Command::Migrate => migrate(settings).await,
         Command::Broker => broker(settings).await,
+        Command::Admin(AdminCommand::Create {
+            username,
+            name,
+            region,
+            password_stdin,
+        }) => {
+            create_admin(
+                settings,
+                &username,
+                name.as_deref(),
+                &region,
+                password_stdin,
+            )
+            .await
+        }
     };
     telemetry::shutdown();
     match result {
@@ -156,5 +195,50 @@ async fn broker(settings: Settings) -> anyhow::Result<()> {
     let token = tongban_runtime::CancellationToken::new();
     shutdown::cancel_on_signal(token.clone()).await;
     broker.stop().await;
+    Ok(())
+}
+
+async fn create_admin(
+    settings: Settings,
+    username: &str,
+    name: Option<&str>,
+    region: &str,
+    password_stdin: bool,
+) -> anyhow::Result<()> {
+    let region: tongban_kernel::RegionCode = region
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--region: {e}"))?;
+    let (password, generated) = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        (line.trim_end_matches(['\r', '\n']).to_owned(), false)
+    } else {
+        (tongban_identity::password::new_secret(), true)
+    };
+    println!("Connecting to {}", redact_url(settings.database_url()));
+    let pool = tongban_runtime::db::connect(&settings.database, tongban_identity::NAME).await?;
+    tongban_runtime::db::migrate(
+        &pool,
+        tongban_identity::NAME,
+        vec![tongban_bus::migrator(), tongban_identity::migrator()],
+    )
+    .await?;
+    let account = tongban_identity::create_admin(
+        &pool,
+        username,
+        name.unwrap_or(username),
+        region,
+        &password,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "Created identity administrator {username} ({}) over region {region}.",
+        account.id
+    );
+    if generated {
+        println!("Password (shown once, change it after signing in): {password}");
+    }
+    pool.close().await;
     Ok(())
 }

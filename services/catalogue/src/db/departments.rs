@@ -59,7 +59,7 @@ pub async fn register(
         region_code: region.to_string(),
         name: department.name.clone(),
         credit_code: credit_code.to_string(),
-        registered_at: Some(timestamp(department.created_at)),
+        registered_at: Some(tongban_events::timestamp(department.created_at)),
     };
     let about = Subject {
         key: &id,
@@ -119,11 +119,4 @@ fn conflict(err: sqlx::Error) -> Error {
         }
     }
     err.into()
-}
-
-pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: at.timestamp_subsec_nanos() as i32,
-    }
 }

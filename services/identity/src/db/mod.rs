@@ -1,0 +1,4 @@
+//! Queries of the `identity` schema.
+
+pub mod accounts;
+pub mod tokens;

@@ -1,0 +1,386 @@
+//! `/v1/accounts`: registration, staff and service accounts, and role grants.
+//!
+//! Citizens and enterprises register themselves. Staff and service accounts are created by an
+//! identity administrator whose scope covers their region (and department). An account is
+//! visible to itself and to identity administrators whose scope covers its region; to anyone
+//! else it does not exist (404).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use tongban_auth::Authenticated;
+use tongban_kernel::{
+    AccountKind, CreditCode, Error, ErrorBody, IdType, Json, PhoneNumber, Principal, RegionCode,
+    Result, Role, RoleBinding,
+};
+
+use crate::AppState;
+use crate::db::accounts::{self, Account, Binding, NewAccount};
+use crate::password;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register_citizen))
+        .routes(routes!(register_enterprise))
+        .routes(routes!(create_staff))
+        .routes(routes!(create_service))
+        .routes(routes!(me))
+        .routes(routes!(get_account))
+        .routes(routes!(list_roles, grant_role))
+        .routes(routes!(revoke_role))
+}
+
+fn required_name(field: &str, value: &str) -> Result<String> {
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > 100 {
+        return Err(Error::bad_request(field, "must be 1 to 100 characters"));
+    }
+    Ok(value.to_owned())
+}
+
+/// Staff user names and client ids: lower case, so they never collide with document numbers or
+/// credit codes.
+fn user_name(field: &str, value: &str) -> Result<String> {
+    let value = value.trim().to_ascii_lowercase();
+    let ok = (3..=32).contains(&value.len())
+        && value.starts_with(|c: char| c.is_ascii_lowercase())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(value)
+    } else {
+        Err(Error::bad_request(
+            field,
+            "3 to 32 of a-z, 0-9, '.', '_', '-', starting with a letter",
+        ))
+    }
+}
+
+/// The region of the authority that issued a code: a resident card's first six digits, a
+/// credit code's registration authority (characters 3-8).
+fn issuing_region(digits: &str) -> Option<RegionCode> {
+    digits.parse().ok()
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCitizen {
+    pub id_type: IdType,
+    /// The document number; checked against the document's format (GB 11643 for ID cards).
+    pub id_number: String,
+    pub name: String,
+    #[schema(value_type = String, example = "13800138000")]
+    pub phone: PhoneNumber,
+    pub password: String,
+}
+
+/// A citizen registers (real-name level 1 until verified).
+#[utoipa::path(post, path = "/citizens", tag = "accounts", request_body = NewCitizen, responses(
+    (status = 201, body = Account), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn register_citizen(
+    State(state): State<AppState>,
+    Json(input): Json<NewCitizen>,
+) -> Result<(StatusCode, Json<Account>)> {
+    let login = input
+        .id_type
+        .normalize(&input.id_number)
+        .map_err(|e| Error::bad_request("id_number", e))?;
+    let name = required_name("name", &input.name)?;
+    password::check_policy("password", &input.password)?;
+    let region = match input.id_type {
+        IdType::ResidentIdCard => issuing_region(&login[..6]),
+        _ => None,
+    };
+    let new = NewAccount {
+        kind: AccountKind::Citizen,
+        login,
+        display_name: name,
+        id_type: Some(input.id_type),
+        credit_code: None,
+        phone: Some(input.phone.as_str().to_owned()),
+        real_name_level: 1,
+        region,
+        department: None,
+        password_hash: password::hash(&input.password).await?,
+        created_by: None,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(accounts::create(&state.pool, new).await?),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewEnterprise {
+    pub credit_code: CreditCode,
+    pub name: String,
+    #[schema(value_type = String, example = "13800138000")]
+    pub phone: PhoneNumber,
+    pub password: String,
+}
+
+/// An enterprise registers with its unified social credit code.
+#[utoipa::path(post, path = "/enterprises", tag = "accounts", request_body = NewEnterprise, responses(
+    (status = 201, body = Account), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn register_enterprise(
+    State(state): State<AppState>,
+    Json(input): Json<NewEnterprise>,
+) -> Result<(StatusCode, Json<Account>)> {
+    let name = required_name("name", &input.name)?;
+    password::check_policy("password", &input.password)?;
+    let code = input.credit_code.to_string();
+    let new = NewAccount {
+        kind: AccountKind::Enterprise,
+        region: issuing_region(&code[2..8]),
+        login: code.clone(),
+        display_name: name,
+        id_type: None,
+        credit_code: Some(code),
+        phone: Some(input.phone.as_str().to_owned()),
+        real_name_level: 1,
+        department: None,
+        password_hash: password::hash(&input.password).await?,
+        created_by: None,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(accounts::create(&state.pool, new).await?),
+    ))
+}
+
+/// Whether `principal` administers accounts of `region` (and `department`).
+fn administers(principal: &Principal, region: RegionCode, department: Option<Uuid>) -> bool {
+    principal.may_grant(&RoleBinding {
+        role: Role::IdentityAdmin,
+        region,
+        department,
+    })
+}
+
+fn require_administers(
+    principal: &Principal,
+    region: RegionCode,
+    department: Option<Uuid>,
+) -> Result<()> {
+    if administers(principal, region, department) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(format!(
+            "no identity_admin role covers region {region}"
+        )))
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewStaff {
+    /// Sign-in name: 3-32 of a-z, 0-9, '.', '_', '-'.
+    pub username: String,
+    pub name: String,
+    pub region_code: RegionCode,
+    pub department_id: Option<Uuid>,
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<PhoneNumber>,
+    /// Initial password, to be changed by its holder.
+    pub password: String,
+}
+
+/// An identity administrator creates a staff account in their scope (real-name level 3: staff
+/// are verified in person by their employer).
+#[utoipa::path(post, path = "/staff", tag = "accounts", request_body = NewStaff, security(("bearer" = [])), responses(
+    (status = 201, body = Account), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn create_staff(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Json(input): Json<NewStaff>,
+) -> Result<(StatusCode, Json<Account>)> {
+    require_administers(&principal, input.region_code, input.department_id)?;
+    let new = NewAccount {
+        kind: AccountKind::Staff,
+        login: user_name("username", &input.username)?,
+        display_name: required_name("name", &input.name)?,
+        id_type: None,
+        credit_code: None,
+        phone: input.phone.map(|p| p.as_str().to_owned()),
+        real_name_level: 3,
+        region: Some(input.region_code),
+        department: input.department_id,
+        password_hash: {
+            password::check_policy("password", &input.password)?;
+            password::hash(&input.password).await?
+        },
+        created_by: Some(principal.account),
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(accounts::create(&state.pool, new).await?),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewService {
+    /// The OAuth client id: 3-32 of a-z, 0-9, '.', '_', '-'.
+    pub client_id: String,
+    pub name: String,
+    /// The region whose administrators manage it; its powers come from role grants.
+    pub region_code: RegionCode,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedService {
+    pub account: Account,
+    pub client_id: String,
+    /// Shown once, never again: store it in the client's secret store.
+    pub client_secret: String,
+}
+
+/// An identity administrator creates a service account (e.g. the provincial platform).
+#[utoipa::path(post, path = "/services", tag = "accounts", request_body = NewService, security(("bearer" = [])), responses(
+    (status = 201, body = CreatedService), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn create_service(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Json(input): Json<NewService>,
+) -> Result<(StatusCode, Json<CreatedService>)> {
+    require_administers(&principal, input.region_code, None)?;
+    let client_id = user_name("client_id", &input.client_id)?;
+    let secret = password::new_secret();
+    let new = NewAccount {
+        kind: AccountKind::Service,
+        login: client_id.clone(),
+        display_name: required_name("name", &input.name)?,
+        id_type: None,
+        credit_code: None,
+        phone: None,
+        real_name_level: 3,
+        region: Some(input.region_code),
+        department: None,
+        password_hash: password::hash(&secret).await?,
+        created_by: Some(principal.account),
+    };
+    let account = accounts::create(&state.pool, new).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedService {
+            account,
+            client_id,
+            client_secret: secret,
+        }),
+    ))
+}
+
+/// The caller's own account.
+#[utoipa::path(get, path = "/me", tag = "accounts", security(("bearer" = [])), responses(
+    (status = 200, body = Account), (status = 401, body = ErrorBody)))]
+async fn me(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+) -> Result<Json<Account>> {
+    visible(&state, &principal, principal.account)
+        .await
+        .map(Json)
+}
+
+/// The account `id` if `principal` may see it; 404 otherwise, so existence does not leak.
+async fn visible(state: &AppState, principal: &Principal, id: Uuid) -> Result<Account> {
+    let account = accounts::find(&state.pool, id).await?;
+    match account {
+        Some(account)
+            if account.id == principal.account
+                || account.region_code.is_some_and(|r| {
+                    administers(principal, r, None)
+                        || (account.department_id.is_some()
+                            && administers(principal, r, account.department_id))
+                }) =>
+        {
+            Ok(account)
+        }
+        _ => Err(Error::NotFound(format!("account {id}"))),
+    }
+}
+
+/// An account, for itself or an administrator in scope.
+#[utoipa::path(get, path = "/{id}", tag = "accounts", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = Account), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_account(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Account>> {
+    visible(&state, &principal, id).await.map(Json)
+}
+
+/// The live role bindings of an account.
+#[utoipa::path(get, path = "/{id}/roles", tag = "roles", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<Binding>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_roles(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Vec<Binding>>> {
+    visible(&state, &principal, id).await?;
+    Ok(Json(accounts::roles(&state.pool, id).await?))
+}
+
+/// Grants a role. The granting administrator's own identity_admin binding must cover the new
+/// binding's region (and department); only staff and service accounts hold roles.
+#[utoipa::path(post, path = "/{id}/roles", tag = "roles", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    request_body = RoleBinding, responses(
+    (status = 201, body = Binding), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn grant_role(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<Uuid>,
+    Json(binding): Json<RoleBinding>,
+) -> Result<(StatusCode, Json<Binding>)> {
+    let account = visible(&state, &principal, id).await?;
+    if !principal.may_grant(&binding) {
+        return Err(Error::Forbidden(format!(
+            "granting {} in region {} needs an identity_admin role covering it",
+            binding.role, binding.region
+        )));
+    }
+    if !matches!(account.kind, AccountKind::Staff | AccountKind::Service) {
+        return Err(Error::unprocessable(
+            "id",
+            "only staff and service accounts hold roles",
+        ));
+    }
+    let mut tx = state.pool.begin().await?;
+    let granted = accounts::grant(&mut tx, id, &binding, Some(principal.account)).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(granted)))
+}
+
+/// Revokes a role binding; the same rule as granting it.
+#[utoipa::path(delete, path = "/{id}/roles/{binding_id}", tag = "roles", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("binding_id" = Uuid, Path)), responses(
+    (status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn revoke_role(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path((id, binding_id)): Path<(Uuid, Uuid)>,
+) -> Result<StatusCode> {
+    visible(&state, &principal, id).await?;
+    let binding = accounts::binding(&state.pool, id, binding_id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("role binding {binding_id}")))?;
+    if !principal.may_grant(&binding.binding) {
+        return Err(Error::Forbidden(
+            "revoking this role needs an identity_admin role covering it".into(),
+        ));
+    }
+    accounts::revoke(&state.pool, id, &binding, principal.account).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

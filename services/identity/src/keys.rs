@@ -1,0 +1,152 @@
+//! Signing keys: one active key signs, retired keys keep verifying until their tokens expire,
+//! and a new key is made when the active one is `key_rotation_days` old — no downtime, because
+//! verifiers refetch the JWKS when they meet a new key id.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use futures::future::BoxFuture;
+use sqlx::PgPool;
+
+use tongban_auth::{Jwks, KeySource, SigningKey};
+use tongban_kernel::Error;
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    kid: String,
+    secret: Vec<u8>,
+    created_at: DateTime<Utc>,
+}
+
+fn key(row: &Row) -> Result<SigningKey, Error> {
+    SigningKey::from_bytes(row.kid.clone(), &row.secret)
+        .ok_or_else(|| Error::internal(format!("signing key {} is corrupt", row.kid)))
+}
+
+/// The key that signs now, making one if there is none or it is due for rotation.
+pub async fn active(pool: &PgPool, rotation_days: i64) -> Result<SigningKey, Error> {
+    let current: Option<Row> = sqlx::query_as(
+        "select kid, secret, created_at from signing_keys where retired_at is null
+         order by created_at desc limit 1",
+    )
+    .fetch_optional(pool)
+    .await?;
+    match current {
+        Some(row) if Utc::now() - row.created_at < Duration::days(rotation_days) => key(&row),
+        _ => rotate(pool).await,
+    }
+}
+
+/// Makes a new active key and retires the others. Two replicas finding the key due at once are
+/// serialised by a transaction-scoped advisory lock, and the second takes the first's new key
+/// (unless `force`d, as an operator's explicit rotation is).
+pub async fn rotate(pool: &PgPool) -> Result<SigningKey, Error> {
+    rotate_inner(pool, false).await
+}
+
+async fn rotate_inner(pool: &PgPool, force: bool) -> Result<SigningKey, Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("select pg_advisory_xact_lock(hashtext('tongban.identity.signing_keys'))")
+        .execute(&mut *tx)
+        .await?;
+    let fresh: Option<Row> = sqlx::query_as(
+        "select kid, secret, created_at from signing_keys
+         where retired_at is null and created_at > now() - interval '5 seconds'
+         order by created_at desc limit 1",
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(row) = fresh.filter(|_| !force) {
+        tx.commit().await?;
+        return key(&row);
+    }
+    let new = SigningKey::generate();
+    sqlx::query("update signing_keys set retired_at = now() where retired_at is null")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("insert into signing_keys (kid, secret) values ($1, $2)")
+        .bind(&new.kid)
+        .bind(new.secret_bytes().as_slice())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    tracing::info!(kid = %new.kid, "signing key rotated");
+    Ok(new)
+}
+
+/// The published key set: the active key and every key retired less than `grace_secs` ago
+/// (the access token lifetime plus clock leeway).
+pub async fn jwks(pool: &PgPool, grace_secs: i64) -> Result<Jwks, Error> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "select kid, secret, created_at from signing_keys
+         where retired_at is null or retired_at > now() - make_interval(secs => $1)
+         order by created_at desc",
+    )
+    .bind(grace_secs as f64)
+    .fetch_all(pool)
+    .await?;
+    Ok(Jwks {
+        keys: rows
+            .iter()
+            .map(|row| key(row).map(|k| k.jwk()))
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+/// Identity verifies its own tokens from its table, not over HTTP.
+pub struct DbKeys {
+    pub pool: PgPool,
+    pub grace_secs: i64,
+}
+
+impl KeySource for DbKeys {
+    fn fetch(&self) -> BoxFuture<'_, Result<Jwks, String>> {
+        Box::pin(async move {
+            jwks(&self.pool, self.grace_secs)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+}
+
+/// How long a replica signs with its copy of the active key before looking again (so after
+/// another replica rotates, this one follows within a minute).
+pub const RECHECK: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Signs with the active key, rotating it when due.
+pub struct Signer {
+    pool: PgPool,
+    rotation_days: i64,
+    cached: tokio::sync::RwLock<(Arc<SigningKey>, std::time::Instant)>,
+}
+
+impl Signer {
+    pub async fn load(pool: PgPool, rotation_days: i64) -> Result<Self, Error> {
+        let key = Arc::new(active(&pool, rotation_days).await?);
+        Ok(Self {
+            pool,
+            rotation_days,
+            cached: tokio::sync::RwLock::new((key, std::time::Instant::now())),
+        })
+    }
+
+    /// The key to sign with now.
+    pub async fn current(&self) -> Result<Arc<SigningKey>, Error> {
+        {
+            let cached = self.cached.read().await;
+            if cached.1.elapsed() < RECHECK {
+                return Ok(cached.0.clone());
+            }
+        }
+        let key = Arc::new(active(&self.pool, self.rotation_days).await?);
+        *self.cached.write().await = (key.clone(), std::time::Instant::now());
+        Ok(key)
+    }
+
+    /// Rotates now (an operator's command, or a test).
+    pub async fn rotate_now(&self) -> Result<Arc<SigningKey>, Error> {
+        let key = Arc::new(rotate_inner(&self.pool, true).await?);
+        *self.cached.write().await = (key.clone(), std::time::Instant::now());
+        Ok(key)
+    }
+}

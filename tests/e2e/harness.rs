@@ -141,6 +141,71 @@ impl TestPlatform {
         self.get_json(&url).await?["departments"].as_i64()
     }
 
+    /// Creates an identity administrator over `region` directly (as `tongban admin create`
+    /// does) and returns an access token for it.
+    pub async fn admin(&self, username: &str, region: &str) -> String {
+        let pool = tongban_runtime::db::connect(&self.platform.settings.database, "identity")
+            .await
+            .expect("identity pool");
+        tongban_identity::create_admin(
+            &pool,
+            username,
+            username,
+            region.parse().unwrap(),
+            "admin-password-1",
+        )
+        .await
+        .expect("admin created");
+        pool.close().await;
+        self.access_token(username, "admin-password-1").await
+    }
+
+    /// Signs in with the password grant.
+    pub async fn sign_in(&self, username: &str, password: &str) -> reqwest::Response {
+        self.http
+            .post(self.url("/api/identity/v1/oauth/token"))
+            .form(&[
+                ("grant_type", "password"),
+                ("username", username),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .expect("gateway answers")
+    }
+
+    pub async fn access_token(&self, username: &str, password: &str) -> String {
+        let response = self.sign_in(username, password).await;
+        assert_eq!(response.status(), 200, "{username} signs in");
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Sends JSON with a bearer token.
+    pub async fn post_as(
+        &self,
+        token: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("gateway answers")
+    }
+
+    pub async fn get_as(&self, token: &str, path: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("gateway answers")
+    }
+
     pub async fn scalar(&self, sql: &str) -> i64 {
         sqlx::query_scalar::<_, i64>(sql)
             .fetch_one(&self.db)

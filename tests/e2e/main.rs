@@ -7,4 +7,5 @@ mod harness;
 
 mod deadletter;
 mod events;
+mod identity;
 mod platform;

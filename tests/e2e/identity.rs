@@ -1,0 +1,466 @@
+//! Identity through the gateway: registration, tokens, lockout, and administration in scope.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use serde_json::{Value, json};
+
+use tongban_kernel::IdCardNumber;
+
+use crate::harness::{BrokerStorage, TestPlatform};
+
+fn id_number(n: u32) -> String {
+    IdCardNumber::complete(&format!("43092119900101{n:03}"))
+        .unwrap()
+        .as_str()
+        .to_owned()
+}
+
+async fn register_citizen(test: &TestPlatform, id: &str, password: &str) -> reqwest::Response {
+    test.http
+        .post(test.url("/api/identity/v1/accounts/citizens"))
+        .json(&json!({
+            "id_type": "resident_id_card", "id_number": id, "name": "李四",
+            "phone": "13800138000", "password": password,
+        }))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn refresh(test: &TestPlatform, token: &str) -> reqwest::Response {
+    test.http
+        .post(test.url("/api/identity/v1/oauth/token"))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", token)])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_citizen_registers_signs_in_refreshes_and_a_replayed_refresh_token_kills_the_family() {
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let id = id_number(1);
+
+    // Register: the ID number is shown masked, the region comes from the card.
+    let registered = register_citizen(&test, &id, "lisi-password").await;
+    assert_eq!(registered.status(), 201);
+    let account: Value = registered.json().await.unwrap();
+    assert_eq!(
+        account["login"],
+        format!("{}********{}", &id[..6], &id[14..])
+    );
+    assert_eq!(account["region_code"], "430921000000");
+    assert_eq!(
+        register_citizen(&test, &id, "lisi-password").await.status(),
+        409
+    );
+    let mut wrong_check = id.clone();
+    let last = wrong_check.pop().unwrap();
+    wrong_check.push(if last == '1' { '2' } else { '1' });
+    let bad = register_citizen(&test, &wrong_check, "lisi-password").await;
+    assert_eq!(bad.status(), 400);
+    assert_eq!(bad.json::<Value>().await.unwrap()["field"], "id_number");
+
+    // Sign in (lower-case x is the same card) and use the token.
+    let signed_in: Value = test
+        .sign_in(&id.to_lowercase(), "lisi-password")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(signed_in["token_type"], "Bearer");
+    let access = signed_in["access_token"].as_str().unwrap();
+    let me: Value = test
+        .get_as(access, "/api/identity/v1/accounts/me")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["id"], account["id"]);
+    assert_eq!(me["kind"], "citizen");
+
+    // Rotate: the first refresh token works once and yields a second.
+    let first = signed_in["refresh_token"].as_str().unwrap().to_owned();
+    let rotated = refresh(&test, &first).await;
+    assert_eq!(rotated.status(), 200);
+    let second = rotated.json::<Value>().await.unwrap()["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(first, second);
+
+    // Replaying the first (stolen) token fails and revokes the family: the second dies too.
+    let replayed = refresh(&test, &first).await;
+    assert_eq!(replayed.status(), 400);
+    assert_eq!(
+        replayed.json::<Value>().await.unwrap()["error"],
+        "invalid_grant"
+    );
+    assert_eq!(refresh(&test, &second).await.status(), 400);
+
+    // Logout revokes a fresh sign-in's family.
+    let again: Value = test
+        .sign_in(&id, "lisi-password")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = again["refresh_token"].as_str().unwrap();
+    let revoked = test
+        .http
+        .post(test.url("/api/identity/v1/oauth/revoke"))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    assert_eq!(refresh(&test, token).await.status(), 400);
+
+    test.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn repeated_failures_lock_the_account_and_answers_never_reveal_whether_it_exists() {
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let id = id_number(2);
+    assert_eq!(
+        register_citizen(&test, &id, "right-password")
+            .await
+            .status(),
+        201
+    );
+
+    let unknown = test.sign_in(&id_number(3), "whatever-password").await;
+    let unknown_status = unknown.status();
+    let unknown_body: Value = unknown.json().await.unwrap();
+    for _ in 0..5 {
+        let wrong = test.sign_in(&id, "wrong-password").await;
+        assert_eq!(wrong.status(), unknown_status);
+        assert_eq!(
+            wrong.json::<Value>().await.unwrap(),
+            unknown_body,
+            "wrong password looks like unknown user"
+        );
+    }
+    // Locked: the right password is refused with the very same answer.
+    let locked = test.sign_in(&id, "right-password").await;
+    assert_eq!(locked.status(), 400);
+    assert_eq!(locked.json::<Value>().await.unwrap(), unknown_body);
+    assert_eq!(
+        test.scalar("select count(*) from identity.outbox where ce_type = 'cn.tongban.identity.account_locked.v1'").await,
+        1
+    );
+
+    // When the lock expires the right password works again and the counters reset.
+    sqlx::query(
+        "update identity.accounts set locked_until = now() - interval '1 second' where login = $1",
+    )
+    .bind(&id)
+    .execute(&test.db)
+    .await
+    .unwrap();
+    assert_eq!(test.sign_in(&id, "right-password").await.status(), 200);
+
+    test.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tampered_and_algorithm_confused_tokens_are_refused() {
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let token = test.admin("scope.admin", "430921000000").await;
+    let parts: Vec<&str> = token.split('.').collect();
+    assert_eq!(
+        test.get_as(&token, "/api/identity/v1/accounts/me")
+            .await
+            .status(),
+        200
+    );
+
+    // The payload rewritten to a province-wide admin, the signature kept.
+    let mut claims: Value = serde_json::from_slice(&B64.decode(parts[1]).unwrap()).unwrap();
+    claims["roles"][0]["region"] = json!("430000000000");
+    let forged = format!(
+        "{}.{}.{}",
+        parts[0],
+        B64.encode(claims.to_string()),
+        parts[2]
+    );
+    // The same claims under "alg": "none" with no signature, and under HS256.
+    let none = format!(
+        "{}.{}.",
+        B64.encode(r#"{"alg":"none","typ":"JWT"}"#),
+        parts[1]
+    );
+    let hs = format!(
+        "{}.{}.{}",
+        B64.encode(r#"{"alg":"HS256","typ":"JWT","kid":"x"}"#),
+        parts[1],
+        parts[2]
+    );
+
+    for bad in [forged.as_str(), none.as_str(), hs.as_str(), "not-a-token"] {
+        let refused = test.get_as(bad, "/api/identity/v1/accounts/me").await;
+        assert_eq!(refused.status(), 401, "{bad}");
+        assert!(
+            refused.headers()["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .starts_with("Bearer")
+        );
+        assert_eq!(
+            refused.json::<Value>().await.unwrap()["code"],
+            "unauthorized"
+        );
+    }
+    let missing = test
+        .http
+        .get(test.url("/api/identity/v1/accounts/me"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 401);
+
+    test.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn administrators_act_only_within_their_scope() {
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let province = test.admin("hunan.admin", "430000000000").await;
+
+    // The province admin makes a Yiyang city admin.
+    let city_admin = test
+        .post_as(
+            &province,
+            "/api/identity/v1/accounts/staff",
+            json!({
+                "username": "yiyang.admin", "name": "益阳管理员", "region_code": "430900000000",
+                "password": "yiyang-password",
+            }),
+        )
+        .await;
+    assert_eq!(city_admin.status(), 201);
+    let city_admin_id = city_admin.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let granted = test
+        .post_as(
+            &province,
+            &format!("/api/identity/v1/accounts/{city_admin_id}/roles"),
+            json!({ "role": "identity_admin", "region": "430900000000" }),
+        )
+        .await;
+    assert_eq!(granted.status(), 201);
+    let city = test.access_token("yiyang.admin", "yiyang-password").await;
+
+    // Inside Yiyang: a clerk in 南县 is created and given window_clerk there.
+    let clerk = test
+        .post_as(
+            &city,
+            "/api/identity/v1/accounts/staff",
+            json!({
+                "username": "nanxian.clerk", "name": "南县窗口", "region_code": "430921000000",
+                "password": "clerk-password",
+            }),
+        )
+        .await;
+    assert_eq!(clerk.status(), 201);
+    let clerk_id = clerk.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let role = test
+        .post_as(
+            &city,
+            &format!("/api/identity/v1/accounts/{clerk_id}/roles"),
+            json!({ "role": "window_clerk", "region": "430921000000" }),
+        )
+        .await;
+    assert_eq!(role.status(), 201);
+    let binding_id = role.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Outside Yiyang: no staff in Changsha, no province-wide grant, no sight of Changsha staff.
+    let outside = test
+        .post_as(
+            &city,
+            "/api/identity/v1/accounts/staff",
+            json!({
+                "username": "changsha.clerk", "name": "长沙窗口", "region_code": "430100000000",
+                "password": "clerk-password",
+            }),
+        )
+        .await;
+    assert_eq!(outside.status(), 403);
+    let wider = test
+        .post_as(
+            &city,
+            &format!("/api/identity/v1/accounts/{clerk_id}/roles"),
+            json!({ "role": "window_clerk", "region": "430000000000" }),
+        )
+        .await;
+    assert_eq!(wider.status(), 403);
+    let changsha = test
+        .post_as(
+            &province,
+            "/api/identity/v1/accounts/staff",
+            json!({
+                "username": "changsha.clerk", "name": "长沙窗口", "region_code": "430100000000",
+                "password": "clerk-password",
+            }),
+        )
+        .await;
+    let changsha_id = changsha.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        test.get_as(&city, &format!("/api/identity/v1/accounts/{changsha_id}"))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        test.get_as(
+            &province,
+            &format!("/api/identity/v1/accounts/{changsha_id}")
+        )
+        .await
+        .status(),
+        200
+    );
+
+    // The clerk's token carries the binding; a clerk administers nothing.
+    let clerk_login: Value = test
+        .sign_in("nanxian.clerk", "clerk-password")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let clerk_token = clerk_login["access_token"].as_str().unwrap();
+    let claims: Value =
+        serde_json::from_slice(&B64.decode(clerk_token.split('.').nth(1).unwrap()).unwrap())
+            .unwrap();
+    assert_eq!(
+        claims["roles"],
+        json!([{ "role": "window_clerk", "region": "430921000000" }])
+    );
+    assert_eq!(claims["kind"], "staff");
+    let by_clerk = test
+        .post_as(clerk_token, "/api/identity/v1/accounts/staff", json!({
+            "username": "another.clerk", "name": "x", "region_code": "430921000000", "password": "clerk-password",
+        }))
+        .await;
+    assert_eq!(by_clerk.status(), 403);
+
+    // Revoked, the role is gone from the next token.
+    let revoked = test
+        .http
+        .delete(test.url(&format!(
+            "/api/identity/v1/accounts/{clerk_id}/roles/{binding_id}"
+        )))
+        .bearer_auth(&city)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 204);
+    let refreshed: Value = refresh(&test, clerk_login["refresh_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let claims: Value = serde_json::from_slice(
+        &B64.decode(
+            refreshed["access_token"]
+                .as_str()
+                .unwrap()
+                .split('.')
+                .nth(1)
+                .unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["roles"], json!([]));
+
+    // A service account (the provincial platform) signs in with client credentials.
+    let service = test
+        .post_as(
+            &province,
+            "/api/identity/v1/accounts/services",
+            json!({
+                "client_id": "province-platform", "name": "省级平台", "region_code": "430000000000",
+            }),
+        )
+        .await;
+    assert_eq!(service.status(), 201);
+    let service: Value = service.json().await.unwrap();
+    let secret = service["client_secret"].as_str().unwrap();
+    let service_id = service["account"]["id"].as_str().unwrap();
+    let supervise = test
+        .post_as(
+            &province,
+            &format!("/api/identity/v1/accounts/{service_id}/roles"),
+            json!({ "role": "supervisor", "region": "430000000000" }),
+        )
+        .await;
+    assert_eq!(supervise.status(), 201);
+    let issued: Value = test
+        .http
+        .post(test.url("/api/identity/v1/oauth/token"))
+        .basic_auth("province-platform", Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        issued["refresh_token"].is_null(),
+        "client credentials get no refresh token"
+    );
+    let claims: Value = serde_json::from_slice(
+        &B64.decode(
+            issued["access_token"]
+                .as_str()
+                .unwrap()
+                .split('.')
+                .nth(1)
+                .unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["kind"], "service");
+    assert_eq!(claims["client_id"], "province-platform");
+    let wrong = test
+        .http
+        .post(test.url("/api/identity/v1/oauth/token"))
+        .basic_auth("province-platform", Some("not-the-secret"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    assert_eq!(
+        wrong.json::<Value>().await.unwrap()["error"],
+        "invalid_client"
+    );
+
+    // Every change raised its event.
+    for (ce_type, count) in [
+        // hunan.admin, yiyang.admin, nanxian.clerk, changsha.clerk, province-platform
+        ("cn.tongban.identity.account_created.v1", 5),
+        ("cn.tongban.identity.role_granted.v1", 4),
+        ("cn.tongban.identity.role_revoked.v1", 1),
+    ] {
+        let sql = format!("select count(*) from identity.outbox where ce_type = '{ce_type}'");
+        assert_eq!(test.scalar(&sql).await, count, "{ce_type}");
+    }
+
+    test.stop().await;
+}

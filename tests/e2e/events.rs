@@ -21,9 +21,11 @@ async fn a_state_change_reaches_another_service_once_in_the_same_trace() {
     let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
 
     // Act: catalogue commits a department and its event; approval consumes it.
+    let token = test.staff_token().await.to_owned();
     let response = test
         .http
         .post(test.url("/api/catalogue/v1/departments"))
+        .bearer_auth(&token)
         .header("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01"))
         .json(&serde_json::json!({
             "region_code": "430921000000",

@@ -28,10 +28,17 @@ pub struct TestPlatform {
     database: String,
     admin: PgConnectOptions,
     _broker_dir: Option<tempfile::TempDir>,
+    /// A province-wide catalogue_admin and supervisor, made on first use.
+    staff: tokio::sync::OnceCell<String>,
 }
 
 impl TestPlatform {
     pub async fn start(storage: BrokerStorage) -> Self {
+        Self::start_with(storage, |_| {}).await
+    }
+
+    /// Starts with settings changed by `tweak` after the test defaults are applied.
+    pub async fn start_with(storage: BrokerStorage, tweak: impl FnOnce(&mut Settings)) -> Self {
         let mut settings = Settings::load(None).expect("default settings");
         settings.telemetry.log_filter =
             std::env::var("E2E_LOG").unwrap_or_else(|_| "warn".to_owned());
@@ -63,6 +70,12 @@ impl TestPlatform {
         }
         // A test should not wait for a lost notification longer than this.
         settings.outbox.poll_interval_ms = 200;
+        // Tests drive hundreds of requests a second from one address and one subject.
+        settings.gateway.rate_limit_ip_per_second = 100_000;
+        settings.gateway.rate_limit_ip_burst = 100_000;
+        settings.gateway.rate_limit_subject_per_second = 100_000;
+        settings.gateway.rate_limit_subject_burst = 100_000;
+        tweak(&mut settings);
 
         let platform = Platform::start(settings, &COMPONENTS)
             .await
@@ -79,6 +92,7 @@ impl TestPlatform {
             database,
             admin: base,
             _broker_dir: broker_dir,
+            staff: tokio::sync::OnceCell::new(),
         };
         test.wait_ready().await;
         test
@@ -115,15 +129,53 @@ impl TestPlatform {
         .await;
     }
 
-    /// Registers a department through the gateway.
+    /// A token of a province-wide catalogue_admin and supervisor, created through the API on
+    /// first use (by an identity administrator made as `tongban admin create` would).
+    pub async fn staff_token(&self) -> &str {
+        self.staff
+            .get_or_init(|| async {
+                let admin = self.admin("e2e.admin", "430000000000").await;
+                let created = self
+                    .post_as(
+                        &admin,
+                        "/api/identity/v1/accounts/staff",
+                        serde_json::json!({
+                            "username": "e2e.staff", "name": "测试", "region_code": "430000000000",
+                            "password": "staff-password-1",
+                        }),
+                    )
+                    .await;
+                assert_eq!(created.status(), 201);
+                let id = created.json::<serde_json::Value>().await.unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                for role in ["catalogue_admin", "supervisor"] {
+                    let granted = self
+                        .post_as(
+                            &admin,
+                            &format!("/api/identity/v1/accounts/{id}/roles"),
+                            serde_json::json!({ "role": role, "region": "430000000000" }),
+                        )
+                        .await;
+                    assert_eq!(granted.status(), 201);
+                }
+                self.access_token("e2e.staff", "staff-password-1").await
+            })
+            .await
+    }
+
+    /// Registers a department through the gateway, as the province-wide catalogue admin.
     pub async fn register_department(
         &self,
         region: &str,
         name: &str,
         credit_code: &str,
     ) -> reqwest::Response {
+        let token = self.staff_token().await;
         self.http
             .post(self.url("/api/catalogue/v1/departments"))
+            .bearer_auth(token)
             .json(&serde_json::json!({ "region_code": region, "name": name, "credit_code": credit_code }))
             .send()
             .await
@@ -135,10 +187,13 @@ impl TestPlatform {
         self.http.get(url).send().await.ok()?.json().await.ok()
     }
 
-    /// How many departments of `region` approval has learned of, asked through `gateway`.
+    /// How many departments of `region` approval has learned of, asked through `gateway` by
+    /// the province-wide supervisor.
     pub async fn departments_known_to_approval(&self, gateway: &str, region: &str) -> Option<i64> {
         let url = format!("{gateway}/api/approval/v1/directory/regions/{region}");
-        self.get_json(&url).await?["departments"].as_i64()
+        let token = self.staff_token().await;
+        let response = self.http.get(url).bearer_auth(token).send().await.ok()?;
+        response.json::<serde_json::Value>().await.ok()?["departments"].as_i64()
     }
 
     /// Creates an identity administrator over `region` directly (as `tongban admin create`

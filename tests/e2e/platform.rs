@@ -69,10 +69,20 @@ async fn the_gateway_keeps_request_ids_and_answers_errors_in_json() {
     let made = test.http.get(test.url("/healthz")).send().await.unwrap();
     assert!(!made.headers()["x-request-id"].is_empty());
 
+    // Without a token, a path that is not public is 401 whether or not it exists.
+    let anonymous = test
+        .http
+        .get(test.url("/api/nowhere/v1/x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+
     // Unknown service, unknown route, bad input, oversized body: JSON bodies naming the problem.
     let unknown = test
         .http
         .get(test.url("/api/nowhere/v1/x"))
+        .bearer_auth(test.staff_token().await)
         .send()
         .await
         .unwrap();
@@ -115,8 +125,14 @@ async fn the_gateway_keeps_request_ids_and_answers_errors_in_json() {
 
     // A body over the limit is refused on its declared length, before it is read.
     let limit = test.platform.settings.http.body_limit_bytes;
-    let (status, body) =
-        announce_body(&test.gateway, "/api/catalogue/v1/departments", limit + 1).await;
+    let token = test.staff_token().await.to_owned();
+    let (status, body) = announce_body(
+        &test.gateway,
+        "/api/catalogue/v1/departments",
+        &token,
+        limit + 1,
+    )
+    .await;
     assert_eq!(status, 413);
     assert_eq!(body["code"], "payload_too_large");
 
@@ -135,9 +151,11 @@ async fn the_gateway_keeps_request_ids_and_answers_errors_in_json() {
     );
 
     // Metrics count requests by route template, not raw path.
+    // (on the service's own port: behind the gateway, metrics need a token)
+    let catalogue = test.platform.addresses["catalogue"];
     let metrics = test
         .http
-        .get(test.url("/api/catalogue/metrics"))
+        .get(format!("http://{catalogue}/metrics"))
         .send()
         .await
         .unwrap();
@@ -150,12 +168,17 @@ async fn the_gateway_keeps_request_ids_and_answers_errors_in_json() {
 
 /// Sends only the head of a POST announcing `length` body bytes (as a client waiting for
 /// `100 Continue` would) and returns the status and JSON body of the answer.
-async fn announce_body(gateway: &str, path: &str, length: usize) -> (u16, serde_json::Value) {
+async fn announce_body(
+    gateway: &str,
+    path: &str,
+    token: &str,
+    length: usize,
+) -> (u16, serde_json::Value) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let address = gateway.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
     let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n"
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n"
     );
     stream.write_all(head.as_bytes()).await.unwrap();
     let mut answer = Vec::new();
@@ -199,9 +222,11 @@ async fn components_run_apart_as_pods_would_and_replicas_share_one_relay() {
     .await;
 
     // Act: register through B; B's catalogue replica commits the event to the shared outbox.
+    let token = test.staff_token().await.to_owned();
     let response = test
         .http
         .post(format!("{gateway}/api/catalogue/v1/departments"))
+        .bearer_auth(&token)
         .json(&serde_json::json!({
             "region_code": "430981000000",
             "name": "沅江市民政局",

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
+use axum::{Extension, Router};
 use rdkafka::producer::{FutureProducer, Producer};
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use utoipa::openapi::OpenApi;
 
+use tongban_auth::{HttpJwks, Verifier};
 use tongban_runtime::health::{DatabaseCheck, Readiness};
 use tongban_runtime::{Settings, db, http};
 
@@ -19,13 +20,15 @@ use crate::consumer::{Consumer, ConsumerSpec};
 use crate::kafka::{self, BrokerCheck};
 use crate::relay::Relay;
 
-/// What every service is given: its name (also its schema), settings, pool and producer.
+/// What every service is given: its name (also its schema), settings, pool, producer, and the
+/// token verifier (keys from identity's JWKS) its handlers find in the request extensions.
 #[derive(Clone)]
 pub struct Host {
     pub name: &'static str,
     pub settings: Arc<Settings>,
     pub pool: PgPool,
     pub producer: FutureProducer,
+    pub verifier: Arc<Verifier>,
 }
 
 impl Host {
@@ -41,11 +44,17 @@ impl Host {
             db::migrate(&pool, name, vec![crate::migrator(), migrations]).await?;
         }
         let producer = kafka::producer(&settings.kafka)?;
+        let verifier = Arc::new(Verifier::new(
+            settings.identity.issuer.clone(),
+            settings.identity.audience.clone(),
+            Arc::new(HttpJwks::new(settings.jwks_url())),
+        ));
         Ok(Self {
             name,
             settings,
             pool,
             producer,
+            verifier,
         })
     }
 
@@ -81,6 +90,9 @@ impl Host {
         consumers: Vec<ConsumerSpec>,
         shutdown: CancellationToken,
     ) -> anyhow::Result<()> {
+        // A verifier the service set on its own router (identity's, from its key table) is
+        // closer to the handlers and wins over this one.
+        let api = api.layer(Extension(self.verifier.clone()));
         let router = http::service(self.name, api, doc, self.readiness(), &self.settings.http);
         // Create every consumer before spawning anything, so a bad configuration leaves no
         // task behind.

@@ -28,6 +28,7 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     pub outbox: OutboxSettings,
     pub identity: IdentitySettings,
+    pub gateway: GatewaySettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -101,6 +102,19 @@ pub struct OutboxSettings {
     pub poll_interval_ms: u64,
     /// Sent rows older than this are deleted.
     pub retention_hours: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct GatewaySettings {
+    /// Requests per second each client IP may send (sustained), and the burst above it.
+    pub rate_limit_ip_per_second: u32,
+    pub rate_limit_ip_burst: u32,
+    /// Requests per second each authenticated subject may send, and the burst.
+    pub rate_limit_subject_per_second: u32,
+    pub rate_limit_subject_burst: u32,
+    /// Take the client IP from the first `X-Forwarded-For` entry (only behind an ingress that
+    /// sets it; otherwise clients could pick their own IP).
+    pub trust_forwarded_for: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -243,6 +257,11 @@ fn defaults() -> Vec<(&'static str, config::Value)> {
         ("outbox.batch_size", 500.into()),
         ("outbox.poll_interval_ms", 1_000.into()),
         ("outbox.retention_hours", 72.into()),
+        ("gateway.rate_limit_ip_per_second", 100.into()),
+        ("gateway.rate_limit_ip_burst", 200.into()),
+        ("gateway.rate_limit_subject_per_second", 20.into()),
+        ("gateway.rate_limit_subject_burst", 40.into()),
+        ("gateway.trust_forwarded_for", false.into()),
         (
             "identity.issuer",
             "http://127.0.0.1:8080/api/identity".into(),

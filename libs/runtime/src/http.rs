@@ -239,8 +239,12 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(service = name, %addr, "listening");
-    let server = axum::serve(listener, router.into_make_service())
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+    // Connection info lets the gateway rate-limit by client address.
+    let server = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.clone().cancelled_owned());
     let deadline = async {
         shutdown.cancelled().await;
         tokio::time::sleep(grace).await;

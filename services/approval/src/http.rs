@@ -8,7 +8,8 @@ use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use tongban_kernel::{Error, ErrorBody, Json, RegionCode, Result};
+use tongban_auth::Authenticated;
+use tongban_kernel::{Error, ErrorBody, Json, Power, RegionCode, Result};
 
 use crate::AppState;
 
@@ -33,12 +34,15 @@ pub struct RegionDirectory {
     pub departments: i32,
 }
 
-/// How many departments approval can route work to in a region.
+/// How many departments approval can route work to in a region. For staff who handle or
+/// supervise cases there.
 #[utoipa::path(get, path = "/v1/directory/regions/{region_code}", tag = "directory",
     params(("region_code" = String, Path, description = "12-digit region code")),
-    responses((status = 200, body = RegionDirectory), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = RegionDirectory), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn region_directory(
     State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
     Path(region_code): Path<String>,
 ) -> Result<Json<RegionDirectory>> {
     let region_code: RegionCode =
@@ -47,6 +51,9 @@ async fn region_directory(
             .map_err(|e: tongban_kernel::region::InvalidRegionCode| {
                 Error::bad_request("region_code", e.to_string())
             })?;
+    if !principal.can(Power::HandleCases, &region_code) {
+        principal.require(Power::Supervise, &region_code)?;
+    }
     let departments: Option<i32> = sqlx::query_scalar(
         "select departments from region_department_counts where region_code = $1",
     )

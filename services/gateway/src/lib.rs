@@ -2,13 +2,14 @@
 //! prefix stripped, the request id kept and the W3C trace continued.
 //!
 //! # Layout
+//! - [`guard`]: rate limits and token verification in front of the proxy.
 //! - [`proxy`]: forwarding a request to a service and its answer back.
 //! - [`app`] and [`run`]: the router (proxy + the standard probes) and its life.
 //!
-//! Authentication (token verification against identity's JWKS) belongs in front of the proxy,
-//! as a layer on the `/api` routes in [`app`]: the gateway's check is a first filter, and every
-//! service still enforces jurisdiction itself.
+//! The gateway's token check is a first filter; every service verifies again and enforces
+//! jurisdiction itself.
 
+pub mod guard;
 pub mod proxy;
 
 use std::collections::BTreeMap;
@@ -23,7 +24,9 @@ use utoipa::OpenApi;
 use tongban_runtime::health::{Readiness, ReadinessCheck};
 use tongban_runtime::{CancellationToken, Settings, http};
 
+use guard::Guard;
 use proxy::Proxy;
+use tongban_auth::{HttpJwks, Verifier};
 
 pub const NAME: &str = "gateway";
 
@@ -33,8 +36,12 @@ pub const NAME: &str = "gateway";
 ))]
 struct ApiDoc;
 
-/// The gateway's router, proxying to `upstreams` (service name → base URL).
-pub fn app(upstreams: &BTreeMap<String, String>, settings: &Settings) -> anyhow::Result<Router> {
+/// The gateway's router, proxying to `upstreams` (service name → base URL) behind `guard`.
+pub fn app(
+    upstreams: &BTreeMap<String, String>,
+    settings: &Settings,
+    guard: Arc<Guard>,
+) -> anyhow::Result<Router> {
     let proxy = Arc::new(Proxy::new(upstreams, settings.http.body_limit_bytes)?);
     let readiness = proxy
         .upstreams()
@@ -48,7 +55,8 @@ pub fn app(upstreams: &BTreeMap<String, String>, settings: &Settings) -> anyhow:
     let api = Router::new()
         .route("/api/{service}", any(proxy::forward))
         .route("/api/{service}/{*rest}", any(proxy::forward))
-        .with_state(proxy);
+        .with_state(proxy)
+        .route_layer(axum::middleware::from_fn_with_state(guard, guard::guard));
     Ok(http::service(
         NAME,
         api,
@@ -65,15 +73,35 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let router = app(&upstreams, &settings)?;
-    http::serve(
+    let verifier = Arc::new(Verifier::new(
+        settings.identity.issuer.clone(),
+        settings.identity.audience.clone(),
+        Arc::new(HttpJwks::new(settings.jwks_url())),
+    ));
+    let guard = Arc::new(Guard::new(verifier, &settings.gateway));
+    let router = app(&upstreams, &settings, guard.clone())?;
+    // Limiter state for clients gone quiet is dropped once a minute.
+    let sweeper = {
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep(std::time::Duration::from_secs(60)) => guard.forget_idle(),
+                    () = shutdown.cancelled() => return,
+                }
+            }
+        })
+    };
+    let served = http::serve(
         NAME,
         listener,
         router,
         shutdown,
         settings.http.shutdown_grace(),
     )
-    .await
+    .await;
+    sweeper.abort();
+    served
 }
 
 /// The gateway is ready when every service behind it is alive.

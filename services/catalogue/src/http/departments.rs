@@ -8,7 +8,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use tongban_kernel::{CreditCode, Error, ErrorBody, Json, RegionCode, Result};
+use tongban_auth::Authenticated;
+use tongban_kernel::{CreditCode, Error, ErrorBody, Json, Power, RegionCode, Result};
 
 use crate::AppState;
 use crate::db::departments as db;
@@ -44,17 +45,22 @@ pub struct NewDepartment {
 /// The longest department name accepted (official names are far shorter).
 const MAX_NAME_CHARS: usize = 100;
 
-/// Registers a department and publishes `DepartmentRegistered`.
-#[utoipa::path(post, path = "", tag = "departments", request_body = NewDepartment, responses(
+/// Registers a department and publishes `DepartmentRegistered`. Needs `catalogue_admin` over
+/// the department's region.
+#[utoipa::path(post, path = "", tag = "departments", request_body = NewDepartment, security(("bearer" = [])), responses(
     (status = 201, description = "registered", body = Department),
     (status = 400, description = "a field is invalid", body = ErrorBody),
+    (status = 401, body = ErrorBody),
+    (status = 403, description = "no catalogue_admin role covers the region", body = ErrorBody),
     (status = 409, description = "the credit code, or the name in that region, is taken", body = ErrorBody),
 ))]
 #[tracing::instrument(skip_all, fields(region = %input.region_code))]
 async fn register(
     State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
     Json(input): Json<NewDepartment>,
 ) -> Result<(StatusCode, Json<Department>)> {
+    principal.require(Power::EditCatalogue, &input.region_code)?;
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
         return Err(Error::bad_request(

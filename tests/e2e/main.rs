@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod access;
 mod deadletter;
 mod events;
 mod identity;

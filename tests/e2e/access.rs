@@ -1,0 +1,361 @@
+//! Who may do what, where: the authorization matrix, the services' own checks behind the
+//! gateway, and rate limits. Later issues add their operations to the matrix.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::harness::{BrokerStorage, TestPlatform, credit_code};
+
+const PROVINCE: &str = "430000000000";
+const CITY: &str = "430900000000";
+const COUNTY: &str = "430921000000";
+const SIBLING: &str = "430922000000";
+const ROLES: [&str; 5] = [
+    "window_clerk",
+    "approver",
+    "supervisor",
+    "catalogue_admin",
+    "identity_admin",
+];
+
+/// The protected operations that exist so far, each aimed at `COUNTY`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Operation {
+    RegisterDepartment,
+    ReadApprovalDirectory,
+    CreateStaff,
+    GrantRole,
+    ReadStaffAccount,
+}
+
+const OPERATIONS: [Operation; 5] = [
+    Operation::RegisterDepartment,
+    Operation::ReadApprovalDirectory,
+    Operation::CreateStaff,
+    Operation::GrantRole,
+    Operation::ReadStaffAccount,
+];
+
+impl Operation {
+    /// The roles whose binding over the county (or above it) allows the operation.
+    fn allowed_roles(self) -> &'static [&'static str] {
+        match self {
+            Self::RegisterDepartment => &["catalogue_admin"],
+            Self::ReadApprovalDirectory => &["approver", "supervisor"],
+            Self::CreateStaff | Self::GrantRole | Self::ReadStaffAccount => &["identity_admin"],
+        }
+    }
+}
+
+/// A caller of the matrix: a role at a level, a citizen, or nobody.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Caller {
+    Staff {
+        role: &'static str,
+        level: &'static str,
+        region: &'static str,
+    },
+    Citizen,
+    Anonymous,
+}
+
+impl Caller {
+    fn expected(&self, operation: Operation) -> bool {
+        match self {
+            Self::Staff { role, region, .. } => {
+                operation.allowed_roles().contains(role)
+                    && [PROVINCE, CITY, COUNTY].contains(region)
+            }
+            Self::Citizen | Self::Anonymous => false,
+        }
+    }
+}
+
+struct Matrix<'a> {
+    test: &'a TestPlatform,
+    admin: String,
+    counter: std::cell::Cell<u32>,
+}
+
+impl Matrix<'_> {
+    fn next(&self) -> u32 {
+        self.counter.set(self.counter.get() + 1);
+        self.counter.get()
+    }
+
+    /// A staff account in the county made by the province admin; returns its id.
+    async fn county_staff(&self) -> String {
+        let n = self.next();
+        let created = self
+            .test
+            .post_as(&self.admin, "/api/identity/v1/accounts/staff", json!({
+                "username": format!("target{n}"), "name": "目标", "region_code": COUNTY, "password": "target-password",
+            }))
+            .await;
+        assert_eq!(created.status(), 201);
+        created.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Performs `operation` as `token` (none: anonymous); true when it was allowed.
+    async fn attempt(&self, token: Option<&str>, operation: Operation) -> bool {
+        let test = self.test;
+        let n = self.next();
+        let request = match operation {
+            Operation::RegisterDepartment => test
+                .http
+                .post(test.url("/api/catalogue/v1/departments"))
+                .json(&json!({ "region_code": COUNTY, "name": format!("部门{n}"), "credit_code": credit_code(5_000 + n) })),
+            Operation::ReadApprovalDirectory => {
+                test.http.get(test.url(&format!("/api/approval/v1/directory/regions/{COUNTY}")))
+            }
+            Operation::CreateStaff => test.http.post(test.url("/api/identity/v1/accounts/staff")).json(&json!({
+                "username": format!("made{n}"), "name": "新人", "region_code": COUNTY, "password": "made-password",
+            })),
+            Operation::GrantRole => {
+                let target = self.county_staff().await;
+                test.http
+                    .post(test.url(&format!("/api/identity/v1/accounts/{target}/roles")))
+                    .json(&json!({ "role": "window_clerk", "region": COUNTY }))
+            }
+            Operation::ReadStaffAccount => {
+                let target = self.county_staff().await;
+                test.http.get(test.url(&format!("/api/identity/v1/accounts/{target}")))
+            }
+        };
+        let request = match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
+        let status = request.send().await.unwrap().status().as_u16();
+        match status {
+            200 | 201 => true,
+            401 | 403 | 404 => false,
+            other => panic!("{operation:?} answered {other}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn each_role_at_each_level_may_do_exactly_what_its_jurisdiction_allows() {
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let admin = test.admin("matrix.admin", PROVINCE).await;
+    let matrix = Matrix {
+        test: &test,
+        admin: admin.clone(),
+        counter: std::cell::Cell::new(0),
+    };
+
+    // Arrange: one staff member per (role, level), holding that role over their own region.
+    let mut callers: Vec<(Caller, Option<String>)> = Vec::new();
+    for (level, region) in [
+        ("province", PROVINCE),
+        ("city", CITY),
+        ("county", COUNTY),
+        ("sibling", SIBLING),
+    ] {
+        for role in ROLES {
+            let username = format!("{}.{level}", role.replace('_', "-"));
+            let created = test
+                .post_as(&admin, "/api/identity/v1/accounts/staff", json!({
+                    "username": username, "name": username, "region_code": region, "password": "matrix-password",
+                }))
+                .await;
+            assert_eq!(created.status(), 201, "{username}");
+            let id = created.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let granted = test
+                .post_as(
+                    &admin,
+                    &format!("/api/identity/v1/accounts/{id}/roles"),
+                    json!({ "role": role, "region": region }),
+                )
+                .await;
+            assert_eq!(granted.status(), 201);
+            let token = test.access_token(&username, "matrix-password").await;
+            callers.push((
+                Caller::Staff {
+                    role,
+                    level,
+                    region,
+                },
+                Some(token),
+            ));
+        }
+    }
+    let citizen = test
+        .http
+        .post(test.url("/api/identity/v1/accounts/citizens"))
+        .json(&json!({
+            "id_type": "resident_id_card",
+            "id_number": tongban_kernel::IdCardNumber::complete("43092119800101123").unwrap().as_str(),
+            "name": "王五", "phone": "13900139000", "password": "citizen-password",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(citizen.status(), 201);
+    let id_number = tongban_kernel::IdCardNumber::complete("43092119800101123").unwrap();
+    callers.push((
+        Caller::Citizen,
+        Some(
+            test.access_token(id_number.as_str(), "citizen-password")
+                .await,
+        ),
+    ));
+    callers.push((Caller::Anonymous, None));
+
+    // Act and Assert: every cell, all mismatches reported together.
+    let mut wrong = BTreeMap::new();
+    for (caller, token) in &callers {
+        for operation in OPERATIONS {
+            let allowed = matrix.attempt(token.as_deref(), operation).await;
+            if allowed != caller.expected(operation) {
+                wrong.insert((caller.clone(), operation), allowed);
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "cells that disagree (true = was allowed): {wrong:#?}"
+    );
+
+    test.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn services_verify_tokens_themselves_when_the_gateway_is_bypassed() {
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let token = test.staff_token().await.to_owned();
+    let catalogue = format!("http://{}", test.platform.addresses["catalogue"]);
+    let body =
+        json!({ "region_code": COUNTY, "name": "直连部门", "credit_code": credit_code(9_001) });
+
+    // No token, and a token whose payload was rewritten: the service itself says 401.
+    let anonymous = test
+        .http
+        .post(format!("{catalogue}/v1/departments"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let parts: Vec<&str> = token.split('.').collect();
+    let forged = format!("{}.{}x.{}", parts[0], parts[1], parts[2]);
+    let tampered = test
+        .http
+        .post(format!("{catalogue}/v1/departments"))
+        .bearer_auth(forged)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tampered.status(), 401);
+
+    // A clerk's genuine token reaches the service and is refused on jurisdiction (403).
+    let admin = test.admin("direct.admin", PROVINCE).await;
+    let created = test
+        .post_as(&admin, "/api/identity/v1/accounts/staff", json!({
+            "username": "direct.clerk", "name": "窗口", "region_code": COUNTY, "password": "clerk-password",
+        }))
+        .await;
+    let id = created.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    test.post_as(
+        &admin,
+        &format!("/api/identity/v1/accounts/{id}/roles"),
+        json!({ "role": "window_clerk", "region": COUNTY }),
+    )
+    .await;
+    let clerk = test.access_token("direct.clerk", "clerk-password").await;
+    let refused = test
+        .http
+        .post(format!("{catalogue}/v1/departments"))
+        .bearer_auth(clerk)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    // The province catalogue admin's token works directly too.
+    let accepted = test
+        .http
+        .post(format!("{catalogue}/v1/departments"))
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), 201);
+
+    test.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rate_limits_answer_429_with_retry_after_per_address_and_per_subject() {
+    // Per address: a burst of 5, then one request a second.
+    let test = TestPlatform::start_with(BrokerStorage::Memory, |s| {
+        s.gateway.rate_limit_ip_per_second = 1;
+        s.gateway.rate_limit_ip_burst = 5;
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        let response = test
+            .http
+            .get(test.url("/api/catalogue/v1/departments"))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+        if response.status() == 429 {
+            let wait: u64 = response.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((1..=2).contains(&wait), "retry after {wait}");
+            assert_eq!(
+                response.json::<Value>().await.unwrap()["code"],
+                "rate_limited"
+            );
+        }
+    }
+    // The burst passes (one more may have refilled meanwhile), then the limit bites.
+    let passed = statuses.iter().take_while(|s| **s == 200).count();
+    assert!((5..=6).contains(&passed), "{statuses:?}");
+    assert!(statuses.contains(&429), "{statuses:?}");
+    test.stop().await;
+
+    // Per subject: one subject spread over many requests is held to its own limit.
+    let test = TestPlatform::start_with(BrokerStorage::Memory, |s| {
+        s.gateway.rate_limit_subject_per_second = 1;
+        s.gateway.rate_limit_subject_burst = 3;
+    })
+    .await;
+    let token = test.staff_token().await.to_owned();
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let response = test.get_as(&token, "/api/catalogue/v1/departments").await;
+        statuses.push(response.status().as_u16());
+    }
+    assert!(statuses.contains(&429), "{statuses:?}");
+    // An anonymous caller from the same address is not held by that subject's limit.
+    assert_eq!(
+        test.http
+            .get(test.url("/api/catalogue/v1/departments"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    test.stop().await;
+}

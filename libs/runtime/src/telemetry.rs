@@ -21,9 +21,21 @@ use crate::config::TelemetrySettings;
 
 static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
 
-/// Installs the global subscriber, tracer provider and W3C propagator. Later calls in the same
-/// process (tests start several platforms) are no-ops.
+/// Installs the global subscriber, tracer provider and W3C propagator, logging to stdout. Later
+/// calls in the same process (tests start several platforms) are no-ops.
 pub fn init(settings: &TelemetrySettings, service_name: &str) -> anyhow::Result<()> {
+    init_with_writer(settings, service_name, std::io::stdout)
+}
+
+/// [`init`], with log lines going to `writer` (a test that reads what was logged).
+pub fn init_with_writer<W>(
+    settings: &TelemetrySettings,
+    service_name: &str,
+    writer: W,
+) -> anyhow::Result<()>
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     if PROVIDER.get().is_some() {
         return Ok(());
     }
@@ -60,10 +72,13 @@ pub fn init(settings: &TelemetrySettings, service_name: &str) -> anyhow::Result<
     let result = if settings.log_format == "json" {
         let logs = tracing_subscriber::fmt::layer()
             .json()
-            .with_current_span(true);
+            .with_current_span(true)
+            .with_writer(writer);
         registry.with(logs.with_filter(filter)).try_init()
     } else {
-        let logs = tracing_subscriber::fmt::layer().compact();
+        let logs = tracing_subscriber::fmt::layer()
+            .compact()
+            .with_writer(writer);
         registry.with(logs.with_filter(filter)).try_init()
     };
     // A subscriber set by someone else (a test harness) is fine: keep theirs.

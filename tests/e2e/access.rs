@@ -359,3 +359,21 @@ async fn rate_limits_answer_429_with_retry_after_per_address_and_per_subject() {
     );
     test.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_verification_benchmark_runs_and_reports_both_variants() {
+    let settings = tongban_runtime::Settings::load(None).unwrap();
+    let load = tongban::bench::Load {
+        requests: 200,
+        concurrency: 4,
+        rounds: 1,
+    };
+
+    let report = tongban::bench::auth(settings, load, |_| {}).await.unwrap();
+
+    assert_eq!(report.without_token.requests, 200);
+    assert_eq!(report.with_token.requests, 200);
+    assert!(report.with_token.requests_per_second > 0.0);
+    assert!(report.verify_micros > 0.0);
+    assert!(tongban::bench::table(&report).contains("overhead"));
+}

@@ -6,8 +6,10 @@
 //! - [`Platform`]: starts a selection of components and stops them in order.
 //! - [`migrate_all`]: applies every service's migrations (`tongban migrate`, the Kubernetes Job).
 //! - [`demo`]: the demo data set of `tongban up --demo`.
+//! - [`bench`]: `tongban bench`, measurements on a throwaway database.
 //! - `main.rs`: the operator CLI.
 
+pub mod bench;
 pub mod demo;
 
 use std::collections::BTreeMap;

@@ -49,6 +49,29 @@ enum Command {
     /// Administrator accounts.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Benchmarks: start the platform on a throwaway database and measure.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// What token verification costs at the gateway: one route with and without a token.
+    Auth {
+        /// Requests per variant and round.
+        #[arg(long, default_value_t = 20_000)]
+        requests: usize,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// A short run (a smoke test; the numbers are rough).
+        #[arg(long)]
+        quick: bool,
+        /// Also write the report as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -75,13 +98,17 @@ enum AdminCommand {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let settings = match Settings::load(cli.config.as_deref()) {
+    let mut settings = match Settings::load(cli.config.as_deref()) {
         Ok(settings) => settings,
         Err(err) => {
             eprintln!("tongban: {err}");
             return ExitCode::from(2);
         }
     };
+    if matches!(cli.command, Command::Bench(_)) && std::env::var_os("RUST_LOG").is_none() {
+        // A benchmark's output is its table; the platform's info logs would bury it.
+        settings.telemetry.log_filter = "warn".to_owned();
+    }
     if let Err(err) = telemetry::init(&settings.telemetry, "tongban") {
         eprintln!("tongban: telemetry: {err:#}");
     }
@@ -96,6 +123,28 @@ async fn main() -> ExitCode {
         }
         Command::Migrate => migrate(settings).await,
         Command::Broker => broker(settings).await,
+        Command::Bench(BenchCommand::Auth {
+            requests,
+            concurrency,
+            rounds,
+            quick,
+            json,
+        }) => {
+            let load = if quick {
+                tongban::bench::Load {
+                    requests: 1_000,
+                    concurrency: 8,
+                    rounds: 1,
+                }
+            } else {
+                tongban::bench::Load {
+                    requests,
+                    concurrency,
+                    rounds,
+                }
+            };
+            bench_auth(settings, load, json).await
+        }
         Command::Admin(AdminCommand::Create {
             username,
             name,
@@ -240,5 +289,19 @@ async fn create_admin(
         println!("Password (shown once, change it after signing in): {password}");
     }
     pool.close().await;
+    Ok(())
+}
+
+async fn bench_auth(
+    settings: Settings,
+    load: tongban::bench::Load,
+    json: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let report = tongban::bench::auth(settings, load, |step| eprintln!("  {step}…")).await?;
+    print!("{}", tongban::bench::table(&report));
+    if let Some(path) = json {
+        std::fs::write(&path, serde_json::to_vec_pretty(&report)?)?;
+        println!("written to {}", path.display());
+    }
     Ok(())
 }

@@ -1,0 +1,302 @@
+//! `tongban bench`: measurements anyone can repeat on their own machine. Each starts the whole
+//! platform in this process on a throwaway database, measures, prints a table, optionally writes
+//! JSON, and drops the database.
+//!
+//! - `auth`: what token verification costs at the gateway — the same public route
+//!   (`GET /api/catalogue/v1/departments?limit=1`) with and without a bearer token, in
+//!   alternating rounds so drift hits both alike.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use axum::body::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde::Serialize;
+use sqlx::{ConnectOptions, Connection};
+
+use tongban_runtime::Settings;
+
+use crate::{COMPONENTS, Platform};
+
+type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+/// How hard to push.
+#[derive(Debug, Clone, Copy)]
+pub struct Load {
+    pub requests: usize,
+    pub concurrency: usize,
+    pub rounds: usize,
+}
+
+/// One variant's numbers, over all its rounds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Measured {
+    pub requests: usize,
+    pub requests_per_second: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuthReport {
+    pub cpus: usize,
+    pub concurrency: usize,
+    pub route: &'static str,
+    pub without_token: Measured,
+    pub with_token: Measured,
+    /// How much lower the throughput is with verification, in percent.
+    pub overhead_percent: f64,
+    /// One signature verification alone (`Verifier::verify` with a warm key cache).
+    pub verify_micros: f64,
+}
+
+const ROUTE: &str = "/api/catalogue/v1/departments?limit=1";
+
+/// Runs the gateway verification benchmark.
+pub async fn auth(
+    mut settings: Settings,
+    load: Load,
+    progress: impl Fn(&str),
+) -> anyhow::Result<AuthReport> {
+    let database = format!("tongban_bench_{}", uuid::Uuid::now_v7().simple());
+    let mut url = url::Url::parse(settings.database_url())?;
+    url.set_path(&database);
+    settings.database.url = url.to_string().into();
+    settings.kafka.brokers = String::new();
+    settings.broker.listen = "127.0.0.1:0".to_owned();
+    settings.broker.storage = "memory://tansu/".to_owned();
+    for port in settings.http.ports.values_mut() {
+        *port = 0;
+    }
+    settings.gateway.rate_limit_ip_per_second = u32::MAX / 2;
+    settings.gateway.rate_limit_ip_burst = u32::MAX / 2;
+    settings.gateway.rate_limit_subject_per_second = u32::MAX / 2;
+    settings.gateway.rate_limit_subject_burst = u32::MAX / 2;
+
+    progress("starting the platform on a throwaway database");
+    let mut platform = Platform::start(settings, &COMPONENTS).await?;
+    let result = measure(&platform, load, &progress).await;
+    platform.stop().await?;
+    drop_database(&platform.settings, &database).await;
+    result
+}
+
+async fn measure(
+    platform: &Platform,
+    load: Load,
+    progress: &impl Fn(&str),
+) -> anyhow::Result<AuthReport> {
+    let client: HttpClient = Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(load.concurrency)
+        .build_http();
+    wait_ready(&client, platform).await?;
+    let gateway = platform.gateway_url().context("no gateway")?;
+
+    progress("signing in a staff member");
+    let pool =
+        tongban_runtime::db::connect(&platform.settings.database, tongban_identity::NAME).await?;
+    let password = tongban_identity::password::new_secret();
+    tongban_identity::create_admin(
+        &pool,
+        "bench.admin",
+        "bench",
+        "430000000000".parse()?,
+        &password,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    pool.close().await;
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("grant_type", "password")
+        .append_pair("username", "bench.admin")
+        .append_pair("password", &password)
+        .finish();
+    let request = http::Request::post(format!("{gateway}/api/identity/v1/oauth/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Full::new(Bytes::from(form)))?;
+    let response = client.request(request).await?;
+    let body = response.into_body().collect().await?.to_bytes();
+    let token: serde_json::Value = serde_json::from_slice(&body)?;
+    let token = token["access_token"]
+        .as_str()
+        .context("no access token")?
+        .to_owned();
+
+    let url = format!("{gateway}{ROUTE}");
+    progress("warming up");
+    run(&client, &url, None, load.concurrency * 50, load.concurrency).await?;
+    run(
+        &client,
+        &url,
+        Some(&token),
+        load.concurrency * 50,
+        load.concurrency,
+    )
+    .await?;
+
+    let mut without = Vec::new();
+    let mut with = Vec::new();
+    let (mut time_without, mut time_with) = (Duration::ZERO, Duration::ZERO);
+    for round in 1..=load.rounds {
+        progress(&format!(
+            "round {round} of {}: {} requests each way",
+            load.rounds, load.requests
+        ));
+        let (elapsed, latencies) =
+            run(&client, &url, None, load.requests, load.concurrency).await?;
+        time_without += elapsed;
+        without.extend(latencies);
+        let (elapsed, latencies) =
+            run(&client, &url, Some(&token), load.requests, load.concurrency).await?;
+        time_with += elapsed;
+        with.extend(latencies);
+    }
+    let without_token = summarise(without, time_without);
+    let with_token = summarise(with, time_with);
+    let overhead_percent =
+        (1.0 - with_token.requests_per_second / without_token.requests_per_second) * 100.0;
+    Ok(AuthReport {
+        cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        concurrency: load.concurrency,
+        route: ROUTE,
+        without_token,
+        with_token,
+        overhead_percent,
+        verify_micros: verify_cost(platform, &token).await?,
+    })
+}
+
+/// The cost of one verification with the key cached, from identity's JWKS like the gateway.
+async fn verify_cost(platform: &Platform, token: &str) -> anyhow::Result<f64> {
+    let identity = &platform.settings.identity;
+    let verifier = tongban_auth::Verifier::new(
+        identity.issuer.clone(),
+        identity.audience.clone(),
+        Arc::new(tongban_auth::HttpJwks::new(platform.settings.jwks_url())),
+    );
+    verifier.verify(token).await?;
+    let rounds = 2_000;
+    let started = Instant::now();
+    for _ in 0..rounds {
+        verifier.verify(token).await?;
+    }
+    Ok(started.elapsed().as_secs_f64() * 1e6 / f64::from(rounds))
+}
+
+/// Sends `requests` GETs to `url` from `concurrency` workers; returns the wall time and each
+/// request's latency. Any answer but 200 is an error: a benchmark of failures means nothing.
+async fn run(
+    client: &HttpClient,
+    url: &str,
+    token: Option<&str>,
+    requests: usize,
+    concurrency: usize,
+) -> anyhow::Result<(Duration, Vec<Duration>)> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let workers = (0..concurrency).map(|_| {
+        let next = next.clone();
+        async move {
+            let mut latencies = Vec::with_capacity(requests / concurrency + 1);
+            while next.fetch_add(1, Ordering::Relaxed) < requests {
+                let mut request = http::Request::get(url);
+                if let Some(token) = token {
+                    request = request.header("authorization", format!("Bearer {token}"));
+                }
+                let sent = Instant::now();
+                let response = client
+                    .request(request.body(Full::new(Bytes::new()))?)
+                    .await?;
+                let status = response.status();
+                response.into_body().collect().await?;
+                anyhow::ensure!(status == 200, "{url} answered {status}");
+                latencies.push(sent.elapsed());
+            }
+            anyhow::Ok(latencies)
+        }
+    });
+    let mut all = Vec::with_capacity(requests);
+    for latencies in futures::future::join_all(workers).await {
+        all.extend(latencies?);
+    }
+    Ok((started.elapsed(), all))
+}
+
+fn summarise(mut latencies: Vec<Duration>, elapsed: Duration) -> Measured {
+    latencies.sort_unstable();
+    let at = |q: f64| {
+        let index = ((latencies.len() as f64 * q).ceil() as usize).saturating_sub(1);
+        latencies.get(index).map_or(0.0, |d| d.as_secs_f64() * 1e3)
+    };
+    Measured {
+        requests: latencies.len(),
+        requests_per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
+        p50_ms: at(0.50),
+        p99_ms: at(0.99),
+    }
+}
+
+async fn wait_ready(client: &HttpClient, platform: &Platform) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for address in platform.addresses.values() {
+        loop {
+            let request = http::Request::get(format!("http://{address}/readyz"))
+                .body(Full::new(Bytes::new()))?;
+            if client
+                .request(request)
+                .await
+                .is_ok_and(|r| r.status() == 200)
+            {
+                break;
+            }
+            anyhow::ensure!(Instant::now() < deadline, "{address} did not become ready");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    Ok(())
+}
+
+async fn drop_database(settings: &Settings, name: &str) {
+    let Ok(options) = settings
+        .database_url()
+        .parse::<sqlx::postgres::PgConnectOptions>()
+    else {
+        return;
+    };
+    if let Ok(mut admin) = options.database("postgres").connect().await {
+        let _ = sqlx::query(&format!("drop database if exists \"{name}\" with (force)"))
+            .execute(&mut admin)
+            .await;
+        let _ = admin.close().await;
+    }
+}
+
+/// The report as a table for a terminal.
+pub fn table(report: &AuthReport) -> String {
+    let row = |name: &str, m: &Measured| {
+        format!(
+            "{name:<16} {:>9} {:>12.0} {:>9.2} {:>9.2}\n",
+            m.requests, m.requests_per_second, m.p50_ms, m.p99_ms
+        )
+    };
+    format!(
+        "gateway token verification, {} CPUs, concurrency {}, GET {}\n{:<16} {:>9} {:>12} {:>9} {:>9}\n{}{}overhead: {:.1}% of throughput; one verification alone: {:.1} µs\n",
+        report.cpus,
+        report.concurrency,
+        report.route,
+        "",
+        "requests",
+        "requests/s",
+        "p50 ms",
+        "p99 ms",
+        row("without token", &report.without_token),
+        row("with token", &report.with_token),
+        report.overhead_percent,
+        report.verify_micros,
+    )
+}

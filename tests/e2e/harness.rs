@@ -249,6 +249,13 @@ impl TestPlatform {
             .expect("gateway answers")
     }
 
+    /// GETs `path` with a bearer token and parses the JSON body (expects a 200).
+    pub async fn get_json_as(&self, token: &str, path: &str) -> serde_json::Value {
+        let response = self.get_as(token, path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        response.json().await.expect("JSON body")
+    }
+
     pub async fn get_as(&self, token: &str, path: &str) -> reqwest::Response {
         self.http
             .get(self.url(path))

@@ -464,3 +464,122 @@ async fn administrators_act_only_within_their_scope() {
 
     test.stop().await;
 }
+
+fn kid(token: &str) -> String {
+    let header: Value =
+        serde_json::from_slice(&B64.decode(token.split('.').next().unwrap()).unwrap()).unwrap();
+    header["kid"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_rotated_key_signs_at_once_and_old_tokens_keep_working_everywhere() {
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let old = test.admin("rotation.admin", "430000000000").await;
+    // The gateway and identity have verified (and cached) the old key.
+    assert_eq!(
+        test.get_as(&old, "/api/identity/v1/accounts/me")
+            .await
+            .status(),
+        200
+    );
+
+    let rotated = test
+        .post_as(&old, "/api/identity/v1/keys/rotate", json!({}))
+        .await;
+    assert_eq!(rotated.status(), 201);
+    let new_kid = rotated.json::<Value>().await.unwrap()["kid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(new_kid, kid(&old));
+
+    // New tokens carry the new key and verify on the first try at the gateway and behind it;
+    // the old token still verifies.
+    let new = test
+        .access_token("rotation.admin", "admin-password-1")
+        .await;
+    assert_eq!(kid(&new), new_kid);
+    assert_eq!(
+        test.get_as(&new, "/api/identity/v1/accounts/me")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        test.get_as(&new, "/api/approval/v1/directory/regions/430000000000")
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        test.get_as(&old, "/api/identity/v1/accounts/me")
+            .await
+            .status(),
+        200
+    );
+    let jwks: Value = test
+        .get_json(&test.url("/api/identity/.well-known/jwks.json"))
+        .await
+        .unwrap();
+    assert_eq!(
+        jwks["keys"].as_array().unwrap().len(),
+        2,
+        "old and new are both published"
+    );
+
+    // Only a province-wide identity administrator may rotate.
+    let created = test
+        .post_as(&new, "/api/identity/v1/accounts/staff", json!({
+            "username": "city.keys", "name": "x", "region_code": "430900000000", "password": "city-password",
+        }))
+        .await;
+    let id = created.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    test.post_as(
+        &new,
+        &format!("/api/identity/v1/accounts/{id}/roles"),
+        json!({ "role": "identity_admin", "region": "430900000000" }),
+    )
+    .await;
+    let city = test.access_token("city.keys", "city-password").await;
+    assert_eq!(
+        test.post_as(&city, "/api/identity/v1/keys/rotate", json!({}))
+            .await
+            .status(),
+        403
+    );
+
+    test.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_first_administrator_can_come_from_configuration() {
+    let test = TestPlatform::start_with(BrokerStorage::Memory, |s| {
+        s.identity.bootstrap_admin_username = "first.admin".to_owned();
+        s.identity.bootstrap_admin_password = "first-admin-password".to_owned().into();
+        s.identity.bootstrap_admin_region = "430000000000".to_owned();
+    })
+    .await;
+
+    let token = test
+        .access_token("first.admin", "first-admin-password")
+        .await;
+
+    let roles: Value = test
+        .get_json_as(&token, "/api/identity/v1/accounts/me")
+        .await;
+    let id = roles["id"].as_str().unwrap().to_owned();
+    let bindings: Value = test
+        .get_json_as(&token, &format!("/api/identity/v1/accounts/{id}/roles"))
+        .await;
+    assert_eq!(bindings[0]["role"], "identity_admin");
+    assert_eq!(bindings[0]["region"], "430000000000");
+    assert_eq!(
+        test.scalar("select count(*) from identity.accounts").await,
+        1
+    );
+
+    test.stop().await;
+}

@@ -42,6 +42,10 @@ async fn every_service_is_ready_and_documented_through_the_gateway() {
             openapi["paths"]["/readyz"].is_object(),
             "{service} documents its probes"
         );
+        assert_eq!(
+            openapi["components"]["securitySchemes"]["bearer"]["scheme"], "bearer",
+            "{service} documents the bearer scheme its operations refer to"
+        );
     }
     let catalogue = test
         .get_json(&test.url("/api/catalogue/openapi.json"))

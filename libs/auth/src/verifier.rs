@@ -1,9 +1,10 @@
 //! Verifying tokens against a cached key set.
 //!
 //! Keys are fetched from a [`KeySource`] (identity's JWKS over HTTP for the gateway and the
-//! services; identity reads its own table), kept for `max_age`, and fetched again at once when
-//! a token names a key the cache does not know — at most every `min_refetch`, so a flood of
-//! tokens with made-up key ids cannot turn into a flood of JWKS requests.
+//! services; identity reads its own table) and kept for `max_age`. A token naming a key the
+//! cache does not know waits for the next allowed fetch (at most one every `min_refetch`, shared
+//! by everyone waiting) instead of failing: a key rotated in a moment ago verifies on the first
+//! try, and a flood of made-up key ids still causes one JWKS request per `min_refetch`.
 
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -97,7 +98,7 @@ impl Verifier {
             }),
             refreshing: Mutex::new(()),
             max_age: Duration::from_secs(300),
-            min_refetch: Duration::from_secs(10),
+            min_refetch: Duration::from_secs(1),
         }
     }
 
@@ -130,7 +131,7 @@ impl Verifier {
             Err(TokenError::UnknownKey(kid)) => {
                 // A key rotated in since the last fetch, or a made-up kid.
                 let keys = self
-                    .refresh(self.min_refetch)
+                    .refresh_for_unknown_key()
                     .await
                     .map_err(TokenError::KeysUnavailable)?;
                 jwt::verify(token, &keys, &self.issuer, &self.audience, now).map_err(
@@ -142,6 +143,28 @@ impl Verifier {
             }
             other => other,
         }
+    }
+
+    /// Fetches once at least `min_refetch` after the previous fetch; if someone else fetched
+    /// while this caller waited for its turn, their keys are used.
+    async fn refresh_for_unknown_key(&self) -> Result<Arc<KeySet>, String> {
+        let seen = self.fetched_at();
+        let _guard = self.refreshing.lock().await;
+        let fetched = self.fetched_at();
+        if fetched != seen {
+            return Ok(self.snapshot().0);
+        }
+        if let Some(at) = fetched {
+            tokio::time::sleep(self.min_refetch.saturating_sub(at.elapsed())).await;
+        }
+        self.fetch().await
+    }
+
+    fn fetched_at(&self) -> Option<Instant> {
+        self.cache
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .fetched_at
     }
 
     fn snapshot(&self) -> (Arc<KeySet>, Option<Duration>) {
@@ -158,6 +181,11 @@ impl Verifier {
         {
             return Ok(keys);
         }
+        self.fetch().await
+    }
+
+    /// Fetches now; callers hold `refreshing`.
+    async fn fetch(&self) -> Result<Arc<KeySet>, String> {
         let jwks = self.source.fetch().await?;
         let keys = Arc::new(KeySet::from(&jwks));
         let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
@@ -225,19 +253,20 @@ mod tests {
         // tokens of the old one still do.
         let new = SigningKey::generate();
         source.0.write().unwrap().keys.push(new.jwk());
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        assert!(verifier.verify(&token(&new)).await.is_ok());
+        assert!(
+            verifier.verify(&token(&new)).await.is_ok(),
+            "no wait for the caller's retry"
+        );
         assert!(verifier.verify(&token(&old)).await.is_ok());
         assert_eq!(source.1.load(Ordering::SeqCst), 2);
 
-        // Unknown key ids in a burst cause at most one fetch per min_refetch.
+        // A burst of tokens with a made-up key id: one more fetch, shared by all of them.
         let stranger = SigningKey::generate();
-        for _ in 0..50 {
-            assert_eq!(
-                verifier.verify(&token(&stranger)).await,
-                Err(TokenError::UnknownKey(stranger.kid.clone()))
-            );
+        let stranger_token = token(&stranger);
+        let burst = (0..50).map(|_| verifier.verify(&stranger_token));
+        for outcome in futures::future::join_all(burst).await {
+            assert_eq!(outcome, Err(TokenError::UnknownKey(stranger.kid.clone())));
         }
-        assert!(source.1.load(Ordering::SeqCst) <= 3);
+        assert_eq!(source.1.load(Ordering::SeqCst), 3);
     }
 }

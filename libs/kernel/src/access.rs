@@ -187,6 +187,13 @@ impl Principal {
             .filter(move |b| b.role.powers().contains(&power) && b.covers(region))
     }
 
+    /// The bindings through which this principal holds `power` anywhere.
+    pub fn bindings_for_power(&self, power: Power) -> impl Iterator<Item = &RoleBinding> + '_ {
+        self.roles
+            .iter()
+            .filter(move |b| b.role.powers().contains(&power))
+    }
+
     /// Whether this principal holds `power` over `region`.
     pub fn can(&self, power: Power, region: &RegionCode) -> bool {
         self.bindings_for(power, region).next().is_some()

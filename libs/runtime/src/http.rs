@@ -53,6 +53,19 @@ pub fn service(
     // Install the recorder before the first request: counts made before it are lost.
     crate::metrics::handle();
     doc.merge(ProbesApi::openapi());
+    // Operations marked `security(("bearer" = []))` refer to this scheme: an access token from
+    // identity's token endpoint.
+    doc.components
+        .get_or_insert_with(Default::default)
+        .add_security_scheme(
+            "bearer",
+            utoipa::openapi::security::SecurityScheme::Http(
+                utoipa::openapi::security::HttpBuilder::new()
+                    .scheme(utoipa::openapi::security::HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
     doc.info.title = format!("Tongban {name} service");
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     let openapi = serde_json::to_value(&doc).unwrap_or_default();

@@ -583,3 +583,61 @@ async fn the_first_administrator_can_come_from_configuration() {
 
     test.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_expired_token_signed_with_the_real_key_is_refused_everywhere() {
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let genuine = test.admin("expiry.admin", "430000000000").await;
+    let mut claims: Value =
+        serde_json::from_slice(&B64.decode(genuine.split('.').nth(1).unwrap()).unwrap()).unwrap();
+
+    // Re-sign the admin's own claims with the active key, but expired an hour ago.
+    let (kid, secret): (String, Vec<u8>) =
+        sqlx::query_as("select kid, secret from identity.signing_keys where retired_at is null")
+            .fetch_one(&test.db)
+            .await
+            .unwrap();
+    let key = tongban_auth::SigningKey::from_bytes(kid, &secret).unwrap();
+    let now = chrono_now();
+    claims["iat"] = json!(now - 7_200);
+    claims["exp"] = json!(now - 3_600);
+    let expired = key.sign(&serde_json::from_value(claims.clone()).unwrap());
+    claims["exp"] = json!(now + 600);
+    let fresh = key.sign(&serde_json::from_value(claims).unwrap());
+
+    // The same claims and key verify when not expired: only the expiry differs.
+    assert_eq!(
+        test.get_as(&fresh, "/api/identity/v1/accounts/me")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        test.get_as(&expired, "/api/identity/v1/accounts/me")
+            .await
+            .status(),
+        401
+    );
+    let catalogue = format!(
+        "http://{}/v1/departments",
+        test.platform.addresses["catalogue"]
+    );
+    let direct = test
+        .http
+        .post(catalogue)
+        .bearer_auth(&expired)
+        .json(&json!({ "region_code": "430921000000", "name": "过期", "credit_code": crate::harness::credit_code(77) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(direct.status(), 401, "the service checks expiry too");
+
+    test.stop().await;
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}

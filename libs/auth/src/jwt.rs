@@ -234,13 +234,19 @@ pub fn verify(
     if claims.iss != issuer || claims.aud != audience {
         return Err(TokenError::WrongIssuer);
     }
+    check_lifetime(&claims, now)?;
+    Ok(claims)
+}
+
+/// Whether `claims` are within their lifetime at `now` (Unix seconds), with the leeway.
+pub fn check_lifetime(claims: &Claims, now: i64) -> Result<(), TokenError> {
     if claims.exp + LEEWAY_SECS <= now {
         return Err(TokenError::Expired);
     }
     if claims.iat - LEEWAY_SECS > now {
         return Err(TokenError::NotYetValid);
     }
-    Ok(claims)
+    Ok(())
 }
 
 #[cfg(test)]

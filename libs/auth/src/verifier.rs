@@ -5,7 +5,14 @@
 //! cache does not know waits for the next allowed fetch (at most one every `min_refetch`, shared
 //! by everyone waiting) instead of failing: a key rotated in a moment ago verifies on the first
 //! try, and a flood of made-up key ids still causes one JWKS request per `min_refetch`.
+//!
+//! Tokens that passed full verification are remembered (at most [`VERIFIED_CAPACITY`]): a client
+//! presents the same token on every request for its whole lifetime, and re-checking the
+//! signature each time would be most of the gateway's cost on a cheap route. A remembered token
+//! is still checked for expiry on every use, and only verified tokens are ever remembered, so
+//! forged ones cannot fill the cache.
 
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -71,11 +78,16 @@ struct Cached {
 }
 
 /// Verifies access tokens for one issuer and audience.
+/// How many verified tokens a verifier remembers.
+pub const VERIFIED_CAPACITY: usize = 10_000;
+
 pub struct Verifier {
     issuer: String,
     audience: String,
     source: Arc<dyn KeySource>,
     cache: RwLock<Cached>,
+    /// Tokens already verified, with their claims.
+    verified: std::sync::Mutex<HashMap<String, Claims>>,
     /// One refresh at a time; the others wait for its result.
     refreshing: Mutex<()>,
     max_age: Duration,
@@ -92,6 +104,7 @@ impl Verifier {
             issuer: issuer.into(),
             audience: audience.into(),
             source,
+            verified: std::sync::Mutex::new(HashMap::new()),
             cache: RwLock::new(Cached {
                 keys: Arc::default(),
                 fetched_at: None,
@@ -115,6 +128,37 @@ impl Verifier {
 
     /// Verifies `token` and returns its claims.
     pub async fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        let now = chrono::Utc::now().timestamp();
+        if let Some(claims) = self.remembered(token) {
+            jwt::check_lifetime(&claims, now)?;
+            return Ok(claims);
+        }
+        let claims = self.verify_fully(token, now).await?;
+        self.remember(token, &claims, now);
+        Ok(claims)
+    }
+
+    fn remembered(&self, token: &str) -> Option<Claims> {
+        self.verified
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(token)
+            .cloned()
+    }
+
+    /// Remembers a verified token; when full, forgets the expired ones, or all if none expired.
+    fn remember(&self, token: &str, claims: &Claims, now: i64) {
+        let mut verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        if verified.len() >= VERIFIED_CAPACITY {
+            verified.retain(|_, c| jwt::check_lifetime(c, now).is_ok());
+            if verified.len() >= VERIFIED_CAPACITY {
+                verified.clear();
+            }
+        }
+        verified.insert(token.to_owned(), claims.clone());
+    }
+
+    async fn verify_fully(&self, token: &str, now: i64) -> Result<Claims, TokenError> {
         let (keys, age) = self.snapshot();
         let keys = match age {
             Some(age) if age < self.max_age => keys,
@@ -126,7 +170,6 @@ impl Verifier {
                 Err(_) => keys,
             },
         };
-        let now = chrono::Utc::now().timestamp();
         match jwt::verify(token, &keys, &self.issuer, &self.audience, now) {
             Err(TokenError::UnknownKey(kid)) => {
                 // A key rotated in since the last fetch, or a made-up kid.
@@ -233,6 +276,37 @@ mod tests {
             roles: vec![],
             client_id: None,
         })
+    }
+
+    #[tokio::test]
+    async fn a_verified_token_is_remembered_but_a_forged_one_never_is() {
+        let key = SigningKey::generate();
+        let source = Arc::new(Keys(
+            RwLock::new(Jwks {
+                keys: vec![key.jwk()],
+            }),
+            AtomicUsize::new(0),
+        ));
+        let verifier = Verifier::new("iss", "aud", source.clone());
+        let genuine = token(&key);
+        assert!(verifier.verify(&genuine).await.is_ok());
+
+        // With the key gone from the source and the cache forced stale, the remembered token
+        // still verifies: its signature is not checked again.
+        source.0.write().unwrap().keys.clear();
+        verifier.cache.write().unwrap().fetched_at = None;
+        assert!(verifier.verify(&genuine).await.is_ok());
+
+        // A forged token (same payload, wrong signature) is verified in full and refused.
+        let parts: Vec<&str> = genuine.split('.').collect();
+        let forged = format!(
+            "{}.{}.{}",
+            parts[0],
+            parts[1],
+            &parts[2][..parts[2].len() - 2]
+        );
+        assert!(verifier.verify(&forged).await.is_err());
+        assert!(verifier.remembered(&forged).is_none());
     }
 
     #[tokio::test]

@@ -190,15 +190,17 @@ impl Credentials {
     }
 }
 
+/// The account signing in with any of `logins` (spellings of one typed identifier; logins are
+/// unique and their formats do not overlap, so at most one matches).
 pub async fn credentials_by_login(
     pool: &PgPool,
-    login: &str,
+    logins: &[String],
 ) -> Result<Option<Credentials>, Error> {
     Ok(sqlx::query_as(
         "select id, kind, login, real_name_level, password_hash, locked_until, disabled_at
-         from accounts where login = $1",
+         from accounts where login = any($1) limit 1",
     )
-    .bind(login)
+    .bind(logins)
     .fetch_optional(pool)
     .await?)
 }

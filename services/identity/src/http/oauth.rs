@@ -179,13 +179,9 @@ fn login_candidates(typed: &str) -> Vec<String> {
     ]
 }
 
+/// One query whatever the outcome, so a miss takes as long as a hit.
 async fn find_login(state: &AppState, typed: &str) -> Result<Option<Credentials>, Error> {
-    for login in login_candidates(typed) {
-        if let Some(found) = accounts::credentials_by_login(&state.pool, &login).await? {
-            return Ok(Some(found));
-        }
-    }
-    Ok(None)
+    accounts::credentials_by_login(&state.pool, &login_candidates(typed)).await
 }
 
 /// Checks `secret` for the account found (or a dummy when none), counting failures.

@@ -132,32 +132,12 @@ impl TestPlatform {
         self.staff
             .get_or_init(|| async {
                 let admin = self.admin("e2e.admin", "430000000000").await;
-                let created = self
-                    .post_as(
-                        &admin,
-                        "/api/identity/v1/accounts/staff",
-                        serde_json::json!({
-                            "username": "e2e.staff", "name": "测试", "region_code": "430000000000",
-                            "password": "staff-password-1",
-                        }),
-                    )
+                let id = self.create_staff(&admin, "e2e.staff", "430000000000").await;
+                self.grant(&admin, &id, "supervisor", "430000000000").await;
+                self.grant(&admin, &id, "catalogue_admin", "430000000000")
                     .await;
-                assert_eq!(created.status(), 201);
-                let id = created.json::<serde_json::Value>().await.unwrap()["id"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned();
-                for role in ["catalogue_admin", "supervisor"] {
-                    let granted = self
-                        .post_as(
-                            &admin,
-                            &format!("/api/identity/v1/accounts/{id}/roles"),
-                            serde_json::json!({ "role": role, "region": "430000000000" }),
-                        )
-                        .await;
-                    assert_eq!(granted.status(), 201);
-                }
-                self.access_token("e2e.staff", "staff-password-1").await
+                self.access_token("e2e.staff", &staff_password("e2e.staff"))
+                    .await
             })
             .await
     }
@@ -210,6 +190,76 @@ impl TestPlatform {
         .expect("admin created");
         pool.close().await;
         self.access_token(username, "admin-password-1").await
+    }
+
+    /// Creates staff member `username` in `region` as `admin` through the API (password
+    /// [`staff_password`]) and returns its account id.
+    pub async fn create_staff(&self, admin: &str, username: &str, region: &str) -> String {
+        let created = self
+            .post_as(
+                admin,
+                "/api/identity/v1/accounts/staff",
+                serde_json::json!({
+                    "username": username, "name": username, "region_code": region,
+                    "password": staff_password(username),
+                }),
+            )
+            .await;
+        assert_eq!(created.status(), 201, "{username} created");
+        created.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Grants `role` over `region` to account `id` as `admin`; returns the binding id.
+    pub async fn grant(&self, admin: &str, id: &str, role: &str, region: &str) -> String {
+        let granted = self
+            .post_as(
+                admin,
+                &format!("/api/identity/v1/accounts/{id}/roles"),
+                serde_json::json!({ "role": role, "region": region }),
+            )
+            .await;
+        assert_eq!(granted.status(), 201, "{role} over {region} granted");
+        granted.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// A staff member in `region` holding `role` there, signed in: (account id, access token).
+    pub async fn staff_with_role(
+        &self,
+        admin: &str,
+        username: &str,
+        role: &str,
+        region: &str,
+    ) -> (String, String) {
+        let id = self.create_staff(admin, username, region).await;
+        self.grant(admin, &id, role, region).await;
+        (
+            id,
+            self.access_token(username, &staff_password(username)).await,
+        )
+    }
+
+    /// A citizen registers with a resident ID card.
+    pub async fn register_citizen(
+        &self,
+        id_number: &str,
+        phone: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        self.http
+            .post(self.url("/api/identity/v1/accounts/citizens"))
+            .json(&serde_json::json!({
+                "id_type": "resident_id_card", "id_number": id_number, "name": "李四",
+                "phone": phone, "password": password,
+            }))
+            .send()
+            .await
+            .expect("gateway answers")
     }
 
     /// Signs in with the password grant.
@@ -293,6 +343,11 @@ impl Drop for TestPlatform {
             std::mem::forget(broker);
         }
     }
+}
+
+/// The password test staff members are created with.
+pub fn staff_password(username: &str) -> String {
+    format!("{username}-password")
 }
 
 /// A valid, distinct credit code for test number `n`.

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use tongban_kernel::IdCardNumber;
 
-use crate::harness::{BrokerStorage, TestPlatform};
+use crate::harness::{BrokerStorage, TestPlatform, staff_password};
 
 fn id_number(n: u32) -> String {
     IdCardNumber::complete(&format!("43092119900101{n:03}"))
@@ -16,15 +16,7 @@ fn id_number(n: u32) -> String {
 }
 
 async fn register_citizen(test: &TestPlatform, id: &str, password: &str) -> reqwest::Response {
-    test.http
-        .post(test.url("/api/identity/v1/accounts/citizens"))
-        .json(&json!({
-            "id_type": "resident_id_card", "id_number": id, "name": "李四",
-            "phone": "13800138000", "password": password,
-        }))
-        .send()
-        .await
-        .unwrap()
+    test.register_citizen(id, "13800138000", password).await
 }
 
 async fn refresh(test: &TestPlatform, token: &str) -> reqwest::Response {
@@ -229,59 +221,17 @@ async fn administrators_act_only_within_their_scope() {
     let province = test.admin("hunan.admin", "430000000000").await;
 
     // The province admin makes a Yiyang city admin.
-    let city_admin = test
-        .post_as(
-            &province,
-            "/api/identity/v1/accounts/staff",
-            json!({
-                "username": "yiyang.admin", "name": "益阳管理员", "region_code": "430900000000",
-                "password": "yiyang-password",
-            }),
-        )
+    let (_, city) = test
+        .staff_with_role(&province, "yiyang.admin", "identity_admin", "430900000000")
         .await;
-    assert_eq!(city_admin.status(), 201);
-    let city_admin_id = city_admin.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let granted = test
-        .post_as(
-            &province,
-            &format!("/api/identity/v1/accounts/{city_admin_id}/roles"),
-            json!({ "role": "identity_admin", "region": "430900000000" }),
-        )
-        .await;
-    assert_eq!(granted.status(), 201);
-    let city = test.access_token("yiyang.admin", "yiyang-password").await;
 
     // Inside Yiyang: a clerk in 南县 is created and given window_clerk there.
-    let clerk = test
-        .post_as(
-            &city,
-            "/api/identity/v1/accounts/staff",
-            json!({
-                "username": "nanxian.clerk", "name": "南县窗口", "region_code": "430921000000",
-                "password": "clerk-password",
-            }),
-        )
+    let clerk_id = test
+        .create_staff(&city, "nanxian.clerk", "430921000000")
         .await;
-    assert_eq!(clerk.status(), 201);
-    let clerk_id = clerk.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let role = test
-        .post_as(
-            &city,
-            &format!("/api/identity/v1/accounts/{clerk_id}/roles"),
-            json!({ "role": "window_clerk", "region": "430921000000" }),
-        )
+    let binding_id = test
+        .grant(&city, &clerk_id, "window_clerk", "430921000000")
         .await;
-    assert_eq!(role.status(), 201);
-    let binding_id = role.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
 
     // Outside Yiyang: no staff in Changsha, no province-wide grant, no sight of Changsha staff.
     let outside = test
@@ -303,20 +253,9 @@ async fn administrators_act_only_within_their_scope() {
         )
         .await;
     assert_eq!(wider.status(), 403);
-    let changsha = test
-        .post_as(
-            &province,
-            "/api/identity/v1/accounts/staff",
-            json!({
-                "username": "changsha.clerk", "name": "长沙窗口", "region_code": "430100000000",
-                "password": "clerk-password",
-            }),
-        )
+    let changsha_id = test
+        .create_staff(&province, "changsha.clerk", "430100000000")
         .await;
-    let changsha_id = changsha.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     assert_eq!(
         test.get_as(&city, &format!("/api/identity/v1/accounts/{changsha_id}"))
             .await
@@ -335,7 +274,7 @@ async fn administrators_act_only_within_their_scope() {
 
     // The clerk's token carries the binding; a clerk administers nothing.
     let clerk_login: Value = test
-        .sign_in("nanxian.clerk", "clerk-password")
+        .sign_in("nanxian.clerk", &staff_password("nanxian.clerk"))
         .await
         .json()
         .await
@@ -528,22 +467,9 @@ async fn a_rotated_key_signs_at_once_and_old_tokens_keep_working_everywhere() {
     );
 
     // Only a province-wide identity administrator may rotate.
-    let created = test
-        .post_as(&new, "/api/identity/v1/accounts/staff", json!({
-            "username": "city.keys", "name": "x", "region_code": "430900000000", "password": "city-password",
-        }))
+    let (_, city) = test
+        .staff_with_role(&new, "city.keys", "identity_admin", "430900000000")
         .await;
-    let id = created.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    test.post_as(
-        &new,
-        &format!("/api/identity/v1/accounts/{id}/roles"),
-        json!({ "role": "identity_admin", "region": "430900000000" }),
-    )
-    .await;
-    let city = test.access_token("city.keys", "city-password").await;
     assert_eq!(
         test.post_as(&city, "/api/identity/v1/keys/rotate", json!({}))
             .await

@@ -10,7 +10,7 @@ mod harness;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use tracing_subscriber::fmt::MakeWriter;
 
 use harness::{BrokerStorage, TestPlatform};
@@ -54,15 +54,8 @@ async fn logs_never_contain_passwords_tokens_or_full_identity_numbers() {
 
     // Act: everything that handles a secret.
     let registered = test
-        .http
-        .post(test.url("/api/identity/v1/accounts/citizens"))
-        .json(&json!({
-            "id_type": "resident_id_card", "id_number": id_number, "name": "赵六",
-            "phone": "13700137000", "password": password,
-        }))
-        .send()
-        .await
-        .unwrap();
+        .register_citizen(&id_number, "13700137000", password)
+        .await;
     assert_eq!(registered.status(), 201);
     let signed_in: Value = test
         .sign_in(&id_number, password)

@@ -262,6 +262,19 @@ impl TestPlatform {
             .expect("gateway answers")
     }
 
+    /// Presents a refresh token (the `refresh_token` grant).
+    pub async fn refresh(&self, refresh_token: &str) -> reqwest::Response {
+        self.http
+            .post(self.url("/api/identity/v1/oauth/token"))
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+            ])
+            .send()
+            .await
+            .expect("gateway answers")
+    }
+
     /// Signs in with the password grant.
     pub async fn sign_in(&self, username: &str, password: &str) -> reqwest::Response {
         self.http
@@ -343,6 +356,16 @@ impl Drop for TestPlatform {
             std::mem::forget(broker);
         }
     }
+}
+
+/// The claims of a token, decoded without verification (to look at what identity issued).
+pub fn claims_of(token: &str) -> serde_json::Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("a JWT has a payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON claims")
 }
 
 /// The password test staff members are created with.

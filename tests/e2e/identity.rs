@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use tongban_kernel::IdCardNumber;
 
-use crate::harness::{BrokerStorage, TestPlatform, staff_password};
+use crate::harness::{BrokerStorage, TestPlatform, claims_of, staff_password};
 
 fn id_number(n: u32) -> String {
     IdCardNumber::complete(&format!("43092119900101{n:03}"))
@@ -20,12 +20,7 @@ async fn register_citizen(test: &TestPlatform, id: &str, password: &str) -> reqw
 }
 
 async fn refresh(test: &TestPlatform, token: &str) -> reqwest::Response {
-    test.http
-        .post(test.url("/api/identity/v1/oauth/token"))
-        .form(&[("grant_type", "refresh_token"), ("refresh_token", token)])
-        .send()
-        .await
-        .unwrap()
+    test.refresh(token).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -280,9 +275,7 @@ async fn administrators_act_only_within_their_scope() {
         .await
         .unwrap();
     let clerk_token = clerk_login["access_token"].as_str().unwrap();
-    let claims: Value =
-        serde_json::from_slice(&B64.decode(clerk_token.split('.').nth(1).unwrap()).unwrap())
-            .unwrap();
+    let claims: Value = claims_of(clerk_token);
     assert_eq!(
         claims["roles"],
         json!([{ "role": "window_clerk", "region": "430921000000" }])
@@ -311,18 +304,7 @@ async fn administrators_act_only_within_their_scope() {
         .json()
         .await
         .unwrap();
-    let claims: Value = serde_json::from_slice(
-        &B64.decode(
-            refreshed["access_token"]
-                .as_str()
-                .unwrap()
-                .split('.')
-                .nth(1)
-                .unwrap(),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let claims: Value = claims_of(refreshed["access_token"].as_str().unwrap());
     assert_eq!(claims["roles"], json!([]));
 
     // A service account (the provincial platform) signs in with client credentials.
@@ -362,18 +344,7 @@ async fn administrators_act_only_within_their_scope() {
         issued["refresh_token"].is_null(),
         "client credentials get no refresh token"
     );
-    let claims: Value = serde_json::from_slice(
-        &B64.decode(
-            issued["access_token"]
-                .as_str()
-                .unwrap()
-                .split('.')
-                .nth(1)
-                .unwrap(),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let claims: Value = claims_of(issued["access_token"].as_str().unwrap());
     assert_eq!(claims["kind"], "service");
     assert_eq!(claims["client_id"], "province-platform");
     let wrong = test
@@ -514,8 +485,7 @@ async fn the_first_administrator_can_come_from_configuration() {
 async fn an_expired_token_signed_with_the_real_key_is_refused_everywhere() {
     let test = TestPlatform::start(BrokerStorage::Memory).await;
     let genuine = test.admin("expiry.admin", "430000000000").await;
-    let mut claims: Value =
-        serde_json::from_slice(&B64.decode(genuine.split('.').nth(1).unwrap()).unwrap()).unwrap();
+    let mut claims: Value = claims_of(&genuine);
 
     // Re-sign the admin's own claims with the active key, but expired an hour ago.
     let (kid, secret): (String, Vec<u8>) =

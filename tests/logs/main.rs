@@ -71,30 +71,10 @@ async fn logs_never_contain_passwords_tokens_or_full_identity_numbers() {
             .status(),
         200
     );
-    let refreshed: Value = test
-        .http
-        .post(test.url("/api/identity/v1/oauth/token"))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let refreshed: Value = test.refresh(&refresh).await.json().await.unwrap();
     let second_refresh = refreshed["refresh_token"].as_str().unwrap().to_owned();
     // Replay (family revoked), logout, a forged token, then enough failures to lock.
-    test.http
-        .post(test.url("/api/identity/v1/oauth/token"))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    test.refresh(&refresh).await;
     test.http
         .post(test.url("/api/identity/v1/oauth/revoke"))
         .form(&[("token", second_refresh.as_str())])

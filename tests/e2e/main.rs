@@ -6,6 +6,7 @@
 mod harness;
 
 mod access;
+mod catalogue;
 mod deadletter;
 mod events;
 mod identity;

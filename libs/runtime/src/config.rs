@@ -29,6 +29,7 @@ pub struct Settings {
     pub outbox: OutboxSettings,
     pub identity: IdentitySettings,
     pub gateway: GatewaySettings,
+    pub catalogue: CatalogueSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -102,6 +103,13 @@ pub struct OutboxSettings {
     pub poll_interval_ms: u64,
     /// Sent rows older than this are deleted.
     pub retention_hours: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CatalogueSettings {
+    /// Load the shipped administrative divisions when the catalogue starts on an empty region
+    /// table (`tongban catalogue import-regions` loads or refreshes them at any time).
+    pub import_regions_on_start: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -257,6 +265,7 @@ fn defaults() -> Vec<(&'static str, config::Value)> {
         ("outbox.batch_size", 500.into()),
         ("outbox.poll_interval_ms", 1_000.into()),
         ("outbox.retention_hours", 72.into()),
+        ("catalogue.import_regions_on_start", true.into()),
         ("gateway.rate_limit_ip_per_second", 100.into()),
         ("gateway.rate_limit_ip_burst", 200.into()),
         ("gateway.rate_limit_subject_per_second", 20.into()),

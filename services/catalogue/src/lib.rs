@@ -4,12 +4,14 @@
 //! # Layout
 //! - [`http`]: the versioned API under `/v1`, one module per resource with its own router.
 //! - [`db`]: queries, next to the functions that run them.
+//! - [`regions`]: the administrative divisions shipped in `data/regions` (NBS 2023).
 //! - `migrations/`: the `catalogue` schema.
 //!
 //! Publishes to `tongban.catalogue.v1` through the outbox.
 
 pub mod db;
 pub mod http;
+pub mod regions;
 
 use std::sync::Arc;
 
@@ -33,13 +35,21 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    Host::run(NAME, settings, migrator(), listener, shutdown, |host| {
-        let (api, doc) = http::app(AppState {
-            pool: host.pool.clone(),
-        });
-        (api, doc, Vec::new())
-    })
-    .await
+    let host = Host::connect(NAME, settings.clone(), migrator()).await?;
+    if settings.catalogue.import_regions_on_start && db::regions::count(&host.pool).await? == 0 {
+        let loaded = db::regions::import(&host.pool, |level, rows| {
+            tracing::info!(level, rows, "regions loaded");
+        })
+        .await?;
+        tracing::info!(
+            regions = loaded,
+            "administrative divisions loaded (NBS 2023)"
+        );
+    }
+    let (api, doc) = http::app(AppState {
+        pool: host.pool.clone(),
+    });
+    host.serve(listener, api, doc, Vec::new(), shutdown).await
 }
 
 pub fn migrator() -> sqlx::migrate::Migrator {

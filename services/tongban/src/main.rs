@@ -49,9 +49,19 @@ enum Command {
     /// Administrator accounts.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// The catalogue's reference data.
+    #[command(subcommand)]
+    Catalogue(CatalogueCommand),
     /// Benchmarks: start the platform on a throwaway database and measure.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum CatalogueCommand {
+    /// Load or refresh the administrative divisions shipped with the catalogue (NBS 2023,
+    /// province to town, about 45,000); running it again changes only what changed.
+    ImportRegions,
 }
 
 #[derive(Subcommand)]
@@ -123,6 +133,7 @@ async fn main() -> ExitCode {
         }
         Command::Migrate => migrate(settings).await,
         Command::Broker => broker(settings).await,
+        Command::Catalogue(CatalogueCommand::ImportRegions) => import_regions(settings).await,
         Command::Bench(BenchCommand::Auth {
             requests,
             concurrency,
@@ -303,5 +314,27 @@ async fn bench_auth(
         std::fs::write(&path, serde_json::to_vec_pretty(&report)?)?;
         println!("written to {}", path.display());
     }
+    Ok(())
+}
+
+async fn import_regions(settings: Settings) -> anyhow::Result<()> {
+    println!(
+        "Loading regions into {}",
+        redact_url(settings.database_url())
+    );
+    let pool = tongban_runtime::db::connect(&settings.database, tongban_catalogue::NAME).await?;
+    tongban_runtime::db::migrate(
+        &pool,
+        tongban_catalogue::NAME,
+        vec![tongban_bus::migrator(), tongban_catalogue::migrator()],
+    )
+    .await?;
+    let total = tongban_catalogue::db::regions::import(&pool, |level, rows| {
+        println!("  {level:<8} {rows:>6}");
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("Done: {total} regions.");
+    pool.close().await;
     Ok(())
 }

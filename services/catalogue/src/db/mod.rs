@@ -1,3 +1,4 @@
 //! Queries of the `catalogue` schema.
 
 pub mod departments;
+pub mod regions;

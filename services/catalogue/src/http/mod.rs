@@ -1,6 +1,7 @@
 //! The catalogue's HTTP API.
 
 pub mod departments;
+pub mod regions;
 
 use axum::Router;
 use utoipa::OpenApi;
@@ -17,6 +18,7 @@ struct ApiDoc;
 pub fn app(state: AppState) -> (Router, OpenApiDoc) {
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/v1/departments", departments::router())
+        .nest("/v1/regions", regions::router())
         .split_for_parts();
     (router.with_state(state), doc)
 }

@@ -85,7 +85,14 @@ async fn a_broker_restart_mid_stream_loses_nothing_and_applies_nothing_twice() {
     // Arrange: a durable broker, and 1,000 departments across ten counties.
     let mut test = TestPlatform::start(BrokerStorage::Durable).await;
     const TOTAL: u32 = 1_000;
-    let counties: Vec<String> = (1..=10).map(|c| format!("4309{c:02}000000")).collect();
+    // Ten real divisions of Yiyang (departments must name a known region).
+    let counties: Vec<String> = [
+        "430900", "430902", "430903", "430921", "430922", "430923", "430971", "430972", "430981",
+        "430000",
+    ]
+    .iter()
+    .map(|c| format!("{c:0<12}"))
+    .collect();
 
     // Act: register them, stopping the broker after 300 and starting it again after 600.
     register_range(&test, 0..300, &counties).await;

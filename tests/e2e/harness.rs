@@ -75,8 +75,6 @@ impl TestPlatform {
         settings.gateway.rate_limit_ip_burst = 100_000;
         settings.gateway.rate_limit_subject_per_second = 100_000;
         settings.gateway.rate_limit_subject_burst = 100_000;
-        // Loading 45,000 regions is for the tests that read them (they opt in).
-        settings.catalogue.import_regions_on_start = false;
         tweak(&mut settings);
 
         let platform = Platform::start(settings, &COMPONENTS)

@@ -140,6 +140,15 @@ async fn the_gateway_keeps_request_ids_and_answers_errors_in_json() {
     assert_eq!(status, 413);
     assert_eq!(body["code"], "payload_too_large");
 
+    // Well-formed but not a known division: 422 naming the field.
+    let unknown = test
+        .register_department("430999000000", "不存在的县民政局", &credit_code(4))
+        .await;
+    assert_eq!(unknown.status(), 422);
+    let body: serde_json::Value = unknown.json().await.unwrap();
+    assert_eq!(body["code"], "unprocessable");
+    assert_eq!(body["field"], "region_code");
+
     // A duplicate is a 409 that says what is taken.
     let first = test
         .register_department("430900000000", "益阳市民政局", &credit_code(3))

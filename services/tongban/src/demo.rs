@@ -45,6 +45,10 @@ pub async fn load(settings: &Settings, mut progress: impl FnMut(&str)) -> anyhow
         vec![tongban_bus::migrator(), tongban_catalogue::migrator()],
     )
     .await?;
+    // The catalogue loads the divisions as it starts; do not race it.
+    if tongban_catalogue::db::regions::count(&pool).await? == 0 {
+        tongban_catalogue::db::regions::import(&pool, |_, _| {}).await?;
+    }
     let mut loaded = Loaded::default();
     for (n, (region, name)) in DEPARTMENTS.iter().enumerate() {
         let region: RegionCode = region.parse()?;

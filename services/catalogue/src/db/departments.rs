@@ -32,7 +32,8 @@ impl TryFrom<Row> for Department {
     }
 }
 
-/// Inserts the department and its `DepartmentRegistered` event in one transaction.
+/// Inserts the department and its `DepartmentRegistered` event in one transaction. The region
+/// must be a known division (422 naming `region_code` otherwise).
 pub async fn register(
     pool: &PgPool,
     region: RegionCode,
@@ -40,6 +41,16 @@ pub async fn register(
     credit_code: &CreditCode,
 ) -> Result<Department, Error> {
     let mut tx = pool.begin().await?;
+    let known: bool = sqlx::query_scalar("select exists (select 1 from regions where code = $1)")
+        .bind(region.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+    if !known {
+        return Err(Error::unprocessable(
+            "region_code",
+            format!("{region} is not a known administrative division (see /v1/regions)"),
+        ));
+    }
     let row: Row = sqlx::query_as(
         "insert into departments (id, region_code, name, credit_code)
          values ($1, $2, $3, $4)

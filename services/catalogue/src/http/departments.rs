@@ -52,6 +52,7 @@ const MAX_NAME_CHARS: usize = 100;
     (status = 400, description = "a field is invalid", body = ErrorBody),
     (status = 401, body = ErrorBody),
     (status = 403, description = "no catalogue_admin role covers the region", body = ErrorBody),
+    (status = 422, description = "the region code is not a known division", body = ErrorBody),
     (status = 409, description = "the credit code, or the name in that region, is taken", body = ErrorBody),
 ))]
 #[tracing::instrument(skip_all, fields(region = %input.region_code))]

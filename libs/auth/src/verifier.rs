@@ -159,22 +159,23 @@ impl Verifier {
     }
 
     async fn verify_fully(&self, token: &str, now: i64) -> Result<Claims, TokenError> {
-        let (keys, age) = self.snapshot();
-        let keys = match age {
-            Some(age) if age < self.max_age => keys,
+        let (keys, seen) = self.snapshot();
+        let keys = match seen {
+            Some(at) if at.elapsed() < self.max_age => keys,
             // Stale or never fetched: fetch now; with stale keys in hand, a failed fetch is
             // not fatal (identity may be restarting).
-            _ => match self.refresh(Duration::ZERO).await {
+            _ => match self.refetch(seen, Duration::ZERO).await {
                 Ok(keys) => keys,
                 Err(err) if keys.is_empty() => return Err(TokenError::KeysUnavailable(err)),
                 Err(_) => keys,
             },
         };
+        let seen = self.snapshot().1;
         match jwt::verify(token, &keys, &self.issuer, &self.audience, now) {
             Err(TokenError::UnknownKey(kid)) => {
                 // A key rotated in since the last fetch, or a made-up kid.
                 let keys = self
-                    .refresh_for_unknown_key()
+                    .refetch(seen, self.min_refetch)
                     .await
                     .map_err(TokenError::KeysUnavailable)?;
                 jwt::verify(token, &keys, &self.issuer, &self.audience, now).map_err(
@@ -188,41 +189,27 @@ impl Verifier {
         }
     }
 
-    /// Fetches once at least `min_refetch` after the previous fetch; if someone else fetched
-    /// while this caller waited for its turn, their keys are used.
-    async fn refresh_for_unknown_key(&self) -> Result<Arc<KeySet>, String> {
-        let seen = self.fetched_at();
+    /// The cached keys and when they were fetched.
+    fn snapshot(&self) -> (Arc<KeySet>, Option<Instant>) {
+        let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
+        (cache.keys.clone(), cache.fetched_at)
+    }
+
+    /// Fetches the keys, one caller at a time. A caller whose `seen` fetch has been replaced
+    /// while it waited for its turn takes the newer keys instead of fetching again; otherwise
+    /// it fetches once `spacing` has passed since the previous fetch.
+    async fn refetch(
+        &self,
+        seen: Option<Instant>,
+        spacing: Duration,
+    ) -> Result<Arc<KeySet>, String> {
         let _guard = self.refreshing.lock().await;
-        let fetched = self.fetched_at();
+        let (keys, fetched) = self.snapshot();
         if fetched != seen {
-            return Ok(self.snapshot().0);
+            return Ok(keys);
         }
         if let Some(at) = fetched {
-            tokio::time::sleep(self.min_refetch.saturating_sub(at.elapsed())).await;
-        }
-        self.fetch().await
-    }
-
-    fn fetched_at(&self) -> Option<Instant> {
-        self.cache
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .fetched_at
-    }
-
-    fn snapshot(&self) -> (Arc<KeySet>, Option<Duration>) {
-        let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
-        (cache.keys.clone(), cache.fetched_at.map(|at| at.elapsed()))
-    }
-
-    /// Fetches the keys unless they were fetched less than `unless_younger` ago.
-    async fn refresh(&self, unless_younger: Duration) -> Result<Arc<KeySet>, String> {
-        let _guard = self.refreshing.lock().await;
-        let (keys, age) = self.snapshot();
-        if age.is_some_and(|age| age < unless_younger.max(Duration::from_millis(1)))
-            && !keys.is_empty()
-        {
-            return Ok(keys);
+            tokio::time::sleep(spacing.saturating_sub(at.elapsed())).await;
         }
         self.fetch().await
     }
@@ -307,6 +294,32 @@ mod tests {
         );
         assert!(verifier.verify(&forged).await.is_err());
         assert!(verifier.remembered(&forged).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_stale_key_set_met_by_many_requests_at_once_is_fetched_once() {
+        let key = SigningKey::generate();
+        let source = Arc::new(Keys(
+            RwLock::new(Jwks {
+                keys: vec![key.jwk()],
+            }),
+            AtomicUsize::new(0),
+        ));
+        let verifier = Verifier::new("iss", "aud", source.clone())
+            .with_timing(Duration::from_millis(1), Duration::from_secs(1));
+        assert!(verifier.verify(&token(&key)).await.is_ok());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+
+        // Twenty different tokens (none remembered) all find the keys stale.
+        let tokens: Vec<String> = (0..20).map(|_| token(&key)).collect();
+        let outcomes = futures::future::join_all(tokens.iter().map(|t| verifier.verify(t))).await;
+
+        assert!(outcomes.iter().all(Result::is_ok));
+        assert_eq!(
+            source.1.load(Ordering::SeqCst),
+            2,
+            "one fetch for the start, one for the burst"
+        );
     }
 
     #[tokio::test]

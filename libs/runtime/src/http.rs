@@ -80,7 +80,7 @@ pub fn service(
 
 /// The middleware stack, outermost first: request id, trace span (continuing the caller's W3C
 /// trace), metrics, panic → 500, timeout → 503, body limit → 413.
-pub fn with_layers(name: &'static str, router: Router, settings: &HttpSettings) -> Router {
+fn with_layers(name: &'static str, router: Router, settings: &HttpSettings) -> Router {
     let timeout = settings.request_timeout();
     router.layer(
         ServiceBuilder::new()

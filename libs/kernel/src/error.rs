@@ -67,6 +67,21 @@ impl Error {
         Self::Internal(err.into())
     }
 
+    /// A violation of one of `constraints` (name, code, message) becomes that 409; any other
+    /// database error maps as usual. Unique constraints are named in the migrations for this.
+    pub fn conflict_on(err: sqlx::Error, constraints: &[(&str, &'static str, &str)]) -> Self {
+        if let sqlx::Error::Database(db) = &err
+            && let Some(name) = db.constraint()
+            && let Some((_, code, message)) = constraints.iter().find(|(c, _, _)| *c == name)
+        {
+            return Self::Conflict {
+                code,
+                message: (*message).to_owned(),
+            };
+        }
+        err.into()
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,

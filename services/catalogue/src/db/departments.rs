@@ -111,23 +111,19 @@ pub async fn list(
 
 /// Unique violations become 409s that say which value is taken.
 fn conflict(err: sqlx::Error) -> Error {
-    if let sqlx::Error::Database(db) = &err {
-        match db.constraint() {
-            Some("departments_credit_code_key") => {
-                return Error::Conflict {
-                    code: "duplicate_credit_code",
-                    message: "a department with this credit code is already registered".into(),
-                };
-            }
-            Some("departments_region_name_key") => {
-                return Error::Conflict {
-                    code: "duplicate_name",
-                    message: "a department with this name is already registered in the region"
-                        .into(),
-                };
-            }
-            _ => {}
-        }
-    }
-    err.into()
+    Error::conflict_on(
+        err,
+        &[
+            (
+                "departments_credit_code_key",
+                "duplicate_credit_code",
+                "a department with this credit code is already registered",
+            ),
+            (
+                "departments_region_name_key",
+                "duplicate_name",
+                "a department with this name is already registered in the region",
+            ),
+        ],
+    )
 }

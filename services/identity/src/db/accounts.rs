@@ -118,14 +118,15 @@ pub async fn insert(tx: &mut PgConnection, new: NewAccount) -> Result<Account, E
     .bind(new.created_by)
     .fetch_one(&mut *tx)
     .await
-    .map_err(|err| match &err {
-        sqlx::Error::Database(db) if db.constraint() == Some("accounts_login_key") => {
-            Error::Conflict {
-                code: "account_exists",
-                message: "an account with this sign-in identifier already exists".into(),
-            }
-        }
-        _ => err.into(),
+    .map_err(|err| {
+        Error::conflict_on(
+            err,
+            &[(
+                "accounts_login_key",
+                "account_exists",
+                "an account with this sign-in identifier already exists",
+            )],
+        )
     })?;
     let account = Account::try_from(row)?;
     let id = account.id.to_string();
@@ -341,14 +342,15 @@ pub async fn grant(
     .bind(by)
     .fetch_one(&mut *tx)
     .await
-    .map_err(|err| match &err {
-        sqlx::Error::Database(db) if db.constraint() == Some("role_bindings_live_key") => {
-            Error::Conflict {
-                code: "role_exists",
-                message: "the account already holds this role there".into(),
-            }
-        }
-        _ => err.into(),
+    .map_err(|err| {
+        Error::conflict_on(
+            err,
+            &[(
+                "role_bindings_live_key",
+                "role_exists",
+                "the account already holds this role there",
+            )],
+        )
     })?;
     let granted = Binding::try_from(row)?;
     let key = account.to_string();

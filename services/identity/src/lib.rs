@@ -25,7 +25,7 @@ use tokio::net::TcpListener;
 
 use tongban_auth::Verifier;
 use tongban_bus::Host;
-use tongban_kernel::{AccountKind, RegionCode, Role, RoleBinding};
+use tongban_kernel::{RegionCode, Role, RoleBinding};
 use tongban_runtime::config::IdentitySettings;
 use tongban_runtime::{CancellationToken, Settings};
 
@@ -97,19 +97,12 @@ pub async fn create_admin(
     let mut tx = pool.begin().await?;
     let account = accounts::insert(
         &mut tx,
-        NewAccount {
-            kind: AccountKind::Staff,
+        NewAccount::verified_staff(
             login,
-            display_name: display_name.to_owned(),
-            id_type: None,
-            credit_code: None,
-            phone: None,
-            real_name_level: 3,
-            region: Some(region),
-            department: None,
-            password_hash: password::hash(password).await?,
-            created_by: None,
-        },
+            display_name.to_owned(),
+            region,
+            password::hash(password).await?,
+        ),
     )
     .await?;
     let binding = RoleBinding {

@@ -89,6 +89,31 @@ pub struct NewAccount {
     pub created_by: Option<Uuid>,
 }
 
+impl NewAccount {
+    /// A staff account in `region`, verified by its employer (real-name level 3), with no
+    /// department, phone or creator yet; service accounts start from the same.
+    pub fn verified_staff(
+        login: String,
+        display_name: String,
+        region: RegionCode,
+        password_hash: String,
+    ) -> Self {
+        Self {
+            kind: AccountKind::Staff,
+            login,
+            display_name,
+            id_type: None,
+            credit_code: None,
+            phone: None,
+            real_name_level: 3,
+            region: Some(region),
+            department: None,
+            password_hash,
+            created_by: None,
+        }
+    }
+}
+
 pub async fn create(pool: &PgPool, new: NewAccount) -> Result<Account, Error> {
     let mut tx = pool.begin().await?;
     let account = insert(&mut tx, new).await?;

@@ -203,21 +203,15 @@ async fn create_staff(
     Json(input): Json<NewStaff>,
 ) -> Result<(StatusCode, Json<Account>)> {
     require_administers(&principal, input.region_code, input.department_id)?;
+    let login = user_name("username", &input.username)?;
+    let name = required_name("name", &input.name)?;
+    password::check_policy("password", &input.password)?;
+    let hash = password::hash(&input.password).await?;
     let new = NewAccount {
-        kind: AccountKind::Staff,
-        login: user_name("username", &input.username)?,
-        display_name: required_name("name", &input.name)?,
-        id_type: None,
-        credit_code: None,
         phone: input.phone.map(|p| p.as_str().to_owned()),
-        real_name_level: 3,
-        region: Some(input.region_code),
         department: input.department_id,
-        password_hash: {
-            password::check_policy("password", &input.password)?;
-            password::hash(&input.password).await?
-        },
         created_by: Some(principal.account),
+        ..NewAccount::verified_staff(login, name, input.region_code, hash)
     };
     Ok((
         StatusCode::CREATED,
@@ -255,18 +249,12 @@ async fn create_service(
     require_administers(&principal, input.region_code, None)?;
     let client_id = user_name("client_id", &input.client_id)?;
     let secret = password::new_secret();
+    let name = required_name("name", &input.name)?;
+    let hash = password::hash(&secret).await?;
     let new = NewAccount {
         kind: AccountKind::Service,
-        login: client_id.clone(),
-        display_name: required_name("name", &input.name)?,
-        id_type: None,
-        credit_code: None,
-        phone: None,
-        real_name_level: 3,
-        region: Some(input.region_code),
-        department: None,
-        password_hash: password::hash(&secret).await?,
         created_by: Some(principal.account),
+        ..NewAccount::verified_staff(client_id.clone(), name, input.region_code, hash)
     };
     let account = accounts::create(&state.pool, new).await?;
     Ok((

@@ -9,10 +9,15 @@
 //! - [`identity`]: identity documents ([`IdCardNumber`], GB 11643) and phone numbers, masked
 //!   whenever they are formatted.
 //! - [`access`]: account kinds, roles, powers, role bindings and the [`Principal`] checks.
+//! - [`codes`]: service item codes — [`BasicCode`] (12), [`ImplementationCode`] (31),
+//!   [`MaterialCode`] (34).
+//! - [`calendar`]: working-day arithmetic over the national calendar and local closures.
 //!
 //! Values are parsed once, at the edge ("parse, don't validate"): a `RegionCode` in hand is valid.
 
 pub mod access;
+pub mod calendar;
+pub mod codes;
 pub mod credit;
 pub mod error;
 pub mod identity;
@@ -20,6 +25,8 @@ pub mod json;
 pub mod region;
 
 pub use access::{AccountKind, Power, Principal, Role, RoleBinding};
+pub use calendar::{Calendar, TimeLimit, TimeUnit};
+pub use codes::{BasicCode, ImplementationCode, ImplementingLevel, MaterialCode};
 pub use credit::CreditCode;
 pub use error::{Error, ErrorBody, Result};
 pub use identity::{IdCardNumber, IdType, PhoneNumber};

@@ -77,6 +77,11 @@ events! {
     identity::v1::RoleRevoked => "identity", "role_revoked";
     identity::v1::AccountLocked => "identity", "account_locked";
     catalogue::v1::DepartmentRegistered => "catalogue", "department_registered";
+    catalogue::v1::ItemPublished => "catalogue", "item_published";
+    catalogue::v1::ItemWithdrawn => "catalogue", "item_withdrawn";
+    catalogue::v1::BundlePublished => "catalogue", "bundle_published";
+    catalogue::v1::BundleWithdrawn => "catalogue", "bundle_withdrawn";
+    catalogue::v1::CalendarChanged => "catalogue", "calendar_changed";
 }
 
 /// A protobuf timestamp from a UTC time.

@@ -210,6 +210,26 @@ impl Principal {
         }
     }
 
+    /// Like [`Principal::require`], for a resource of one department: a binding restricted to
+    /// another department does not count.
+    pub fn require_in_department(
+        &self,
+        power: Power,
+        region: &RegionCode,
+        department: Uuid,
+    ) -> Result<(), Error> {
+        if self
+            .bindings_for(power, region)
+            .any(|b| b.department.is_none_or(|d| d == department))
+        {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(format!(
+                "no role grants {power:?} over department {department} in region {region}"
+            )))
+        }
+    }
+
     /// Whether this principal may do everything `binding` allows (the rule for granting it).
     pub fn may_grant(&self, binding: &RoleBinding) -> bool {
         self.roles

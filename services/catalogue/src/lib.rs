@@ -9,7 +9,9 @@
 //!
 //! Publishes to `tongban.catalogue.v1` through the outbox.
 
+pub mod actor;
 pub mod db;
+pub mod domain;
 pub mod http;
 pub mod regions;
 
@@ -45,6 +47,10 @@ pub async fn run(
             regions = loaded,
             "administrative divisions loaded (NBS 2023)"
         );
+    }
+    let years = db::calendar::load_shipped_if_empty(&host.pool).await?;
+    if years > 0 {
+        tracing::info!(years, "national working-day calendar loaded (State Council notices)");
     }
     let (api, doc) = http::app(AppState {
         pool: host.pool.clone(),

@@ -41,16 +41,7 @@ pub async fn register(
     credit_code: &CreditCode,
 ) -> Result<Department, Error> {
     let mut tx = pool.begin().await?;
-    let known: bool = sqlx::query_scalar("select exists (select 1 from regions where code = $1)")
-        .bind(region.as_str())
-        .fetch_one(&mut *tx)
-        .await?;
-    if !known {
-        return Err(Error::unprocessable(
-            "region_code",
-            format!("{region} is not a known administrative division (see /v1/regions)"),
-        ));
-    }
+    super::regions::require_known(&mut *tx, &region, "region_code").await?;
     let row: Row = sqlx::query_as(
         "insert into departments (id, region_code, name, credit_code)
          values ($1, $2, $3, $4)
@@ -80,6 +71,20 @@ pub async fn register(
     outbox::enqueue(&mut tx, &about, &event).await?;
     tx.commit().await?;
     Ok(department)
+}
+
+/// The department with this credit code.
+pub async fn find_by_credit_code(
+    conn: impl sqlx::PgExecutor<'_>,
+    credit_code: &CreditCode,
+) -> Result<Option<Department>, Error> {
+    let row: Option<Row> = sqlx::query_as(
+        "select id, region_code, name, credit_code, created_at from departments where credit_code = $1",
+    )
+    .bind(credit_code.as_str())
+    .fetch_optional(conn)
+    .await?;
+    row.map(Department::try_from).transpose()
 }
 
 pub async fn find(pool: &PgPool, id: Uuid) -> Result<Option<Department>, Error> {

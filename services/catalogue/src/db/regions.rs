@@ -51,6 +51,26 @@ pub async fn import(pool: &PgPool, mut progress: impl FnMut(&str, usize)) -> Res
     Ok(total)
 }
 
+/// `Ok` when `code` names a known division, else 422 naming `field`.
+pub async fn require_known(
+    conn: impl sqlx::PgExecutor<'_>,
+    code: &RegionCode,
+    field: &str,
+) -> Result<(), Error> {
+    let known: bool = sqlx::query_scalar("select exists (select 1 from regions where code = $1)")
+        .bind(code.as_str())
+        .fetch_one(conn)
+        .await?;
+    if known {
+        Ok(())
+    } else {
+        Err(Error::unprocessable(
+            field,
+            format!("{code} is not a known administrative division (see /v1/regions)"),
+        ))
+    }
+}
+
 pub async fn count(pool: &PgPool) -> Result<i64, Error> {
     Ok(sqlx::query_scalar("select count(*) from regions")
         .fetch_one(pool)
@@ -76,7 +96,7 @@ pub async fn children(pool: &PgPool, code: &RegionCode) -> Result<Vec<Region>, E
 }
 
 /// The region and everything above it, province first.
-pub async fn lineage(pool: &PgPool, code: &RegionCode) -> Result<Vec<Region>, Error> {
+pub async fn lineage(conn: impl sqlx::PgExecutor<'_>, code: &RegionCode) -> Result<Vec<Region>, Error> {
     Ok(sqlx::query_as(
         "with recursive up as (
              select code, name, level, parent_code, 0 as depth from regions where code = $1
@@ -89,18 +109,13 @@ pub async fn lineage(pool: &PgPool, code: &RegionCode) -> Result<Vec<Region>, Er
          select code, name, level, parent_code from up order by depth desc",
     )
     .bind(code.as_str())
-    .fetch_all(pool)
+    .fetch_all(conn)
     .await?)
 }
 
 /// Regions whose name contains `text`, higher levels first.
 pub async fn search(pool: &PgPool, text: &str, limit: i64) -> Result<Vec<Region>, Error> {
-    let pattern = format!(
-        "%{}%",
-        text.replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    );
+    let pattern = super::like_pattern(text);
     Ok(sqlx::query_as(
         "select code, name, level, parent_code from regions where name like $1
          order by case level when 'province' then 0 when 'city' then 1 when 'county' then 2 else 3 end, code

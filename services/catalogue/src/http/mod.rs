@@ -1,17 +1,29 @@
 //! The catalogue's HTTP API.
 
+pub mod basic_items;
+pub mod bundles;
+pub mod calendar;
+pub mod code_lists;
 pub mod departments;
+pub mod items;
 pub mod regions;
+
+use std::fmt::Display;
+use std::str::FromStr;
 
 use axum::Router;
 use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa_axum::router::OpenApiRouter;
 
+use tongban_kernel::{Error, Result};
+
 use crate::AppState;
 
 #[derive(OpenApi)]
-#[openapi(info(description = "Regions, departments, service items and calendars."))]
+#[openapi(info(description = "Regions, departments, the basic catalogue, implementation items, \
+    一件事 bundles and working-day calendars. Reading is public; changes need catalogue_admin \
+    over the region concerned."))]
 struct ApiDoc;
 
 /// The API router with its state, and the OpenAPI document generated from it.
@@ -19,6 +31,51 @@ pub fn app(state: AppState) -> (Router, OpenApiDoc) {
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/v1/departments", departments::router())
         .nest("/v1/regions", regions::router())
+        .nest("/v1/code-lists", code_lists::router())
+        .nest("/v1/basic-items", basic_items::router())
+        .nest("/v1/items", items::router())
+        .nest("/v1/bundles", bundles::router())
+        .nest("/v1/calendar", calendar::router())
         .split_for_parts();
     (router.with_state(state), doc)
+}
+
+/// Parses a path or query parameter, 400 naming it otherwise.
+pub(crate) fn parse<T>(field: &str, raw: &str) -> Result<T>
+where
+    T: FromStr,
+    T::Err: Display,
+{
+    raw.trim().parse().map_err(|err: T::Err| Error::bad_request(field, err.to_string()))
+}
+
+/// A page size: `default` when absent, 400 outside 1..=`max`.
+pub(crate) fn limit(value: Option<i64>, default: i64, max: i64) -> Result<i64> {
+    let limit = value.unwrap_or(default);
+    if (1..=max).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(Error::bad_request("limit", format!("must be between 1 and {max}")))
+    }
+}
+
+/// Why something is withdrawn: 1-500 characters.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Withdrawal {
+    pub reason: String,
+}
+
+impl Withdrawal {
+    pub(crate) fn reason(&self) -> Result<&str> {
+        crate::domain::item::text("reason", &self.reason, 500)?;
+        Ok(self.reason.trim())
+    }
+}
+
+/// Which draft to publish.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Publication {
+    pub version: i32,
 }

@@ -1,0 +1,525 @@
+//! What an implementation item (实施清单事项) says, and the rules a version must keep before it
+//! is stored. No I/O: the code lists and the known regions are handed in.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use tongban_kernel::{
+    BasicCode, CreditCode, Error, ImplementationCode, MaterialCode, RegionCode, Role, TimeLimit,
+    TimeUnit,
+};
+
+/// 即办件 (decided on the spot) or 承诺件 (decided within the promised limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    Immediate,
+    Promised,
+}
+
+/// The fee an applicant pays (most items are free).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Fee {
+    pub charged: bool,
+    /// In fen (分, 1/100 yuan), when charged: integers keep money exact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_fen: Option<u64>,
+    /// The regulation that sets the fee, when charged (收费依据).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<String>,
+}
+
+/// Whether results and materials may travel by post (免费邮寄).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Postal {
+    pub results: bool,
+    pub materials: bool,
+}
+
+/// Where else the item may be applied for (通办范围).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Tongban {
+    /// A code of the `tongban_scope` list: `none`, `county`, `city`, `province`, `cross_province`.
+    pub scope: String,
+    /// Further regions (and everything below them) where the item may be applied for; required
+    /// for a scope that reaches only listed regions (cross-province agreements).
+    #[serde(default)]
+    pub covered_regions: Vec<RegionCode>,
+}
+
+/// One handling step of the back office (承办, 审核, 批准 ...), with its own limit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    pub name: String,
+    /// Who handles it: `window_clerk` (受理) or `approver`.
+    pub role: Role,
+    pub time_limit: TimeLimit,
+}
+
+/// What the applicant gets in the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultKind {
+    /// 证照 (licences, permits).
+    Licence,
+    /// 证明 (certificates, proofs).
+    Certificate,
+    /// 批文 (approval documents, decisions).
+    Document,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResultSpec {
+    pub name: String,
+    pub kind: ResultKind,
+    /// Whether an electronic certificate (电子证照) is issued with it.
+    #[serde(default)]
+    pub e_certificate: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MaterialKind {
+    /// 证照/证明.
+    Certificate,
+    /// 表格 (an application form).
+    Form,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MaterialSource {
+    /// The applicant brings it.
+    Applicant,
+    /// A government body issued it: fetched from the e-certificate store when present (一证通办).
+    Government,
+}
+
+/// Ordered from the least to the most demanding, so the strictest of several is the maximum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Necessity {
+    Optional,
+    /// 容缺后补: may be supplied after acceptance, against a written commitment.
+    Deferrable,
+    Required,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Material {
+    /// 1-999: the last three characters of the material code. Left out on a new material, the
+    /// catalogue assigns the next free number; keep it on later versions so the code is stable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<u16>,
+    pub name: String,
+    pub kind: MaterialKind,
+    pub source: MaterialSource,
+    pub necessity: Necessity,
+    /// Originals to show (原件).
+    #[serde(default)]
+    pub originals: u8,
+    /// Copies to hand in (复印件).
+    #[serde(default)]
+    pub copies: u8,
+    /// The e-certificate type (e.g. 居民身份证) of a government-issued material; also what makes
+    /// two items' materials the same one in a bundle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// Everything a version of an implementation item says beyond the basic catalogue's six
+/// common elements (name, code, type, supervising department, implementing body, legal basis).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ItemSpec {
+    /// Local names people search by (e.g. 办执照 for 营业执照).
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    pub kind: ItemKind,
+    /// 法定办结时限.
+    pub legal_time_limit: TimeLimit,
+    /// 承诺办结时限: 0 for an immediate item.
+    pub promised_time_limit: TimeLimit,
+    /// 受理条件.
+    pub acceptance_conditions: String,
+    pub fee: Fee,
+    /// 到办事现场次数, 0-2.
+    pub visits_required: u8,
+    /// A code of the `online_depth` list (网办深度).
+    pub online_depth: String,
+    pub postal: Postal,
+    pub tongban: Tongban,
+    pub steps: Vec<Step>,
+    pub results: Vec<ResultSpec>,
+    pub materials: Vec<Material>,
+}
+
+/// An implementation item as the import/export files and the create request carry it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ItemRow {
+    /// The implementation code; computed from the other two when left out, checked when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<ImplementationCode>,
+    /// The item's name (from the basic catalogue): written on export for readers, ignored on
+    /// import.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub basic_code: BasicCode,
+    /// The implementing department's unified social credit code.
+    pub department_credit_code: CreditCode,
+    pub spec: ItemSpec,
+}
+
+/// The code lists a spec refers to (local data, see `code_lists`).
+#[derive(Debug, Clone, Default)]
+pub struct CodeLists {
+    /// list -> code -> reach (only `tongban_scope` codes have one).
+    pub lists: BTreeMap<String, BTreeMap<String, Option<String>>>,
+}
+
+impl CodeLists {
+    pub fn has(&self, list: &str, code: &str) -> bool {
+        self.lists.get(list).is_some_and(|codes| codes.contains_key(code))
+    }
+
+    pub fn codes(&self, list: &str) -> String {
+        self.lists
+            .get(list)
+            .map(|codes| codes.keys().cloned().collect::<Vec<_>>().join(", "))
+            .unwrap_or_default()
+    }
+
+    /// How far a 通办 scope reaches: `self`, `county`, `city`, `province` or `listed`.
+    pub fn reach(&self, scope: &str) -> Option<&str> {
+        self.lists.get("tongban_scope")?.get(scope)?.as_deref()
+    }
+}
+
+/// A required text of at most `max` characters (after trimming).
+pub(crate) fn text(field: impl Into<String>, value: &str, max: usize) -> Result<(), Error> {
+    let chars = value.trim().chars().count();
+    if chars == 0 || chars > max {
+        return Err(Error::bad_request(field, format!("must be 1 to {max} characters")));
+    }
+    Ok(())
+}
+
+/// Aliases: at most 10, each 1-50 characters.
+pub fn check_aliases(field: &str, aliases: &[String]) -> Result<(), Error> {
+    if aliases.len() > 10 {
+        return Err(Error::bad_request(field, "at most 10 aliases"));
+    }
+    for (n, alias) in aliases.iter().enumerate() {
+        text(format!("{field}[{n}]"), alias, 50)?;
+    }
+    Ok(())
+}
+
+impl ItemSpec {
+    /// Checks every rule of a version; `at` prefixes the field names in errors (`spec`).
+    pub fn check(&self, at: &str, lists: &CodeLists) -> Result<(), Error> {
+        check_aliases(&format!("{at}.aliases"), &self.aliases)?;
+        self.check_time_limits(at)?;
+        text(format!("{at}.acceptance_conditions"), &self.acceptance_conditions, 2000)?;
+        match (&self.fee.charged, self.fee.amount_fen, &self.fee.basis) {
+            (true, Some(amount), Some(basis)) if amount > 0 => {
+                text(format!("{at}.fee.basis"), basis, 500)?
+            }
+            (true, _, _) => {
+                return Err(Error::bad_request(
+                    format!("{at}.fee"),
+                    "a charged fee needs an amount_fen above 0 and its basis",
+                ));
+            }
+            (false, None, _) => {}
+            (false, Some(_), _) => {
+                return Err(Error::bad_request(
+                    format!("{at}.fee.amount_fen"),
+                    "a free item has no amount",
+                ));
+            }
+        }
+        if self.visits_required > 2 {
+            return Err(Error::bad_request(
+                format!("{at}.visits_required"),
+                "must be 0, 1 or 2 (最多跑一次 allows at most two)",
+            ));
+        }
+        for (list, field, code) in [
+            ("online_depth", "online_depth", &self.online_depth),
+            ("tongban_scope", "tongban.scope", &self.tongban.scope),
+        ] {
+            if !lists.has(list, code) {
+                return Err(Error::unprocessable(
+                    format!("{at}.{field}"),
+                    format!("{code:?} is not in the {list} code list ({})", lists.codes(list)),
+                ));
+            }
+        }
+        if self.tongban.covered_regions.len() > 100 {
+            return Err(Error::bad_request(format!("{at}.tongban.covered_regions"), "at most 100 regions"));
+        }
+        if lists.reach(&self.tongban.scope) == Some("listed") && self.tongban.covered_regions.is_empty() {
+            return Err(Error::unprocessable(
+                format!("{at}.tongban.covered_regions"),
+                "this scope reaches only listed regions: name at least one",
+            ));
+        }
+        self.check_steps(at)?;
+        if self.results.is_empty() || self.results.len() > 10 {
+            return Err(Error::bad_request(format!("{at}.results"), "1 to 10 results"));
+        }
+        for (n, result) in self.results.iter().enumerate() {
+            text(format!("{at}.results[{n}].name"), &result.name, 100)?;
+        }
+        self.check_materials(at)
+    }
+
+    fn check_time_limits(&self, at: &str) -> Result<(), Error> {
+        let (legal, promised) = (self.legal_time_limit, self.promised_time_limit);
+        match self.kind {
+            ItemKind::Immediate if promised.value != 0 => {
+                return Err(Error::unprocessable(
+                    format!("{at}.promised_time_limit"),
+                    "an immediate item (即办件) promises 0 days",
+                ));
+            }
+            ItemKind::Promised if promised.value == 0 => {
+                return Err(Error::unprocessable(
+                    format!("{at}.promised_time_limit"),
+                    "a promised item (承诺件) promises at least 1 day; use kind immediate otherwise",
+                ));
+            }
+            _ => {}
+        }
+        if legal.value == 0 || legal.value > 365 {
+            return Err(Error::bad_request(format!("{at}.legal_time_limit.value"), "must be 1 to 365"));
+        }
+        if promised.unit == legal.unit && promised.value > legal.value {
+            return Err(Error::unprocessable(
+                format!("{at}.promised_time_limit"),
+                format!("the promise ({}) cannot exceed the legal limit ({})", promised.value, legal.value),
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_steps(&self, at: &str) -> Result<(), Error> {
+        if self.steps.is_empty() || self.steps.len() > 10 {
+            return Err(Error::bad_request(format!("{at}.steps"), "1 to 10 steps"));
+        }
+        for (n, step) in self.steps.iter().enumerate() {
+            text(format!("{at}.steps[{n}].name"), &step.name, 20)?;
+            if !matches!(step.role, Role::WindowClerk | Role::Approver) {
+                return Err(Error::unprocessable(
+                    format!("{at}.steps[{n}].role"),
+                    "a step is handled by a window_clerk or an approver",
+                ));
+            }
+        }
+        // The steps must fit in the promise when both count working days.
+        let promised = self.promised_time_limit;
+        if self.kind == ItemKind::Promised && promised.unit == TimeUnit::WorkingDays {
+            let total: u32 = self
+                .steps
+                .iter()
+                .filter(|s| s.time_limit.unit == TimeUnit::WorkingDays)
+                .map(|s| s.time_limit.value)
+                .sum();
+            if total > promised.value {
+                return Err(Error::unprocessable(
+                    format!("{at}.steps"),
+                    format!("the steps take {total} working days, more than the {} promised", promised.value),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_materials(&self, at: &str) -> Result<(), Error> {
+        if self.materials.len() > 100 {
+            return Err(Error::bad_request(format!("{at}.materials"), "at most 100 materials"));
+        }
+        let mut numbers = BTreeSet::new();
+        for (n, material) in self.materials.iter().enumerate() {
+            let field = |name: &str| format!("{at}.materials[{n}].{name}");
+            text(field("name"), &material.name, 100)?;
+            if let Some(number) = material.number {
+                if !(1..=999).contains(&number) {
+                    return Err(Error::bad_request(field("number"), "must be 1 to 999"));
+                }
+                if !numbers.insert(number) {
+                    return Err(Error::unprocessable(field("number"), format!("{number} is used twice")));
+                }
+            }
+            if material.originals > 10 || material.copies > 10 {
+                return Err(Error::bad_request(field("copies"), "at most 10 originals and 10 copies"));
+            }
+            match (&material.source, &material.certificate_type) {
+                (MaterialSource::Government, None) => {
+                    return Err(Error::unprocessable(
+                        field("certificate_type"),
+                        "a government-issued material names its e-certificate type",
+                    ));
+                }
+                (_, Some(kind)) => text(field("certificate_type"), kind, 50)?,
+                _ => {}
+            }
+            if let Some(notes) = &material.notes {
+                text(field("notes"), notes, 500)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives every material without a number the next one free, above `highest_ever` (the
+    /// largest number any earlier version used), so a number never names two materials.
+    pub fn number_materials(&mut self, highest_ever: u16) -> Result<(), Error> {
+        let mut next = self
+            .materials
+            .iter()
+            .filter_map(|m| m.number)
+            .chain([highest_ever])
+            .max()
+            .unwrap_or(0);
+        for material in self.materials.iter_mut().filter(|m| m.number.is_none()) {
+            next += 1;
+            if next > 999 {
+                return Err(Error::unprocessable("spec.materials", "an item has at most 999 material numbers"));
+            }
+            material.number = Some(next);
+        }
+        Ok(())
+    }
+
+    /// The materials with their 34-character codes under `item`.
+    pub fn material_codes<'a>(
+        &'a self,
+        item: &'a ImplementationCode,
+    ) -> impl Iterator<Item = (MaterialCode, &'a Material)> + 'a {
+        self.materials
+            .iter()
+            .filter_map(move |m| Some((item.material(m.number?)?, m)))
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub fn lists() -> CodeLists {
+        let mut lists = CodeLists::default();
+        let online = ["consult", "collect", "precheck", "accept", "handle", "feedback", "e_certificate"];
+        lists.lists.insert("online_depth".into(), online.iter().map(|c| (c.to_string(), None)).collect());
+        lists.lists.insert(
+            "tongban_scope".into(),
+            [("none", "self"), ("county", "county"), ("province", "province"), ("cross_province", "listed")]
+                .iter()
+                .map(|(c, r)| (c.to_string(), Some(r.to_string())))
+                .collect(),
+        );
+        lists
+    }
+
+    pub fn spec() -> ItemSpec {
+        ItemSpec {
+            aliases: vec!["办执照".into()],
+            kind: ItemKind::Promised,
+            legal_time_limit: TimeLimit::working_days(20),
+            promised_time_limit: TimeLimit::working_days(3),
+            acceptance_conditions: "申请材料齐全、符合法定形式".into(),
+            fee: Fee { charged: false, amount_fen: None, basis: None },
+            visits_required: 0,
+            online_depth: "handle".into(),
+            postal: Postal { results: true, materials: false },
+            tongban: Tongban { scope: "province".into(), covered_regions: vec![] },
+            steps: vec![
+                Step { name: "受理".into(), role: Role::WindowClerk, time_limit: TimeLimit::working_days(1) },
+                Step { name: "审核".into(), role: Role::Approver, time_limit: TimeLimit::working_days(2) },
+            ],
+            results: vec![ResultSpec { name: "营业执照".into(), kind: ResultKind::Licence, e_certificate: true }],
+            materials: vec![
+                Material {
+                    number: None,
+                    name: "申请书".into(),
+                    kind: MaterialKind::Form,
+                    source: MaterialSource::Applicant,
+                    necessity: Necessity::Required,
+                    originals: 1,
+                    copies: 0,
+                    certificate_type: None,
+                    notes: None,
+                },
+                Material {
+                    number: None,
+                    name: "居民身份证".into(),
+                    kind: MaterialKind::Certificate,
+                    source: MaterialSource::Government,
+                    necessity: Necessity::Required,
+                    originals: 1,
+                    copies: 1,
+                    certificate_type: Some("居民身份证".into()),
+                    notes: None,
+                },
+            ],
+        }
+    }
+
+    fn field_of(err: Error) -> String {
+        err.body().field.unwrap_or_default()
+    }
+
+    #[test]
+    fn a_sound_spec_passes() {
+        spec().check("spec", &lists()).unwrap();
+    }
+
+    #[test]
+    fn each_rule_names_its_field() {
+        let lists = lists();
+        let cases: Vec<(&str, Box<dyn Fn(&mut ItemSpec)>)> = vec![
+            ("spec.promised_time_limit", Box::new(|s| s.promised_time_limit.value = 30)),
+            ("spec.promised_time_limit", Box::new(|s| s.kind = ItemKind::Immediate)),
+            ("spec.steps", Box::new(|s| s.steps[1].time_limit.value = 5)),
+            ("spec.steps[1].role", Box::new(|s| s.steps[1].role = Role::Supervisor)),
+            ("spec.online_depth", Box::new(|s| s.online_depth = "telepathy".into())),
+            ("spec.tongban.covered_regions", Box::new(|s| s.tongban.scope = "cross_province".into())),
+            ("spec.fee", Box::new(|s| s.fee.charged = true)),
+            ("spec.visits_required", Box::new(|s| s.visits_required = 3)),
+            ("spec.materials[1].certificate_type", Box::new(|s| s.materials[1].certificate_type = None)),
+            ("spec.materials[0].name", Box::new(|s| s.materials[0].name = " ".into())),
+            ("spec.results", Box::new(|s| s.results.clear())),
+        ];
+        for (field, break_it) in cases {
+            let mut broken = spec();
+            break_it(&mut broken);
+            assert_eq!(field_of(broken.check("spec", &lists).unwrap_err()), field);
+        }
+    }
+
+    #[test]
+    fn material_numbers_are_never_reused() {
+        let mut s = spec();
+        s.materials[1].number = Some(4);
+        s.number_materials(6).unwrap();
+        assert_eq!(s.materials[0].number, Some(7), "above everything ever used");
+        assert_eq!(s.materials[1].number, Some(4), "kept");
+        let mut twice = spec();
+        twice.materials[0].number = Some(2);
+        twice.materials[1].number = Some(2);
+        assert_eq!(field_of(twice.check("spec", &lists()).unwrap_err()), "spec.materials[1].number");
+    }
+}

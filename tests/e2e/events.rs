@@ -247,6 +247,32 @@ async fn consumer_caught_up(brokers: &str, produced: i64) -> bool {
 /// Reads `topic` from the start with a new group until `expected` messages have been seen (or
 /// ten seconds pass without one) and returns the distinct `ce_id`s.
 pub async fn read_event_ids(brokers: &str, topic: &str, expected: usize) -> HashSet<String> {
+    read_events(brokers, topic, expected)
+        .await
+        .into_iter()
+        .filter_map(|event| event.header("ce_id"))
+        .collect()
+}
+
+/// A message as read back from a topic.
+pub struct Received {
+    pub headers: Vec<(String, String)>,
+    pub payload: Vec<u8>,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    }
+}
+
+/// Reads `topic` from the start with a new group until `expected` messages have been seen (or
+/// ten seconds pass without one).
+pub async fn read_events(brokers: &str, topic: &str, expected: usize) -> Vec<Received> {
+    use rdkafka::message::Headers;
     let consumer: StreamConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("group.id", format!("e2e-reader-{}", uuid::Uuid::now_v7()))
@@ -255,24 +281,28 @@ pub async fn read_event_ids(brokers: &str, topic: &str, expected: usize) -> Hash
         .create()
         .unwrap();
     consumer.subscribe(&[topic]).unwrap();
-    let mut ids = HashSet::new();
-    let mut seen = 0;
-    while seen < expected {
+    let mut received = Vec::new();
+    while received.len() < expected {
         let Ok(Ok(message)) = tokio::time::timeout(Duration::from_secs(10), consumer.recv()).await
         else {
             break;
         };
-        seen += 1;
-        if let Some(headers) = message.headers() {
-            use rdkafka::message::Headers;
-            for header in headers.iter() {
-                if header.key == "ce_id"
-                    && let Some(value) = header.value
-                {
-                    ids.insert(String::from_utf8_lossy(value).into_owned());
-                }
-            }
-        }
+        let headers = message
+            .headers()
+            .map(|headers| {
+                headers
+                    .iter()
+                    .map(|h| {
+                        let value = h.value.map(String::from_utf8_lossy).unwrap_or_default();
+                        (h.key.to_owned(), value.into_owned())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        received.push(Received {
+            headers,
+            payload: message.payload().unwrap_or_default().to_vec(),
+        });
     }
-    ids
+    received
 }

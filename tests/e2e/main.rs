@@ -10,4 +10,5 @@ mod catalogue;
 mod deadletter;
 mod events;
 mod identity;
+mod items;
 mod platform;

@@ -299,7 +299,46 @@ async fn demo_data_loads_through_the_domain_and_twice_changes_nothing() {
             .iter()
             .any(|d| d["name"] == "益阳市行政审批服务局")
     );
+    // A province, two cities, three counties: 20 items and two bundles in force, findable.
+    assert_eq!(
+        test.scalar("select count(*) from catalogue.items where status = 'published'")
+            .await,
+        20
+    );
+    assert_eq!(
+        test.scalar("select count(*) from catalogue.bundles where status = 'published'")
+            .await,
+        2
+    );
+    let births = test
+        .get_json(
+            &test.url("/api/catalogue/v1/items?q=%E5%87%BA%E7%94%9F&region_code=430903000000"),
+        )
+        .await
+        .unwrap();
+    assert!(
+        births.as_array().unwrap().len() >= 2,
+        "出生 in 赫山区: {births}"
+    );
+    let bundles = test
+        .get_json(&test.url("/api/catalogue/v1/bundles?region_code=430903000000"))
+        .await
+        .unwrap();
+    assert!(
+        bundles
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["spec"]["name"] == "出生一件事")
+    );
+
     // The demo departments reached approval as events, like any other.
+    let demo = tongban::demo::data().unwrap();
+    let yiyang = demo
+        .departments
+        .iter()
+        .filter(|d| d.region_code.as_str() == "430900000000")
+        .count() as i64;
     crate::harness::eventually(
         "approval to learn them",
         std::time::Duration::from_secs(30),
@@ -307,7 +346,7 @@ async fn demo_data_loads_through_the_domain_and_twice_changes_nothing() {
             let known = test
                 .departments_known_to_approval(&test.gateway, "430900000000")
                 .await;
-            (known == Some(4)).then_some(())
+            (known == Some(yiyang)).then_some(())
         },
     )
     .await;

@@ -50,7 +50,10 @@ pub async fn run(
     }
     let years = db::calendar::load_shipped_if_empty(&host.pool).await?;
     if years > 0 {
-        tracing::info!(years, "national working-day calendar loaded (State Council notices)");
+        tracing::info!(
+            years,
+            "national working-day calendar loaded (State Council notices)"
+        );
     }
     let (api, doc) = http::app(AppState {
         pool: host.pool.clone(),

@@ -1,42 +1,73 @@
-//! Demo data for `tongban up --demo`: the departments of Yiyang (益阳市, Hunan), the city whose
-//! halls the platform's first seed documents describe.
+//! Demo data for `tongban up --demo`: one province (湖南省) with two cities (益阳市, 长沙市) and
+//! three counties (赫山区, 安化县, 长沙县) — their departments, a basic catalogue, 20
+//! implementation items in force and two 一件事 bundles. The data set and what is real in it
+//! are described in `demo/README.md`.
 //!
-//! Region codes are real (NBS 2023). The credit codes are synthetic but well-formed: GB 32100
-//! registration type `11` (government body), the region's six digits, a made-up organisation
-//! code `MB…` and a correct check character. Loading goes through the catalogue's own domain
-//! function, so the events flow like any other; loading twice changes nothing.
+//! Loading goes through the catalogue's own domain functions, so the events flow like any
+//! other; loading twice changes nothing.
 
-use tongban_catalogue::db::departments;
+use serde::Deserialize;
+
+use tongban_catalogue::actor::Actor;
+use tongban_catalogue::db::{basic_items, bundles, code_lists, departments, items};
+use tongban_catalogue::domain::basic::BasicItem;
+use tongban_catalogue::domain::bundle::BundleSpec;
+use tongban_catalogue::domain::item::ItemRow;
 use tongban_kernel::{CreditCode, Error, RegionCode};
 use tongban_runtime::{Settings, db};
 
-/// (region code, department name) of the demo data set.
-const DEPARTMENTS: [(&str, &str); 14] = [
-    ("430900000000", "益阳市行政审批服务局"),
-    ("430900000000", "益阳市市场监督管理局"),
-    ("430900000000", "益阳市民政局"),
-    ("430900000000", "益阳市人力资源和社会保障局"),
-    ("430902000000", "资阳区行政审批服务局"),
-    ("430902000000", "资阳区民政局"),
-    ("430903000000", "赫山区行政审批服务局"),
-    ("430903000000", "赫山区民政局"),
-    ("430921000000", "南县行政审批服务局"),
-    ("430921000000", "南县民政局"),
-    ("430922000000", "桃江县行政审批服务局"),
-    ("430923000000", "安化县行政审批服务局"),
-    ("430981000000", "沅江市行政审批服务局"),
-    ("430981000000", "沅江市民政局"),
-];
+/// The data set, shipped inside the binary.
+const CATALOGUE: &str = include_str!("../demo/catalogue.json");
 
-/// What loading did.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoSet {
+    pub departments: Vec<DemoDepartment>,
+    pub basic_items: Vec<BasicItem>,
+    pub items: Vec<ItemRow>,
+    pub bundles: Vec<DemoBundle>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoDepartment {
+    pub region_code: RegionCode,
+    pub name: String,
+    pub credit_code: CreditCode,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoBundle {
+    pub region_code: RegionCode,
+    pub spec: BundleSpec,
+}
+
+/// The demo data set.
+pub fn data() -> anyhow::Result<DemoSet> {
+    Ok(serde_json::from_str(CATALOGUE)?)
+}
+
+/// What loading did, over departments, basic items, items and bundles together.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Loaded {
     pub created: usize,
     pub existing: usize,
 }
 
-/// Loads the demo data set, reporting each department through `progress`.
+impl Loaded {
+    fn count(&mut self, created: bool) {
+        if created {
+            self.created += 1;
+        } else {
+            self.existing += 1;
+        }
+    }
+}
+
+/// Loads the demo data set, reporting each stage through `progress`.
 pub async fn load(settings: &Settings, mut progress: impl FnMut(&str)) -> anyhow::Result<Loaded> {
+    let set = data()?;
     let pool = db::connect(&settings.database, tongban_catalogue::NAME).await?;
     // Waits for (or does) the catalogue's migrations under their lock.
     db::migrate(
@@ -49,19 +80,68 @@ pub async fn load(settings: &Settings, mut progress: impl FnMut(&str)) -> anyhow
     if tongban_catalogue::db::regions::count(&pool).await? == 0 {
         tongban_catalogue::db::regions::import(&pool, |_, _| {}).await?;
     }
+    tongban_catalogue::db::calendar::load_shipped_if_empty(&pool).await?;
+    let lists = code_lists::load(&pool).await?;
     let mut loaded = Loaded::default();
-    for (n, (region, name)) in DEPARTMENTS.iter().enumerate() {
-        let region: RegionCode = region.parse()?;
-        let organisation = format!("11{}MB{:07}", &region.as_str()[..6], n + 1);
-        let credit = CreditCode::complete(&organisation)
-            .ok_or_else(|| anyhow::anyhow!("demo credit code {organisation} is malformed"))?;
-        match departments::register(&pool, region, name, &credit).await {
-            Ok(_) => loaded.created += 1,
-            Err(Error::Conflict { .. }) => loaded.existing += 1,
+
+    for department in &set.departments {
+        let created = departments::register(
+            &pool,
+            department.region_code,
+            &department.name,
+            &department.credit_code,
+        )
+        .await;
+        loaded.count(created_or_existing(created)?);
+    }
+    progress(&format!("{} departments", set.departments.len()));
+
+    for basic in &set.basic_items {
+        basic.check(&lists)?;
+        let created = basic_items::save(&pool, basic, false).await;
+        loaded.count(created_or_existing(created)?);
+    }
+    progress(&format!("{} basic catalogue items", set.basic_items.len()));
+
+    let items = set.items.len();
+    for row in set.items {
+        let mut tx = pool.begin().await?;
+        match items::create(&mut tx, Actor::Operator, &lists, row, false).await {
+            Ok((code, version)) => {
+                items::publish(&mut tx, Actor::Operator, &lists, &code, version).await?;
+                tx.commit().await?;
+                loaded.count(true);
+            }
+            Err(Error::Conflict { .. }) => loaded.count(false),
             Err(err) => return Err(err.into()),
         }
-        progress(name);
     }
+    progress(&format!("{items} implementation items in force"));
+
+    for bundle in &set.bundles {
+        if bundles::find_by_name(&pool, &bundle.region_code, &bundle.spec.name)
+            .await?
+            .is_some()
+        {
+            loaded.count(false);
+            continue;
+        }
+        let id = bundles::create(&pool, Actor::Operator, &bundle.region_code, &bundle.spec).await?;
+        let mut tx = pool.begin().await?;
+        bundles::publish(&mut tx, Actor::Operator, id, 1).await?;
+        tx.commit().await?;
+        loaded.count(true);
+    }
+    progress(&format!("{} bundles (一件事) in force", set.bundles.len()));
     pool.close().await;
     Ok(loaded)
+}
+
+/// `true` for created, `false` for already there (a 409), the error otherwise.
+fn created_or_existing<T>(result: Result<T, Error>) -> anyhow::Result<bool> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(Error::Conflict { .. }) => Ok(false),
+        Err(err) => Err(err.into()),
+    }
 }

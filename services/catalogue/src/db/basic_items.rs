@@ -29,7 +29,11 @@ impl TryFrom<Row> for BasicItem {
         Ok(BasicItem {
             code: row.code.parse().map_err(Error::internal)?,
             province_code: row.province_code.parse().map_err(Error::internal)?,
-            parent_code: row.parent_code.map(|c| c.parse()).transpose().map_err(Error::internal)?,
+            parent_code: row
+                .parent_code
+                .map(|c| c.parse())
+                .transpose()
+                .map_err(Error::internal)?,
             name: row.name,
             aliases: row.aliases,
             item_type: row.item_type,
@@ -40,11 +44,16 @@ impl TryFrom<Row> for BasicItem {
     }
 }
 
-pub async fn find(conn: impl sqlx::PgExecutor<'_>, code: &BasicCode) -> Result<Option<BasicItem>, Error> {
-    let row: Option<Row> = sqlx::query_as(&format!("select {COLUMNS} from basic_items where code = $1"))
-        .bind(code.as_str())
-        .fetch_optional(conn)
-        .await?;
+pub async fn find(
+    conn: impl sqlx::PgExecutor<'_>,
+    code: &BasicCode,
+) -> Result<Option<BasicItem>, Error> {
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "select {COLUMNS} from basic_items where code = $1"
+    ))
+    .bind(code.as_str())
+    .fetch_optional(conn)
+    .await?;
     row.map(BasicItem::try_from).transpose()
 }
 
@@ -74,7 +83,10 @@ pub async fn save(pool: &PgPool, item: &BasicItem, replace: bool) -> Result<Basi
         }
         (None, true) => return Err(Error::NotFound(format!("basic item {}", item.code))),
         (Some(old), true) if old.province_code != item.province_code => {
-            return Err(Error::unprocessable("province_code", "an item stays in its province"));
+            return Err(Error::unprocessable(
+                "province_code",
+                "an item stays in its province",
+            ));
         }
         _ => {}
     }

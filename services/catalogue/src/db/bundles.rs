@@ -84,7 +84,10 @@ async fn resolve(
         .fetch_optional(&mut *conn)
         .await?;
         let (version, name, region, item_spec) = row.ok_or_else(|| {
-            Error::unprocessable(format!("spec.items[{n}]"), format!("{code} has no version in force"))
+            Error::unprocessable(
+                format!("spec.items[{n}]"),
+                format!("{code} has no version in force"),
+            )
         })?;
         members.push(Member {
             implementation_code: code.clone(),
@@ -120,15 +123,22 @@ async fn to_bundle(conn: &mut PgConnection, row: Row) -> Result<Bundle, Error> {
 }
 
 /// Checks the spec and that every member item exists.
-async fn prepare(conn: &mut PgConnection, spec: &BundleSpec) -> Result<(Vec<String>, String), Error> {
+async fn prepare(
+    conn: &mut PgConnection,
+    spec: &BundleSpec,
+) -> Result<(Vec<String>, String), Error> {
     spec.check()?;
     for (n, code) in spec.items.iter().enumerate() {
-        let exists: bool = sqlx::query_scalar("select exists (select 1 from items where code = $1)")
-            .bind(code.as_str())
-            .fetch_one(&mut *conn)
-            .await?;
+        let exists: bool =
+            sqlx::query_scalar("select exists (select 1 from items where code = $1)")
+                .bind(code.as_str())
+                .fetch_one(&mut *conn)
+                .await?;
         if !exists {
-            return Err(Error::unprocessable(format!("spec.items[{n}]"), format!("no item {code}")));
+            return Err(Error::unprocessable(
+                format!("spec.items[{n}]"),
+                format!("no item {code}"),
+            ));
         }
     }
     let texts = std::iter::once(spec.name.as_str()).chain(spec.aliases.iter().map(String::as_str));
@@ -169,17 +179,23 @@ pub async fn create(
 
 /// (region, status, current version) of a bundle, locked.
 async fn lock(tx: &mut PgConnection, id: Uuid) -> Result<(RegionCode, String, Option<i32>), Error> {
-    let row: Option<(String, String, Option<i32>)> =
-        sqlx::query_as("select region_code, status, current_version from bundles where id = $1 for update")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let row: Option<(String, String, Option<i32>)> = sqlx::query_as(
+        "select region_code, status, current_version from bundles where id = $1 for update",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
     let (region, status, current) = row.ok_or_else(|| Error::NotFound(format!("bundle {id}")))?;
     Ok((region.parse().map_err(Error::internal)?, status, current))
 }
 
 /// Replaces (or opens) the draft; returns its version.
-pub async fn save_draft(pool: &PgPool, actor: Actor<'_>, id: Uuid, spec: &BundleSpec) -> Result<i32, Error> {
+pub async fn save_draft(
+    pool: &PgPool,
+    actor: Actor<'_>,
+    id: Uuid,
+    spec: &BundleSpec,
+) -> Result<i32, Error> {
     let mut tx = pool.begin().await?;
     let (region, _, _) = lock(&mut tx, id).await?;
     actor.may_edit(&region, None)?;
@@ -209,16 +225,23 @@ pub async fn save_draft(pool: &PgPool, actor: Actor<'_>, id: Uuid, spec: &Bundle
 
 /// Puts the draft `version` in force, pinning the members' versions in force and the combined
 /// material list; `BundlePublished` goes out.
-pub async fn publish(tx: &mut PgConnection, actor: Actor<'_>, id: Uuid, version: i32) -> Result<(), Error> {
+pub async fn publish(
+    tx: &mut PgConnection,
+    actor: Actor<'_>,
+    id: Uuid,
+    version: i32,
+) -> Result<(), Error> {
     let (region, _, _) = lock(tx, id).await?;
     actor.may_edit(&region, None)?;
-    let row: Option<(String, Jsonb<BundleSpec>)> =
-        sqlx::query_as("select status, spec from bundle_versions where bundle_id = $1 and version = $2")
-            .bind(id)
-            .bind(version)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let (status, spec) = row.ok_or_else(|| Error::NotFound(format!("version {version} of bundle {id}")))?;
+    let row: Option<(String, Jsonb<BundleSpec>)> = sqlx::query_as(
+        "select status, spec from bundle_versions where bundle_id = $1 and version = $2",
+    )
+    .bind(id)
+    .bind(version)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (status, spec) =
+        row.ok_or_else(|| Error::NotFound(format!("version {version} of bundle {id}")))?;
     if status != "draft" {
         return Err(Error::Conflict {
             code: "not_a_draft",
@@ -279,19 +302,41 @@ pub async fn publish(tx: &mut PgConnection, actor: Actor<'_>, id: Uuid, version:
     };
     let key = id.to_string();
     let mut regions = vec![region.to_string()];
-    regions.extend(members.iter().map(|m| m.region_code.to_string()).filter(|r| *r != region.to_string()));
+    regions.extend(
+        members
+            .iter()
+            .map(|m| m.region_code.to_string())
+            .filter(|r| *r != region.to_string()),
+    );
     regions.dedup();
-    outbox::enqueue(tx, &Subject { key: &key, subject: None, regions }, &event).await?;
+    outbox::enqueue(
+        tx,
+        &Subject {
+            key: &key,
+            subject: None,
+            regions,
+        },
+        &event,
+    )
+    .await?;
     Ok(())
 }
 
 /// Takes the bundle out of service; `BundleWithdrawn` goes out.
-pub async fn withdraw(pool: &PgPool, actor: Actor<'_>, id: Uuid, reason: &str) -> Result<(), Error> {
+pub async fn withdraw(
+    pool: &PgPool,
+    actor: Actor<'_>,
+    id: Uuid,
+    reason: &str,
+) -> Result<(), Error> {
     let mut tx = pool.begin().await?;
     let (region, status, current) = lock(&mut tx, id).await?;
     actor.may_edit(&region, None)?;
     let Some(version) = current.filter(|_| status == "published") else {
-        return Err(Error::Conflict { code: "not_published", message: format!("bundle {id} has no version in force") });
+        return Err(Error::Conflict {
+            code: "not_published",
+            message: format!("bundle {id} has no version in force"),
+        });
     };
     let withdrawn_at: DateTime<Utc> = sqlx::query_scalar(
         "update bundle_versions set status = 'withdrawn', withdrawn_at = now(), withdrawn_reason = $3
@@ -314,25 +359,47 @@ pub async fn withdraw(pool: &PgPool, actor: Actor<'_>, id: Uuid, reason: &str) -
         reason: reason.to_owned(),
         withdrawn_at: Some(tongban_events::timestamp(withdrawn_at)),
     };
-    outbox::enqueue(&mut tx, &Subject { key: &key, subject: None, regions: vec![region.to_string()] }, &event).await?;
+    outbox::enqueue(
+        &mut tx,
+        &Subject {
+            key: &key,
+            subject: None,
+            regions: vec![region.to_string()],
+        },
+        &event,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Reads one version (drafts only for those who may edit them).
-pub async fn get(pool: &PgPool, actor: Actor<'_>, id: Uuid, which: super::items::Which) -> Result<Bundle, Error> {
+pub async fn get(
+    pool: &PgPool,
+    actor: Actor<'_>,
+    id: Uuid,
+    which: super::items::Which,
+) -> Result<Bundle, Error> {
     use super::items::Which;
     let mut conn = pool.acquire().await?;
     let query = match which {
-        Which::Current => format!("{SELECT} where b.id = $1 and v.version = b.current_version and $2::int is null"),
-        Which::Draft => format!("{SELECT} where b.id = $1 and v.status = 'draft' and $2::int is null"),
+        Which::Current => format!(
+            "{SELECT} where b.id = $1 and v.version = b.current_version and $2::int is null"
+        ),
+        Which::Draft => {
+            format!("{SELECT} where b.id = $1 and v.status = 'draft' and $2::int is null")
+        }
         Which::Number(_) => format!("{SELECT} where b.id = $1 and v.version = $2"),
     };
     let number = match which {
         Which::Number(n) => Some(n),
         _ => None,
     };
-    let row: Option<Row> = sqlx::query_as(&query).bind(id).bind(number).fetch_optional(&mut *conn).await?;
+    let row: Option<Row> = sqlx::query_as(&query)
+        .bind(id)
+        .bind(number)
+        .fetch_optional(&mut *conn)
+        .await?;
     match row {
         Some(row) => {
             let bundle = to_bundle(&mut conn, row).await?;
@@ -345,6 +412,22 @@ pub async fn get(pool: &PgPool, actor: Actor<'_>, id: Uuid, which: super::items:
     }
 }
 
+/// The bundle of `region` that has (or had) this name in any version.
+pub async fn find_by_name(
+    pool: &PgPool,
+    region: &RegionCode,
+    name: &str,
+) -> Result<Option<Uuid>, Error> {
+    Ok(sqlx::query_scalar(
+        "select b.id from bundles b join bundle_versions v on v.bundle_id = b.id
+         where b.region_code = $1 and v.name = $2 limit 1",
+    )
+    .bind(region.as_str())
+    .bind(name.trim())
+    .fetch_optional(pool)
+    .await?)
+}
+
 /// Bundles in force offered in `region` or above it, whose name or aliases contain `text`.
 pub async fn list(
     pool: &PgPool,
@@ -353,7 +436,13 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<Bundle>, Error> {
     let lineage: Option<Vec<String>> = match region {
-        Some(region) => Some(super::regions::lineage(pool, region).await?.into_iter().map(|r| r.code).collect()),
+        Some(region) => Some(
+            super::regions::lineage(pool, region)
+                .await?
+                .into_iter()
+                .map(|r| r.code)
+                .collect(),
+        ),
         None => None,
     };
     let terms = text.map(search::query_terms).filter(|t| !t.is_empty());

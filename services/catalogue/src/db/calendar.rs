@@ -45,13 +45,21 @@ pub fn parse_csv(text: &str) -> Result<BTreeMap<i32, Vec<Day>>, String> {
             .and_then(|k| DayKind::parse(k.trim()))
             .filter(|k| *k != DayKind::Closure)
             .ok_or_else(|| format!("line {}: kind must be holiday or workday", n + 1))?;
-        years.entry(date.year()).or_default().push(Day { date, kind, note: note.trim().to_owned() });
+        years.entry(date.year()).or_default().push(Day {
+            date,
+            kind,
+            note: note.trim().to_owned(),
+        });
     }
     Ok(years)
 }
 
 pub async fn known_years(conn: impl sqlx::PgExecutor<'_>) -> Result<Vec<i32>, Error> {
-    Ok(sqlx::query_scalar("select year from calendar_years order by year").fetch_all(conn).await?)
+    Ok(
+        sqlx::query_scalar("select year from calendar_years order by year")
+            .fetch_all(conn)
+            .await?,
+    )
 }
 
 /// Loads the shipped national calendar when the database has none yet.
@@ -62,7 +70,14 @@ pub async fn load_shipped_if_empty(pool: &PgPool) -> Result<usize, Error> {
     let years = parse_csv(SHIPPED).map_err(Error::internal)?;
     let mut tx = pool.begin().await?;
     for (year, days) in &years {
-        replace_year(&mut tx, Actor::Operator, *year, days, "shipped: State Council notices").await?;
+        replace_year(
+            &mut tx,
+            Actor::Operator,
+            *year,
+            days,
+            "shipped: State Council notices",
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(years.len())
@@ -77,15 +92,21 @@ pub async fn replace_year(
     days: &[Day],
     source: &str,
 ) -> Result<(), Error> {
-    if let Actor::Staff(principal) = actor {
+    let provincial = |principal: &tongban_kernel::Principal| {
+        principal
+            .bindings_for_power(tongban_kernel::Power::EditCatalogue)
+            .any(|b| b.region.level() == tongban_kernel::region::RegionLevel::Province)
+    };
+    match actor {
+        Actor::Operator => {}
+        Actor::Public => return Err(Error::Unauthorized),
         // The national calendar is everyone's: only a province-level catalogue admin sets it.
-        let province = principal
-            .roles
-            .iter()
-            .find(|b| b.role == tongban_kernel::Role::CatalogueAdmin && b.region.level() == tongban_kernel::region::RegionLevel::Province);
-        if province.is_none() {
-            return Err(Error::Forbidden("the national calendar is set by a province-level catalogue_admin".into()));
+        Actor::Staff(principal) if !provincial(principal) => {
+            return Err(Error::Forbidden(
+                "the national calendar is set by a province-level catalogue_admin".into(),
+            ));
         }
+        Actor::Staff(_) => {}
     }
     if !(2000..=2100).contains(&year) {
         return Err(Error::bad_request("year", "must be 2000 to 2100"));
@@ -93,11 +114,17 @@ pub async fn replace_year(
     for (n, day) in days.iter().enumerate() {
         let field = format!("days[{n}]");
         if day.date.year() != year {
-            return Err(Error::unprocessable(format!("{field}.date"), format!("{} is not in {year}", day.date)));
+            return Err(Error::unprocessable(
+                format!("{field}.date"),
+                format!("{} is not in {year}", day.date),
+            ));
         }
         match day.kind {
             DayKind::Closure => {
-                return Err(Error::unprocessable(format!("{field}.kind"), "closures belong to a service centre"));
+                return Err(Error::unprocessable(
+                    format!("{field}.kind"),
+                    "closures belong to a service centre",
+                ));
             }
             DayKind::Workday if day.date.weekday().number_from_monday() < 6 => {
                 return Err(Error::unprocessable(
@@ -108,7 +135,10 @@ pub async fn replace_year(
             _ => {}
         }
         if days[..n].iter().any(|d| d.date == day.date) {
-            return Err(Error::unprocessable(format!("{field}.date"), format!("{} is listed twice", day.date)));
+            return Err(Error::unprocessable(
+                format!("{field}.date"),
+                format!("{} is listed twice", day.date),
+            ));
         }
     }
     sqlx::query("delete from calendar_days where extract(year from date) = $1")
@@ -147,17 +177,36 @@ async fn announce(
         year,
         days: days
             .iter()
-            .map(|d| events::CalendarDay { date: d.date.to_string(), kind: d.kind.as_str().to_owned(), note: d.note.clone() })
+            .map(|d| events::CalendarDay {
+                date: d.date.to_string(),
+                kind: d.kind.as_str().to_owned(),
+                note: d.note.clone(),
+            })
             .collect(),
         changed_at: Some(tongban_events::timestamp(changed_at)),
     };
-    let key = region.map(|r| r.to_string()).unwrap_or_else(|| "national".to_owned());
+    let key = region
+        .map(|r| r.to_string())
+        .unwrap_or_else(|| "national".to_owned());
     let regions = region.map(|r| vec![r.to_string()]).unwrap_or_default();
-    outbox::enqueue(tx, &Subject { key: &key, subject: None, regions }, &event).await?;
+    outbox::enqueue(
+        tx,
+        &Subject {
+            key: &key,
+            subject: None,
+            regions,
+        },
+        &event,
+    )
+    .await?;
     Ok(())
 }
 
-async fn closures_of_year(conn: &mut PgConnection, region: &RegionCode, year: i32) -> Result<Vec<Day>, Error> {
+async fn closures_of_year(
+    conn: &mut PgConnection,
+    region: &RegionCode,
+    year: i32,
+) -> Result<Vec<Day>, Error> {
     let rows: Vec<(NaiveDate, String)> = sqlx::query_as(
         "select date, reason from calendar_closures where region_code = $1 and extract(year from date) = $2 order by date",
     )
@@ -165,7 +214,14 @@ async fn closures_of_year(conn: &mut PgConnection, region: &RegionCode, year: i3
     .bind(year)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(rows.into_iter().map(|(date, note)| Day { date, kind: DayKind::Closure, note }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(date, note)| Day {
+            date,
+            kind: DayKind::Closure,
+            note,
+        })
+        .collect())
 }
 
 /// Adds (`Some(reason)`) or removes (`None`) a closure of the service centre of `region`, and
@@ -210,8 +266,9 @@ pub async fn set_closure(
 /// The calendar of the service centre of `region`: the national calendar with its closures.
 pub async fn calendar_of(pool: &PgPool, region: &RegionCode) -> Result<Calendar, Error> {
     let mut conn = pool.acquire().await?;
-    let national: Vec<(NaiveDate, String)> =
-        sqlx::query_as("select date, kind from calendar_days").fetch_all(&mut *conn).await?;
+    let national: Vec<(NaiveDate, String)> = sqlx::query_as("select date, kind from calendar_days")
+        .fetch_all(&mut *conn)
+        .await?;
     let closures: Vec<NaiveDate> =
         sqlx::query_scalar("select date from calendar_closures where region_code = $1")
             .bind(region.as_str())
@@ -226,7 +283,11 @@ pub async fn calendar_of(pool: &PgPool, region: &RegionCode) -> Result<Calendar,
 }
 
 /// The listed days of `year` for the service centre of `region`.
-pub async fn year_of(pool: &PgPool, region: &RegionCode, year: i32) -> Result<(bool, Vec<Day>), Error> {
+pub async fn year_of(
+    pool: &PgPool,
+    region: &RegionCode,
+    year: i32,
+) -> Result<(bool, Vec<Day>), Error> {
     let mut conn = pool.acquire().await?;
     let known = known_years(&mut *conn).await?.contains(&year);
     let national: Vec<(NaiveDate, String, String)> = sqlx::query_as(
@@ -237,7 +298,13 @@ pub async fn year_of(pool: &PgPool, region: &RegionCode, year: i32) -> Result<(b
     .await?;
     let mut days: Vec<Day> = national
         .into_iter()
-        .filter_map(|(date, kind, note)| Some(Day { date, kind: DayKind::parse(&kind)?, note }))
+        .filter_map(|(date, kind, note)| {
+            Some(Day {
+                date,
+                kind: DayKind::parse(&kind)?,
+                note,
+            })
+        })
         .collect();
     days.extend(closures_of_year(&mut conn, region, year).await?);
     days.sort_by_key(|d| d.date);
@@ -251,9 +318,20 @@ mod tests {
     #[test]
     fn the_shipped_calendar_parses_and_knows_2026() {
         let years = parse_csv(SHIPPED).unwrap();
-        assert_eq!(years.keys().copied().collect::<Vec<_>>(), (2020..=2026).collect::<Vec<_>>());
+        assert_eq!(
+            years.keys().copied().collect::<Vec<_>>(),
+            (2020..=2026).collect::<Vec<_>>()
+        );
         let national_day = &years[&2026];
-        assert!(national_day.iter().any(|d| d.date.to_string() == "2026-10-10" && d.kind == DayKind::Workday));
-        assert!(parse_csv("date,kind,festival\n2027-13-01,holiday,x").unwrap_err().contains("line 2"));
+        assert!(
+            national_day
+                .iter()
+                .any(|d| d.date.to_string() == "2026-10-10" && d.kind == DayKind::Workday)
+        );
+        assert!(
+            parse_csv("date,kind,festival\n2027-13-01,holiday,x")
+                .unwrap_err()
+                .contains("line 2")
+        );
     }
 }

@@ -30,7 +30,11 @@ pub async fn all(pool: &PgPool) -> Result<Vec<Code>, Error> {
 pub async fn load(pool: &PgPool) -> Result<CodeLists, Error> {
     let mut lists = CodeLists::default();
     for code in all(pool).await? {
-        lists.lists.entry(code.list).or_default().insert(code.code, code.reach);
+        lists
+            .lists
+            .entry(code.list)
+            .or_default()
+            .insert(code.code, code.reach);
     }
     Ok(lists)
 }

@@ -103,7 +103,10 @@ impl TryFrom<Row> for Item {
             department: DepartmentRef {
                 id: row.department_id,
                 name: row.department_name,
-                credit_code: row.department_credit_code.parse().map_err(Error::internal)?,
+                credit_code: row
+                    .department_credit_code
+                    .parse()
+                    .map_err(Error::internal)?,
             },
             region_code: row.region_code.parse().map_err(Error::internal)?,
             status: row.status,
@@ -139,24 +142,34 @@ pub async fn get(
 ) -> Result<Item, Error> {
     let row: Option<Row> = match which {
         Which::Current => {
-            sqlx::query_as(&format!("{SELECT} where i.code = $1 and v.version = i.current_version"))
+            sqlx::query_as(&format!(
+                "{SELECT} where i.code = $1 and v.version = i.current_version"
+            ))
+            .bind(code.as_str())
+            .fetch_optional(pool)
+            .await?
+        }
+        Which::Draft => {
+            sqlx::query_as(&format!(
+                "{SELECT} where i.code = $1 and v.status = 'draft'"
+            ))
+            .bind(code.as_str())
+            .fetch_optional(pool)
+            .await?
+        }
+        Which::Number(n) => {
+            sqlx::query_as(&format!("{SELECT} where i.code = $1 and v.version = $2"))
                 .bind(code.as_str())
+                .bind(n)
                 .fetch_optional(pool)
                 .await?
         }
-        Which::Draft => sqlx::query_as(&format!("{SELECT} where i.code = $1 and v.status = 'draft'"))
-            .bind(code.as_str())
-            .fetch_optional(pool)
-            .await?,
-        Which::Number(n) => sqlx::query_as(&format!("{SELECT} where i.code = $1 and v.version = $2"))
-            .bind(code.as_str())
-            .bind(n)
-            .fetch_optional(pool)
-            .await?,
     };
     let item = row.map(Item::try_from).transpose()?;
     match item {
-        Some(item) if item.version_status != "draft" || actor.sees_drafts(&item.region_code) => Ok(item),
+        Some(item) if item.version_status != "draft" || actor.sees_drafts(&item.region_code) => {
+            Ok(item)
+        }
         _ => Err(Error::NotFound(format!("item {code} ({which:?})"))),
     }
 }
@@ -167,10 +180,11 @@ pub async fn versions(
     actor: Actor<'_>,
     code: &ImplementationCode,
 ) -> Result<Vec<VersionInfo>, Error> {
-    let region: Option<String> = sqlx::query_scalar("select region_code from items where code = $1")
-        .bind(code.as_str())
-        .fetch_optional(pool)
-        .await?;
+    let region: Option<String> =
+        sqlx::query_scalar("select region_code from items where code = $1")
+            .bind(code.as_str())
+            .fetch_optional(pool)
+            .await?;
     let region: RegionCode = region
         .ok_or_else(|| Error::NotFound(format!("item {code}")))?
         .parse()
@@ -227,7 +241,12 @@ async fn prepare(
 ) -> Result<(), Error> {
     spec.check("spec", lists)?;
     for (n, region) in spec.tongban.covered_regions.iter().enumerate() {
-        regions::require_known(&mut *tx, region, &format!("spec.tongban.covered_regions[{n}]")).await?;
+        regions::require_known(
+            &mut *tx,
+            region,
+            &format!("spec.tongban.covered_regions[{n}]"),
+        )
+        .await?;
     }
     spec.number_materials(u16::try_from(highest_material).unwrap_or(999))
 }
@@ -238,7 +257,10 @@ fn search_fields(basic: &BasicItem, spec: &ItemSpec, department: &str) -> (Vec<S
         .chain(basic.aliases.iter().map(String::as_str))
         .chain(spec.aliases.iter().map(String::as_str))
         .collect();
-    (search::index_terms(texts.iter().copied()), texts.join(" ").to_lowercase())
+    (
+        search::index_terms(texts.iter().copied()),
+        texts.join(" ").to_lowercase(),
+    )
 }
 
 /// Writes the draft of `item` (a new version, or over the existing draft).
@@ -251,7 +273,12 @@ async fn write_draft(
     spec: &ItemSpec,
 ) -> Result<i32, Error> {
     let (terms, text) = search_fields(basic, spec, department);
-    let highest = spec.materials.iter().filter_map(|m| m.number).max().unwrap_or(0);
+    let highest = spec
+        .materials
+        .iter()
+        .filter_map(|m| m.number)
+        .max()
+        .unwrap_or(0);
     sqlx::query("update items set highest_material = greatest(highest_material, $2) where id = $1")
         .bind(item)
         .bind(i32::from(highest))
@@ -302,13 +329,18 @@ pub async fn create(
 ) -> Result<(ImplementationCode, i32), Error> {
     let basic = super::basic_items::find(&mut *tx, &row.basic_code)
         .await?
-        .ok_or_else(|| Error::unprocessable("basic_code", format!("no basic item {}", row.basic_code)))?;
+        .ok_or_else(|| {
+            Error::unprocessable("basic_code", format!("no basic item {}", row.basic_code))
+        })?;
     let department = super::departments::find_by_credit_code(&mut *tx, &row.department_credit_code)
         .await?
         .ok_or_else(|| {
             Error::unprocessable(
                 "department_credit_code",
-                format!("no department with credit code {}", row.department_credit_code),
+                format!(
+                    "no department with credit code {}",
+                    row.department_credit_code
+                ),
             )
         })?;
     actor.may_edit(&department.region_code, Some(department.id))?;
@@ -316,7 +348,10 @@ pub async fn create(
     if lineage.first().map(|p| p.code.as_str()) != Some(basic.province_code.as_str()) {
         return Err(Error::unprocessable(
             "basic_code",
-            format!("{} belongs to the catalogue of another province", basic.code),
+            format!(
+                "{} belongs to the catalogue of another province",
+                basic.code
+            ),
         ));
     }
     let level = ImplementingLevel::of_region(department.region_code.level());
@@ -327,10 +362,11 @@ pub async fn create(
             format!("the department's credit code, level and basic code make {code}"),
         ));
     }
-    let existing: Option<i32> = sqlx::query_scalar("select highest_material from items where code = $1")
-        .bind(code.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
+    let existing: Option<i32> =
+        sqlx::query_scalar("select highest_material from items where code = $1")
+            .bind(code.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
     let item = match existing {
         Some(_) if !upsert => {
             return Err(Error::Conflict {
@@ -480,8 +516,23 @@ pub async fn publish(
     let event = published_event(&item);
     let key = item.id.to_string();
     let mut regions: Vec<String> = vec![item.region_code.to_string()];
-    regions.extend(item.spec.tongban.covered_regions.iter().map(|r| r.to_string()));
-    outbox::enqueue(tx, &Subject { key: &key, subject: Some(code.as_str()), regions }, &event).await?;
+    regions.extend(
+        item.spec
+            .tongban
+            .covered_regions
+            .iter()
+            .map(|r| r.to_string()),
+    );
+    outbox::enqueue(
+        tx,
+        &Subject {
+            key: &key,
+            subject: Some(code.as_str()),
+            regions,
+        },
+        &event,
+    )
+    .await?;
     Ok(())
 }
 
@@ -496,7 +547,10 @@ pub async fn withdraw(
     let mut tx = pool.begin().await?;
     let locked = lock(&mut tx, code).await?;
     actor.may_edit(&locked.region, Some(locked.department))?;
-    let Some(version) = locked.current_version.filter(|_| locked.status == "published") else {
+    let Some(version) = locked
+        .current_version
+        .filter(|_| locked.status == "published")
+    else {
         return Err(Error::Conflict {
             code: "not_published",
             message: format!("item {code} has no version in force"),
@@ -528,7 +582,11 @@ pub async fn withdraw(
         reason: reason.to_owned(),
         withdrawn_at: Some(tongban_events::timestamp(withdrawn_at)),
     };
-    let about = Subject { key: &key, subject: Some(code.as_str()), regions: vec![locked.region.to_string()] };
+    let about = Subject {
+        key: &key,
+        subject: Some(code.as_str()),
+        regions: vec![locked.region.to_string()],
+    };
     outbox::enqueue(&mut tx, &about, &event).await?;
     tx.commit().await?;
     Ok(())
@@ -558,7 +616,12 @@ fn reach_roots(
         // `self`, `listed`: the implementing hall itself, plus the listed regions below.
         _ => (region.to_string(), true),
     }];
-    roots.extend(spec.tongban.covered_regions.iter().map(|r| (r.to_string(), false)));
+    roots.extend(
+        spec.tongban
+            .covered_regions
+            .iter()
+            .map(|r| (r.to_string(), false)),
+    );
     roots
 }
 
@@ -571,7 +634,10 @@ pub(crate) fn wire<T: Serialize>(value: &T) -> String {
 }
 
 fn limit(limit: TimeLimit) -> events::TimeLimit {
-    events::TimeLimit { value: limit.value, unit: wire(&limit.unit) }
+    events::TimeLimit {
+        value: limit.value,
+        unit: wire(&limit.unit),
+    }
 }
 
 fn published_event(item: &Item) -> events::ItemPublished {
@@ -596,16 +662,29 @@ fn published_event(item: &Item) -> events::ItemPublished {
         post_results: spec.postal.results,
         post_materials: spec.postal.materials,
         tongban_scope: spec.tongban.scope.clone(),
-        covered_regions: spec.tongban.covered_regions.iter().map(|r| r.to_string()).collect(),
+        covered_regions: spec
+            .tongban
+            .covered_regions
+            .iter()
+            .map(|r| r.to_string())
+            .collect(),
         steps: spec
             .steps
             .iter()
-            .map(|s| events::Step { name: s.name.clone(), role: s.role.as_str().to_owned(), time_limit: Some(limit(s.time_limit)) })
+            .map(|s| events::Step {
+                name: s.name.clone(),
+                role: s.role.as_str().to_owned(),
+                time_limit: Some(limit(s.time_limit)),
+            })
             .collect(),
         results: spec
             .results
             .iter()
-            .map(|r| events::Result { name: r.name.clone(), kind: wire(&r.kind), e_certificate: r.e_certificate })
+            .map(|r| events::Result {
+                name: r.name.clone(),
+                kind: wire(&r.kind),
+                e_certificate: r.e_certificate,
+            })
             .collect(),
         materials: spec
             .material_codes(&item.code)
@@ -639,12 +718,21 @@ pub struct Search<'a> {
 
 /// Published items matching `query`, names that contain the keywords first.
 pub async fn search(pool: &PgPool, query: &Search<'_>) -> Result<Vec<Item>, Error> {
-    let terms = query.text.map(search::query_terms).filter(|t| !t.is_empty());
-    let patterns: Option<Vec<String>> = query
+    let terms = query
         .text
-        .map(|t| t.split_whitespace().map(|w| super::like_pattern(&w.to_lowercase())).collect());
+        .map(search::query_terms)
+        .filter(|t| !t.is_empty());
+    let patterns: Option<Vec<String>> = query.text.map(|t| {
+        t.split_whitespace()
+            .map(|w| super::like_pattern(&w.to_lowercase()))
+            .collect()
+    });
     let lineage: Vec<String> = match query.region {
-        Some(region) => regions::lineage(pool, region).await?.into_iter().map(|r| r.code).collect(),
+        Some(region) => regions::lineage(pool, region)
+            .await?
+            .into_iter()
+            .map(|r| r.code)
+            .collect(),
         None => Vec::new(),
     };
     let rows: Vec<Row> = sqlx::query_as(&format!(
@@ -732,7 +820,16 @@ pub async fn import(
     let mut seen = std::collections::BTreeSet::new();
     for (n, row) in rows.into_iter().enumerate() {
         let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
-        let outcome = import_row(&mut savepoint, actor, &lists, region, row, publish, &mut seen).await;
+        let outcome = import_row(
+            &mut savepoint,
+            actor,
+            &lists,
+            region,
+            row,
+            publish,
+            &mut seen,
+        )
+        .await;
         match outcome {
             Ok(did_publish) => {
                 savepoint.commit().await?;
@@ -741,7 +838,11 @@ pub async fn import(
             Err(err) if err.status().is_client_error() => {
                 savepoint.rollback().await?;
                 let body = err.body();
-                rejected.push(Rejected { row: n + 1, field: body.field, reason: body.message });
+                rejected.push(Rejected {
+                    row: n + 1,
+                    field: body.field,
+                    reason: body.message,
+                });
             }
             Err(err) => return Err(err),
         }
@@ -749,10 +850,20 @@ pub async fn import(
     }
     if rejected.is_empty() {
         tx.commit().await?;
-        Ok(ImportReport { rows: total, imported: total, published, rejected })
+        Ok(ImportReport {
+            rows: total,
+            imported: total,
+            published,
+            rejected,
+        })
     } else {
         tx.rollback().await?;
-        Ok(ImportReport { rows: total, imported: 0, published: 0, rejected })
+        Ok(ImportReport {
+            rows: total,
+            imported: 0,
+            published: 0,
+            rejected,
+        })
     }
 }
 
@@ -768,17 +879,26 @@ async fn import_row(
     let department = super::departments::find_by_credit_code(&mut *tx, &row.department_credit_code)
         .await?
         .ok_or_else(|| {
-            Error::unprocessable("department_credit_code", "no department with this credit code")
+            Error::unprocessable(
+                "department_credit_code",
+                "no department with this credit code",
+            )
         })?;
     if department.region_code != *region {
         return Err(Error::unprocessable(
             "department_credit_code",
-            format!("the department belongs to {}, not to {region}", department.region_code),
+            format!(
+                "the department belongs to {}, not to {region}",
+                department.region_code
+            ),
         ));
     }
     let (code, version) = create(tx, actor, lists, row, true).await?;
     if !seen.insert(code.to_string()) {
-        return Err(Error::unprocessable("code", format!("{code} appears twice in the file")));
+        return Err(Error::unprocessable(
+            "code",
+            format!("{code} appears twice in the file"),
+        ));
     }
     if publish_it {
         publish(tx, actor, lists, &code, version).await?;

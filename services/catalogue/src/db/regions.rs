@@ -96,7 +96,10 @@ pub async fn children(pool: &PgPool, code: &RegionCode) -> Result<Vec<Region>, E
 }
 
 /// The region and everything above it, province first.
-pub async fn lineage(conn: impl sqlx::PgExecutor<'_>, code: &RegionCode) -> Result<Vec<Region>, Error> {
+pub async fn lineage(
+    conn: impl sqlx::PgExecutor<'_>,
+    code: &RegionCode,
+) -> Result<Vec<Region>, Error> {
     Ok(sqlx::query_as(
         "with recursive up as (
              select code, name, level, parent_code, 0 as depth from regions where code = $1

@@ -54,17 +54,27 @@ pub struct BasicItem {
 impl BasicItem {
     pub fn check(&self, lists: &CodeLists) -> Result<(), Error> {
         if self.province_code.level() != RegionLevel::Province {
-            return Err(Error::unprocessable("province_code", "the basic catalogue is kept by a province"));
+            return Err(Error::unprocessable(
+                "province_code",
+                "the basic catalogue is kept by a province",
+            ));
         }
         if self.parent_code.as_ref() == Some(&self.code) {
-            return Err(Error::unprocessable("parent_code", "an item cannot be its own main item"));
+            return Err(Error::unprocessable(
+                "parent_code",
+                "an item cannot be its own main item",
+            ));
         }
         text("name", &self.name, 100)?;
         check_aliases("aliases", &self.aliases)?;
         if !lists.has("item_type", &self.item_type) {
             return Err(Error::unprocessable(
                 "item_type",
-                format!("{:?} is not in the item_type code list ({})", self.item_type, lists.codes("item_type")),
+                format!(
+                    "{:?} is not in the item_type code list ({})",
+                    self.item_type,
+                    lists.codes("item_type")
+                ),
             ));
         }
         text("legal_basis", &self.legal_basis, 2000)?;
@@ -74,7 +84,9 @@ impl BasicItem {
         }
         for (n, handling) in self.handling_items.iter().enumerate() {
             if !(1..=99).contains(&handling.number)
-                || self.handling_items[..n].iter().any(|h| h.number == handling.number)
+                || self.handling_items[..n]
+                    .iter()
+                    .any(|h| h.number == handling.number)
             {
                 return Err(Error::bad_request(
                     format!("handling_items[{n}].number"),

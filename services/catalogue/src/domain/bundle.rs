@@ -45,16 +45,26 @@ impl BundleSpec {
         check_aliases("spec.aliases", &self.aliases)?;
         text("spec.description", &self.description, 500)?;
         if !(2..=10).contains(&self.items.len()) {
-            return Err(Error::bad_request("spec.items", "a bundle has 2 to 10 items"));
+            return Err(Error::bad_request(
+                "spec.items",
+                "a bundle has 2 to 10 items",
+            ));
         }
         for (n, item) in self.items.iter().enumerate() {
             if self.items[..n].contains(item) {
-                return Err(Error::unprocessable(format!("spec.items[{n}]"), format!("{item} is listed twice")));
+                return Err(Error::unprocessable(
+                    format!("spec.items[{n}]"),
+                    format!("{item} is listed twice"),
+                ));
             }
         }
-        let departments: std::collections::BTreeSet<_> = self.items.iter().map(|i| i.credit_code()).collect();
+        let departments: std::collections::BTreeSet<_> =
+            self.items.iter().map(|i| i.credit_code()).collect();
         if departments.len() < 2 {
-            return Err(Error::unprocessable("spec.items", "a bundle joins items of at least two departments"));
+            return Err(Error::unprocessable(
+                "spec.items",
+                "a bundle joins items of at least two departments",
+            ));
         }
         if !departments.contains(&self.lead_department_credit_code) {
             return Err(Error::unprocessable(
@@ -140,7 +150,10 @@ mod tests {
         let names: Vec<_> = combined.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(names, ["申请书", "居民身份证", "参保登记表"]);
         let id_card = &combined[1];
-        assert_eq!(id_card.used_by, [a.material(2).unwrap(), b.material(2).unwrap()]);
+        assert_eq!(
+            id_card.used_by,
+            [a.material(2).unwrap(), b.material(2).unwrap()]
+        );
         assert_eq!(id_card.necessity, Necessity::Required);
         assert_eq!(id_card.copies, 2);
     }
@@ -157,7 +170,10 @@ mod tests {
         };
         bundle.check().unwrap();
         bundle.items = vec![a.clone(), a.clone()];
-        assert_eq!(bundle.check().unwrap_err().body().field.as_deref(), Some("spec.items[1]"));
+        assert_eq!(
+            bundle.check().unwrap_err().body().field.as_deref(),
+            Some("spec.items[1]")
+        );
         bundle.items = vec![a, b];
         bundle.lead_department_credit_code = CreditCode::complete("11430903MB0009999").unwrap();
         assert_eq!(

@@ -192,7 +192,9 @@ pub struct CodeLists {
 
 impl CodeLists {
     pub fn has(&self, list: &str, code: &str) -> bool {
-        self.lists.get(list).is_some_and(|codes| codes.contains_key(code))
+        self.lists
+            .get(list)
+            .is_some_and(|codes| codes.contains_key(code))
     }
 
     pub fn codes(&self, list: &str) -> String {
@@ -212,7 +214,10 @@ impl CodeLists {
 pub(crate) fn text(field: impl Into<String>, value: &str, max: usize) -> Result<(), Error> {
     let chars = value.trim().chars().count();
     if chars == 0 || chars > max {
-        return Err(Error::bad_request(field, format!("must be 1 to {max} characters")));
+        return Err(Error::bad_request(
+            field,
+            format!("must be 1 to {max} characters"),
+        ));
     }
     Ok(())
 }
@@ -233,7 +238,11 @@ impl ItemSpec {
     pub fn check(&self, at: &str, lists: &CodeLists) -> Result<(), Error> {
         check_aliases(&format!("{at}.aliases"), &self.aliases)?;
         self.check_time_limits(at)?;
-        text(format!("{at}.acceptance_conditions"), &self.acceptance_conditions, 2000)?;
+        text(
+            format!("{at}.acceptance_conditions"),
+            &self.acceptance_conditions,
+            2000,
+        )?;
         match (&self.fee.charged, self.fee.amount_fen, &self.fee.basis) {
             (true, Some(amount), Some(basis)) if amount > 0 => {
                 text(format!("{at}.fee.basis"), basis, 500)?
@@ -265,14 +274,22 @@ impl ItemSpec {
             if !lists.has(list, code) {
                 return Err(Error::unprocessable(
                     format!("{at}.{field}"),
-                    format!("{code:?} is not in the {list} code list ({})", lists.codes(list)),
+                    format!(
+                        "{code:?} is not in the {list} code list ({})",
+                        lists.codes(list)
+                    ),
                 ));
             }
         }
         if self.tongban.covered_regions.len() > 100 {
-            return Err(Error::bad_request(format!("{at}.tongban.covered_regions"), "at most 100 regions"));
+            return Err(Error::bad_request(
+                format!("{at}.tongban.covered_regions"),
+                "at most 100 regions",
+            ));
         }
-        if lists.reach(&self.tongban.scope) == Some("listed") && self.tongban.covered_regions.is_empty() {
+        if lists.reach(&self.tongban.scope) == Some("listed")
+            && self.tongban.covered_regions.is_empty()
+        {
             return Err(Error::unprocessable(
                 format!("{at}.tongban.covered_regions"),
                 "this scope reaches only listed regions: name at least one",
@@ -280,7 +297,10 @@ impl ItemSpec {
         }
         self.check_steps(at)?;
         if self.results.is_empty() || self.results.len() > 10 {
-            return Err(Error::bad_request(format!("{at}.results"), "1 to 10 results"));
+            return Err(Error::bad_request(
+                format!("{at}.results"),
+                "1 to 10 results",
+            ));
         }
         for (n, result) in self.results.iter().enumerate() {
             text(format!("{at}.results[{n}].name"), &result.name, 100)?;
@@ -306,12 +326,18 @@ impl ItemSpec {
             _ => {}
         }
         if legal.value == 0 || legal.value > 365 {
-            return Err(Error::bad_request(format!("{at}.legal_time_limit.value"), "must be 1 to 365"));
+            return Err(Error::bad_request(
+                format!("{at}.legal_time_limit.value"),
+                "must be 1 to 365",
+            ));
         }
         if promised.unit == legal.unit && promised.value > legal.value {
             return Err(Error::unprocessable(
                 format!("{at}.promised_time_limit"),
-                format!("the promise ({}) cannot exceed the legal limit ({})", promised.value, legal.value),
+                format!(
+                    "the promise ({}) cannot exceed the legal limit ({})",
+                    promised.value, legal.value
+                ),
             ));
         }
         Ok(())
@@ -342,7 +368,10 @@ impl ItemSpec {
             if total > promised.value {
                 return Err(Error::unprocessable(
                     format!("{at}.steps"),
-                    format!("the steps take {total} working days, more than the {} promised", promised.value),
+                    format!(
+                        "the steps take {total} working days, more than the {} promised",
+                        promised.value
+                    ),
                 ));
             }
         }
@@ -351,7 +380,10 @@ impl ItemSpec {
 
     fn check_materials(&self, at: &str) -> Result<(), Error> {
         if self.materials.len() > 100 {
-            return Err(Error::bad_request(format!("{at}.materials"), "at most 100 materials"));
+            return Err(Error::bad_request(
+                format!("{at}.materials"),
+                "at most 100 materials",
+            ));
         }
         let mut numbers = BTreeSet::new();
         for (n, material) in self.materials.iter().enumerate() {
@@ -362,11 +394,17 @@ impl ItemSpec {
                     return Err(Error::bad_request(field("number"), "must be 1 to 999"));
                 }
                 if !numbers.insert(number) {
-                    return Err(Error::unprocessable(field("number"), format!("{number} is used twice")));
+                    return Err(Error::unprocessable(
+                        field("number"),
+                        format!("{number} is used twice"),
+                    ));
                 }
             }
             if material.originals > 10 || material.copies > 10 {
-                return Err(Error::bad_request(field("copies"), "at most 10 originals and 10 copies"));
+                return Err(Error::bad_request(
+                    field("copies"),
+                    "at most 10 originals and 10 copies",
+                ));
             }
             match (&material.source, &material.certificate_type) {
                 (MaterialSource::Government, None) => {
@@ -398,7 +436,10 @@ impl ItemSpec {
         for material in self.materials.iter_mut().filter(|m| m.number.is_none()) {
             next += 1;
             if next > 999 {
-                return Err(Error::unprocessable("spec.materials", "an item has at most 999 material numbers"));
+                return Err(Error::unprocessable(
+                    "spec.materials",
+                    "an item has at most 999 material numbers",
+                ));
             }
             material.number = Some(next);
         }
@@ -422,14 +463,30 @@ pub(crate) mod tests {
 
     pub fn lists() -> CodeLists {
         let mut lists = CodeLists::default();
-        let online = ["consult", "collect", "precheck", "accept", "handle", "feedback", "e_certificate"];
-        lists.lists.insert("online_depth".into(), online.iter().map(|c| (c.to_string(), None)).collect());
+        let online = [
+            "consult",
+            "collect",
+            "precheck",
+            "accept",
+            "handle",
+            "feedback",
+            "e_certificate",
+        ];
+        lists.lists.insert(
+            "online_depth".into(),
+            online.iter().map(|c| (c.to_string(), None)).collect(),
+        );
         lists.lists.insert(
             "tongban_scope".into(),
-            [("none", "self"), ("county", "county"), ("province", "province"), ("cross_province", "listed")]
-                .iter()
-                .map(|(c, r)| (c.to_string(), Some(r.to_string())))
-                .collect(),
+            [
+                ("none", "self"),
+                ("county", "county"),
+                ("province", "province"),
+                ("cross_province", "listed"),
+            ]
+            .iter()
+            .map(|(c, r)| (c.to_string(), Some(r.to_string())))
+            .collect(),
         );
         lists
     }
@@ -441,16 +498,38 @@ pub(crate) mod tests {
             legal_time_limit: TimeLimit::working_days(20),
             promised_time_limit: TimeLimit::working_days(3),
             acceptance_conditions: "申请材料齐全、符合法定形式".into(),
-            fee: Fee { charged: false, amount_fen: None, basis: None },
+            fee: Fee {
+                charged: false,
+                amount_fen: None,
+                basis: None,
+            },
             visits_required: 0,
             online_depth: "handle".into(),
-            postal: Postal { results: true, materials: false },
-            tongban: Tongban { scope: "province".into(), covered_regions: vec![] },
+            postal: Postal {
+                results: true,
+                materials: false,
+            },
+            tongban: Tongban {
+                scope: "province".into(),
+                covered_regions: vec![],
+            },
             steps: vec![
-                Step { name: "受理".into(), role: Role::WindowClerk, time_limit: TimeLimit::working_days(1) },
-                Step { name: "审核".into(), role: Role::Approver, time_limit: TimeLimit::working_days(2) },
+                Step {
+                    name: "受理".into(),
+                    role: Role::WindowClerk,
+                    time_limit: TimeLimit::working_days(1),
+                },
+                Step {
+                    name: "审核".into(),
+                    role: Role::Approver,
+                    time_limit: TimeLimit::working_days(2),
+                },
             ],
-            results: vec![ResultSpec { name: "营业执照".into(), kind: ResultKind::Licence, e_certificate: true }],
+            results: vec![ResultSpec {
+                name: "营业执照".into(),
+                kind: ResultKind::Licence,
+                e_certificate: true,
+            }],
             materials: vec![
                 Material {
                     number: None,
@@ -491,16 +570,37 @@ pub(crate) mod tests {
     fn each_rule_names_its_field() {
         let lists = lists();
         let cases: Vec<(&str, Box<dyn Fn(&mut ItemSpec)>)> = vec![
-            ("spec.promised_time_limit", Box::new(|s| s.promised_time_limit.value = 30)),
-            ("spec.promised_time_limit", Box::new(|s| s.kind = ItemKind::Immediate)),
+            (
+                "spec.promised_time_limit",
+                Box::new(|s| s.promised_time_limit.value = 30),
+            ),
+            (
+                "spec.promised_time_limit",
+                Box::new(|s| s.kind = ItemKind::Immediate),
+            ),
             ("spec.steps", Box::new(|s| s.steps[1].time_limit.value = 5)),
-            ("spec.steps[1].role", Box::new(|s| s.steps[1].role = Role::Supervisor)),
-            ("spec.online_depth", Box::new(|s| s.online_depth = "telepathy".into())),
-            ("spec.tongban.covered_regions", Box::new(|s| s.tongban.scope = "cross_province".into())),
+            (
+                "spec.steps[1].role",
+                Box::new(|s| s.steps[1].role = Role::Supervisor),
+            ),
+            (
+                "spec.online_depth",
+                Box::new(|s| s.online_depth = "telepathy".into()),
+            ),
+            (
+                "spec.tongban.covered_regions",
+                Box::new(|s| s.tongban.scope = "cross_province".into()),
+            ),
             ("spec.fee", Box::new(|s| s.fee.charged = true)),
             ("spec.visits_required", Box::new(|s| s.visits_required = 3)),
-            ("spec.materials[1].certificate_type", Box::new(|s| s.materials[1].certificate_type = None)),
-            ("spec.materials[0].name", Box::new(|s| s.materials[0].name = " ".into())),
+            (
+                "spec.materials[1].certificate_type",
+                Box::new(|s| s.materials[1].certificate_type = None),
+            ),
+            (
+                "spec.materials[0].name",
+                Box::new(|s| s.materials[0].name = " ".into()),
+            ),
             ("spec.results", Box::new(|s| s.results.clear())),
         ];
         for (field, break_it) in cases {
@@ -520,6 +620,9 @@ pub(crate) mod tests {
         let mut twice = spec();
         twice.materials[0].number = Some(2);
         twice.materials[1].number = Some(2);
-        assert_eq!(field_of(twice.check("spec", &lists()).unwrap_err()), "spec.materials[1].number");
+        assert_eq!(
+            field_of(twice.check("spec", &lists()).unwrap_err()),
+            "spec.materials[1].number"
+        );
     }
 }

@@ -35,7 +35,10 @@ async fn create(
 ) -> Result<(StatusCode, Json<BasicItem>)> {
     principal.require(Power::EditCatalogue, &item.province_code)?;
     item.check(&code_lists::load(&state.pool).await?)?;
-    Ok((StatusCode::CREATED, Json(db::save(&state.pool, &item, false).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(db::save(&state.pool, &item, false).await?),
+    ))
 }
 
 /// Replaces a basic item (everything but its code and province). Implementation items take the
@@ -54,7 +57,10 @@ async fn replace(
 ) -> Result<Json<BasicItem>> {
     let code: BasicCode = parse("code", &raw)?;
     if item.code != code {
-        return Err(Error::unprocessable("code", "the body's code must be the one in the path"));
+        return Err(Error::unprocessable(
+            "code",
+            "the body's code must be the one in the path",
+        ));
     }
     principal.require(Power::EditCatalogue, &item.province_code)?;
     item.check(&code_lists::load(&state.pool).await?)?;
@@ -64,7 +70,10 @@ async fn replace(
 /// One basic item.
 #[utoipa::path(get, path = "/{code}", tag = "basic-items", params(("code" = String, Path)),
     responses((status = 200, body = BasicItem), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn get_one(State(state): State<AppState>, Path(raw): Path<String>) -> Result<Json<BasicItem>> {
+async fn get_one(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Json<BasicItem>> {
     let code: BasicCode = parse("code", &raw)?;
     db::find(&state.pool, &code)
         .await?
@@ -85,9 +94,18 @@ pub struct ListQuery {
 /// Basic items, main items before their sub-items.
 #[utoipa::path(get, path = "", tag = "basic-items", params(ListQuery),
     responses((status = 200, body = Vec<BasicItem>), (status = 400, body = ErrorBody)))]
-async fn list(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Result<Json<Vec<BasicItem>>> {
-    let province: Option<RegionCode> = query.province_code.as_deref().map(|p| parse("province_code", p)).transpose()?;
+async fn list(
+    State(state): State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Vec<BasicItem>>> {
+    let province: Option<RegionCode> = query
+        .province_code
+        .as_deref()
+        .map(|p| parse("province_code", p))
+        .transpose()?;
     let limit = limit(query.limit, 100, 500)?;
     let text = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-    Ok(Json(db::list(&state.pool, province.as_ref(), text, limit).await?))
+    Ok(Json(
+        db::list(&state.pool, province.as_ref(), text, limit).await?,
+    ))
 }

@@ -49,7 +49,10 @@ async fn create(
 ) -> Result<(StatusCode, Json<Bundle>)> {
     let actor = Actor::Staff(&principal);
     let id = db::create(&state.pool, actor, &input.region_code, &input.spec).await?;
-    Ok((StatusCode::CREATED, Json(db::get(&state.pool, actor, id, Which::Draft).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(db::get(&state.pool, actor, id, Which::Draft).await?),
+    ))
 }
 
 /// Replaces the draft (or opens one).
@@ -67,7 +70,9 @@ async fn save_draft(
 ) -> Result<Json<Bundle>> {
     let actor = Actor::Staff(&principal);
     let version = db::save_draft(&state.pool, actor, id, &spec).await?;
-    Ok(Json(db::get(&state.pool, actor, id, Which::Number(version)).await?))
+    Ok(Json(
+        db::get(&state.pool, actor, id, Which::Number(version)).await?,
+    ))
 }
 
 /// Puts the draft in force, pinning the member items' versions in force and the combined
@@ -128,7 +133,9 @@ async fn get_one(
         Some("draft") => Which::Draft,
         Some(n) => Which::Number(parse("version", n)?),
     };
-    Ok(Json(db::get(&state.pool, Actor::of(principal.as_ref()), id, which).await?))
+    Ok(Json(
+        db::get(&state.pool, Actor::of(principal.as_ref()), id, which).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -145,8 +152,23 @@ pub struct ListQuery {
 #[utoipa::path(get, path = "", tag = "bundles", params(ListQuery), responses(
     (status = 200, body = Vec<Bundle>), (status = 400, body = ErrorBody),
 ))]
-async fn list(State(state): State<AppState>, Query(query): Query<ListQuery>) -> Result<Json<Vec<Bundle>>> {
-    let region: Option<RegionCode> = query.region_code.as_deref().map(|r| parse("region_code", r)).transpose()?;
+async fn list(
+    State(state): State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Vec<Bundle>>> {
+    let region: Option<RegionCode> = query
+        .region_code
+        .as_deref()
+        .map(|r| parse("region_code", r))
+        .transpose()?;
     let text = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-    Ok(Json(db::list(&state.pool, region.as_ref(), text, limit(query.limit, 20, 100)?).await?))
+    Ok(Json(
+        db::list(
+            &state.pool,
+            region.as_ref(),
+            text,
+            limit(query.limit, 20, 100)?,
+        )
+        .await?,
+    ))
 }

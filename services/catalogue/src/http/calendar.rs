@@ -40,13 +40,16 @@ fn pauses(raw: Option<&str>) -> Result<Vec<Pause>> {
     };
     let mut pauses = Vec::new();
     for part in raw.split(',') {
-        let (from, to) = part
-            .split_once("..")
-            .ok_or_else(|| Error::bad_request("pauses", "each pause is FROM..TO (dates, both included)"))?;
+        let (from, to) = part.split_once("..").ok_or_else(|| {
+            Error::bad_request("pauses", "each pause is FROM..TO (dates, both included)")
+        })?;
         let from: NaiveDate = parse("pauses", from)?;
         let to: NaiveDate = parse("pauses", to)?;
         if to < from {
-            return Err(Error::bad_request("pauses", format!("{part}: the end is before the start")));
+            return Err(Error::bad_request(
+                "pauses",
+                format!("{part}: the end is before the start"),
+            ));
         }
         pauses.push(Pause { from, to });
     }
@@ -74,15 +77,27 @@ pub struct DueQuery {
 #[utoipa::path(get, path = "/regions/{region}/due", tag = "calendar", params(("region" = String, Path), DueQuery), responses(
     (status = 200, body = Reckoning), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody),
 ))]
-async fn due(State(state): State<AppState>, Path(raw): Path<String>, Query(query): Query<DueQuery>) -> Result<Json<Reckoning>> {
+async fn due(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    Query(query): Query<DueQuery>,
+) -> Result<Json<Reckoning>> {
     let region = known_region(&state, &raw).await?;
     let pauses = pauses(query.pauses.as_deref())?;
-    let limit = TimeLimit { value: query.days, unit: query.unit.unwrap_or(TimeUnit::WorkingDays) };
+    let limit = TimeLimit {
+        value: query.days,
+        unit: query.unit.unwrap_or(TimeUnit::WorkingDays),
+    };
     let calendar = db::calendar_of(&state.pool, &region).await?;
     calendar
         .due(query.from, limit, &pauses)
         .map(Json)
-        .ok_or_else(|| Error::bad_request("days", format!("at most {} days", tongban_kernel::calendar::MAX_DAYS)))
+        .ok_or_else(|| {
+            Error::bad_request(
+                "days",
+                format!("at most {} days", tongban_kernel::calendar::MAX_DAYS),
+            )
+        })
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -104,7 +119,11 @@ pub struct Count {
 #[utoipa::path(get, path = "/regions/{region}/working-days", tag = "calendar", params(("region" = String, Path), CountQuery), responses(
     (status = 200, body = Count), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody),
 ))]
-async fn count(State(state): State<AppState>, Path(raw): Path<String>, Query(query): Query<CountQuery>) -> Result<Json<Count>> {
+async fn count(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    Query(query): Query<CountQuery>,
+) -> Result<Json<Count>> {
     use chrono::Datelike;
     let region = known_region(&state, &raw).await?;
     let pauses = pauses(query.pauses.as_deref())?;
@@ -112,9 +131,15 @@ async fn count(State(state): State<AppState>, Path(raw): Path<String>, Query(que
     let working_days = calendar
         .working_days_between(query.from, query.to, &pauses)
         .ok_or_else(|| Error::bad_request("to", "the span is longer than ten years"))?;
-    let (low, high) = (query.from.min(query.to).year(), query.from.max(query.to).year());
+    let (low, high) = (
+        query.from.min(query.to).year(),
+        query.from.max(query.to).year(),
+    );
     let provisional = (low..=high).any(|y| !calendar.knows(y));
-    Ok(Json(Count { working_days, provisional }))
+    Ok(Json(Count {
+        working_days,
+        provisional,
+    }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -136,10 +161,19 @@ pub struct Year {
 #[utoipa::path(get, path = "/regions/{region}", tag = "calendar", params(("region" = String, Path), YearQuery), responses(
     (status = 200, body = Year), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody),
 ))]
-async fn year(State(state): State<AppState>, Path(raw): Path<String>, Query(query): Query<YearQuery>) -> Result<Json<Year>> {
+async fn year(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    Query(query): Query<YearQuery>,
+) -> Result<Json<Year>> {
     let region = known_region(&state, &raw).await?;
     let (known, days) = db::year_of(&state.pool, &region, query.year).await?;
-    Ok(Json(Year { region_code: region, year: query.year, known, days }))
+    Ok(Json(Year {
+        region_code: region,
+        year: query.year,
+        known,
+        days,
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -165,7 +199,14 @@ async fn set_closure(
     let region: RegionCode = parse("region", &raw)?;
     let date: NaiveDate = parse("date", &date)?;
     crate::domain::item::text("reason", &input.reason, 200)?;
-    db::set_closure(&state.pool, Actor::Staff(&principal), &region, date, Some(input.reason.trim())).await?;
+    db::set_closure(
+        &state.pool,
+        Actor::Staff(&principal),
+        &region,
+        date,
+        Some(input.reason.trim()),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -210,7 +251,14 @@ async fn replace_national_year(
 ) -> Result<StatusCode> {
     crate::domain::item::text("source", &input.source, 200)?;
     let mut tx = state.pool.begin().await?;
-    db::replace_year(&mut tx, Actor::Staff(&principal), year, &input.days, input.source.trim()).await?;
+    db::replace_year(
+        &mut tx,
+        Actor::Staff(&principal),
+        year,
+        &input.days,
+        input.source.trim(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -14,7 +14,9 @@ use crate::AppState;
 use crate::db::code_lists::{self as db, Code};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(all)).routes(routes!(put))
+    OpenApiRouter::new()
+        .routes(routes!(all))
+        .routes(routes!(put))
 }
 
 /// The lists the catalogue checks codes against.
@@ -53,13 +55,26 @@ async fn put(
         .bindings_for_power(Power::EditCatalogue)
         .any(|b| b.region.level() == RegionLevel::Province);
     if !provincial {
-        return Err(Error::Forbidden("code lists are kept by a province-level catalogue_admin".into()));
+        return Err(Error::Forbidden(
+            "code lists are kept by a province-level catalogue_admin".into(),
+        ));
     }
     if !LISTS.contains(&list.as_str()) {
-        return Err(Error::bad_request("list", format!("one of {}", LISTS.join(", "))));
+        return Err(Error::bad_request(
+            "list",
+            format!("one of {}", LISTS.join(", ")),
+        ));
     }
-    if code.is_empty() || code.len() > 40 || !code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
-        return Err(Error::bad_request("code", "1-40 characters of a-z, 0-9 and _"));
+    if code.is_empty()
+        || code.len() > 40
+        || !code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return Err(Error::bad_request(
+            "code",
+            "1-40 characters of a-z, 0-9 and _",
+        ));
     }
     crate::domain::item::text("name", &input.name, 50)?;
     crate::domain::item::text("name_en", &input.name_en, 100)?;
@@ -74,6 +89,13 @@ async fn put(
             ));
         }
     }
-    let code = Code { list, code, name: input.name, name_en: input.name_en, position: input.position, reach: input.reach };
+    let code = Code {
+        list,
+        code,
+        name: input.name,
+        name_en: input.name_en,
+        position: input.position,
+        reach: input.reach,
+    };
     Ok(Json(db::put(&state.pool, &code).await?))
 }

@@ -16,8 +16,8 @@ use tongban_kernel::{Error, ErrorBody, ImplementationCode, Json, RegionCode, Res
 use super::{Publication, Withdrawal, limit, parse};
 use crate::AppState;
 use crate::actor::Actor;
-use crate::db::items::{self as db, ImportReport, Item, Search, VersionInfo, Which};
 use crate::db::code_lists;
+use crate::db::items::{self as db, ImportReport, Item, Search, VersionInfo, Which};
 use crate::domain::item::{ItemRow, ItemSpec};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -52,7 +52,10 @@ async fn create(
     let mut tx = state.pool.begin().await?;
     let (code, version) = db::create(&mut tx, actor, &lists, row, false).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(db::get(&state.pool, actor, &code, Which::Number(version)).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(db::get(&state.pool, actor, &code, Which::Number(version)).await?),
+    ))
 }
 
 /// Replaces the item's draft, or opens one from this spec when there is none. A published
@@ -73,7 +76,9 @@ async fn save_draft(
     let lists = code_lists::load(&state.pool).await?;
     let actor = Actor::Staff(&principal);
     let version = db::save_draft(&state.pool, actor, &lists, &code, spec).await?;
-    Ok(Json(db::get(&state.pool, actor, &code, Which::Number(version)).await?))
+    Ok(Json(
+        db::get(&state.pool, actor, &code, Which::Number(version)).await?,
+    ))
 }
 
 /// Puts the draft in force; the version it replaces is superseded. Publishes `ItemPublished`.
@@ -95,7 +100,9 @@ async fn publish(
     let mut tx = state.pool.begin().await?;
     db::publish(&mut tx, actor, &lists, &code, input.version).await?;
     tx.commit().await?;
-    Ok(Json(db::get(&state.pool, actor, &code, Which::Current).await?))
+    Ok(Json(
+        db::get(&state.pool, actor, &code, Which::Current).await?,
+    ))
 }
 
 /// Takes the item out of service (cases already accepted keep their version). Publishes
@@ -140,7 +147,9 @@ async fn get_one(
         Some("draft") => Which::Draft,
         Some(n) => Which::Number(parse("version", n)?),
     };
-    Ok(Json(db::get(&state.pool, Actor::of(principal.as_ref()), &code, which).await?))
+    Ok(Json(
+        db::get(&state.pool, Actor::of(principal.as_ref()), &code, which).await?,
+    ))
 }
 
 /// The item's versions, newest first.
@@ -153,7 +162,9 @@ async fn versions(
     Path(raw): Path<String>,
 ) -> Result<Json<Vec<VersionInfo>>> {
     let code: ImplementationCode = parse("code", &raw)?;
-    Ok(Json(db::versions(&state.pool, Actor::of(principal.as_ref()), &code).await?))
+    Ok(Json(
+        db::versions(&state.pool, Actor::of(principal.as_ref()), &code).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -172,12 +183,19 @@ pub struct SearchQuery {
 #[utoipa::path(get, path = "", tag = "items", params(SearchQuery), responses(
     (status = 200, body = Vec<Item>), (status = 400, body = ErrorBody),
 ))]
-async fn search(State(state): State<AppState>, Query(query): Query<SearchQuery>) -> Result<Json<Vec<Item>>> {
+async fn search(
+    State(state): State<AppState>,
+    Query(query): Query<SearchQuery>,
+) -> Result<Json<Vec<Item>>> {
     let text = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     if text.is_some_and(|t| t.chars().count() > 50) {
         return Err(Error::bad_request("q", "at most 50 characters"));
     }
-    let region: Option<RegionCode> = query.region_code.as_deref().map(|r| parse("region_code", r)).transpose()?;
+    let region: Option<RegionCode> = query
+        .region_code
+        .as_deref()
+        .map(|r| parse("region_code", r))
+        .transpose()?;
     let search = Search {
         text,
         region: region.as_ref(),
@@ -208,10 +226,17 @@ pub struct ItemList {
 #[utoipa::path(get, path = "/export", tag = "items", params(ExportQuery), responses(
     (status = 200, body = ItemList), (status = 400, body = ErrorBody),
 ))]
-async fn export(State(state): State<AppState>, Query(query): Query<ExportQuery>) -> Result<Json<ItemList>> {
+async fn export(
+    State(state): State<AppState>,
+    Query(query): Query<ExportQuery>,
+) -> Result<Json<ItemList>> {
     let region: RegionCode = parse("region_code", &query.region_code)?;
     let items = db::export(&state.pool, &region).await?;
-    Ok(Json(ItemList { region_code: region, publish: false, items }))
+    Ok(Json(ItemList {
+        region_code: region,
+        publish: false,
+        items,
+    }))
 }
 
 /// Imports a region's implementation list as drafts (and puts them in force with `publish`).
@@ -230,7 +255,19 @@ async fn import(
 ) -> Result<Response> {
     let actor = Actor::Staff(&principal);
     actor.may_edit(&list.region_code, None)?;
-    let report = db::import(&state.pool, actor, &list.region_code, list.items, list.publish, |_| {}).await?;
-    let status = if report.rejected.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let report = db::import(
+        &state.pool,
+        actor,
+        &list.region_code,
+        list.items,
+        list.publish,
+        |_| {},
+    )
+    .await?;
+    let status = if report.rejected.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     Ok((status, Json(report)).into_response())
 }

@@ -21,9 +21,11 @@ use tongban_kernel::{Error, Result};
 use crate::AppState;
 
 #[derive(OpenApi)]
-#[openapi(info(description = "Regions, departments, the basic catalogue, implementation items, \
+#[openapi(info(
+    description = "Regions, departments, the basic catalogue, implementation items, \
     一件事 bundles and working-day calendars. Reading is public; changes need catalogue_admin \
-    over the region concerned."))]
+    over the region concerned."
+))]
 struct ApiDoc;
 
 /// The API router with its state, and the OpenAPI document generated from it.
@@ -46,7 +48,9 @@ where
     T: FromStr,
     T::Err: Display,
 {
-    raw.trim().parse().map_err(|err: T::Err| Error::bad_request(field, err.to_string()))
+    raw.trim()
+        .parse()
+        .map_err(|err: T::Err| Error::bad_request(field, err.to_string()))
 }
 
 /// A page size: `default` when absent, 400 outside 1..=`max`.
@@ -55,7 +59,10 @@ pub(crate) fn limit(value: Option<i64>, default: i64, max: i64) -> Result<i64> {
     if (1..=max).contains(&limit) {
         Ok(limit)
     } else {
-        Err(Error::bad_request("limit", format!("must be between 1 and {max}")))
+        Err(Error::bad_request(
+            "limit",
+            format!("must be between 1 and {max}"),
+        ))
     }
 }
 

@@ -153,7 +153,17 @@ async fn a_broker_restart_mid_stream_loses_nothing_and_applies_nothing_twice() {
     assert_counts(&test, TOTAL).await;
 
     // The broker kept every event across its restart: a new reader sees all of them.
-    let ids = read_event_ids(&brokers, topics::CATALOGUE, 2 * TOTAL as usize).await;
+    let registered = |e: &Received| {
+        e.header("ce_type").as_deref() == Some("cn.tongban.catalogue.department_registered.v1")
+    };
+    let ids: HashSet<String> = read_events_until(&brokers, topics::CATALOGUE, |got| {
+        got.iter().filter(|e| registered(e)).count() >= 2 * TOTAL as usize
+    })
+    .await
+    .iter()
+    .filter(|e| registered(e))
+    .filter_map(|e| e.header("ce_id"))
+    .collect();
     assert_eq!(
         ids.len(),
         TOTAL as usize,
@@ -244,16 +254,6 @@ async fn consumer_caught_up(brokers: &str, produced: i64) -> bool {
     .unwrap()
 }
 
-/// Reads `topic` from the start with a new group until `expected` messages have been seen (or
-/// ten seconds pass without one) and returns the distinct `ce_id`s.
-pub async fn read_event_ids(brokers: &str, topic: &str, expected: usize) -> HashSet<String> {
-    read_events(brokers, topic, expected)
-        .await
-        .into_iter()
-        .filter_map(|event| event.header("ce_id"))
-        .collect()
-}
-
 /// A message as read back from a topic.
 pub struct Received {
     pub headers: Vec<(String, String)>,
@@ -269,9 +269,13 @@ impl Received {
     }
 }
 
-/// Reads `topic` from the start with a new group until `expected` messages have been seen (or
-/// ten seconds pass without one).
-pub async fn read_events(brokers: &str, topic: &str, expected: usize) -> Vec<Received> {
+/// Reads `topic` from the start with a new group until `done` says so (or ten seconds pass
+/// without a message).
+pub async fn read_events_until(
+    brokers: &str,
+    topic: &str,
+    done: impl Fn(&[Received]) -> bool,
+) -> Vec<Received> {
     use rdkafka::message::Headers;
     let consumer: StreamConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
@@ -282,7 +286,7 @@ pub async fn read_events(brokers: &str, topic: &str, expected: usize) -> Vec<Rec
         .unwrap();
     consumer.subscribe(&[topic]).unwrap();
     let mut received = Vec::new();
-    while received.len() < expected {
+    while !done(&received) {
         let Ok(Ok(message)) = tokio::time::timeout(Duration::from_secs(10), consumer.recv()).await
         else {
             break;

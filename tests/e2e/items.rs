@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use tongban_events::catalogue::v1::{BundlePublished, ItemPublished};
 
-use crate::events::read_events;
+use crate::events::{Received, read_events_until};
 use crate::harness::{BrokerStorage, TestPlatform, credit_code};
 
 const HESHAN: &str = "430903000000";
@@ -83,6 +83,11 @@ async fn department(test: &TestPlatform, region: &str, name: &str, n: u32) -> St
     let response = test.register_department(region, name, &credit).await;
     assert_eq!(response.status(), 201, "{name} registered");
     credit
+}
+
+/// Whether `event` is the catalogue's `name` event.
+fn of_type(event: &Received, name: &str) -> bool {
+    event.header("ce_type") == Some(format!("cn.tongban.catalogue.{name}.v1"))
 }
 
 fn codes(found: &Value) -> Vec<String> {
@@ -362,12 +367,13 @@ async fn an_item_lives_from_draft_to_withdrawal_and_published_versions_never_cha
 
     // The province received both versions, whole, and the withdrawal.
     let brokers = test.platform.broker.as_ref().unwrap().address();
-    let events = read_events(&brokers, tongban_events::topics::CATALOGUE, 4).await;
+    let events = read_events_until(&brokers, tongban_events::topics::CATALOGUE, |got| {
+        got.iter().any(|e| of_type(e, "item_withdrawn"))
+    })
+    .await;
     let published: Vec<ItemPublished> = events
         .iter()
-        .filter(|e| {
-            e.header("ce_type").as_deref() == Some("cn.tongban.catalogue.item_published.v1")
-        })
+        .filter(|e| of_type(e, "item_published"))
         .map(|e| ItemPublished::decode(e.payload.as_slice()).unwrap())
         .collect();
     assert_eq!(
@@ -378,12 +384,7 @@ async fn an_item_lives_from_draft_to_withdrawal_and_published_versions_never_cha
     assert_eq!(published[1].promised_time_limit.as_ref().unwrap().value, 3);
     assert_eq!(published[1].materials[2].necessity, "deferrable");
     assert_eq!(published[1].materials[2].code.len(), 34);
-    assert!(
-        events
-            .iter()
-            .any(|e| e.header("ce_type").as_deref()
-                == Some("cn.tongban.catalogue.item_withdrawn.v1"))
-    );
+    assert!(events.iter().any(|e| of_type(e, "item_withdrawn")));
     assert!(
         events
             .iter()
@@ -608,12 +609,13 @@ async fn a_bundle_asks_for_shared_materials_once() {
     assert_eq!(listed.as_array().unwrap().len(), 1, "found by 餐饮");
 
     let brokers = test.platform.broker.as_ref().unwrap().address();
-    let events = read_events(&brokers, tongban_events::topics::CATALOGUE, 5).await;
+    let events = read_events_until(&brokers, tongban_events::topics::CATALOGUE, |got| {
+        got.iter().any(|e| of_type(e, "bundle_published"))
+    })
+    .await;
     let published = events
         .iter()
-        .find(|e| {
-            e.header("ce_type").as_deref() == Some("cn.tongban.catalogue.bundle_published.v1")
-        })
+        .find(|e| of_type(e, "bundle_published"))
         .map(|e| BundlePublished::decode(e.payload.as_slice()).unwrap())
         .expect("BundlePublished on the topic");
     assert_eq!(published.members.len(), 2);

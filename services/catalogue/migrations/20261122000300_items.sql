@@ -37,9 +37,9 @@ insert into code_lists (list, code, name, name_en, position, reach) values
 -- (业务办理项: new, change, renewal, cancellation). Name, code, type, supervising department
 -- and legal basis are the same in every region that implements the item.
 create table basic_items (
-    code                   char(12)    primary key,
-    province_code          char(12)    not null references regions (code),
-    parent_code            char(12)    references basic_items (code),
+    code                   text    primary key,
+    province_code          text    not null references regions (code),
+    parent_code            text    references basic_items (code),
     name                   text        not null,
     aliases                text[]      not null default '{}',
     item_type              text        not null,
@@ -57,10 +57,10 @@ create index basic_items_province on basic_items (province_code, code);
 -- it. The code is the department's credit code + level + basic code.
 create table items (
     id              uuid        primary key,
-    code            char(31)    not null,
-    basic_code      char(12)    not null references basic_items (code),
+    code            text    not null,
+    basic_code      text    not null references basic_items (code),
     department_id   uuid        not null references departments (id),
-    region_code     char(12)    not null references regions (code),
+    region_code     text    not null references regions (code),
     -- draft: never published; published: a version is in force; withdrawn: none is.
     status          text        not null default 'draft' check (status in ('draft', 'published', 'withdrawn')),
     current_version int,
@@ -101,7 +101,7 @@ create index item_versions_search on item_versions using gin (search_terms) wher
 -- exact), from its 通办 scope and covered regions. Rewritten on publish, removed on withdrawal.
 create table item_reach (
     item_id   uuid     not null references items (id),
-    root_code char(12) not null,
+    root_code text not null,
     exact     boolean  not null,
     primary key (item_id, root_code)
 );
@@ -111,7 +111,7 @@ create index item_reach_root on item_reach (root_code);
 -- 一件事 bundles, versioned like items.
 create table bundles (
     id              uuid        primary key,
-    region_code     char(12)    not null references regions (code),
+    region_code     text    not null references regions (code),
     status          text        not null default 'draft' check (status in ('draft', 'published', 'withdrawn')),
     current_version int,
     created_at      timestamptz not null default now()
@@ -184,7 +184,7 @@ create table calendar_days (
 );
 
 create table calendar_closures (
-    region_code char(12)    not null references regions (code),
+    region_code text    not null references regions (code),
     date        date        not null,
     reason      text        not null,
     created_at  timestamptz not null default now(),

@@ -2,6 +2,8 @@
 //! platform in this process on a throwaway database, measures, prints a table, optionally writes
 //! JSON, and drops the database.
 //!
+//! - `catalogue`: item lookup by implementation code and keyword search by region through the
+//!   gateway, over the demo catalogue grown with synthetic departments and items.
 //! - `auth`: what token verification costs at the gateway — the same public route
 //!   (`GET /api/catalogue/v1/departments?limit=1`) with and without a bearer token, in
 //!   alternating rounds so drift hits both alike.
@@ -60,12 +62,9 @@ pub struct AuthReport {
 
 const ROUTE: &str = "/api/catalogue/v1/departments?limit=1";
 
-/// Runs the gateway verification benchmark.
-pub async fn auth(
-    mut settings: Settings,
-    load: Load,
-    progress: impl Fn(&str),
-) -> anyhow::Result<AuthReport> {
+/// Points `settings` at a new database, the embedded broker, ephemeral ports and rate limits
+/// nobody reaches; returns the database's name (for [`drop_database`]).
+fn throwaway(settings: &mut Settings) -> anyhow::Result<String> {
     let database = format!("tongban_bench_{}", uuid::Uuid::now_v7().simple());
     let mut url = url::Url::parse(settings.database_url())?;
     url.set_path(&database);
@@ -81,6 +80,220 @@ pub async fn auth(
     settings.gateway.rate_limit_subject_per_second = u32::MAX / 2;
     settings.gateway.rate_limit_subject_burst = u32::MAX / 2;
 
+    Ok(database)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CatalogueReport {
+    pub cpus: usize,
+    pub concurrency: usize,
+    /// Implementation items in force during the run.
+    pub items: i64,
+    /// `GET /api/catalogue/v1/items/{code}`, codes in turn.
+    pub lookup_by_code: Measured,
+    /// `GET /api/catalogue/v1/items?q=…&region_code=…`, keywords and counties in turn.
+    pub keyword_search: Measured,
+}
+
+/// Keywords people type (营业执照, 出生, 食品 ...), URL-encoded when used.
+const KEYWORDS: [&str; 8] = [
+    "营业执照",
+    "出生",
+    "食品经营",
+    "登记",
+    "社会保障卡",
+    "不动产",
+    "结婚",
+    "医保",
+];
+/// The demo's counties and cities, where the searches are made.
+const SEARCH_REGIONS: [&str; 5] = [
+    "430903000000",
+    "430923000000",
+    "430121000000",
+    "430900000000",
+    "430100000000",
+];
+
+/// Runs the catalogue benchmark: the demo data set plus `extra_departments` synthetic town
+/// departments implementing every demo basic item.
+pub async fn catalogue(
+    mut settings: Settings,
+    load: Load,
+    extra_departments: usize,
+    progress: impl Fn(&str),
+) -> anyhow::Result<CatalogueReport> {
+    let database = throwaway(&mut settings)?;
+    progress("starting the platform on a throwaway database");
+    let mut platform = Platform::start(settings, &COMPONENTS).await?;
+    let result = measure_catalogue(&platform, load, extra_departments, &progress).await;
+    platform.stop().await?;
+    drop_database(&platform.settings, &database).await;
+    result
+}
+
+async fn measure_catalogue(
+    platform: &Platform,
+    load: Load,
+    extra_departments: usize,
+    progress: &impl Fn(&str),
+) -> anyhow::Result<CatalogueReport> {
+    use tongban_catalogue::actor::Actor;
+    use tongban_catalogue::db;
+
+    let client: HttpClient = Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(load.concurrency)
+        .build_http();
+    wait_ready(&client, platform).await?;
+    let gateway = platform.gateway_url().context("no gateway")?;
+    progress("loading the demo catalogue");
+    crate::demo::load(&platform.settings, |_| {}).await?;
+
+    // Synthetic town service centres, each implementing every demo basic item (as a town does
+    // for items delegated to it), so searches and lookups run over a catalogue of some size.
+    let demo = crate::demo::data()?;
+    let pool =
+        tongban_runtime::db::connect(&platform.settings.database, tongban_catalogue::NAME).await?;
+    let mut towns = Vec::new();
+    for county in &SEARCH_REGIONS[..3] {
+        towns.extend(db::regions::children(&pool, &county.parse()?).await?);
+    }
+    anyhow::ensure!(!towns.is_empty(), "the demo counties have no towns loaded");
+    let template = &demo.items[0].spec;
+    for n in 0..extra_departments {
+        let town = &towns[n % towns.len()];
+        let region: tongban_kernel::RegionCode = town.code.parse()?;
+        let organisation = format!("12{}MC{:07}", &town.code[..6], n + 1);
+        let credit =
+            tongban_kernel::CreditCode::complete(&organisation).context("synthetic credit code")?;
+        let name = format!("{}便民服务中心{}", town.name, n + 1);
+        db::departments::register(&pool, region, &name, &credit)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let rows = demo
+            .basic_items
+            .iter()
+            .map(|basic| tongban_catalogue::domain::item::ItemRow {
+                code: None,
+                name: None,
+                basic_code: basic.code.clone(),
+                department_credit_code: credit.clone(),
+                spec: template.clone(),
+            })
+            .collect();
+        let report = db::items::import(&pool, Actor::Operator, &region, rows, true, |_| {})
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        anyhow::ensure!(
+            report.rejected.is_empty(),
+            "synthetic rows refused: {:?}",
+            report.rejected
+        );
+        if (n + 1) % 10 == 0 || n + 1 == extra_departments {
+            progress(&format!(
+                "{} of {extra_departments} synthetic departments and their items",
+                n + 1
+            ));
+        }
+    }
+    let items: i64 = sqlx::query_scalar("select count(*) from items where status = 'published'")
+        .fetch_one(&pool)
+        .await?;
+    let codes: Vec<String> = sqlx::query_scalar(
+        "select code from items where status = 'published' order by random() limit 1000",
+    )
+    .fetch_all(&pool)
+    .await?;
+    pool.close().await;
+
+    let lookups: Vec<String> = codes
+        .iter()
+        .map(|code| format!("{gateway}/api/catalogue/v1/items/{code}"))
+        .collect();
+    let searches: Vec<String> = KEYWORDS
+        .iter()
+        .flat_map(|keyword| {
+            let q: String = url::form_urlencoded::byte_serialize(keyword.as_bytes()).collect();
+            let gateway = gateway.clone();
+            SEARCH_REGIONS.iter().map(move |region| {
+                format!("{gateway}/api/catalogue/v1/items?q={q}&region_code={region}")
+            })
+        })
+        .collect();
+    progress("warming up");
+    run(
+        &client,
+        &lookups,
+        None,
+        load.concurrency * 20,
+        load.concurrency,
+    )
+    .await?;
+    run(
+        &client,
+        &searches,
+        None,
+        load.concurrency * 20,
+        load.concurrency,
+    )
+    .await?;
+
+    let (mut lookup, mut search) = (Vec::new(), Vec::new());
+    let (mut time_lookup, mut time_search) = (Duration::ZERO, Duration::ZERO);
+    for round in 1..=load.rounds {
+        progress(&format!(
+            "round {round} of {}: {} requests each",
+            load.rounds, load.requests
+        ));
+        let (elapsed, latencies) =
+            run(&client, &lookups, None, load.requests, load.concurrency).await?;
+        time_lookup += elapsed;
+        lookup.extend(latencies);
+        let (elapsed, latencies) =
+            run(&client, &searches, None, load.requests, load.concurrency).await?;
+        time_search += elapsed;
+        search.extend(latencies);
+    }
+    Ok(CatalogueReport {
+        cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        concurrency: load.concurrency,
+        items,
+        lookup_by_code: summarise(lookup, time_lookup),
+        keyword_search: summarise(search, time_search),
+    })
+}
+
+/// The catalogue report as a table for a terminal.
+pub fn catalogue_table(report: &CatalogueReport) -> String {
+    format!(
+        "catalogue through the gateway, {} CPUs, concurrency {}, {} items in force\n{:<16} {:>9} {:>12} {:>9} {:>9}\n{}{}",
+        report.cpus,
+        report.concurrency,
+        report.items,
+        "",
+        "requests",
+        "requests/s",
+        "p50 ms",
+        "p99 ms",
+        row("lookup by code", &report.lookup_by_code),
+        row("keyword search", &report.keyword_search),
+    )
+}
+
+fn row(name: &str, m: &Measured) -> String {
+    format!(
+        "{name:<16} {:>9} {:>12.0} {:>9.2} {:>9.2}\n",
+        m.requests, m.requests_per_second, m.p50_ms, m.p99_ms
+    )
+}
+
+/// Runs the gateway verification benchmark.
+pub async fn auth(
+    mut settings: Settings,
+    load: Load,
+    progress: impl Fn(&str),
+) -> anyhow::Result<AuthReport> {
+    let database = throwaway(&mut settings)?;
     progress("starting the platform on a throwaway database");
     let mut platform = Platform::start(settings, &COMPONENTS).await?;
     let result = measure(&platform, load, &progress).await;
@@ -130,7 +343,7 @@ async fn measure(
         .context("no access token")?
         .to_owned();
 
-    let url = format!("{gateway}{ROUTE}");
+    let url = [format!("{gateway}{ROUTE}")];
     progress("warming up");
     run(&client, &url, None, load.concurrency * 50, load.concurrency).await?;
     run(
@@ -206,11 +419,11 @@ async fn verify_cost(platform: &Platform, token: &str) -> anyhow::Result<(f64, f
     Ok((full, remembered))
 }
 
-/// Sends `requests` GETs to `url` from `concurrency` workers; returns the wall time and each
+/// Sends `requests` GETs to `urls` (in turn) from `concurrency` workers; returns the wall time and each
 /// request's latency. Any answer but 200 is an error: a benchmark of failures means nothing.
 async fn run(
     client: &HttpClient,
-    url: &str,
+    urls: &[String],
     token: Option<&str>,
     requests: usize,
     concurrency: usize,
@@ -221,7 +434,12 @@ async fn run(
         let next = next.clone();
         async move {
             let mut latencies = Vec::with_capacity(requests / concurrency + 1);
-            while next.fetch_add(1, Ordering::Relaxed) < requests {
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= requests {
+                    break;
+                }
+                let url = &urls[n % urls.len()];
                 let mut request = http::Request::get(url);
                 if let Some(token) = token {
                     request = request.header("authorization", format!("Bearer {token}"));
@@ -296,12 +514,6 @@ async fn drop_database(settings: &Settings, name: &str) {
 
 /// The report as a table for a terminal.
 pub fn table(report: &AuthReport) -> String {
-    let row = |name: &str, m: &Measured| {
-        format!(
-            "{name:<16} {:>9} {:>12.0} {:>9.2} {:>9.2}\n",
-            m.requests, m.requests_per_second, m.p50_ms, m.p99_ms
-        )
-    };
     format!(
         "gateway token verification, {} CPUs, concurrency {}, GET {}\n{:<16} {:>9} {:>12} {:>9} {:>9}\n{}{}overhead: {:.1}% of throughput; one verification: {:.1} µs in full, {:.2} µs remembered\n",
         report.cpus,

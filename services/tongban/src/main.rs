@@ -94,6 +94,26 @@ enum CatalogueCommand {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Item lookup by code and keyword search by region, through the gateway, over the demo
+    /// catalogue grown with synthetic town departments.
+    Catalogue {
+        /// Requests per kind and round.
+        #[arg(long, default_value_t = 20_000)]
+        requests: usize,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Synthetic departments, each implementing every demo basic item (14 items each).
+        #[arg(long, default_value_t = 150)]
+        departments: usize,
+        /// A short run (a smoke test; the numbers are rough).
+        #[arg(long)]
+        quick: bool,
+        /// Also write the report as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// What token verification costs at the gateway: one route with and without a token.
     Auth {
         /// Requests per variant and round.
@@ -192,6 +212,35 @@ async fn main() -> ExitCode {
                 }
             };
             bench_auth(settings, load, json).await
+        }
+        Command::Bench(BenchCommand::Catalogue {
+            requests,
+            concurrency,
+            rounds,
+            departments,
+            quick,
+            json,
+        }) => {
+            let (load, departments) = if quick {
+                (
+                    tongban::bench::Load {
+                        requests: 1_000,
+                        concurrency: 8,
+                        rounds: 1,
+                    },
+                    10,
+                )
+            } else {
+                (
+                    tongban::bench::Load {
+                        requests,
+                        concurrency,
+                        rounds,
+                    },
+                    departments,
+                )
+            };
+            bench_catalogue(settings, load, departments, json).await
         }
         Command::Admin(AdminCommand::Create {
             username,
@@ -347,8 +396,26 @@ async fn bench_auth(
 ) -> anyhow::Result<()> {
     let report = tongban::bench::auth(settings, load, |step| eprintln!("  {step}…")).await?;
     print!("{}", tongban::bench::table(&report));
-    if let Some(path) = json {
-        std::fs::write(&path, serde_json::to_vec_pretty(&report)?)?;
+    write_json(json, &report)
+}
+
+async fn bench_catalogue(
+    settings: Settings,
+    load: tongban::bench::Load,
+    departments: usize,
+    json: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let report =
+        tongban::bench::catalogue(settings, load, departments, |step| eprintln!("  {step}…"))
+            .await?;
+    print!("{}", tongban::bench::catalogue_table(&report));
+    write_json(json, &report)
+}
+
+/// Writes a report as JSON when asked to.
+fn write_json(path: Option<PathBuf>, report: &impl serde::Serialize) -> anyhow::Result<()> {
+    if let Some(path) = path {
+        std::fs::write(&path, serde_json::to_vec_pretty(report)?)?;
         println!("written to {}", path.display());
     }
     Ok(())

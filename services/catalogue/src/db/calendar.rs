@@ -64,11 +64,15 @@ pub async fn known_years(conn: impl sqlx::PgExecutor<'_>) -> Result<Vec<i32>, Er
 
 /// Loads the shipped national calendar when the database has none yet.
 pub async fn load_shipped_if_empty(pool: &PgPool) -> Result<usize, Error> {
-    if !known_years(pool).await?.is_empty() {
-        return Ok(0);
-    }
     let years = parse_csv(SHIPPED).map_err(Error::internal)?;
     let mut tx = pool.begin().await?;
+    // The service at start and `up --demo` may both get here: one loads, the other sees it.
+    sqlx::query("select pg_advisory_xact_lock(hashtext('catalogue.calendar_years'))")
+        .execute(&mut *tx)
+        .await?;
+    if !known_years(&mut *tx).await?.is_empty() {
+        return Ok(0);
+    }
     for (year, days) in &years {
         replace_year(
             &mut tx,

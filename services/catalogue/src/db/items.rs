@@ -52,6 +52,42 @@ pub struct Item {
     pub material_codes: Vec<MaterialCode>,
 }
 
+/// What a search result shows of an item: enough to choose, not the whole version.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ItemSummary {
+    pub code: ImplementationCode,
+    pub name: String,
+    pub item_type: String,
+    pub department: DepartmentRef,
+    pub region_code: RegionCode,
+    pub level: ImplementingLevel,
+    pub version: i32,
+    pub kind: crate::domain::item::ItemKind,
+    pub promised_time_limit: TimeLimit,
+    pub visits_required: u8,
+    pub online_depth: String,
+    pub tongban_scope: String,
+}
+
+impl From<Item> for ItemSummary {
+    fn from(item: Item) -> Self {
+        ItemSummary {
+            code: item.code,
+            name: item.name,
+            item_type: item.basic.item_type,
+            department: item.department,
+            region_code: item.region_code,
+            level: item.level,
+            version: item.version,
+            kind: item.spec.kind,
+            promised_time_limit: item.spec.promised_time_limit,
+            visits_required: item.spec.visits_required,
+            online_depth: item.spec.online_depth,
+            tongban_scope: item.spec.tongban.scope,
+        }
+    }
+}
+
 /// A version's history entry.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
 pub struct VersionInfo {
@@ -717,7 +753,7 @@ pub struct Search<'a> {
 }
 
 /// Published items matching `query`, names that contain the keywords first.
-pub async fn search(pool: &PgPool, query: &Search<'_>) -> Result<Vec<Item>, Error> {
+pub async fn search(pool: &PgPool, query: &Search<'_>) -> Result<Vec<ItemSummary>, Error> {
     let terms = query
         .text
         .map(search::query_terms)
@@ -755,7 +791,9 @@ pub async fn search(pool: &PgPool, query: &Search<'_>) -> Result<Vec<Item>, Erro
     .bind(query.limit)
     .fetch_all(pool)
     .await?;
-    rows.into_iter().map(Item::try_from).collect()
+    rows.into_iter()
+        .map(|row| Item::try_from(row).map(ItemSummary::from))
+        .collect()
 }
 
 /// The items in force implemented in `region` (and below it when `subtree`), as import rows.

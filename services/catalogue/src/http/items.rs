@@ -17,7 +17,7 @@ use super::{Publication, Withdrawal, limit, parse};
 use crate::AppState;
 use crate::actor::Actor;
 use crate::db::code_lists;
-use crate::db::items::{self as db, ImportReport, Item, Search, VersionInfo, Which};
+use crate::db::items::{self as db, ImportReport, Item, ItemSummary, Search, VersionInfo, Which};
 use crate::domain::item::{ItemRow, ItemSpec};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -181,12 +181,12 @@ pub struct SearchQuery {
 
 /// Published items by keyword and region.
 #[utoipa::path(get, path = "", tag = "items", params(SearchQuery), responses(
-    (status = 200, body = Vec<Item>), (status = 400, body = ErrorBody),
+    (status = 200, body = Vec<ItemSummary>), (status = 400, body = ErrorBody),
 ))]
 async fn search(
     State(state): State<AppState>,
     Query(query): Query<SearchQuery>,
-) -> Result<Json<Vec<Item>>> {
+) -> Result<Json<Vec<ItemSummary>>> {
     let text = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     if text.is_some_and(|t| t.chars().count() > 50) {
         return Err(Error::bad_request("q", "at most 50 characters"));

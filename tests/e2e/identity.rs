@@ -228,6 +228,35 @@ async fn administrators_act_only_within_their_scope() {
         .grant(&city, &clerk_id, "window_clerk", "430921000000")
         .await;
 
+    // Regions must be real divisions of the catalogue's tree (430999: no such county).
+    let nowhere = test
+        .post_as(
+            &city,
+            "/api/identity/v1/accounts/staff",
+            json!({
+                "username": "ghost.clerk", "name": "无此县", "region_code": "430999000000",
+                "password": "clerk-password",
+            }),
+        )
+        .await;
+    assert_eq!(nowhere.status(), 422);
+    assert_eq!(
+        nowhere.json::<serde_json::Value>().await.unwrap()["field"],
+        "region_code"
+    );
+    let ghost_grant = test
+        .post_as(
+            &city,
+            &format!("/api/identity/v1/accounts/{clerk_id}/roles"),
+            json!({ "role": "window_clerk", "region": "430999000000" }),
+        )
+        .await;
+    assert_eq!(ghost_grant.status(), 422);
+    assert_eq!(
+        ghost_grant.json::<serde_json::Value>().await.unwrap()["field"],
+        "region"
+    );
+
     // Outside Yiyang: no staff in Changsha, no province-wide grant, no sight of Changsha staff.
     let outside = test
         .post_as(

@@ -8,6 +8,7 @@
 //!   standard routes (`/healthz`, `/readyz`, `/metrics`, `/openapi.json`) and graceful serving.
 //! - [`health`]: readiness checks a service registers (database, broker).
 //! - [`metrics`]: the process-wide Prometheus recorder.
+//! - [`regions`]: whether a region code is a real division, asked of the catalogue.
 //! - [`shutdown`]: the SIGTERM/SIGINT listener that cancels everything.
 
 pub mod config;
@@ -15,6 +16,7 @@ pub mod db;
 pub mod health;
 pub mod http;
 pub mod metrics;
+pub mod regions;
 pub mod shutdown;
 pub mod telemetry;
 

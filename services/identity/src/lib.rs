@@ -39,6 +39,8 @@ pub struct AppState {
     pub pool: PgPool,
     pub identity: Arc<IdentitySettings>,
     pub signer: Arc<keys::Signer>,
+    /// The catalogue's division tree: staff regions and role bindings must name real regions.
+    pub regions: Arc<tongban_runtime::regions::RegionDirectory>,
 }
 
 impl AppState {
@@ -74,6 +76,14 @@ pub async fn run(
         pool: host.pool.clone(),
         identity,
         signer,
+        regions: Arc::new(tongban_runtime::regions::RegionDirectory::new(
+            settings
+                .http
+                .upstreams
+                .get("catalogue")
+                .cloned()
+                .unwrap_or_default(),
+        )),
     };
     let (api, doc) = http::app(state, verifier);
     host.serve(listener, api, doc, Vec::new(), shutdown).await

@@ -569,7 +569,8 @@ pub(crate) mod tests {
     #[test]
     fn each_rule_names_its_field() {
         let lists = lists();
-        let cases: Vec<(&str, Box<dyn Fn(&mut ItemSpec)>)> = vec![
+        type Breakage = Box<dyn Fn(&mut ItemSpec)>;
+        let cases: Vec<(&str, Breakage)> = vec![
             (
                 "spec.promised_time_limit",
                 Box::new(|s| s.promised_time_limit.value = 30),

@@ -203,6 +203,10 @@ async fn create_staff(
     Json(input): Json<NewStaff>,
 ) -> Result<(StatusCode, Json<Account>)> {
     require_administers(&principal, input.region_code, input.department_id)?;
+    state
+        .regions
+        .require_known(&input.region_code, "region_code")
+        .await?;
     let login = user_name("username", &input.username)?;
     let name = required_name("name", &input.name)?;
     password::check_policy("password", &input.password)?;
@@ -247,6 +251,10 @@ async fn create_service(
     Json(input): Json<NewService>,
 ) -> Result<(StatusCode, Json<CreatedService>)> {
     require_administers(&principal, input.region_code, None)?;
+    state
+        .regions
+        .require_known(&input.region_code, "region_code")
+        .await?;
     let client_id = user_name("client_id", &input.client_id)?;
     let secret = password::new_secret();
     let name = required_name("name", &input.name)?;
@@ -345,6 +353,10 @@ async fn grant_role(
             "only staff and service accounts hold roles",
         ));
     }
+    state
+        .regions
+        .require_known(&binding.region, "region")
+        .await?;
     let mut tx = state.pool.begin().await?;
     let granted = accounts::grant(&mut tx, id, &binding, Some(principal.account)).await?;
     tx.commit().await?;

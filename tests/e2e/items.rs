@@ -335,6 +335,16 @@ async fn an_item_lives_from_draft_to_withdrawal_and_published_versions_never_cha
     )
     .await;
     assert!(codes(&elsewhere).is_empty(), "县域通办 does not reach 南县");
+    let (status, body) = get(
+        &test,
+        "/api/catalogue/v1/items?q=x&region_code=430999000000",
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("region_code")),
+        "no such county"
+    );
     let (_, apart) = get(&test, "/api/catalogue/v1/items?q=%E5%95%86%E7%99%BB").await; // 商登: not adjacent
     assert!(codes(&apart).is_empty());
 

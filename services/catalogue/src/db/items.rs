@@ -943,3 +943,53 @@ async fn import_row(
     }
     Ok(publish_it)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::item::tests::{lists, spec};
+
+    fn region(code: &str, level: &str) -> Region {
+        Region {
+            code: code.into(),
+            name: String::new(),
+            level: level.into(),
+            parent_code: None,
+        }
+    }
+
+    #[test]
+    fn a_scope_reaches_up_to_its_level_and_out_to_covered_regions() {
+        let lineage = [
+            region("430000000000", "province"),
+            region("430900000000", "city"),
+            region("430903000000", "county"),
+        ];
+        let heshan: RegionCode = "430903000000".parse().unwrap();
+        let roots = |scope: &str, covered: &[&str]| {
+            let mut s = spec();
+            s.tongban.scope = scope.into();
+            s.tongban.covered_regions = covered.iter().map(|c| c.parse().unwrap()).collect();
+            reach_roots(&lists(), &s, &heshan, &lineage)
+        };
+        assert_eq!(roots("none", &[]), [("430903000000".into(), true)]);
+        assert_eq!(roots("county", &[]), [("430903000000".into(), false)]);
+        assert_eq!(roots("province", &[]), [("430000000000".into(), false)]);
+        assert_eq!(
+            roots("cross_province", &["440000000000"]),
+            [
+                ("430903000000".into(), true),
+                ("440000000000".into(), false)
+            ]
+        );
+        // A city-level item with a county-wide scope cannot reach below its own region's level
+        // more than its own subtree.
+        let city: RegionCode = "430900000000".parse().unwrap();
+        let mut s = spec();
+        s.tongban.scope = "county".into();
+        assert_eq!(
+            reach_roots(&lists(), &s, &city, &lineage[..2]),
+            [("430900000000".into(), false)]
+        );
+    }
+}

@@ -151,16 +151,14 @@ pub struct ListQuery {
 /// Bundles in force.
 #[utoipa::path(get, path = "", tag = "bundles", params(ListQuery), responses(
     (status = 200, body = Vec<Bundle>), (status = 400, body = ErrorBody),
+    (status = 422, description = "the region is not a known division", body = ErrorBody),
 ))]
 async fn list(
     State(state): State<AppState>,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Vec<Bundle>>> {
-    let region: Option<RegionCode> = query
-        .region_code
-        .as_deref()
-        .map(|r| parse("region_code", r))
-        .transpose()?;
+    let region =
+        super::known_region_filter(&state, "region_code", query.region_code.as_deref()).await?;
     let text = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     Ok(Json(
         db::list(

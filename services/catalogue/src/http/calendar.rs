@@ -13,7 +13,7 @@ use tongban_auth::Authenticated;
 use tongban_kernel::calendar::{Pause, Reckoning};
 use tongban_kernel::{Error, ErrorBody, Json, RegionCode, Result, TimeLimit, TimeUnit};
 
-use super::parse;
+use super::{known_region, parse};
 use crate::AppState;
 use crate::actor::Actor;
 use crate::db::calendar::{self as db, Day};
@@ -25,12 +25,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(count))
         .routes(routes!(set_closure, remove_closure))
         .routes(routes!(replace_national_year))
-}
-
-async fn known_region(state: &AppState, raw: &str) -> Result<RegionCode> {
-    let region: RegionCode = parse("region", raw)?;
-    crate::db::regions::require_known(&state.pool, &region, "region").await?;
-    Ok(region)
 }
 
 /// `from..to` pairs separated by commas, e.g. `2026-10-12..2026-10-14,2026-11-02..2026-11-02`.
@@ -82,7 +76,7 @@ async fn due(
     Path(raw): Path<String>,
     Query(query): Query<DueQuery>,
 ) -> Result<Json<Reckoning>> {
-    let region = known_region(&state, &raw).await?;
+    let region = known_region(&state, "region", &raw).await?;
     let pauses = pauses(query.pauses.as_deref())?;
     let limit = TimeLimit {
         value: query.days,
@@ -125,7 +119,7 @@ async fn count(
     Query(query): Query<CountQuery>,
 ) -> Result<Json<Count>> {
     use chrono::Datelike;
-    let region = known_region(&state, &raw).await?;
+    let region = known_region(&state, "region", &raw).await?;
     let pauses = pauses(query.pauses.as_deref())?;
     let calendar = db::calendar_of(&state.pool, &region).await?;
     let working_days = calendar
@@ -166,7 +160,7 @@ async fn year(
     Path(raw): Path<String>,
     Query(query): Query<YearQuery>,
 ) -> Result<Json<Year>> {
-    let region = known_region(&state, &raw).await?;
+    let region = known_region(&state, "region", &raw).await?;
     let (known, days) = db::year_of(&state.pool, &region, query.year).await?;
     Ok(Json(Year {
         region_code: region,

@@ -97,17 +97,14 @@ pub struct ListQuery {
 #[utoipa::path(get, path = "", tag = "departments", params(ListQuery), responses(
     (status = 200, body = Vec<Department>),
     (status = 400, body = ErrorBody),
+    (status = 422, description = "the region is not a known division", body = ErrorBody),
 ))]
 async fn list(
     State(state): State<AppState>,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Vec<Department>>> {
-    let region = query
-        .region_code
-        .as_deref()
-        .map(str::parse::<RegionCode>)
-        .transpose()
-        .map_err(|err| Error::bad_request("region_code", err.to_string()))?;
+    let region =
+        super::known_region_filter(&state, "region_code", query.region_code.as_deref()).await?;
     let limit = query.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(Error::bad_request("limit", "must be between 1 and 500"));

@@ -182,6 +182,7 @@ pub struct SearchQuery {
 /// Published items by keyword and region.
 #[utoipa::path(get, path = "", tag = "items", params(SearchQuery), responses(
     (status = 200, body = Vec<ItemSummary>), (status = 400, body = ErrorBody),
+    (status = 422, description = "the region is not a known division", body = ErrorBody),
 ))]
 async fn search(
     State(state): State<AppState>,
@@ -191,11 +192,8 @@ async fn search(
     if text.is_some_and(|t| t.chars().count() > 50) {
         return Err(Error::bad_request("q", "at most 50 characters"));
     }
-    let region: Option<RegionCode> = query
-        .region_code
-        .as_deref()
-        .map(|r| parse("region_code", r))
-        .transpose()?;
+    let region =
+        super::known_region_filter(&state, "region_code", query.region_code.as_deref()).await?;
     let search = Search {
         text,
         region: region.as_ref(),
@@ -225,12 +223,13 @@ pub struct ItemList {
 /// The items in force implemented in a region, in the import format.
 #[utoipa::path(get, path = "/export", tag = "items", params(ExportQuery), responses(
     (status = 200, body = ItemList), (status = 400, body = ErrorBody),
+    (status = 422, description = "the region is not a known division", body = ErrorBody),
 ))]
 async fn export(
     State(state): State<AppState>,
     Query(query): Query<ExportQuery>,
 ) -> Result<Json<ItemList>> {
-    let region: RegionCode = parse("region_code", &query.region_code)?;
+    let region = super::known_region(&state, "region_code", &query.region_code).await?;
     let items = db::export(&state.pool, &region).await?;
     Ok(Json(ItemList {
         region_code: region,

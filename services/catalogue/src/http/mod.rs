@@ -16,7 +16,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa_axum::router::OpenApiRouter;
 
-use tongban_kernel::{Error, Result};
+use tongban_kernel::{Error, RegionCode, Result};
 
 use crate::AppState;
 
@@ -51,6 +51,26 @@ where
     raw.trim()
         .parse()
         .map_err(|err: T::Err| Error::bad_request(field, err.to_string()))
+}
+
+/// Parses a region code parameter and checks that it names a known division (400 for a
+/// malformed code, 422 for an unknown one, both naming `field`).
+pub(crate) async fn known_region(state: &AppState, field: &str, raw: &str) -> Result<RegionCode> {
+    let region: RegionCode = parse(field, raw)?;
+    crate::db::regions::require_known(&state.pool, &region, field).await?;
+    Ok(region)
+}
+
+/// [`known_region`] for an optional filter.
+pub(crate) async fn known_region_filter(
+    state: &AppState,
+    field: &str,
+    raw: Option<&str>,
+) -> Result<Option<RegionCode>> {
+    match raw {
+        Some(raw) => Ok(Some(known_region(state, field, raw).await?)),
+        None => Ok(None),
+    }
 }
 
 /// A page size: `default` when absent, 400 outside 1..=`max`.

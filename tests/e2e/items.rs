@@ -287,6 +287,18 @@ async fn an_item_lives_from_draft_to_withdrawal_and_published_versions_never_cha
     )
     .await;
     assert_eq!((status, v2["version"].as_i64()), (200, Some(2)), "{v2}");
+    let (status, again) = put_as(
+        &test,
+        &admin,
+        &format!("/api/catalogue/v1/items/{code}/draft"),
+        spec(3, "county"),
+    )
+    .await;
+    assert_eq!(
+        (status, again["version"].as_i64()),
+        (200, Some(2)),
+        "one draft at a time"
+    );
     let (_, current) = get(&test, &format!("/api/catalogue/v1/items/{code}")).await;
     assert_eq!(current["version"], 1, "the draft is not in force");
     let (status, _) = status_and_body(
@@ -611,6 +623,28 @@ async fn a_bundle_asks_for_shared_materials_once() {
         ])
     );
     assert_eq!(bundle["members"].as_array().unwrap().len(), 2);
+
+    // Later edits go to one new draft; the version in force stays as published.
+    let mut renamed = bundle["spec"].clone();
+    renamed["name"] = json!("开办餐饮店一件事（新版）");
+    for _ in 0..2 {
+        let response = test
+            .http
+            .put(test.url(&format!("/api/catalogue/v1/bundles/{id}/draft")))
+            .bearer_auth(&admin)
+            .json(&renamed)
+            .send()
+            .await
+            .unwrap();
+        let (status, draft) = status_and_body(response).await;
+        assert_eq!(
+            (status, draft["version"].as_i64()),
+            (200, Some(2)),
+            "{draft}"
+        );
+    }
+    let (_, current) = get(&test, &format!("/api/catalogue/v1/bundles/{id}")).await;
+    assert_eq!(current["spec"]["name"], "开办餐饮店一件事");
     let (_, listed) = get(
         &test,
         &format!("/api/catalogue/v1/bundles?region_code={HESHAN}&q=%E9%A4%90%E9%A5%AE"),

@@ -207,7 +207,9 @@ pub async fn save_draft(
          ), inserted as (
              insert into bundle_versions (bundle_id, version, status, spec, name, search_terms, created_by)
              select $1, coalesce(max(version), 0) + 1, 'draft', $2, $3, $4, $5 from bundle_versions
-             where bundle_id = $1 and not exists (select 1 from updated)
+             where bundle_id = $1
+             -- an aggregate always yields a row: only insert when nothing was updated
+             having not exists (select 1 from updated)
              returning version
          )
          select version from updated union all select version from inserted",
@@ -308,6 +310,7 @@ pub async fn publish(
             .map(|m| m.region_code.to_string())
             .filter(|r| *r != region.to_string()),
     );
+    regions.sort();
     regions.dedup();
     outbox::enqueue(
         tx,

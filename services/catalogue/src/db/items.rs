@@ -320,28 +320,21 @@ async fn write_draft(
         .bind(i32::from(highest))
         .execute(&mut *tx)
         .await?;
-    let updated: Option<i32> = sqlx::query_scalar(
-        "update item_versions set spec = $2, basic = $3, name = $4, search_terms = $5, search_text = $6,
-                created_by = $7, created_at = now()
-         where item_id = $1 and status = 'draft' returning version",
-    )
-    .bind(item)
-    .bind(Jsonb(spec))
-    .bind(Jsonb(basic))
-    .bind(&basic.name)
-    .bind(&terms)
-    .bind(&text)
-    .bind(actor.account())
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some(version) = updated {
-        return Ok(version);
-    }
+    // The draft is rewritten in place, or opened as the next version when there is none.
     Ok(sqlx::query_scalar(
-        "insert into item_versions (item_id, version, status, spec, basic, name, search_terms, search_text, created_by)
-         select $1, coalesce(max(version), 0) + 1, 'draft', $2, $3, $4, $5, $6, $7
-         from item_versions where item_id = $1
-         returning version",
+        "with updated as (
+             update item_versions set spec = $2, basic = $3, name = $4, search_terms = $5,
+                    search_text = $6, created_by = $7, created_at = now()
+             where item_id = $1 and status = 'draft' returning version
+         ), inserted as (
+             insert into item_versions (item_id, version, status, spec, basic, name, search_terms, search_text, created_by)
+             select $1, coalesce(max(version), 0) + 1, 'draft', $2, $3, $4, $5, $6, $7
+             from item_versions where item_id = $1
+             -- an aggregate always yields a row: only insert when nothing was updated
+             having not exists (select 1 from updated)
+             returning version
+         )
+         select version from updated union all select version from inserted",
     )
     .bind(item)
     .bind(Jsonb(spec))
@@ -771,26 +764,52 @@ pub async fn search(pool: &PgPool, query: &Search<'_>) -> Result<Vec<ItemSummary
             .collect(),
         None => Vec::new(),
     };
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "{SELECT}
-         where v.version = i.current_version and v.status = 'published'
-           and ($1::text[] is null or v.search_terms @> $1)
-           and ($2::text[] is null or v.search_text like all ($2))
-           and ($3::text is null or exists (
-                 select 1 from item_reach r
-                 where r.item_id = i.id and (r.root_code = $3 or (not r.exact and r.root_code = any ($4)))))
-           and ($5::uuid is null or i.department_id = $5)
-         order by ($2::text[] is not null and lower(v.name) like all ($2)) desc, length(v.name), i.code
-         limit $6"
-    ))
-    .bind(terms)
-    .bind(patterns)
-    .bind(query.region.map(RegionCode::as_str))
-    .bind(&lineage)
-    .bind(query.department)
-    .bind(query.limit)
-    .fetch_all(pool)
-    .await?;
+    // Only the conditions asked for are written, so the planner can use the term index; the
+    // matches are ranked and cut on narrow rows before the wide ones are read.
+    let mut sql =
+        sqlx::QueryBuilder::<sqlx::Postgres>::new("with hits as (select v.item_id, v.version, ");
+    match &patterns {
+        Some(patterns) => {
+            sql.push("lower(v.name) like all (")
+                .push_bind(patterns.clone())
+                .push(")");
+        }
+        None => {
+            sql.push("false");
+        }
+    }
+    sql.push(
+        " as named, length(v.name) as length, i.code
+         from items i join item_versions v on v.item_id = i.id and v.version = i.current_version
+         where v.status = 'published'",
+    );
+    if let Some(terms) = terms {
+        sql.push(" and v.search_terms @> ").push_bind(terms);
+    }
+    if let Some(patterns) = patterns {
+        sql.push(" and v.search_text like all (")
+            .push_bind(patterns)
+            .push(")");
+    }
+    if let Some(region) = query.region {
+        sql.push(
+            " and exists (select 1 from item_reach r where r.item_id = i.id and (r.root_code = ",
+        )
+        .push_bind(region.as_str())
+        .push(" or (not r.exact and r.root_code = any (")
+        .push_bind(lineage)
+        .push("))))");
+    }
+    if let Some(department) = query.department {
+        sql.push(" and i.department_id = ").push_bind(department);
+    }
+    sql.push(" order by named desc, length, i.code limit ")
+        .push_bind(query.limit)
+        .push(format!(
+            ") {SELECT} join hits h on h.item_id = i.id and h.version = v.version
+             order by h.named desc, h.length, h.code"
+        ));
+    let rows: Vec<Row> = sql.build_query_as().fetch_all(pool).await?;
     rows.into_iter()
         .map(|row| Item::try_from(row).map(ItemSummary::from))
         .collect()

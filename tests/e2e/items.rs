@@ -667,3 +667,23 @@ async fn a_bundle_asks_for_shared_materials_once() {
 
     test.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_catalogue_benchmark_runs_over_the_demo_and_synthetic_items() {
+    let settings = tongban_runtime::Settings::load(None).unwrap();
+    let load = tongban::bench::Load {
+        requests: 200,
+        concurrency: 4,
+        rounds: 1,
+    };
+
+    let report = tongban::bench::catalogue(settings, load, 2, |_| {})
+        .await
+        .unwrap();
+
+    // The demo's 20 items and 14 more per synthetic department, every request answered 200.
+    assert_eq!(report.items, 20 + 2 * 14);
+    assert_eq!(report.lookup_by_code.requests, 200);
+    assert_eq!(report.keyword_search.requests, 200);
+    assert!(tongban::bench::catalogue_table(&report).contains("keyword search"));
+}

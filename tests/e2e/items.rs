@@ -413,6 +413,29 @@ async fn an_item_lives_from_draft_to_withdrawal_and_published_versions_never_cha
             .all(|e| e.header("ce_subject").as_deref() != Some(""))
     );
 
+    // Acceptance keeps both versions (cases pin them) and offers nothing once withdrawn.
+    crate::harness::eventually(
+        "acceptance to project the item's versions and withdrawal",
+        std::time::Duration::from_secs(30),
+        || async {
+            let versions = test
+                .scalar("select count(*) from acceptance.item_versions")
+                .await;
+            let offered = test
+                .scalar("select count(*) from acceptance.offered_items")
+                .await;
+            (versions == 2 && offered == 0).then_some(())
+        },
+    )
+    .await;
+    assert_eq!(
+        test.scalar(
+            "select promised_value::bigint from acceptance.item_versions where version = 1"
+        )
+        .await,
+        5
+    );
+
     test.stop().await;
 }
 

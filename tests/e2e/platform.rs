@@ -332,6 +332,25 @@ async fn demo_data_loads_through_the_domain_and_twice_changes_nothing() {
             .any(|b| b["spec"]["name"] == "出生一件事")
     );
 
+    // Acceptance learned the items, bundles and calendar from the catalogue's events.
+    crate::harness::eventually(
+        "acceptance to project the demo catalogue",
+        std::time::Duration::from_secs(30),
+        || async {
+            let items = test
+                .scalar("select count(*) from acceptance.offered_items")
+                .await;
+            let bundles = test
+                .scalar("select count(*) from acceptance.offered_bundles")
+                .await;
+            let years = test
+                .scalar("select count(*) from acceptance.calendar_years where region_code = ''")
+                .await;
+            (items == 20 && bundles == 2 && years == 7).then_some(())
+        },
+    )
+    .await;
+
     // The demo departments reached approval as events, like any other.
     let demo = tongban::demo::data().unwrap();
     let yiyang = demo

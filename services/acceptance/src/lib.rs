@@ -2,10 +2,12 @@
 //!
 //! # Layout
 //! - [`http`]: the versioned API under `/v1` (the standard probes come from the runtime).
+//! - [`events`]: what it consumes (the catalogue's items, bundles and calendar).
 //! - `migrations/`: the `acceptance` schema (the outbox and inbox are created by the bus).
 //!
 //! Publishes to `tongban.acceptance.v1` through the outbox.
 
+pub mod events;
 pub mod http;
 
 use std::sync::Arc;
@@ -33,7 +35,7 @@ pub async fn run(
         let (api, doc) = http::app(AppState {
             pool: host.pool.clone(),
         });
-        (api, doc, Vec::new())
+        (api, doc, events::consumers())
     })
     .await
 }

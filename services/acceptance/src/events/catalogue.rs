@@ -1,0 +1,253 @@
+//! Keeps `item_versions`, `offered_items`, `bundle_versions`, `offered_bundles` and the calendar
+//! tables from the catalogue's events. Events of one item (or bundle) share a key and arrive in
+//! order; a version in force only ever moves forward, so a replayed older event changes nothing.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use futures::future::BoxFuture;
+use serde_json::{Value, json};
+use sqlx::PgConnection;
+
+use tongban_bus::{Delivered, HandleError, Handler};
+use tongban_events::Event;
+use tongban_events::catalogue::v1::{
+    BundlePublished, BundleWithdrawn, CalendarChanged, ItemPublished, ItemWithdrawn, TimeLimit,
+};
+
+pub struct CatalogueProjection;
+
+impl Handler for CatalogueProjection {
+    fn handles(&self, ce_type: &str) -> bool {
+        [
+            ItemPublished::TYPE,
+            ItemWithdrawn::TYPE,
+            BundlePublished::TYPE,
+            BundleWithdrawn::TYPE,
+            CalendarChanged::TYPE,
+        ]
+        .contains(&ce_type)
+    }
+
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        event: &'a Delivered,
+    ) -> BoxFuture<'a, Result<(), HandleError>> {
+        Box::pin(async move {
+            let at = event.attributes.time;
+            match event.attributes.ce_type.as_str() {
+                ItemPublished::TYPE => item_published(tx, event.decode()?, at).await,
+                ItemWithdrawn::TYPE => item_withdrawn(tx, event.decode()?).await,
+                BundlePublished::TYPE => bundle_published(tx, event.decode()?, at).await,
+                BundleWithdrawn::TYPE => bundle_withdrawn(tx, event.decode()?).await,
+                CalendarChanged::TYPE => calendar_changed(tx, event.decode()?).await,
+                other => Err(HandleError::Permanent(format!(
+                    "not a catalogue event: {other}"
+                ))),
+            }
+        })
+    }
+}
+
+fn permanent(what: &str, value: &str) -> HandleError {
+    HandleError::Permanent(format!("{what} {value:?} is malformed"))
+}
+
+fn uuid(what: &str, value: &str) -> Result<uuid::Uuid, HandleError> {
+    uuid::Uuid::parse_str(value).map_err(|_| permanent(what, value))
+}
+
+fn time(at: Option<prost_types::Timestamp>, otherwise: DateTime<Utc>) -> DateTime<Utc> {
+    at.and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos as u32))
+        .unwrap_or(otherwise)
+}
+
+fn limit(limit: Option<&TimeLimit>) -> Value {
+    limit.map_or(Value::Null, |l| json!({ "value": l.value, "unit": l.unit }))
+}
+
+async fn item_published(
+    tx: &mut PgConnection,
+    item: ItemPublished,
+    at: DateTime<Utc>,
+) -> Result<(), HandleError> {
+    let id = uuid("item_id", &item.item_id)?;
+    if item.implementation_code.len() != 31 {
+        return Err(permanent("implementation_code", &item.implementation_code));
+    }
+    let promised = item.promised_time_limit.clone().unwrap_or_default();
+    let materials: Vec<Value> = item
+        .materials
+        .iter()
+        .map(|m| {
+            json!({
+                "code": m.code, "name": m.name, "kind": m.kind, "source": m.source,
+                "necessity": m.necessity, "originals": m.originals, "copies": m.copies,
+                "certificate_type": m.certificate_type,
+            })
+        })
+        .collect();
+    let steps: Vec<Value> = item
+        .steps
+        .iter()
+        .map(|s| json!({ "name": s.name, "role": s.role, "time_limit": limit(s.time_limit.as_ref()) }))
+        .collect();
+    let results: Vec<Value> = item
+        .results
+        .iter()
+        .map(|r| json!({ "name": r.name, "kind": r.kind, "e_certificate": r.e_certificate }))
+        .collect();
+    sqlx::query(
+        "insert into item_versions (implementation_code, version, item_id, name, region_code,
+             department_credit_code, kind, promised_value, promised_unit, visits_required,
+             tongban_scope, covered_regions, materials, steps, results, published_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+         on conflict (implementation_code, version) do nothing",
+    )
+    .bind(&item.implementation_code)
+    .bind(item.version as i32)
+    .bind(id)
+    .bind(&item.name)
+    .bind(&item.region_code)
+    .bind(&item.department_credit_code)
+    .bind(&item.kind)
+    .bind(promised.value as i32)
+    .bind(&promised.unit)
+    .bind(item.visits_required as i32)
+    .bind(&item.tongban_scope)
+    .bind(&item.covered_regions)
+    .bind(Value::Array(materials))
+    .bind(Value::Array(steps))
+    .bind(Value::Array(results))
+    .bind(time(item.published_at, at))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "insert into offered_items (implementation_code, version) values ($1, $2)
+         on conflict (implementation_code) do update set version = excluded.version
+         where offered_items.version < excluded.version",
+    )
+    .bind(&item.implementation_code)
+    .bind(item.version as i32)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+async fn item_withdrawn(tx: &mut PgConnection, item: ItemWithdrawn) -> Result<(), HandleError> {
+    sqlx::query("delete from offered_items where implementation_code = $1 and version <= $2")
+        .bind(&item.implementation_code)
+        .bind(item.version as i32)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+async fn bundle_published(
+    tx: &mut PgConnection,
+    bundle: BundlePublished,
+    at: DateTime<Utc>,
+) -> Result<(), HandleError> {
+    let id = uuid("bundle_id", &bundle.bundle_id)?;
+    let members: Vec<Value> = bundle
+        .members
+        .iter()
+        .map(|m| {
+            json!({
+                "implementation_code": m.implementation_code, "version": m.version,
+                "department_credit_code": m.department_credit_code, "region_code": m.region_code,
+            })
+        })
+        .collect();
+    let materials: Vec<Value> = bundle
+        .materials
+        .iter()
+        .map(|m| {
+            json!({
+                "name": m.name, "kind": m.kind, "source": m.source, "necessity": m.necessity,
+                "originals": m.originals, "copies": m.copies,
+                "certificate_type": m.certificate_type, "used_by": m.used_by,
+            })
+        })
+        .collect();
+    sqlx::query(
+        "insert into bundle_versions (bundle_id, version, name, region_code,
+             lead_department_credit_code, members, materials, published_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)
+         on conflict (bundle_id, version) do nothing",
+    )
+    .bind(id)
+    .bind(bundle.version as i32)
+    .bind(&bundle.name)
+    .bind(&bundle.region_code)
+    .bind(&bundle.lead_department_credit_code)
+    .bind(Value::Array(members))
+    .bind(Value::Array(materials))
+    .bind(time(bundle.published_at, at))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "insert into offered_bundles (bundle_id, version) values ($1, $2)
+         on conflict (bundle_id) do update set version = excluded.version
+         where offered_bundles.version < excluded.version",
+    )
+    .bind(id)
+    .bind(bundle.version as i32)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+async fn bundle_withdrawn(
+    tx: &mut PgConnection,
+    bundle: BundleWithdrawn,
+) -> Result<(), HandleError> {
+    let id = uuid("bundle_id", &bundle.bundle_id)?;
+    sqlx::query("delete from offered_bundles where bundle_id = $1 and version <= $2")
+        .bind(id)
+        .bind(bundle.version as i32)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// Replaces the year's days of the nation (empty region) or of one service centre.
+async fn calendar_changed(
+    tx: &mut PgConnection,
+    change: CalendarChanged,
+) -> Result<(), HandleError> {
+    let mut dates = Vec::with_capacity(change.days.len());
+    for day in &change.days {
+        let date: NaiveDate = day.date.parse().map_err(|_| permanent("date", &day.date))?;
+        if !["holiday", "workday", "closure"].contains(&day.kind.as_str()) {
+            return Err(permanent("kind", &day.kind));
+        }
+        dates.push(date);
+    }
+    sqlx::query(
+        "delete from calendar_days where region_code = $1 and extract(year from date) = $2",
+    )
+    .bind(&change.region_code)
+    .bind(change.year)
+    .execute(&mut *tx)
+    .await?;
+    let kinds: Vec<&str> = change.days.iter().map(|d| d.kind.as_str()).collect();
+    let notes: Vec<&str> = change.days.iter().map(|d| d.note.as_str()).collect();
+    sqlx::query(
+        "insert into calendar_days (region_code, date, kind, note)
+         select $1, * from unnest($2::date[], $3::text[], $4::text[])",
+    )
+    .bind(&change.region_code)
+    .bind(&dates)
+    .bind(&kinds)
+    .bind(&notes)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "insert into calendar_years (region_code, year) values ($1, $2) on conflict do nothing",
+    )
+    .bind(&change.region_code)
+    .bind(change.year)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}

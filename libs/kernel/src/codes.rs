@@ -28,6 +28,10 @@ pub enum InvalidCode {
     Level,
     #[error("characters 32-34 are the material's number, 001 to 999")]
     MaterialNumber,
+    #[error("characters 32-39 are the date, yyyyMMdd")]
+    CaseDate,
+    #[error("characters 40-43 are the day's sequence, 0001 to 9999")]
+    CaseSequence,
 }
 
 /// The level of the implementing body inside an implementation code (character 19).
@@ -91,7 +95,11 @@ fn check_charset(s: &str, offset: usize) -> Result<(), InvalidCode> {
     }
 }
 
+/// The length in characters, and only ASCII (the codes are sliced by byte afterwards).
 fn check_length(s: &str, expected: usize) -> Result<(), InvalidCode> {
+    if let Some(at) = s.chars().position(|c| !c.is_ascii()) {
+        return Err(InvalidCode::Character(at + 1));
+    }
     if s.len() == expected {
         Ok(())
     } else {
@@ -249,6 +257,42 @@ impl MaterialCode {
     }
 }
 
+code_type!(
+    CaseNumber,
+    43,
+    "Case number (办件编号): the implementation code, the date (yyyyMMdd) and a 4-digit daily sequence",
+    "^[0-9A-HJ-NPQRTUWXY]{18}[1-5][0-9A-Z]{12}[0-9]{12}$"
+);
+
+impl CaseNumber {
+    /// The `sequence`-th case (1-9999) of `item` on `day`.
+    pub fn new(item: &ImplementationCode, day: chrono::NaiveDate, sequence: u16) -> Option<Self> {
+        (1..=9999)
+            .contains(&sequence)
+            .then(|| Self(format!("{item}{}{sequence:04}", day.format("%Y%m%d"))))
+    }
+
+    pub fn item(&self) -> ImplementationCode {
+        ImplementationCode(self.0[..31].to_owned())
+    }
+}
+
+impl FromStr for CaseNumber {
+    type Err = InvalidCode;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        check_length(s, Self::LEN)?;
+        let item: ImplementationCode = s[..31].parse()?;
+        let day = chrono::NaiveDate::parse_from_str(&s[31..39], "%Y%m%d")
+            .map_err(|_| InvalidCode::CaseDate)?;
+        let sequence: u16 = s[39..]
+            .parse()
+            .ok()
+            .filter(|_| s[39..].bytes().all(|b| b.is_ascii_digit()))
+            .ok_or(InvalidCode::CaseSequence)?;
+        Self::new(&item, day, sequence).ok_or(InvalidCode::CaseSequence)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,6 +347,30 @@ mod tests {
                 expected: 31,
                 found: 30
             })
+        );
+    }
+
+    #[test]
+    fn case_numbers_are_item_date_and_sequence() {
+        let item: ImplementationCode = format!("{}4000101001000", credit()).parse().unwrap();
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        let number = CaseNumber::new(&item, day, 17).unwrap();
+        assert_eq!(number.as_str().len(), 43);
+        assert!(number.as_str().ends_with("202611220017"));
+        assert_eq!(number.as_str().parse::<CaseNumber>().unwrap(), number);
+        assert_eq!(number.item(), item);
+        assert!(CaseNumber::new(&item, day, 0).is_none());
+        // Multi-byte characters are refused before anything is sliced.
+        let wide = format!("{}中", &number.as_str()[..40]);
+        assert_eq!(wide.parse::<CaseNumber>(), Err(InvalidCode::Character(41)));
+        assert!(
+            format!("{}中", &item.as_str()[..31])
+                .parse::<MaterialCode>()
+                .is_err()
+        );
+        assert_eq!(
+            format!("{item}202613010001").parse::<CaseNumber>(),
+            Err(InvalidCode::CaseDate)
         );
     }
 

@@ -10,7 +10,7 @@
 //!   whenever they are formatted.
 //! - [`access`]: account kinds, roles, powers, role bindings and the [`Principal`] checks.
 //! - [`codes`]: service item codes — [`BasicCode`] (12), [`ImplementationCode`] (31),
-//!   [`MaterialCode`] (34).
+//!   [`MaterialCode`] (34), [`CaseNumber`] (43).
 //! - [`calendar`]: working-day arithmetic over the national calendar and local closures.
 //!
 //! Values are parsed once, at the edge ("parse, don't validate"): a `RegionCode` in hand is valid.
@@ -26,7 +26,7 @@ pub mod region;
 
 pub use access::{AccountKind, Power, Principal, Role, RoleBinding};
 pub use calendar::{Calendar, TimeLimit, TimeUnit};
-pub use codes::{BasicCode, ImplementationCode, ImplementingLevel, MaterialCode};
+pub use codes::{BasicCode, CaseNumber, ImplementationCode, ImplementingLevel, MaterialCode};
 pub use credit::CreditCode;
 pub use error::{Error, ErrorBody, Result};
 pub use identity::{IdCardNumber, IdType, PhoneNumber};

@@ -112,7 +112,10 @@ async fn malformed_and_unknown_events_are_dead_lettered_and_the_partition_flows(
         .create()
         .unwrap();
     reader.subscribe(&[topics::DEADLETTER]).unwrap();
-    let expected = 3 * partitions as usize;
+    // Every consumer of the topic dead-letters what it cannot process: approval all three kinds,
+    // acceptance the two it would otherwise have to read (it does not handle
+    // department_registered, so that payload is never decoded there).
+    let expected = 5 * partitions as usize;
     let letters: Vec<(String, String, String)> = reader
         .stream()
         .take(expected)
@@ -134,8 +137,16 @@ async fn malformed_and_unknown_events_are_dead_lettered_and_the_partition_flows(
         .collect::<Vec<_>>()
         .await;
     assert_eq!(letters.len(), expected);
-    for (reason, consumer, topic) in &letters {
-        assert_eq!(consumer, "tongban.approval.department-directory");
+    let by = |group: &str| letters.iter().filter(|(_, c, _)| c == group).count();
+    assert_eq!(
+        by("tongban.approval.department-directory"),
+        3 * partitions as usize
+    );
+    assert_eq!(
+        by("tongban.acceptance.catalogue-projection"),
+        2 * partitions as usize
+    );
+    for (reason, _, topic) in &letters {
         assert_eq!(topic, topics::CATALOGUE);
         assert!(
             [
@@ -148,16 +159,20 @@ async fn malformed_and_unknown_events_are_dead_lettered_and_the_partition_flows(
             "unexpected reason {reason}"
         );
     }
-    for kind in [
-        "missing header",
-        "unknown event type",
-        "payload is not a valid",
+    for (kind, consumers) in [
+        ("missing header", 2),
+        ("unknown event type", 2),
+        ("payload is not a valid", 1),
     ] {
         let count = letters
             .iter()
             .filter(|(r, _, _)| r.starts_with(kind))
             .count();
-        assert_eq!(count, partitions as usize, "one {kind} per partition");
+        assert_eq!(
+            count,
+            consumers * partitions as usize,
+            "one {kind} per partition and consumer"
+        );
     }
 
     // Kafka clients close before the broker goes, or they wait for it.

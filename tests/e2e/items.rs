@@ -10,11 +10,11 @@ use tongban_events::catalogue::v1::{BundlePublished, ItemPublished};
 use crate::events::{Received, read_events_until};
 use crate::harness::{BrokerStorage, TestPlatform, credit_code};
 
-const HESHAN: &str = "430903000000";
+pub(crate) const HESHAN: &str = "430903000000";
 const NANXIAN: &str = "430921000000";
 const CHANGSHA: &str = "430100000000";
 
-fn basic_item(code: &str, name: &str) -> Value {
+pub(crate) fn basic_item(code: &str, name: &str) -> Value {
     json!({
         "code": code,
         "province_code": "430000000000",
@@ -30,7 +30,7 @@ fn basic_item(code: &str, name: &str) -> Value {
     })
 }
 
-fn spec(promised: u32, scope: &str) -> Value {
+pub(crate) fn spec(promised: u32, scope: &str) -> Value {
     json!({
         "aliases": ["开店"],
         "kind": "promised",
@@ -56,7 +56,7 @@ fn spec(promised: u32, scope: &str) -> Value {
     })
 }
 
-async fn status_and_body(response: reqwest::Response) -> (u16, Value) {
+pub(crate) async fn status_and_body(response: reqwest::Response) -> (u16, Value) {
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
 }
@@ -73,12 +73,12 @@ async fn put_as(test: &TestPlatform, token: &str, path: &str, body: Value) -> (u
     status_and_body(response).await
 }
 
-async fn get(test: &TestPlatform, path: &str) -> (u16, Value) {
+pub(crate) async fn get(test: &TestPlatform, path: &str) -> (u16, Value) {
     status_and_body(test.http.get(test.url(path)).send().await.unwrap()).await
 }
 
 /// Registers a department and returns its credit code.
-async fn department(test: &TestPlatform, region: &str, name: &str, n: u32) -> String {
+pub(crate) async fn department(test: &TestPlatform, region: &str, name: &str, n: u32) -> String {
     let credit = credit_code(n);
     let response = test.register_department(region, name, &credit).await;
     assert_eq!(response.status(), 201, "{name} registered");

@@ -6,6 +6,7 @@
 mod harness;
 
 mod access;
+mod cases;
 mod catalogue;
 mod deadletter;
 mod events;

@@ -49,6 +49,12 @@ pub mod catalogue {
     }
 }
 
+pub mod acceptance {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/tongban.acceptance.v1.rs"));
+    }
+}
+
 /// The compiled descriptor set of every `.proto` (for compatibility checks and reflection).
 pub const DESCRIPTORS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptors.bin"));
 
@@ -82,6 +88,10 @@ events! {
     catalogue::v1::BundlePublished => "catalogue", "bundle_published";
     catalogue::v1::BundleWithdrawn => "catalogue", "bundle_withdrawn";
     catalogue::v1::CalendarChanged => "catalogue", "calendar_changed";
+    acceptance::v1::CaseSubmitted => "acceptance", "case_submitted";
+    acceptance::v1::CorrectionRequested => "acceptance", "correction_requested";
+    acceptance::v1::CaseAccepted => "acceptance", "case_accepted";
+    acceptance::v1::CaseRefused => "acceptance", "case_refused";
 }
 
 /// A protobuf timestamp from a UTC time.

@@ -2,11 +2,15 @@
 //!
 //! # Layout
 //! - [`http`]: the versioned API under `/v1` (the standard probes come from the runtime).
+//! - [`domain`]: case states and transitions, the material check (no I/O).
+//! - [`db`]: queries: the catalogue projection and the cases.
 //! - [`events`]: what it consumes (the catalogue's items, bundles and calendar).
 //! - `migrations/`: the `acceptance` schema (the outbox and inbox are created by the bus).
 //!
 //! Publishes to `tongban.acceptance.v1` through the outbox.
 
+pub mod db;
+pub mod domain;
 pub mod events;
 pub mod http;
 

@@ -1,5 +1,7 @@
 //! The acceptance service's HTTP API.
 
+pub mod cases;
+
 use axum::Router;
 use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as OpenApiDoc;
@@ -9,11 +11,13 @@ use crate::AppState;
 
 #[derive(OpenApi)]
 #[openapi(info(
-    description = "The acceptance service: the front office (前台综合受理): applications, materials, case numbers, pre-check and acceptance decisions, delivery of results and ratings."
+    description = "The front office (前台综合受理): applications, materials, case numbers, correction notices, acceptance decisions and receipts."
 ))]
 struct ApiDoc;
 
 pub fn app(state: AppState) -> (Router, OpenApiDoc) {
-    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi()).split_for_parts();
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/v1/cases", cases::router())
+        .split_for_parts();
     (router.with_state(state), doc)
 }

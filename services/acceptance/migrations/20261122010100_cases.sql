@@ -1,0 +1,104 @@
+-- Cases (办件) from draft to the acceptance decision. A case pins the item version it was
+-- submitted under; its number is given at the first submission.
+create table cases (
+    id                  uuid        primary key,
+    number              text,
+    implementation_code text        not null,
+    item_version        int         not null,
+    -- Where the case was received and where it is handled (12-digit NBS codes).
+    receiving_region    text        not null,
+    handling_region     text        not null,
+    channel             text        not null check (channel in ('online', 'window')),
+    applicant_id        uuid        not null,
+    applicant_kind      text        not null check (applicant_kind in ('citizen', 'enterprise')),
+    -- The staff member who entered it for the applicant (帮代办).
+    entered_by          uuid,
+    status              text        not null check (status in
+                            ('draft', 'submitted', 'needs_correction', 'accepted', 'refused')),
+    -- How often it was submitted: a second time only after the one correction notice.
+    submissions         int         not null default 0,
+    -- The applicant's form, as the item's form asks (free JSON for now).
+    form                jsonb       not null default '{}',
+    -- The query password printed on the receipt with the number (查询密码). Kept readable
+    -- because a receipt must be reprintable, as paper ones are; it grants only a read of the
+    -- case's progress, and the row is visible only to the applicant and staff in scope.
+    query_password      text,
+    due_date            date,
+    due_date_provisional boolean    not null default false,
+    -- The client's Idempotency-Key of the request that created it, per applicant.
+    idempotency_key     text,
+    created_at          timestamptz not null default now(),
+    submitted_at        timestamptz,
+    decided_at          timestamptz,
+    decided_by          uuid,
+    refusal_reason      text,
+    constraint cases_number_key unique (number),
+    constraint cases_idempotency_key unique (applicant_id, idempotency_key),
+    foreign key (implementation_code, item_version) references item_versions (implementation_code, version)
+);
+
+create index cases_applicant on cases (applicant_id, created_at desc);
+create index cases_queue on cases (handling_region, status, submitted_at);
+
+-- The last case number handed out per item and day: a row lock per (item, day) makes numbers
+-- unique under any concurrency without a global sequence.
+create table case_number_sequences (
+    implementation_code text not null,
+    day                 date not null,
+    last                int  not null,
+    primary key (implementation_code, day)
+);
+
+-- Files the applicant provides for a material of the case.
+create table attachments (
+    id            uuid        primary key,
+    case_id       uuid        not null references cases (id),
+    material_code text        not null,
+    filename      text        not null,
+    content_type  text        not null,
+    size          int         not null,
+    sha256        text        not null,
+    content       bytea       not null,
+    uploaded_by   uuid        not null,
+    uploaded_at   timestamptz not null default now(),
+    constraint attachments_one_per_material unique (case_id, material_code)
+);
+
+-- Materials accepted as missing against a commitment (容缺受理), until supplied.
+create table deferred_materials (
+    case_id       uuid not null references cases (id),
+    material_code text not null,
+    deadline      date not null,
+    supplied_at   timestamptz,
+    primary key (case_id, material_code)
+);
+
+-- The one-time correction notice (一次性告知): one per case.
+create table correction_notices (
+    case_id      uuid        primary key references cases (id),
+    -- [{material_code, reason}]
+    items        jsonb       not null,
+    requested_by uuid        not null,
+    requested_at timestamptz not null default now()
+);
+
+-- Append-only history of every transition, for the applicant and the staff in scope.
+create table case_history (
+    case_id    uuid        not null references cases (id),
+    seq        bigserial,
+    at         timestamptz not null default now(),
+    actor      uuid,
+    action     text        not null,
+    from_status text,
+    to_status  text        not null,
+    detail     jsonb       not null default '{}',
+    primary key (case_id, seq)
+);
+
+create function refuse_history_change() returns trigger language plpgsql as $$
+begin
+    raise exception 'case history is append-only' using errcode = 'check_violation';
+end $$;
+
+create trigger case_history_append_only before update or delete on case_history
+    for each row execute function refuse_history_change();

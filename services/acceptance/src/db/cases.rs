@@ -1,0 +1,972 @@
+//! Cases from draft to the acceptance decision. Every transition writes the case, its history
+//! row and its event in one transaction.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sqlx::{PgConnection, PgPool};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use tongban_bus::outbox::{self, Subject};
+use tongban_events::acceptance::v1 as events;
+use tongban_kernel::{
+    AccountKind, CaseNumber, Error, ImplementationCode, Power, Principal, RegionCode, TimeLimit,
+};
+
+use super::catalogue::{self, ItemVersion};
+use crate::domain::{Action, MaterialState, Status, check_materials, query_password, same_secret};
+
+/// A case as its applicant and the staff in scope see it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Case {
+    pub id: Uuid,
+    /// Given at the first submission.
+    pub number: Option<String>,
+    pub implementation_code: String,
+    /// The item version the case is pinned to.
+    pub item_version: i32,
+    pub item_name: String,
+    pub receiving_region: String,
+    pub handling_region: String,
+    /// online or window.
+    pub channel: String,
+    pub applicant_id: Uuid,
+    pub applicant_kind: String,
+    /// The staff member who entered the case for the applicant (帮代办).
+    pub entered_by: Option<Uuid>,
+    pub status: Status,
+    pub submissions: i32,
+    pub form: Value,
+    /// The promised due date, from acceptance, in the handling centre's working days.
+    pub due_date: Option<NaiveDate>,
+    pub due_date_provisional: bool,
+    pub created_at: DateTime<Utc>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub refusal_reason: Option<String>,
+    /// Every material of the pinned version and its state.
+    pub materials: Vec<CaseMaterial>,
+    /// The one-time correction notice, once sent.
+    pub correction: Option<Vec<CorrectionItem>>,
+}
+
+/// A material of a case.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CaseMaterial {
+    pub material_code: String,
+    pub name: String,
+    /// required, optional or deferrable (容缺后补).
+    pub necessity: String,
+    /// The file provided, if any.
+    pub attachment: Option<AttachmentInfo>,
+    /// For a material accepted as missing (容缺受理): the day it must be supplied by.
+    pub deferred_until: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct AttachmentInfo {
+    pub filename: String,
+    pub content_type: String,
+    pub size: i32,
+    pub sha256: String,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+/// One thing the applicant must fix.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionItem {
+    pub material_code: String,
+    /// What is missing or wrong (1-200 characters).
+    pub reason: String,
+}
+
+/// A history entry.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct HistoryEntry {
+    pub at: DateTime<Utc>,
+    pub actor: Option<Uuid>,
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub detail: Value,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    number: Option<String>,
+    implementation_code: String,
+    item_version: i32,
+    receiving_region: String,
+    handling_region: String,
+    channel: String,
+    applicant_id: Uuid,
+    applicant_kind: String,
+    entered_by: Option<Uuid>,
+    status: String,
+    submissions: i32,
+    form: Value,
+    query_password: Option<String>,
+    due_date: Option<NaiveDate>,
+    due_date_provisional: bool,
+    created_at: DateTime<Utc>,
+    submitted_at: Option<DateTime<Utc>>,
+    decided_at: Option<DateTime<Utc>>,
+    refusal_reason: Option<String>,
+}
+
+impl Row {
+    fn status(&self) -> Result<Status, Error> {
+        Status::parse(&self.status)
+            .ok_or_else(|| Error::internal(format!("case status {}", self.status)))
+    }
+
+    /// What every event of the case says about it.
+    fn reference(&self) -> events::CaseRef {
+        events::CaseRef {
+            case_id: self.id.to_string(),
+            case_number: self.number.clone().unwrap_or_default(),
+            implementation_code: self.implementation_code.clone(),
+            item_version: self.item_version as u32,
+            receiving_region: self.receiving_region.clone(),
+            handling_region: self.handling_region.clone(),
+            channel: self.channel.clone(),
+            applicant_id: self.applicant_id.to_string(),
+            applicant_kind: self.applicant_kind.clone(),
+            entered_by: self.entered_by.map(|u| u.to_string()).unwrap_or_default(),
+        }
+    }
+
+    fn regions(&self) -> Vec<String> {
+        let mut regions = vec![self.receiving_region.clone(), self.handling_region.clone()];
+        regions.dedup();
+        regions
+    }
+
+    fn region(&self, which: &str) -> Result<RegionCode, Error> {
+        let code = if which == "receiving" {
+            &self.receiving_region
+        } else {
+            &self.handling_region
+        };
+        code.parse().map_err(Error::internal)
+    }
+}
+
+const COLUMNS: &str = "id, number, implementation_code, item_version, receiving_region, handling_region, \
+    channel, applicant_id, applicant_kind, entered_by, status, submissions, form, query_password, \
+    due_date, due_date_provisional, created_at, submitted_at, decided_at, refusal_reason";
+
+/// Whether `principal` may see the case: its applicant, or staff who take in, handle or
+/// supervise cases in its receiving or handling region. Everyone else gets a 404.
+fn visible(principal: &Principal, row: &Row) -> Result<bool, Error> {
+    if principal.account == row.applicant_id || row.entered_by == Some(principal.account) {
+        return Ok(true);
+    }
+    let regions = [row.region("receiving")?, row.region("handling")?];
+    Ok([Power::AcceptCases, Power::HandleCases, Power::Supervise]
+        .iter()
+        .any(|power| regions.iter().any(|r| principal.can(*power, r))))
+}
+
+/// Reads the case for `principal` (404 when it does not exist or is not theirs to see),
+/// locked when `lock` for a transition.
+async fn load(
+    conn: &mut PgConnection,
+    principal: &Principal,
+    id: Uuid,
+    lock: bool,
+) -> Result<Row, Error> {
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "select {COLUMNS} from cases where id = $1 {}",
+        if lock { "for update" } else { "" }
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(row) if visible(principal, &row)? => Ok(row),
+        _ => Err(Error::NotFound(format!("case {id}"))),
+    }
+}
+
+/// `Ok` when the applicant (or the clerk who entered it) acts on their own case.
+fn require_applicant(principal: &Principal, row: &Row) -> Result<(), Error> {
+    if principal.account == row.applicant_id || row.entered_by == Some(principal.account) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(
+            "only the applicant (or the clerk who entered the case) may do this".into(),
+        ))
+    }
+}
+
+/// `Ok` when a clerk whose scope covers the receiving region decides.
+fn require_clerk(principal: &Principal, row: &Row) -> Result<(), Error> {
+    principal.require(Power::AcceptCases, &row.region("receiving")?)
+}
+
+async fn record(
+    conn: &mut PgConnection,
+    id: Uuid,
+    actor: Option<Uuid>,
+    action: &str,
+    from: Option<Status>,
+    to: Status,
+    detail: Value,
+) -> Result<(), Error> {
+    sqlx::query(
+        "insert into case_history (case_id, actor, action, from_status, to_status, detail)
+         values ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(actor)
+    .bind(action)
+    .bind(from.map(Status::as_str))
+    .bind(to.as_str())
+    .bind(detail)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn publish<E: tongban_events::Event>(
+    conn: &mut PgConnection,
+    row: &Row,
+    event: &E,
+) -> Result<(), Error> {
+    let key = row.id.to_string();
+    let about = Subject {
+        key: &key,
+        subject: row.number.as_deref(),
+        regions: row.regions(),
+    };
+    outbox::enqueue(conn, &about, event).await?;
+    Ok(())
+}
+
+/// Today in China (UTC+8, no daylight saving): case numbers and due dates use local dates.
+pub fn local_today(now: DateTime<Utc>) -> NaiveDate {
+    let china = FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| unreachable!("a valid offset"));
+    now.with_timezone(&china).date_naive()
+}
+
+/// What a new application says.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCase {
+    /// The item applied for: its version in force is pinned.
+    pub implementation_code: ImplementationCode,
+    /// The application form (free JSON, at most 64 KiB).
+    #[serde(default)]
+    pub form: Value,
+}
+
+/// Opens a draft for the applicant (a citizen or an enterprise) online. With an
+/// `idempotency_key`, repeating the request returns the case it created (`false`) instead of a
+/// second one.
+pub async fn create(
+    pool: &PgPool,
+    principal: &Principal,
+    input: &NewCase,
+    idempotency_key: Option<&str>,
+) -> Result<(Case, bool), Error> {
+    let applicant_kind = match principal.kind {
+        AccountKind::Citizen => "citizen",
+        AccountKind::Enterprise => "enterprise",
+        _ => {
+            return Err(Error::Forbidden(
+                "applications are made by citizens and enterprises (window intake is for clerks)"
+                    .into(),
+            ));
+        }
+    };
+    if serde_json::to_vec(&input.form).map_or(0, |b| b.len()) > 64 * 1024 {
+        return Err(Error::bad_request("form", "at most 64 KiB"));
+    }
+    let mut tx = pool.begin().await?;
+    if let Some(key) = idempotency_key {
+        let existing: Option<Uuid> = sqlx::query_scalar(
+            "select id from cases where applicant_id = $1 and idempotency_key = $2",
+        )
+        .bind(principal.account)
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(id) = existing {
+            drop(tx);
+            return Ok((get(pool, principal, id).await?, false));
+        }
+    }
+    let code = input.implementation_code.as_str();
+    let item = catalogue::offered(&mut tx, code).await?.ok_or_else(|| {
+        Error::unprocessable(
+            "implementation_code",
+            format!("{code} is not an item in force"),
+        )
+    })?;
+    let id = Uuid::now_v7();
+    let inserted = sqlx::query(
+        "insert into cases (id, implementation_code, item_version, receiving_region, handling_region,
+             channel, applicant_id, applicant_kind, status, form, idempotency_key)
+         values ($1, $2, $3, $4, $4, 'online', $5, $6, 'draft', $7, $8)",
+    )
+    .bind(id)
+    .bind(&item.code)
+    .bind(item.version)
+    .bind(&item.region_code)
+    .bind(principal.account)
+    .bind(applicant_kind)
+    .bind(&input.form)
+    .bind(idempotency_key)
+    .execute(&mut *tx)
+    .await;
+    if let Err(err) = inserted {
+        // The same key raced in from a parallel retry: answer with the case it created.
+        if let (Some(_), Error::Conflict { .. }) = (
+            idempotency_key,
+            Error::conflict_on(err, &[("cases_idempotency_key", "duplicate", "")]),
+        ) {
+            drop(tx);
+            let existing: Uuid = sqlx::query_scalar(
+                "select id from cases where applicant_id = $1 and idempotency_key = $2",
+            )
+            .bind(principal.account)
+            .bind(idempotency_key)
+            .fetch_one(pool)
+            .await?;
+            return Ok((get(pool, principal, existing).await?, false));
+        }
+        return Err(Error::internal("the case could not be stored"));
+    }
+    record(
+        &mut tx,
+        id,
+        Some(principal.account),
+        "created",
+        None,
+        Status::Draft,
+        json!({ "item_version": item.version }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((get(pool, principal, id).await?, true))
+}
+
+/// File types a material may be provided as.
+pub const ACCEPTED_TYPES: [&str; 3] = ["application/pdf", "image/jpeg", "image/png"];
+
+/// Stores (or replaces) the file for one material of a draft or a case under correction.
+pub async fn attach(
+    pool: &PgPool,
+    principal: &Principal,
+    id: Uuid,
+    material_code: &str,
+    filename: &str,
+    content_type: &str,
+    content: &[u8],
+) -> Result<(), Error> {
+    let mut tx = pool.begin().await?;
+    let row = load(&mut tx, principal, id, true).await?;
+    require_applicant(principal, &row)?;
+    row.status()?.allow(Action::Edit)?;
+    let item = catalogue::version(&mut tx, &row.implementation_code, row.item_version).await?;
+    if !item.materials.iter().any(|m| m.code == material_code) {
+        return Err(Error::unprocessable(
+            "material_code",
+            format!(
+                "{material_code} is not on the material list of {} version {}",
+                item.code, item.version
+            ),
+        ));
+    }
+    if !ACCEPTED_TYPES.contains(&content_type) {
+        return Err(Error::Unprocessable {
+            field: "content-type".into(),
+            message: format!(
+                "{content_type:?} is not accepted: {}",
+                ACCEPTED_TYPES.join(", ")
+            ),
+        });
+    }
+    if content.is_empty() {
+        return Err(Error::bad_request("body", "the file is empty"));
+    }
+    use sha2::Digest;
+    let sha256 = hex(&sha2::Sha256::digest(content));
+    sqlx::query(
+        "insert into attachments (id, case_id, material_code, filename, content_type, size, sha256, content, uploaded_by)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         on conflict (case_id, material_code) do update set filename = excluded.filename,
+             content_type = excluded.content_type, size = excluded.size, sha256 = excluded.sha256,
+             content = excluded.content, uploaded_by = excluded.uploaded_by, uploaded_at = now()",
+    )
+    .bind(Uuid::now_v7())
+    .bind(id)
+    .bind(material_code)
+    .bind(filename)
+    .bind(content_type)
+    .bind(content.len() as i32)
+    .bind(&sha256)
+    .bind(content)
+    .bind(principal.account)
+    .execute(&mut *tx)
+    .await?;
+    let status = row.status()?;
+    record(
+        &mut tx,
+        id,
+        Some(principal.account),
+        "material_provided",
+        Some(status),
+        status,
+        json!({ "material_code": material_code, "sha256": sha256, "size": content.len() }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn provided(conn: &mut PgConnection, id: Uuid) -> Result<BTreeSet<String>, Error> {
+    let codes: Vec<String> =
+        sqlx::query_scalar("select material_code from attachments where case_id = $1")
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
+    Ok(codes.into_iter().collect())
+}
+
+/// What a submission answers.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Submission {
+    pub case: Case,
+    /// The query password for looking the case up by number (查询密码); also on the receipt.
+    pub query_password: String,
+}
+
+/// Submits a draft, or resubmits after the correction notice. Every required material must be
+/// provided (422 listing the missing ones). The first submission gives the case its number.
+pub async fn submit(pool: &PgPool, principal: &Principal, id: Uuid) -> Result<Submission, Error> {
+    let mut tx = pool.begin().await?;
+    let mut row = load(&mut tx, principal, id, true).await?;
+    require_applicant(principal, &row)?;
+    let from = row.status()?;
+    from.allow(Action::Submit)?;
+    let item = catalogue::version(&mut tx, &row.implementation_code, row.item_version).await?;
+    let states = check_materials(&item.materials, &provided(&mut tx, id).await?)?;
+    let now = Utc::now();
+    if row.number.is_none() {
+        row.number = Some(
+            next_number(&mut tx, &item, local_today(now))
+                .await?
+                .to_string(),
+        );
+        row.query_password = Some(query_password());
+    }
+    row.submissions += 1;
+    sqlx::query(
+        "update cases set status = 'submitted', number = $2, query_password = $3, submissions = $4,
+             submitted_at = $5
+         where id = $1",
+    )
+    .bind(id)
+    .bind(&row.number)
+    .bind(&row.query_password)
+    .bind(row.submissions)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(|err| {
+        Error::conflict_on(
+            err,
+            &[("cases_number_key", "number_taken", "retry the submission")],
+        )
+    })?;
+    record(
+        &mut tx,
+        id,
+        Some(principal.account),
+        "submitted",
+        Some(from),
+        Status::Submitted,
+        json!({ "submission": row.submissions, "number": row.number }),
+    )
+    .await?;
+    let event = events::CaseSubmitted {
+        case: Some(row.reference()),
+        materials: states
+            .iter()
+            .map(|s| events::MaterialState {
+                material_code: s.material_code.clone(),
+                state: s.state.clone(),
+            })
+            .collect(),
+        submission: row.submissions as u32,
+        submitted_at: Some(tongban_events::timestamp(now)),
+    };
+    publish(&mut tx, &row, &event).await?;
+    tx.commit().await?;
+    Ok(Submission {
+        case: get(pool, principal, id).await?,
+        query_password: row.query_password.unwrap_or_default(),
+    })
+}
+
+/// The next case number of `item` on `day`: the (item, day) row is locked until the
+/// transaction ends, so concurrent submissions get consecutive, distinct numbers.
+async fn next_number(
+    conn: &mut PgConnection,
+    item: &ItemVersion,
+    day: NaiveDate,
+) -> Result<CaseNumber, Error> {
+    let sequence: i32 = sqlx::query_scalar(
+        "insert into case_number_sequences (implementation_code, day, last) values ($1, $2, 1)
+         on conflict (implementation_code, day) do update set last = case_number_sequences.last + 1
+         returning last",
+    )
+    .bind(&item.code)
+    .bind(day)
+    .fetch_one(&mut *conn)
+    .await?;
+    let code: ImplementationCode = item.code.parse().map_err(Error::internal)?;
+    u16::try_from(sequence)
+        .ok()
+        .and_then(|s| CaseNumber::new(&code, day, s))
+        .ok_or_else(|| Error::Conflict {
+            code: "daily_limit",
+            message: format!("{} has reached 9,999 cases today", item.code),
+        })
+}
+
+/// Sends the one-time correction notice (一次性告知): everything to fix, at once. A case gets
+/// one notice; a second is refused (409).
+pub async fn request_correction(
+    pool: &PgPool,
+    principal: &Principal,
+    id: Uuid,
+    items: &[CorrectionItem],
+) -> Result<Case, Error> {
+    let mut tx = pool.begin().await?;
+    let row = load(&mut tx, principal, id, true).await?;
+    require_clerk(principal, &row)?;
+    let from = row.status()?;
+    from.allow(Action::Decide)?;
+    let item = catalogue::version(&mut tx, &row.implementation_code, row.item_version).await?;
+    if items.is_empty() || items.len() > 100 {
+        return Err(Error::bad_request("items", "list 1 to 100 things to fix"));
+    }
+    for (n, fix) in items.iter().enumerate() {
+        if !item.materials.iter().any(|m| m.code == fix.material_code) {
+            return Err(Error::unprocessable(
+                format!("items[{n}].material_code"),
+                format!("{} is not on the item's material list", fix.material_code),
+            ));
+        }
+        let reason = fix.reason.trim().chars().count();
+        if reason == 0 || reason > 200 {
+            return Err(Error::bad_request(
+                format!("items[{n}].reason"),
+                "must be 1 to 200 characters",
+            ));
+        }
+    }
+    let now = Utc::now();
+    sqlx::query("insert into correction_notices (case_id, items, requested_by, requested_at) values ($1, $2, $3, $4)")
+        .bind(id)
+        .bind(json!(items))
+        .bind(principal.account)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|err| {
+            Error::conflict_on(err, &[(
+                "correction_notices_pkey",
+                "correction_already_requested",
+                "the one-time notice was already sent: accept or refuse the resubmission",
+            )])
+        })?;
+    sqlx::query("update cases set status = 'needs_correction' where id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    record(
+        &mut tx,
+        id,
+        Some(principal.account),
+        "correction_requested",
+        Some(from),
+        Status::NeedsCorrection,
+        json!({ "items": items }),
+    )
+    .await?;
+    let event = events::CorrectionRequested {
+        case: Some(row.reference()),
+        items: items
+            .iter()
+            .map(|i| events::CorrectionItem {
+                material_code: i.material_code.clone(),
+                reason: i.reason.trim().to_owned(),
+            })
+            .collect(),
+        requested_by: principal.account.to_string(),
+        requested_at: Some(tongban_events::timestamp(now)),
+    };
+    publish(&mut tx, &row, &event).await?;
+    tx.commit().await?;
+    get(pool, principal, id).await
+}
+
+/// A deferrable material accepted as missing (容缺受理).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Deferral {
+    pub material_code: String,
+    /// Working days the applicant has to supply it (1-30).
+    pub within_working_days: u32,
+}
+
+/// Accepts the case (受理). Every deferrable material still missing must be listed as a
+/// deferral with its deadline (容缺受理 against the applicant's commitment); the promised due date
+/// is computed in the handling centre's working days from today.
+pub async fn accept(
+    pool: &PgPool,
+    principal: &Principal,
+    id: Uuid,
+    deferrals: &[Deferral],
+) -> Result<Case, Error> {
+    let mut tx = pool.begin().await?;
+    let row = load(&mut tx, principal, id, true).await?;
+    require_clerk(principal, &row)?;
+    let from = row.status()?;
+    from.allow(Action::Decide)?;
+    let item = catalogue::version(&mut tx, &row.implementation_code, row.item_version).await?;
+    let provided = provided(&mut tx, id).await?;
+    let states = check_materials(&item.materials, &provided)?;
+    let missing: BTreeMap<&str, &MaterialState> = states
+        .iter()
+        .filter(|s| s.state == "missing" && s.necessity == "deferrable")
+        .map(|s| (s.material_code.as_str(), s))
+        .collect();
+    for (n, deferral) in deferrals.iter().enumerate() {
+        if !missing.contains_key(deferral.material_code.as_str()) {
+            return Err(Error::unprocessable(
+                format!("deferred[{n}].material_code"),
+                "only a deferrable (容缺后补) material that is missing can be deferred",
+            ));
+        }
+        if !(1..=30).contains(&deferral.within_working_days) {
+            return Err(Error::bad_request(
+                format!("deferred[{n}].within_working_days"),
+                "must be 1 to 30",
+            ));
+        }
+    }
+    let deferred: BTreeSet<&str> = deferrals.iter().map(|d| d.material_code.as_str()).collect();
+    let undecided: Vec<&str> = missing
+        .keys()
+        .filter(|c| !deferred.contains(*c))
+        .copied()
+        .collect();
+    if !undecided.is_empty() {
+        return Err(Error::unprocessable(
+            "deferred",
+            format!(
+                "deferrable materials are missing: {}; accept them as 容缺 with a deadline, or request a correction",
+                undecided.join(", ")
+            ),
+        ));
+    }
+    let now = Utc::now();
+    let today = local_today(now);
+    let calendar = catalogue::calendar(&mut tx, &row.handling_region).await?;
+    let due = calendar
+        .due(today, item.promised, &[])
+        .ok_or_else(|| Error::internal("the promised limit is out of range"))?;
+    let mut deferred_events = Vec::new();
+    for deferral in deferrals {
+        let deadline = calendar
+            .due(
+                today,
+                TimeLimit::working_days(deferral.within_working_days),
+                &[],
+            )
+            .ok_or_else(|| Error::internal("deadline out of range"))?;
+        sqlx::query(
+            "insert into deferred_materials (case_id, material_code, deadline) values ($1, $2, $3)",
+        )
+        .bind(id)
+        .bind(&deferral.material_code)
+        .bind(deadline.date)
+        .execute(&mut *tx)
+        .await?;
+        deferred_events.push(events::DeferredMaterial {
+            material_code: deferral.material_code.clone(),
+            deadline: deadline.date.to_string(),
+        });
+    }
+    sqlx::query(
+        "update cases set status = 'accepted', due_date = $2, due_date_provisional = $3, decided_at = $4,
+             decided_by = $5
+         where id = $1",
+    )
+    .bind(id)
+    .bind(due.date)
+    .bind(due.provisional)
+    .bind(now)
+    .bind(principal.account)
+    .execute(&mut *tx)
+    .await?;
+    record(&mut tx, id, Some(principal.account), "accepted", Some(from), Status::Accepted,
+        json!({ "due_date": due.date, "deferred": deferred_events.iter().map(|d| &d.material_code).collect::<Vec<_>>() })).await?;
+    let event = events::CaseAccepted {
+        case: Some(row.reference()),
+        accepted_by: principal.account.to_string(),
+        accepted_at: Some(tongban_events::timestamp(now)),
+        due_date: due.date.to_string(),
+        due_date_provisional: due.provisional,
+        deferred: deferred_events,
+    };
+    publish(&mut tx, &row, &event).await?;
+    tx.commit().await?;
+    get(pool, principal, id).await
+}
+
+/// Does not accept the case (不予受理), with the written reason the law requires.
+pub async fn refuse(
+    pool: &PgPool,
+    principal: &Principal,
+    id: Uuid,
+    reason: &str,
+) -> Result<Case, Error> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(Error::bad_request(
+            "reason",
+            "a written reason of 1 to 500 characters is required",
+        ));
+    }
+    let mut tx = pool.begin().await?;
+    let row = load(&mut tx, principal, id, true).await?;
+    require_clerk(principal, &row)?;
+    let from = row.status()?;
+    from.allow(Action::Decide)?;
+    let now = Utc::now();
+    sqlx::query(
+        "update cases set status = 'refused', refusal_reason = $2, decided_at = $3, decided_by = $4 where id = $1",
+    )
+    .bind(id)
+    .bind(reason)
+    .bind(now)
+    .bind(principal.account)
+    .execute(&mut *tx)
+    .await?;
+    record(
+        &mut tx,
+        id,
+        Some(principal.account),
+        "refused",
+        Some(from),
+        Status::Refused,
+        json!({ "reason": reason }),
+    )
+    .await?;
+    let event = events::CaseRefused {
+        case: Some(row.reference()),
+        reason: reason.to_owned(),
+        refused_by: principal.account.to_string(),
+        refused_at: Some(tongban_events::timestamp(now)),
+    };
+    publish(&mut tx, &row, &event).await?;
+    tx.commit().await?;
+    get(pool, principal, id).await
+}
+
+/// The case with its materials and notice, for whoever may see it.
+pub async fn get(pool: &PgPool, principal: &Principal, id: Uuid) -> Result<Case, Error> {
+    let mut conn = pool.acquire().await?;
+    let row = load(&mut conn, principal, id, false).await?;
+    view(&mut conn, row).await
+}
+
+async fn view(conn: &mut PgConnection, row: Row) -> Result<Case, Error> {
+    let item = catalogue::version(conn, &row.implementation_code, row.item_version).await?;
+    let attachments: Vec<(String, String, String, i32, String, DateTime<Utc>)> = sqlx::query_as(
+        "select material_code, filename, content_type, size, sha256, uploaded_at from attachments where case_id = $1",
+    )
+    .bind(row.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut attachments: BTreeMap<String, AttachmentInfo> = attachments
+        .into_iter()
+        .map(
+            |(code, filename, content_type, size, sha256, uploaded_at)| {
+                (
+                    code,
+                    AttachmentInfo {
+                        filename,
+                        content_type,
+                        size,
+                        sha256,
+                        uploaded_at,
+                    },
+                )
+            },
+        )
+        .collect();
+    let deferred: BTreeMap<String, NaiveDate> = sqlx::query_as::<_, (String, NaiveDate)>(
+        "select material_code, deadline from deferred_materials where case_id = $1",
+    )
+    .bind(row.id)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .collect();
+    let correction: Option<sqlx::types::Json<Vec<CorrectionItem>>> =
+        sqlx::query_scalar("select items from correction_notices where case_id = $1")
+            .bind(row.id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let status = row.status()?;
+    Ok(Case {
+        materials: item
+            .materials
+            .iter()
+            .map(|m| CaseMaterial {
+                material_code: m.code.clone(),
+                name: m.name.clone(),
+                necessity: m.necessity.clone(),
+                attachment: attachments.remove(&m.code),
+                deferred_until: deferred.get(&m.code).copied(),
+            })
+            .collect(),
+        correction: correction.map(|c| c.0),
+        id: row.id,
+        number: row.number,
+        implementation_code: row.implementation_code,
+        item_version: row.item_version,
+        item_name: item.name,
+        receiving_region: row.receiving_region,
+        handling_region: row.handling_region,
+        channel: row.channel,
+        applicant_id: row.applicant_id,
+        applicant_kind: row.applicant_kind,
+        entered_by: row.entered_by,
+        status,
+        submissions: row.submissions,
+        form: row.form,
+        due_date: row.due_date,
+        due_date_provisional: row.due_date_provisional,
+        created_at: row.created_at,
+        submitted_at: row.submitted_at,
+        decided_at: row.decided_at,
+        refusal_reason: row.refusal_reason,
+    })
+}
+
+/// The case's history, oldest first.
+pub async fn history(
+    pool: &PgPool,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<Vec<HistoryEntry>, Error> {
+    let mut conn = pool.acquire().await?;
+    load(&mut conn, principal, id, false).await?;
+    Ok(sqlx::query_as(
+        "select at, actor, action, from_status, to_status, detail from case_history where case_id = $1 order by seq",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// The acceptance receipt (受理回执).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Receipt {
+    pub number: String,
+    pub query_password: String,
+    pub item_name: String,
+    pub implementation_code: String,
+    pub handling_region: String,
+    pub accepted_at: DateTime<Utc>,
+    pub due_date: Option<NaiveDate>,
+    pub due_date_provisional: bool,
+    /// The materials accepted: provided, or deferred with their deadline.
+    pub materials: Vec<CaseMaterial>,
+}
+
+/// The receipt of an accepted case (409 before acceptance).
+pub async fn receipt(pool: &PgPool, principal: &Principal, id: Uuid) -> Result<Receipt, Error> {
+    let mut conn = pool.acquire().await?;
+    let row = load(&mut conn, principal, id, false).await?;
+    if row.status()? != Status::Accepted {
+        return Err(Error::Conflict {
+            code: "not_accepted",
+            message: "a receipt is issued when the case is accepted".into(),
+        });
+    }
+    let password = row.query_password.clone().unwrap_or_default();
+    let case = view(&mut conn, row).await?;
+    Ok(Receipt {
+        number: case.number.unwrap_or_default(),
+        query_password: password,
+        item_name: case.item_name,
+        implementation_code: case.implementation_code,
+        handling_region: case.handling_region,
+        accepted_at: case.decided_at.unwrap_or(case.created_at),
+        due_date: case.due_date,
+        due_date_provisional: case.due_date_provisional,
+        materials: case
+            .materials
+            .into_iter()
+            .filter(|m| m.attachment.is_some() || m.deferred_until.is_some())
+            .collect(),
+    })
+}
+
+/// What anyone with the number and the query password can read.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Progress {
+    pub number: String,
+    pub item_name: String,
+    pub status: Status,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub due_date: Option<NaiveDate>,
+}
+
+/// Looks a case up by number and query password; a wrong password and an unknown number answer
+/// alike (404), so numbers cannot be probed.
+pub async fn lookup(pool: &PgPool, number: &str, password: &str) -> Result<Progress, Error> {
+    let mut conn = pool.acquire().await?;
+    let row: Option<Row> =
+        sqlx::query_as(&format!("select {COLUMNS} from cases where number = $1"))
+            .bind(number)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(row) = row.filter(|r| {
+        r.query_password
+            .as_deref()
+            .is_some_and(|p| same_secret(p, password))
+    }) else {
+        return Err(Error::NotFound(
+            "no case with this number and password".into(),
+        ));
+    };
+    let item = catalogue::version(&mut conn, &row.implementation_code, row.item_version).await?;
+    Ok(Progress {
+        number: row.number.clone().unwrap_or_default(),
+        item_name: item.name,
+        status: row.status()?,
+        submitted_at: row.submitted_at,
+        decided_at: row.decided_at,
+        due_date: row.due_date,
+    })
+}

@@ -1,0 +1,109 @@
+//! Reads of the catalogue projection the `events::catalogue` consumer keeps.
+
+use chrono::NaiveDate;
+use sqlx::PgConnection;
+use sqlx::types::Json as Jsonb;
+
+use tongban_kernel::calendar::DayKind;
+use tongban_kernel::{Calendar, Error, TimeLimit, TimeUnit};
+
+use crate::domain::ListedMaterial;
+
+/// An item version as a case needs it.
+#[derive(Debug, Clone)]
+pub struct ItemVersion {
+    pub code: String,
+    pub version: i32,
+    pub name: String,
+    pub region_code: String,
+    /// immediate or promised.
+    pub kind: String,
+    pub promised: TimeLimit,
+    pub materials: Vec<ListedMaterial>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    implementation_code: String,
+    version: i32,
+    name: String,
+    region_code: String,
+    kind: String,
+    promised_value: i32,
+    promised_unit: String,
+    materials: Jsonb<Vec<ListedMaterial>>,
+}
+
+impl From<Row> for ItemVersion {
+    fn from(row: Row) -> Self {
+        let unit = if row.promised_unit == "calendar_days" {
+            TimeUnit::CalendarDays
+        } else {
+            TimeUnit::WorkingDays
+        };
+        ItemVersion {
+            code: row.implementation_code,
+            version: row.version,
+            name: row.name,
+            region_code: row.region_code,
+            kind: row.kind,
+            promised: TimeLimit {
+                value: row.promised_value.max(0) as u32,
+                unit,
+            },
+            materials: row.materials.0,
+        }
+    }
+}
+
+const COLUMNS: &str = "v.implementation_code, v.version, v.name, v.region_code, v.kind, v.promised_value, \
+                       v.promised_unit, v.materials";
+
+/// The version in force of `code`, if the item is offered.
+pub async fn offered(conn: &mut PgConnection, code: &str) -> Result<Option<ItemVersion>, Error> {
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "select {COLUMNS} from offered_items o
+         join item_versions v on v.implementation_code = o.implementation_code and v.version = o.version
+         where o.implementation_code = $1"
+    ))
+    .bind(code)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(ItemVersion::from))
+}
+
+/// A pinned version (it stays readable after the item is withdrawn or changed).
+pub async fn version(
+    conn: &mut PgConnection,
+    code: &str,
+    version: i32,
+) -> Result<ItemVersion, Error> {
+    let row: Row = sqlx::query_as(&format!(
+        "select {COLUMNS} from item_versions v where v.implementation_code = $1 and v.version = $2"
+    ))
+    .bind(code)
+    .bind(version)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.into())
+}
+
+/// The working-day calendar of the service centre of `region`: the national days and its
+/// closures, as the catalogue published them.
+pub async fn calendar(conn: &mut PgConnection, region: &str) -> Result<Calendar, Error> {
+    let days: Vec<(NaiveDate, String)> = sqlx::query_as(
+        "select date, kind from calendar_days where region_code = '' or region_code = $1",
+    )
+    .bind(region)
+    .fetch_all(&mut *conn)
+    .await?;
+    let years: Vec<i32> =
+        sqlx::query_scalar("select year from calendar_years where region_code = ''")
+            .fetch_all(&mut *conn)
+            .await?;
+    Ok(Calendar::new(
+        days.into_iter()
+            .filter_map(|(date, kind)| Some((date, DayKind::parse(&kind)?))),
+        years,
+    ))
+}

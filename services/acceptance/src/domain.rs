@@ -1,0 +1,225 @@
+//! The rules of a case before the back office takes it: which transitions are allowed, and
+//! whether its materials are complete. No I/O.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use tongban_kernel::Error;
+
+/// Where a case stands in the front office.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Being filled in by the applicant.
+    Draft,
+    /// Submitted; awaits the pre-check and the acceptance decision.
+    Submitted,
+    /// The one-time correction notice was sent; awaits the applicant's resubmission.
+    NeedsCorrection,
+    /// Accepted (受理): the time limit runs.
+    Accepted,
+    /// Not accepted (不予受理), with a written reason.
+    Refused,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Submitted => "submitted",
+            Self::NeedsCorrection => "needs_correction",
+            Self::Accepted => "accepted",
+            Self::Refused => "refused",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "draft" => Self::Draft,
+            "submitted" => Self::Submitted,
+            "needs_correction" => Self::NeedsCorrection,
+            "accepted" => Self::Accepted,
+            "refused" => Self::Refused,
+            _ => return None,
+        })
+    }
+
+    /// `Ok` when `action` may happen in this state, else a 409 saying why not.
+    pub fn allow(self, action: Action) -> Result<(), Error> {
+        let allowed = match action {
+            Action::Edit | Action::Submit => matches!(self, Self::Draft | Self::NeedsCorrection),
+            Action::Decide => self == Self::Submitted,
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(Error::Conflict {
+                code: "illegal_transition",
+                message: format!("a {} case cannot be {}", self.as_str(), action.past()),
+            })
+        }
+    }
+}
+
+/// What is being done to a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Change its form or materials.
+    Edit,
+    Submit,
+    /// Accept, refuse, or request a correction.
+    Decide,
+}
+
+impl Action {
+    fn past(self) -> &'static str {
+        match self {
+            Self::Edit => "edited",
+            Self::Submit => "submitted",
+            Self::Decide => "decided",
+        }
+    }
+}
+
+/// A material of the pinned item version, as the projection keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ListedMaterial {
+    pub code: String,
+    pub name: String,
+    /// required, optional or deferrable (容缺后补).
+    pub necessity: String,
+    /// applicant, or government (an e-certificate candidate).
+    pub source: String,
+}
+
+/// A material's state in a submission.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MaterialState {
+    pub material_code: String,
+    pub name: String,
+    pub necessity: String,
+    /// provided, missing (optional or deferrable, not given) or deferred (accepted as 容缺).
+    pub state: String,
+}
+
+/// The states of `listed` materials given the `provided` codes; a required material that is
+/// missing is a 422 listing every one of them at once (一次性告知 starts at the portal).
+pub fn check_materials(
+    listed: &[ListedMaterial],
+    provided: &BTreeSet<String>,
+) -> Result<Vec<MaterialState>, Error> {
+    let missing: Vec<&ListedMaterial> = listed
+        .iter()
+        .filter(|m| m.necessity == "required" && !provided.contains(&m.code))
+        .collect();
+    if !missing.is_empty() {
+        let names: Vec<String> = missing
+            .iter()
+            .map(|m| format!("{} ({})", m.name, m.code))
+            .collect();
+        return Err(Error::unprocessable(
+            "materials",
+            format!("required materials are missing: {}", names.join("; ")),
+        ));
+    }
+    Ok(listed
+        .iter()
+        .map(|m| MaterialState {
+            material_code: m.code.clone(),
+            name: m.name.clone(),
+            necessity: m.necessity.clone(),
+            state: if provided.contains(&m.code) {
+                "provided"
+            } else {
+                "missing"
+            }
+            .to_owned(),
+        })
+        .collect())
+}
+
+/// A query password for the receipt: 8 characters that are easy to read out and type
+/// (no 0/O, 1/I/L).
+pub fn query_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+    let mut rng = rand::rngs::OsRng;
+    (0..8)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// Compares secrets without stopping at the first difference.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn material(code: &str, necessity: &str) -> ListedMaterial {
+        ListedMaterial {
+            code: code.into(),
+            name: format!("材料{code}"),
+            necessity: necessity.into(),
+            source: "applicant".into(),
+        }
+    }
+
+    #[test]
+    fn every_missing_required_material_is_named_at_once() {
+        let listed = [
+            material("A", "required"),
+            material("B", "required"),
+            material("C", "deferrable"),
+        ];
+        let err = check_materials(&listed, &BTreeSet::new()).unwrap_err();
+        let message = err.body().message;
+        assert!(
+            message.contains("(A)") && message.contains("(B)") && !message.contains("(C)"),
+            "{message}"
+        );
+        let provided: BTreeSet<String> = ["A".to_owned(), "B".to_owned()].into();
+        let states = check_materials(&listed, &provided).unwrap();
+        assert_eq!(
+            states[2].state, "missing",
+            "a deferrable one may be missing"
+        );
+    }
+
+    #[test]
+    fn transitions_follow_the_case_life() {
+        assert!(Status::Draft.allow(Action::Submit).is_ok());
+        assert!(Status::NeedsCorrection.allow(Action::Submit).is_ok());
+        assert!(Status::Submitted.allow(Action::Decide).is_ok());
+        assert!(
+            Status::Accepted.allow(Action::Decide).is_err(),
+            "deciding twice"
+        );
+        assert!(Status::Refused.allow(Action::Edit).is_err());
+        assert_eq!(
+            Status::Submitted
+                .allow(Action::Submit)
+                .unwrap_err()
+                .status(),
+            409
+        );
+    }
+
+    #[test]
+    fn query_passwords_are_readable_and_compared_whole() {
+        let password = query_password();
+        assert_eq!(password.len(), 8);
+        assert!(!password.contains(['0', 'O', '1', 'I', 'L']));
+        assert!(same_secret(&password, &password.clone()));
+        assert!(!same_secret(&password, "ABCDEFGH") || password == "ABCDEFGH");
+        assert!(!same_secret("short", "longer"));
+    }
+}

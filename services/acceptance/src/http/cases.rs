@@ -1,0 +1,290 @@
+//! `/v1/cases`: applications from draft to the acceptance decision.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use tongban_auth::Authenticated;
+use tongban_kernel::{Error, ErrorBody, Json, Result};
+
+use crate::AppState;
+use crate::db::cases::{
+    self as db, Case, CorrectionItem, Deferral, HistoryEntry, NewCase, Progress, Receipt,
+    Submission,
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(lookup))
+        .routes(routes!(get_one))
+        .routes(routes!(history))
+        .routes(routes!(attach))
+        .routes(routes!(submit))
+        .routes(routes!(request_correction))
+        .routes(routes!(accept))
+        .routes(routes!(refuse))
+        .routes(routes!(receipt))
+}
+
+/// Opens a draft application for the signed-in citizen or enterprise against an item in force;
+/// the case pins that version. Send an `Idempotency-Key` header (1-100 characters) so a retried
+/// request returns the case it created (200) instead of creating a second one.
+#[utoipa::path(post, path = "", tag = "cases", request_body = NewCase, security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header)), responses(
+    (status = 201, description = "created", body = Case),
+    (status = 200, description = "the case this Idempotency-Key already created", body = Case),
+    (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 422, description = "the item is not in force", body = ErrorBody),
+))]
+#[tracing::instrument(skip_all, fields(item = %input.implementation_code))]
+async fn create(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    headers: HeaderMap,
+    Json(input): Json<NewCase>,
+) -> Result<(StatusCode, Json<Case>)> {
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .filter(|k| (1..=100).contains(&k.len()))
+                .ok_or_else(|| {
+                    Error::bad_request("Idempotency-Key", "1 to 100 visible ASCII characters")
+                })?,
+        ),
+    };
+    let (case, created) = db::create(&state.pool, &principal, &input, key).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(case)))
+}
+
+/// One case, for its applicant and the staff in scope (404 for anyone else).
+#[utoipa::path(get, path = "/{id}", tag = "cases", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
+    (status = 200, body = Case), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+))]
+async fn get_one(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Case>> {
+    Ok(Json(db::get(&state.pool, &principal, id).await?))
+}
+
+/// Everything that happened to the case, oldest first (append-only).
+#[utoipa::path(get, path = "/{id}/history", tag = "cases", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
+    (status = 200, body = Vec<HistoryEntry>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+))]
+async fn history(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Vec<HistoryEntry>>> {
+    Ok(Json(db::history(&state.pool, &principal, id).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AttachQuery {
+    /// The file's name as the applicant knows it (1-200 characters); the material code when absent.
+    pub filename: Option<String>,
+}
+
+/// Provides the file for one material: the request body is the file, its `Content-Type` one of
+/// `application/pdf`, `image/jpeg`, `image/png`, at most `http.body_limit_bytes` (413 beyond).
+/// Replaces an earlier file of the same material. Only while the case is a draft or under
+/// correction.
+#[utoipa::path(put, path = "/{id}/materials/{material_code}", tag = "cases", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("material_code" = String, Path), AttachQuery),
+    request_body(content = Vec<u8>, content_type = "application/pdf"), responses(
+    (status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 409, description = "the case is past the point of editing", body = ErrorBody),
+    (status = 413, body = ErrorBody),
+    (status = 422, description = "not on the material list, or a file type not accepted", body = ErrorBody),
+))]
+async fn attach(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path((id, material_code)): Path<(Uuid, String)>,
+    Query(query): Query<AttachQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default();
+    let filename = query.filename.unwrap_or_else(|| material_code.clone());
+    let chars = filename.trim().chars().count();
+    if chars == 0 || chars > 200 {
+        return Err(Error::bad_request(
+            "filename",
+            "must be 1 to 200 characters",
+        ));
+    }
+    db::attach(
+        &state.pool,
+        &principal,
+        id,
+        &material_code,
+        filename.trim(),
+        &content_type,
+        &body,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Submits the application (again, after the correction notice). Every required material must
+/// be provided (422 naming each missing one). The first submission gives the case its 43-character
+/// number and the query password.
+#[utoipa::path(post, path = "/{id}/submit", tag = "cases", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
+    (status = 200, body = Submission), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+))]
+async fn submit(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Submission>> {
+    Ok(Json(db::submit(&state.pool, &principal, id).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionNotice {
+    /// Every missing or defective material, at once (一次性告知).
+    pub items: Vec<CorrectionItem>,
+}
+
+/// Sends the one-time correction notice. For a clerk (`window_clerk`) whose scope covers the
+/// receiving region; one notice per case.
+#[utoipa::path(post, path = "/{id}/correction", tag = "cases", request_body = CorrectionNotice, security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses(
+    (status = 200, body = Case), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 409, description = "not awaiting a decision, or the notice was already sent", body = ErrorBody),
+    (status = 422, body = ErrorBody),
+))]
+async fn request_correction(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<Uuid>,
+    Json(notice): Json<CorrectionNotice>,
+) -> Result<Json<Case>> {
+    Ok(Json(
+        db::request_correction(&state.pool, &principal, id, &notice.items).await?,
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Acceptance {
+    /// Deferrable materials accepted as missing (容缺受理), each with its deadline.
+    #[serde(default)]
+    pub deferred: Vec<Deferral>,
+}
+
+/// Accepts the case (受理): the promised due date is set in the handling centre's working days.
+/// For a clerk whose scope covers the receiving region.
+#[utoipa::path(post, path = "/{id}/accept", tag = "cases", request_body = Acceptance, security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses(
+    (status = 200, body = Case), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 409, description = "not awaiting a decision", body = ErrorBody),
+    (status = 422, description = "materials missing, or deferrals that do not fit", body = ErrorBody),
+))]
+async fn accept(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<Uuid>,
+    Json(input): Json<Acceptance>,
+) -> Result<Json<Case>> {
+    Ok(Json(
+        db::accept(&state.pool, &principal, id, &input.deferred).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Refusal {
+    /// The written reason (1-500 characters).
+    pub reason: String,
+}
+
+/// Does not accept the case (不予受理), with the written reason.
+#[utoipa::path(post, path = "/{id}/refuse", tag = "cases", request_body = Refusal, security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses(
+    (status = 200, body = Case), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+))]
+async fn refuse(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<Uuid>,
+    Json(input): Json<Refusal>,
+) -> Result<Json<Case>> {
+    Ok(Json(
+        db::refuse(&state.pool, &principal, id, &input.reason).await?,
+    ))
+}
+
+/// The acceptance receipt (受理回执): number, query password, promised due date, accepted materials.
+#[utoipa::path(get, path = "/{id}/receipt", tag = "cases", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
+    (status = 200, body = Receipt), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 409, description = "not accepted", body = ErrorBody),
+))]
+async fn receipt(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Receipt>> {
+    Ok(Json(db::receipt(&state.pool, &principal, id).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Lookup {
+    /// The 43-character case number.
+    pub number: String,
+    /// The query password on the receipt.
+    pub password: String,
+}
+
+/// Looks a case's progress up by number and query password, without signing in. A wrong
+/// password and an unknown number both answer 404.
+#[utoipa::path(post, path = "/lookup", tag = "cases", request_body = Lookup, responses(
+    (status = 200, body = Progress), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+))]
+async fn lookup(
+    State(state): State<AppState>,
+    Json(input): Json<Lookup>,
+) -> Result<Json<Progress>> {
+    if input.number.len() != 43 || input.password.is_empty() || input.password.len() > 32 {
+        return Err(Error::bad_request(
+            "number",
+            "a 43-character case number and its password",
+        ));
+    }
+    Ok(Json(
+        db::lookup(&state.pool, &input.number, &input.password).await?,
+    ))
+}

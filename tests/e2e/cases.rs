@@ -1,0 +1,506 @@
+//! Acceptance end to end: an online application from draft to receipt — materials, the one-time
+//! correction notice, 容缺 acceptance, refusal, idempotent creation, case numbers under
+//! concurrency, lookup by number and password, and who may see and decide a case.
+
+use serde_json::{Value, json};
+
+use tongban_events::acceptance::v1::{CaseAccepted, CaseSubmitted};
+use tongban_kernel::IdCardNumber;
+
+use crate::events::{Received, read_events_until};
+use crate::harness::{BrokerStorage, TestPlatform, eventually};
+use crate::items::{HESHAN, basic_item, department, get, spec, status_and_body};
+
+const ANHUA: &str = "430923000000";
+
+/// An item of 赫山区 in force with three materials (a required form, a required ID card, a
+/// deferrable site certificate) that acceptance has learned of; returns its code.
+async fn item_in_force(test: &TestPlatform) -> String {
+    let admin = test.staff_token().await.to_owned();
+    let created = test
+        .post_as(
+            &admin,
+            "/api/catalogue/v1/basic-items",
+            basic_item("014300001000", "个体工商户登记"),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let credit = department(test, HESHAN, "赫山区市场监督管理局", 501).await;
+    let row = json!({ "basic_code": "014300001000", "department_credit_code": credit, "spec": spec(5, "county") });
+    let (status, item) =
+        status_and_body(test.post_as(&admin, "/api/catalogue/v1/items", row).await).await;
+    assert_eq!(status, 201, "{item}");
+    let code = item["code"].as_str().unwrap().to_owned();
+    let published = test
+        .post_as(
+            &admin,
+            &format!("/api/catalogue/v1/items/{code}/publish"),
+            json!({ "version": 1 }),
+        )
+        .await;
+    assert_eq!(published.status(), 200);
+    eventually(
+        "acceptance to learn the item",
+        std::time::Duration::from_secs(30),
+        || async {
+            (test
+                .scalar("select count(*) from acceptance.offered_items")
+                .await
+                == 1)
+                .then_some(())
+        },
+    )
+    .await;
+    code
+}
+
+/// A registered, signed-in citizen: (account id, token).
+async fn citizen(test: &TestPlatform, n: u32) -> (String, String) {
+    let id = IdCardNumber::complete(&format!("43090319900101{n:03}"))
+        .unwrap()
+        .as_str()
+        .to_owned();
+    let registered = test
+        .register_citizen(&id, "13800138000", "citizen-password")
+        .await;
+    assert_eq!(registered.status(), 201);
+    let account: Value = registered.json().await.unwrap();
+    (
+        account["id"].as_str().unwrap().to_owned(),
+        test.access_token(&id, "citizen-password").await,
+    )
+}
+
+async fn upload(
+    test: &TestPlatform,
+    token: &str,
+    case: &str,
+    material: &str,
+    content_type: &str,
+) -> (u16, Value) {
+    let response = test
+        .http
+        .put(test.url(&format!(
+            "/api/acceptance/v1/cases/{case}/materials/{material}?filename=scan.pdf"
+        )))
+        .bearer_auth(token)
+        .header("content-type", content_type)
+        .body(b"%PDF-1.7 test scan".to_vec())
+        .send()
+        .await
+        .unwrap();
+    status_and_body(response).await
+}
+
+async fn post(test: &TestPlatform, token: &str, path: &str, body: Value) -> (u16, Value) {
+    status_and_body(test.post_as(token, path, body).await).await
+}
+
+fn of_type(event: &Received, name: &str) -> bool {
+    event.header("ce_type") == Some(format!("cn.tongban.acceptance.{name}.v1"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_online_application_is_corrected_once_then_accepted_with_a_receipt() {
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let code = item_in_force(&test).await;
+    let (_, applicant) = citizen(&test, 1).await;
+    let identity_admin = test.admin("cases.admin", "430000000000").await;
+    let (_, clerk) = test
+        .staff_with_role(&identity_admin, "heshan.window", "window_clerk", HESHAN)
+        .await;
+    let (_, sibling) = test
+        .staff_with_role(&identity_admin, "anhua.window", "window_clerk", ANHUA)
+        .await;
+
+    // A draft, created once however often the request is retried.
+    let create = || async {
+        test.http
+            .post(test.url("/api/acceptance/v1/cases"))
+            .bearer_auth(&applicant)
+            .header("idempotency-key", "portal-7f3a")
+            .json(&json!({ "implementation_code": code, "form": { "经营者姓名": "李四" } }))
+            .send()
+            .await
+            .unwrap()
+    };
+    let (status, draft) = status_and_body(create().await).await;
+    assert_eq!(status, 201, "{draft}");
+    let (status, again) = status_and_body(create().await).await;
+    assert_eq!(
+        (status, &again["id"]),
+        (200, &draft["id"]),
+        "a retry creates nothing"
+    );
+    let id = draft["id"].as_str().unwrap().to_owned();
+    assert_eq!(draft["item_version"], 1);
+    let materials: Vec<String> = draft["materials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["material_code"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(materials.len(), 3);
+    let (status, body) = post(
+        &test,
+        &applicant,
+        "/api/acceptance/v1/cases",
+        json!({ "implementation_code": format!("{}9", &code[..30]) }),
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("implementation_code")),
+        "{body}"
+    );
+
+    // Materials: on the list, of an accepted type; submission names every missing one.
+    assert_eq!(
+        upload(&test, &applicant, &id, &materials[0], "application/pdf")
+            .await
+            .0,
+        204
+    );
+    let (status, body) = upload(&test, &applicant, &id, &materials[1], "text/plain").await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("content-type"))
+    );
+    let (status, body) = upload(
+        &test,
+        &applicant,
+        &id,
+        &format!("{code}099"),
+        "application/pdf",
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("material_code"))
+    );
+    let (status, body) = post(
+        &test,
+        &applicant,
+        &format!("/api/acceptance/v1/cases/{id}/submit"),
+        json!({}),
+    )
+    .await;
+    assert_eq!((status, body["field"].as_str()), (422, Some("materials")));
+    assert!(
+        body["message"].as_str().unwrap().contains(&materials[1]),
+        "{body}"
+    );
+    assert_eq!(
+        upload(&test, &applicant, &id, &materials[1], "image/jpeg")
+            .await
+            .0,
+        204
+    );
+    let (status, submitted) = post(
+        &test,
+        &applicant,
+        &format!("/api/acceptance/v1/cases/{id}/submit"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{submitted}");
+    let number = submitted["case"]["number"].as_str().unwrap().to_owned();
+    let password = submitted["query_password"].as_str().unwrap().to_owned();
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    assert_eq!(number.len(), 43);
+    assert_eq!(number, format!("{code}{}0001", today.format("%Y%m%d")));
+
+    // A clerk of a sibling county sees nothing and decides nothing.
+    assert_eq!(
+        test.get_as(&sibling, &format!("/api/acceptance/v1/cases/{id}"))
+            .await
+            .status(),
+        404
+    );
+    let (status, _) = post(
+        &test,
+        &sibling,
+        &format!("/api/acceptance/v1/cases/{id}/accept"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 404);
+    // Nor does the applicant decide their own case.
+    let (status, _) = post(
+        &test,
+        &applicant,
+        &format!("/api/acceptance/v1/cases/{id}/accept"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 403);
+
+    // The one-time correction notice, then the resubmission keeps the number.
+    let fix = json!({ "items": [{ "material_code": materials[0], "reason": "申请书未签名" }] });
+    let (status, corrected) = post(
+        &test,
+        &clerk,
+        &format!("/api/acceptance/v1/cases/{id}/correction"),
+        fix.clone(),
+    )
+    .await;
+    assert_eq!(
+        (status, corrected["status"].as_str()),
+        (200, Some("needs_correction")),
+        "{corrected}"
+    );
+    assert_eq!(
+        upload(&test, &applicant, &id, &materials[0], "application/pdf")
+            .await
+            .0,
+        204
+    );
+    let (status, resubmitted) = post(
+        &test,
+        &applicant,
+        &format!("/api/acceptance/v1/cases/{id}/submit"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, resubmitted["case"]["submissions"].as_i64()),
+        (200, Some(2))
+    );
+    assert_eq!(resubmitted["case"]["number"], number.as_str());
+    let (status, body) = post(
+        &test,
+        &clerk,
+        &format!("/api/acceptance/v1/cases/{id}/correction"),
+        fix,
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("correction_already_requested"))
+    );
+
+    // 容缺: the missing deferrable material must be accepted with a deadline.
+    let (status, body) = post(
+        &test,
+        &clerk,
+        &format!("/api/acceptance/v1/cases/{id}/accept"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("deferred")),
+        "{body}"
+    );
+    let deferral =
+        json!({ "deferred": [{ "material_code": materials[2], "within_working_days": 5 }] });
+    let (status, accepted) = post(
+        &test,
+        &clerk,
+        &format!("/api/acceptance/v1/cases/{id}/accept"),
+        deferral.clone(),
+    )
+    .await;
+    assert_eq!(
+        (status, accepted["status"].as_str()),
+        (200, Some("accepted")),
+        "{accepted}"
+    );
+    let expected = get(
+        &test,
+        &format!("/api/catalogue/v1/calendar/regions/{HESHAN}/due?from={today}&days=5"),
+    )
+    .await
+    .1;
+    assert_eq!(
+        accepted["due_date"], expected["date"],
+        "5 working days in 赫山区's calendar"
+    );
+    assert!(accepted["materials"][2]["deferred_until"].is_string());
+    let (status, body) = post(
+        &test,
+        &clerk,
+        &format!("/api/acceptance/v1/cases/{id}/accept"),
+        deferral,
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("illegal_transition")),
+        "no deciding twice"
+    );
+
+    // The receipt, and the lookup anyone with number and password can make.
+    let receipt = test
+        .get_json_as(
+            &applicant,
+            &format!("/api/acceptance/v1/cases/{id}/receipt"),
+        )
+        .await;
+    assert_eq!(
+        (
+            receipt["number"].as_str(),
+            receipt["query_password"].as_str()
+        ),
+        (Some(number.as_str()), Some(password.as_str()))
+    );
+    assert_eq!(receipt["materials"].as_array().unwrap().len(), 3);
+    let t = &test;
+    let lookup = |password: String| {
+        let url = t.url("/api/acceptance/v1/cases/lookup");
+        let body = json!({ "number": number, "password": password });
+        async move { status_and_body(t.http.post(url).json(&body).send().await.unwrap()).await }
+    };
+    let (status, progress) = lookup(password.clone()).await;
+    assert_eq!(
+        (status, progress["status"].as_str()),
+        (200, Some("accepted"))
+    );
+    assert_eq!(lookup("WRONGPWD".into()).await.0, 404);
+
+    // The history, append-only, and the events the province receives.
+    let history = test
+        .get_json_as(&clerk, &format!("/api/acceptance/v1/cases/{id}/history"))
+        .await;
+    let actions: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "created",
+            "material_provided",
+            "material_provided",
+            "submitted",
+            "correction_requested",
+            "material_provided",
+            "submitted",
+            "accepted"
+        ]
+    );
+    let brokers = test.platform.broker.as_ref().unwrap().address();
+    let events = read_events_until(&brokers, tongban_events::topics::ACCEPTANCE, |got| {
+        got.iter().any(|e| of_type(e, "case_accepted"))
+    })
+    .await;
+    let submissions: Vec<CaseSubmitted> = events
+        .iter()
+        .filter(|e| of_type(e, "case_submitted"))
+        .map(|e| prost::Message::decode(e.payload.as_slice()).unwrap())
+        .collect();
+    assert_eq!(
+        submissions.iter().map(|s| s.submission).collect::<Vec<_>>(),
+        [1, 2]
+    );
+    assert!(events.iter().any(|e| of_type(e, "correction_requested")));
+    let accepted_event: CaseAccepted = events
+        .iter()
+        .find(|e| of_type(e, "case_accepted"))
+        .map(|e| prost::Message::decode(e.payload.as_slice()).unwrap())
+        .unwrap();
+    assert_eq!(accepted_event.case.as_ref().unwrap().case_number, number);
+    assert_eq!(accepted_event.due_date, expected["date"].as_str().unwrap());
+    assert_eq!(accepted_event.deferred.len(), 1);
+    assert!(
+        events
+            .iter()
+            .all(|e| e.header("ce_subject").as_deref() == Some(number.as_str()))
+    );
+
+    test.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_submissions_get_fifty_distinct_numbers_and_refusal_needs_a_reason() {
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let code = item_in_force(&test).await;
+    let (_, applicant) = citizen(&test, 2).await;
+
+    let mut ids = Vec::new();
+    for _ in 0..50 {
+        let (status, draft) = post(
+            &test,
+            &applicant,
+            "/api/acceptance/v1/cases",
+            json!({ "implementation_code": code }),
+        )
+        .await;
+        assert_eq!(status, 201);
+        let id = draft["id"].as_str().unwrap().to_owned();
+        for material in draft["materials"].as_array().unwrap().iter().take(2) {
+            let material = material["material_code"].as_str().unwrap();
+            assert_eq!(
+                upload(&test, &applicant, &id, material, "application/pdf")
+                    .await
+                    .0,
+                204
+            );
+        }
+        ids.push(id);
+    }
+    let submissions = futures::future::join_all(ids.iter().map(|id| {
+        let applicant = applicant.clone();
+        let test = &test;
+        async move {
+            post(
+                test,
+                &applicant,
+                &format!("/api/acceptance/v1/cases/{id}/submit"),
+                json!({}),
+            )
+            .await
+        }
+    }))
+    .await;
+    let mut numbers: Vec<String> = submissions
+        .iter()
+        .map(|(status, body)| {
+            assert_eq!(*status, 200, "{body}");
+            body["case"]["number"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 50, "every number distinct");
+    assert!(
+        numbers
+            .iter()
+            .all(|n| n.len() == 43 && n.starts_with(&code))
+    );
+
+    // Refusal: a written reason is required.
+    let identity_admin = test.admin("refuse.admin", "430000000000").await;
+    let (_, clerk) = test
+        .staff_with_role(&identity_admin, "heshan.refuser", "window_clerk", HESHAN)
+        .await;
+    let (status, body) = post(
+        &test,
+        &clerk,
+        &format!("/api/acceptance/v1/cases/{}/refuse", ids[0]),
+        json!({ "reason": " " }),
+    )
+    .await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("reason")));
+    let (status, refused) = post(
+        &test,
+        &clerk,
+        &format!("/api/acceptance/v1/cases/{}/refuse", ids[0]),
+        json!({ "reason": "不属于本部门职权范围" }),
+    )
+    .await;
+    assert_eq!((status, refused["status"].as_str()), (200, Some("refused")));
+    assert_eq!(refused["refusal_reason"], "不属于本部门职权范围");
+    let (status, _) = post(
+        &test,
+        &applicant,
+        &format!("/api/acceptance/v1/cases/{}/submit", ids[0]),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 409, "a refused case is closed");
+
+    test.stop().await;
+}

@@ -504,3 +504,180 @@ async fn fifty_concurrent_submissions_get_fifty_distinct_numbers_and_refusal_nee
 
     test.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_clerk_takes_a_case_in_for_an_applicant_where_the_items_scope_reaches() {
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let code = item_in_force(&test).await; // county-wide (县域通办) in 赫山区
+    let identity_admin = test.admin("intake.admin", "430000000000").await;
+    let (clerk_id, clerk) = test
+        .staff_with_role(&identity_admin, "heshan.intake", "window_clerk", HESHAN)
+        .await;
+    let (_, anhua) = test
+        .staff_with_role(&identity_admin, "anhua.intake", "window_clerk", ANHUA)
+        .await;
+    let (_, province) = test
+        .staff_with_role(
+            &identity_admin,
+            "hunan.intake",
+            "window_clerk",
+            "430000000000",
+        )
+        .await;
+    let town = get(
+        &test,
+        &format!("/api/catalogue/v1/regions/{HESHAN}/children"),
+    )
+    .await
+    .1[0]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let id_card = IdCardNumber::complete("43090319850505123")
+        .unwrap()
+        .as_str()
+        .to_owned();
+    let intake = |region: &str| {
+        json!({
+            "implementation_code": code, "receiving_region": region,
+            "applicant": { "kind": "citizen", "name": "王五", "id_type": "resident_id_card", "document_number": id_card },
+        })
+    };
+
+    // At a town service centre of 赫山区: the county-wide item is taken in there.
+    let (status, case) = post(
+        &test,
+        &clerk,
+        "/api/acceptance/v1/cases/intake",
+        intake(&town),
+    )
+    .await;
+    assert_eq!(status, 201, "{case}");
+    assert_eq!(
+        (case["channel"].as_str(), case["entered_by"].as_str()),
+        (Some("window"), Some(clerk_id.as_str()))
+    );
+    assert_eq!(
+        (
+            case["receiving_region"].as_str(),
+            case["handling_region"].as_str()
+        ),
+        (Some(town.as_str()), Some(HESHAN))
+    );
+    assert_eq!(
+        case["applicant_document"],
+        format!("{}********{}", &id_card[..6], &id_card[14..])
+    );
+    assert!(
+        case["applicant_id"].is_null(),
+        "a window applicant need not have an account"
+    );
+
+    // Not in another county (the scope does not reach), not outside the clerk's own scope, not
+    // in a region that does not exist, not with a malformed document.
+    let (status, body) = post(
+        &test,
+        &anhua,
+        "/api/acceptance/v1/cases/intake",
+        intake(ANHUA),
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("receiving_region")),
+        "{body}"
+    );
+    assert_eq!(
+        post(
+            &test,
+            &clerk,
+            "/api/acceptance/v1/cases/intake",
+            intake(ANHUA)
+        )
+        .await
+        .0,
+        403
+    );
+    let (status, body) = post(
+        &test,
+        &province,
+        "/api/acceptance/v1/cases/intake",
+        intake("430999000000"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("receiving_region")),
+        "{body}"
+    );
+    let mut bad = intake(&town);
+    bad["applicant"]["document_number"] = json!("430903198505051230");
+    let (status, body) = post(&test, &clerk, "/api/acceptance/v1/cases/intake", bad).await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (400, Some("applicant.document_number")),
+        "{body}"
+    );
+
+    // The clerk provides the materials, submits and accepts; the applicant follows the case with
+    // the number and password on the receipt.
+    let id = case["id"].as_str().unwrap().to_owned();
+    let materials: Vec<String> = case["materials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["material_code"].as_str().unwrap().to_owned())
+        .collect();
+    for material in &materials {
+        assert_eq!(
+            upload(&test, &clerk, &id, material, "image/png").await.0,
+            204
+        );
+    }
+    let (status, submitted) = post(
+        &test,
+        &clerk,
+        &format!("/api/acceptance/v1/cases/{id}/submit"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{submitted}");
+    let (status, accepted) = post(
+        &test,
+        &clerk,
+        &format!("/api/acceptance/v1/cases/{id}/accept"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, accepted["status"].as_str()),
+        (200, Some("accepted")),
+        "{accepted}"
+    );
+    let receipt = test
+        .get_json_as(&clerk, &format!("/api/acceptance/v1/cases/{id}/receipt"))
+        .await;
+    let lookup = json!({ "number": receipt["number"], "password": receipt["query_password"] });
+    let (status, progress) = status_and_body(
+        test.http
+            .post(test.url("/api/acceptance/v1/cases/lookup"))
+            .json(&lookup)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, progress["status"].as_str()),
+        (200, Some("accepted"))
+    );
+    // The clerk of the other county does not see it.
+    assert_eq!(
+        test.get_as(&anhua, &format!("/api/acceptance/v1/cases/{id}"))
+            .await
+            .status(),
+        404
+    );
+
+    test.stop().await;
+}

@@ -1,27 +1,34 @@
-//! Whether a region code names a real division, asked of the catalogue (which owns the tree)
-//! over HTTP: services that take region codes as input (identity's staff and role bindings ...)
-//! refuse unknown ones with a 422 naming the field, without reading the catalogue's tables.
+//! Whether a region code names a real division, and what lies above it, asked of the catalogue
+//! (which owns the tree) over HTTP: services that take region codes as input refuse unknown
+//! ones with a 422 naming the field, and follow the stored parents (special zones do not always
+//! nest by code) without reading the catalogue's tables.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use http_body_util::Empty;
+use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 use tongban_kernel::{Error, RegionCode};
 
-/// Known codes remembered, at most (divisions change once a year; a restart forgets).
+/// Regions remembered, at most (divisions change once a year; a restart forgets).
 const REMEMBERED: usize = 10_000;
 
 pub struct RegionDirectory {
     /// The catalogue's base URL, e.g. `http://catalogue:8082`.
     base: String,
     client: Client<HttpConnector, Empty<Bytes>>,
-    known: Mutex<HashSet<RegionCode>>,
+    /// Region → its lineage, province first, itself last.
+    known: Mutex<HashMap<RegionCode, Vec<String>>>,
+}
+
+#[derive(serde::Deserialize)]
+struct Region {
+    code: String,
 }
 
 impl RegionDirectory {
@@ -29,40 +36,57 @@ impl RegionDirectory {
         Self {
             base: catalogue.into().trim_end_matches('/').to_owned(),
             client: Client::builder(TokioExecutor::new()).build_http(),
-            known: Mutex::new(HashSet::new()),
+            known: Mutex::new(HashMap::new()),
         }
     }
 
     /// `Ok` when `code` is a known division; 422 naming `field` when the catalogue does not
     /// know it; 503 when the catalogue cannot be asked.
     pub async fn require_known(&self, code: &RegionCode, field: &str) -> Result<(), Error> {
-        if self.known.lock().is_ok_and(|known| known.contains(code)) {
-            return Ok(());
+        self.lineage(code, field).await.map(|_| ())
+    }
+
+    /// The codes of `code` and every region above it, province first; errors as
+    /// [`RegionDirectory::require_known`].
+    pub async fn lineage(&self, code: &RegionCode, field: &str) -> Result<Vec<String>, Error> {
+        if let Some(lineage) = self.known.lock().ok().and_then(|k| k.get(code).cloned()) {
+            return Ok(lineage);
         }
-        let url = format!("{}/v1/regions/{code}", self.base);
+        let url = format!("{}/v1/regions/{code}/ancestors", self.base);
         let request = http::Request::get(&url)
             .body(Empty::new())
             .map_err(Error::internal)?;
+        let unavailable = |e: String| Error::Unavailable(format!("{url}: {e}"));
         let response = tokio::time::timeout(Duration::from_secs(5), self.client.request(request))
             .await
-            .map_err(|_| Error::Unavailable(format!("{url} timed out")))?
-            .map_err(|e| Error::Unavailable(format!("{url}: {e}")))?;
+            .map_err(|_| unavailable("timed out".into()))?
+            .map_err(|e| unavailable(e.to_string()))?;
         match response.status() {
-            http::StatusCode::OK => {
-                if let Ok(mut known) = self.known.lock()
-                    && known.len() < REMEMBERED
-                {
-                    known.insert(*code);
-                }
-                Ok(())
+            http::StatusCode::OK => {}
+            http::StatusCode::NOT_FOUND => {
+                return Err(Error::unprocessable(
+                    field,
+                    format!(
+                        "{code} is not a known administrative division (see /api/catalogue/v1/regions)"
+                    ),
+                ));
             }
-            http::StatusCode::NOT_FOUND => Err(Error::unprocessable(
-                field,
-                format!(
-                    "{code} is not a known administrative division (see /api/catalogue/v1/regions)"
-                ),
-            )),
-            status => Err(Error::Unavailable(format!("{url} answered {status}"))),
+            status => return Err(unavailable(format!("answered {status}"))),
         }
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| unavailable(e.to_string()))?
+            .to_bytes();
+        let regions: Vec<Region> =
+            serde_json::from_slice(&body).map_err(|e| unavailable(e.to_string()))?;
+        let lineage: Vec<String> = regions.into_iter().map(|r| r.code).collect();
+        if let Ok(mut known) = self.known.lock()
+            && known.len() < REMEMBERED
+        {
+            known.insert(*code, lineage.clone());
+        }
+        Ok(lineage)
     }
 }

@@ -20,6 +20,8 @@ create table item_versions (
     -- [{name, role, time_limit: {value, unit}}] and [{name, kind, e_certificate}]
     steps                  jsonb       not null,
     results                jsonb       not null,
+    -- Where it may be applied for: [{root_code, exact}] (exact: that region only).
+    reach                  jsonb       not null,
     published_at           timestamptz not null,
     primary key (implementation_code, version)
 );

@@ -9,8 +9,13 @@ create table cases (
     receiving_region    text        not null,
     handling_region     text        not null,
     channel             text        not null check (channel in ('online', 'window')),
-    applicant_id        uuid        not null,
+    -- The applicant's account; none for a window applicant without one (they follow the case
+    -- with the number and query password on the receipt).
+    applicant_id        uuid,
     applicant_kind      text        not null check (applicant_kind in ('citizen', 'enterprise')),
+    -- For window applicants: the name and the masked document (ID card, credit code) shown.
+    applicant_name      text,
+    applicant_document  text,
     -- The staff member who entered it for the applicant (帮代办).
     entered_by          uuid,
     status              text        not null check (status in
@@ -33,10 +38,12 @@ create table cases (
     decided_by          uuid,
     refusal_reason      text,
     constraint cases_number_key unique (number),
-    constraint cases_idempotency_key unique (applicant_id, idempotency_key),
     foreign key (implementation_code, item_version) references item_versions (implementation_code, version)
 );
 
+-- An Idempotency-Key is the applicant's own, or the entering clerk's for a window applicant
+-- without an account.
+create unique index cases_idempotency_key on cases (coalesce(applicant_id, entered_by), idempotency_key);
 create index cases_applicant on cases (applicant_id, created_at desc);
 create index cases_queue on cases (handling_region, status, submitted_at);
 

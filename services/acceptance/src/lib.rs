@@ -27,6 +27,8 @@ pub const NAME: &str = "acceptance";
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
+    /// The catalogue's division tree: where a window case is received, and what lies above it.
+    pub regions: Arc<tongban_runtime::regions::RegionDirectory>,
 }
 
 /// Runs the service until `shutdown`.
@@ -35,9 +37,16 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let catalogue = settings
+        .http
+        .upstreams
+        .get("catalogue")
+        .cloned()
+        .unwrap_or_default();
     Host::run(NAME, settings, migrator(), listener, shutdown, |host| {
         let (api, doc) = http::app(AppState {
             pool: host.pool.clone(),
+            regions: Arc::new(tongban_runtime::regions::RegionDirectory::new(catalogue)),
         });
         (api, doc, events::consumers())
     })

@@ -33,8 +33,12 @@ pub struct Case {
     pub handling_region: String,
     /// online or window.
     pub channel: String,
-    pub applicant_id: Uuid,
+    /// The applicant's account; none for a window applicant without one.
+    pub applicant_id: Option<Uuid>,
     pub applicant_kind: String,
+    /// A window applicant's name and masked document.
+    pub applicant_name: Option<String>,
+    pub applicant_document: Option<String>,
     /// The staff member who entered the case for the applicant (帮代办).
     pub entered_by: Option<Uuid>,
     pub status: Status,
@@ -104,8 +108,10 @@ struct Row {
     receiving_region: String,
     handling_region: String,
     channel: String,
-    applicant_id: Uuid,
+    applicant_id: Option<Uuid>,
     applicant_kind: String,
+    applicant_name: Option<String>,
+    applicant_document: Option<String>,
     entered_by: Option<Uuid>,
     status: String,
     submissions: i32,
@@ -135,9 +141,10 @@ impl Row {
             receiving_region: self.receiving_region.clone(),
             handling_region: self.handling_region.clone(),
             channel: self.channel.clone(),
-            applicant_id: self.applicant_id.to_string(),
+            applicant_id: self.applicant_id.map(|u| u.to_string()).unwrap_or_default(),
             applicant_kind: self.applicant_kind.clone(),
             entered_by: self.entered_by.map(|u| u.to_string()).unwrap_or_default(),
+            applicant_document_masked: self.applicant_document.clone().unwrap_or_default(),
         }
     }
 
@@ -158,13 +165,13 @@ impl Row {
 }
 
 const COLUMNS: &str = "id, number, implementation_code, item_version, receiving_region, handling_region, \
-    channel, applicant_id, applicant_kind, entered_by, status, submissions, form, query_password, \
+    channel, applicant_id, applicant_kind, applicant_name, applicant_document, entered_by, status, submissions, form, query_password, \
     due_date, due_date_provisional, created_at, submitted_at, decided_at, refusal_reason";
 
 /// Whether `principal` may see the case: its applicant, or staff who take in, handle or
 /// supervise cases in its receiving or handling region. Everyone else gets a 404.
 fn visible(principal: &Principal, row: &Row) -> Result<bool, Error> {
-    if principal.account == row.applicant_id || row.entered_by == Some(principal.account) {
+    if row.applicant_id == Some(principal.account) || row.entered_by == Some(principal.account) {
         return Ok(true);
     }
     let regions = [row.region("receiving")?, row.region("handling")?];
@@ -196,7 +203,7 @@ async fn load(
 
 /// `Ok` when the applicant (or the clerk who entered it) acts on their own case.
 fn require_applicant(principal: &Principal, row: &Row) -> Result<(), Error> {
-    if principal.account == row.applicant_id || row.entered_by == Some(principal.account) {
+    if row.applicant_id == Some(principal.account) || row.entered_by == Some(principal.account) {
         Ok(())
     } else {
         Err(Error::Forbidden(
@@ -280,68 +287,237 @@ pub async fn create(
         AccountKind::Enterprise => "enterprise",
         _ => {
             return Err(Error::Forbidden(
-                "applications are made by citizens and enterprises (window intake is for clerks)"
+                "applications are made by citizens and enterprises (clerks use /v1/cases/intake)"
                     .into(),
             ));
         }
     };
-    if serde_json::to_vec(&input.form).map_or(0, |b| b.len()) > 64 * 1024 {
+    check_form(&input.form)?;
+    if let Some(case) = existing(pool, principal, idempotency_key).await? {
+        return Ok((case, false));
+    }
+    let item = offered(pool, &input.implementation_code).await?;
+    let opening = Opening {
+        // 全程网办: an online case is received where it is handled.
+        receiving_region: item.region_code.clone(),
+        item,
+        channel: "online",
+        applicant_id: Some(principal.account),
+        applicant_kind,
+        applicant_name: None,
+        applicant_document: None,
+        entered_by: None,
+        form: &input.form,
+    };
+    open(pool, principal, idempotency_key, opening).await
+}
+
+/// The applicant a clerk takes a case in for (帮代办).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WindowApplicant {
+    /// citizen or enterprise.
+    pub kind: String,
+    /// The name on the document (1-100 characters).
+    pub name: String,
+    /// A citizen's document type (resident_id_card, passport ...).
+    #[serde(default)]
+    pub id_type: Option<tongban_kernel::IdType>,
+    /// A citizen's document number, or an enterprise's unified social credit code.
+    pub document_number: String,
+}
+
+/// What a clerk's intake at the window says.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Intake {
+    pub implementation_code: ImplementationCode,
+    /// The hall taking the case in: a region the clerk's `window_clerk` role covers, where the
+    /// item's 通办 scope reaches.
+    pub receiving_region: RegionCode,
+    pub applicant: WindowApplicant,
+    #[serde(default)]
+    pub form: Value,
+}
+
+/// A clerk takes a case in at the window for an applicant (帮代办: the case records who applied
+/// and who entered it). The clerk then provides the materials and submits, as the applicant
+/// would online.
+pub async fn intake(
+    pool: &PgPool,
+    regions: &tongban_runtime::regions::RegionDirectory,
+    principal: &Principal,
+    input: &Intake,
+    idempotency_key: Option<&str>,
+) -> Result<(Case, bool), Error> {
+    principal.require(Power::AcceptCases, &input.receiving_region)?;
+    check_form(&input.form)?;
+    let applicant = &input.applicant;
+    let name = applicant.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(Error::bad_request(
+            "applicant.name",
+            "must be 1 to 100 characters",
+        ));
+    }
+    let (applicant_kind, document) = match (applicant.kind.as_str(), applicant.id_type) {
+        ("citizen", Some(id_type)) => {
+            let number = id_type
+                .normalize(&applicant.document_number)
+                .map_err(|e| Error::bad_request("applicant.document_number", e))?;
+            ("citizen", id_type.mask(&number))
+        }
+        ("citizen", None) => {
+            return Err(Error::bad_request(
+                "applicant.id_type",
+                "a citizen shows an identity document",
+            ));
+        }
+        ("enterprise", _) => {
+            let code: tongban_kernel::CreditCode =
+                applicant.document_number.trim().parse().map_err(
+                    |e: tongban_kernel::credit::InvalidCreditCode| {
+                        Error::bad_request("applicant.document_number", e.to_string())
+                    },
+                )?;
+            ("enterprise", code.to_string())
+        }
+        _ => {
+            return Err(Error::bad_request(
+                "applicant.kind",
+                "citizen or enterprise",
+            ));
+        }
+    };
+    if let Some(case) = existing(pool, principal, idempotency_key).await? {
+        return Ok((case, false));
+    }
+    let item = offered(pool, &input.implementation_code).await?;
+    let lineage = regions
+        .lineage(&input.receiving_region, "receiving_region")
+        .await?;
+    if !item.served_in(&lineage) {
+        return Err(Error::unprocessable(
+            "receiving_region",
+            format!(
+                "{} cannot be applied for in {} (its 通办 scope does not reach there)",
+                item.code, input.receiving_region
+            ),
+        ));
+    }
+    let opening = Opening {
+        receiving_region: input.receiving_region.to_string(),
+        item,
+        channel: "window",
+        applicant_id: None,
+        applicant_kind,
+        applicant_name: Some(name.to_owned()),
+        applicant_document: Some(document),
+        entered_by: Some(principal.account),
+        form: &input.form,
+    };
+    open(pool, principal, idempotency_key, opening).await
+}
+
+fn check_form(form: &Value) -> Result<(), Error> {
+    if serde_json::to_vec(form).map_or(0, |b| b.len()) > 64 * 1024 {
         return Err(Error::bad_request("form", "at most 64 KiB"));
     }
-    let mut tx = pool.begin().await?;
-    if let Some(key) = idempotency_key {
-        let existing: Option<Uuid> = sqlx::query_scalar(
-            "select id from cases where applicant_id = $1 and idempotency_key = $2",
-        )
-        .bind(principal.account)
-        .bind(key)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(id) = existing {
-            drop(tx);
-            return Ok((get(pool, principal, id).await?, false));
-        }
+    Ok(())
+}
+
+/// The version in force of `code`, or 422 naming `implementation_code`.
+async fn offered(pool: &PgPool, code: &ImplementationCode) -> Result<ItemVersion, Error> {
+    let mut conn = pool.acquire().await?;
+    catalogue::offered(&mut conn, code.as_str())
+        .await?
+        .ok_or_else(|| {
+            Error::unprocessable(
+                "implementation_code",
+                format!("{code} is not an item in force"),
+            )
+        })
+}
+
+/// The case an Idempotency-Key of this caller already created.
+async fn existing(
+    pool: &PgPool,
+    principal: &Principal,
+    key: Option<&str>,
+) -> Result<Option<Case>, Error> {
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    let id: Option<Uuid> = sqlx::query_scalar(
+        "select id from cases where coalesce(applicant_id, entered_by) = $1 and idempotency_key = $2",
+    )
+    .bind(principal.account)
+    .bind(key)
+    .fetch_optional(pool)
+    .await?;
+    match id {
+        Some(id) => Ok(Some(get(pool, principal, id).await?)),
+        None => Ok(None),
     }
-    let code = input.implementation_code.as_str();
-    let item = catalogue::offered(&mut tx, code).await?.ok_or_else(|| {
-        Error::unprocessable(
-            "implementation_code",
-            format!("{code} is not an item in force"),
-        )
-    })?;
+}
+
+/// A new draft: who applies, through which channel, where.
+struct Opening<'a> {
+    item: ItemVersion,
+    receiving_region: String,
+    channel: &'static str,
+    applicant_id: Option<Uuid>,
+    applicant_kind: &'static str,
+    applicant_name: Option<String>,
+    applicant_document: Option<String>,
+    entered_by: Option<Uuid>,
+    form: &'a Value,
+}
+
+/// Stores the draft and its first history entry; a parallel retry with the same key that won
+/// the race gives its case back instead.
+async fn open(
+    pool: &PgPool,
+    principal: &Principal,
+    key: Option<&str>,
+    opening: Opening<'_>,
+) -> Result<(Case, bool), Error> {
+    let mut tx = pool.begin().await?;
     let id = Uuid::now_v7();
+    let item = &opening.item;
     let inserted = sqlx::query(
         "insert into cases (id, implementation_code, item_version, receiving_region, handling_region,
-             channel, applicant_id, applicant_kind, status, form, idempotency_key)
-         values ($1, $2, $3, $4, $4, 'online', $5, $6, 'draft', $7, $8)",
+             channel, applicant_id, applicant_kind, applicant_name, applicant_document, entered_by,
+             status, form, idempotency_key)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', $12, $13)",
     )
     .bind(id)
     .bind(&item.code)
     .bind(item.version)
+    .bind(&opening.receiving_region)
     .bind(&item.region_code)
-    .bind(principal.account)
-    .bind(applicant_kind)
-    .bind(&input.form)
-    .bind(idempotency_key)
+    .bind(opening.channel)
+    .bind(opening.applicant_id)
+    .bind(opening.applicant_kind)
+    .bind(&opening.applicant_name)
+    .bind(&opening.applicant_document)
+    .bind(opening.entered_by)
+    .bind(opening.form)
+    .bind(key)
     .execute(&mut *tx)
     .await;
-    if let Err(err) = inserted {
-        // The same key raced in from a parallel retry: answer with the case it created.
-        if let (Some(_), Error::Conflict { .. }) = (
-            idempotency_key,
-            Error::conflict_on(err, &[("cases_idempotency_key", "duplicate", "")]),
-        ) {
+    match inserted
+        .map_err(|err| Error::conflict_on(err, &[("cases_idempotency_key", "duplicate", "")]))
+    {
+        Ok(_) => {}
+        Err(Error::Conflict { .. }) => {
             drop(tx);
-            let existing: Uuid = sqlx::query_scalar(
-                "select id from cases where applicant_id = $1 and idempotency_key = $2",
-            )
-            .bind(principal.account)
-            .bind(idempotency_key)
-            .fetch_one(pool)
-            .await?;
-            return Ok((get(pool, principal, existing).await?, false));
+            let case = existing(pool, principal, key).await?;
+            return case
+                .map(|c| (c, false))
+                .ok_or_else(|| Error::internal("the idempotent case vanished"));
         }
-        return Err(Error::internal("the case could not be stored"));
+        Err(err) => return Err(err),
     }
     record(
         &mut tx,
@@ -350,7 +526,7 @@ pub async fn create(
         "created",
         None,
         Status::Draft,
-        json!({ "item_version": item.version }),
+        json!({ "item_version": item.version, "channel": opening.channel }),
     )
     .await?;
     tx.commit().await?;
@@ -858,6 +1034,8 @@ async fn view(conn: &mut PgConnection, row: Row) -> Result<Case, Error> {
         channel: row.channel,
         applicant_id: row.applicant_id,
         applicant_kind: row.applicant_kind,
+        applicant_name: row.applicant_name,
+        applicant_document: row.applicant_document,
         entered_by: row.entered_by,
         status,
         submissions: row.submissions,

@@ -20,6 +20,29 @@ pub struct ItemVersion {
     pub kind: String,
     pub promised: TimeLimit,
     pub materials: Vec<ListedMaterial>,
+    /// Where it may be applied for.
+    pub reach: Vec<Reach>,
+}
+
+/// One root of the regions an item may be applied in.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Reach {
+    pub root_code: String,
+    /// That region only, not the regions below it.
+    pub exact: bool,
+}
+
+impl ItemVersion {
+    /// Whether a case may be received in the region whose lineage (province first, itself
+    /// last) is `lineage`.
+    pub fn served_in(&self, lineage: &[String]) -> bool {
+        let Some(region) = lineage.last() else {
+            return false;
+        };
+        self.reach
+            .iter()
+            .any(|r| r.root_code == *region || (!r.exact && lineage.contains(&r.root_code)))
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -32,6 +55,7 @@ struct Row {
     promised_value: i32,
     promised_unit: String,
     materials: Jsonb<Vec<ListedMaterial>>,
+    reach: Jsonb<Vec<Reach>>,
 }
 
 impl From<Row> for ItemVersion {
@@ -52,12 +76,13 @@ impl From<Row> for ItemVersion {
                 unit,
             },
             materials: row.materials.0,
+            reach: row.reach.0,
         }
     }
 }
 
 const COLUMNS: &str = "v.implementation_code, v.version, v.name, v.region_code, v.kind, v.promised_value, \
-                       v.promised_unit, v.materials";
+                       v.promised_unit, v.materials, v.reach";
 
 /// The version in force of `code`, if the item is offered.
 pub async fn offered(conn: &mut PgConnection, code: &str) -> Result<Option<ItemVersion>, Error> {

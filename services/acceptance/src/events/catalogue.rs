@@ -96,11 +96,16 @@ async fn item_published(
         .iter()
         .map(|r| json!({ "name": r.name, "kind": r.kind, "e_certificate": r.e_certificate }))
         .collect();
+    let reach: Vec<Value> = item
+        .reach
+        .iter()
+        .map(|r| json!({ "root_code": r.root_code, "exact": r.exact }))
+        .collect();
     sqlx::query(
         "insert into item_versions (implementation_code, version, item_id, name, region_code,
              department_credit_code, kind, promised_value, promised_unit, visits_required,
-             tongban_scope, covered_regions, materials, steps, results, published_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+             tongban_scope, covered_regions, materials, steps, results, reach, published_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
          on conflict (implementation_code, version) do nothing",
     )
     .bind(&item.implementation_code)
@@ -118,6 +123,7 @@ async fn item_published(
     .bind(Value::Array(materials))
     .bind(Value::Array(steps))
     .bind(Value::Array(results))
+    .bind(Value::Array(reach))
     .bind(time(item.published_at, at))
     .execute(&mut *tx)
     .await?;

@@ -14,13 +14,14 @@ use tongban_kernel::{Error, ErrorBody, Json, Result};
 
 use crate::AppState;
 use crate::db::cases::{
-    self as db, Case, CorrectionItem, Deferral, HistoryEntry, NewCase, Progress, Receipt,
+    self as db, Case, CorrectionItem, Deferral, HistoryEntry, Intake, NewCase, Progress, Receipt,
     Submission,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create))
+        .routes(routes!(intake))
         .routes(routes!(lookup))
         .routes(routes!(get_one))
         .routes(routes!(history))
@@ -49,19 +50,51 @@ async fn create(
     headers: HeaderMap,
     Json(input): Json<NewCase>,
 ) -> Result<(StatusCode, Json<Case>)> {
-    let key = match headers.get("idempotency-key") {
-        None => None,
-        Some(value) => Some(
-            value
-                .to_str()
-                .ok()
-                .filter(|k| (1..=100).contains(&k.len()))
-                .ok_or_else(|| {
-                    Error::bad_request("Idempotency-Key", "1 to 100 visible ASCII characters")
-                })?,
-        ),
-    };
+    let key = idempotency_key(&headers)?;
     let (case, created) = db::create(&state.pool, &principal, &input, key).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(case)))
+}
+
+/// The `Idempotency-Key` header, if sent: 1-100 visible ASCII characters.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>> {
+    match headers.get("idempotency-key") {
+        None => Ok(None),
+        Some(value) => value
+            .to_str()
+            .ok()
+            .filter(|k| (1..=100).contains(&k.len()))
+            .map(Some)
+            .ok_or_else(|| {
+                Error::bad_request("Idempotency-Key", "1 to 100 visible ASCII characters")
+            }),
+    }
+}
+
+/// A clerk takes a case in at the window for an applicant (帮代办), in a hall their
+/// `window_clerk` role covers and where the item's 通办 scope reaches; the case records who
+/// applied and who entered it. The clerk then provides the materials and submits. An applicant
+/// without an account follows the case with the number and query password on the receipt.
+#[utoipa::path(post, path = "/intake", tag = "cases", request_body = Intake, security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header)), responses(
+    (status = 201, description = "created", body = Case),
+    (status = 200, description = "the case this Idempotency-Key already created", body = Case),
+    (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, description = "no window_clerk role over the receiving region", body = ErrorBody),
+    (status = 422, description = "the item is not in force, or not served in that region", body = ErrorBody),
+))]
+async fn intake(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    headers: HeaderMap,
+    Json(input): Json<Intake>,
+) -> Result<(StatusCode, Json<Case>)> {
+    let key = idempotency_key(&headers)?;
+    let (case, created) = db::intake(&state.pool, &state.regions, &principal, &input, key).await?;
     let status = if created {
         StatusCode::CREATED
     } else {

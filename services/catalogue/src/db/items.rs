@@ -542,7 +542,7 @@ pub async fn publish(
             .await?;
         row.try_into()?
     };
-    let event = published_event(&item);
+    let event = published_event(&item, &roots);
     let key = item.id.to_string();
     let mut regions: Vec<String> = vec![item.region_code.to_string()];
     regions.extend(
@@ -669,7 +669,8 @@ fn limit(limit: TimeLimit) -> events::TimeLimit {
     }
 }
 
-fn published_event(item: &Item) -> events::ItemPublished {
+/// The event of a version put in force, with where it may be applied for.
+fn published_event(item: &Item, reach: &[(String, bool)]) -> events::ItemPublished {
     let spec = &item.spec;
     events::ItemPublished {
         item_id: item.id.to_string(),
@@ -731,6 +732,13 @@ fn published_event(item: &Item) -> events::ItemPublished {
         fee_fen: spec.fee.amount_fen.unwrap_or(0),
         published_at: item.published_at.map(tongban_events::timestamp),
         aliases: spec.aliases.clone(),
+        reach: reach
+            .iter()
+            .map(|(root_code, exact)| events::Reach {
+                root_code: root_code.clone(),
+                exact: *exact,
+            })
+            .collect(),
     }
 }
 

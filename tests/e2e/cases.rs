@@ -681,3 +681,215 @@ async fn a_clerk_takes_a_case_in_for_an_applicant_where_the_items_scope_reaches(
 
     test.stop().await;
 }
+
+/// A case of `applicant` submitted with the two required materials: (id, material codes).
+async fn submitted_case(test: &TestPlatform, applicant: &str, code: &str) -> (String, Vec<String>) {
+    let (status, draft) = post(
+        test,
+        applicant,
+        "/api/acceptance/v1/cases",
+        json!({ "implementation_code": code }),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let id = draft["id"].as_str().unwrap().to_owned();
+    let materials: Vec<String> = draft["materials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["material_code"].as_str().unwrap().to_owned())
+        .collect();
+    for material in &materials[..2] {
+        assert_eq!(
+            upload(test, applicant, &id, material, "application/pdf")
+                .await
+                .0,
+            204
+        );
+    }
+    let (status, _) = post(
+        test,
+        applicant,
+        &format!("/api/acceptance/v1/cases/{id}/submit"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    (id, materials)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deferred_materials_are_supplied_or_flagged_overdue_and_withdrawal_ends_a_case() {
+    let test = TestPlatform::start_with(BrokerStorage::Memory, |s| {
+        s.acceptance.overdue_sweep_secs = 1
+    })
+    .await;
+    let code = item_in_force(&test).await;
+    let (_, applicant) = citizen(&test, 3).await;
+    let identity_admin = test.admin("deferral.admin", "430000000000").await;
+    let (_, clerk) = test
+        .staff_with_role(&identity_admin, "heshan.deferral", "window_clerk", HESHAN)
+        .await;
+    let (_, supervisor) = test
+        .staff_with_role(
+            &identity_admin,
+            "yiyang.supervisor",
+            "supervisor",
+            "430900000000",
+        )
+        .await;
+    let mut cases = Vec::new();
+    for _ in 0..2 {
+        let (id, materials) = submitted_case(&test, &applicant, &code).await;
+        let deferral =
+            json!({ "deferred": [{ "material_code": materials[2], "within_working_days": 3 }] });
+        let (status, _) = post(
+            &test,
+            &clerk,
+            &format!("/api/acceptance/v1/cases/{id}/accept"),
+            deferral,
+        )
+        .await;
+        assert_eq!(status, 200);
+        cases.push((id, materials));
+    }
+    let (supplied, materials) = &cases[0];
+    let (forgotten, _) = &cases[1];
+
+    // Supplied after acceptance: recorded, and only once.
+    assert_eq!(
+        upload(
+            &test,
+            &applicant,
+            supplied,
+            &materials[2],
+            "application/pdf"
+        )
+        .await
+        .0,
+        204
+    );
+    let case = test
+        .get_json_as(&applicant, &format!("/api/acceptance/v1/cases/{supplied}"))
+        .await;
+    assert!(case["materials"][2]["supplied_at"].is_string(), "{case}");
+    let (status, body) = upload(
+        &test,
+        &applicant,
+        supplied,
+        &materials[0],
+        "application/pdf",
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("illegal_transition")),
+        "nothing else changes after acceptance"
+    );
+
+    // The other passes its deadline: the sweep flags it and the supervisor's report lists it.
+    sqlx::query("update acceptance.deferred_materials set deadline = date '2026-01-05' where case_id = $1::uuid")
+        .bind(forgotten)
+        .execute(&test.db)
+        .await
+        .unwrap();
+    let report = eventually(
+        "the sweep to flag the overdue material",
+        std::time::Duration::from_secs(30),
+        || async {
+            let report = test
+                .get_json_as(
+                    &supervisor,
+                    "/api/acceptance/v1/cases/overdue-materials?region_code=430900000000",
+                )
+                .await;
+            (report.as_array().unwrap().len() == 1).then_some(report)
+        },
+    )
+    .await;
+    assert_eq!(report[0]["case_id"], forgotten.as_str());
+    let case = test
+        .get_json_as(&applicant, &format!("/api/acceptance/v1/cases/{forgotten}"))
+        .await;
+    assert_eq!(case["materials"][2]["overdue"], true);
+    let (_, outsider) = test
+        .staff_with_role(
+            &identity_admin,
+            "changsha.supervisor",
+            "supervisor",
+            "430100000000",
+        )
+        .await;
+    let elsewhere = test
+        .get_json_as(
+            &outsider,
+            "/api/acceptance/v1/cases/overdue-materials?region_code=430100000000",
+        )
+        .await;
+    assert!(elsewhere.as_array().unwrap().is_empty());
+    assert_eq!(
+        test.get_as(
+            &outsider,
+            "/api/acceptance/v1/cases/overdue-materials?region_code=430900000000"
+        )
+        .await
+        .status(),
+        403
+    );
+
+    // A visit is counted; an online case started at none.
+    let (status, visited) = post(
+        &test,
+        &clerk,
+        &format!("/api/acceptance/v1/cases/{supplied}/visits"),
+        json!({ "purpose": "supply" }),
+    )
+    .await;
+    assert_eq!((status, visited["visits"].as_i64()), (200, Some(1)));
+
+    // Withdrawal before a decision ends the case; after it nothing is decided.
+    let (pending, _) = submitted_case(&test, &applicant, &code).await;
+    let (status, withdrawn) = post(
+        &test,
+        &applicant,
+        &format!("/api/acceptance/v1/cases/{pending}/withdraw"),
+        json!({ "reason": "不再需要" }),
+    )
+    .await;
+    assert_eq!(
+        (status, withdrawn["status"].as_str()),
+        (200, Some("withdrawn"))
+    );
+    let (status, _) = post(
+        &test,
+        &clerk,
+        &format!("/api/acceptance/v1/cases/{pending}/accept"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 409);
+    let (status, _) = post(
+        &test,
+        &applicant,
+        &format!("/api/acceptance/v1/cases/{supplied}/withdraw"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 409, "an accepted case cannot be withdrawn here");
+
+    let brokers = test.platform.broker.as_ref().unwrap().address();
+    let events = read_events_until(&brokers, tongban_events::topics::ACCEPTANCE, |got| {
+        [
+            "deferred_material_supplied",
+            "deferred_material_overdue",
+            "visit_recorded",
+            "case_withdrawn",
+        ]
+        .iter()
+        .all(|name| got.iter().any(|e| of_type(e, name)))
+    })
+    .await;
+    assert!(events.iter().any(|e| of_type(e, "case_withdrawn")));
+
+    test.stop().await;
+}

@@ -92,6 +92,10 @@ events! {
     acceptance::v1::CorrectionRequested => "acceptance", "correction_requested";
     acceptance::v1::CaseAccepted => "acceptance", "case_accepted";
     acceptance::v1::CaseRefused => "acceptance", "case_refused";
+    acceptance::v1::CaseWithdrawn => "acceptance", "case_withdrawn";
+    acceptance::v1::DeferredMaterialSupplied => "acceptance", "deferred_material_supplied";
+    acceptance::v1::DeferredMaterialOverdue => "acceptance", "deferred_material_overdue";
+    acceptance::v1::VisitRecorded => "acceptance", "visit_recorded";
 }
 
 /// A protobuf timestamp from a UTC time.

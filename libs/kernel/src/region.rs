@@ -53,14 +53,20 @@ impl RegionCode {
     /// Whether this region is `ancestor` or lies below it, by the code's nesting (a province's
     /// two digits, a city's four, a county's six, a town's nine).
     pub fn is_within(&self, ancestor: &RegionCode) -> bool {
-        let significant = match ancestor.level() {
+        self.as_str().starts_with(ancestor.prefix())
+    }
+
+    /// The digits that identify the region at its level (province 2, city 4, county 6, town 9,
+    /// village 12): every code by prefix below it starts with them.
+    pub fn prefix(&self) -> &str {
+        let significant = match self.level() {
             RegionLevel::Province => 2,
             RegionLevel::City => 4,
             RegionLevel::County => 6,
             RegionLevel::Town => 9,
             RegionLevel::Village => 12,
         };
-        self.0[..significant] == ancestor.0[..significant]
+        &self.as_str()[..significant]
     }
 
     /// The parent by the code's prefix. Special zones nest differently; the catalogue stores the

@@ -30,6 +30,7 @@ pub struct Settings {
     pub identity: IdentitySettings,
     pub gateway: GatewaySettings,
     pub catalogue: CatalogueSettings,
+    pub acceptance: AcceptanceSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -103,6 +104,12 @@ pub struct OutboxSettings {
     pub poll_interval_ms: u64,
     /// Sent rows older than this are deleted.
     pub retention_hours: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AcceptanceSettings {
+    /// How often the service looks for 容缺 materials past their deadline (seconds).
+    pub overdue_sweep_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -266,6 +273,7 @@ fn defaults() -> Vec<(&'static str, config::Value)> {
         ("outbox.poll_interval_ms", 1_000.into()),
         ("outbox.retention_hours", 72.into()),
         ("catalogue.import_regions_on_start", true.into()),
+        ("acceptance.overdue_sweep_secs", 60.into()),
         ("gateway.rate_limit_ip_per_second", 100.into()),
         ("gateway.rate_limit_ip_burst", 200.into()),
         ("gateway.rate_limit_subject_per_second", 20.into()),

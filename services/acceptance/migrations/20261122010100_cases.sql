@@ -19,9 +19,11 @@ create table cases (
     -- The staff member who entered it for the applicant (帮代办).
     entered_by          uuid,
     status              text        not null check (status in
-                            ('draft', 'submitted', 'needs_correction', 'accepted', 'refused')),
+                            ('draft', 'submitted', 'needs_correction', 'accepted', 'refused', 'withdrawn')),
     -- How often it was submitted: a second time only after the one correction notice.
     submissions         int         not null default 0,
+    -- Times the applicant came to a hall for this case (最多跑一次 made measurable).
+    visits              int         not null default 0,
     -- The applicant's form, as the item's form asks (free JSON for now).
     form                jsonb       not null default '{}',
     -- The query password printed on the receipt with the number (查询密码). Kept readable
@@ -37,6 +39,7 @@ create table cases (
     decided_at          timestamptz,
     decided_by          uuid,
     refusal_reason      text,
+    withdrawal_reason   text,
     constraint cases_number_key unique (number),
     foreign key (implementation_code, item_version) references item_versions (implementation_code, version)
 );
@@ -77,8 +80,12 @@ create table deferred_materials (
     material_code text not null,
     deadline      date not null,
     supplied_at   timestamptz,
+    -- Set by the overdue sweep when the deadline passed unsupplied (flagged and reported).
+    overdue_at    timestamptz,
     primary key (case_id, material_code)
 );
+
+create index deferred_materials_open on deferred_materials (deadline) where supplied_at is null and overdue_at is null;
 
 -- The one-time correction notice (一次性告知): one per case.
 create table correction_notices (

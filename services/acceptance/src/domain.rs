@@ -22,6 +22,8 @@ pub enum Status {
     Accepted,
     /// Not accepted (不予受理), with a written reason.
     Refused,
+    /// Withdrawn by the applicant before a decision.
+    Withdrawn,
 }
 
 impl Status {
@@ -32,6 +34,7 @@ impl Status {
             Self::NeedsCorrection => "needs_correction",
             Self::Accepted => "accepted",
             Self::Refused => "refused",
+            Self::Withdrawn => "withdrawn",
         }
     }
 
@@ -42,6 +45,7 @@ impl Status {
             "needs_correction" => Self::NeedsCorrection,
             "accepted" => Self::Accepted,
             "refused" => Self::Refused,
+            "withdrawn" => Self::Withdrawn,
             _ => return None,
         })
     }
@@ -51,6 +55,10 @@ impl Status {
         let allowed = match action {
             Action::Edit | Action::Submit => matches!(self, Self::Draft | Self::NeedsCorrection),
             Action::Decide => self == Self::Submitted,
+            Action::Withdraw => {
+                matches!(self, Self::Draft | Self::Submitted | Self::NeedsCorrection)
+            }
+            Action::SupplyDeferred => self == Self::Accepted,
         };
         if allowed {
             Ok(())
@@ -71,6 +79,10 @@ pub enum Action {
     Submit,
     /// Accept, refuse, or request a correction.
     Decide,
+    /// The applicant withdraws before a decision.
+    Withdraw,
+    /// A 容缺 material arrives after acceptance.
+    SupplyDeferred,
 }
 
 impl Action {
@@ -79,6 +91,8 @@ impl Action {
             Self::Edit => "edited",
             Self::Submit => "submitted",
             Self::Decide => "decided",
+            Self::Withdraw => "withdrawn",
+            Self::SupplyDeferred => "given deferred materials",
         }
     }
 }
@@ -204,6 +218,12 @@ mod tests {
             "deciding twice"
         );
         assert!(Status::Refused.allow(Action::Edit).is_err());
+        assert!(Status::Submitted.allow(Action::Withdraw).is_ok());
+        assert!(
+            Status::Accepted.allow(Action::Withdraw).is_err(),
+            "decided: too late to withdraw"
+        );
+        assert!(Status::Accepted.allow(Action::SupplyDeferred).is_ok());
         assert_eq!(
             Status::Submitted
                 .allow(Action::Submit)

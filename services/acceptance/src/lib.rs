@@ -15,6 +15,7 @@ pub mod events;
 pub mod http;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -43,7 +44,10 @@ pub async fn run(
         .get("catalogue")
         .cloned()
         .unwrap_or_default();
+    let sweep = Duration::from_secs(settings.acceptance.overdue_sweep_secs.max(1));
+    let stop_sweeping = shutdown.clone();
     Host::run(NAME, settings, migrator(), listener, shutdown, |host| {
+        tokio::spawn(sweep_overdue(host.pool.clone(), sweep, stop_sweeping));
         let (api, doc) = http::app(AppState {
             pool: host.pool.clone(),
             regions: Arc::new(tongban_runtime::regions::RegionDirectory::new(catalogue)),
@@ -51,6 +55,23 @@ pub async fn run(
         (api, doc, events::consumers())
     })
     .await
+}
+
+/// Flags 容缺 materials past their deadline every `interval` until `shutdown` (a durable timer:
+/// the deadlines are rows, so a restart loses nothing).
+async fn sweep_overdue(pool: PgPool, interval: Duration, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(interval) => {}
+        }
+        let today = db::cases::local_today(chrono::Utc::now());
+        match db::cases::flag_overdue(&pool, today).await {
+            Ok(0) => {}
+            Ok(flagged) => tracing::info!(flagged, "容缺 materials past their deadline flagged"),
+            Err(err) => tracing::warn!(error = %err, "the overdue sweep failed; it runs again"),
+        }
+    }
 }
 
 pub fn migrator() -> sqlx::migrate::Migrator {

@@ -43,6 +43,8 @@ pub struct Case {
     pub entered_by: Option<Uuid>,
     pub status: Status,
     pub submissions: i32,
+    /// Times the applicant came to a hall for this case.
+    pub visits: i32,
     pub form: Value,
     /// The promised due date, from acceptance, in the handling centre's working days.
     pub due_date: Option<NaiveDate>,
@@ -51,6 +53,7 @@ pub struct Case {
     pub submitted_at: Option<DateTime<Utc>>,
     pub decided_at: Option<DateTime<Utc>>,
     pub refusal_reason: Option<String>,
+    pub withdrawal_reason: Option<String>,
     /// Every material of the pinned version and its state.
     pub materials: Vec<CaseMaterial>,
     /// The one-time correction notice, once sent.
@@ -66,8 +69,11 @@ pub struct CaseMaterial {
     pub necessity: String,
     /// The file provided, if any.
     pub attachment: Option<AttachmentInfo>,
-    /// For a material accepted as missing (容缺受理): the day it must be supplied by.
+    /// For a material accepted as missing (容缺受理): the day it must be supplied by,
+    /// whether it was, and whether the deadline passed without it (flagged and reported).
     pub deferred_until: Option<NaiveDate>,
+    pub supplied_at: Option<DateTime<Utc>>,
+    pub overdue: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
@@ -115,6 +121,7 @@ struct Row {
     entered_by: Option<Uuid>,
     status: String,
     submissions: i32,
+    visits: i32,
     form: Value,
     query_password: Option<String>,
     due_date: Option<NaiveDate>,
@@ -123,6 +130,7 @@ struct Row {
     submitted_at: Option<DateTime<Utc>>,
     decided_at: Option<DateTime<Utc>>,
     refusal_reason: Option<String>,
+    withdrawal_reason: Option<String>,
 }
 
 impl Row {
@@ -165,8 +173,8 @@ impl Row {
 }
 
 const COLUMNS: &str = "id, number, implementation_code, item_version, receiving_region, handling_region, \
-    channel, applicant_id, applicant_kind, applicant_name, applicant_document, entered_by, status, submissions, form, query_password, \
-    due_date, due_date_provisional, created_at, submitted_at, decided_at, refusal_reason";
+    channel, applicant_id, applicant_kind, applicant_name, applicant_document, entered_by, status, submissions, visits, form, query_password, \
+    due_date, due_date_provisional, created_at, submitted_at, decided_at, refusal_reason, withdrawal_reason";
 
 /// Whether `principal` may see the case: its applicant, or staff who take in, handle or
 /// supervise cases in its receiving or handling region. Everyone else gets a 404.
@@ -488,8 +496,8 @@ async fn open(
     let inserted = sqlx::query(
         "insert into cases (id, implementation_code, item_version, receiving_region, handling_region,
              channel, applicant_id, applicant_kind, applicant_name, applicant_document, entered_by,
-             status, form, idempotency_key)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', $12, $13)",
+             status, form, idempotency_key, visits)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', $12, $13, $14)",
     )
     .bind(id)
     .bind(&item.code)
@@ -504,6 +512,8 @@ async fn open(
     .bind(opening.entered_by)
     .bind(opening.form)
     .bind(key)
+    // Taken in at a window: the applicant came once.
+    .bind(i32::from(opening.channel == "window"))
     .execute(&mut *tx)
     .await;
     match inserted
@@ -549,7 +559,24 @@ pub async fn attach(
     let mut tx = pool.begin().await?;
     let row = load(&mut tx, principal, id, true).await?;
     require_applicant(principal, &row)?;
-    row.status()?.allow(Action::Edit)?;
+    let status = row.status()?;
+    // After acceptance only a 容缺 material still owed may arrive.
+    let owed: Option<NaiveDate> = if status == Status::Accepted {
+        sqlx::query_scalar(
+            "select deadline from deferred_materials
+             where case_id = $1 and material_code = $2 and supplied_at is null",
+        )
+        .bind(id)
+        .bind(material_code)
+        .fetch_optional(&mut *tx)
+        .await?
+    } else {
+        None
+    };
+    match owed {
+        Some(_) => status.allow(Action::SupplyDeferred)?,
+        None => status.allow(Action::Edit)?,
+    }
     let item = catalogue::version(&mut tx, &row.implementation_code, row.item_version).await?;
     if !item.materials.iter().any(|m| m.code == material_code) {
         return Err(Error::unprocessable(
@@ -592,12 +619,33 @@ pub async fn attach(
     .bind(principal.account)
     .execute(&mut *tx)
     .await?;
-    let status = row.status()?;
+    if let Some(deadline) = owed {
+        let now = Utc::now();
+        sqlx::query(
+            "update deferred_materials set supplied_at = $3 where case_id = $1 and material_code = $2",
+        )
+        .bind(id)
+        .bind(material_code)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let event = events::DeferredMaterialSupplied {
+            case: Some(row.reference()),
+            material_code: material_code.to_owned(),
+            late: local_today(now) > deadline,
+            supplied_at: Some(tongban_events::timestamp(now)),
+        };
+        publish(&mut tx, &row, &event).await?;
+    }
     record(
         &mut tx,
         id,
         Some(principal.account),
-        "material_provided",
+        if owed.is_some() {
+            "deferred_material_supplied"
+        } else {
+            "material_provided"
+        },
         Some(status),
         status,
         json!({ "material_code": material_code, "sha256": sha256, "size": content.len() }),
@@ -997,13 +1045,17 @@ async fn view(conn: &mut PgConnection, row: Row) -> Result<Case, Error> {
             },
         )
         .collect();
-    let deferred: BTreeMap<String, NaiveDate> = sqlx::query_as::<_, (String, NaiveDate)>(
-        "select material_code, deadline from deferred_materials where case_id = $1",
+    let deferred: BTreeMap<String, (NaiveDate, Option<DateTime<Utc>>, bool)> = sqlx::query_as::<
+        _,
+        (String, NaiveDate, Option<DateTime<Utc>>, bool),
+    >(
+        "select material_code, deadline, supplied_at, overdue_at is not null from deferred_materials where case_id = $1",
     )
     .bind(row.id)
     .fetch_all(&mut *conn)
     .await?
     .into_iter()
+    .map(|(code, deadline, supplied, overdue)| (code, (deadline, supplied, overdue)))
     .collect();
     let correction: Option<sqlx::types::Json<Vec<CorrectionItem>>> =
         sqlx::query_scalar("select items from correction_notices where case_id = $1")
@@ -1020,7 +1072,9 @@ async fn view(conn: &mut PgConnection, row: Row) -> Result<Case, Error> {
                 name: m.name.clone(),
                 necessity: m.necessity.clone(),
                 attachment: attachments.remove(&m.code),
-                deferred_until: deferred.get(&m.code).copied(),
+                deferred_until: deferred.get(&m.code).map(|d| d.0),
+                supplied_at: deferred.get(&m.code).and_then(|d| d.1),
+                overdue: deferred.get(&m.code).is_some_and(|d| d.2),
             })
             .collect(),
         correction: correction.map(|c| c.0),
@@ -1039,6 +1093,7 @@ async fn view(conn: &mut PgConnection, row: Row) -> Result<Case, Error> {
         entered_by: row.entered_by,
         status,
         submissions: row.submissions,
+        visits: row.visits,
         form: row.form,
         due_date: row.due_date,
         due_date_provisional: row.due_date_provisional,
@@ -1046,6 +1101,7 @@ async fn view(conn: &mut PgConnection, row: Row) -> Result<Case, Error> {
         submitted_at: row.submitted_at,
         decided_at: row.decided_at,
         refusal_reason: row.refusal_reason,
+        withdrawal_reason: row.withdrawal_reason,
     })
 }
 
@@ -1147,4 +1203,179 @@ pub async fn lookup(pool: &PgPool, number: &str, password: &str) -> Result<Progr
         decided_at: row.decided_at,
         due_date: row.due_date,
     })
+}
+
+/// Withdraws the application before a decision (the applicant, or the clerk who entered it).
+pub async fn withdraw(
+    pool: &PgPool,
+    principal: &Principal,
+    id: Uuid,
+    reason: &str,
+) -> Result<Case, Error> {
+    let reason = reason.trim();
+    if reason.chars().count() > 500 {
+        return Err(Error::bad_request("reason", "at most 500 characters"));
+    }
+    let mut tx = pool.begin().await?;
+    let row = load(&mut tx, principal, id, true).await?;
+    require_applicant(principal, &row)?;
+    let from = row.status()?;
+    from.allow(Action::Withdraw)?;
+    let now = Utc::now();
+    sqlx::query("update cases set status = 'withdrawn', withdrawal_reason = $2, decided_at = $3 where id = $1")
+        .bind(id)
+        .bind(reason)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    record(
+        &mut tx,
+        id,
+        Some(principal.account),
+        "withdrawn",
+        Some(from),
+        Status::Withdrawn,
+        json!({ "reason": reason }),
+    )
+    .await?;
+    // A draft never went anywhere: only a submitted case's withdrawal is news to others.
+    if from != Status::Draft {
+        let event = events::CaseWithdrawn {
+            case: Some(row.reference()),
+            reason: reason.to_owned(),
+            withdrawn_at: Some(tongban_events::timestamp(now)),
+        };
+        publish(&mut tx, &row, &event).await?;
+    }
+    tx.commit().await?;
+    get(pool, principal, id).await
+}
+
+/// Why the applicant came to the hall.
+pub const VISIT_PURPOSES: [&str; 4] = ["intake", "supply", "pickup", "other"];
+
+/// Counts a visit of the applicant to a hall for this case (最多跑一次 made measurable). For a
+/// clerk whose scope covers the receiving region.
+pub async fn record_visit(
+    pool: &PgPool,
+    principal: &Principal,
+    id: Uuid,
+    purpose: &str,
+) -> Result<Case, Error> {
+    if !VISIT_PURPOSES.contains(&purpose) {
+        return Err(Error::bad_request(
+            "purpose",
+            format!("one of {}", VISIT_PURPOSES.join(", ")),
+        ));
+    }
+    let mut tx = pool.begin().await?;
+    let row = load(&mut tx, principal, id, true).await?;
+    require_clerk(principal, &row)?;
+    let visits: i32 =
+        sqlx::query_scalar("update cases set visits = visits + 1 where id = $1 returning visits")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+    let status = row.status()?;
+    record(
+        &mut tx,
+        id,
+        Some(principal.account),
+        "visit",
+        Some(status),
+        status,
+        json!({ "purpose": purpose, "visits": visits }),
+    )
+    .await?;
+    let now = Utc::now();
+    let event = events::VisitRecorded {
+        case: Some(row.reference()),
+        purpose: purpose.to_owned(),
+        visits: visits as u32,
+        recorded_by: principal.account.to_string(),
+        recorded_at: Some(tongban_events::timestamp(now)),
+    };
+    publish(&mut tx, &row, &event).await?;
+    tx.commit().await?;
+    get(pool, principal, id).await
+}
+
+/// Flags every 容缺 material whose deadline passed before `today` unsupplied, each with its
+/// `DeferredMaterialOverdue` event, in one transaction; returns how many. Safe to run in every
+/// replica at once: a row already flagged by another is skipped.
+pub async fn flag_overdue(pool: &PgPool, today: NaiveDate) -> Result<usize, Error> {
+    let mut tx = pool.begin().await?;
+    let flagged: Vec<(Uuid, String, NaiveDate, DateTime<Utc>)> = sqlx::query_as(
+        "update deferred_materials set overdue_at = now()
+         where (case_id, material_code) in (
+             select case_id, material_code from deferred_materials
+             where supplied_at is null and overdue_at is null and deadline < $1
+             order by deadline limit 500
+             for update skip locked)
+         returning case_id, material_code, deadline, overdue_at",
+    )
+    .bind(today)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (case_id, material_code, deadline, at) in &flagged {
+        let row: Row = sqlx::query_as(&format!("select {COLUMNS} from cases where id = $1"))
+            .bind(case_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        record(
+            &mut tx,
+            *case_id,
+            None,
+            "deferred_material_overdue",
+            Some(row.status()?),
+            row.status()?,
+            json!({ "material_code": material_code, "deadline": deadline }),
+        )
+        .await?;
+        let event = events::DeferredMaterialOverdue {
+            case: Some(row.reference()),
+            material_code: material_code.clone(),
+            deadline: deadline.to_string(),
+            flagged_at: Some(tongban_events::timestamp(*at)),
+        };
+        publish(&mut tx, &row, &event).await?;
+    }
+    tx.commit().await?;
+    Ok(flagged.len())
+}
+
+/// A 容缺 material past its deadline, as the overdue report lists it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct OverdueMaterial {
+    pub case_id: Uuid,
+    pub number: Option<String>,
+    pub receiving_region: String,
+    pub handling_region: String,
+    pub material_code: String,
+    pub deadline: NaiveDate,
+    pub overdue_at: DateTime<Utc>,
+}
+
+/// Overdue 容缺 materials of cases received or handled in `region` or below it, oldest first.
+pub async fn overdue(
+    pool: &PgPool,
+    principal: &Principal,
+    region: &RegionCode,
+) -> Result<Vec<OverdueMaterial>, Error> {
+    if !principal.can(Power::Supervise, region) {
+        principal.require(Power::AcceptCases, region)?;
+    }
+    // Regions nest by code prefix for role coverage (RoleBinding::covers); the report follows.
+    let pattern = format!("{}%", region.prefix());
+    Ok(sqlx::query_as(
+        "select c.id as case_id, c.number, c.receiving_region, c.handling_region, d.material_code,
+                d.deadline, d.overdue_at
+         from deferred_materials d join cases c on c.id = d.case_id
+         where d.overdue_at is not null and d.supplied_at is null
+           and (c.receiving_region like $1 or c.handling_region like $1)
+         order by d.deadline, c.number limit 1000",
+    )
+    .bind(pattern)
+    .fetch_all(pool)
+    .await?)
 }

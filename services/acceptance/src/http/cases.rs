@@ -14,8 +14,8 @@ use tongban_kernel::{Error, ErrorBody, Json, Result};
 
 use crate::AppState;
 use crate::db::cases::{
-    self as db, Case, CorrectionItem, Deferral, HistoryEntry, Intake, NewCase, Progress, Receipt,
-    Submission,
+    self as db, Case, CorrectionItem, Deferral, HistoryEntry, Intake, NewCase, OverdueMaterial,
+    Progress, Receipt, Submission,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -31,6 +31,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(accept))
         .routes(routes!(refuse))
         .routes(routes!(receipt))
+        .routes(routes!(withdraw))
+        .routes(routes!(record_visit))
+        .routes(routes!(overdue))
 }
 
 /// Opens a draft application for the signed-in citizen or enterprise against an item in force;
@@ -320,4 +323,82 @@ async fn lookup(
     Ok(Json(
         db::lookup(&state.pool, &input.number, &input.password).await?,
     ))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Withdrawal {
+    /// Why, if the applicant says (at most 500 characters).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Withdraws the application before a decision (the applicant, or the clerk who entered it).
+#[utoipa::path(post, path = "/{id}/withdraw", tag = "cases", request_body = Withdrawal, security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses(
+    (status = 200, body = Case), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 409, description = "already decided or withdrawn", body = ErrorBody),
+))]
+async fn withdraw(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<Uuid>,
+    Json(input): Json<Withdrawal>,
+) -> Result<Json<Case>> {
+    Ok(Json(
+        db::withdraw(&state.pool, &principal, id, &input.reason).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Visit {
+    /// intake, supply, pickup or other.
+    pub purpose: String,
+}
+
+/// Counts a visit of the applicant to a hall for this case (最多跑一次). For a clerk whose scope
+/// covers the receiving region; a window intake counts its own visit.
+#[utoipa::path(post, path = "/{id}/visits", tag = "cases", request_body = Visit, security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses(
+    (status = 200, body = Case), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+))]
+async fn record_visit(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<Uuid>,
+    Json(input): Json<Visit>,
+) -> Result<Json<Case>> {
+    Ok(Json(
+        db::record_visit(&state.pool, &principal, id, &input.purpose).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct OverdueQuery {
+    /// Cases received or handled in this region or below it.
+    pub region_code: String,
+}
+
+/// 容缺 materials past their deadline and still not supplied, for clerks and supervisors of the
+/// region.
+#[utoipa::path(get, path = "/overdue-materials", tag = "cases", security(("bearer" = [])), params(OverdueQuery), responses(
+    (status = 200, body = Vec<OverdueMaterial>), (status = 400, body = ErrorBody),
+    (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+))]
+async fn overdue(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Query(query): Query<OverdueQuery>,
+) -> Result<Json<Vec<OverdueMaterial>>> {
+    let region: tongban_kernel::RegionCode =
+        query
+            .region_code
+            .parse()
+            .map_err(|e: tongban_kernel::region::InvalidRegionCode| {
+                Error::bad_request("region_code", e.to_string())
+            })?;
+    Ok(Json(db::overdue(&state.pool, &principal, &region).await?))
 }

@@ -893,3 +893,170 @@ async fn deferred_materials_are_supplied_or_flagged_overdue_and_withdrawal_ends_
 
     test.stop().await;
 }
+
+/// Publishes `event` on approval's topic as approval would (CloudEvents headers, protobuf).
+async fn publish_as_approval<E: tongban_events::Event>(test: &TestPlatform, key: &str, event: &E) {
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    let brokers = test.platform.broker.as_ref().unwrap().address();
+    let producer: FutureProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .create()
+        .unwrap();
+    let attributes = tongban_bus::envelope::Attributes {
+        id: uuid::Uuid::now_v7(),
+        source: "/tongban/approval".into(),
+        ce_type: E::TYPE.into(),
+        time: chrono::Utc::now(),
+        subject: None,
+        regions: vec![HESHAN.into()],
+        trace: Vec::new(),
+    };
+    let payload = prost::Message::encode_to_vec(event);
+    producer
+        .send(
+            FutureRecord::to(tongban_events::topics::APPROVAL)
+                .key(key)
+                .payload(&payload)
+                .headers(attributes.to_headers()),
+            std::time::Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_government_issued_material_comes_from_the_applicants_e_certificate() {
+    use tongban_events::approval::v1::{CertificateIssued, CertificateRevoked};
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let code = item_in_force(&test).await; // material 2: 居民身份证, issued by government
+    let (account, applicant) = citizen(&test, 4).await;
+    let certificate = uuid::Uuid::now_v7().to_string();
+    let issued = CertificateIssued {
+        certificate_id: certificate.clone(),
+        certificate_type: "居民身份证".into(),
+        holder_account_id: account.clone(),
+        holder_document_masked: "430903********1234".into(),
+        issuer_credit_code: crate::harness::credit_code(900),
+        case_number: String::new(),
+        valid_from: "2020-01-01".into(),
+        valid_until: String::new(),
+        issued_at: None,
+    };
+    publish_as_approval(&test, &certificate, &issued).await;
+    eventually(
+        "acceptance to learn the certificate",
+        std::time::Duration::from_secs(30),
+        || async {
+            (test
+                .scalar("select count(*) from acceptance.certificates")
+                .await
+                == 1)
+                .then_some(())
+        },
+    )
+    .await;
+
+    // Only the form is uploaded: the ID card comes from the store (一证通办).
+    let (status, draft) = post(
+        &test,
+        &applicant,
+        "/api/acceptance/v1/cases",
+        json!({ "implementation_code": code }),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let id = draft["id"].as_str().unwrap().to_owned();
+    let form = draft["materials"][0]["material_code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        upload(&test, &applicant, &id, &form, "application/pdf")
+            .await
+            .0,
+        204
+    );
+    let (status, submitted) = post(
+        &test,
+        &applicant,
+        &format!("/api/acceptance/v1/cases/{id}/submit"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{submitted}");
+    assert_eq!(
+        submitted["case"]["materials"][1]["certificate_id"],
+        certificate.as_str()
+    );
+
+    // Someone else's certificate does not count, and a revoked one no longer does.
+    let (_, other) = citizen(&test, 5).await;
+    let (_, draft) = post(
+        &test,
+        &other,
+        "/api/acceptance/v1/cases",
+        json!({ "implementation_code": code }),
+    )
+    .await;
+    let other_id = draft["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        upload(&test, &other, &other_id, &form, "application/pdf")
+            .await
+            .0,
+        204
+    );
+    let (status, body) = post(
+        &test,
+        &other,
+        &format!("/api/acceptance/v1/cases/{other_id}/submit"),
+        json!({}),
+    )
+    .await;
+    assert_eq!((status, body["field"].as_str()), (422, Some("materials")));
+    publish_as_approval(
+        &test,
+        &certificate,
+        &CertificateRevoked {
+            certificate_id: certificate.clone(),
+            reason: "注销".into(),
+            revoked_at: None,
+        },
+    )
+    .await;
+    eventually(
+        "acceptance to learn the revocation",
+        std::time::Duration::from_secs(30),
+        || async {
+            (test
+                .scalar("select count(*) from acceptance.certificates where revoked_at is not null")
+                .await
+                == 1)
+                .then_some(())
+        },
+    )
+    .await;
+    let (_, draft) = post(
+        &test,
+        &applicant,
+        "/api/acceptance/v1/cases",
+        json!({ "implementation_code": code }),
+    )
+    .await;
+    let later = draft["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        upload(&test, &applicant, &later, &form, "application/pdf")
+            .await
+            .0,
+        204
+    );
+    let (status, _) = post(
+        &test,
+        &applicant,
+        &format!("/api/acceptance/v1/cases/{later}/submit"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 422, "the revoked certificate stands in for nothing");
+
+    test.stop().await;
+}

@@ -55,6 +55,12 @@ pub mod acceptance {
     }
 }
 
+pub mod approval {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/tongban.approval.v1.rs"));
+    }
+}
+
 /// The compiled descriptor set of every `.proto` (for compatibility checks and reflection).
 pub const DESCRIPTORS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptors.bin"));
 
@@ -96,6 +102,8 @@ events! {
     acceptance::v1::DeferredMaterialSupplied => "acceptance", "deferred_material_supplied";
     acceptance::v1::DeferredMaterialOverdue => "acceptance", "deferred_material_overdue";
     acceptance::v1::VisitRecorded => "acceptance", "visit_recorded";
+    approval::v1::CertificateIssued => "approval", "certificate_issued";
+    approval::v1::CertificateRevoked => "approval", "certificate_revoked";
 }
 
 /// A protobuf timestamp from a UTC time.

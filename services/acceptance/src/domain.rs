@@ -106,6 +106,9 @@ pub struct ListedMaterial {
     pub necessity: String,
     /// applicant, or government (an e-certificate candidate).
     pub source: String,
+    /// The e-certificate type of a government-issued material (empty otherwise).
+    #[serde(default)]
+    pub certificate_type: String,
 }
 
 /// A material's state in a submission.
@@ -114,19 +117,24 @@ pub struct MaterialState {
     pub material_code: String,
     pub name: String,
     pub necessity: String,
-    /// provided, missing (optional or deferrable, not given) or deferred (accepted as 容缺).
+    /// provided (a file), certificate (taken from the applicant's e-certificates, 一证通办) or
+    /// missing (optional or deferrable, not given).
     pub state: String,
 }
 
-/// The states of `listed` materials given the `provided` codes; a required material that is
-/// missing is a 422 listing every one of them at once (一次性告知 starts at the portal).
+/// The states of `listed` materials given the codes `provided` as files and those `certified`
+/// by an e-certificate; a required material that is neither is a 422 listing every one of them
+/// at once (一次性告知 starts at the portal).
 pub fn check_materials(
     listed: &[ListedMaterial],
     provided: &BTreeSet<String>,
+    certified: &BTreeSet<String>,
 ) -> Result<Vec<MaterialState>, Error> {
     let missing: Vec<&ListedMaterial> = listed
         .iter()
-        .filter(|m| m.necessity == "required" && !provided.contains(&m.code))
+        .filter(|m| {
+            m.necessity == "required" && !provided.contains(&m.code) && !certified.contains(&m.code)
+        })
         .collect();
     if !missing.is_empty() {
         let names: Vec<String> = missing
@@ -146,6 +154,8 @@ pub fn check_materials(
             necessity: m.necessity.clone(),
             state: if provided.contains(&m.code) {
                 "provided"
+            } else if certified.contains(&m.code) {
+                "certificate"
             } else {
                 "missing"
             }
@@ -184,6 +194,7 @@ mod tests {
             name: format!("材料{code}"),
             necessity: necessity.into(),
             source: "applicant".into(),
+            certificate_type: String::new(),
         }
     }
 
@@ -194,17 +205,23 @@ mod tests {
             material("B", "required"),
             material("C", "deferrable"),
         ];
-        let err = check_materials(&listed, &BTreeSet::new()).unwrap_err();
+        let err = check_materials(&listed, &BTreeSet::new(), &BTreeSet::new()).unwrap_err();
         let message = err.body().message;
         assert!(
             message.contains("(A)") && message.contains("(B)") && !message.contains("(C)"),
             "{message}"
         );
         let provided: BTreeSet<String> = ["A".to_owned(), "B".to_owned()].into();
-        let states = check_materials(&listed, &provided).unwrap();
+        let states = check_materials(&listed, &provided, &BTreeSet::new()).unwrap();
         assert_eq!(
             states[2].state, "missing",
             "a deferrable one may be missing"
+        );
+        let certified: BTreeSet<String> = ["B".to_owned()].into();
+        let states = check_materials(&listed, &["A".to_owned()].into(), &certified).unwrap();
+        assert_eq!(
+            states[1].state, "certificate",
+            "一证通办: the store stands in for B"
         );
     }
 

@@ -69,6 +69,8 @@ pub struct CaseMaterial {
     pub necessity: String,
     /// The file provided, if any.
     pub attachment: Option<AttachmentInfo>,
+    /// The applicant's e-certificate that stands in for it (一证通办), if any.
+    pub certificate_id: Option<Uuid>,
     /// For a material accepted as missing (容缺受理): the day it must be supplied by,
     /// whether it was, and whether the deadline passed without it (flagged and reported).
     pub deferred_until: Option<NaiveDate>,
@@ -668,6 +670,64 @@ async fn provided(conn: &mut PgConnection, id: Uuid) -> Result<BTreeSet<String>,
     Ok(codes.into_iter().collect())
 }
 
+/// The materials an e-certificate stands in for.
+async fn certified(conn: &mut PgConnection, id: Uuid) -> Result<BTreeSet<String>, Error> {
+    let codes: Vec<String> =
+        sqlx::query_scalar("select material_code from case_certificates where case_id = $1")
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
+    Ok(codes.into_iter().collect())
+}
+
+/// 一证通办: for each government-issued material the applicant did not provide as a file, takes
+/// the applicant's valid e-certificate of that type, if there is one, and records which.
+async fn take_certificates(
+    conn: &mut PgConnection,
+    row: &Row,
+    item: &ItemVersion,
+    provided: &BTreeSet<String>,
+    now: DateTime<Utc>,
+) -> Result<BTreeSet<String>, Error> {
+    sqlx::query("delete from case_certificates where case_id = $1")
+        .bind(row.id)
+        .execute(&mut *conn)
+        .await?;
+    let mut certified = BTreeSet::new();
+    let Some(holder) = row.applicant_id else {
+        return Ok(certified);
+    };
+    for material in &item.materials {
+        if material.source != "government"
+            || material.certificate_type.is_empty()
+            || provided.contains(&material.code)
+        {
+            continue;
+        }
+        let certificate: Option<Uuid> = sqlx::query_scalar(
+            "select certificate_id from certificates
+             where holder_account_id = $1 and certificate_type = $2 and revoked_at is null
+               and (valid_until is null or valid_until >= $3)
+             order by issued_at desc limit 1",
+        )
+        .bind(holder)
+        .bind(&material.certificate_type)
+        .bind(local_today(now))
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(certificate) = certificate {
+            sqlx::query("insert into case_certificates (case_id, material_code, certificate_id) values ($1, $2, $3)")
+                .bind(row.id)
+                .bind(&material.code)
+                .bind(certificate)
+                .execute(&mut *conn)
+                .await?;
+            certified.insert(material.code.clone());
+        }
+    }
+    Ok(certified)
+}
+
 /// What a submission answers.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Submission {
@@ -685,7 +745,9 @@ pub async fn submit(pool: &PgPool, principal: &Principal, id: Uuid) -> Result<Su
     let from = row.status()?;
     from.allow(Action::Submit)?;
     let item = catalogue::version(&mut tx, &row.implementation_code, row.item_version).await?;
-    let states = check_materials(&item.materials, &provided(&mut tx, id).await?)?;
+    let provided = provided(&mut tx, id).await?;
+    let certified = take_certificates(&mut tx, &row, &item, &provided, Utc::now()).await?;
+    let states = check_materials(&item.materials, &provided, &certified)?;
     let now = Utc::now();
     if row.number.is_none() {
         row.number = Some(
@@ -873,7 +935,7 @@ pub async fn accept(
     from.allow(Action::Decide)?;
     let item = catalogue::version(&mut tx, &row.implementation_code, row.item_version).await?;
     let provided = provided(&mut tx, id).await?;
-    let states = check_materials(&item.materials, &provided)?;
+    let states = check_materials(&item.materials, &provided, &certified(&mut tx, id).await?)?;
     let missing: BTreeMap<&str, &MaterialState> = states
         .iter()
         .filter(|s| s.state == "missing" && s.necessity == "deferrable")
@@ -1057,6 +1119,14 @@ async fn view(conn: &mut PgConnection, row: Row) -> Result<Case, Error> {
     .into_iter()
     .map(|(code, deadline, supplied, overdue)| (code, (deadline, supplied, overdue)))
     .collect();
+    let certificates: BTreeMap<String, Uuid> = sqlx::query_as::<_, (String, Uuid)>(
+        "select material_code, certificate_id from case_certificates where case_id = $1",
+    )
+    .bind(row.id)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .collect();
     let correction: Option<sqlx::types::Json<Vec<CorrectionItem>>> =
         sqlx::query_scalar("select items from correction_notices where case_id = $1")
             .bind(row.id)
@@ -1072,6 +1142,7 @@ async fn view(conn: &mut PgConnection, row: Row) -> Result<Case, Error> {
                 name: m.name.clone(),
                 necessity: m.necessity.clone(),
                 attachment: attachments.remove(&m.code),
+                certificate_id: certificates.get(&m.code).copied(),
                 deferred_until: deferred.get(&m.code).map(|d| d.0),
                 supplied_at: deferred.get(&m.code).and_then(|d| d.1),
                 overdue: deferred.get(&m.code).is_some_and(|d| d.2),
@@ -1160,7 +1231,9 @@ pub async fn receipt(pool: &PgPool, principal: &Principal, id: Uuid) -> Result<R
         materials: case
             .materials
             .into_iter()
-            .filter(|m| m.attachment.is_some() || m.deferred_until.is_some())
+            .filter(|m| {
+                m.attachment.is_some() || m.certificate_id.is_some() || m.deferred_until.is_some()
+            })
             .collect(),
     })
 }

@@ -2,8 +2,11 @@
 //!
 //! - [`catalogue`]: item and bundle versions in force, and the working-day calendar, kept as a
 //!   local projection so a submission is checked without calling the catalogue.
+//! - [`certificates`]: approval's e-certificates, which stand in for government-issued
+//!   materials (一证通办).
 
 pub mod catalogue;
+pub mod certificates;
 
 use std::sync::Arc;
 
@@ -11,9 +14,16 @@ use tongban_bus::ConsumerSpec;
 use tongban_events::topics;
 
 pub fn consumers() -> Vec<ConsumerSpec> {
-    vec![ConsumerSpec {
-        name: "catalogue-projection",
-        topics: vec![topics::CATALOGUE],
-        handler: Arc::new(catalogue::CatalogueProjection),
-    }]
+    vec![
+        ConsumerSpec {
+            name: "catalogue-projection",
+            topics: vec![topics::CATALOGUE],
+            handler: Arc::new(catalogue::CatalogueProjection),
+        },
+        ConsumerSpec {
+            name: "certificates",
+            topics: vec![topics::APPROVAL],
+            handler: Arc::new(certificates::Certificates),
+        },
+    ]
 }

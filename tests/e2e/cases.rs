@@ -1060,3 +1060,23 @@ async fn a_government_issued_material_comes_from_the_applicants_e_certificate() 
 
     test.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_intake_benchmark_submits_every_case_and_compares_with_pgbench() {
+    let settings = tongban_runtime::Settings::load(None).unwrap();
+
+    let report = tongban::bench::intake(settings, 20, 4, 1, |_| {})
+        .await
+        .unwrap();
+
+    assert_eq!(
+        report.submissions.requests, 20,
+        "every draft submitted, each answered 200"
+    );
+    assert!(report.submissions.requests_per_second > 0.0);
+    if let Some(tps) = report.pgbench_tps {
+        assert!(tps > 0.0);
+        assert!(report.ratio.is_some());
+    }
+    assert!(tongban::bench::intake_table(&report).contains("cases/s"));
+}

@@ -4,6 +4,9 @@
 //!
 //! - `catalogue`: item lookup by implementation code and keyword search by region through the
 //!   gateway, over the demo catalogue grown with synthetic departments and items.
+//! - `intake`: applicants submitting cases through the gateway (token verified, materials
+//!   checked, case, history and outbox committed), next to `pgbench` running a comparable
+//!   two-row insert transaction on the same database at the same concurrency.
 //! - `auth`: what token verification costs at the gateway — the same public route
 //!   (`GET /api/catalogue/v1/departments?limit=1`) with and without a bearer token, in
 //!   alternating rounds so drift hits both alike.
@@ -41,6 +44,7 @@ pub struct Measured {
     pub requests: usize,
     pub requests_per_second: f64,
     pub p50_ms: f64,
+    pub p95_ms: f64,
     pub p99_ms: f64,
 }
 
@@ -223,6 +227,7 @@ async fn measure_catalogue(
     progress("warming up");
     run(
         &client,
+        &http::Method::GET,
         &lookups,
         None,
         load.concurrency * 20,
@@ -231,6 +236,7 @@ async fn measure_catalogue(
     .await?;
     run(
         &client,
+        &http::Method::GET,
         &searches,
         None,
         load.concurrency * 20,
@@ -245,12 +251,26 @@ async fn measure_catalogue(
             "round {round} of {}: {} requests each",
             load.rounds, load.requests
         ));
-        let (elapsed, latencies) =
-            run(&client, &lookups, None, load.requests, load.concurrency).await?;
+        let (elapsed, latencies) = run(
+            &client,
+            &http::Method::GET,
+            &lookups,
+            None,
+            load.requests,
+            load.concurrency,
+        )
+        .await?;
         time_lookup += elapsed;
         lookup.extend(latencies);
-        let (elapsed, latencies) =
-            run(&client, &searches, None, load.requests, load.concurrency).await?;
+        let (elapsed, latencies) = run(
+            &client,
+            &http::Method::GET,
+            &searches,
+            None,
+            load.requests,
+            load.concurrency,
+        )
+        .await?;
         time_search += elapsed;
         search.extend(latencies);
     }
@@ -327,27 +347,22 @@ async fn measure(
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     pool.close().await;
-    let form = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("grant_type", "password")
-        .append_pair("username", "bench.admin")
-        .append_pair("password", &password)
-        .finish();
-    let request = http::Request::post(format!("{gateway}/api/identity/v1/oauth/token"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(Full::new(Bytes::from(form)))?;
-    let response = client.request(request).await?;
-    let body = response.into_body().collect().await?.to_bytes();
-    let token: serde_json::Value = serde_json::from_slice(&body)?;
-    let token = token["access_token"]
-        .as_str()
-        .context("no access token")?
-        .to_owned();
+    let token = sign_in(&client, &gateway, "bench.admin", &password).await?;
 
     let url = [format!("{gateway}{ROUTE}")];
     progress("warming up");
-    run(&client, &url, None, load.concurrency * 50, load.concurrency).await?;
     run(
         &client,
+        &http::Method::GET,
+        &url,
+        None,
+        load.concurrency * 50,
+        load.concurrency,
+    )
+    .await?;
+    run(
+        &client,
+        &http::Method::GET,
         &url,
         Some(&token),
         load.concurrency * 50,
@@ -363,12 +378,26 @@ async fn measure(
             "round {round} of {}: {} requests each way",
             load.rounds, load.requests
         ));
-        let (elapsed, latencies) =
-            run(&client, &url, None, load.requests, load.concurrency).await?;
+        let (elapsed, latencies) = run(
+            &client,
+            &http::Method::GET,
+            &url,
+            None,
+            load.requests,
+            load.concurrency,
+        )
+        .await?;
         time_without += elapsed;
         without.extend(latencies);
-        let (elapsed, latencies) =
-            run(&client, &url, Some(&token), load.requests, load.concurrency).await?;
+        let (elapsed, latencies) = run(
+            &client,
+            &http::Method::GET,
+            &url,
+            Some(&token),
+            load.requests,
+            load.concurrency,
+        )
+        .await?;
         time_with += elapsed;
         with.extend(latencies);
     }
@@ -419,10 +448,51 @@ async fn verify_cost(platform: &Platform, token: &str) -> anyhow::Result<(f64, f
     Ok((full, remembered))
 }
 
-/// Sends `requests` GETs to `urls` (in turn) from `concurrency` workers; returns the wall time and each
+/// An access token from the password grant.
+async fn sign_in(
+    client: &HttpClient,
+    gateway: &str,
+    username: &str,
+    password: &str,
+) -> anyhow::Result<String> {
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("grant_type", "password")
+        .append_pair("username", username)
+        .append_pair("password", password)
+        .finish();
+    let request = http::Request::post(format!("{gateway}/api/identity/v1/oauth/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Full::new(Bytes::from(form)))?;
+    let (status, body) = send(client, request).await?;
+    anyhow::ensure!(
+        status == 200,
+        "signing in {username} answered {status}: {body}"
+    );
+    Ok(body["access_token"]
+        .as_str()
+        .context("no access token")?
+        .to_owned())
+}
+
+/// Sends one request and reads its JSON answer (null when there is none).
+async fn send(
+    client: &HttpClient,
+    request: http::Request<Full<Bytes>>,
+) -> anyhow::Result<(http::StatusCode, serde_json::Value)> {
+    let response = client.request(request).await?;
+    let status = response.status();
+    let body = response.into_body().collect().await?.to_bytes();
+    Ok((
+        status,
+        serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+    ))
+}
+
+/// Sends `requests` requests (`{}` as the body of a POST) to `urls` (in turn) from `concurrency` workers; returns the wall time and each
 /// request's latency. Any answer but 200 is an error: a benchmark of failures means nothing.
 async fn run(
     client: &HttpClient,
+    method: &http::Method,
     urls: &[String],
     token: Option<&str>,
     requests: usize,
@@ -440,14 +510,18 @@ async fn run(
                     break;
                 }
                 let url = &urls[n % urls.len()];
-                let mut request = http::Request::get(url);
+                let mut request = http::Request::builder().method(method.clone()).uri(url);
+                let body = if *method == http::Method::POST {
+                    request = request.header("content-type", "application/json");
+                    Bytes::from_static(b"{}")
+                } else {
+                    Bytes::new()
+                };
                 if let Some(token) = token {
                     request = request.header("authorization", format!("Bearer {token}"));
                 }
                 let sent = Instant::now();
-                let response = client
-                    .request(request.body(Full::new(Bytes::new()))?)
-                    .await?;
+                let response = client.request(request.body(Full::new(body))?).await?;
                 let status = response.status();
                 response.into_body().collect().await?;
                 anyhow::ensure!(status == 200, "{url} answered {status}");
@@ -473,6 +547,7 @@ fn summarise(mut latencies: Vec<Duration>, elapsed: Duration) -> Measured {
         requests: latencies.len(),
         requests_per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
         p50_ms: at(0.50),
+        p95_ms: at(0.95),
         p99_ms: at(0.99),
     }
 }
@@ -529,5 +604,248 @@ pub fn table(report: &AuthReport) -> String {
         report.overhead_percent,
         report.verify_full_micros,
         report.verify_remembered_micros,
+    )
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IntakeReport {
+    pub cpus: usize,
+    pub concurrency: usize,
+    /// `POST /api/acceptance/v1/cases/{id}/submit`, each draft once.
+    pub submissions: Measured,
+    /// pgbench's transactions per second for two inserts in one transaction, if pgbench ran.
+    pub pgbench_tps: Option<f64>,
+    /// Submissions per second over pgbench's transactions per second.
+    pub ratio: Option<f64>,
+}
+
+/// Runs the intake benchmark: `cases` drafts prepared (materials uploaded), then all submitted
+/// at `concurrency`; then pgbench for `pgbench_secs`.
+pub async fn intake(
+    mut settings: Settings,
+    cases: usize,
+    concurrency: usize,
+    pgbench_secs: u32,
+    progress: impl Fn(&str),
+) -> anyhow::Result<IntakeReport> {
+    let database = throwaway(&mut settings)?;
+    progress("starting the platform on a throwaway database");
+    let mut platform = Platform::start(settings, &COMPONENTS).await?;
+    let result = measure_intake(&platform, cases, concurrency, pgbench_secs, &progress).await;
+    platform.stop().await?;
+    drop_database(&platform.settings, &database).await;
+    result
+}
+
+async fn measure_intake(
+    platform: &Platform,
+    cases: usize,
+    concurrency: usize,
+    pgbench_secs: u32,
+    progress: &impl Fn(&str),
+) -> anyhow::Result<IntakeReport> {
+    use futures::StreamExt;
+
+    let client: HttpClient = Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(concurrency)
+        .build_http();
+    wait_ready(&client, platform).await?;
+    let gateway = platform.gateway_url().context("no gateway")?;
+    progress("loading the demo catalogue");
+    crate::demo::load(&platform.settings, |_| {}).await?;
+    let pool = tongban_runtime::db::connect(&platform.settings.database, "acceptance").await?;
+    // An item of 赫山区 in force, once acceptance has learned it from the catalogue's events.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (code, required): (String, Vec<String>) = loop {
+        let found: Option<(String, serde_json::Value)> = sqlx::query_as(
+            "select v.implementation_code, v.materials from offered_items o
+             join item_versions v using (implementation_code, version)
+             where v.region_code = '430903000000' order by v.implementation_code limit 1",
+        )
+        .fetch_optional(&pool)
+        .await?;
+        if let Some((code, materials)) = found {
+            let required = materials
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|m| m["necessity"] == "required")
+                .filter_map(|m| m["code"].as_str().map(str::to_owned))
+                .collect();
+            break (code, required);
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "acceptance did not learn the demo items"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+
+    progress("registering an applicant");
+    let id_number = tongban_kernel::IdCardNumber::complete("43090319900101777")
+        .context("a valid ID number")?
+        .as_str()
+        .to_owned();
+    let registration = serde_json::json!({
+        "id_type": "resident_id_card", "id_number": id_number, "name": "压测申请人",
+        "phone": "13800138000", "password": "bench-applicant-1",
+    });
+    let request = http::Request::post(format!("{gateway}/api/identity/v1/accounts/citizens"))
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(registration.to_string())))?;
+    let (status, body) = send(&client, request).await?;
+    anyhow::ensure!(status == 201, "registration answered {status}: {body}");
+    let token = sign_in(&client, &gateway, &id_number, "bench-applicant-1").await?;
+
+    progress(&format!("preparing {cases} drafts with their materials"));
+    let prepare = |_: usize| {
+        let (client, gateway, token, code, required) =
+            (&client, &gateway, &token, &code, &required);
+        async move {
+            let draft = serde_json::json!({ "implementation_code": code });
+            let request = http::Request::post(format!("{gateway}/api/acceptance/v1/cases"))
+                .header("content-type", "application/json")
+                .header("authorization", format!("Bearer {token}"))
+                .body(Full::new(Bytes::from(draft.to_string())))?;
+            let (status, body) = send(client, request).await?;
+            anyhow::ensure!(status == 201, "a draft answered {status}: {body}");
+            let id = body["id"].as_str().context("no case id")?.to_owned();
+            for material in required {
+                let request = http::Request::put(format!(
+                    "{gateway}/api/acceptance/v1/cases/{id}/materials/{material}"
+                ))
+                .header("content-type", "application/pdf")
+                .header("authorization", format!("Bearer {token}"))
+                .body(Full::new(Bytes::from_static(b"%PDF-1.7 bench scan")))?;
+                let (status, body) = send(client, request).await?;
+                anyhow::ensure!(status == 204, "an upload answered {status}: {body}");
+            }
+            anyhow::Ok(format!("{gateway}/api/acceptance/v1/cases/{id}/submit"))
+        }
+    };
+    let urls: Vec<String> = futures::stream::iter(0..cases)
+        .map(prepare)
+        .buffer_unordered(concurrency)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<anyhow::Result<_>>()?;
+
+    progress(&format!(
+        "submitting {cases} cases, {concurrency} at a time"
+    ));
+    let (elapsed, latencies) = run(
+        &client,
+        &http::Method::POST,
+        &urls,
+        Some(&token),
+        cases,
+        concurrency,
+    )
+    .await?;
+    let submissions = summarise(latencies, elapsed);
+    pool.close().await;
+
+    progress("running pgbench with a two-row insert transaction");
+    let pgbench_tps = pgbench(&platform.settings, concurrency, pgbench_secs).await?;
+    Ok(IntakeReport {
+        cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        concurrency,
+        ratio: pgbench_tps.map(|tps| submissions.requests_per_second / tps),
+        submissions,
+        pgbench_tps,
+    })
+}
+
+/// pgbench on the platform's database: one transaction inserting a case-sized row and an
+/// outbox-sized row, at `concurrency` clients for `secs` seconds. `None` when pgbench is not
+/// installed.
+async fn pgbench(
+    settings: &Settings,
+    concurrency: usize,
+    secs: u32,
+) -> anyhow::Result<Option<f64>> {
+    let pool = tongban_runtime::db::connect(&settings.database, "bench").await?;
+    sqlx::query("create schema if not exists bench")
+        .execute(&pool)
+        .await?;
+    sqlx::query("create table if not exists bench.cases (id uuid primary key, number text, payload jsonb, at timestamptz default now())")
+        .execute(&pool)
+        .await?;
+    sqlx::query("create table if not exists bench.outbox (seq bigserial primary key, id uuid, payload bytea, at timestamptz default now())")
+        .execute(&pool)
+        .await?;
+    pool.close().await;
+    let script = tempfile_path("tongban-pgbench.sql");
+    std::fs::write(
+        &script,
+        "begin;\n\
+         insert into bench.cases (id, number, payload) values (gen_random_uuid(), md5(random()::text), '{\"form\": \"x\"}');\n\
+         insert into bench.outbox (id, payload) values (gen_random_uuid(), decode(md5(random()::text), 'hex'));\n\
+         commit;\n",
+    )?;
+    let output = tokio::process::Command::new("pgbench")
+        .args([
+            "-n",
+            "-c",
+            &concurrency.to_string(),
+            "-j",
+            "2",
+            "-T",
+            &secs.to_string(),
+            "-f",
+        ])
+        .arg(&script)
+        .arg(settings.database_url())
+        .output()
+        .await;
+    let _ = std::fs::remove_file(&script);
+    let output = match output {
+        Ok(output) => output,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(err) => return Err(err.into()),
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    anyhow::ensure!(
+        output.status.success(),
+        "pgbench failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let tps = stdout
+        .lines()
+        .find(|l| l.starts_with("tps = "))
+        .and_then(|l| l["tps = ".len()..].split_whitespace().next())
+        .and_then(|n| n.parse::<f64>().ok())
+        .context("pgbench printed no tps")?;
+    Ok(Some(tps))
+}
+
+fn tempfile_path(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("{}-{name}", uuid::Uuid::now_v7().simple()))
+}
+
+/// The intake report as a table for a terminal.
+pub fn intake_table(report: &IntakeReport) -> String {
+    let m = &report.submissions;
+    let pgbench = match (report.pgbench_tps, report.ratio) {
+        (Some(tps), Some(ratio)) => format!(
+            "pgbench (two inserts, one transaction): {tps:.0} tps; intake / pgbench = {ratio:.2}\n"
+        ),
+        _ => "pgbench not found: no comparison\n".to_owned(),
+    };
+    format!(
+        "case submission through the gateway, {} CPUs, concurrency {}\n{:>9} {:>10} {:>9} {:>9} {:>9}\n{:>9} {:>10.0} {:>9.2} {:>9.2} {:>9.2}\n{pgbench}",
+        report.cpus,
+        report.concurrency,
+        "cases",
+        "cases/s",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        m.requests,
+        m.requests_per_second,
+        m.p50_ms,
+        m.p95_ms,
+        m.p99_ms,
     )
 }

@@ -94,6 +94,24 @@ enum CatalogueCommand {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Case submission through the gateway (token verified, materials checked, case + history
+    /// + outbox committed), next to pgbench running a two-row insert transaction.
+    Intake {
+        /// Drafts prepared and then submitted.
+        #[arg(long, default_value_t = 3_000)]
+        cases: usize,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// How long pgbench runs (seconds).
+        #[arg(long, default_value_t = 20)]
+        pgbench_secs: u32,
+        /// A short run (a smoke test; the numbers are rough).
+        #[arg(long)]
+        quick: bool,
+        /// Also write the report as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// Item lookup by code and keyword search by region, through the gateway, over the demo
     /// catalogue grown with synthetic town departments.
     Catalogue {
@@ -212,6 +230,20 @@ async fn main() -> ExitCode {
                 }
             };
             bench_auth(settings, load, json).await
+        }
+        Command::Bench(BenchCommand::Intake {
+            cases,
+            concurrency,
+            pgbench_secs,
+            quick,
+            json,
+        }) => {
+            let (cases, concurrency, secs) = if quick {
+                (200, 8, 3)
+            } else {
+                (cases, concurrency, pgbench_secs)
+            };
+            bench_intake(settings, cases, concurrency, secs, json).await
         }
         Command::Bench(BenchCommand::Catalogue {
             requests,
@@ -409,6 +441,21 @@ async fn bench_catalogue(
         tongban::bench::catalogue(settings, load, departments, |step| eprintln!("  {step}…"))
             .await?;
     print!("{}", tongban::bench::catalogue_table(&report));
+    write_json(json, &report)
+}
+
+async fn bench_intake(
+    settings: Settings,
+    cases: usize,
+    concurrency: usize,
+    pgbench_secs: u32,
+    json: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let report = tongban::bench::intake(settings, cases, concurrency, pgbench_secs, |step| {
+        eprintln!("  {step}…")
+    })
+    .await?;
+    print!("{}", tongban::bench::intake_table(&report));
     write_json(json, &report)
 }
 

@@ -27,14 +27,19 @@ enum Operation {
     CreateStaff,
     GrantRole,
     ReadStaffAccount,
+    /// Accept a citizen's case handled (and received) in the county.
+    AcceptCase,
+    ReadOverdueMaterials,
 }
 
-const OPERATIONS: [Operation; 5] = [
+const OPERATIONS: [Operation; 7] = [
     Operation::RegisterDepartment,
     Operation::ReadApprovalDirectory,
     Operation::CreateStaff,
     Operation::GrantRole,
     Operation::ReadStaffAccount,
+    Operation::AcceptCase,
+    Operation::ReadOverdueMaterials,
 ];
 
 impl Operation {
@@ -44,6 +49,8 @@ impl Operation {
             Self::RegisterDepartment => &["catalogue_admin"],
             Self::ReadApprovalDirectory => &["approver", "supervisor"],
             Self::CreateStaff | Self::GrantRole | Self::ReadStaffAccount => &["identity_admin"],
+            Self::AcceptCase => &["window_clerk"],
+            Self::ReadOverdueMaterials => &["window_clerk", "supervisor"],
         }
     }
 }
@@ -76,6 +83,9 @@ struct Matrix<'a> {
     test: &'a TestPlatform,
     admin: String,
     counter: std::cell::Cell<u32>,
+    /// An item of the county in force, and a citizen who applies for it.
+    item: String,
+    applicant: String,
 }
 
 impl Matrix<'_> {
@@ -98,6 +108,52 @@ impl Matrix<'_> {
             .as_str()
             .unwrap()
             .to_owned()
+    }
+
+    /// A case of the county submitted by the applicant, awaiting a decision; returns its id and
+    /// its deferrable material.
+    async fn submitted_case(&self) -> (String, String) {
+        let test = self.test;
+        let draft: Value = test
+            .post_as(
+                &self.applicant,
+                "/api/acceptance/v1/cases",
+                json!({ "implementation_code": self.item }),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let id = draft["id"].as_str().unwrap().to_owned();
+        let materials: Vec<&str> = draft["materials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["material_code"].as_str().unwrap())
+            .collect();
+        for material in &materials[..2] {
+            let uploaded = test
+                .http
+                .put(test.url(&format!(
+                    "/api/acceptance/v1/cases/{id}/materials/{material}"
+                )))
+                .bearer_auth(&self.applicant)
+                .header("content-type", "application/pdf")
+                .body(b"%PDF".to_vec())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(uploaded.status(), 204);
+        }
+        let submitted = test
+            .post_as(
+                &self.applicant,
+                &format!("/api/acceptance/v1/cases/{id}/submit"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(submitted.status(), 200);
+        (id, materials[2].to_owned())
     }
 
     /// Performs `operation` as `token` (none: anonymous); true when it was allowed.
@@ -125,6 +181,15 @@ impl Matrix<'_> {
                 let target = self.county_staff().await;
                 test.http.get(test.url(&format!("/api/identity/v1/accounts/{target}")))
             }
+            Operation::AcceptCase => {
+                let (case, deferrable) = self.submitted_case().await;
+                test.http
+                    .post(test.url(&format!("/api/acceptance/v1/cases/{case}/accept")))
+                    .json(&json!({ "deferred": [{ "material_code": deferrable, "within_working_days": 3 }] }))
+            }
+            Operation::ReadOverdueMaterials => test.http.get(test.url(&format!(
+                "/api/acceptance/v1/cases/overdue-materials?region_code={COUNTY}"
+            ))),
         };
         let request = match token {
             Some(token) => request.bearer_auth(token),
@@ -139,14 +204,70 @@ impl Matrix<'_> {
     }
 }
 
+/// An item of the county in force (known to acceptance) and a signed-in citizen.
+async fn county_item_and_applicant(test: &TestPlatform) -> (String, String) {
+    use crate::items::{basic_item, department, spec};
+    let catalogue = test.staff_token().await.to_owned();
+    let basic = test
+        .post_as(
+            &catalogue,
+            "/api/catalogue/v1/basic-items",
+            basic_item("014300001000", "个体工商户登记"),
+        )
+        .await;
+    assert_eq!(basic.status(), 201);
+    let credit = department(test, COUNTY, "南县市场监督管理局", 4_001).await;
+    let row = json!({ "basic_code": "014300001000", "department_credit_code": credit, "spec": spec(5, "none") });
+    let item: Value = test
+        .post_as(&catalogue, "/api/catalogue/v1/items", row)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let code = item["code"].as_str().unwrap().to_owned();
+    let published = test
+        .post_as(
+            &catalogue,
+            &format!("/api/catalogue/v1/items/{code}/publish"),
+            json!({ "version": 1 }),
+        )
+        .await;
+    assert_eq!(published.status(), 200);
+    crate::harness::eventually(
+        "acceptance to learn the item",
+        std::time::Duration::from_secs(30),
+        || async {
+            (test
+                .scalar("select count(*) from acceptance.offered_items")
+                .await
+                == 1)
+                .then_some(())
+        },
+    )
+    .await;
+    let id_number = tongban_kernel::IdCardNumber::complete("43092119800101456").unwrap();
+    let registered = test
+        .register_citizen(id_number.as_str(), "13900139001", "applicant-password")
+        .await;
+    assert_eq!(registered.status(), 201);
+    (
+        code,
+        test.access_token(id_number.as_str(), "applicant-password")
+            .await,
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn each_role_at_each_level_may_do_exactly_what_its_jurisdiction_allows() {
     let test = TestPlatform::start(BrokerStorage::Memory).await;
     let admin = test.admin("matrix.admin", PROVINCE).await;
+    let (item, applicant) = county_item_and_applicant(&test).await;
     let matrix = Matrix {
         test: &test,
         admin: admin.clone(),
         counter: std::cell::Cell::new(0),
+        item,
+        applicant,
     };
 
     // Arrange: one staff member per (role, level), holding that role over their own region.

@@ -154,7 +154,21 @@ async fn an_online_application_is_corrected_once_then_accepted_with_a_receipt() 
         "{body}"
     );
 
-    // Materials: on the list, of an accepted type; submission names every missing one.
+    // Materials: on the list, of an accepted type, within the size limit; submission names
+    // every missing one.
+    let oversized = test
+        .http
+        .put(test.url(&format!(
+            "/api/acceptance/v1/cases/{id}/materials/{}",
+            materials[0]
+        )))
+        .bearer_auth(&applicant)
+        .header("content-type", "application/pdf")
+        .body(vec![b'%'; 3 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(oversized.status(), 413);
     assert_eq!(
         upload(&test, &applicant, &id, &materials[0], "application/pdf")
             .await

@@ -1094,3 +1094,226 @@ async fn the_intake_benchmark_submits_every_case_and_compares_with_pgbench() {
     }
     assert!(tongban::bench::intake_table(&report).contains("cases/s"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_bundle_application_is_one_case_for_the_applicant_and_a_part_per_department() {
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let admin = test.staff_token().await.to_owned();
+    // Two items of two departments of 赫山区 (promising 5 and 3 working days) in one bundle.
+    let mut codes = Vec::new();
+    let mut credits = Vec::new();
+    for (n, (basic, name, promised)) in [
+        ("014300001000", "个体工商户登记", 5),
+        ("014300003000", "食品经营许可", 3),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        assert_eq!(
+            test.post_as(
+                &admin,
+                "/api/catalogue/v1/basic-items",
+                basic_item(basic, name)
+            )
+            .await
+            .status(),
+            201
+        );
+        let credit = department(&test, HESHAN, &format!("赫山区部门{n}"), 601 + n as u32).await;
+        let row = json!({ "basic_code": basic, "department_credit_code": credit, "spec": spec(promised, "county") });
+        let (_, item) =
+            status_and_body(test.post_as(&admin, "/api/catalogue/v1/items", row).await).await;
+        let code = item["code"].as_str().unwrap().to_owned();
+        let published = test
+            .post_as(
+                &admin,
+                &format!("/api/catalogue/v1/items/{code}/publish"),
+                json!({ "version": 1 }),
+            )
+            .await;
+        assert_eq!(published.status(), 200);
+        codes.push(code);
+        credits.push(credit);
+    }
+    let bundle = json!({ "region_code": HESHAN, "spec": {
+        "name": "开办餐饮店一件事", "description": "营业执照与食品经营许可一次办",
+        "lead_department_credit_code": credits[0], "items": codes,
+    }});
+    let (_, draft) = status_and_body(
+        test.post_as(&admin, "/api/catalogue/v1/bundles", bundle)
+            .await,
+    )
+    .await;
+    let bundle_id = draft["id"].as_str().unwrap().to_owned();
+    let published = test
+        .post_as(
+            &admin,
+            &format!("/api/catalogue/v1/bundles/{bundle_id}/publish"),
+            json!({ "version": 1 }),
+        )
+        .await;
+    assert_eq!(published.status(), 200);
+    eventually(
+        "acceptance to learn the bundle",
+        std::time::Duration::from_secs(30),
+        || async {
+            (test
+                .scalar("select count(*) from acceptance.offered_bundles")
+                .await
+                == 1)
+                .then_some(())
+        },
+    )
+    .await;
+
+    // One application: the combined list asks for each shared material once.
+    let (_, applicant) = citizen(&test, 6).await;
+    let (status, case) = post(
+        &test,
+        &applicant,
+        "/api/acceptance/v1/cases",
+        json!({ "bundle_id": bundle_id }),
+    )
+    .await;
+    assert_eq!(status, 201, "{case}");
+    assert_eq!(case["kind"], "bundle");
+    assert_eq!(
+        case["materials"].as_array().unwrap().len(),
+        3,
+        "six materials, three distinct"
+    );
+    assert_eq!(case["parts"].as_array().unwrap().len(), 2);
+    let id = case["id"].as_str().unwrap().to_owned();
+    // The ID card entered once, under the second item's own material code: it counts for both.
+    assert_eq!(
+        upload(
+            &test,
+            &applicant,
+            &id,
+            &format!("{}002", codes[1]),
+            "image/jpeg"
+        )
+        .await
+        .0,
+        204
+    );
+    assert_eq!(
+        upload(
+            &test,
+            &applicant,
+            &id,
+            &format!("{}001", codes[0]),
+            "application/pdf"
+        )
+        .await
+        .0,
+        204
+    );
+    let (status, submitted) = post(
+        &test,
+        &applicant,
+        &format!("/api/acceptance/v1/cases/{id}/submit"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{submitted}");
+    let parts = submitted["case"]["parts"].as_array().unwrap().clone();
+    let mut numbers: Vec<String> = parts
+        .iter()
+        .map(|p| p["number"].as_str().unwrap().to_owned())
+        .collect();
+    numbers.sort();
+    assert!(
+        numbers
+            .iter()
+            .zip(&codes)
+            .all(|(n, c)| n.starts_with(c.as_str())),
+        "{numbers:?}"
+    );
+    assert!(
+        submitted["case"]["number"]
+            .as_str()
+            .unwrap()
+            .starts_with(&codes[0]),
+        "numbered by the lead item"
+    );
+
+    // The parts move only with the bundle case.
+    let part = parts[0]["id"].as_str().unwrap();
+    let (status, body) = post(
+        &test,
+        &applicant,
+        &format!("/api/acceptance/v1/cases/{part}/withdraw"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("part_of_bundle"))
+    );
+
+    // One acceptance: each part due by its own promise, the bundle when the last part is.
+    let identity_admin = test.admin("bundle.admin", "430000000000").await;
+    let (_, clerk) = test
+        .staff_with_role(&identity_admin, "heshan.bundle", "window_clerk", HESHAN)
+        .await;
+    let deferral = json!({ "deferred": [{ "material_code": format!("{}003", codes[0]), "within_working_days": 5 }] });
+    let (status, accepted) = post(
+        &test,
+        &clerk,
+        &format!("/api/acceptance/v1/cases/{id}/accept"),
+        deferral,
+    )
+    .await;
+    assert_eq!(
+        (status, accepted["status"].as_str()),
+        (200, Some("accepted")),
+        "{accepted}"
+    );
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let t = &test;
+    let due = |days: u32| {
+        let url = t.url(&format!(
+            "/api/catalogue/v1/calendar/regions/{HESHAN}/due?from={today}&days={days}"
+        ));
+        async move {
+            t.get_json(&url).await.unwrap()["date"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let (five, three) = (due(5).await, due(3).await);
+    let mut part_dues: Vec<String> = accepted["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["due_date"].as_str().unwrap().to_owned())
+        .collect();
+    part_dues.sort();
+    assert_eq!(part_dues, [three.clone(), five.clone()]);
+    assert_eq!(accepted["due_date"], five.as_str());
+    assert!(
+        accepted["parts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["status"] == "accepted")
+    );
+
+    // Approval will hear of each part: one CaseAccepted per part, and the bundle's own.
+    let brokers = test.platform.broker.as_ref().unwrap().address();
+    let events = read_events_until(&brokers, tongban_events::topics::ACCEPTANCE, |got| {
+        got.iter().filter(|e| of_type(e, "case_accepted")).count() >= 3
+    })
+    .await;
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| of_type(e, "case_accepted"))
+            .count(),
+        3
+    );
+
+    test.stop().await;
+}

@@ -3,6 +3,13 @@
 create table cases (
     id                  uuid        primary key,
     number              text,
+    -- item: one item; bundle: a 一件事 application (it holds the combined materials and the
+    -- decisions); part: one member item of a bundle application, handled by its department.
+    kind                text        not null default 'item' check (kind in ('item', 'bundle', 'part')),
+    parent_id           uuid        references cases (id),
+    bundle_id           uuid,
+    bundle_version      int,
+    -- For a bundle, its lead item (the lead department's member): the number is built from it.
     implementation_code text        not null,
     item_version        int         not null,
     -- Where the case was received and where it is handled (12-digit NBS codes).
@@ -49,6 +56,7 @@ create table cases (
 create unique index cases_idempotency_key on cases (coalesce(applicant_id, entered_by), idempotency_key);
 create index cases_applicant on cases (applicant_id, created_at desc);
 create index cases_queue on cases (handling_region, status, submitted_at);
+create index cases_parts on cases (parent_id) where parent_id is not null;
 
 -- The last case number handed out per item and day: a row lock per (item, day) makes numbers
 -- unique under any concurrency without a global sequence.

@@ -17,6 +17,8 @@ use tongban_kernel::{
 };
 
 use super::catalogue::{self, ItemVersion};
+
+mod parts;
 use crate::domain::{Action, MaterialState, Status, check_materials, query_password, same_secret};
 
 /// A case as its applicant and the staff in scope see it.
@@ -25,6 +27,13 @@ pub struct Case {
     pub id: Uuid,
     /// Given at the first submission.
     pub number: Option<String>,
+    /// item, bundle (a 一件事 application) or part (one member item of a bundle application).
+    pub kind: String,
+    /// A part's bundle application.
+    pub parent_id: Option<Uuid>,
+    pub bundle_id: Option<Uuid>,
+    /// A bundle application's member cases, one per item, each handled by its department.
+    pub parts: Vec<PartRef>,
     pub implementation_code: String,
     /// The item version the case is pinned to.
     pub item_version: i32,
@@ -58,6 +67,18 @@ pub struct Case {
     pub materials: Vec<CaseMaterial>,
     /// The one-time correction notice, once sent.
     pub correction: Option<Vec<CorrectionItem>>,
+}
+
+/// A member case of a bundle application.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct PartRef {
+    pub id: Uuid,
+    pub number: Option<String>,
+    pub implementation_code: String,
+    pub item_version: i32,
+    pub handling_region: String,
+    pub status: String,
+    pub due_date: Option<NaiveDate>,
 }
 
 /// A material of a case.
@@ -111,6 +132,10 @@ pub struct HistoryEntry {
 struct Row {
     id: Uuid,
     number: Option<String>,
+    kind: String,
+    parent_id: Option<Uuid>,
+    bundle_id: Option<Uuid>,
+    bundle_version: Option<i32>,
     implementation_code: String,
     item_version: i32,
     receiving_region: String,
@@ -174,7 +199,7 @@ impl Row {
     }
 }
 
-const COLUMNS: &str = "id, number, implementation_code, item_version, receiving_region, handling_region, \
+const COLUMNS: &str = "id, number, kind, parent_id, bundle_id, bundle_version, implementation_code, item_version, receiving_region, handling_region, \
     channel, applicant_id, applicant_kind, applicant_name, applicant_document, entered_by, status, submissions, visits, form, query_password, \
     due_date, due_date_provisional, created_at, submitted_at, decided_at, refusal_reason, withdrawal_reason";
 
@@ -272,12 +297,75 @@ pub fn local_today(now: DateTime<Utc>) -> NaiveDate {
     now.with_timezone(&china).date_naive()
 }
 
+/// What a case asks for: its item's materials, or a bundle's combined list.
+struct Listing {
+    name: String,
+    materials: Vec<crate::domain::ListedMaterial>,
+    /// The item (a bundle application's lead item).
+    item: ItemVersion,
+    bundle: Option<catalogue::BundleVersion>,
+}
+
+impl Listing {
+    /// The listed code standing for `code` (a bundle entry stands for each member's code).
+    fn listed_code(&self, code: &str) -> Option<String> {
+        match &self.bundle {
+            Some(bundle) => bundle.entry_of(code).map(str::to_owned),
+            None => self
+                .materials
+                .iter()
+                .any(|m| m.code == code)
+                .then(|| code.to_owned()),
+        }
+    }
+}
+
+async fn listing(conn: &mut PgConnection, row: &Row) -> Result<Listing, Error> {
+    let item = catalogue::version(conn, &row.implementation_code, row.item_version).await?;
+    match (row.kind.as_str(), row.bundle_id, row.bundle_version) {
+        ("bundle", Some(id), Some(version)) => {
+            let bundle = catalogue::bundle_version(conn, id, version).await?;
+            Ok(Listing {
+                name: bundle.name.clone(),
+                materials: bundle.listed(),
+                item,
+                bundle: Some(bundle),
+            })
+        }
+        _ => Ok(Listing {
+            name: item.name.clone(),
+            materials: item.materials.clone(),
+            item,
+            bundle: None,
+        }),
+    }
+}
+
+/// A part of a bundle application moves only with it: 409 for acting on the part itself.
+fn require_not_part(row: &Row) -> Result<(), Error> {
+    if row.kind == "part" {
+        return Err(Error::Conflict {
+            code: "part_of_bundle",
+            message: format!(
+                "this case is part of the bundle application {}: act on that case",
+                row.parent_id.map(|p| p.to_string()).unwrap_or_default()
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// What a new application says.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCase {
-    /// The item applied for: its version in force is pinned.
-    pub implementation_code: ImplementationCode,
+    /// The item applied for: its version in force is pinned. Give this or `bundle_id`.
+    #[serde(default)]
+    pub implementation_code: Option<ImplementationCode>,
+    /// A 一件事 bundle applied for: one application with one combined material list, and a part
+    /// per member item (each pinned to the version the bundle pins).
+    #[serde(default)]
+    pub bundle_id: Option<Uuid>,
     /// The application form (free JSON, at most 64 KiB).
     #[serde(default)]
     pub form: Value,
@@ -306,11 +394,35 @@ pub async fn create(
     if let Some(case) = existing(pool, principal, idempotency_key).await? {
         return Ok((case, false));
     }
-    let item = offered(pool, &input.implementation_code).await?;
+    let (item, bundle) = match (&input.implementation_code, input.bundle_id) {
+        (Some(code), None) => (offered(pool, code).await?, None),
+        (None, Some(id)) => {
+            let mut conn = pool.acquire().await?;
+            let bundle = catalogue::offered_bundle(&mut conn, id)
+                .await?
+                .ok_or_else(|| {
+                    Error::unprocessable("bundle_id", format!("{id} is not a bundle in force"))
+                })?;
+            let lead = bundle
+                .lead()
+                .ok_or_else(|| Error::internal(format!("bundle {id} has no lead member")))?;
+            let item =
+                catalogue::version(&mut conn, &lead.implementation_code, lead.version).await?;
+            (item, Some(bundle))
+        }
+        _ => {
+            return Err(Error::bad_request(
+                "implementation_code",
+                "give either implementation_code or bundle_id",
+            ));
+        }
+    };
     let opening = Opening {
-        // 全程网办: an online case is received where it is handled.
+        // 全程网办: an online case is received where it is handled (a bundle: where its lead
+        // item is).
         receiving_region: item.region_code.clone(),
         item,
+        bundle,
         channel: "online",
         applicant_id: Some(principal.account),
         applicant_kind,
@@ -418,6 +530,7 @@ pub async fn intake(
     let opening = Opening {
         receiving_region: input.receiving_region.to_string(),
         item,
+        bundle: None,
         channel: "window",
         applicant_id: None,
         applicant_kind,
@@ -474,6 +587,8 @@ async fn existing(
 /// A new draft: who applies, through which channel, where.
 struct Opening<'a> {
     item: ItemVersion,
+    /// For a bundle application: the bundle version, whose members become parts.
+    bundle: Option<catalogue::BundleVersion>,
     receiving_region: String,
     channel: &'static str,
     applicant_id: Option<Uuid>,
@@ -498,8 +613,8 @@ async fn open(
     let inserted = sqlx::query(
         "insert into cases (id, implementation_code, item_version, receiving_region, handling_region,
              channel, applicant_id, applicant_kind, applicant_name, applicant_document, entered_by,
-             status, form, idempotency_key, visits)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', $12, $13, $14)",
+             status, form, idempotency_key, visits, kind, bundle_id, bundle_version)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', $12, $13, $14, $15, $16, $17)",
     )
     .bind(id)
     .bind(&item.code)
@@ -516,6 +631,9 @@ async fn open(
     .bind(key)
     // Taken in at a window: the applicant came once.
     .bind(i32::from(opening.channel == "window"))
+    .bind(if opening.bundle.is_some() { "bundle" } else { "item" })
+    .bind(opening.bundle.as_ref().map(|b| b.id))
+    .bind(opening.bundle.as_ref().map(|b| b.version))
     .execute(&mut *tx)
     .await;
     match inserted
@@ -541,6 +659,9 @@ async fn open(
         json!({ "item_version": item.version, "channel": opening.channel }),
     )
     .await?;
+    if let Some(bundle) = &opening.bundle {
+        parts::open(&mut tx, id, bundle).await?;
+    }
     tx.commit().await?;
     Ok((get(pool, principal, id).await?, true))
 }
@@ -560,6 +681,7 @@ pub async fn attach(
 ) -> Result<(), Error> {
     let mut tx = pool.begin().await?;
     let row = load(&mut tx, principal, id, true).await?;
+    require_not_part(&row)?;
     require_applicant(principal, &row)?;
     let status = row.status()?;
     // After acceptance only a 容缺 material still owed may arrive.
@@ -579,16 +701,17 @@ pub async fn attach(
         Some(_) => status.allow(Action::SupplyDeferred)?,
         None => status.allow(Action::Edit)?,
     }
-    let item = catalogue::version(&mut tx, &row.implementation_code, row.item_version).await?;
-    if !item.materials.iter().any(|m| m.code == material_code) {
+    let listing = listing(&mut tx, &row).await?;
+    let Some(material_code) = listing.listed_code(material_code) else {
         return Err(Error::unprocessable(
             "material_code",
             format!(
-                "{material_code} is not on the material list of {} version {}",
-                item.code, item.version
+                "{material_code} is not on the material list of {}",
+                listing.name
             ),
         ));
-    }
+    };
+    let material_code = material_code.as_str();
     if !ACCEPTED_TYPES.contains(&content_type) {
         return Err(Error::Unprocessable {
             field: "content-type".into(),
@@ -685,7 +808,7 @@ async fn certified(conn: &mut PgConnection, id: Uuid) -> Result<BTreeSet<String>
 async fn take_certificates(
     conn: &mut PgConnection,
     row: &Row,
-    item: &ItemVersion,
+    listed: &[crate::domain::ListedMaterial],
     provided: &BTreeSet<String>,
     now: DateTime<Utc>,
 ) -> Result<BTreeSet<String>, Error> {
@@ -697,7 +820,7 @@ async fn take_certificates(
     let Some(holder) = row.applicant_id else {
         return Ok(certified);
     };
-    for material in &item.materials {
+    for material in listed {
         if material.source != "government"
             || material.certificate_type.is_empty()
             || provided.contains(&material.code)
@@ -741,17 +864,20 @@ pub struct Submission {
 pub async fn submit(pool: &PgPool, principal: &Principal, id: Uuid) -> Result<Submission, Error> {
     let mut tx = pool.begin().await?;
     let mut row = load(&mut tx, principal, id, true).await?;
+    require_not_part(&row)?;
     require_applicant(principal, &row)?;
     let from = row.status()?;
     from.allow(Action::Submit)?;
-    let item = catalogue::version(&mut tx, &row.implementation_code, row.item_version).await?;
+    let listing = listing(&mut tx, &row).await?;
+    let item = &listing.item;
     let provided = provided(&mut tx, id).await?;
-    let certified = take_certificates(&mut tx, &row, &item, &provided, Utc::now()).await?;
-    let states = check_materials(&item.materials, &provided, &certified)?;
+    let certified =
+        take_certificates(&mut tx, &row, &listing.materials, &provided, Utc::now()).await?;
+    let states = check_materials(&listing.materials, &provided, &certified)?;
     let now = Utc::now();
     if row.number.is_none() {
         row.number = Some(
-            next_number(&mut tx, &item, local_today(now))
+            next_number(&mut tx, item, local_today(now))
                 .await?
                 .to_string(),
         );
@@ -799,6 +925,9 @@ pub async fn submit(pool: &PgPool, principal: &Principal, id: Uuid) -> Result<Su
         submitted_at: Some(tongban_events::timestamp(now)),
     };
     publish(&mut tx, &row, &event).await?;
+    if let Some(bundle) = &listing.bundle {
+        parts::submit(&mut tx, principal, &row, bundle, &states, now).await?;
+    }
     tx.commit().await?;
     Ok(Submission {
         case: get(pool, principal, id).await?,
@@ -842,15 +971,16 @@ pub async fn request_correction(
 ) -> Result<Case, Error> {
     let mut tx = pool.begin().await?;
     let row = load(&mut tx, principal, id, true).await?;
+    require_not_part(&row)?;
     require_clerk(principal, &row)?;
     let from = row.status()?;
     from.allow(Action::Decide)?;
-    let item = catalogue::version(&mut tx, &row.implementation_code, row.item_version).await?;
+    let listing = listing(&mut tx, &row).await?;
     if items.is_empty() || items.len() > 100 {
         return Err(Error::bad_request("items", "list 1 to 100 things to fix"));
     }
     for (n, fix) in items.iter().enumerate() {
-        if !item.materials.iter().any(|m| m.code == fix.material_code) {
+        if listing.listed_code(&fix.material_code).is_none() {
             return Err(Error::unprocessable(
                 format!("items[{n}].material_code"),
                 format!("{} is not on the item's material list", fix.material_code),
@@ -906,6 +1036,9 @@ pub async fn request_correction(
         requested_at: Some(tongban_events::timestamp(now)),
     };
     publish(&mut tx, &row, &event).await?;
+    if row.kind == "bundle" {
+        parts::follow(&mut tx, principal, &row, Status::NeedsCorrection, "", now).await?;
+    }
     tx.commit().await?;
     get(pool, principal, id).await
 }
@@ -930,12 +1063,17 @@ pub async fn accept(
 ) -> Result<Case, Error> {
     let mut tx = pool.begin().await?;
     let row = load(&mut tx, principal, id, true).await?;
+    require_not_part(&row)?;
     require_clerk(principal, &row)?;
     let from = row.status()?;
     from.allow(Action::Decide)?;
-    let item = catalogue::version(&mut tx, &row.implementation_code, row.item_version).await?;
+    let listing = listing(&mut tx, &row).await?;
     let provided = provided(&mut tx, id).await?;
-    let states = check_materials(&item.materials, &provided, &certified(&mut tx, id).await?)?;
+    let states = check_materials(
+        &listing.materials,
+        &provided,
+        &certified(&mut tx, id).await?,
+    )?;
     let missing: BTreeMap<&str, &MaterialState> = states
         .iter()
         .filter(|s| s.state == "missing" && s.necessity == "deferrable")
@@ -973,9 +1111,13 @@ pub async fn accept(
     let now = Utc::now();
     let today = local_today(now);
     let calendar = catalogue::calendar(&mut tx, &row.handling_region).await?;
-    let due = calendar
-        .due(today, item.promised, &[])
-        .ok_or_else(|| Error::internal("the promised limit is out of range"))?;
+    // A bundle is due when its last part is; each part by its own item and handling centre.
+    let due = match row.kind.as_str() {
+        "bundle" => parts::accept(&mut tx, principal, &row, today, now).await?,
+        _ => calendar
+            .due(today, listing.item.promised, &[])
+            .ok_or_else(|| Error::internal("the promised limit is out of range"))?,
+    };
     let mut deferred_events = Vec::new();
     for deferral in deferrals {
         let deadline = calendar
@@ -1041,6 +1183,7 @@ pub async fn refuse(
     }
     let mut tx = pool.begin().await?;
     let row = load(&mut tx, principal, id, true).await?;
+    require_not_part(&row)?;
     require_clerk(principal, &row)?;
     let from = row.status()?;
     from.allow(Action::Decide)?;
@@ -1071,6 +1214,9 @@ pub async fn refuse(
         refused_at: Some(tongban_events::timestamp(now)),
     };
     publish(&mut tx, &row, &event).await?;
+    if row.kind == "bundle" {
+        parts::follow(&mut tx, principal, &row, Status::Refused, reason, now).await?;
+    }
     tx.commit().await?;
     get(pool, principal, id).await
 }
@@ -1083,7 +1229,7 @@ pub async fn get(pool: &PgPool, principal: &Principal, id: Uuid) -> Result<Case,
 }
 
 async fn view(conn: &mut PgConnection, row: Row) -> Result<Case, Error> {
-    let item = catalogue::version(conn, &row.implementation_code, row.item_version).await?;
+    let listing = listing(conn, &row).await?;
     let attachments: Vec<(String, String, String, i32, String, DateTime<Utc>)> = sqlx::query_as(
         "select material_code, filename, content_type, size, sha256, uploaded_at from attachments where case_id = $1",
     )
@@ -1132,9 +1278,20 @@ async fn view(conn: &mut PgConnection, row: Row) -> Result<Case, Error> {
             .bind(row.id)
             .fetch_optional(&mut *conn)
             .await?;
+    let parts: Vec<PartRef> = sqlx::query_as(
+        "select id, number, implementation_code, item_version, handling_region, status, due_date
+         from cases where parent_id = $1 order by implementation_code",
+    )
+    .bind(row.id)
+    .fetch_all(&mut *conn)
+    .await?;
     let status = row.status()?;
     Ok(Case {
-        materials: item
+        parts,
+        kind: row.kind,
+        parent_id: row.parent_id,
+        bundle_id: row.bundle_id,
+        materials: listing
             .materials
             .iter()
             .map(|m| CaseMaterial {
@@ -1153,7 +1310,7 @@ async fn view(conn: &mut PgConnection, row: Row) -> Result<Case, Error> {
         number: row.number,
         implementation_code: row.implementation_code,
         item_version: row.item_version,
-        item_name: item.name,
+        item_name: listing.name,
         receiving_region: row.receiving_region,
         handling_region: row.handling_region,
         channel: row.channel,
@@ -1267,10 +1424,10 @@ pub async fn lookup(pool: &PgPool, number: &str, password: &str) -> Result<Progr
             "no case with this number and password".into(),
         ));
     };
-    let item = catalogue::version(&mut conn, &row.implementation_code, row.item_version).await?;
+    let listing = listing(&mut conn, &row).await?;
     Ok(Progress {
         number: row.number.clone().unwrap_or_default(),
-        item_name: item.name,
+        item_name: listing.name,
         status: row.status()?,
         submitted_at: row.submitted_at,
         decided_at: row.decided_at,
@@ -1291,6 +1448,7 @@ pub async fn withdraw(
     }
     let mut tx = pool.begin().await?;
     let row = load(&mut tx, principal, id, true).await?;
+    require_not_part(&row)?;
     require_applicant(principal, &row)?;
     let from = row.status()?;
     from.allow(Action::Withdraw)?;
@@ -1320,6 +1478,9 @@ pub async fn withdraw(
         };
         publish(&mut tx, &row, &event).await?;
     }
+    if row.kind == "bundle" {
+        parts::follow(&mut tx, principal, &row, Status::Withdrawn, reason, now).await?;
+    }
     tx.commit().await?;
     get(pool, principal, id).await
 }
@@ -1343,6 +1504,7 @@ pub async fn record_visit(
     }
     let mut tx = pool.begin().await?;
     let row = load(&mut tx, principal, id, true).await?;
+    require_not_part(&row)?;
     require_clerk(principal, &row)?;
     let visits: i32 =
         sqlx::query_scalar("update cases set visits = visits + 1 where id = $1 returning visits")

@@ -132,3 +132,128 @@ pub async fn calendar(conn: &mut PgConnection, region: &str) -> Result<Calendar,
         years,
     ))
 }
+
+/// A member item of a bundle, pinned by the bundle's version.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Member {
+    pub implementation_code: String,
+    pub version: i32,
+    pub department_credit_code: String,
+    pub region_code: String,
+}
+
+/// One entry of a bundle's combined material list.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct CombinedEntry {
+    pub name: String,
+    pub source: String,
+    pub necessity: String,
+    #[serde(default)]
+    pub certificate_type: String,
+    /// The members' material codes the entry stands for; the first names the entry.
+    pub used_by: Vec<String>,
+}
+
+/// A 一件事 bundle version as a bundle application needs it.
+#[derive(Debug, Clone)]
+pub struct BundleVersion {
+    pub id: uuid::Uuid,
+    pub version: i32,
+    pub name: String,
+    pub region_code: String,
+    pub lead_department_credit_code: String,
+    pub members: Vec<Member>,
+    pub materials: Vec<CombinedEntry>,
+}
+
+impl BundleVersion {
+    /// The combined list as materials of the bundle case, each named by its first code.
+    pub fn listed(&self) -> Vec<ListedMaterial> {
+        self.materials
+            .iter()
+            .filter_map(|entry| {
+                Some(ListedMaterial {
+                    code: entry.used_by.first()?.clone(),
+                    name: entry.name.clone(),
+                    necessity: entry.necessity.clone(),
+                    source: entry.source.clone(),
+                    certificate_type: entry.certificate_type.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// The entry code standing for any member's material code.
+    pub fn entry_of(&self, code: &str) -> Option<&str> {
+        self.materials
+            .iter()
+            .find(|e| e.used_by.iter().any(|c| c == code))
+            .and_then(|e| e.used_by.first().map(String::as_str))
+    }
+
+    /// The member implemented by the lead department (the first, should there be two).
+    pub fn lead(&self) -> Option<&Member> {
+        self.members
+            .iter()
+            .find(|m| m.department_credit_code == self.lead_department_credit_code)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct BundleRow {
+    bundle_id: uuid::Uuid,
+    version: i32,
+    name: String,
+    region_code: String,
+    lead_department_credit_code: String,
+    members: Jsonb<Vec<Member>>,
+    materials: Jsonb<Vec<CombinedEntry>>,
+}
+
+impl From<BundleRow> for BundleVersion {
+    fn from(row: BundleRow) -> Self {
+        BundleVersion {
+            id: row.bundle_id,
+            version: row.version,
+            name: row.name,
+            region_code: row.region_code,
+            lead_department_credit_code: row.lead_department_credit_code,
+            members: row.members.0,
+            materials: row.materials.0,
+        }
+    }
+}
+
+const BUNDLE_COLUMNS: &str = "b.bundle_id, b.version, b.name, b.region_code, b.lead_department_credit_code, b.members, b.materials";
+
+/// The version in force of bundle `id`, if it is offered.
+pub async fn offered_bundle(
+    conn: &mut PgConnection,
+    id: uuid::Uuid,
+) -> Result<Option<BundleVersion>, Error> {
+    let row: Option<BundleRow> = sqlx::query_as(&format!(
+        "select {BUNDLE_COLUMNS} from offered_bundles o
+         join bundle_versions b on b.bundle_id = o.bundle_id and b.version = o.version
+         where o.bundle_id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(BundleVersion::from))
+}
+
+/// A pinned bundle version.
+pub async fn bundle_version(
+    conn: &mut PgConnection,
+    id: uuid::Uuid,
+    version: i32,
+) -> Result<BundleVersion, Error> {
+    let row: BundleRow = sqlx::query_as(&format!(
+        "select {BUNDLE_COLUMNS} from bundle_versions b where b.bundle_id = $1 and b.version = $2"
+    ))
+    .bind(id)
+    .bind(version)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.into())
+}

@@ -46,7 +46,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 422, description = "the item is not in force", body = ErrorBody),
 ))]
-#[tracing::instrument(skip_all, fields(item = %input.implementation_code))]
+#[tracing::instrument(skip_all, fields(item = ?input.implementation_code, bundle = ?input.bundle_id))]
 async fn create(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,

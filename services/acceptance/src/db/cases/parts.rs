@@ -1,0 +1,246 @@
+//! The parts of a 一件事 bundle application: one case per member item, handled by its own
+//! department (并联审批), moving with the bundle case the applicant and the window deal with.
+//! Each part gets its own number and due date and its own events, so approval creates one work
+//! item per part.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::json;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use tongban_events::acceptance::v1 as events;
+use tongban_kernel::calendar::Reckoning;
+use tongban_kernel::{Error, Principal};
+
+use super::{COLUMNS, Row, Status, catalogue, next_number, publish, record};
+use crate::domain::MaterialState;
+
+/// Creates a draft part per member of `bundle` under the bundle case `parent`.
+pub(super) async fn open(
+    tx: &mut PgConnection,
+    parent: Uuid,
+    bundle: &catalogue::BundleVersion,
+) -> Result<(), Error> {
+    for member in &bundle.members {
+        sqlx::query(
+            "insert into cases (id, kind, parent_id, bundle_id, bundle_version, implementation_code,
+                 item_version, receiving_region, handling_region, channel, applicant_id,
+                 applicant_kind, applicant_name, applicant_document, entered_by, status, form)
+             select $1, 'part', id, bundle_id, bundle_version, $2, $3, receiving_region, $4, channel,
+                 applicant_id, applicant_kind, applicant_name, applicant_document, entered_by,
+                 'draft', '{}'
+             from cases where id = $5",
+        )
+        .bind(Uuid::now_v7())
+        .bind(&member.implementation_code)
+        .bind(member.version)
+        .bind(&member.region_code)
+        .bind(parent)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The parts of `parent`, locked.
+async fn of(tx: &mut PgConnection, parent: Uuid) -> Result<Vec<Row>, Error> {
+    Ok(sqlx::query_as(&format!(
+        "select {COLUMNS} from cases where parent_id = $1 order by implementation_code for update"
+    ))
+    .bind(parent)
+    .fetch_all(&mut *tx)
+    .await?)
+}
+
+/// Submits every part with the bundle case: each gets its number (from its own item) and a
+/// `CaseSubmitted` whose material states are those of the combined entries covering them.
+pub(super) async fn submit(
+    tx: &mut PgConnection,
+    principal: &Principal,
+    parent: &Row,
+    bundle: &catalogue::BundleVersion,
+    states: &[MaterialState],
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    for mut part in of(&mut *tx, parent.id).await? {
+        let from = part.status()?;
+        let item =
+            catalogue::version(&mut *tx, &part.implementation_code, part.item_version).await?;
+        if part.number.is_none() {
+            part.number = Some(
+                next_number(&mut *tx, &item, super::local_today(now))
+                    .await?
+                    .to_string(),
+            );
+            // One password for the whole application: any of its numbers can be looked up.
+            part.query_password = parent.query_password.clone();
+        }
+        sqlx::query(
+            "update cases set status = 'submitted', number = $2, query_password = $3, submissions = $4,
+                 submitted_at = $5
+             where id = $1",
+        )
+        .bind(part.id)
+        .bind(&part.number)
+        .bind(&part.query_password)
+        .bind(parent.submissions)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        record(
+            &mut *tx,
+            part.id,
+            Some(principal.account),
+            "submitted",
+            Some(from),
+            Status::Submitted,
+            json!({ "bundle_case": parent.id, "number": part.number }),
+        )
+        .await?;
+        let materials = item
+            .materials
+            .iter()
+            .map(|m| {
+                let entry = bundle.entry_of(&m.code);
+                let state = states
+                    .iter()
+                    .find(|s| Some(s.material_code.as_str()) == entry)
+                    .map_or("missing", |s| s.state.as_str());
+                events::MaterialState {
+                    material_code: m.code.clone(),
+                    state: state.to_owned(),
+                }
+            })
+            .collect();
+        let event = events::CaseSubmitted {
+            case: Some(part.reference()),
+            materials,
+            submission: parent.submissions as u32,
+            submitted_at: Some(tongban_events::timestamp(now)),
+        };
+        publish(&mut *tx, &part, &event).await?;
+    }
+    Ok(())
+}
+
+/// Moves every part to `to` with the bundle case (a correction notice, a withdrawal, a refusal:
+/// the applicant deals with one case), publishing the part's event where it has one.
+pub(super) async fn follow(
+    tx: &mut PgConnection,
+    principal: &Principal,
+    parent: &Row,
+    to: Status,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    for part in of(&mut *tx, parent.id).await? {
+        let from = part.status()?;
+        sqlx::query(
+            "update cases set status = $2,
+                 refusal_reason = case when $2 = 'refused' then $3 else refusal_reason end,
+                 withdrawal_reason = case when $2 = 'withdrawn' then $3 else withdrawal_reason end,
+                 decided_at = case when $2 in ('refused', 'withdrawn') then $4 else decided_at end,
+                 decided_by = case when $2 = 'refused' then $5 else decided_by end
+             where id = $1",
+        )
+        .bind(part.id)
+        .bind(to.as_str())
+        .bind(reason)
+        .bind(now)
+        .bind(principal.account)
+        .execute(&mut *tx)
+        .await?;
+        record(
+            &mut *tx,
+            part.id,
+            Some(principal.account),
+            to.as_str(),
+            Some(from),
+            to,
+            json!({ "bundle_case": parent.id, "reason": reason }),
+        )
+        .await?;
+        let at = Some(tongban_events::timestamp(now));
+        match to {
+            Status::Refused => {
+                let event = events::CaseRefused {
+                    case: Some(part.reference()),
+                    reason: reason.to_owned(),
+                    refused_by: principal.account.to_string(),
+                    refused_at: at,
+                };
+                publish(&mut *tx, &part, &event).await?;
+            }
+            Status::Withdrawn if from != Status::Draft => {
+                let event = events::CaseWithdrawn {
+                    case: Some(part.reference()),
+                    reason: reason.to_owned(),
+                    withdrawn_at: at,
+                };
+                publish(&mut *tx, &part, &event).await?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Accepts every part, each due by its own item's promise in its handling centre's working
+/// days (并联审批: the parts run in parallel); returns the latest due date, the bundle's.
+pub(super) async fn accept(
+    tx: &mut PgConnection,
+    principal: &Principal,
+    parent: &Row,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Reckoning, Error> {
+    let mut latest = Reckoning {
+        date: today,
+        provisional: false,
+    };
+    for part in of(&mut *tx, parent.id).await? {
+        let from = part.status()?;
+        let item =
+            catalogue::version(&mut *tx, &part.implementation_code, part.item_version).await?;
+        let calendar = catalogue::calendar(&mut *tx, &part.handling_region).await?;
+        let due = calendar
+            .due(today, item.promised, &[])
+            .ok_or_else(|| Error::internal("the promised limit is out of range"))?;
+        sqlx::query(
+            "update cases set status = 'accepted', due_date = $2, due_date_provisional = $3,
+                 decided_at = $4, decided_by = $5
+             where id = $1",
+        )
+        .bind(part.id)
+        .bind(due.date)
+        .bind(due.provisional)
+        .bind(now)
+        .bind(principal.account)
+        .execute(&mut *tx)
+        .await?;
+        record(
+            &mut *tx,
+            part.id,
+            Some(principal.account),
+            "accepted",
+            Some(from),
+            Status::Accepted,
+            json!({ "bundle_case": parent.id, "due_date": due.date }),
+        )
+        .await?;
+        let event = events::CaseAccepted {
+            case: Some(part.reference()),
+            accepted_by: principal.account.to_string(),
+            accepted_at: Some(tongban_events::timestamp(now)),
+            due_date: due.date.to_string(),
+            due_date_provisional: due.provisional,
+            deferred: Vec::new(),
+        };
+        publish(&mut *tx, &part, &event).await?;
+        if due.date > latest.date {
+            latest.date = due.date;
+        }
+        latest.provisional |= due.provisional;
+    }
+    Ok(latest)
+}

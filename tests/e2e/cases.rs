@@ -1317,3 +1317,137 @@ async fn a_bundle_application_is_one_case_for_the_applicant_and_a_part_per_depar
 
     test.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_concluded_case_is_delivered_once_by_post_with_its_tracking_number() {
+    use tongban_events::approval::v1::{CaseConcluded, IssuedResult};
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let code = item_in_force(&test).await;
+    let (_, applicant) = citizen(&test, 7).await;
+    let identity_admin = test.admin("delivery.admin", "430000000000").await;
+    let (_, clerk) = test
+        .staff_with_role(&identity_admin, "heshan.delivery", "window_clerk", HESHAN)
+        .await;
+    let (id, materials) = submitted_case(&test, &applicant, &code).await;
+    let deferral =
+        json!({ "deferred": [{ "material_code": materials[2], "within_working_days": 3 }] });
+    let (_, accepted) = post(
+        &test,
+        &clerk,
+        &format!("/api/acceptance/v1/cases/{id}/accept"),
+        deferral,
+    )
+    .await;
+    let number = accepted["number"].as_str().unwrap().to_owned();
+    let post_it =
+        json!({ "method": "post", "carrier": "中国邮政EMS", "tracking_number": "1180123456789" });
+    let (status, body) = post(
+        &test,
+        &clerk,
+        &format!("/api/acceptance/v1/cases/{id}/deliver"),
+        post_it.clone(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("illegal_transition")),
+        "nothing to deliver yet"
+    );
+
+    // Approval concludes the case (as it will publish it).
+    let concluded = CaseConcluded {
+        case_id: id.clone(),
+        case_number: number.clone(),
+        decision: "approved".into(),
+        reason: String::new(),
+        results: vec![IssuedResult {
+            name: "营业执照".into(),
+            certificate_id: String::new(),
+        }],
+        decided_by: uuid::Uuid::now_v7().to_string(),
+        concluded_at: None,
+    };
+    publish_as_approval(&test, &id, &concluded).await;
+    let case = eventually(
+        "acceptance to learn the conclusion",
+        std::time::Duration::from_secs(30),
+        || async {
+            let case = test
+                .get_json_as(&applicant, &format!("/api/acceptance/v1/cases/{id}"))
+                .await;
+            (case["status"] == "concluded").then_some(case)
+        },
+    )
+    .await;
+    assert_eq!(
+        (
+            case["conclusion"].as_str(),
+            case["results"][0]["name"].as_str()
+        ),
+        (Some("approved"), Some("营业执照"))
+    );
+
+    // Posted: the tracking number is required, and it goes out once.
+    let (status, body) = post(
+        &test,
+        &clerk,
+        &format!("/api/acceptance/v1/cases/{id}/deliver"),
+        json!({ "method": "post", "carrier": "EMS" }),
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (400, Some("tracking_number"))
+    );
+    let (status, delivered) = post(
+        &test,
+        &clerk,
+        &format!("/api/acceptance/v1/cases/{id}/deliver"),
+        post_it.clone(),
+    )
+    .await;
+    assert_eq!(
+        (status, delivered["status"].as_str()),
+        (200, Some("delivered")),
+        "{delivered}"
+    );
+    assert_eq!(delivered["delivery"]["tracking_number"], "1180123456789");
+    assert_eq!(delivered["visits"], 0, "nobody had to come: 一次都不跑");
+    let (status, _) = post(
+        &test,
+        &clerk,
+        &format!("/api/acceptance/v1/cases/{id}/deliver"),
+        post_it,
+    )
+    .await;
+    assert_eq!(status, 409);
+    assert_eq!(
+        test.get_as(
+            &applicant,
+            &format!("/api/acceptance/v1/cases/{id}/receipt")
+        )
+        .await
+        .status(),
+        200
+    );
+
+    let brokers = test.platform.broker.as_ref().unwrap().address();
+    let events = read_events_until(&brokers, tongban_events::topics::ACCEPTANCE, |got| {
+        got.iter().any(|e| of_type(e, "case_delivered"))
+    })
+    .await;
+    let delivered: tongban_events::acceptance::v1::CaseDelivered = events
+        .iter()
+        .find(|e| of_type(e, "case_delivered"))
+        .map(|e| prost::Message::decode(e.payload.as_slice()).unwrap())
+        .unwrap();
+    assert_eq!(
+        (
+            delivered.method.as_str(),
+            delivered.tracking_number.as_str()
+        ),
+        ("post", "1180123456789")
+    );
+
+    test.stop().await;
+}

@@ -102,8 +102,10 @@ events! {
     acceptance::v1::DeferredMaterialSupplied => "acceptance", "deferred_material_supplied";
     acceptance::v1::DeferredMaterialOverdue => "acceptance", "deferred_material_overdue";
     acceptance::v1::VisitRecorded => "acceptance", "visit_recorded";
+    acceptance::v1::CaseDelivered => "acceptance", "case_delivered";
     approval::v1::CertificateIssued => "approval", "certificate_issued";
     approval::v1::CertificateRevoked => "approval", "certificate_revoked";
+    approval::v1::CaseConcluded => "approval", "case_concluded";
 }
 
 /// A protobuf timestamp from a UTC time.

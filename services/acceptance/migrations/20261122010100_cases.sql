@@ -26,7 +26,8 @@ create table cases (
     -- The staff member who entered it for the applicant (帮代办).
     entered_by          uuid,
     status              text        not null check (status in
-                            ('draft', 'submitted', 'needs_correction', 'accepted', 'refused', 'withdrawn')),
+                            ('draft', 'submitted', 'needs_correction', 'accepted', 'refused', 'withdrawn',
+                             'concluded', 'delivered')),
     -- How often it was submitted: a second time only after the one correction notice.
     submissions         int         not null default 0,
     -- Times the applicant came to a hall for this case (最多跑一次 made measurable).
@@ -47,6 +48,15 @@ create table cases (
     decided_by          uuid,
     refusal_reason      text,
     withdrawal_reason   text,
+    -- Approval's conclusion (办结): approved or refused, and when.
+    conclusion          text        check (conclusion in ('approved', 'refused')),
+    conclusion_reason   text,
+    concluded_at        timestamptz,
+    -- The results issued: [{name, certificate_id}].
+    results             jsonb       not null default '[]',
+    -- How the result went out: {method, carrier, tracking_number}.
+    delivery            jsonb,
+    delivered_at        timestamptz,
     constraint cases_number_key unique (number),
     foreign key (implementation_code, item_version) references item_versions (implementation_code, version)
 );

@@ -24,6 +24,10 @@ pub enum Status {
     Refused,
     /// Withdrawn by the applicant before a decision.
     Withdrawn,
+    /// Approval concluded it (办结: approved or refused); the result awaits delivery.
+    Concluded,
+    /// The result went out to the applicant.
+    Delivered,
 }
 
 impl Status {
@@ -35,6 +39,8 @@ impl Status {
             Self::Accepted => "accepted",
             Self::Refused => "refused",
             Self::Withdrawn => "withdrawn",
+            Self::Concluded => "concluded",
+            Self::Delivered => "delivered",
         }
     }
 
@@ -46,6 +52,8 @@ impl Status {
             "accepted" => Self::Accepted,
             "refused" => Self::Refused,
             "withdrawn" => Self::Withdrawn,
+            "concluded" => Self::Concluded,
+            "delivered" => Self::Delivered,
             _ => return None,
         })
     }
@@ -59,6 +67,7 @@ impl Status {
                 matches!(self, Self::Draft | Self::Submitted | Self::NeedsCorrection)
             }
             Action::SupplyDeferred => self == Self::Accepted,
+            Action::Deliver => self == Self::Concluded,
         };
         if allowed {
             Ok(())
@@ -83,6 +92,8 @@ pub enum Action {
     Withdraw,
     /// A 容缺 material arrives after acceptance.
     SupplyDeferred,
+    /// The result goes out (统一窗口出件).
+    Deliver,
 }
 
 impl Action {
@@ -93,6 +104,7 @@ impl Action {
             Self::Decide => "decided",
             Self::Withdraw => "withdrawn",
             Self::SupplyDeferred => "given deferred materials",
+            Self::Deliver => "delivered",
         }
     }
 }

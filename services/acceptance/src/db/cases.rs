@@ -63,6 +63,14 @@ pub struct Case {
     pub decided_at: Option<DateTime<Utc>>,
     pub refusal_reason: Option<String>,
     pub withdrawal_reason: Option<String>,
+    /// Approval's conclusion (办结): approved or refused, the reason, the results issued.
+    pub conclusion: Option<String>,
+    pub conclusion_reason: Option<String>,
+    pub concluded_at: Option<DateTime<Utc>>,
+    pub results: Value,
+    /// How the result went out: method, carrier, tracking number.
+    pub delivery: Option<Value>,
+    pub delivered_at: Option<DateTime<Utc>>,
     /// Every material of the pinned version and its state.
     pub materials: Vec<CaseMaterial>,
     /// The one-time correction notice, once sent.
@@ -158,6 +166,12 @@ struct Row {
     decided_at: Option<DateTime<Utc>>,
     refusal_reason: Option<String>,
     withdrawal_reason: Option<String>,
+    conclusion: Option<String>,
+    conclusion_reason: Option<String>,
+    concluded_at: Option<DateTime<Utc>>,
+    results: Value,
+    delivery: Option<Value>,
+    delivered_at: Option<DateTime<Utc>>,
 }
 
 impl Row {
@@ -201,7 +215,8 @@ impl Row {
 
 const COLUMNS: &str = "id, number, kind, parent_id, bundle_id, bundle_version, implementation_code, item_version, receiving_region, handling_region, \
     channel, applicant_id, applicant_kind, applicant_name, applicant_document, entered_by, status, submissions, visits, form, query_password, \
-    due_date, due_date_provisional, created_at, submitted_at, decided_at, refusal_reason, withdrawal_reason";
+    due_date, due_date_provisional, created_at, submitted_at, decided_at, refusal_reason, withdrawal_reason, \
+    conclusion, conclusion_reason, concluded_at, results, delivery, delivered_at";
 
 /// Whether `principal` may see the case: its applicant, or staff who take in, handle or
 /// supervise cases in its receiving or handling region. Everyone else gets a 404.
@@ -1330,6 +1345,12 @@ async fn view(conn: &mut PgConnection, row: Row) -> Result<Case, Error> {
         decided_at: row.decided_at,
         refusal_reason: row.refusal_reason,
         withdrawal_reason: row.withdrawal_reason,
+        conclusion: row.conclusion,
+        conclusion_reason: row.conclusion_reason,
+        concluded_at: row.concluded_at,
+        results: row.results,
+        delivery: row.delivery,
+        delivered_at: row.delivered_at,
     })
 }
 
@@ -1368,7 +1389,10 @@ pub struct Receipt {
 pub async fn receipt(pool: &PgPool, principal: &Principal, id: Uuid) -> Result<Receipt, Error> {
     let mut conn = pool.acquire().await?;
     let row = load(&mut conn, principal, id, false).await?;
-    if row.status()? != Status::Accepted {
+    if !matches!(
+        row.status()?,
+        Status::Accepted | Status::Concluded | Status::Delivered
+    ) {
         return Err(Error::Conflict {
             code: "not_accepted",
             message: "a receipt is issued when the case is accepted".into(),
@@ -1613,4 +1637,154 @@ pub async fn overdue(
     .bind(pattern)
     .fetch_all(pool)
     .await?)
+}
+
+/// Records approval's conclusion (办结) of a case that was accepted: the result now awaits
+/// delivery. A part of a bundle application concludes on its own; the bundle concludes when its
+/// last part does (approved when every part was). Returns whether anything changed (a case
+/// that is not awaiting a conclusion is left alone).
+pub async fn conclude(
+    conn: &mut PgConnection,
+    id: Uuid,
+    decision: &str,
+    reason: &str,
+    results: Value,
+    at: DateTime<Utc>,
+) -> Result<bool, Error> {
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "select {COLUMNS} from cases where id = $1 for update"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row.filter(|r| r.status == "accepted") else {
+        return Ok(false);
+    };
+    sqlx::query(
+        "update cases set status = 'concluded', conclusion = $2, conclusion_reason = $3, results = $4,
+             concluded_at = $5
+         where id = $1",
+    )
+    .bind(id)
+    .bind(decision)
+    .bind(reason)
+    .bind(&results)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    record(
+        conn,
+        id,
+        None,
+        "concluded",
+        Some(Status::Accepted),
+        Status::Concluded,
+        json!({ "decision": decision, "reason": reason }),
+    )
+    .await?;
+    if let Some(parent) = row.parent_id {
+        let (open, refused): (i64, i64) = sqlx::query_as(
+            "select count(*) filter (where status = 'accepted'),
+                    count(*) filter (where conclusion = 'refused')
+             from cases where parent_id = $1",
+        )
+        .bind(parent)
+        .fetch_one(&mut *conn)
+        .await?;
+        if open == 0 {
+            let decision = if refused == 0 { "approved" } else { "refused" };
+            let results: Value = sqlx::query_scalar(
+                "select coalesce(jsonb_agg(r), '[]') from cases, jsonb_array_elements(results) r where parent_id = $1",
+            )
+            .bind(parent)
+            .fetch_one(&mut *conn)
+            .await?;
+            Box::pin(conclude(conn, parent, decision, "", results, at)).await?;
+        }
+    }
+    Ok(true)
+}
+
+/// How the result goes out.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Delivery {
+    /// pickup (at a window; counts a visit), post, or electronic.
+    pub method: String,
+    /// For post.
+    #[serde(default)]
+    pub carrier: Option<String>,
+    #[serde(default)]
+    pub tracking_number: Option<String>,
+}
+
+/// Delivers the result of a concluded case (统一窗口出件), by a clerk whose scope covers the
+/// receiving region; a bundle's parts go out with it.
+pub async fn deliver(
+    pool: &PgPool,
+    principal: &Principal,
+    id: Uuid,
+    delivery: &Delivery,
+) -> Result<Case, Error> {
+    let text = |field: &str, value: &Option<String>| -> Result<String, Error> {
+        let value = value.as_deref().map(str::trim).unwrap_or_default();
+        if value.is_empty() || value.chars().count() > 50 {
+            return Err(Error::bad_request(
+                field,
+                "a posted result needs it (1-50 characters)",
+            ));
+        }
+        Ok(value.to_owned())
+    };
+    let (carrier, tracking) = match delivery.method.as_str() {
+        "post" => (
+            text("carrier", &delivery.carrier)?,
+            text("tracking_number", &delivery.tracking_number)?,
+        ),
+        "pickup" | "electronic" => (String::new(), String::new()),
+        _ => return Err(Error::bad_request("method", "pickup, post or electronic")),
+    };
+    let mut tx = pool.begin().await?;
+    let row = load(&mut tx, principal, id, true).await?;
+    require_not_part(&row)?;
+    require_clerk(principal, &row)?;
+    let from = row.status()?;
+    from.allow(Action::Deliver)?;
+    let now = Utc::now();
+    let details =
+        json!({ "method": delivery.method, "carrier": carrier, "tracking_number": tracking });
+    // The bundle and its parts go out together.
+    let visit = i32::from(delivery.method == "pickup");
+    sqlx::query(
+        "update cases set status = 'delivered', delivery = $2, delivered_at = $3,
+             visits = visits + case when id = $1 then $4 else 0 end
+         where id = $1 or parent_id = $1",
+    )
+    .bind(id)
+    .bind(&details)
+    .bind(now)
+    .bind(visit)
+    .execute(&mut *tx)
+    .await?;
+    record(
+        &mut tx,
+        id,
+        Some(principal.account),
+        "delivered",
+        Some(from),
+        Status::Delivered,
+        details.clone(),
+    )
+    .await?;
+    let event = events::CaseDelivered {
+        case: Some(row.reference()),
+        method: delivery.method.clone(),
+        carrier,
+        tracking_number: tracking,
+        delivered_by: principal.account.to_string(),
+        delivered_at: Some(tongban_events::timestamp(now)),
+    };
+    publish(&mut tx, &row, &event).await?;
+    tx.commit().await?;
+    get(pool, principal, id).await
 }

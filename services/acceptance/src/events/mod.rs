@@ -2,11 +2,13 @@
 //!
 //! - [`catalogue`]: item and bundle versions in force, and the working-day calendar, kept as a
 //!   local projection so a submission is checked without calling the catalogue.
+//! - [`conclusions`]: approval's conclusions (办结); the result then awaits delivery.
 //! - [`certificates`]: approval's e-certificates, which stand in for government-issued
 //!   materials (一证通办).
 
 pub mod catalogue;
 pub mod certificates;
+pub mod conclusions;
 
 use std::sync::Arc;
 
@@ -24,6 +26,11 @@ pub fn consumers() -> Vec<ConsumerSpec> {
             name: "certificates",
             topics: vec![topics::APPROVAL],
             handler: Arc::new(certificates::Certificates),
+        },
+        ConsumerSpec {
+            name: "conclusions",
+            topics: vec![topics::APPROVAL],
+            handler: Arc::new(conclusions::Conclusions),
         },
     ]
 }

@@ -14,8 +14,8 @@ use tongban_kernel::{Error, ErrorBody, Json, Result};
 
 use crate::AppState;
 use crate::db::cases::{
-    self as db, Case, CorrectionItem, Deferral, HistoryEntry, Intake, NewCase, OverdueMaterial,
-    Progress, Receipt, Submission,
+    self as db, Case, CorrectionItem, Deferral, Delivery, HistoryEntry, Intake, NewCase,
+    OverdueMaterial, Progress, Receipt, Submission,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -34,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(withdraw))
         .routes(routes!(record_visit))
         .routes(routes!(overdue))
+        .routes(routes!(deliver))
 }
 
 /// Opens a draft application for the signed-in citizen or enterprise against an item in force;
@@ -401,4 +402,24 @@ async fn overdue(
                 Error::bad_request("region_code", e.to_string())
             })?;
     Ok(Json(db::overdue(&state.pool, &principal, &region).await?))
+}
+
+/// Delivers the result of a concluded case (统一窗口出件): picked up at a window (counts a
+/// visit), posted (carrier and tracking number required), or electronic. For a clerk whose
+/// scope covers the receiving region.
+#[utoipa::path(post, path = "/{id}/deliver", tag = "cases", request_body = Delivery, security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses(
+    (status = 200, body = Case), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 409, description = "not concluded, or already delivered", body = ErrorBody),
+))]
+async fn deliver(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<Uuid>,
+    Json(input): Json<Delivery>,
+) -> Result<Json<Case>> {
+    Ok(Json(
+        db::deliver(&state.pool, &principal, id, &input).await?,
+    ))
 }

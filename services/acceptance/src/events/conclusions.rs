@@ -1,0 +1,62 @@
+//! Approval's conclusions (办结): the case's result awaits delivery at the window.
+
+use chrono::DateTime;
+use futures::future::BoxFuture;
+use serde_json::json;
+use sqlx::PgConnection;
+
+use tongban_bus::{Delivered, HandleError, Handler};
+use tongban_events::Event;
+use tongban_events::approval::v1::CaseConcluded;
+
+pub struct Conclusions;
+
+impl Handler for Conclusions {
+    fn handles(&self, ce_type: &str) -> bool {
+        ce_type == CaseConcluded::TYPE
+    }
+
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        event: &'a Delivered,
+    ) -> BoxFuture<'a, Result<(), HandleError>> {
+        Box::pin(async move {
+            let concluded: CaseConcluded = event.decode()?;
+            let id = uuid::Uuid::parse_str(&concluded.case_id).map_err(|_| {
+                HandleError::Permanent(format!("case_id {:?} is not a UUID", concluded.case_id))
+            })?;
+            if !["approved", "refused"].contains(&concluded.decision.as_str()) {
+                return Err(HandleError::Permanent(format!(
+                    "decision {:?}",
+                    concluded.decision
+                )));
+            }
+            let results = json!(
+                concluded
+                    .results
+                    .iter()
+                    .map(|r| json!({ "name": r.name, "certificate_id": r.certificate_id }))
+                    .collect::<Vec<_>>()
+            );
+            let at = concluded
+                .concluded_at
+                .and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos as u32))
+                .unwrap_or(event.attributes.time);
+            let changed = crate::db::cases::conclude(
+                tx,
+                id,
+                &concluded.decision,
+                &concluded.reason,
+                results,
+                at,
+            )
+            .await
+            .map_err(|e| HandleError::Transient(anyhow::anyhow!("{e}")))?;
+            if !changed {
+                tracing::warn!(case = %id, "a conclusion for a case not awaiting one was passed over");
+            }
+            Ok(())
+        })
+    }
+}

@@ -1076,7 +1076,7 @@ async fn a_government_issued_material_comes_from_the_applicants_e_certificate() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_intake_benchmark_submits_every_case_and_compares_with_pgbench() {
+async fn the_intake_benchmark_submits_and_accepts_every_case_and_compares_with_pgbench() {
     let settings = tongban_runtime::Settings::load(None).unwrap();
 
     let report = tongban::bench::intake(settings, 20, 4, 1, |_| {})
@@ -1086,6 +1086,10 @@ async fn the_intake_benchmark_submits_every_case_and_compares_with_pgbench() {
     assert_eq!(
         report.submissions.requests, 20,
         "every draft submitted, each answered 200"
+    );
+    assert_eq!(
+        report.acceptances.requests, 20,
+        "every case accepted, each answered 200"
     );
     assert!(report.submissions.requests_per_second > 0.0);
     if let Some(tps) = report.pgbench_tps {

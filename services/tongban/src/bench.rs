@@ -229,6 +229,7 @@ async fn measure_catalogue(
         &client,
         &http::Method::GET,
         &lookups,
+        &Bytes::new(),
         None,
         load.concurrency * 20,
         load.concurrency,
@@ -238,6 +239,7 @@ async fn measure_catalogue(
         &client,
         &http::Method::GET,
         &searches,
+        &Bytes::new(),
         None,
         load.concurrency * 20,
         load.concurrency,
@@ -255,6 +257,7 @@ async fn measure_catalogue(
             &client,
             &http::Method::GET,
             &lookups,
+            &Bytes::new(),
             None,
             load.requests,
             load.concurrency,
@@ -266,6 +269,7 @@ async fn measure_catalogue(
             &client,
             &http::Method::GET,
             &searches,
+            &Bytes::new(),
             None,
             load.requests,
             load.concurrency,
@@ -355,6 +359,7 @@ async fn measure(
         &client,
         &http::Method::GET,
         &url,
+        &Bytes::new(),
         None,
         load.concurrency * 50,
         load.concurrency,
@@ -364,6 +369,7 @@ async fn measure(
         &client,
         &http::Method::GET,
         &url,
+        &Bytes::new(),
         Some(&token),
         load.concurrency * 50,
         load.concurrency,
@@ -382,6 +388,7 @@ async fn measure(
             &client,
             &http::Method::GET,
             &url,
+            &Bytes::new(),
             None,
             load.requests,
             load.concurrency,
@@ -393,6 +400,7 @@ async fn measure(
             &client,
             &http::Method::GET,
             &url,
+            &Bytes::new(),
             Some(&token),
             load.requests,
             load.concurrency,
@@ -488,12 +496,13 @@ async fn send(
     ))
 }
 
-/// Sends `requests` requests (`{}` as the body of a POST) to `urls` (in turn) from `concurrency` workers; returns the wall time and each
+/// Sends `requests` requests (with `body` as JSON when it is not empty) to `urls` (in turn) from `concurrency` workers; returns the wall time and each
 /// request's latency. Any answer but 200 is an error: a benchmark of failures means nothing.
 async fn run(
     client: &HttpClient,
     method: &http::Method,
     urls: &[String],
+    body: &Bytes,
     token: Option<&str>,
     requests: usize,
     concurrency: usize,
@@ -511,17 +520,16 @@ async fn run(
                 }
                 let url = &urls[n % urls.len()];
                 let mut request = http::Request::builder().method(method.clone()).uri(url);
-                let body = if *method == http::Method::POST {
+                if !body.is_empty() {
                     request = request.header("content-type", "application/json");
-                    Bytes::from_static(b"{}")
-                } else {
-                    Bytes::new()
-                };
+                }
                 if let Some(token) = token {
                     request = request.header("authorization", format!("Bearer {token}"));
                 }
                 let sent = Instant::now();
-                let response = client.request(request.body(Full::new(body))?).await?;
+                let response = client
+                    .request(request.body(Full::new(body.clone()))?)
+                    .await?;
                 let status = response.status();
                 response.into_body().collect().await?;
                 anyhow::ensure!(status == 200, "{url} answered {status}");
@@ -613,6 +621,9 @@ pub struct IntakeReport {
     pub concurrency: usize,
     /// `POST /api/acceptance/v1/cases/{id}/submit`, each draft once.
     pub submissions: Measured,
+    /// `POST /api/acceptance/v1/cases/{id}/accept` by a window clerk, each case once (due date
+    /// from the calendar, 容缺 deferrals, case + history + outbox committed).
+    pub acceptances: Measured,
     /// pgbench's transactions per second for two inserts in one transaction, if pgbench ran.
     pub pgbench_tps: Option<f64>,
     /// Submissions per second over pgbench's transactions per second.
@@ -656,7 +667,7 @@ async fn measure_intake(
     let pool = tongban_runtime::db::connect(&platform.settings.database, "acceptance").await?;
     // An item of 赫山区 in force, once acceptance has learned it from the catalogue's events.
     let deadline = Instant::now() + Duration::from_secs(60);
-    let (code, required): (String, Vec<String>) = loop {
+    let (code, required, deferrable): (String, Vec<String>, Vec<String>) = loop {
         let found: Option<(String, serde_json::Value)> = sqlx::query_as(
             "select v.implementation_code, v.materials from offered_items o
              join item_versions v using (implementation_code, version)
@@ -665,14 +676,16 @@ async fn measure_intake(
         .fetch_optional(&pool)
         .await?;
         if let Some((code, materials)) = found {
-            let required = materials
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|m| m["necessity"] == "required")
-                .filter_map(|m| m["code"].as_str().map(str::to_owned))
-                .collect();
-            break (code, required);
+            let with = |necessity: &str| -> Vec<String> {
+                materials
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|m| m["necessity"] == necessity)
+                    .filter_map(|m| m["code"].as_str().map(str::to_owned))
+                    .collect()
+            };
+            break (code, with("required"), with("deferrable"));
         }
         anyhow::ensure!(
             Instant::now() < deadline,
@@ -738,6 +751,7 @@ async fn measure_intake(
         &client,
         &http::Method::POST,
         &urls,
+        &Bytes::from_static(b"{}"),
         Some(&token),
         cases,
         concurrency,
@@ -746,6 +760,31 @@ async fn measure_intake(
     let submissions = summarise(latencies, elapsed);
     pool.close().await;
 
+    progress("signing in a window clerk of 赫山区");
+    let clerk = window_clerk(platform, &client, &gateway).await?;
+    // Deferrable materials were not uploaded: each acceptance takes them as 容缺.
+    let deferred: Vec<serde_json::Value> = deferrable
+        .iter()
+        .map(|code| serde_json::json!({ "material_code": code, "within_working_days": 5 }))
+        .collect();
+    let acceptance = Bytes::from(serde_json::json!({ "deferred": deferred }).to_string());
+    let accept_urls: Vec<String> = urls
+        .iter()
+        .map(|u| u.replace("/submit", "/accept"))
+        .collect();
+    progress(&format!("accepting {cases} cases, {concurrency} at a time"));
+    let (elapsed, latencies) = run(
+        &client,
+        &http::Method::POST,
+        &accept_urls,
+        &acceptance,
+        Some(&clerk),
+        cases,
+        concurrency,
+    )
+    .await?;
+    let acceptances = summarise(latencies, elapsed);
+
     progress("running pgbench with a two-row insert transaction");
     let pgbench_tps = pgbench(&platform.settings, concurrency, pgbench_secs).await?;
     Ok(IntakeReport {
@@ -753,8 +792,59 @@ async fn measure_intake(
         concurrency,
         ratio: pgbench_tps.map(|tps| submissions.requests_per_second / tps),
         submissions,
+        acceptances,
         pgbench_tps,
     })
+}
+
+/// A window clerk of 赫山区, made through the API by an identity administrator created as
+/// `tongban admin create` does; returns the clerk's token.
+async fn window_clerk(
+    platform: &Platform,
+    client: &HttpClient,
+    gateway: &str,
+) -> anyhow::Result<String> {
+    let pool =
+        tongban_runtime::db::connect(&platform.settings.database, tongban_identity::NAME).await?;
+    let password = tongban_identity::password::new_secret();
+    tongban_identity::create_admin(
+        &pool,
+        "bench.intake.admin",
+        "bench",
+        "430000000000".parse()?,
+        &password,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    pool.close().await;
+    let admin = sign_in(client, gateway, "bench.intake.admin", &password).await?;
+    let post = |path: &str, body: serde_json::Value| {
+        http::Request::post(format!("{gateway}{path}"))
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {admin}"))
+            .body(Full::new(Bytes::from(body.to_string())))
+    };
+    let staff = serde_json::json!({
+        "username": "bench.clerk", "name": "压测窗口", "region_code": "430903000000",
+        "password": "bench-clerk-password",
+    });
+    let (status, body) = send(client, post("/api/identity/v1/accounts/staff", staff)?).await?;
+    anyhow::ensure!(
+        status == 201,
+        "creating the clerk answered {status}: {body}"
+    );
+    let id = body["id"].as_str().context("no account id")?;
+    let role = serde_json::json!({ "role": "window_clerk", "region": "430903000000" });
+    let (status, body) = send(
+        client,
+        post(&format!("/api/identity/v1/accounts/{id}/roles"), role)?,
+    )
+    .await?;
+    anyhow::ensure!(
+        status == 201,
+        "granting window_clerk answered {status}: {body}"
+    );
+    sign_in(client, gateway, "bench.clerk", "bench-clerk-password").await
 }
 
 /// pgbench on the platform's database: one transaction inserting a case-sized row and an
@@ -826,26 +916,29 @@ fn tempfile_path(name: &str) -> std::path::PathBuf {
 
 /// The intake report as a table for a terminal.
 pub fn intake_table(report: &IntakeReport) -> String {
-    let m = &report.submissions;
     let pgbench = match (report.pgbench_tps, report.ratio) {
         (Some(tps), Some(ratio)) => format!(
-            "pgbench (two inserts, one transaction): {tps:.0} tps; intake / pgbench = {ratio:.2}\n"
+            "pgbench (two inserts, one transaction): {tps:.0} tps; submissions / pgbench = {ratio:.2}\n"
         ),
         _ => "pgbench not found: no comparison\n".to_owned(),
     };
+    let row = |name: &str, m: &Measured| {
+        format!(
+            "{name:<10} {:>7} {:>9.0} {:>8.2} {:>8.2} {:>8.2}\n",
+            m.requests, m.requests_per_second, m.p50_ms, m.p95_ms, m.p99_ms
+        )
+    };
     format!(
-        "case submission through the gateway, {} CPUs, concurrency {}\n{:>9} {:>10} {:>9} {:>9} {:>9}\n{:>9} {:>10.0} {:>9.2} {:>9.2} {:>9.2}\n{pgbench}",
+        "cases through the gateway, {} CPUs, concurrency {}\n{:<10} {:>7} {:>9} {:>8} {:>8} {:>8}\n{}{}{pgbench}",
         report.cpus,
         report.concurrency,
+        "",
         "cases",
         "cases/s",
         "p50 ms",
         "p95 ms",
         "p99 ms",
-        m.requests,
-        m.requests_per_second,
-        m.p50_ms,
-        m.p95_ms,
-        m.p99_ms,
+        row("submitted", &report.submissions),
+        row("accepted", &report.acceptances),
     )
 }

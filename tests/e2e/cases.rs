@@ -1305,6 +1305,42 @@ async fn a_bundle_application_is_one_case_for_the_applicant_and_a_part_per_depar
             .all(|p| p["status"] == "accepted")
     );
 
+    // A window takes the same bundle in for an applicant without an account, in the region that
+    // offers it, not elsewhere.
+    let (_, anhua) = test
+        .staff_with_role(&identity_admin, "anhua.bundle", "window_clerk", ANHUA)
+        .await;
+    let intake = |region: &str| {
+        json!({
+            "bundle_id": bundle_id, "receiving_region": region,
+            "applicant": { "kind": "enterprise", "name": "某某餐饮店", "document_number": crate::harness::credit_code(777) },
+        })
+    };
+    let (status, taken) = post(
+        &test,
+        &clerk,
+        "/api/acceptance/v1/cases/intake",
+        intake(HESHAN),
+    )
+    .await;
+    assert_eq!(
+        (status, taken["kind"].as_str()),
+        (201, Some("bundle")),
+        "{taken}"
+    );
+    assert_eq!(taken["parts"].as_array().unwrap().len(), 2);
+    let (status, body) = post(
+        &test,
+        &anhua,
+        "/api/acceptance/v1/cases/intake",
+        intake(ANHUA),
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("receiving_region"))
+    );
+
     // Approval will hear of each part: one CaseAccepted per part, and the bundle's own.
     let brokers = test.platform.broker.as_ref().unwrap().address();
     let events = read_events_until(&brokers, tongban_events::topics::ACCEPTANCE, |got| {

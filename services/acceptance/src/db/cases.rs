@@ -409,29 +409,8 @@ pub async fn create(
     if let Some(case) = existing(pool, principal, idempotency_key).await? {
         return Ok((case, false));
     }
-    let (item, bundle) = match (&input.implementation_code, input.bundle_id) {
-        (Some(code), None) => (offered(pool, code).await?, None),
-        (None, Some(id)) => {
-            let mut conn = pool.acquire().await?;
-            let bundle = catalogue::offered_bundle(&mut conn, id)
-                .await?
-                .ok_or_else(|| {
-                    Error::unprocessable("bundle_id", format!("{id} is not a bundle in force"))
-                })?;
-            let lead = bundle
-                .lead()
-                .ok_or_else(|| Error::internal(format!("bundle {id} has no lead member")))?;
-            let item =
-                catalogue::version(&mut conn, &lead.implementation_code, lead.version).await?;
-            (item, Some(bundle))
-        }
-        _ => {
-            return Err(Error::bad_request(
-                "implementation_code",
-                "give either implementation_code or bundle_id",
-            ));
-        }
-    };
+    let (item, bundle) =
+        applied_for(pool, input.implementation_code.as_ref(), input.bundle_id).await?;
     let opening = Opening {
         // 全程网办: an online case is received where it is handled (a bundle: where its lead
         // item is).
@@ -468,7 +447,12 @@ pub struct WindowApplicant {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Intake {
-    pub implementation_code: ImplementationCode,
+    /// The item taken in; give this or `bundle_id`.
+    #[serde(default)]
+    pub implementation_code: Option<ImplementationCode>,
+    /// A 一件事 bundle taken in, at a hall of the region that offers it or below.
+    #[serde(default)]
+    pub bundle_id: Option<Uuid>,
     /// The hall taking the case in: a region the clerk's `window_clerk` role covers, where the
     /// item's 通办 scope reaches.
     pub receiving_region: RegionCode,
@@ -529,11 +513,16 @@ pub async fn intake(
     if let Some(case) = existing(pool, principal, idempotency_key).await? {
         return Ok((case, false));
     }
-    let item = offered(pool, &input.implementation_code).await?;
+    let (item, bundle) =
+        applied_for(pool, input.implementation_code.as_ref(), input.bundle_id).await?;
     let lineage = regions
         .lineage(&input.receiving_region, "receiving_region")
         .await?;
-    if !item.served_in(&lineage) {
+    let served = match &bundle {
+        Some(bundle) => lineage.contains(&bundle.region_code),
+        None => item.served_in(&lineage),
+    };
+    if !served {
         return Err(Error::unprocessable(
             "receiving_region",
             format!(
@@ -545,7 +534,7 @@ pub async fn intake(
     let opening = Opening {
         receiving_region: input.receiving_region.to_string(),
         item,
-        bundle: None,
+        bundle,
         channel: "window",
         applicant_id: None,
         applicant_kind,
@@ -555,6 +544,35 @@ pub async fn intake(
         form: &input.form,
     };
     open(pool, principal, idempotency_key, opening).await
+}
+
+/// The item (or bundle, with its lead item) an application is for: in force, or 422.
+async fn applied_for(
+    pool: &PgPool,
+    code: Option<&ImplementationCode>,
+    bundle_id: Option<Uuid>,
+) -> Result<(ItemVersion, Option<catalogue::BundleVersion>), Error> {
+    match (code, bundle_id) {
+        (Some(code), None) => Ok((offered(pool, code).await?, None)),
+        (None, Some(id)) => {
+            let mut conn = pool.acquire().await?;
+            let bundle = catalogue::offered_bundle(&mut conn, id)
+                .await?
+                .ok_or_else(|| {
+                    Error::unprocessable("bundle_id", format!("{id} is not a bundle in force"))
+                })?;
+            let lead = bundle
+                .lead()
+                .ok_or_else(|| Error::internal(format!("bundle {id} has no lead member")))?;
+            let item =
+                catalogue::version(&mut conn, &lead.implementation_code, lead.version).await?;
+            Ok((item, Some(bundle)))
+        }
+        _ => Err(Error::bad_request(
+            "implementation_code",
+            "give either implementation_code or bundle_id",
+        )),
+    }
 }
 
 fn check_form(form: &Value) -> Result<(), Error> {

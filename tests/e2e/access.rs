@@ -185,7 +185,7 @@ impl Matrix<'_> {
                 let (case, deferrable) = self.submitted_case().await;
                 test.http
                     .post(test.url(&format!("/api/acceptance/v1/cases/{case}/accept")))
-                    .json(&json!({ "deferred": [{ "material_code": deferrable, "within_working_days": 3 }] }))
+                    .json(&json!({ "commitment": "本人承诺按期补齐", "deferred": [{ "material_code": deferrable, "within_working_days": 3 }] }))
             }
             Operation::ReadOverdueMaterials => test.http.get(test.url(&format!(
                 "/api/acceptance/v1/cases/overdue-materials?region_code={COUNTY}"

@@ -306,8 +306,18 @@ async fn an_online_application_is_corrected_once_then_accepted_with_a_receipt() 
         (422, Some("deferred")),
         "{body}"
     );
-    let deferral =
+    // ... against the applicant's written commitment.
+    let uncommitted =
         json!({ "deferred": [{ "material_code": materials[2], "within_working_days": 5 }] });
+    let (status, body) = post(
+        &test,
+        &clerk,
+        &format!("/api/acceptance/v1/cases/{id}/accept"),
+        uncommitted,
+    )
+    .await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("commitment")));
+    let deferral = json!({ "commitment": "本人承诺按期补齐", "deferred": [{ "material_code": materials[2], "within_working_days": 5 }] });
     let (status, accepted) = post(
         &test,
         &clerk,
@@ -755,8 +765,7 @@ async fn deferred_materials_are_supplied_or_flagged_overdue_and_withdrawal_ends_
     let mut cases = Vec::new();
     for _ in 0..2 {
         let (id, materials) = submitted_case(&test, &applicant, &code).await;
-        let deferral =
-            json!({ "deferred": [{ "material_code": materials[2], "within_working_days": 3 }] });
+        let deferral = json!({ "commitment": "本人承诺按期补齐", "deferred": [{ "material_code": materials[2], "within_working_days": 3 }] });
         let (status, _) = post(
             &test,
             &clerk,
@@ -1261,7 +1270,7 @@ async fn a_bundle_application_is_one_case_for_the_applicant_and_a_part_per_depar
     let (_, clerk) = test
         .staff_with_role(&identity_admin, "heshan.bundle", "window_clerk", HESHAN)
         .await;
-    let deferral = json!({ "deferred": [{ "material_code": format!("{}003", codes[0]), "within_working_days": 5 }] });
+    let deferral = json!({ "commitment": "本人承诺按期补齐", "deferred": [{ "material_code": format!("{}003", codes[0]), "within_working_days": 5 }] });
     let (status, accepted) = post(
         &test,
         &clerk,
@@ -1369,8 +1378,7 @@ async fn a_concluded_case_is_delivered_once_by_post_with_its_tracking_number() {
         .staff_with_role(&identity_admin, "heshan.delivery", "window_clerk", HESHAN)
         .await;
     let (id, materials) = submitted_case(&test, &applicant, &code).await;
-    let deferral =
-        json!({ "deferred": [{ "material_code": materials[2], "within_working_days": 3 }] });
+    let deferral = json!({ "commitment": "本人承诺按期补齐", "deferred": [{ "material_code": materials[2], "within_working_days": 3 }] });
     let (_, accepted) = post(
         &test,
         &clerk,

@@ -97,6 +97,8 @@ create table deferred_materials (
     case_id       uuid not null references cases (id),
     material_code text not null,
     deadline      date not null,
+    -- The applicant's written commitment to supply it (书面承诺).
+    commitment    text not null,
     supplied_at   timestamptz,
     -- Set by the overdue sweep when the deadline passed unsupplied (flagged and reported).
     overdue_at    timestamptz,

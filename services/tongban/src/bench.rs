@@ -767,7 +767,10 @@ async fn measure_intake(
         .iter()
         .map(|code| serde_json::json!({ "material_code": code, "within_working_days": 5 }))
         .collect();
-    let acceptance = Bytes::from(serde_json::json!({ "deferred": deferred }).to_string());
+    let acceptance = Bytes::from(
+        serde_json::json!({ "deferred": deferred, "commitment": "本人承诺五个工作日内补齐" })
+            .to_string(),
+    );
     let accept_urls: Vec<String> = urls
         .iter()
         .map(|u| u.replace("/submit", "/accept"))

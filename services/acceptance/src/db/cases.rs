@@ -1093,7 +1093,15 @@ pub async fn accept(
     principal: &Principal,
     id: Uuid,
     deferrals: &[Deferral],
+    commitment: Option<&str>,
 ) -> Result<Case, Error> {
+    let commitment = commitment.map(str::trim).unwrap_or_default();
+    if !deferrals.is_empty() && (commitment.is_empty() || commitment.chars().count() > 500) {
+        return Err(Error::bad_request(
+            "commitment",
+            "容缺受理 needs the applicant's written commitment (1-500 characters)",
+        ));
+    }
     let mut tx = pool.begin().await?;
     let row = load(&mut tx, principal, id, true).await?;
     require_not_part(&row)?;
@@ -1161,11 +1169,13 @@ pub async fn accept(
             )
             .ok_or_else(|| Error::internal("deadline out of range"))?;
         sqlx::query(
-            "insert into deferred_materials (case_id, material_code, deadline) values ($1, $2, $3)",
+            "insert into deferred_materials (case_id, material_code, deadline, commitment)
+             values ($1, $2, $3, $4)",
         )
         .bind(id)
         .bind(&deferral.material_code)
         .bind(deadline.date)
+        .bind(commitment)
         .execute(&mut *tx)
         .await?;
         deferred_events.push(events::DeferredMaterial {
@@ -1194,6 +1204,7 @@ pub async fn accept(
         due_date: due.date.to_string(),
         due_date_provisional: due.provisional,
         deferred: deferred_events,
+        commitment: commitment.to_owned(),
     };
     publish(&mut tx, &row, &event).await?;
     tx.commit().await?;

@@ -238,6 +238,9 @@ pub struct Acceptance {
     /// Deferrable materials accepted as missing (容缺受理), each with its deadline.
     #[serde(default)]
     pub deferred: Vec<Deferral>,
+    /// The applicant's written commitment to supply them (书面承诺), required with deferrals.
+    #[serde(default)]
+    pub commitment: Option<String>,
 }
 
 /// Accepts the case (受理): the promised due date is set in the handling centre's working days.
@@ -256,7 +259,14 @@ async fn accept(
     Json(input): Json<Acceptance>,
 ) -> Result<Json<Case>> {
     Ok(Json(
-        db::accept(&state.pool, &principal, id, &input.deferred).await?,
+        db::accept(
+            &state.pool,
+            &principal,
+            id,
+            &input.deferred,
+            input.commitment.as_deref(),
+        )
+        .await?,
     ))
 }
 

@@ -235,6 +235,7 @@ pub(super) async fn accept(
             due_date: due.date.to_string(),
             due_date_provisional: due.provisional,
             deferred: Vec::new(),
+            commitment: String::new(),
         };
         publish(&mut *tx, &part, &event).await?;
         if due.date > latest.date {

@@ -1499,3 +1499,123 @@ async fn a_concluded_case_is_delivered_once_by_post_with_its_tracking_number() {
 
     test.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_case_is_pinned_to_the_version_in_force_when_first_submitted() {
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let code = item_in_force(&test).await;
+    let admin = test.staff_token().await.to_owned();
+    let (_, applicant) = citizen(&test, 8).await;
+    let (_, stale) = post(
+        &test,
+        &applicant,
+        "/api/acceptance/v1/cases",
+        json!({ "implementation_code": code }),
+    )
+    .await;
+    let (_, orphan) = post(
+        &test,
+        &applicant,
+        "/api/acceptance/v1/cases",
+        json!({ "implementation_code": code }),
+    )
+    .await;
+    assert_eq!(stale["item_version"], 1);
+
+    // Version 2 comes into force while the drafts wait (its materials keep their numbers).
+    let mut v2 = get(&test, &format!("/api/catalogue/v1/items/{code}"))
+        .await
+        .1["spec"]
+        .clone();
+    v2["promised_time_limit"]["value"] = json!(4);
+    let draft = test
+        .http
+        .put(test.url(&format!("/api/catalogue/v1/items/{code}/draft")))
+        .bearer_auth(&admin)
+        .json(&v2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(draft.status(), 200);
+    let published = test
+        .post_as(
+            &admin,
+            &format!("/api/catalogue/v1/items/{code}/publish"),
+            json!({ "version": 2 }),
+        )
+        .await;
+    assert_eq!(published.status(), 200);
+    eventually(
+        "acceptance to learn version 2",
+        std::time::Duration::from_secs(30),
+        || async {
+            (test
+                .scalar("select version::bigint from acceptance.offered_items")
+                .await
+                == 2)
+                .then_some(())
+        },
+    )
+    .await;
+
+    // The first submission pins the version in force.
+    let id = stale["id"].as_str().unwrap();
+    for material in stale["materials"].as_array().unwrap().iter().take(2) {
+        let material = material["material_code"].as_str().unwrap();
+        assert_eq!(
+            upload(&test, &applicant, id, material, "application/pdf")
+                .await
+                .0,
+            204
+        );
+    }
+    let (status, submitted) = post(
+        &test,
+        &applicant,
+        &format!("/api/acceptance/v1/cases/{id}/submit"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, submitted["case"]["item_version"].as_i64()),
+        (200, Some(2)),
+        "{submitted}"
+    );
+
+    // An item withdrawn meanwhile cannot be submitted.
+    let withdrawn = test
+        .post_as(
+            &admin,
+            &format!("/api/catalogue/v1/items/{code}/withdraw"),
+            json!({ "reason": "职能调整" }),
+        )
+        .await;
+    assert_eq!(withdrawn.status(), 200);
+    eventually(
+        "acceptance to learn the withdrawal",
+        std::time::Duration::from_secs(30),
+        || async {
+            (test
+                .scalar("select count(*) from acceptance.offered_items")
+                .await
+                == 0)
+                .then_some(())
+        },
+    )
+    .await;
+    let id = orphan["id"].as_str().unwrap();
+    let (status, body) = post(
+        &test,
+        &applicant,
+        &format!("/api/acceptance/v1/cases/{id}/submit"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("implementation_code")),
+        "{body}"
+    );
+
+    test.stop().await;
+}

@@ -901,6 +901,9 @@ pub async fn submit(pool: &PgPool, principal: &Principal, id: Uuid) -> Result<Su
     require_applicant(principal, &row)?;
     let from = row.status()?;
     from.allow(Action::Submit)?;
+    if row.number.is_none() {
+        repin(&mut tx, &mut row).await?;
+    }
     let listing = listing(&mut tx, &row).await?;
     let item = &listing.item;
     let provided = provided(&mut tx, id).await?;
@@ -942,7 +945,7 @@ pub async fn submit(pool: &PgPool, principal: &Principal, id: Uuid) -> Result<Su
         "submitted",
         Some(from),
         Status::Submitted,
-        json!({ "submission": row.submissions, "number": row.number }),
+        json!({ "submission": row.submissions, "number": row.number, "item_version": row.item_version }),
     )
     .await?;
     let event = events::CaseSubmitted {
@@ -966,6 +969,45 @@ pub async fn submit(pool: &PgPool, principal: &Principal, id: Uuid) -> Result<Su
         case: get(pool, principal, id).await?,
         query_password: row.query_password.unwrap_or_default(),
     })
+}
+
+/// A case is pinned to the version in force when it is first submitted: a draft opened under
+/// an older version moves to the current one (its files for materials no longer listed are
+/// simply not counted); an item withdrawn meanwhile is a 422, and a bundle changed meanwhile a
+/// 409 (its parts were made from the old members: start a new application).
+async fn repin(conn: &mut PgConnection, row: &mut Row) -> Result<(), Error> {
+    if row.kind == "bundle" {
+        let id = row
+            .bundle_id
+            .ok_or_else(|| Error::internal("a bundle case without its bundle"))?;
+        let current = catalogue::offered_bundle(conn, id).await?;
+        return match current {
+            Some(bundle) if Some(bundle.version) == row.bundle_version => Ok(()),
+            Some(_) => Err(Error::Conflict {
+                code: "bundle_changed",
+                message: "the bundle changed since this application was opened: open a new one"
+                    .into(),
+            }),
+            None => Err(Error::unprocessable(
+                "bundle_id",
+                "the bundle is no longer offered",
+            )),
+        };
+    }
+    let current = catalogue::offered(conn, &row.implementation_code)
+        .await?
+        .ok_or_else(|| {
+            Error::unprocessable("implementation_code", "the item is no longer offered")
+        })?;
+    if current.version != row.item_version {
+        sqlx::query("update cases set item_version = $2 where id = $1")
+            .bind(row.id)
+            .bind(current.version)
+            .execute(&mut *conn)
+            .await?;
+        row.item_version = current.version;
+    }
+    Ok(())
 }
 
 /// The next case number of `item` on `day`: the (item, day) row is locked until the

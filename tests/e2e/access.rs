@@ -233,16 +233,10 @@ async fn county_item_and_applicant(test: &TestPlatform) -> (String, String) {
         )
         .await;
     assert_eq!(published.status(), 200);
-    crate::harness::eventually(
+    test.eventually_counts(
         "acceptance to learn the item",
-        std::time::Duration::from_secs(30),
-        || async {
-            (test
-                .scalar("select count(*) from acceptance.offered_items")
-                .await
-                == 1)
-                .then_some(())
-        },
+        "select count(*) from acceptance.offered_items",
+        1,
     )
     .await;
     let id_number = tongban_kernel::IdCardNumber::complete("43092119800101456").unwrap();

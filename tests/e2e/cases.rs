@@ -39,16 +39,10 @@ async fn item_in_force(test: &TestPlatform) -> String {
         )
         .await;
     assert_eq!(published.status(), 200);
-    eventually(
+    test.eventually_counts(
         "acceptance to learn the item",
-        std::time::Duration::from_secs(30),
-        || async {
-            (test
-                .scalar("select count(*) from acceptance.offered_items")
-                .await
-                == 1)
-                .then_some(())
-        },
+        "select count(*) from acceptance.offered_items",
+        1,
     )
     .await;
     code
@@ -966,16 +960,10 @@ async fn a_government_issued_material_comes_from_the_applicants_e_certificate() 
         issued_at: None,
     };
     publish_as_approval(&test, &certificate, &issued).await;
-    eventually(
+    test.eventually_counts(
         "acceptance to learn the certificate",
-        std::time::Duration::from_secs(30),
-        || async {
-            (test
-                .scalar("select count(*) from acceptance.certificates")
-                .await
-                == 1)
-                .then_some(())
-        },
+        "select count(*) from acceptance.certificates",
+        1,
     )
     .await;
 
@@ -1046,16 +1034,10 @@ async fn a_government_issued_material_comes_from_the_applicants_e_certificate() 
         },
     )
     .await;
-    eventually(
+    test.eventually_counts(
         "acceptance to learn the revocation",
-        std::time::Duration::from_secs(30),
-        || async {
-            (test
-                .scalar("select count(*) from acceptance.certificates where revoked_at is not null")
-                .await
-                == 1)
-                .then_some(())
-        },
+        "select count(*) from acceptance.certificates where revoked_at is not null",
+        1,
     )
     .await;
     let (_, draft) = post(
@@ -1166,16 +1148,10 @@ async fn a_bundle_application_is_one_case_for_the_applicant_and_a_part_per_depar
         )
         .await;
     assert_eq!(published.status(), 200);
-    eventually(
+    test.eventually_counts(
         "acceptance to learn the bundle",
-        std::time::Duration::from_secs(30),
-        || async {
-            (test
-                .scalar("select count(*) from acceptance.offered_bundles")
-                .await
-                == 1)
-                .then_some(())
-        },
+        "select count(*) from acceptance.offered_bundles",
+        1,
     )
     .await;
 
@@ -1545,16 +1521,10 @@ async fn a_case_is_pinned_to_the_version_in_force_when_first_submitted() {
         )
         .await;
     assert_eq!(published.status(), 200);
-    eventually(
+    test.eventually_counts(
         "acceptance to learn version 2",
-        std::time::Duration::from_secs(30),
-        || async {
-            (test
-                .scalar("select version::bigint from acceptance.offered_items")
-                .await
-                == 2)
-                .then_some(())
-        },
+        "select version::bigint from acceptance.offered_items",
+        2,
     )
     .await;
 
@@ -1591,16 +1561,10 @@ async fn a_case_is_pinned_to_the_version_in_force_when_first_submitted() {
         )
         .await;
     assert_eq!(withdrawn.status(), 200);
-    eventually(
+    test.eventually_counts(
         "acceptance to learn the withdrawal",
-        std::time::Duration::from_secs(30),
-        || async {
-            (test
-                .scalar("select count(*) from acceptance.offered_items")
-                .await
-                == 0)
-                .then_some(())
-        },
+        "select count(*) from acceptance.offered_items",
+        0,
     )
     .await;
     let id = orphan["id"].as_str().unwrap();

@@ -328,6 +328,15 @@ impl TestPlatform {
             .expect("gateway answers")
     }
 
+    /// Waits (up to 30 s) until `sql` counts `expected`: what a consumer projected, a sweep
+    /// flagged. Panics naming `what` otherwise.
+    pub async fn eventually_counts(&self, what: &str, sql: &str, expected: i64) {
+        eventually(what, Duration::from_secs(30), || async {
+            (self.scalar(sql).await == expected).then_some(())
+        })
+        .await;
+    }
+
     pub async fn scalar(&self, sql: &str) -> i64 {
         sqlx::query_scalar::<_, i64>(sql)
             .fetch_one(&self.db)

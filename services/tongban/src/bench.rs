@@ -338,20 +338,7 @@ async fn measure(
     let gateway = platform.gateway_url().context("no gateway")?;
 
     progress("signing in a staff member");
-    let pool =
-        tongban_runtime::db::connect(&platform.settings.database, tongban_identity::NAME).await?;
-    let password = tongban_identity::password::new_secret();
-    tongban_identity::create_admin(
-        &pool,
-        "bench.admin",
-        "bench",
-        "430000000000".parse()?,
-        &password,
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    pool.close().await;
-    let token = sign_in(&client, &gateway, "bench.admin", &password).await?;
+    let token = identity_admin(platform, &client, &gateway, "bench.admin").await?;
 
     let url = [format!("{gateway}{ROUTE}")];
     progress("warming up");
@@ -800,6 +787,24 @@ async fn measure_intake(
     })
 }
 
+/// An identity administrator over the province, created as `tongban admin create` does, signed
+/// in; returns its token.
+async fn identity_admin(
+    platform: &Platform,
+    client: &HttpClient,
+    gateway: &str,
+    username: &str,
+) -> anyhow::Result<String> {
+    let pool =
+        tongban_runtime::db::connect(&platform.settings.database, tongban_identity::NAME).await?;
+    let password = tongban_identity::password::new_secret();
+    tongban_identity::create_admin(&pool, username, "bench", "430000000000".parse()?, &password)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    pool.close().await;
+    sign_in(client, gateway, username, &password).await
+}
+
 /// A window clerk of 赫山区, made through the API by an identity administrator created as
 /// `tongban admin create` does; returns the clerk's token.
 async fn window_clerk(
@@ -807,20 +812,7 @@ async fn window_clerk(
     client: &HttpClient,
     gateway: &str,
 ) -> anyhow::Result<String> {
-    let pool =
-        tongban_runtime::db::connect(&platform.settings.database, tongban_identity::NAME).await?;
-    let password = tongban_identity::password::new_secret();
-    tongban_identity::create_admin(
-        &pool,
-        "bench.intake.admin",
-        "bench",
-        "430000000000".parse()?,
-        &password,
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    pool.close().await;
-    let admin = sign_in(client, gateway, "bench.intake.admin", &password).await?;
+    let admin = identity_admin(platform, client, gateway, "bench.intake.admin").await?;
     let post = |path: &str, body: serde_json::Value| {
         http::Request::post(format!("{gateway}{path}"))
             .header("content-type", "application/json")

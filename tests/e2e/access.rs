@@ -206,39 +206,8 @@ impl Matrix<'_> {
 
 /// An item of the county in force (known to acceptance) and a signed-in citizen.
 async fn county_item_and_applicant(test: &TestPlatform) -> (String, String) {
-    use crate::items::{basic_item, department, spec};
-    let catalogue = test.staff_token().await.to_owned();
-    let basic = test
-        .post_as(
-            &catalogue,
-            "/api/catalogue/v1/basic-items",
-            basic_item("014300001000", "个体工商户登记"),
-        )
-        .await;
-    assert_eq!(basic.status(), 201);
-    let credit = department(test, COUNTY, "南县市场监督管理局", 4_001).await;
-    let row = json!({ "basic_code": "014300001000", "department_credit_code": credit, "spec": spec(5, "none") });
-    let item: Value = test
-        .post_as(&catalogue, "/api/catalogue/v1/items", row)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let code = item["code"].as_str().unwrap().to_owned();
-    let published = test
-        .post_as(
-            &catalogue,
-            &format!("/api/catalogue/v1/items/{code}/publish"),
-            json!({ "version": 1 }),
-        )
-        .await;
-    assert_eq!(published.status(), 200);
-    test.eventually_counts(
-        "acceptance to learn the item",
-        "select count(*) from acceptance.offered_items",
-        1,
-    )
-    .await;
+    let code =
+        crate::cases::item_in_force_in(test, COUNTY, "南县市场监督管理局", 4_001, "none").await;
     let id_number = tongban_kernel::IdCardNumber::complete("43092119800101456").unwrap();
     let registered = test
         .register_citizen(id_number.as_str(), "13900139001", "applicant-password")

@@ -13,9 +13,21 @@ use crate::items::{HESHAN, basic_item, department, get, spec, status_and_body};
 
 const ANHUA: &str = "430923000000";
 
-/// An item of 赫山区 in force with three materials (a required form, a required ID card, a
-/// deferrable site certificate) that acceptance has learned of; returns its code.
+/// An item of 赫山区 in force (county-wide) with three materials (a required form, a required
+/// ID card, a deferrable site certificate) that acceptance has learned of; returns its code.
 async fn item_in_force(test: &TestPlatform) -> String {
+    item_in_force_in(test, HESHAN, "赫山区市场监督管理局", 501, "county").await
+}
+
+/// The same item implemented by a new department `name` (credit code number `n`) of `region`,
+/// with 通办 scope `scope`.
+pub(crate) async fn item_in_force_in(
+    test: &TestPlatform,
+    region: &str,
+    name: &str,
+    n: u32,
+    scope: &str,
+) -> String {
     let admin = test.staff_token().await.to_owned();
     let created = test
         .post_as(
@@ -25,8 +37,8 @@ async fn item_in_force(test: &TestPlatform) -> String {
         )
         .await;
     assert_eq!(created.status(), 201);
-    let credit = department(test, HESHAN, "赫山区市场监督管理局", 501).await;
-    let row = json!({ "basic_code": "014300001000", "department_credit_code": credit, "spec": spec(5, "county") });
+    let credit = department(test, region, name, n).await;
+    let row = json!({ "basic_code": "014300001000", "department_credit_code": credit, "spec": spec(5, scope) });
     let (status, item) =
         status_and_body(test.post_as(&admin, "/api/catalogue/v1/items", row).await).await;
     assert_eq!(status, 201, "{item}");

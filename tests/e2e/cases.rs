@@ -1344,12 +1344,26 @@ async fn a_bundle_application_is_one_case_for_the_applicant_and_a_part_per_depar
         got.iter().filter(|e| of_type(e, "case_accepted")).count() >= 3
     })
     .await;
+    let accepted: Vec<CaseAccepted> = events
+        .iter()
+        .filter(|e| of_type(e, "case_accepted"))
+        .map(|e| prost::Message::decode(e.payload.as_slice()).unwrap())
+        .collect();
+    let mut kinds: Vec<&str> = accepted
+        .iter()
+        .map(|a| a.case.as_ref().unwrap().kind.as_str())
+        .collect();
+    kinds.sort();
     assert_eq!(
-        events
+        kinds,
+        ["bundle", "part", "part"],
+        "approval works on the parts"
+    );
+    assert!(
+        accepted
             .iter()
-            .filter(|e| of_type(e, "case_accepted"))
-            .count(),
-        3
+            .filter(|a| a.case.as_ref().unwrap().kind == "part")
+            .all(|a| a.case.as_ref().unwrap().parent_case_id == id)
     );
 
     test.stop().await;

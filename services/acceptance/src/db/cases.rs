@@ -194,6 +194,8 @@ impl Row {
             applicant_kind: self.applicant_kind.clone(),
             entered_by: self.entered_by.map(|u| u.to_string()).unwrap_or_default(),
             applicant_document_masked: self.applicant_document.clone().unwrap_or_default(),
+            kind: self.kind.clone(),
+            parent_case_id: self.parent_id.map(|p| p.to_string()).unwrap_or_default(),
         }
     }
 

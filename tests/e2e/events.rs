@@ -224,17 +224,21 @@ async fn consumer_caught_up(brokers: &str, produced: i64) -> bool {
             .set("group.id", GROUP)
             .create()
             .unwrap();
-        let metadata = consumer
-            .fetch_metadata(Some(topics::CATALOGUE), Duration::from_secs(5))
-            .unwrap();
+        // A broker busy catching up may time out: that is "not yet", and the caller asks again.
+        let Ok(metadata) = consumer.fetch_metadata(Some(topics::CATALOGUE), Duration::from_secs(5))
+        else {
+            return false;
+        };
         let partitions = metadata.topics()[0].partitions().len() as i32;
         let mut list = TopicPartitionList::new();
         let mut high_total = 0;
         for partition in 0..partitions {
             list.add_partition(topics::CATALOGUE, partition);
-            let (_, high) = consumer
-                .fetch_watermarks(topics::CATALOGUE, partition, Duration::from_secs(5))
-                .unwrap();
+            let Ok((_, high)) =
+                consumer.fetch_watermarks(topics::CATALOGUE, partition, Duration::from_secs(5))
+            else {
+                return false;
+            };
             high_total += high;
         }
         let Ok(committed) = consumer.committed_offsets(list, Duration::from_secs(5)) else {

@@ -77,6 +77,17 @@ pub(crate) async fn get(test: &TestPlatform, path: &str) -> (u16, Value) {
     status_and_body(test.http.get(test.url(path)).send().await.unwrap()).await
 }
 
+/// The code of the first town (by code) of `county`.
+pub(crate) async fn first_town(test: &TestPlatform, county: &str) -> String {
+    let towns = get(
+        test,
+        &format!("/api/catalogue/v1/regions/{county}/children"),
+    )
+    .await
+    .1;
+    towns[0]["code"].as_str().unwrap().to_owned()
+}
+
 /// Registers a department and returns its credit code.
 pub(crate) async fn department(test: &TestPlatform, region: &str, name: &str, n: u32) -> String {
     let credit = credit_code(n);
@@ -324,15 +335,7 @@ async fn an_item_lives_from_draft_to_withdrawal_and_published_versions_never_cha
 
     // Search: by keyword and alias, where the county-wide scope reaches (a town of 赫山区), not
     // in another county.
-    let town = get(
-        &test,
-        &format!("/api/catalogue/v1/regions/{HESHAN}/children"),
-    )
-    .await
-    .1[0]["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let town = first_town(&test, HESHAN).await;
     for query in [
         format!("q=%E4%B8%AA%E4%BD%93%E5%B7%A5%E5%95%86%E6%88%B7&region_code={town}"), // 个体工商户
         format!("q=%E5%8A%9E%E6%89%A7%E7%85%A7&region_code={HESHAN}"), // 办执照 (alias)

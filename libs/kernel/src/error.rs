@@ -130,6 +130,18 @@ impl Error {
     }
 }
 
+/// Parses a path, query or header parameter: a 400 naming `field`, with the parser's reason,
+/// when it does not parse.
+pub fn parse_param<T>(field: &str, raw: &str) -> Result<T>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    raw.trim()
+        .parse()
+        .map_err(|err: T::Err| Error::bad_request(field, err.to_string()))
+}
+
 impl From<sqlx::Error> for Error {
     fn from(err: sqlx::Error) -> Self {
         match &err {

@@ -9,7 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use tongban_auth::Authenticated;
-use tongban_kernel::{Error, ErrorBody, Json, Power, RegionCode, Result};
+use tongban_kernel::{ErrorBody, Json, Power, RegionCode, Result, parse_param};
 
 use crate::AppState;
 
@@ -45,12 +45,7 @@ async fn region_directory(
     Authenticated(principal): Authenticated,
     Path(region_code): Path<String>,
 ) -> Result<Json<RegionDirectory>> {
-    let region_code: RegionCode =
-        region_code
-            .parse()
-            .map_err(|e: tongban_kernel::region::InvalidRegionCode| {
-                Error::bad_request("region_code", e.to_string())
-            })?;
+    let region_code: RegionCode = parse_param("region_code", &region_code)?;
     if !principal.can(Power::HandleCases, &region_code) {
         principal.require(Power::Supervise, &region_code)?;
     }

@@ -405,12 +405,7 @@ async fn overdue(
     Query(query): Query<OverdueQuery>,
 ) -> Result<Json<Vec<OverdueMaterial>>> {
     let region: tongban_kernel::RegionCode =
-        query
-            .region_code
-            .parse()
-            .map_err(|e: tongban_kernel::region::InvalidRegionCode| {
-                Error::bad_request("region_code", e.to_string())
-            })?;
+        tongban_kernel::parse_param("region_code", &query.region_code)?;
     Ok(Json(db::overdue(&state.pool, &principal, &region).await?))
 }
 

@@ -8,9 +8,6 @@ pub mod departments;
 pub mod items;
 pub mod regions;
 
-use std::fmt::Display;
-use std::str::FromStr;
-
 use axum::Router;
 use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as OpenApiDoc;
@@ -42,16 +39,7 @@ pub fn app(state: AppState) -> (Router, OpenApiDoc) {
     (router.with_state(state), doc)
 }
 
-/// Parses a path or query parameter, 400 naming it otherwise.
-pub(crate) fn parse<T>(field: &str, raw: &str) -> Result<T>
-where
-    T: FromStr,
-    T::Err: Display,
-{
-    raw.trim()
-        .parse()
-        .map_err(|err: T::Err| Error::bad_request(field, err.to_string()))
-}
+pub(crate) use tongban_kernel::parse_param as parse;
 
 /// Parses a region code parameter and checks that it names a known division (400 for a
 /// malformed code, 422 for an unknown one, both naming `field`).

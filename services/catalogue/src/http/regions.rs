@@ -19,15 +19,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(ancestors))
 }
 
-fn code(raw: &str) -> Result<RegionCode> {
-    raw.parse()
-        .map_err(|e: tongban_kernel::region::InvalidRegionCode| {
-            Error::bad_request("code", e.to_string())
-        })
-}
-
 async fn existing(state: &AppState, raw: &str) -> Result<(RegionCode, Region)> {
-    let code = code(raw)?;
+    let code: RegionCode = tongban_kernel::parse_param("code", raw)?;
     let region = db::find(&state.pool, &code)
         .await?
         .ok_or_else(|| Error::NotFound(format!("region {code}")))?;

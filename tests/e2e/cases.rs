@@ -1370,6 +1370,7 @@ async fn a_concluded_case_is_delivered_once_by_post_with_its_tracking_number() {
         }],
         decided_by: uuid::Uuid::now_v7().to_string(),
         concluded_at: None,
+        ..Default::default()
     };
     publish_as_approval(&test, &id, &concluded).await;
     let case = eventually(

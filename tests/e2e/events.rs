@@ -12,7 +12,9 @@ use tongban_events::topics;
 
 use crate::harness::{BrokerStorage, TestPlatform, credit_code, eventually};
 
-const GROUP: &str = "tongban.approval.department-directory";
+/// Approval's consumer group, and the inbox key of its department directory.
+const GROUP: &str = "tongban.approval";
+const DIRECTORY: &str = "tongban.approval.department-directory";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_state_change_reaches_another_service_once_in_the_same_trace() {
@@ -61,7 +63,7 @@ async fn a_state_change_reaches_another_service_once_in_the_same_trace() {
     assert_eq!(projected, 1);
     let (applied, consumer_trace): (i64, Option<String>) =
         sqlx::query_as("select count(*), max(trace_id) from approval.inbox where consumer = $1")
-            .bind(GROUP)
+            .bind(DIRECTORY)
             .fetch_one(&test.db)
             .await
             .unwrap();
@@ -204,7 +206,10 @@ async fn assert_counts(test: &TestPlatform, total: u32) {
         total
     );
     assert_eq!(
-        test.scalar("select count(*) from approval.inbox").await,
+        test.scalar(&format!(
+            "select count(*) from approval.inbox where consumer = '{DIRECTORY}'"
+        ))
+        .await,
         total
     );
     assert_eq!(

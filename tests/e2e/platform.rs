@@ -262,7 +262,13 @@ async fn components_run_apart_as_pods_would_and_replicas_share_one_relay() {
         },
     )
     .await;
-    assert_eq!(test.scalar("select count(*) from approval.inbox").await, 1);
+    assert_eq!(
+        test.scalar(
+            "select count(*) from approval.inbox where consumer = 'tongban.approval.department-directory'"
+        )
+        .await,
+        1
+    );
 
     pod.stop().await.unwrap();
     test.stop().await;

@@ -2,6 +2,13 @@
 //! offset is stored only after that commit (librdkafka commits stored offsets periodically and
 //! on close). A redelivered event finds its inbox row and changes nothing.
 //!
+//! A service runs one consumer group (`tongban.<service>`) over every topic its handlers read,
+//! and hands each event to every handler that wants it, each in a transaction of its own with an
+//! inbox row under the handler's key (`tongban.<service>.<handler>`). One group per service keeps
+//! the number of groups a broker has to rebalance after a restart small however many
+//! projections a service keeps; the per-handler inbox key means a crash between two handlers
+//! re-applies only the one that had not committed.
+//!
 //! What can never be processed (missing CloudEvents headers, an event type the contract does not
 //! know, a payload that does not decode) goes to `tongban.deadletter.v1` with the reason, and the
 //! partition moves on. Transient failures (the database is down) are retried with a capped
@@ -58,33 +65,50 @@ pub trait Handler: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<(), HandleError>>;
 }
 
-/// One consumer group of a service.
+/// One handler of a service's consumer.
 #[derive(Clone)]
 pub struct ConsumerSpec {
-    /// Unique within the service; the group id is `tongban.<service>.<name>` and the inbox
-    /// key is the group id.
+    /// Unique within the service; the handler's inbox key is `tongban.<service>.<name>`.
     pub name: &'static str,
     pub topics: Vec<&'static str>,
     pub handler: Arc<dyn Handler>,
 }
 
+/// A handler with its inbox key.
+struct Route {
+    key: String,
+    spec: ConsumerSpec,
+}
+
 pub struct Consumer {
     group: String,
-    spec: ConsumerSpec,
+    topics: Vec<&'static str>,
+    routes: Vec<Route>,
     pool: PgPool,
     consumer: StreamConsumer,
     dead_letters: FutureProducer,
 }
 
 impl Consumer {
+    /// The consumer group of `service`, feeding `specs`.
     pub fn new(
         service: &str,
-        spec: ConsumerSpec,
+        specs: Vec<ConsumerSpec>,
         pool: PgPool,
         settings: &KafkaSettings,
         dead_letters: FutureProducer,
     ) -> anyhow::Result<Self> {
-        let group = format!("tongban.{service}.{}", spec.name);
+        let group = format!("tongban.{service}");
+        let mut topics: Vec<&'static str> = specs.iter().flat_map(|s| s.topics.clone()).collect();
+        topics.sort_unstable();
+        topics.dedup();
+        let routes = specs
+            .into_iter()
+            .map(|spec| Route {
+                key: format!("tongban.{service}.{}", spec.name),
+                spec,
+            })
+            .collect();
         let consumer: StreamConsumer = kafka::client_config(settings)
             .set("group.id", &group)
             .set("enable.auto.commit", "true")
@@ -100,10 +124,11 @@ impl Consumer {
                 (settings.session_timeout_ms / 3).max(100).to_string(),
             )
             .create()?;
-        consumer.subscribe(&spec.topics)?;
+        consumer.subscribe(&topics)?;
         Ok(Self {
             group,
-            spec,
+            topics,
+            routes,
             pool,
             consumer,
             dead_letters,
@@ -112,7 +137,7 @@ impl Consumer {
 
     /// Consumes until `shutdown`, then commits the stored offsets.
     pub async fn run(self, shutdown: CancellationToken) {
-        tracing::info!(group = %self.group, topics = ?self.spec.topics, "consuming");
+        tracing::info!(group = %self.group, topics = ?self.topics, "consuming");
         loop {
             let received = tokio::select! {
                 received = self.consumer.recv() => received,
@@ -140,15 +165,28 @@ impl Consumer {
         tracing::info!(group = %self.group, "stopped consuming");
     }
 
-    /// Applies, passes over or dead-letters one message. False when shutdown interrupted it
-    /// (the offset is then not stored and the message comes again).
+    /// Applies, passes over or dead-letters one message, handler by handler. False when
+    /// shutdown interrupted it (the offset is then not stored and the message comes again;
+    /// the handlers that had committed find their inbox rows).
     async fn process(&self, message: &BorrowedMessage<'_>, shutdown: &CancellationToken) -> bool {
         let delivered = match envelope::parse(message) {
             Ok(delivered) => delivered,
-            Err(reason) => return self.dead_letter(message, &reason, shutdown).await,
+            Err(reason) => {
+                return self
+                    .dead_letter(message, &self.group, &reason, shutdown)
+                    .await;
+            }
         };
-        if !self.spec.handler.handles(&delivered.attributes.ce_type) {
-            self.count("skipped");
+        let routes: Vec<&Route> = self
+            .routes
+            .iter()
+            .filter(|r| {
+                r.spec.topics.contains(&delivered.topic.as_str())
+                    && r.spec.handler.handles(&delivered.attributes.ce_type)
+            })
+            .collect();
+        if routes.is_empty() {
+            self.count(&self.group, "skipped");
             return true;
         }
         let span = tracing::info_span!(
@@ -169,32 +207,41 @@ impl Consumer {
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.as_str())),
         );
-        let mut backoff = Duration::from_millis(100);
-        loop {
-            match self.apply(&delivered).instrument(span.clone()).await {
-                Ok(()) => return true,
-                Err(HandleError::Permanent(reason)) => {
-                    return self.dead_letter(message, &reason, shutdown).await;
-                }
-                Err(HandleError::Transient(err)) => {
-                    tracing::warn!(parent: &span, error = %err, retry_in_ms = backoff.as_millis() as u64, "event not applied, retrying");
-                    tokio::select! {
-                        () = tokio::time::sleep(backoff) => {}
-                        () = shutdown.cancelled() => return false,
+        for route in routes {
+            let mut backoff = Duration::from_millis(100);
+            loop {
+                match self.apply(route, &delivered).instrument(span.clone()).await {
+                    Ok(()) => break,
+                    Err(HandleError::Permanent(reason)) => {
+                        if !self
+                            .dead_letter(message, &route.key, &reason, shutdown)
+                            .await
+                        {
+                            return false;
+                        }
+                        break;
                     }
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    Err(HandleError::Transient(err)) => {
+                        tracing::warn!(parent: &span, handler = %route.key, error = %err, retry_in_ms = backoff.as_millis() as u64, "event not applied, retrying");
+                        tokio::select! {
+                            () = tokio::time::sleep(backoff) => {}
+                            () = shutdown.cancelled() => return false,
+                        }
+                        backoff = (backoff * 2).min(MAX_BACKOFF);
+                    }
                 }
             }
         }
+        true
     }
 
-    async fn apply(&self, event: &Delivered) -> Result<(), HandleError> {
+    async fn apply(&self, route: &Route, event: &Delivered) -> Result<(), HandleError> {
         let mut tx = self.pool.begin().await?;
         let fresh = sqlx::query(
             r#"insert into inbox (consumer, event_id, topic, "partition", "offset", trace_id)
                values ($1, $2, $3, $4, $5, $6) on conflict do nothing"#,
         )
-        .bind(&self.group)
+        .bind(&route.key)
         .bind(event.attributes.id)
         .bind(&event.topic)
         .bind(event.partition)
@@ -205,22 +252,24 @@ impl Consumer {
         .rows_affected()
             == 1;
         if fresh {
-            self.spec.handler.handle(&mut tx, event).await?;
+            route.spec.handler.handle(&mut tx, event).await?;
         }
         tx.commit().await?;
-        self.count(if fresh { "applied" } else { "duplicate" });
+        self.count(&route.key, if fresh { "applied" } else { "duplicate" });
         Ok(())
     }
 
-    /// Publishes the message unchanged to the dead-letter topic with why and where it failed.
-    /// Retries until the broker takes it: a dead letter must not be lost either.
+    /// Publishes the message unchanged to the dead-letter topic with why and where it failed
+    /// (`by`: the handler, or the group when no handler could even be chosen). Retries until
+    /// the broker takes it: a dead letter must not be lost either.
     async fn dead_letter(
         &self,
         message: &BorrowedMessage<'_>,
+        by: &str,
         reason: &str,
         shutdown: &CancellationToken,
     ) -> bool {
-        tracing::warn!(group = %self.group, topic = message.topic(), partition = message.partition(), offset = message.offset(), reason, "dead-lettering event");
+        tracing::warn!(consumer = %by, topic = message.topic(), partition = message.partition(), offset = message.offset(), reason, "dead-lettering event");
         let mut backoff = Duration::from_millis(100);
         loop {
             let partition = message.partition().to_string();
@@ -241,7 +290,7 @@ impl Consumer {
                 })
                 .insert(Header {
                     key: "tongban_dlq_consumer",
-                    value: Some(&self.group),
+                    value: Some(by),
                 })
                 .insert(Header {
                     key: "tongban_dlq_topic",
@@ -269,7 +318,7 @@ impl Consumer {
                 .await
             {
                 Ok(_) => {
-                    self.count("deadlettered");
+                    self.count(by, "deadlettered");
                     return true;
                 }
                 Err((err, _)) => {
@@ -284,8 +333,8 @@ impl Consumer {
         }
     }
 
-    fn count(&self, outcome: &'static str) {
-        metrics::counter!("events_consumed_total", "group" => self.group.clone(), "outcome" => outcome)
+    fn count(&self, consumer: &str, outcome: &'static str) {
+        metrics::counter!("events_consumed_total", "consumer" => consumer.to_owned(), "outcome" => outcome)
             .increment(1);
     }
 }

@@ -94,20 +94,19 @@ impl Host {
         // closer to the handlers and wins over this one.
         let api = api.layer(Extension(self.verifier.clone()));
         let router = http::service(self.name, api, doc, self.readiness(), &self.settings.http);
-        // Create every consumer before spawning anything, so a bad configuration leaves no
-        // task behind.
-        let consumers = consumers
-            .into_iter()
-            .map(|spec| {
+        // Create the consumer before spawning anything, so a bad configuration leaves no task
+        // behind. One group for all of the service's handlers (see `consumer`).
+        let consumer = (!consumers.is_empty())
+            .then(|| {
                 Consumer::new(
                     self.name,
-                    spec,
+                    consumers,
                     self.pool.clone(),
                     &self.settings.kafka,
                     self.producer.clone(),
                 )
             })
-            .collect::<anyhow::Result<Vec<_>>>()?;
+            .transpose()?;
         let background = CancellationToken::new();
         let relay = Relay::new(
             self.pool.clone(),
@@ -116,7 +115,7 @@ impl Host {
             self.settings.outbox.clone(),
         );
         let relay = tokio::spawn(relay.run(background.clone()));
-        let workers: Vec<_> = consumers
+        let workers: Vec<_> = consumer
             .into_iter()
             .map(|c| tokio::spawn(c.run(background.clone())))
             .collect();

@@ -9,8 +9,11 @@
 //! - [`consumer`]: consumes with manual offset storage after an inbox-deduplicated transaction;
 //!   malformed or unknown events go to the dead-letter topic with the reason.
 //! - [`envelope`]: CloudEvents binary-mode headers, written and parsed in one place.
+//! - [`calendar`]: the working-day calendar kept from the catalogue's events, for services that
+//!   compute due dates.
 //! - [`host`]: a service's life: database, migrations, relay, consumers, HTTP, orderly shutdown.
 
+pub mod calendar;
 pub mod consumer;
 pub mod envelope;
 pub mod host;

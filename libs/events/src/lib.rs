@@ -106,6 +106,15 @@ events! {
     approval::v1::CertificateIssued => "approval", "certificate_issued";
     approval::v1::CertificateRevoked => "approval", "certificate_revoked";
     approval::v1::CaseConcluded => "approval", "case_concluded";
+    approval::v1::WorkItemOpened => "approval", "work_item_opened";
+    approval::v1::StepClaimed => "approval", "step_claimed";
+    approval::v1::StepCompleted => "approval", "step_completed";
+    approval::v1::StepReturned => "approval", "step_returned";
+    approval::v1::ClockPaused => "approval", "clock_paused";
+    approval::v1::ClockResumed => "approval", "clock_resumed";
+    approval::v1::TimeLimitExtended => "approval", "time_limit_extended";
+    approval::v1::DeadlineApproaching => "approval", "deadline_approaching";
+    approval::v1::CaseOverdue => "approval", "case_overdue";
 }
 
 /// A protobuf timestamp from a UTC time.

@@ -31,6 +31,11 @@ pub struct Settings {
     pub gateway: GatewaySettings,
     pub catalogue: CatalogueSettings,
     pub acceptance: AcceptanceSettings,
+    pub approval: ApprovalSettings,
+    /// The time every service acts on: the system clock, unless a test put an adjustable one
+    /// here. Not configurable: production never shifts time.
+    #[serde(skip)]
+    pub clock: crate::Clock,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -110,6 +115,15 @@ pub struct OutboxSettings {
 pub struct AcceptanceSettings {
     /// How often the service looks for 容缺 materials past their deadline (seconds).
     pub overdue_sweep_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApprovalSettings {
+    /// How often the time-limit timers run: yellow warnings before the due date, red
+    /// escalation once it has passed (seconds).
+    pub timer_sweep_secs: u64,
+    /// A case is warned (yellow) this many working days before its due date.
+    pub warning_working_days: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -274,6 +288,8 @@ fn defaults() -> Vec<(&'static str, config::Value)> {
         ("outbox.retention_hours", 72.into()),
         ("catalogue.import_regions_on_start", true.into()),
         ("acceptance.overdue_sweep_secs", 60.into()),
+        ("approval.timer_sweep_secs", 60.into()),
+        ("approval.warning_working_days", 2.into()),
         ("gateway.rate_limit_ip_per_second", 100.into()),
         ("gateway.rate_limit_ip_burst", 200.into()),
         ("gateway.rate_limit_subject_per_second", 20.into()),

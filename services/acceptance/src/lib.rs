@@ -30,6 +30,8 @@ pub struct AppState {
     pub pool: PgPool,
     /// The catalogue's division tree: where a window case is received, and what lies above it.
     pub regions: Arc<tongban_runtime::regions::RegionDirectory>,
+    /// The time acceptance acts on (a test may move it).
+    pub clock: tongban_runtime::Clock,
 }
 
 /// Runs the service until `shutdown`.
@@ -46,11 +48,13 @@ pub async fn run(
         .unwrap_or_default();
     let sweep = Duration::from_secs(settings.acceptance.overdue_sweep_secs.max(1));
     let stop_sweeping = shutdown.clone();
+    let clock = settings.clock.clone();
     Host::run(NAME, settings, migrator(), listener, shutdown, |host| {
         tokio::spawn(sweep_overdue(host.pool.clone(), sweep, stop_sweeping));
         let (api, doc) = http::app(AppState {
             pool: host.pool.clone(),
             regions: Arc::new(tongban_runtime::regions::RegionDirectory::new(catalogue)),
+            clock,
         });
         (api, doc, events::consumers())
     })

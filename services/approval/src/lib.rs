@@ -2,21 +2,31 @@
 //! within its time limit.
 //!
 //! # Layout
-//! - [`http`]: the versioned API under `/v1`.
-//! - [`events`]: what it consumes (the catalogue's departments, into a local directory).
+//! - [`http`]: the versioned API under `/v1`: the queue and actions on work items, statistics,
+//!   e-certificates and their public verification.
+//! - [`domain`]: steps, the time-limit clock (working days, pauses, extensions, warnings) and
+//!   e-certificate sealing, without I/O.
+//! - [`db`]: queries: work items, timers, certificates, statistics.
+//! - [`events`]: what it consumes (the catalogue's departments, items and calendar; accepted
+//!   cases).
 //! - `migrations/`: the `approval` schema.
 //!
 //! Publishes to `tongban.approval.v1` through the outbox.
 
+pub mod db;
+pub mod domain;
 pub mod events;
 pub mod http;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tongban_bus::Host;
-use tongban_runtime::{CancellationToken, Settings};
+use tongban_runtime::{CancellationToken, Clock, Settings};
+
+use crate::db::work_items::Now;
 
 /// The service's name, schema and path segment behind the gateway.
 pub const NAME: &str = "approval";
@@ -24,6 +34,20 @@ pub const NAME: &str = "approval";
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
+    /// The time the service acts on (a test may move it).
+    pub clock: Clock,
+    /// Working days before a due date of the yellow warning.
+    pub warning_days: u32,
+}
+
+impl AppState {
+    pub fn now(&self) -> Now {
+        let at = self.clock.now();
+        Now {
+            at,
+            today: tongban_runtime::clock::local_date(at),
+        }
+    }
 }
 
 /// Runs the service until `shutdown`.
@@ -32,13 +56,42 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let every = Duration::from_secs(settings.approval.timer_sweep_secs.max(1));
+    let warning_days = settings.approval.warning_working_days;
+    let clock = settings.clock.clone();
+    let stop_timers = shutdown.clone();
     Host::run(NAME, settings, migrator(), listener, shutdown, |host| {
-        let (api, doc) = http::app(AppState {
+        let state = AppState {
             pool: host.pool.clone(),
-        });
-        (api, doc, events::consumers())
+            clock,
+            warning_days,
+        };
+        tokio::spawn(run_timers(state.clone(), every, stop_timers));
+        let (api, doc) = http::app(state);
+        (api, doc, events::consumers(warning_days))
     })
     .await
+}
+
+/// Raises the yellow warnings and red escalations that are due, every `every`, until
+/// `shutdown`. The timers are rows: a restart loses none and raises none twice.
+async fn run_timers(state: AppState, every: Duration, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+        let now = state.now();
+        match db::timers::sweep(&state.pool, now.today, now.at).await {
+            Ok(raised) if raised == db::timers::Raised::default() => {}
+            Ok(raised) => tracing::info!(
+                warnings = raised.warnings,
+                escalations = raised.escalations,
+                "time-limit timers raised"
+            ),
+            Err(err) => tracing::warn!(error = %err, "the timer sweep failed; it runs again"),
+        }
+    }
 }
 
 pub fn migrator() -> sqlx::migrate::Migrator {

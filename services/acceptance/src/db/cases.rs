@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::{PgConnection, PgPool};
@@ -309,10 +309,7 @@ async fn publish<E: tongban_events::Event>(
 }
 
 /// Today in China (UTC+8, no daylight saving): case numbers and due dates use local dates.
-pub fn local_today(now: DateTime<Utc>) -> NaiveDate {
-    let china = FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| unreachable!("a valid offset"));
-    now.with_timezone(&china).date_naive()
-}
+pub use tongban_runtime::clock::local_date as local_today;
 
 /// What a case asks for: its item's materials, or a bundle's combined list.
 struct Listing {
@@ -1132,12 +1129,14 @@ pub struct Deferral {
 /// Accepts the case (受理). Every deferrable material still missing must be listed as a
 /// deferral with its deadline (容缺受理 against the applicant's commitment); the promised due date
 /// is computed in the handling centre's working days from today.
+/// `now` is the moment of acceptance: the time-limit clock counts from its date.
 pub async fn accept(
     pool: &PgPool,
     principal: &Principal,
     id: Uuid,
     deferrals: &[Deferral],
     commitment: Option<&str>,
+    now: DateTime<Utc>,
 ) -> Result<Case, Error> {
     let commitment = commitment.map(str::trim).unwrap_or_default();
     if !deferrals.is_empty() && (commitment.is_empty() || commitment.chars().count() > 500) {
@@ -1193,15 +1192,17 @@ pub async fn accept(
             ),
         ));
     }
-    let now = Utc::now();
     let today = local_today(now);
     let calendar = catalogue::calendar(&mut tx, &row.handling_region).await?;
     // A bundle is due when its last part is; each part by its own item and handling centre.
-    let due = match row.kind.as_str() {
+    let (due, part_case_ids) = match row.kind.as_str() {
         "bundle" => parts::accept(&mut tx, principal, &row, today, now).await?,
-        _ => calendar
-            .due(today, listing.item.promised, &[])
-            .ok_or_else(|| Error::internal("the promised limit is out of range"))?,
+        _ => (
+            calendar
+                .due(today, listing.item.promised, &[])
+                .ok_or_else(|| Error::internal("the promised limit is out of range"))?,
+            Vec::new(),
+        ),
     };
     let mut deferred_events = Vec::new();
     for deferral in deferrals {
@@ -1249,6 +1250,7 @@ pub async fn accept(
         due_date_provisional: due.provisional,
         deferred: deferred_events,
         commitment: commitment.to_owned(),
+        part_case_ids,
     };
     publish(&mut tx, &row, &event).await?;
     tx.commit().await?;

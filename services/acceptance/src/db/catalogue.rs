@@ -1,10 +1,8 @@
 //! Reads of the catalogue projection the `events::catalogue` consumer keeps.
 
-use chrono::NaiveDate;
 use sqlx::PgConnection;
 use sqlx::types::Json as Jsonb;
 
-use tongban_kernel::calendar::DayKind;
 use tongban_kernel::{Calendar, Error, TimeLimit, TimeUnit};
 
 use crate::domain::ListedMaterial;
@@ -113,24 +111,9 @@ pub async fn version(
     Ok(row.into())
 }
 
-/// The working-day calendar of the service centre of `region`: the national days and its
-/// closures, as the catalogue published them.
+/// The working-day calendar of the service centre of `region`.
 pub async fn calendar(conn: &mut PgConnection, region: &str) -> Result<Calendar, Error> {
-    let days: Vec<(NaiveDate, String)> = sqlx::query_as(
-        "select date, kind from calendar_days where region_code = '' or region_code = $1",
-    )
-    .bind(region)
-    .fetch_all(&mut *conn)
-    .await?;
-    let years: Vec<i32> =
-        sqlx::query_scalar("select year from calendar_years where region_code = ''")
-            .fetch_all(&mut *conn)
-            .await?;
-    Ok(Calendar::new(
-        days.into_iter()
-            .filter_map(|(date, kind)| Some((date, DayKind::parse(&kind)?))),
-        years,
-    ))
+    Ok(tongban_bus::calendar::load(conn, region).await?)
 }
 
 /// A member item of a bundle, pinned by the bundle's version.

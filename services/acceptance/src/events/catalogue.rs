@@ -2,7 +2,7 @@
 //! tables from the catalogue's events. Events of one item (or bundle) share a key and arrive in
 //! order; a version in force only ever moves forward, so a replayed older event changes nothing.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use sqlx::PgConnection;
@@ -39,7 +39,7 @@ impl Handler for CatalogueProjection {
                 ItemWithdrawn::TYPE => item_withdrawn(tx, event.decode()?).await,
                 BundlePublished::TYPE => bundle_published(tx, event.decode()?, at).await,
                 BundleWithdrawn::TYPE => bundle_withdrawn(tx, event.decode()?).await,
-                CalendarChanged::TYPE => calendar_changed(tx, event.decode()?).await,
+                CalendarChanged::TYPE => tongban_bus::calendar::apply(tx, event.decode()?).await,
                 other => Err(HandleError::Permanent(format!(
                     "not a catalogue event: {other}"
                 ))),
@@ -213,47 +213,5 @@ async fn bundle_withdrawn(
         .bind(bundle.version as i32)
         .execute(&mut *tx)
         .await?;
-    Ok(())
-}
-
-/// Replaces the year's days of the nation (empty region) or of one service centre.
-async fn calendar_changed(
-    tx: &mut PgConnection,
-    change: CalendarChanged,
-) -> Result<(), HandleError> {
-    let mut dates = Vec::with_capacity(change.days.len());
-    for day in &change.days {
-        let date: NaiveDate = day.date.parse().map_err(|_| permanent("date", &day.date))?;
-        if !["holiday", "workday", "closure"].contains(&day.kind.as_str()) {
-            return Err(permanent("kind", &day.kind));
-        }
-        dates.push(date);
-    }
-    sqlx::query(
-        "delete from calendar_days where region_code = $1 and extract(year from date) = $2",
-    )
-    .bind(&change.region_code)
-    .bind(change.year)
-    .execute(&mut *tx)
-    .await?;
-    let kinds: Vec<&str> = change.days.iter().map(|d| d.kind.as_str()).collect();
-    let notes: Vec<&str> = change.days.iter().map(|d| d.note.as_str()).collect();
-    sqlx::query(
-        "insert into calendar_days (region_code, date, kind, note)
-         select $1, * from unnest($2::date[], $3::text[], $4::text[])",
-    )
-    .bind(&change.region_code)
-    .bind(&dates)
-    .bind(&kinds)
-    .bind(&notes)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "insert into calendar_years (region_code, year) values ($1, $2) on conflict do nothing",
-    )
-    .bind(&change.region_code)
-    .bind(change.year)
-    .execute(&mut *tx)
-    .await?;
     Ok(())
 }

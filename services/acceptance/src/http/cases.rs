@@ -265,6 +265,7 @@ async fn accept(
             id,
             &input.deferred,
             input.commitment.as_deref(),
+            state.clock.now(),
         )
         .await?,
     ))

@@ -1,5 +1,11 @@
-//! Events the approval service consumes.
+//! Events the approval service consumes, all through the service's one consumer group.
+//!
+//! - [`departments`]: the catalogue's departments, into a local directory.
+//! - [`catalogue`]: item versions (steps, promised limit, results) and the working-day calendar.
+//! - [`cases`]: acceptance's accepted cases, each opening a work item.
 
+pub mod cases;
+pub mod catalogue;
 pub mod departments;
 
 use std::sync::Arc;
@@ -7,10 +13,22 @@ use std::sync::Arc;
 use tongban_bus::ConsumerSpec;
 use tongban_events::topics;
 
-pub fn consumers() -> Vec<ConsumerSpec> {
-    vec![ConsumerSpec {
-        name: "department-directory",
-        topics: vec![topics::CATALOGUE],
-        handler: Arc::new(departments::DepartmentDirectory),
-    }]
+pub fn consumers(warning_days: u32) -> Vec<ConsumerSpec> {
+    vec![
+        ConsumerSpec {
+            name: "department-directory",
+            topics: vec![topics::CATALOGUE],
+            handler: Arc::new(departments::DepartmentDirectory),
+        },
+        ConsumerSpec {
+            name: "catalogue-projection",
+            topics: vec![topics::CATALOGUE],
+            handler: Arc::new(catalogue::CatalogueProjection { warning_days }),
+        },
+        ConsumerSpec {
+            name: "accepted-cases",
+            topics: vec![topics::ACCEPTANCE],
+            handler: Arc::new(cases::AcceptedCases { warning_days }),
+        },
+    ]
 }

@@ -186,14 +186,16 @@ pub(super) async fn follow(
 }
 
 /// Accepts every part, each due by its own item's promise in its handling centre's working
-/// days (并联审批: the parts run in parallel); returns the latest due date, the bundle's.
+/// days (并联审批: the parts run in parallel); returns the latest due date, the bundle's, and
+/// the parts' case ids.
 pub(super) async fn accept(
     tx: &mut PgConnection,
     principal: &Principal,
     parent: &Row,
     today: NaiveDate,
     now: DateTime<Utc>,
-) -> Result<Reckoning, Error> {
+) -> Result<(Reckoning, Vec<String>), Error> {
+    let mut ids = Vec::new();
     let mut latest = Reckoning {
         date: today,
         provisional: false,
@@ -236,12 +238,14 @@ pub(super) async fn accept(
             due_date_provisional: due.provisional,
             deferred: Vec::new(),
             commitment: String::new(),
+            part_case_ids: Vec::new(),
         };
         publish(&mut *tx, &part, &event).await?;
+        ids.push(part.id.to_string());
         if due.date > latest.date {
             latest.date = due.date;
         }
         latest.provisional |= due.provisional;
     }
-    Ok(latest)
+    Ok((latest, ids))
 }

@@ -1,10 +1,8 @@
-//! The approval service's HTTP API.
+//! On-time and overdue counts, and the department directory.
 
-use axum::Router;
-use axum::extract::{Path, State};
-use serde::Serialize;
-use utoipa::openapi::OpenApi as OpenApiDoc;
-use utoipa::{OpenApi, ToSchema};
+use axum::extract::{Path, Query, State};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -12,18 +10,34 @@ use tongban_auth::Authenticated;
 use tongban_kernel::{ErrorBody, Json, Power, RegionCode, Result, parse_param};
 
 use crate::AppState;
+use crate::db::statistics::{self, Statistics};
 
-#[derive(OpenApi)]
-#[openapi(info(
-    description = "Work items, handling steps, time limits, decisions and e-certificates."
-))]
-struct ApiDoc;
-
-pub fn app(state: AppState) -> (Router, OpenApiDoc) {
-    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(region_statistics))
         .routes(routes!(region_directory))
-        .split_for_parts();
-    (router.with_state(state), doc)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct StatisticsQuery {
+    /// 12-digit region code: its work items and those of the regions below it.
+    pub region_code: String,
+}
+
+/// On-time and overdue counts (按期办结率) per department of a region: open, open and overdue,
+/// paused, concluded on time and late. For supervisors and handlers in scope.
+#[utoipa::path(get, path = "/v1/statistics", tag = "statistics", params(StatisticsQuery),
+    responses((status = 200, body = Statistics), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn region_statistics(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Query(query): Query<StatisticsQuery>,
+) -> Result<Json<Statistics>> {
+    let region: RegionCode = parse_param("region_code", &query.region_code)?;
+    Ok(Json(
+        statistics::of_region(&state.pool, &principal, &region, state.clock.today()).await?,
+    ))
 }
 
 /// The departments approval knows of in a region, as learned from the catalogue's events.

@@ -1,0 +1,91 @@
+//! The time services act on. In production it is the system clock; an end-to-end test moves an
+//! adjustable one to days ahead (a case crossing its warning and due dates) without waiting.
+//!
+//! Dates of the working-day calendar are China's local dates (UTC+8, no daylight saving).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, Utc};
+
+/// China Standard Time.
+pub fn china() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| unreachable!("+08:00 is a valid offset"))
+}
+
+/// The local (China) date of an instant.
+pub fn local_date(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&china()).date_naive()
+}
+
+/// The system clock, or one shifted by an offset a test sets. Clones share the offset, so a
+/// test that moves its settings' clock moves every service started with them.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    /// Milliseconds added to the system time; `None` for the plain system clock.
+    offset_ms: Option<Arc<AtomicI64>>,
+}
+
+impl Clock {
+    /// A clock a test can move (it starts at the system time).
+    pub fn adjustable() -> Self {
+        Self {
+            offset_ms: Some(Arc::new(AtomicI64::new(0))),
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        let now = Utc::now();
+        match &self.offset_ms {
+            Some(offset) => now + chrono::Duration::milliseconds(offset.load(Ordering::Relaxed)),
+            None => now,
+        }
+    }
+
+    /// Today in China.
+    pub fn today(&self) -> NaiveDate {
+        local_date(self.now())
+    }
+
+    /// Moves an adjustable clock to 10:00 China time on `date` (the system clock is never
+    /// moved: false).
+    pub fn set_today(&self, date: NaiveDate) -> bool {
+        let Some(offset) = &self.offset_ms else {
+            return false;
+        };
+        let Some(target) = date
+            .and_time(NaiveTime::from_hms_opt(10, 0, 0).unwrap_or_default())
+            .and_local_timezone(china())
+            .single()
+        else {
+            return false;
+        };
+        let shift = target.with_timezone(&Utc) - Utc::now();
+        offset.store(shift.num_milliseconds(), Ordering::Relaxed);
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_adjustable_clock_moves_and_its_clones_follow() {
+        let clock = Clock::adjustable();
+        let shared = clock.clone();
+        let day = NaiveDate::from_ymd_opt(2026, 10, 16).unwrap();
+        assert!(clock.set_today(day));
+        assert_eq!(shared.today(), day);
+        assert!(!Clock::default().set_today(day), "the system clock stays");
+    }
+
+    #[test]
+    fn local_dates_are_chinas() {
+        let late_utc: DateTime<Utc> = "2026-09-30T17:00:00Z".parse().unwrap();
+        assert_eq!(
+            local_date(late_utc),
+            NaiveDate::from_ymd_opt(2026, 10, 1).unwrap()
+        );
+    }
+}

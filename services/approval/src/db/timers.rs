@@ -1,0 +1,125 @@
+//! Durable timers (no external cron): the yellow warning before a case's due date and the red
+//! escalation once it has passed. The dates are columns of the work items; a sweep raises what
+//! is due, marking each work item in the same transaction as its event, so a restart or a
+//! second replica raises nothing twice (rows are claimed with `for update skip locked`).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::json;
+use sqlx::PgPool;
+
+use tongban_events::approval::v1 as events;
+use tongban_kernel::Error;
+
+use super::work_items::{COLUMNS, Row, publish, record};
+use crate::domain::clock;
+
+/// Rows one sweep transaction handles; the sweep repeats until none are left.
+const BATCH: i64 = 200;
+
+/// What one sweep raised.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Raised {
+    pub warnings: usize,
+    pub escalations: usize,
+}
+
+/// Raises every warning and escalation due on `today`.
+pub async fn sweep(pool: &PgPool, today: NaiveDate, now: DateTime<Utc>) -> Result<Raised, Error> {
+    let mut raised = Raised::default();
+    loop {
+        let n = warn(pool, today, now).await?;
+        raised.warnings += n;
+        if n < BATCH as usize {
+            break;
+        }
+    }
+    loop {
+        let n = escalate(pool, today, now).await?;
+        raised.escalations += n;
+        if n < BATCH as usize {
+            break;
+        }
+    }
+    Ok(raised)
+}
+
+async fn warn(pool: &PgPool, today: NaiveDate, now: DateTime<Utc>) -> Result<usize, Error> {
+    let mut tx = pool.begin().await?;
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "select {COLUMNS} from work_items w
+         where w.state = 'in_progress' and w.warned_at is null and w.warn_on <= $1
+         order by w.warn_on limit $2 for update skip locked"
+    ))
+    .bind(today)
+    .bind(BATCH)
+    .fetch_all(&mut *tx)
+    .await?;
+    for row in &rows {
+        let Some(due) = row.due_date else { continue };
+        let calendar = tongban_bus::calendar::load(&mut tx, &row.handling_region).await?;
+        let left = clock::working_days_left(&calendar, today, due);
+        sqlx::query("update work_items set warned_at = $2 where case_id = $1")
+            .bind(row.case_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        record(
+            &mut tx,
+            row.case_id,
+            now,
+            None,
+            "warned",
+            Some(row.current_step),
+            json!({ "due_date": due, "working_days_left": left }),
+        )
+        .await?;
+        let event = events::DeadlineApproaching {
+            work: Some(row.work_ref()),
+            due_date: due.to_string(),
+            working_days_left: left,
+            raised_at: Some(tongban_events::timestamp(now)),
+        };
+        publish(&mut tx, row, &event).await?;
+    }
+    tx.commit().await?;
+    Ok(rows.len())
+}
+
+async fn escalate(pool: &PgPool, today: NaiveDate, now: DateTime<Utc>) -> Result<usize, Error> {
+    let mut tx = pool.begin().await?;
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "select {COLUMNS} from work_items w
+         where w.state = 'in_progress' and w.escalated_at is null and w.due_date < $1
+         order by w.due_date limit $2 for update skip locked"
+    ))
+    .bind(today)
+    .bind(BATCH)
+    .fetch_all(&mut *tx)
+    .await?;
+    for row in &rows {
+        let Some(due) = row.due_date else { continue };
+        sqlx::query("update work_items set escalated_at = $2 where case_id = $1")
+            .bind(row.case_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        record(
+            &mut tx,
+            row.case_id,
+            now,
+            None,
+            "escalated",
+            Some(row.current_step),
+            json!({ "due_date": due, "to": "supervisor" }),
+        )
+        .await?;
+        let event = events::CaseOverdue {
+            work: Some(row.work_ref()),
+            due_date: due.to_string(),
+            raised_at: Some(tongban_events::timestamp(now)),
+        };
+        publish(&mut tx, row, &event).await?;
+    }
+    tx.commit().await?;
+    Ok(rows.len())
+}

@@ -1,0 +1,107 @@
+//! Opens a work item for every accepted case and every part of an accepted 一件事 application
+//! (acceptance's CaseAccepted); a bundle case itself becomes a joint case over its parts.
+
+use futures::future::BoxFuture;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use tongban_bus::{Delivered, HandleError, Handler};
+use tongban_events::Event;
+use tongban_events::acceptance::v1::CaseAccepted;
+
+use crate::db::work_items::{self, Accepted};
+
+pub struct AcceptedCases {
+    /// Working days before the due date of the yellow warning.
+    pub warning_days: u32,
+}
+
+fn uuid(what: &str, value: &str) -> Result<Uuid, HandleError> {
+    Uuid::parse_str(value)
+        .map_err(|_| HandleError::Permanent(format!("{what} {value:?} is not a UUID")))
+}
+
+fn optional_uuid(what: &str, value: &str) -> Result<Option<Uuid>, HandleError> {
+    if value.is_empty() {
+        Ok(None)
+    } else {
+        uuid(what, value).map(Some)
+    }
+}
+
+impl Handler for AcceptedCases {
+    fn handles(&self, ce_type: &str) -> bool {
+        ce_type == CaseAccepted::TYPE
+    }
+
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        event: &'a Delivered,
+    ) -> BoxFuture<'a, Result<(), HandleError>> {
+        Box::pin(async move {
+            let accepted: CaseAccepted = event.decode()?;
+            let case = accepted
+                .case
+                .as_ref()
+                .ok_or_else(|| HandleError::Permanent("CaseAccepted without its case".into()))?;
+            let case_id = uuid("case_id", &case.case_id)?;
+            let accepted_at = accepted
+                .accepted_at
+                .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, t.nanos as u32))
+                .unwrap_or(event.attributes.time);
+            match case.kind.as_str() {
+                "bundle" => {
+                    let parts = accepted
+                        .part_case_ids
+                        .iter()
+                        .map(|p| uuid("part_case_ids", p))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    work_items::accept_joint(
+                        tx,
+                        case_id,
+                        &case.case_number,
+                        &case.receiving_region,
+                        &parts,
+                        accepted_at,
+                    )
+                    .await?;
+                }
+                "item" | "part" | "" => {
+                    for (what, code) in [
+                        ("receiving_region", &case.receiving_region),
+                        ("handling_region", &case.handling_region),
+                    ] {
+                        if code.len() != 12 || !code.bytes().all(|b| b.is_ascii_digit()) {
+                            return Err(HandleError::Permanent(format!(
+                                "{what} {code:?} is not 12 digits"
+                            )));
+                        }
+                    }
+                    let case = Accepted {
+                        case_id,
+                        case_number: case.case_number.clone(),
+                        kind: if case.kind == "part" { "part" } else { "item" }.to_owned(),
+                        parent_case_id: optional_uuid("parent_case_id", &case.parent_case_id)?,
+                        implementation_code: case.implementation_code.clone(),
+                        item_version: case.item_version as i32,
+                        handling_region: case.handling_region.clone(),
+                        receiving_region: case.receiving_region.clone(),
+                        applicant_id: optional_uuid("applicant_id", &case.applicant_id)?,
+                        applicant_kind: case.applicant_kind.clone(),
+                        applicant_document_masked: case.applicant_document_masked.clone(),
+                        accepted_by: optional_uuid("accepted_by", &accepted.accepted_by)?,
+                        accepted_at,
+                    };
+                    work_items::accept(tx, &case, self.warning_days).await?;
+                }
+                other => {
+                    return Err(HandleError::Permanent(format!(
+                        "unknown case kind {other:?}"
+                    )));
+                }
+            }
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,105 @@
+//! Keeps the item versions cases are pinned to (their steps, promised limit and results) and
+//! the working-day calendar, from the catalogue's events. An item version that arrives after
+//! its cases opens the work items waiting for it.
+
+use futures::future::BoxFuture;
+use serde_json::{Value, json};
+use sqlx::PgConnection;
+
+use tongban_bus::{Delivered, HandleError, Handler};
+use tongban_events::Event;
+use tongban_events::catalogue::v1::{CalendarChanged, ItemPublished};
+
+use crate::db::work_items;
+
+pub struct CatalogueProjection {
+    /// Working days before the due date of the yellow warning (for work items opened here).
+    pub warning_days: u32,
+}
+
+impl Handler for CatalogueProjection {
+    fn handles(&self, ce_type: &str) -> bool {
+        [ItemPublished::TYPE, CalendarChanged::TYPE].contains(&ce_type)
+    }
+
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        event: &'a Delivered,
+    ) -> BoxFuture<'a, Result<(), HandleError>> {
+        Box::pin(async move {
+            match event.attributes.ce_type.as_str() {
+                ItemPublished::TYPE => {
+                    let item: ItemPublished = event.decode()?;
+                    item_published(tx, &item, event).await?;
+                    work_items::open_awaiting(
+                        tx,
+                        &item.implementation_code,
+                        item.version as i32,
+                        self.warning_days,
+                    )
+                    .await?;
+                    Ok(())
+                }
+                CalendarChanged::TYPE => tongban_bus::calendar::apply(tx, event.decode()?).await,
+                other => Err(HandleError::Permanent(format!("not handled here: {other}"))),
+            }
+        })
+    }
+}
+
+fn malformed(what: &str, value: &str) -> HandleError {
+    HandleError::Permanent(format!("{what} {value:?} is malformed"))
+}
+
+async fn item_published(
+    tx: &mut PgConnection,
+    item: &ItemPublished,
+    event: &Delivered,
+) -> Result<(), HandleError> {
+    let department = uuid::Uuid::parse_str(&item.department_id)
+        .map_err(|_| malformed("department_id", &item.department_id))?;
+    if item.implementation_code.len() != 31 {
+        return Err(malformed("implementation_code", &item.implementation_code));
+    }
+    let promised = item.promised_time_limit.clone().unwrap_or_default();
+    let steps: Vec<Value> = item
+        .steps
+        .iter()
+        .map(|s| {
+            json!({ "name": s.name, "role": s.role,
+                "time_limit": s.time_limit.as_ref().map(|l| json!({ "value": l.value, "unit": l.unit })) })
+        })
+        .collect();
+    let results: Vec<Value> = item
+        .results
+        .iter()
+        .map(|r| json!({ "name": r.name, "kind": r.kind, "e_certificate": r.e_certificate }))
+        .collect();
+    let published_at = item
+        .published_at
+        .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, t.nanos as u32))
+        .unwrap_or(event.attributes.time);
+    sqlx::query(
+        "insert into item_versions (implementation_code, version, name, department_id,
+             department_credit_code, region_code, kind, promised_value, promised_unit, steps,
+             results, published_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         on conflict (implementation_code, version) do nothing",
+    )
+    .bind(&item.implementation_code)
+    .bind(item.version as i32)
+    .bind(&item.name)
+    .bind(department)
+    .bind(&item.department_credit_code)
+    .bind(&item.region_code)
+    .bind(&item.kind)
+    .bind(promised.value as i32)
+    .bind(&promised.unit)
+    .bind(Value::Array(steps))
+    .bind(Value::Array(results))
+    .bind(published_at)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! E-certificates: read by their holder and the staff in scope, verified by anyone, revoked by
+//! the issuing department.
+
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use tongban_auth::Authenticated;
+use tongban_kernel::{ErrorBody, Json, Result};
+
+use crate::AppState;
+use crate::db::certificates::{self, PublicSeal, SealedCertificate, Verification};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_certificate))
+        .routes(routes!(verify))
+        .routes(routes!(revoke))
+        .routes(routes!(seal))
+}
+
+/// An e-certificate (电子证照) with its seal's signature: for its holder and the staff who see
+/// its case.
+#[utoipa::path(get, path = "/v1/certificates/{id}", tag = "certificates",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = SealedCertificate), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+async fn get_certificate(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<Uuid>,
+) -> Result<Json<SealedCertificate>> {
+    Ok(Json(certificates::get(&state.pool, &principal, id).await?))
+}
+
+/// Verifies a certificate as presented (public, no account needed): the issuing department's
+/// seal over exactly this document, on record and not revoked. Any change to the document makes
+/// it invalid; the answer says why.
+#[utoipa::path(post, path = "/v1/certificates/verify", tag = "certificates",
+    request_body = SealedCertificate,
+    responses((status = 200, body = Verification), (status = 400, body = ErrorBody)))]
+async fn verify(
+    State(state): State<AppState>,
+    Json(presented): Json<SealedCertificate>,
+) -> Result<Json<Verification>> {
+    Ok(Json(certificates::verify(&state.pool, &presented).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Revocation {
+    /// Why (吊销、注销), 1-1000 characters.
+    pub reason: String,
+}
+
+/// Revokes a certificate: for the issuing department's approvers. Publishes
+/// `CertificateRevoked`, so it no longer stands in for a material.
+#[utoipa::path(post, path = "/v1/certificates/{id}/revoke", tag = "certificates",
+    params(("id" = Uuid, Path)), request_body = Revocation,
+    responses((status = 200, body = SealedCertificate), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn revoke(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<Uuid>,
+    Json(input): Json<Revocation>,
+) -> Result<Json<SealedCertificate>> {
+    Ok(Json(
+        certificates::revoke(&state.pool, &principal, id, &input.reason, state.now()).await?,
+    ))
+}
+
+/// A department's electronic seal (public key), to verify its certificates offline (public).
+#[utoipa::path(get, path = "/v1/seals/{credit_code}", tag = "certificates",
+    params(("credit_code" = String, Path, description = "the department's unified social credit code")),
+    responses((status = 200, body = PublicSeal), (status = 404, body = ErrorBody)))]
+async fn seal(
+    State(state): State<AppState>,
+    Path(credit_code): Path<String>,
+) -> Result<Json<PublicSeal>> {
+    Ok(Json(
+        certificates::public_seal(&state.pool, credit_code.trim()).await?,
+    ))
+}

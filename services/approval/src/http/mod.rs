@@ -1,0 +1,31 @@
+//! The approval service's HTTP API.
+//!
+//! - [`work_items`]: the queue, a work item, its history, and the actions on it.
+//! - [`certificates`]: e-certificates, their public verification, the seals' public keys.
+//! - [`statistics`]: on-time and overdue counts; the department directory.
+
+pub mod certificates;
+pub mod statistics;
+pub mod work_items;
+
+use axum::Router;
+use utoipa::OpenApi;
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::AppState;
+
+#[derive(OpenApi)]
+#[openapi(info(
+    description = "Work items, handling steps, time limits, decisions and e-certificates (后台分类审批)."
+))]
+struct ApiDoc;
+
+pub fn app(state: AppState) -> (Router, OpenApiDoc) {
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(work_items::router())
+        .merge(certificates::router())
+        .merge(statistics::router())
+        .split_for_parts();
+    (router.with_state(state), doc)
+}

@@ -1,0 +1,399 @@
+//! The back office's queue and the actions on a work item. Every action takes an optional
+//! `revision` (the one the caller last saw): a work item changed meanwhile answers 409.
+
+use axum::extract::{Path, Query, State};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use tongban_auth::Authenticated;
+use tongban_kernel::{Error, ErrorBody, Json, RegionCode, Result, parse_param};
+
+use crate::AppState;
+use crate::db::work_items::{self, Decision, HistoryEntry, JointCase, Queue, QueueQuery, WorkItem};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(queue))
+        .routes(routes!(get_work_item))
+        .routes(routes!(history))
+        .routes(routes!(claim))
+        .routes(routes!(complete))
+        .routes(routes!(send_back))
+        .routes(routes!(decide))
+        .routes(routes!(pause))
+        .routes(routes!(resume))
+        .routes(routes!(extend))
+        .routes(routes!(joint))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct QueueParams {
+    /// 12-digit region code (default: the widest region the caller handles or supervises).
+    pub region_code: Option<String>,
+    pub department_id: Option<Uuid>,
+    /// The open step's name (承办, 审核 ...).
+    pub step: Option<String>,
+    /// in_progress or paused.
+    pub state: Option<String>,
+    /// true: only overdue; false: only not overdue.
+    pub overdue: Option<bool>,
+    /// true: only steps claimed by the caller.
+    #[serde(default)]
+    pub mine: bool,
+    /// The `next` cursor of the previous page.
+    pub after: Option<String>,
+    /// 1-200, default 50.
+    pub limit: Option<i64>,
+}
+
+/// Open work items of a region, soonest due first (overdue first). Approvers bound to a
+/// department see that department's work; supervisors their whole region.
+#[utoipa::path(get, path = "/v1/work-items", tag = "work items", params(QueueParams),
+    responses((status = 200, body = Queue), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn queue(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Query(params): Query<QueueParams>,
+) -> Result<Json<Queue>> {
+    let region = params
+        .region_code
+        .as_deref()
+        .map(|r| parse_param::<RegionCode>("region_code", r))
+        .transpose()?;
+    let after = params
+        .after
+        .as_deref()
+        .map(|cursor| {
+            let (date, id) = cursor.split_once(',').unwrap_or_default();
+            Some((date.parse::<NaiveDate>().ok()?, Uuid::parse_str(id).ok()?))
+        })
+        .map(|parsed| {
+            parsed
+                .ok_or_else(|| Error::bad_request("after", "the `next` cursor of a previous page"))
+        })
+        .transpose()?;
+    let query = QueueQuery {
+        region,
+        department_id: params.department_id,
+        step: params.step,
+        state: params.state,
+        overdue: params.overdue,
+        mine: params.mine,
+        after,
+        limit: params.limit.unwrap_or(50),
+    };
+    Ok(Json(
+        work_items::queue(&state.pool, &principal, query, state.clock.today()).await?,
+    ))
+}
+
+/// A work item: steps, pauses, extensions, decision and certificates.
+#[utoipa::path(get, path = "/v1/work-items/{case_id}", tag = "work items",
+    params(("case_id" = Uuid, Path)),
+    responses((status = 200, body = WorkItem), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+async fn get_work_item(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<Uuid>,
+) -> Result<Json<WorkItem>> {
+    Ok(Json(
+        work_items::get(&state.pool, &principal, id, state.clock.today()).await?,
+    ))
+}
+
+/// Every step of a work item, oldest first (append-only).
+#[utoipa::path(get, path = "/v1/work-items/{case_id}/history", tag = "work items",
+    params(("case_id" = Uuid, Path)),
+    responses((status = 200, body = Vec<HistoryEntry>), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+async fn history(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Vec<HistoryEntry>>> {
+    Ok(Json(
+        work_items::history(&state.pool, &principal, id).await?,
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Claim {
+    pub revision: Option<i32>,
+}
+
+/// Claims (签收) the open step: for staff with the step's role over the item's department.
+#[utoipa::path(post, path = "/v1/work-items/{case_id}/steps/{position}/claim", tag = "work items",
+    params(("case_id" = Uuid, Path), ("position" = i32, Path)), request_body = Claim,
+    responses((status = 200, body = WorkItem), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+async fn claim(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path((id, position)): Path<(Uuid, i32)>,
+    Json(input): Json<Claim>,
+) -> Result<Json<WorkItem>> {
+    Ok(Json(
+        work_items::claim(
+            &state.pool,
+            &principal,
+            id,
+            position,
+            input.revision,
+            state.now(),
+        )
+        .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Completion {
+    /// The handler's opinion (承办意见, 审核意见), 1-2000 characters.
+    pub opinion: String,
+    pub revision: Option<i32>,
+}
+
+/// Completes the claimed step with an opinion; the next step opens.
+#[utoipa::path(post, path = "/v1/work-items/{case_id}/steps/{position}/complete", tag = "work items",
+    params(("case_id" = Uuid, Path), ("position" = i32, Path)), request_body = Completion,
+    responses((status = 200, body = WorkItem), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn complete(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path((id, position)): Path<(Uuid, i32)>,
+    Json(input): Json<Completion>,
+) -> Result<Json<WorkItem>> {
+    Ok(Json(
+        work_items::complete(
+            &state.pool,
+            &principal,
+            id,
+            position,
+            &input.opinion,
+            input.revision,
+            state.now(),
+        )
+        .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendBack {
+    /// The earlier back-office step to return to.
+    pub to_step: i32,
+    /// Why, 1-1000 characters.
+    pub reason: String,
+    pub revision: Option<i32>,
+}
+
+/// Returns the case from the claimed step to an earlier step (退回), which opens again.
+#[utoipa::path(post, path = "/v1/work-items/{case_id}/steps/{position}/return", tag = "work items",
+    params(("case_id" = Uuid, Path), ("position" = i32, Path)), request_body = SendBack,
+    responses((status = 200, body = WorkItem), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn send_back(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path((id, position)): Path<(Uuid, i32)>,
+    Json(input): Json<SendBack>,
+) -> Result<Json<WorkItem>> {
+    Ok(Json(
+        work_items::send_back(
+            &state.pool,
+            &principal,
+            id,
+            position,
+            input.to_step,
+            &input.reason,
+            input.revision,
+            state.now(),
+        )
+        .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Approve,
+    Refuse,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Decide {
+    pub decision: Verdict,
+    /// Required to refuse (the written reason the applicant receives), 1-1000 characters.
+    pub reason: Option<String>,
+    /// The decider's opinion (批准意见), 1-2000 characters.
+    pub opinion: String,
+    /// When the e-certificates issued expire (ISO date); none when they do not.
+    pub valid_until: Option<NaiveDate>,
+    pub revision: Option<i32>,
+}
+
+/// Decides the case at its last, claimed step: approve (results issued, e-certificates sealed
+/// by the department) or refuse with the reason. Publishes `CaseConcluded`.
+#[utoipa::path(post, path = "/v1/work-items/{case_id}/steps/{position}/decide", tag = "work items",
+    params(("case_id" = Uuid, Path), ("position" = i32, Path)), request_body = Decide,
+    responses((status = 200, body = WorkItem), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn decide(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path((id, position)): Path<(Uuid, i32)>,
+    Json(input): Json<Decide>,
+) -> Result<Json<WorkItem>> {
+    let decision = Decision {
+        approve: matches!(input.decision, Verdict::Approve),
+        reason: input.reason.as_deref(),
+        opinion: &input.opinion,
+        valid_until: input.valid_until,
+    };
+    Ok(Json(
+        work_items::decide(
+            &state.pool,
+            &principal,
+            id,
+            position,
+            decision,
+            input.revision,
+            state.now(),
+        )
+        .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PauseRequest {
+    /// correction, hearing, inspection, testing, expert_review or other.
+    pub kind: String,
+    /// Why, 1-1000 characters.
+    pub reason: String,
+    /// The written notice the applicant receives (告知书), 1-4000 characters.
+    pub notice: String,
+    pub revision: Option<i32>,
+}
+
+/// Stops the clock (correction after acceptance, hearing, inspection, testing, expert review):
+/// from today on, days do not count until it resumes.
+#[utoipa::path(post, path = "/v1/work-items/{case_id}/pause", tag = "work items",
+    params(("case_id" = Uuid, Path)), request_body = PauseRequest,
+    responses((status = 200, body = WorkItem), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn pause(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<Uuid>,
+    Json(input): Json<PauseRequest>,
+) -> Result<Json<WorkItem>> {
+    Ok(Json(
+        work_items::pause(
+            &state.pool,
+            &principal,
+            id,
+            &input.kind,
+            &input.reason,
+            &input.notice,
+            input.revision,
+            state.now(),
+        )
+        .await?,
+    ))
+}
+
+/// Restarts the clock; the due date moves by the working days it stood still.
+#[utoipa::path(post, path = "/v1/work-items/{case_id}/resume", tag = "work items",
+    params(("case_id" = Uuid, Path)), request_body = Claim,
+    responses((status = 200, body = WorkItem), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+async fn resume(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<Uuid>,
+    Json(input): Json<Claim>,
+) -> Result<Json<WorkItem>> {
+    Ok(Json(
+        work_items::resume(
+            &state.pool,
+            &principal,
+            id,
+            input.revision,
+            state.now(),
+            state.warning_days,
+        )
+        .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Extension {
+    /// Working days to add: at most 10 in all (行政许可法 Art. 42), 15 for a part of a joint
+    /// application.
+    pub working_days: i32,
+    /// Why, 1-1000 characters.
+    pub reason: String,
+    pub revision: Option<i32>,
+}
+
+/// Extends the time limit, approved by a supervisor over the item's department (负责人批准),
+/// before the due date.
+#[utoipa::path(post, path = "/v1/work-items/{case_id}/extensions", tag = "work items",
+    params(("case_id" = Uuid, Path)), request_body = Extension,
+    responses((status = 200, body = WorkItem), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn extend(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<Uuid>,
+    Json(input): Json<Extension>,
+) -> Result<Json<WorkItem>> {
+    Ok(Json(
+        work_items::extend(
+            &state.pool,
+            &principal,
+            id,
+            input.working_days,
+            &input.reason,
+            input.revision,
+            state.now(),
+            state.warning_days,
+        )
+        .await?,
+    ))
+}
+
+/// A 一件事 application's joint handling (并联审批): its parts, each with its department,
+/// state and due date; concluded when the last part is.
+#[utoipa::path(get, path = "/v1/joint-cases/{case_id}", tag = "work items",
+    params(("case_id" = Uuid, Path, description = "the bundle case")),
+    responses((status = 200, body = JointCase), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+async fn joint(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<Uuid>,
+) -> Result<Json<JointCase>> {
+    Ok(Json(work_items::joint(&state.pool, &principal, id).await?))
+}

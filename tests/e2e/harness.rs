@@ -344,6 +344,19 @@ impl TestPlatform {
             .expect(sql)
     }
 
+    /// Stops every component and starts them again on the same database and broker storage,
+    /// as a redeployed process would (new ports; the same settings and clock).
+    pub async fn restart(&mut self) {
+        self.platform.stop().await.expect("clean stop");
+        let mut settings = (*self.platform.settings).clone();
+        settings.kafka.brokers = String::new();
+        self.platform = Platform::start(settings, &COMPONENTS)
+            .await
+            .expect("platform restarts");
+        self.gateway = self.platform.gateway_url().expect("gateway");
+        self.wait_ready().await;
+    }
+
     /// Stops the platform and drops the test's database.
     pub async fn stop(mut self) {
         self.platform.stop().await.expect("clean stop");

@@ -6,6 +6,7 @@
 mod harness;
 
 mod access;
+mod approval;
 mod cases;
 mod catalogue;
 mod deadletter;

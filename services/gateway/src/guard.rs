@@ -42,6 +42,9 @@ pub const PUBLIC: &[(&str, &str)] = &[
     ("GET", "/api/catalogue/v1/**"),
     // Anyone with a case number and its query password may read the case's progress.
     ("POST", "/api/acceptance/v1/cases/lookup"),
+    // Whoever is shown an e-certificate may check it, and fetch the seal that signed it.
+    ("POST", "/api/approval/v1/certificates/verify"),
+    ("GET", "/api/approval/v1/seals/*"),
 ];
 
 pub fn is_public(method: &Method, path: &str) -> bool {
@@ -193,5 +196,13 @@ mod tests {
             "** needs a segment"
         );
         assert!(!is_public(&Method::GET, "/api//readyz"));
+        assert!(is_public(
+            &Method::POST,
+            "/api/approval/v1/certificates/verify"
+        ));
+        assert!(!is_public(
+            &Method::GET,
+            "/api/approval/v1/certificates/0193a4f2-0000-7000-8000-000000000001"
+        ));
     }
 }

@@ -1,0 +1,931 @@
+//! Approval end to end (后台分类审批): an accepted case opens a work item in its department's
+//! queue, goes through its steps by different staff, is decided, and a sealed e-certificate
+//! comes out that anyone can verify; the time-limit clock pauses, moves and is extended; the
+//! timers warn and escalate once each, across a restart.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use tongban_events::approval::v1::{CaseConcluded, CertificateIssued, WorkItemOpened};
+use tongban_kernel::IdCardNumber;
+use tongban_runtime::Clock;
+
+use crate::events::{Received, read_events_until};
+use crate::harness::{BrokerStorage, TestPlatform, eventually};
+use crate::items::{HESHAN, basic_item, department, spec, status_and_body};
+
+const ANHUA: &str = "430923000000";
+
+/// An item of 赫山区 in force whose process is 受理 (window) → 承办 → 审核 → 批准, promised in
+/// `promised` working days, issuing a 营业执照 e-certificate; known to acceptance and approval.
+async fn three_step_item(test: &TestPlatform, promised: u32) -> String {
+    let admin = test.staff_token().await.to_owned();
+    let created = test
+        .post_as(
+            &admin,
+            "/api/catalogue/v1/basic-items",
+            basic_item("014300001000", "个体工商户登记"),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let credit = department(test, HESHAN, "赫山区市场监督管理局", 601).await;
+    let mut spec = spec(promised, "county");
+    spec["legal_time_limit"] = json!({ "value": 20, "unit": "working_days" });
+    spec["steps"] = json!([
+        { "name": "受理", "role": "window_clerk", "time_limit": { "value": 1, "unit": "working_days" } },
+        { "name": "承办", "role": "approver", "time_limit": { "value": 3, "unit": "working_days" } },
+        { "name": "审核", "role": "approver", "time_limit": { "value": 3, "unit": "working_days" } },
+        { "name": "批准", "role": "approver", "time_limit": { "value": 2, "unit": "working_days" } }
+    ]);
+    let row =
+        json!({ "basic_code": "014300001000", "department_credit_code": credit, "spec": spec });
+    let (status, item) =
+        status_and_body(test.post_as(&admin, "/api/catalogue/v1/items", row).await).await;
+    assert_eq!(status, 201, "{item}");
+    let code = item["code"].as_str().unwrap().to_owned();
+    let published = test
+        .post_as(
+            &admin,
+            &format!("/api/catalogue/v1/items/{code}/publish"),
+            json!({ "version": 1 }),
+        )
+        .await;
+    assert_eq!(published.status(), 200);
+    test.eventually_counts(
+        "acceptance to learn the item",
+        "select count(*) from acceptance.offered_items",
+        1,
+    )
+    .await;
+    test.eventually_counts(
+        "approval to learn the item",
+        "select count(*) from approval.item_versions",
+        1,
+    )
+    .await;
+    code
+}
+
+/// A registered citizen's token and ID number.
+async fn citizen(test: &TestPlatform, n: u32) -> (String, String) {
+    let id = IdCardNumber::complete(&format!("43090319900101{n:03}"))
+        .unwrap()
+        .as_str()
+        .to_owned();
+    assert_eq!(
+        test.register_citizen(&id, "13800138000", "citizen-password")
+            .await
+            .status(),
+        201
+    );
+    (test.access_token(&id, "citizen-password").await, id)
+}
+
+async fn post(test: &TestPlatform, token: &str, path: &str, body: Value) -> (u16, Value) {
+    status_and_body(test.post_as(token, path, body).await).await
+}
+
+/// Submits a case of `code` for `applicant` (its form and ID card; the deferrable material
+/// deferred) and has `clerk` accept it; returns (case id, the acceptance answer).
+async fn accepted_case(
+    test: &TestPlatform,
+    applicant: &str,
+    clerk: &str,
+    code: &str,
+) -> (String, Value) {
+    let (status, draft) = post(
+        test,
+        applicant,
+        "/api/acceptance/v1/cases",
+        json!({ "implementation_code": code }),
+    )
+    .await;
+    assert_eq!(status, 201, "{draft}");
+    let id = draft["id"].as_str().unwrap().to_owned();
+    let materials: Vec<String> = draft["materials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["material_code"].as_str().unwrap().to_owned())
+        .collect();
+    for material in &materials[..2] {
+        let uploaded = test
+            .http
+            .put(test.url(&format!(
+                "/api/acceptance/v1/cases/{id}/materials/{material}?filename=scan.pdf"
+            )))
+            .bearer_auth(applicant)
+            .header("content-type", "application/pdf")
+            .body(b"%PDF-1.7 scan".to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(uploaded.status(), 204);
+    }
+    let (status, _) = post(
+        test,
+        applicant,
+        &format!("/api/acceptance/v1/cases/{id}/submit"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let deferral = json!({ "commitment": "本人承诺按期补齐",
+        "deferred": [{ "material_code": materials[2], "within_working_days": 3 }] });
+    let (status, accepted) = post(
+        test,
+        clerk,
+        &format!("/api/acceptance/v1/cases/{id}/accept"),
+        deferral,
+    )
+    .await;
+    assert_eq!(status, 200, "{accepted}");
+    (id, accepted)
+}
+
+/// Waits until approval has opened the work item of `case` and returns it as `token` sees it.
+async fn opened(test: &TestPlatform, token: &str, case: &str) -> Value {
+    eventually(
+        "approval to open the work item",
+        Duration::from_secs(30),
+        || async {
+            let response = test
+                .get_as(token, &format!("/api/approval/v1/work-items/{case}"))
+                .await;
+            if response.status() != 200 {
+                return None;
+            }
+            let item: Value = response.json().await.ok()?;
+            (item["state"] == "in_progress").then_some(item)
+        },
+    )
+    .await
+}
+
+fn of_type(event: &Received, name: &str) -> bool {
+    event.header("ce_type") == Some(format!("cn.tongban.approval.{name}.v1"))
+}
+
+fn decode<M: prost::Message + Default>(event: &Received) -> M {
+    M::decode(event.payload.as_slice()).unwrap()
+}
+
+/// Staff of the test: the window clerk, three approvers of the item's department, a
+/// supervisor, an approver of another department of the county and one of a sibling county.
+struct Staff {
+    clerk: String,
+    approvers: [(String, String); 3],
+    supervisor: String,
+    other_department: String,
+    sibling: String,
+}
+
+async fn staff(test: &TestPlatform, department_id: &str) -> Staff {
+    let admin = test.admin("approval.admin", "430000000000").await;
+    let (_, clerk) = test
+        .staff_with_role(&admin, "heshan.clerk", "window_clerk", HESHAN)
+        .await;
+    let mut approvers = Vec::new();
+    for name in ["chengban", "shenhe", "pizhun"] {
+        let id = test
+            .create_staff(&admin, &format!("heshan.{name}"), HESHAN)
+            .await;
+        let granted = test
+            .post_as(
+                &admin,
+                &format!("/api/identity/v1/accounts/{id}/roles"),
+                json!({ "role": "approver", "region": HESHAN, "department": department_id }),
+            )
+            .await;
+        assert_eq!(granted.status(), 201);
+        let token = test
+            .access_token(
+                &format!("heshan.{name}"),
+                &crate::harness::staff_password(&format!("heshan.{name}")),
+            )
+            .await;
+        approvers.push((id, token));
+    }
+    let (_, supervisor) = test
+        .staff_with_role(&admin, "heshan.supervisor", "supervisor", HESHAN)
+        .await;
+    let other = test.create_staff(&admin, "heshan.other", HESHAN).await;
+    let granted = test
+        .post_as(
+            &admin,
+            &format!("/api/identity/v1/accounts/{other}/roles"),
+            json!({ "role": "approver", "region": HESHAN, "department": uuid::Uuid::now_v7() }),
+        )
+        .await;
+    assert_eq!(granted.status(), 201);
+    let other_department = test
+        .access_token(
+            "heshan.other",
+            &crate::harness::staff_password("heshan.other"),
+        )
+        .await;
+    let (_, sibling) = test
+        .staff_with_role(&admin, "anhua.approver", "approver", ANHUA)
+        .await;
+    Staff {
+        clerk,
+        approvers: approvers.try_into().unwrap(),
+        supervisor,
+        other_department,
+        sibling,
+    }
+}
+
+/// The department id of the item's work, as a province-wide supervisor sees it.
+async fn department_of(test: &TestPlatform, code: &str) -> String {
+    let admin = test.staff_token().await.to_owned();
+    let departments = test
+        .get_json_as(
+            &admin,
+            &format!("/api/catalogue/v1/departments?region_code={HESHAN}"),
+        )
+        .await;
+    let credit = &code[..18];
+    departments
+        .as_array()
+        .or_else(|| departments["items"].as_array())
+        .unwrap()
+        .iter()
+        .find(|d| d["credit_code"] == credit)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_accepted_case_passes_three_steps_and_its_sealed_certificate_detects_tampering() {
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let code = three_step_item(&test, 10).await;
+    let staff = staff(&test, &department_of(&test, &code).await).await;
+    let (applicant, _) = citizen(&test, 21).await;
+    let [(a_id, a), (b_id, b), (c_id, c)] = &staff.approvers;
+
+    // Accepted at the window: the work item opens in the department's queue, due when
+    // acceptance said.
+    let (case, accepted) = accepted_case(&test, &applicant, &staff.clerk, &code).await;
+    let item = opened(&test, a, &case).await;
+    assert_eq!(
+        item["due_date"], accepted["due_date"],
+        "the same working-day arithmetic"
+    );
+    assert_eq!(item["current_step"], 2, "受理 was the window's");
+    assert_eq!(item["steps"][0]["state"], "done");
+    let queue = test
+        .get_json_as(
+            a,
+            &format!("/api/approval/v1/work-items?region_code={HESHAN}"),
+        )
+        .await;
+    assert!(
+        queue["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["case_id"] == case.as_str())
+    );
+
+    // Nobody outside the department or the county sees it or acts on it.
+    for outsider in [&staff.other_department, &staff.sibling, &applicant] {
+        assert_eq!(
+            test.get_as(outsider, &format!("/api/approval/v1/work-items/{case}"))
+                .await
+                .status(),
+            404
+        );
+        let (status, _) = post(
+            &test,
+            outsider,
+            &format!("/api/approval/v1/work-items/{case}/steps/2/claim"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(status, 404);
+    }
+    let theirs = test
+        .get_json_as(
+            &staff.other_department,
+            &format!("/api/approval/v1/work-items?region_code={HESHAN}"),
+        )
+        .await;
+    assert_eq!(
+        theirs["items"].as_array().unwrap().len(),
+        0,
+        "another department's queue"
+    );
+    assert_eq!(
+        test.get_as(
+            &staff.sibling,
+            &format!("/api/approval/v1/work-items?region_code={HESHAN}")
+        )
+        .await
+        .status(),
+        403
+    );
+
+    // 承办 by A: claim, then complete with an opinion. Steps go in order, by whoever claimed.
+    let path = |step: u32, action: &str| {
+        format!("/api/approval/v1/work-items/{case}/steps/{step}/{action}")
+    };
+    assert_eq!(
+        post(&test, a, &path(3, "claim"), json!({})).await.0,
+        409,
+        "not open yet"
+    );
+    assert_eq!(
+        post(
+            &test,
+            a,
+            &path(2, "complete"),
+            json!({ "opinion": "材料齐全" })
+        )
+        .await
+        .0,
+        409,
+        "claim first"
+    );
+    assert_eq!(post(&test, a, &path(2, "claim"), json!({})).await.0, 200);
+    assert_eq!(
+        post(&test, b, &path(2, "claim"), json!({})).await.0,
+        409,
+        "claimed by A"
+    );
+    let (status, body) = post(&test, a, &path(2, "complete"), json!({ "opinion": "" })).await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("opinion")));
+    let (status, after_a) = post(
+        &test,
+        a,
+        &path(2, "complete"),
+        json!({ "opinion": "材料齐全，符合条件" }),
+    )
+    .await;
+    assert_eq!((status, after_a["current_step"].as_i64()), (200, Some(3)));
+    // A stale view is refused.
+    let (status, body) = post(&test, b, &path(3, "claim"), json!({ "revision": 1 })).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("stale_revision"))
+    );
+
+    // 审核 by B; 批准 by C sends it back once, B reviews again, then C approves.
+    assert_eq!(
+        post(
+            &test,
+            b,
+            &path(3, "claim"),
+            json!({ "revision": after_a["revision"] })
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        post(&test, b, &path(3, "complete"), json!({ "opinion": "同意" }))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(post(&test, c, &path(4, "claim"), json!({})).await.0, 200);
+    assert_eq!(
+        post(&test, c, &path(4, "complete"), json!({ "opinion": "同意" }))
+            .await
+            .0,
+        409,
+        "the last step decides"
+    );
+    let (status, body) = post(
+        &test,
+        c,
+        &path(4, "return"),
+        json!({ "to_step": 1, "reason": "x" }),
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("to_step")),
+        "not to the window's step"
+    );
+    let (status, returned) = post(
+        &test,
+        c,
+        &path(4, "return"),
+        json!({ "to_step": 3, "reason": "经营范围表述需核实" }),
+    )
+    .await;
+    assert_eq!((status, returned["current_step"].as_i64()), (200, Some(3)));
+    assert_eq!(returned["steps"][2]["state"], "open");
+    assert_eq!(post(&test, b, &path(3, "claim"), json!({})).await.0, 200);
+    assert_eq!(
+        post(
+            &test,
+            b,
+            &path(3, "complete"),
+            json!({ "opinion": "已核实，同意" })
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(post(&test, c, &path(4, "claim"), json!({})).await.0, 200);
+    let (status, approved) = post(
+        &test,
+        c,
+        &path(4, "decide"),
+        json!({ "decision": "approve", "opinion": "准予登记" }),
+    )
+    .await;
+    assert_eq!(
+        (status, approved["state"].as_str()),
+        (200, Some("approved")),
+        "{approved}"
+    );
+    assert_eq!(approved["on_time"], true);
+    let completed_by: Vec<&str> = approved["steps"].as_array().unwrap()[1..]
+        .iter()
+        .map(|s| s["completed_by"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        completed_by,
+        [a_id.as_str(), b_id.as_str(), c_id.as_str()],
+        "three steps by three staff"
+    );
+    assert_eq!(
+        post(
+            &test,
+            c,
+            &path(4, "decide"),
+            json!({ "decision": "approve", "opinion": "再次" })
+        )
+        .await
+        .0,
+        409
+    );
+
+    // The e-certificate: the holder reads it; anyone verifies it; any change is detected.
+    let certificate_id = approved["certificates"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sealed = test
+        .get_json_as(
+            &applicant,
+            &format!("/api/approval/v1/certificates/{certificate_id}"),
+        )
+        .await;
+    assert_eq!(sealed["document"]["type"], "营业执照");
+    assert_eq!(sealed["document"]["case_number"], accepted["number"]);
+    let verify = |body: Value| {
+        let http = test.http.clone();
+        let url = test.url("/api/approval/v1/certificates/verify");
+        async move {
+            http.post(url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let genuine =
+        verify(json!({ "document": sealed["document"], "signature": sealed["signature"] })).await;
+    assert_eq!(genuine["valid"], true, "{genuine}");
+    let mut tampered = sealed["document"].clone();
+    tampered["holder"]["document_masked"] = json!("110101********0000");
+    let forged = verify(json!({ "document": tampered, "signature": sealed["signature"] })).await;
+    assert_eq!(forged["valid"], false);
+    assert!(
+        forged["reason"]
+            .as_str()
+            .unwrap()
+            .contains("does not match"),
+        "{forged}"
+    );
+    let seal = test
+        .get_json(&test.url(&format!("/api/approval/v1/seals/{}", &code[..18])))
+        .await
+        .unwrap();
+    assert_eq!(seal["key_id"], sealed["document"]["seal"]["key_id"]);
+
+    // Acceptance learns the conclusion (the result awaits delivery) and the certificate (一证通办).
+    let case_view = eventually(
+        "acceptance to learn the conclusion",
+        Duration::from_secs(30),
+        || async {
+            let view = test
+                .get_json_as(&applicant, &format!("/api/acceptance/v1/cases/{case}"))
+                .await;
+            (view["status"] == "concluded").then_some(view)
+        },
+    )
+    .await;
+    assert_eq!(case_view["conclusion"], "approved");
+    test.eventually_counts(
+        "acceptance to learn the certificate",
+        &format!(
+            "select count(*) from acceptance.certificates where certificate_id = '{certificate_id}'"
+        ),
+        1,
+    )
+    .await;
+
+    // The history shows every step; each was an event.
+    let history = test
+        .get_json_as(
+            &staff.supervisor,
+            &format!("/api/approval/v1/work-items/{case}/history"),
+        )
+        .await;
+    let actions: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "opened",
+            "claimed",
+            "completed",
+            "claimed",
+            "completed",
+            "claimed",
+            "returned",
+            "claimed",
+            "completed",
+            "claimed",
+            "approved"
+        ]
+    );
+    let brokers = test.platform.broker.as_ref().unwrap().address();
+    let events = read_events_until(&brokers, tongban_events::topics::APPROVAL, |got| {
+        got.iter().any(|e| of_type(e, "case_concluded"))
+            && got.iter().any(|e| of_type(e, "certificate_issued"))
+    })
+    .await;
+    for name in [
+        "work_item_opened",
+        "step_claimed",
+        "step_completed",
+        "step_returned",
+    ] {
+        assert!(events.iter().any(|e| of_type(e, name)), "{name} published");
+    }
+    let opened_event: WorkItemOpened = decode(
+        events
+            .iter()
+            .find(|e| of_type(e, "work_item_opened"))
+            .unwrap(),
+    );
+    assert_eq!(
+        opened_event.due_date,
+        accepted["due_date"].as_str().unwrap()
+    );
+    let concluded: CaseConcluded = decode(
+        events
+            .iter()
+            .find(|e| of_type(e, "case_concluded"))
+            .unwrap(),
+    );
+    assert_eq!(
+        (concluded.decision.as_str(), concluded.on_time),
+        ("approved", true)
+    );
+    assert_eq!(concluded.results[0].certificate_id, certificate_id);
+    let issued: CertificateIssued = decode(
+        events
+            .iter()
+            .find(|e| of_type(e, "certificate_issued"))
+            .unwrap(),
+    );
+    assert_eq!(issued.certificate_type, "营业执照");
+
+    test.stop().await;
+}
+
+/// The catalogue's own answer: `days` working days after `from` in 赫山区.
+async fn catalogue_due(test: &TestPlatform, from: &str, days: u32) -> String {
+    let answer = test
+        .get_json(&test.url(&format!(
+            "/api/catalogue/v1/calendar/regions/{HESHAN}/due?from={from}&days={days}"
+        )))
+        .await
+        .unwrap();
+    answer["date"].as_str().unwrap().to_owned()
+}
+
+fn day(s: &str) -> chrono::NaiveDate {
+    s.parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_refusal_concludes() {
+    let clock = Clock::adjustable();
+    let moved = clock.clone();
+    let test = TestPlatform::start_with(BrokerStorage::Memory, move |s| s.clock = moved).await;
+    let code = three_step_item(&test, 10).await;
+    let staff = staff(&test, &department_of(&test, &code).await).await;
+    let (applicant, _) = citizen(&test, 22).await;
+    let (_, a) = &staff.approvers[0];
+
+    // Accepted on Monday 2026-09-28, before National Day: ten working days end on 10-16.
+    assert!(clock.set_today(day("2026-09-28")));
+    let (case, accepted) = accepted_case(&test, &applicant, &staff.clerk, &code).await;
+    assert_eq!(accepted["due_date"], "2026-10-16");
+    let item = opened(&test, a, &case).await;
+    assert_eq!(item["due_date"], "2026-10-16");
+
+    // Correction after acceptance: the applicant is told in writing; the clock stops on
+    // Monday 10-12 and runs again on Thursday 10-15: three working days stood still.
+    assert!(clock.set_today(day("2026-10-12")));
+    let pause = format!("/api/approval/v1/work-items/{case}/pause");
+    let (status, body) = post(
+        &test,
+        a,
+        &pause,
+        json!({ "kind": "correction", "reason": "补正", "notice": " " }),
+    )
+    .await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("notice")));
+    let (status, body) = post(
+        &test,
+        a,
+        &pause,
+        json!({ "kind": "nap", "reason": "补正", "notice": "告知书" }),
+    )
+    .await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("kind")));
+    let notice = "请于十日内补正经营场所使用证明原件，补正期间不计入审批时限。";
+    let (status, paused) = post(
+        &test,
+        a,
+        &pause,
+        json!({ "kind": "correction", "reason": "经营场所证明不清晰", "notice": notice }),
+    )
+    .await;
+    assert_eq!(
+        (status, paused["state"].as_str()),
+        (200, Some("paused")),
+        "{paused}"
+    );
+    assert_eq!(
+        post(
+            &test,
+            a,
+            &format!("/api/approval/v1/work-items/{case}/steps/2/claim"),
+            json!({})
+        )
+        .await
+        .0,
+        409,
+        "paused"
+    );
+    assert!(clock.set_today(day("2026-10-15")));
+    let (status, resumed) = post(
+        &test,
+        a,
+        &format!("/api/approval/v1/work-items/{case}/resume"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{resumed}");
+    assert_eq!(resumed["pauses"][0]["paused_working_days"], 3);
+    let moved_by_three = catalogue_due(&test, "2026-10-16", 3).await;
+    assert_eq!(
+        resumed["due_date"],
+        moved_by_three.as_str(),
+        "moved by exactly the paused working days"
+    );
+    assert_eq!(moved_by_three, "2026-10-21");
+
+    // An extension is a supervisor's, with a reason, within the statute's ten working days.
+    let extend = format!("/api/approval/v1/work-items/{case}/extensions");
+    assert_eq!(
+        post(
+            &test,
+            a,
+            &extend,
+            json!({ "working_days": 5, "reason": "需现场核查" })
+        )
+        .await
+        .0,
+        403
+    );
+    let (status, body) = post(
+        &test,
+        &staff.supervisor,
+        &extend,
+        json!({ "working_days": 11, "reason": "需现场核查" }),
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("working_days"))
+    );
+    let (status, extended) = post(
+        &test,
+        &staff.supervisor,
+        &extend,
+        json!({ "working_days": 5, "reason": "需现场核查" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{extended}");
+    assert_eq!(
+        extended["due_date"],
+        catalogue_due(&test, "2026-10-21", 5).await.as_str()
+    );
+
+    // Refused at 承办? Only the last step decides; at 批准, a refusal needs its reason.
+    let path = |step: u32, action: &str| {
+        format!("/api/approval/v1/work-items/{case}/steps/{step}/{action}")
+    };
+    let (_, b) = &staff.approvers[1];
+    let (_, c) = &staff.approvers[2];
+    assert_eq!(post(&test, a, &path(2, "claim"), json!({})).await.0, 200);
+    assert_eq!(
+        post(
+            &test,
+            a,
+            &path(2, "decide"),
+            json!({ "decision": "refuse", "reason": "不符合", "opinion": "不同意" })
+        )
+        .await
+        .0,
+        409
+    );
+    assert_eq!(
+        post(
+            &test,
+            a,
+            &path(2, "complete"),
+            json!({ "opinion": "经营场所不符合要求" })
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(post(&test, b, &path(3, "claim"), json!({})).await.0, 200);
+    assert_eq!(
+        post(
+            &test,
+            b,
+            &path(3, "complete"),
+            json!({ "opinion": "同意承办意见" })
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(post(&test, c, &path(4, "claim"), json!({})).await.0, 200);
+    let (status, body) = post(
+        &test,
+        c,
+        &path(4, "decide"),
+        json!({ "decision": "refuse", "opinion": "不予登记" }),
+    )
+    .await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("reason")));
+    let (status, refused) = post(&test, c, &path(4, "decide"),
+        json!({ "decision": "refuse", "reason": "经营场所属于禁止经营区域", "opinion": "不予登记" })).await;
+    assert_eq!(
+        (status, refused["state"].as_str()),
+        (200, Some("refused")),
+        "{refused}"
+    );
+    assert_eq!(
+        refused["certificates"].as_array().unwrap().len(),
+        0,
+        "a refusal issues nothing"
+    );
+
+    let case_view = eventually(
+        "acceptance to learn the refusal",
+        Duration::from_secs(30),
+        || async {
+            let view = test
+                .get_json_as(&applicant, &format!("/api/acceptance/v1/cases/{case}"))
+                .await;
+            (view["status"] == "concluded").then_some(view)
+        },
+    )
+    .await;
+    assert_eq!(case_view["conclusion"], "refused");
+    let stats = test
+        .get_json_as(
+            &staff.supervisor,
+            &format!("/api/approval/v1/statistics?region_code={HESHAN}"),
+        )
+        .await;
+    assert_eq!(
+        (
+            stats["total"]["concluded"].as_i64(),
+            stats["total"]["concluded_on_time"].as_i64()
+        ),
+        (Some(1), Some(1))
+    );
+
+    test.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn timers_warn_and_escalate_once_each_across_a_restart() {
+    let clock = Clock::adjustable();
+    let moved = clock.clone();
+    let mut test = TestPlatform::start_with(BrokerStorage::Durable, move |s| {
+        s.clock = moved;
+        s.approval.timer_sweep_secs = 1;
+    })
+    .await;
+    let code = three_step_item(&test, 10).await;
+    let staff = staff(&test, &department_of(&test, &code).await).await;
+    let (applicant, _) = citizen(&test, 23).await;
+
+    // Accepted on Monday 11-02: due Monday 11-16; warned two working days ahead (Friday 11-13).
+    assert!(clock.set_today(day("2026-11-02")));
+    let (case, _) = accepted_case(&test, &applicant, &staff.clerk, &code).await;
+    let item = opened(&test, &staff.supervisor, &case).await;
+    assert_eq!(
+        (item["due_date"].as_str(), item["light"].as_str()),
+        (Some("2026-11-16"), Some("green"))
+    );
+    let count = |action: &'static str| {
+        format!("select count(*) from approval.work_item_history where action = '{action}'")
+    };
+
+    // Thursday: nothing yet. Friday: yellow.
+    assert!(clock.set_today(day("2026-11-12")));
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(test.scalar(&count("warned")).await, 0);
+    assert!(clock.set_today(day("2026-11-13")));
+    test.eventually_counts("the yellow warning", &count("warned"), 1)
+        .await;
+    let item = test
+        .get_json_as(
+            &staff.supervisor,
+            &format!("/api/approval/v1/work-items/{case}"),
+        )
+        .await;
+    assert_eq!(item["light"], "yellow");
+
+    // The service restarts; the warning is not raised again.
+    test.restart().await;
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(test.scalar(&count("warned")).await, 1);
+
+    // Tuesday 11-17, past the due date: red, escalated to the supervisors, once.
+    assert!(clock.set_today(day("2026-11-17")));
+    test.eventually_counts("the escalation", &count("escalated"), 1)
+        .await;
+    test.restart().await;
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(test.scalar(&count("escalated")).await, 1);
+    assert_eq!(test.scalar(&count("warned")).await, 1);
+    let overdue = test
+        .get_json_as(
+            &staff.supervisor,
+            &format!("/api/approval/v1/work-items?region_code={HESHAN}&overdue=true"),
+        )
+        .await;
+    assert_eq!(overdue["items"][0]["case_id"], case.as_str());
+    let stats = test
+        .get_json_as(
+            &staff.supervisor,
+            &format!("/api/approval/v1/statistics?region_code={HESHAN}"),
+        )
+        .await;
+    assert_eq!(
+        (
+            stats["total"]["open"].as_i64(),
+            stats["total"]["open_overdue"].as_i64()
+        ),
+        (Some(1), Some(1))
+    );
+
+    // Each was published once.
+    let brokers = test.platform.broker.as_ref().unwrap().address();
+    let events = read_events_until(&brokers, tongban_events::topics::APPROVAL, |got| {
+        got.iter().any(|e| of_type(e, "case_overdue"))
+    })
+    .await;
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| of_type(e, "deadline_approaching"))
+            .count(),
+        1
+    );
+    assert_eq!(
+        events.iter().filter(|e| of_type(e, "case_overdue")).count(),
+        1
+    );
+
+    test.stop().await;
+}

@@ -30,9 +30,13 @@ enum Operation {
     /// Accept a citizen's case handled (and received) in the county.
     AcceptCase,
     ReadOverdueMaterials,
+    /// Read the work item of a case accepted in the county (approval).
+    ReadWorkItem,
+    /// Claim the open step of such a work item.
+    ClaimStep,
 }
 
-const OPERATIONS: [Operation; 7] = [
+const OPERATIONS: [Operation; 9] = [
     Operation::RegisterDepartment,
     Operation::ReadApprovalDirectory,
     Operation::CreateStaff,
@@ -40,6 +44,8 @@ const OPERATIONS: [Operation; 7] = [
     Operation::ReadStaffAccount,
     Operation::AcceptCase,
     Operation::ReadOverdueMaterials,
+    Operation::ReadWorkItem,
+    Operation::ClaimStep,
 ];
 
 impl Operation {
@@ -51,6 +57,8 @@ impl Operation {
             Self::CreateStaff | Self::GrantRole | Self::ReadStaffAccount => &["identity_admin"],
             Self::AcceptCase => &["window_clerk"],
             Self::ReadOverdueMaterials => &["window_clerk", "supervisor"],
+            Self::ReadWorkItem => &["approver", "supervisor"],
+            Self::ClaimStep => &["approver"],
         }
     }
 }
@@ -86,6 +94,8 @@ struct Matrix<'a> {
     /// An item of the county in force, and a citizen who applies for it.
     item: String,
     applicant: String,
+    /// A window clerk of the county, who accepts the cases approval then handles.
+    clerk: String,
 }
 
 impl Matrix<'_> {
@@ -156,6 +166,26 @@ impl Matrix<'_> {
         (id, materials[2].to_owned())
     }
 
+    /// A case of the county accepted at its window, whose work item approval has opened;
+    /// returns the case id.
+    async fn open_work_item(&self) -> String {
+        let (case, deferrable) = self.submitted_case().await;
+        let accepted = self
+            .test
+            .post_as(&self.clerk, &format!("/api/acceptance/v1/cases/{case}/accept"),
+                json!({ "commitment": "本人承诺按期补齐", "deferred": [{ "material_code": deferrable, "within_working_days": 3 }] }))
+            .await;
+        assert_eq!(accepted.status(), 200);
+        self.test
+            .eventually_counts(
+                "approval to open the work item",
+                &format!("select count(*) from approval.work_items where case_id = '{case}' and state = 'in_progress'"),
+                1,
+            )
+            .await;
+        case
+    }
+
     /// Performs `operation` as `token` (none: anonymous); true when it was allowed.
     async fn attempt(&self, token: Option<&str>, operation: Operation) -> bool {
         let test = self.test;
@@ -190,6 +220,16 @@ impl Matrix<'_> {
             Operation::ReadOverdueMaterials => test.http.get(test.url(&format!(
                 "/api/acceptance/v1/cases/overdue-materials?region_code={COUNTY}"
             ))),
+            Operation::ReadWorkItem => {
+                let case = self.open_work_item().await;
+                test.http.get(test.url(&format!("/api/approval/v1/work-items/{case}")))
+            }
+            Operation::ClaimStep => {
+                let case = self.open_work_item().await;
+                test.http
+                    .post(test.url(&format!("/api/approval/v1/work-items/{case}/steps/2/claim")))
+                    .json(&json!({}))
+            }
         };
         let request = match token {
             Some(token) => request.bearer_auth(token),
@@ -225,12 +265,16 @@ async fn each_role_at_each_level_may_do_exactly_what_its_jurisdiction_allows() {
     let test = TestPlatform::start(BrokerStorage::Memory).await;
     let admin = test.admin("matrix.admin", PROVINCE).await;
     let (item, applicant) = county_item_and_applicant(&test).await;
+    let (_, clerk) = test
+        .staff_with_role(&admin, "matrix.clerk", "window_clerk", COUNTY)
+        .await;
     let matrix = Matrix {
         test: &test,
         admin: admin.clone(),
         counter: std::cell::Cell::new(0),
         item,
         applicant,
+        clerk,
     };
 
     // Arrange: one staff member per (role, level), holding that role over their own region.

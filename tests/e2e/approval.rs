@@ -929,3 +929,28 @@ async fn timers_warn_and_escalate_once_each_across_a_restart() {
 
     test.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_queue_benchmark_lists_every_kind_of_queue() {
+    let settings = tongban_runtime::Settings::load(None).unwrap();
+    let load = tongban::bench::Load {
+        requests: 100,
+        concurrency: 4,
+        rounds: 1,
+    };
+
+    let report = tongban::bench::approval::approval(settings, load, 1_000, |_| {})
+        .await
+        .unwrap();
+
+    // Every listing answered 200 for each request, over the work items written.
+    assert_eq!(report.open_work_items, 1_000);
+    for measured in [
+        &report.department_queue,
+        &report.county_queue,
+        &report.city_overdue_queue,
+    ] {
+        assert_eq!(measured.requests, 100);
+    }
+    assert!(tongban::bench::approval::table(&report).contains("county supervisor"));
+}

@@ -7,9 +7,13 @@
 //! - `intake`: applicants submitting cases through the gateway (token verified, materials
 //!   checked, case, history and outbox committed), next to `pgbench` running a comparable
 //!   two-row insert transaction on the same database at the same concurrency.
+//! - `approval` ([`approval`]): the back office's queue listing with 100,000 open work items in
+//!   the database.
 //! - `auth`: what token verification costs at the gateway — the same public route
 //!   (`GET /api/catalogue/v1/departments?limit=1`) with and without a bearer token, in
 //!   alternating rounds so drift hits both alike.
+
+pub mod approval;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -307,6 +311,13 @@ pub fn catalogue_table(report: &CatalogueReport) -> String {
 fn row(name: &str, m: &Measured) -> String {
     format!(
         "{name:<16} {:>9} {:>12.0} {:>9.2} {:>9.2}\n",
+        m.requests, m.requests_per_second, m.p50_ms, m.p99_ms
+    )
+}
+
+fn row_wide(name: &str, m: &Measured) -> String {
+    format!(
+        "{name:<28} {:>9} {:>12.0} {:>9.2} {:>9.2}\n",
         m.requests, m.requests_per_second, m.p50_ms, m.p99_ms
     )
 }

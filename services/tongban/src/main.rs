@@ -112,6 +112,25 @@ enum BenchCommand {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// The back office's queue listing with a province's open work items in the database.
+    Approval {
+        /// Requests per listing and round.
+        #[arg(long, default_value_t = 5_000)]
+        requests: usize,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Open work items written before measuring.
+        #[arg(long, default_value_t = 100_000)]
+        work_items: usize,
+        /// A short run (a smoke test; the numbers are rough).
+        #[arg(long)]
+        quick: bool,
+        /// Also write the report as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// Item lookup by code and keyword search by region, through the gateway, over the demo
     /// catalogue grown with synthetic town departments.
     Catalogue {
@@ -244,6 +263,35 @@ async fn main() -> ExitCode {
                 (cases, concurrency, pgbench_secs)
             };
             bench_intake(settings, cases, concurrency, secs, json).await
+        }
+        Command::Bench(BenchCommand::Approval {
+            requests,
+            concurrency,
+            rounds,
+            work_items,
+            quick,
+            json,
+        }) => {
+            let (load, work_items) = if quick {
+                (
+                    tongban::bench::Load {
+                        requests: 200,
+                        concurrency: 8,
+                        rounds: 1,
+                    },
+                    2_000,
+                )
+            } else {
+                (
+                    tongban::bench::Load {
+                        requests,
+                        concurrency,
+                        rounds,
+                    },
+                    work_items,
+                )
+            };
+            bench_approval(settings, load, work_items, json).await
         }
         Command::Bench(BenchCommand::Catalogue {
             requests,
@@ -428,6 +476,20 @@ async fn bench_auth(
 ) -> anyhow::Result<()> {
     let report = tongban::bench::auth(settings, load, |step| eprintln!("  {step}…")).await?;
     print!("{}", tongban::bench::table(&report));
+    write_json(json, &report)
+}
+
+async fn bench_approval(
+    settings: Settings,
+    load: tongban::bench::Load,
+    work_items: usize,
+    json: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let report = tongban::bench::approval::approval(settings, load, work_items, |step| {
+        eprintln!("  {step}…")
+    })
+    .await?;
+    print!("{}", tongban::bench::approval::table(&report));
     write_json(json, &report)
 }
 

@@ -1,0 +1,243 @@
+//! `tongban bench approval`: how fast the back office's queue answers when the database holds a
+//! province's open work — 100,000 work items by default, across two cities, ten counties and
+//! fifty departments, due dates spread over two months (a sixth overdue, a tenth paused).
+//!
+//! The work items are written straight into the approval schema (opening 100,000 cases through
+//! acceptance would measure intake, not the queue); the listings are real requests through the
+//! gateway by staff with real tokens: a department's approver, a county's supervisor and a
+//! city's supervisor.
+
+use serde::Serialize;
+
+use super::{HttpClient, Load, Measured, identity_admin, run, send, sign_in, summarise};
+use crate::Platform;
+
+/// Ten counties of 益阳市 and 长沙市; department `d` belongs to county `d % 10`.
+const COUNTIES: [&str; 10] = [
+    "430902000000",
+    "430903000000",
+    "430921000000",
+    "430922000000",
+    "430923000000",
+    "430981000000",
+    "430102000000",
+    "430103000000",
+    "430104000000",
+    "430121000000",
+];
+const DEPARTMENTS: usize = 50;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApprovalReport {
+    pub cpus: usize,
+    pub concurrency: usize,
+    /// Open work items in the database during the run.
+    pub open_work_items: i64,
+    /// A department-bound approver's queue of one county (first page of 50).
+    pub department_queue: Measured,
+    /// A county supervisor's queue, every department (first page of 50).
+    pub county_queue: Measured,
+    /// A city supervisor's queue of overdue items (first page of 50).
+    pub city_overdue_queue: Measured,
+}
+
+/// Runs the benchmark with `work_items` open work items.
+pub async fn approval(
+    mut settings: tongban_runtime::Settings,
+    load: Load,
+    work_items: usize,
+    progress: impl Fn(&str),
+) -> anyhow::Result<ApprovalReport> {
+    let database = super::throwaway(&mut settings)?;
+    progress("starting the platform on a throwaway database");
+    let mut platform = Platform::start(settings, &crate::COMPONENTS).await?;
+    let result = measure(&platform, load, work_items, &progress).await;
+    platform.stop().await?;
+    super::drop_database(&platform.settings, &database).await;
+    result
+}
+
+async fn measure(
+    platform: &Platform,
+    load: Load,
+    work_items: usize,
+    progress: &impl Fn(&str),
+) -> anyhow::Result<ApprovalReport> {
+    let client: HttpClient =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build_http();
+    super::wait_ready(&client, platform).await?;
+    let gateway = platform.gateway_url().unwrap_or_default();
+    let departments: Vec<uuid::Uuid> = (0..DEPARTMENTS).map(|_| uuid::Uuid::now_v7()).collect();
+
+    progress(&format!("writing {work_items} open work items"));
+    let pool =
+        tongban_runtime::db::connect(&platform.settings.database, tongban_approval::NAME).await?;
+    seed(&pool, &departments, work_items).await?;
+    let open: i64 = sqlx::query_scalar(
+        "select count(*) from work_items where state in ('in_progress', 'paused')",
+    )
+    .fetch_one(&pool)
+    .await?;
+    pool.close().await;
+
+    progress("signing in an approver, a county supervisor and a city supervisor");
+    let admin = identity_admin(platform, &client, &gateway, "bench.approval.admin").await?;
+    let approver = staff(&client, &gateway, &admin, "bench.approver", COUNTIES[1],
+        serde_json::json!({ "role": "approver", "region": COUNTIES[1], "department": departments[1] })).await?;
+    let county = staff(
+        &client,
+        &gateway,
+        &admin,
+        "bench.county",
+        COUNTIES[1],
+        serde_json::json!({ "role": "supervisor", "region": COUNTIES[1] }),
+    )
+    .await?;
+    let city = staff(
+        &client,
+        &gateway,
+        &admin,
+        "bench.city",
+        "430900000000",
+        serde_json::json!({ "role": "supervisor", "region": "430900000000" }),
+    )
+    .await?;
+
+    let queue = |region: &str, extra: &str| {
+        vec![format!(
+            "{gateway}/api/approval/v1/work-items?region_code={region}{extra}"
+        )]
+    };
+    let mut report = Vec::new();
+    for (name, token, urls) in [
+        ("a department's approver", &approver, queue(COUNTIES[1], "")),
+        ("a county supervisor", &county, queue(COUNTIES[1], "")),
+        (
+            "a city supervisor, overdue",
+            &city,
+            queue("430900000000", "&overdue=true"),
+        ),
+    ] {
+        progress(&format!("listing the queue of {name}"));
+        let mut latencies = Vec::new();
+        let mut elapsed = std::time::Duration::ZERO;
+        for _ in 0..load.rounds.max(1) {
+            let (took, round) = run(
+                &client,
+                &http::Method::GET,
+                &urls,
+                &axum::body::Bytes::new(),
+                Some(token),
+                load.requests,
+                load.concurrency,
+            )
+            .await?;
+            elapsed += took;
+            latencies.extend(round);
+        }
+        report.push(summarise(latencies, elapsed));
+    }
+    let mut report = report.into_iter();
+    Ok(ApprovalReport {
+        cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        concurrency: load.concurrency,
+        open_work_items: open,
+        department_queue: report.next().unwrap_or_else(empty),
+        county_queue: report.next().unwrap_or_else(empty),
+        city_overdue_queue: report.next().unwrap_or_else(empty),
+    })
+}
+
+fn empty() -> Measured {
+    summarise(Vec::new(), std::time::Duration::from_secs(1))
+}
+
+/// Writes `count` open work items (and their two steps each) in one statement each.
+async fn seed(pool: &sqlx::PgPool, departments: &[uuid::Uuid], count: usize) -> anyhow::Result<()> {
+    let counties: Vec<&str> = COUNTIES.to_vec();
+    // Due dates from 10 days ago to 50 days ahead; every tenth paused.
+    sqlx::query(
+        "insert into work_items (case_id, case_number, kind, implementation_code, item_version,
+             handling_region, receiving_region, applicant_kind, accepted_at, accepted_on, item_name,
+             department_id, department_credit_code, limit_value, limit_unit, due_date, warn_on,
+             state, current_step)
+         select gen_random_uuid(), lpad(n::text, 43, '0'), 'item', lpad((n % 50)::text, 31, '0'), 1,
+             $2[1 + (n % 50) % 10], $2[1 + (n % 50) % 10], 'citizen', now(), current_date - 20,
+             '压测事项', $1[1 + n % 50], 'bench', 20, 'working_days',
+             current_date - 10 + (n % 60)::int, current_date - 12 + (n % 60)::int,
+             case when n % 10 = 0 then 'paused' else 'in_progress' end, 2
+         from generate_series(1, $3) as n",
+    )
+    .bind(departments)
+    .bind(&counties)
+    .bind(count as i64)
+    .execute(pool)
+    .await?;
+    sqlx::query(
+        "insert into work_item_steps (case_id, position, name, role, limit_value, limit_unit, state)
+         select case_id, s.position, s.name, s.role, 5, 'working_days', s.state
+         from work_items,
+              (values (1, '受理', 'window_clerk', 'done'), (2, '审核', 'approver', 'open')) as s(position, name, role, state)",
+    )
+    .execute(pool)
+    .await?;
+    sqlx::query("analyze work_items").execute(pool).await?;
+    sqlx::query("analyze work_item_steps").execute(pool).await?;
+    Ok(())
+}
+
+/// A staff member made through the API by `admin`, with one role binding; returns a token.
+async fn staff(
+    client: &HttpClient,
+    gateway: &str,
+    admin: &str,
+    username: &str,
+    region: &str,
+    binding: serde_json::Value,
+) -> anyhow::Result<String> {
+    let post = |path: &str, body: serde_json::Value| {
+        http::Request::post(format!("{gateway}{path}"))
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {admin}"))
+            .body(http_body_util::Full::new(axum::body::Bytes::from(
+                body.to_string(),
+            )))
+    };
+    let password = format!("{username}-password");
+    let account = serde_json::json!({ "username": username, "name": "压测", "region_code": region, "password": password });
+    let (status, body) = send(client, post("/api/identity/v1/accounts/staff", account)?).await?;
+    anyhow::ensure!(
+        status == 201,
+        "creating {username} answered {status}: {body}"
+    );
+    let id = body["id"].as_str().unwrap_or_default().to_owned();
+    let (status, body) = send(
+        client,
+        post(&format!("/api/identity/v1/accounts/{id}/roles"), binding)?,
+    )
+    .await?;
+    anyhow::ensure!(
+        status == 201,
+        "granting {username} its role answered {status}: {body}"
+    );
+    sign_in(client, gateway, username, &password).await
+}
+
+/// The report as a table for a terminal.
+pub fn table(report: &ApprovalReport) -> String {
+    format!(
+        "approval queue through the gateway, {} CPUs, concurrency {}, {} open work items\n{:<28} {:>9} {:>12} {:>9} {:>9}\n{}{}{}",
+        report.cpus,
+        report.concurrency,
+        report.open_work_items,
+        "",
+        "requests",
+        "requests/s",
+        "p50 ms",
+        "p99 ms",
+        super::row_wide("department approver", &report.department_queue),
+        super::row_wide("county supervisor", &report.county_queue),
+        super::row_wide("city supervisor, overdue", &report.city_overdue_queue),
+    )
+}

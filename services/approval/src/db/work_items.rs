@@ -1,5 +1,7 @@
-//! Work items: opened from acceptance's events, moved by the staff in scope, concluded with a
-//! decision. Every change writes the work item, its history and its event in one transaction.
+//! Work items: opened from acceptance's events, moved step by step by the staff in scope,
+//! concluded with a decision. Every change writes the work item, its history and its event in
+//! one transaction. The clock's pauses and extensions are in [`super::clock`], 一件事
+//! applications in [`super::joint`], the queue in [`super::queue`].
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -13,9 +15,9 @@ use tongban_bus::outbox::{self, Subject};
 use tongban_events::Event;
 use tongban_events::approval::v1 as events;
 use tongban_kernel::calendar::Reckoning;
-use tongban_kernel::{Calendar, Error, Power, Principal, RegionCode, Role, TimeLimit};
+use tongban_kernel::{Error, Power, Principal, RegionCode, Role, TimeLimit};
 
-use crate::domain::clock::{self, Stop};
+use crate::domain::clock;
 use crate::domain::{self, StepAction, StepSpec, StepState};
 
 /// A work item as the database holds it.
@@ -88,7 +90,7 @@ impl Row {
         self.region(&self.handling_region)
     }
 
-    fn limit(&self) -> TimeLimit {
+    pub(super) fn limit(&self) -> TimeLimit {
         TimeLimit {
             value: self.limit_value.unwrap_or(0).max(0) as u32,
             unit: domain::unit(self.limit_unit.as_deref().unwrap_or("working_days")),
@@ -116,7 +118,7 @@ impl Row {
                 .is_ok_and(|r| principal.can(Power::Supervise, &r))
     }
 
-    fn is_open(&self) -> bool {
+    pub(super) fn is_open(&self) -> bool {
         matches!(self.state.as_str(), "in_progress" | "paused")
     }
 }
@@ -175,7 +177,11 @@ pub async fn record(
     Ok(())
 }
 
-async fn load(tx: &mut PgConnection, id: Uuid, lock: bool) -> Result<Option<Row>, sqlx::Error> {
+pub(super) async fn load(
+    tx: &mut PgConnection,
+    id: Uuid,
+    lock: bool,
+) -> Result<Option<Row>, sqlx::Error> {
     sqlx::query_as(&format!(
         "select {COLUMNS} from work_items w where w.case_id = $1{}",
         if lock { " for update" } else { "" }
@@ -187,7 +193,7 @@ async fn load(tx: &mut PgConnection, id: Uuid, lock: bool) -> Result<Option<Row>
 
 /// The work item `id` if `principal` may see it; 404 otherwise (an item outside one's scope
 /// does not exist for them).
-async fn visible(
+pub(super) async fn visible(
     tx: &mut PgConnection,
     principal: &Principal,
     id: Uuid,
@@ -496,7 +502,11 @@ fn light(row: &Row, today: NaiveDate) -> &'static str {
     }
 }
 
-async fn detail(tx: &mut PgConnection, row: Row, today: NaiveDate) -> Result<WorkItem, Error> {
+pub(super) async fn detail(
+    tx: &mut PgConnection,
+    row: Row,
+    today: NaiveDate,
+) -> Result<WorkItem, Error> {
     let steps: Vec<Step> = sqlx::query_as(
         "select position, name, role, limit_value, limit_unit, state, assignee, claimed_at, opinion,
              completed_by, completed_at
@@ -608,7 +618,7 @@ pub struct Now {
 
 /// Loads the work item for an action by `principal`: visible (404), open (409), at the
 /// `revision` the caller saw if given (409), and locked for the transaction.
-async fn for_action(
+pub(super) async fn for_action(
     tx: &mut PgConnection,
     principal: &Principal,
     id: Uuid,
@@ -709,7 +719,7 @@ async fn checked_step(
     Ok(step)
 }
 
-async fn bump(tx: &mut PgConnection, id: Uuid) -> Result<Row, sqlx::Error> {
+pub(super) async fn bump(tx: &mut PgConnection, id: Uuid) -> Result<Row, sqlx::Error> {
     sqlx::query_as(&format!(
         "update work_items w set revision = revision + 1 where case_id = $1 returning {COLUMNS}"
     ))
@@ -831,6 +841,7 @@ pub async fn complete(
 
 /// Sends the case back from the claimed step to an earlier back-office step (退回), which
 /// opens again; the steps in between are to be done again.
+#[allow(clippy::too_many_arguments)]
 pub async fn send_back(
     pool: &PgPool,
     principal: &Principal,
@@ -904,292 +915,6 @@ pub async fn send_back(
     Ok(item)
 }
 
-async fn stops(tx: &mut PgConnection, id: Uuid) -> Result<Vec<Stop>, sqlx::Error> {
-    let rows: Vec<(NaiveDate, Option<NaiveDate>)> =
-        sqlx::query_as("select paused_on, resumed_on from pauses where case_id = $1")
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(paused_on, resumed_on)| Stop {
-            paused_on,
-            resumed_on,
-        })
-        .collect())
-}
-
-/// Recomputes the due date (and the warning day) after a pause ended or an extension; the
-/// yellow warning is raised again for the new date if it had been raised for the old one.
-async fn reckon(
-    tx: &mut PgConnection,
-    row: &Row,
-    calendar: &Calendar,
-    today: NaiveDate,
-    warning_days: u32,
-) -> Result<Reckoning, Error> {
-    let stops = stops(tx, row.case_id).await?;
-    let due = clock::due(
-        calendar,
-        row.accepted_on,
-        row.limit(),
-        row.extension_days.max(0) as u32,
-        &stops,
-        today,
-    )
-    .ok_or_else(|| Error::internal("the time limit is out of range"))?;
-    let warn_on = clock::warn_on(calendar, due.date, warning_days, row.accepted_on);
-    sqlx::query(
-        "update work_items set due_date = $2, due_provisional = $3, warn_on = $4,
-             warned_at = case when $4 > $5 then null else warned_at end
-         where case_id = $1",
-    )
-    .bind(row.case_id)
-    .bind(due.date)
-    .bind(due.provisional)
-    .bind(warn_on)
-    .bind(today)
-    .execute(&mut *tx)
-    .await?;
-    Ok(due)
-}
-
-/// Stops the clock for correction or a special procedure; the applicant is told in writing.
-#[allow(clippy::too_many_arguments)]
-pub async fn pause(
-    pool: &PgPool,
-    principal: &Principal,
-    id: Uuid,
-    kind: &str,
-    reason: &str,
-    notice: &str,
-    revision: Option<i32>,
-    now: Now,
-) -> Result<WorkItem, Error> {
-    if !domain::PAUSE_KINDS.contains(&kind) {
-        return Err(Error::bad_request(
-            "kind",
-            format!("one of {}", domain::PAUSE_KINDS.join(", ")),
-        ));
-    }
-    let reason = domain::written("reason", Some(reason), 1000)?;
-    let notice = domain::written("notice", Some(notice), 4000)?;
-    let mut tx = pool.begin().await?;
-    let row = for_action(&mut tx, principal, id, revision).await?;
-    if !row.within(principal, Power::HandleCases) {
-        return Err(Error::Forbidden(
-            "pausing the clock is for the item's handlers".into(),
-        ));
-    }
-    if row.state == "paused" {
-        return Err(Error::Conflict {
-            code: "paused",
-            message: "the clock is already paused".into(),
-        });
-    }
-    sqlx::query(
-        "insert into pauses (id, case_id, kind, reason, notice, paused_on, paused_by, paused_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(Uuid::now_v7())
-    .bind(id)
-    .bind(kind)
-    .bind(&reason)
-    .bind(&notice)
-    .bind(now.today)
-    .bind(principal.account)
-    .bind(now.at)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("update work_items set state = 'paused' where case_id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    let row = bump(&mut tx, id).await?;
-    record(
-        &mut tx,
-        id,
-        now.at,
-        Some(principal.account),
-        "paused",
-        Some(row.current_step),
-        json!({ "kind": kind, "reason": reason, "notice": notice, "paused_on": now.today }),
-    )
-    .await?;
-    let event = events::ClockPaused {
-        work: Some(row.work_ref()),
-        kind: kind.to_owned(),
-        reason,
-        notice,
-        paused_on: now.today.to_string(),
-        paused_by: principal.account.to_string(),
-        paused_at: Some(tongban_events::timestamp(now.at)),
-    };
-    publish(&mut tx, &row, &event).await?;
-    let item = detail(&mut tx, row, now.today).await?;
-    tx.commit().await?;
-    Ok(item)
-}
-
-/// Restarts the clock; the due date moves by the working days it stood still.
-pub async fn resume(
-    pool: &PgPool,
-    principal: &Principal,
-    id: Uuid,
-    revision: Option<i32>,
-    now: Now,
-    warning_days: u32,
-) -> Result<WorkItem, Error> {
-    let mut tx = pool.begin().await?;
-    let row = for_action(&mut tx, principal, id, revision).await?;
-    if !row.within(principal, Power::HandleCases) {
-        return Err(Error::Forbidden(
-            "resuming the clock is for the item's handlers".into(),
-        ));
-    }
-    let open: Option<(Uuid, String, NaiveDate)> = sqlx::query_as(
-        "select id, kind, paused_on from pauses where case_id = $1 and resumed_on is null",
-    )
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((pause_id, kind, paused_on)) = open else {
-        return Err(Error::Conflict {
-            code: "not_paused",
-            message: "the clock is running".into(),
-        });
-    };
-    let calendar = tongban_bus::calendar::load(&mut tx, &row.handling_region).await?;
-    let resumed_on = now.today.max(paused_on);
-    let stop = Stop {
-        paused_on,
-        resumed_on: Some(resumed_on),
-    };
-    let paused_days = clock::paused_working_days(&calendar, &stop, now.today);
-    sqlx::query(
-        "update pauses set resumed_on = $2, resumed_by = $3, resumed_at = $4, paused_working_days = $5
-         where id = $1",
-    )
-    .bind(pause_id)
-    .bind(resumed_on)
-    .bind(principal.account)
-    .bind(now.at)
-    .bind(paused_days as i32)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("update work_items set state = 'in_progress' where case_id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    let due = reckon(&mut tx, &row, &calendar, now.today, warning_days).await?;
-    let row = bump(&mut tx, id).await?;
-    record(
-        &mut tx,
-        id,
-        now.at,
-        Some(principal.account),
-        "resumed",
-        Some(row.current_step),
-        json!({ "kind": kind, "paused_working_days": paused_days, "due_date": due.date }),
-    )
-    .await?;
-    let event = events::ClockResumed {
-        work: Some(row.work_ref()),
-        kind,
-        paused_on: paused_on.to_string(),
-        resumed_on: resumed_on.to_string(),
-        paused_working_days: paused_days,
-        due_date: due.date.to_string(),
-        resumed_by: principal.account.to_string(),
-        resumed_at: Some(tongban_events::timestamp(now.at)),
-    };
-    publish(&mut tx, &row, &event).await?;
-    let item = detail(&mut tx, row, now.today).await?;
-    tx.commit().await?;
-    Ok(item)
-}
-
-/// Extends the time limit by `days` working days, approved by a supervisor over the item's
-/// department (负责人批准), before the due date, within what the statute allows.
-#[allow(clippy::too_many_arguments)]
-pub async fn extend(
-    pool: &PgPool,
-    principal: &Principal,
-    id: Uuid,
-    days: i32,
-    reason: &str,
-    revision: Option<i32>,
-    now: Now,
-    warning_days: u32,
-) -> Result<WorkItem, Error> {
-    let reason = domain::written("reason", Some(reason), 1000)?;
-    let mut tx = pool.begin().await?;
-    let row = for_action(&mut tx, principal, id, revision).await?;
-    if !row.within(principal, Power::Supervise) {
-        return Err(Error::Forbidden(
-            "an extension is approved by a supervisor over the item's department".into(),
-        ));
-    }
-    let allowed = domain::max_extension(&row.kind) - row.extension_days;
-    if days < 1 || days > allowed {
-        return Err(Error::unprocessable(
-            "working_days",
-            format!("the statute allows {allowed} more working day(s) for this case"),
-        ));
-    }
-    if row.due_date.is_some_and(|due| due < now.today) {
-        return Err(Error::Conflict {
-            code: "overdue",
-            message: "the time limit has already run out: an extension is decided before it does"
-                .into(),
-        });
-    }
-    sqlx::query(
-        "insert into extensions (id, case_id, working_days, reason, approved_by, extended_at)
-         values ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(Uuid::now_v7())
-    .bind(id)
-    .bind(days)
-    .bind(&reason)
-    .bind(principal.account)
-    .bind(now.at)
-    .execute(&mut *tx)
-    .await?;
-    let row: Row = sqlx::query_as(&format!(
-        "update work_items w set extension_days = extension_days + $2 where case_id = $1 returning {COLUMNS}"
-    ))
-    .bind(id)
-    .bind(days)
-    .fetch_one(&mut *tx)
-    .await?;
-    let calendar = tongban_bus::calendar::load(&mut tx, &row.handling_region).await?;
-    let due = reckon(&mut tx, &row, &calendar, now.today, warning_days).await?;
-    let row = bump(&mut tx, id).await?;
-    record(
-        &mut tx,
-        id,
-        now.at,
-        Some(principal.account),
-        "extended",
-        Some(row.current_step),
-        json!({ "working_days": days, "reason": reason, "due_date": due.date }),
-    )
-    .await?;
-    let event = events::TimeLimitExtended {
-        work: Some(row.work_ref()),
-        working_days: days as u32,
-        reason,
-        due_date: due.date.to_string(),
-        approved_by: principal.account.to_string(),
-        extended_at: Some(tongban_events::timestamp(now.at)),
-    };
-    publish(&mut tx, &row, &event).await?;
-    let item = detail(&mut tx, row, now.today).await?;
-    tx.commit().await?;
-    Ok(item)
-}
-
 /// What the decider says.
 pub struct Decision<'a> {
     pub approve: bool,
@@ -1248,7 +973,7 @@ pub async fn decide(
     .execute(&mut *tx)
     .await?;
     let calendar = tongban_bus::calendar::load(&mut tx, &row.handling_region).await?;
-    let pauses: Vec<_> = stops(&mut tx, id)
+    let pauses: Vec<_> = super::clock::stops(&mut tx, id)
         .await?
         .iter()
         .filter_map(|s| s.as_pause(now.today))
@@ -1296,255 +1021,9 @@ pub async fn decide(
     };
     publish(&mut tx, &row, &event).await?;
     if let Some(parent) = row.parent_case_id {
-        conclude_joint(&mut tx, parent, now).await?;
+        super::joint::conclude_joint(&mut tx, parent, now).await?;
     }
     let item = detail(&mut tx, row, now.today).await?;
     tx.commit().await?;
     Ok(item)
-}
-
-/// Marks a 一件事 application concluded once none of its parts is still open.
-async fn conclude_joint(tx: &mut PgConnection, parent: Uuid, now: Now) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "update joint_cases j set concluded_at = $2
-         where case_id = $1 and concluded_at is null
-           and not exists (
-               select 1 from unnest(j.parts) as p(id)
-               left join work_items w on w.case_id = p.id
-               where w.concluded_at is null)",
-    )
-    .bind(parent)
-    .bind(now.at)
-    .execute(tx)
-    .await?;
-    Ok(())
-}
-
-/// Records a 一件事 application and its parts (from the bundle case's CaseAccepted).
-pub async fn accept_joint(
-    tx: &mut PgConnection,
-    case_id: Uuid,
-    case_number: &str,
-    receiving_region: &str,
-    parts: &[Uuid],
-    accepted_at: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "insert into joint_cases (case_id, case_number, receiving_region, parts, accepted_at)
-         values ($1, $2, $3, $4, $5) on conflict (case_id) do nothing",
-    )
-    .bind(case_id)
-    .bind(case_number)
-    .bind(receiving_region)
-    .bind(parts)
-    .bind(accepted_at)
-    .execute(tx)
-    .await?;
-    Ok(())
-}
-
-/// A 一件事 application's joint handling: its parts side by side.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct JointCase {
-    pub case_id: Uuid,
-    pub case_number: String,
-    pub receiving_region: String,
-    pub accepted_at: DateTime<Utc>,
-    /// Set when the last part concluded.
-    pub concluded_at: Option<DateTime<Utc>>,
-    pub parts: Vec<PartView>,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
-pub struct PartView {
-    pub case_id: Uuid,
-    pub case_number: String,
-    pub item_name: Option<String>,
-    pub department_credit_code: Option<String>,
-    pub handling_region: String,
-    pub state: String,
-    pub due_date: Option<NaiveDate>,
-    pub concluded_at: Option<DateTime<Utc>>,
-}
-
-/// A joint case, for staff who see the bundle's receiving region or any of its parts.
-pub async fn joint(pool: &PgPool, principal: &Principal, id: Uuid) -> Result<JointCase, Error> {
-    let mut conn = pool.acquire().await?;
-    let found: Option<(String, String, Vec<Uuid>, DateTime<Utc>, Option<DateTime<Utc>>)> = sqlx::query_as(
-        "select case_number, receiving_region, parts, accepted_at, concluded_at from joint_cases where case_id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let not_found = || Error::NotFound(format!("joint case {id}"));
-    let (case_number, receiving_region, parts, accepted_at, concluded_at) =
-        found.ok_or_else(not_found)?;
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "select {COLUMNS} from work_items w where w.case_id = any($1) order by w.case_number"
-    ))
-    .bind(&parts)
-    .fetch_all(&mut *conn)
-    .await?;
-    let receiving_visible = receiving_region.parse::<RegionCode>().is_ok_and(|r| {
-        principal.can(Power::Supervise, &r) || principal.can(Power::HandleCases, &r)
-    });
-    if !receiving_visible && !rows.iter().any(|r| r.visible_to(principal)) {
-        return Err(not_found());
-    }
-    Ok(JointCase {
-        case_id: id,
-        case_number,
-        receiving_region,
-        accepted_at,
-        concluded_at,
-        parts: rows
-            .into_iter()
-            .map(|r| PartView {
-                case_id: r.case_id,
-                case_number: r.case_number,
-                item_name: r.item_name,
-                department_credit_code: r.department_credit_code,
-                handling_region: r.handling_region,
-                state: r.state,
-                due_date: r.due_date,
-                concluded_at: r.concluded_at,
-            })
-            .collect(),
-    })
-}
-
-/// What a queue listing asks for.
-#[derive(Debug, Clone, Default)]
-pub struct QueueQuery {
-    pub region: Option<RegionCode>,
-    pub department_id: Option<Uuid>,
-    pub step: Option<String>,
-    /// in_progress or paused.
-    pub state: Option<String>,
-    /// Only overdue (true) or only not overdue (false).
-    pub overdue: Option<bool>,
-    /// Only items assigned to the caller.
-    pub mine: bool,
-    pub after: Option<(NaiveDate, Uuid)>,
-    pub limit: i64,
-}
-
-/// One line of a queue.
-#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
-pub struct QueueEntry {
-    pub case_id: Uuid,
-    pub case_number: String,
-    pub item_name: Option<String>,
-    pub department_id: Option<Uuid>,
-    pub handling_region: String,
-    pub state: String,
-    pub due_date: Option<NaiveDate>,
-    pub overdue: bool,
-    pub current_step: i32,
-    pub step_name: Option<String>,
-    pub step_state: Option<String>,
-    pub assignee: Option<Uuid>,
-}
-
-/// A page of open work in a region, soonest due first (so overdue first), with the cursor of
-/// the next page.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Queue {
-    pub items: Vec<QueueEntry>,
-    /// Pass as `after` for the next page; absent on the last.
-    pub next: Option<String>,
-}
-
-/// The open work items of a region `principal` handles or supervises: all of the region's
-/// departments, or only those its role bindings name.
-pub async fn queue(
-    pool: &PgPool,
-    principal: &Principal,
-    query: QueueQuery,
-    today: NaiveDate,
-) -> Result<Queue, Error> {
-    let region = match &query.region {
-        Some(region) => region.clone(),
-        None => principal
-            .roles
-            .iter()
-            .filter(|b| {
-                b.role
-                    .powers()
-                    .iter()
-                    .any(|p| matches!(p, Power::HandleCases | Power::Supervise))
-            })
-            .map(|b| b.region.clone())
-            .min_by_key(|r| r.prefix().len())
-            .ok_or_else(|| Error::Forbidden("no role handles or supervises cases".into()))?,
-    };
-    let bindings: Vec<_> = principal
-        .roles
-        .iter()
-        .filter(|b| {
-            b.role
-                .powers()
-                .iter()
-                .any(|p| matches!(p, Power::HandleCases | Power::Supervise))
-                && b.covers(&region)
-        })
-        .collect();
-    if bindings.is_empty() {
-        return Err(Error::Forbidden(format!(
-            "no role handles or supervises cases in region {region}"
-        )));
-    }
-    // Department-bound roles see only their departments.
-    let departments: Option<Vec<Uuid>> = if bindings.iter().any(|b| b.department.is_none()) {
-        query.department_id.map(|d| vec![d])
-    } else {
-        let mine: Vec<Uuid> = bindings.iter().filter_map(|b| b.department).collect();
-        match query.department_id {
-            Some(d) if !mine.contains(&d) => {
-                return Err(Error::Forbidden(format!("no role covers department {d}")));
-            }
-            Some(d) => Some(vec![d]),
-            None => Some(mine),
-        }
-    };
-    if let Some(state) = &query.state
-        && !["in_progress", "paused"].contains(&state.as_str())
-    {
-        return Err(Error::bad_request("state", "in_progress or paused"));
-    }
-    let limit = query.limit.clamp(1, 200);
-    let rows: Vec<QueueEntry> = sqlx::query_as(
-        "select w.case_id, w.case_number, w.item_name, w.department_id, w.handling_region, w.state,
-             w.due_date, coalesce(w.due_date < $6, false) as overdue, w.current_step,
-             s.name as step_name, s.state as step_state, s.assignee
-         from work_items w
-         left join work_item_steps s on s.case_id = w.case_id and s.position = w.current_step
-         where w.state in ('in_progress', 'paused')
-           and w.handling_region like $1
-           and ($2::uuid[] is null or w.department_id = any($2))
-           and ($3::text is null or s.name = $3)
-           and ($4::text is null or w.state = $4)
-           and ($5::boolean is null or (w.due_date < $6) = $5)
-           and ($7::date is null or (w.due_date, w.case_id) > ($7, $8))
-           and ($9::uuid is null or s.assignee = $9)
-         order by w.due_date, w.case_id
-         limit $10",
-    )
-    .bind(format!("{}%", region.prefix()))
-    .bind(departments)
-    .bind(query.step.as_deref())
-    .bind(query.state.as_deref())
-    .bind(query.overdue)
-    .bind(today)
-    .bind(query.after.map(|a| a.0))
-    .bind(query.after.map(|a| a.1))
-    .bind(query.mine.then_some(principal.account))
-    .bind(limit)
-    .fetch_all(pool)
-    .await?;
-    let next = (rows.len() as i64 == limit)
-        .then(|| rows.last())
-        .flatten()
-        .and_then(|last| Some(format!("{},{}", last.due_date?, last.case_id)));
-    Ok(Queue { items: rows, next })
 }

@@ -57,7 +57,7 @@ impl Handler for AcceptedCases {
                         .iter()
                         .map(|p| uuid("part_case_ids", p))
                         .collect::<Result<Vec<_>, _>>()?;
-                    work_items::accept_joint(
+                    crate::db::joint::accept_joint(
                         tx,
                         case_id,
                         &case.case_number,

@@ -13,7 +13,10 @@ use tongban_auth::Authenticated;
 use tongban_kernel::{Error, ErrorBody, Json, RegionCode, Result, parse_param};
 
 use crate::AppState;
-use crate::db::work_items::{self, Decision, HistoryEntry, JointCase, Queue, QueueQuery, WorkItem};
+use crate::db::clock;
+use crate::db::joint::{self, JointCase};
+use crate::db::queue::{self, Queue, QueueQuery};
+use crate::db::work_items::{self, Decision, HistoryEntry, WorkItem};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -88,7 +91,7 @@ async fn queue(
         limit: params.limit.unwrap_or(50),
     };
     Ok(Json(
-        work_items::queue(&state.pool, &principal, query, state.clock.today()).await?,
+        queue::queue(&state.pool, &principal, query, state.clock.today()).await?,
     ))
 }
 
@@ -305,7 +308,7 @@ async fn pause(
     Json(input): Json<PauseRequest>,
 ) -> Result<Json<WorkItem>> {
     Ok(Json(
-        work_items::pause(
+        clock::pause(
             &state.pool,
             &principal,
             id,
@@ -332,7 +335,7 @@ async fn resume(
     Json(input): Json<Claim>,
 ) -> Result<Json<WorkItem>> {
     Ok(Json(
-        work_items::resume(
+        clock::resume(
             &state.pool,
             &principal,
             id,
@@ -370,7 +373,7 @@ async fn extend(
     Json(input): Json<Extension>,
 ) -> Result<Json<WorkItem>> {
     Ok(Json(
-        work_items::extend(
+        clock::extend(
             &state.pool,
             &principal,
             id,
@@ -395,5 +398,5 @@ async fn joint(
     Authenticated(principal): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<Json<JointCase>> {
-    Ok(Json(work_items::joint(&state.pool, &principal, id).await?))
+    Ok(Json(joint::joint(&state.pool, &principal, id).await?))
 }

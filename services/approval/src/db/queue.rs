@@ -1,0 +1,145 @@
+//! The back office's queue: open work of a region, soonest due first.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use sqlx::PgPool;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use tongban_kernel::{Error, Power, Principal, RegionCode};
+
+/// What a queue listing asks for.
+#[derive(Debug, Clone, Default)]
+pub struct QueueQuery {
+    pub region: Option<RegionCode>,
+    pub department_id: Option<Uuid>,
+    pub step: Option<String>,
+    /// in_progress or paused.
+    pub state: Option<String>,
+    /// Only overdue (true) or only not overdue (false).
+    pub overdue: Option<bool>,
+    /// Only items assigned to the caller.
+    pub mine: bool,
+    pub after: Option<(NaiveDate, Uuid)>,
+    pub limit: i64,
+}
+
+/// One line of a queue.
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct QueueEntry {
+    pub case_id: Uuid,
+    pub case_number: String,
+    pub item_name: Option<String>,
+    pub department_id: Option<Uuid>,
+    pub handling_region: String,
+    pub state: String,
+    pub due_date: Option<NaiveDate>,
+    pub overdue: bool,
+    pub current_step: i32,
+    pub step_name: Option<String>,
+    pub step_state: Option<String>,
+    pub assignee: Option<Uuid>,
+}
+
+/// A page of open work in a region, soonest due first (so overdue first), with the cursor of
+/// the next page.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Queue {
+    pub items: Vec<QueueEntry>,
+    /// Pass as `after` for the next page; absent on the last.
+    pub next: Option<String>,
+}
+
+/// The open work items of a region `principal` handles or supervises: all of the region's
+/// departments, or only those its role bindings name.
+pub async fn queue(
+    pool: &PgPool,
+    principal: &Principal,
+    query: QueueQuery,
+    today: NaiveDate,
+) -> Result<Queue, Error> {
+    let region = match &query.region {
+        Some(region) => *region,
+        None => principal
+            .roles
+            .iter()
+            .filter(|b| {
+                b.role
+                    .powers()
+                    .iter()
+                    .any(|p| matches!(p, Power::HandleCases | Power::Supervise))
+            })
+            .map(|b| b.region)
+            .min_by_key(|r| r.prefix().len())
+            .ok_or_else(|| Error::Forbidden("no role handles or supervises cases".into()))?,
+    };
+    let bindings: Vec<_> = principal
+        .roles
+        .iter()
+        .filter(|b| {
+            b.role
+                .powers()
+                .iter()
+                .any(|p| matches!(p, Power::HandleCases | Power::Supervise))
+                && b.covers(&region)
+        })
+        .collect();
+    if bindings.is_empty() {
+        return Err(Error::Forbidden(format!(
+            "no role handles or supervises cases in region {region}"
+        )));
+    }
+    // Department-bound roles see only their departments.
+    let departments: Option<Vec<Uuid>> = if bindings.iter().any(|b| b.department.is_none()) {
+        query.department_id.map(|d| vec![d])
+    } else {
+        let mine: Vec<Uuid> = bindings.iter().filter_map(|b| b.department).collect();
+        match query.department_id {
+            Some(d) if !mine.contains(&d) => {
+                return Err(Error::Forbidden(format!("no role covers department {d}")));
+            }
+            Some(d) => Some(vec![d]),
+            None => Some(mine),
+        }
+    };
+    if let Some(state) = &query.state
+        && !["in_progress", "paused"].contains(&state.as_str())
+    {
+        return Err(Error::bad_request("state", "in_progress or paused"));
+    }
+    let limit = query.limit.clamp(1, 200);
+    let rows: Vec<QueueEntry> = sqlx::query_as(
+        "select w.case_id, w.case_number, w.item_name, w.department_id, w.handling_region, w.state,
+             w.due_date, coalesce(w.due_date < $6, false) as overdue, w.current_step,
+             s.name as step_name, s.state as step_state, s.assignee
+         from work_items w
+         left join work_item_steps s on s.case_id = w.case_id and s.position = w.current_step
+         where w.state in ('in_progress', 'paused')
+           and w.handling_region like $1
+           and ($2::uuid[] is null or w.department_id = any($2))
+           and ($3::text is null or s.name = $3)
+           and ($4::text is null or w.state = $4)
+           and ($5::boolean is null or (w.due_date < $6) = $5)
+           and ($7::date is null or (w.due_date, w.case_id) > ($7, $8))
+           and ($9::uuid is null or s.assignee = $9)
+         order by w.due_date, w.case_id
+         limit $10",
+    )
+    .bind(format!("{}%", region.prefix()))
+    .bind(departments)
+    .bind(query.step.as_deref())
+    .bind(query.state.as_deref())
+    .bind(query.overdue)
+    .bind(today)
+    .bind(query.after.map(|a| a.0))
+    .bind(query.after.map(|a| a.1))
+    .bind(query.mine.then_some(principal.account))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    let next = (rows.len() as i64 == limit)
+        .then(|| rows.last())
+        .flatten()
+        .and_then(|last| Some(format!("{},{}", last.due_date?, last.case_id)));
+    Ok(Queue { items: rows, next })
+}

@@ -536,6 +536,47 @@ async fn an_accepted_case_passes_three_steps_and_its_sealed_certificate_detects_
     )
     .await;
 
+    // The applicant's case history shows the back office's progress (not its opinions).
+    let applicant_history = eventually(
+        "acceptance to record the back office's steps",
+        Duration::from_secs(30),
+        || async {
+            let history = test
+                .get_json_as(
+                    &applicant,
+                    &format!("/api/acceptance/v1/cases/{case}/history"),
+                )
+                .await;
+            let actions: Vec<String> = history
+                .as_array()?
+                .iter()
+                .filter_map(|h| h["action"].as_str().map(str::to_owned))
+                .collect();
+            (actions.iter().filter(|a| *a == "step_completed").count() == 3)
+                .then_some((actions, history))
+        },
+    )
+    .await;
+    for action in [
+        "back_office_opened",
+        "step_started",
+        "step_returned",
+        "concluded",
+    ] {
+        assert!(
+            applicant_history.0.iter().any(|a| a == action),
+            "{action} in {:?}",
+            applicant_history.0
+        );
+    }
+    assert!(
+        !applicant_history
+            .1
+            .to_string()
+            .contains("材料齐全，符合条件"),
+        "opinions stay in the back office"
+    );
+
     // The history shows every step; each was an event.
     let history = test
         .get_json_as(
@@ -705,6 +746,28 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
         "moved by exactly the paused working days"
     );
     assert_eq!(moved_by_three, "2026-10-21");
+    // The applicant's case is due then too, and its history has the written notice.
+    eventually(
+        "acceptance to learn the new due date",
+        Duration::from_secs(30),
+        || async {
+            let view = test
+                .get_json_as(&applicant, &format!("/api/acceptance/v1/cases/{case}"))
+                .await;
+            (view["due_date"] == "2026-10-21").then_some(())
+        },
+    )
+    .await;
+    let history = test
+        .get_json_as(
+            &applicant,
+            &format!("/api/acceptance/v1/cases/{case}/history"),
+        )
+        .await;
+    assert!(
+        history.to_string().contains(notice),
+        "the notice is in the applicant's history"
+    );
 
     // An extension is a supervisor's, with a reason, within the statute's ten working days.
     let extend = format!("/api/approval/v1/work-items/{case}/extensions");

@@ -5,10 +5,12 @@
 //! - [`conclusions`]: approval's conclusions (办结); the result then awaits delivery.
 //! - [`certificates`]: approval's e-certificates, which stand in for government-issued
 //!   materials (一证通办).
+//! - [`progress`]: the back office's steps, pauses and extensions, into the case history.
 
 pub mod catalogue;
 pub mod certificates;
 pub mod conclusions;
+pub mod progress;
 
 use std::sync::Arc;
 
@@ -31,6 +33,11 @@ pub fn consumers() -> Vec<ConsumerSpec> {
             name: "conclusions",
             topics: vec![topics::APPROVAL],
             handler: Arc::new(conclusions::Conclusions),
+        },
+        ConsumerSpec {
+            name: "back-office-progress",
+            topics: vec![topics::APPROVAL],
+            handler: Arc::new(progress::BackOfficeProgress),
         },
     ]
 }

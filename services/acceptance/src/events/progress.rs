@@ -1,0 +1,150 @@
+//! The back office's progress in the applicant's case history: approval's step events become
+//! history entries of the case (the step reached, the clock paused with the written notice,
+//! resumed or extended with the new due date, overdue), and a moved due date becomes the case's.
+//! Staff opinions stay in approval: the applicant sees what happened, not the internal notes.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use futures::future::BoxFuture;
+use serde_json::{Value, json};
+use sqlx::PgConnection;
+
+use tongban_bus::{Delivered, HandleError, Handler};
+use tongban_events::Event;
+use tongban_events::approval::v1::{
+    CaseOverdue, ClockPaused, ClockResumed, StepClaimed, StepCompleted, StepReturned,
+    TimeLimitExtended, WorkItemOpened, WorkRef,
+};
+
+pub struct BackOfficeProgress;
+
+const TYPES: [&str; 8] = [
+    WorkItemOpened::TYPE,
+    StepClaimed::TYPE,
+    StepCompleted::TYPE,
+    StepReturned::TYPE,
+    ClockPaused::TYPE,
+    ClockResumed::TYPE,
+    TimeLimitExtended::TYPE,
+    CaseOverdue::TYPE,
+];
+
+impl Handler for BackOfficeProgress {
+    fn handles(&self, ce_type: &str) -> bool {
+        TYPES.contains(&ce_type)
+    }
+
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        event: &'a Delivered,
+    ) -> BoxFuture<'a, Result<(), HandleError>> {
+        Box::pin(async move {
+            // (the work item, the history action, what the applicant sees, a new due date)
+            let (work, action, detail, due): (Option<WorkRef>, &str, Value, Option<String>) =
+                match event.attributes.ce_type.as_str() {
+                    WorkItemOpened::TYPE => {
+                        let e: WorkItemOpened = event.decode()?;
+                        (
+                            e.work,
+                            "back_office_opened",
+                            json!({ "due_date": e.due_date }),
+                            None,
+                        )
+                    }
+                    StepClaimed::TYPE => {
+                        let e: StepClaimed = event.decode()?;
+                        (
+                            e.work,
+                            "step_started",
+                            json!({ "step": e.step, "step_name": e.step_name }),
+                            None,
+                        )
+                    }
+                    StepCompleted::TYPE => {
+                        let e: StepCompleted = event.decode()?;
+                        (
+                            e.work,
+                            "step_completed",
+                            json!({ "step": e.step, "step_name": e.step_name }),
+                            None,
+                        )
+                    }
+                    StepReturned::TYPE => {
+                        let e: StepReturned = event.decode()?;
+                        (
+                            e.work,
+                            "step_returned",
+                            json!({ "from_step": e.from_step, "to_step": e.to_step, "to_step_name": e.to_step_name }),
+                            None,
+                        )
+                    }
+                    ClockPaused::TYPE => {
+                        let e: ClockPaused = event.decode()?;
+                        (
+                            e.work,
+                            "clock_paused",
+                            json!({ "kind": e.kind, "notice": e.notice, "paused_on": e.paused_on }),
+                            None,
+                        )
+                    }
+                    ClockResumed::TYPE => {
+                        let e: ClockResumed = event.decode()?;
+                        let detail = json!({ "kind": e.kind, "paused_working_days": e.paused_working_days, "due_date": e.due_date });
+                        (e.work, "clock_resumed", detail, Some(e.due_date))
+                    }
+                    TimeLimitExtended::TYPE => {
+                        let e: TimeLimitExtended = event.decode()?;
+                        let detail = json!({ "working_days": e.working_days, "reason": e.reason, "due_date": e.due_date });
+                        (e.work, "time_limit_extended", detail, Some(e.due_date))
+                    }
+                    CaseOverdue::TYPE => {
+                        let e: CaseOverdue = event.decode()?;
+                        (e.work, "overdue", json!({ "due_date": e.due_date }), None)
+                    }
+                    other => {
+                        return Err(HandleError::Permanent(format!("not handled here: {other}")));
+                    }
+                };
+            let work = work.ok_or_else(|| {
+                HandleError::Permanent("an approval event without its work item".into())
+            })?;
+            let case = uuid::Uuid::parse_str(&work.case_id).map_err(|_| {
+                HandleError::Permanent(format!("case_id {:?} is not a UUID", work.case_id))
+            })?;
+            append(tx, case, action, detail, event.attributes.time).await?;
+            if let Some(due) = due {
+                let due: NaiveDate = due.parse().map_err(|_| {
+                    HandleError::Permanent(format!("due_date {due:?} is malformed"))
+                })?;
+                sqlx::query("update cases set due_date = $2 where id = $1 and status = 'accepted'")
+                    .bind(case)
+                    .bind(due)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Appends to the case's history at its current status; a case acceptance does not know
+/// (another deployment's) is passed over.
+async fn append(
+    tx: &mut PgConnection,
+    case: uuid::Uuid,
+    action: &str,
+    detail: Value,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into case_history (case_id, at, action, from_status, to_status, detail)
+         select id, $3, $2, status, status, $4 from cases where id = $1",
+    )
+    .bind(case)
+    .bind(action)
+    .bind(at)
+    .bind(detail)
+    .execute(tx)
+    .await?;
+    Ok(())
+}

@@ -1017,3 +1017,157 @@ async fn the_queue_benchmark_lists_every_kind_of_queue() {
     }
     assert!(tongban::bench::approval::table(&report).contains("county supervisor"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_bundles_parts_are_decided_in_parallel_and_the_application_concludes_with_the_last() {
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let (bundle_id, codes) = crate::cases::bundle_in_force(&test).await;
+    let (applicant, _) = citizen(&test, 24).await;
+    let admin = test.admin("joint.admin", "430000000000").await;
+    let (_, clerk) = test
+        .staff_with_role(&admin, "joint.clerk", "window_clerk", HESHAN)
+        .await;
+    let (_, approver) = test
+        .staff_with_role(&admin, "joint.approver", "approver", HESHAN)
+        .await;
+    let (_, supervisor) = test
+        .staff_with_role(&admin, "joint.supervisor", "supervisor", HESHAN)
+        .await;
+
+    // One application, accepted once: a part per department.
+    let (status, case) = post(
+        &test,
+        &applicant,
+        "/api/acceptance/v1/cases",
+        json!({ "bundle_id": bundle_id }),
+    )
+    .await;
+    assert_eq!(status, 201, "{case}");
+    let id = case["id"].as_str().unwrap().to_owned();
+    for material in [format!("{}002", codes[1]), format!("{}001", codes[0])] {
+        assert_eq!(
+            crate::cases::upload(&test, &applicant, &id, &material, "application/pdf")
+                .await
+                .0,
+            204
+        );
+    }
+    assert_eq!(
+        post(
+            &test,
+            &applicant,
+            &format!("/api/acceptance/v1/cases/{id}/submit"),
+            json!({})
+        )
+        .await
+        .0,
+        200
+    );
+    let deferral = json!({ "commitment": "本人承诺按期补齐",
+        "deferred": [{ "material_code": format!("{}003", codes[0]), "within_working_days": 5 }] });
+    let (status, accepted) = post(
+        &test,
+        &clerk,
+        &format!("/api/acceptance/v1/cases/{id}/accept"),
+        deferral,
+    )
+    .await;
+    assert_eq!(status, 200, "{accepted}");
+    let parts: Vec<String> = accepted["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(parts.len(), 2);
+
+    // The back office sees the joint case and each part in its own department's queue.
+    for part in &parts {
+        opened(&test, &approver, part).await;
+    }
+    let joint = eventually(
+        "approval to record the joint case",
+        Duration::from_secs(30),
+        || async {
+            let response = test
+                .get_as(&supervisor, &format!("/api/approval/v1/joint-cases/{id}"))
+                .await;
+            (response.status() == 200).then_some(())?;
+            response.json::<Value>().await.ok()
+        },
+    )
+    .await;
+    let departments: std::collections::BTreeSet<&str> = joint["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["department_credit_code"].as_str().unwrap())
+        .collect();
+    assert_eq!(departments.len(), 2, "two departments in parallel: {joint}");
+    assert!(joint["concluded_at"].is_null());
+
+    // The parts are decided independently; the application concludes with the last.
+    let decide = |part: &str| {
+        let (test, approver, part) = (&test, &approver, part.to_owned());
+        async move {
+            assert_eq!(
+                post(
+                    test,
+                    approver,
+                    &format!("/api/approval/v1/work-items/{part}/steps/2/claim"),
+                    json!({})
+                )
+                .await
+                .0,
+                200
+            );
+            let (status, decided) = post(
+                test,
+                approver,
+                &format!("/api/approval/v1/work-items/{part}/steps/2/decide"),
+                json!({ "decision": "approve", "opinion": "同意" }),
+            )
+            .await;
+            assert_eq!(
+                (status, decided["state"].as_str()),
+                (200, Some("approved")),
+                "{decided}"
+            );
+        }
+    };
+    decide(&parts[0]).await;
+    let joint = test
+        .get_json_as(&supervisor, &format!("/api/approval/v1/joint-cases/{id}"))
+        .await;
+    assert!(joint["concluded_at"].is_null(), "one part is still open");
+    decide(&parts[1]).await;
+    let joint = test
+        .get_json_as(&supervisor, &format!("/api/approval/v1/joint-cases/{id}"))
+        .await;
+    assert!(joint["concluded_at"].is_string(), "{joint}");
+    let bundle = eventually(
+        "acceptance to conclude the application",
+        Duration::from_secs(30),
+        || async {
+            let view = test
+                .get_json_as(&applicant, &format!("/api/acceptance/v1/cases/{id}"))
+                .await;
+            (view["status"] == "concluded").then_some(view)
+        },
+    )
+    .await;
+    assert_eq!(bundle["conclusion"], "approved");
+
+    // Someone outside the county sees nothing of it.
+    let (_, anhua) = test
+        .staff_with_role(&admin, "joint.anhua", "supervisor", ANHUA)
+        .await;
+    assert_eq!(
+        test.get_as(&anhua, &format!("/api/approval/v1/joint-cases/{id}"))
+            .await
+            .status(),
+        404
+    );
+
+    test.stop().await;
+}

@@ -77,7 +77,7 @@ async fn citizen(test: &TestPlatform, n: u32) -> (String, String) {
     )
 }
 
-async fn upload(
+pub(crate) async fn upload(
     test: &TestPlatform,
     token: &str,
     case: &str,
@@ -1056,9 +1056,9 @@ async fn the_intake_benchmark_submits_and_accepts_every_case_and_compares_with_p
     assert!(tongban::bench::intake_table(&report).contains("cases/s"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_bundle_application_is_one_case_for_the_applicant_and_a_part_per_department() {
-    let test = TestPlatform::start(BrokerStorage::Memory).await;
+/// 开办餐饮店一件事 in force in 赫山区 (known to acceptance): two items of two departments,
+/// promising 5 and 3 working days; returns the bundle id and the items' codes.
+pub(crate) async fn bundle_in_force(test: &TestPlatform) -> (String, Vec<String>) {
     let admin = test.staff_token().await.to_owned();
     // Two items of two departments of 赫山区 (promising 5 and 3 working days) in one bundle.
     let mut codes = Vec::new();
@@ -1080,7 +1080,7 @@ async fn a_bundle_application_is_one_case_for_the_applicant_and_a_part_per_depar
             .status(),
             201
         );
-        let credit = department(&test, HESHAN, &format!("赫山区部门{n}"), 601 + n as u32).await;
+        let credit = department(test, HESHAN, &format!("赫山区部门{n}"), 601 + n as u32).await;
         let row = json!({ "basic_code": basic, "department_credit_code": credit, "spec": spec(promised, "county") });
         let (_, item) =
             status_and_body(test.post_as(&admin, "/api/catalogue/v1/items", row).await).await;
@@ -1120,6 +1120,14 @@ async fn a_bundle_application_is_one_case_for_the_applicant_and_a_part_per_depar
         1,
     )
     .await;
+
+    (bundle_id, codes)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_bundle_application_is_one_case_for_the_applicant_and_a_part_per_department() {
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let (bundle_id, codes) = bundle_in_force(&test).await;
 
     // One application: the combined list asks for each shared material once.
     let (_, applicant) = citizen(&test, 6).await;

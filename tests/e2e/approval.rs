@@ -536,6 +536,51 @@ async fn an_accepted_case_passes_three_steps_and_its_sealed_certificate_detects_
     )
     .await;
 
+    // Revoked by the department (an approver of another department may not): it verifies as
+    // revoked and stands in for no material any more.
+    let revoke = format!("/api/approval/v1/certificates/{certificate_id}/revoke");
+    assert_eq!(
+        post(
+            &test,
+            &staff.other_department,
+            &revoke,
+            json!({ "reason": "x" })
+        )
+        .await
+        .0,
+        404
+    );
+    let (status, body) = post(&test, c, &revoke, json!({ "reason": " " })).await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("reason")));
+    assert_eq!(
+        post(&test, c, &revoke, json!({ "reason": "申请人申请注销" }))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        post(&test, c, &revoke, json!({ "reason": "再次注销" }))
+            .await
+            .0,
+        409
+    );
+    let revoked =
+        verify(json!({ "document": sealed["document"], "signature": sealed["signature"] })).await;
+    assert_eq!(
+        (
+            revoked["valid"].as_bool(),
+            revoked["revoked_at"].is_string()
+        ),
+        (Some(false), true),
+        "{revoked}"
+    );
+    test.eventually_counts(
+        "acceptance to learn the revocation",
+        &format!("select count(*) from acceptance.certificates where certificate_id = '{certificate_id}' and revoked_at is not null"),
+        1,
+    )
+    .await;
+
     // The applicant's case history shows the back office's progress (not its opinions).
     let applicant_history = eventually(
         "acceptance to record the back office's steps",
@@ -603,7 +648,8 @@ async fn an_accepted_case_passes_three_steps_and_its_sealed_certificate_detects_
             "claimed",
             "completed",
             "claimed",
-            "approved"
+            "approved",
+            "certificate_revoked"
         ]
     );
     let brokers = test.platform.broker.as_ref().unwrap().address();

@@ -1004,6 +1004,17 @@ async fn timers_warn_and_escalate_once_each_across_a_restart() {
         )
         .await;
     assert_eq!(overdue["items"][0]["case_id"], case.as_str());
+    let due_soon = test
+        .get_json_as(
+            &staff.supervisor,
+            &format!("/api/approval/v1/work-items?region_code={HESHAN}&due_before=2026-11-15"),
+        )
+        .await;
+    assert_eq!(
+        due_soon["items"].as_array().unwrap().len(),
+        0,
+        "due on 11-16"
+    );
     let stats = test
         .get_json_as(
             &staff.supervisor,

@@ -18,6 +18,8 @@ pub struct QueueQuery {
     pub state: Option<String>,
     /// Only overdue (true) or only not overdue (false).
     pub overdue: Option<bool>,
+    /// Only items due on or before this date.
+    pub due_before: Option<NaiveDate>,
     /// Only items assigned to the caller.
     pub mine: bool,
     pub after: Option<(NaiveDate, Uuid)>,
@@ -122,6 +124,7 @@ pub async fn queue(
            and ($5::boolean is null or (w.due_date < $6) = $5)
            and ($7::date is null or (w.due_date, w.case_id) > ($7, $8))
            and ($9::uuid is null or s.assignee = $9)
+           and ($11::date is null or w.due_date <= $11)
          order by w.due_date, w.case_id
          limit $10",
     )
@@ -135,6 +138,7 @@ pub async fn queue(
     .bind(query.after.map(|a| a.1))
     .bind(query.mine.then_some(principal.account))
     .bind(limit)
+    .bind(query.due_before)
     .fetch_all(pool)
     .await?;
     let next = (rows.len() as i64 == limit)

@@ -44,6 +44,8 @@ pub struct QueueParams {
     pub state: Option<String>,
     /// true: only overdue; false: only not overdue.
     pub overdue: Option<bool>,
+    /// Only items due on or before this ISO date.
+    pub due_before: Option<NaiveDate>,
     /// true: only steps claimed by the caller.
     #[serde(default)]
     pub mine: bool,
@@ -86,6 +88,7 @@ async fn queue(
         step: params.step,
         state: params.state,
         overdue: params.overdue,
+        due_before: params.due_before,
         mine: params.mine,
         after,
         limit: params.limit.unwrap_or(50),

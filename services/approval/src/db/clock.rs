@@ -10,7 +10,7 @@ use tongban_events::approval::v1 as events;
 use tongban_kernel::calendar::Reckoning;
 use tongban_kernel::{Calendar, Error, Power, Principal};
 
-use super::work_items::{COLUMNS, Now, Row, WorkItem, bump, detail, for_action, publish, record};
+use super::work_items::{COLUMNS, Now, Row, WorkItem, finish, for_action};
 use crate::domain::{
     self,
     clock::{self, Stop},
@@ -117,28 +117,25 @@ pub async fn pause(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    let row = bump(&mut tx, id).await?;
-    record(
+    let item = finish(
         &mut tx,
+        principal,
         id,
-        now.at,
-        Some(principal.account),
+        now,
         "paused",
         Some(row.current_step),
         json!({ "kind": kind, "reason": reason, "notice": notice, "paused_on": now.today }),
+        |work| events::ClockPaused {
+            work: Some(work),
+            kind: kind.to_owned(),
+            reason,
+            notice,
+            paused_on: now.today.to_string(),
+            paused_by: principal.account.to_string(),
+            paused_at: Some(tongban_events::timestamp(now.at)),
+        },
     )
     .await?;
-    let event = events::ClockPaused {
-        work: Some(row.work_ref()),
-        kind: kind.to_owned(),
-        reason,
-        notice,
-        paused_on: now.today.to_string(),
-        paused_by: principal.account.to_string(),
-        paused_at: Some(tongban_events::timestamp(now.at)),
-    };
-    publish(&mut tx, &row, &event).await?;
-    let item = detail(&mut tx, row, now.today).await?;
     tx.commit().await?;
     Ok(item)
 }
@@ -194,29 +191,26 @@ pub async fn resume(
         .execute(&mut *tx)
         .await?;
     let due = reckon(&mut tx, &row, &calendar, now.today, warning_days).await?;
-    let row = bump(&mut tx, id).await?;
-    record(
+    let item = finish(
         &mut tx,
+        principal,
         id,
-        now.at,
-        Some(principal.account),
+        now,
         "resumed",
         Some(row.current_step),
         json!({ "kind": kind, "paused_working_days": paused_days, "due_date": due.date }),
+        |work| events::ClockResumed {
+            work: Some(work),
+            kind,
+            paused_on: paused_on.to_string(),
+            resumed_on: resumed_on.to_string(),
+            paused_working_days: paused_days,
+            due_date: due.date.to_string(),
+            resumed_by: principal.account.to_string(),
+            resumed_at: Some(tongban_events::timestamp(now.at)),
+        },
     )
     .await?;
-    let event = events::ClockResumed {
-        work: Some(row.work_ref()),
-        kind,
-        paused_on: paused_on.to_string(),
-        resumed_on: resumed_on.to_string(),
-        paused_working_days: paused_days,
-        due_date: due.date.to_string(),
-        resumed_by: principal.account.to_string(),
-        resumed_at: Some(tongban_events::timestamp(now.at)),
-    };
-    publish(&mut tx, &row, &event).await?;
-    let item = detail(&mut tx, row, now.today).await?;
     tx.commit().await?;
     Ok(item)
 }
@@ -277,27 +271,24 @@ pub async fn extend(
     .await?;
     let calendar = tongban_bus::calendar::load(&mut tx, &row.handling_region).await?;
     let due = reckon(&mut tx, &row, &calendar, now.today, warning_days).await?;
-    let row = bump(&mut tx, id).await?;
-    record(
+    let item = finish(
         &mut tx,
+        principal,
         id,
-        now.at,
-        Some(principal.account),
+        now,
         "extended",
         Some(row.current_step),
         json!({ "working_days": days, "reason": reason, "due_date": due.date }),
+        |work| events::TimeLimitExtended {
+            work: Some(work),
+            working_days: days as u32,
+            reason,
+            due_date: due.date.to_string(),
+            approved_by: principal.account.to_string(),
+            extended_at: Some(tongban_events::timestamp(now.at)),
+        },
     )
     .await?;
-    let event = events::TimeLimitExtended {
-        work: Some(row.work_ref()),
-        working_days: days as u32,
-        reason,
-        due_date: due.date.to_string(),
-        approved_by: principal.account.to_string(),
-        extended_at: Some(tongban_events::timestamp(now.at)),
-    };
-    publish(&mut tx, &row, &event).await?;
-    let item = detail(&mut tx, row, now.today).await?;
     tx.commit().await?;
     Ok(item)
 }

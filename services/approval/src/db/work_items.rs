@@ -719,13 +719,41 @@ async fn checked_step(
     Ok(step)
 }
 
-pub(super) async fn bump(tx: &mut PgConnection, id: Uuid) -> Result<Row, sqlx::Error> {
+async fn bump(tx: &mut PgConnection, id: Uuid) -> Result<Row, sqlx::Error> {
     sqlx::query_as(&format!(
         "update work_items w set revision = revision + 1 where case_id = $1 returning {COLUMNS}"
     ))
     .bind(id)
     .fetch_one(tx)
     .await
+}
+
+/// Ends an action on work item `id` in `tx`: a new revision, `action` in its history, the
+/// event `event` makes of the work item published, and the work item as it now is.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn finish<E: Event>(
+    tx: &mut PgConnection,
+    principal: &Principal,
+    id: Uuid,
+    now: Now,
+    action: &str,
+    step: Option<i32>,
+    detail_of_action: Value,
+    event: impl FnOnce(events::WorkRef) -> E,
+) -> Result<WorkItem, Error> {
+    let row = bump(tx, id).await?;
+    record(
+        tx,
+        id,
+        now.at,
+        Some(principal.account),
+        action,
+        step,
+        detail_of_action,
+    )
+    .await?;
+    publish(tx, &row, &event(row.work_ref())).await?;
+    detail(tx, row, now.today).await
 }
 
 /// Claims (签收) the open step.
@@ -740,7 +768,10 @@ pub async fn claim(
     let mut tx = pool.begin().await?;
     let row = for_action(&mut tx, principal, id, revision).await?;
     let step = checked_step(&mut tx, principal, &row, position, StepAction::Claim).await?;
-    if step.assignee != Some(principal.account) {
+    let item = if step.assignee == Some(principal.account) {
+        // Claimed already by the caller: a retry changes nothing.
+        detail(&mut tx, row, now.today).await?
+    } else {
         sqlx::query(
             "update work_item_steps set state = 'claimed', assignee = $3, claimed_at = $4
              where case_id = $1 and position = $2",
@@ -751,30 +782,24 @@ pub async fn claim(
         .bind(now.at)
         .execute(&mut *tx)
         .await?;
-        let row = bump(&mut tx, id).await?;
-        record(
+        finish(
             &mut tx,
+            principal,
             id,
-            now.at,
-            Some(principal.account),
+            now,
             "claimed",
             Some(position),
             json!({ "step": step.name }),
+            |work| events::StepClaimed {
+                work: Some(work),
+                step: position as u32,
+                step_name: step.name.clone(),
+                claimed_by: principal.account.to_string(),
+                claimed_at: Some(tongban_events::timestamp(now.at)),
+            },
         )
-        .await?;
-        let event = events::StepClaimed {
-            work: Some(row.work_ref()),
-            step: position as u32,
-            step_name: step.name.clone(),
-            claimed_by: principal.account.to_string(),
-            claimed_at: Some(tongban_events::timestamp(now.at)),
-        };
-        publish(&mut tx, &row, &event).await?;
-    }
-    let row = load(&mut tx, id, false)
         .await?
-        .ok_or_else(|| Error::NotFound(format!("work item {id}")))?;
-    let item = detail(&mut tx, row, now.today).await?;
+    };
     tx.commit().await?;
     Ok(item)
 }
@@ -814,27 +839,24 @@ pub async fn complete(
         .bind(position + 1)
         .execute(&mut *tx)
         .await?;
-    let row = bump(&mut tx, id).await?;
-    record(
+    let item = finish(
         &mut tx,
+        principal,
         id,
-        now.at,
-        Some(principal.account),
+        now,
         "completed",
         Some(position),
         json!({ "step": step.name, "opinion": opinion }),
+        |work| events::StepCompleted {
+            work: Some(work),
+            step: position as u32,
+            step_name: step.name,
+            opinion,
+            completed_by: principal.account.to_string(),
+            completed_at: Some(tongban_events::timestamp(now.at)),
+        },
     )
     .await?;
-    let event = events::StepCompleted {
-        work: Some(row.work_ref()),
-        step: position as u32,
-        step_name: step.name,
-        opinion,
-        completed_by: principal.account.to_string(),
-        completed_at: Some(tongban_events::timestamp(now.at)),
-    };
-    publish(&mut tx, &row, &event).await?;
-    let item = detail(&mut tx, row, now.today).await?;
     tx.commit().await?;
     Ok(item)
 }
@@ -889,28 +911,25 @@ pub async fn send_back(
         .bind(to)
         .execute(&mut *tx)
         .await?;
-    let row = bump(&mut tx, id).await?;
-    record(
+    let item = finish(
         &mut tx,
+        principal,
         id,
-        now.at,
-        Some(principal.account),
+        now,
         "returned",
         Some(position),
         json!({ "to_step": to, "reason": reason }),
+        |work| events::StepReturned {
+            work: Some(work),
+            from_step: position as u32,
+            to_step: to as u32,
+            to_step_name: target.name,
+            reason,
+            returned_by: principal.account.to_string(),
+            returned_at: Some(tongban_events::timestamp(now.at)),
+        },
     )
     .await?;
-    let event = events::StepReturned {
-        work: Some(row.work_ref()),
-        from_step: position as u32,
-        to_step: to as u32,
-        to_step_name: target.name,
-        reason,
-        returned_by: principal.account.to_string(),
-        returned_at: Some(tongban_events::timestamp(now.at)),
-    };
-    publish(&mut tx, &row, &event).await?;
-    let item = detail(&mut tx, row, now.today).await?;
     tx.commit().await?;
     Ok(item)
 }

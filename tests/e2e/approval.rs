@@ -13,23 +13,13 @@ use tongban_runtime::Clock;
 
 use crate::events::{Received, read_events_until};
 use crate::harness::{BrokerStorage, TestPlatform, eventually};
-use crate::items::{HESHAN, basic_item, department, spec, status_and_body};
+use crate::items::{HESHAN, spec, status_and_body};
 
 const ANHUA: &str = "430923000000";
 
 /// An item of 赫山区 in force whose process is 受理 (window) → 承办 → 审核 → 批准, promised in
 /// `promised` working days, issuing a 营业执照 e-certificate; known to acceptance and approval.
 async fn three_step_item(test: &TestPlatform, promised: u32) -> String {
-    let admin = test.staff_token().await.to_owned();
-    let created = test
-        .post_as(
-            &admin,
-            "/api/catalogue/v1/basic-items",
-            basic_item("014300001000", "个体工商户登记"),
-        )
-        .await;
-    assert_eq!(created.status(), 201);
-    let credit = department(test, HESHAN, "赫山区市场监督管理局", 601).await;
     let mut spec = spec(promised, "county");
     spec["legal_time_limit"] = json!({ "value": 20, "unit": "working_days" });
     spec["steps"] = json!([
@@ -38,26 +28,8 @@ async fn three_step_item(test: &TestPlatform, promised: u32) -> String {
         { "name": "审核", "role": "approver", "time_limit": { "value": 3, "unit": "working_days" } },
         { "name": "批准", "role": "approver", "time_limit": { "value": 2, "unit": "working_days" } }
     ]);
-    let row =
-        json!({ "basic_code": "014300001000", "department_credit_code": credit, "spec": spec });
-    let (status, item) =
-        status_and_body(test.post_as(&admin, "/api/catalogue/v1/items", row).await).await;
-    assert_eq!(status, 201, "{item}");
-    let code = item["code"].as_str().unwrap().to_owned();
-    let published = test
-        .post_as(
-            &admin,
-            &format!("/api/catalogue/v1/items/{code}/publish"),
-            json!({ "version": 1 }),
-        )
-        .await;
-    assert_eq!(published.status(), 200);
-    test.eventually_counts(
-        "acceptance to learn the item",
-        "select count(*) from acceptance.offered_items",
-        1,
-    )
-    .await;
+    let code =
+        crate::cases::item_in_force_with(test, HESHAN, "赫山区市场监督管理局", 601, spec).await;
     test.eventually_counts(
         "approval to learn the item",
         "select count(*) from approval.item_versions",
@@ -161,6 +133,24 @@ async fn opened(test: &TestPlatform, token: &str, case: &str) -> Value {
         },
     )
     .await
+}
+
+/// `token` claims step `n` of `case` and completes it with `opinion`.
+async fn handle_step(test: &TestPlatform, token: &str, case: &str, n: u32, opinion: &str) {
+    let path = |action: &str| format!("/api/approval/v1/work-items/{case}/steps/{n}/{action}");
+    assert_eq!(
+        post(test, token, &path("claim"), json!({})).await.0,
+        200,
+        "claim {n}"
+    );
+    let (status, body) = post(
+        test,
+        token,
+        &path("complete"),
+        json!({ "opinion": opinion }),
+    )
+    .await;
+    assert_eq!(status, 200, "complete {n}: {body}");
 }
 
 fn of_type(event: &Received, name: &str) -> bool {
@@ -420,18 +410,7 @@ async fn an_accepted_case_passes_three_steps_and_its_sealed_certificate_detects_
     .await;
     assert_eq!((status, returned["current_step"].as_i64()), (200, Some(3)));
     assert_eq!(returned["steps"][2]["state"], "open");
-    assert_eq!(post(&test, b, &path(3, "claim"), json!({})).await.0, 200);
-    assert_eq!(
-        post(
-            &test,
-            b,
-            &path(3, "complete"),
-            json!({ "opinion": "已核实，同意" })
-        )
-        .await
-        .0,
-        200
-    );
+    handle_step(&test, b, &case, 3, "已核实，同意").await;
     assert_eq!(post(&test, c, &path(4, "claim"), json!({})).await.0, 200);
     let (status, approved) = post(
         &test,
@@ -881,18 +860,7 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
         .0,
         200
     );
-    assert_eq!(post(&test, b, &path(3, "claim"), json!({})).await.0, 200);
-    assert_eq!(
-        post(
-            &test,
-            b,
-            &path(3, "complete"),
-            json!({ "opinion": "同意承办意见" })
-        )
-        .await
-        .0,
-        200
-    );
+    handle_step(&test, b, &case, 3, "同意承办意见").await;
     assert_eq!(post(&test, c, &path(4, "claim"), json!({})).await.0, 200);
     let (status, body) = post(
         &test,

@@ -28,6 +28,18 @@ pub(crate) async fn item_in_force_in(
     n: u32,
     scope: &str,
 ) -> String {
+    item_in_force_with(test, region, name, n, spec(5, scope)).await
+}
+
+/// 个体工商户登记 as `spec` describes it, implemented by a new department `name` (credit code
+/// number `n`) of `region`, in force and known to acceptance; returns its code.
+pub(crate) async fn item_in_force_with(
+    test: &TestPlatform,
+    region: &str,
+    name: &str,
+    n: u32,
+    spec: Value,
+) -> String {
     let admin = test.staff_token().await.to_owned();
     let created = test
         .post_as(
@@ -38,7 +50,8 @@ pub(crate) async fn item_in_force_in(
         .await;
     assert_eq!(created.status(), 201);
     let credit = department(test, region, name, n).await;
-    let row = json!({ "basic_code": "014300001000", "department_credit_code": credit, "spec": spec(5, scope) });
+    let row =
+        json!({ "basic_code": "014300001000", "department_credit_code": credit, "spec": spec });
     let (status, item) =
         status_and_body(test.post_as(&admin, "/api/catalogue/v1/items", row).await).await;
     assert_eq!(status, 201, "{item}");

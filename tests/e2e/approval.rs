@@ -1130,6 +1130,25 @@ async fn a_bundles_parts_are_decided_in_parallel_and_the_application_concludes_w
         .collect();
     assert_eq!(departments.len(), 2, "two departments in parallel: {joint}");
     assert!(joint["concluded_at"].is_null());
+    // The queue pages by its cursor: one part per page, soonest due first.
+    let queue = format!("/api/approval/v1/work-items?region_code={HESHAN}&limit=1");
+    let first = test.get_json_as(&supervisor, &queue).await;
+    let next = first["next"].as_str().unwrap();
+    let second = test
+        .get_json_as(&supervisor, &format!("{queue}&after={next}"))
+        .await;
+    let paged: std::collections::BTreeSet<&str> = [&first, &second]
+        .iter()
+        .map(|page| page["items"][0]["case_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(paged, parts.iter().map(String::as_str).collect());
+    assert!(first["items"][0]["due_date"].as_str() <= second["items"][0]["due_date"].as_str());
+    let (status, body) = status_and_body(
+        test.get_as(&supervisor, &format!("{queue}&after=nonsense"))
+            .await,
+    )
+    .await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("after")));
 
     // The parts are decided independently; the application concludes with the last.
     let decide = |part: &str| {

@@ -83,8 +83,23 @@ create table work_items (
 );
 
 -- The queue: open work of a region (and department), soonest due first; overdue ones come
--- first because their due dates are the earliest. Region prefixes use text_pattern_ops.
-create index work_items_queue on work_items (handling_region text_pattern_ops, due_date, case_id)
+-- first because their due dates are the earliest. The handling region cut to each level is a
+-- column of its own, indexed with the due date, so a region's queue at any level is an index
+-- walk in order that stops at the page's end.
+alter table work_items
+    add column handling_province text generated always as (left(handling_region, 2)) stored,
+    add column handling_city     text generated always as (left(handling_region, 4)) stored,
+    add column handling_county   text generated always as (left(handling_region, 6)) stored,
+    add column handling_town     text generated always as (left(handling_region, 9)) stored;
+create index work_items_queue_province on work_items (handling_province, due_date, case_id)
+    where state in ('in_progress', 'paused');
+create index work_items_queue_city on work_items (handling_city, due_date, case_id)
+    where state in ('in_progress', 'paused');
+create index work_items_queue_county on work_items (handling_county, due_date, case_id)
+    where state in ('in_progress', 'paused');
+create index work_items_queue_town on work_items (handling_town, due_date, case_id)
+    where state in ('in_progress', 'paused');
+create index work_items_queue_village on work_items (handling_region, due_date, case_id)
     where state in ('in_progress', 'paused');
 create index work_items_department on work_items (department_id, due_date, case_id)
     where state in ('in_progress', 'paused');

@@ -6,6 +6,7 @@ use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use tongban_kernel::region::RegionLevel;
 use tongban_kernel::{Error, Power, Principal, RegionCode};
 
 /// What a queue listing asks for.
@@ -50,6 +51,19 @@ pub struct Queue {
     pub items: Vec<QueueEntry>,
     /// Pass as `after` for the next page; absent on the last.
     pub next: Option<String>,
+}
+
+/// The column holding a work item's handling region cut to `region`'s level (province 2,
+/// city 4, county 6, town 9 digits, village the whole code): each is indexed with the due
+/// date, so a region's queue is an index walk whatever its level.
+pub(super) fn region_column(region: &RegionCode) -> &'static str {
+    match region.level() {
+        RegionLevel::Province => "handling_province",
+        RegionLevel::City => "handling_city",
+        RegionLevel::County => "handling_county",
+        RegionLevel::Town => "handling_town",
+        RegionLevel::Village => "handling_region",
+    }
 }
 
 /// The open work items of a region `principal` handles or supervises: all of the region's
@@ -110,37 +124,66 @@ pub async fn queue(
         return Err(Error::bad_request("state", "in_progress or paused"));
     }
     let limit = query.limit.clamp(1, 200);
-    let rows: Vec<QueueEntry> = sqlx::query_as(
+    // Only the conditions asked for are written, so each shape of query gets a plan of its own
+    // that walks one (region level or department, due date) index in order and stops at the
+    // page's end.
+    let mut sql = sqlx::QueryBuilder::new(
         "select w.case_id, w.case_number, w.item_name, w.department_id, w.handling_region, w.state,
-             w.due_date, coalesce(w.due_date < $6, false) as overdue, w.current_step,
+             w.due_date, coalesce(w.due_date < ",
+    );
+    sql.push_bind(today)
+        .push(
+            ", false) as overdue, w.current_step,
              s.name as step_name, s.state as step_state, s.assignee
          from work_items w
          left join work_item_steps s on s.case_id = w.case_id and s.position = w.current_step
-         where w.state in ('in_progress', 'paused')
-           and w.handling_region like $1
-           and ($2::uuid[] is null or w.department_id = any($2))
-           and ($3::text is null or s.name = $3)
-           and ($4::text is null or w.state = $4)
-           and ($5::boolean is null or (w.due_date < $6) = $5)
-           and ($7::date is null or (w.due_date, w.case_id) > ($7, $8))
-           and ($9::uuid is null or s.assignee = $9)
-           and ($11::date is null or w.due_date <= $11)
-         order by w.due_date, w.case_id
-         limit $10",
-    )
-    .bind(format!("{}%", region.prefix()))
-    .bind(departments)
-    .bind(query.step.as_deref())
-    .bind(query.state.as_deref())
-    .bind(query.overdue)
-    .bind(today)
-    .bind(query.after.map(|a| a.0))
-    .bind(query.after.map(|a| a.1))
-    .bind(query.mine.then_some(principal.account))
-    .bind(limit)
-    .bind(query.due_before)
-    .fetch_all(pool)
-    .await?;
+         where w.state in ('in_progress', 'paused') and w.",
+        )
+        .push(region_column(&region))
+        .push(" = ")
+        .push_bind(region.prefix().to_owned());
+    match departments.as_deref() {
+        Some([one]) => {
+            sql.push(" and w.department_id = ").push_bind(*one);
+        }
+        Some(many) => {
+            sql.push(" and w.department_id = any(")
+                .push_bind(many.to_vec())
+                .push(")");
+        }
+        None => {}
+    }
+    if let Some(step) = &query.step {
+        sql.push(" and s.name = ").push_bind(step.clone());
+    }
+    if let Some(state) = &query.state {
+        sql.push(" and w.state = ").push_bind(state.clone());
+    }
+    match query.overdue {
+        Some(true) => {
+            sql.push(" and w.due_date < ").push_bind(today);
+        }
+        Some(false) => {
+            sql.push(" and w.due_date >= ").push_bind(today);
+        }
+        None => {}
+    }
+    if let Some(before) = query.due_before {
+        sql.push(" and w.due_date <= ").push_bind(before);
+    }
+    if let Some((due, id)) = query.after {
+        sql.push(" and (w.due_date, w.case_id) > (")
+            .push_bind(due)
+            .push(", ")
+            .push_bind(id)
+            .push(")");
+    }
+    if query.mine {
+        sql.push(" and s.assignee = ").push_bind(principal.account);
+    }
+    sql.push(" order by w.due_date, w.case_id limit ")
+        .push_bind(limit);
+    let rows: Vec<QueueEntry> = sql.build_query_as().fetch_all(pool).await?;
     let next = (rows.len() as i64 == limit)
         .then(|| rows.last())
         .flatten()

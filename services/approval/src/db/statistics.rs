@@ -52,7 +52,7 @@ pub async fn of_region(
     }
     let departments: Option<Vec<Uuid>> = (!bindings.iter().any(|b| b.department.is_none()))
         .then(|| bindings.iter().filter_map(|b| b.department).collect());
-    let rows: Vec<Counts> = sqlx::query_as(
+    let rows: Vec<Counts> = sqlx::query_as(&format!(
         "select department_id, department_credit_code, min(handling_region) as handling_region,
              count(*) filter (where state in ('in_progress', 'paused')) as open,
              count(*) filter (where state in ('in_progress', 'paused') and due_date < $2) as open_overdue,
@@ -61,12 +61,13 @@ pub async fn of_region(
              count(*) filter (where concluded_at is not null and on_time) as concluded_on_time,
              count(*) filter (where concluded_at is not null and not on_time) as concluded_overdue
          from work_items
-         where handling_region like $1 and state <> 'awaiting_item'
+         where {} = $1 and state <> 'awaiting_item'
            and ($3::uuid[] is null or department_id = any($3))
          group by department_id, department_credit_code
          order by department_credit_code",
-    )
-    .bind(format!("{}%", region.prefix()))
+        super::queue::region_column(region)
+    ))
+    .bind(region.prefix())
     .bind(today)
     .bind(departments)
     .fetch_all(pool)

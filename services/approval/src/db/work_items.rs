@@ -295,6 +295,9 @@ async fn open(tx: &mut PgConnection, id: Uuid, warning_days: u32) -> Result<(), 
     let Some(row) = load(tx, id, true).await? else {
         return Ok(());
     };
+    if row.state != "awaiting_item" {
+        return Ok(());
+    }
     let item: Option<ItemRow> = sqlx::query_as(
         "select name, department_id, department_credit_code, promised_value, promised_unit, steps
          from item_versions where implementation_code = $1 and version = $2",

@@ -904,10 +904,13 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
     assert_eq!(
         (
             stats["total"]["concluded"].as_i64(),
-            stats["total"]["concluded_on_time"].as_i64()
+            stats["total"]["concluded_on_time"].as_i64(),
+            stats["total"]["on_time_rate"].as_f64()
         ),
-        (Some(1), Some(1))
+        (Some(1), Some(1), Some(1.0))
     );
+    assert_eq!(stats["regions"][0]["handling_region"], HESHAN);
+    assert_eq!(stats["regions"][0]["concluded"], 1);
 
     test.stop().await;
 }

@@ -1,4 +1,5 @@
-//! On-time and overdue counts (按期办结率) per department of a region, for supervisors.
+//! On-time and overdue counts (按期办结率) of a region, per department and per handling region,
+//! for supervisors.
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -8,7 +9,7 @@ use uuid::Uuid;
 
 use tongban_kernel::{Error, Power, Principal, RegionCode};
 
-/// One department's counts.
+/// The counts of one department, one region, or all of them.
 #[derive(Debug, Clone, Default, Serialize, ToSchema, sqlx::FromRow)]
 pub struct Counts {
     pub department_id: Option<Uuid>,
@@ -22,6 +23,26 @@ pub struct Counts {
     pub concluded: i64,
     pub concluded_on_time: i64,
     pub concluded_overdue: i64,
+    /// 按期办结率: concluded on time out of concluded; none before anything concluded.
+    #[sqlx(skip)]
+    pub on_time_rate: Option<f64>,
+}
+
+impl Counts {
+    fn add(&mut self, other: &Counts) {
+        self.open += other.open;
+        self.open_overdue += other.open_overdue;
+        self.paused += other.paused;
+        self.concluded += other.concluded;
+        self.concluded_on_time += other.concluded_on_time;
+        self.concluded_overdue += other.concluded_overdue;
+    }
+
+    fn rated(mut self) -> Self {
+        self.on_time_rate =
+            (self.concluded > 0).then(|| self.concluded_on_time as f64 / self.concluded as f64);
+        self
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -31,6 +52,8 @@ pub struct Statistics {
     pub as_of: NaiveDate,
     pub total: Counts,
     pub departments: Vec<Counts>,
+    /// The same by handling region (the departments of each region added up).
+    pub regions: Vec<Counts>,
 }
 
 /// The counts of the work items handled in `region` (and below), by department. For
@@ -73,18 +96,23 @@ pub async fn of_region(
     .fetch_all(pool)
     .await?;
     let mut total = Counts::default();
+    let mut regions: std::collections::BTreeMap<String, Counts> = Default::default();
     for row in &rows {
-        total.open += row.open;
-        total.open_overdue += row.open_overdue;
-        total.paused += row.paused;
-        total.concluded += row.concluded;
-        total.concluded_on_time += row.concluded_on_time;
-        total.concluded_overdue += row.concluded_overdue;
+        total.add(row);
+        let region = row.handling_region.clone().unwrap_or_default();
+        regions
+            .entry(region.clone())
+            .or_insert_with(|| Counts {
+                handling_region: Some(region),
+                ..Counts::default()
+            })
+            .add(row);
     }
     Ok(Statistics {
         region_code: region.to_string(),
         as_of: today,
-        total,
-        departments: rows,
+        total: total.rated(),
+        departments: rows.into_iter().map(Counts::rated).collect(),
+        regions: regions.into_values().map(Counts::rated).collect(),
     })
 }

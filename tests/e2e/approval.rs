@@ -708,6 +708,14 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
     assert_eq!(accepted["due_date"], "2026-10-16");
     let item = opened(&test, a, &case).await;
     assert_eq!(item["due_date"], "2026-10-16");
+    // 承办 has three working days of its own: 09-29, 09-30 and, after the holiday, 10-08.
+    assert_eq!(
+        (
+            item["steps"][1]["opened_on"].as_str(),
+            item["steps"][1]["due_date"].as_str()
+        ),
+        (Some("2026-09-28"), Some("2026-10-08"))
+    );
 
     // Correction after acceptance: the applicant is told in writing; the clock stops on
     // Monday 10-12 and runs again on Thursday 10-15: three working days stood still.

@@ -116,6 +116,10 @@ create table work_item_steps (
     role         text not null,
     limit_value  int  not null,
     limit_unit   text not null,
+    -- When the step was last opened, and when its own limit runs out from then (the case's
+    -- due date is what the timers watch; a step's is for the handlers' planning).
+    opened_on    date,
+    due_date     date,
     -- pending: not reached; open: waiting for someone to claim it; claimed; done.
     state        text not null check (state in ('pending', 'open', 'claimed', 'done')),
     assignee     uuid,

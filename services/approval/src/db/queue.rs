@@ -41,6 +41,8 @@ pub struct QueueEntry {
     pub current_step: i32,
     pub step_name: Option<String>,
     pub step_state: Option<String>,
+    /// When the open step's own limit runs out.
+    pub step_due_date: Option<NaiveDate>,
     pub assignee: Option<Uuid>,
 }
 
@@ -134,7 +136,7 @@ pub async fn queue(
     sql.push_bind(today)
         .push(
             ", false) as overdue, w.current_step,
-             s.name as step_name, s.state as step_state, s.assignee
+             s.name as step_name, s.state as step_state, s.due_date as step_due_date, s.assignee
          from work_items w
          left join work_item_steps s on s.case_id = w.case_id and s.position = w.current_step
          where w.state in ('in_progress', 'paused') and w.",

@@ -310,6 +310,7 @@ async fn open(tx: &mut PgConnection, id: Uuid, warning_days: u32) -> Result<(), 
         return Ok(());
     };
     let planned = domain::plan(&item.steps.0);
+    let calendar = tongban_bus::calendar::load(tx, &row.handling_region).await?;
     let first = planned
         .iter()
         .position(|s| !s.done_at_acceptance)
@@ -325,10 +326,14 @@ async fn open(tx: &mut PgConnection, id: Uuid, warning_days: u32) -> Result<(), 
             "pending"
         };
         let done = step.done_at_acceptance;
+        let opened = (position == first).then_some(row.accepted_on);
+        let step_due = opened
+            .and_then(|on| calendar.due(on, step.limit, &[]))
+            .map(|r| r.date);
         sqlx::query(
             "insert into work_item_steps (case_id, position, name, role, limit_value, limit_unit,
-                 state, completed_by, completed_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 state, completed_by, completed_at, opened_on, due_date)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(id)
         .bind(position)
@@ -342,10 +347,11 @@ async fn open(tx: &mut PgConnection, id: Uuid, warning_days: u32) -> Result<(), 
         .bind(state)
         .bind(if done { row.accepted_by } else { None })
         .bind(done.then_some(row.accepted_at))
+        .bind(opened)
+        .bind(step_due)
         .execute(&mut *tx)
         .await?;
     }
-    let calendar = tongban_bus::calendar::load(tx, &row.handling_region).await?;
     let limit = TimeLimit {
         value: item.promised_value.max(0) as u32,
         unit: domain::unit(&item.promised_unit),
@@ -402,6 +408,9 @@ pub struct Step {
     pub role: String,
     pub limit_value: i32,
     pub limit_unit: String,
+    /// When it was last opened, and when its own limit runs out from then.
+    pub opened_on: Option<NaiveDate>,
+    pub due_date: Option<NaiveDate>,
     #[sqlx(try_from = "String")]
     pub state: StepStateColumn,
     pub assignee: Option<Uuid>,
@@ -511,7 +520,7 @@ pub(super) async fn detail(
     today: NaiveDate,
 ) -> Result<WorkItem, Error> {
     let steps: Vec<Step> = sqlx::query_as(
-        "select position, name, role, limit_value, limit_unit, state, assignee, claimed_at, opinion,
+        "select position, name, role, limit_value, limit_unit, opened_on, due_date, state, assignee, claimed_at, opinion,
              completed_by, completed_at
          from work_item_steps where case_id = $1 order by position",
     )
@@ -807,6 +816,45 @@ pub async fn claim(
     Ok(item)
 }
 
+/// Opens step `position` of `row` on `today` (its own limit counted from then) and makes it
+/// the current step.
+async fn open_step(
+    tx: &mut PgConnection,
+    row: &Row,
+    position: i32,
+    today: NaiveDate,
+) -> Result<(), Error> {
+    let (value, unit): (i32, String) = sqlx::query_as(
+        "select limit_value, limit_unit from work_item_steps where case_id = $1 and position = $2",
+    )
+    .bind(row.case_id)
+    .bind(position)
+    .fetch_one(&mut *tx)
+    .await?;
+    let calendar = tongban_bus::calendar::load(tx, &row.handling_region).await?;
+    let limit = TimeLimit {
+        value: value.max(0) as u32,
+        unit: domain::unit(&unit),
+    };
+    let due = calendar.due(today, limit, &[]).map(|r| r.date);
+    sqlx::query(
+        "update work_item_steps set state = 'open', opened_on = $3, due_date = $4
+         where case_id = $1 and position = $2",
+    )
+    .bind(row.case_id)
+    .bind(position)
+    .bind(today)
+    .bind(due)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("update work_items set current_step = $2 where case_id = $1")
+        .bind(row.case_id)
+        .bind(position)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
 /// Completes the claimed step with the handler's opinion; the next step opens.
 pub async fn complete(
     pool: &PgPool,
@@ -832,16 +880,7 @@ pub async fn complete(
     .bind(now.at)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("update work_item_steps set state = 'open' where case_id = $1 and position = $2")
-        .bind(id)
-        .bind(position + 1)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("update work_items set current_step = $2 where case_id = $1")
-        .bind(id)
-        .bind(position + 1)
-        .execute(&mut *tx)
-        .await?;
+    open_step(&mut tx, &row, position + 1, now.today).await?;
     let item = finish(
         &mut tx,
         principal,
@@ -909,11 +948,7 @@ pub async fn send_back(
     .bind(position)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("update work_items set current_step = $2 where case_id = $1")
-        .bind(id)
-        .bind(to)
-        .execute(&mut *tx)
-        .await?;
+    open_step(&mut tx, &row, to, now.today).await?;
     let item = finish(
         &mut tx,
         principal,

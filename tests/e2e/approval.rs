@@ -839,6 +839,41 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
         catalogue_due(&test, "2026-10-21", 5).await.as_str()
     );
 
+    // 赫山区's centre closes on Friday 10-23 (a calendar change): the open case is due a working
+    // day later, in approval and in the applicant's case.
+    let admin = test.staff_token().await.to_owned();
+    let closed = test
+        .http
+        .put(test.url(&format!(
+            "/api/catalogue/v1/calendar/regions/{HESHAN}/closures/2026-10-23"
+        )))
+        .bearer_auth(&admin)
+        .json(&json!({ "reason": "系统升级停止办公" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(closed.status(), 204);
+    let later = catalogue_due(&test, "2026-10-21", 5).await;
+    assert_eq!(later, "2026-10-29");
+    eventually(
+        "approval to move the due date",
+        Duration::from_secs(30),
+        || async {
+            let item = test
+                .get_json_as(a, &format!("/api/approval/v1/work-items/{case}"))
+                .await;
+            (item["due_date"] == later.as_str()).then_some(())
+        },
+    )
+    .await;
+    eventually("acceptance to follow", Duration::from_secs(30), || async {
+        let view = test
+            .get_json_as(&applicant, &format!("/api/acceptance/v1/cases/{case}"))
+            .await;
+        (view["due_date"] == later.as_str()).then_some(())
+    })
+    .await;
+
     // Refused at 承办? Only the last step decides; at 批准, a refusal needs its reason.
     let path = |step: u32, action: &str| {
         format!("/api/approval/v1/work-items/{case}/steps/{step}/{action}")

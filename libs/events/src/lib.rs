@@ -115,6 +115,7 @@ events! {
     approval::v1::TimeLimitExtended => "approval", "time_limit_extended";
     approval::v1::DeadlineApproaching => "approval", "deadline_approaching";
     approval::v1::CaseOverdue => "approval", "case_overdue";
+    approval::v1::DueDateRecalculated => "approval", "due_date_recalculated";
 }
 
 /// A protobuf timestamp from a UTC time.

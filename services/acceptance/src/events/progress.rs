@@ -1,6 +1,7 @@
 //! The back office's progress in the applicant's case history: approval's step events become
 //! history entries of the case (the step reached, the clock paused with the written notice,
-//! resumed or extended with the new due date, overdue), and a moved due date becomes the case's.
+//! resumed or extended with the new due date, moved by a calendar change, overdue), and a moved
+//! due date becomes the case's.
 //! Staff opinions stay in approval: the applicant sees what happened, not the internal notes.
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -11,13 +12,13 @@ use sqlx::PgConnection;
 use tongban_bus::{Delivered, HandleError, Handler};
 use tongban_events::Event;
 use tongban_events::approval::v1::{
-    CaseOverdue, ClockPaused, ClockResumed, StepClaimed, StepCompleted, StepReturned,
-    TimeLimitExtended, WorkItemOpened, WorkRef,
+    CaseOverdue, ClockPaused, ClockResumed, DueDateRecalculated, StepClaimed, StepCompleted,
+    StepReturned, TimeLimitExtended, WorkItemOpened, WorkRef,
 };
 
 pub struct BackOfficeProgress;
 
-const TYPES: [&str; 8] = [
+const TYPES: [&str; 9] = [
     WorkItemOpened::TYPE,
     StepClaimed::TYPE,
     StepCompleted::TYPE,
@@ -26,6 +27,7 @@ const TYPES: [&str; 8] = [
     ClockResumed::TYPE,
     TimeLimitExtended::TYPE,
     CaseOverdue::TYPE,
+    DueDateRecalculated::TYPE,
 ];
 
 impl Handler for BackOfficeProgress {
@@ -96,6 +98,11 @@ impl Handler for BackOfficeProgress {
                         let e: TimeLimitExtended = event.decode()?;
                         let detail = json!({ "working_days": e.working_days, "reason": e.reason, "due_date": e.due_date });
                         (e.work, "time_limit_extended", detail, Some(e.due_date))
+                    }
+                    DueDateRecalculated::TYPE => {
+                        let e: DueDateRecalculated = event.decode()?;
+                        let detail = json!({ "previous_due_date": e.previous_due_date, "due_date": e.due_date });
+                        (e.work, "due_date_recalculated", detail, Some(e.due_date))
                     }
                     CaseOverdue::TYPE => {
                         let e: CaseOverdue = event.decode()?;

@@ -10,7 +10,7 @@ use tongban_events::approval::v1 as events;
 use tongban_kernel::calendar::Reckoning;
 use tongban_kernel::{Calendar, Error, Power, Principal};
 
-use super::work_items::{COLUMNS, Now, Row, WorkItem, finish, for_action};
+use super::work_items::{COLUMNS, Now, Row, WorkItem, finish, for_action, publish, record};
 use crate::domain::{
     self,
     clock::{self, Stop},
@@ -64,6 +64,59 @@ async fn reckon(
     .execute(&mut *tx)
     .await?;
     Ok(due)
+}
+
+/// Recomputes the due dates a change of the calendar of `region` ('' for the nation) in `year`
+/// can move: the open work items handled there (anywhere, for the nation) accepted by the end
+/// of that year and due in it or later, or resting on unpublished years. Each date that moved
+/// is recorded and published, so the applicant's case follows. Returns how many moved.
+pub async fn recalculate(
+    tx: &mut PgConnection,
+    region: &str,
+    year: i32,
+    now: Now,
+    warning_days: u32,
+) -> Result<usize, Error> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "select {COLUMNS} from work_items w
+         where w.state in ('in_progress', 'paused') and ($1 = '' or w.handling_region = $1)
+           and w.accepted_on <= make_date($2, 12, 31)
+           and (w.due_provisional or w.due_date >= make_date($2, 1, 1))
+         for update"
+    ))
+    .bind(region)
+    .bind(year)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut calendars: std::collections::HashMap<String, Calendar> = Default::default();
+    let mut moved = 0;
+    for row in rows {
+        let calendar = match calendars.get(&row.handling_region) {
+            Some(calendar) => calendar.clone(),
+            None => {
+                let calendar = tongban_bus::calendar::load(tx, &row.handling_region).await?;
+                calendars.insert(row.handling_region.clone(), calendar.clone());
+                calendar
+            }
+        };
+        let due = reckon(tx, &row, &calendar, now.today, warning_days).await?;
+        if Some(due.date) == row.due_date && due.provisional == row.due_provisional {
+            continue;
+        }
+        moved += 1;
+        let previous = row.due_date.map(|d| d.to_string()).unwrap_or_default();
+        record(tx, row.case_id, now.at, None, "due_date_recalculated", Some(row.current_step),
+            json!({ "previous_due_date": previous, "due_date": due.date, "provisional": due.provisional })).await?;
+        let event = events::DueDateRecalculated {
+            work: Some(row.work_ref()),
+            previous_due_date: previous,
+            due_date: due.date.to_string(),
+            due_date_provisional: due.provisional,
+            recalculated_at: Some(tongban_events::timestamp(now.at)),
+        };
+        publish(tx, &row, &event).await?;
+    }
+    Ok(moved)
 }
 
 /// Stops the clock for correction or a special procedure; the applicant is told in writing.

@@ -1,6 +1,7 @@
 //! Keeps the item versions cases are pinned to (their steps, promised limit and results) and
 //! the working-day calendar, from the catalogue's events. An item version that arrives after
-//! its cases opens the work items waiting for it.
+//! its cases opens the work items waiting for it; a calendar change moves the due dates it
+//! touches.
 
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
@@ -41,7 +42,24 @@ impl Handler for CatalogueProjection {
                     .await?;
                     Ok(())
                 }
-                CalendarChanged::TYPE => tongban_bus::calendar::apply(tx, event.decode()?).await,
+                CalendarChanged::TYPE => {
+                    let change: CalendarChanged = event.decode()?;
+                    let (region, year) = (change.region_code.clone(), change.year);
+                    tongban_bus::calendar::apply(tx, change).await?;
+                    let at = chrono::Utc::now();
+                    let now = work_items::Now {
+                        at,
+                        today: tongban_runtime::clock::local_date(at),
+                    };
+                    let moved =
+                        crate::db::clock::recalculate(tx, &region, year, now, self.warning_days)
+                            .await
+                            .map_err(|e| HandleError::Transient(anyhow::anyhow!("{e}")))?;
+                    if moved > 0 {
+                        tracing::info!(region, year, moved, "due dates moved by a calendar change");
+                    }
+                    Ok(())
+                }
                 other => Err(HandleError::Permanent(format!("not handled here: {other}"))),
             }
         })

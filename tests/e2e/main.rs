@@ -9,6 +9,7 @@ mod access;
 mod approval;
 mod cases;
 mod catalogue;
+mod crossregion;
 mod deadletter;
 mod events;
 mod identity;

@@ -61,6 +61,12 @@ pub mod approval {
     }
 }
 
+pub mod crossregion {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/tongban.crossregion.v1.rs"));
+    }
+}
+
 /// The compiled descriptor set of every `.proto` (for compatibility checks and reflection).
 pub const DESCRIPTORS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptors.bin"));
 
@@ -116,6 +122,8 @@ events! {
     approval::v1::DeadlineApproaching => "approval", "deadline_approaching";
     approval::v1::CaseOverdue => "approval", "case_overdue";
     approval::v1::DueDateRecalculated => "approval", "due_date_recalculated";
+    crossregion::v1::AgreementConcluded => "crossregion", "agreement_concluded";
+    crossregion::v1::AgreementTerminated => "crossregion", "agreement_terminated";
 }
 
 /// A protobuf timestamp from a UTC time.

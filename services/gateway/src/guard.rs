@@ -45,6 +45,9 @@ pub const PUBLIC: &[(&str, &str)] = &[
     // Whoever is shown an e-certificate may check it, and fetch the seal that signed it.
     ("POST", "/api/approval/v1/certificates/verify"),
     ("GET", "/api/approval/v1/seals/*"),
+    // 通办 agreements (通办事项清单) are public information, like the catalogue.
+    ("GET", "/api/crossregion/v1/agreements"),
+    ("GET", "/api/crossregion/v1/agreements/**"),
 ];
 
 pub fn is_public(method: &Method, path: &str) -> bool {

@@ -1,4 +1,8 @@
 //! The crossregion service's HTTP API.
+//!
+//! - [`agreements`]: 通办 agreements (通办事项清单), and whether one covers a case.
+
+pub mod agreements;
 
 use axum::Router;
 use utoipa::OpenApi;
@@ -14,6 +18,8 @@ use crate::AppState;
 struct ApiDoc;
 
 pub fn app(state: AppState) -> (Router, OpenApiDoc) {
-    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi()).split_for_parts();
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(agreements::router())
+        .split_for_parts();
     (router.with_state(state), doc)
 }

@@ -1,0 +1,68 @@
+//! Keeps `items` from the catalogue's events: an agreement may only list items in force, and it
+//! needs the region that handles each.
+
+use futures::future::BoxFuture;
+use sqlx::PgConnection;
+
+use tongban_bus::{Delivered, HandleError, Handler};
+use tongban_events::Event;
+use tongban_events::catalogue::v1::{ItemPublished, ItemWithdrawn};
+
+pub struct CatalogueItems;
+
+impl Handler for CatalogueItems {
+    fn handles(&self, ce_type: &str) -> bool {
+        [ItemPublished::TYPE, ItemWithdrawn::TYPE].contains(&ce_type)
+    }
+
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        event: &'a Delivered,
+    ) -> BoxFuture<'a, Result<(), HandleError>> {
+        Box::pin(async move {
+            match event.attributes.ce_type.as_str() {
+                ItemPublished::TYPE => {
+                    let item: ItemPublished = event.decode()?;
+                    let id = uuid::Uuid::parse_str(&item.item_id).map_err(|_| {
+                        HandleError::Permanent(format!("item_id {:?} is not a UUID", item.item_id))
+                    })?;
+                    // A version in force only moves forward: a replayed older one changes nothing.
+                    sqlx::query(
+                        "insert into items (implementation_code, item_id, name, region_code,
+                             department_credit_code, version, in_force)
+                         values ($1, $2, $3, $4, $5, $6, true)
+                         on conflict (implementation_code) do update
+                         set name = excluded.name, region_code = excluded.region_code,
+                             department_credit_code = excluded.department_credit_code,
+                             version = excluded.version, in_force = true
+                         where items.version < excluded.version",
+                    )
+                    .bind(&item.implementation_code)
+                    .bind(id)
+                    .bind(&item.name)
+                    .bind(&item.region_code)
+                    .bind(&item.department_credit_code)
+                    .bind(item.version as i32)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                ItemWithdrawn::TYPE => {
+                    let item: ItemWithdrawn = event.decode()?;
+                    sqlx::query(
+                        "update items set in_force = false
+                         where implementation_code = $1 and version <= $2",
+                    )
+                    .bind(&item.implementation_code)
+                    .bind(item.version as i32)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                other => {
+                    return Err(HandleError::Permanent(format!("not handled here: {other}")));
+                }
+            }
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,327 @@
+//! 通办 agreements end to end: proposed and signed by the catalogue administrators of the
+//! regions involved, in force from a date, checked for a receiving region, terminated; public to
+//! read, published as events.
+
+use serde_json::{Value, json};
+
+use tongban_events::crossregion::v1::{AgreementConcluded, AgreementTerminated};
+
+use crate::events::{Received, read_events_until};
+use crate::harness::{BrokerStorage, TestPlatform};
+use crate::items::{HESHAN, first_town, get, spec, status_and_body};
+
+const ANHUA: &str = "430923000000";
+const NANXIAN: &str = "430921000000";
+const CHANGSHA_COUNTY: &str = "430121000000";
+const ZHUJI: &str = "330681000000";
+
+fn of_type(event: &Received, name: &str) -> bool {
+    event.header("ce_type") == Some(format!("cn.tongban.crossregion.{name}.v1"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn agreements_are_signed_by_every_region_checked_for_a_receiving_region_and_terminated() {
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let code = crate::cases::item_in_force_with(
+        &test,
+        HESHAN,
+        "赫山区市场监督管理局",
+        701,
+        spec(5, "none"),
+    )
+    .await;
+    test.eventually_counts(
+        "crossregion to learn the item",
+        "select count(*) from crossregion.items where in_force",
+        1,
+    )
+    .await;
+    let province = test.staff_token().await.to_owned();
+    let hunan = test.admin("agreements.hunan", "430000000000").await;
+    let (_, heshan_admin) = test
+        .staff_with_role(&hunan, "heshan.catalogue", "catalogue_admin", HESHAN)
+        .await;
+    let zhejiang = test.admin("agreements.zhejiang", "330000000000").await;
+    let (_, zhejiang_admin) = test
+        .staff_with_role(
+            &zhejiang,
+            "zhejiang.catalogue",
+            "catalogue_admin",
+            "330000000000",
+        )
+        .await;
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let agreement = |collecting: &[&str]| {
+        json!({
+            "title": "个体工商户登记市域通办", "mode": "collect_elsewhere", "items": [code],
+            "collecting_regions": collecting, "effective_from": today,
+        })
+    };
+    let post = |token: String, path: String, body: Value| {
+        let test = &test;
+        async move { status_and_body(test.post_as(&token, &path, body).await).await }
+    };
+
+    // Bad input names its field.
+    for (body, status, field) in [
+        (
+            json!({ "title": "x", "mode": "teleport", "items": [code], "collecting_regions": [ANHUA], "effective_from": today }),
+            400,
+            "mode",
+        ),
+        (
+            json!({ "title": "x", "mode": "online", "items": ["123"], "collecting_regions": [ANHUA], "effective_from": today }),
+            400,
+            "items[0]",
+        ),
+        (
+            json!({ "title": "x", "mode": "online", "items": [format!("{}9", &code[..30])], "collecting_regions": [ANHUA], "effective_from": today }),
+            422,
+            "items[0]",
+        ),
+        (
+            json!({ "title": "x", "mode": "online", "items": [code], "collecting_regions": ["990000000000"], "effective_from": today }),
+            422,
+            "collecting_regions[0]",
+        ),
+        (
+            json!({ "title": "x", "mode": "online", "items": [code], "collecting_regions": [ANHUA], "effective_from": today,
+            "effective_until": today - chrono::Duration::days(1) }),
+            422,
+            "effective_until",
+        ),
+    ] {
+        let (got, body) = post(
+            province.clone(),
+            "/api/crossregion/v1/agreements".into(),
+            body,
+        )
+        .await;
+        assert_eq!(
+            (got, body["field"].as_str()),
+            (status, Some(field)),
+            "{body}"
+        );
+    }
+
+    // A province-wide administrator signs for every region at once: in force today, city-wide
+    // between 赫山区 and 安化县, province-wide with 长沙县.
+    let (status, city) = post(
+        province.clone(),
+        "/api/crossregion/v1/agreements".into(),
+        agreement(&[ANHUA]),
+    )
+    .await;
+    assert_eq!(
+        (status, city["status"].as_str(), city["scope"].as_str()),
+        (201, Some("in_force"), Some("city")),
+        "{city}"
+    );
+    let (_, wide) = post(
+        province.clone(),
+        "/api/crossregion/v1/agreements".into(),
+        agreement(&[CHANGSHA_COUNTY]),
+    )
+    .await;
+    assert_eq!(wide["scope"], "province");
+
+    // 赫山区's own administrator proposes; 安化县 has not signed, so it does not apply yet.
+    let (status, proposed) = post(
+        heshan_admin.clone(),
+        "/api/crossregion/v1/agreements".into(),
+        agreement(&[NANXIAN]),
+    )
+    .await;
+    assert_eq!(
+        (status, proposed["status"].as_str()),
+        (201, Some("proposed")),
+        "{proposed}"
+    );
+    let check = |region: String, on: chrono::NaiveDate| {
+        let test = &test;
+        let code = code.clone();
+        async move {
+            get(test, &format!("/api/crossregion/v1/agreements/check?implementation_code={code}&receiving_region={region}&on={on}")).await
+        }
+    };
+    let (status, nanxian) = check(first_town(&test, NANXIAN).await, today).await;
+    assert_eq!(
+        (status, nanxian["agreed"].as_bool()),
+        (200, Some(false)),
+        "awaiting 南县's signature"
+    );
+    let id = proposed["id"].as_str().unwrap().to_owned();
+    let (status, _) = post(
+        heshan_admin.clone(),
+        format!("/api/crossregion/v1/agreements/{id}/sign"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 403, "赫山区 has signed its part");
+    let (status, signed) = post(
+        province.clone(),
+        format!("/api/crossregion/v1/agreements/{id}/sign"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, signed["status"].as_str()),
+        (200, Some("in_force")),
+        "{signed}"
+    );
+    assert_eq!(
+        post(
+            province.clone(),
+            format!("/api/crossregion/v1/agreements/{id}/sign"),
+            json!({})
+        )
+        .await
+        .0,
+        409
+    );
+
+    // Checked for a receiving region: covered below a collecting region, local at home, not
+    // elsewhere, and not before it starts.
+    let anhua_town = first_town(&test, ANHUA).await;
+    let (_, covered) = check(anhua_town.clone(), today).await;
+    assert_eq!(
+        (covered["agreed"].as_bool(), covered["local"].as_bool()),
+        (Some(true), Some(false))
+    );
+    assert_eq!(covered["agreements"][0]["id"], city["id"]);
+    let (_, home) = check(first_town(&test, HESHAN).await, today).await;
+    assert_eq!(
+        (home["agreed"].as_bool(), home["local"].as_bool()),
+        (Some(true), Some(true))
+    );
+    let (_, elsewhere) = check("430922000000".into(), today).await;
+    assert_eq!(elsewhere["agreed"], false);
+    let (_, early) = check(anhua_town.clone(), today - chrono::Duration::days(1)).await;
+    assert_eq!(early["agreed"], false);
+    let (status, body) = check("4309".into(), today).await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (400, Some("receiving_region"))
+    );
+
+    // Cross-province: proposed by Hunan, signed by Zhejiang.
+    let (_, delta) = post(
+        province.clone(),
+        "/api/crossregion/v1/agreements".into(),
+        agreement(&[ZHUJI]),
+    )
+    .await;
+    assert_eq!(
+        (delta["status"].as_str(), delta["scope"].as_str()),
+        (Some("proposed"), Some("cross_province"))
+    );
+    let delta_id = delta["id"].as_str().unwrap().to_owned();
+    let (status, delta) = post(
+        zhejiang_admin.clone(),
+        format!("/api/crossregion/v1/agreements/{delta_id}/sign"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, delta["status"].as_str()),
+        (200, Some("in_force")),
+        "{delta}"
+    );
+    let (_, zhuji) = check(first_town(&test, ZHUJI).await, today).await;
+    assert_eq!(zhuji["agreed"], true);
+
+    // Public to read: by region (collecting or handling) and by item.
+    let (status, listed) = get(
+        &test,
+        &format!("/api/crossregion/v1/agreements?region_code={ANHUA}"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let (_, handled) = get(
+        &test,
+        &format!("/api/crossregion/v1/agreements?region_code={HESHAN}&on={today}"),
+    )
+    .await;
+    assert_eq!(
+        handled.as_array().unwrap().len(),
+        4,
+        "every agreement of 赫山区's item"
+    );
+
+    // Terminated by a region involved, with a reason, once; then it no longer applies.
+    let terminate = format!(
+        "/api/crossregion/v1/agreements/{}/terminate",
+        city["id"].as_str().unwrap()
+    );
+    let (status, body) = post(
+        province.clone(),
+        terminate.clone(),
+        json!({ "reason": " " }),
+    )
+    .await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("reason")));
+    assert_eq!(
+        post(
+            zhejiang_admin.clone(),
+            terminate.clone(),
+            json!({ "reason": "协议到期" })
+        )
+        .await
+        .0,
+        403
+    );
+    let (status, ended) = post(
+        heshan_admin.clone(),
+        terminate.clone(),
+        json!({ "reason": "协议到期" }),
+    )
+    .await;
+    assert_eq!(
+        (status, ended["status"].as_str()),
+        (200, Some("terminated")),
+        "{ended}"
+    );
+    assert_eq!(
+        post(province.clone(), terminate, json!({ "reason": "再次" }))
+            .await
+            .0,
+        409
+    );
+    let (_, after) = check(anhua_town, today + chrono::Duration::days(1)).await;
+    assert_eq!(after["agreed"], false);
+
+    // Each conclusion and termination is an event.
+    let brokers = test.platform.broker.as_ref().unwrap().address();
+    let events = read_events_until(&brokers, tongban_events::topics::CROSSREGION, |got| {
+        got.iter()
+            .filter(|e| of_type(e, "agreement_concluded"))
+            .count()
+            >= 4
+            && got.iter().any(|e| of_type(e, "agreement_terminated"))
+    })
+    .await;
+    let concluded: Vec<AgreementConcluded> = events
+        .iter()
+        .filter(|e| of_type(e, "agreement_concluded"))
+        .map(|e| prost::Message::decode(e.payload.as_slice()).unwrap())
+        .collect();
+    assert_eq!(
+        concluded.len(),
+        4,
+        "the proposal was not an agreement until signed"
+    );
+    assert!(
+        concluded
+            .iter()
+            .any(|c| c.scope == "cross_province" && c.collecting_regions == [ZHUJI])
+    );
+    let terminated: AgreementTerminated = events
+        .iter()
+        .find(|e| of_type(e, "agreement_terminated"))
+        .map(|e| prost::Message::decode(e.payload.as_slice()).unwrap())
+        .unwrap();
+    assert_eq!(terminated.agreement_id, city["id"].as_str().unwrap());
+
+    test.stop().await;
+}

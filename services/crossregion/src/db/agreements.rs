@@ -50,6 +50,14 @@ pub struct Signature {
     pub signed_at: Option<DateTime<Utc>>,
 }
 
+#[derive(sqlx::FromRow)]
+struct SignatureRow {
+    agreement_id: Uuid,
+    region_code: String,
+    signed_by: Option<Uuid>,
+    signed_at: Option<DateTime<Utc>>,
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Agreement {
     pub id: Uuid,
@@ -101,24 +109,32 @@ async fn with_items(conn: &mut PgConnection, rows: Vec<Row>) -> Result<Vec<Agree
     .bind(&ids)
     .fetch_all(&mut *conn)
     .await?;
-    let signatures: Vec<(Uuid, String, Option<Uuid>, Option<DateTime<Utc>>)> = sqlx::query_as(
+    let signatures: Vec<(Uuid, Signature)> = sqlx::query_as::<_, SignatureRow>(
         "select agreement_id, region_code, signed_by, signed_at from agreement_signatures
          where agreement_id = any($1) order by region_code",
     )
     .bind(&ids)
     .fetch_all(&mut *conn)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|row| {
+        (
+            row.agreement_id,
+            Signature {
+                region_code: row.region_code,
+                signed_by: row.signed_by,
+                signed_at: row.signed_at,
+            },
+        )
+    })
+    .collect();
     Ok(rows
         .into_iter()
         .map(|row| Agreement {
             signatures: signatures
                 .iter()
-                .filter(|(id, ..)| *id == row.id)
-                .map(|(_, region, by, at)| Signature {
-                    region_code: region.clone(),
-                    signed_by: *by,
-                    signed_at: *at,
-                })
+                .filter(|(id, _)| *id == row.id)
+                .map(|(_, signature)| signature.clone())
                 .collect(),
             status: if row.terminated_at.is_some() {
                 "terminated"

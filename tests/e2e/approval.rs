@@ -8,7 +8,6 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use tongban_events::approval::v1::{CaseConcluded, CertificateIssued, WorkItemOpened};
-use tongban_kernel::IdCardNumber;
 use tongban_runtime::Clock;
 
 use crate::events::{Received, read_events_until};
@@ -37,21 +36,6 @@ async fn three_step_item(test: &TestPlatform, promised: u32) -> String {
     )
     .await;
     code
-}
-
-/// A registered citizen's token and ID number.
-async fn citizen(test: &TestPlatform, n: u32) -> (String, String) {
-    let id = IdCardNumber::complete(&format!("43090319900101{n:03}"))
-        .unwrap()
-        .as_str()
-        .to_owned();
-    assert_eq!(
-        test.register_citizen(&id, "13800138000", "citizen-password")
-            .await
-            .status(),
-        201
-    );
-    (test.access_token(&id, "citizen-password").await, id)
 }
 
 async fn post(test: &TestPlatform, token: &str, path: &str, body: Value) -> (u16, Value) {
@@ -130,6 +114,21 @@ async fn opened(test: &TestPlatform, token: &str, case: &str) -> Value {
             }
             let item: Value = response.json().await.ok()?;
             (item["state"] == "in_progress").then_some(item)
+        },
+    )
+    .await
+}
+
+/// The applicant's case once acceptance has learned approval's conclusion.
+async fn concluded(test: &TestPlatform, applicant: &str, case: &str) -> Value {
+    eventually(
+        "acceptance to learn the conclusion",
+        Duration::from_secs(30),
+        || async {
+            let view = test
+                .get_json_as(applicant, &format!("/api/acceptance/v1/cases/{case}"))
+                .await;
+            (view["status"] == "concluded").then_some(view)
         },
     )
     .await
@@ -254,7 +253,7 @@ async fn an_accepted_case_passes_three_steps_and_its_sealed_certificate_detects_
     let test = TestPlatform::start(BrokerStorage::Memory).await;
     let code = three_step_item(&test, 10).await;
     let staff = staff(&test, &department_of(&test, &code).await).await;
-    let (applicant, _) = citizen(&test, 21).await;
+    let (_, applicant) = crate::cases::citizen(&test, 21).await;
     let [(a_id, a), (b_id, b), (c_id, c)] = &staff.approvers;
 
     // Accepted at the window: the work item opens in the department's queue, due when
@@ -494,17 +493,7 @@ async fn an_accepted_case_passes_three_steps_and_its_sealed_certificate_detects_
     assert_eq!(seal["key_id"], sealed["document"]["seal"]["key_id"]);
 
     // Acceptance learns the conclusion (the result awaits delivery) and the certificate (一证通办).
-    let case_view = eventually(
-        "acceptance to learn the conclusion",
-        Duration::from_secs(30),
-        || async {
-            let view = test
-                .get_json_as(&applicant, &format!("/api/acceptance/v1/cases/{case}"))
-                .await;
-            (view["status"] == "concluded").then_some(view)
-        },
-    )
-    .await;
+    let case_view = concluded(&test, &applicant, &case).await;
     assert_eq!(case_view["conclusion"], "approved");
     test.eventually_counts(
         "acceptance to learn the certificate",
@@ -699,7 +688,7 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
     let test = TestPlatform::start_with(BrokerStorage::Memory, move |s| s.clock = moved).await;
     let code = three_step_item(&test, 10).await;
     let staff = staff(&test, &department_of(&test, &code).await).await;
-    let (applicant, _) = citizen(&test, 22).await;
+    let (_, applicant) = crate::cases::citizen(&test, 22).await;
     let (_, a) = &staff.approvers[0];
 
     // Accepted on Monday 2026-09-28, before National Day: ten working days end on 10-16.
@@ -926,17 +915,7 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
         "a refusal issues nothing"
     );
 
-    let case_view = eventually(
-        "acceptance to learn the refusal",
-        Duration::from_secs(30),
-        || async {
-            let view = test
-                .get_json_as(&applicant, &format!("/api/acceptance/v1/cases/{case}"))
-                .await;
-            (view["status"] == "concluded").then_some(view)
-        },
-    )
-    .await;
+    let case_view = concluded(&test, &applicant, &case).await;
     assert_eq!(case_view["conclusion"], "refused");
     let stats = test
         .get_json_as(
@@ -969,7 +948,7 @@ async fn timers_warn_and_escalate_once_each_across_a_restart() {
     .await;
     let code = three_step_item(&test, 10).await;
     let staff = staff(&test, &department_of(&test, &code).await).await;
-    let (applicant, _) = citizen(&test, 23).await;
+    let (_, applicant) = crate::cases::citizen(&test, 23).await;
 
     // Accepted on Monday 11-02: due Monday 11-16; warned two working days ahead (Friday 11-13).
     assert!(clock.set_today(day("2026-11-02")));
@@ -1093,7 +1072,7 @@ async fn the_queue_benchmark_lists_every_kind_of_queue() {
 async fn a_bundles_parts_are_decided_in_parallel_and_the_application_concludes_with_the_last() {
     let test = TestPlatform::start(BrokerStorage::Memory).await;
     let (bundle_id, codes) = crate::cases::bundle_in_force(&test).await;
-    let (applicant, _) = citizen(&test, 24).await;
+    let (_, applicant) = crate::cases::citizen(&test, 24).await;
     let admin = test.admin("joint.admin", "430000000000").await;
     let (_, clerk) = test
         .staff_with_role(&admin, "joint.clerk", "window_clerk", HESHAN)
@@ -1235,17 +1214,7 @@ async fn a_bundles_parts_are_decided_in_parallel_and_the_application_concludes_w
         .get_json_as(&supervisor, &format!("/api/approval/v1/joint-cases/{id}"))
         .await;
     assert!(joint["concluded_at"].is_string(), "{joint}");
-    let bundle = eventually(
-        "acceptance to conclude the application",
-        Duration::from_secs(30),
-        || async {
-            let view = test
-                .get_json_as(&applicant, &format!("/api/acceptance/v1/cases/{id}"))
-                .await;
-            (view["status"] == "concluded").then_some(view)
-        },
-    )
-    .await;
+    let bundle = concluded(&test, &applicant, &id).await;
     assert_eq!(bundle["conclusion"], "approved");
 
     // Someone outside the county sees nothing of it.

@@ -74,7 +74,7 @@ pub(crate) async fn item_in_force_with(
 }
 
 /// A registered, signed-in citizen: (account id, token).
-async fn citizen(test: &TestPlatform, n: u32) -> (String, String) {
+pub(crate) async fn citizen(test: &TestPlatform, n: u32) -> (String, String) {
     let id = IdCardNumber::complete(&format!("43090319900101{n:03}"))
         .unwrap()
         .as_str()

@@ -1175,6 +1175,37 @@ async fn a_bundles_parts_are_decided_in_parallel_and_the_application_concludes_w
     .await;
     assert_eq!((status, body["field"].as_str()), (400, Some("after")));
 
+    // A part's time limit extended past the other's: the application is due when it is.
+    let short = joint["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .min_by_key(|p| p["due_date"].as_str().unwrap().to_owned())
+        .unwrap()["case_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, extended) = post(
+        &test,
+        &supervisor,
+        &format!("/api/approval/v1/work-items/{short}/extensions"),
+        json!({ "working_days": 5, "reason": "需联合现场核查" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{extended}");
+    let later = extended["due_date"].as_str().unwrap().to_owned();
+    eventually(
+        "the application to be due with its later part",
+        Duration::from_secs(30),
+        || async {
+            let view = test
+                .get_json_as(&applicant, &format!("/api/acceptance/v1/cases/{id}"))
+                .await;
+            (view["due_date"] == later.as_str()).then_some(())
+        },
+    )
+    .await;
+
     // The parts are decided independently; the application concludes with the last.
     let decide = |part: &str| {
         let (test, approver, part) = (&test, &approver, part.to_owned());

@@ -1,7 +1,7 @@
 //! The back office's progress in the applicant's case history: approval's step events become
 //! history entries of the case (the step reached, the clock paused with the written notice,
 //! resumed or extended with the new due date, moved by a calendar change, overdue), and a moved
-//! due date becomes the case's.
+//! due date becomes the case's (and its application's, when it is the part due last).
 //! Staff opinions stay in approval: the applicant sees what happened, not the internal notes.
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -128,6 +128,15 @@ impl Handler for BackOfficeProgress {
                     .bind(due)
                     .execute(&mut *tx)
                     .await?;
+                // A 一件事 application is due when its last part is.
+                sqlx::query(
+                    "update cases b set due_date = (select max(p.due_date) from cases p where p.parent_id = b.id)
+                     from cases part
+                     where part.id = $1 and b.id = part.parent_id and b.status = 'accepted'",
+                )
+                .bind(case)
+                .execute(&mut *tx)
+                .await?;
             }
             Ok(())
         })

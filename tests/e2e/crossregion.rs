@@ -20,7 +20,7 @@ fn of_type(event: &Received, name: &str) -> bool {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn agreements_are_signed_by_every_region_checked_for_a_receiving_region_and_terminated() {
+async fn agreements_signed_by_every_region_let_other_windows_take_cases_in_until_terminated() {
     let test = TestPlatform::start(BrokerStorage::Memory).await;
     let code = crate::cases::item_in_force_with(
         &test,
@@ -104,6 +104,32 @@ async fn agreements_are_signed_by_every_region_checked_for_a_receiving_region_an
         );
     }
 
+    // Without an agreement, 安化县's window cannot take in 赫山区's item (its scope is that hall
+    // only).
+    let (_, anhua_clerk) = test
+        .staff_with_role(&hunan, "anhua.clerk", "window_clerk", ANHUA)
+        .await;
+    let id_card = tongban_kernel::IdCardNumber::complete("43092319850505123").unwrap();
+    let intake = json!({
+        "implementation_code": code, "receiving_region": ANHUA,
+        "applicant": { "kind": "citizen", "name": "王五", "id_type": "resident_id_card", "document_number": id_card.as_str() },
+    });
+    let (status, body) = post(
+        anhua_clerk.clone(),
+        "/api/acceptance/v1/cases/intake".into(),
+        intake.clone(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("receiving_region")),
+        "{body}"
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("agreement"),
+        "{body}"
+    );
+
     // A province-wide administrator signs for every region at once: in force today, city-wide
     // between 赫山区 and 安化县, province-wide with 长沙县.
     let (status, city) = post(
@@ -116,6 +142,29 @@ async fn agreements_are_signed_by_every_region_checked_for_a_receiving_region_an
         (status, city["status"].as_str(), city["scope"].as_str()),
         (201, Some("in_force"), Some("city")),
         "{city}"
+    );
+    // Now 安化县's window takes the case in; 赫山区 handles it (异地代收代办).
+    let taken = crate::harness::eventually(
+        "acceptance to learn the agreement",
+        std::time::Duration::from_secs(30),
+        || async {
+            let (status, case) = post(
+                anhua_clerk.clone(),
+                "/api/acceptance/v1/cases/intake".into(),
+                intake.clone(),
+            )
+            .await;
+            (status == 201).then_some(case)
+        },
+    )
+    .await;
+    assert_eq!(
+        (
+            taken["receiving_region"].as_str(),
+            taken["handling_region"].as_str()
+        ),
+        (Some(ANHUA), Some(HESHAN)),
+        "{taken}"
     );
     let (_, wide) = post(
         province.clone(),

@@ -519,13 +519,22 @@ pub async fn intake(
         .await?;
     let served = match &bundle {
         Some(bundle) => lineage.contains(&bundle.region_code),
-        None => item.served_in(&lineage),
+        None => {
+            item.served_in(&lineage)
+                || catalogue::agreed(
+                    &mut *pool.acquire().await?,
+                    &item.code,
+                    &lineage,
+                    local_today(Utc::now()),
+                )
+                .await?
+        }
     };
     if !served {
         return Err(Error::unprocessable(
             "receiving_region",
             format!(
-                "{} cannot be applied for in {} (its 通办 scope does not reach there)",
+                "{} cannot be applied for in {}: its 通办 scope does not reach there, and no 通办 agreement in force lets that region collect it",
                 item.code, input.receiving_region
             ),
         ));

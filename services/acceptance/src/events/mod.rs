@@ -5,8 +5,11 @@
 //! - [`conclusions`]: approval's conclusions (办结); the result then awaits delivery.
 //! - [`certificates`]: approval's e-certificates, which stand in for government-issued
 //!   materials (一证通办).
+//! - [`agreements`]: the crossregion service's 通办 agreements, which let other regions'
+//!   windows take cases in for an item.
 //! - [`progress`]: the back office's steps, pauses and extensions, into the case history.
 
+pub mod agreements;
 pub mod catalogue;
 pub mod certificates;
 pub mod conclusions;
@@ -33,6 +36,11 @@ pub fn consumers() -> Vec<ConsumerSpec> {
             name: "conclusions",
             topics: vec![topics::APPROVAL],
             handler: Arc::new(conclusions::Conclusions),
+        },
+        ConsumerSpec {
+            name: "agreements",
+            topics: vec![topics::CROSSREGION],
+            handler: Arc::new(agreements::Agreements),
         },
         ConsumerSpec {
             name: "back-office-progress",

@@ -4,6 +4,8 @@
 //! service centre's closures) and `calendar_years` (the years whose national holidays are
 //! known).
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use sqlx::PgConnection;
 
@@ -76,4 +78,24 @@ pub async fn load(conn: &mut PgConnection, region: &str) -> Result<Calendar, sql
             .filter_map(|(date, kind)| Some((date, DayKind::parse(&kind)?))),
         years,
     ))
+}
+
+/// Calendars loaded once per service centre for a batch of work (a sweep, a recalculation),
+/// instead of once per row.
+#[derive(Default)]
+pub struct Calendars(HashMap<String, Calendar>);
+
+impl Calendars {
+    /// The calendar of `region`'s service centre, loaded on first use.
+    pub async fn of(
+        &mut self,
+        conn: &mut PgConnection,
+        region: &str,
+    ) -> Result<&Calendar, sqlx::Error> {
+        if !self.0.contains_key(region) {
+            let calendar = load(conn, region).await?;
+            self.0.insert(region.to_owned(), calendar);
+        }
+        Ok(&self.0[region])
+    }
 }

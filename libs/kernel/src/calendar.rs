@@ -50,6 +50,25 @@ pub enum TimeUnit {
     CalendarDays,
 }
 
+impl TimeUnit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::WorkingDays => "working_days",
+            Self::CalendarDays => "calendar_days",
+        }
+    }
+
+    /// The unit as stored and published (`working_days`, `calendar_days`); anything else is
+    /// taken as working days, the statutory default.
+    pub fn named(name: &str) -> Self {
+        if name == Self::CalendarDays.as_str() {
+            Self::CalendarDays
+        } else {
+            Self::WorkingDays
+        }
+    }
+}
+
 /// A time limit: a number of days in a unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TimeLimit {
@@ -62,6 +81,14 @@ impl TimeLimit {
         Self {
             value,
             unit: TimeUnit::WorkingDays,
+        }
+    }
+
+    /// A limit as a database row holds it (a negative count is none).
+    pub fn stored(value: i32, unit: &str) -> Self {
+        Self {
+            value: value.max(0) as u32,
+            unit: TimeUnit::named(unit),
         }
     }
 }

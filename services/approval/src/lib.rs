@@ -42,11 +42,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn now(&self) -> Now {
-        let at = self.clock.now();
-        Now {
-            at,
-            today: tongban_runtime::clock::local_date(at),
-        }
+        Now::at(self.clock.now())
     }
 }
 

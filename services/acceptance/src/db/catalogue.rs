@@ -3,7 +3,7 @@
 use sqlx::PgConnection;
 use sqlx::types::Json as Jsonb;
 
-use tongban_kernel::{Calendar, Error, TimeLimit, TimeUnit};
+use tongban_kernel::{Calendar, Error, TimeLimit};
 
 use crate::domain::ListedMaterial;
 
@@ -58,21 +58,13 @@ struct Row {
 
 impl From<Row> for ItemVersion {
     fn from(row: Row) -> Self {
-        let unit = if row.promised_unit == "calendar_days" {
-            TimeUnit::CalendarDays
-        } else {
-            TimeUnit::WorkingDays
-        };
         ItemVersion {
             code: row.implementation_code,
             version: row.version,
             name: row.name,
             region_code: row.region_code,
             kind: row.kind,
-            promised: TimeLimit {
-                value: row.promised_value.max(0) as u32,
-                unit,
-            },
+            promised: TimeLimit::stored(row.promised_value, &row.promised_unit),
             materials: row.materials.0,
             reach: row.reach.0,
         }

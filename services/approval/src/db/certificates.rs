@@ -188,16 +188,6 @@ async fn certificate_row(
     .await
 }
 
-async fn case_row(conn: &mut PgConnection, case_id: Uuid) -> Result<Option<Row>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "select {} from work_items w where w.case_id = $1",
-        super::work_items::COLUMNS
-    ))
-    .bind(case_id)
-    .fetch_optional(conn)
-    .await
-}
-
 /// A certificate, for its holder and the staff who see its case.
 pub async fn get(
     pool: &PgPool,
@@ -210,7 +200,7 @@ pub async fn get(
         .await?
         .ok_or_else(not_found)?;
     let holder = found.holder_account_id == Some(principal.account);
-    let staff = case_row(&mut conn, found.case_id)
+    let staff = super::work_items::load(&mut conn, found.case_id, false)
         .await?
         .is_some_and(|row| row.visible_to(principal));
     if !holder && !staff {
@@ -351,7 +341,7 @@ pub async fn revoke(
     let mut tx = pool.begin().await?;
     let not_found = || Error::NotFound(format!("certificate {id}"));
     let found = certificate_row(&mut tx, id).await?.ok_or_else(not_found)?;
-    let row = case_row(&mut tx, found.case_id)
+    let row = super::work_items::load(&mut tx, found.case_id, false)
         .await?
         .ok_or_else(not_found)?;
     if !row.visible_to(principal) {

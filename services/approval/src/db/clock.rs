@@ -88,18 +88,11 @@ pub async fn recalculate(
     .bind(year)
     .fetch_all(&mut *tx)
     .await?;
-    let mut calendars: std::collections::HashMap<String, Calendar> = Default::default();
+    let mut calendars = tongban_bus::calendar::Calendars::default();
     let mut moved = 0;
     for row in rows {
-        let calendar = match calendars.get(&row.handling_region) {
-            Some(calendar) => calendar.clone(),
-            None => {
-                let calendar = tongban_bus::calendar::load(tx, &row.handling_region).await?;
-                calendars.insert(row.handling_region.clone(), calendar.clone());
-                calendar
-            }
-        };
-        let due = reckon(tx, &row, &calendar, now.today, warning_days).await?;
+        let calendar = calendars.of(tx, &row.handling_region).await?;
+        let due = reckon(tx, &row, calendar, now.today, warning_days).await?;
         if Some(due.date) == row.due_date && due.provisional == row.due_provisional {
             continue;
         }

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use tongban_kernel::region::RegionLevel;
-use tongban_kernel::{Error, Power, Principal, RegionCode};
+use tongban_kernel::{Error, Power, Principal, RegionCode, RoleBinding};
 
 /// What a queue listing asks for.
 #[derive(Debug, Clone, Default)]
@@ -68,6 +68,35 @@ pub(super) fn region_column(region: &RegionCode) -> &'static str {
     }
 }
 
+fn handles_or_supervises(binding: &RoleBinding) -> bool {
+    binding
+        .role
+        .powers()
+        .iter()
+        .any(|p| matches!(p, Power::HandleCases | Power::Supervise))
+}
+
+/// The departments whose work in `region` `principal` handles or supervises: `None` for all
+/// of them (a role not bound to a department), or the departments its roles name. 403 when no
+/// role reaches the region.
+pub(super) fn departments_seen(
+    principal: &Principal,
+    region: &RegionCode,
+) -> Result<Option<Vec<Uuid>>, Error> {
+    let bindings: Vec<&RoleBinding> = principal
+        .roles
+        .iter()
+        .filter(|b| handles_or_supervises(b) && b.covers(region))
+        .collect();
+    if bindings.is_empty() {
+        return Err(Error::Forbidden(format!(
+            "no role handles or supervises cases in region {region}"
+        )));
+    }
+    Ok((!bindings.iter().any(|b| b.department.is_none()))
+        .then(|| bindings.iter().filter_map(|b| b.department).collect()))
+}
+
 /// The open work items of a region `principal` handles or supervises: all of the region's
 /// departments, or only those its role bindings name.
 pub async fn queue(
@@ -81,44 +110,19 @@ pub async fn queue(
         None => principal
             .roles
             .iter()
-            .filter(|b| {
-                b.role
-                    .powers()
-                    .iter()
-                    .any(|p| matches!(p, Power::HandleCases | Power::Supervise))
-            })
+            .filter(|b| handles_or_supervises(b))
             .map(|b| b.region)
             .min_by_key(|r| r.prefix().len())
             .ok_or_else(|| Error::Forbidden("no role handles or supervises cases".into()))?,
     };
-    let bindings: Vec<_> = principal
-        .roles
-        .iter()
-        .filter(|b| {
-            b.role
-                .powers()
-                .iter()
-                .any(|p| matches!(p, Power::HandleCases | Power::Supervise))
-                && b.covers(&region)
-        })
-        .collect();
-    if bindings.is_empty() {
-        return Err(Error::Forbidden(format!(
-            "no role handles or supervises cases in region {region}"
-        )));
-    }
-    // Department-bound roles see only their departments.
-    let departments: Option<Vec<Uuid>> = if bindings.iter().any(|b| b.department.is_none()) {
-        query.department_id.map(|d| vec![d])
-    } else {
-        let mine: Vec<Uuid> = bindings.iter().filter_map(|b| b.department).collect();
-        match query.department_id {
-            Some(d) if !mine.contains(&d) => {
-                return Err(Error::Forbidden(format!("no role covers department {d}")));
-            }
-            Some(d) => Some(vec![d]),
-            None => Some(mine),
+    let seen = departments_seen(principal, &region)?;
+    let departments: Option<Vec<Uuid>> = match (seen, query.department_id) {
+        (None, asked) => asked.map(|d| vec![d]),
+        (Some(mine), Some(d)) if !mine.contains(&d) => {
+            return Err(Error::Forbidden(format!("no role covers department {d}")));
         }
+        (Some(_), Some(d)) => Some(vec![d]),
+        (Some(mine), None) => Some(mine),
     };
     if let Some(state) = &query.state
         && !["in_progress", "paused"].contains(&state.as_str())

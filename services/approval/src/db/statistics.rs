@@ -7,7 +7,7 @@ use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use tongban_kernel::{Error, Power, Principal, RegionCode};
+use tongban_kernel::{Error, Principal, RegionCode};
 
 /// The counts of one department, one region, or all of them.
 #[derive(Debug, Clone, Default, Serialize, ToSchema, sqlx::FromRow)]
@@ -64,17 +64,7 @@ pub async fn of_region(
     region: &RegionCode,
     today: NaiveDate,
 ) -> Result<Statistics, Error> {
-    let bindings: Vec<_> = principal
-        .bindings_for(Power::Supervise, region)
-        .chain(principal.bindings_for(Power::HandleCases, region))
-        .collect();
-    if bindings.is_empty() {
-        return Err(Error::Forbidden(format!(
-            "no role supervises or handles cases in region {region}"
-        )));
-    }
-    let departments: Option<Vec<Uuid>> = (!bindings.iter().any(|b| b.department.is_none()))
-        .then(|| bindings.iter().filter_map(|b| b.department).collect());
+    let departments = super::queue::departments_seen(principal, region)?;
     let rows: Vec<Counts> = sqlx::query_as(&format!(
         "select department_id, department_credit_code, min(handling_region) as handling_region,
              count(*) filter (where state in ('in_progress', 'paused')) as open,

@@ -54,10 +54,11 @@ async fn warn(pool: &PgPool, today: NaiveDate, now: DateTime<Utc>) -> Result<usi
     .bind(BATCH)
     .fetch_all(&mut *tx)
     .await?;
+    let mut calendars = tongban_bus::calendar::Calendars::default();
     for row in &rows {
         let Some(due) = row.due_date else { continue };
-        let calendar = tongban_bus::calendar::load(&mut tx, &row.handling_region).await?;
-        let left = clock::working_days_left(&calendar, today, due);
+        let calendar = calendars.of(&mut tx, &row.handling_region).await?;
+        let left = clock::working_days_left(calendar, today, due);
         sqlx::query("update work_items set warned_at = $2 where case_id = $1")
             .bind(row.case_id)
             .bind(now)

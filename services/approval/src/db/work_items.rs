@@ -91,10 +91,10 @@ impl Row {
     }
 
     pub(super) fn limit(&self) -> TimeLimit {
-        TimeLimit {
-            value: self.limit_value.unwrap_or(0).max(0) as u32,
-            unit: domain::unit(self.limit_unit.as_deref().unwrap_or("working_days")),
-        }
+        TimeLimit::stored(
+            self.limit_value.unwrap_or(0),
+            self.limit_unit.as_deref().unwrap_or_default(),
+        )
     }
 
     /// Whether `principal` holds `power` over this work item: a binding covering the handling
@@ -340,10 +340,7 @@ async fn open(tx: &mut PgConnection, id: Uuid, warning_days: u32) -> Result<(), 
         .bind(&step.name)
         .bind(step.role.as_str())
         .bind(step.limit.value as i32)
-        .bind(match step.limit.unit {
-            tongban_kernel::TimeUnit::WorkingDays => "working_days",
-            tongban_kernel::TimeUnit::CalendarDays => "calendar_days",
-        })
+        .bind(step.limit.unit.as_str())
         .bind(state)
         .bind(if done { row.accepted_by } else { None })
         .bind(done.then_some(row.accepted_at))
@@ -352,10 +349,7 @@ async fn open(tx: &mut PgConnection, id: Uuid, warning_days: u32) -> Result<(), 
         .execute(&mut *tx)
         .await?;
     }
-    let limit = TimeLimit {
-        value: item.promised_value.max(0) as u32,
-        unit: domain::unit(&item.promised_unit),
-    };
+    let limit = TimeLimit::stored(item.promised_value, &item.promised_unit);
     let due = clock::due(&calendar, row.accepted_on, limit, 0, &[], row.accepted_on).unwrap_or(
         Reckoning {
             date: row.accepted_on,
@@ -628,6 +622,16 @@ pub struct Now {
     pub today: NaiveDate,
 }
 
+impl Now {
+    /// The instant `at` and its date in China.
+    pub fn at(at: DateTime<Utc>) -> Self {
+        Self {
+            at,
+            today: tongban_runtime::clock::local_date(at),
+        }
+    }
+}
+
 /// Loads the work item for an action by `principal`: visible (404), open (409), at the
 /// `revision` the caller saw if given (409), and locked for the transaction.
 pub(super) async fn for_action(
@@ -832,11 +836,9 @@ async fn open_step(
     .fetch_one(&mut *tx)
     .await?;
     let calendar = tongban_bus::calendar::load(tx, &row.handling_region).await?;
-    let limit = TimeLimit {
-        value: value.max(0) as u32,
-        unit: domain::unit(&unit),
-    };
-    let due = calendar.due(today, limit, &[]).map(|r| r.date);
+    let due = calendar
+        .due(today, TimeLimit::stored(value, &unit), &[])
+        .map(|r| r.date);
     sqlx::query(
         "update work_item_steps set state = 'open', opened_on = $3, due_date = $4
          where case_id = $1 and position = $2",

@@ -37,14 +37,6 @@ pub struct PlannedStep {
 /// (an immediate item the window took in): somebody still has to conclude it.
 pub const IMPLIED_STEP: &str = "办结";
 
-pub fn unit(name: &str) -> TimeUnit {
-    if name == "calendar_days" {
-        TimeUnit::CalendarDays
-    } else {
-        TimeUnit::WorkingDays
-    }
-}
-
 /// The steps of a work item from its item's process: the leading window steps are done at
 /// acceptance; every later step is the back office's, with the role the catalogue names.
 pub fn plan(steps: &[StepSpec]) -> Vec<PlannedStep> {
@@ -61,7 +53,7 @@ pub fn plan(steps: &[StepSpec]) -> Vec<PlannedStep> {
                 .as_ref()
                 .map_or(TimeLimit::working_days(0), |l| TimeLimit {
                     value: l.value,
-                    unit: unit(&l.unit),
+                    unit: TimeUnit::named(&l.unit),
                 }),
             done_at_acceptance: front,
         });

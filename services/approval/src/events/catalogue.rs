@@ -46,11 +46,7 @@ impl Handler for CatalogueProjection {
                     let change: CalendarChanged = event.decode()?;
                     let (region, year) = (change.region_code.clone(), change.year);
                     tongban_bus::calendar::apply(tx, change).await?;
-                    let at = chrono::Utc::now();
-                    let now = work_items::Now {
-                        at,
-                        today: tongban_runtime::clock::local_date(at),
-                    };
+                    let now = work_items::Now::at(chrono::Utc::now());
                     let moved =
                         crate::db::clock::recalculate(tx, &region, year, now, self.warning_days)
                             .await

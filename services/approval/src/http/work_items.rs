@@ -128,15 +128,16 @@ async fn history(
     ))
 }
 
+/// The body of an action that needs nothing but, optionally, the revision the caller saw.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Claim {
+pub struct Seen {
     pub revision: Option<i32>,
 }
 
 /// Claims (签收) the open step: for staff with the step's role over the item's department.
 #[utoipa::path(post, path = "/v1/work-items/{case_id}/steps/{position}/claim", tag = "work items",
-    params(("case_id" = Uuid, Path), ("position" = i32, Path)), request_body = Claim,
+    params(("case_id" = Uuid, Path), ("position" = i32, Path)), request_body = Seen,
     responses((status = 200, body = WorkItem), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
@@ -144,7 +145,7 @@ async fn claim(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     Path((id, position)): Path<(Uuid, i32)>,
-    Json(input): Json<Claim>,
+    Json(input): Json<Seen>,
 ) -> Result<Json<WorkItem>> {
     Ok(Json(
         work_items::claim(
@@ -327,7 +328,7 @@ async fn pause(
 
 /// Restarts the clock; the due date moves by the working days it stood still.
 #[utoipa::path(post, path = "/v1/work-items/{case_id}/resume", tag = "work items",
-    params(("case_id" = Uuid, Path)), request_body = Claim,
+    params(("case_id" = Uuid, Path)), request_body = Seen,
     responses((status = 200, body = WorkItem), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
@@ -335,7 +336,7 @@ async fn resume(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     Path(id): Path<Uuid>,
-    Json(input): Json<Claim>,
+    Json(input): Json<Seen>,
 ) -> Result<Json<WorkItem>> {
     Ok(Json(
         clock::resume(

@@ -1,5 +1,6 @@
-//! The rules of 通办 agreements, without I/O: the modes, the reach an agreement has between
-//! the regions it involves, and whether a receiving region is covered.
+//! The rules of 通办 agreements, without I/O: the modes and the reach an agreement has between
+//! the regions it involves. (Whether a receiving region is covered is asked of the database:
+//! a collecting region in the receiving region's lineage.)
 
 use tongban_kernel::RegionCode;
 use tongban_kernel::region::RegionLevel;
@@ -38,11 +39,6 @@ pub fn scope(lineages: &[Vec<String>]) -> &'static str {
     }
 }
 
-/// Whether a region whose lineage is `lineage` lies in one of the `collecting` regions.
-pub fn covers(collecting: &[String], lineage: &[String]) -> bool {
-    collecting.iter().any(|root| lineage.contains(root))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,13 +59,5 @@ mod tests {
         assert_eq!(scope(&[heshan.clone(), changsha]), "province");
         assert_eq!(scope(&[heshan.clone(), zhuji]), "cross_province");
         assert_eq!(scope(&[heshan]), "county");
-    }
-
-    #[test]
-    fn a_receiving_region_is_covered_by_a_collecting_region_above_it() {
-        let town = lineage(&["43", "4309", "430903", "430903001"]);
-        assert!(covers(&[format!("{:0<12}", "4309")], &town));
-        assert!(covers(&[format!("{:0<12}", "430903001")], &town));
-        assert!(!covers(&[format!("{:0<12}", "430923")], &town));
     }
 }

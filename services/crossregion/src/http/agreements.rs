@@ -1,6 +1,5 @@
-//! `/v1/agreements`: 通办 agreements are public information (like the catalogue); concluding
-//! and terminating them is for catalogue administrators whose scope covers every region
-//! involved.
+//! `/v1/agreements`: 通办 agreements are public information (like the catalogue); proposing,
+//! signing and terminating them is for catalogue administrators of the regions involved.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;

@@ -279,6 +279,26 @@ async fn an_accepted_case_passes_three_steps_and_its_sealed_certificate_detects_
             .iter()
             .any(|i| i["case_id"] == case.as_str())
     );
+    // Filtered by the open step and by department.
+    let department = item["department_id"].as_str().unwrap();
+    for (filter, expected) in [
+        ("&step=承办".to_owned(), 1),
+        ("&step=审核".to_owned(), 0),
+        (format!("&department_id={department}"), 1),
+        (format!("&department_id={}", uuid::Uuid::now_v7()), 0),
+    ] {
+        let listed = test
+            .get_json_as(
+                &staff.supervisor,
+                &format!("/api/approval/v1/work-items?region_code={HESHAN}{filter}"),
+            )
+            .await;
+        assert_eq!(
+            listed["items"].as_array().unwrap().len(),
+            expected,
+            "{filter}"
+        );
+    }
 
     // Nobody outside the department or the county sees it or acts on it.
     for outsider in [&staff.other_department, &staff.sibling, &applicant] {

@@ -15,3 +15,4 @@ mod events;
 mod identity;
 mod items;
 mod platform;
+mod transfers;

@@ -124,6 +124,14 @@ events! {
     approval::v1::DueDateRecalculated => "approval", "due_date_recalculated";
     crossregion::v1::AgreementConcluded => "crossregion", "agreement_concluded";
     crossregion::v1::AgreementTerminated => "crossregion", "agreement_terminated";
+    crossregion::v1::TransferSent => "crossregion", "transfer_sent";
+    crossregion::v1::TransferAccepted => "crossregion", "transfer_accepted";
+    crossregion::v1::TransferRejected => "crossregion", "transfer_rejected";
+    crossregion::v1::ResultReturned => "crossregion", "result_returned";
+    crossregion::v1::TransferCompleted => "crossregion", "transfer_completed";
+    crossregion::v1::PostalLegSent => "crossregion", "postal_leg_sent";
+    crossregion::v1::PostalLegReceived => "crossregion", "postal_leg_received";
+    crossregion::v1::HandOverOverdue => "crossregion", "hand_over_overdue";
 }
 
 /// A protobuf timestamp from a UTC time.

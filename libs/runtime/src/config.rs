@@ -32,6 +32,7 @@ pub struct Settings {
     pub catalogue: CatalogueSettings,
     pub acceptance: AcceptanceSettings,
     pub approval: ApprovalSettings,
+    pub crossregion: CrossregionSettings,
     /// The time every service acts on: the system clock, unless a test put an adjustable one
     /// here. Not configurable: production never shifts time.
     #[serde(skip)]
@@ -124,6 +125,17 @@ pub struct ApprovalSettings {
     pub timer_sweep_secs: u64,
     /// A case is warned (yellow) this many working days before its due date.
     pub warning_working_days: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CrossregionSettings {
+    /// Working days (of its service centre) the handling region has to accept or reject a
+    /// transfer.
+    pub response_working_days: u32,
+    /// Working days (of the receiving centre) to deliver a result the handling region sent back.
+    pub delivery_working_days: u32,
+    /// How often missed hand-over deadlines are looked for and escalated (seconds).
+    pub timer_sweep_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -290,6 +302,9 @@ fn defaults() -> Vec<(&'static str, config::Value)> {
         ("acceptance.overdue_sweep_secs", 60.into()),
         ("approval.timer_sweep_secs", 60.into()),
         ("approval.warning_working_days", 2.into()),
+        ("crossregion.response_working_days", 2.into()),
+        ("crossregion.delivery_working_days", 3.into()),
+        ("crossregion.timer_sweep_secs", 60.into()),
         ("gateway.rate_limit_ip_per_second", 100.into()),
         ("gateway.rate_limit_ip_burst", 200.into()),
         ("gateway.rate_limit_subject_per_second", 20.into()),

@@ -20,6 +20,9 @@ pub enum Status {
     NeedsCorrection,
     /// Accepted (受理): the time limit runs.
     Accepted,
+    /// The handling region sent the transfer back (跨域通办): the receiving window tells the
+    /// applicant once what to fix, sends the case again, or refuses it.
+    Returned,
     /// Not accepted (不予受理), with a written reason.
     Refused,
     /// Withdrawn by the applicant before a decision.
@@ -37,6 +40,7 @@ impl Status {
             Self::Submitted => "submitted",
             Self::NeedsCorrection => "needs_correction",
             Self::Accepted => "accepted",
+            Self::Returned => "returned",
             Self::Refused => "refused",
             Self::Withdrawn => "withdrawn",
             Self::Concluded => "concluded",
@@ -50,6 +54,7 @@ impl Status {
             "submitted" => Self::Submitted,
             "needs_correction" => Self::NeedsCorrection,
             "accepted" => Self::Accepted,
+            "returned" => Self::Returned,
             "refused" => Self::Refused,
             "withdrawn" => Self::Withdrawn,
             "concluded" => Self::Concluded,
@@ -61,11 +66,15 @@ impl Status {
     /// `Ok` when `action` may happen in this state, else a 409 saying why not.
     pub fn allow(self, action: Action) -> Result<(), Error> {
         let allowed = match action {
-            Action::Edit | Action::Submit => matches!(self, Self::Draft | Self::NeedsCorrection),
-            Action::Decide => self == Self::Submitted,
-            Action::Withdraw => {
-                matches!(self, Self::Draft | Self::Submitted | Self::NeedsCorrection)
-            }
+            // The clerk who entered a returned case may replace a defective scan before
+            // sending it again.
+            Action::Edit => matches!(self, Self::Draft | Self::NeedsCorrection | Self::Returned),
+            Action::Submit => matches!(self, Self::Draft | Self::NeedsCorrection),
+            Action::Decide => matches!(self, Self::Submitted | Self::Returned),
+            Action::Withdraw => matches!(
+                self,
+                Self::Draft | Self::Submitted | Self::NeedsCorrection | Self::Returned
+            ),
             Action::SupplyDeferred => self == Self::Accepted,
             Action::Deliver => self == Self::Concluded,
         };
@@ -106,6 +115,22 @@ impl Action {
             Self::SupplyDeferred => "given deferred materials",
             Self::Deliver => "delivered",
         }
+    }
+}
+
+/// How regions share a case (跨域通办): `online` for an online application (全程网办, routed
+/// straight to the handling region); `local` when the receiving hall lies in the handling
+/// region (its lineage, province first and itself last, is `receiving`); otherwise the case is
+/// transferred: `joint` for a bundle part (多地联办), `collect_elsewhere` for an item (异地代收代办).
+pub fn mode(channel: &str, kind: &str, receiving: &[String], handling: &str) -> &'static str {
+    if channel == "online" {
+        "online"
+    } else if receiving.iter().any(|r| r == handling) {
+        "local"
+    } else if kind == "part" {
+        "joint"
+    } else {
+        "collect_elsewhere"
     }
 }
 
@@ -253,6 +278,11 @@ mod tests {
             "decided: too late to withdraw"
         );
         assert!(Status::Accepted.allow(Action::SupplyDeferred).is_ok());
+        // A returned transfer is decided again at the receiving window, not resubmitted.
+        assert!(Status::Returned.allow(Action::Decide).is_ok());
+        assert!(Status::Returned.allow(Action::Edit).is_ok());
+        assert!(Status::Returned.allow(Action::Submit).is_err());
+        assert!(Status::Returned.allow(Action::Deliver).is_err());
         assert_eq!(
             Status::Submitted
                 .allow(Action::Submit)
@@ -260,6 +290,35 @@ mod tests {
                 .status(),
             409
         );
+    }
+
+    #[test]
+    fn a_case_is_transferred_when_its_hall_lies_outside_the_handling_region() {
+        let heshan_town = [
+            "430000000000",
+            "430900000000",
+            "430903000000",
+            "430903001000",
+        ]
+        .map(String::from);
+        assert_eq!(
+            mode("window", "item", &heshan_town, "430903000000"),
+            "local"
+        );
+        assert_eq!(
+            mode("window", "item", &heshan_town, "430900000000"),
+            "local",
+            "a city's item taken in at one of its county halls"
+        );
+        assert_eq!(
+            mode("window", "item", &heshan_town, "430121000000"),
+            "collect_elsewhere"
+        );
+        assert_eq!(
+            mode("window", "part", &heshan_town, "430121000000"),
+            "joint"
+        );
+        assert_eq!(mode("online", "item", &[], "430121000000"), "online");
     }
 
     #[test]

@@ -3,9 +3,10 @@
 //!
 //! # Layout
 //! - [`http`]: the versioned API under `/v1` (the standard probes come from the runtime).
-//! - [`domain`]: the modes, an agreement's reach, coverage of a receiving region (no I/O).
-//! - [`db`]: queries: agreements.
-//! - [`events`]: what it consumes (the catalogue's items in force).
+//! - [`domain`]: the modes, an agreement's reach, who hands what to whom in a transfer (no I/O).
+//! - [`db`]: queries: agreements, transfers.
+//! - [`events`]: what it consumes (the catalogue's items in force and calendar; accepted,
+//!   concluded and delivered cases).
 //! - `migrations/`: the `crossregion` schema (the outbox and inbox are created by the bus).
 //!
 //! Publishes to `tongban.crossregion.v1` through the outbox.
@@ -16,6 +17,7 @@ pub mod events;
 pub mod http;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -48,15 +50,48 @@ pub async fn run(
         .cloned()
         .unwrap_or_default();
     let clock = settings.clock.clone();
+    let hand_overs = settings.crossregion.clone();
+    let stop_timers = shutdown.clone();
     Host::run(NAME, settings, migrator(), listener, shutdown, |host| {
-        let (api, doc) = http::app(AppState {
+        let state = AppState {
             pool: host.pool.clone(),
             regions: Arc::new(RegionDirectory::new(catalogue)),
             clock,
-        });
-        (api, doc, events::consumers())
+        };
+        tokio::spawn(run_timers(
+            state.clone(),
+            Duration::from_secs(hand_overs.timer_sweep_secs.max(1)),
+            stop_timers,
+        ));
+        let (api, doc) = http::app(state);
+        (
+            api,
+            doc,
+            events::consumers(
+                hand_overs.response_working_days,
+                hand_overs.delivery_working_days,
+            ),
+        )
     })
     .await
+}
+
+/// Escalates missed hand-over deadlines every `every`, until `shutdown`. The deadlines are
+/// rows: a restart loses none and escalates none twice.
+async fn run_timers(state: AppState, every: Duration, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+        let now = state.clock.now();
+        let today = tongban_runtime::clock::local_date(now);
+        match db::transfers::sweep(&state.pool, today, now).await {
+            Ok(0) => {}
+            Ok(raised) => tracing::info!(raised, "missed hand-over deadlines escalated"),
+            Err(err) => tracing::warn!(error = %err, "the hand-over sweep failed; it runs again"),
+        }
+    }
 }
 
 pub fn migrator() -> sqlx::migrate::Migrator {

@@ -9,11 +9,14 @@
 //!   two-row insert transaction on the same database at the same concurrency.
 //! - `approval` ([`approval`]): the back office's queue listing with 100,000 open work items in
 //!   the database.
+//! - `handover` ([`handover`]): cross-region hand-over latency, from a window's acceptance of a
+//!   case another region decides to the work item in that region's queue, under load.
 //! - `auth`: what token verification costs at the gateway — the same public route
 //!   (`GET /api/catalogue/v1/departments?limit=1`) with and without a bearer token, in
 //!   alternating rounds so drift hits both alike.
 
 pub mod approval;
+pub mod handover;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

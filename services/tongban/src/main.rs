@@ -131,6 +131,21 @@ enum BenchCommand {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Cross-region hand-over latency: 赫山区's window accepts cases 长沙县 decides; from each
+    /// acceptance to its work item in 长沙县's queue.
+    Handover {
+        /// Cases taken in, then accepted.
+        #[arg(long, default_value_t = 2_000)]
+        cases: usize,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// A short run (a smoke test; the numbers are rough).
+        #[arg(long)]
+        quick: bool,
+        /// Also write the report as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// Item lookup by code and keyword search by region, through the gateway, over the demo
     /// catalogue grown with synthetic town departments.
     Catalogue {
@@ -292,6 +307,19 @@ async fn main() -> ExitCode {
                 )
             };
             bench_approval(settings, load, work_items, json).await
+        }
+        Command::Bench(BenchCommand::Handover {
+            cases,
+            concurrency,
+            quick,
+            json,
+        }) => {
+            let (cases, concurrency) = if quick {
+                (100, 4)
+            } else {
+                (cases, concurrency)
+            };
+            bench_handover(settings, cases, concurrency, json).await
         }
         Command::Bench(BenchCommand::Catalogue {
             requests,
@@ -490,6 +518,20 @@ async fn bench_approval(
     })
     .await?;
     print!("{}", tongban::bench::approval::table(&report));
+    write_json(json, &report)
+}
+
+async fn bench_handover(
+    settings: Settings,
+    cases: usize,
+    concurrency: usize,
+    json: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let report = tongban::bench::handover::handover(settings, cases, concurrency, |step| {
+        eprintln!("  {step}…")
+    })
+    .await?;
+    print!("{}", tongban::bench::handover::table(&report));
     write_json(json, &report)
 }
 

@@ -42,6 +42,14 @@ pub struct Case {
     pub handling_region: String,
     /// online or window.
     pub channel: String,
+    /// How regions share the case (跨域通办): local, online (全程网办), collect_elsewhere
+    /// (异地代收代办: taken in here, transferred to the handling region) or joint (a 多地联办
+    /// bundle part handled in another region).
+    pub mode: String,
+    /// Times the handling region sent the case's transfer back, and why it did the last time
+    /// (kind: not_competent or materials_defective, reason, at).
+    pub returns: i32,
+    pub returned: Option<Value>,
     /// The applicant's account; none for a window applicant without one.
     pub applicant_id: Option<Uuid>,
     pub applicant_kind: String,
@@ -149,6 +157,9 @@ struct Row {
     receiving_region: String,
     handling_region: String,
     channel: String,
+    mode: String,
+    returns: i32,
+    returned: Option<Value>,
     applicant_id: Option<Uuid>,
     applicant_kind: String,
     applicant_name: Option<String>,
@@ -196,6 +207,7 @@ impl Row {
             applicant_document_masked: self.applicant_document.clone().unwrap_or_default(),
             kind: self.kind.clone(),
             parent_case_id: self.parent_id.map(|p| p.to_string()).unwrap_or_default(),
+            mode: self.mode.clone(),
         }
     }
 
@@ -216,7 +228,7 @@ impl Row {
 }
 
 const COLUMNS: &str = "id, number, kind, parent_id, bundle_id, bundle_version, implementation_code, item_version, receiving_region, handling_region, \
-    channel, applicant_id, applicant_kind, applicant_name, applicant_document, entered_by, status, submissions, visits, form, query_password, \
+    channel, mode, returns, returned, applicant_id, applicant_kind, applicant_name, applicant_document, entered_by, status, submissions, visits, form, query_password, \
     due_date, due_date_provisional, created_at, submitted_at, decided_at, refusal_reason, withdrawal_reason, \
     conclusion, conclusion_reason, concluded_at, results, delivery, delivered_at";
 
@@ -414,6 +426,7 @@ pub async fn create(
         // 全程网办: an online case is received where it is handled (a bundle: where its lead
         // item is).
         receiving_region: item.region_code.clone(),
+        lineage: None,
         item,
         bundle,
         channel: "online",
@@ -541,6 +554,7 @@ pub async fn intake(
     }
     let opening = Opening {
         receiving_region: input.receiving_region.to_string(),
+        lineage: Some(lineage),
         item,
         bundle,
         channel: "window",
@@ -631,6 +645,9 @@ struct Opening<'a> {
     /// For a bundle application: the bundle version, whose members become parts.
     bundle: Option<catalogue::BundleVersion>,
     receiving_region: String,
+    /// The receiving region's lineage (province first, itself last): at a window, where the
+    /// case goes decides whether it is transferred. None online (全程网办).
+    lineage: Option<Vec<String>>,
     channel: &'static str,
     applicant_id: Option<Uuid>,
     applicant_kind: &'static str,
@@ -651,11 +668,27 @@ async fn open(
     let mut tx = pool.begin().await?;
     let id = Uuid::now_v7();
     let item = &opening.item;
+    let lineage = opening.lineage.as_deref().unwrap_or_default();
+    let mode = match &opening.bundle {
+        // A bundle is joint when any of its parts is.
+        Some(bundle) => {
+            let joint = bundle.members.iter().any(|m| {
+                crate::domain::mode(opening.channel, "part", lineage, &m.region_code) == "joint"
+            });
+            if joint {
+                "joint"
+            } else {
+                crate::domain::mode(opening.channel, "bundle", lineage, &item.region_code)
+            }
+        }
+        None => crate::domain::mode(opening.channel, "item", lineage, &item.region_code),
+    };
     let inserted = sqlx::query(
         "insert into cases (id, implementation_code, item_version, receiving_region, handling_region,
              channel, applicant_id, applicant_kind, applicant_name, applicant_document, entered_by,
-             status, form, idempotency_key, visits, kind, bundle_id, bundle_version)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', $12, $13, $14, $15, $16, $17)",
+             status, form, idempotency_key, visits, kind, bundle_id, bundle_version, mode)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', $12, $13, $14, $15, $16, $17,
+             $18)",
     )
     .bind(id)
     .bind(&item.code)
@@ -675,6 +708,7 @@ async fn open(
     .bind(if opening.bundle.is_some() { "bundle" } else { "item" })
     .bind(opening.bundle.as_ref().map(|b| b.id))
     .bind(opening.bundle.as_ref().map(|b| b.version))
+    .bind(mode)
     .execute(&mut *tx)
     .await;
     match inserted
@@ -701,7 +735,7 @@ async fn open(
     )
     .await?;
     if let Some(bundle) = &opening.bundle {
-        parts::open(&mut tx, id, bundle).await?;
+        parts::open(&mut tx, id, bundle, opening.channel, lineage).await?;
     }
     tx.commit().await?;
     Ok((get(pool, principal, id).await?, true))
@@ -1078,11 +1112,13 @@ pub async fn request_correction(
         }
     }
     let now = Utc::now();
-    sqlx::query("insert into correction_notices (case_id, items, requested_by, requested_at) values ($1, $2, $3, $4)")
+    // One notice per round: before the first acceptance, and after each returned transfer.
+    sqlx::query("insert into correction_notices (case_id, items, requested_by, requested_at, round) values ($1, $2, $3, $4, $5)")
         .bind(id)
         .bind(json!(items))
         .bind(principal.account)
         .bind(now)
+        .bind(row.returns)
         .execute(&mut *tx)
         .await
         .map_err(|err| {
@@ -1224,7 +1260,9 @@ pub async fn accept(
             .ok_or_else(|| Error::internal("deadline out of range"))?;
         sqlx::query(
             "insert into deferred_materials (case_id, material_code, deadline, commitment)
-             values ($1, $2, $3, $4)",
+             values ($1, $2, $3, $4)
+             on conflict (case_id, material_code) do update
+                 set deadline = excluded.deadline, commitment = excluded.commitment, overdue_at = null",
         )
         .bind(id)
         .bind(&deferral.material_code)
@@ -1249,8 +1287,10 @@ pub async fn accept(
     .bind(principal.account)
     .execute(&mut *tx)
     .await?;
+    // Accepted again after a returned transfer: the next round goes to the handling region.
+    let round = row.returns as u32 + 1;
     record(&mut tx, id, Some(principal.account), "accepted", Some(from), Status::Accepted,
-        json!({ "due_date": due.date, "deferred": deferred_events.iter().map(|d| &d.material_code).collect::<Vec<_>>() })).await?;
+        json!({ "due_date": due.date, "round": round, "deferred": deferred_events.iter().map(|d| &d.material_code).collect::<Vec<_>>() })).await?;
     let event = events::CaseAccepted {
         case: Some(row.reference()),
         accepted_by: principal.account.to_string(),
@@ -1260,6 +1300,7 @@ pub async fn accept(
         deferred: deferred_events,
         commitment: commitment.to_owned(),
         part_case_ids,
+        round,
     };
     publish(&mut tx, &row, &event).await?;
     tx.commit().await?;
@@ -1372,11 +1413,12 @@ async fn view(conn: &mut PgConnection, row: Row) -> Result<Case, Error> {
     .await?
     .into_iter()
     .collect();
-    let correction: Option<sqlx::types::Json<Vec<CorrectionItem>>> =
-        sqlx::query_scalar("select items from correction_notices where case_id = $1")
-            .bind(row.id)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let correction: Option<sqlx::types::Json<Vec<CorrectionItem>>> = sqlx::query_scalar(
+        "select items from correction_notices where case_id = $1 order by round desc limit 1",
+    )
+    .bind(row.id)
+    .fetch_optional(&mut *conn)
+    .await?;
     let parts: Vec<PartRef> = sqlx::query_as(
         "select id, number, implementation_code, item_version, handling_region, status, due_date
          from cases where parent_id = $1 order by implementation_code",
@@ -1413,6 +1455,9 @@ async fn view(conn: &mut PgConnection, row: Row) -> Result<Case, Error> {
         receiving_region: row.receiving_region,
         handling_region: row.handling_region,
         channel: row.channel,
+        mode: row.mode,
+        returns: row.returns,
+        returned: row.returned,
         applicant_id: row.applicant_id,
         applicant_kind: row.applicant_kind,
         applicant_name: row.applicant_name,
@@ -1803,7 +1848,8 @@ pub struct Delivery {
 }
 
 /// Delivers the result of a concluded case (统一窗口出件), by a clerk whose scope covers the
-/// receiving region; a bundle's parts go out with it.
+/// receiving region (or, posting a transferred case's result, a handler of the handling
+/// region); a bundle's parts go out with it.
 pub async fn deliver(
     pool: &PgPool,
     principal: &Principal,
@@ -1831,7 +1877,14 @@ pub async fn deliver(
     let mut tx = pool.begin().await?;
     let row = load(&mut tx, principal, id, true).await?;
     require_not_part(&row)?;
-    require_clerk(principal, &row)?;
+    // 异地送达: the handling region may post a transferred case's result straight to the
+    // applicant instead of sending it back to the receiving window.
+    let posted_by_handling = row.mode == "collect_elsewhere"
+        && delivery.method == "post"
+        && principal.can(Power::HandleCases, &row.region("handling")?);
+    if !posted_by_handling {
+        require_clerk(principal, &row)?;
+    }
     let from = row.status()?;
     from.allow(Action::Deliver)?;
     let now = Utc::now();
@@ -1871,4 +1924,58 @@ pub async fn deliver(
     publish(&mut tx, &row, &event).await?;
     tx.commit().await?;
     get(pool, principal, id).await
+}
+
+/// The handling region sent round `round` of the case's transfer back (kind: not_competent or
+/// materials_defective): the case returns to its receiving window, and a part takes its bundle
+/// with it (the applicant deals with one case). Returns whether anything changed: a rejection
+/// of an earlier round, or of a case no longer accepted, is passed over.
+pub async fn transfer_returned(
+    conn: &mut PgConnection,
+    id: Uuid,
+    round: i32,
+    returned: Value,
+    at: DateTime<Utc>,
+) -> Result<bool, Error> {
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "select {COLUMNS} from cases where id = $1 for update"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row.filter(|r| r.status == "accepted" && r.returns + 1 == round) else {
+        return Ok(false);
+    };
+    let mut cases = vec![(row.id, round)];
+    if let Some(parent) = row.parent_id {
+        let bundle: Option<i32> = sqlx::query_scalar(
+            "select returns from cases where id = $1 and status = 'accepted' for update",
+        )
+        .bind(parent)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(returns) = bundle {
+            cases.push((parent, returns + 1));
+        }
+    }
+    for (case, round) in cases {
+        sqlx::query(
+            "update cases set status = 'returned', returns = $2, returned = $3 where id = $1",
+        )
+        .bind(case)
+        .bind(round)
+        .bind(&returned)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "insert into case_history (case_id, at, action, from_status, to_status, detail)
+             values ($1, $2, 'transfer_returned', 'accepted', 'returned', $3)",
+        )
+        .bind(case)
+        .bind(at)
+        .bind(json!({ "round": round, "part": (case != id).then_some(id), "returned": returned }))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(true)
 }

@@ -8,12 +8,14 @@
 //! - [`agreements`]: the crossregion service's 通办 agreements, which let other regions'
 //!   windows take cases in for an item.
 //! - [`progress`]: the back office's steps, pauses and extensions, into the case history.
+//! - [`transfers`]: transfers the handling region sent back: the case returns to its window.
 
 pub mod agreements;
 pub mod catalogue;
 pub mod certificates;
 pub mod conclusions;
 pub mod progress;
+pub mod transfers;
 
 use std::sync::Arc;
 
@@ -46,6 +48,11 @@ pub fn consumers() -> Vec<ConsumerSpec> {
             name: "back-office-progress",
             topics: vec![topics::APPROVAL],
             handler: Arc::new(progress::BackOfficeProgress),
+        },
+        ConsumerSpec {
+            name: "returned-transfers",
+            topics: vec![topics::CROSSREGION],
+            handler: Arc::new(transfers::ReturnedTransfers),
         },
     ]
 }

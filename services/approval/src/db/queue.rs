@@ -36,6 +36,9 @@ pub struct QueueEntry {
     pub department_id: Option<Uuid>,
     pub handling_region: String,
     pub state: String,
+    /// pending: transferred from another region's window and not yet taken over (accept it at
+    /// /api/crossregion/v1/transfers first); accepted; absent for a case not transferred.
+    pub transfer: Option<String>,
     pub due_date: Option<NaiveDate>,
     pub overdue: bool,
     pub current_step: i32,
@@ -135,7 +138,7 @@ pub async fn queue(
     // page's end.
     let mut sql = sqlx::QueryBuilder::new(
         "select w.case_id, w.case_number, w.item_name, w.department_id, w.handling_region, w.state,
-             w.due_date, coalesce(w.due_date < ",
+             w.transfer, w.due_date, coalesce(w.due_date < ",
     );
     sql.push_bind(today)
         .push(

@@ -74,7 +74,7 @@ pub async fn of_region(
              count(*) filter (where concluded_at is not null and on_time) as concluded_on_time,
              count(*) filter (where concluded_at is not null and not on_time) as concluded_overdue
          from work_items
-         where {} = $1 and state <> 'awaiting_item'
+         where {} = $1 and state not in ('awaiting_item', 'returned')
            and ($3::uuid[] is null or department_id = any($3))
          group by department_id, department_credit_code
          order by department_credit_code",

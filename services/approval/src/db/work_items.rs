@@ -57,6 +57,8 @@ pub struct Row {
     pub concluded_on: Option<NaiveDate>,
     pub on_time: Option<bool>,
     pub revision: i32,
+    pub transfer_round: i32,
+    pub transfer: Option<String>,
 }
 
 impl Row {
@@ -128,7 +130,7 @@ pub const COLUMNS: &str = "w.case_id, w.case_number, w.kind, w.parent_case_id, w
     w.applicant_document_masked, w.accepted_by, w.accepted_at, w.accepted_on, w.item_name, w.department_id, \
     w.department_credit_code, w.limit_value, w.limit_unit, w.extension_days, w.due_date, \
     w.due_provisional, w.warn_on, w.state, w.current_step, w.warned_at, w.escalated_at, w.reason, \
-    w.decided_by, w.concluded_at, w.concluded_on, w.on_time, w.revision";
+    w.decided_by, w.concluded_at, w.concluded_on, w.on_time, w.revision, w.transfer_round, w.transfer";
 
 /// Writes `event` about `row` to the outbox (key: the case id; subject: the case number).
 pub async fn publish<E: Event>(
@@ -220,21 +222,45 @@ pub struct Accepted {
     pub applicant_document_masked: String,
     pub accepted_by: Option<Uuid>,
     pub accepted_at: DateTime<Utc>,
+    /// For a case transferred from another region's window: its transfer round (1, 2 ...);
+    /// 0 when it is not transferred.
+    pub transfer_round: i32,
 }
 
 /// Records an accepted case; it opens at once when its item version is known, or when the
-/// version arrives ([`open_awaiting`]). A repeated event changes nothing.
+/// version arrives ([`open_awaiting`]). A transferred case waits for the handling region to
+/// take the transfer over ([`transfer_answered`]). A repeated event changes nothing; a case
+/// whose transfer came back and was accepted again starts afresh.
 pub async fn accept(
     tx: &mut PgConnection,
     case: &Accepted,
     warning_days: u32,
 ) -> Result<(), sqlx::Error> {
+    // Never worked (its steps wait for the transfer to be taken over), a returned work item
+    // plans its steps again for the next round.
+    sqlx::query(
+        "delete from work_item_steps s using work_items w
+         where s.case_id = w.case_id and w.case_id = $1 and w.state = 'returned'
+           and w.transfer_round < $2",
+    )
+    .bind(case.case_id)
+    .bind(case.transfer_round)
+    .execute(&mut *tx)
+    .await?;
     let inserted = sqlx::query(
         "insert into work_items (case_id, case_number, kind, parent_case_id, implementation_code,
              item_version, handling_region, receiving_region, applicant_id, applicant_kind,
-             applicant_document_masked, accepted_by, accepted_at, accepted_on, state)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'awaiting_item')
-         on conflict (case_id) do nothing",
+             applicant_document_masked, accepted_by, accepted_at, accepted_on, state,
+             transfer_round, transfer)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'awaiting_item', $15,
+             case when $15 > 0 then 'pending' end)
+         on conflict (case_id) do update
+             set accepted_by = excluded.accepted_by, accepted_at = excluded.accepted_at,
+                 accepted_on = excluded.accepted_on, state = 'awaiting_item',
+                 transfer_round = excluded.transfer_round, transfer = excluded.transfer,
+                 current_step = 0, due_date = null, warn_on = null, warned_at = null,
+                 escalated_at = null, reason = null, revision = work_items.revision + 1
+             where work_items.state = 'returned' and work_items.transfer_round < excluded.transfer_round",
     )
     .bind(case.case_id)
     .bind(&case.case_number)
@@ -250,13 +276,91 @@ pub async fn accept(
     .bind(case.accepted_by)
     .bind(case.accepted_at)
     .bind(tongban_runtime::clock::local_date(case.accepted_at))
+    .bind(case.transfer_round)
     .execute(&mut *tx)
     .await?
     .rows_affected();
     if inserted == 1 {
         open(tx, case.case_id, warning_days).await?;
+        if case.transfer_round > 0 {
+            transfer_answered(tx, case.case_id).await?;
+        }
     }
     Ok(())
+}
+
+/// The crossregion service's answer to round `round` of a case's transfer: kept, and applied
+/// to the work item when it is there for that round (else when it arrives, by [`accept`]).
+pub async fn answer_transfer(
+    tx: &mut PgConnection,
+    case_id: Uuid,
+    round: i32,
+    accepted: bool,
+    reason: &str,
+    by: Option<Uuid>,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into transfer_responses (case_id, round, accepted, reason, responded_by, responded_at)
+         values ($1, $2, $3, $4, $5, $6) on conflict do nothing",
+    )
+    .bind(case_id)
+    .bind(round)
+    .bind(accepted)
+    .bind(reason)
+    .bind(by)
+    .bind(at)
+    .execute(&mut *tx)
+    .await?;
+    transfer_answered(tx, case_id).await
+}
+
+/// Applies the answer to the work item's current transfer round, if there is one: accepted,
+/// its steps may be worked; rejected, it leaves the queue ('returned').
+async fn transfer_answered(tx: &mut PgConnection, case_id: Uuid) -> Result<(), sqlx::Error> {
+    let answer: Option<(bool, String, Option<Uuid>, DateTime<Utc>)> = sqlx::query_as(
+        "select r.accepted, r.reason, r.responded_by, r.responded_at
+         from work_items w join transfer_responses r
+             on r.case_id = w.case_id and r.round = w.transfer_round
+         where w.case_id = $1 and w.transfer = 'pending'
+           and w.state in ('awaiting_item', 'in_progress', 'paused')
+         for update of w",
+    )
+    .bind(case_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((accepted, reason, by, at)) = answer else {
+        return Ok(());
+    };
+    if accepted {
+        sqlx::query(
+            "update work_items set transfer = 'accepted', revision = revision + 1 where case_id = $1",
+        )
+        .bind(case_id)
+        .execute(&mut *tx)
+        .await?;
+        record(tx, case_id, at, by, "transfer_accepted", None, json!({})).await
+    } else {
+        sqlx::query(
+            "update work_items set state = 'returned', transfer = null, reason = $2,
+                 revision = revision + 1
+             where case_id = $1",
+        )
+        .bind(case_id)
+        .bind(&reason)
+        .execute(&mut *tx)
+        .await?;
+        record(
+            tx,
+            case_id,
+            at,
+            by,
+            "transfer_rejected",
+            None,
+            json!({ "reason": reason }),
+        )
+        .await
+    }
 }
 
 /// Opens the work items that were waiting for item version (`code`, `version`).
@@ -475,8 +579,12 @@ pub struct WorkItem {
     pub receiving_region: String,
     pub applicant_kind: String,
     pub applicant_document_masked: String,
-    /// awaiting_item, in_progress, paused, approved or refused.
+    /// awaiting_item, in_progress, paused, approved, refused, withdrawn, or returned (its
+    /// transfer was sent back to the receiving region).
     pub state: String,
+    /// For a case transferred from another region's window: pending until the handling region
+    /// accepts the transfer (no step can be worked before), then accepted.
+    pub transfer: Option<String>,
     pub accepted_at: DateTime<Utc>,
     /// The time limit: value, unit and the working days added by extensions.
     pub limit_value: Option<i32>,
@@ -555,6 +663,7 @@ pub(super) async fn detail(
         department_credit_code: row.department_credit_code,
         handling_region: row.handling_region,
         receiving_region: row.receiving_region,
+        transfer: row.transfer,
         applicant_kind: row.applicant_kind,
         applicant_document_masked: row.applicant_document_masked,
         state: row.state,
@@ -645,6 +754,15 @@ pub(super) async fn for_action(
         return Err(Error::Conflict {
             code: "illegal_transition",
             message: format!("work item {id} is {}", row.state),
+        });
+    }
+    if row.transfer.as_deref() == Some("pending") {
+        return Err(Error::Conflict {
+            code: "transfer_pending",
+            message: format!(
+                "case {} was transferred from {}: accept the transfer first (/api/crossregion/v1/transfers)",
+                row.case_number, row.receiving_region
+            ),
         });
     }
     if let Some(seen) = revision

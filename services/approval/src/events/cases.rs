@@ -92,6 +92,14 @@ impl Handler for AcceptedCases {
                         applicant_document_masked: case.applicant_document_masked.clone(),
                         accepted_by: optional_uuid("accepted_by", &accepted.accepted_by)?,
                         accepted_at,
+                        // A case leaving the region that took it in waits for its transfer.
+                        transfer_round: if ["collect_elsewhere", "joint"]
+                            .contains(&case.mode.as_str())
+                        {
+                            accepted.round.max(1) as i32
+                        } else {
+                            0
+                        },
                     };
                     work_items::accept(tx, &case, self.warning_days).await?;
                 }

@@ -3,10 +3,12 @@
 //! - [`departments`]: the catalogue's departments, into a local directory.
 //! - [`catalogue`]: item versions (steps, promised limit, results) and the working-day calendar.
 //! - [`cases`]: acceptance's accepted cases, each opening a work item.
+//! - [`transfers`]: the crossregion service's answers to transferred cases.
 
 pub mod cases;
 pub mod catalogue;
 pub mod departments;
+pub mod transfers;
 
 use std::sync::Arc;
 
@@ -29,6 +31,11 @@ pub fn consumers(warning_days: u32) -> Vec<ConsumerSpec> {
             name: "accepted-cases",
             topics: vec![topics::ACCEPTANCE],
             handler: Arc::new(cases::AcceptedCases { warning_days }),
+        },
+        ConsumerSpec {
+            name: "transfer-answers",
+            topics: vec![topics::CROSSREGION],
+            handler: Arc::new(transfers::TransferAnswers),
         },
     ]
 }

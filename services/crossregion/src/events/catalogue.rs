@@ -1,18 +1,24 @@
 //! Keeps `items` from the catalogue's events: an agreement may only list items in force, and it
-//! needs the region that handles each.
+//! needs the region that handles each; a transfer names the item and its department. Keeps the
+//! working-day calendar too: hand-over deadlines are in working days.
 
 use futures::future::BoxFuture;
 use sqlx::PgConnection;
 
 use tongban_bus::{Delivered, HandleError, Handler};
 use tongban_events::Event;
-use tongban_events::catalogue::v1::{ItemPublished, ItemWithdrawn};
+use tongban_events::catalogue::v1::{CalendarChanged, ItemPublished, ItemWithdrawn};
 
 pub struct CatalogueItems;
 
 impl Handler for CatalogueItems {
     fn handles(&self, ce_type: &str) -> bool {
-        [ItemPublished::TYPE, ItemWithdrawn::TYPE].contains(&ce_type)
+        [
+            ItemPublished::TYPE,
+            ItemWithdrawn::TYPE,
+            CalendarChanged::TYPE,
+        ]
+        .contains(&ce_type)
     }
 
     fn handle<'a>(
@@ -30,12 +36,13 @@ impl Handler for CatalogueItems {
                     // A version in force only moves forward: a replayed older one changes nothing.
                     sqlx::query(
                         "insert into items (implementation_code, item_id, name, region_code,
-                             department_credit_code, version, in_force)
-                         values ($1, $2, $3, $4, $5, $6, true)
+                             department_credit_code, version, in_force, department_id)
+                         values ($1, $2, $3, $4, $5, $6, true, $7)
                          on conflict (implementation_code) do update
                          set name = excluded.name, region_code = excluded.region_code,
                              department_credit_code = excluded.department_credit_code,
-                             version = excluded.version, in_force = true
+                             version = excluded.version, in_force = true,
+                             department_id = excluded.department_id
                          where items.version < excluded.version",
                     )
                     .bind(&item.implementation_code)
@@ -44,8 +51,12 @@ impl Handler for CatalogueItems {
                     .bind(&item.region_code)
                     .bind(&item.department_credit_code)
                     .bind(item.version as i32)
+                    .bind(uuid::Uuid::parse_str(&item.department_id).ok())
                     .execute(&mut *tx)
                     .await?;
+                }
+                CalendarChanged::TYPE => {
+                    tongban_bus::calendar::apply(tx, event.decode()?).await?;
                 }
                 ItemWithdrawn::TYPE => {
                     let item: ItemWithdrawn = event.decode()?;

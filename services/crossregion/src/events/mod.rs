@@ -1,7 +1,10 @@
 //! Events the crossregion service consumes.
 //!
-//! - [`catalogue`]: which items are in force and where each is handled.
+//! - [`catalogue`]: which items are in force and where each is handled; the working-day
+//!   calendar.
+//! - [`cases`]: accepted, concluded and delivered cases: the transfers' hand-overs.
 
+pub mod cases;
 pub mod catalogue;
 
 use std::sync::Arc;
@@ -9,10 +12,20 @@ use std::sync::Arc;
 use tongban_bus::ConsumerSpec;
 use tongban_events::topics;
 
-pub fn consumers() -> Vec<ConsumerSpec> {
-    vec![ConsumerSpec {
-        name: "catalogue-items",
-        topics: vec![topics::CATALOGUE],
-        handler: Arc::new(catalogue::CatalogueItems),
-    }]
+pub fn consumers(response_days: u32, delivery_days: u32) -> Vec<ConsumerSpec> {
+    vec![
+        ConsumerSpec {
+            name: "catalogue-items",
+            topics: vec![topics::CATALOGUE],
+            handler: Arc::new(catalogue::CatalogueItems),
+        },
+        ConsumerSpec {
+            name: "transferred-cases",
+            topics: vec![topics::ACCEPTANCE, topics::APPROVAL],
+            handler: Arc::new(cases::TransferredCases {
+                response_days,
+                delivery_days,
+            }),
+        },
+    ]
 }

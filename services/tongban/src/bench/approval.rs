@@ -188,7 +188,7 @@ async fn seed(pool: &sqlx::PgPool, departments: &[uuid::Uuid], count: usize) -> 
 }
 
 /// A staff member made through the API by `admin`, with one role binding; returns a token.
-async fn staff(
+pub(super) async fn staff(
     client: &HttpClient,
     gateway: &str,
     admin: &str,

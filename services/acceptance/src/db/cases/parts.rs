@@ -15,20 +15,23 @@ use tongban_kernel::{Error, Principal};
 use super::{COLUMNS, Row, Status, catalogue, next_number, publish, record};
 use crate::domain::MaterialState;
 
-/// Creates a draft part per member of `bundle` under the bundle case `parent`.
+/// Creates a draft part per member of `bundle` under the bundle case `parent`, received through
+/// `channel` in the region whose lineage is `lineage` (a part handled outside it is 多地联办).
 pub(super) async fn open(
     tx: &mut PgConnection,
     parent: Uuid,
     bundle: &catalogue::BundleVersion,
+    channel: &str,
+    lineage: &[String],
 ) -> Result<(), Error> {
     for member in &bundle.members {
         sqlx::query(
             "insert into cases (id, kind, parent_id, bundle_id, bundle_version, implementation_code,
                  item_version, receiving_region, handling_region, channel, applicant_id,
-                 applicant_kind, applicant_name, applicant_document, entered_by, status, form)
+                 applicant_kind, applicant_name, applicant_document, entered_by, status, form, mode)
              select $1, 'part', id, bundle_id, bundle_version, $2, $3, receiving_region, $4, channel,
                  applicant_id, applicant_kind, applicant_name, applicant_document, entered_by,
-                 'draft', '{}'
+                 'draft', '{}', $6
              from cases where id = $5",
         )
         .bind(Uuid::now_v7())
@@ -36,6 +39,12 @@ pub(super) async fn open(
         .bind(member.version)
         .bind(&member.region_code)
         .bind(parent)
+        .bind(crate::domain::mode(
+            channel,
+            "part",
+            lineage,
+            &member.region_code,
+        ))
         .execute(&mut *tx)
         .await?;
     }
@@ -52,6 +61,20 @@ async fn of(tx: &mut PgConnection, parent: Uuid) -> Result<Vec<Row>, Error> {
     .await?)
 }
 
+/// The parts of `parent` still with the front office (locked): when a handling region sends
+/// one part back (多地联办), the others stay with their back offices while the bundle is
+/// corrected and accepted again.
+async fn in_front_office(tx: &mut PgConnection, parent: Uuid) -> Result<Vec<Row>, Error> {
+    let mut parts = of(tx, parent).await?;
+    parts.retain(|p| {
+        matches!(
+            Status::parse(&p.status),
+            Some(Status::Draft | Status::Submitted | Status::NeedsCorrection | Status::Returned)
+        )
+    });
+    Ok(parts)
+}
+
 /// Submits every part with the bundle case: each gets its number (from its own item) and a
 /// `CaseSubmitted` whose material states are those of the combined entries covering them.
 pub(super) async fn submit(
@@ -62,7 +85,7 @@ pub(super) async fn submit(
     states: &[MaterialState],
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    for mut part in of(&mut *tx, parent.id).await? {
+    for mut part in in_front_office(&mut *tx, parent.id).await? {
         let from = part.status()?;
         let item =
             catalogue::version(&mut *tx, &part.implementation_code, part.item_version).await?;
@@ -133,7 +156,7 @@ pub(super) async fn follow(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    for part in of(&mut *tx, parent.id).await? {
+    for part in in_front_office(&mut *tx, parent.id).await? {
         let from = part.status()?;
         sqlx::query(
             "update cases set status = $2,
@@ -201,7 +224,17 @@ pub(super) async fn accept(
         provisional: false,
     };
     for part in of(&mut *tx, parent.id).await? {
+        ids.push(part.id.to_string());
         let from = part.status()?;
+        if !matches!(from, Status::Submitted | Status::Returned) {
+            // Accepted before and still with its back office: only returned parts go again.
+            if let Some(due) = part.due_date {
+                latest.date = latest.date.max(due);
+                latest.provisional |= part.due_date_provisional;
+            }
+            continue;
+        }
+        let round = part.returns as u32 + 1;
         let item =
             catalogue::version(&mut *tx, &part.implementation_code, part.item_version).await?;
         let calendar = catalogue::calendar(&mut *tx, &part.handling_region).await?;
@@ -227,7 +260,7 @@ pub(super) async fn accept(
             "accepted",
             Some(from),
             Status::Accepted,
-            json!({ "bundle_case": parent.id, "due_date": due.date }),
+            json!({ "bundle_case": parent.id, "due_date": due.date, "round": round }),
         )
         .await?;
         let event = events::CaseAccepted {
@@ -239,9 +272,9 @@ pub(super) async fn accept(
             deferred: Vec::new(),
             commitment: String::new(),
             part_case_ids: Vec::new(),
+            round,
         };
         publish(&mut *tx, &part, &event).await?;
-        ids.push(part.id.to_string());
         if due.date > latest.date {
             latest.date = due.date;
         }

@@ -1,0 +1,84 @@
+//! The crossregion service's answers to transfers: a transferred case's work item may be worked
+//! once the handling region took the transfer over, and leaves the queue when it was rejected.
+
+use chrono::DateTime;
+use futures::future::BoxFuture;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use tongban_bus::{Delivered, HandleError, Handler};
+use tongban_events::Event;
+use tongban_events::crossregion::v1::{TransferAccepted, TransferRef, TransferRejected};
+
+use crate::db::work_items;
+
+pub struct TransferAnswers;
+
+fn case_of(transfer: Option<&TransferRef>) -> Result<(Uuid, i32), HandleError> {
+    let transfer = transfer
+        .ok_or_else(|| HandleError::Permanent("a transfer event without its transfer".into()))?;
+    let id = Uuid::parse_str(&transfer.case_id).map_err(|_| {
+        HandleError::Permanent(format!("case_id {:?} is not a UUID", transfer.case_id))
+    })?;
+    Ok((id, transfer.round as i32))
+}
+
+impl Handler for TransferAnswers {
+    fn handles(&self, ce_type: &str) -> bool {
+        [TransferAccepted::TYPE, TransferRejected::TYPE].contains(&ce_type)
+    }
+
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        event: &'a Delivered,
+    ) -> BoxFuture<'a, Result<(), HandleError>> {
+        Box::pin(async move {
+            let instant = |at: Option<(i64, i32)>| {
+                at.and_then(|(s, n)| DateTime::from_timestamp(s, n as u32))
+                    .unwrap_or(event.attributes.time)
+            };
+            let (case_id, round, accepted, reason, by, at) = match event.attributes.ce_type.as_str()
+            {
+                TransferAccepted::TYPE => {
+                    let answer: TransferAccepted = event.decode()?;
+                    let (case_id, round) = case_of(answer.transfer.as_ref())?;
+                    (
+                        case_id,
+                        round,
+                        true,
+                        String::new(),
+                        answer.accepted_by,
+                        instant(answer.accepted_at.map(|t| (t.seconds, t.nanos))),
+                    )
+                }
+                TransferRejected::TYPE => {
+                    let answer: TransferRejected = event.decode()?;
+                    let (case_id, round) = case_of(answer.transfer.as_ref())?;
+                    (
+                        case_id,
+                        round,
+                        false,
+                        format!("{}: {}", answer.reason_kind, answer.reason),
+                        answer.rejected_by,
+                        instant(answer.rejected_at.map(|t| (t.seconds, t.nanos))),
+                    )
+                }
+                other => {
+                    return Err(HandleError::Permanent(format!("not handled here: {other}")));
+                }
+            };
+            work_items::answer_transfer(
+                tx,
+                case_id,
+                round,
+                accepted,
+                &reason,
+                Uuid::parse_str(&by).ok(),
+                at,
+            )
+            .await?;
+            Ok(())
+        })
+    }
+}

@@ -11,6 +11,10 @@ const PROVINCE: &str = "430000000000";
 const CITY: &str = "430900000000";
 const COUNTY: &str = "430921000000";
 const SIBLING: &str = "430922000000";
+/// Where the county's cross-region cases come from and go: 安化县 (the same city) collects the
+/// county's item; the county collects 长沙县's.
+const COLLECTOR: &str = "430923000000";
+const REMOTE: &str = "430121000000";
 const ROLES: [&str; 5] = [
     "window_clerk",
     "approver",
@@ -34,9 +38,15 @@ enum Operation {
     ReadWorkItem,
     /// Claim the open step of such a work item.
     ClaimStep,
+    /// Read the transfer of a case the county's window took in for 长沙县 (跨域通办).
+    ReadTransfer,
+    /// Take over the transfer of a case 安化县's window took in for the county.
+    AcceptTransfer,
+    /// Post the originals of a case the county's window took in for 长沙县.
+    PostMaterials,
 }
 
-const OPERATIONS: [Operation; 9] = [
+const OPERATIONS: [Operation; 12] = [
     Operation::RegisterDepartment,
     Operation::ReadApprovalDirectory,
     Operation::CreateStaff,
@@ -46,6 +56,9 @@ const OPERATIONS: [Operation; 9] = [
     Operation::ReadOverdueMaterials,
     Operation::ReadWorkItem,
     Operation::ClaimStep,
+    Operation::ReadTransfer,
+    Operation::AcceptTransfer,
+    Operation::PostMaterials,
 ];
 
 impl Operation {
@@ -59,6 +72,12 @@ impl Operation {
             Self::ReadOverdueMaterials => &["window_clerk", "supervisor"],
             Self::ReadWorkItem => &["approver", "supervisor"],
             Self::ClaimStep => &["approver"],
+            // Both halls' clerks and handlers and the supervisors above either.
+            Self::ReadTransfer => &["window_clerk", "approver", "supervisor"],
+            // The handling side: its window or its handlers.
+            Self::AcceptTransfer => &["window_clerk", "approver"],
+            // The receiving window.
+            Self::PostMaterials => &["window_clerk"],
         }
     }
 }
@@ -96,6 +115,12 @@ struct Matrix<'a> {
     applicant: String,
     /// A window clerk of the county, who accepts the cases approval then handles.
     clerk: String,
+    /// 安化县's window clerk, who takes the county's item in under an agreement.
+    collector_clerk: String,
+    /// 长沙县's item the county's window collects under an agreement.
+    remote_item: String,
+    /// A transfer from the county to 长沙县, made once.
+    outgoing: tokio::sync::OnceCell<String>,
 }
 
 impl Matrix<'_> {
@@ -186,6 +211,32 @@ impl Matrix<'_> {
         case
     }
 
+    /// A case of `item` taken in and accepted at `region`'s window by `clerk`; returns its
+    /// transfer's id once the crossregion service has opened it.
+    async fn transfer(&self, clerk: &str, region: &str, item: &str) -> String {
+        let case = crate::transfers::taken_in_at(self.test, clerk, region, item, self.next()).await;
+        let case = case["id"].as_str().unwrap().to_owned();
+        crate::harness::eventually(
+            "the transfer to open",
+            std::time::Duration::from_secs(30),
+            || async {
+                sqlx::query_scalar::<_, String>(&format!(
+                    "select id::text from crossregion.transfers where case_id = '{case}'"
+                ))
+                .fetch_optional(&self.test.db)
+                .await
+                .unwrap()
+            },
+        )
+        .await
+    }
+
+    async fn outgoing(&self) -> &str {
+        self.outgoing
+            .get_or_init(|| self.transfer(&self.clerk, COUNTY, &self.remote_item))
+            .await
+    }
+
     /// Performs `operation` as `token` (none: anonymous); true when it was allowed.
     async fn attempt(&self, token: Option<&str>, operation: Operation) -> bool {
         let test = self.test;
@@ -230,6 +281,22 @@ impl Matrix<'_> {
                     .post(test.url(&format!("/api/approval/v1/work-items/{case}/steps/2/claim")))
                     .json(&json!({}))
             }
+            Operation::ReadTransfer => {
+                let transfer = self.outgoing().await;
+                test.http.get(test.url(&format!("/api/crossregion/v1/transfers/{transfer}")))
+            }
+            Operation::AcceptTransfer => {
+                let transfer = self.transfer(&self.collector_clerk, COLLECTOR, &self.item).await;
+                test.http
+                    .post(test.url(&format!("/api/crossregion/v1/transfers/{transfer}/accept")))
+                    .json(&json!({}))
+            }
+            Operation::PostMaterials => {
+                let transfer = self.outgoing().await;
+                test.http
+                    .post(test.url(&format!("/api/crossregion/v1/transfers/{transfer}/legs")))
+                    .json(&json!({ "direction": "materials", "carrier": "EMS", "tracking_number": format!("EA{n:09}CN") }))
+            }
         };
         let request = match token {
             Some(token) => request.bearer_auth(token),
@@ -268,6 +335,47 @@ async fn each_role_at_each_level_may_do_exactly_what_its_jurisdiction_allows() {
     let (_, clerk) = test
         .staff_with_role(&admin, "matrix.clerk", "window_clerk", COUNTY)
         .await;
+    // 跨域通办 both ways: 安化县 collects the county's item, the county collects 长沙县's.
+    let (remote_item, _) = crate::transfers::item_of(
+        &test,
+        ("014300003000", "食品经营许可"),
+        REMOTE,
+        "长沙县市场监督管理局",
+        4_002,
+    )
+    .await;
+    test.eventually_counts(
+        "crossregion to learn both items",
+        "select count(*) from crossregion.items where in_force",
+        2,
+    )
+    .await;
+    let province = test.staff_token().await.to_owned();
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    for (item, collecting) in [(&item, COLLECTOR), (&remote_item, COUNTY)] {
+        let concluded = test
+            .post_as(
+                &province,
+                "/api/crossregion/v1/agreements",
+                json!({
+                    "title": "矩阵通办", "mode": "collect_elsewhere", "items": [item],
+                    "collecting_regions": [collecting], "effective_from": today,
+                }),
+            )
+            .await;
+        assert_eq!(concluded.status(), 201);
+    }
+    test.eventually_counts(
+        "acceptance to learn the agreements and approval both items",
+        "select (select count(*) from acceptance.agreements)
+              + (select count(*) from acceptance.offered_items)
+              + (select count(*) from approval.item_versions)",
+        6,
+    )
+    .await;
+    let (_, collector_clerk) = test
+        .staff_with_role(&admin, "matrix.collector", "window_clerk", COLLECTOR)
+        .await;
     let matrix = Matrix {
         test: &test,
         admin: admin.clone(),
@@ -275,6 +383,9 @@ async fn each_role_at_each_level_may_do_exactly_what_its_jurisdiction_allows() {
         item,
         applicant,
         clerk,
+        collector_clerk,
+        remote_item,
+        outgoing: tokio::sync::OnceCell::new(),
     };
 
     // Arrange: one staff member per (role, level), holding that role over their own region.

@@ -1,10 +1,13 @@
-//! 异地代收代办 end to end: 赫山区 (益阳市) takes in a case that 长沙县 (长沙市) decides under a
+//! 跨域通办 end to end. 异地代收代办: 赫山区 (益阳市) takes in a case that 长沙县 (长沙市) decides under a
 //! province-wide 通办 agreement. 赫山区 does the formal review and accepts; a transfer goes to
 //! 长沙县, which takes it over, decides, and hands the result back for pickup or posts it to the
 //! applicant; originals and the paper result travel as postal legs. A rejected transfer sends the
 //! case back to 赫山区, which tells the applicant once what to fix and sends it again. Both halls
 //! see the case, 安化县 does not; a missed hand-over deadline is escalated once; every hand-over
-//! is an event on tongban.crossregion.v1.
+//! is an event on tongban.crossregion.v1. 多地联办: a 一件事 bundle of three regions' items, taken in
+//! at 赫山区 only, each part decided at home, one sent back and again, the whole delivered where it
+//! was taken in. Across provinces: 诸暨市 (浙江) collects for 赫山区 under an agreement both
+//! provinces signed.
 
 use std::time::Duration;
 
@@ -22,6 +25,7 @@ use crate::items::{HESHAN, spec, status_and_body};
 
 const CHANGSHA_COUNTY: &str = "430121000000";
 const ANHUA: &str = "430923000000";
+const ZHUJI: &str = "330681000000";
 
 fn of_type(event: &Received, name: &str) -> bool {
     event.header("ce_type") == Some(format!("cn.tongban.crossregion.{name}.v1"))
@@ -102,13 +106,25 @@ async fn collected_in_heshan(test: &TestPlatform) -> (String, Staff) {
 /// 赫山区's clerk takes a case of `code` in for applicant number `n`, provides every material,
 /// submits and accepts it; returns the case.
 async fn taken_in(test: &TestPlatform, clerk: &str, code: &str, n: u32) -> Value {
+    taken_in_at(test, clerk, HESHAN, code, n).await
+}
+
+/// `clerk` takes a case of `code` in at `region`'s window for applicant number `n` (a case
+/// another region decides), provides every material, submits and accepts it; returns the case.
+pub(crate) async fn taken_in_at(
+    test: &TestPlatform,
+    clerk: &str,
+    region: &str,
+    code: &str,
+    n: u32,
+) -> Value {
     let id_card = tongban_kernel::IdCardNumber::complete(&format!("43090319850505{n:03}")).unwrap();
     let (status, case) = post(
         test,
         clerk,
         "/api/acceptance/v1/cases/intake",
         json!({
-            "implementation_code": code, "receiving_region": HESHAN,
+            "implementation_code": code, "receiving_region": region,
             "applicant": { "kind": "citizen", "name": "赵六", "id_type": "resident_id_card",
                            "document_number": id_card.as_str() },
         }),
@@ -214,6 +230,26 @@ async fn a_case_collected_in_one_city_is_decided_in_another_and_its_result_comes
     assert!(
         refused["message"].as_str().unwrap().contains("agreement"),
         "{refused}"
+    );
+
+    // 全程网办: applied for online from anywhere, the case goes straight to 长沙县 (no hall in
+    // between, nothing to transfer).
+    let (_, applicant) = crate::cases::citizen(&test, 71).await;
+    let (status, online) = post(
+        &test,
+        &applicant,
+        "/api/acceptance/v1/cases",
+        json!({ "implementation_code": code }),
+    )
+    .await;
+    assert_eq!(status, 201, "{online}");
+    assert_eq!(
+        (
+            online["mode"].as_str(),
+            online["receiving_region"].as_str(),
+            online["handling_region"].as_str()
+        ),
+        (Some("online"), Some(CHANGSHA_COUNTY), Some(CHANGSHA_COUNTY))
     );
 
     // 赫山区 takes the case in, checks it and accepts it: the transfer goes to 长沙县, due to be
@@ -792,4 +828,532 @@ async fn the_handover_benchmark_times_every_case_from_acceptance_to_the_other_qu
     assert!(report.handover_p50_ms <= report.handover_p99_ms);
     assert!(report.handover_p99_ms <= report.handover_max_ms);
     assert!(tongban::bench::handover::table(&report).contains("长沙县's queue"));
+}
+
+/// An item of basic item `basic` (`name`) implemented by a new department `department` (credit
+/// code number `n`) of `region`, taken in only at its own hall (scope none), published.
+pub(crate) async fn item_of(
+    test: &TestPlatform,
+    (basic, name): (&str, &str),
+    region: &str,
+    department: &str,
+    n: u32,
+) -> (String, String) {
+    let admin = test.staff_token().await.to_owned();
+    let created = test
+        .post_as(
+            &admin,
+            "/api/catalogue/v1/basic-items",
+            crate::items::basic_item(basic, name),
+        )
+        .await;
+    assert!([201, 409].contains(&created.status().as_u16()));
+    let credit = crate::items::department(test, region, department, n).await;
+    let row =
+        json!({ "basic_code": basic, "department_credit_code": credit, "spec": spec(5, "none") });
+    let (status, item) = post(test, &admin, "/api/catalogue/v1/items", row).await;
+    assert_eq!(status, 201, "{item}");
+    let code = item["code"].as_str().unwrap().to_owned();
+    let (status, _) = post(
+        test,
+        &admin,
+        &format!("/api/catalogue/v1/items/{code}/publish"),
+        json!({ "version": 1 }),
+    )
+    .await;
+    assert_eq!(status, 200);
+    (code, credit)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_three_region_bundle_is_taken_in_once_decided_at_home_and_delivered_where_it_came_in() {
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let province = test.staff_token().await.to_owned();
+    let (heshan_item, lead) = item_of(
+        &test,
+        ("014300001000", "个体工商户登记"),
+        HESHAN,
+        "赫山区市场监督管理局",
+        811,
+    )
+    .await;
+    let (changsha_item, _) = item_of(
+        &test,
+        ("014300003000", "食品经营许可"),
+        CHANGSHA_COUNTY,
+        "长沙县市场监督管理局",
+        812,
+    )
+    .await;
+    let (anhua_item, _) = item_of(
+        &test,
+        ("014300004000", "卫生许可"),
+        ANHUA,
+        "安化县卫生健康局",
+        813,
+    )
+    .await;
+    let codes = [
+        heshan_item.clone(),
+        changsha_item.clone(),
+        anhua_item.clone(),
+    ];
+    let (status, draft) = post(
+        &test,
+        &province,
+        "/api/catalogue/v1/bundles",
+        json!({ "region_code": HESHAN, "spec": {
+            "name": "开办餐饮店一件事（跨域）", "description": "三地事项一窗受理",
+            "lead_department_credit_code": lead, "items": codes,
+        }}),
+    )
+    .await;
+    assert_eq!(status, 201, "{draft}");
+    let bundle_id = draft["id"].as_str().unwrap().to_owned();
+    let (status, _) = post(
+        &test,
+        &province,
+        &format!("/api/catalogue/v1/bundles/{bundle_id}/publish"),
+        json!({ "version": 1 }),
+    )
+    .await;
+    assert_eq!(status, 200);
+    test.eventually_counts(
+        "every service to learn the items and the bundle",
+        "select (select count(*) from acceptance.offered_bundles)
+              + (select count(*) from approval.item_versions)
+              + (select count(*) from crossregion.items where department_id is not null)",
+        7,
+    )
+    .await;
+    let admin = test.admin("joint.admin", "430000000000").await;
+    let (_, clerk) = test
+        .staff_with_role(&admin, "joint.heshan.clerk", "window_clerk", HESHAN)
+        .await;
+    let mut approvers = Vec::new();
+    for (name, region) in [
+        ("joint.heshan", HESHAN),
+        ("joint.changsha", CHANGSHA_COUNTY),
+        ("joint.anhua", ANHUA),
+    ] {
+        approvers.push(
+            test.staff_with_role(&admin, name, "approver", region)
+                .await
+                .1,
+        );
+    }
+    let id_card = tongban_kernel::IdCardNumber::complete("43090319850505321").unwrap();
+    let intake = json!({
+        "bundle_id": bundle_id, "receiving_region": HESHAN,
+        "applicant": { "kind": "citizen", "name": "孙七", "id_type": "resident_id_card",
+                       "document_number": id_card.as_str() },
+    });
+
+    // Without an agreement for the other regions' items, the bundle cannot be taken in; the
+    // refusal names the member.
+    let (status, refused) = post(
+        &test,
+        &clerk,
+        "/api/acceptance/v1/cases/intake",
+        intake.clone(),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["field"].as_str()),
+        (422, Some("receiving_region")),
+        "{refused}"
+    );
+    let message = refused["message"].as_str().unwrap();
+    assert!(
+        message.contains(&changsha_item) || message.contains(&anhua_item),
+        "{message}"
+    );
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let (status, _) = post(
+        &test,
+        &province,
+        "/api/crossregion/v1/agreements",
+        json!({ "title": "开办餐饮店多地联办", "mode": "joint", "items": [changsha_item, anhua_item],
+                "collecting_regions": [HESHAN], "effective_from": today }),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let case = eventually(
+        "acceptance to learn the agreement",
+        Duration::from_secs(30),
+        || async {
+            let (status, case) = post(
+                &test,
+                &clerk,
+                "/api/acceptance/v1/cases/intake",
+                intake.clone(),
+            )
+            .await;
+            (status == 201).then_some(case)
+        },
+    )
+    .await;
+    assert_eq!(case["mode"], "joint", "{case}");
+    let id = case["id"].as_str().unwrap().to_owned();
+    for material in case["materials"].as_array().unwrap() {
+        let material = material["material_code"].as_str().unwrap();
+        let uploaded = crate::cases::upload(&test, &clerk, &id, material, "image/png").await;
+        assert_eq!(uploaded.0, 204);
+    }
+    let path = |action: &str| format!("/api/acceptance/v1/cases/{id}/{action}");
+    assert_eq!(post(&test, &clerk, &path("submit"), json!({})).await.0, 200);
+    let (status, accepted) = post(&test, &clerk, &path("accept"), json!({})).await;
+    assert_eq!(status, 200, "{accepted}");
+    let parts: Vec<(String, String)> = accepted["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["handling_region"].as_str().unwrap().to_owned(),
+                p["id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let part_in = |region: &str| {
+        parts
+            .iter()
+            .find(|(r, _)| r == region)
+            .map(|(_, id)| id.clone())
+            .unwrap()
+    };
+
+    // 赫山区's own part is local; the other two go out as transfers, one to each region.
+    let transfers = eventually("two transfers", Duration::from_secs(30), || async {
+        let listed = test
+            .get_json_as(
+                &clerk,
+                "/api/crossregion/v1/transfers?side=receiving&region_code=430903000000",
+            )
+            .await;
+        let listed = listed.as_array()?.clone();
+        (listed.len() == 2).then_some(listed)
+    })
+    .await;
+    assert!(
+        transfers
+            .iter()
+            .all(|t| t["mode"] == "joint" && t["kind"] == "part")
+    );
+    assert!(transfers.iter().all(|t| t["parent_case_id"] == id.as_str()));
+    let transfer_to = |region: &str| {
+        transfers
+            .iter()
+            .find(|t| t["handling_region"] == region)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (heshan, changsha, anhua) = (&approvers[0], &approvers[1], &approvers[2]);
+    assert_eq!(
+        test.get_as(
+            anhua,
+            &format!(
+                "/api/crossregion/v1/transfers/{}",
+                transfer_to(CHANGSHA_COUNTY)
+            )
+        )
+        .await
+        .status(),
+        404,
+        "安化县 sees its own part's transfer, not 长沙县's"
+    );
+
+    // 安化县 sends its part back: the whole application returns to 赫山区's window, the other
+    // parts stay with their back offices; accepted again, only that part goes out again.
+    let (status, _) = post(
+        &test,
+        anhua,
+        &format!(
+            "/api/crossregion/v1/transfers/{}/reject",
+            transfer_to(ANHUA)
+        ),
+        json!({ "kind": "materials_defective", "reason": "卫生许可申请书缺少签字" }),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let back = case_where(&test, &clerk, &id, "returned").await;
+    let statuses: Vec<(String, String)> = back["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["handling_region"].as_str().unwrap().to_owned(),
+                p["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        statuses.contains(&(ANHUA.to_owned(), "returned".to_owned())),
+        "{statuses:?}"
+    );
+    assert!(statuses.contains(&(CHANGSHA_COUNTY.to_owned(), "accepted".to_owned())));
+    let (status, again) = post(&test, &clerk, &path("accept"), json!({})).await;
+    assert_eq!(
+        (status, again["status"].as_str()),
+        (200, Some("accepted")),
+        "{again}"
+    );
+    let second = transfer_of(&test, &clerk, &part_in(ANHUA), 2).await;
+    assert_eq!(
+        test.scalar(&format!(
+            "select count(*) from crossregion.transfers where case_id = '{}'",
+            part_in(CHANGSHA_COUNTY)
+        ))
+        .await,
+        1,
+        "长沙县's part was not sent twice"
+    );
+
+    // Each region takes its part over and decides it at home.
+    for (token, transfer) in [
+        (changsha, transfer_to(CHANGSHA_COUNTY)),
+        (anhua, second["id"].as_str().unwrap().to_owned()),
+    ] {
+        let (status, body) = post(
+            &test,
+            token,
+            &format!("/api/crossregion/v1/transfers/{transfer}/accept"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    for (token, region) in [
+        (heshan, HESHAN),
+        (changsha, CHANGSHA_COUNTY),
+        (anhua, ANHUA),
+    ] {
+        let part = part_in(region);
+        eventually(
+            "the part to be workable",
+            Duration::from_secs(30),
+            || async {
+                let item = test
+                    .get_json_as(token, &format!("/api/approval/v1/work-items/{part}"))
+                    .await;
+                (item["state"] == "in_progress" && item["transfer"] != "pending").then_some(())
+            },
+        )
+        .await;
+        let step = |action: &str| format!("/api/approval/v1/work-items/{part}/steps/2/{action}");
+        assert_eq!(
+            post(&test, token, &step("claim"), json!({})).await.0,
+            200,
+            "{region}"
+        );
+        let (status, body) = post(
+            &test,
+            token,
+            &step("decide"),
+            json!({ "decision": "approve", "opinion": "同意" }),
+        )
+        .await;
+        assert_eq!(status, 200, "{region}: {body}");
+    }
+
+    // The application concludes with its last part, at 赫山区, which delivers it in one go;
+    // both transfers end with it.
+    case_where(&test, &clerk, &id, "concluded").await;
+    let (status, _) = post(
+        &test,
+        &clerk,
+        &path("deliver"),
+        json!({ "method": "pickup" }),
+    )
+    .await;
+    assert_eq!(status, 200);
+    eventually("both transfers to end", Duration::from_secs(30), || async {
+        let listed = test
+            .get_json_as(
+                &clerk,
+                &format!("/api/crossregion/v1/transfers?state=delivered&region_code={HESHAN}"),
+            )
+            .await;
+        (listed.as_array()?.len() == 2).then_some(())
+    })
+    .await;
+
+    test.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cross_province_agreement_lets_zhuji_collect_for_heshan() {
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let (code, _) = item_of(
+        &test,
+        ("014300001000", "个体工商户登记"),
+        HESHAN,
+        "赫山区市场监督管理局",
+        821,
+    )
+    .await;
+    test.eventually_counts(
+        "every service to learn the item",
+        "select (select count(*) from acceptance.offered_items)
+              + (select count(*) from approval.item_versions)
+              + (select count(*) from crossregion.items where department_id is not null)",
+        3,
+    )
+    .await;
+    let province = test.staff_token().await.to_owned();
+    let hunan = test.admin("delta.hunan", "430000000000").await;
+    let zhejiang = test.admin("delta.zhejiang", "330000000000").await;
+    let (_, zhejiang_admin) = test
+        .staff_with_role(
+            &zhejiang,
+            "delta.zhejiang.catalogue",
+            "catalogue_admin",
+            "330000000000",
+        )
+        .await;
+    let (_, zhuji_clerk) = test
+        .staff_with_role(&zhejiang, "delta.zhuji.clerk", "window_clerk", ZHUJI)
+        .await;
+    let (_, zhejiang_supervisor) = test
+        .staff_with_role(
+            &zhejiang,
+            "delta.zhejiang.watch",
+            "supervisor",
+            "330000000000",
+        )
+        .await;
+    let (_, heshan_approver) = test
+        .staff_with_role(&hunan, "delta.heshan", "approver", HESHAN)
+        .await;
+    let (_, anhua_clerk) = test
+        .staff_with_role(&hunan, "delta.anhua", "window_clerk", ANHUA)
+        .await;
+
+    // Hunan proposes; until Zhejiang signs, 诸暨市's window cannot take the case in.
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let (status, proposed) = post(
+        &test,
+        &province,
+        "/api/crossregion/v1/agreements",
+        json!({ "title": "湘浙跨省通办", "mode": "collect_elsewhere", "items": [code],
+                "collecting_regions": [ZHUJI], "effective_from": today }),
+    )
+    .await;
+    assert_eq!(
+        (
+            status,
+            proposed["status"].as_str(),
+            proposed["scope"].as_str()
+        ),
+        (201, Some("proposed"), Some("cross_province"))
+    );
+    let id_card = tongban_kernel::IdCardNumber::complete("33068119850505123").unwrap();
+    let intake = json!({
+        "implementation_code": code, "receiving_region": ZHUJI,
+        "applicant": { "kind": "citizen", "name": "钱八", "id_type": "resident_id_card",
+                       "document_number": id_card.as_str() },
+    });
+    let (status, _) = post(
+        &test,
+        &zhuji_clerk,
+        "/api/acceptance/v1/cases/intake",
+        intake.clone(),
+    )
+    .await;
+    assert_eq!(status, 422);
+    let (status, _) = post(
+        &test,
+        &zhejiang_admin,
+        &format!(
+            "/api/crossregion/v1/agreements/{}/sign",
+            proposed["id"].as_str().unwrap()
+        ),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let case = eventually(
+        "acceptance to learn the agreement",
+        Duration::from_secs(30),
+        || async {
+            let (status, case) = post(
+                &test,
+                &zhuji_clerk,
+                "/api/acceptance/v1/cases/intake",
+                intake.clone(),
+            )
+            .await;
+            (status == 201).then_some(case)
+        },
+    )
+    .await;
+    let id = case["id"].as_str().unwrap().to_owned();
+    for material in case["materials"].as_array().unwrap() {
+        let material = material["material_code"].as_str().unwrap();
+        assert_eq!(
+            crate::cases::upload(&test, &zhuji_clerk, &id, material, "image/png")
+                .await
+                .0,
+            204
+        );
+    }
+    let path = |action: &str| format!("/api/acceptance/v1/cases/{id}/{action}");
+    assert_eq!(
+        post(&test, &zhuji_clerk, &path("submit"), json!({}))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        post(&test, &zhuji_clerk, &path("accept"), json!({}))
+            .await
+            .0,
+        200
+    );
+
+    // The transfer crosses the provincial border; 赫山区 takes it over. Both provinces'
+    // supervisors see it; 安化县 does not.
+    let transfer = transfer_of(&test, &zhuji_clerk, &id, 1).await;
+    assert_eq!(
+        (
+            transfer["receiving_region"].as_str(),
+            transfer["handling_region"].as_str()
+        ),
+        (Some(ZHUJI), Some(HESHAN))
+    );
+    let tid = transfer["id"].as_str().unwrap().to_owned();
+    let (status, taken) = post(
+        &test,
+        &heshan_approver,
+        &format!("/api/crossregion/v1/transfers/{tid}/accept"),
+        json!({}),
+    )
+    .await;
+    assert_eq!((status, taken["state"].as_str()), (200, Some("accepted")));
+    for (who, token, seen) in [
+        ("浙江's supervisor", &zhejiang_supervisor, 200),
+        ("湖南's supervisor", &province, 200),
+        ("安化县's clerk", &anhua_clerk, 404),
+    ] {
+        assert_eq!(
+            test.get_as(token, &format!("/api/crossregion/v1/transfers/{tid}"))
+                .await
+                .status(),
+            seen,
+            "{who}"
+        );
+        assert_eq!(
+            test.get_as(token, &format!("/api/acceptance/v1/cases/{id}"))
+                .await
+                .status(),
+            seen,
+            "{who}"
+        );
+    }
+    work_item_where(&test, &heshan_approver, &id, "transfer", "accepted").await;
+
+    test.stop().await;
 }

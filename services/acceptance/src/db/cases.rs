@@ -530,19 +530,48 @@ pub async fn intake(
     let lineage = regions
         .lineage(&input.receiving_region, "receiving_region")
         .await?;
+    let mut conn = pool.acquire().await?;
+    let today = local_today(Utc::now());
     let served = match &bundle {
-        Some(bundle) => lineage.contains(&bundle.region_code),
+        Some(bundle) => {
+            if !lineage.contains(&bundle.region_code) {
+                return Err(Error::unprocessable(
+                    "receiving_region",
+                    format!(
+                        "the bundle is offered in {} and below, not in {}",
+                        bundle.region_code, input.receiving_region
+                    ),
+                ));
+            }
+            // 多地联办: a member handled outside the hall's region needs its scope to reach
+            // the hall, or an agreement letting the hall collect it, like an item on its own.
+            for member in &bundle.members {
+                if lineage.contains(&member.region_code) {
+                    continue;
+                }
+                let version =
+                    catalogue::version(&mut conn, &member.implementation_code, member.version)
+                        .await?;
+                if !version.served_in(&lineage)
+                    && !catalogue::agreed(&mut conn, &version.code, &lineage, today).await?
+                {
+                    return Err(Error::unprocessable(
+                        "receiving_region",
+                        format!(
+                            "the bundle's member {} ({}) is handled in {}: its 通办 scope does not reach {}, and no 通办 agreement in force lets that region collect it",
+                            version.code, version.name, member.region_code, input.receiving_region
+                        ),
+                    ));
+                }
+            }
+            true
+        }
         None => {
             item.served_in(&lineage)
-                || catalogue::agreed(
-                    &mut *pool.acquire().await?,
-                    &item.code,
-                    &lineage,
-                    local_today(Utc::now()),
-                )
-                .await?
+                || catalogue::agreed(&mut conn, &item.code, &lineage, today).await?
         }
     };
+    drop(conn);
     if !served {
         return Err(Error::unprocessable(
             "receiving_region",

@@ -432,6 +432,38 @@ async fn a_case_collected_in_one_city_is_decided_in_another_and_its_result_comes
     // working days.
     let item = work_item_where(&test, &staff.changsha, &id, "transfer", "accepted").await;
     assert_eq!(item["state"], "in_progress");
+
+    // The clock 长沙县 runs is the one 赫山区 sees: paused for a correction, then running again.
+    let work = |action: &str| format!("/api/approval/v1/work-items/{id}/{action}");
+    let (status, paused) = post(
+        &test,
+        &staff.changsha,
+        &work("pause"),
+        json!({ "kind": "correction", "reason": "核对经营场所", "notice": "请补正经营场所证明原件" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{paused}");
+    let clock_of = |paused: bool| {
+        let (test, clerk, tid) = (&test, &staff.heshan_clerk, &tid);
+        async move {
+            eventually(
+                "the receiving hall to see the clock",
+                Duration::from_secs(30),
+                || async {
+                    let t = test
+                        .get_json_as(clerk, &format!("/api/crossregion/v1/transfers/{tid}"))
+                        .await;
+                    (t["clock_paused"] == paused).then_some(t)
+                },
+            )
+            .await
+        }
+    };
+    clock_of(true).await;
+    let (status, resumed) = post(&test, &staff.changsha, &work("resume"), json!({})).await;
+    assert_eq!(status, 200, "{resumed}");
+    let running = clock_of(false).await;
+    assert_eq!(running["due_date"], resumed["due_date"]);
     assert_eq!(
         post(&test, &staff.changsha, &step(2, "claim"), json!({}))
             .await

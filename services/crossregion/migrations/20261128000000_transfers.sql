@@ -32,8 +32,11 @@ create table transfers (
     sent_at             timestamptz not null,
     sent_on             date        not null,
     accepted_by         uuid,
-    -- The case's statutory due date as acceptance promised it.
+    -- The case's clock as the handling region's back office runs it: the statutory due date
+    -- (acceptance's promise, then approval's moves), whether it is paused, whether it ran out.
     due_date            date,
+    clock_paused        boolean     not null default false,
+    case_overdue        boolean     not null default false,
     -- Hand-over deadline of the handling region (its centre's working days).
     respond_by          date        not null,
     responded_by        uuid,

@@ -41,8 +41,11 @@ pub struct Transfer {
     /// Where the case is: handling_region, receiving_region or applicant.
     pub location: String,
     pub sent_at: DateTime<Utc>,
-    /// The case's statutory due date, as acceptance promised it.
+    /// The case's clock: its statutory due date (moved by pauses, extensions and calendar
+    /// changes in the handling region), whether it is paused, whether it ran out.
     pub due_date: Option<NaiveDate>,
+    pub clock_paused: bool,
+    pub case_overdue: bool,
     /// The handling region's hand-over deadline (accept or reject), and whether it was missed.
     pub respond_by: NaiveDate,
     pub response_overdue: bool,
@@ -109,6 +112,8 @@ struct Row {
     sent_at: DateTime<Utc>,
     sent_on: NaiveDate,
     due_date: Option<NaiveDate>,
+    clock_paused: bool,
+    case_overdue: bool,
     respond_by: NaiveDate,
     responded_by: Option<Uuid>,
     responded_at: Option<DateTime<Utc>>,
@@ -126,7 +131,7 @@ struct Row {
 
 const COLUMNS: &str = "id, case_id, case_number, round, kind, parent_case_id, mode, implementation_code, \
     item_version, item_name, department_id, receiving_region, handling_region, state, sent_at, sent_on, \
-    due_date, respond_by, responded_by, responded_at, rejection_kind, rejection_reason, decision, \
+    due_date, clock_paused, case_overdue, respond_by, responded_by, responded_at, rejection_kind, rejection_reason, decision, \
     concluded_at, deliver_by, delivery_method, delivered_at, response_overdue_at, delivery_overdue_at, \
     revision";
 
@@ -215,6 +220,8 @@ impl Row {
             state: self.state,
             sent_at: self.sent_at,
             due_date: self.due_date,
+            clock_paused: self.clock_paused,
+            case_overdue: self.case_overdue,
             respond_by: self.respond_by,
             responded_by: self.responded_by,
             responded_at: self.responded_at,
@@ -653,6 +660,46 @@ pub async fn concluded(
     };
     publish(tx, &row, &event).await?;
     Ok(true)
+}
+
+/// A change of a transferred case's clock in the handling region's back office.
+#[derive(Debug, Clone, Copy)]
+pub enum ClockChange {
+    Paused,
+    /// Resumed, with the due date moved by the pause.
+    Resumed(NaiveDate),
+    /// Extended, or recalculated after a calendar change.
+    Due(NaiveDate),
+    Overdue,
+}
+
+/// Follows the case's clock on its latest transfer, so both halls see it. Returns whether a
+/// transfer changed.
+pub async fn clock_changed(
+    tx: &mut PgConnection,
+    case_id: Uuid,
+    change: ClockChange,
+) -> Result<bool, sqlx::Error> {
+    let (paused, due, overdue) = match change {
+        ClockChange::Paused => (Some(true), None, None),
+        ClockChange::Resumed(due) => (Some(false), Some(due), None),
+        ClockChange::Due(due) => (None, Some(due), None),
+        ClockChange::Overdue => (None, None, Some(true)),
+    };
+    let changed = sqlx::query(
+        "update transfers set clock_paused = coalesce($2, clock_paused),
+             due_date = coalesce($3, due_date), case_overdue = coalesce($4, case_overdue),
+             revision = revision + 1
+         where case_id = $1 and round = (select max(round) from transfers where case_id = $1)",
+    )
+    .bind(case_id)
+    .bind(paused)
+    .bind(due)
+    .bind(overdue)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    Ok(changed > 0)
 }
 
 /// How the result of a transferred case reached the applicant (acceptance's CaseDelivered).

@@ -3,9 +3,11 @@
 //! - [`catalogue`]: which items are in force and where each is handled; the working-day
 //!   calendar.
 //! - [`cases`]: accepted, concluded and delivered cases: the transfers' hand-overs.
+//! - [`clock`]: the transferred cases' clocks as the handling back office runs them.
 
 pub mod cases;
 pub mod catalogue;
+pub mod clock;
 
 use std::sync::Arc;
 
@@ -26,6 +28,11 @@ pub fn consumers(response_days: u32, delivery_days: u32) -> Vec<ConsumerSpec> {
                 response_days,
                 delivery_days,
             }),
+        },
+        ConsumerSpec {
+            name: "case-clock",
+            topics: vec![topics::APPROVAL],
+            handler: Arc::new(clock::CaseClock),
         },
     ]
 }

@@ -308,6 +308,22 @@ async fn a_case_collected_in_one_city_is_decided_in_another_and_its_result_comes
         "{body}"
     );
 
+    // The materials went electronically: 长沙县 reads the files 赫山区 took in.
+    let material = case["materials"][0]["material_code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let file = test
+        .get_as(
+            &staff.changsha,
+            &format!("/api/acceptance/v1/cases/{id}/materials/{material}"),
+        )
+        .await;
+    assert_eq!(file.status(), 200);
+    assert_eq!(file.headers()["content-type"], "image/png");
+    assert!(file.headers()["etag"].to_str().unwrap().len() > 60);
+    assert_eq!(file.bytes().await.unwrap().as_ref(), b"%PDF-1.7 test scan");
+
     // Both halls and their supervisors see the case; 安化县's staff do not.
     for (who, token) in [
         ("赫山区's clerk", &staff.heshan_clerk),
@@ -325,6 +341,7 @@ async fn a_case_collected_in_one_city_is_decided_in_another_and_its_result_comes
     }
     for token in [&staff.anhua_clerk, &staff.anhua_approver] {
         for path in [
+            format!("/api/acceptance/v1/cases/{id}/materials/{material}"),
             format!("/api/crossregion/v1/transfers/{tid}"),
             format!("/api/crossregion/v1/transfers/{tid}/history"),
             format!("/api/acceptance/v1/cases/{id}"),
@@ -1142,6 +1159,34 @@ async fn a_three_region_bundle_is_taken_in_once_decided_at_home_and_delivered_wh
         .await,
         1,
         "长沙县's part was not sent twice"
+    );
+
+    // 安化县 reads its part's materials, entered once for the whole application.
+    let part = part_in(ANHUA);
+    let part_view = test
+        .get_json_as(anhua, &format!("/api/acceptance/v1/cases/{part}"))
+        .await;
+    let material = part_view["materials"][0]["material_code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let file = test
+        .get_as(
+            anhua,
+            &format!("/api/acceptance/v1/cases/{part}/materials/{material}"),
+        )
+        .await;
+    assert_eq!(file.status(), 200, "{material}");
+    assert_eq!(file.bytes().await.unwrap().as_ref(), b"%PDF-1.7 test scan");
+    assert_eq!(
+        test.get_as(
+            anhua,
+            &format!("/api/acceptance/v1/cases/{id}/materials/{material}")
+        )
+        .await
+        .status(),
+        404,
+        "the application itself is 赫山区's"
     );
 
     // Each region takes its part over and decides it at home.

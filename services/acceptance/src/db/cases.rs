@@ -770,6 +770,60 @@ async fn open(
     Ok((get(pool, principal, id).await?, true))
 }
 
+/// A provided file as stored.
+pub struct StoredFile {
+    pub filename: String,
+    pub content_type: String,
+    pub sha256: String,
+    pub content: Vec<u8>,
+}
+
+/// The file provided for `material_code` of the case, for whoever may see the case: the
+/// applicant, and the staff of the receiving and the handling region (资料流转: a transferred
+/// case's materials reach the handling region this way). A part of a bundle application reads
+/// its item's material from the application's combined entry, so a region deciding only that
+/// part gets its materials.
+pub async fn material(
+    pool: &PgPool,
+    principal: &Principal,
+    id: Uuid,
+    material_code: &str,
+) -> Result<StoredFile, Error> {
+    let mut conn = pool.acquire().await?;
+    let row = load(&mut conn, principal, id, false).await?;
+    let (holder, code) = match (
+        row.kind.as_str(),
+        row.parent_id,
+        row.bundle_id,
+        row.bundle_version,
+    ) {
+        ("part", Some(parent), Some(bundle), Some(version)) => {
+            let bundle = catalogue::bundle_version(&mut conn, bundle, version).await?;
+            let entry = bundle
+                .entry_of(material_code)
+                .ok_or_else(|| Error::NotFound(format!("material {material_code} of case {id}")))?;
+            (parent, entry.to_owned())
+        }
+        _ => (row.id, material_code.to_owned()),
+    };
+    let file: Option<(String, String, String, Vec<u8>)> = sqlx::query_as(
+        "select filename, content_type, sha256, content from attachments
+         where case_id = $1 and material_code = $2",
+    )
+    .bind(holder)
+    .bind(&code)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (filename, content_type, sha256, content) =
+        file.ok_or_else(|| Error::NotFound(format!("a file for material {material_code}")))?;
+    Ok(StoredFile {
+        filename,
+        content_type,
+        sha256,
+        content,
+    })
+}
+
 /// File types a material may be provided as.
 pub const ACCEPTED_TYPES: [&str; 3] = ["application/pdf", "image/jpeg", "image/png"];
 

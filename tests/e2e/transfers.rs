@@ -860,23 +860,21 @@ async fn a_rejected_transfer_returns_the_case_once_and_a_missed_deadline_is_esca
 async fn the_handover_benchmark_times_every_case_from_acceptance_to_the_other_queue() {
     let settings = tongban_runtime::Settings::load(None).unwrap();
 
-    let report = tongban::bench::handover::handover(settings, 40, 4, |_| {})
+    let report = tongban::bench::handover::handover(settings, 20, 20.0, 4, |_| {})
         .await
         .unwrap();
 
-    // Every case was accepted through the gateway, transferred, and measured into the queue.
-    assert_eq!(
-        (
-            report.acceptances.requests,
-            report.handovers,
-            report.transfers
-        ),
-        (40, 40, 40)
-    );
-    assert!(report.handover_p50_ms > 0.0);
-    assert!(report.handover_p50_ms <= report.handover_p99_ms);
-    assert!(report.handover_p99_ms <= report.handover_max_ms);
-    assert!(tongban::bench::handover::table(&report).contains("长沙县's queue"));
+    // Every case of both phases was accepted through the gateway, transferred, and measured
+    // into the queue.
+    assert_eq!(report.transfers, 40);
+    for phase in [&report.paced, &report.flat_out] {
+        assert_eq!((phase.acceptances.requests, phase.handovers), (20, 20));
+        assert!(phase.handover_p50_ms > 0.0);
+        assert!(phase.handover_p50_ms <= phase.handover_p99_ms);
+        assert!(phase.handover_p99_ms <= phase.handover_max_ms);
+    }
+    assert_eq!(report.paced.offered_per_second, Some(20.0));
+    assert!(tongban::bench::handover::table(&report).contains("paced, 20/s offered"));
 }
 
 /// An item of basic item `basic` (`name`) implemented by a new department `department` (credit

@@ -19,15 +19,9 @@ use crate::HandleError;
 pub async fn apply(tx: &mut PgConnection, change: CalendarChanged) -> Result<(), HandleError> {
     let mut dates = Vec::with_capacity(change.days.len());
     for day in &change.days {
-        let date: NaiveDate = day
-            .date
-            .parse()
-            .map_err(|_| HandleError::Permanent(format!("date {:?} is malformed", day.date)))?;
+        let date = crate::field::date("date", &day.date)?;
         if DayKind::parse(&day.kind).is_none() {
-            return Err(HandleError::Permanent(format!(
-                "kind {:?} is malformed",
-                day.kind
-            )));
+            return Err(crate::field::malformed("kind", &day.kind));
         }
         dates.push(date);
     }

@@ -109,7 +109,11 @@ impl Consumer {
                 spec,
             })
             .collect();
-        let consumer: StreamConsumer = kafka::client_config(settings)
+        let mut config = kafka::client_config(settings);
+        if let Some(wait) = settings.fetch_wait_max_ms {
+            config.set("fetch.wait.max.ms", wait.to_string());
+        }
+        let consumer: StreamConsumer = config
             .set("group.id", &group)
             .set("enable.auto.commit", "true")
             .set("enable.auto.offset.store", "false")

@@ -88,6 +88,13 @@ pub struct Delivered {
 }
 
 impl Delivered {
+    /// The instant the event states (`at`, one of its timestamp fields), or the moment it was
+    /// published when it states none.
+    pub fn instant(&self, at: Option<prost_types::Timestamp>) -> DateTime<Utc> {
+        at.and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos as u32))
+            .unwrap_or(self.attributes.time)
+    }
+
     /// Decodes the payload as `E`; a payload that does not decode can never be processed.
     pub fn decode<E: tongban_events::Event>(&self) -> Result<E, crate::HandleError> {
         E::decode(self.payload.as_slice()).map_err(|err| {

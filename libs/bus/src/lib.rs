@@ -9,6 +9,7 @@
 //! - [`consumer`]: consumes with manual offset storage after an inbox-deduplicated transaction;
 //!   malformed or unknown events go to the dead-letter topic with the reason.
 //! - [`envelope`]: CloudEvents binary-mode headers, written and parsed in one place.
+//! - [`field`]: an event's fields read for a handler (a malformed one is a permanent error).
 //! - [`calendar`]: the working-day calendar kept from the catalogue's events, for services that
 //!   compute due dates.
 //! - [`host`]: a service's life: database, migrations, relay, consumers, HTTP, orderly shutdown.
@@ -16,6 +17,7 @@
 pub mod calendar;
 pub mod consumer;
 pub mod envelope;
+pub mod field;
 pub mod host;
 pub mod kafka;
 pub mod outbox;

@@ -63,6 +63,12 @@ pub struct KafkaSettings {
     pub replication_factor: i32,
     /// Consumer session timeout; short in embedded mode so a restarted member rejoins quickly.
     pub session_timeout_ms: u32,
+    /// How long a consumer's fetch may wait at the broker for data. Kafka answers as soon as
+    /// data arrives, so this only spaces idle polls (unset: librdkafka's 500 ms). The embedded
+    /// broker answers at the end of the wait, so there it sets how long an event waits before
+    /// it is consumed: the platform sets 20 ms when it runs the embedded broker.
+    #[serde(default)]
+    pub fetch_wait_max_ms: Option<u32>,
     /// Extra librdkafka properties (`security.protocol`, `sasl.mechanism`, ...).
     #[serde(default)]
     pub properties: BTreeMap<String, String>,

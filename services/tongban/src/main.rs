@@ -132,11 +132,15 @@ enum BenchCommand {
         json: Option<PathBuf>,
     },
     /// Cross-region hand-over latency: 赫山区's window accepts cases 长沙县 decides; from each
-    /// acceptance to its work item in 长沙县's queue.
+    /// acceptance to its work item in 长沙县's queue. First at a steady rate, then flat out.
     Handover {
-        /// Cases taken in, then accepted.
-        #[arg(long, default_value_t = 2_000)]
+        /// Cases accepted in each of the two phases.
+        #[arg(long, default_value_t = 1_000)]
         cases: usize,
+        /// Acceptances per second in the paced phase.
+        #[arg(long, default_value_t = 50.0)]
+        rate: f64,
+        /// Acceptances in flight in the flat-out phase.
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
         /// A short run (a smoke test; the numbers are rough).
@@ -310,16 +314,17 @@ async fn main() -> ExitCode {
         }
         Command::Bench(BenchCommand::Handover {
             cases,
+            rate,
             concurrency,
             quick,
             json,
         }) => {
-            let (cases, concurrency) = if quick {
-                (100, 4)
+            let (cases, rate, concurrency) = if quick {
+                (100, 20.0, 4)
             } else {
-                (cases, concurrency)
+                (cases, rate, concurrency)
             };
-            bench_handover(settings, cases, concurrency, json).await
+            bench_handover(settings, cases, rate, concurrency, json).await
         }
         Command::Bench(BenchCommand::Catalogue {
             requests,
@@ -524,10 +529,11 @@ async fn bench_approval(
 async fn bench_handover(
     settings: Settings,
     cases: usize,
+    rate: f64,
     concurrency: usize,
     json: Option<PathBuf>,
 ) -> anyhow::Result<()> {
-    let report = tongban::bench::handover::handover(settings, cases, concurrency, |step| {
+    let report = tongban::bench::handover::handover(settings, cases, rate, concurrency, |step| {
         eprintln!("  {step}…")
     })
     .await?;

@@ -4,26 +4,11 @@
 use futures::future::BoxFuture;
 use sqlx::PgConnection;
 
-use tongban_bus::{Delivered, HandleError, Handler};
+use tongban_bus::{Delivered, HandleError, Handler, field};
 use tongban_events::Event;
 use tongban_events::crossregion::v1::{AgreementConcluded, AgreementTerminated};
 
 pub struct Agreements;
-
-fn uuid(value: &str) -> Result<uuid::Uuid, HandleError> {
-    uuid::Uuid::parse_str(value)
-        .map_err(|_| HandleError::Permanent(format!("agreement_id {value:?} is not a UUID")))
-}
-
-fn date(what: &str, value: &str) -> Result<Option<chrono::NaiveDate>, HandleError> {
-    if value.is_empty() {
-        return Ok(None);
-    }
-    value
-        .parse()
-        .map(Some)
-        .map_err(|_| HandleError::Permanent(format!("{what} {value:?} is not a date")))
-}
 
 impl Handler for Agreements {
     fn handles(&self, ce_type: &str) -> bool {
@@ -39,12 +24,13 @@ impl Handler for Agreements {
             match event.attributes.ce_type.as_str() {
                 AgreementConcluded::TYPE => {
                     let agreement: AgreementConcluded = event.decode()?;
-                    let id = uuid(&agreement.agreement_id)?;
-                    let from =
-                        date("effective_from", &agreement.effective_from)?.ok_or_else(|| {
-                            HandleError::Permanent("an agreement without effective_from".into())
-                        })?;
-                    let until = date("effective_until", &agreement.effective_until)?;
+                    let id = field::uuid("agreement_id", &agreement.agreement_id)?;
+                    let from = field::optional_date("effective_from", &agreement.effective_from)?
+                        .ok_or_else(|| {
+                        HandleError::Permanent("an agreement without effective_from".into())
+                    })?;
+                    let until =
+                        field::optional_date("effective_until", &agreement.effective_until)?;
                     let inserted = sqlx::query(
                         "insert into agreements (id, mode, collecting_regions, effective_from, effective_until)
                          values ($1, $2, $3, $4, $5) on conflict (id) do nothing",
@@ -75,9 +61,9 @@ impl Handler for Agreements {
                 }
                 AgreementTerminated::TYPE => {
                     let ended: AgreementTerminated = event.decode()?;
-                    let until = date("effective_until", &ended.effective_until)?;
+                    let until = field::optional_date("effective_until", &ended.effective_until)?;
                     sqlx::query("update agreements set effective_until = $2 where id = $1")
-                        .bind(uuid(&ended.agreement_id)?)
+                        .bind(field::uuid("agreement_id", &ended.agreement_id)?)
                         .bind(until)
                         .execute(&mut *tx)
                         .await?;

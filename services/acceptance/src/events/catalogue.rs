@@ -7,7 +7,7 @@ use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use sqlx::PgConnection;
 
-use tongban_bus::{Delivered, HandleError, Handler};
+use tongban_bus::{Delivered, HandleError, Handler, field};
 use tongban_events::Event;
 use tongban_events::catalogue::v1::{
     BundlePublished, BundleWithdrawn, CalendarChanged, ItemPublished, ItemWithdrawn, TimeLimit,
@@ -48,14 +48,6 @@ impl Handler for CatalogueProjection {
     }
 }
 
-fn permanent(what: &str, value: &str) -> HandleError {
-    HandleError::Permanent(format!("{what} {value:?} is malformed"))
-}
-
-fn uuid(what: &str, value: &str) -> Result<uuid::Uuid, HandleError> {
-    uuid::Uuid::parse_str(value).map_err(|_| permanent(what, value))
-}
-
 fn time(at: Option<prost_types::Timestamp>, otherwise: DateTime<Utc>) -> DateTime<Utc> {
     at.and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos as u32))
         .unwrap_or(otherwise)
@@ -70,9 +62,12 @@ async fn item_published(
     item: ItemPublished,
     at: DateTime<Utc>,
 ) -> Result<(), HandleError> {
-    let id = uuid("item_id", &item.item_id)?;
+    let id = field::uuid("item_id", &item.item_id)?;
     if item.implementation_code.len() != 31 {
-        return Err(permanent("implementation_code", &item.implementation_code));
+        return Err(field::malformed(
+            "implementation_code",
+            &item.implementation_code,
+        ));
     }
     let promised = item.promised_time_limit.clone().unwrap_or_default();
     let materials: Vec<Value> = item
@@ -153,7 +148,7 @@ async fn bundle_published(
     bundle: BundlePublished,
     at: DateTime<Utc>,
 ) -> Result<(), HandleError> {
-    let id = uuid("bundle_id", &bundle.bundle_id)?;
+    let id = field::uuid("bundle_id", &bundle.bundle_id)?;
     let members: Vec<Value> = bundle
         .members
         .iter()
@@ -207,7 +202,7 @@ async fn bundle_withdrawn(
     tx: &mut PgConnection,
     bundle: BundleWithdrawn,
 ) -> Result<(), HandleError> {
-    let id = uuid("bundle_id", &bundle.bundle_id)?;
+    let id = field::uuid("bundle_id", &bundle.bundle_id)?;
     sqlx::query("delete from offered_bundles where bundle_id = $1 and version <= $2")
         .bind(id)
         .bind(bundle.version as i32)

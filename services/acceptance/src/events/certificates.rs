@@ -1,18 +1,13 @@
 //! Keeps `certificates` from approval's e-certificate events (一证通办).
 
-use chrono::{DateTime, NaiveDate};
 use futures::future::BoxFuture;
 use sqlx::PgConnection;
 
-use tongban_bus::{Delivered, HandleError, Handler};
+use tongban_bus::{Delivered, HandleError, Handler, field};
 use tongban_events::Event;
 use tongban_events::approval::v1::{CertificateIssued, CertificateRevoked};
 
 pub struct Certificates;
-
-fn malformed(what: &str, value: &str) -> HandleError {
-    HandleError::Permanent(format!("{what} {value:?} is malformed"))
-}
 
 impl Handler for Certificates {
     fn handles(&self, ce_type: &str) -> bool {
@@ -27,8 +22,7 @@ impl Handler for Certificates {
         Box::pin(async move {
             if event.attributes.ce_type == CertificateRevoked::TYPE {
                 let revoked: CertificateRevoked = event.decode()?;
-                let id = uuid::Uuid::parse_str(&revoked.certificate_id)
-                    .map_err(|_| malformed("certificate_id", &revoked.certificate_id))?;
+                let id = field::uuid("certificate_id", &revoked.certificate_id)?;
                 sqlx::query("update certificates set revoked_at = coalesce(revoked_at, $2) where certificate_id = $1")
                     .bind(id)
                     .bind(event.attributes.time)
@@ -37,28 +31,16 @@ impl Handler for Certificates {
                 return Ok(());
             }
             let issued: CertificateIssued = event.decode()?;
-            let id = uuid::Uuid::parse_str(&issued.certificate_id)
-                .map_err(|_| malformed("certificate_id", &issued.certificate_id))?;
-            let holder = match issued.holder_account_id.as_str() {
-                "" => None,
-                raw => Some(
-                    uuid::Uuid::parse_str(raw).map_err(|_| malformed("holder_account_id", raw))?,
-                ),
-            };
-            let valid_until = match issued.valid_until.as_str() {
-                "" => None,
-                raw => Some(
-                    raw.parse::<NaiveDate>()
-                        .map_err(|_| malformed("valid_until", raw))?,
-                ),
-            };
+            let id = field::uuid("certificate_id", &issued.certificate_id)?;
+            let holder = field::optional_uuid("holder_account_id", &issued.holder_account_id)?;
+            let valid_until = field::optional_date("valid_until", &issued.valid_until)?;
             if issued.certificate_type.trim().is_empty() {
-                return Err(malformed("certificate_type", &issued.certificate_type));
+                return Err(field::malformed(
+                    "certificate_type",
+                    &issued.certificate_type,
+                ));
             }
-            let issued_at = issued
-                .issued_at
-                .and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos as u32))
-                .unwrap_or(event.attributes.time);
+            let issued_at = event.instant(issued.issued_at);
             sqlx::query(
                 "insert into certificates (certificate_id, certificate_type, holder_account_id,
                      issuer_credit_code, valid_until, issued_at)

@@ -1,11 +1,10 @@
 //! Approval's conclusions (办结): the case's result awaits delivery at the window.
 
-use chrono::DateTime;
 use futures::future::BoxFuture;
 use serde_json::json;
 use sqlx::PgConnection;
 
-use tongban_bus::{Delivered, HandleError, Handler};
+use tongban_bus::{Delivered, HandleError, Handler, field};
 use tongban_events::Event;
 use tongban_events::approval::v1::CaseConcluded;
 
@@ -23,9 +22,7 @@ impl Handler for Conclusions {
     ) -> BoxFuture<'a, Result<(), HandleError>> {
         Box::pin(async move {
             let concluded: CaseConcluded = event.decode()?;
-            let id = uuid::Uuid::parse_str(&concluded.case_id).map_err(|_| {
-                HandleError::Permanent(format!("case_id {:?} is not a UUID", concluded.case_id))
-            })?;
+            let id = field::uuid("case_id", &concluded.case_id)?;
             if !["approved", "refused"].contains(&concluded.decision.as_str()) {
                 return Err(HandleError::Permanent(format!(
                     "decision {:?}",
@@ -39,10 +36,7 @@ impl Handler for Conclusions {
                     .map(|r| json!({ "name": r.name, "certificate_id": r.certificate_id }))
                     .collect::<Vec<_>>()
             );
-            let at = concluded
-                .concluded_at
-                .and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos as u32))
-                .unwrap_or(event.attributes.time);
+            let at = event.instant(concluded.concluded_at);
             let changed = crate::db::cases::conclude(
                 tx,
                 id,

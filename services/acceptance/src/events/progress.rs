@@ -4,12 +4,12 @@
 //! due date becomes the case's (and its application's, when it is the part due last).
 //! Staff opinions stay in approval: the applicant sees what happened, not the internal notes.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use sqlx::PgConnection;
 
-use tongban_bus::{Delivered, HandleError, Handler};
+use tongban_bus::{Delivered, HandleError, Handler, field};
 use tongban_events::Event;
 use tongban_events::approval::v1::{
     CaseOverdue, ClockPaused, ClockResumed, DueDateRecalculated, StepClaimed, StepCompleted,
@@ -115,14 +115,10 @@ impl Handler for BackOfficeProgress {
             let work = work.ok_or_else(|| {
                 HandleError::Permanent("an approval event without its work item".into())
             })?;
-            let case = uuid::Uuid::parse_str(&work.case_id).map_err(|_| {
-                HandleError::Permanent(format!("case_id {:?} is not a UUID", work.case_id))
-            })?;
+            let case = field::uuid("case_id", &work.case_id)?;
             append(tx, case, action, detail, event.attributes.time).await?;
             if let Some(due) = due {
-                let due: NaiveDate = due.parse().map_err(|_| {
-                    HandleError::Permanent(format!("due_date {due:?} is malformed"))
-                })?;
+                let due = field::date("due_date", &due)?;
                 sqlx::query("update cases set due_date = $2 where id = $1 and status = 'accepted'")
                     .bind(case)
                     .bind(due)

@@ -1,12 +1,11 @@
 //! The crossregion service's rejected transfers: the case goes back to its receiving window
 //! (跨域通办), which tells the applicant once what to fix, sends it again, or refuses it.
 
-use chrono::DateTime;
 use futures::future::BoxFuture;
 use serde_json::json;
 use sqlx::PgConnection;
 
-use tongban_bus::{Delivered, HandleError, Handler};
+use tongban_bus::{Delivered, HandleError, Handler, field};
 use tongban_events::Event;
 use tongban_events::crossregion::v1::TransferRejected;
 
@@ -27,13 +26,8 @@ impl Handler for ReturnedTransfers {
             let transfer = rejected.transfer.as_ref().ok_or_else(|| {
                 HandleError::Permanent("TransferRejected without its transfer".into())
             })?;
-            let id = uuid::Uuid::parse_str(&transfer.case_id).map_err(|_| {
-                HandleError::Permanent(format!("case_id {:?} is not a UUID", transfer.case_id))
-            })?;
-            let at = rejected
-                .rejected_at
-                .and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos as u32))
-                .unwrap_or(event.attributes.time);
+            let id = field::uuid("case_id", &transfer.case_id)?;
+            let at = event.instant(rejected.rejected_at);
             let returned = json!({
                 "kind": rejected.reason_kind,
                 "reason": rejected.reason,

@@ -3,8 +3,8 @@
 
 use futures::future::BoxFuture;
 use sqlx::PgConnection;
-use uuid::Uuid;
 
+use tongban_bus::field::{optional_uuid, uuid};
 use tongban_bus::{Delivered, HandleError, Handler};
 use tongban_events::Event;
 use tongban_events::acceptance::v1::CaseAccepted;
@@ -14,19 +14,6 @@ use crate::db::work_items::{self, Accepted};
 pub struct AcceptedCases {
     /// Working days before the due date of the yellow warning.
     pub warning_days: u32,
-}
-
-fn uuid(what: &str, value: &str) -> Result<Uuid, HandleError> {
-    Uuid::parse_str(value)
-        .map_err(|_| HandleError::Permanent(format!("{what} {value:?} is not a UUID")))
-}
-
-fn optional_uuid(what: &str, value: &str) -> Result<Option<Uuid>, HandleError> {
-    if value.is_empty() {
-        Ok(None)
-    } else {
-        uuid(what, value).map(Some)
-    }
 }
 
 impl Handler for AcceptedCases {
@@ -46,10 +33,7 @@ impl Handler for AcceptedCases {
                 .as_ref()
                 .ok_or_else(|| HandleError::Permanent("CaseAccepted without its case".into()))?;
             let case_id = uuid("case_id", &case.case_id)?;
-            let accepted_at = accepted
-                .accepted_at
-                .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, t.nanos as u32))
-                .unwrap_or(event.attributes.time);
+            let accepted_at = event.instant(accepted.accepted_at);
             match case.kind.as_str() {
                 "bundle" => {
                     let parts = accepted

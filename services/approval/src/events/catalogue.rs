@@ -7,7 +7,7 @@ use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use sqlx::PgConnection;
 
-use tongban_bus::{Delivered, HandleError, Handler};
+use tongban_bus::{Delivered, HandleError, Handler, field};
 use tongban_events::Event;
 use tongban_events::catalogue::v1::{CalendarChanged, ItemPublished};
 
@@ -62,19 +62,17 @@ impl Handler for CatalogueProjection {
     }
 }
 
-fn malformed(what: &str, value: &str) -> HandleError {
-    HandleError::Permanent(format!("{what} {value:?} is malformed"))
-}
-
 async fn item_published(
     tx: &mut PgConnection,
     item: &ItemPublished,
     event: &Delivered,
 ) -> Result<(), HandleError> {
-    let department = uuid::Uuid::parse_str(&item.department_id)
-        .map_err(|_| malformed("department_id", &item.department_id))?;
+    let department = field::uuid("department_id", &item.department_id)?;
     if item.implementation_code.len() != 31 {
-        return Err(malformed("implementation_code", &item.implementation_code));
+        return Err(field::malformed(
+            "implementation_code",
+            &item.implementation_code,
+        ));
     }
     let promised = item.promised_time_limit.clone().unwrap_or_default();
     let steps: Vec<Value> = item
@@ -90,10 +88,7 @@ async fn item_published(
         .iter()
         .map(|r| json!({ "name": r.name, "kind": r.kind, "e_certificate": r.e_certificate }))
         .collect();
-    let published_at = item
-        .published_at
-        .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, t.nanos as u32))
-        .unwrap_or(event.attributes.time);
+    let published_at = event.instant(item.published_at);
     sqlx::query(
         "insert into item_versions (implementation_code, version, name, department_id,
              department_credit_code, region_code, kind, promised_value, promised_unit, steps,

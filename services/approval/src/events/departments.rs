@@ -3,7 +3,7 @@
 use futures::future::BoxFuture;
 use sqlx::PgConnection;
 
-use tongban_bus::{Delivered, HandleError, Handler};
+use tongban_bus::{Delivered, HandleError, Handler, field};
 use tongban_events::Event;
 use tongban_events::catalogue::v1::DepartmentRegistered;
 
@@ -21,22 +21,14 @@ impl Handler for DepartmentDirectory {
     ) -> BoxFuture<'a, Result<(), HandleError>> {
         Box::pin(async move {
             let registered: DepartmentRegistered = event.decode()?;
-            let id = uuid::Uuid::parse_str(&registered.department_id).map_err(|_| {
-                HandleError::Permanent(format!(
-                    "department_id {} is not a UUID",
-                    registered.department_id
-                ))
-            })?;
+            let id = field::uuid("department_id", &registered.department_id)?;
             if registered.region_code.len() != 12 {
                 return Err(HandleError::Permanent(format!(
                     "region_code {} is not 12 digits",
                     registered.region_code
                 )));
             }
-            let registered_at = registered
-                .registered_at
-                .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, t.nanos as u32))
-                .unwrap_or(event.attributes.time);
+            let registered_at = event.instant(registered.registered_at);
             sqlx::query(
                 "insert into department_directory (department_id, region_code, name, credit_code, registered_at)
                  values ($1, $2, $3, $4, $5)",

@@ -1,12 +1,11 @@
 //! The crossregion service's answers to transfers: a transferred case's work item may be worked
 //! once the handling region took the transfer over, and leaves the queue when it was rejected.
 
-use chrono::DateTime;
 use futures::future::BoxFuture;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use tongban_bus::{Delivered, HandleError, Handler};
+use tongban_bus::{Delivered, HandleError, Handler, field};
 use tongban_events::Event;
 use tongban_events::crossregion::v1::{TransferAccepted, TransferRef, TransferRejected};
 
@@ -17,10 +16,10 @@ pub struct TransferAnswers;
 fn case_of(transfer: Option<&TransferRef>) -> Result<(Uuid, i32), HandleError> {
     let transfer = transfer
         .ok_or_else(|| HandleError::Permanent("a transfer event without its transfer".into()))?;
-    let id = Uuid::parse_str(&transfer.case_id).map_err(|_| {
-        HandleError::Permanent(format!("case_id {:?} is not a UUID", transfer.case_id))
-    })?;
-    Ok((id, transfer.round as i32))
+    Ok((
+        field::uuid("case_id", &transfer.case_id)?,
+        transfer.round as i32,
+    ))
 }
 
 impl Handler for TransferAnswers {
@@ -34,10 +33,6 @@ impl Handler for TransferAnswers {
         event: &'a Delivered,
     ) -> BoxFuture<'a, Result<(), HandleError>> {
         Box::pin(async move {
-            let instant = |at: Option<(i64, i32)>| {
-                at.and_then(|(s, n)| DateTime::from_timestamp(s, n as u32))
-                    .unwrap_or(event.attributes.time)
-            };
             let (case_id, round, accepted, reason, by, at) = match event.attributes.ce_type.as_str()
             {
                 TransferAccepted::TYPE => {
@@ -49,7 +44,7 @@ impl Handler for TransferAnswers {
                         true,
                         String::new(),
                         answer.accepted_by,
-                        instant(answer.accepted_at.map(|t| (t.seconds, t.nanos))),
+                        event.instant(answer.accepted_at),
                     )
                 }
                 TransferRejected::TYPE => {
@@ -61,7 +56,7 @@ impl Handler for TransferAnswers {
                         false,
                         format!("{}: {}", answer.reason_kind, answer.reason),
                         answer.rejected_by,
-                        instant(answer.rejected_at.map(|t| (t.seconds, t.nanos))),
+                        event.instant(answer.rejected_at),
                     )
                 }
                 other => {

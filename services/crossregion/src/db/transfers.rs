@@ -7,7 +7,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sqlx::{PgConnection, PgPool, QueryBuilder};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Transaction};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -481,6 +481,43 @@ async fn finish(tx: &mut PgConnection, principal: &Principal, id: Uuid) -> Resul
     Ok(with_legs(tx, vec![row]).await?.remove(0))
 }
 
+/// A new revision of transfer `id`, as it now is.
+async fn bump(tx: &mut PgConnection, id: Uuid) -> Result<Row, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "update transfers set revision = revision + 1 where id = $1 returning {COLUMNS}"
+    ))
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await
+}
+
+/// Ends `principal`'s action on transfer `row` (as the action left it): `action` with `detail`
+/// in its history, the event `event` makes of it published, the transaction committed, and the
+/// transfer as the caller now sees it.
+async fn ended<E: Event>(
+    mut tx: Transaction<'_, Postgres>,
+    principal: &Principal,
+    row: Row,
+    now: Now,
+    action: &str,
+    detail: Value,
+    event: impl FnOnce(events::TransferRef) -> E,
+) -> Result<Transfer, Error> {
+    record(
+        &mut tx,
+        row.id,
+        now.at,
+        Some(principal.account),
+        action,
+        detail,
+    )
+    .await?;
+    publish(&mut tx, &row, &event(row.reference())).await?;
+    let transfer = finish(&mut tx, principal, row.id).await?;
+    tx.commit().await?;
+    Ok(transfer)
+}
+
 /// The handling region takes the transfer over (a window clerk of the region, or a handler of
 /// the item's department): its back office may now work the case.
 pub async fn accept(
@@ -505,26 +542,17 @@ pub async fn accept(
     .bind(now.today)
     .fetch_one(&mut *tx)
     .await?;
-    record(
-        &mut tx,
-        id,
-        now.at,
-        Some(principal.account),
-        "accepted",
-        json!({ "working_days": days, "on_time": on_time }),
-    )
-    .await?;
-    let event = events::TransferAccepted {
-        transfer: Some(row.reference()),
-        accepted_by: principal.account.to_string(),
-        accepted_at: Some(tongban_events::timestamp(now.at)),
-        on_time,
-        working_days: days,
-    };
-    publish(&mut tx, &row, &event).await?;
-    let transfer = finish(&mut tx, principal, id).await?;
-    tx.commit().await?;
-    Ok(transfer)
+    let detail = json!({ "working_days": days, "on_time": on_time });
+    ended(tx, principal, row, now, "accepted", detail, |transfer| {
+        events::TransferAccepted {
+            transfer: Some(transfer),
+            accepted_by: principal.account.to_string(),
+            accepted_at: Some(tongban_events::timestamp(now.at)),
+            on_time,
+            working_days: days,
+        }
+    })
+    .await
 }
 
 /// Why the handling region sends a transfer back.
@@ -579,27 +607,18 @@ pub async fn reject(
     .bind(reason)
     .fetch_one(&mut *tx)
     .await?;
-    record(
-        &mut tx,
-        id,
-        now.at,
-        Some(principal.account),
-        "rejected",
-        json!({ "kind": rejection.kind, "reason": reason, "on_time": on_time }),
-    )
-    .await?;
-    let event = events::TransferRejected {
-        transfer: Some(row.reference()),
-        reason_kind: rejection.kind.clone(),
-        reason: reason.to_owned(),
-        rejected_by: principal.account.to_string(),
-        rejected_at: Some(tongban_events::timestamp(now.at)),
-        on_time,
-    };
-    publish(&mut tx, &row, &event).await?;
-    let transfer = finish(&mut tx, principal, id).await?;
-    tx.commit().await?;
-    Ok(transfer)
+    let detail = json!({ "kind": rejection.kind, "reason": reason, "on_time": on_time });
+    ended(tx, principal, row, now, "rejected", detail, |transfer| {
+        events::TransferRejected {
+            transfer: Some(transfer),
+            reason_kind: rejection.kind.clone(),
+            reason: reason.to_owned(),
+            rejected_by: principal.account.to_string(),
+            rejected_at: Some(tongban_events::timestamp(now.at)),
+            on_time,
+        }
+    })
+    .await
 }
 
 /// The open transfer of case `case_id` in `state`, locked.
@@ -831,34 +850,20 @@ pub async fn send_leg(
     .bind(now.at)
     .execute(&mut *tx)
     .await?;
-    let row: Row = sqlx::query_as(&format!(
-        "update transfers set revision = revision + 1 where id = $1 returning {COLUMNS}"
-    ))
-    .bind(row.id)
-    .fetch_one(&mut *tx)
-    .await?;
-    record(
-        &mut tx,
-        id,
-        now.at,
-        Some(principal.account),
-        "leg_sent",
-        json!({ "leg": leg_id, "direction": leg.direction, "carrier": carrier, "tracking_number": tracking }),
-    )
-    .await?;
-    let event = events::PostalLegSent {
-        transfer: Some(row.reference()),
-        leg_id: leg_id.to_string(),
-        direction: leg.direction.clone(),
-        carrier,
-        tracking_number: tracking,
-        sent_by: principal.account.to_string(),
-        sent_at: Some(tongban_events::timestamp(now.at)),
-    };
-    publish(&mut tx, &row, &event).await?;
-    let transfer = finish(&mut tx, principal, id).await?;
-    tx.commit().await?;
-    Ok(transfer)
+    let row = bump(&mut tx, row.id).await?;
+    let detail = json!({ "leg": leg_id, "direction": leg.direction, "carrier": carrier, "tracking_number": tracking });
+    ended(tx, principal, row, now, "leg_sent", detail, |transfer| {
+        events::PostalLegSent {
+            transfer: Some(transfer),
+            leg_id: leg_id.to_string(),
+            direction: leg.direction.clone(),
+            carrier,
+            tracking_number: tracking,
+            sent_by: principal.account.to_string(),
+            sent_at: Some(tongban_events::timestamp(now.at)),
+        }
+    })
+    .await
 }
 
 /// The side a leg was posted to confirms it arrived.
@@ -900,32 +905,24 @@ pub async fn receive_leg(
         .bind(now.at)
         .execute(&mut *tx)
         .await?;
-    let row: Row = sqlx::query_as(&format!(
-        "update transfers set revision = revision + 1 where id = $1 returning {COLUMNS}"
-    ))
-    .bind(row.id)
-    .fetch_one(&mut *tx)
-    .await?;
-    record(
-        &mut tx,
-        id,
-        now.at,
-        Some(principal.account),
+    let row = bump(&mut tx, row.id).await?;
+    let detail = json!({ "leg": leg_id, "direction": direction });
+    ended(
+        tx,
+        principal,
+        row,
+        now,
         "leg_received",
-        json!({ "leg": leg_id, "direction": direction }),
+        detail,
+        |transfer| events::PostalLegReceived {
+            transfer: Some(transfer),
+            leg_id: leg_id.to_string(),
+            direction,
+            received_by: principal.account.to_string(),
+            received_at: Some(tongban_events::timestamp(now.at)),
+        },
     )
-    .await?;
-    let event = events::PostalLegReceived {
-        transfer: Some(row.reference()),
-        leg_id: leg_id.to_string(),
-        direction,
-        received_by: principal.account.to_string(),
-        received_at: Some(tongban_events::timestamp(now.at)),
-    };
-    publish(&mut tx, &row, &event).await?;
-    let transfer = finish(&mut tx, principal, id).await?;
-    tx.commit().await?;
-    Ok(transfer)
+    .await
 }
 
 pub async fn get(pool: &PgPool, principal: &Principal, id: Uuid) -> Result<Transfer, Error> {

@@ -2,11 +2,11 @@
 //! transfer (when the case leaves the region that took it in), approval's CaseConcluded hands
 //! the result back, acceptance's CaseDelivered ends it.
 
-use chrono::DateTime;
 use futures::future::BoxFuture;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use tongban_bus::field::{optional_date, optional_uuid, uuid};
 use tongban_bus::{Delivered, HandleError, Handler};
 use tongban_events::Event;
 use tongban_events::acceptance::v1::{CaseAccepted, CaseDelivered, CaseRef};
@@ -19,25 +19,6 @@ pub struct TransferredCases {
     pub response_days: u32,
     /// Working days the receiving side has to deliver a returned result.
     pub delivery_days: u32,
-}
-
-fn uuid(what: &str, value: &str) -> Result<Uuid, HandleError> {
-    Uuid::parse_str(value)
-        .map_err(|_| HandleError::Permanent(format!("{what} {value:?} is not a UUID")))
-}
-
-fn optional_uuid(what: &str, value: &str) -> Result<Option<Uuid>, HandleError> {
-    if value.is_empty() {
-        Ok(None)
-    } else {
-        uuid(what, value).map(Some)
-    }
-}
-
-/// The instant an event states (`(seconds, nanos)`), or when it was published.
-fn instant(at: Option<(i64, i32)>, event: &Delivered) -> chrono::DateTime<chrono::Utc> {
-    at.and_then(|(seconds, nanos)| DateTime::from_timestamp(seconds, nanos as u32))
-        .unwrap_or(event.attributes.time)
 }
 
 fn case_of(case: Option<&CaseRef>) -> Result<&CaseRef, HandleError> {
@@ -70,16 +51,7 @@ impl Handler for TransferredCases {
                     {
                         return Ok(());
                     }
-                    let due_date = if accepted.due_date.is_empty() {
-                        None
-                    } else {
-                        Some(accepted.due_date.parse().map_err(|_| {
-                            HandleError::Permanent(format!(
-                                "due_date {:?} is not a date",
-                                accepted.due_date
-                            ))
-                        })?)
-                    };
+                    let due_date = optional_date("due_date", &accepted.due_date)?;
                     let accepted = Accepted {
                         case_id: uuid("case_id", &case.case_id)?,
                         case_number: case.case_number.clone(),
@@ -92,10 +64,7 @@ impl Handler for TransferredCases {
                         receiving_region: case.receiving_region.clone(),
                         handling_region: case.handling_region.clone(),
                         accepted_by: optional_uuid("accepted_by", &accepted.accepted_by)?,
-                        accepted_at: instant(
-                            accepted.accepted_at.map(|t| (t.seconds, t.nanos)),
-                            event,
-                        ),
+                        accepted_at: event.instant(accepted.accepted_at),
                         due_date,
                     };
                     transfers::open(tx, &accepted, self.response_days)
@@ -109,7 +78,7 @@ impl Handler for TransferredCases {
                         tx,
                         case_id,
                         &concluded.decision,
-                        instant(concluded.concluded_at.map(|t| (t.seconds, t.nanos)), event),
+                        event.instant(concluded.concluded_at),
                         self.delivery_days,
                     )
                     .await
@@ -118,7 +87,7 @@ impl Handler for TransferredCases {
                 CaseDelivered::TYPE => {
                     let delivered: CaseDelivered = event.decode()?;
                     let case = case_of(delivered.case.as_ref())?;
-                    let at = instant(delivered.delivered_at.map(|t| (t.seconds, t.nanos)), event);
+                    let at = event.instant(delivered.delivered_at);
                     let mut delivery = Delivery {
                         case_id: uuid("case_id", &case.case_id)?,
                         method: delivered.method.clone(),

@@ -5,7 +5,7 @@
 use futures::future::BoxFuture;
 use sqlx::PgConnection;
 
-use tongban_bus::{Delivered, HandleError, Handler};
+use tongban_bus::{Delivered, HandleError, Handler, field};
 use tongban_events::Event;
 use tongban_events::catalogue::v1::{CalendarChanged, ItemPublished, ItemWithdrawn};
 
@@ -30,9 +30,7 @@ impl Handler for CatalogueItems {
             match event.attributes.ce_type.as_str() {
                 ItemPublished::TYPE => {
                     let item: ItemPublished = event.decode()?;
-                    let id = uuid::Uuid::parse_str(&item.item_id).map_err(|_| {
-                        HandleError::Permanent(format!("item_id {:?} is not a UUID", item.item_id))
-                    })?;
+                    let id = field::uuid("item_id", &item.item_id)?;
                     // A version in force only moves forward: a replayed older one changes nothing.
                     sqlx::query(
                         "insert into items (implementation_code, item_id, name, region_code,

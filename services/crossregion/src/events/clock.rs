@@ -6,7 +6,7 @@ use futures::future::BoxFuture;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use tongban_bus::{Delivered, HandleError, Handler};
+use tongban_bus::{Delivered, HandleError, Handler, field};
 use tongban_events::Event;
 use tongban_events::approval::v1::{
     CaseOverdue, ClockPaused, ClockResumed, DueDateRecalculated, TimeLimitExtended, WorkRef,
@@ -19,14 +19,11 @@ pub struct CaseClock;
 fn case_of(work: Option<&WorkRef>) -> Result<Uuid, HandleError> {
     let work =
         work.ok_or_else(|| HandleError::Permanent("a work item event without its work".into()))?;
-    Uuid::parse_str(&work.case_id)
-        .map_err(|_| HandleError::Permanent(format!("case_id {:?} is not a UUID", work.case_id)))
+    field::uuid("case_id", &work.case_id)
 }
 
 fn date(value: &str) -> Result<chrono::NaiveDate, HandleError> {
-    value
-        .parse()
-        .map_err(|_| HandleError::Permanent(format!("due_date {value:?} is not a date")))
+    field::date("due_date", value)
 }
 
 impl Handler for CaseClock {

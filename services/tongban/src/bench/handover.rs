@@ -24,10 +24,12 @@ use crate::Platform;
 const HESHAN: &str = "430903000000";
 const CHANGSHA_COUNTY: &str = "430121000000";
 
+/// One way of loading the window, and what the hand-overs took meanwhile.
 #[derive(Debug, Clone, Serialize)]
-pub struct HandoverReport {
-    pub cpus: usize,
-    pub concurrency: usize,
+pub struct Phase {
+    /// Acceptances offered per second (paced, whatever the answers take), or none when the
+    /// window accepts `concurrency` at a time as fast as it is answered (flat out).
+    pub offered_per_second: Option<f64>,
     /// The acceptances at 赫山区's window (requests through the gateway).
     pub acceptances: Measured,
     /// Hand-overs measured: every accepted case's work item in 长沙县's queue.
@@ -36,21 +38,34 @@ pub struct HandoverReport {
     pub handover_p95_ms: f64,
     pub handover_p99_ms: f64,
     pub handover_max_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HandoverReport {
+    pub cpus: usize,
+    pub concurrency: usize,
+    /// A steady stream of acceptances, as busy halls make.
+    pub paced: Phase,
+    /// As many acceptances as the platform answers: the hand-overs queue behind them.
+    pub flat_out: Phase,
     /// Transfers the crossregion service opened for the cases (one each).
     pub transfers: i64,
 }
 
-/// Runs the benchmark over `cases` cases accepted `concurrency` at a time.
+/// Runs the benchmark: `cases` cases accepted at `rate` per second, then `cases` more accepted
+/// `concurrency` at a time as fast as the platform answers.
 pub async fn handover(
     mut settings: tongban_runtime::Settings,
     cases: usize,
+    rate: f64,
     concurrency: usize,
     progress: impl Fn(&str),
 ) -> anyhow::Result<HandoverReport> {
+    anyhow::ensure!(rate > 0.0, "the rate must be positive");
     let database = super::throwaway(&mut settings)?;
     progress("starting the platform on a throwaway database");
     let mut platform = Platform::start(settings, &crate::COMPONENTS).await?;
-    let result = measure(&platform, cases, concurrency, &progress).await;
+    let result = measure(&platform, cases, rate, concurrency, &progress).await;
     platform.stop().await?;
     super::drop_database(&platform.settings, &database).await;
     result
@@ -95,6 +110,7 @@ async fn item(pool: &sqlx::PgPool) -> anyhow::Result<(String, Vec<String>, Vec<S
 async fn measure(
     platform: &Platform,
     cases: usize,
+    rate: f64,
     concurrency: usize,
     progress: &impl Fn(&str),
 ) -> anyhow::Result<HandoverReport> {
@@ -154,7 +170,8 @@ async fn measure(
     let clerk = super::window_clerk(platform, &client, &gateway).await?;
 
     progress(&format!(
-        "taking {cases} cases in at 赫山区's window with their materials"
+        "taking {} cases in at 赫山区's window with their materials",
+        2 * cases
     ));
     let prepare = |n: usize| {
         let (client, gateway, clerk, code, required) =
@@ -204,7 +221,7 @@ async fn measure(
             anyhow::Ok(format!("{gateway}/api/acceptance/v1/cases/{id}/accept"))
         }
     };
-    let urls: Vec<String> = futures::stream::iter(0..cases)
+    let urls: Vec<String> = futures::stream::iter(0..2 * cases)
         .map(prepare)
         .buffer_unordered(concurrency)
         .collect::<Vec<_>>()
@@ -221,93 +238,187 @@ async fn measure(
         serde_json::json!({ "deferred": deferred, "commitment": "本人承诺五个工作日内补齐" })
             .to_string(),
     );
+    let (paced, flat_out) = urls.split_at(cases);
+
     progress(&format!(
-        "accepting {cases} cases, {concurrency} at a time; each goes to 长沙县"
+        "accepting {cases} cases at {rate} per second; each goes to 长沙县"
+    ));
+    let started = Instant::now();
+    let mut requests = tokio::task::JoinSet::new();
+    for (n, url) in paced.iter().enumerate() {
+        tokio::time::sleep_until((started + Duration::from_secs_f64(n as f64 / rate)).into()).await;
+        let request = http::Request::post(url)
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {clerk}"))
+            .body(Full::new(acceptance.clone()))?;
+        let client = client.clone();
+        requests.spawn(async move {
+            let sent = Instant::now();
+            let (status, body) = send(&client, request).await?;
+            anyhow::ensure!(status == 200, "an acceptance answered {status}: {body}");
+            anyhow::Ok(sent.elapsed())
+        });
+    }
+    let latencies = requests
+        .join_all()
+        .await
+        .into_iter()
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let paced = phase(
+        &pool,
+        paced,
+        Some(rate),
+        summarise(latencies, started.elapsed()),
+        progress,
+    )
+    .await?;
+
+    progress(&format!(
+        "accepting {cases} cases, {concurrency} at a time as fast as they are answered"
     ));
     let (elapsed, latencies) = run(
         &client,
         &http::Method::POST,
-        &urls,
+        flat_out,
         &acceptance,
         Some(&clerk),
         cases,
         concurrency,
     )
     .await?;
-    let acceptances = summarise(latencies, elapsed);
+    let flat_out = phase(
+        &pool,
+        flat_out,
+        None,
+        summarise(latencies, elapsed),
+        progress,
+    )
+    .await?;
+    let transfers: i64 = sqlx::query_scalar(
+        "select count(*) from crossregion.transfers where receiving_region = $1 and handling_region = $2",
+    )
+    .bind(HESHAN)
+    .bind(CHANGSHA_COUNTY)
+    .fetch_one(&pool)
+    .await?;
+    pool.close().await;
+    Ok(HandoverReport {
+        cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        concurrency,
+        paced,
+        flat_out,
+        transfers,
+    })
+}
 
+/// Waits until the cases accepted at `urls` all stand in 长沙县's queue with their transfers
+/// open, and reads each hand-over's latency from the database.
+async fn phase(
+    pool: &sqlx::PgPool,
+    urls: &[String],
+    offered_per_second: Option<f64>,
+    acceptances: Measured,
+    progress: &impl Fn(&str),
+) -> anyhow::Result<Phase> {
+    let ids: Vec<uuid::Uuid> = urls
+        .iter()
+        .map(|u| {
+            let id = u.rsplit('/').nth(1).unwrap_or_default();
+            uuid::Uuid::parse_str(id).context("a case id in the acceptance URL")
+        })
+        .collect::<anyhow::Result<_>>()?;
     progress("waiting for every work item to reach 长沙县's queue and every transfer to open");
     let deadline = Instant::now() + Duration::from_secs(120);
-    let transfers = loop {
+    loop {
         let (opened, transfers): (i64, i64) = sqlx::query_as(
             "select (select count(*) from approval.work_items
-                     where handling_region = $1 and transfer_round > 0 and state = 'in_progress'),
-                    (select count(*) from crossregion.transfers
-                     where receiving_region = $2 and handling_region = $1)",
+                     where case_id = any($1) and state = 'in_progress'),
+                    (select count(*) from crossregion.transfers where case_id = any($1))",
         )
-        .bind(CHANGSHA_COUNTY)
-        .bind(HESHAN)
-        .fetch_one(&pool)
+        .bind(&ids)
+        .fetch_one(pool)
         .await?;
-        if opened as usize >= cases && transfers as usize >= cases {
-            break transfers;
+        if opened as usize >= ids.len() && transfers as usize >= ids.len() {
+            break;
         }
         anyhow::ensure!(
             Instant::now() < deadline,
-            "in two minutes only {opened} of {cases} work items reached 长沙县's queue and {transfers} transfers opened"
+            "in two minutes only {opened} of {} work items reached 长沙县's queue and {transfers} transfers opened",
+            ids.len()
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    }
     let mut handovers: Vec<f64> = sqlx::query_scalar(
         "select (extract(epoch from (h.at - c.decided_at)) * 1000)::float8
          from acceptance.cases c
          join approval.work_item_history h on h.case_id = c.id and h.action = 'opened'
-         where c.mode = 'collect_elsewhere' and c.status = 'accepted'",
+         where c.id = any($1)",
     )
-    .fetch_all(&pool)
+    .bind(&ids)
+    .fetch_all(pool)
     .await?;
     anyhow::ensure!(
-        handovers.len() == cases,
-        "{} hand-overs measured for {cases} cases",
-        handovers.len()
+        handovers.len() == ids.len(),
+        "{} hand-overs measured for {} cases",
+        handovers.len(),
+        ids.len()
     );
     handovers.sort_by(f64::total_cmp);
     let at = |q: f64| {
         let index = ((handovers.len() as f64 * q).ceil() as usize).saturating_sub(1);
         handovers.get(index).copied().unwrap_or(0.0)
     };
-    pool.close().await;
-    Ok(HandoverReport {
-        cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        concurrency,
+    Ok(Phase {
+        offered_per_second,
         acceptances,
         handovers: handovers.len(),
         handover_p50_ms: at(0.50),
         handover_p95_ms: at(0.95),
         handover_p99_ms: at(0.99),
         handover_max_ms: handovers.last().copied().unwrap_or(0.0),
-        transfers,
     })
 }
 
 /// The report as lines for a terminal.
 pub fn table(report: &HandoverReport) -> String {
-    let a = &report.acceptances;
+    let line = |name: String, p: &Phase| {
+        let a = &p.acceptances;
+        format!(
+            "{name:<28} {:>6} {:>8.0} {:>9.2} {:>9.2} │ {:>9.2} {:>9.2} {:>9.2} {:>9.2}\n",
+            a.requests,
+            a.requests_per_second,
+            a.p50_ms,
+            a.p99_ms,
+            p.handover_p50_ms,
+            p.handover_p95_ms,
+            p.handover_p99_ms,
+            p.handover_max_ms,
+        )
+    };
     format!(
-        "cross-region hand-over 赫山区 → 长沙县, {} CPUs, concurrency {}\n\
-         acceptances at 赫山区's window   {:>6} at {:>7.0}/s   p50 {:>7.2} ms   p99 {:>7.2} ms\n\
-         acceptance → 长沙县's queue      {:>6} cases        p50 {:>7.2} ms   p99 {:>7.2} ms   (p95 {:.2}, max {:.2} ms; {} transfers)\n",
+        "cross-region hand-over 赫山区 → 长沙县, {} CPUs; {} transfers opened\n\
+         {:<28} {:>6} {:>8} {:>9} {:>9} │ {:>9} {:>9} {:>9} {:>9}\n{}{}",
         report.cpus,
-        report.concurrency,
-        a.requests,
-        a.requests_per_second,
-        a.p50_ms,
-        a.p99_ms,
-        report.handovers,
-        report.handover_p50_ms,
-        report.handover_p99_ms,
-        report.handover_p95_ms,
-        report.handover_max_ms,
         report.transfers,
+        "acceptances",
+        "cases",
+        "per s",
+        "p50 ms",
+        "p99 ms",
+        "hand-over",
+        "p95 ms",
+        "p99 ms",
+        "max ms",
+        line(
+            format!(
+                "paced, {:.0}/s offered",
+                report.paced.offered_per_second.unwrap_or_default()
+            ),
+            &report.paced
+        ),
+        line(
+            format!("flat out, {} at a time", report.concurrency),
+            &report.flat_out
+        ),
     )
 }

@@ -209,7 +209,25 @@ async fn a_case_collected_in_one_city_is_decided_in_another_and_its_result_comes
     let test = TestPlatform::start(BrokerStorage::Memory).await;
     let (code, staff) = collected_in_heshan(&test).await;
 
-    // 安化县 has no agreement for the item: its window is refused at intake, with the reason.
+    // 安化县 has no agreement to collect the item (a 全程网办 one lets no window collect): its
+    // window is refused at intake, with the reason.
+    let province = test.staff_token().await.to_owned();
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let (status, _) = post(
+        &test,
+        &province,
+        "/api/crossregion/v1/agreements",
+        json!({ "title": "个体工商户登记全程网办", "mode": "online", "items": [code],
+                "collecting_regions": [ANHUA], "effective_from": today }),
+    )
+    .await;
+    assert_eq!(status, 201);
+    test.eventually_counts(
+        "acceptance to learn the online agreement",
+        "select count(*) from acceptance.agreements",
+        2,
+    )
+    .await;
     let id_card = tongban_kernel::IdCardNumber::complete("43092319850505123").unwrap();
     let (status, refused) = post(
         &test,

@@ -553,7 +553,14 @@ pub async fn intake(
                     catalogue::version(&mut conn, &member.implementation_code, member.version)
                         .await?;
                 if !version.served_in(&lineage)
-                    && !catalogue::agreed(&mut conn, &version.code, &lineage, today).await?
+                    && !catalogue::agreed(
+                        &mut conn,
+                        &version.code,
+                        &lineage,
+                        today,
+                        &["joint", "collect_elsewhere"],
+                    )
+                    .await?
                 {
                     return Err(Error::unprocessable(
                         "receiving_region",
@@ -568,7 +575,14 @@ pub async fn intake(
         }
         None => {
             item.served_in(&lineage)
-                || catalogue::agreed(&mut conn, &item.code, &lineage, today).await?
+                || catalogue::agreed(
+                    &mut conn,
+                    &item.code,
+                    &lineage,
+                    today,
+                    &["collect_elsewhere"],
+                )
+                .await?
         }
     };
     drop(conn);

@@ -742,7 +742,11 @@ async fn a_clerk_takes_a_case_in_for_an_applicant_where_the_items_scope_reaches(
 }
 
 /// A case of `applicant` submitted with the two required materials: (id, material codes).
-async fn submitted_case(test: &TestPlatform, applicant: &str, code: &str) -> (String, Vec<String>) {
+pub(crate) async fn submitted_case(
+    test: &TestPlatform,
+    applicant: &str,
+    code: &str,
+) -> (String, Vec<String>) {
     let (status, draft) = post(
         test,
         applicant,

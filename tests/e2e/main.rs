@@ -14,5 +14,6 @@ mod deadletter;
 mod events;
 mod identity;
 mod items;
+mod notification;
 mod platform;
 mod transfers;

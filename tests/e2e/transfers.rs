@@ -296,6 +296,24 @@ async fn a_case_collected_in_one_city_is_decided_in_another_and_its_result_comes
     let tid = transfer["id"].as_str().unwrap().to_owned();
     let transfer_path = |action: &str| format!("/api/crossregion/v1/transfers/{tid}/{action}");
 
+    // 长沙县's staff hear of it in their inbox, with the deadline.
+    let inbox = crate::notification::inbox_with(&test, &staff.changsha, "transfer_sent").await;
+    let told = inbox["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["template"] == "transfer_sent")
+        .unwrap();
+    let respond_by: chrono::NaiveDate = transfer["respond_by"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        told["body"],
+        format!(
+            "{HESHAN}转来办件{}，请于{}前接收或退回。",
+            case["number"].as_str().unwrap(),
+            respond_by.format("%Y年%-m月%-d日")
+        )
+    );
+
     // The work item is in 长沙县's queue at once, but cannot be worked before the transfer is
     // taken over.
     let queue = eventually(

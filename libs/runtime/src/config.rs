@@ -33,6 +33,7 @@ pub struct Settings {
     pub acceptance: AcceptanceSettings,
     pub approval: ApprovalSettings,
     pub crossregion: CrossregionSettings,
+    pub notification: NotificationSettings,
     /// The time every service acts on: the system clock, unless a test put an adjustable one
     /// here. Not configurable: production never shifts time.
     #[serde(skip)]
@@ -142,6 +143,14 @@ pub struct CrossregionSettings {
     pub delivery_working_days: u32,
     /// How often missed hand-over deadlines are looked for and escalated (seconds).
     pub timer_sweep_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct NotificationSettings {
+    /// An event older than this makes no message (it still updates what the service keeps):
+    /// a first start reading every topic from the beginning does not message anyone about the
+    /// past.
+    pub max_event_age_hours: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -311,6 +320,7 @@ fn defaults() -> Vec<(&'static str, config::Value)> {
         ("crossregion.response_working_days", 2.into()),
         ("crossregion.delivery_working_days", 3.into()),
         ("crossregion.timer_sweep_secs", 60.into()),
+        ("notification.max_event_age_hours", 72.into()),
         ("gateway.rate_limit_ip_per_second", 100.into()),
         ("gateway.rate_limit_ip_burst", 200.into()),
         ("gateway.rate_limit_subject_per_second", 20.into()),

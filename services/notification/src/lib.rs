@@ -2,10 +2,17 @@
 //!
 //! # Layout
 //! - [`http`]: the versioned API under `/v1` (the standard probes come from the runtime).
+//! - [`domain`]: kinds of message, their typed variables, template checking and rendering
+//!   (no I/O).
+//! - [`db`]: queries: messages from events, the inbox, templates.
+//! - [`events`]: what it consumes (case events; role bindings and item names).
 //! - `migrations/`: the `notification` schema (the outbox and inbox are created by the bus).
 //!
 //! Publishes to `tongban.notification.v1` through the outbox.
 
+pub mod db;
+pub mod domain;
+pub mod events;
 pub mod http;
 
 use std::sync::Arc;
@@ -29,11 +36,12 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let max_age_hours = settings.notification.max_event_age_hours;
     Host::run(NAME, settings, migrator(), listener, shutdown, |host| {
         let (api, doc) = http::app(AppState {
             pool: host.pool.clone(),
         });
-        (api, doc, Vec::new())
+        (api, doc, events::consumers(max_age_hours))
     })
     .await
 }

@@ -1,4 +1,10 @@
 //! The notification service's HTTP API.
+//!
+//! - [`inbox`]: each account's in-app messages.
+//! - [`templates`]: the templates messages are rendered from, versioned, checked, previewed.
+
+pub mod inbox;
+pub mod templates;
 
 use axum::Router;
 use utoipa::OpenApi;
@@ -14,6 +20,9 @@ use crate::AppState;
 struct ApiDoc;
 
 pub fn app(state: AppState) -> (Router, OpenApiDoc) {
-    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi()).split_for_parts();
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(inbox::router())
+        .merge(templates::router())
+        .split_for_parts();
     (router.with_state(state), doc)
 }

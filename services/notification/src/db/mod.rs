@@ -1,0 +1,9 @@
+//! Queries of the notification schema.
+//!
+//! - [`messages`]: messages made from events by the rules, once per recipient and channel.
+//! - [`inbox`]: the in-app inbox.
+//! - [`templates`]: versioned templates, checked against their kind's variables, previewed.
+
+pub mod inbox;
+pub mod messages;
+pub mod templates;

@@ -1,0 +1,299 @@
+//! The case events that become messages (acceptance's, approval's and the crossregion
+//! service's), read into what the rules need; acceptance's events also keep the cases
+//! projection (whose applicant a case is).
+
+use std::collections::BTreeMap;
+
+use futures::future::BoxFuture;
+use sqlx::PgConnection;
+
+use tongban_bus::{Delivered, HandleError, Handler, field};
+use tongban_events::Event;
+use tongban_events::acceptance::v1 as acceptance;
+use tongban_events::approval::v1 as approval;
+use tongban_events::crossregion::v1 as crossregion;
+
+use crate::db::messages::{self, Facts};
+use crate::domain::Value;
+
+pub struct CaseMessages {
+    /// Events older than this keep the projections but make no message: a new installation,
+    /// or a new build reading its topics from the start, does not flood inboxes with news of
+    /// long ago.
+    pub max_age: chrono::Duration,
+}
+
+/// The event types read here: every acceptance event keeps the cases projection; those with a
+/// rule become messages.
+const TYPES: [&str; 16] = [
+    acceptance::CaseSubmitted::TYPE,
+    acceptance::CorrectionRequested::TYPE,
+    acceptance::CaseAccepted::TYPE,
+    acceptance::CaseRefused::TYPE,
+    acceptance::CaseWithdrawn::TYPE,
+    acceptance::CaseDelivered::TYPE,
+    acceptance::DeferredMaterialSupplied::TYPE,
+    acceptance::DeferredMaterialOverdue::TYPE,
+    approval::CaseConcluded::TYPE,
+    approval::WorkItemOpened::TYPE,
+    approval::DeadlineApproaching::TYPE,
+    approval::CaseOverdue::TYPE,
+    crossregion::TransferSent::TYPE,
+    crossregion::TransferRejected::TYPE,
+    crossregion::HandOverOverdue::TYPE,
+    acceptance::VisitRecorded::TYPE,
+];
+
+fn facts(event: &Delivered) -> Facts {
+    Facts {
+        event_id: event.attributes.id,
+        event_type: event.attributes.ce_type.clone(),
+        at: event.attributes.time,
+        case_id: None,
+        applicant_id: None,
+        implementation_code: String::new(),
+        handling_region: String::new(),
+        receiving_region: String::new(),
+        department_id: None,
+        values: BTreeMap::new(),
+    }
+}
+
+fn text(value: &str) -> Value {
+    Value::Text(value.to_owned())
+}
+
+fn date(what: &str, value: &str) -> Result<Option<Value>, HandleError> {
+    Ok(field::optional_date(what, value)?.map(Value::Date))
+}
+
+/// Keeps the case (its number, applicant and regions) and starts its facts.
+async fn case_facts(
+    tx: &mut PgConnection,
+    event: &Delivered,
+    case: Option<&acceptance::CaseRef>,
+) -> Result<Facts, HandleError> {
+    let case =
+        case.ok_or_else(|| HandleError::Permanent("a case event without its case".into()))?;
+    let id = field::uuid("case_id", &case.case_id)?;
+    let applicant = field::optional_uuid("applicant_id", &case.applicant_id)?;
+    sqlx::query(
+        "insert into cases (case_id, case_number, applicant_id, entered_by, receiving_region,
+             handling_region)
+         values ($1, $2, $3, $4, $5, $6)
+         on conflict (case_id) do update set case_number = excluded.case_number",
+    )
+    .bind(id)
+    .bind(&case.case_number)
+    .bind(applicant)
+    .bind(field::optional_uuid("entered_by", &case.entered_by)?)
+    .bind(&case.receiving_region)
+    .bind(&case.handling_region)
+    .execute(&mut *tx)
+    .await?;
+    let mut facts = facts(event);
+    facts.case_id = Some(id);
+    facts.applicant_id = applicant;
+    facts.implementation_code = case.implementation_code.clone();
+    facts.handling_region = case.handling_region.clone();
+    facts.receiving_region = case.receiving_region.clone();
+    if !case.case_number.is_empty() {
+        facts.values.insert("case_number", text(&case.case_number));
+    }
+    Ok(facts)
+}
+
+fn work_facts(event: &Delivered, work: Option<&approval::WorkRef>) -> Result<Facts, HandleError> {
+    let work =
+        work.ok_or_else(|| HandleError::Permanent("a work item event without its work".into()))?;
+    let mut facts = facts(event);
+    facts.case_id = Some(field::uuid("case_id", &work.case_id)?);
+    facts.implementation_code = work.implementation_code.clone();
+    facts.handling_region = work.handling_region.clone();
+    facts.receiving_region = work.receiving_region.clone();
+    facts.department_id = field::optional_uuid("department_id", &work.department_id)?;
+    facts.values.insert("case_number", text(&work.case_number));
+    Ok(facts)
+}
+
+fn transfer_facts(
+    event: &Delivered,
+    transfer: Option<&crossregion::TransferRef>,
+) -> Result<Facts, HandleError> {
+    let transfer = transfer
+        .ok_or_else(|| HandleError::Permanent("a transfer event without its transfer".into()))?;
+    let mut facts = facts(event);
+    facts.case_id = Some(field::uuid("case_id", &transfer.case_id)?);
+    facts.implementation_code = transfer.implementation_code.clone();
+    facts.handling_region = transfer.handling_region.clone();
+    facts.receiving_region = transfer.receiving_region.clone();
+    facts.values.extend([
+        ("case_number", text(&transfer.case_number)),
+        ("receiving_region", text(&transfer.receiving_region)),
+        ("handling_region", text(&transfer.handling_region)),
+    ]);
+    Ok(facts)
+}
+
+impl Handler for CaseMessages {
+    fn handles(&self, ce_type: &str) -> bool {
+        TYPES.contains(&ce_type)
+    }
+
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        event: &'a Delivered,
+    ) -> BoxFuture<'a, Result<(), HandleError>> {
+        Box::pin(async move {
+            let ce_type = event.attributes.ce_type.as_str();
+            let facts = match ce_type {
+                acceptance::CaseAccepted::TYPE => {
+                    let e: acceptance::CaseAccepted = event.decode()?;
+                    let mut facts = case_facts(tx, event, e.case.as_ref()).await?;
+                    facts
+                        .values
+                        .extend(date("due_date", &e.due_date)?.map(|d| ("due_date", d)));
+                    facts
+                }
+                acceptance::CorrectionRequested::TYPE => {
+                    let e: acceptance::CorrectionRequested = event.decode()?;
+                    let mut facts = case_facts(tx, event, e.case.as_ref()).await?;
+                    let items: Vec<&str> = e.items.iter().map(|i| i.reason.as_str()).collect();
+                    facts.values.insert("items", text(&items.join("；")));
+                    facts
+                }
+                acceptance::CaseRefused::TYPE => {
+                    let e: acceptance::CaseRefused = event.decode()?;
+                    let mut facts = case_facts(tx, event, e.case.as_ref()).await?;
+                    facts.values.insert("reason", text(&e.reason));
+                    facts
+                }
+                acceptance::CaseDelivered::TYPE => {
+                    let e: acceptance::CaseDelivered = event.decode()?;
+                    let mut facts = case_facts(tx, event, e.case.as_ref()).await?;
+                    let method = match e.method.as_str() {
+                        "post" => format!("{} {}", e.carrier, e.tracking_number),
+                        other => other.to_owned(),
+                    };
+                    facts.values.insert("method", text(&method));
+                    facts
+                }
+                acceptance::CaseSubmitted::TYPE => {
+                    let e: acceptance::CaseSubmitted = event.decode()?;
+                    case_facts(tx, event, e.case.as_ref()).await?
+                }
+                acceptance::CaseWithdrawn::TYPE => {
+                    let e: acceptance::CaseWithdrawn = event.decode()?;
+                    case_facts(tx, event, e.case.as_ref()).await?
+                }
+                acceptance::DeferredMaterialSupplied::TYPE => {
+                    let e: acceptance::DeferredMaterialSupplied = event.decode()?;
+                    case_facts(tx, event, e.case.as_ref()).await?
+                }
+                acceptance::DeferredMaterialOverdue::TYPE => {
+                    let e: acceptance::DeferredMaterialOverdue = event.decode()?;
+                    case_facts(tx, event, e.case.as_ref()).await?
+                }
+                acceptance::VisitRecorded::TYPE => {
+                    let e: acceptance::VisitRecorded = event.decode()?;
+                    case_facts(tx, event, e.case.as_ref()).await?
+                }
+                approval::CaseConcluded::TYPE => {
+                    let e: approval::CaseConcluded = event.decode()?;
+                    let mut facts = match e.work.as_ref() {
+                        Some(work) => work_facts(event, Some(work))?,
+                        None => {
+                            let mut facts = facts(event);
+                            facts.case_id = Some(field::uuid("case_id", &e.case_id)?);
+                            facts
+                        }
+                    };
+                    let decision = match e.decision.as_str() {
+                        "approved" => Value::Words {
+                            zh: "准予",
+                            en: "approved",
+                        },
+                        _ => Value::Words {
+                            zh: "不予",
+                            en: "refused",
+                        },
+                    };
+                    facts.values.insert("decision", decision);
+                    facts.values.insert("reason", text(&e.reason));
+                    facts
+                }
+                approval::WorkItemOpened::TYPE => {
+                    let e: approval::WorkItemOpened = event.decode()?;
+                    let mut facts = work_facts(event, e.work.as_ref())?;
+                    facts
+                        .values
+                        .extend(date("due_date", &e.due_date)?.map(|d| ("due_date", d)));
+                    facts
+                }
+                approval::DeadlineApproaching::TYPE => {
+                    let e: approval::DeadlineApproaching = event.decode()?;
+                    let mut facts = work_facts(event, e.work.as_ref())?;
+                    facts
+                        .values
+                        .extend(date("due_date", &e.due_date)?.map(|d| ("due_date", d)));
+                    facts.values.insert(
+                        "working_days_left",
+                        Value::Number(i64::from(e.working_days_left)),
+                    );
+                    facts
+                }
+                approval::CaseOverdue::TYPE => {
+                    let e: approval::CaseOverdue = event.decode()?;
+                    let mut facts = work_facts(event, e.work.as_ref())?;
+                    facts
+                        .values
+                        .extend(date("due_date", &e.due_date)?.map(|d| ("due_date", d)));
+                    facts
+                }
+                crossregion::TransferSent::TYPE => {
+                    let e: crossregion::TransferSent = event.decode()?;
+                    let mut facts = transfer_facts(event, e.transfer.as_ref())?;
+                    facts
+                        .values
+                        .extend(date("respond_by", &e.respond_by)?.map(|d| ("respond_by", d)));
+                    facts
+                }
+                crossregion::TransferRejected::TYPE => {
+                    let e: crossregion::TransferRejected = event.decode()?;
+                    let mut facts = transfer_facts(event, e.transfer.as_ref())?;
+                    facts.values.insert("reason", text(&e.reason));
+                    facts
+                }
+                crossregion::HandOverOverdue::TYPE => {
+                    let e: crossregion::HandOverOverdue = event.decode()?;
+                    let mut facts = transfer_facts(event, e.transfer.as_ref())?;
+                    let hand_over = match e.hand_over.as_str() {
+                        "response" => Value::Words {
+                            zh: "接收答复",
+                            en: "response",
+                        },
+                        _ => Value::Words {
+                            zh: "结果送达",
+                            en: "delivery",
+                        },
+                    };
+                    facts.values.insert("hand_over", hand_over);
+                    facts
+                        .values
+                        .extend(date("deadline", &e.deadline)?.map(|d| ("deadline", d)));
+                    facts
+                }
+                other => {
+                    return Err(HandleError::Permanent(format!("not handled here: {other}")));
+                }
+            };
+            if chrono::Utc::now() - facts.at > self.max_age {
+                tracing::debug!(event = %facts.event_id, "an old event makes no message");
+                return Ok(());
+            }
+            messages::raise(tx, &facts).await?;
+            Ok(())
+        })
+    }
+}

@@ -114,9 +114,10 @@ async fn malformed_and_unknown_events_are_dead_lettered_and_the_partition_flows(
     reader.subscribe(&[topics::DEADLETTER]).unwrap();
     // Every service reading the topic dead-letters what it cannot process: a message without
     // an envelope or of an unknown type once per service (by its group), an undecodable payload
-    // once per handler that wanted it (approval's department directory; acceptance and
-    // crossregion do not handle department_registered, so that payload is never decoded there).
-    let expected = 7 * partitions as usize;
+    // once per handler that wanted it (approval's department directory; acceptance, crossregion
+    // and notification do not handle department_registered, so that payload is never decoded
+    // there).
+    let expected = 9 * partitions as usize;
     let letters: Vec<(String, String, String)> = reader
         .stream()
         .take(expected)
@@ -146,6 +147,7 @@ async fn malformed_and_unknown_events_are_dead_lettered_and_the_partition_flows(
     );
     assert_eq!(by("tongban.acceptance"), 2 * partitions as usize);
     assert_eq!(by("tongban.crossregion"), 2 * partitions as usize);
+    assert_eq!(by("tongban.notification"), 2 * partitions as usize);
     for (reason, _, topic) in &letters {
         assert_eq!(topic, topics::CATALOGUE);
         assert!(
@@ -160,8 +162,8 @@ async fn malformed_and_unknown_events_are_dead_lettered_and_the_partition_flows(
         );
     }
     for (kind, consumers) in [
-        ("missing header", 3),
-        ("unknown event type", 3),
+        ("missing header", 4),
+        ("unknown event type", 4),
         ("payload is not a valid", 1),
     ] {
         let count = letters

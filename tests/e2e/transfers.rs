@@ -856,8 +856,11 @@ async fn a_rejected_transfer_returns_the_case_once_and_a_missed_deadline_is_esca
     );
 
     let brokers = test.platform.broker.as_ref().unwrap().address();
+    // The three cases' events are on different partitions: read until each one wanted is in.
     let events = read_events_until(&brokers, tongban_events::topics::CROSSREGION, |got| {
-        got.iter().any(|e| of_type(e, "hand_over_overdue"))
+        ["hand_over_overdue", "transfer_rejected", "postal_leg_sent"]
+            .iter()
+            .all(|name| got.iter().any(|e| of_type(e, name)))
     })
     .await;
     let rejection: TransferRejected = decode(

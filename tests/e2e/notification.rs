@@ -261,3 +261,271 @@ async fn the_applicant_and_the_department_hear_of_a_case_once_each() {
 
     test.stop().await;
 }
+
+/// One call the partner's loopback server took.
+#[derive(Debug, Clone)]
+struct Call {
+    path: &'static str,
+    delivery: String,
+    /// Whether the signature matched the subscription's secret and a fresh timestamp.
+    signed: bool,
+    body: Value,
+}
+
+/// A partner system on loopback: `/flaky` answers 503 three times, then 200; `/gone` answers
+/// 410. Each call's signature is checked against the secret set for its path.
+#[derive(Default)]
+struct Partner {
+    calls: std::sync::Mutex<Vec<Call>>,
+    secrets: std::sync::Mutex<std::collections::HashMap<&'static str, String>>,
+}
+
+impl Partner {
+    fn take(&self, path: &'static str, headers: &axum::http::HeaderMap, body: &str) -> usize {
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let signature = header("x-tongban-signature");
+        let timestamp: i64 = signature
+            .strip_prefix("t=")
+            .and_then(|s| s.split(',').next())
+            .and_then(|t| t.parse().ok())
+            .unwrap_or_default();
+        let secret = self
+            .secrets
+            .lock()
+            .unwrap()
+            .get(path)
+            .cloned()
+            .unwrap_or_default();
+        let signed = signature
+            == tongban_notification::delivery::signature(&secret, timestamp, body)
+            && (chrono::Utc::now().timestamp() - timestamp).abs() < 60;
+        let mut calls = self.calls.lock().unwrap();
+        calls.push(Call {
+            path,
+            delivery: header("x-tongban-delivery"),
+            signed,
+            body: serde_json::from_str(body).unwrap_or(Value::Null),
+        });
+        calls.iter().filter(|c| c.path == path).count()
+    }
+
+    fn calls(&self, path: &str) -> Vec<Call> {
+        self.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|c| c.path == path)
+            .cloned()
+            .collect()
+    }
+}
+
+async fn partner() -> (String, std::sync::Arc<Partner>) {
+    use axum::http::{HeaderMap, StatusCode};
+    let seen = std::sync::Arc::new(Partner::default());
+    let (flaky, gone) = (seen.clone(), seen.clone());
+    let app = axum::Router::new()
+        .route(
+            "/flaky",
+            axum::routing::post(move |headers: HeaderMap, body: String| {
+                let seen = flaky.clone();
+                async move {
+                    if seen.take("/flaky", &headers, &body) <= 3 {
+                        StatusCode::SERVICE_UNAVAILABLE
+                    } else {
+                        StatusCode::OK
+                    }
+                }
+            }),
+        )
+        .route(
+            "/gone",
+            axum::routing::post(move |headers: HeaderMap, body: String| {
+                let seen = gone.clone();
+                async move {
+                    seen.take("/gone", &headers, &body);
+                    StatusCode::GONE
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{address}"), seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_partner_webhook_is_signed_retried_with_back_off_and_delivered_once() {
+    let test = TestPlatform::start_with(BrokerStorage::Memory, |s| {
+        s.notification.retry_base_ms = 100;
+        s.notification.sender_poll_ms = 50;
+    })
+    .await;
+    let code =
+        crate::cases::item_in_force_in(&test, HESHAN, "赫山区市场监督管理局", 902, "county").await;
+    let admin = test.admin("webhook.admin", "430000000000").await;
+    let (_, clerk) = test
+        .staff_with_role(&admin, "webhook.clerk", "window_clerk", HESHAN)
+        .await;
+    let (base, partner) = partner().await;
+    let accepted = "cn.tongban.acceptance.case_accepted.v1";
+
+    // Connected by a province's identity administrator; bad input names its field.
+    let hooks = "/api/notification/v1/webhooks";
+    for (body, status, field) in [
+        (
+            json!({ "name": "x", "url": "ftp://partner", "event_types": [accepted] }),
+            400,
+            "url",
+        ),
+        (
+            json!({ "name": "x", "url": base, "event_types": [] }),
+            400,
+            "event_types",
+        ),
+        (
+            json!({ "name": "x", "url": base, "event_types": ["cn.tongban.identity.account_locked.v1"] }),
+            422,
+            "event_types[0]",
+        ),
+    ] {
+        let (got, answer) = post(&test, &admin, hooks, body).await;
+        assert_eq!(
+            (got, answer["field"].as_str()),
+            (status, Some(field)),
+            "{answer}"
+        );
+    }
+    assert_eq!(
+        post(
+            &test,
+            &clerk,
+            hooks,
+            json!({ "name": "x", "url": base, "event_types": [accepted] })
+        )
+        .await
+        .0,
+        403
+    );
+    let mut subscriptions = Vec::new();
+    for path in ["/flaky", "/gone"] {
+        let (status, made) = post(
+            &test,
+            &admin,
+            hooks,
+            json!({ "name": format!("政务数据共享{path}"), "url": format!("{base}{path}"), "event_types": [accepted] }),
+        )
+        .await;
+        assert_eq!(status, 201, "{made}");
+        partner
+            .secrets
+            .lock()
+            .unwrap()
+            .insert(path, made["secret"].as_str().unwrap().to_owned());
+        subscriptions.push(made["id"].as_str().unwrap().to_owned());
+    }
+    let listed = test.get_json_as(&admin, hooks).await;
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    assert!(listed[0].get("secret").is_none(), "shown once only");
+
+    // A case is accepted: the flaky partner is called until it answers 200 (three 503s, then
+    // delivered, each signed, all with the same delivery id); the gone one once, then never.
+    let (_, applicant) = crate::cases::citizen(&test, 92).await;
+    let (id, materials) = crate::cases::submitted_case(&test, &applicant, &code).await;
+    let (status, _) = post(
+        &test,
+        &clerk,
+        &format!("/api/acceptance/v1/cases/{id}/accept"),
+        json!({ "commitment": "本人承诺按期补齐",
+                "deferred": [{ "material_code": materials[2], "within_working_days": 3 }] }),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let deliveries = eventually(
+        "the flaky partner to take it",
+        Duration::from_secs(30),
+        || async {
+            let got = test
+                .get_json_as(&admin, &format!("{hooks}/{}/deliveries", subscriptions[0]))
+                .await;
+            (got[0]["status"] == "delivered").then_some(got)
+        },
+    )
+    .await;
+    assert_eq!(deliveries.as_array().unwrap().len(), 1);
+    assert_eq!(deliveries[0]["attempts"], 4);
+    let calls = partner.calls("/flaky");
+    assert_eq!(calls.len(), 4);
+    assert!(calls.iter().all(|c| c.signed), "{calls:?}");
+    assert!(calls.iter().all(|c| c.delivery == calls[0].delivery));
+    assert_eq!(
+        calls[0].delivery,
+        deliveries[0]["message_id"].as_str().unwrap()
+    );
+    assert_eq!(calls[3].body["event_type"], accepted);
+    assert_eq!(calls[3].body["case_id"], id.as_str());
+    let gone = eventually(
+        "the gone partner to be given up",
+        Duration::from_secs(30),
+        || async {
+            let got = test
+                .get_json_as(&admin, &format!("{hooks}/{}/deliveries", subscriptions[1]))
+                .await;
+            (got[0]["status"] == "failed_permanent").then_some(got)
+        },
+    )
+    .await;
+    assert_eq!(gone[0]["attempts"], 1);
+    assert!(gone[0]["last_error"].as_str().unwrap().contains("410"));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(partner.calls("/gone").len(), 1);
+    assert_eq!(
+        test.scalar(
+            "select count(*) from notification.delivery_attempts where outcome = 'failed_temporary'"
+        )
+        .await,
+        3
+    );
+
+    // Each outcome is an event for the province: sent and delivered, and the failure.
+    let brokers = test.platform.broker.as_ref().unwrap().address();
+    let events =
+        crate::events::read_events_until(&brokers, tongban_events::topics::NOTIFICATION, |got| {
+            let has = |name: &str| {
+                got.iter().any(|e| {
+                    e.header("ce_type") == Some(format!("cn.tongban.notification.{name}.v1"))
+                })
+            };
+            has("message_failed") && has("message_sent")
+        })
+        .await;
+    let failed: tongban_events::notification::v1::MessageFailed = prost::Message::decode(
+        events
+            .iter()
+            .find(|e| e.header("ce_type").unwrap().ends_with("message_failed.v1"))
+            .unwrap()
+            .payload
+            .as_slice(),
+    )
+    .unwrap();
+    assert_eq!(failed.attempts, 1);
+    assert_eq!(failed.message.unwrap().channel, "webhook");
+    let sent: tongban_events::notification::v1::MessageSent = prost::Message::decode(
+        events
+            .iter()
+            .find(|e| e.header("ce_type").unwrap().ends_with("message_sent.v1"))
+            .unwrap()
+            .payload
+            .as_slice(),
+    )
+    .unwrap();
+    assert_eq!(sent.attempt, 4);
+
+    test.stop().await;
+}

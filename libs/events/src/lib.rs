@@ -67,6 +67,12 @@ pub mod crossregion {
     }
 }
 
+pub mod notification {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/tongban.notification.v1.rs"));
+    }
+}
+
 /// The compiled descriptor set of every `.proto` (for compatibility checks and reflection).
 pub const DESCRIPTORS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptors.bin"));
 
@@ -132,6 +138,9 @@ events! {
     crossregion::v1::PostalLegSent => "crossregion", "postal_leg_sent";
     crossregion::v1::PostalLegReceived => "crossregion", "postal_leg_received";
     crossregion::v1::HandOverOverdue => "crossregion", "hand_over_overdue";
+    notification::v1::MessageSent => "notification", "message_sent";
+    notification::v1::MessageDelivered => "notification", "message_delivered";
+    notification::v1::MessageFailed => "notification", "message_failed";
 }
 
 /// A protobuf timestamp from a UTC time.

@@ -151,6 +151,15 @@ pub struct NotificationSettings {
     /// a first start reading every topic from the beginning does not message anyone about the
     /// past.
     pub max_event_age_hours: u32,
+    /// How often senders look for due messages when idle (milliseconds).
+    pub sender_poll_ms: u64,
+    /// The first retry of a failed send waits this long, each next one twice as long (capped
+    /// at an hour) (milliseconds).
+    pub retry_base_ms: u64,
+    /// Attempts before a message that keeps failing is given up (failed_permanent).
+    pub max_attempts: i32,
+    /// How long one send (an HTTP call, an SMTP session) may take (milliseconds).
+    pub send_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -321,6 +330,10 @@ fn defaults() -> Vec<(&'static str, config::Value)> {
         ("crossregion.delivery_working_days", 3.into()),
         ("crossregion.timer_sweep_secs", 60.into()),
         ("notification.max_event_age_hours", 72.into()),
+        ("notification.sender_poll_ms", 500.into()),
+        ("notification.retry_base_ms", 5_000.into()),
+        ("notification.max_attempts", 8.into()),
+        ("notification.send_timeout_ms", 10_000.into()),
         ("gateway.rate_limit_ip_per_second", 100.into()),
         ("gateway.rate_limit_ip_burst", 200.into()),
         ("gateway.rate_limit_subject_per_second", 20.into()),

@@ -8,6 +8,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use tongban_events::notification::v1 as events;
+
 use crate::domain::{self, Value};
 
 /// What an event says that messages need.
@@ -110,7 +112,13 @@ pub async fn raise(tx: &mut PgConnection, facts: &Facts) -> Result<u64, sqlx::Er
     .bind(&facts.event_type)
     .fetch_all(&mut *tx)
     .await?;
-    if rules.is_empty() {
+    let hooks: Vec<Uuid> = sqlx::query_scalar(
+        "select id from webhooks where enabled and $1 = any(event_types) order by id",
+    )
+    .bind(&facts.event_type)
+    .fetch_all(&mut *tx)
+    .await?;
+    if rules.is_empty() && hooks.is_empty() {
         return Ok(0);
     }
     let mut facts = facts.clone();
@@ -173,14 +181,15 @@ pub async fn raise(tx: &mut PgConnection, facts: &Facts) -> Result<u64, sqlx::Er
         for channel in &rule.channels {
             // The in-app inbox delivers on storing; the other channels queue for their senders.
             let inbox = channel == "inbox";
-            made += sqlx::query(
+            let stored: Vec<(Uuid, Uuid)> = sqlx::query_as(
                 "insert into messages (id, event_id, event_type, case_id, recipient_id, channel,
                      template, template_version, locale, subject, body, urgent, status, created_at,
-                     delivered_at)
+                     delivered_at, next_attempt_at)
                  select gen_random_uuid(), $1, $2, $3, recipient, $4, $5, $6, $7, $8, $9, $10, $11,
-                     $12, case when $13 then $12 end
+                     $12, case when $13 then $12 end, case when not $13 then now() end
                  from unnest($14::uuid[]) as recipient
-                 on conflict on constraint messages_once do nothing",
+                 on conflict on constraint messages_once do nothing
+                 returning id, recipient_id",
             )
             .bind(facts.event_id)
             .bind(&facts.event_type)
@@ -196,10 +205,80 @@ pub async fn raise(tx: &mut PgConnection, facts: &Facts) -> Result<u64, sqlx::Er
             .bind(facts.at)
             .bind(inbox)
             .bind(&accounts)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            .fetch_all(&mut *tx)
+            .await?;
+            made += stored.len() as u64;
+            if inbox {
+                for (id, recipient) in stored {
+                    let delivered = events::MessageDelivered {
+                        message: Some(events::MessageRef {
+                            message_id: id.to_string(),
+                            event_id: facts.event_id.to_string(),
+                            event_type: facts.event_type.clone(),
+                            case_id: facts.case_id.map(|c| c.to_string()).unwrap_or_default(),
+                            recipient_id: recipient.to_string(),
+                            channel: channel.clone(),
+                            template: rule.template.clone(),
+                        }),
+                        delivered_at: Some(tongban_events::timestamp(facts.at)),
+                    };
+                    crate::delivery::publish(tx, id, &delivered).await?;
+                }
+            }
         }
     }
+    if !hooks.is_empty() {
+        made += webhook_messages(tx, &facts, &hooks).await?;
+    }
     Ok(made)
+}
+
+/// One message per webhook subscription to the event's type: the event's facts as JSON, sent
+/// and signed by the sender.
+async fn webhook_messages(
+    tx: &mut PgConnection,
+    facts: &Facts,
+    hooks: &[Uuid],
+) -> Result<u64, sqlx::Error> {
+    let values: serde_json::Map<String, serde_json::Value> = facts
+        .values
+        .iter()
+        .map(|(name, value)| {
+            (
+                (*name).to_owned(),
+                serde_json::Value::String(domain::render(
+                    &format!("{{{{{name}}}}}"),
+                    &BTreeMap::from([(*name, value.clone())]),
+                    "en",
+                )),
+            )
+        })
+        .collect();
+    let body = serde_json::json!({
+        "event_id": facts.event_id,
+        "event_type": facts.event_type,
+        "occurred_at": facts.at,
+        "case_id": facts.case_id,
+        "implementation_code": facts.implementation_code,
+        "receiving_region": facts.receiving_region,
+        "handling_region": facts.handling_region,
+        "values": values,
+    })
+    .to_string();
+    Ok(sqlx::query(
+        "insert into messages (id, event_id, event_type, case_id, recipient_id, channel, template,
+             template_version, locale, subject, body, status, created_at, next_attempt_at)
+         select gen_random_uuid(), $1, $2, $3, hook, 'webhook', '', 0, '', $2, $4, 'queued', $5, now()
+         from unnest($6::uuid[]) as hook
+         on conflict on constraint messages_once do nothing",
+    )
+    .bind(facts.event_id)
+    .bind(&facts.event_type)
+    .bind(facts.case_id)
+    .bind(&body)
+    .bind(facts.at)
+    .bind(hooks)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected())
 }

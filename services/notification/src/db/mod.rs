@@ -3,7 +3,9 @@
 //! - [`messages`]: messages made from events by the rules, once per recipient and channel.
 //! - [`inbox`]: the in-app inbox.
 //! - [`templates`]: versioned templates, checked against their kind's variables, previewed.
+//! - [`webhooks`]: partner systems' subscriptions.
 
 pub mod inbox;
 pub mod messages;
 pub mod templates;
+pub mod webhooks;

@@ -25,7 +25,7 @@ pub struct CaseMessages {
 
 /// The event types read here: every acceptance event keeps the cases projection; those with a
 /// rule become messages.
-const TYPES: [&str; 16] = [
+pub const TYPES: [&str; 16] = [
     acceptance::CaseSubmitted::TYPE,
     acceptance::CorrectionRequested::TYPE,
     acceptance::CaseAccepted::TYPE,

@@ -2,9 +2,11 @@
 //!
 //! - [`inbox`]: each account's in-app messages.
 //! - [`templates`]: the templates messages are rendered from, versioned, checked, previewed.
+//! - [`webhooks`]: partner systems subscribed to events.
 
 pub mod inbox;
 pub mod templates;
+pub mod webhooks;
 
 use axum::Router;
 use utoipa::OpenApi;
@@ -23,6 +25,7 @@ pub fn app(state: AppState) -> (Router, OpenApiDoc) {
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(inbox::router())
         .merge(templates::router())
+        .merge(webhooks::router())
         .split_for_parts();
     (router.with_state(state), doc)
 }

@@ -220,11 +220,21 @@ async fn the_applicant_and_the_department_hear_of_a_case_once_each() {
     // raised again make nothing.
     assert_eq!(
         test.scalar(&format!(
-            "select count(*) from notification.messages where recipient_id = '{applicant_id}'"
+            "select count(*) from notification.messages
+             where recipient_id = '{applicant_id}' and channel = 'inbox'"
         ))
         .await,
         2
     );
+    // The correction notice was to go by text too; with no SMS gateway configured, it is given
+    // up at once, saying why.
+    test.eventually_counts(
+        "the text to be given up",
+        "select count(*) from notification.messages
+         where channel = 'sms' and status = 'failed_permanent' and last_error like 'no sms channel%'",
+        1,
+    )
+    .await;
     let mut conn = test.db.acquire().await.unwrap();
     sqlx::query("set search_path to notification")
         .execute(&mut *conn)
@@ -526,6 +536,159 @@ async fn a_partner_webhook_is_signed_retried_with_back_off_and_delivered_once() 
     )
     .unwrap();
     assert_eq!(sent.attempt, 4);
+
+    test.stop().await;
+}
+
+/// A loopback SMS gateway: answers 503 to the first three texts, then takes them (200 with its
+/// own id); returns its URL and the texts it was sent.
+async fn sms_gateway() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
+    use axum::http::{HeaderMap, StatusCode};
+    let texts = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Value>::new()));
+    let seen = texts.clone();
+    let app = axum::Router::new().route(
+        "/sms",
+        axum::routing::post(
+            move |headers: HeaderMap, axum::Json(text): axum::Json<Value>| {
+                let seen = seen.clone();
+                async move {
+                    let authorized = headers.get("authorization").and_then(|v| v.to_str().ok())
+                        == Some("Bearer gateway-key");
+                    let mut texts = seen.lock().unwrap();
+                    texts.push(text);
+                    if !authorized {
+                        (StatusCode::UNAUTHORIZED, axum::Json(json!({})))
+                    } else if texts.len() <= 3 {
+                        (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({})))
+                    } else {
+                        (StatusCode::OK, axum::Json(json!({ "id": "gw-1" })))
+                    }
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{address}/sms"), texts)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_correction_notice_is_texted_once_after_the_gateway_failed_three_times() {
+    let (endpoint, texts) = sms_gateway().await;
+    let test = TestPlatform::start_with(BrokerStorage::Memory, move |s| {
+        s.notification.retry_base_ms = 100;
+        s.notification.sender_poll_ms = 50;
+        s.notification.sms_endpoint = endpoint;
+        s.notification.sms_api_key = "gateway-key".to_owned().into();
+    })
+    .await;
+    let code =
+        crate::cases::item_in_force_in(&test, HESHAN, "赫山区市场监督管理局", 903, "county").await;
+    let admin = test.admin("sms.admin", "430000000000").await;
+    let (_, clerk) = test
+        .staff_with_role(&admin, "sms.clerk", "window_clerk", HESHAN)
+        .await;
+    let (applicant_id, applicant) = crate::cases::citizen(&test, 93).await;
+
+    // Contact details are for the notification service's account only.
+    let contact = format!("/api/identity/v1/accounts/{applicant_id}/contact");
+    assert_eq!(test.get_as(&applicant, &contact).await.status(), 403);
+    assert_eq!(test.get_as(&admin, &contact).await.status(), 403);
+
+    let (id, materials) = crate::cases::submitted_case(&test, &applicant, &code).await;
+    let (status, _) = post(
+        &test,
+        &clerk,
+        &format!("/api/acceptance/v1/cases/{id}/correction"),
+        json!({ "items": [{ "material_code": materials[0], "reason": "申请书缺少签名" }] }),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    // Three 503s, then the gateway takes it: one text, to the number the applicant registered,
+    // signed 【通办】, with the message as its reference; sent, awaiting the receipt.
+    eventually("the text to be taken", Duration::from_secs(30), || async {
+        let status: Option<String> =
+            sqlx::query_scalar("select status from notification.messages where channel = 'sms'")
+                .fetch_optional(&test.db)
+                .await
+                .unwrap();
+        (status.as_deref() == Some("sent")).then_some(())
+    })
+    .await;
+    let texts = texts.lock().unwrap().clone();
+    assert_eq!(texts.len(), 4);
+    let text = &texts[3];
+    assert_eq!(text["to"], "13800138000");
+    let content = text["content"].as_str().unwrap();
+    assert!(
+        content.starts_with("【通办】请补正材料：您的办件"),
+        "{content}"
+    );
+    assert!(content.contains("申请书缺少签名"), "{content}");
+    assert!(texts.iter().all(|t| t["reference"] == text["reference"]));
+    let reference = text["reference"].as_str().unwrap().to_owned();
+
+    // The gateway's receipt: refused unsigned or wrongly signed, taken signed.
+    let receipts = test.url("/api/notification/v1/receipts/sms");
+    let body = json!({ "reference": reference, "status": "delivered" }).to_string();
+    let send = |signature: String| {
+        let (test, receipts, body) = (&test, receipts.clone(), body.clone());
+        async move {
+            test.http
+                .post(receipts)
+                .header("content-type", "application/json")
+                .header("x-tongban-signature", signature)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let now = chrono::Utc::now().timestamp();
+    assert_eq!(
+        send(tongban_notification::delivery::signature(
+            "wrong-key",
+            now,
+            &body
+        ))
+        .await,
+        401
+    );
+    assert_eq!(
+        send(tongban_notification::delivery::signature(
+            "gateway-key",
+            now - 3_600,
+            &body
+        ))
+        .await,
+        401,
+        "a stale receipt"
+    );
+    assert_eq!(
+        send(tongban_notification::delivery::signature(
+            "gateway-key",
+            now,
+            &body
+        ))
+        .await,
+        204
+    );
+    let (status, attempts): (String, i32) =
+        sqlx::query_as("select status, attempts from notification.messages where channel = 'sms'")
+            .fetch_one(&test.db)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), attempts), ("delivered", 4));
+    assert_eq!(
+        test.scalar("select count(*) from notification.messages where channel = 'sms'")
+            .await,
+        1,
+        "one text"
+    );
 
     test.stop().await;
 }

@@ -160,6 +160,22 @@ pub struct NotificationSettings {
     pub max_attempts: i32,
     /// How long one send (an HTTP call, an SMTP session) may take (milliseconds).
     pub send_timeout_ms: u64,
+    /// The notification service's service account, with which it reads recipients' contact
+    /// details from identity. `tongban up` makes one when the secret is empty; in a cluster,
+    /// `tongban admin create-service` makes it and the secret comes from a secret store
+    /// (`TONGBAN__NOTIFICATION__CLIENT_SECRET`).
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// The HTTP SMS gateway texts are POSTed to; empty: no texts are sent (they wait, queued).
+    pub sms_endpoint: String,
+    /// The gateway's API key: sent as a bearer token, and the key its delivery receipts are
+    /// signed with.
+    pub sms_api_key: SecretString,
+    /// Where the gateway posts delivery receipts: this platform's
+    /// `/api/notification/v1/receipts/sms` as the gateway reaches it.
+    pub sms_callback_url: String,
+    /// The signature every text starts with (【通办】), as carriers require.
+    pub sms_sign: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -208,6 +224,9 @@ pub struct IdentitySettings {
     pub bootstrap_admin_password: SecretString,
     /// The region the first administrator's powers cover (usually the province).
     pub bootstrap_admin_region: String,
+    /// Client ids of the service accounts that may read accounts' contact details (the
+    /// notification service's).
+    pub contact_readers: Vec<String>,
 }
 
 /// Where a `Settings` was read from, for the start-up log.
@@ -334,6 +353,12 @@ fn defaults() -> Vec<(&'static str, config::Value)> {
         ("notification.retry_base_ms", 5_000.into()),
         ("notification.max_attempts", 8.into()),
         ("notification.send_timeout_ms", 10_000.into()),
+        ("notification.client_id", "tongban-notification".into()),
+        ("notification.client_secret", "".into()),
+        ("notification.sms_endpoint", "".into()),
+        ("notification.sms_api_key", "".into()),
+        ("notification.sms_callback_url", "".into()),
+        ("notification.sms_sign", "通办".into()),
         ("gateway.rate_limit_ip_per_second", 100.into()),
         ("gateway.rate_limit_ip_burst", 200.into()),
         ("gateway.rate_limit_subject_per_second", 20.into()),
@@ -354,6 +379,10 @@ fn defaults() -> Vec<(&'static str, config::Value)> {
         ("identity.bootstrap_admin_username", "".into()),
         ("identity.bootstrap_admin_password", "".into()),
         ("identity.bootstrap_admin_region", "".into()),
+        (
+            "identity.contact_readers",
+            vec!["tongban-notification"].into(),
+        ),
     ];
     const SERVICE_PORTS: [(&str, i64); 6] = [
         ("http.ports.identity", 8081),

@@ -48,6 +48,8 @@ pub const PUBLIC: &[(&str, &str)] = &[
     // 通办 agreements (通办事项清单) are public information, like the catalogue.
     ("GET", "/api/crossregion/v1/agreements"),
     ("GET", "/api/crossregion/v1/agreements/**"),
+    // The SMS gateway's delivery receipts, signed with the key the platform shares with it.
+    ("POST", "/api/notification/v1/receipts/sms"),
 ];
 
 pub fn is_public(method: &Method, path: &str) -> bool {
@@ -207,5 +209,10 @@ mod tests {
             &Method::GET,
             "/api/approval/v1/certificates/0193a4f2-0000-7000-8000-000000000001"
         ));
+        assert!(is_public(
+            &Method::POST,
+            "/api/notification/v1/receipts/sms"
+        ));
+        assert!(!is_public(&Method::GET, "/api/notification/v1/inbox"));
     }
 }

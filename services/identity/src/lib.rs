@@ -93,6 +93,46 @@ pub fn migrator() -> sqlx::migrate::Migrator {
     sqlx::migrate!("./migrations")
 }
 
+/// Makes the service account `client_id` (of `region`, or of none: one of the platform's own
+/// services) or, when it exists, gives it a new secret; returns the secret, which is shown
+/// nowhere else. For `tongban up`, which provisions the notification service's account on each
+/// start, and for operators setting one up for a cluster.
+pub async fn provision_service(
+    pool: &PgPool,
+    client_id: &str,
+    name: &str,
+    region: Option<RegionCode>,
+) -> Result<String, tongban_kernel::Error> {
+    let secret = password::new_secret();
+    let hash = password::hash(&secret).await?;
+    if accounts::reset_service_secret(pool, client_id, &hash).await? {
+        return Ok(secret);
+    }
+    let new = accounts::NewAccount {
+        kind: tongban_kernel::AccountKind::Service,
+        login: client_id.to_owned(),
+        display_name: name.to_owned(),
+        id_type: None,
+        credit_code: None,
+        phone: None,
+        real_name_level: 3,
+        region,
+        department: None,
+        password_hash: hash,
+        created_by: None,
+    };
+    match accounts::create(pool, new).await {
+        Ok(_) => Ok(secret),
+        // Made meanwhile by another start: take it over.
+        Err(tongban_kernel::Error::Conflict { .. }) => {
+            let hash = password::hash(&secret).await?;
+            accounts::reset_service_secret(pool, client_id, &hash).await?;
+            Ok(secret)
+        }
+        Err(err) => Err(err),
+    }
+}
+
 /// Creates a staff account holding `identity_admin` over `region`: the first administrator,
 /// from `tongban admin create` or from configuration.
 pub async fn create_admin(

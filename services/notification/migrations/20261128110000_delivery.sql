@@ -34,3 +34,8 @@ create table webhooks (
     created_by  uuid,
     created_at  timestamptz not null default now()
 );
+
+-- What the applicant must act on also goes by text: the correction notice, the refusal, the
+-- decision.
+update rules set channels = '{inbox,sms}'
+where template in ('correction_requested', 'case_refused', 'case_concluded');

@@ -20,6 +20,8 @@ use tongban_events::Event;
 use tongban_events::notification::v1 as events;
 use tongban_runtime::CancellationToken;
 
+use crate::contacts::{Contacts, Lookup};
+
 /// A message as a channel sends it.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
@@ -43,6 +45,9 @@ pub enum Outcome {
     /// Never going to work (a 4xx, an address that does not exist).
     Permanent(String),
 }
+
+/// The channels a sender sends through.
+pub type Channels = Vec<Arc<dyn Channel>>;
 
 /// A way of reaching a recipient.
 pub trait Channel: Send + Sync {
@@ -100,18 +105,81 @@ impl Channel for Webhook {
                 .body(message.body.clone())
                 .send()
                 .await;
-            match response {
-                Ok(r) if r.status().is_success() => Outcome::Sent { delivered: true },
-                Ok(r) if r.status().as_u16() == 408 || r.status().as_u16() == 429 => {
-                    Outcome::Temporary(format!("answered {}", r.status()))
-                }
-                Ok(r) if r.status().is_client_error() => {
-                    Outcome::Permanent(format!("answered {}", r.status()))
-                }
-                Ok(r) => Outcome::Temporary(format!("answered {}", r.status())),
-                Err(err) => Outcome::Temporary(format!("not reached: {err}")),
-            }
+            // A partner's 2xx is its receipt.
+            classify(response, true)
         })
+    }
+}
+
+/// Text messages through an HTTP SMS gateway: a POST of `{to, content, reference, callback}`
+/// with the gateway's API key as a bearer token. The gateway answers at once (sent) and
+/// reports delivery later to `callback`, signed with the same key (see `receipts`).
+pub struct SmsGateway {
+    client: reqwest::Client,
+    endpoint: String,
+    api_key: secrecy::SecretString,
+    callback: String,
+    /// The signature every text starts with, as carriers require (【通办】).
+    sign: String,
+}
+
+impl SmsGateway {
+    pub fn new(
+        endpoint: impl Into<String>,
+        api_key: secrecy::SecretString,
+        callback: impl Into<String>,
+        sign: impl Into<String>,
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            client: reqwest::Client::builder().timeout(timeout).build()?,
+            endpoint: endpoint.into(),
+            api_key,
+            callback: callback.into(),
+            sign: sign.into(),
+        })
+    }
+}
+
+impl Channel for SmsGateway {
+    fn name(&self) -> &'static str {
+        "sms"
+    }
+
+    fn send<'a>(&'a self, message: &'a Outgoing) -> BoxFuture<'a, Outcome> {
+        use secrecy::ExposeSecret;
+        Box::pin(async move {
+            let body = serde_json::json!({
+                "to": message.address,
+                "content": format!("【{}】{}：{}", self.sign, message.subject, message.body),
+                "reference": message.id,
+                "callback": self.callback,
+            });
+            let response = self
+                .client
+                .post(&self.endpoint)
+                .bearer_auth(self.api_key.expose_secret())
+                .json(&body)
+                .send()
+                .await;
+            classify(response, false)
+        })
+    }
+}
+
+/// An HTTP answer as an attempt's outcome: 2xx sent (`delivered` when that is all there is to
+/// it), 408/429/5xx and no answer temporary, the other 4xx permanent.
+fn classify(response: Result<reqwest::Response, reqwest::Error>, delivered: bool) -> Outcome {
+    match response {
+        Ok(r) if r.status().is_success() => Outcome::Sent { delivered },
+        Ok(r) if r.status().as_u16() == 408 || r.status().as_u16() == 429 => {
+            Outcome::Temporary(format!("answered {}", r.status()))
+        }
+        Ok(r) if r.status().is_client_error() => {
+            Outcome::Permanent(format!("answered {}", r.status()))
+        }
+        Ok(r) => Outcome::Temporary(format!("answered {}", r.status())),
+        Err(err) => Outcome::Temporary(format!("not reached: {err}")),
     }
 }
 
@@ -291,10 +359,29 @@ async fn record(
     tx.commit().await
 }
 
+/// Where `message` goes: a webhook's URL (read with the claim), an account's phone number for
+/// a text (read from identity now), or why it cannot be known.
+async fn address(message: &Claimed, contacts: &Contacts) -> Result<String, Outcome> {
+    match message.channel.as_str() {
+        "sms" => match contacts.of(message.recipient_id).await {
+            Ok(contact) => contact
+                .phone
+                .ok_or_else(|| Outcome::Permanent("the recipient gave no mobile number".into())),
+            Err(Lookup::Temporary(why)) => Err(Outcome::Temporary(why)),
+            Err(Lookup::Permanent(why)) => Err(Outcome::Permanent(why)),
+        },
+        _ => message
+            .address
+            .clone()
+            .ok_or_else(|| Outcome::Permanent("no address for the recipient".into())),
+    }
+}
+
 /// Sends due messages through `channels` until `shutdown`.
 pub async fn run(
     pool: PgPool,
     channels: Vec<Arc<dyn Channel>>,
+    contacts: Arc<Contacts>,
     pacing: Pacing,
     shutdown: CancellationToken,
 ) {
@@ -312,25 +399,25 @@ pub async fn run(
         };
         let busy = !claimed.is_empty();
         let sends = claimed.into_iter().map(|message| {
-            let (pool, channels) = (&pool, &channels);
+            let (pool, channels, contacts) = (&pool, &channels, &contacts);
             async move {
                 let outcome = match channels.get(message.channel.as_str()) {
-                    Some(_) if message.address.is_none() => {
-                        Outcome::Permanent("no address for the recipient".into())
-                    }
-                    Some(channel) => {
-                        let outgoing = Outgoing {
-                            id: message.id,
-                            event_type: message.event_type.clone(),
-                            address: message.address.clone().unwrap_or_default(),
-                            subject: message.subject.clone(),
-                            body: message.body.clone(),
-                            secret: message.secret.clone(),
-                        };
-                        channel.send(&outgoing).await
-                    }
-                    None => Outcome::Temporary(format!(
-                        "channel {} is not configured here",
+                    Some(channel) => match address(&message, contacts).await {
+                        Ok(address) => {
+                            let outgoing = Outgoing {
+                                id: message.id,
+                                event_type: message.event_type.clone(),
+                                address,
+                                subject: message.subject.clone(),
+                                body: message.body.clone(),
+                                secret: message.secret.clone(),
+                            };
+                            channel.send(&outgoing).await
+                        }
+                        Err(outcome) => outcome,
+                    },
+                    None => Outcome::Permanent(format!(
+                        "no {} channel is configured (notification.sms_endpoint)",
                         message.channel
                     )),
                 };

@@ -11,6 +11,7 @@
 //!
 //! Publishes to `tongban.notification.v1` through the outbox.
 
+pub mod contacts;
 pub mod db;
 pub mod delivery;
 pub mod domain;
@@ -31,6 +32,8 @@ pub const NAME: &str = "notification";
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
+    /// The SMS gateway's key: its delivery receipts are signed with it.
+    pub sms_api_key: secrecy::SecretString,
 }
 
 /// Runs the service until `shutdown`.
@@ -41,6 +44,12 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let max_age_hours = settings.notification.max_event_age_hours;
     let sending = settings.notification.clone();
+    let identity = settings
+        .http
+        .upstreams
+        .get("identity")
+        .cloned()
+        .unwrap_or_default();
     let stop_senders = shutdown.clone();
     Host::run(NAME, settings, migrator(), listener, shutdown, |host| {
         let pacing = delivery::Pacing {
@@ -49,24 +58,52 @@ pub async fn run(
             retry_base: Duration::from_millis(sending.retry_base_ms.max(1)),
             max_attempts: sending.max_attempts.max(1),
         };
-        match delivery::Webhook::new(Duration::from_millis(sending.send_timeout_ms)) {
-            Ok(webhook) => {
-                let channels: Vec<Arc<dyn delivery::Channel>> = vec![Arc::new(webhook)];
+        match senders(&sending, &identity) {
+            Ok((channels, contacts)) => {
                 tokio::spawn(delivery::run(
                     host.pool.clone(),
                     channels,
+                    contacts,
                     pacing,
                     stop_senders,
                 ));
             }
-            Err(err) => tracing::error!(error = %err, "the webhook sender could not start"),
+            Err(err) => tracing::error!(error = %err, "the senders could not start"),
         }
         let (api, doc) = http::app(AppState {
             pool: host.pool.clone(),
+            sms_api_key: sending.sms_api_key.clone(),
         });
         (api, doc, events::consumers(max_age_hours))
     })
     .await
+}
+
+/// The channels configured here (webhooks always; SMS when a gateway is set) and the contacts
+/// reader.
+fn senders(
+    sending: &tongban_runtime::config::NotificationSettings,
+    identity: &str,
+) -> anyhow::Result<(delivery::Channels, Arc<contacts::Contacts>)> {
+    let timeout = Duration::from_millis(sending.send_timeout_ms);
+    let mut channels: Vec<Arc<dyn delivery::Channel>> =
+        vec![Arc::new(delivery::Webhook::new(timeout)?)];
+    if !sending.sms_endpoint.is_empty() {
+        channels.push(Arc::new(delivery::SmsGateway::new(
+            &sending.sms_endpoint,
+            sending.sms_api_key.clone(),
+            &sending.sms_callback_url,
+            &sending.sms_sign,
+            timeout,
+        )?));
+    }
+    let contacts = contacts::Contacts::new(
+        identity,
+        &sending.client_id,
+        sending.client_secret.clone(),
+        timeout,
+    )?;
+    Ok((channels, Arc::new(contacts)))
 }
 
 pub fn migrator() -> sqlx::migrate::Migrator {

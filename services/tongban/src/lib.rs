@@ -20,6 +20,7 @@ use anyhow::Context as _;
 use futures::future::BoxFuture;
 use tokio::task::JoinHandle;
 
+use secrecy::ExposeSecret;
 use tongban_broker::EmbeddedBroker;
 use tongban_runtime::config::SERVICES;
 use tongban_runtime::{CancellationToken, Settings, db, http};
@@ -71,6 +72,18 @@ impl Platform {
             // short wait keeps hand-overs between services in milliseconds.
             settings.kafka.fetch_wait_max_ms.get_or_insert(20);
             broker = Some(embedded);
+        }
+        if components.contains(&"identity")
+            && components.contains(&"notification")
+            && settings
+                .notification
+                .client_secret
+                .expose_secret()
+                .is_empty()
+        {
+            provision_notification(&mut settings)
+                .await
+                .context("provisioning the notification service's account")?;
         }
         tongban_bus::kafka::ensure_topics(&settings.kafka, &tongban_events::topics::ALL)
             .await
@@ -170,6 +183,30 @@ fn component(
         "crossregion" => Box::pin(tongban_crossregion::run(settings, listener, shutdown)),
         other => Box::pin(async move { anyhow::bail!("unknown component {other}") }),
     }
+}
+
+/// Gives the notification service its service account (made, or given a new secret) when it
+/// runs in this process with identity and no secret is configured: it reads recipients' contact
+/// details with it.
+async fn provision_notification(settings: &mut Settings) -> anyhow::Result<()> {
+    let pool = db::connect(&settings.database, tongban_identity::NAME).await?;
+    db::migrate(
+        &pool,
+        tongban_identity::NAME,
+        vec![tongban_bus::migrator(), tongban_identity::migrator()],
+    )
+    .await?;
+    let secret = tongban_identity::provision_service(
+        &pool,
+        &settings.notification.client_id,
+        "通办通知服务",
+        None,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    pool.close().await;
+    settings.notification.client_secret = secret.into();
+    Ok(())
 }
 
 /// Each service's own migrations, by service name.

@@ -207,6 +207,10 @@ enum AdminCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Give the notification service its service account (made, or given a new secret) and
+    /// print the secret once, for `TONGBAN__NOTIFICATION__CLIENT_SECRET` in a cluster's secret
+    /// store. (`tongban up` does this itself on every start.)
+    NotificationAccount,
 }
 
 #[tokio::main]
@@ -355,6 +359,7 @@ async fn main() -> ExitCode {
             };
             bench_catalogue(settings, load, departments, json).await
         }
+        Command::Admin(AdminCommand::NotificationAccount) => notification_account(settings).await,
         Command::Admin(AdminCommand::Create {
             username,
             name,
@@ -454,6 +459,24 @@ async fn broker(settings: Settings) -> anyhow::Result<()> {
     let token = tongban_runtime::CancellationToken::new();
     shutdown::cancel_on_signal(token.clone()).await;
     broker.stop().await;
+    Ok(())
+}
+
+async fn notification_account(settings: Settings) -> anyhow::Result<()> {
+    println!("Connecting to {}", redact_url(settings.database_url()));
+    let pool = tongban_runtime::db::connect(&settings.database, tongban_identity::NAME).await?;
+    tongban_runtime::db::migrate(
+        &pool,
+        tongban_identity::NAME,
+        vec![tongban_bus::migrator(), tongban_identity::migrator()],
+    )
+    .await?;
+    let client_id = &settings.notification.client_id;
+    let secret = tongban_identity::provision_service(&pool, client_id, "通办通知服务", None)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("Service account {client_id} is ready; any earlier secret no longer works.");
+    println!("Secret (shown once; set TONGBAN__NOTIFICATION__CLIENT_SECRET): {secret}");
     Ok(())
 }
 

@@ -185,6 +185,36 @@ pub async fn insert(tx: &mut PgConnection, new: NewAccount) -> Result<Account, E
     Ok(account)
 }
 
+/// How an account can be reached: its kind and phone number (the only contact detail kept).
+pub async fn contact(pool: &PgPool, id: Uuid) -> Result<Option<(String, Option<String>)>, Error> {
+    Ok(
+        sqlx::query_as("select kind, phone from accounts where id = $1 and disabled_at is null")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+/// Sets a new secret (an Argon2id hash) for the service account `client_id`; `false` when there
+/// is none.
+pub async fn reset_service_secret(
+    pool: &PgPool,
+    client_id: &str,
+    hash: &str,
+) -> Result<bool, Error> {
+    Ok(sqlx::query(
+        "update accounts set password_hash = $2, failed_logins = 0, lock_count = 0,
+             locked_until = null
+         where login = $1 and kind = 'service'",
+    )
+    .bind(client_id)
+    .bind(hash)
+    .execute(pool)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
 pub async fn find(pool: &PgPool, id: Uuid) -> Result<Option<Account>, Error> {
     let row: Option<Row> = sqlx::query_as(&format!("select {COLUMNS} from accounts where id = $1"))
         .bind(id)

@@ -31,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_service))
         .routes(routes!(me))
         .routes(routes!(get_account))
+        .routes(routes!(contact))
         .routes(routes!(list_roles, grant_role))
         .routes(routes!(revoke_role))
 }
@@ -314,6 +315,49 @@ async fn get_account(
     Path(id): Path<Uuid>,
 ) -> Result<Json<Account>> {
     visible(&state, &principal, id).await.map(Json)
+}
+
+/// How an account can be reached.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Contact {
+    pub account_id: Uuid,
+    /// citizen, enterprise, staff or service.
+    pub kind: String,
+    /// Mobile number, if the account gave one.
+    pub phone: Option<String>,
+    /// The language messages are written in (zh-CN until accounts can choose).
+    pub locale: String,
+}
+
+/// An account's contact details, for the notification service only: a service account whose
+/// client id is in `identity.contact_readers`. Everyone else gets 403.
+#[utoipa::path(get, path = "/{id}/contact", tag = "accounts", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = Contact), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn contact(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Contact>> {
+    let reader = principal.kind == AccountKind::Service
+        && principal
+            .client_id
+            .as_ref()
+            .is_some_and(|c| state.identity.contact_readers.contains(c));
+    if !reader {
+        return Err(Error::Forbidden(
+            "contact details are for the notification service".into(),
+        ));
+    }
+    let (kind, phone) = accounts::contact(&state.pool, id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("account {id}")))?;
+    Ok(Json(Contact {
+        account_id: id,
+        kind,
+        phone,
+        locale: "zh-CN".into(),
+    }))
 }
 
 /// The live role bindings of an account.

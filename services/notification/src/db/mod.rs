@@ -4,8 +4,10 @@
 //! - [`inbox`]: the in-app inbox.
 //! - [`templates`]: versioned templates, checked against their kind's variables, previewed.
 //! - [`webhooks`]: partner systems' subscriptions.
+//! - [`receipts`]: providers' delivery receipts.
 
 pub mod inbox;
 pub mod messages;
+pub mod receipts;
 pub mod templates;
 pub mod webhooks;

@@ -3,8 +3,10 @@
 //! - [`inbox`]: each account's in-app messages.
 //! - [`templates`]: the templates messages are rendered from, versioned, checked, previewed.
 //! - [`webhooks`]: partner systems subscribed to events.
+//! - [`receipts`]: the SMS gateway's delivery receipts.
 
 pub mod inbox;
+pub mod receipts;
 pub mod templates;
 pub mod webhooks;
 
@@ -26,6 +28,7 @@ pub fn app(state: AppState) -> (Router, OpenApiDoc) {
         .merge(inbox::router())
         .merge(templates::router())
         .merge(webhooks::router())
+        .merge(receipts::router())
         .split_for_parts();
     (router.with_state(state), doc)
 }

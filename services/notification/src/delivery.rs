@@ -221,17 +221,43 @@ struct Claimed {
     secret: Option<String>,
 }
 
-impl Claimed {
-    fn reference(&self) -> events::MessageRef {
+/// What every message event says about the message.
+pub struct Reference<'a> {
+    pub id: Uuid,
+    pub event_id: Uuid,
+    pub event_type: &'a str,
+    pub case_id: Option<Uuid>,
+    pub recipient_id: Uuid,
+    pub channel: &'a str,
+    pub template: &'a str,
+}
+
+impl Reference<'_> {
+    pub fn event(&self) -> events::MessageRef {
         events::MessageRef {
             message_id: self.id.to_string(),
             event_id: self.event_id.to_string(),
-            event_type: self.event_type.clone(),
+            event_type: self.event_type.to_owned(),
             case_id: self.case_id.map(|c| c.to_string()).unwrap_or_default(),
             recipient_id: self.recipient_id.to_string(),
-            channel: self.channel.clone(),
-            template: self.template.clone(),
+            channel: self.channel.to_owned(),
+            template: self.template.to_owned(),
         }
+    }
+}
+
+impl Claimed {
+    fn reference(&self) -> events::MessageRef {
+        Reference {
+            id: self.id,
+            event_id: self.event_id,
+            event_type: &self.event_type,
+            case_id: self.case_id,
+            recipient_id: self.recipient_id,
+            channel: &self.channel,
+            template: &self.template,
+        }
+        .event()
     }
 }
 

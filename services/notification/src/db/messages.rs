@@ -210,16 +210,17 @@ pub async fn raise(tx: &mut PgConnection, facts: &Facts) -> Result<u64, sqlx::Er
             made += stored.len() as u64;
             if inbox {
                 for (id, recipient) in stored {
+                    let reference = crate::delivery::Reference {
+                        id,
+                        event_id: facts.event_id,
+                        event_type: &facts.event_type,
+                        case_id: facts.case_id,
+                        recipient_id: recipient,
+                        channel,
+                        template: &rule.template,
+                    };
                     let delivered = events::MessageDelivered {
-                        message: Some(events::MessageRef {
-                            message_id: id.to_string(),
-                            event_id: facts.event_id.to_string(),
-                            event_type: facts.event_type.clone(),
-                            case_id: facts.case_id.map(|c| c.to_string()).unwrap_or_default(),
-                            recipient_id: recipient.to_string(),
-                            channel: channel.clone(),
-                            template: rule.template.clone(),
-                        }),
+                        message: Some(reference.event()),
                         delivered_at: Some(tongban_events::timestamp(facts.at)),
                     };
                     crate::delivery::publish(tx, id, &delivered).await?;

@@ -49,15 +49,18 @@ pub async fn sms(
     let Some(sent) = sent else {
         return Ok(false);
     };
-    let message = Some(events::MessageRef {
-        message_id: id.to_string(),
-        event_id: sent.event_id.to_string(),
-        event_type: sent.event_type,
-        case_id: sent.case_id.map(|c| c.to_string()).unwrap_or_default(),
-        recipient_id: sent.recipient_id.to_string(),
-        channel: "sms".into(),
-        template: sent.template,
-    });
+    let message = Some(
+        crate::delivery::Reference {
+            id,
+            event_id: sent.event_id,
+            event_type: &sent.event_type,
+            case_id: sent.case_id,
+            recipient_id: sent.recipient_id,
+            channel: "sms",
+            template: &sent.template,
+        }
+        .event(),
+    );
     let stamp = Some(tongban_events::timestamp(at));
     if delivered {
         let event = events::MessageDelivered {

@@ -692,3 +692,154 @@ async fn a_correction_notice_is_texted_once_after_the_gateway_failed_three_times
 
     test.stop().await;
 }
+
+/// A loopback SMTP server speaking just enough of RFC 5321 for a client to hand it mail; it
+/// keeps each message's envelope recipients and data.
+async fn smtp_server() -> (
+    u16,
+    std::sync::Arc<std::sync::Mutex<Vec<(Vec<String>, String)>>>,
+) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let mail = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let kept = mail.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                let _ = write.write_all(b"220 tongban-test ESMTP\r\n").await;
+                let mut recipients = Vec::new();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let upper = line.to_ascii_uppercase();
+                    let answer: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+                        b"250 tongban-test\r\n"
+                    } else if upper.starts_with("RCPT TO:") {
+                        recipients.push(line[8..].trim().trim_matches(['<', '>']).to_owned());
+                        b"250 OK\r\n"
+                    } else if upper.starts_with("DATA") {
+                        let _ = write.write_all(b"354 go ahead\r\n").await;
+                        let mut data = String::new();
+                        while let Ok(Some(line)) = lines.next_line().await {
+                            if line == "." {
+                                break;
+                            }
+                            data.push_str(&line);
+                            data.push('\n');
+                        }
+                        kept.lock()
+                            .unwrap()
+                            .push((std::mem::take(&mut recipients), data));
+                        b"250 queued\r\n"
+                    } else if upper.starts_with("QUIT") {
+                        let _ = write.write_all(b"221 bye\r\n").await;
+                        return;
+                    } else {
+                        b"250 OK\r\n"
+                    };
+                    if write.write_all(answer).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (port, mail)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_correction_notice_is_mailed_to_an_applicant_who_gave_an_address_and_skipped_for_one_without()
+ {
+    let (port, mail) = smtp_server().await;
+    let test = TestPlatform::start_with(BrokerStorage::Memory, move |s| {
+        s.notification.sender_poll_ms = 50;
+        s.notification.smtp_host = "127.0.0.1".into();
+        s.notification.smtp_port = port;
+        s.notification.smtp_tls = "none".into();
+        s.notification.mail_from = "通办 <noreply@tongban.test>".into();
+    })
+    .await;
+    let code =
+        crate::cases::item_in_force_in(&test, HESHAN, "赫山区市场监督管理局", 904, "county").await;
+    let admin = test.admin("mail.admin", "430000000000").await;
+    let (_, clerk) = test
+        .staff_with_role(&admin, "mail.clerk", "window_clerk", HESHAN)
+        .await;
+
+    // One applicant gives an e-mail address when registering (a malformed one is refused);
+    // the other does not.
+    let id_number = tongban_kernel::IdCardNumber::complete("43090319900101941").unwrap();
+    let register = |email: &str| {
+        json!({ "id_type": "resident_id_card", "id_number": id_number.as_str(), "name": "周九",
+                "phone": "13900139009", "email": email, "password": "citizen-password" })
+    };
+    let (status, body) = status_and_body(
+        test.http
+            .post(test.url("/api/identity/v1/accounts/citizens"))
+            .json(&register("not-an-address"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("email")));
+    let (status, _) = status_and_body(
+        test.http
+            .post(test.url("/api/identity/v1/accounts/citizens"))
+            .json(&register("Zhou.Jiu@Example.CN"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let mailed = test
+        .access_token(id_number.as_str(), "citizen-password")
+        .await;
+    let (_, unmailed) = crate::cases::citizen(&test, 94).await;
+
+    for applicant in [&mailed, &unmailed] {
+        let (id, materials) = crate::cases::submitted_case(&test, applicant, &code).await;
+        let (status, _) = post(
+            &test,
+            &clerk,
+            &format!("/api/acceptance/v1/cases/{id}/correction"),
+            json!({ "items": [{ "material_code": materials[0], "reason": "申请书缺少签名" }] }),
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
+
+    // One e-mail, to the address given, from the platform, with the notice as text.
+    test.eventually_counts(
+        "both e-mails to be settled",
+        "select count(*) from notification.messages
+         where channel = 'email' and status in ('sent', 'skipped')",
+        2,
+    )
+    .await;
+    let mail = mail.lock().unwrap().clone();
+    assert_eq!(mail.len(), 1);
+    let (recipients, data) = &mail[0];
+    assert_eq!(recipients, &["Zhou.Jiu@example.cn".to_owned()]);
+    assert!(data.contains("noreply@tongban.test"), "{data}");
+    assert!(data.contains("Content-Type: text/plain"), "{data}");
+    let (status, reason): (String, Option<String>) = sqlx::query_as(
+        "select status, last_error from notification.messages
+         where channel = 'email' and status = 'skipped'",
+    )
+    .fetch_one(&test.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        (status.as_str(), reason.as_deref()),
+        ("skipped", Some("the recipient gave no e-mail address"))
+    );
+
+    test.stop().await;
+}

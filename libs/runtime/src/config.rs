@@ -176,6 +176,16 @@ pub struct NotificationSettings {
     pub sms_callback_url: String,
     /// The signature every text starts with (【通办】), as carriers require.
     pub sms_sign: String,
+    /// The SMTP server e-mail goes through; empty: no e-mail is sent.
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// none (plain, e.g. a relay on the same network), starttls, or tls (implicit TLS).
+    pub smtp_tls: String,
+    /// Credentials, when the server asks for them (the password from a secret store).
+    pub smtp_username: String,
+    pub smtp_password: SecretString,
+    /// The sender every e-mail comes from, e.g. `通办 <noreply@gov.example.cn>`.
+    pub mail_from: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -359,6 +369,15 @@ fn defaults() -> Vec<(&'static str, config::Value)> {
         ("notification.sms_api_key", "".into()),
         ("notification.sms_callback_url", "".into()),
         ("notification.sms_sign", "通办".into()),
+        ("notification.smtp_host", "".into()),
+        ("notification.smtp_port", 25.into()),
+        ("notification.smtp_tls", "starttls".into()),
+        ("notification.smtp_username", "".into()),
+        ("notification.smtp_password", "".into()),
+        (
+            "notification.mail_from",
+            "通办 <noreply@tongban.invalid>".into(),
+        ),
         ("gateway.rate_limit_ip_per_second", 100.into()),
         ("gateway.rate_limit_ip_burst", 200.into()),
         ("gateway.rate_limit_subject_per_second", 20.into()),

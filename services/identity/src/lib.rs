@@ -115,6 +115,7 @@ pub async fn provision_service(
         id_type: None,
         credit_code: None,
         phone: None,
+        email: None,
         real_name_level: 3,
         region,
         department: None,

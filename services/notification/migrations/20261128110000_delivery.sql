@@ -39,3 +39,12 @@ create table webhooks (
 -- decision.
 update rules set channels = '{inbox,sms}'
 where template in ('correction_requested', 'case_refused', 'case_concluded');
+
+-- skipped: the channel does not apply to the recipient (no e-mail address given).
+alter table messages drop constraint messages_status_check;
+alter table messages add constraint messages_status_check check (status in
+    ('queued', 'sent', 'delivered', 'failed_temporary', 'failed_permanent', 'skipped'));
+
+-- ... and by e-mail, for applicants who gave an address.
+update rules set channels = '{inbox,sms,email}'
+where template in ('correction_requested', 'case_refused', 'case_concluded');

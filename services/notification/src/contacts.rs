@@ -13,6 +13,8 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Deserialize)]
 pub struct Contact {
     pub phone: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
     pub locale: String,
 }
 

@@ -44,6 +44,8 @@ pub enum Outcome {
     Temporary(String),
     /// Never going to work (a 4xx, an address that does not exist).
     Permanent(String),
+    /// The channel does not apply to this recipient (no e-mail address given): not a failure.
+    Skipped(String),
 }
 
 /// The channels a sender sends through.
@@ -163,6 +165,78 @@ impl Channel for SmsGateway {
                 .send()
                 .await;
             classify(response, false)
+        })
+    }
+}
+
+/// E-mail over SMTP (lettre): plain text, from the configured sender, with the message id as
+/// its Message-ID. The server's acceptance is `sent` (mail has no delivery receipt here).
+pub struct Email {
+    transport: lettre::AsyncSmtpTransport<lettre::Tokio1Executor>,
+    from: lettre::message::Mailbox,
+}
+
+impl Email {
+    pub fn new(
+        settings: &tongban_runtime::config::NotificationSettings,
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        use lettre::AsyncSmtpTransport;
+        use lettre::transport::smtp::authentication::Credentials;
+        use secrecy::ExposeSecret;
+        type Smtp = AsyncSmtpTransport<lettre::Tokio1Executor>;
+        let host = settings.smtp_host.as_str();
+        let mut builder = match settings.smtp_tls.as_str() {
+            "tls" => Smtp::relay(host)?,
+            "starttls" => Smtp::starttls_relay(host)?,
+            "none" => Smtp::builder_dangerous(host),
+            other => anyhow::bail!("notification.smtp_tls: {other:?} is not none, starttls or tls"),
+        }
+        .port(settings.smtp_port)
+        .timeout(Some(timeout));
+        if !settings.smtp_username.is_empty() {
+            builder = builder.credentials(Credentials::new(
+                settings.smtp_username.clone(),
+                settings.smtp_password.expose_secret().to_owned(),
+            ));
+        }
+        Ok(Self {
+            transport: builder.build(),
+            from: settings
+                .mail_from
+                .parse()
+                .map_err(|e| anyhow::anyhow!("notification.mail_from: {e}"))?,
+        })
+    }
+}
+
+impl Channel for Email {
+    fn name(&self) -> &'static str {
+        "email"
+    }
+
+    fn send<'a>(&'a self, message: &'a Outgoing) -> BoxFuture<'a, Outcome> {
+        use lettre::AsyncTransport;
+        Box::pin(async move {
+            let Ok(to) = message.address.parse::<lettre::message::Mailbox>() else {
+                return Outcome::Permanent(format!("{} is not an e-mail address", message.address));
+            };
+            let mail = lettre::Message::builder()
+                .from(self.from.clone())
+                .to(to)
+                .subject(&message.subject)
+                .message_id(Some(format!("<{}@tongban>", message.id)))
+                .header(lettre::message::header::ContentType::TEXT_PLAIN)
+                .body(message.body.clone());
+            let mail = match mail {
+                Ok(mail) => mail,
+                Err(err) => return Outcome::Permanent(format!("not a valid e-mail: {err}")),
+            };
+            match self.transport.send(mail).await {
+                Ok(_) => Outcome::Sent { delivered: false },
+                Err(err) if err.is_permanent() => Outcome::Permanent(err.to_string()),
+                Err(err) => Outcome::Temporary(err.to_string()),
+            }
         })
     }
 }
@@ -329,6 +403,7 @@ async fn record(
             None,
         ),
         Outcome::Permanent(why) => ("failed_permanent", why.clone(), None),
+        Outcome::Skipped(why) => ("skipped", why.clone(), None),
     };
     sqlx::query(
         "update messages set status = $2, last_error = nullif($3, ''), next_attempt_at = $4,
@@ -389,10 +464,13 @@ async fn record(
 /// a text (read from identity now), or why it cannot be known.
 async fn address(message: &Claimed, contacts: &Contacts) -> Result<String, Outcome> {
     match message.channel.as_str() {
-        "sms" => match contacts.of(message.recipient_id).await {
-            Ok(contact) => contact
+        channel @ ("sms" | "email") => match contacts.of(message.recipient_id).await {
+            Ok(contact) if channel == "sms" => contact
                 .phone
-                .ok_or_else(|| Outcome::Permanent("the recipient gave no mobile number".into())),
+                .ok_or_else(|| Outcome::Skipped("the recipient gave no mobile number".into())),
+            Ok(contact) => contact
+                .email
+                .ok_or_else(|| Outcome::Skipped("the recipient gave no e-mail address".into())),
             Err(Lookup::Temporary(why)) => Err(Outcome::Temporary(why)),
             Err(Lookup::Permanent(why)) => Err(Outcome::Permanent(why)),
         },

@@ -79,8 +79,8 @@ pub async fn run(
     .await
 }
 
-/// The channels configured here (webhooks always; SMS when a gateway is set) and the contacts
-/// reader.
+/// The channels configured here (webhooks always; SMS when a gateway is set; e-mail when an
+/// SMTP server is) and the contacts reader.
 fn senders(
     sending: &tongban_runtime::config::NotificationSettings,
     identity: &str,
@@ -96,6 +96,9 @@ fn senders(
             &sending.sms_sign,
             timeout,
         )?));
+    }
+    if !sending.smtp_host.is_empty() {
+        channels.push(Arc::new(delivery::Email::new(sending, timeout)?));
     }
     let contacts = contacts::Contacts::new(
         identity,

@@ -82,6 +82,7 @@ pub struct NewAccount {
     pub id_type: Option<tongban_kernel::IdType>,
     pub credit_code: Option<String>,
     pub phone: Option<String>,
+    pub email: Option<String>,
     pub real_name_level: i16,
     pub region: Option<RegionCode>,
     pub department: Option<Uuid>,
@@ -105,6 +106,7 @@ impl NewAccount {
             id_type: None,
             credit_code: None,
             phone: None,
+            email: None,
             real_name_level: 3,
             region: Some(region),
             department: None,
@@ -125,8 +127,8 @@ pub async fn create(pool: &PgPool, new: NewAccount) -> Result<Account, Error> {
 pub async fn insert(tx: &mut PgConnection, new: NewAccount) -> Result<Account, Error> {
     let row: Row = sqlx::query_as(&format!(
         "insert into accounts (id, kind, login, display_name, id_type, credit_code, phone,
-             real_name_level, region_code, department_id, password_hash, created_by)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+             real_name_level, region_code, department_id, password_hash, created_by, email)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
          returning {COLUMNS}"
     ))
     .bind(Uuid::now_v7())
@@ -141,6 +143,7 @@ pub async fn insert(tx: &mut PgConnection, new: NewAccount) -> Result<Account, E
     .bind(new.department)
     .bind(&new.password_hash)
     .bind(new.created_by)
+    .bind(&new.email)
     .fetch_one(&mut *tx)
     .await
     .map_err(|err| {
@@ -185,14 +188,17 @@ pub async fn insert(tx: &mut PgConnection, new: NewAccount) -> Result<Account, E
     Ok(account)
 }
 
-/// How an account can be reached: its kind and phone number (the only contact detail kept).
-pub async fn contact(pool: &PgPool, id: Uuid) -> Result<Option<(String, Option<String>)>, Error> {
-    Ok(
-        sqlx::query_as("select kind, phone from accounts where id = $1 and disabled_at is null")
-            .bind(id)
-            .fetch_optional(pool)
-            .await?,
+/// How an account can be reached: its kind, phone number and e-mail address.
+pub async fn contact(
+    pool: &PgPool,
+    id: Uuid,
+) -> Result<Option<(String, Option<String>, Option<String>)>, Error> {
+    Ok(sqlx::query_as(
+        "select kind, phone, email from accounts where id = $1 and disabled_at is null",
     )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?)
 }
 
 /// Sets a new secret (an Argon2id hash) for the service account `client_id`; `false` when there

@@ -63,6 +63,33 @@ fn user_name(field: &str, value: &str) -> Result<String> {
     }
 }
 
+/// An optional e-mail address: trimmed, at most 254 characters, one `@` between a non-empty
+/// local part and a domain with a dot, no spaces; the domain in lower case.
+fn email(field: &str, value: Option<&str>) -> Result<Option<String>> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let parts = value.split_once('@').filter(|(local, domain)| {
+        !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains('@')
+    });
+    match parts {
+        Some((local, domain))
+            if value.len() <= 254
+                && !value.chars().any(|c| c.is_whitespace() || c.is_control()) =>
+        {
+            Ok(Some(format!("{local}@{}", domain.to_ascii_lowercase())))
+        }
+        _ => Err(Error::bad_request(
+            field,
+            "an e-mail address like name@example.cn",
+        )),
+    }
+}
+
 /// The region of the authority that issued a code: a resident card's first six digits, a
 /// credit code's registration authority (characters 3-8).
 fn issuing_region(digits: &str) -> Option<RegionCode> {
@@ -78,6 +105,9 @@ pub struct NewCitizen {
     pub name: String,
     #[schema(value_type = String, example = "13800138000")]
     pub phone: PhoneNumber,
+    /// For messages by e-mail (optional).
+    #[serde(default)]
+    pub email: Option<String>,
     pub password: String,
 }
 
@@ -105,6 +135,7 @@ async fn register_citizen(
         id_type: Some(input.id_type),
         credit_code: None,
         phone: Some(input.phone.as_str().to_owned()),
+        email: email("email", input.email.as_deref())?,
         real_name_level: 1,
         region,
         department: None,
@@ -124,6 +155,9 @@ pub struct NewEnterprise {
     pub name: String,
     #[schema(value_type = String, example = "13800138000")]
     pub phone: PhoneNumber,
+    /// For messages by e-mail (optional).
+    #[serde(default)]
+    pub email: Option<String>,
     pub password: String,
 }
 
@@ -145,6 +179,7 @@ async fn register_enterprise(
         id_type: None,
         credit_code: Some(code),
         phone: Some(input.phone.as_str().to_owned()),
+        email: email("email", input.email.as_deref())?,
         real_name_level: 1,
         department: None,
         password_hash: password::hash(&input.password).await?,
@@ -214,6 +249,7 @@ async fn create_staff(
     let hash = password::hash(&input.password).await?;
     let new = NewAccount {
         phone: input.phone.map(|p| p.as_str().to_owned()),
+        email: None,
         department: input.department_id,
         created_by: Some(principal.account),
         ..NewAccount::verified_staff(login, name, input.region_code, hash)
@@ -325,6 +361,8 @@ pub struct Contact {
     pub kind: String,
     /// Mobile number, if the account gave one.
     pub phone: Option<String>,
+    /// E-mail address, if the account gave one.
+    pub email: Option<String>,
     /// The language messages are written in (zh-CN until accounts can choose).
     pub locale: String,
 }
@@ -349,13 +387,14 @@ async fn contact(
             "contact details are for the notification service".into(),
         ));
     }
-    let (kind, phone) = accounts::contact(&state.pool, id)
+    let (kind, phone, email) = accounts::contact(&state.pool, id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("account {id}")))?;
     Ok(Json(Contact {
         account_id: id,
         kind,
         phone,
+        email,
         locale: "zh-CN".into(),
     }))
 }
@@ -427,4 +466,33 @@ async fn revoke_role(
     }
     accounts::revoke(&state.pool, id, &binding, principal.account).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn e_mail_addresses_are_checked_and_their_domain_lowered() {
+        assert_eq!(
+            email("email", Some(" Zhang.San@Example.CN ")).unwrap(),
+            Some("Zhang.San@example.cn".to_owned())
+        );
+        assert_eq!(email("email", None).unwrap(), None);
+        assert_eq!(email("email", Some("  ")).unwrap(), None);
+        for bad in [
+            "no-at.cn",
+            "@example.cn",
+            "a@localhost",
+            "a@b@c.cn",
+            "a b@c.cn",
+            "a@.cn",
+        ] {
+            assert_eq!(
+                email("email", Some(bad)).unwrap_err().status(),
+                400,
+                "{bad}"
+            );
+        }
+    }
 }

@@ -231,7 +231,8 @@ async fn the_applicant_and_the_department_hear_of_a_case_once_each() {
     test.eventually_counts(
         "the text to be given up",
         "select count(*) from notification.messages
-         where channel = 'sms' and status = 'failed_permanent' and last_error like 'no sms channel%'",
+         where channel = 'sms' and template = 'correction_requested'
+           and status = 'failed_permanent' and last_error like 'no sms channel%'",
         1,
     )
     .await;
@@ -540,9 +541,9 @@ async fn a_partner_webhook_is_signed_retried_with_back_off_and_delivered_once() 
     test.stop().await;
 }
 
-/// A loopback SMS gateway: answers 503 to the first three texts, then takes them (200 with its
-/// own id); returns its URL and the texts it was sent.
-async fn sms_gateway() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
+/// A loopback SMS gateway: answers 503 to the first `failing` texts, then takes them (200 with
+/// its own id); returns its URL and the texts it was sent.
+async fn sms_gateway(failing: usize) -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
     use axum::http::{HeaderMap, StatusCode};
     let texts = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Value>::new()));
     let seen = texts.clone();
@@ -558,7 +559,7 @@ async fn sms_gateway() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>)
                     texts.push(text);
                     if !authorized {
                         (StatusCode::UNAUTHORIZED, axum::Json(json!({})))
-                    } else if texts.len() <= 3 {
+                    } else if texts.len() <= failing {
                         (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({})))
                     } else {
                         (StatusCode::OK, axum::Json(json!({ "id": "gw-1" })))
@@ -575,7 +576,7 @@ async fn sms_gateway() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>)
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_correction_notice_is_texted_once_after_the_gateway_failed_three_times() {
-    let (endpoint, texts) = sms_gateway().await;
+    let (endpoint, texts) = sms_gateway(3).await;
     let test = TestPlatform::start_with(BrokerStorage::Memory, move |s| {
         s.notification.retry_base_ms = 100;
         s.notification.sender_poll_ms = 50;
@@ -839,6 +840,97 @@ async fn a_correction_notice_is_mailed_to_an_applicant_who_gave_an_address_and_s
     assert_eq!(
         (status.as_str(), reason.as_deref()),
         ("skipped", Some("the recipient gave no e-mail address"))
+    );
+
+    test.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_non_urgent_text_waits_out_the_night_and_the_hourly_limit() {
+    let (endpoint, texts) = sms_gateway(0).await;
+    let clock = tongban_runtime::Clock::adjustable();
+    let moved = clock.clone();
+    let test = TestPlatform::start_with(BrokerStorage::Memory, move |s| {
+        s.clock = moved;
+        s.notification.sender_poll_ms = 50;
+        s.notification.sms_endpoint = endpoint;
+        s.notification.sms_api_key = "gateway-key".to_owned().into();
+        s.notification.hourly_limit = 1;
+    })
+    .await;
+    let code =
+        crate::cases::item_in_force_in(&test, HESHAN, "赫山区市场监督管理局", 905, "county").await;
+    let admin = test.admin("quiet.admin", "430000000000").await;
+    let (_, clerk) = test
+        .staff_with_role(&admin, "quiet.clerk", "window_clerk", HESHAN)
+        .await;
+    let (_, applicant) = crate::cases::citizen(&test, 95).await;
+    let first = crate::cases::submitted_case(&test, &applicant, &code).await;
+    let second = crate::cases::submitted_case(&test, &applicant, &code).await;
+    let accept = |(id, materials): (String, Vec<String>)| {
+        let (test, clerk) = (&test, &clerk);
+        async move {
+            let (status, _) = post(
+                test,
+                clerk,
+                &format!("/api/acceptance/v1/cases/{id}/accept"),
+                json!({ "commitment": "本人承诺按期补齐",
+                        "deferred": [{ "material_code": materials[2], "within_working_days": 3 }] }),
+            )
+            .await;
+            assert_eq!(status, 200);
+        }
+    };
+    let texted = |last_error: &'static str| {
+        let test = &test;
+        async move {
+            eventually("the text to wait", Duration::from_secs(30), || async {
+                let row: Option<(String, i32, Option<String>)> = sqlx::query_as(
+                    "select status, attempts, last_error from notification.messages
+                     where channel = 'sms' and status = 'queued' and last_error like $1",
+                )
+                .bind(format!("{last_error}%"))
+                .fetch_optional(&test.db)
+                .await
+                .unwrap();
+                row
+            })
+            .await
+        }
+    };
+    let today = clock.today();
+
+    // 23:00: the acceptance's text is not urgent; it waits for the morning, no attempt counted.
+    assert!(clock.set_local(today, chrono::NaiveTime::from_hms_opt(23, 0, 0).unwrap()));
+    accept(first).await;
+    let (_, attempts, _) = texted("quiet hours").await;
+    assert_eq!(attempts, 0);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(texts.lock().unwrap().is_empty());
+
+    // 08:00 the next morning it goes.
+    let morning = today.succ_opt().unwrap();
+    assert!(clock.set_local(morning, chrono::NaiveTime::from_hms_opt(8, 0, 30).unwrap()));
+    eventually("the morning text", Duration::from_secs(30), || async {
+        (texts.lock().unwrap().len() == 1).then_some(())
+    })
+    .await;
+
+    // A second acceptance within the hour: one text an hour for this applicant, so it waits.
+    accept(second).await;
+    texted("the hourly limit").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(texts.lock().unwrap().len(), 1);
+    assert!(clock.set_local(morning, chrono::NaiveTime::from_hms_opt(9, 1, 0).unwrap()));
+    eventually("the second text", Duration::from_secs(30), || async {
+        (texts.lock().unwrap().len() == 2).then_some(())
+    })
+    .await;
+    assert_eq!(
+        test.scalar("select count(*) from notification.delivery_attempts")
+            .await,
+        2,
+        "waiting is not an attempt"
     );
 
     test.stop().await;

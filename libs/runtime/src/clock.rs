@@ -50,14 +50,15 @@ impl Clock {
     /// Moves an adjustable clock to 10:00 China time on `date` (the system clock is never
     /// moved: false).
     pub fn set_today(&self, date: NaiveDate) -> bool {
+        self.set_local(date, NaiveTime::from_hms_opt(10, 0, 0).unwrap_or_default())
+    }
+
+    /// Moves an adjustable clock to `time` China time on `date` (the system clock: false).
+    pub fn set_local(&self, date: NaiveDate, time: NaiveTime) -> bool {
         let Some(offset) = &self.offset_ms else {
             return false;
         };
-        let Some(target) = date
-            .and_time(NaiveTime::from_hms_opt(10, 0, 0).unwrap_or_default())
-            .and_local_timezone(china())
-            .single()
-        else {
+        let Some(target) = date.and_time(time).and_local_timezone(china()).single() else {
             return false;
         };
         let shift = target.with_timezone(&Utc) - Utc::now();

@@ -186,6 +186,12 @@ pub struct NotificationSettings {
     pub smtp_password: SecretString,
     /// The sender every e-mail comes from, e.g. `通办 <noreply@gov.example.cn>`.
     pub mail_from: String,
+    /// Non-urgent texts wait out these hours, China time (from 22 to 8: the night). Equal:
+    /// none.
+    pub quiet_hours_from: u32,
+    pub quiet_hours_until: u32,
+    /// Non-urgent texts and e-mails one recipient gets per channel within an hour; more wait.
+    pub hourly_limit: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -378,6 +384,9 @@ fn defaults() -> Vec<(&'static str, config::Value)> {
             "notification.mail_from",
             "通办 <noreply@tongban.invalid>".into(),
         ),
+        ("notification.quiet_hours_from", 22.into()),
+        ("notification.quiet_hours_until", 8.into()),
+        ("notification.hourly_limit", 5.into()),
         ("gateway.rate_limit_ip_per_second", 100.into()),
         ("gateway.rate_limit_ip_burst", 200.into()),
         ("gateway.rate_limit_subject_per_second", 20.into()),

@@ -48,3 +48,7 @@ alter table messages add constraint messages_status_check check (status in
 -- ... and by e-mail, for applicants who gave an address.
 update rules set channels = '{inbox,sms,email}'
 where template in ('correction_requested', 'case_refused', 'case_concluded');
+
+-- The acceptance (with its due date) is worth a text too; it is not urgent, so it waits out the
+-- quiet hours and the recipient's hourly limit.
+update rules set channels = '{inbox,sms}' where template = 'case_accepted';

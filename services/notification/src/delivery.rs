@@ -46,6 +46,9 @@ pub enum Outcome {
     Permanent(String),
     /// The channel does not apply to this recipient (no e-mail address given): not a failure.
     Skipped(String),
+    /// Not now (quiet hours, the recipient's hourly limit): queued again for `until`, the
+    /// attempt not counted.
+    Deferred { until: DateTime<Utc>, why: String },
 }
 
 /// The channels a sender sends through.
@@ -268,6 +271,40 @@ pub struct Pacing {
     pub retry_base: Duration,
     /// Attempts before a temporary failure becomes final.
     pub max_attempts: i32,
+    /// Non-urgent texts wait out these China hours: from `quiet_from` to `quiet_until` (e.g.
+    /// 22 to 8, across midnight). Equal hours: no quiet hours.
+    pub quiet_from: u32,
+    pub quiet_until: u32,
+    /// Non-urgent texts and e-mails per recipient and channel within an hour; more wait.
+    pub hourly_limit: i64,
+}
+
+/// When non-urgent texts may go again if `now` falls in the quiet hours, else `None`.
+pub fn quiet_until(pacing: &Pacing, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    use chrono::{TimeZone, Timelike};
+    let (from, until) = (pacing.quiet_from % 24, pacing.quiet_until % 24);
+    if from == until {
+        return None;
+    }
+    let local = now.with_timezone(&tongban_runtime::clock::china());
+    let hour = local.hour();
+    let quiet = if from < until {
+        hour >= from && hour < until
+    } else {
+        hour >= from || hour < until
+    };
+    if !quiet {
+        return None;
+    }
+    let mut day = local.date_naive();
+    if hour >= until {
+        day = day.succ_opt()?;
+    }
+    let end = day.and_hms_opt(until, 0, 0)?;
+    tongban_runtime::clock::china()
+        .from_local_datetime(&end)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// The wait before attempt `attempts + 1` after `attempts` failed ones.
@@ -291,6 +328,7 @@ struct Claimed {
     subject: String,
     body: String,
     attempts: i32,
+    urgent: bool,
     address: Option<String>,
     secret: Option<String>,
 }
@@ -355,27 +393,29 @@ pub async fn publish<E: Event>(
     Ok(())
 }
 
-/// Claims up to `pacing.batch` due messages for `lease`.
+/// Claims up to `pacing.batch` messages due at `now` for `lease`.
 async fn claim(
     pool: &PgPool,
     pacing: &Pacing,
+    now: DateTime<Utc>,
     lease: Duration,
 ) -> Result<Vec<Claimed>, sqlx::Error> {
     sqlx::query_as(
         "with due as (
              select id from messages
-             where status in ('queued', 'failed_temporary') and next_attempt_at <= now()
+             where status in ('queued', 'failed_temporary') and next_attempt_at <= $3
              order by next_attempt_at limit $1
              for update skip locked)
-         update messages m set next_attempt_at = now() + $2::interval, attempts = m.attempts + 1
+         update messages m set next_attempt_at = $3 + $2::interval, attempts = m.attempts + 1
          from due where m.id = due.id
          returning m.id, m.event_id, m.event_type, m.case_id, m.recipient_id, m.channel,
-             m.template, m.subject, m.body, m.attempts,
+             m.template, m.subject, m.body, m.attempts, m.urgent,
              (select w.url from webhooks w where w.id = m.recipient_id and m.channel = 'webhook') as address,
              (select w.secret from webhooks w where w.id = m.recipient_id and m.channel = 'webhook') as secret",
     )
     .bind(pacing.batch)
     .bind(format!("{} seconds", lease.as_secs().max(1)))
+    .bind(now)
     .fetch_all(pool)
     .await
 }
@@ -389,6 +429,20 @@ async fn record(
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
+    if let Outcome::Deferred { until, why } = outcome {
+        // Not an attempt: back in the queue for later, the count as it was.
+        sqlx::query(
+            "update messages set status = 'queued', next_attempt_at = $2, attempts = attempts - 1,
+                 last_error = $3
+             where id = $1",
+        )
+        .bind(message.id)
+        .bind(until)
+        .bind(why)
+        .execute(&mut *tx)
+        .await?;
+        return tx.commit().await;
+    }
     let (status, detail, next) = match outcome {
         Outcome::Sent { delivered: true } => ("delivered", String::new(), None),
         Outcome::Sent { delivered: false } => ("sent", String::new(), None),
@@ -404,6 +458,7 @@ async fn record(
         ),
         Outcome::Permanent(why) => ("failed_permanent", why.clone(), None),
         Outcome::Skipped(why) => ("skipped", why.clone(), None),
+        Outcome::Deferred { .. } => return tx.commit().await,
     };
     sqlx::query(
         "update messages set status = $2, last_error = nullif($3, ''), next_attempt_at = $4,
@@ -481,12 +536,51 @@ async fn address(message: &Claimed, contacts: &Contacts) -> Result<String, Outco
     }
 }
 
-/// Sends due messages through `channels` until `shutdown`.
+/// Whether a non-urgent text or e-mail must wait: quiet hours (texts), or the recipient's
+/// hourly limit on the channel (counted over what was sent in the last hour).
+async fn deferral(
+    pool: &PgPool,
+    pacing: &Pacing,
+    message: &Claimed,
+    now: DateTime<Utc>,
+) -> Result<Option<Outcome>, sqlx::Error> {
+    if message.urgent || !["sms", "email"].contains(&message.channel.as_str()) {
+        return Ok(None);
+    }
+    if message.channel == "sms"
+        && let Some(until) = quiet_until(pacing, now)
+    {
+        return Ok(Some(Outcome::Deferred {
+            until,
+            why: "quiet hours".into(),
+        }));
+    }
+    let (sent, oldest): (i64, Option<DateTime<Utc>>) = sqlx::query_as(
+        "select count(*), min(sent_at) from messages
+         where recipient_id = $1 and channel = $2 and sent_at > $3 and id <> $4",
+    )
+    .bind(message.recipient_id)
+    .bind(&message.channel)
+    .bind(now - chrono::Duration::hours(1))
+    .bind(message.id)
+    .fetch_one(pool)
+    .await?;
+    Ok((sent >= pacing.hourly_limit).then(|| Outcome::Deferred {
+        until: oldest.unwrap_or(now) + chrono::Duration::hours(1),
+        why: format!(
+            "the hourly limit: {sent} sent by {} to this recipient within the hour",
+            message.channel
+        ),
+    }))
+}
+
+/// Sends due messages through `channels` until `shutdown`, on `clock`'s time.
 pub async fn run(
     pool: PgPool,
     channels: Vec<Arc<dyn Channel>>,
     contacts: Arc<Contacts>,
     pacing: Pacing,
+    clock: tongban_runtime::Clock,
     shutdown: CancellationToken,
 ) {
     let channels: HashMap<&'static str, Arc<dyn Channel>> =
@@ -494,7 +588,7 @@ pub async fn run(
     // Longer than any one send may take (the channels time out well before).
     let lease = Duration::from_secs(120);
     loop {
-        let claimed = match claim(&pool, &pacing, lease).await {
+        let claimed = match claim(&pool, &pacing, clock.now(), lease).await {
             Ok(claimed) => claimed,
             Err(err) => {
                 tracing::warn!(error = %err, "claiming messages failed; trying again");
@@ -503,29 +597,36 @@ pub async fn run(
         };
         let busy = !claimed.is_empty();
         let sends = claimed.into_iter().map(|message| {
-            let (pool, channels, contacts) = (&pool, &channels, &contacts);
+            let (pool, channels, contacts, clock) = (&pool, &channels, &contacts, &clock);
             async move {
-                let outcome = match channels.get(message.channel.as_str()) {
-                    Some(channel) => match address(&message, contacts).await {
-                        Ok(address) => {
-                            let outgoing = Outgoing {
-                                id: message.id,
-                                event_type: message.event_type.clone(),
-                                address,
-                                subject: message.subject.clone(),
-                                body: message.body.clone(),
-                                secret: message.secret.clone(),
-                            };
-                            channel.send(&outgoing).await
-                        }
-                        Err(outcome) => outcome,
-                    },
-                    None => Outcome::Permanent(format!(
-                        "no {} channel is configured (notification.sms_endpoint)",
-                        message.channel
-                    )),
+                let deferred = match deferral(pool, &pacing, &message, clock.now()).await {
+                    Ok(deferred) => deferred,
+                    Err(err) => Some(Outcome::Temporary(format!("checking the limits: {err}"))),
                 };
-                if let Err(err) = record(pool, &pacing, &message, &outcome, Utc::now()).await {
+                let outcome = match (deferred, channels.get(message.channel.as_str())) {
+                    (Some(outcome), _) => outcome,
+                    (None, channel) => match channel {
+                        Some(channel) => match address(&message, contacts).await {
+                            Ok(address) => {
+                                let outgoing = Outgoing {
+                                    id: message.id,
+                                    event_type: message.event_type.clone(),
+                                    address,
+                                    subject: message.subject.clone(),
+                                    body: message.body.clone(),
+                                    secret: message.secret.clone(),
+                                };
+                                channel.send(&outgoing).await
+                            }
+                            Err(outcome) => outcome,
+                        },
+                        None => Outcome::Permanent(format!(
+                            "no {} channel is configured (notification.sms_endpoint)",
+                            message.channel
+                        )),
+                    },
+                };
+                if let Err(err) = record(pool, &pacing, &message, &outcome, clock.now()).await {
                     tracing::warn!(message = %message.id, error = %err,
                         "recording an attempt failed; the lease runs out and it is tried again");
                 }
@@ -549,16 +650,61 @@ mod tests {
 
     #[test]
     fn retries_back_off_exponentially_up_to_an_hour() {
-        let pacing = Pacing {
-            poll: Duration::from_millis(500),
-            batch: 50,
-            retry_base: Duration::from_secs(5),
-            max_attempts: 8,
-        };
+        let pacing = pacing();
         assert_eq!(backoff(&pacing, 1), Duration::from_secs(5));
         assert_eq!(backoff(&pacing, 2), Duration::from_secs(10));
         assert_eq!(backoff(&pacing, 4), Duration::from_secs(40));
         assert_eq!(backoff(&pacing, 30), Duration::from_secs(3600));
+    }
+
+    fn pacing() -> Pacing {
+        Pacing {
+            poll: Duration::from_millis(500),
+            batch: 50,
+            retry_base: Duration::from_secs(5),
+            max_attempts: 8,
+            quiet_from: 22,
+            quiet_until: 8,
+            hourly_limit: 5,
+        }
+    }
+
+    fn china(day: u32, hour: u32, minute: u32) -> DateTime<Utc> {
+        use chrono::TimeZone;
+        tongban_runtime::clock::china()
+            .with_ymd_and_hms(2026, 11, day, hour, minute, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn quiet_hours_run_across_midnight_until_the_morning() {
+        let pacing = pacing();
+        assert_eq!(quiet_until(&pacing, china(27, 21, 59)), None);
+        assert_eq!(
+            quiet_until(&pacing, china(27, 22, 0)),
+            Some(china(28, 8, 0))
+        );
+        assert_eq!(
+            quiet_until(&pacing, china(28, 3, 30)),
+            Some(china(28, 8, 0))
+        );
+        assert_eq!(quiet_until(&pacing, china(28, 8, 0)), None);
+        let daytime = Pacing {
+            quiet_from: 12,
+            quiet_until: 14,
+            ..pacing
+        };
+        assert_eq!(
+            quiet_until(&daytime, china(27, 13, 0)),
+            Some(china(27, 14, 0))
+        );
+        let never = Pacing {
+            quiet_from: 0,
+            quiet_until: 0,
+            ..pacing
+        };
+        assert_eq!(quiet_until(&never, china(27, 23, 0)), None);
     }
 
     #[test]

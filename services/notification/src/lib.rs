@@ -51,12 +51,16 @@ pub async fn run(
         .cloned()
         .unwrap_or_default();
     let stop_senders = shutdown.clone();
+    let clock = settings.clock.clone();
     Host::run(NAME, settings, migrator(), listener, shutdown, |host| {
         let pacing = delivery::Pacing {
             poll: Duration::from_millis(sending.sender_poll_ms.max(10)),
             batch: 50,
             retry_base: Duration::from_millis(sending.retry_base_ms.max(1)),
             max_attempts: sending.max_attempts.max(1),
+            quiet_from: sending.quiet_hours_from,
+            quiet_until: sending.quiet_hours_until,
+            hourly_limit: i64::from(sending.hourly_limit.max(1)),
         };
         match senders(&sending, &identity) {
             Ok((channels, contacts)) => {
@@ -65,6 +69,7 @@ pub async fn run(
                     channels,
                     contacts,
                     pacing,
+                    clock,
                     stop_senders,
                 ));
             }

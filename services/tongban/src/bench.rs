@@ -11,12 +11,15 @@
 //!   the database.
 //! - `handover` ([`handover`]): cross-region hand-over latency, from a window's acceptance of a
 //!   case another region decides to the work item in that region's queue, under load.
+//! - `notification` ([`notification`]): events in → messages stored per second, and how fast
+//!   a backlog of queued messages drains.
 //! - `auth`: what token verification costs at the gateway — the same public route
 //!   (`GET /api/catalogue/v1/departments?limit=1`) with and without a bearer token, in
 //!   alternating rounds so drift hits both alike.
 
 pub mod approval;
 pub mod handover;
+pub mod notification;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

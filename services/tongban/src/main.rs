@@ -150,6 +150,22 @@ enum BenchCommand {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Notification: events in → messages rendered and stored per second, and the drain time
+    /// of a backlog of queued messages.
+    Notification {
+        /// CaseAccepted events written at once (each makes an inbox message and a text).
+        #[arg(long, default_value_t = 20_000)]
+        events: usize,
+        /// Webhook messages queued for the drain.
+        #[arg(long, default_value_t = 100_000)]
+        queued: usize,
+        /// A short run (a smoke test; the numbers are rough).
+        #[arg(long)]
+        quick: bool,
+        /// Also write the report as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// Item lookup by code and keyword search by region, through the gateway, over the demo
     /// catalogue grown with synthetic town departments.
     Catalogue {
@@ -329,6 +345,19 @@ async fn main() -> ExitCode {
                 (cases, rate, concurrency)
             };
             bench_handover(settings, cases, rate, concurrency, json).await
+        }
+        Command::Bench(BenchCommand::Notification {
+            events,
+            queued,
+            quick,
+            json,
+        }) => {
+            let (events, queued) = if quick {
+                (500, 2_000)
+            } else {
+                (events, queued)
+            };
+            bench_notification(settings, events, queued, json).await
         }
         Command::Bench(BenchCommand::Catalogue {
             requests,
@@ -561,6 +590,20 @@ async fn bench_handover(
     })
     .await?;
     print!("{}", tongban::bench::handover::table(&report));
+    write_json(json, &report)
+}
+
+async fn bench_notification(
+    settings: Settings,
+    events: usize,
+    queued: usize,
+    json: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let report = tongban::bench::notification::notification(settings, events, queued, |step| {
+        eprintln!("  {step}…")
+    })
+    .await?;
+    print!("{}", tongban::bench::notification::table(&report));
     write_json(json, &report)
 }
 

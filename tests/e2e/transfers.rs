@@ -389,6 +389,18 @@ async fn a_case_collected_in_one_city_is_decided_in_another_and_its_result_comes
             .get_json_as(token, "/api/crossregion/v1/transfers")
             .await;
         assert_eq!(listed, json!([]));
+        let (status, body) = status_and_body(
+            test.get_as(
+                token,
+                &format!(
+                    "/api/crossregion/v1/transfers?after={}",
+                    uuid::Uuid::now_v7()
+                ),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!((status, body["field"].as_str()), (400, Some("after")));
         assert_eq!(
             post(&test, token, &transfer_path("accept"), json!({}))
                 .await
@@ -1127,6 +1139,23 @@ async fn a_three_region_bundle_is_taken_in_once_decided_at_home_and_delivered_wh
             .all(|t| t["mode"] == "joint" && t["kind"] == "part")
     );
     assert!(transfers.iter().all(|t| t["parent_case_id"] == id.as_str()));
+    // A page at a time, newest first.
+    let first = test
+        .get_json_as(&clerk, "/api/crossregion/v1/transfers?limit=1")
+        .await;
+    let second = test
+        .get_json_as(
+            &clerk,
+            &format!(
+                "/api/crossregion/v1/transfers?limit=1&after={}",
+                first[0]["id"].as_str().unwrap()
+            ),
+        )
+        .await;
+    assert_eq!(
+        (first[0]["id"].clone(), second[0]["id"].clone()),
+        (transfers[0]["id"].clone(), transfers[1]["id"].clone())
+    );
     let transfer_to = |region: &str| {
         transfers
             .iter()

@@ -978,6 +978,19 @@ pub async fn list(
             "transfers are for the staff of the halls involved and their supervisors".into(),
         ));
     }
+    if let Some(after) = filter.after {
+        let known: bool =
+            sqlx::query_scalar("select exists (select 1 from transfers where id = $1)")
+                .bind(after)
+                .fetch_one(pool)
+                .await?;
+        if !known {
+            return Err(Error::bad_request(
+                "after",
+                "the id of the last transfer of a previous page",
+            ));
+        }
+    }
     let mut query = QueryBuilder::new(format!(
         "select {COLUMNS} from transfers where (receiving_region like any("
     ));

@@ -818,9 +818,9 @@ async fn a_correction_notice_is_mailed_to_an_applicant_who_gave_an_address_and_s
         2,
     )
     .await;
-    let mail = mail.lock().unwrap().clone();
-    assert_eq!(mail.len(), 1);
-    let (recipients, data) = &mail[0];
+    let sent = mail.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1);
+    let (recipients, data) = &sent[0];
     assert_eq!(recipients, &["Zhou.Jiu@example.cn".to_owned()]);
     assert!(data.contains("noreply@tongban.test"), "{data}");
     assert!(data.contains("Content-Type: text/plain"), "{data}");
@@ -835,6 +835,40 @@ async fn a_correction_notice_is_mailed_to_an_applicant_who_gave_an_address_and_s
         (status.as_str(), reason.as_deref()),
         ("skipped", Some("the recipient gave no e-mail address"))
     );
+
+    // The other applicant gives an address later (a malformed one is refused); the next notice
+    // reaches it.
+    let contact = "/api/identity/v1/accounts/me/contact";
+    let (status, body) = put(&test, &unmailed, contact, json!({ "email": "qian@" })).await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("email")));
+    let (status, body) = put(
+        &test,
+        &unmailed,
+        contact,
+        json!({ "email": "Qian@Example.COM" }),
+    )
+    .await;
+    assert_eq!(
+        (status, body["email"].as_str(), body["phone"].as_str()),
+        (200, Some("Qian@example.com"), Some("13800138000")),
+        "{body}"
+    );
+    let (id, materials) = crate::cases::submitted_case(&test, &unmailed, &code).await;
+    let (status, _) = post(
+        &test,
+        &clerk,
+        &format!("/api/acceptance/v1/cases/{id}/correction"),
+        json!({ "items": [{ "material_code": materials[0], "reason": "申请书缺少签名" }] }),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let mail = mail.clone();
+    eventually("the second e-mail", Duration::from_secs(30), || async {
+        let mail = mail.lock().unwrap().clone();
+        (mail.len() == 2).then_some(())
+    })
+    .await;
+    assert_eq!(mail.lock().unwrap()[1].0, ["Qian@example.com".to_owned()]);
 
     test.stop().await;
 }

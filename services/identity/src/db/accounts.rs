@@ -201,6 +201,28 @@ pub async fn contact(
     .await?)
 }
 
+/// Changes an account's phone (when given) and e-mail (when given: `Some(None)` removes it);
+/// returns both as they now are, or `None` for no such account.
+pub async fn update_contact(
+    pool: &PgPool,
+    id: Uuid,
+    phone: Option<&str>,
+    email: Option<Option<String>>,
+) -> Result<Option<(Option<String>, Option<String>)>, Error> {
+    Ok(sqlx::query_as(
+        "update accounts set phone = coalesce($2, phone),
+             email = case when $3 then $4 else email end
+         where id = $1
+         returning phone, email",
+    )
+    .bind(id)
+    .bind(phone)
+    .bind(email.is_some())
+    .bind(email.flatten())
+    .fetch_optional(pool)
+    .await?)
+}
+
 /// Sets a new secret (an Argon2id hash) for the service account `client_id`; `false` when there
 /// is none.
 pub async fn reset_service_secret(

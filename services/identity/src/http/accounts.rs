@@ -30,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_staff))
         .routes(routes!(create_service))
         .routes(routes!(me))
+        .routes(routes!(update_contact))
         .routes(routes!(get_account))
         .routes(routes!(contact))
         .routes(routes!(list_roles, grant_role))
@@ -310,6 +311,51 @@ async fn create_service(
             client_secret: secret,
         }),
     ))
+}
+
+/// What an account says about how to reach it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactChange {
+    /// A new mobile number (left as it is when absent).
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "13800138000")]
+    pub phone: Option<PhoneNumber>,
+    /// A new e-mail address; an empty one removes it (left as it is when absent).
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// The caller's own contact details.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OwnContact {
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+/// Changes the caller's own mobile number or e-mail address (where messages go).
+#[utoipa::path(put, path = "/me/contact", tag = "accounts", request_body = ContactChange,
+    security(("bearer" = [])),
+    responses((status = 200, body = OwnContact), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody)))]
+async fn update_contact(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Json(input): Json<ContactChange>,
+) -> Result<Json<OwnContact>> {
+    let email = match &input.email {
+        None => None,
+        Some(value) => Some(email("email", Some(value))?),
+    };
+    let (phone, email) = accounts::update_contact(
+        &state.pool,
+        principal.account,
+        input.phone.as_ref().map(PhoneNumber::as_str),
+        email,
+    )
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("account {}", principal.account)))?;
+    Ok(Json(OwnContact { phone, email }))
 }
 
 /// The caller's own account.

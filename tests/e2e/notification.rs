@@ -264,6 +264,64 @@ async fn the_applicant_and_the_department_hear_of_a_case_once_each() {
             .unwrap(),
         0
     );
+
+    // The rules: staff read them; a province's catalogue administrator changes one, and the
+    // next event follows it (a new acceptance with the rule off makes nothing).
+    let rules = test.get_json_as(&clerk, "/api/notification/v1/rules").await;
+    let accepted_rule = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["template"] == "case_accepted")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        test.get_as(&applicant, "/api/notification/v1/rules")
+            .await
+            .status(),
+        403
+    );
+    let rule = format!("/api/notification/v1/rules/{accepted_rule}");
+    let change = |channels: Value, enabled: bool| json!({ "recipients": ["applicant"], "channels": channels, "urgent": false, "enabled": enabled });
+    let (status, body) = put(&test, &wording, &rule, change(json!(["pigeon"]), true)).await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("channels[0]")));
+    assert_eq!(
+        put(&test, &clerk, &rule, change(json!(["inbox"]), false))
+            .await
+            .0,
+        403
+    );
+    let (status, changed) = put(&test, &wording, &rule, change(json!(["inbox"]), true)).await;
+    assert_eq!(
+        (status, changed["channels"].clone()),
+        (200, json!(["inbox"]))
+    );
+    let again = tongban_notification::db::messages::Facts {
+        event_id: uuid::Uuid::now_v7(),
+        ..facts.clone()
+    };
+    assert_eq!(
+        tongban_notification::db::messages::raise(&mut conn, &again)
+            .await
+            .unwrap(),
+        1,
+        "the inbox only, now"
+    );
+    let (status, _) = put(&test, &wording, &rule, change(json!(["inbox"]), false)).await;
+    assert_eq!(status, 200);
+    let once_more = tongban_notification::db::messages::Facts {
+        event_id: uuid::Uuid::now_v7(),
+        ..facts
+    };
+    assert_eq!(
+        tongban_notification::db::messages::raise(&mut conn, &once_more)
+            .await
+            .unwrap(),
+        0,
+        "the rule is off"
+    );
     sqlx::query("reset search_path")
         .execute(&mut *conn)
         .await

@@ -5,9 +5,11 @@
 //! - [`templates`]: versioned templates, checked against their kind's variables, previewed.
 //! - [`webhooks`]: partner systems' subscriptions.
 //! - [`receipts`]: providers' delivery receipts.
+//! - [`rules`]: which event reaches whom through which channels.
 
 pub mod inbox;
 pub mod messages;
 pub mod receipts;
+pub mod rules;
 pub mod templates;
 pub mod webhooks;

@@ -98,7 +98,7 @@ pub struct TemplateText {
 
 /// Templates are the platform's voice to every applicant: a catalogue administrator of a
 /// province words them.
-fn require_editor(principal: &Principal) -> Result<(), Error> {
+pub(crate) fn require_editor(principal: &Principal) -> Result<(), Error> {
     if principal
         .bindings_for_power(Power::EditCatalogue)
         .any(|b| b.region.level() == RegionLevel::Province)

@@ -1,15 +1,18 @@
-//! `/v1/templates`: what each kind of message says, per locale, versioned. Reading is open to
-//! staff; a province's catalogue administrators word them.
+//! `/v1/templates` and `/v1/rules`: what each kind of message says, per locale, versioned, and
+//! who gets it through which channels. Reading is open to staff; a province's catalogue
+//! administrators change them.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use uuid::Uuid;
 
 use tongban_auth::Authenticated;
 use tongban_kernel::{AccountKind, Error, ErrorBody, Json, Principal, Result};
 
 use crate::AppState;
+use crate::db::rules::{Rule, RuleChange};
 use crate::db::templates::{self, KindTemplates, Preview, PreviewRequest, Template, TemplateText};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -17,6 +20,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list))
         .routes(routes!(versions, save))
         .routes(routes!(preview))
+        .routes(routes!(rules))
+        .routes(routes!(change_rule))
 }
 
 /// Templates are for the staff who send messages, not for applicants.
@@ -89,5 +94,34 @@ async fn preview(
     require_staff(&principal)?;
     Ok(Json(
         templates::preview(&state.pool, &key, &locale, &request).await?,
+    ))
+}
+
+/// The rules: which event reaches whom through which channels (for staff).
+#[utoipa::path(get, path = "/v1/rules", tag = "rules",
+    responses((status = 200, body = Vec<Rule>), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
+async fn rules(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+) -> Result<Json<Vec<Rule>>> {
+    require_staff(&principal)?;
+    Ok(Json(crate::db::rules::list(&state.pool).await?))
+}
+
+/// Changes a rule's recipients, channels, urgency, or turns it off; new events follow at once.
+#[utoipa::path(put, path = "/v1/rules/{id}", tag = "rules", params(("id" = Uuid, Path)),
+    request_body = RuleChange,
+    responses((status = 200, body = Rule), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+async fn change_rule(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<Uuid>,
+    Json(change): Json<RuleChange>,
+) -> Result<Json<Rule>> {
+    Ok(Json(
+        crate::db::rules::change(&state.pool, &principal, id, &change).await?,
     ))
 }

@@ -899,18 +899,37 @@ async fn a_correction_notice_is_mailed_to_an_applicant_who_gave_an_address_and_s
     let contact = "/api/identity/v1/accounts/me/contact";
     let (status, body) = put(&test, &unmailed, contact, json!({ "email": "qian@" })).await;
     assert_eq!((status, body["field"].as_str()), (400, Some("email")));
+    let (status, body) = put(&test, &unmailed, contact, json!({ "locale": "fr" })).await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("locale")));
+    // ... and chooses English.
     let (status, body) = put(
         &test,
         &unmailed,
         contact,
-        json!({ "email": "Qian@Example.COM" }),
+        json!({ "email": "Qian@Example.COM", "locale": "en" }),
     )
     .await;
     assert_eq!(
-        (status, body["email"].as_str(), body["phone"].as_str()),
-        (200, Some("Qian@example.com"), Some("13800138000")),
+        (
+            status,
+            body["email"].as_str(),
+            body["phone"].as_str(),
+            body["locale"].as_str()
+        ),
+        (
+            200,
+            Some("Qian@example.com"),
+            Some("13800138000"),
+            Some("en")
+        ),
         "{body}"
     );
+    test.eventually_counts(
+        "notification to learn the language",
+        "select count(*) from notification.preferences where locale = 'en'",
+        1,
+    )
+    .await;
     let (id, materials) = crate::cases::submitted_case(&test, &unmailed, &code).await;
     let (status, _) = post(
         &test,
@@ -927,6 +946,14 @@ async fn a_correction_notice_is_mailed_to_an_applicant_who_gave_an_address_and_s
     })
     .await;
     assert_eq!(mail.lock().unwrap()[1].0, ["Qian@example.com".to_owned()]);
+    let inbox = test
+        .get_json_as(&unmailed, "/api/notification/v1/inbox")
+        .await;
+    assert_eq!(
+        inbox["messages"][0]["subject"], "Please correct your application",
+        "the newest notice, in English"
+    );
+    assert_eq!(inbox["messages"][1]["subject"], "请补正材料");
 
     test.stop().await;
 }

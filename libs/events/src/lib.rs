@@ -100,6 +100,7 @@ events! {
     identity::v1::RoleGranted => "identity", "role_granted";
     identity::v1::RoleRevoked => "identity", "role_revoked";
     identity::v1::AccountLocked => "identity", "account_locked";
+    identity::v1::PreferencesChanged => "identity", "preferences_changed";
     catalogue::v1::DepartmentRegistered => "catalogue", "department_registered";
     catalogue::v1::ItemPublished => "catalogue", "item_published";
     catalogue::v1::ItemWithdrawn => "catalogue", "item_withdrawn";

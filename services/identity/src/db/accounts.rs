@@ -188,39 +188,63 @@ pub async fn insert(tx: &mut PgConnection, new: NewAccount) -> Result<Account, E
     Ok(account)
 }
 
-/// How an account can be reached: its kind, phone number and e-mail address.
-pub async fn contact(
-    pool: &PgPool,
-    id: Uuid,
-) -> Result<Option<(String, Option<String>, Option<String>)>, Error> {
+/// How an account can be reached: its kind, phone number, e-mail address and language.
+pub type ContactRow = (String, Option<String>, Option<String>, String);
+
+pub async fn contact(pool: &PgPool, id: Uuid) -> Result<Option<ContactRow>, Error> {
     Ok(sqlx::query_as(
-        "select kind, phone, email from accounts where id = $1 and disabled_at is null",
+        "select kind, phone, email, locale from accounts where id = $1 and disabled_at is null",
     )
     .bind(id)
     .fetch_optional(pool)
     .await?)
 }
 
-/// Changes an account's phone (when given) and e-mail (when given: `Some(None)` removes it);
-/// returns both as they now are, or `None` for no such account.
+/// Changes an account's phone (when given), e-mail (when given: `Some(None)` removes it) and
+/// language (when given, announced as `PreferencesChanged`); returns the three as they now are,
+/// or `None` for no such account.
 pub async fn update_contact(
     pool: &PgPool,
     id: Uuid,
     phone: Option<&str>,
     email: Option<Option<String>>,
-) -> Result<Option<(Option<String>, Option<String>)>, Error> {
-    Ok(sqlx::query_as(
+    locale: Option<&str>,
+) -> Result<Option<(Option<String>, Option<String>, String)>, Error> {
+    let mut tx = pool.begin().await?;
+    let row: Option<(Option<String>, Option<String>, String)> = sqlx::query_as(
         "update accounts set phone = coalesce($2, phone),
-             email = case when $3 then $4 else email end
+             email = case when $3 then $4 else email end,
+             locale = coalesce($5, locale)
          where id = $1
-         returning phone, email",
+         returning phone, email, locale",
     )
     .bind(id)
     .bind(phone)
     .bind(email.is_some())
     .bind(email.flatten())
-    .fetch_optional(pool)
-    .await?)
+    .bind(locale)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let (Some((_, _, now)), Some(_)) = (&row, locale) {
+        let key = id.to_string();
+        let event = events::PreferencesChanged {
+            account_id: key.clone(),
+            locale: now.clone(),
+            changed_at: Some(timestamp(chrono::Utc::now())),
+        };
+        outbox::enqueue(
+            &mut tx,
+            &Subject {
+                key: &key,
+                subject: None,
+                regions: Vec::new(),
+            },
+            &event,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(row)
 }
 
 /// Sets a new secret (an Argon2id hash) for the service account `client_id`; `false` when there

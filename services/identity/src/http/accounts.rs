@@ -324,6 +324,9 @@ pub struct ContactChange {
     /// A new e-mail address; an empty one removes it (left as it is when absent).
     #[serde(default)]
     pub email: Option<String>,
+    /// The language messages are written in: zh-CN or en (left as it is when absent).
+    #[serde(default)]
+    pub locale: Option<String>,
 }
 
 /// The caller's own contact details.
@@ -331,9 +334,11 @@ pub struct ContactChange {
 pub struct OwnContact {
     pub phone: Option<String>,
     pub email: Option<String>,
+    pub locale: String,
 }
 
-/// Changes the caller's own mobile number or e-mail address (where messages go).
+/// Changes the caller's own mobile number, e-mail address (where messages go) or the language
+/// messages are written in.
 #[utoipa::path(put, path = "/me/contact", tag = "accounts", request_body = ContactChange,
     security(("bearer" = [])),
     responses((status = 200, body = OwnContact), (status = 400, body = ErrorBody),
@@ -347,15 +352,25 @@ async fn update_contact(
         None => None,
         Some(value) => Some(email("email", Some(value))?),
     };
-    let (phone, email) = accounts::update_contact(
+    if let Some(locale) = &input.locale
+        && !["zh-CN", "en"].contains(&locale.as_str())
+    {
+        return Err(Error::bad_request("locale", "zh-CN or en"));
+    }
+    let (phone, email, locale) = accounts::update_contact(
         &state.pool,
         principal.account,
         input.phone.as_ref().map(PhoneNumber::as_str),
         email,
+        input.locale.as_deref(),
     )
     .await?
     .ok_or_else(|| Error::NotFound(format!("account {}", principal.account)))?;
-    Ok(Json(OwnContact { phone, email }))
+    Ok(Json(OwnContact {
+        phone,
+        email,
+        locale,
+    }))
 }
 
 /// The caller's own account.
@@ -409,7 +424,7 @@ pub struct Contact {
     pub phone: Option<String>,
     /// E-mail address, if the account gave one.
     pub email: Option<String>,
-    /// The language messages are written in (zh-CN until accounts can choose).
+    /// The language messages are written in: zh-CN or en.
     pub locale: String,
 }
 
@@ -433,7 +448,7 @@ async fn contact(
             "contact details are for the notification service".into(),
         ));
     }
-    let (kind, phone, email) = accounts::contact(&state.pool, id)
+    let (kind, phone, email, locale) = accounts::contact(&state.pool, id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("account {id}")))?;
     Ok(Json(Contact {
@@ -441,7 +456,7 @@ async fn contact(
         kind,
         phone,
         email,
-        locale: "zh-CN".into(),
+        locale,
     }))
 }
 

@@ -164,25 +164,69 @@ pub async fn raise(tx: &mut PgConnection, facts: &Facts) -> Result<u64, sqlx::Er
         if accounts.is_empty() {
             continue;
         }
-        // Recipients read Chinese until they can choose (a preference comes with the channels
-        // that need contact details).
-        let locale = "zh-CN";
-        let Some((version, subject, body)) = latest_template(tx, &rule.template, locale).await?
-        else {
-            tracing::warn!(
-                template = rule.template,
-                locale,
-                "no template to render; no message"
-            );
-            continue;
-        };
-        let subject = domain::render(&subject, &facts.values, locale);
-        let body = domain::render(&body, &facts.values, locale);
-        for channel in &rule.channels {
-            // The in-app inbox delivers on storing; the other channels queue for their senders.
-            let inbox = channel == "inbox";
-            let stored: Vec<(Uuid, Uuid)> = sqlx::query_as(
-                "insert into messages (id, event_id, event_type, case_id, recipient_id, channel,
+        // Each recipient reads the language they chose (Chinese unless they chose English).
+        for (locale, accounts) in by_locale(tx, &accounts).await? {
+            let Some((version, subject, body)) =
+                latest_template(tx, &rule.template, locale).await?
+            else {
+                tracing::warn!(
+                    template = rule.template,
+                    locale,
+                    "no template to render; no message"
+                );
+                continue;
+            };
+            let subject = domain::render(&subject, &facts.values, locale);
+            let body = domain::render(&body, &facts.values, locale);
+            made += store(
+                tx,
+                &facts,
+                &rule,
+                (version, locale, &subject, &body),
+                &accounts,
+            )
+            .await?;
+        }
+    }
+    if !hooks.is_empty() {
+        made += webhook_messages(tx, &facts, &hooks).await?;
+    }
+    Ok(made)
+}
+
+/// `accounts` grouped by the language each chose (zh-CN unless they chose en).
+async fn by_locale(
+    tx: &mut PgConnection,
+    accounts: &[Uuid],
+) -> Result<Vec<(&'static str, Vec<Uuid>)>, sqlx::Error> {
+    let english: Vec<Uuid> = sqlx::query_scalar(
+        "select account_id from preferences where account_id = any($1) and locale = 'en'",
+    )
+    .bind(accounts)
+    .fetch_all(&mut *tx)
+    .await?;
+    let (en, zh): (Vec<Uuid>, Vec<Uuid>) = accounts.iter().partition(|a| english.contains(a));
+    Ok([("zh-CN", zh), ("en", en)]
+        .into_iter()
+        .filter(|(_, group)| !group.is_empty())
+        .collect())
+}
+
+/// Stores the rule's messages to `accounts` on each of its channels, rendered (`version`,
+/// `locale`, subject, body); the inbox's are delivered at once, with their events.
+async fn store(
+    tx: &mut PgConnection,
+    facts: &Facts,
+    rule: &Rule,
+    (version, locale, subject, body): (i32, &str, &str, &str),
+    accounts: &[Uuid],
+) -> Result<u64, sqlx::Error> {
+    let mut made = 0;
+    for channel in &rule.channels {
+        // The in-app inbox delivers on storing; the other channels queue for their senders.
+        let inbox = channel == "inbox";
+        let stored: Vec<(Uuid, Uuid)> = sqlx::query_as(
+            "insert into messages (id, event_id, event_type, case_id, recipient_id, channel,
                      template, template_version, locale, subject, body, urgent, status, created_at,
                      delivered_at, next_attempt_at)
                  select gen_random_uuid(), $1, $2, $3, recipient, $4, $5, $6, $7, $8, $9, $10, $11,
@@ -190,46 +234,42 @@ pub async fn raise(tx: &mut PgConnection, facts: &Facts) -> Result<u64, sqlx::Er
                  from unnest($14::uuid[]) as recipient
                  on conflict on constraint messages_once do nothing
                  returning id, recipient_id",
-            )
-            .bind(facts.event_id)
-            .bind(&facts.event_type)
-            .bind(facts.case_id)
-            .bind(channel)
-            .bind(&rule.template)
-            .bind(version)
-            .bind(locale)
-            .bind(&subject)
-            .bind(&body)
-            .bind(rule.urgent)
-            .bind(if inbox { "delivered" } else { "queued" })
-            .bind(facts.at)
-            .bind(inbox)
-            .bind(&accounts)
-            .fetch_all(&mut *tx)
-            .await?;
-            made += stored.len() as u64;
-            if inbox {
-                for (id, recipient) in stored {
-                    let reference = crate::delivery::Reference {
-                        id,
-                        event_id: facts.event_id,
-                        event_type: &facts.event_type,
-                        case_id: facts.case_id,
-                        recipient_id: recipient,
-                        channel,
-                        template: &rule.template,
-                    };
-                    let delivered = events::MessageDelivered {
-                        message: Some(reference.event()),
-                        delivered_at: Some(tongban_events::timestamp(facts.at)),
-                    };
-                    crate::delivery::publish(tx, id, &delivered).await?;
-                }
+        )
+        .bind(facts.event_id)
+        .bind(&facts.event_type)
+        .bind(facts.case_id)
+        .bind(channel)
+        .bind(&rule.template)
+        .bind(version)
+        .bind(locale)
+        .bind(&subject)
+        .bind(&body)
+        .bind(rule.urgent)
+        .bind(if inbox { "delivered" } else { "queued" })
+        .bind(facts.at)
+        .bind(inbox)
+        .bind(accounts)
+        .fetch_all(&mut *tx)
+        .await?;
+        made += stored.len() as u64;
+        if inbox {
+            for (id, recipient) in stored {
+                let reference = crate::delivery::Reference {
+                    id,
+                    event_id: facts.event_id,
+                    event_type: &facts.event_type,
+                    case_id: facts.case_id,
+                    recipient_id: recipient,
+                    channel,
+                    template: &rule.template,
+                };
+                let delivered = events::MessageDelivered {
+                    message: Some(reference.event()),
+                    delivered_at: Some(tongban_events::timestamp(facts.at)),
+                };
+                crate::delivery::publish(tx, id, &delivered).await?;
             }
         }
-    }
-    if !hooks.is_empty() {
-        made += webhook_messages(tx, &facts, &hooks).await?;
     }
     Ok(made)
 }

@@ -1,5 +1,5 @@
-//! The projections recipients and messages need: the staff's role bindings (identity) and the
-//! items' names (catalogue).
+//! The projections recipients and messages need: the staff's role bindings and the accounts'
+//! languages (identity), and the items' names (catalogue).
 
 use futures::future::BoxFuture;
 use sqlx::PgConnection;
@@ -7,7 +7,7 @@ use sqlx::PgConnection;
 use tongban_bus::{Delivered, HandleError, Handler, field};
 use tongban_events::Event;
 use tongban_events::catalogue::v1::ItemPublished;
-use tongban_events::identity::v1::{RoleGranted, RoleRevoked};
+use tongban_events::identity::v1::{PreferencesChanged, RoleGranted, RoleRevoked};
 use tongban_kernel::RegionCode;
 
 pub struct RoleBindings;
@@ -48,6 +48,37 @@ impl Handler for RoleBindings {
             .bind(region.as_str())
             .bind(region.prefix())
             .bind(field::optional_uuid("department_id", &granted.department_id)?)
+            .execute(&mut *tx)
+            .await?;
+            Ok(())
+        })
+    }
+}
+
+/// The languages accounts chose (identity's PreferencesChanged).
+pub struct Preferences;
+
+impl Handler for Preferences {
+    fn handles(&self, ce_type: &str) -> bool {
+        ce_type == PreferencesChanged::TYPE
+    }
+
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        event: &'a Delivered,
+    ) -> BoxFuture<'a, Result<(), HandleError>> {
+        Box::pin(async move {
+            let changed: PreferencesChanged = event.decode()?;
+            if !crate::domain::LOCALES.contains(&changed.locale.as_str()) {
+                return Err(field::malformed("locale", &changed.locale));
+            }
+            sqlx::query(
+                "insert into preferences (account_id, locale) values ($1, $2)
+                 on conflict (account_id) do update set locale = excluded.locale",
+            )
+            .bind(field::uuid("account_id", &changed.account_id)?)
+            .bind(&changed.locale)
             .execute(&mut *tx)
             .await?;
             Ok(())

@@ -21,6 +21,11 @@ pub fn consumers(max_age_hours: u32) -> Vec<ConsumerSpec> {
             handler: Arc::new(directory::RoleBindings),
         },
         ConsumerSpec {
+            name: "preferences",
+            topics: vec![topics::IDENTITY],
+            handler: Arc::new(directory::Preferences),
+        },
+        ConsumerSpec {
             name: "item-names",
             topics: vec![topics::CATALOGUE],
             handler: Arc::new(directory::ItemNames),

@@ -18,6 +18,24 @@ pub fn local_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&china()).date_naive()
 }
 
+/// The moment something happens and its date in China: what an action is stamped with and
+/// counts working days from.
+#[derive(Debug, Clone, Copy)]
+pub struct Now {
+    pub at: DateTime<Utc>,
+    pub today: NaiveDate,
+}
+
+impl Now {
+    /// The instant `at` and its date in China.
+    pub fn at(at: DateTime<Utc>) -> Self {
+        Self {
+            at,
+            today: local_date(at),
+        }
+    }
+}
+
 /// The system clock, or one shifted by an offset a test sets. Clones share the offset, so a
 /// test that moves its settings' clock moves every service started with them.
 #[derive(Debug, Clone, Default)]
@@ -40,6 +58,11 @@ impl Clock {
             Some(offset) => now + chrono::Duration::milliseconds(offset.load(Ordering::Relaxed)),
             None => now,
         }
+    }
+
+    /// Now, with its date in China.
+    pub fn moment(&self) -> Now {
+        Now::at(self.now())
     }
 
     /// Today in China.

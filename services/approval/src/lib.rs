@@ -42,7 +42,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn now(&self) -> Now {
-        Now::at(self.clock.now())
+        self.clock.moment()
     }
 }
 

@@ -84,9 +84,8 @@ async fn run_timers(state: AppState, every: Duration, shutdown: CancellationToke
             () = shutdown.cancelled() => return,
             () = tokio::time::sleep(every) => {}
         }
-        let now = state.clock.now();
-        let today = tongban_runtime::clock::local_date(now);
-        match db::transfers::sweep(&state.pool, today, now).await {
+        let now = state.clock.moment();
+        match db::transfers::sweep(&state.pool, now.today, now.at).await {
             Ok(0) => {}
             Ok(raised) => tracing::info!(raised, "missed hand-over deadlines escalated"),
             Err(err) => tracing::warn!(error = %err, "the hand-over sweep failed; it runs again"),

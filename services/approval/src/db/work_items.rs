@@ -725,21 +725,7 @@ pub async fn history(
 }
 
 /// The moment and date an action happens at (from the service's clock).
-#[derive(Debug, Clone, Copy)]
-pub struct Now {
-    pub at: DateTime<Utc>,
-    pub today: NaiveDate,
-}
-
-impl Now {
-    /// The instant `at` and its date in China.
-    pub fn at(at: DateTime<Utc>) -> Self {
-        Self {
-            at,
-            today: tongban_runtime::clock::local_date(at),
-        }
-    }
-}
+pub use tongban_runtime::clock::Now;
 
 /// Loads the work item for an action by `principal`: visible (404), open (409), at the
 /// `revision` the caller saw if given (409), and locked for the transaction.

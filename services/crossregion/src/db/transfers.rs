@@ -446,21 +446,7 @@ pub async fn open(tx: &mut PgConnection, case: &Accepted, response_days: u32) ->
     publish(tx, &row, &event).await
 }
 
-/// When something happens: the instant and China's date of it.
-#[derive(Debug, Clone, Copy)]
-pub struct Now {
-    pub at: DateTime<Utc>,
-    pub today: NaiveDate,
-}
-
-impl Now {
-    pub fn at(at: DateTime<Utc>) -> Self {
-        Now {
-            at,
-            today: tongban_runtime::clock::local_date(at),
-        }
-    }
-}
+pub use tongban_runtime::clock::Now;
 
 /// Working days from sending to `on` in the handling centre, and whether `on` met respond_by.
 async fn response_time(

@@ -14,7 +14,7 @@ use tongban_auth::Authenticated;
 use tongban_kernel::{Error, ErrorBody, Json, RegionCode, Result, parse_param};
 
 use crate::AppState;
-use crate::db::transfers::{self, Filter, HistoryEntry, NewLeg, Now, Rejection, Transfer};
+use crate::db::transfers::{self, Filter, HistoryEntry, NewLeg, Rejection, Transfer};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -143,7 +143,7 @@ async fn accept(
             &principal,
             id,
             input.revision,
-            Now::at(state.clock.now()),
+            state.clock.moment(),
         )
         .await?,
     ))
@@ -164,14 +164,7 @@ async fn reject(
     Json(input): Json<Rejection>,
 ) -> Result<Json<Transfer>> {
     Ok(Json(
-        transfers::reject(
-            &state.pool,
-            &principal,
-            id,
-            &input,
-            Now::at(state.clock.now()),
-        )
-        .await?,
+        transfers::reject(&state.pool, &principal, id, &input, state.clock.moment()).await?,
     ))
 }
 
@@ -190,14 +183,7 @@ async fn send_leg(
     Json(input): Json<NewLeg>,
 ) -> Result<Json<Transfer>> {
     Ok(Json(
-        transfers::send_leg(
-            &state.pool,
-            &principal,
-            id,
-            &input,
-            Now::at(state.clock.now()),
-        )
-        .await?,
+        transfers::send_leg(&state.pool, &principal, id, &input, state.clock.moment()).await?,
     ))
 }
 
@@ -213,13 +199,6 @@ async fn receive_leg(
     Path((id, leg_id)): Path<(Uuid, Uuid)>,
 ) -> Result<Json<Transfer>> {
     Ok(Json(
-        transfers::receive_leg(
-            &state.pool,
-            &principal,
-            id,
-            leg_id,
-            Now::at(state.clock.now()),
-        )
-        .await?,
+        transfers::receive_leg(&state.pool, &principal, id, leg_id, state.clock.moment()).await?,
     ))
 }

@@ -12,7 +12,7 @@ use tongban_runtime::Clock;
 
 use crate::events::{Received, read_events_until};
 use crate::harness::{BrokerStorage, TestPlatform, eventually};
-use crate::items::{HESHAN, spec, status_and_body};
+use crate::items::{HESHAN, post, spec, status_and_body};
 
 const ANHUA: &str = "430923000000";
 
@@ -36,10 +36,6 @@ async fn three_step_item(test: &TestPlatform, promised: u32) -> String {
     )
     .await;
     code
-}
-
-async fn post(test: &TestPlatform, token: &str, path: &str, body: Value) -> (u16, Value) {
-    status_and_body(test.post_as(token, path, body).await).await
 }
 
 /// Submits a case of `code` for `applicant` (its form and ID card; the deferrable material

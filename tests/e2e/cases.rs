@@ -9,7 +9,7 @@ use tongban_kernel::IdCardNumber;
 
 use crate::events::{Received, read_events_until};
 use crate::harness::{BrokerStorage, TestPlatform, eventually};
-use crate::items::{HESHAN, basic_item, department, first_town, get, spec, status_and_body};
+use crate::items::{HESHAN, basic_item, department, first_town, get, post, spec, status_and_body};
 
 const ANHUA: &str = "430923000000";
 
@@ -135,10 +135,6 @@ async fn oversized_upload(test: &TestPlatform, token: &str, path: &str, length: 
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("{line}"))
-}
-
-async fn post(test: &TestPlatform, token: &str, path: &str, body: Value) -> (u16, Value) {
-    status_and_body(test.post_as(token, path, body).await).await
 }
 
 fn of_type(event: &Received, name: &str) -> bool {
@@ -739,6 +735,26 @@ async fn a_clerk_takes_a_case_in_for_an_applicant_where_the_items_scope_reaches(
     );
 
     test.stop().await;
+}
+
+/// `clerk` accepts the submitted case `id`, its deferrable material (the third of `materials`)
+/// as 容缺 within three working days; returns the accepted case.
+pub(crate) async fn accepted_deferring(
+    test: &TestPlatform,
+    clerk: &str,
+    id: &str,
+    materials: &[String],
+) -> Value {
+    let (status, accepted) = post(
+        test,
+        clerk,
+        &format!("/api/acceptance/v1/cases/{id}/accept"),
+        json!({ "commitment": "本人承诺按期补齐",
+                "deferred": [{ "material_code": materials[2], "within_working_days": 3 }] }),
+    )
+    .await;
+    assert_eq!(status, 200, "{accepted}");
+    accepted
 }
 
 /// A case of `applicant` submitted with the two required materials: (id, material codes).

@@ -61,7 +61,23 @@ pub(crate) async fn status_and_body(response: reqwest::Response) -> (u16, Value)
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-async fn put_as(test: &TestPlatform, token: &str, path: &str, body: Value) -> (u16, Value) {
+/// POSTs `body` as `token`: the status and the JSON answer.
+pub(crate) async fn post(
+    test: &TestPlatform,
+    token: &str,
+    path: &str,
+    body: Value,
+) -> (u16, Value) {
+    status_and_body(test.post_as(token, path, body).await).await
+}
+
+/// PUTs `body` as `token`: the status and the JSON answer.
+pub(crate) async fn put_as(
+    test: &TestPlatform,
+    token: &str,
+    path: &str,
+    body: Value,
+) -> (u16, Value) {
     let response = test
         .http
         .put(test.url(path))

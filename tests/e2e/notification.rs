@@ -8,23 +8,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::harness::{BrokerStorage, TestPlatform, eventually};
-use crate::items::{HESHAN, status_and_body};
-
-async fn post(test: &TestPlatform, token: &str, path: &str, body: Value) -> (u16, Value) {
-    status_and_body(test.post_as(token, path, body).await).await
-}
-
-async fn put(test: &TestPlatform, token: &str, path: &str, body: Value) -> (u16, Value) {
-    let response = test
-        .http
-        .put(test.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    status_and_body(response).await
-}
+use crate::items::{HESHAN, post, put_as, status_and_body};
 
 /// `token`'s inbox once it holds a message of `template`.
 pub(crate) async fn inbox_with(test: &TestPlatform, token: &str, template: &str) -> Value {
@@ -113,7 +97,7 @@ async fn the_applicant_and_the_department_hear_of_a_case_once_each() {
         .staff_with_role(&admin, "notify.words", "catalogue_admin", "430000000000")
         .await;
     let template = "/api/notification/v1/templates/case_accepted/zh-CN";
-    let (status, body) = put(
+    let (status, body) = put_as(
         &test,
         &wording,
         template,
@@ -130,7 +114,7 @@ async fn the_applicant_and_the_department_hear_of_a_case_once_each() {
         "{body}"
     );
     assert_eq!(
-        put(
+        put_as(
             &test,
             &clerk,
             template,
@@ -140,7 +124,7 @@ async fn the_applicant_and_the_department_hear_of_a_case_once_each() {
         .0,
         403
     );
-    let (status, saved) = put(
+    let (status, saved) = put_as(
         &test,
         &wording,
         template,
@@ -190,15 +174,7 @@ async fn the_applicant_and_the_department_hear_of_a_case_once_each() {
         .0,
         200
     );
-    let (status, accepted) = post(
-        &test,
-        &clerk,
-        &format!("/api/acceptance/v1/cases/{id}/accept"),
-        json!({ "commitment": "本人承诺按期补齐",
-                "deferred": [{ "material_code": materials[2], "within_working_days": 3 }] }),
-    )
-    .await;
-    assert_eq!(status, 200, "{accepted}");
+    let accepted = crate::cases::accepted_deferring(&test, &clerk, &id, &materials).await;
     let inbox = inbox_with(&test, &applicant, "case_accepted").await;
     let due: chrono::NaiveDate = accepted["due_date"].as_str().unwrap().parse().unwrap();
     assert_eq!(
@@ -285,15 +261,15 @@ async fn the_applicant_and_the_department_hear_of_a_case_once_each() {
     );
     let rule = format!("/api/notification/v1/rules/{accepted_rule}");
     let change = |channels: Value, enabled: bool| json!({ "recipients": ["applicant"], "channels": channels, "urgent": false, "enabled": enabled });
-    let (status, body) = put(&test, &wording, &rule, change(json!(["pigeon"]), true)).await;
+    let (status, body) = put_as(&test, &wording, &rule, change(json!(["pigeon"]), true)).await;
     assert_eq!((status, body["field"].as_str()), (400, Some("channels[0]")));
     assert_eq!(
-        put(&test, &clerk, &rule, change(json!(["inbox"]), false))
+        put_as(&test, &clerk, &rule, change(json!(["inbox"]), false))
             .await
             .0,
         403
     );
-    let (status, changed) = put(&test, &wording, &rule, change(json!(["inbox"]), true)).await;
+    let (status, changed) = put_as(&test, &wording, &rule, change(json!(["inbox"]), true)).await;
     assert_eq!(
         (status, changed["channels"].clone()),
         (200, json!(["inbox"]))
@@ -309,7 +285,7 @@ async fn the_applicant_and_the_department_hear_of_a_case_once_each() {
         1,
         "the inbox only, now"
     );
-    let (status, _) = put(&test, &wording, &rule, change(json!(["inbox"]), false)).await;
+    let (status, _) = put_as(&test, &wording, &rule, change(json!(["inbox"]), false)).await;
     assert_eq!(status, 200);
     let once_more = tongban_notification::db::messages::Facts {
         event_id: uuid::Uuid::now_v7(),
@@ -507,15 +483,7 @@ async fn a_partner_webhook_is_signed_retried_with_back_off_and_delivered_once() 
     // delivered, each signed, all with the same delivery id); the gone one once, then never.
     let (_, applicant) = crate::cases::citizen(&test, 92).await;
     let (id, materials) = crate::cases::submitted_case(&test, &applicant, &code).await;
-    let (status, _) = post(
-        &test,
-        &clerk,
-        &format!("/api/acceptance/v1/cases/{id}/accept"),
-        json!({ "commitment": "本人承诺按期补齐",
-                "deferred": [{ "material_code": materials[2], "within_working_days": 3 }] }),
-    )
-    .await;
-    assert_eq!(status, 200);
+    crate::cases::accepted_deferring(&test, &clerk, &id, &materials).await;
     let deliveries = eventually(
         "the flaky partner to take it",
         Duration::from_secs(30),
@@ -897,12 +865,12 @@ async fn a_correction_notice_is_mailed_to_an_applicant_who_gave_an_address_and_s
     // The other applicant gives an address later (a malformed one is refused); the next notice
     // reaches it.
     let contact = "/api/identity/v1/accounts/me/contact";
-    let (status, body) = put(&test, &unmailed, contact, json!({ "email": "qian@" })).await;
+    let (status, body) = put_as(&test, &unmailed, contact, json!({ "email": "qian@" })).await;
     assert_eq!((status, body["field"].as_str()), (400, Some("email")));
-    let (status, body) = put(&test, &unmailed, contact, json!({ "locale": "fr" })).await;
+    let (status, body) = put_as(&test, &unmailed, contact, json!({ "locale": "fr" })).await;
     assert_eq!((status, body["field"].as_str()), (400, Some("locale")));
     // ... and chooses English.
-    let (status, body) = put(
+    let (status, body) = put_as(
         &test,
         &unmailed,
         contact,
@@ -983,15 +951,7 @@ async fn a_non_urgent_text_waits_out_the_night_and_the_hourly_limit() {
     let accept = |(id, materials): (String, Vec<String>)| {
         let (test, clerk) = (&test, &clerk);
         async move {
-            let (status, _) = post(
-                test,
-                clerk,
-                &format!("/api/acceptance/v1/cases/{id}/accept"),
-                json!({ "commitment": "本人承诺按期补齐",
-                        "deferred": [{ "material_code": materials[2], "within_working_days": 3 }] }),
-            )
-            .await;
-            assert_eq!(status, 200);
+            crate::cases::accepted_deferring(test, clerk, &id, &materials).await;
         }
     };
     let texted = |last_error: &'static str| {

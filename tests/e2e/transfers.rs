@@ -21,7 +21,7 @@ use tongban_runtime::Clock;
 
 use crate::events::{Received, read_events_until};
 use crate::harness::{BrokerStorage, TestPlatform, eventually};
-use crate::items::{HESHAN, spec, status_and_body};
+use crate::items::{HESHAN, post, spec, status_and_body};
 
 const CHANGSHA_COUNTY: &str = "430121000000";
 const ANHUA: &str = "430923000000";
@@ -33,10 +33,6 @@ fn of_type(event: &Received, name: &str) -> bool {
 
 fn decode<M: prost::Message + Default>(event: &Received) -> M {
     M::decode(event.payload.as_slice()).unwrap()
-}
-
-async fn post(test: &TestPlatform, token: &str, path: &str, body: Value) -> (u16, Value) {
-    status_and_body(test.post_as(token, path, body).await).await
 }
 
 /// The staff of the test: 赫山区's window clerk and supervisor, 长沙县's approver, and 安化县's
@@ -132,10 +128,36 @@ pub(crate) async fn taken_in_at(
     .await;
     assert_eq!(status, 201, "{case}");
     assert_eq!(case["mode"], "collect_elsewhere", "{case}");
-    let id = case["id"].as_str().unwrap().to_owned();
+    submitted_and_accepted(test, clerk, &case).await
+}
+
+/// `clerk` takes `intake` in once acceptance has learned the agreement that lets the hall
+/// collect it; returns the draft.
+async fn taken_in_once_agreed(test: &TestPlatform, clerk: &str, intake: &Value) -> Value {
+    eventually(
+        "acceptance to learn the agreement",
+        Duration::from_secs(30),
+        || async {
+            let (status, case) = post(
+                test,
+                clerk,
+                "/api/acceptance/v1/cases/intake",
+                intake.clone(),
+            )
+            .await;
+            (status == 201).then_some(case)
+        },
+    )
+    .await
+}
+
+/// `clerk` provides every material of the draft `case`, submits and accepts it; returns the
+/// accepted case.
+async fn submitted_and_accepted(test: &TestPlatform, clerk: &str, case: &Value) -> Value {
+    let id = case["id"].as_str().unwrap();
     for material in case["materials"].as_array().unwrap() {
         let material = material["material_code"].as_str().unwrap();
-        let uploaded = crate::cases::upload(test, clerk, &id, material, "image/png").await;
+        let uploaded = crate::cases::upload(test, clerk, id, material, "image/png").await;
         assert_eq!(uploaded.0, 204);
     }
     let path = |action: &str| format!("/api/acceptance/v1/cases/{id}/{action}");
@@ -1076,32 +1098,11 @@ async fn a_three_region_bundle_is_taken_in_once_decided_at_home_and_delivered_wh
     )
     .await;
     assert_eq!(status, 201);
-    let case = eventually(
-        "acceptance to learn the agreement",
-        Duration::from_secs(30),
-        || async {
-            let (status, case) = post(
-                &test,
-                &clerk,
-                "/api/acceptance/v1/cases/intake",
-                intake.clone(),
-            )
-            .await;
-            (status == 201).then_some(case)
-        },
-    )
-    .await;
+    let case = taken_in_once_agreed(&test, &clerk, &intake).await;
     assert_eq!(case["mode"], "joint", "{case}");
     let id = case["id"].as_str().unwrap().to_owned();
-    for material in case["materials"].as_array().unwrap() {
-        let material = material["material_code"].as_str().unwrap();
-        let uploaded = crate::cases::upload(&test, &clerk, &id, material, "image/png").await;
-        assert_eq!(uploaded.0, 204);
-    }
     let path = |action: &str| format!("/api/acceptance/v1/cases/{id}/{action}");
-    assert_eq!(post(&test, &clerk, &path("submit"), json!({})).await.0, 200);
-    let (status, accepted) = post(&test, &clerk, &path("accept"), json!({})).await;
-    assert_eq!(status, 200, "{accepted}");
+    let accepted = submitted_and_accepted(&test, &clerk, &case).await;
     let parts: Vec<(String, String)> = accepted["parts"]
         .as_array()
         .unwrap()
@@ -1418,44 +1419,9 @@ async fn a_cross_province_agreement_lets_zhuji_collect_for_heshan() {
     )
     .await;
     assert_eq!(status, 200);
-    let case = eventually(
-        "acceptance to learn the agreement",
-        Duration::from_secs(30),
-        || async {
-            let (status, case) = post(
-                &test,
-                &zhuji_clerk,
-                "/api/acceptance/v1/cases/intake",
-                intake.clone(),
-            )
-            .await;
-            (status == 201).then_some(case)
-        },
-    )
-    .await;
+    let case = taken_in_once_agreed(&test, &zhuji_clerk, &intake).await;
     let id = case["id"].as_str().unwrap().to_owned();
-    for material in case["materials"].as_array().unwrap() {
-        let material = material["material_code"].as_str().unwrap();
-        assert_eq!(
-            crate::cases::upload(&test, &zhuji_clerk, &id, material, "image/png")
-                .await
-                .0,
-            204
-        );
-    }
-    let path = |action: &str| format!("/api/acceptance/v1/cases/{id}/{action}");
-    assert_eq!(
-        post(&test, &zhuji_clerk, &path("submit"), json!({}))
-            .await
-            .0,
-        200
-    );
-    assert_eq!(
-        post(&test, &zhuji_clerk, &path("accept"), json!({}))
-            .await
-            .0,
-        200
-    );
+    submitted_and_accepted(&test, &zhuji_clerk, &case).await;
 
     // The transfer crosses the provincial border; 赫山区 takes it over. Both provinces'
     // supervisors see it; 安化县 does not.

@@ -166,7 +166,8 @@ pub enum Value {
 }
 
 impl Value {
-    fn render(&self, locale: &str) -> String {
+    /// The value as a message in `locale` says it.
+    pub fn render(&self, locale: &str) -> String {
         match self {
             Self::Text(text) => text.clone(),
             Self::Number(n) => n.to_string(),

@@ -290,9 +290,24 @@ async fn record(
     to: Status,
     detail: Value,
 ) -> Result<(), Error> {
+    record_at(conn, id, None, actor, action, from, to, detail).await
+}
+
+/// [`record`], stamped `at` (what another service did, when it did it) instead of now.
+#[allow(clippy::too_many_arguments)]
+async fn record_at(
+    conn: &mut PgConnection,
+    id: Uuid,
+    at: Option<DateTime<Utc>>,
+    actor: Option<Uuid>,
+    action: &str,
+    from: Option<Status>,
+    to: Status,
+    detail: Value,
+) -> Result<(), Error> {
     sqlx::query(
-        "insert into case_history (case_id, actor, action, from_status, to_status, detail)
-         values ($1, $2, $3, $4, $5, $6)",
+        "insert into case_history (case_id, at, actor, action, from_status, to_status, detail)
+         values ($1, coalesce($7, now()), $2, $3, $4, $5, $6)",
     )
     .bind(id)
     .bind(actor)
@@ -300,6 +315,7 @@ async fn record(
     .bind(from.map(Status::as_str))
     .bind(to.as_str())
     .bind(detail)
+    .bind(at)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -2064,14 +2080,16 @@ pub async fn transfer_returned(
         .bind(&returned)
         .execute(&mut *conn)
         .await?;
-        sqlx::query(
-            "insert into case_history (case_id, at, action, from_status, to_status, detail)
-             values ($1, $2, 'transfer_returned', 'accepted', 'returned', $3)",
+        record_at(
+            conn,
+            case,
+            Some(at),
+            None,
+            "transfer_returned",
+            Some(Status::Accepted),
+            Status::Returned,
+            json!({ "round": round, "part": (case != id).then_some(id), "returned": returned }),
         )
-        .bind(case)
-        .bind(at)
-        .bind(json!({ "round": round, "part": (case != id).then_some(id), "returned": returned }))
-        .execute(&mut *conn)
         .await?;
     }
     Ok(true)

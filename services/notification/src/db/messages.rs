@@ -287,11 +287,7 @@ async fn webhook_messages(
         .map(|(name, value)| {
             (
                 (*name).to_owned(),
-                serde_json::Value::String(domain::render(
-                    &format!("{{{{{name}}}}}"),
-                    &BTreeMap::from([(*name, value.clone())]),
-                    "en",
-                )),
+                serde_json::Value::String(value.render("en")),
             )
         })
         .collect();

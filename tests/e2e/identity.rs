@@ -393,8 +393,8 @@ async fn administrators_act_only_within_their_scope() {
     // Every change raised its event.
     for (ce_type, count) in [
         // hunan.admin, yiyang.admin, nanxian.clerk, changsha.clerk, province-platform, and the
-        // notification service's own account (tongban up provisions it)
-        ("cn.tongban.identity.account_created.v1", 6),
+        // notification service's and identity's own accounts (made on start)
+        ("cn.tongban.identity.account_created.v1", 7),
         ("cn.tongban.identity.role_granted.v1", 4),
         ("cn.tongban.identity.role_revoked.v1", 1),
     ] {

@@ -9,6 +9,7 @@ mod access;
 mod approval;
 mod cases;
 mod catalogue;
+mod codes;
 mod crossregion;
 mod deadletter;
 mod events;

@@ -562,8 +562,11 @@ async fn a_partner_webhook_is_signed_retried_with_back_off_and_delivered_once() 
 }
 
 /// A loopback SMS gateway: answers 503 to the first `failing` texts, then takes them (200 with
-/// its own id); returns its URL and the texts it was sent.
-async fn sms_gateway(failing: usize) -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
+/// its own id); returns its URL and the texts it was sent, each with the Unix milliseconds it
+/// came in at as `received_ms`.
+pub(crate) async fn sms_gateway(
+    failing: usize,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
     use axum::http::{HeaderMap, StatusCode};
     let texts = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Value>::new()));
     let seen = texts.clone();
@@ -575,6 +578,8 @@ async fn sms_gateway(failing: usize) -> (String, std::sync::Arc<std::sync::Mutex
                 async move {
                     let authorized = headers.get("authorization").and_then(|v| v.to_str().ok())
                         == Some("Bearer gateway-key");
+                    let mut text = text;
+                    text["received_ms"] = json!(chrono::Utc::now().timestamp_millis());
                     let mut texts = seen.lock().unwrap();
                     texts.push(text);
                     if !authorized {

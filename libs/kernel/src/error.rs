@@ -31,6 +31,14 @@ pub enum Error {
     /// 422: well-formed, but breaks a domain rule; `field` names the input at fault.
     #[error("{field}: {message}")]
     Unprocessable { field: String, message: String },
+    /// 429: too many of these too soon (e.g. one-time codes for one number); `field` names the
+    /// input the limit is about, and the answer says in `Retry-After` when to try again.
+    #[error("{field}: {message}")]
+    TooManyRequests {
+        field: String,
+        message: String,
+        retry_after_secs: u64,
+    },
     /// 502: the gateway could not reach the service behind it.
     #[error("bad gateway: {0}")]
     BadGateway(String),
@@ -90,6 +98,7 @@ impl Error {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Timeout | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -106,6 +115,7 @@ impl Error {
             Self::NotFound(_) => ("not_found", None),
             Self::Conflict { code, .. } => (*code, None),
             Self::Unprocessable { field, .. } => ("unprocessable", Some(field.clone())),
+            Self::TooManyRequests { field, .. } => ("too_many_requests", Some(field.clone())),
             Self::BadGateway(_) => ("bad_gateway", None),
             Self::PayloadTooLarge(_) => ("payload_too_large", Some("body".to_owned())),
             Self::Timeout => ("timeout", None),
@@ -117,9 +127,9 @@ impl Error {
             Self::Internal(_) => "internal error".to_owned(),
             Self::Unavailable(_) => "a dependency is unavailable, try again later".to_owned(),
             Self::BadGateway(_) => "the service behind the gateway did not answer".to_owned(),
-            Self::BadRequest { message, .. } | Self::Unprocessable { message, .. } => {
-                message.clone()
-            }
+            Self::BadRequest { message, .. }
+            | Self::Unprocessable { message, .. }
+            | Self::TooManyRequests { message, .. } => message.clone(),
             other => other.to_string(),
         };
         ErrorBody {
@@ -160,6 +170,15 @@ impl IntoResponse for Error {
             tracing::error!(error = %self, "request failed");
         }
         let mut response = (status, axum::Json(self.body())).into_response();
+        if let Self::TooManyRequests {
+            retry_after_secs, ..
+        } = self
+        {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(retry_after_secs.max(1)),
+            );
+        }
         if matches!(self, Self::Unauthorized) {
             // RFC 6750 §3: tell the client which scheme, and that its token did not do.
             response.headers_mut().insert(

@@ -76,6 +76,15 @@ impl Clock {
         self.set_local(date, NaiveTime::from_hms_opt(10, 0, 0).unwrap_or_default())
     }
 
+    /// Moves an adjustable clock on by `by` (the system clock: false).
+    pub fn advance(&self, by: chrono::Duration) -> bool {
+        let Some(offset) = &self.offset_ms else {
+            return false;
+        };
+        offset.fetch_add(by.num_milliseconds(), Ordering::Relaxed);
+        true
+    }
+
     /// Moves an adjustable clock to `time` China time on `date` (the system clock: false).
     pub fn set_local(&self, date: NaiveDate, time: NaiveTime) -> bool {
         let Some(offset) = &self.offset_ms else {
@@ -102,6 +111,9 @@ mod tests {
         assert!(clock.set_today(day));
         assert_eq!(shared.today(), day);
         assert!(!Clock::default().set_today(day), "the system clock stays");
+        assert!(shared.advance(chrono::Duration::days(1)));
+        assert_eq!(clock.today(), day.succ_opt().unwrap());
+        assert!(!Clock::default().advance(chrono::Duration::days(1)));
     }
 
     #[test]

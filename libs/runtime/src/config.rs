@@ -192,6 +192,13 @@ pub struct NotificationSettings {
     pub quiet_hours_until: u32,
     /// Non-urgent texts and e-mails one recipient gets per channel within an hour; more wait.
     pub hourly_limit: u32,
+    /// Sends per second on each channel, per sender (each replica of the service runs one):
+    /// the carrier's or the relay's limit divided by the replicas. 0: no cap.
+    pub sms_per_second: u32,
+    pub email_per_second: u32,
+    pub webhook_per_second: u32,
+    /// Client ids of the service accounts that may have one-time codes texted (identity's).
+    pub code_senders: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -243,7 +250,18 @@ pub struct IdentitySettings {
     /// Client ids of the service accounts that may read accounts' contact details (the
     /// notification service's).
     pub contact_readers: Vec<String>,
+    /// One-time codes texted for phone verification and sign-in by text: how long one is
+    /// valid, how soon another may be asked for the same number, how many a number (or an
+    /// account) may be sent within an hour, and how many wrong tries spend one.
+    pub code_ttl_secs: i64,
+    pub code_resend_secs: i64,
+    pub codes_per_hour: i64,
+    pub code_attempts: i32,
 }
+
+/// The client id of identity's own service account: the one it asks the notification service
+/// to text one-time codes with.
+pub const IDENTITY_CLIENT_ID: &str = "tongban-identity";
 
 /// Where a `Settings` was read from, for the start-up log.
 #[derive(Debug, thiserror::Error)]
@@ -387,6 +405,9 @@ fn defaults() -> Vec<(&'static str, config::Value)> {
         ("notification.quiet_hours_from", 22.into()),
         ("notification.quiet_hours_until", 8.into()),
         ("notification.hourly_limit", 5.into()),
+        ("notification.sms_per_second", 100.into()),
+        ("notification.email_per_second", 50.into()),
+        ("notification.webhook_per_second", 0.into()),
         ("gateway.rate_limit_ip_per_second", 100.into()),
         ("gateway.rate_limit_ip_burst", 200.into()),
         ("gateway.rate_limit_subject_per_second", 20.into()),
@@ -411,6 +432,11 @@ fn defaults() -> Vec<(&'static str, config::Value)> {
             "identity.contact_readers",
             vec!["tongban-notification"].into(),
         ),
+        ("identity.code_ttl_secs", 300.into()),
+        ("identity.code_resend_secs", 60.into()),
+        ("identity.codes_per_hour", 5.into()),
+        ("identity.code_attempts", 5.into()),
+        ("notification.code_senders", vec![IDENTITY_CLIENT_ID].into()),
     ];
     const SERVICE_PORTS: [(&str, i64); 6] = [
         ("http.ports.identity", 8081),

@@ -35,6 +35,8 @@ pub const PUBLIC: &[(&str, &str)] = &[
     // Signing in and out, discovery, keys, self-registration.
     ("POST", "/api/identity/v1/oauth/token"),
     ("POST", "/api/identity/v1/oauth/revoke"),
+    // Asking for a sign-in code by text (answered alike for every number).
+    ("POST", "/api/identity/v1/oauth/sms-codes"),
     ("GET", "/api/identity/.well-known/**"),
     ("POST", "/api/identity/v1/accounts/citizens"),
     ("POST", "/api/identity/v1/accounts/enterprises"),
@@ -183,6 +185,7 @@ mod tests {
     #[test]
     fn public_routes_are_exactly_the_listed_ones() {
         assert!(is_public(&Method::POST, "/api/identity/v1/oauth/token"));
+        assert!(is_public(&Method::POST, "/api/identity/v1/oauth/sms-codes"));
         assert!(is_public(
             &Method::GET,
             "/api/identity/.well-known/jwks.json"

@@ -16,6 +16,7 @@ pub mod db;
 pub mod http;
 pub mod keys;
 pub mod password;
+pub mod texts;
 
 use std::sync::Arc;
 
@@ -41,6 +42,10 @@ pub struct AppState {
     pub signer: Arc<keys::Signer>,
     /// The catalogue's division tree: staff regions and role bindings must name real regions.
     pub regions: Arc<tongban_runtime::regions::RegionDirectory>,
+    /// Texts one-time codes through the notification service.
+    pub texts: Arc<texts::Texts>,
+    /// The service's time (adjustable in tests).
+    pub clock: tongban_runtime::Clock,
 }
 
 impl AppState {
@@ -72,18 +77,36 @@ pub async fn run(
             grace_secs: grace_secs(&identity),
         }),
     ));
+    let own_account = accounts::ensure_service(
+        &host.pool,
+        tongban_runtime::config::IDENTITY_CLIENT_ID,
+        "Identity service",
+        &password::hash(&password::new_secret()).await?,
+    )
+    .await?;
+    let upstream = |name: &str| {
+        settings
+            .http
+            .upstreams
+            .get(name)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let texts = Arc::new(texts::Texts::new(
+        &upstream("notification"),
+        signer.clone(),
+        identity.clone(),
+        own_account,
+    )?);
     let state = AppState {
         pool: host.pool.clone(),
         identity,
         signer,
-        regions: Arc::new(tongban_runtime::regions::RegionDirectory::new(
-            settings
-                .http
-                .upstreams
-                .get("catalogue")
-                .cloned()
-                .unwrap_or_default(),
-        )),
+        texts,
+        clock: settings.clock.clone(),
+        regions: Arc::new(tongban_runtime::regions::RegionDirectory::new(upstream(
+            "catalogue",
+        ))),
     };
     let (api, doc) = http::app(state, verifier);
     host.serve(listener, api, doc, Vec::new(), shutdown).await

@@ -5,8 +5,8 @@
 //! outcome is an event on `tongban.notification.v1`.
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
@@ -279,6 +279,59 @@ pub struct Pacing {
     pub hourly_limit: i64,
 }
 
+/// A channel's cap on sends per second (a carrier's or a mail relay's limit), for one sender:
+/// a generic cell-rate algorithm that lets `burst` sends through at once and then one every
+/// `1 / rate` seconds. A sender waits for its slot; one that would wait too long defers the
+/// message instead (a deferral is not an attempt).
+#[derive(Debug)]
+pub struct Throttle {
+    interval: Duration,
+    /// How far ahead of the steady pace a burst may run.
+    tolerance: Duration,
+    /// The theoretical arrival time of the next send.
+    next: Mutex<Option<Instant>>,
+}
+
+impl Throttle {
+    /// `rate` sends per second, `rate` of them at once; `None` for 0 (no cap).
+    pub fn per_second(rate: u32) -> Option<Self> {
+        (rate > 0).then(|| {
+            let interval = Duration::from_secs(1) / rate;
+            Self {
+                interval,
+                tolerance: interval * (rate - 1),
+                next: Mutex::new(None),
+            }
+        })
+    }
+
+    /// Reserves the next slot from `now` and says how long to wait for it; when that is longer
+    /// than `max_wait`, reserves nothing and says how long it would have been.
+    pub fn reserve(&self, now: Instant, max_wait: Duration) -> Result<Duration, Duration> {
+        let mut next = self
+            .next
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let due = next.unwrap_or(now).max(now);
+        let allowed = due
+            .checked_sub(self.tolerance)
+            .map_or(now, |at| at.max(now));
+        let wait = allowed - now;
+        if wait > max_wait {
+            return Err(wait);
+        }
+        *next = Some(due + self.interval);
+        Ok(wait)
+    }
+}
+
+/// The caps per channel name (channels without one are not capped).
+pub type Throttles = HashMap<&'static str, Throttle>;
+
+/// The longest a sender waits for a channel's slot before deferring the message: well within
+/// the lease on it.
+const MAX_THROTTLE_WAIT: Duration = Duration::from_secs(30);
+
 /// When non-urgent texts may go again if `now` falls in the quiet hours, else `None`.
 pub fn quiet_until(pacing: &Pacing, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     use chrono::{TimeZone, Timelike};
@@ -329,8 +382,12 @@ struct Claimed {
     body: String,
     attempts: i32,
     urgent: bool,
+    /// Where it goes when the message says (a webhook's URL; the number a one-time code is
+    /// for); else the recipient's contact details.
     address: Option<String>,
     secret: Option<String>,
+    /// A one-time code's: it is not sent later than this.
+    expires_at: Option<DateTime<Utc>>,
 }
 
 /// What every message event says about the message.
@@ -409,8 +466,9 @@ async fn claim(
          update messages m set next_attempt_at = $3 + $2::interval, attempts = m.attempts + 1
          from due where m.id = due.id
          returning m.id, m.event_id, m.event_type, m.case_id, m.recipient_id, m.channel,
-             m.template, m.subject, m.body, m.attempts, m.urgent,
-             (select w.url from webhooks w where w.id = m.recipient_id and m.channel = 'webhook') as address,
+             m.template, m.subject, m.body, m.attempts, m.urgent, m.expires_at,
+             coalesce(m.address,
+                 (select w.url from webhooks w where w.id = m.recipient_id and m.channel = 'webhook')) as address,
              (select w.secret from webhooks w where w.id = m.recipient_id and m.channel = 'webhook') as secret",
     )
     .bind(pacing.batch)
@@ -460,8 +518,12 @@ async fn record(
         Outcome::Skipped(why) => ("skipped", why.clone(), None),
         Outcome::Deferred { .. } => return tx.commit().await,
     };
+    // Once it is out (or never will be), a one-time code's text is kept without the code.
     sqlx::query(
         "update messages set status = $2, last_error = nullif($3, ''), next_attempt_at = $4,
+             body = case when $2 = 'failed_temporary' then body
+                 else coalesce(redacted_body, body) end,
+             redacted_body = case when $2 = 'failed_temporary' then redacted_body end,
              sent_at = case when $2 in ('sent', 'delivered') then $5 else sent_at end,
              delivered_at = case when $2 = 'delivered' then $5 else delivered_at end
          where id = $1",
@@ -515,9 +577,13 @@ async fn record(
     tx.commit().await
 }
 
-/// Where `message` goes: a webhook's URL (read with the claim), an account's phone number for
-/// a text (read from identity now), or why it cannot be known.
+/// Where `message` goes: the address read with the claim (a webhook's URL, a one-time code's
+/// number), else an account's phone number or e-mail address (read from identity now), or why
+/// it cannot be known.
 async fn address(message: &Claimed, contacts: &Contacts) -> Result<String, Outcome> {
+    if let Some(address) = &message.address {
+        return Ok(address.clone());
+    }
     match message.channel.as_str() {
         channel @ ("sms" | "email") => match contacts.of(message.recipient_id).await {
             Ok(contact) if channel == "sms" => contact
@@ -529,10 +595,7 @@ async fn address(message: &Claimed, contacts: &Contacts) -> Result<String, Outco
             Err(Lookup::Temporary(why)) => Err(Outcome::Temporary(why)),
             Err(Lookup::Permanent(why)) => Err(Outcome::Permanent(why)),
         },
-        _ => message
-            .address
-            .clone()
-            .ok_or_else(|| Outcome::Permanent("no address for the recipient".into())),
+        _ => Err(Outcome::Permanent("no address for the recipient".into())),
     }
 }
 
@@ -574,72 +637,121 @@ async fn deferral(
     }))
 }
 
-/// Sends due messages through `channels` until `shutdown`, on `clock`'s time.
-pub async fn run(
-    pool: PgPool,
-    channels: Vec<Arc<dyn Channel>>,
-    contacts: Arc<Contacts>,
-    pacing: Pacing,
-    clock: tongban_runtime::Clock,
-    shutdown: CancellationToken,
-) {
-    let channels: HashMap<&'static str, Arc<dyn Channel>> =
-        channels.into_iter().map(|c| (c.name(), c)).collect();
-    // Longer than any one send may take (the channels time out well before).
-    let lease = Duration::from_secs(120);
-    loop {
-        let claimed = match claim(&pool, &pacing, clock.now(), lease).await {
-            Ok(claimed) => claimed,
-            Err(err) => {
-                tracing::warn!(error = %err, "claiming messages failed; trying again");
-                Vec::new()
-            }
+/// What a sender works with.
+pub struct Sender {
+    pub pool: PgPool,
+    pub channels: Channels,
+    pub contacts: Arc<Contacts>,
+    pub pacing: Pacing,
+    pub throttles: Throttles,
+    /// Its time (adjustable in tests).
+    pub clock: tongban_runtime::Clock,
+    /// Rung when something urgent was queued (a one-time code): look now, not at the next poll.
+    pub wake: Arc<tokio::sync::Notify>,
+}
+
+/// The setting that turns a channel on, for the error of a message no configured channel takes.
+fn setting_of(channel: &str) -> &'static str {
+    match channel {
+        "sms" => "notification.sms_endpoint",
+        "email" => "notification.smtp_host",
+        _ => "the sender's channels",
+    }
+}
+
+impl Sender {
+    /// One attempt at `message`: what came of it.
+    async fn attempt(
+        &self,
+        channels: &HashMap<&'static str, Arc<dyn Channel>>,
+        message: &Claimed,
+    ) -> Outcome {
+        let now = self.clock.now();
+        if message.expires_at.is_some_and(|at| at <= now) {
+            return Outcome::Permanent("the code expired before it could be sent".into());
+        }
+        match deferral(&self.pool, &self.pacing, message, now).await {
+            Ok(Some(deferred)) => return deferred,
+            Ok(None) => {}
+            Err(err) => return Outcome::Temporary(format!("checking the limits: {err}")),
+        }
+        let Some(channel) = channels.get(message.channel.as_str()) else {
+            return Outcome::Permanent(format!(
+                "no {} channel is configured ({})",
+                message.channel,
+                setting_of(&message.channel)
+            ));
         };
-        let busy = !claimed.is_empty();
-        let sends = claimed.into_iter().map(|message| {
-            let (pool, channels, contacts, clock) = (&pool, &channels, &contacts, &clock);
-            async move {
-                let deferred = match deferral(pool, &pacing, &message, clock.now()).await {
-                    Ok(deferred) => deferred,
-                    Err(err) => Some(Outcome::Temporary(format!("checking the limits: {err}"))),
-                };
-                let outcome = match (deferred, channels.get(message.channel.as_str())) {
-                    (Some(outcome), _) => outcome,
-                    (None, channel) => match channel {
-                        Some(channel) => match address(&message, contacts).await {
-                            Ok(address) => {
-                                let outgoing = Outgoing {
-                                    id: message.id,
-                                    event_type: message.event_type.clone(),
-                                    address,
-                                    subject: message.subject.clone(),
-                                    body: message.body.clone(),
-                                    secret: message.secret.clone(),
-                                };
-                                channel.send(&outgoing).await
-                            }
-                            Err(outcome) => outcome,
-                        },
-                        None => Outcome::Permanent(format!(
-                            "no {} channel is configured (notification.sms_endpoint)",
-                            message.channel
-                        )),
-                    },
-                };
-                if let Err(err) = record(pool, &pacing, &message, &outcome, clock.now()).await {
-                    tracing::warn!(message = %message.id, error = %err,
-                        "recording an attempt failed; the lease runs out and it is tried again");
+        let address = match address(message, &self.contacts).await {
+            Ok(address) => address,
+            Err(outcome) => return outcome,
+        };
+        if let Some(throttle) = self.throttles.get(channel.name()) {
+            match throttle.reserve(Instant::now(), MAX_THROTTLE_WAIT) {
+                Ok(wait) if wait.is_zero() => {}
+                Ok(wait) => tokio::time::sleep(wait).await,
+                Err(wait) => {
+                    return Outcome::Deferred {
+                        until: self.clock.now()
+                            + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX),
+                        why: format!("the {} channel's cap per second", channel.name()),
+                    };
                 }
             }
-        });
-        futures::future::join_all(sends).await;
-        if !busy {
-            tokio::select! {
-                () = shutdown.cancelled() => return,
-                () = tokio::time::sleep(pacing.poll) => {}
+        }
+        let outgoing = Outgoing {
+            id: message.id,
+            event_type: message.event_type.clone(),
+            address,
+            subject: message.subject.clone(),
+            body: message.body.clone(),
+            secret: message.secret.clone(),
+        };
+        channel.send(&outgoing).await
+    }
+
+    /// Sends due messages until `shutdown`.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let channels: HashMap<&'static str, Arc<dyn Channel>> = self
+            .channels
+            .iter()
+            .map(|c| (c.name(), c.clone()))
+            .collect();
+        // Longer than any one send may take (the channels time out well before, and a throttled
+        // send waits at most MAX_THROTTLE_WAIT first).
+        let lease = Duration::from_secs(120);
+        loop {
+            let claimed = match claim(&self.pool, &self.pacing, self.clock.now(), lease).await {
+                Ok(claimed) => claimed,
+                Err(err) => {
+                    tracing::warn!(error = %err, "claiming messages failed; trying again");
+                    Vec::new()
+                }
+            };
+            let busy = !claimed.is_empty();
+            let sender = &self;
+            let sends = claimed.iter().map(|message| {
+                let channels = &channels;
+                async move {
+                    let outcome = sender.attempt(channels, message).await;
+                    let at = sender.clock.now();
+                    if let Err(err) = record(&sender.pool, &sender.pacing, message, &outcome, at).await
+                    {
+                        tracing::warn!(message = %message.id, error = %err,
+                            "recording an attempt failed; the lease runs out and it is tried again");
+                    }
+                }
+            });
+            futures::future::join_all(sends).await;
+            if !busy {
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = self.wake.notified() => {}
+                    () = tokio::time::sleep(self.pacing.poll) => {}
+                }
+            } else if shutdown.is_cancelled() {
+                return;
             }
-        } else if shutdown.is_cancelled() {
-            return;
         }
     }
 }
@@ -647,6 +759,36 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_throttle_lets_a_burst_through_then_keeps_the_pace() {
+        let throttle = Throttle::per_second(2).unwrap();
+        let start = Instant::now();
+        let long = Duration::from_secs(30);
+        let waits: Vec<Duration> = (0..6)
+            .map(|_| throttle.reserve(start, long).unwrap())
+            .collect();
+        let ms: Vec<u128> = waits.iter().map(Duration::as_millis).collect();
+        assert_eq!(ms, [0, 0, 500, 1000, 1500, 2000]);
+        // A send that would wait longer than allowed reserves nothing.
+        assert_eq!(
+            throttle.reserve(start, Duration::from_millis(100)),
+            Err(Duration::from_millis(2500))
+        );
+        assert_eq!(
+            throttle.reserve(start, long),
+            Ok(Duration::from_millis(2500))
+        );
+        // Idle time refills the burst, but not beyond it.
+        let later = start + Duration::from_secs(60);
+        assert_eq!(throttle.reserve(later, long), Ok(Duration::ZERO));
+        assert_eq!(throttle.reserve(later, long), Ok(Duration::ZERO));
+        assert_eq!(
+            throttle.reserve(later, long),
+            Ok(Duration::from_millis(500))
+        );
+        assert!(Throttle::per_second(0).is_none());
+    }
 
     #[test]
     fn retries_back_off_exponentially_up_to_an_hour() {

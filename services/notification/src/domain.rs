@@ -37,6 +37,9 @@ pub struct Kind {
     pub key: &'static str,
     pub event_type: &'static str,
     pub variables: &'static [Variable],
+    /// Variables every template of the kind must use (a one-time code's text without the
+    /// code is useless).
+    pub required: &'static [&'static str],
 }
 
 const fn var(name: &'static str, ty: VarType, sample: &'static str) -> Variable {
@@ -53,15 +56,17 @@ const DUE_DATE: Variable = var("due_date", VarType::Date, "2026-12-11");
 const REASON: Variable = var("reason", VarType::Text, "经营场所使用证明不清晰");
 
 /// Every kind of message, by template key.
-pub const KINDS: [Kind; 11] = [
+pub const KINDS: [Kind; 13] = [
     Kind {
         key: "case_accepted",
         event_type: "cn.tongban.acceptance.case_accepted.v1",
+        required: &[],
         variables: &[CASE_NUMBER, ITEM_NAME, DUE_DATE],
     },
     Kind {
         key: "correction_requested",
         event_type: "cn.tongban.acceptance.correction_requested.v1",
+        required: &[],
         variables: &[
             CASE_NUMBER,
             ITEM_NAME,
@@ -71,11 +76,13 @@ pub const KINDS: [Kind; 11] = [
     Kind {
         key: "case_refused",
         event_type: "cn.tongban.acceptance.case_refused.v1",
+        required: &[],
         variables: &[CASE_NUMBER, ITEM_NAME, REASON],
     },
     Kind {
         key: "case_concluded",
         event_type: "cn.tongban.approval.case_concluded.v1",
+        required: &[],
         variables: &[
             CASE_NUMBER,
             ITEM_NAME,
@@ -86,6 +93,7 @@ pub const KINDS: [Kind; 11] = [
     Kind {
         key: "case_delivered",
         event_type: "cn.tongban.acceptance.case_delivered.v1",
+        required: &[],
         variables: &[
             CASE_NUMBER,
             ITEM_NAME,
@@ -95,11 +103,13 @@ pub const KINDS: [Kind; 11] = [
     Kind {
         key: "work_item_opened",
         event_type: "cn.tongban.approval.work_item_opened.v1",
+        required: &[],
         variables: &[CASE_NUMBER, ITEM_NAME, DUE_DATE],
     },
     Kind {
         key: "deadline_approaching",
         event_type: "cn.tongban.approval.deadline_approaching.v1",
+        required: &[],
         variables: &[
             CASE_NUMBER,
             ITEM_NAME,
@@ -110,11 +120,13 @@ pub const KINDS: [Kind; 11] = [
     Kind {
         key: "case_overdue",
         event_type: "cn.tongban.approval.case_overdue.v1",
+        required: &[],
         variables: &[CASE_NUMBER, ITEM_NAME, DUE_DATE],
     },
     Kind {
         key: "transfer_sent",
         event_type: "cn.tongban.crossregion.transfer_sent.v1",
+        required: &[],
         variables: &[
             CASE_NUMBER,
             ITEM_NAME,
@@ -125,6 +137,7 @@ pub const KINDS: [Kind; 11] = [
     Kind {
         key: "transfer_rejected",
         event_type: "cn.tongban.crossregion.transfer_rejected.v1",
+        required: &[],
         variables: &[
             CASE_NUMBER,
             ITEM_NAME,
@@ -135,6 +148,7 @@ pub const KINDS: [Kind; 11] = [
     Kind {
         key: "hand_over_overdue",
         event_type: "cn.tongban.crossregion.hand_over_overdue.v1",
+        required: &[],
         variables: &[
             CASE_NUMBER,
             ITEM_NAME,
@@ -142,7 +156,24 @@ pub const KINDS: [Kind; 11] = [
             var("deadline", VarType::Date, "2026-12-01"),
         ],
     },
+    // One-time codes identity asks for: no event raises them (identity calls `/v1/codes`),
+    // and the code itself never goes on an event stream.
+    Kind {
+        key: "phone_verification_code",
+        event_type: "",
+        required: &["code"],
+        variables: &[CODE, CODE_MINUTES],
+    },
+    Kind {
+        key: "login_code",
+        event_type: "",
+        required: &["code"],
+        variables: &[CODE, CODE_MINUTES],
+    },
 ];
+
+const CODE: Variable = var("code", VarType::Text, "426031");
+const CODE_MINUTES: Variable = var("minutes", VarType::Number, "5");
 
 /// The kind of message `key` names.
 pub fn kind(key: &str) -> Option<&'static Kind> {
@@ -248,6 +279,13 @@ pub fn check(kind: &Kind, subject: &str, body: &str) -> Result<(), Error> {
             }
         }
     }
+    let used = placeholders(body).unwrap_or_default();
+    if let Some(missing) = kind.required.iter().find(|r| !used.contains(r)) {
+        return Err(Error::unprocessable(
+            "body",
+            format!("a {} text must show {{{{{missing}}}}}", kind.key),
+        ));
+    }
     Ok(())
 }
 
@@ -303,6 +341,17 @@ mod tests {
         for kind in &KINDS {
             assert_eq!(samples(kind).len(), kind.variables.len(), "{}", kind.key);
         }
+    }
+
+    #[test]
+    fn a_code_text_must_show_the_code() {
+        let login = kind("login_code").unwrap();
+        assert!(check(login, "验证码", "验证码{{code}}，{{minutes}}分钟内有效").is_ok());
+        let without = check(login, "验证码", "{{minutes}}分钟内有效").unwrap_err();
+        assert_eq!(without.status(), 422);
+        assert!(without.to_string().contains("{{code}}"), "{without}");
+        // The code in the subject alone does not count: texts show the body.
+        assert!(check(login, "{{code}}", "请查收").is_err());
     }
 
     #[test]

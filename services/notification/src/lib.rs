@@ -6,7 +6,8 @@
 //!   (no I/O).
 //! - [`db`]: queries: messages from events, the inbox, templates.
 //! - [`events`]: what it consumes (case events; role bindings and item names).
-//! - [`delivery`]: the senders: every channel but the inbox, with attempts and back-off.
+//! - [`delivery`]: the senders: every channel but the inbox, with attempts, back-off and caps.
+//! - `/v1/codes`: one-time codes identity has texted (they never go on an event stream).
 //! - `migrations/`: the `notification` schema (the outbox and inbox are created by the bus).
 //!
 //! Publishes to `tongban.notification.v1` through the outbox.
@@ -34,6 +35,12 @@ pub struct AppState {
     pub pool: PgPool,
     /// The SMS gateway's key: its delivery receipts are signed with it.
     pub sms_api_key: secrecy::SecretString,
+    /// Service accounts (client ids) that may have one-time codes texted.
+    pub code_senders: Arc<Vec<String>>,
+    /// Wakes the sender for a one-time code.
+    pub wake: Arc<tokio::sync::Notify>,
+    /// The service's time (adjustable in tests).
+    pub clock: tongban_runtime::Clock,
 }
 
 /// Runs the service until `shutdown`.
@@ -62,22 +69,37 @@ pub async fn run(
             quiet_until: sending.quiet_hours_until,
             hourly_limit: i64::from(sending.hourly_limit.max(1)),
         };
+        let wake = Arc::new(tokio::sync::Notify::new());
         match senders(&sending, &identity) {
             Ok((channels, contacts)) => {
-                tokio::spawn(delivery::run(
-                    host.pool.clone(),
+                let sender = delivery::Sender {
+                    pool: host.pool.clone(),
                     channels,
                     contacts,
                     pacing,
-                    clock,
-                    stop_senders,
-                ));
+                    throttles: [
+                        ("sms", sending.sms_per_second),
+                        ("email", sending.email_per_second),
+                        ("webhook", sending.webhook_per_second),
+                    ]
+                    .into_iter()
+                    .filter_map(|(channel, rate)| {
+                        Some((channel, delivery::Throttle::per_second(rate)?))
+                    })
+                    .collect(),
+                    clock: clock.clone(),
+                    wake: wake.clone(),
+                };
+                tokio::spawn(sender.run(stop_senders));
             }
             Err(err) => tracing::error!(error = %err, "the senders could not start"),
         }
         let (api, doc) = http::app(AppState {
             pool: host.pool.clone(),
             sms_api_key: sending.sms_api_key.clone(),
+            code_senders: Arc::new(sending.code_senders.clone()),
+            wake,
+            clock,
         });
         (api, doc, events::consumers(max_age_hours))
     })

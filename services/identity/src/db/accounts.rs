@@ -200,6 +200,28 @@ pub async fn contact(pool: &PgPool, id: Uuid) -> Result<Option<ContactRow>, Erro
     .await?)
 }
 
+/// The account's own contact details, as it sees them.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct OwnContact {
+    pub phone: Option<String>,
+    /// Whether the account proved it holds `phone` (a code texted to it came back).
+    pub phone_verified: bool,
+    pub email: Option<String>,
+    /// The language messages are written in: zh-CN or en.
+    pub locale: String,
+}
+
+/// The contact details of account `id`, as it sees them.
+pub async fn own_contact(pool: &PgPool, id: Uuid) -> Result<Option<OwnContact>, Error> {
+    Ok(sqlx::query_as(
+        "select phone, phone_verified_at is not null as phone_verified, email, locale
+         from accounts where id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?)
+}
+
 /// Changes an account's phone (when given), e-mail (when given: `Some(None)` removes it) and
 /// language (when given, announced as `PreferencesChanged`); returns the three as they now are,
 /// or `None` for no such account.
@@ -209,14 +231,17 @@ pub async fn update_contact(
     phone: Option<&str>,
     email: Option<Option<String>>,
     locale: Option<&str>,
-) -> Result<Option<(Option<String>, Option<String>, String)>, Error> {
+) -> Result<Option<OwnContact>, Error> {
     let mut tx = pool.begin().await?;
-    let row: Option<(Option<String>, Option<String>, String)> = sqlx::query_as(
+    // A different number is unproved until a code texted to it comes back.
+    let row: Option<OwnContact> = sqlx::query_as(
         "update accounts set phone = coalesce($2, phone),
+             phone_verified_at = case when $2 is distinct from phone and $2 is not null then null
+                 else phone_verified_at end,
              email = case when $3 then $4 else email end,
              locale = coalesce($5, locale)
          where id = $1
-         returning phone, email, locale",
+         returning phone, phone_verified_at is not null as phone_verified, email, locale",
     )
     .bind(id)
     .bind(phone)
@@ -225,11 +250,11 @@ pub async fn update_contact(
     .bind(locale)
     .fetch_optional(&mut *tx)
     .await?;
-    if let (Some((_, _, now)), Some(_)) = (&row, locale) {
+    if let (Some(now), Some(_)) = (&row, locale) {
         let key = id.to_string();
         let event = events::PreferencesChanged {
             account_id: key.clone(),
-            locale: now.clone(),
+            locale: now.locale.clone(),
             changed_at: Some(timestamp(chrono::Utc::now())),
         };
         outbox::enqueue(
@@ -245,6 +270,54 @@ pub async fn update_contact(
     }
     tx.commit().await?;
     Ok(row)
+}
+
+/// The id of the platform's own service account `client_id`, made (with the unusable secret
+/// hash given, announced like any account) when it does not exist yet.
+pub async fn ensure_service(
+    pool: &PgPool,
+    client_id: &str,
+    name: &str,
+    hash: &str,
+) -> Result<Uuid, Error> {
+    let find = || {
+        sqlx::query_scalar::<_, Uuid>(
+            "select id from accounts where login = $1 and kind = 'service'",
+        )
+        .bind(client_id)
+        .fetch_optional(pool)
+    };
+    if let Some(id) = find().await? {
+        return Ok(id);
+    }
+    let new = NewAccount {
+        kind: AccountKind::Service,
+        login: client_id.to_owned(),
+        display_name: name.to_owned(),
+        id_type: None,
+        credit_code: None,
+        phone: None,
+        email: None,
+        real_name_level: 3,
+        region: None,
+        department: None,
+        password_hash: hash.to_owned(),
+        created_by: None,
+    };
+    let mut tx = pool.begin().await?;
+    match insert(&mut tx, new).await {
+        Ok(account) => {
+            tx.commit().await?;
+            Ok(account.id)
+        }
+        // Made meanwhile by another replica.
+        Err(Error::Conflict { .. }) => find().await?.ok_or_else(|| {
+            Error::internal(format!(
+                "{client_id} is taken by an account of another kind"
+            ))
+        }),
+        Err(err) => Err(err),
+    }
 }
 
 /// Sets a new secret (an Argon2id hash) for the service account `client_id`; `false` when there

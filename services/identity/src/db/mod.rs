@@ -1,4 +1,5 @@
 //! Queries of the `identity` schema.
 
 pub mod accounts;
+pub mod challenges;
 pub mod tokens;

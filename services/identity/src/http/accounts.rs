@@ -20,7 +20,7 @@ use tongban_kernel::{
 };
 
 use crate::AppState;
-use crate::db::accounts::{self, Account, Binding, NewAccount};
+use crate::db::accounts::{self, Account, Binding, NewAccount, OwnContact};
 use crate::password;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -329,14 +329,6 @@ pub struct ContactChange {
     pub locale: Option<String>,
 }
 
-/// The caller's own contact details.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OwnContact {
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    pub locale: String,
-}
-
 /// Changes the caller's own mobile number, e-mail address (where messages go) or the language
 /// messages are written in.
 #[utoipa::path(put, path = "/me/contact", tag = "accounts", request_body = ContactChange,
@@ -357,7 +349,7 @@ async fn update_contact(
     {
         return Err(Error::bad_request("locale", "zh-CN or en"));
     }
-    let (phone, email, locale) = accounts::update_contact(
+    accounts::update_contact(
         &state.pool,
         principal.account,
         input.phone.as_ref().map(PhoneNumber::as_str),
@@ -365,12 +357,8 @@ async fn update_contact(
         input.locale.as_deref(),
     )
     .await?
-    .ok_or_else(|| Error::NotFound(format!("account {}", principal.account)))?;
-    Ok(Json(OwnContact {
-        phone,
-        email,
-        locale,
-    }))
+    .map(Json)
+    .ok_or_else(|| Error::NotFound(format!("account {}", principal.account)))
 }
 
 /// The caller's own account.

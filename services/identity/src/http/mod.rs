@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod keys;
 pub mod oauth;
+pub mod phone;
 pub mod wellknown;
 
 use std::sync::Arc;
@@ -26,7 +27,7 @@ struct ApiDoc;
 pub fn app(state: AppState, verifier: Arc<Verifier>) -> (Router, OpenApiDoc) {
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/v1/oauth", oauth::router())
-        .nest("/v1/accounts", accounts::router())
+        .nest("/v1/accounts", accounts::router().merge(phone::router()))
         .nest("/v1/keys", keys::router())
         .merge(wellknown::router())
         .split_for_parts();

@@ -1,5 +1,6 @@
-//! The OAuth 2.0 token endpoint (RFC 6749: `password`, `refresh_token`, `client_credentials`)
-//! and token revocation (RFC 7009).
+//! The OAuth 2.0 token endpoint (RFC 6749: `password`, `refresh_token`, `client_credentials`,
+//! and the extension grant [`SMS_CODE_GRANT`] for citizens signing in with a code texted to
+//! their proved number), sign-in codes (`/sms-codes`) and token revocation (RFC 7009).
 //!
 //! Every failed sign-in answers the same `invalid_grant`, whether the login is unknown, the
 //! password wrong, or the account locked or disabled, and costs the same password check — no
@@ -18,23 +19,30 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use tongban_auth::Claims;
-use tongban_kernel::{AccountKind, Error};
+use tongban_kernel::{AccountKind, Error, ErrorBody, PhoneNumber};
 
 use crate::AppState;
 use crate::db::accounts::{self, Credentials};
+use crate::db::challenges::{self, Purpose};
 use crate::db::tokens::{self, Redeemed};
 use crate::password;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(token))
+        .routes(routes!(sms_code))
         .routes(routes!(revoke))
 }
+
+/// The extension grant (RFC 6749 §4.5) of a citizen signing in with a texted code: `phone` and
+/// `code`.
+pub const SMS_CODE_GRANT: &str = "urn:tongban:params:oauth:grant-type:sms_code";
 
 /// A token request, `application/x-www-form-urlencoded` as RFC 6749 asks.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TokenRequest {
-    /// `password`, `refresh_token` or `client_credentials`.
+    /// `password`, `refresh_token`, `client_credentials` or
+    /// `urn:tongban:params:oauth:grant-type:sms_code`.
     pub grant_type: String,
     pub username: Option<String>,
     pub password: Option<String>,
@@ -42,6 +50,9 @@ pub struct TokenRequest {
     /// For `client_credentials` when not sent with HTTP Basic authentication.
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
+    /// For the sms_code grant: the proved mobile number and the code texted to it.
+    pub phone: Option<String>,
+    pub code: Option<String>,
     /// Accepted and ignored: powers come from role bindings, not scopes.
     pub scope: Option<String>,
 }
@@ -153,6 +164,7 @@ async fn token(
         "password" => password_grant(&state, &request).await?,
         "refresh_token" => refresh_grant(&state, &request).await?,
         "client_credentials" => client_grant(&state, &headers, &request).await?,
+        SMS_CODE_GRANT => sms_grant(&state, &request).await?,
         other => {
             return Err(OAuthError::Protocol {
                 status: StatusCode::BAD_REQUEST,
@@ -266,6 +278,74 @@ async fn client_grant(
         .await?
         .ok_or_else(OAuthError::invalid_client)?;
     Ok(issue(state, &account, None).await?)
+}
+
+async fn sms_grant(state: &AppState, request: &TokenRequest) -> Result<TokenResponse, OAuthError> {
+    let (Some(phone), Some(code)) = (&request.phone, &request.code) else {
+        return Err(OAuthError::invalid_request("phone and code are required"));
+    };
+    let phone: PhoneNumber =
+        phone
+            .parse()
+            .map_err(|e: tongban_kernel::identity::InvalidPhoneNumber| {
+                OAuthError::invalid_request(format!("phone: {e}"))
+            })?;
+    let signed_in = challenges::sign_in(
+        &state.pool,
+        phone.as_str(),
+        code,
+        &state.identity,
+        state.clock.now(),
+    )
+    .await?;
+    let account = match signed_in {
+        Some(id) => accounts::credentials_by_id(&state.pool, id)
+            .await?
+            .filter(|a| !a.barred(Utc::now())),
+        None => None,
+    }
+    .ok_or_else(OAuthError::invalid_grant)?;
+    accounts::record_success(&state.pool, account.id).await?;
+    Ok(issue(state, &account, Some(Uuid::now_v7())).await?)
+}
+
+/// The number to text a sign-in code to.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SmsCodeRequest {
+    #[schema(value_type = String, example = "13800138000")]
+    pub phone: PhoneNumber,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SmsCodeAnswer {
+    /// Seconds the code is valid for.
+    pub expires_in: i64,
+    /// Seconds until another code may be asked for the number.
+    pub resend_in: i64,
+}
+
+/// Texts a sign-in code to a citizen's proved mobile number; then sign in at `/token` with the
+/// sms_code grant. The answer is the same whether or not a citizen proved the number (nothing
+/// is sent then), so numbers cannot be probed; the same limits hold for every number (429 with
+/// `Retry-After`).
+#[utoipa::path(post, path = "/sms-codes", tag = "oauth", request_body = SmsCodeRequest,
+    responses((status = 202, body = SmsCodeAnswer), (status = 400, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
+async fn sms_code(
+    State(state): State<AppState>,
+    tongban_kernel::Json(input): tongban_kernel::Json<SmsCodeRequest>,
+) -> Result<(StatusCode, axum::Json<SmsCodeAnswer>), Error> {
+    let phone = input.phone.as_str();
+    let holder = challenges::citizen_of(&state.pool, phone).await?;
+    crate::http::phone::send_code(&state, Purpose::Login, phone, None, holder, false).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(SmsCodeAnswer {
+            expires_in: state.identity.code_ttl_secs,
+            resend_in: state.identity.code_resend_secs,
+        }),
+    ))
 }
 
 /// `Authorization: Basic base64(client_id:client_secret)`.

@@ -195,7 +195,7 @@ pub async fn raise(tx: &mut PgConnection, facts: &Facts) -> Result<u64, sqlx::Er
 }
 
 /// `accounts` grouped by the language each chose (zh-CN unless they chose en).
-async fn by_locale(
+pub(crate) async fn by_locale(
     tx: &mut PgConnection,
     accounts: &[Uuid],
 ) -> Result<Vec<(&'static str, Vec<Uuid>)>, sqlx::Error> {

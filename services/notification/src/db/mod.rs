@@ -6,7 +6,9 @@
 //! - [`webhooks`]: partner systems' subscriptions.
 //! - [`receipts`]: providers' delivery receipts.
 //! - [`rules`]: which event reaches whom through which channels.
+//! - [`codes`]: one-time codes texted for identity.
 
+pub mod codes;
 pub mod inbox;
 pub mod messages;
 pub mod receipts;

@@ -4,7 +4,9 @@
 //! - [`templates`]: the templates messages are rendered from, versioned, checked, previewed.
 //! - [`webhooks`]: partner systems subscribed to events.
 //! - [`receipts`]: the SMS gateway's delivery receipts.
+//! - [`codes`]: one-time codes texted for identity.
 
+pub mod codes;
 pub mod inbox;
 pub mod receipts;
 pub mod templates;
@@ -29,6 +31,7 @@ pub fn app(state: AppState) -> (Router, OpenApiDoc) {
         .merge(templates::router())
         .merge(webhooks::router())
         .merge(receipts::router())
+        .merge(codes::router())
         .split_for_parts();
     (router.with_state(state), doc)
 }

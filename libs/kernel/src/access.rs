@@ -176,6 +176,13 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// Whether this is a service account whose client id is one of `clients` (the platform's
+    /// own services, named in configuration, for calls between them).
+    pub fn is_service_among(&self, clients: &[String]) -> bool {
+        self.kind == AccountKind::Service
+            && self.client_id.as_ref().is_some_and(|c| clients.contains(c))
+    }
+
     /// The bindings through which this principal holds `power` over `region`.
     pub fn bindings_for<'a>(
         &'a self,
@@ -241,6 +248,22 @@ impl Principal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_named_service_account_is_among_the_services() {
+        let clients = vec!["tongban-identity".to_owned()];
+        let service = |kind, client: Option<&str>| Principal {
+            account: Uuid::nil(),
+            kind,
+            real_name_level: 3,
+            roles: Vec::new(),
+            client_id: client.map(str::to_owned),
+        };
+        assert!(service(AccountKind::Service, Some("tongban-identity")).is_service_among(&clients));
+        assert!(!service(AccountKind::Service, Some("partner")).is_service_among(&clients));
+        assert!(!service(AccountKind::Service, None).is_service_among(&clients));
+        assert!(!service(AccountKind::Staff, Some("tongban-identity")).is_service_among(&clients));
+    }
 
     fn code(s: &str) -> RegionCode {
         s.parse().unwrap()

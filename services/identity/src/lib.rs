@@ -131,20 +131,7 @@ pub async fn provision_service(
     if accounts::reset_service_secret(pool, client_id, &hash).await? {
         return Ok(secret);
     }
-    let new = accounts::NewAccount {
-        kind: tongban_kernel::AccountKind::Service,
-        login: client_id.to_owned(),
-        display_name: name.to_owned(),
-        id_type: None,
-        credit_code: None,
-        phone: None,
-        email: None,
-        real_name_level: 3,
-        region,
-        department: None,
-        password_hash: hash,
-        created_by: None,
-    };
+    let new = accounts::NewAccount::service(client_id.to_owned(), name.to_owned(), region, hash);
     match accounts::create(pool, new).await {
         Ok(_) => Ok(secret),
         // Made meanwhile by another start: take it over.

@@ -92,7 +92,7 @@ pub struct NewAccount {
 
 impl NewAccount {
     /// A staff account in `region`, verified by its employer (real-name level 3), with no
-    /// department, phone or creator yet; service accounts start from the same.
+    /// department, phone or creator yet.
     pub fn verified_staff(
         login: String,
         display_name: String,
@@ -109,6 +109,30 @@ impl NewAccount {
             email: None,
             real_name_level: 3,
             region: Some(region),
+            department: None,
+            password_hash,
+            created_by: None,
+        }
+    }
+
+    /// A service account (a client id and its secret's hash), of `region` or of none (one of
+    /// the platform's own services).
+    pub fn service(
+        client_id: String,
+        name: String,
+        region: Option<RegionCode>,
+        password_hash: String,
+    ) -> Self {
+        Self {
+            kind: AccountKind::Service,
+            login: client_id,
+            display_name: name,
+            id_type: None,
+            credit_code: None,
+            phone: None,
+            email: None,
+            real_name_level: 3,
+            region,
             department: None,
             password_hash,
             created_by: None,
@@ -290,20 +314,7 @@ pub async fn ensure_service(
     if let Some(id) = find().await? {
         return Ok(id);
     }
-    let new = NewAccount {
-        kind: AccountKind::Service,
-        login: client_id.to_owned(),
-        display_name: name.to_owned(),
-        id_type: None,
-        credit_code: None,
-        phone: None,
-        email: None,
-        real_name_level: 3,
-        region: None,
-        department: None,
-        password_hash: hash.to_owned(),
-        created_by: None,
-    };
+    let new = NewAccount::service(client_id.to_owned(), name.to_owned(), None, hash.to_owned());
     let mut tx = pool.begin().await?;
     match insert(&mut tx, new).await {
         Ok(account) => {

@@ -298,9 +298,8 @@ async fn create_service(
     let name = required_name("name", &input.name)?;
     let hash = password::hash(&secret).await?;
     let new = NewAccount {
-        kind: AccountKind::Service,
         created_by: Some(principal.account),
-        ..NewAccount::verified_staff(client_id.clone(), name, input.region_code, hash)
+        ..NewAccount::service(client_id.clone(), name, Some(input.region_code), hash)
     };
     let account = accounts::create(&state.pool, new).await?;
     Ok((
@@ -426,12 +425,7 @@ async fn contact(
     Authenticated(principal): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Contact>> {
-    let reader = principal.kind == AccountKind::Service
-        && principal
-            .client_id
-            .as_ref()
-            .is_some_and(|c| state.identity.contact_readers.contains(c));
-    if !reader {
+    if !principal.is_service_among(&state.identity.contact_readers) {
         return Err(Error::Forbidden(
             "contact details are for the notification service".into(),
         ));

@@ -7,7 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use tongban_auth::Authenticated;
-use tongban_kernel::{AccountKind, Error, ErrorBody, Json, Result};
+use tongban_kernel::{Error, ErrorBody, Json, Result};
 
 use crate::AppState;
 use crate::db::codes::{self, CodeQueued, CodeRequest};
@@ -29,12 +29,7 @@ async fn send(
     Authenticated(principal): Authenticated,
     Json(input): Json<CodeRequest>,
 ) -> Result<(StatusCode, Json<CodeQueued>)> {
-    let sender = principal.kind == AccountKind::Service
-        && principal
-            .client_id
-            .as_ref()
-            .is_some_and(|c| state.code_senders.contains(c));
-    if !sender {
+    if !principal.is_service_among(&state.code_senders) {
         return Err(Error::Forbidden(
             "one-time codes are sent for the identity service only".into(),
         ));

@@ -1028,3 +1028,110 @@ async fn the_notification_benchmark_stores_every_message_and_drains_the_backlog(
     assert!(report.messages_per_second > 0.0 && report.delivered_per_second > 0.0);
     assert!(tongban::bench::notification::table(&report).contains("backlog drain"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_correction_notice_reaches_inbox_mail_and_text_once_however_often_it_is_replayed() {
+    let (port, mail) = smtp_server().await;
+    let (endpoint, texts) = sms_gateway(3).await;
+    let test = TestPlatform::start_with(BrokerStorage::Memory, move |s| {
+        s.notification.sender_poll_ms = 50;
+        s.notification.retry_base_ms = 100;
+        s.notification.smtp_host = "127.0.0.1".into();
+        s.notification.smtp_port = port;
+        s.notification.smtp_tls = "none".into();
+        s.notification.mail_from = "通办 <noreply@tongban.test>".into();
+        s.notification.sms_endpoint = endpoint;
+        s.notification.sms_api_key = "gateway-key".to_owned().into();
+    })
+    .await;
+    let code =
+        crate::cases::item_in_force_in(&test, HESHAN, "赫山区市场监督管理局", 906, "county").await;
+    let admin = test.admin("once.admin", "430000000000").await;
+    let (_, clerk) = test
+        .staff_with_role(&admin, "once.clerk", "window_clerk", HESHAN)
+        .await;
+    let (_, applicant) = crate::cases::citizen(&test, 96).await;
+    let (status, _) = put_as(
+        &test,
+        &applicant,
+        "/api/identity/v1/accounts/me/contact",
+        json!({ "email": "wu.liu@example.cn" }),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (id, materials) = crate::cases::submitted_case(&test, &applicant, &code).await;
+    let (status, _) = post(
+        &test,
+        &clerk,
+        &format!("/api/acceptance/v1/cases/{id}/correction"),
+        json!({ "items": [{ "material_code": materials[0], "reason": "申请书缺少签名" }] }),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    // One inbox message, one e-mail, one text (taken on the gateway's fourth try).
+    let settled = "select count(*) from notification.messages
+                   where template = 'correction_requested' and status in ('delivered', 'sent')";
+    test.eventually_counts("the notice on three channels", settled, 3)
+        .await;
+    let outcome = |test: &TestPlatform| {
+        let (mail, texts) = (mail.clone(), texts.clone());
+        let db = test.db.clone();
+        async move {
+            let channels: Vec<(String, i32)> = sqlx::query_as(
+                "select channel, attempts from notification.messages
+                 where template = 'correction_requested' order by channel",
+            )
+            .fetch_all(&db)
+            .await
+            .unwrap();
+            let mails = mail.lock().unwrap().len();
+            let texts = texts.lock().unwrap().len();
+            (channels, mails, texts)
+        }
+    };
+    let before = outcome(&test).await;
+    assert_eq!(
+        before,
+        (
+            vec![
+                ("email".to_owned(), 1),
+                ("inbox".to_owned(), 0),
+                ("sms".to_owned(), 4)
+            ],
+            1,
+            4
+        )
+    );
+    let inbox = inbox_with(&test, &applicant, "correction_requested").await;
+    assert_eq!(inbox["unread"], 1);
+
+    // Replay: the consumer has forgotten what it applied (its inbox pruned) and the relay
+    // publishes every acceptance event again. Notification applies them all again, and still
+    // makes nothing new: one message per (event, recipient, channel).
+    let applied = "select count(*) from notification.inbox where topic = 'tongban.acceptance.v1'";
+    let consumed = test.scalar(applied).await;
+    assert!(
+        consumed >= 2,
+        "the submission and the notice, at least: {consumed}"
+    );
+    sqlx::query("delete from notification.inbox where topic = 'tongban.acceptance.v1'")
+        .execute(&test.db)
+        .await
+        .unwrap();
+    sqlx::query("update acceptance.outbox set sent_at = null")
+        .execute(&test.db)
+        .await
+        .unwrap();
+    test.eventually_counts("every event applied again", applied, consumed)
+        .await;
+    // Give the senders time to send anything new, were there any.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(outcome(&test).await, before);
+    let inbox = test
+        .get_json_as(&applicant, "/api/notification/v1/inbox")
+        .await;
+    assert_eq!(inbox["unread"], 1);
+
+    test.stop().await;
+}

@@ -17,4 +17,5 @@ mod identity;
 mod items;
 mod notification;
 mod platform;
+mod ratings;
 mod transfers;

@@ -116,6 +116,10 @@ events! {
     acceptance::v1::DeferredMaterialOverdue => "acceptance", "deferred_material_overdue";
     acceptance::v1::VisitRecorded => "acceptance", "visit_recorded";
     acceptance::v1::CaseDelivered => "acceptance", "case_delivered";
+    acceptance::v1::Rated => "acceptance", "rated";
+    acceptance::v1::RemediationOpened => "acceptance", "remediation_opened";
+    acceptance::v1::RemediationClosed => "acceptance", "remediation_closed";
+    acceptance::v1::RemediationOverdue => "acceptance", "remediation_overdue";
     approval::v1::CertificateIssued => "approval", "certificate_issued";
     approval::v1::CertificateRevoked => "approval", "certificate_revoked";
     approval::v1::CaseConcluded => "approval", "case_concluded";

@@ -121,8 +121,13 @@ pub struct OutboxSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct AcceptanceSettings {
-    /// How often the service looks for 容缺 materials past their deadline (seconds).
+    /// How often the service looks for 容缺 materials and remediations past their deadline
+    /// (seconds).
     pub overdue_sweep_secs: u64,
+    /// How long after the first rating of a case its applicant may change it (hours).
+    pub rating_change_hours: i64,
+    /// Working days a bad rating's remediation has where no region above has set its own.
+    pub remediation_working_days: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -377,6 +382,8 @@ fn defaults() -> Vec<(&'static str, config::Value)> {
         ("outbox.retention_hours", 72.into()),
         ("catalogue.import_regions_on_start", true.into()),
         ("acceptance.overdue_sweep_secs", 60.into()),
+        ("acceptance.rating_change_hours", 24.into()),
+        ("acceptance.remediation_working_days", 5.into()),
         ("approval.timer_sweep_secs", 60.into()),
         ("approval.warning_working_days", 2.into()),
         ("crossregion.response_working_days", 2.into()),

@@ -32,6 +32,7 @@ pub struct AppState {
     pub regions: Arc<tongban_runtime::regions::RegionDirectory>,
     /// The time acceptance acts on (a test may move it).
     pub clock: tongban_runtime::Clock,
+    pub settings: Arc<tongban_runtime::config::AcceptanceSettings>,
 }
 
 /// Runs the service until `shutdown`.
@@ -49,31 +50,50 @@ pub async fn run(
     let sweep = Duration::from_secs(settings.acceptance.overdue_sweep_secs.max(1));
     let stop_sweeping = shutdown.clone();
     let clock = settings.clock.clone();
+    let acceptance = Arc::new(settings.acceptance.clone());
     Host::run(NAME, settings, migrator(), listener, shutdown, |host| {
-        tokio::spawn(sweep_overdue(host.pool.clone(), sweep, stop_sweeping));
+        tokio::spawn(sweep_overdue(
+            host.pool.clone(),
+            sweep,
+            clock.clone(),
+            stop_sweeping,
+        ));
         let (api, doc) = http::app(AppState {
             pool: host.pool.clone(),
             regions: Arc::new(tongban_runtime::regions::RegionDirectory::new(catalogue)),
             clock,
+            settings: acceptance,
         });
         (api, doc, events::consumers())
     })
     .await
 }
 
-/// Flags 容缺 materials past their deadline every `interval` until `shutdown` (a durable timer:
-/// the deadlines are rows, so a restart loses nothing).
-async fn sweep_overdue(pool: PgPool, interval: Duration, shutdown: CancellationToken) {
+/// Flags 容缺 materials and remediations past their deadline every `interval` until
+/// `shutdown`, on `clock`'s time (a durable timer: the deadlines are rows, so a restart loses
+/// nothing).
+async fn sweep_overdue(
+    pool: PgPool,
+    interval: Duration,
+    clock: tongban_runtime::Clock,
+    shutdown: CancellationToken,
+) {
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,
             () = tokio::time::sleep(interval) => {}
         }
-        let today = db::cases::local_today(chrono::Utc::now());
+        let now = clock.now();
+        let today = db::cases::local_today(now);
         match db::cases::flag_overdue(&pool, today).await {
             Ok(0) => {}
             Ok(flagged) => tracing::info!(flagged, "容缺 materials past their deadline flagged"),
             Err(err) => tracing::warn!(error = %err, "the overdue sweep failed; it runs again"),
+        }
+        match db::ratings::flag_overdue(&pool, today, now).await {
+            Ok(0) => {}
+            Ok(flagged) => tracing::info!(flagged, "remediations past their deadline escalated"),
+            Err(err) => tracing::warn!(error = %err, "the remediation sweep failed; it runs again"),
         }
     }
 }

@@ -50,6 +50,10 @@ pub const PUBLIC: &[(&str, &str)] = &[
     // 通办 agreements (通办事项清单) are public information, like the catalogue.
     ("GET", "/api/crossregion/v1/agreements"),
     ("GET", "/api/crossregion/v1/agreements/**"),
+    // Rating a window visit by its code (the window's rating device has no account), and
+    // public comments (好差评: anyone may rate a hall).
+    ("POST", "/api/acceptance/v1/ratings/visits/*"),
+    ("POST", "/api/acceptance/v1/ratings/comments"),
     // The SMS gateway's delivery receipts, signed with the key the platform shares with it.
     ("POST", "/api/notification/v1/receipts/sms"),
 ];

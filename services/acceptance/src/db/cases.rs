@@ -1762,24 +1762,46 @@ pub async fn record_visit(
     id: Uuid,
     purpose: &str,
 ) -> Result<Case, Error> {
+    let mut tx = pool.begin().await?;
+    let visited = count_visit(&mut tx, principal, id, purpose).await?;
+    crate::db::ratings::insert_visit(
+        &mut tx,
+        principal,
+        Some(id),
+        &visited.receiving_region,
+        purpose,
+        Utc::now(),
+    )
+    .await?;
+    tx.commit().await?;
+    get(pool, principal, id).await
+}
+
+/// Counts a visit for the case in the caller's transaction, with its history entry and event;
+/// the case as a rating of the visit needs it.
+pub(crate) async fn count_visit(
+    conn: &mut PgConnection,
+    principal: &Principal,
+    id: Uuid,
+    purpose: &str,
+) -> Result<Rated, Error> {
     if !VISIT_PURPOSES.contains(&purpose) {
         return Err(Error::bad_request(
             "purpose",
             format!("one of {}", VISIT_PURPOSES.join(", ")),
         ));
     }
-    let mut tx = pool.begin().await?;
-    let row = load(&mut tx, principal, id, true).await?;
+    let row = load(conn, principal, id, true).await?;
     require_not_part(&row)?;
     require_clerk(principal, &row)?;
     let visits: i32 =
         sqlx::query_scalar("update cases set visits = visits + 1 where id = $1 returning visits")
             .bind(id)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut *conn)
             .await?;
     let status = row.status()?;
     record(
-        &mut tx,
+        conn,
         id,
         Some(principal.account),
         "visit",
@@ -1796,9 +1818,80 @@ pub async fn record_visit(
         recorded_by: principal.account.to_string(),
         recorded_at: Some(tongban_events::timestamp(now)),
     };
-    publish(&mut tx, &row, &event).await?;
-    tx.commit().await?;
-    get(pool, principal, id).await
+    publish(conn, &row, &event).await?;
+    rated_from(conn, row).await
+}
+
+/// A case as its rating needs it: what and where it is, who handled it (谁办理谁负责), and what
+/// its events say about it.
+#[derive(Debug, Clone)]
+pub struct Rated {
+    pub id: Uuid,
+    pub number: Option<String>,
+    pub kind: String,
+    pub status: String,
+    pub applicant_id: Option<Uuid>,
+    pub receiving_region: String,
+    pub handling_region: String,
+    pub implementation_code: String,
+    /// The department that decided it (none for a 一件事 application: its parts' departments).
+    pub department_id: Option<Uuid>,
+    /// Who answers for it: the approver who decided it; for a 一件事 application, the clerk who
+    /// accepted it (the one face of the front office).
+    pub handler: Option<Uuid>,
+    pub reference: events::CaseRef,
+    pub regions: Vec<String>,
+}
+
+/// The case `id` as its rating needs it, for `principal` (404 when not theirs to see), locked.
+pub(crate) async fn rated(
+    conn: &mut PgConnection,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<Rated, Error> {
+    let row = load(conn, principal, id, true).await?;
+    rated_from(conn, row).await
+}
+
+/// The case `id` as its rating needs it, for the platform itself (a visit's rating device has
+/// no account), locked.
+pub(crate) async fn rated_by_system(conn: &mut PgConnection, id: Uuid) -> Result<Rated, Error> {
+    let row: Row = sqlx::query_as(&format!(
+        "select {COLUMNS} from cases where id = $1 for update"
+    ))
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
+    rated_from(conn, row).await
+}
+
+async fn rated_from(conn: &mut PgConnection, row: Row) -> Result<Rated, Error> {
+    let (decided_by, concluded_by, department_id): (Option<Uuid>, Option<Uuid>, Option<Uuid>) =
+        sqlx::query_as(
+            "select decided_by, concluded_by, handling_department_id from cases where id = $1",
+        )
+        .bind(row.id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let handler = if row.kind == "bundle" {
+        decided_by
+    } else {
+        concluded_by
+    };
+    Ok(Rated {
+        id: row.id,
+        number: row.number.clone(),
+        kind: row.kind.clone(),
+        status: row.status.clone(),
+        applicant_id: row.applicant_id,
+        receiving_region: row.receiving_region.clone(),
+        handling_region: row.handling_region.clone(),
+        implementation_code: row.implementation_code.clone(),
+        department_id,
+        handler,
+        reference: row.reference(),
+        regions: row.regions(),
+    })
 }
 
 /// Flags every 容缺 material whose deadline passed before `today` unsupplied, each with its
@@ -1885,6 +1978,7 @@ pub async fn overdue(
 /// delivery. A part of a bundle application concludes on its own; the bundle concludes when its
 /// last part does (approved when every part was). Returns whether anything changed (a case
 /// that is not awaiting a conclusion is left alone).
+#[allow(clippy::too_many_arguments)]
 pub async fn conclude(
     conn: &mut PgConnection,
     id: Uuid,
@@ -1892,6 +1986,8 @@ pub async fn conclude(
     reason: &str,
     results: Value,
     at: DateTime<Utc>,
+    decided_by: Option<Uuid>,
+    department: Option<Uuid>,
 ) -> Result<bool, Error> {
     let row: Option<Row> = sqlx::query_as(&format!(
         "select {COLUMNS} from cases where id = $1 for update"
@@ -1904,7 +2000,7 @@ pub async fn conclude(
     };
     sqlx::query(
         "update cases set status = 'concluded', conclusion = $2, conclusion_reason = $3, results = $4,
-             concluded_at = $5
+             concluded_at = $5, concluded_by = $6, handling_department_id = $7
          where id = $1",
     )
     .bind(id)
@@ -1912,6 +2008,8 @@ pub async fn conclude(
     .bind(reason)
     .bind(&results)
     .bind(at)
+    .bind(decided_by)
+    .bind(department)
     .execute(&mut *conn)
     .await?;
     record(
@@ -1941,7 +2039,10 @@ pub async fn conclude(
             .bind(parent)
             .fetch_one(&mut *conn)
             .await?;
-            Box::pin(conclude(conn, parent, decision, "", results, at)).await?;
+            Box::pin(conclude(
+                conn, parent, decision, "", results, at, None, None,
+            ))
+            .await?;
         }
     }
     Ok(true)

@@ -37,6 +37,15 @@ impl Handler for Conclusions {
                     .collect::<Vec<_>>()
             );
             let at = event.instant(concluded.concluded_at);
+            let decided_by = field::optional_uuid("decided_by", &concluded.decided_by)?;
+            let department = field::optional_uuid(
+                "work.department_id",
+                concluded
+                    .work
+                    .as_ref()
+                    .map(|w| w.department_id.as_str())
+                    .unwrap_or_default(),
+            )?;
             let changed = crate::db::cases::conclude(
                 tx,
                 id,
@@ -44,6 +53,8 @@ impl Handler for Conclusions {
                 &concluded.reason,
                 results,
                 at,
+                decided_by,
+                department,
             )
             .await
             .map_err(|e| HandleError::Transient(anyhow::anyhow!("{e}")))?;

@@ -1,6 +1,7 @@
 //! The acceptance service's HTTP API.
 
 pub mod cases;
+pub mod ratings;
 
 use axum::Router;
 use utoipa::OpenApi;
@@ -11,13 +12,14 @@ use crate::AppState;
 
 #[derive(OpenApi)]
 #[openapi(info(
-    description = "The front office (前台综合受理): applications, materials, case numbers, correction notices, acceptance decisions and receipts."
+    description = "The front office (前台综合受理): applications, materials, case numbers, correction notices, acceptance decisions, receipts, and ratings (好差评) with the remediation of bad ones."
 ))]
 struct ApiDoc;
 
 pub fn app(state: AppState) -> (Router, OpenApiDoc) {
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/v1/cases", cases::router())
+        .merge(ratings::router())
         .split_for_parts();
     (router.with_state(state), doc)
 }

@@ -232,6 +232,7 @@ async fn the_applicant_and_the_department_hear_of_a_case_once_each() {
         handling_region: HESHAN.into(),
         receiving_region: HESHAN.into(),
         department_id: None,
+        assignee_id: None,
         values: Default::default(),
     };
     assert_eq!(

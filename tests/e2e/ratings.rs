@@ -139,6 +139,8 @@ async fn bad_ratings_are_remediated_by_whoever_handled_them_and_counted() {
     assert_eq!(opened["callback_required"], true);
     assert_eq!(opened["due_date"], "2026-12-09", "five working days");
     assert_eq!(test.get_as(&stranger, &path).await.status(), 404);
+    // The approver hears of it.
+    crate::notification::inbox_with(&test, &approver, "remediation_opened").await;
     // Staff neither change nor delete a rating; nobody deletes one.
     assert_eq!(
         put_as(&test, &approver, &rating, json!({ "level": "satisfied" }))
@@ -323,6 +325,9 @@ async fn bad_ratings_are_remediated_by_whoever_handled_them_and_counted() {
     .await;
     assert_eq!(listed[0]["id"], late.as_str());
     assert_eq!(outbox_count(&test, "remediation_overdue").await, 1);
+    // The region's supervisors hear of it (and the hall's clerks, whose it is).
+    crate::notification::inbox_with(&test, &supervisor, "remediation_overdue").await;
+    crate::notification::inbox_with(&test, &clerk, "remediation_overdue").await;
     let extension = format!("{late_path}/extension");
     let more = json!({ "working_days": 5, "reason": "需更换取号设备，待采购" });
     assert_eq!(post(&test, &clerk, &extension, more.clone()).await.0, 403);

@@ -3,8 +3,9 @@
 //! # Layout
 //! - [`http`]: the versioned API under `/v1` (the standard probes come from the runtime).
 //! - [`domain`]: case states and transitions, the material check (no I/O).
-//! - [`db`]: queries: the catalogue projection and the cases.
-//! - [`events`]: what it consumes (the catalogue's items, bundles and calendar).
+//! - [`db`]: queries: the catalogue projection, the cases, ratings and their remediation.
+//! - [`events`]: what it consumes (the catalogue's items, bundles and calendar; approval's
+//!   progress and conclusions; crossregion's agreements and transfers).
 //! - `migrations/`: the `acceptance` schema (the outbox and inbox are created by the bus).
 //!
 //! Publishes to `tongban.acceptance.v1` through the outbox.

@@ -56,7 +56,7 @@ const DUE_DATE: Variable = var("due_date", VarType::Date, "2026-12-11");
 const REASON: Variable = var("reason", VarType::Text, "经营场所使用证明不清晰");
 
 /// Every kind of message, by template key.
-pub const KINDS: [Kind; 13] = [
+pub const KINDS: [Kind; 15] = [
     Kind {
         key: "case_accepted",
         event_type: "cn.tongban.acceptance.case_accepted.v1",
@@ -155,6 +155,18 @@ pub const KINDS: [Kind; 13] = [
             var("hand_over", VarType::Text, "response"),
             var("deadline", VarType::Date, "2026-12-01"),
         ],
+    },
+    Kind {
+        key: "remediation_opened",
+        event_type: "cn.tongban.acceptance.remediation_opened.v1",
+        required: &[],
+        variables: &[CASE_NUMBER, DUE_DATE],
+    },
+    Kind {
+        key: "remediation_overdue",
+        event_type: "cn.tongban.acceptance.remediation_overdue.v1",
+        required: &[],
+        variables: &[CASE_NUMBER, DUE_DATE],
     },
     // One-time codes identity asks for: no event raises them (identity calls `/v1/codes`),
     // and the code itself never goes on an event stream.
@@ -319,8 +331,9 @@ pub fn samples(kind: &Kind) -> BTreeMap<&'static str, Value> {
 }
 
 /// Who a rule sends to, resolved from the case and the staff's role bindings.
-pub const RECIPIENTS: [&str; 6] = [
+pub const RECIPIENTS: [&str; 7] = [
     "applicant",
+    "assignee",
     "handlers",
     "handling_clerks",
     "receiving_clerks",

@@ -26,6 +26,8 @@ pub struct Facts {
     pub receiving_region: String,
     /// The department that handles the case, when the event names it.
     pub department_id: Option<Uuid>,
+    /// Whoever must act (a bad rating's remediation), when the event names one.
+    pub assignee_id: Option<Uuid>,
     /// The kind's variables the event provides (case_number and item_name are filled in from
     /// the projections when missing).
     pub values: BTreeMap<&'static str, Value>,
@@ -52,6 +54,12 @@ async fn recipients(
                 accounts.extend(facts.applicant_id);
                 continue;
             }
+            // Whoever must act; none named: the handling side's window clerks.
+            "assignee" if facts.assignee_id.is_some() => {
+                accounts.extend(facts.assignee_id);
+                continue;
+            }
+            "assignee" => ("window_clerk", &facts.handling_region, None),
             "handlers" => ("approver", &facts.handling_region, facts.department_id),
             "handling_clerks" => ("window_clerk", &facts.handling_region, None),
             "receiving_clerks" => ("window_clerk", &facts.receiving_region, None),

@@ -25,7 +25,7 @@ pub struct CaseMessages {
 
 /// The event types read here: every acceptance event keeps the cases projection; those with a
 /// rule become messages.
-pub const TYPES: [&str; 16] = [
+pub const TYPES: [&str; 18] = [
     acceptance::CaseSubmitted::TYPE,
     acceptance::CorrectionRequested::TYPE,
     acceptance::CaseAccepted::TYPE,
@@ -42,6 +42,8 @@ pub const TYPES: [&str; 16] = [
     crossregion::TransferRejected::TYPE,
     crossregion::HandOverOverdue::TYPE,
     acceptance::VisitRecorded::TYPE,
+    acceptance::RemediationOpened::TYPE,
+    acceptance::RemediationOverdue::TYPE,
 ];
 
 fn facts(event: &Delivered) -> Facts {
@@ -55,6 +57,7 @@ fn facts(event: &Delivered) -> Facts {
         handling_region: String::new(),
         receiving_region: String::new(),
         department_id: None,
+        assignee_id: None,
         values: BTreeMap::new(),
     }
 }
@@ -132,6 +135,26 @@ fn transfer_facts(
         ("receiving_region", text(&transfer.receiving_region)),
         ("handling_region", text(&transfer.handling_region)),
     ]);
+    Ok(facts)
+}
+
+/// A remediation's facts: (case id, number, region) and (department, assignee, due date); the
+/// region is where it is handled (its supervisors are told when it runs late).
+fn remediation_facts(
+    event: &Delivered,
+    (case_id, number, region): (&str, &str, &str),
+    (department, assignee, due): (&str, &str, &str),
+) -> Result<Facts, HandleError> {
+    let mut facts = facts(event);
+    facts.case_id = field::optional_uuid("case_id", case_id)?;
+    facts.handling_region = region.to_owned();
+    facts.receiving_region = region.to_owned();
+    facts.department_id = field::optional_uuid("department_id", department)?;
+    facts.assignee_id = field::optional_uuid("assignee_id", assignee)?;
+    facts.values.insert("case_number", text(number));
+    facts
+        .values
+        .extend(date("due_date", due)?.map(|d| ("due_date", d)));
     Ok(facts)
 }
 
@@ -250,6 +273,22 @@ impl Handler for CaseMessages {
                         .values
                         .extend(date("due_date", &e.due_date)?.map(|d| ("due_date", d)));
                     facts
+                }
+                acceptance::RemediationOpened::TYPE => {
+                    let e: acceptance::RemediationOpened = event.decode()?;
+                    remediation_facts(
+                        event,
+                        (&e.case_id, &e.case_number, &e.region_code),
+                        (&e.department_id, &e.assignee_id, &e.due_date),
+                    )?
+                }
+                acceptance::RemediationOverdue::TYPE => {
+                    let e: acceptance::RemediationOverdue = event.decode()?;
+                    remediation_facts(
+                        event,
+                        (&e.case_id, &e.case_number, &e.region_code),
+                        (&e.department_id, &e.assignee_id, &e.due_date),
+                    )?
                 }
                 crossregion::TransferSent::TYPE => {
                     let e: crossregion::TransferSent = event.decode()?;

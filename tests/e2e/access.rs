@@ -44,9 +44,19 @@ enum Operation {
     AcceptTransfer,
     /// Post the originals of a case the county's window took in for 长沙县.
     PostMaterials,
+    /// Record a window visit (a consultation) in the county's hall, to be rated.
+    RecordVisit,
+    /// Read the ratings of the county's halls.
+    ReadRatings,
+    /// Read the county's remediations of bad ratings.
+    ReadRemediations,
+    /// Read the county's satisfaction statistics.
+    ReadSatisfaction,
+    /// Set how many working days the county's remediations have.
+    SetRemediationPolicy,
 }
 
-const OPERATIONS: [Operation; 12] = [
+const OPERATIONS: [Operation; 17] = [
     Operation::RegisterDepartment,
     Operation::ReadApprovalDirectory,
     Operation::CreateStaff,
@@ -59,6 +69,11 @@ const OPERATIONS: [Operation; 12] = [
     Operation::ReadTransfer,
     Operation::AcceptTransfer,
     Operation::PostMaterials,
+    Operation::RecordVisit,
+    Operation::ReadRatings,
+    Operation::ReadRemediations,
+    Operation::ReadSatisfaction,
+    Operation::SetRemediationPolicy,
 ];
 
 impl Operation {
@@ -77,7 +92,12 @@ impl Operation {
             // The handling side: its window or its handlers.
             Self::AcceptTransfer => &["window_clerk", "approver"],
             // The receiving window.
-            Self::PostMaterials => &["window_clerk"],
+            Self::PostMaterials | Self::RecordVisit => &["window_clerk"],
+            // Those who take in, handle or supervise cases there.
+            Self::ReadRatings | Self::ReadRemediations => {
+                &["window_clerk", "approver", "supervisor"]
+            }
+            Self::ReadSatisfaction | Self::SetRemediationPolicy => &["supervisor"],
         }
     }
 }
@@ -297,6 +317,23 @@ impl Matrix<'_> {
                     .post(test.url(&format!("/api/crossregion/v1/transfers/{transfer}/legs")))
                     .json(&json!({ "direction": "materials", "carrier": "EMS", "tracking_number": format!("EA{n:09}CN") }))
             }
+            Operation::RecordVisit => test
+                .http
+                .post(test.url("/api/acceptance/v1/visits"))
+                .json(&json!({ "region_code": COUNTY, "purpose": "other" })),
+            Operation::ReadRatings => test.http.get(test.url(&format!(
+                "/api/acceptance/v1/ratings?region_code={COUNTY}"
+            ))),
+            Operation::ReadRemediations => test.http.get(test.url(&format!(
+                "/api/acceptance/v1/remediations?region_code={COUNTY}"
+            ))),
+            Operation::ReadSatisfaction => test.http.get(test.url(&format!(
+                "/api/acceptance/v1/ratings/statistics?region_code={COUNTY}"
+            ))),
+            Operation::SetRemediationPolicy => test
+                .http
+                .put(test.url(&format!("/api/acceptance/v1/remediation-policies/{COUNTY}")))
+                .json(&json!({ "working_days": 5 })),
         };
         let request = match token {
             Some(token) => request.bearer_auth(token),

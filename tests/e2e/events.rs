@@ -84,8 +84,14 @@ async fn a_state_change_reaches_another_service_once_in_the_same_trace() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_broker_restart_mid_stream_loses_nothing_and_applies_nothing_twice() {
-    // Arrange: a durable broker, and 1,000 departments across ten counties.
-    let mut test = TestPlatform::start(BrokerStorage::Durable).await;
+    // Arrange: a durable broker, and 1,000 departments across ten counties. The broker keeps
+    // its log and group state in PostgreSQL; on a loaded machine its group coordinator answers
+    // slowly, and the default six-second session would rebalance the consumers again and
+    // again (no loss, but no progress): sessions here last longer, as on a busy cluster.
+    let mut test = TestPlatform::start_with(BrokerStorage::Durable, |s| {
+        s.kafka.session_timeout_ms = 30_000;
+    })
+    .await;
     const TOTAL: u32 = 1_000;
     // Ten real divisions of Yiyang (departments must name a known region).
     let counties: Vec<String> = [

@@ -31,6 +31,13 @@ use crate::config::HttpSettings;
 use crate::health::{CheckOutcome, Readiness};
 use crate::telemetry;
 
+/// Liveness: the process answers (Kubernetes' liveness and startup probes).
+pub const HEALTHZ: &str = "/healthz";
+/// Readiness: every dependency check passes (Kubernetes' readiness probe); false from SIGTERM on.
+pub const READYZ: &str = "/readyz";
+/// Prometheus metrics.
+pub const METRICS: &str = "/metrics";
+
 /// The header that carries a request's id through every hop and back to the caller.
 pub const REQUEST_ID: &str = "x-request-id";
 /// The response header naming the request's trace, for a caller to quote to support.
@@ -70,9 +77,9 @@ pub fn service(
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     let openapi = serde_json::to_value(&doc).unwrap_or_default();
     let probes = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+        .route(HEALTHZ, get(healthz))
+        .route(READYZ, get(readyz))
+        .route(METRICS, get(metrics))
         .route("/openapi.json", get(openapi_json))
         .with_state(Arc::new(Probes { readiness, openapi }));
     with_layers(name, api.merge(probes).fallback(not_found), settings)

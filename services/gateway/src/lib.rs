@@ -116,6 +116,10 @@ impl ReadinessCheck for UpstreamCheck {
         &self.name
     }
     fn check(&self) -> BoxFuture<'_, Result<(), String>> {
-        Box::pin(async move { self.proxy.probe(&format!("{}/healthz", self.base)).await })
+        Box::pin(async move {
+            self.proxy
+                .probe(&format!("{}{}", self.base, http::HEALTHZ))
+                .await
+        })
     }
 }

@@ -1,0 +1,285 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test fails
+//! The Kubernetes manifests (`k8s/`) against the code: every Deployment runs a component the
+//! binary has, on the port the binary serves it on, probed on the paths the binary answers,
+//! locked down (non-root, read-only root, no privilege escalation); every topic the code uses
+//! has a KafkaTopic; the config points each component at the others' Services. Then the base
+//! and both overlays render with kustomize and validate against the Kubernetes API schemas
+//! (kubectl and the PyPI package kubernetes-validate; `.ci/run` makes sure both are there and
+//! sets TONGBAN_REQUIRE_MANIFEST_TOOLS, so CI cannot skip that part).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Deserialize;
+use serde_yaml::Value;
+
+fn k8s() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../k8s")
+}
+
+/// Every document of every file the base lists.
+fn base() -> Vec<Value> {
+    let dir = k8s().join("base");
+    let kustomization: Value =
+        serde_yaml::from_str(&std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap())
+            .unwrap();
+    let mut documents = Vec::new();
+    for file in kustomization["resources"].as_sequence().unwrap() {
+        let text = std::fs::read_to_string(dir.join(file.as_str().unwrap())).unwrap();
+        for document in serde_yaml::Deserializer::from_str(&text) {
+            let value = Value::deserialize(document).unwrap();
+            if !value.is_null() {
+                documents.push(value);
+            }
+        }
+    }
+    documents
+}
+
+fn of_kind<'a>(documents: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    documents.iter().filter(|d| d["kind"] == kind).collect()
+}
+
+fn str_of<'a>(value: &'a Value, what: &str) -> &'a str {
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("{what} is not a string: {value:?}"))
+}
+
+#[test]
+fn every_component_runs_on_its_port_with_the_probes_the_binary_answers() {
+    let documents = base();
+    let settings = tongban_runtime::Settings::load(None).unwrap();
+    let deployments = of_kind(&documents, "Deployment");
+    let mut components = BTreeSet::new();
+    for deployment in &deployments {
+        let name = str_of(&deployment["metadata"]["name"], "name");
+        let spec = &deployment["spec"]["template"]["spec"];
+        let containers = spec["containers"].as_sequence().unwrap();
+        assert_eq!(containers.len(), 1, "{name}: one container");
+        let container = &containers[0];
+        let args: Vec<&str> = container["args"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|a| str_of(a, "arg"))
+            .collect();
+        assert_eq!(args[0], "serve", "{name}");
+        assert_eq!(args[2], "--no-migrate", "{name}: the Job migrates");
+        let component = args[1];
+        assert!(
+            tongban::COMPONENTS.contains(&component),
+            "{name}: `tongban serve {component}` is not a component"
+        );
+        assert_eq!(name, format!("tongban-{component}"));
+        components.insert(component.to_owned());
+
+        // The port the binary serves the component on.
+        let port = settings.port(component);
+        let ports = container["ports"].as_sequence().unwrap();
+        assert_eq!(ports[0]["name"], "http");
+        assert_eq!(
+            ports[0]["containerPort"].as_u64(),
+            Some(u64::from(port)),
+            "{name}"
+        );
+        // The probes the runtime answers, on that port.
+        for (probe, path) in [
+            ("startupProbe", tongban_runtime::http::HEALTHZ),
+            ("livenessProbe", tongban_runtime::http::HEALTHZ),
+            ("readinessProbe", tongban_runtime::http::READYZ),
+        ] {
+            let get = &container[probe]["httpGet"];
+            assert_eq!(str_of(&get["path"], probe), path, "{name} {probe}");
+            assert_eq!(get["port"], "http", "{name} {probe}");
+        }
+        // Locked down.
+        assert_eq!(spec["securityContext"]["runAsNonRoot"], true, "{name}");
+        assert!(spec["securityContext"]["runAsUser"].as_u64().unwrap() > 0);
+        let locked = &container["securityContext"];
+        assert_eq!(locked["allowPrivilegeEscalation"], false, "{name}");
+        assert_eq!(locked["readOnlyRootFilesystem"], true, "{name}");
+        assert_eq!(locked["capabilities"]["drop"][0], "ALL", "{name}");
+        assert_eq!(spec["automountServiceAccountToken"], false, "{name}");
+        assert!(container["resources"]["requests"]["memory"].is_string());
+        assert!(container["resources"]["limits"]["memory"].is_string());
+        // Time to drain after SIGTERM, beyond the HTTP grace.
+        let grace = spec["terminationGracePeriodSeconds"].as_u64().unwrap();
+        assert!(
+            grace * 1_000 > settings.http.shutdown_grace_ms,
+            "{name}: {grace} s leaves no room after the {} ms grace",
+            settings.http.shutdown_grace_ms
+        );
+
+        // Its Service, autoscaler and disruption budget.
+        for kind in ["Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"] {
+            assert!(
+                of_kind(&documents, kind)
+                    .iter()
+                    .any(|d| d["metadata"]["name"] == name),
+                "{name} has no {kind}"
+            );
+        }
+        let service = of_kind(&documents, "Service")
+            .into_iter()
+            .find(|d| d["metadata"]["name"] == name)
+            .unwrap();
+        assert_eq!(
+            service["spec"]["ports"][0]["port"].as_u64(),
+            Some(u64::from(port))
+        );
+        assert_eq!(
+            service["spec"]["selector"]["app.kubernetes.io/component"],
+            component
+        );
+    }
+    let every: BTreeSet<String> = tongban::COMPONENTS
+        .iter()
+        .map(|c| (*c).to_owned())
+        .collect();
+    assert_eq!(components, every, "one Deployment per component");
+
+    // The config points every component at the others' Services.
+    let config = of_kind(&documents, "ConfigMap")
+        .into_iter()
+        .find(|d| d["metadata"]["name"] == "tongban-config")
+        .unwrap();
+    for component in tongban::COMPONENTS.iter().filter(|c| **c != "gateway") {
+        let key = format!("TONGBAN__HTTP__UPSTREAMS__{}", component.to_uppercase());
+        let url = str_of(&config["data"][key.as_str()], &key);
+        let port = settings.port(component);
+        assert_eq!(url, format!("http://tongban-{component}:{port}"));
+    }
+
+    // The migration Job runs `tongban migrate`; the ingress reaches only the gateway.
+    let job = of_kind(&documents, "Job")[0];
+    assert_eq!(
+        job["spec"]["template"]["spec"]["containers"][0]["args"][0],
+        "migrate"
+    );
+    for ingress in of_kind(&documents, "Ingress") {
+        for rule in ingress["spec"]["rules"].as_sequence().unwrap() {
+            for path in rule["http"]["paths"].as_sequence().unwrap() {
+                assert_eq!(path["backend"]["service"]["name"], "tongban-gateway");
+            }
+        }
+    }
+    let from_ingress: Vec<&Value> = of_kind(&documents, "NetworkPolicy")
+        .into_iter()
+        .filter(|p| {
+            serde_yaml::to_string(&p["spec"]["ingress"])
+                .unwrap()
+                .contains("ingress-nginx")
+        })
+        .collect();
+    assert_eq!(from_ingress.len(), 1);
+    assert_eq!(
+        from_ingress[0]["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"],
+        "gateway"
+    );
+}
+
+#[test]
+fn every_topic_the_code_uses_is_a_kafka_topic() {
+    let documents = base();
+    let declared: BTreeMap<&str, &Value> = of_kind(&documents, "KafkaTopic")
+        .into_iter()
+        .map(|t| (str_of(&t["spec"]["topicName"], "topicName"), t))
+        .collect();
+    let used: BTreeSet<&str> = tongban_events::topics::ALL.into_iter().collect();
+    let names: BTreeSet<&str> = declared.keys().copied().collect();
+    assert_eq!(names, used, "KafkaTopics and the code's topics differ");
+    for (name, topic) in declared {
+        assert_eq!(topic["metadata"]["labels"]["strimzi.io/cluster"], "tongban");
+        assert!(topic["spec"]["partitions"].as_u64().unwrap() >= 3, "{name}");
+        if name != tongban_events::topics::DEADLETTER {
+            assert_eq!(
+                topic["spec"]["config"]["retention.ms"].as_i64(),
+                Some(-1),
+                "{name}: the streams are kept (projections and the province rebuild from them)"
+            );
+        }
+    }
+}
+
+fn have(program: &str, arg: &str) -> bool {
+    Command::new(program)
+        .arg(arg)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn the_base_and_both_overlays_render_and_validate_against_the_kubernetes_schemas() {
+    let required = std::env::var_os("TONGBAN_REQUIRE_MANIFEST_TOOLS").is_some();
+    let kubectl = have("kubectl", "version") || have("kubectl", "help");
+    let validator = Command::new("python3")
+        .args(["-c", "import kubernetes_validate"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !(kubectl && validator) {
+        assert!(
+            !required,
+            "kubectl (with kustomize) and python3 -m pip install kubernetes-validate are needed"
+        );
+        eprintln!("skipped: kubectl or kubernetes-validate is not installed here");
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    for target in ["base", "overlays/province", "overlays/county"] {
+        let rendered = Command::new("kubectl")
+            .arg("kustomize")
+            .arg(k8s().join(target))
+            .output()
+            .unwrap();
+        assert!(
+            rendered.status.success(),
+            "{target} does not render: {}",
+            String::from_utf8_lossy(&rendered.stderr)
+        );
+        let file = out
+            .path()
+            .join(format!("{}.yaml", target.replace('/', "-")));
+        std::fs::write(&file, &rendered.stdout).unwrap();
+        let checked = Command::new("python3")
+            .args([
+                "-m",
+                "kubernetes_validate",
+                "--strict",
+                "--quiet",
+                "--no-warn",
+            ])
+            .args(["--kubernetes-version", "1.30.0"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            checked.status.success(),
+            "{target} does not validate:\n{}{}",
+            String::from_utf8_lossy(&checked.stdout),
+            String::from_utf8_lossy(&checked.stderr)
+        );
+        let text = String::from_utf8(rendered.stdout).unwrap();
+        let kinds: BTreeSet<String> = serde_yaml::Deserializer::from_str(&text)
+            .map(|d| {
+                Value::deserialize(d).unwrap()["kind"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned()
+            })
+            .collect();
+        for kind in [
+            "Deployment",
+            "Service",
+            "Job",
+            "NetworkPolicy",
+            "KafkaTopic",
+        ] {
+            assert!(kinds.contains(kind), "{target} renders no {kind}");
+        }
+        if target.ends_with("province") {
+            assert!(kinds.contains("Cluster"), "the province runs CloudNativePG");
+        }
+    }
+}

@@ -16,6 +16,7 @@ mod events;
 mod identity;
 mod items;
 mod notification;
+mod operations;
 mod platform;
 mod ratings;
 mod transfers;

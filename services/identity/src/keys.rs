@@ -44,6 +44,12 @@ pub async fn rotate(pool: &PgPool) -> Result<SigningKey, Error> {
     rotate_inner(pool, false).await
 }
 
+/// Makes a new active key now whatever the active one's age (an operator's rotation); returns
+/// its key id.
+pub async fn rotate_now(pool: &PgPool) -> Result<String, Error> {
+    Ok(rotate_inner(pool, true).await?.kid.clone())
+}
+
 async fn rotate_inner(pool: &PgPool, force: bool) -> Result<SigningKey, Error> {
     let mut tx = pool.begin().await?;
     sqlx::query("select pg_advisory_xact_lock(hashtext('tongban.identity.signing_keys'))")

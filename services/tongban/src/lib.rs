@@ -7,10 +7,12 @@
 //! - [`migrate_all`]: applies every service's migrations (`tongban migrate`, the Kubernetes Job).
 //! - [`demo`]: the demo data set of `tongban up --demo`.
 //! - [`bench`]: `tongban bench`, measurements on a throwaway database.
+//! - [`ops`]: `tongban doctor`, `tongban outbox replay`, `tongban admin rotate-keys`.
 //! - `main.rs`: the operator CLI.
 
 pub mod bench;
 pub mod demo;
+pub mod ops;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

@@ -47,6 +47,20 @@ enum Command {
     Migrate,
     /// Run only the embedded Kafka-compatible broker (for development setups).
     Broker,
+    /// Check the installation: the database and every service's migrations, the broker and
+    /// every topic, the token signing key, the first administrator, the secrets a cluster
+    /// needs. Exits 1 when a check fails. Changes nothing.
+    Doctor {
+        /// Print only what is not fine (for a container health check).
+        #[arg(long)]
+        quiet: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The services' outboxes of events.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
     /// Administrator accounts.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -205,6 +219,21 @@ enum BenchCommand {
 }
 
 #[derive(Subcommand)]
+enum OutboxCommand {
+    /// Publish again every event recorded since a moment (consumers apply each once): for a
+    /// topic restored from an older backup, or a consumer that lost its state. The outbox keeps
+    /// outbox.retention_hours (72); older events are replayed from Kafka (deploy/RUNBOOK.md).
+    Replay {
+        /// An RFC 3339 instant (2026-11-27T08:00:00+08:00) or a China date (2026-11-27).
+        #[arg(long)]
+        since: String,
+        /// Only these services' events (repeatable); all when omitted.
+        #[arg(long = "service")]
+        services: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
 enum AdminCommand {
     /// Create an identity administrator (a staff account holding identity_admin over a region),
     /// e.g. the first one of an install. Without --password-stdin a password is generated and
@@ -227,6 +256,9 @@ enum AdminCommand {
     /// print the secret once, for `TONGBAN__NOTIFICATION__CLIENT_SECRET` in a cluster's secret
     /// store. (`tongban up` does this itself on every start.)
     NotificationAccount,
+    /// Make a new token signing key now; the old ones keep verifying until the tokens they
+    /// signed expire (identity.access_token_ttl_secs).
+    RotateKeys,
 }
 
 #[tokio::main]
@@ -257,6 +289,11 @@ async fn main() -> ExitCode {
         }
         Command::Migrate => migrate(settings).await,
         Command::Broker => broker(settings).await,
+        Command::Doctor { quiet, json } => return doctor(settings, quiet, json).await,
+        Command::Outbox(OutboxCommand::Replay { since, services }) => {
+            replay(settings, &since, &services).await
+        }
+        Command::Admin(AdminCommand::RotateKeys) => rotate_keys(settings).await,
         Command::Catalogue(CatalogueCommand::ImportRegions) => import_regions(settings).await,
         Command::Catalogue(CatalogueCommand::ImportItems { file, publish }) => {
             import_items(settings, &file, publish).await
@@ -465,6 +502,59 @@ async fn migrate(settings: Settings) -> anyhow::Result<()> {
     println!("Migrating {}", redact_url(settings.database_url()));
     tongban::migrate_all(&settings, |schema| println!("  {schema}…")).await?;
     println!("Done.");
+    Ok(())
+}
+
+async fn doctor(settings: Settings, quiet: bool, json: bool) -> ExitCode {
+    let report = tongban::ops::doctor(&settings).await;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+    } else {
+        print!("{}", report.render(quiet));
+    }
+    if report.healthy() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// `since` as an instant: RFC 3339, or a date meaning its midnight in China.
+fn instant(since: &str) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(since) {
+        return Ok(at.with_timezone(&chrono::Utc));
+    }
+    let date: chrono::NaiveDate = since.parse().map_err(|_| {
+        anyhow::anyhow!("--since: {since:?} is neither an RFC 3339 instant nor a date")
+    })?;
+    date.and_hms_opt(0, 0, 0)
+        .and_then(|t| {
+            t.and_local_timezone(tongban_runtime::clock::china())
+                .single()
+        })
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .ok_or_else(|| anyhow::anyhow!("--since: {since:?} is out of range"))
+}
+
+async fn replay(settings: Settings, since: &str, services: &[String]) -> anyhow::Result<()> {
+    let since = instant(since)?;
+    println!("Publishing again every event recorded since {since}:");
+    for (service, marked) in tongban::ops::replay_outbox(&settings, since, services).await? {
+        println!("  {service:<13} {marked} events");
+    }
+    println!("Each service's relay sends them now; consumers apply each event once.");
+    Ok(())
+}
+
+async fn rotate_keys(settings: Settings) -> anyhow::Result<()> {
+    let kid = tongban::ops::rotate_keys(&settings).await?;
+    println!(
+        "New signing key {kid}. Every identity replica signs with it within a minute; tokens \
+         signed before keep verifying until they expire."
+    );
     Ok(())
 }
 

@@ -1,0 +1,146 @@
+//! The operator commands the runbook uses, against a live platform: `tongban doctor` finds
+//! what is fine and what is broken, `tongban outbox replay` publishes events again without any
+//! consumer applying one twice, `tongban admin rotate-keys` changes the signing key without
+//! signing anyone out.
+
+use std::time::Duration;
+
+use crate::harness::{BrokerStorage, TestPlatform, eventually};
+use tongban::ops::{self, Status};
+
+fn status_of(report: &ops::Report, name: &str) -> Status {
+    report
+        .checks
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no check {name}: {}", report.render(false)))
+        .status
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_doctor_tells_a_working_install_from_a_broken_one() {
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    test.admin("doctor.admin", "430000000000").await;
+    let settings = (*test.platform.settings).clone();
+
+    // Working: the database, every schema migrated, the broker with every topic, a key.
+    let report = eventually(
+        "every service to have migrated",
+        Duration::from_secs(30),
+        || async {
+            let report = ops::doctor(&settings).await;
+            report.healthy().then_some(report)
+        },
+    )
+    .await;
+    for service in tongban_runtime::config::SERVICES {
+        assert_eq!(
+            status_of(&report, &format!("migrations: {service}")),
+            Status::Ok
+        );
+    }
+    for topic in tongban_events::topics::ALL {
+        assert_eq!(status_of(&report, &format!("topic {topic}")), Status::Ok);
+    }
+    assert_eq!(status_of(&report, "signing key"), Status::Ok);
+    assert_eq!(status_of(&report, "administrators"), Status::Ok);
+    let table = report.render(false);
+    assert!(table.contains("ok    database"), "{table}");
+
+    // No broker where it is said to be.
+    let mut unreachable = settings.clone();
+    unreachable.kafka.brokers = "127.0.0.1:1".into();
+    let report = ops::doctor(&unreachable).await;
+    assert_eq!(status_of(&report, "broker"), Status::Fail);
+    assert!(!report.healthy());
+    assert!(
+        report.render(true).starts_with("FAIL  broker"),
+        "{}",
+        report.render(true)
+    );
+
+    // A database nobody migrated: every schema says so.
+    let empty = format!("tongban_doctor_{}", uuid::Uuid::now_v7().simple());
+    sqlx::query(&format!("create database {empty}"))
+        .execute(&test.db)
+        .await
+        .unwrap();
+    let mut unmigrated = settings.clone();
+    let mut url = url::Url::parse(settings.database_url()).unwrap();
+    url.set_path(&empty);
+    unmigrated.database.url = url.to_string().into();
+    let report = ops::doctor(&unmigrated).await;
+    assert_eq!(status_of(&report, "database"), Status::Ok);
+    assert_eq!(status_of(&report, "migrations: acceptance"), Status::Fail);
+    assert_eq!(status_of(&report, "signing key"), Status::Fail);
+    assert!(!report.healthy());
+    sqlx::query(&format!("drop database {empty} with (force)"))
+        .execute(&test.db)
+        .await
+        .unwrap();
+
+    // No database at all.
+    url.set_port(Some(1)).unwrap();
+    let mut nowhere = settings.clone();
+    nowhere.database.url = url.to_string().into();
+    let report = ops::doctor(&nowhere).await;
+    assert_eq!(status_of(&report, "database"), Status::Fail);
+
+    test.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_replay_publishes_again_and_nothing_is_applied_twice_and_a_key_rotation_signs_nobody_out()
+{
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let settings = (*test.platform.settings).clone();
+    let start = chrono::Utc::now() - chrono::Duration::seconds(1);
+    for n in 0..5u32 {
+        let response = test
+            .register_department(
+                "430903000000",
+                &format!("重放部门{n}"),
+                &crate::harness::credit_code(7_000 + n),
+            )
+            .await;
+        assert_eq!(response.status(), 201);
+    }
+    let counted =
+        "select coalesce(sum(departments), 0)::bigint from approval.region_department_counts";
+    test.eventually_counts("approval to count the departments", counted, 5)
+        .await;
+    let applied = "select count(*) from approval.inbox";
+    let before = test.scalar(applied).await;
+
+    // Every catalogue event since the start goes out again; approval applies none twice.
+    let replayed = ops::replay_outbox(&settings, start, &["catalogue".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(replayed.len(), 1);
+    assert!(replayed[0].1 >= 5, "{replayed:?}");
+    test.eventually_counts(
+        "the relay to send them again",
+        "select count(*) from catalogue.outbox where sent_at is null",
+        0,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(test.scalar(counted).await, 5, "nothing applied twice");
+    assert_eq!(test.scalar(applied).await, before);
+    let wrong = ops::replay_outbox(&settings, start, &["billing".to_owned()]).await;
+    assert!(wrong.unwrap_err().to_string().contains("not a service"));
+
+    // A rotation: the new key signs; a token signed before keeps working everywhere.
+    let token = test.staff_token().await.to_owned();
+    let kid = ops::rotate_keys(&settings).await.unwrap();
+    let active: String =
+        sqlx::query_scalar("select kid from identity.signing_keys where retired_at is null")
+            .fetch_one(&test.db)
+            .await
+            .unwrap();
+    assert_eq!(active, kid);
+    let still = test.get_as(&token, "/api/identity/v1/accounts/me").await;
+    assert_eq!(still.status(), 200, "a token signed before the rotation");
+
+    test.stop().await;
+}

@@ -41,6 +41,13 @@ fn of_kind<'a>(documents: &'a [Value], kind: &str) -> Vec<&'a Value> {
     documents.iter().filter(|d| d["kind"] == kind).collect()
 }
 
+fn config(documents: &[Value]) -> &Value {
+    of_kind(documents, "ConfigMap")
+        .into_iter()
+        .find(|d| d["metadata"]["name"] == "tongban-config")
+        .expect("the tongban-config ConfigMap")
+}
+
 fn str_of<'a>(value: &'a Value, what: &str) -> &'a str {
     value
         .as_str()
@@ -104,11 +111,22 @@ fn every_component_runs_on_its_port_with_the_probes_the_binary_answers() {
         assert_eq!(spec["automountServiceAccountToken"], false, "{name}");
         assert!(container["resources"]["requests"]["memory"].is_string());
         assert!(container["resources"]["limits"]["memory"].is_string());
-        // Time to drain after SIGTERM, beyond the HTTP grace.
+        // Time after SIGTERM for the not-ready delay, the HTTP grace, and then the consumers'
+        // commits and the relay's last publish.
         let grace = spec["terminationGracePeriodSeconds"].as_u64().unwrap();
+        let delay: u64 = str_of(
+            &config(&documents)["data"]["TONGBAN__HTTP__SHUTDOWN_DELAY_MS"],
+            "shutdown delay",
+        )
+        .parse()
+        .unwrap();
         assert!(
-            grace * 1_000 > settings.http.shutdown_grace_ms,
-            "{name}: {grace} s leaves no room after the {} ms grace",
+            delay >= 2_000,
+            "{name}: too short to leave the Service's endpoints"
+        );
+        assert!(
+            grace * 1_000 >= delay + settings.http.shutdown_grace_ms + 10_000,
+            "{name}: {grace} s leaves no room after the {delay} ms delay and the {} ms grace",
             settings.http.shutdown_grace_ms
         );
 
@@ -141,10 +159,7 @@ fn every_component_runs_on_its_port_with_the_probes_the_binary_answers() {
     assert_eq!(components, every, "one Deployment per component");
 
     // The config points every component at the others' Services.
-    let config = of_kind(&documents, "ConfigMap")
-        .into_iter()
-        .find(|d| d["metadata"]["name"] == "tongban-config")
-        .unwrap();
+    let config = config(&documents);
     for component in tongban::COMPONENTS.iter().filter(|c| **c != "gateway") {
         let key = format!("TONGBAN__HTTP__UPSTREAMS__{}", component.to_uppercase());
         let url = str_of(&config["data"][key.as_str()], &key);

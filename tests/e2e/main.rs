@@ -15,6 +15,7 @@ mod deadletter;
 mod events;
 mod identity;
 mod items;
+mod lifecycle;
 mod notification;
 mod operations;
 mod platform;

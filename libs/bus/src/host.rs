@@ -93,7 +93,10 @@ impl Host {
         // A verifier the service set on its own router (identity's, from its key table) is
         // closer to the handlers and wins over this one.
         let api = api.layer(Extension(self.verifier.clone()));
-        let router = http::service(self.name, api, doc, self.readiness(), &self.settings.http);
+        let readiness = self
+            .readiness()
+            .with(tongban_runtime::health::Draining(shutdown.clone()));
+        let router = http::service(self.name, api, doc, readiness, &self.settings.http);
         // Create the consumer before spawning anything, so a bad configuration leaves no task
         // behind. One group for all of the service's handlers (see `consumer`).
         let consumer = (!consumers.is_empty())
@@ -125,7 +128,10 @@ impl Host {
             listener,
             router,
             shutdown,
-            self.settings.http.shutdown_grace(),
+            (
+                self.settings.http.shutdown_delay(),
+                self.settings.http.shutdown_grace(),
+            ),
         )
         .await;
 

@@ -77,16 +77,38 @@ impl Relay {
     pub async fn run(self, shutdown: CancellationToken) {
         loop {
             match self.lead(&shutdown).await {
-                Ok(()) => return,
+                Ok(()) => break,
                 Err(err) => {
                     tracing::warn!(schema = %self.schema, error = %err, "outbox relay interrupted, retrying");
                     tokio::select! {
                         () = tokio::time::sleep(self.poll_interval()) => {}
-                        () = shutdown.cancelled() => return,
+                        () = shutdown.cancelled() => break,
                     }
                 }
             }
         }
+        // Stopping: whatever way leading ended (an error as the process went down, or never
+        // having led), publish what the last requests committed, unless another replica leads
+        // and will.
+        if let Err(err) = self.last_drain().await {
+            tracing::warn!(schema = %self.schema, error = %err,
+                "the outbox relay could not publish everything before stopping; the next relay will");
+        }
+    }
+
+    /// Takes the lead if nobody holds it, publishes everything unsent, and lets go.
+    async fn last_drain(&self) -> anyhow::Result<()> {
+        let lock_key = format!("tongban.relay.{}", self.schema);
+        let mut lock_conn = self.pool.acquire().await?.detach();
+        let locked: bool = sqlx::query_scalar("select pg_try_advisory_lock(hashtext($1))")
+            .bind(&lock_key)
+            .fetch_one(&mut lock_conn)
+            .await?;
+        if locked {
+            self.drain().await?;
+        }
+        let _ = lock_conn.close().await;
+        Ok(())
     }
 
     /// Becomes the schema's relay, then publishes until shutdown. An error (the database went

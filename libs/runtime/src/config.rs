@@ -91,6 +91,10 @@ pub struct HttpSettings {
     pub body_limit_bytes: usize,
     /// How long in-flight requests may take to finish after SIGTERM.
     pub shutdown_grace_ms: u64,
+    /// After SIGTERM, how long `/readyz` says "shutting down" while requests are still served,
+    /// before the listener closes: time for Kubernetes to take the pod out of its Service's
+    /// endpoints, so no new request meets a closed port. 0 on one machine.
+    pub shutdown_delay_ms: u64,
     /// Listening port per service (`gateway`, `identity`, ...). 0 picks a free port.
     pub ports: BTreeMap<String, u16>,
     /// Where the gateway finds each service. Defaults to `http://{host}:{port}` of `ports`;
@@ -348,6 +352,10 @@ impl HttpSettings {
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_millis(self.shutdown_grace_ms)
     }
+
+    pub fn shutdown_delay(&self) -> Duration {
+        Duration::from_millis(self.shutdown_delay_ms)
+    }
 }
 
 fn defaults() -> Vec<(&'static str, config::Value)> {
@@ -370,6 +378,7 @@ fn defaults() -> Vec<(&'static str, config::Value)> {
         ("http.request_timeout_ms", 30_000.into()),
         ("http.body_limit_bytes", (2 * 1024 * 1024).into()),
         ("http.shutdown_grace_ms", 20_000.into()),
+        ("http.shutdown_delay_ms", 0.into()),
         ("http.ports.gateway", 8080.into()),
         ("telemetry.otlp_endpoint", "".into()),
         ("telemetry.log_format", "text".into()),

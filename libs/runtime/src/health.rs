@@ -33,6 +33,25 @@ impl ReadinessCheck for DatabaseCheck {
     }
 }
 
+/// Not ready from the moment the process is told to stop: load balancers take it out of
+/// rotation while it finishes what it has.
+pub struct Draining(pub tokio_util::sync::CancellationToken);
+
+impl ReadinessCheck for Draining {
+    fn name(&self) -> &str {
+        "shutdown"
+    }
+    fn check(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            if self.0.is_cancelled() {
+                Err("shutting down".to_owned())
+            } else {
+                Ok(())
+            }
+        })
+    }
+}
+
 /// The checks of one service, run concurrently.
 #[derive(Clone, Default)]
 pub struct Readiness(Vec<Arc<dyn ReadinessCheck>>);

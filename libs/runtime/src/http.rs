@@ -255,18 +255,31 @@ pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: CancellationToken,
-    grace: Duration,
+    (delay, grace): (Duration, Duration),
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(service = name, %addr, "listening");
+    let stop_accepting = CancellationToken::new();
     // Connection info lets the gateway rate-limit by client address.
     let server = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+    .with_graceful_shutdown(stop_accepting.clone().cancelled_owned());
+    // Told to stop: `/readyz` fails at once (the Draining check watches `shutdown`) while
+    // requests are still served for `delay`; then the listener closes and what is in flight
+    // gets `grace` to finish.
     let deadline = async {
         shutdown.cancelled().await;
+        if !delay.is_zero() {
+            tracing::info!(
+                service = name,
+                ?delay,
+                "not ready; serving until taken out of rotation"
+            );
+            tokio::time::sleep(delay).await;
+        }
+        stop_accepting.cancel();
         tokio::time::sleep(grace).await;
     };
     tokio::select! {

@@ -41,17 +41,19 @@ pub fn app(
     upstreams: &BTreeMap<String, String>,
     settings: &Settings,
     guard: Arc<Guard>,
+    shutdown: CancellationToken,
 ) -> anyhow::Result<Router> {
     let proxy = Arc::new(Proxy::new(upstreams, settings.http.body_limit_bytes)?);
-    let readiness = proxy
-        .upstreams()
-        .fold(Readiness::default(), |ready, (name, base)| {
+    let readiness = proxy.upstreams().fold(
+        Readiness::default().with(tongban_runtime::health::Draining(shutdown)),
+        |ready, (name, base)| {
             ready.with(UpstreamCheck {
                 name: name.to_owned(),
                 proxy: proxy.clone(),
                 base: base.to_owned(),
             })
-        });
+        },
+    );
     let api = Router::new()
         .route("/api/{service}", any(proxy::forward))
         .route("/api/{service}/{*rest}", any(proxy::forward))
@@ -79,7 +81,7 @@ pub async fn run(
         Arc::new(HttpJwks::new(settings.jwks_url())),
     ));
     let guard = Arc::new(Guard::new(verifier, &settings.gateway));
-    let router = app(&upstreams, &settings, guard.clone())?;
+    let router = app(&upstreams, &settings, guard.clone(), shutdown.clone())?;
     // Limiter state for clients gone quiet is dropped once a minute.
     let sweeper = {
         let shutdown = shutdown.clone();
@@ -97,7 +99,10 @@ pub async fn run(
         listener,
         router,
         shutdown,
-        settings.http.shutdown_grace(),
+        (
+            settings.http.shutdown_delay(),
+            settings.http.shutdown_grace(),
+        ),
     )
     .await;
     sweeper.abort();

@@ -298,3 +298,56 @@ fn the_base_and_both_overlays_render_and_validate_against_the_kubernetes_schemas
         }
     }
 }
+
+#[test]
+fn the_image_is_built_in_one_stage_and_runs_unprivileged_without_build_tools() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dockerfile = std::fs::read_to_string(root.join("deploy/Dockerfile")).unwrap();
+    let stages: Vec<&str> = dockerfile.split("\nFROM ").skip(1).collect();
+    assert!(stages.len() >= 2, "a build stage and a runtime stage");
+    assert!(stages[0].contains("cargo build --release --locked -p tongban"));
+    let runtime = stages.last().unwrap();
+    for tool in [
+        "cargo",
+        "rustc",
+        "gcc",
+        "build-essential",
+        "make ",
+        "cmake",
+        "-dev",
+    ] {
+        assert!(!runtime.contains(tool), "the runtime stage has {tool}");
+    }
+    let user = runtime
+        .lines()
+        .find_map(|l| l.strip_prefix("USER "))
+        .expect("a USER in the runtime stage");
+    let uid: u32 = user.split(':').next().unwrap().trim().parse().unwrap();
+    assert!(uid >= 1_000, "runs as an unprivileged user, not {uid}");
+    assert!(runtime.contains("COPY --from=build"));
+    assert!(runtime.contains(r#"ENTRYPOINT ["/usr/local/bin/tongban"]"#));
+    // The k8s pods run as the image's user.
+    let documents = base();
+    for deployment in of_kind(&documents, "Deployment") {
+        let context = &deployment["spec"]["template"]["spec"]["securityContext"];
+        assert_eq!(context["runAsUser"].as_u64(), Some(u64::from(uid)));
+    }
+
+    // The single-host install: PostgreSQL, a broker, the migration, then `tongban up`.
+    let compose: Value =
+        serde_yaml::from_str(&std::fs::read_to_string(root.join("deploy/compose.yaml")).unwrap())
+            .unwrap();
+    let services = &compose["services"];
+    for service in ["postgres", "kafka", "migrate", "tongban"] {
+        assert!(!services[service].is_null(), "compose has {service}");
+    }
+    assert_eq!(services["migrate"]["command"][0], "migrate");
+    assert_eq!(services["tongban"]["command"][0], "up");
+    assert_eq!(services["tongban"]["read_only"], true);
+    assert_eq!(
+        services["tongban"]["depends_on"]["migrate"]["condition"],
+        "service_completed_successfully"
+    );
+    assert_eq!(services["tongban"]["healthcheck"]["test"][1], "tongban");
+    assert_eq!(services["tongban"]["healthcheck"]["test"][2], "doctor");
+}

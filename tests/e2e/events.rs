@@ -164,9 +164,12 @@ async fn a_broker_restart_mid_stream_loses_nothing_and_applies_nothing_twice() {
     let registered = |e: &Received| {
         e.header("ce_type").as_deref() == Some("cn.tongban.catalogue.department_registered.v1")
     };
-    let ids: HashSet<String> = read_events_until(&brokers, topics::CATALOGUE, |got| {
-        got.iter().filter(|e| registered(e)).count() >= 2 * TOTAL as usize
-    })
+    let ids: HashSet<String> = read_events_patiently(
+        &brokers,
+        topics::CATALOGUE,
+        Duration::from_secs(60),
+        |got| got.iter().filter(|e| registered(e)).count() >= 2 * TOTAL as usize,
+    )
     .await
     .iter()
     .filter(|e| registered(e))
@@ -291,6 +294,17 @@ pub async fn read_events_until(
     topic: &str,
     done: impl Fn(&[Received]) -> bool,
 ) -> Vec<Received> {
+    read_events_patiently(brokers, topic, Duration::from_secs(10), done).await
+}
+
+/// [`read_events_until`], giving up only after `silence` without a message (a broker that
+/// keeps its log in PostgreSQL answers slowly on a loaded machine).
+pub async fn read_events_patiently(
+    brokers: &str,
+    topic: &str,
+    silence: Duration,
+    done: impl Fn(&[Received]) -> bool,
+) -> Vec<Received> {
     use rdkafka::message::Headers;
     let consumer: StreamConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
@@ -302,8 +316,7 @@ pub async fn read_events_until(
     consumer.subscribe(&[topic]).unwrap();
     let mut received = Vec::new();
     while !done(&received) {
-        let Ok(Ok(message)) = tokio::time::timeout(Duration::from_secs(10), consumer.recv()).await
-        else {
+        let Ok(Ok(message)) = tokio::time::timeout(silence, consumer.recv()).await else {
             break;
         };
         let headers = message

@@ -31,8 +31,8 @@ async fn every_service_is_ready_and_documented_through_the_gateway() {
             .collect();
         assert_eq!(
             checks,
-            ["database", "broker"],
-            "{service} checks its dependencies"
+            ["database", "broker", "shutdown"],
+            "{service} checks its dependencies, and says when it is stopping"
         );
         assert_eq!(
             openapi["openapi"], "3.1.0",

@@ -882,3 +882,27 @@ async fn import_calendar(
     println!("Done: {} years.", years.len());
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replay_since_takes_an_instant_or_a_china_date() {
+        assert_eq!(
+            instant("2026-11-27T08:00:00+08:00").unwrap().to_rfc3339(),
+            "2026-11-27T00:00:00+00:00"
+        );
+        // A date is its midnight in China.
+        assert_eq!(
+            instant("2026-11-27").unwrap().to_rfc3339(),
+            "2026-11-26T16:00:00+00:00"
+        );
+        assert!(
+            instant("yesterday")
+                .unwrap_err()
+                .to_string()
+                .contains("--since")
+        );
+    }
+}

@@ -73,6 +73,8 @@ pub mod notification {
     }
 }
 
+pub mod compat;
+
 /// The compiled descriptor set of every `.proto` (for compatibility checks and reflection).
 pub const DESCRIPTORS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptors.bin"));
 

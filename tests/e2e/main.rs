@@ -10,6 +10,7 @@ mod approval;
 mod cases;
 mod catalogue;
 mod codes;
+mod contract;
 mod crossregion;
 mod deadletter;
 mod events;

@@ -11,7 +11,7 @@ use crate::harness::{BrokerStorage, TestPlatform, eventually};
 use crate::items::{HESHAN, post, put_as, status_and_body};
 
 /// A case of `applicant` taken in by `clerk` and approved by `approver`: its id.
-async fn concluded_case(
+pub(crate) async fn concluded_case(
     test: &TestPlatform,
     code: &str,
     applicant: &str,

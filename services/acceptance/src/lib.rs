@@ -91,7 +91,7 @@ async fn sweep_overdue(
             Ok(flagged) => tracing::info!(flagged, "容缺 materials past their deadline flagged"),
             Err(err) => tracing::warn!(error = %err, "the overdue sweep failed; it runs again"),
         }
-        match db::ratings::flag_overdue(&pool, today, now).await {
+        match db::remediations::flag_overdue(&pool, today, now).await {
             Ok(0) => {}
             Ok(flagged) => tracing::info!(flagged, "remediations past their deadline escalated"),
             Err(err) => tracing::warn!(error = %err, "the remediation sweep failed; it runs again"),

@@ -3,9 +3,11 @@
 //! - [`catalogue`]: reads of the catalogue projection (items in force, the calendar).
 //! - [`cases`]: cases from draft to the acceptance decision.
 //! - [`ratings`]: ratings (好差评), window visits and the remediation of bad ratings.
+//! - [`remediations`]: bad ratings put right (差评整改).
 //! - [`satisfaction`]: the ratings' statistics.
 
 pub mod cases;
 pub mod catalogue;
 pub mod ratings;
+pub mod remediations;
 pub mod satisfaction;

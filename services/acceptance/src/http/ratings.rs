@@ -16,8 +16,11 @@ use tongban_kernel::{ErrorBody, Json, RegionCode, Result};
 
 use crate::AppState;
 use crate::db::ratings::{
-    self as db, Extension, NewVisit, Policy, PublicComment, Rating, RatingFilter, RatingInput,
-    Remediation, RemediationAction, RemediationFilter, RemediationStep, Review, Visit,
+    self as db, NewVisit, PublicComment, Rating, RatingFilter, RatingInput, Visit,
+};
+use crate::db::remediations::{
+    self, Extension, Policy, Remediation, RemediationAction, RemediationFilter, RemediationStep,
+    Review,
 };
 use crate::db::satisfaction::{self, Satisfaction, StatisticsQuery};
 
@@ -194,7 +197,7 @@ async fn remediations(
     Query(filter): Query<RemediationFilter>,
 ) -> Result<Json<Vec<Remediation>>> {
     Ok(Json(
-        db::list_remediations(&state.pool, &principal, &filter).await?,
+        remediations::list_remediations(&state.pool, &principal, &filter).await?,
     ))
 }
 
@@ -207,7 +210,7 @@ async fn remediation(
     Authenticated(principal): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Remediation>> {
-    Ok(Json(db::get(&state.pool, &principal, id).await?))
+    Ok(Json(remediations::get(&state.pool, &principal, id).await?))
 }
 
 /// The assignee (whoever handled what was rated; the hall's clerks when nobody did) acts:
@@ -227,7 +230,7 @@ async fn act(
     Json(input): Json<RemediationAction>,
 ) -> Result<Json<Remediation>> {
     Ok(Json(
-        db::act(&state.pool, &principal, id, &input, state.clock.now()).await?,
+        remediations::act(&state.pool, &principal, id, &input, state.clock.now()).await?,
     ))
 }
 
@@ -245,7 +248,7 @@ async fn review(
     Json(input): Json<Review>,
 ) -> Result<Json<Remediation>> {
     Ok(Json(
-        db::review(&state.pool, &principal, id, &input, state.clock.now()).await?,
+        remediations::review(&state.pool, &principal, id, &input, state.clock.now()).await?,
     ))
 }
 
@@ -262,7 +265,7 @@ async fn extend(
     Json(input): Json<Extension>,
 ) -> Result<Json<Remediation>> {
     Ok(Json(
-        db::extend(&state.pool, &principal, id, &input, state.clock.now()).await?,
+        remediations::extend(&state.pool, &principal, id, &input, state.clock.now()).await?,
     ))
 }
 
@@ -275,7 +278,9 @@ async fn remediation_history(
     Authenticated(principal): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Vec<RemediationStep>>> {
-    Ok(Json(db::history(&state.pool, &principal, id).await?))
+    Ok(Json(
+        remediations::history(&state.pool, &principal, id).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -294,7 +299,9 @@ async fn policies(
     Query(query): Query<PolicyQuery>,
 ) -> Result<Json<Vec<Policy>>> {
     let region: RegionCode = tongban_kernel::parse_param("region_code", &query.region_code)?;
-    Ok(Json(db::policies(&state.pool, &principal, &region).await?))
+    Ok(Json(
+        remediations::policies(&state.pool, &principal, &region).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -318,7 +325,7 @@ async fn set_policy(
 ) -> Result<Json<Policy>> {
     let region: RegionCode = tongban_kernel::parse_param("region_code", &region_code)?;
     Ok(Json(
-        db::set_policy(
+        remediations::set_policy(
             &state.pool,
             &principal,
             &region,

@@ -19,6 +19,16 @@ pub enum BrokerStorage {
     Durable,
 }
 
+/// Tests with a durable broker run alone: its log lives in SQLite on disk, and with a heavy test
+/// beside it on a two-core machine its fsyncs and group coordination slow to a crawl (their
+/// waits then time out: a test of the machine, not of the platform). Every other test shares.
+static TURNS: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
+enum Turn {
+    Shared(#[allow(dead_code)] tokio::sync::RwLockReadGuard<'static, ()>),
+    Alone(#[allow(dead_code)] tokio::sync::RwLockWriteGuard<'static, ()>),
+}
+
 pub struct TestPlatform {
     pub platform: Platform,
     pub http: reqwest::Client,
@@ -30,6 +40,8 @@ pub struct TestPlatform {
     _broker_dir: Option<tempfile::TempDir>,
     /// A province-wide catalogue_admin and supervisor, made on first use.
     staff: tokio::sync::OnceCell<String>,
+    /// Held until the test ends (see [`TURNS`]).
+    _turn: Turn,
 }
 
 impl TestPlatform {
@@ -39,6 +51,10 @@ impl TestPlatform {
 
     /// Starts with settings changed by `tweak` after the test defaults are applied.
     pub async fn start_with(storage: BrokerStorage, tweak: impl FnOnce(&mut Settings)) -> Self {
+        let turn = match storage {
+            BrokerStorage::Memory => Turn::Shared(TURNS.read().await),
+            BrokerStorage::Durable => Turn::Alone(TURNS.write().await),
+        };
         let mut settings = Settings::load(None).expect("default settings");
         settings.telemetry.log_filter =
             std::env::var("E2E_LOG").unwrap_or_else(|_| "warn".to_owned());
@@ -93,6 +109,7 @@ impl TestPlatform {
             admin: base,
             _broker_dir: broker_dir,
             staff: tokio::sync::OnceCell::new(),
+            _turn: turn,
         };
         test.wait_ready().await;
         test

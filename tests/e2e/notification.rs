@@ -485,17 +485,18 @@ async fn a_partner_webhook_is_signed_retried_with_back_off_and_delivered_once() 
     let (_, applicant) = crate::cases::citizen(&test, 92).await;
     let (id, materials) = crate::cases::submitted_case(&test, &applicant, &code).await;
     crate::cases::accepted_deferring(&test, &clerk, &id, &materials).await;
-    let deliveries = eventually(
-        "the flaky partner to take it",
-        Duration::from_secs(30),
-        || async {
-            let got = test
-                .get_json_as(&admin, &format!("{hooks}/{}/deliveries", subscriptions[0]))
-                .await;
-            (got[0]["status"] == "delivered").then_some(got)
-        },
-    )
-    .await;
+    // A subscription's deliveries once its latest has `status`.
+    let deliveries_when = |subscription: &str, status: &'static str| {
+        let (test, admin, path) = (&test, &admin, format!("{hooks}/{subscription}/deliveries"));
+        async move {
+            eventually(status, Duration::from_secs(30), || async {
+                let got = test.get_json_as(admin, &path).await;
+                (got[0]["status"] == status).then_some(got)
+            })
+            .await
+        }
+    };
+    let deliveries = deliveries_when(&subscriptions[0], "delivered").await;
     assert_eq!(deliveries.as_array().unwrap().len(), 1);
     assert_eq!(deliveries[0]["attempts"], 4);
     let calls = partner.calls("/flaky");
@@ -508,17 +509,7 @@ async fn a_partner_webhook_is_signed_retried_with_back_off_and_delivered_once() 
     );
     assert_eq!(calls[3].body["event_type"], accepted);
     assert_eq!(calls[3].body["case_id"], id.as_str());
-    let gone = eventually(
-        "the gone partner to be given up",
-        Duration::from_secs(30),
-        || async {
-            let got = test
-                .get_json_as(&admin, &format!("{hooks}/{}/deliveries", subscriptions[1]))
-                .await;
-            (got[0]["status"] == "failed_permanent").then_some(got)
-        },
-    )
-    .await;
+    let gone = deliveries_when(&subscriptions[1], "failed_permanent").await;
     assert_eq!(gone[0]["attempts"], 1);
     assert!(gone[0]["last_error"].as_str().unwrap().contains("410"));
     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -91,6 +91,11 @@ pub enum Power {
     ManageAccounts,
 }
 
+impl Power {
+    /// The powers of working on cases: taking them in, handling them, supervising them.
+    pub const CASE_WORK: [Power; 3] = [Power::AcceptCases, Power::HandleCases, Power::Supervise];
+}
+
 impl Role {
     pub const ALL: [Role; 5] = [
         Self::WindowClerk,
@@ -199,6 +204,14 @@ impl Principal {
         self.roles
             .iter()
             .filter(move |b| b.role.powers().contains(&power))
+    }
+
+    /// Whether this principal takes in, handles or supervises cases in `region`: whom a case,
+    /// a transfer or a rating there is visible to.
+    pub fn works_on_cases_in(&self, region: &RegionCode) -> bool {
+        Power::CASE_WORK
+            .iter()
+            .any(|power| self.can(*power, region))
     }
 
     /// Whether this principal holds `power` over `region`.

@@ -140,6 +140,19 @@ impl Error {
     }
 }
 
+/// A page size: `default` when absent, 400 on `limit` outside 1..=`max`.
+pub fn page_limit(value: Option<i64>, default: i64, max: i64) -> Result<i64> {
+    let limit = value.unwrap_or(default);
+    if (1..=max).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(Error::bad_request(
+            "limit",
+            format!("must be between 1 and {max}"),
+        ))
+    }
+}
+
 /// Parses a path, query or header parameter: a 400 naming `field`, with the parser's reason,
 /// when it does not parse.
 pub fn parse_param<T>(field: &str, raw: &str) -> Result<T>

@@ -28,7 +28,7 @@ pub use access::{AccountKind, Power, Principal, Role, RoleBinding};
 pub use calendar::{Calendar, TimeLimit, TimeUnit};
 pub use codes::{BasicCode, CaseNumber, ImplementationCode, ImplementingLevel, MaterialCode};
 pub use credit::CreditCode;
-pub use error::{Error, ErrorBody, Result, parse_param};
+pub use error::{Error, ErrorBody, Result, page_limit, parse_param};
 pub use identity::{IdCardNumber, IdType, PhoneNumber};
 pub use json::Json;
 pub use region::RegionCode;

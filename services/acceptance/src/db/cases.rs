@@ -239,9 +239,7 @@ fn visible(principal: &Principal, row: &Row) -> Result<bool, Error> {
         return Ok(true);
     }
     let regions = [row.region("receiving")?, row.region("handling")?];
-    Ok([Power::AcceptCases, Power::HandleCases, Power::Supervise]
-        .iter()
-        .any(|power| regions.iter().any(|r| principal.can(*power, r))))
+    Ok(regions.iter().any(|r| principal.works_on_cases_in(r)))
 }
 
 /// Reads the case for `principal` (404 when it does not exist or is not theirs to see),

@@ -681,14 +681,6 @@ pub async fn comment(
     Ok(row.view(principal))
 }
 
-/// Whether `principal` may read what concerns `region` (ratings, remediations, statistics):
-/// staff who take in, handle or supervise cases there.
-pub(super) fn reads(principal: &Principal, region: &RegionCode) -> bool {
-    [Power::AcceptCases, Power::HandleCases, Power::Supervise]
-        .iter()
-        .any(|power| principal.can(*power, region))
-}
-
 pub(super) fn region_of(code: &str) -> Result<RegionCode, Error> {
     code.parse().map_err(Error::internal)
 }
@@ -715,7 +707,7 @@ pub async fn list(
     filter: &RatingFilter,
 ) -> Result<Vec<Rating>, Error> {
     let region: RegionCode = tongban_kernel::parse_param("region_code", &filter.region_code)?;
-    if !reads(principal, &region) {
+    if !principal.works_on_cases_in(&region) {
         return Err(Error::Forbidden(format!(
             "no role covers the ratings of {region}"
         )));
@@ -726,10 +718,7 @@ pub async fn list(
         }
         None => None,
     };
-    let limit = filter.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(Error::bad_request("limit", "1 to 200"));
-    }
+    let limit = tongban_kernel::page_limit(filter.limit, 50, 200)?;
     let rows: Vec<RatingRow> = sqlx::query_as(&format!(
         "select {RATING_COLUMNS} from ratings r
          where (r.region_code like $1 || '%' or r.handling_region like $1 || '%')

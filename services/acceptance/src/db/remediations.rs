@@ -17,7 +17,7 @@ use tongban_runtime::config::AcceptanceSettings;
 
 use super::cases::{self, Rated};
 use super::catalogue;
-use super::ratings::{RatingRow, level_name, publish, rating_row, reads, region_of};
+use super::ratings::{RatingRow, level_name, publish, rating_row, region_of};
 /// A bad rating's remediation.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
 pub struct Remediation {
@@ -189,7 +189,7 @@ async fn load_remediation(
 ) -> Result<Remediation, Error> {
     let found = lock(conn, id).await?;
     if found.assignee_id == Some(principal.account)
-        || reads(principal, &region_of(&found.region_code)?)
+        || principal.works_on_cases_in(&region_of(&found.region_code)?)
     {
         Ok(found)
     } else {
@@ -604,7 +604,7 @@ pub async fn list_remediations(
     let region = match &filter.region_code {
         Some(code) => {
             let region: RegionCode = tongban_kernel::parse_param("region_code", code)?;
-            if !reads(principal, &region) {
+            if !principal.works_on_cases_in(&region) {
                 return Err(Error::Forbidden(format!(
                     "no role covers the remediations of {region}"
                 )));
@@ -613,10 +613,7 @@ pub async fn list_remediations(
         }
         None => None,
     };
-    let limit = filter.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(Error::bad_request("limit", "1 to 200"));
-    }
+    let limit = tongban_kernel::page_limit(filter.limit, 50, 200)?;
     Ok(sqlx::query_as(&format!(
         "select {REMEDIATION_COLUMNS} from remediations
          where (($1::text is not null and region_code like $1 || '%')
@@ -739,7 +736,7 @@ pub async fn policies(
     principal: &Principal,
     region: &RegionCode,
 ) -> Result<Vec<Policy>, Error> {
-    if !reads(principal, region) {
+    if !principal.works_on_cases_in(region) {
         return Err(Error::Forbidden(format!("no role covers {region}")));
     }
     Ok(sqlx::query_as(

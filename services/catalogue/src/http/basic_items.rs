@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 use tongban_auth::Authenticated;
 use tongban_kernel::{BasicCode, Error, ErrorBody, Json, Power, RegionCode, Result};
 
-use super::{limit, parse};
+use super::parse;
 use crate::AppState;
 use crate::db::{basic_items as db, code_lists};
 use crate::domain::basic::BasicItem;
@@ -103,7 +103,7 @@ async fn list(
         .as_deref()
         .map(|p| parse("province_code", p))
         .transpose()?;
-    let limit = limit(query.limit, 100, 500)?;
+    let limit = tongban_kernel::page_limit(query.limit, 100, 500)?;
     let text = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     Ok(Json(
         db::list(&state.pool, province.as_ref(), text, limit).await?,

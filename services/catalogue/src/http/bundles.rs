@@ -12,7 +12,7 @@ use uuid::Uuid;
 use tongban_auth::{Authenticated, MaybeAuthenticated};
 use tongban_kernel::{ErrorBody, Json, RegionCode, Result};
 
-use super::{Publication, Withdrawal, limit, parse};
+use super::{Publication, Withdrawal, parse};
 use crate::AppState;
 use crate::actor::Actor;
 use crate::db::bundles::{self as db, Bundle};
@@ -165,7 +165,7 @@ async fn list(
             &state.pool,
             region.as_ref(),
             text,
-            limit(query.limit, 20, 100)?,
+            tongban_kernel::page_limit(query.limit, 20, 100)?,
         )
         .await?,
     ))

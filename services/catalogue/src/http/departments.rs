@@ -105,9 +105,6 @@ async fn list(
 ) -> Result<Json<Vec<Department>>> {
     let region =
         super::known_region_filter(&state, "region_code", query.region_code.as_deref()).await?;
-    let limit = query.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(Error::bad_request("limit", "must be between 1 and 500"));
-    }
+    let limit = tongban_kernel::page_limit(query.limit, 100, 500)?;
     Ok(Json(db::list(&state.pool, region, limit).await?))
 }

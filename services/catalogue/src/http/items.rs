@@ -13,7 +13,7 @@ use uuid::Uuid;
 use tongban_auth::{Authenticated, MaybeAuthenticated};
 use tongban_kernel::{Error, ErrorBody, ImplementationCode, Json, RegionCode, Result};
 
-use super::{Publication, Withdrawal, limit, parse};
+use super::{Publication, Withdrawal, parse};
 use crate::AppState;
 use crate::actor::Actor;
 use crate::db::code_lists;
@@ -198,7 +198,7 @@ async fn search(
         text,
         region: region.as_ref(),
         department: query.department_id,
-        limit: limit(query.limit, 20, 200)?,
+        limit: tongban_kernel::page_limit(query.limit, 20, 200)?,
     };
     Ok(Json(db::search(&state.pool, &search).await?))
 }

@@ -13,7 +13,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa_axum::router::OpenApiRouter;
 
-use tongban_kernel::{Error, RegionCode, Result};
+use tongban_kernel::{RegionCode, Result};
 
 use crate::AppState;
 
@@ -58,19 +58,6 @@ pub(crate) async fn known_region_filter(
     match raw {
         Some(raw) => Ok(Some(known_region(state, field, raw).await?)),
         None => Ok(None),
-    }
-}
-
-/// A page size: `default` when absent, 400 outside 1..=`max`.
-pub(crate) fn limit(value: Option<i64>, default: i64, max: i64) -> Result<i64> {
-    let limit = value.unwrap_or(default);
-    if (1..=max).contains(&limit) {
-        Ok(limit)
-    } else {
-        Err(Error::bad_request(
-            "limit",
-            format!("must be between 1 and {max}"),
-        ))
     }
 }
 

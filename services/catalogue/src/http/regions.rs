@@ -75,9 +75,6 @@ async fn search(
     if text.is_empty() || text.chars().count() > 20 {
         return Err(Error::bad_request("q", "must be 1 to 20 characters"));
     }
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(Error::bad_request("limit", "must be between 1 and 100"));
-    }
+    let limit = tongban_kernel::page_limit(query.limit, 20, 100)?;
     Ok(Json(db::search(&state.pool, text, limit).await?))
 }

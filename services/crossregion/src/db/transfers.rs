@@ -195,9 +195,7 @@ impl Row {
     /// Both halls' clerks and handlers, and the supervisors above either.
     fn visible_to(&self, principal: &Principal) -> Result<bool, Error> {
         let regions = [self.region(Side::Receiving)?, self.region(Side::Handling)?];
-        Ok([Power::AcceptCases, Power::HandleCases, Power::Supervise]
-            .iter()
-            .any(|power| regions.iter().any(|r| principal.can(*power, r))))
+        Ok(regions.iter().any(|r| principal.works_on_cases_in(r)))
     }
 
     fn into_transfer(self, legs: Vec<PostalLeg>) -> Transfer {
@@ -954,7 +952,7 @@ pub async fn list(
     principal: &Principal,
     filter: &Filter,
 ) -> Result<Vec<Transfer>, Error> {
-    let scopes: Vec<String> = [Power::AcceptCases, Power::HandleCases, Power::Supervise]
+    let scopes: Vec<String> = Power::CASE_WORK
         .iter()
         .flat_map(|p| principal.bindings_for_power(*p))
         .map(|b| format!("{}%", b.region.prefix()))

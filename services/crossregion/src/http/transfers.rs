@@ -72,10 +72,7 @@ async fn list(
     {
         return Err(Error::bad_request("state", STATES.join(", ")));
     }
-    let limit = params.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(Error::bad_request("limit", "1 to 200"));
-    }
+    let limit = tongban_kernel::page_limit(params.limit, 50, 200)?;
     let filter = Filter {
         region,
         side: params.side,

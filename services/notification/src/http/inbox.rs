@@ -8,7 +8,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use tongban_auth::Authenticated;
-use tongban_kernel::{Error, ErrorBody, Json, Result};
+use tongban_kernel::{ErrorBody, Json, Result};
 
 use crate::AppState;
 use crate::db::inbox::{self, Inbox, InboxMessage};
@@ -41,10 +41,7 @@ async fn list(
     Authenticated(principal): Authenticated,
     Query(params): Query<ListParams>,
 ) -> Result<Json<Inbox>> {
-    let limit = params.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(Error::bad_request("limit", "1 to 100"));
-    }
+    let limit = tongban_kernel::page_limit(params.limit, 20, 100)?;
     Ok(Json(
         inbox::list(&state.pool, &principal, params.unread, params.before, limit).await?,
     ))

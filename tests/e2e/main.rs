@@ -15,6 +15,7 @@ mod crossregion;
 mod deadletter;
 mod events;
 mod identity;
+mod insight;
 mod items;
 mod lifecycle;
 mod notification;

@@ -9,6 +9,12 @@
 //! projections a service keeps; the per-handler inbox key means a crash between two handlers
 //! re-applies only the one that had not committed.
 //!
+//! A consumer may take a batch of the events already fetched (up to `batch`) and apply each
+//! handler's share of it in one transaction, inbox rows included: one commit for many events
+//! where a projection is rebuilt or a backlog drains. When anything in a batch fails, the batch
+//! is rolled back and its events are applied one by one as above, so a bad event is
+//! dead-lettered alone and a transient failure is retried in order.
+//!
 //! What can never be processed (missing CloudEvents headers, an event type the contract does not
 //! know, a payload that does not decode) goes to `tongban.deadletter.v1` with the reason, and the
 //! partition moves on. Transient failures (the database is down) are retried with a capped
@@ -17,6 +23,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::FutureExt as _;
 use futures::future::BoxFuture;
 use rdkafka::Message;
 use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
@@ -80,8 +87,17 @@ struct Route {
     spec: ConsumerSpec,
 }
 
+impl Route {
+    fn wants(&self, delivered: &Delivered) -> bool {
+        self.spec.topics.contains(&delivered.topic.as_str())
+            && self.spec.handler.handles(&delivered.attributes.ce_type)
+    }
+}
+
 pub struct Consumer {
     group: String,
+    /// Events applied per transaction, at most (1: each on its own).
+    batch: usize,
     topics: Vec<&'static str>,
     routes: Vec<Route>,
     pool: PgPool,
@@ -90,7 +106,8 @@ pub struct Consumer {
 }
 
 impl Consumer {
-    /// The consumer group of `service`, feeding `specs`.
+    /// The consumer group of `service` (`tongban.<service>`), feeding `specs` one event at a
+    /// time.
     pub fn new(
         service: &str,
         specs: Vec<ConsumerSpec>,
@@ -98,7 +115,28 @@ impl Consumer {
         settings: &KafkaSettings,
         dead_letters: FutureProducer,
     ) -> anyhow::Result<Self> {
-        let group = format!("tongban.{service}");
+        Self::in_group(
+            service,
+            format!("tongban.{service}"),
+            1,
+            specs,
+            pool,
+            settings,
+            dead_letters,
+        )
+    }
+
+    /// Like [`Consumer::new`], in consumer group `group` (a projection rebuilt from the start
+    /// reads in a new group), applying up to `batch` events per transaction.
+    pub fn in_group(
+        service: &str,
+        group: String,
+        batch: usize,
+        specs: Vec<ConsumerSpec>,
+        pool: PgPool,
+        settings: &KafkaSettings,
+        dead_letters: FutureProducer,
+    ) -> anyhow::Result<Self> {
         let mut topics: Vec<&'static str> = specs.iter().flat_map(|s| s.topics.clone()).collect();
         topics.sort_unstable();
         topics.dedup();
@@ -131,6 +169,7 @@ impl Consumer {
         consumer.subscribe(&topics)?;
         Ok(Self {
             group,
+            batch: batch.max(1),
             topics,
             routes,
             pool,
@@ -141,13 +180,13 @@ impl Consumer {
 
     /// Consumes until `shutdown`, then commits the stored offsets.
     pub async fn run(self, shutdown: CancellationToken) {
-        tracing::info!(group = %self.group, topics = ?self.topics, "consuming");
+        tracing::info!(group = %self.group, topics = ?self.topics, batch = self.batch, "consuming");
         loop {
             let received = tokio::select! {
                 received = self.consumer.recv() => received,
                 () = shutdown.cancelled() => break,
             };
-            let message = match received {
+            let first = match received {
                 Ok(message) => message,
                 Err(err) => {
                     tracing::warn!(group = %self.group, error = %err, "consumer error");
@@ -155,11 +194,30 @@ impl Consumer {
                     continue;
                 }
             };
-            if !self.process(&message, &shutdown).await {
+            // Whatever else is already fetched joins the batch; nothing waits for more.
+            let mut messages = vec![first];
+            while messages.len() < self.batch {
+                match self.consumer.recv().now_or_never() {
+                    Some(Ok(message)) => messages.push(message),
+                    Some(Err(err)) => {
+                        tracing::warn!(group = %self.group, error = %err, "consumer error");
+                        break;
+                    }
+                    None => break,
+                }
+            }
+            let done = if let [message] = messages.as_slice() {
+                self.process(message, &shutdown).await
+            } else {
+                self.process_batch(&messages, &shutdown).await
+            };
+            if !done {
                 break;
             }
-            if let Err(err) = self.consumer.store_offset_from_message(&message) {
-                tracing::warn!(group = %self.group, error = %err, "cannot store offset");
+            for message in &messages {
+                if let Err(err) = self.consumer.store_offset_from_message(message) {
+                    tracing::warn!(group = %self.group, error = %err, "cannot store offset");
+                }
             }
         }
         if let Err(err) = self.consumer.commit_consumer_state(CommitMode::Sync) {
@@ -169,30 +227,13 @@ impl Consumer {
         tracing::info!(group = %self.group, "stopped consuming");
     }
 
-    /// Applies, passes over or dead-letters one message, handler by handler. False when
-    /// shutdown interrupted it (the offset is then not stored and the message comes again;
-    /// the handlers that had committed find their inbox rows).
-    async fn process(&self, message: &BorrowedMessage<'_>, shutdown: &CancellationToken) -> bool {
-        let delivered = match envelope::parse(message) {
-            Ok(delivered) => delivered,
-            Err(reason) => {
-                return self
-                    .dead_letter(message, &self.group, &reason, shutdown)
-                    .await;
-            }
-        };
-        let routes: Vec<&Route> = self
-            .routes
-            .iter()
-            .filter(|r| {
-                r.spec.topics.contains(&delivered.topic.as_str())
-                    && r.spec.handler.handles(&delivered.attributes.ce_type)
-            })
-            .collect();
-        if routes.is_empty() {
-            self.count(&self.group, "skipped");
-            return true;
-        }
+    /// The handlers that want `delivered`.
+    fn routes_for<'a>(&'a self, delivered: &'a Delivered) -> impl Iterator<Item = &'a Route> + 'a {
+        self.routes.iter().filter(|r| r.wants(delivered))
+    }
+
+    /// The span an event is handled in, continuing the publisher's trace.
+    fn span(&self, delivered: &Delivered) -> tracing::Span {
         let span = tracing::info_span!(
             "consume",
             otel.name = %format!("{} process", delivered.topic),
@@ -211,37 +252,157 @@ impl Consumer {
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.as_str())),
         );
-        for route in routes {
-            let mut backoff = Duration::from_millis(100);
-            loop {
-                match self.apply(route, &delivered).instrument(span.clone()).await {
-                    Ok(()) => break,
-                    Err(HandleError::Permanent(reason)) => {
-                        if !self
-                            .dead_letter(message, &route.key, &reason, shutdown)
-                            .await
-                        {
-                            return false;
-                        }
-                        break;
-                    }
-                    Err(HandleError::Transient(err)) => {
-                        tracing::warn!(parent: &span, handler = %route.key, error = %err, retry_in_ms = backoff.as_millis() as u64, "event not applied, retrying");
-                        tokio::select! {
-                            () = tokio::time::sleep(backoff) => {}
-                            () = shutdown.cancelled() => return false,
-                        }
-                        backoff = (backoff * 2).min(MAX_BACKOFF);
+        span
+    }
+
+    /// Applies several messages, each handler's share in one transaction; a handler whose
+    /// transaction fails has its share applied one by one instead ([`Consumer::process`]'s
+    /// rules). False when shutdown interrupted it.
+    async fn process_batch(
+        &self,
+        messages: &[BorrowedMessage<'_>],
+        shutdown: &CancellationToken,
+    ) -> bool {
+        let mut parsed = Vec::with_capacity(messages.len());
+        for message in messages {
+            match envelope::parse(message) {
+                Ok(delivered) => parsed.push((message, delivered)),
+                Err(reason) => {
+                    if !self
+                        .dead_letter(message, &self.group, &reason, shutdown)
+                        .await
+                    {
+                        return false;
                     }
                 }
+            }
+        }
+        let mut wanted = 0;
+        for route in &self.routes {
+            let share: Vec<_> = parsed
+                .iter()
+                .filter(|(_, delivered)| route.wants(delivered))
+                .collect();
+            wanted += share.len();
+            if share.is_empty() {
+                continue;
+            }
+            let events: Vec<&Delivered> = share.iter().map(|(_, d)| d).collect();
+            match self.apply_all(route, &events).await {
+                Ok(()) => {}
+                Err(err) => {
+                    tracing::debug!(handler = %route.key, error = %err, events = share.len(), "a batch failed; applying its events one by one");
+                    for (message, delivered) in share {
+                        if !self.apply_retrying(route, message, delivered, shutdown).await {
+                            return false;
+                        }
+                    }
+                }
+            }
+        }
+        if wanted == 0 {
+            self.count(&self.group, "skipped");
+        }
+        true
+    }
+
+    /// One transaction: every event's inbox row and, where fresh, its effect.
+    async fn apply_all(&self, route: &Route, events: &[&Delivered]) -> Result<(), HandleError> {
+        let mut tx = self.pool.begin().await?;
+        let mut applied = 0;
+        for event in events {
+            let fresh = Self::record(&mut tx, route, event).await?;
+            if fresh {
+                let span = self.span(event);
+                route.spec.handler.handle(&mut tx, event).instrument(span).await?;
+                applied += 1;
+            }
+        }
+        tx.commit().await?;
+        metrics::counter!("events_consumed_total", "consumer" => route.key.clone(), "outcome" => "applied")
+            .increment(applied);
+        metrics::counter!("events_consumed_total", "consumer" => route.key.clone(), "outcome" => "duplicate")
+            .increment(events.len() as u64 - applied);
+        Ok(())
+    }
+
+    /// Applies, passes over or dead-letters one message, handler by handler. False when
+    /// shutdown interrupted it (the offset is then not stored and the message comes again;
+    /// the handlers that had committed find their inbox rows).
+    async fn process(&self, message: &BorrowedMessage<'_>, shutdown: &CancellationToken) -> bool {
+        let delivered = match envelope::parse(message) {
+            Ok(delivered) => delivered,
+            Err(reason) => {
+                return self
+                    .dead_letter(message, &self.group, &reason, shutdown)
+                    .await;
+            }
+        };
+        let routes: Vec<&Route> = self.routes_for(&delivered).collect();
+        if routes.is_empty() {
+            self.count(&self.group, "skipped");
+            return true;
+        }
+        for route in routes {
+            if !self
+                .apply_retrying(route, message, &delivered, shutdown)
+                .await
+            {
+                return false;
             }
         }
         true
     }
 
+    /// Applies one event for one handler: retried while the failure is transient,
+    /// dead-lettered when it is permanent. False when shutdown interrupted it.
+    async fn apply_retrying(
+        &self,
+        route: &Route,
+        message: &BorrowedMessage<'_>,
+        delivered: &Delivered,
+        shutdown: &CancellationToken,
+    ) -> bool {
+        let span = self.span(delivered);
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match self.apply(route, delivered).instrument(span.clone()).await {
+                Ok(()) => return true,
+                Err(HandleError::Permanent(reason)) => {
+                    return self
+                        .dead_letter(message, &route.key, &reason, shutdown)
+                        .await;
+                }
+                Err(HandleError::Transient(err)) => {
+                    tracing::warn!(parent: &span, handler = %route.key, error = %err, retry_in_ms = backoff.as_millis() as u64, "event not applied, retrying");
+                    tokio::select! {
+                        () = tokio::time::sleep(backoff) => {}
+                        () = shutdown.cancelled() => return false,
+                    }
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+    }
+
     async fn apply(&self, route: &Route, event: &Delivered) -> Result<(), HandleError> {
         let mut tx = self.pool.begin().await?;
-        let fresh = sqlx::query(
+        let fresh = Self::record(&mut tx, route, event).await?;
+        if fresh {
+            route.spec.handler.handle(&mut tx, event).await?;
+        }
+        tx.commit().await?;
+        self.count(&route.key, if fresh { "applied" } else { "duplicate" });
+        Ok(())
+    }
+
+    /// Writes `event`'s inbox row for `route`; false when it was there already (a redelivery).
+    async fn record(
+        tx: &mut PgConnection,
+        route: &Route,
+        event: &Delivered,
+    ) -> Result<bool, HandleError> {
+        Ok(sqlx::query(
             r#"insert into inbox (consumer, event_id, topic, "partition", "offset", trace_id)
                values ($1, $2, $3, $4, $5, $6) on conflict do nothing"#,
         )
@@ -254,13 +415,7 @@ impl Consumer {
         .execute(&mut *tx)
         .await?
         .rows_affected()
-            == 1;
-        if fresh {
-            route.spec.handler.handle(&mut tx, event).await?;
-        }
-        tx.commit().await?;
-        self.count(&route.key, if fresh { "applied" } else { "duplicate" });
-        Ok(())
+            == 1)
     }
 
     /// Publishes the message unchanged to the dead-letter topic with why and where it failed

@@ -85,3 +85,66 @@ impl ReadinessCheck for BrokerCheck {
         })
     }
 }
+
+/// How far a consumer group has read `topics`, partition by partition.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupPosition {
+    /// Events the group has committed past, summed over the partitions (from each one's first
+    /// retained event).
+    pub done: i64,
+    /// Events retained in the topics now, summed over the partitions.
+    pub retained: i64,
+}
+
+impl GroupPosition {
+    /// Events retained that the group has not committed past.
+    pub fn behind(&self) -> i64 {
+        self.retained - self.done
+    }
+}
+
+/// Where consumer group `group` stands in `topics` (without joining it): committed offsets
+/// against each partition's retained range. A partition the group has not committed in counts
+/// as not read at all.
+pub async fn group_position(
+    settings: &KafkaSettings,
+    group: &str,
+    topics: &[&str],
+) -> anyhow::Result<GroupPosition> {
+    use rdkafka::consumer::{BaseConsumer, Consumer as _};
+    use rdkafka::{Offset, TopicPartitionList};
+
+    let config = client_config(settings).set("group.id", group).clone();
+    let topics: Vec<String> = topics.iter().map(|t| (*t).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        let timeout = Duration::from_secs(10);
+        let consumer: BaseConsumer = config.create()?;
+        let mut ranges = Vec::new();
+        let mut partitions = TopicPartitionList::new();
+        for topic in &topics {
+            let metadata = consumer.fetch_metadata(Some(topic), timeout)?;
+            for found in metadata.topics() {
+                for partition in found.partitions() {
+                    let (low, high) = consumer.fetch_watermarks(topic, partition.id(), timeout)?;
+                    ranges.push(((topic.clone(), partition.id()), (low, high)));
+                    partitions.add_partition(topic, partition.id());
+                }
+            }
+        }
+        let committed = consumer.committed_offsets(partitions, timeout)?;
+        let mut position = GroupPosition::default();
+        for ((topic, partition), (low, high)) in ranges {
+            let at = match committed
+                .find_partition(&topic, partition)
+                .map(|p| p.offset())
+            {
+                Some(Offset::Offset(at)) => at.clamp(low, high),
+                _ => low,
+            };
+            position.done += at - low;
+            position.retained += high - low;
+        }
+        Ok(position)
+    })
+    .await?
+}

@@ -10,13 +10,14 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 /// The services behind the gateway, in the order `tongban up` starts them.
-pub const SERVICES: [&str; 6] = [
+pub const SERVICES: [&str; 7] = [
     "identity",
     "catalogue",
     "acceptance",
     "approval",
     "notification",
     "crossregion",
+    "insight",
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -34,6 +35,7 @@ pub struct Settings {
     pub approval: ApprovalSettings,
     pub crossregion: CrossregionSettings,
     pub notification: NotificationSettings,
+    pub insight: InsightSettings,
     /// The time every service acts on: the system clock, unless a test put an adjustable one
     /// here. Not configurable: production never shifts time.
     #[serde(skip)]
@@ -152,6 +154,13 @@ pub struct CrossregionSettings {
     pub delivery_working_days: u32,
     /// How often missed hand-over deadlines are looked for and escalated (seconds).
     pub timer_sweep_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct InsightSettings {
+    /// Events applied per transaction, at most, when a backlog is waiting (a rebuild reads
+    /// every topic from the start): one commit for many events.
+    pub consumer_batch: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -398,6 +407,7 @@ fn defaults() -> Vec<(&'static str, config::Value)> {
         ("crossregion.response_working_days", 2.into()),
         ("crossregion.delivery_working_days", 3.into()),
         ("crossregion.timer_sweep_secs", 60.into()),
+        ("insight.consumer_batch", 500.into()),
         ("notification.max_event_age_hours", 72.into()),
         ("notification.sender_poll_ms", 500.into()),
         ("notification.retry_base_ms", 5_000.into()),
@@ -454,13 +464,14 @@ fn defaults() -> Vec<(&'static str, config::Value)> {
         ("identity.code_attempts", 5.into()),
         ("notification.code_senders", vec![IDENTITY_CLIENT_ID].into()),
     ];
-    const SERVICE_PORTS: [(&str, i64); 6] = [
+    const SERVICE_PORTS: [(&str, i64); 7] = [
         ("http.ports.identity", 8081),
         ("http.ports.catalogue", 8082),
         ("http.ports.acceptance", 8083),
         ("http.ports.approval", 8084),
         ("http.ports.notification", 8085),
         ("http.ports.crossregion", 8086),
+        ("http.ports.insight", 8087),
     ];
     values.extend(SERVICE_PORTS.map(|(key, port)| (key, port.into())));
     values
@@ -475,6 +486,7 @@ mod tests {
         let settings = Settings::load(None).unwrap();
         assert_eq!(settings.port("gateway"), 8080);
         assert_eq!(settings.port("crossregion"), 8086);
+        assert_eq!(settings.port("insight"), 8087);
         assert_eq!(
             settings.http.upstreams["acceptance"],
             "http://127.0.0.1:8083"

@@ -56,6 +56,10 @@ pub const PUBLIC: &[(&str, &str)] = &[
     ("POST", "/api/acceptance/v1/ratings/comments"),
     // The SMS gateway's delivery receipts, signed with the key the platform shares with it.
     ("POST", "/api/notification/v1/receipts/sms"),
+    // The supervisors' dashboard page (its data needs a supervisor's token).
+    ("GET", "/api/insight/dashboard"),
+    ("GET", "/api/insight/dashboard/"),
+    ("GET", "/api/insight/dashboard/*"),
 ];
 
 pub fn is_public(method: &Method, path: &str) -> bool {
@@ -196,6 +200,9 @@ mod tests {
         ));
         assert!(is_public(&Method::GET, "/api/catalogue/v1/departments"));
         assert!(is_public(&Method::GET, "/api/approval/readyz"));
+        assert!(is_public(&Method::GET, "/api/insight/dashboard/"));
+        assert!(is_public(&Method::GET, "/api/insight/dashboard/dashboard.js"));
+        assert!(!is_public(&Method::GET, "/api/insight/v1/statistics"));
         assert!(!is_public(&Method::POST, "/api/catalogue/v1/departments"));
         assert!(!is_public(
             &Method::GET,

@@ -27,8 +27,8 @@ use tongban_broker::EmbeddedBroker;
 use tongban_runtime::config::SERVICES;
 use tongban_runtime::{CancellationToken, Settings, db, http};
 
-/// Every component `serve` accepts: the six services and the gateway.
-pub const COMPONENTS: [&str; 7] = [
+/// Every component `serve` accepts: the seven services and the gateway.
+pub const COMPONENTS: [&str; 8] = [
     "gateway",
     "identity",
     "catalogue",
@@ -36,6 +36,7 @@ pub const COMPONENTS: [&str; 7] = [
     "approval",
     "notification",
     "crossregion",
+    "insight",
 ];
 
 /// A running selection of components.
@@ -183,6 +184,7 @@ fn component(
         "approval" => Box::pin(tongban_approval::run(settings, listener, shutdown)),
         "notification" => Box::pin(tongban_notification::run(settings, listener, shutdown)),
         "crossregion" => Box::pin(tongban_crossregion::run(settings, listener, shutdown)),
+        "insight" => Box::pin(tongban_insight::run(settings, listener, shutdown)),
         other => Box::pin(async move { anyhow::bail!("unknown component {other}") }),
     }
 }
@@ -220,6 +222,7 @@ pub fn migrators() -> Vec<(&'static str, sqlx::migrate::Migrator)> {
         (tongban_approval::NAME, tongban_approval::migrator()),
         (tongban_notification::NAME, tongban_notification::migrator()),
         (tongban_crossregion::NAME, tongban_crossregion::migrator()),
+        (tongban_insight::NAME, tongban_insight::migrator()),
     ]
 }
 

@@ -67,6 +67,9 @@ enum Command {
     /// The catalogue's reference data.
     #[command(subcommand)]
     Catalogue(CatalogueCommand),
+    /// The provincial statistics (the insight service).
+    #[command(subcommand)]
+    Insight(InsightCommand),
     /// Benchmarks: start the platform on a throwaway database and measure.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -234,6 +237,20 @@ enum OutboxCommand {
 }
 
 #[derive(Subcommand)]
+enum InsightCommand {
+    /// Throw the statistics away and count them again from every topic's first retained
+    /// event (after a fix to how they are counted, or to recover from lost state). The running
+    /// insight service starts over within a second; this waits, showing progress, until it has
+    /// read what the topics held when the rebuild began. Topics keep what their retention
+    /// keeps: statistics older than that cannot be rebuilt (deploy/RUNBOOK.md).
+    Rebuild {
+        /// Return once the rebuild has started, without waiting for it.
+        #[arg(long)]
+        no_wait: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum AdminCommand {
     /// Create an identity administrator (a staff account holding identity_admin over a region),
     /// e.g. the first one of an install. Without --password-stdin a password is generated and
@@ -294,6 +311,9 @@ async fn main() -> ExitCode {
             replay(settings, &since, &services).await
         }
         Command::Admin(AdminCommand::RotateKeys) => rotate_keys(settings).await,
+        Command::Insight(InsightCommand::Rebuild { no_wait }) => {
+            rebuild_insight(settings, no_wait).await
+        }
         Command::Catalogue(CatalogueCommand::ImportRegions) => import_regions(settings).await,
         Command::Catalogue(CatalogueCommand::ImportItems { file, publish }) => {
             import_items(settings, &file, publish).await
@@ -546,6 +566,46 @@ async fn replay(settings: Settings, since: &str, services: &[String]) -> anyhow:
         println!("  {service:<13} {marked} events");
     }
     println!("Each service's relay sends them now; consumers apply each event once.");
+    Ok(())
+}
+
+async fn rebuild_insight(mut settings: Settings, no_wait: bool) -> anyhow::Result<()> {
+    let generation = tongban::ops::rebuild_insight(&settings).await?;
+    println!(
+        "Statistics emptied; the insight service reads every topic again as generation \
+         {generation} (consumer group {}).",
+        tongban_insight::db::feed::group(generation)
+    );
+    if no_wait {
+        return Ok(());
+    }
+    if settings.embedded_broker() {
+        // `tongban up` runs the embedded broker here.
+        settings.kafka.brokers = settings.broker.listen.clone();
+    }
+    // What the topics hold now is what the rebuild must read.
+    let target = tongban::ops::insight_position(&settings, generation)
+        .await?
+        .retained;
+    let bar = indicatif::ProgressBar::new(target.max(0) as u64).with_style(
+        indicatif::ProgressStyle::with_template("  {bar:40} {pos}/{len} events  {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    loop {
+        let position = tongban::ops::insight_position(&settings, generation).await?;
+        bar.set_position(position.done.clamp(0, target) as u64);
+        if position.done >= target {
+            break;
+        }
+        let current = tongban::ops::insight_generation(&settings).await?;
+        anyhow::ensure!(
+            current == generation,
+            "another rebuild (generation {current}) started meanwhile"
+        );
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    bar.finish();
+    println!("Rebuilt: the statistics count every event the topics held.");
     Ok(())
 }
 

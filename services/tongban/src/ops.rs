@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use serde::Serialize;
@@ -353,4 +354,37 @@ pub async fn rotate_keys(settings: &Settings) -> anyhow::Result<String> {
     let key = tongban_identity::keys::rotate_now(&pool).await?;
     pool.close().await;
     Ok(key)
+}
+
+/// Rebuilds the insight service's statistics from the topics: empties them and moves its
+/// consumer to a new group, which reads every topic from its first retained event (the running
+/// service notices within a second). Returns the new generation.
+pub async fn rebuild_insight(settings: &Settings) -> anyhow::Result<i32> {
+    let pool = tongban_runtime::db::connect(&settings.database, tongban_insight::NAME).await?;
+    let generation = tongban_insight::db::feed::rebuild(&pool)
+        .await
+        .context("emptying the statistics (has `tongban migrate` run?)")?;
+    pool.close().await;
+    Ok(generation)
+}
+
+/// How far the insight service's consumer of `generation` has read its topics.
+pub async fn insight_position(
+    settings: &Settings,
+    generation: i32,
+) -> anyhow::Result<tongban_bus::kafka::GroupPosition> {
+    tongban_bus::kafka::group_position(
+        &settings.kafka,
+        &tongban_insight::db::feed::group(generation),
+        &tongban_insight::events::topics(),
+    )
+    .await
+}
+
+/// The generation the insight service's statistics are at.
+pub async fn insight_generation(settings: &Settings) -> anyhow::Result<i32> {
+    let pool = tongban_runtime::db::connect(&settings.database, tongban_insight::NAME).await?;
+    let feed = tongban_insight::db::feed::current(&pool).await?;
+    pool.close().await;
+    Ok(feed.generation)
 }

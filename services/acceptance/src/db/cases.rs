@@ -208,6 +208,7 @@ impl Row {
             kind: self.kind.clone(),
             parent_case_id: self.parent_id.map(|p| p.to_string()).unwrap_or_default(),
             mode: self.mode.clone(),
+            visits: self.visits.max(0) as u32,
         }
     }
 
@@ -1809,8 +1810,10 @@ pub(crate) async fn count_visit(
     )
     .await?;
     let now = Utc::now();
+    let mut case = row.reference();
+    case.visits = visits as u32;
     let event = events::VisitRecorded {
-        case: Some(row.reference()),
+        case: Some(case),
         purpose: purpose.to_owned(),
         visits: visits as u32,
         recorded_by: principal.account.to_string(),
@@ -2125,8 +2128,10 @@ pub async fn deliver(
         details.clone(),
     )
     .await?;
+    let mut case = row.reference();
+    case.visits += visit as u32;
     let event = events::CaseDelivered {
-        case: Some(row.reference()),
+        case: Some(case),
         method: delivery.method.clone(),
         carrier,
         tracking_number: tracking,

@@ -1148,7 +1148,7 @@ pub async fn decide(
     let on_time = row.due_date.is_none_or(|due| now.today <= due);
     let row: Row = sqlx::query_as(&format!(
         "update work_items w set state = $2, reason = $3, decided_by = $4, concluded_at = $5,
-             concluded_on = $6, on_time = $7, revision = revision + 1
+             concluded_on = $6, on_time = $7, working_days_used = $8, revision = revision + 1
          where case_id = $1 returning {COLUMNS}"
     ))
     .bind(id)
@@ -1158,6 +1158,7 @@ pub async fn decide(
     .bind(now.at)
     .bind(now.today)
     .bind(on_time)
+    .bind(used as i32)
     .fetch_one(&mut *tx)
     .await?;
     let results = if decision.approve {
@@ -1167,6 +1168,7 @@ pub async fn decide(
     };
     record(&mut tx, id, now.at, Some(principal.account), state, Some(position), json!({
         "step": step.name, "opinion": opinion, "reason": reason, "on_time": on_time,
+        "working_days_used": used,
         "results": results.iter().map(|r| json!({ "name": r.name, "certificate_id": r.certificate_id })).collect::<Vec<_>>(),
     })).await?;
     let event = events::CaseConcluded {

@@ -1,0 +1,12 @@
+//! The insight service's queries.
+//!
+//! - [`facts`]: cases, transfers and ratings as the events tell them (writes only; each is
+//!   safe to apply twice and in any order across topics).
+//! - [`names`]: item and department names for the dimensions.
+//! - [`feed`]: which consumer group feeds the tables, how fresh they are, and the rebuild.
+//! - [`statistics`]: the aggregates, rolled up by region, item, department, channel, status.
+
+pub mod facts;
+pub mod feed;
+pub mod names;
+pub mod statistics;

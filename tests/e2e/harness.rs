@@ -51,9 +51,25 @@ impl TestPlatform {
 
     /// Starts with settings changed by `tweak` after the test defaults are applied.
     pub async fn start_with(storage: BrokerStorage, tweak: impl FnOnce(&mut Settings)) -> Self {
-        let turn = match storage {
-            BrokerStorage::Memory => Turn::Shared(TURNS.read().await),
-            BrokerStorage::Durable => Turn::Alone(TURNS.write().await),
+        let alone = matches!(storage, BrokerStorage::Durable);
+        Self::start_in_turn(storage, alone, tweak).await
+    }
+
+    /// Like [`TestPlatform::start_with`] (memory broker), for a test that loads the machine
+    /// for minutes: it runs alone, as a durable broker's test does (see [`TURNS`]).
+    pub async fn start_alone(tweak: impl FnOnce(&mut Settings)) -> Self {
+        Self::start_in_turn(BrokerStorage::Memory, true, tweak).await
+    }
+
+    async fn start_in_turn(
+        storage: BrokerStorage,
+        alone: bool,
+        tweak: impl FnOnce(&mut Settings),
+    ) -> Self {
+        let turn = if alone {
+            Turn::Alone(TURNS.write().await)
+        } else {
+            Turn::Shared(TURNS.read().await)
         };
         let mut settings = Settings::load(None).expect("default settings");
         settings.telemetry.log_filter =

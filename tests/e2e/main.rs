@@ -12,6 +12,7 @@ mod catalogue;
 mod codes;
 mod contract;
 mod crossregion;
+mod dashboard;
 mod deadletter;
 mod events;
 mod identity;

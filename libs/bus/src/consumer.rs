@@ -293,7 +293,10 @@ impl Consumer {
                 Err(err) => {
                     tracing::debug!(handler = %route.key, error = %err, events = share.len(), "a batch failed; applying its events one by one");
                     for (message, delivered) in share {
-                        if !self.apply_retrying(route, message, delivered, shutdown).await {
+                        if !self
+                            .apply_retrying(route, message, delivered, shutdown)
+                            .await
+                        {
                             return false;
                         }
                     }
@@ -314,7 +317,12 @@ impl Consumer {
             let fresh = Self::record(&mut tx, route, event).await?;
             if fresh {
                 let span = self.span(event);
-                route.spec.handler.handle(&mut tx, event).instrument(span).await?;
+                route
+                    .spec
+                    .handler
+                    .handle(&mut tx, event)
+                    .instrument(span)
+                    .await?;
                 applied += 1;
             }
         }

@@ -201,7 +201,10 @@ mod tests {
         assert!(is_public(&Method::GET, "/api/catalogue/v1/departments"));
         assert!(is_public(&Method::GET, "/api/approval/readyz"));
         assert!(is_public(&Method::GET, "/api/insight/dashboard/"));
-        assert!(is_public(&Method::GET, "/api/insight/dashboard/dashboard.js"));
+        assert!(is_public(
+            &Method::GET,
+            "/api/insight/dashboard/dashboard.js"
+        ));
         assert!(!is_public(&Method::GET, "/api/insight/v1/statistics"));
         assert!(!is_public(&Method::POST, "/api/catalogue/v1/departments"));
         assert!(!is_public(

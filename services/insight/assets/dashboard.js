@@ -144,7 +144,7 @@
   /** Whether a child region can be drilled into: real regions down to town level. */
   function drillable(code) {
     const level = regionLevel(code);
-    return level !== null && level !== 'village';
+    return level !== null && level !== 'village' && code !== current();
   }
 
   // ---------------------------------------------------------------------------------------
@@ -971,9 +971,11 @@
 
   function regionRows() {
     const data = state.last;
+    // A row keyed with the region itself counts the cases of that level (本级): a county's
+    // own departments decide cases; its towns mostly take them in.
     return (data && Array.isArray(data.rows) ? data.rows : []).map((row) => ({
       ...row,
-      name: nameOf(row.key, row.name),
+      name: row.key === data.region ? `本级 · ${nameOf(row.key, row.name)}` : nameOf(row.key, row.name),
     }));
   }
 

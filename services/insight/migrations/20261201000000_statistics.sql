@@ -4,9 +4,12 @@
 -- be thrown away and rebuilt by reading the topics from the start (`tongban insight rebuild`).
 
 -- Which consumer group feeds the tables: a rebuild empties them and moves to a new group,
--- which reads every topic from its first retained event.
+-- which reads every topic from its first retained event. The group's name carries an id new
+-- with the schema and with every rebuild, so a schema made again or restored from a backup
+-- never resumes a group an earlier one left behind.
 create table feed (
     id          boolean     primary key default true check (id),
+    feed_id     uuid        not null default gen_random_uuid(),
     generation  int         not null default 1,
     rebuilt_at  timestamptz,
     -- When the newest event applied happened (the statistics are as of then).

@@ -17,9 +17,10 @@
 //! - `migrations/`: the `insight` schema (the inbox is created by the bus; nothing is
 //!   published, so the outbox stays empty).
 //!
-//! The consumer group is `tongban.insight.g<generation>`: `tongban insight rebuild` empties the
-//! tables and moves to the next generation ([`db::feed::rebuild`]); the running service sees it
-//! within [`GENERATION_POLL`] and reads every topic again from the start in the new group.
+//! The consumer group is `tongban.insight.<feed id>.g<generation>`, the id new with the schema
+//! and with every rebuild: `tongban insight rebuild` empties the tables and moves to the next
+//! generation ([`db::feed::rebuild`]); the running service sees it within [`GENERATION_POLL`]
+//! and reads every topic again from the start in the new group.
 
 pub mod db;
 pub mod events;
@@ -70,9 +71,9 @@ pub async fn run(
 async fn feed(host: Host, shutdown: CancellationToken) {
     let batch = host.settings.insight.consumer_batch;
     loop {
-        let generation = loop {
+        let feed = loop {
             match db::feed::current(&host.pool).await {
-                Ok(feed) => break feed.generation,
+                Ok(feed) => break feed,
                 Err(err) => {
                     tracing::warn!(error = %err, "cannot read the feed's generation; retrying");
                     tokio::select! {
@@ -84,7 +85,7 @@ async fn feed(host: Host, shutdown: CancellationToken) {
         };
         let consumer = match Consumer::in_group(
             NAME,
-            db::feed::group(generation),
+            feed.group(),
             batch,
             events::consumers(),
             host.pool.clone(),
@@ -111,10 +112,10 @@ async fn feed(host: Host, shutdown: CancellationToken) {
                 () = tokio::time::sleep(GENERATION_POLL) => {}
             }
             match db::feed::current(&host.pool).await {
-                Ok(feed) if feed.generation != generation => {
+                Ok(now) if now.group() != feed.group() => {
                     tracing::info!(
-                        from = generation,
-                        to = feed.generation,
+                        from = feed.generation,
+                        to = now.generation,
                         "statistics rebuilt: reading every topic again from the start"
                     );
                     stop.cancel();

@@ -570,11 +570,12 @@ async fn replay(settings: Settings, since: &str, services: &[String]) -> anyhow:
 }
 
 async fn rebuild_insight(mut settings: Settings, no_wait: bool) -> anyhow::Result<()> {
-    let generation = tongban::ops::rebuild_insight(&settings).await?;
+    let feed = tongban::ops::rebuild_insight(&settings).await?;
     println!(
-        "Statistics emptied; the insight service reads every topic again as generation \
-         {generation} (consumer group {}).",
-        tongban_insight::db::feed::group(generation)
+        "Statistics emptied; the insight service reads every topic again as generation {} \
+         (consumer group {}).",
+        feed.generation,
+        feed.group()
     );
     if no_wait {
         return Ok(());
@@ -584,23 +585,28 @@ async fn rebuild_insight(mut settings: Settings, no_wait: bool) -> anyhow::Resul
         settings.kafka.brokers = settings.broker.listen.clone();
     }
     // What the topics hold now is what the rebuild must read.
-    let target = tongban::ops::insight_position(&settings, generation)
+    let target = tongban::ops::insight_position(&settings, &feed)
         .await?
         .retained;
     let bar = indicatif::ProgressBar::new(target.max(0) as u64).with_style(
-        indicatif::ProgressStyle::with_template("  {bar:40} {pos}/{len} events  {elapsed}")
+        indicatif::ProgressStyle::with_template("  {bar:40} {pos}/{len} events  {elapsed}  {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
+    let started = std::time::Instant::now();
     loop {
-        let position = tongban::ops::insight_position(&settings, generation).await?;
+        let position = tongban::ops::insight_position(&settings, &feed).await?;
         bar.set_position(position.done.clamp(0, target) as u64);
         if position.done >= target {
             break;
         }
-        let current = tongban::ops::insight_generation(&settings).await?;
+        if position.done == 0 && started.elapsed() > std::time::Duration::from_secs(30) {
+            bar.set_message("nothing read yet: is the insight service running?");
+        }
+        let current = tongban::ops::insight_feed(&settings).await?;
         anyhow::ensure!(
-            current == generation,
-            "another rebuild (generation {current}) started meanwhile"
+            current.group() == feed.group(),
+            "another rebuild (generation {}) started meanwhile",
+            current.generation
         );
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }

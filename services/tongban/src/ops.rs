@@ -12,6 +12,7 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use secrecy::ExposeSecret;
+use tongban_insight::db::feed::Feed;
 use tongban_runtime::Settings;
 
 /// How a check came out.
@@ -358,33 +359,33 @@ pub async fn rotate_keys(settings: &Settings) -> anyhow::Result<String> {
 
 /// Rebuilds the insight service's statistics from the topics: empties them and moves its
 /// consumer to a new group, which reads every topic from its first retained event (the running
-/// service notices within a second). Returns the new generation.
-pub async fn rebuild_insight(settings: &Settings) -> anyhow::Result<i32> {
+/// service notices within a second). Returns the feed as rebuilt.
+pub async fn rebuild_insight(settings: &Settings) -> anyhow::Result<Feed> {
     let pool = tongban_runtime::db::connect(&settings.database, tongban_insight::NAME).await?;
-    let generation = tongban_insight::db::feed::rebuild(&pool)
+    let feed = tongban_insight::db::feed::rebuild(&pool)
         .await
         .context("emptying the statistics (has `tongban migrate` run?)")?;
     pool.close().await;
-    Ok(generation)
+    Ok(feed)
 }
 
-/// How far the insight service's consumer of `generation` has read its topics.
+/// How far the insight service's consumer group `feed` has read its topics.
 pub async fn insight_position(
     settings: &Settings,
-    generation: i32,
+    feed: &Feed,
 ) -> anyhow::Result<tongban_bus::kafka::GroupPosition> {
     tongban_bus::kafka::group_position(
         &settings.kafka,
-        &tongban_insight::db::feed::group(generation),
+        &feed.group(),
         &tongban_insight::events::topics(),
     )
     .await
 }
 
 /// The generation the insight service's statistics are at.
-pub async fn insight_generation(settings: &Settings) -> anyhow::Result<i32> {
+pub async fn insight_feed(settings: &Settings) -> anyhow::Result<Feed> {
     let pool = tongban_runtime::db::connect(&settings.database, tongban_insight::NAME).await?;
     let feed = tongban_insight::db::feed::current(&pool).await?;
     pool.close().await;
-    Ok(feed.generation)
+    Ok(feed)
 }

@@ -21,21 +21,34 @@ pub struct CaseFacts {
     pub channel: String,
     pub mode: String,
     pub applicant_kind: String,
+    /// Visits to a hall so far, as the event says (0 when it does not).
+    pub visits: i32,
 }
 
 /// Records the case (first sight) and, for acceptance's events, its status as of the event at
 /// `offset` in the case's partition (a status from an older event is ignored): the descriptive
-/// fields follow the newest acceptance event too.
+/// fields and the visits follow the newest acceptance event too. One statement.
 pub async fn case(
     conn: &mut PgConnection,
     facts: &CaseFacts,
     status: Option<(&str, i64)>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "insert into cases (case_id, case_number, kind, parent_case_id, implementation_code,
-             receiving_region, handling_region, channel, mode, applicant_kind)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         on conflict (case_id) do nothing",
+        "insert into cases as c (case_id, case_number, kind, parent_case_id, implementation_code,
+             receiving_region, handling_region, channel, mode, applicant_kind, visits,
+             status, status_offset)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, coalesce($12, 'submitted'),
+             coalesce($13, -1))
+         on conflict (case_id) do update set
+             status = excluded.status, status_offset = excluded.status_offset,
+             case_number = coalesce(excluded.case_number, c.case_number),
+             kind = excluded.kind, parent_case_id = excluded.parent_case_id,
+             implementation_code = excluded.implementation_code,
+             receiving_region = excluded.receiving_region,
+             handling_region = excluded.handling_region, channel = excluded.channel,
+             mode = excluded.mode, applicant_kind = excluded.applicant_kind,
+             visits = greatest(c.visits, excluded.visits)
+         where $12::text is not null and c.status_offset < excluded.status_offset",
     )
     .bind(facts.case_id)
     .bind(&facts.case_number)
@@ -47,30 +60,9 @@ pub async fn case(
     .bind(&facts.channel)
     .bind(&facts.mode)
     .bind(&facts.applicant_kind)
-    .execute(&mut *conn)
-    .await?;
-    let Some((status, offset)) = status else {
-        return Ok(());
-    };
-    sqlx::query(
-        "update cases set status = $2, status_offset = $3,
-             case_number = coalesce($4, case_number), kind = $5, parent_case_id = $6,
-             implementation_code = $7, receiving_region = $8, handling_region = $9,
-             channel = $10, mode = $11, applicant_kind = $12
-         where case_id = $1 and status_offset < $3",
-    )
-    .bind(facts.case_id)
-    .bind(status)
-    .bind(offset)
-    .bind(&facts.case_number)
-    .bind(&facts.kind)
-    .bind(facts.parent_case_id)
-    .bind(&facts.implementation_code)
-    .bind(&facts.receiving_region)
-    .bind(&facts.handling_region)
-    .bind(&facts.channel)
-    .bind(&facts.mode)
-    .bind(&facts.applicant_kind)
+    .bind(facts.visits)
+    .bind(status.map(|(s, _)| s))
+    .bind(status.map(|(_, o)| o))
     .execute(conn)
     .await?;
     Ok(())

@@ -7,9 +7,16 @@ use sqlx::{PgConnection, PgPool};
 /// The tables the events fill (the rebuild empties them).
 const FACTS: &str = "cases, transfers, ratings, items, departments";
 
-/// The consumer group of `generation`.
-pub fn group(generation: i32) -> String {
-    format!("tongban.insight.g{generation}")
+impl Feed {
+    /// The consumer group feeding this generation: never one used before (the id is new with
+    /// the schema and with every rebuild), so it always reads from the start.
+    pub fn group(&self) -> String {
+        format!(
+            "tongban.insight.{}.g{}",
+            self.feed_id.simple(),
+            self.generation
+        )
+    }
 }
 
 /// The inbox keys of the insight service's handlers start with this.
@@ -17,13 +24,14 @@ pub const INBOX_PREFIX: &str = "tongban.insight.";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Feed {
+    pub feed_id: uuid::Uuid,
     pub generation: i32,
     pub rebuilt_at: Option<DateTime<Utc>>,
     pub as_of: Option<DateTime<Utc>>,
 }
 
 pub async fn current(pool: &PgPool) -> sqlx::Result<Feed> {
-    sqlx::query_as("select generation, rebuilt_at, as_of from feed")
+    sqlx::query_as("select feed_id, generation, rebuilt_at, as_of from feed")
         .fetch_one(pool)
         .await
 }
@@ -41,8 +49,8 @@ pub async fn seen(conn: &mut PgConnection, at: DateTime<Utc>) -> sqlx::Result<()
 /// transaction: the running service notices and reads every topic again from the start in the
 /// new group. An event the old group applies in between is applied once all the same (its
 /// inbox row makes the new group pass it over, and every write is order-independent).
-/// Returns the new generation.
-pub async fn rebuild(pool: &PgPool) -> sqlx::Result<i32> {
+/// Returns the feed as rebuilt.
+pub async fn rebuild(pool: &PgPool) -> sqlx::Result<Feed> {
     let mut tx = pool.begin().await?;
     sqlx::query(&format!("truncate {FACTS}"))
         .execute(&mut *tx)
@@ -51,12 +59,13 @@ pub async fn rebuild(pool: &PgPool) -> sqlx::Result<i32> {
         .bind(INBOX_PREFIX)
         .execute(&mut *tx)
         .await?;
-    let generation: i32 = sqlx::query_scalar(
-        "update feed set generation = generation + 1, rebuilt_at = now(), as_of = null
-         returning generation",
+    let feed: Feed = sqlx::query_as(
+        "update feed set feed_id = gen_random_uuid(), generation = generation + 1,
+             rebuilt_at = now(), as_of = null
+         returning feed_id, generation, rebuilt_at, as_of",
     )
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(generation)
+    Ok(feed)
 }

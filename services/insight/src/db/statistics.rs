@@ -25,7 +25,8 @@ use uuid::Uuid;
 
 /// Where a case stands now: acceptance's last word, unless approval concluded it since or the
 /// handling region sent it back (neither publishes through acceptance).
-pub const STATUS: &str = "case when c.status = 'accepted' and c.concluded_at is not null then 'concluded'
+pub const STATUS: &str =
+    "case when c.status = 'accepted' and c.concluded_at is not null then 'concluded'
      when c.status = 'accepted' and c.returned_round >= c.accepted_round then 'returned'
      else c.status end";
 

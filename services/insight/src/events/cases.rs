@@ -116,12 +116,8 @@ async fn status(
     case: Option<&CaseRef>,
     status: &str,
 ) -> Result<uuid::Uuid, HandleError> {
-    let case = required("case", case)?;
-    let facts = case_facts(case)?;
+    let facts = case_facts(required("case", case)?)?;
     facts::case(tx, &facts, Some((status, event.offset))).await?;
-    if case.visits > 0 {
-        facts::visits(tx, facts.case_id, case.visits as i32).await?;
-    }
     Ok(facts.case_id)
 }
 
@@ -137,6 +133,7 @@ fn case_facts(case: &CaseRef) -> Result<facts::CaseFacts, HandleError> {
         channel: case.channel.clone(),
         mode: non_empty(&case.mode, "local"),
         applicant_kind: case.applicant_kind.clone(),
+        visits: case.visits as i32,
     })
 }
 

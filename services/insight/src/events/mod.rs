@@ -4,7 +4,7 @@
 //! - [`catalogue`]: item and department names.
 //! - [`cases`]: acceptance's case events and approval's conclusions and red flags.
 //! - [`transfers`]: crossregion's hand-overs.
-//! - [`ratings`]: 好差评.
+//! - [`ratings`]: ratings (好差评).
 
 pub mod cases;
 pub mod catalogue;

@@ -87,7 +87,12 @@ fn case_facts(transfer: &TransferRef) -> Result<CaseFacts, HandleError> {
     Ok(CaseFacts {
         case_id: field::uuid("case_id", &transfer.case_id)?,
         case_number: (!transfer.case_number.is_empty()).then(|| transfer.case_number.clone()),
-        kind: if transfer.kind == "part" { "part" } else { "item" }.to_owned(),
+        kind: if transfer.kind == "part" {
+            "part"
+        } else {
+            "item"
+        }
+        .to_owned(),
         parent_case_id: field::optional_uuid("parent_case_id", &transfer.parent_case_id)?,
         implementation_code: transfer.implementation_code.clone(),
         receiving_region: transfer.receiving_region.clone(),

@@ -20,8 +20,14 @@ const POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         // Relative, so it works behind the gateway's /api/insight prefix too.
-        .route("/dashboard", get(|| async { Redirect::permanent("dashboard/") }))
-        .route("/dashboard/", get(|| async { asset(INDEX, "text/html; charset=utf-8") }))
+        .route(
+            "/dashboard",
+            get(|| async { Redirect::permanent("dashboard/") }),
+        )
+        .route(
+            "/dashboard/",
+            get(|| async { asset(INDEX, "text/html; charset=utf-8") }),
+        )
         .route(
             "/dashboard/dashboard.js",
             get(|| async { asset(SCRIPT, "text/javascript; charset=utf-8") }),

@@ -24,8 +24,5 @@ pub fn app(state: AppState) -> (Router, OpenApiDoc) {
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(statistics::router())
         .split_for_parts();
-    (
-        router.merge(dashboard::router()).with_state(state),
-        doc,
-    )
+    (router.merge(dashboard::router()).with_state(state), doc)
 }

@@ -182,8 +182,14 @@ async fn get_feed(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
 ) -> Result<Json<FeedState>> {
-    if principal.bindings_for_power(Power::Supervise).next().is_none() {
-        return Err(Error::Forbidden("only supervisors see the statistics".into()));
+    if principal
+        .bindings_for_power(Power::Supervise)
+        .next()
+        .is_none()
+    {
+        return Err(Error::Forbidden(
+            "only supervisors see the statistics".into(),
+        ));
     }
     let feed = feed::current(&state.pool).await?;
     Ok(Json(FeedState {
@@ -219,9 +225,7 @@ impl Scope {
         };
         principal.require(Power::Supervise, &region)?;
         // Bound to departments only: their cases alone.
-        let bindings: Vec<_> = principal
-            .bindings_for(Power::Supervise, &region)
-            .collect();
+        let bindings: Vec<_> = principal.bindings_for(Power::Supervise, &region).collect();
         let departments = if bindings.iter().any(|b| b.department.is_none()) {
             None
         } else {

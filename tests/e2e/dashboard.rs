@@ -1,0 +1,101 @@
+//! The supervisors' dashboard in a real headless Chromium (Debian's `chromium`, driven by
+//! `playwright-core` from npm: `tests/browser/dashboard.mjs`): a city supervisor signs in,
+//! sees only their city's counties, drills into one, and the page refreshes by itself; the
+//! screenshot is kept under `target/test-output/`. `.ci/run` installs the browser and the npm
+//! package and sets TONGBAN_REQUIRE_BROWSER_TOOLS, so CI cannot skip it.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::harness::{BrokerStorage, TestPlatform, eventually, staff_password};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn browser_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("browser")
+}
+
+/// Whether node, Chromium and the installed npm packages are here.
+fn browser_tools() -> bool {
+    let node = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    node && Path::new(CHROMIUM).exists()
+        && browser_dir().join("node_modules/playwright-core").exists()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_city_supervisor_sees_only_their_city_drills_down_and_the_page_refreshes() {
+    if !browser_tools() {
+        assert!(
+            std::env::var_os("TONGBAN_REQUIRE_BROWSER_TOOLS").is_none(),
+            "apt-get install chromium fonts-noto-cjk; (cd tests/browser && npm ci)"
+        );
+        eprintln!("skipped: node, {CHROMIUM} or tests/browser/node_modules is missing");
+        return;
+    }
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let world = crate::insight::world(&test).await;
+    // A few cases in every county of the three cities.
+    let cases = 36;
+    for i in 0..cases {
+        crate::insight::first_phase(&test, &world, i).await;
+    }
+    eventually(
+        "insight to count every case",
+        Duration::from_secs(60),
+        || async {
+            let total = test
+                .get_json_as(&world.province, "/api/insight/v1/statistics")
+                .await;
+            (total["total"]["cases"].as_i64() == Some(cases as i64)).then_some(())
+        },
+    )
+    .await;
+
+    let admin = test.admin("dashboard.admin", "430000000000").await;
+    let username = "changsha.supervisor";
+    test.staff_with_role(&admin, username, "supervisor", "430100000000")
+        .await;
+    let output = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-output");
+    std::fs::create_dir_all(&output).unwrap();
+    let screenshot = output.join("dashboard.png");
+    let url = test.url("/api/insight/dashboard/?refresh=2");
+    let run = tokio::process::Command::new("node")
+        .arg(browser_dir().join("dashboard.mjs"))
+        .args(["--url", &url, "--username", username])
+        .args(["--password", &staff_password(username)])
+        .args(["--expect-region", "430100000000", "--drill", "430121000000"])
+        .arg("--screenshot")
+        .arg(&screenshot)
+        .args(["--chromium", CHROMIUM])
+        .output();
+    let run = tokio::time::timeout(Duration::from_secs(240), run)
+        .await
+        .expect("the browser run ends within four minutes")
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    eprintln!("{}", String::from_utf8_lossy(&run.stderr));
+    let report: Value = stdout
+        .lines()
+        .rev()
+        .find_map(|line| serde_json::from_str(line).ok())
+        .unwrap_or_else(|| panic!("a JSON report from the browser run: {stdout}"));
+    assert!(run.status.success() && report["ok"] == true, "{report}");
+    // Changsha's two counties with cases; in 长沙县, its towns with cases.
+    assert_eq!(report["region"], "430100000000");
+    assert_eq!(report["drilled"], "430121000000");
+    assert!(report["rows_before"].as_i64().unwrap() >= 2, "{report}");
+    assert!(report["rows_after"].as_i64().unwrap() >= 1, "{report}");
+    assert!(report["refreshes"].as_i64().unwrap() >= 2, "{report}");
+    let png = std::fs::read(&screenshot).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "a real screenshot"
+    );
+    eprintln!("dashboard screenshot: {}", screenshot.display());
+    test.stop().await;
+}

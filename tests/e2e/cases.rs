@@ -50,6 +50,20 @@ pub(crate) async fn item_in_force_with(
         .await;
     assert_eq!(created.status(), 201);
     let credit = department(test, region, name, n).await;
+    let code = published_item(test, &credit, spec).await;
+    test.eventually_counts(
+        "acceptance to learn the item",
+        "select count(*) from acceptance.offered_items",
+        1,
+    )
+    .await;
+    code
+}
+
+/// 个体工商户登记 (basic code 014300001000, which must exist) as `spec` describes it, implemented
+/// by the department with `credit` code, drafted and put in force; returns its code.
+pub(crate) async fn published_item(test: &TestPlatform, credit: &str, spec: Value) -> String {
+    let admin = test.staff_token().await.to_owned();
     let row =
         json!({ "basic_code": "014300001000", "department_credit_code": credit, "spec": spec });
     let (status, item) =
@@ -64,12 +78,6 @@ pub(crate) async fn item_in_force_with(
         )
         .await;
     assert_eq!(published.status(), 200);
-    test.eventually_counts(
-        "acceptance to learn the item",
-        "select count(*) from acceptance.offered_items",
-        1,
-    )
-    .await;
     code
 }
 

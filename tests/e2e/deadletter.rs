@@ -114,10 +114,10 @@ async fn malformed_and_unknown_events_are_dead_lettered_and_the_partition_flows(
     reader.subscribe(&[topics::DEADLETTER]).unwrap();
     // Every service reading the topic dead-letters what it cannot process: a message without
     // an envelope or of an unknown type once per service (by its group), an undecodable payload
-    // once per handler that wanted it (approval's department directory; acceptance, crossregion
-    // and notification do not handle department_registered, so that payload is never decoded
-    // there).
-    let expected = 9 * partitions as usize;
+    // once per handler that wanted it (approval's department directory and insight's names;
+    // acceptance, crossregion and notification do not handle department_registered, so that
+    // payload is never decoded there).
+    let expected = 12 * partitions as usize;
     let letters: Vec<(String, String, String)> = reader
         .stream()
         .take(expected)
@@ -148,6 +148,13 @@ async fn malformed_and_unknown_events_are_dead_lettered_and_the_partition_flows(
     assert_eq!(by("tongban.acceptance"), 2 * partitions as usize);
     assert_eq!(by("tongban.crossregion"), 2 * partitions as usize);
     assert_eq!(by("tongban.notification"), 2 * partitions as usize);
+    // The insight service's group carries its feed's id and generation.
+    let insight_group = letters
+        .iter()
+        .filter(|(_, c, _)| c.starts_with("tongban.insight.") && c.ends_with(".g1"))
+        .count();
+    assert_eq!(insight_group, 2 * partitions as usize);
+    assert_eq!(by("tongban.insight.names"), partitions as usize);
     for (reason, _, topic) in &letters {
         assert_eq!(topic, topics::CATALOGUE);
         assert!(
@@ -162,9 +169,9 @@ async fn malformed_and_unknown_events_are_dead_lettered_and_the_partition_flows(
         );
     }
     for (kind, consumers) in [
-        ("missing header", 4),
-        ("unknown event type", 4),
-        ("payload is not a valid", 1),
+        ("missing header", 5),
+        ("unknown event type", 5),
+        ("payload is not a valid", 2),
     ] {
         let count = letters
             .iter()

@@ -87,23 +87,8 @@ fn item_spec(scope: &str) -> Value {
 }
 
 async fn item(test: &TestPlatform, region: &str, name: &str, n: u32, scope: &str) -> String {
-    let admin = test.staff_token().await.to_owned();
     let credit = department(test, region, name, n).await;
-    let row = json!({ "basic_code": "014300001000", "department_credit_code": credit,
-                      "spec": item_spec(scope) });
-    let (status, item) =
-        status_and_body(test.post_as(&admin, "/api/catalogue/v1/items", row).await).await;
-    assert_eq!(status, 201, "{item}");
-    let code = item["code"].as_str().unwrap().to_owned();
-    let published = test
-        .post_as(
-            &admin,
-            &format!("/api/catalogue/v1/items/{code}/publish"),
-            json!({ "version": 1 }),
-        )
-        .await;
-    assert_eq!(published.status(), 200);
-    code
+    crate::cases::published_item(test, &credit, item_spec(scope)).await
 }
 
 pub(crate) async fn world(test: &TestPlatform) -> World {

@@ -1100,7 +1100,7 @@ async fn a_government_issued_material_comes_from_the_applicants_e_certificate() 
 async fn the_intake_benchmark_submits_and_accepts_every_case_and_compares_with_pgbench() {
     let settings = tongban_runtime::Settings::load(None).unwrap();
 
-    let report = tongban::bench::intake(settings, 20, 4, 1, |_| {})
+    let report = tongban::bench::intake::intake(settings, 20, 4, 1, |_| {})
         .await
         .unwrap();
 
@@ -1117,7 +1117,7 @@ async fn the_intake_benchmark_submits_and_accepts_every_case_and_compares_with_p
         assert!(tps > 0.0);
         assert!(report.ratio.is_some());
     }
-    assert!(tongban::bench::intake_table(&report).contains("cases/s"));
+    assert!(tongban::bench::intake::table(&report).contains("cases/s"));
 }
 
 /// 开办餐饮店一件事 in force in 赫山区 (known to acceptance): two items of two departments,

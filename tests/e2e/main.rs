@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod abuse;
 mod access;
 mod approval;
 mod cases;
@@ -15,6 +16,8 @@ mod crossregion;
 mod dashboard;
 mod deadletter;
 mod events;
+mod faults;
+mod fuzz;
 mod identity;
 mod insight;
 mod items;

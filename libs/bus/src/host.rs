@@ -123,17 +123,7 @@ impl Host {
             .map(|c| tokio::spawn(c.run(background.clone())))
             .collect();
 
-        let served = http::serve(
-            self.name,
-            listener,
-            router,
-            shutdown,
-            (
-                self.settings.http.shutdown_delay(),
-                self.settings.http.shutdown_grace(),
-            ),
-        )
-        .await;
+        let served = http::serve(self.name, listener, router, shutdown, &self.settings.http).await;
 
         background.cancel();
         for worker in workers {

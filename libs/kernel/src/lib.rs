@@ -4,6 +4,7 @@
 //! - [`error`]: the one error type of the HTTP APIs and its stable JSON body
 //!   `{ "code": "...", "message": "...", "field": "..." }`.
 //! - [`json`]: a JSON extractor whose rejections use that body and name the field.
+//! - [`extract`]: query-string and path extractors that answer the same way.
 //! - [`region`]: [`RegionCode`], the 12-digit NBS statistical division code (GB/T 2260 prefix).
 //! - [`credit`]: [`CreditCode`], the 18-character unified social credit code (GB 32100).
 //! - [`identity`]: identity documents ([`IdCardNumber`], GB 11643) and phone numbers, masked
@@ -20,6 +21,7 @@ pub mod calendar;
 pub mod codes;
 pub mod credit;
 pub mod error;
+pub mod extract;
 pub mod identity;
 pub mod json;
 pub mod region;
@@ -29,6 +31,7 @@ pub use calendar::{Calendar, TimeLimit, TimeUnit};
 pub use codes::{BasicCode, CaseNumber, ImplementationCode, ImplementingLevel, MaterialCode};
 pub use credit::CreditCode;
 pub use error::{Error, ErrorBody, Result, page_limit, parse_param};
+pub use extract::{Path, Query};
 pub use identity::{IdCardNumber, IdType, PhoneNumber};
 pub use json::Json;
 pub use region::RegionCode;

@@ -97,6 +97,8 @@ pub struct HttpSettings {
     /// before the listener closes: time for Kubernetes to take the pod out of its Service's
     /// endpoints, so no new request meets a closed port. 0 on one machine.
     pub shutdown_delay_ms: u64,
+    /// How long a connection may take to send a request's headers (slow clients are dropped).
+    pub header_read_timeout_ms: u64,
     /// Listening port per service (`gateway`, `identity`, ...). 0 picks a free port.
     pub ports: BTreeMap<String, u16>,
     /// Where the gateway finds each service. Defaults to `http://{host}:{port}` of `ports`;
@@ -365,6 +367,10 @@ impl HttpSettings {
     pub fn shutdown_delay(&self) -> Duration {
         Duration::from_millis(self.shutdown_delay_ms)
     }
+
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_millis(self.header_read_timeout_ms)
+    }
 }
 
 fn defaults() -> Vec<(&'static str, config::Value)> {
@@ -388,6 +394,7 @@ fn defaults() -> Vec<(&'static str, config::Value)> {
         ("http.body_limit_bytes", (2 * 1024 * 1024).into()),
         ("http.shutdown_grace_ms", 20_000.into()),
         ("http.shutdown_delay_ms", 0.into()),
+        ("http.header_read_timeout_ms", 10_000.into()),
         ("http.ports.gateway", 8080.into()),
         ("telemetry.otlp_endpoint", "".into()),
         ("telemetry.log_format", "text".into()),

@@ -15,9 +15,11 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tower::ServiceBuilder;
+use tower::{ServiceBuilder, ServiceExt as _};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -249,27 +251,38 @@ pub async fn bind(host: &str, port: u16) -> anyhow::Result<TcpListener> {
 }
 
 /// Serves `router` until `shutdown` is cancelled, then lets in-flight requests finish for at
-/// most `grace`.
+/// most `http.shutdown_grace_ms`.
+///
+/// Each connection gets `http.header_read_timeout_ms` to send its first request's headers, and
+/// each later request on a kept-alive connection the same from its first byte: a client that
+/// trickles its headers (slowloris) or opens a connection and says nothing is dropped instead of
+/// holding a task and a buffer forever. A body is bounded by the request timeout and the body
+/// limit ([`service`]). Idle kept-alive connections are left to the client or the load
+/// balancer in front to close.
 pub async fn serve(
     name: &str,
     listener: TcpListener,
     router: Router,
     shutdown: CancellationToken,
-    (delay, grace): (Duration, Duration),
+    settings: &HttpSettings,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(service = name, %addr, "listening");
-    let stop_accepting = CancellationToken::new();
-    // Connection info lets the gateway rate-limit by client address.
-    let server = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(stop_accepting.clone().cancelled_owned());
+    let (delay, grace) = (settings.shutdown_delay(), settings.shutdown_grace());
+    let mut connections = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    connections
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(settings.header_read_timeout());
+    let connections = Arc::new(connections);
+    // Every connection task holds a receiver; `closing` tells them to finish what they serve
+    // and close, and the sender's `closed()` resolves when the last one has.
+    let (closing, watching) = tokio::sync::watch::channel(false);
+
     // Told to stop: `/readyz` fails at once (the Draining check watches `shutdown`) while
     // requests are still served for `delay`; then the listener closes and what is in flight
     // gets `grace` to finish.
-    let deadline = async {
+    let accepting = async {
         shutdown.cancelled().await;
         if !delay.is_zero() {
             tracing::info!(
@@ -279,12 +292,65 @@ pub async fn serve(
             );
             tokio::time::sleep(delay).await;
         }
-        stop_accepting.cancel();
-        tokio::time::sleep(grace).await;
     };
+    tokio::pin!(accepting);
+    loop {
+        let (stream, remote) = tokio::select! {
+            () = &mut accepting => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: the listener is still good.
+                    tracing::warn!(service = name, error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        // Connection info lets the gateway rate-limit by client address.
+        let service = TowerToHyperService::new(router.clone().map_request(
+            move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(remote));
+                req
+            },
+        ));
+        let (connections, mut watching) = (connections.clone(), watching.clone());
+        let header_timeout = settings.header_read_timeout();
+        tokio::spawn(async move {
+            // hyper times a request's headers from their first byte: a connection that sends
+            // nothing at all gets the same time to start.
+            let mut first = [0u8; 1];
+            if !matches!(
+                tokio::time::timeout(header_timeout, stream.peek(&mut first)).await,
+                Ok(Ok(1..))
+            ) {
+                return;
+            }
+            let connection =
+                connections.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            let served = tokio::select! {
+                served = connection.as_mut() => served,
+                _ = watching.changed() => {
+                    // Finish the request in flight, then close (idle connections at once).
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(e) = served {
+                tracing::trace!(error = %e, "connection ended");
+            }
+            drop(watching);
+        });
+    }
+    drop(listener);
+    let _ = closing.send(true);
+    drop(watching);
     tokio::select! {
-        result = server => result?,
-        () = deadline => tracing::warn!(service = name, "shutdown grace period over, dropping requests"),
+        () = closing.closed() => {}
+        () = tokio::time::sleep(grace) => tracing::warn!(service = name, "shutdown grace period over, dropping requests"),
     }
     tracing::info!(service = name, "stopped serving");
     Ok(())

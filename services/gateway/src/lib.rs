@@ -94,17 +94,7 @@ pub async fn run(
             }
         })
     };
-    let served = http::serve(
-        NAME,
-        listener,
-        router,
-        shutdown,
-        (
-            settings.http.shutdown_delay(),
-            settings.http.shutdown_grace(),
-        ),
-    )
-    .await;
+    let served = http::serve(NAME, listener, router, shutdown, &settings.http).await;
     sweeper.abort();
     served
 }

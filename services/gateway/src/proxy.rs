@@ -145,6 +145,9 @@ async fn forward_inner(
         .request(Request::from_parts(parts, body))
         .await
         .map_err(|err| {
+            if cut_off(&err) {
+                return Error::PayloadTooLarge(proxy.body_limit);
+            }
             tracing::warn!(service, error = %err, "upstream unreachable");
             Error::BadGateway(err.to_string())
         })?;
@@ -157,4 +160,17 @@ fn strip_hop_by_hop(headers: &mut axum::http::HeaderMap) {
     for name in HOP_BY_HOP {
         headers.remove(name);
     }
+}
+
+/// Whether forwarding failed because the client's body (sent without a length) went over the
+/// limit: the caller's fault (413), not the upstream's (502).
+fn cut_off(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(err);
+    while let Some(err) = current {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        current = err.source();
+    }
+    false
 }

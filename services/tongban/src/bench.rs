@@ -4,9 +4,12 @@
 //!
 //! - `catalogue`: item lookup by implementation code and keyword search by region through the
 //!   gateway, over the demo catalogue grown with synthetic departments and items.
-//! - `intake`: applicants submitting cases through the gateway (token verified, materials
-//!   checked, case, history and outbox committed), next to `pgbench` running a comparable
-//!   two-row insert transaction on the same database at the same concurrency.
+//! - `intake` ([`intake`]): applicants submitting cases through the gateway (token verified,
+//!   materials checked, case, history and outbox committed), next to `pgbench` running a
+//!   comparable two-row insert transaction on the same database at the same concurrency.
+//! - `events` ([`events`]): how long an event takes from acceptance's commit to each service
+//!   that consumes it, at a steady, moderate load.
+//! - `memory` ([`memory`]): the resident size of a `tongban up` process, idle and under load.
 //! - `approval` ([`approval`]): the back office's queue listing with 100,000 open work items in
 //!   the database.
 //! - `handover` ([`handover`]): cross-region hand-over latency, from a window's acceptance of a
@@ -18,7 +21,10 @@
 //!   alternating rounds so drift hits both alike.
 
 pub mod approval;
+pub mod events;
 pub mod handover;
+pub mod intake;
+pub mod memory;
 pub mod notification;
 
 use std::sync::Arc;
@@ -355,7 +361,7 @@ async fn measure(
     let gateway = platform.gateway_url().context("no gateway")?;
 
     progress("signing in a staff member");
-    let token = identity_admin(platform, &client, &gateway, "bench.admin").await?;
+    let token = identity_admin(&platform.settings, &client, &gateway, "bench.admin").await?;
 
     let url = [format!("{gateway}{ROUTE}")];
     progress("warming up");
@@ -549,6 +555,56 @@ async fn run(
     Ok((started.elapsed(), all))
 }
 
+/// Sends a POST with `body` to each of `urls` in turn, `rate` per second whatever the answers
+/// take (as a hall's windows do); any answer but 200 is an error. Returns the requests'
+/// numbers, their rate over the wall time.
+async fn paced(
+    client: &HttpClient,
+    urls: &[String],
+    body: &Bytes,
+    token: &str,
+    rate: f64,
+) -> anyhow::Result<Measured> {
+    anyhow::ensure!(rate > 0.0, "the rate must be positive");
+    let started = Instant::now();
+    let mut requests = tokio::task::JoinSet::new();
+    for (n, url) in urls.iter().enumerate() {
+        tokio::time::sleep_until((started + Duration::from_secs_f64(n as f64 / rate)).into()).await;
+        let request = http::Request::post(url)
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {token}"))
+            .body(Full::new(body.clone()))?;
+        let client = client.clone();
+        requests.spawn(async move {
+            let sent = Instant::now();
+            let (status, body) = send(&client, request).await?;
+            anyhow::ensure!(status == 200, "a request answered {status}: {body}");
+            anyhow::Ok(sent.elapsed())
+        });
+    }
+    let latencies = requests
+        .join_all()
+        .await
+        .into_iter()
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(summarise(latencies, started.elapsed()))
+}
+
+/// The 50th, 95th and 99th percentiles and the maximum of `values` (sorted here), 0 if none.
+fn percentiles(mut values: Vec<f64>) -> [f64; 4] {
+    values.sort_unstable_by(f64::total_cmp);
+    let at = |q: f64| {
+        let index = ((values.len() as f64 * q).ceil() as usize).saturating_sub(1);
+        values.get(index).copied().unwrap_or(0.0)
+    };
+    [
+        at(0.50),
+        at(0.95),
+        at(0.99),
+        values.last().copied().unwrap_or(0.0),
+    ]
+}
+
 fn summarise(mut latencies: Vec<Duration>, elapsed: Duration) -> Measured {
     latencies.sort_unstable();
     let at = |q: f64| {
@@ -619,201 +675,15 @@ pub fn table(report: &AuthReport) -> String {
     )
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct IntakeReport {
-    pub cpus: usize,
-    pub concurrency: usize,
-    /// `POST /api/acceptance/v1/cases/{id}/submit`, each draft once.
-    pub submissions: Measured,
-    /// `POST /api/acceptance/v1/cases/{id}/accept` by a window clerk, each case once (due date
-    /// from the calendar, 容缺 deferrals, case + history + outbox committed).
-    pub acceptances: Measured,
-    /// pgbench's transactions per second for two inserts in one transaction, if pgbench ran.
-    pub pgbench_tps: Option<f64>,
-    /// Submissions per second over pgbench's transactions per second.
-    pub ratio: Option<f64>,
-}
-
-/// Runs the intake benchmark: `cases` drafts prepared (materials uploaded), then all submitted
-/// at `concurrency`; then pgbench for `pgbench_secs`.
-pub async fn intake(
-    mut settings: Settings,
-    cases: usize,
-    concurrency: usize,
-    pgbench_secs: u32,
-    progress: impl Fn(&str),
-) -> anyhow::Result<IntakeReport> {
-    let database = throwaway(&mut settings)?;
-    progress("starting the platform on a throwaway database");
-    let mut platform = Platform::start(settings, &COMPONENTS).await?;
-    let result = measure_intake(&platform, cases, concurrency, pgbench_secs, &progress).await;
-    platform.stop().await?;
-    drop_database(&platform.settings, &database).await;
-    result
-}
-
-async fn measure_intake(
-    platform: &Platform,
-    cases: usize,
-    concurrency: usize,
-    pgbench_secs: u32,
-    progress: &impl Fn(&str),
-) -> anyhow::Result<IntakeReport> {
-    use futures::StreamExt;
-
-    let client: HttpClient = Client::builder(TokioExecutor::new())
-        .pool_max_idle_per_host(concurrency)
-        .build_http();
-    wait_ready(&client, platform).await?;
-    let gateway = platform.gateway_url().context("no gateway")?;
-    progress("loading the demo catalogue");
-    crate::demo::load(&platform.settings, |_| {}).await?;
-    let pool = tongban_runtime::db::connect(&platform.settings.database, "acceptance").await?;
-    // An item of 赫山区 in force, once acceptance has learned it from the catalogue's events.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let (code, required, deferrable): (String, Vec<String>, Vec<String>) = loop {
-        let found: Option<(String, serde_json::Value)> = sqlx::query_as(
-            "select v.implementation_code, v.materials from offered_items o
-             join item_versions v using (implementation_code, version)
-             where v.region_code = '430903000000' order by v.implementation_code limit 1",
-        )
-        .fetch_optional(&pool)
-        .await?;
-        if let Some((code, materials)) = found {
-            let with = |necessity: &str| -> Vec<String> {
-                materials
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter(|m| m["necessity"] == necessity)
-                    .filter_map(|m| m["code"].as_str().map(str::to_owned))
-                    .collect()
-            };
-            break (code, with("required"), with("deferrable"));
-        }
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "acceptance did not learn the demo items"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
-
-    progress("registering an applicant");
-    let id_number = tongban_kernel::IdCardNumber::complete("43090319900101777")
-        .context("a valid ID number")?
-        .as_str()
-        .to_owned();
-    let registration = serde_json::json!({
-        "id_type": "resident_id_card", "id_number": id_number, "name": "压测申请人",
-        "phone": "13800138000", "password": "bench-applicant-1",
-    });
-    let request = http::Request::post(format!("{gateway}/api/identity/v1/accounts/citizens"))
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(registration.to_string())))?;
-    let (status, body) = send(&client, request).await?;
-    anyhow::ensure!(status == 201, "registration answered {status}: {body}");
-    let token = sign_in(&client, &gateway, &id_number, "bench-applicant-1").await?;
-
-    progress(&format!("preparing {cases} drafts with their materials"));
-    let prepare = |_: usize| {
-        let (client, gateway, token, code, required) =
-            (&client, &gateway, &token, &code, &required);
-        async move {
-            let draft = serde_json::json!({ "implementation_code": code });
-            let request = http::Request::post(format!("{gateway}/api/acceptance/v1/cases"))
-                .header("content-type", "application/json")
-                .header("authorization", format!("Bearer {token}"))
-                .body(Full::new(Bytes::from(draft.to_string())))?;
-            let (status, body) = send(client, request).await?;
-            anyhow::ensure!(status == 201, "a draft answered {status}: {body}");
-            let id = body["id"].as_str().context("no case id")?.to_owned();
-            for material in required {
-                let request = http::Request::put(format!(
-                    "{gateway}/api/acceptance/v1/cases/{id}/materials/{material}"
-                ))
-                .header("content-type", "application/pdf")
-                .header("authorization", format!("Bearer {token}"))
-                .body(Full::new(Bytes::from_static(b"%PDF-1.7 bench scan")))?;
-                let (status, body) = send(client, request).await?;
-                anyhow::ensure!(status == 204, "an upload answered {status}: {body}");
-            }
-            anyhow::Ok(format!("{gateway}/api/acceptance/v1/cases/{id}/submit"))
-        }
-    };
-    let urls: Vec<String> = futures::stream::iter(0..cases)
-        .map(prepare)
-        .buffer_unordered(concurrency)
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect::<anyhow::Result<_>>()?;
-
-    progress(&format!(
-        "submitting {cases} cases, {concurrency} at a time"
-    ));
-    let (elapsed, latencies) = run(
-        &client,
-        &http::Method::POST,
-        &urls,
-        &Bytes::from_static(b"{}"),
-        Some(&token),
-        cases,
-        concurrency,
-    )
-    .await?;
-    let submissions = summarise(latencies, elapsed);
-    pool.close().await;
-
-    progress("signing in a window clerk of 赫山区");
-    let clerk = window_clerk(platform, &client, &gateway).await?;
-    // Deferrable materials were not uploaded: each acceptance takes them as 容缺.
-    let deferred: Vec<serde_json::Value> = deferrable
-        .iter()
-        .map(|code| serde_json::json!({ "material_code": code, "within_working_days": 5 }))
-        .collect();
-    let acceptance = Bytes::from(
-        serde_json::json!({ "deferred": deferred, "commitment": "本人承诺五个工作日内补齐" })
-            .to_string(),
-    );
-    let accept_urls: Vec<String> = urls
-        .iter()
-        .map(|u| u.replace("/submit", "/accept"))
-        .collect();
-    progress(&format!("accepting {cases} cases, {concurrency} at a time"));
-    let (elapsed, latencies) = run(
-        &client,
-        &http::Method::POST,
-        &accept_urls,
-        &acceptance,
-        Some(&clerk),
-        cases,
-        concurrency,
-    )
-    .await?;
-    let acceptances = summarise(latencies, elapsed);
-
-    progress("running pgbench with a two-row insert transaction");
-    let pgbench_tps = pgbench(&platform.settings, concurrency, pgbench_secs).await?;
-    Ok(IntakeReport {
-        cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        concurrency,
-        ratio: pgbench_tps.map(|tps| submissions.requests_per_second / tps),
-        submissions,
-        acceptances,
-        pgbench_tps,
-    })
-}
-
 /// An identity administrator over the province, created as `tongban admin create` does, signed
 /// in; returns its token.
 async fn identity_admin(
-    platform: &Platform,
+    settings: &Settings,
     client: &HttpClient,
     gateway: &str,
     username: &str,
 ) -> anyhow::Result<String> {
-    let pool =
-        tongban_runtime::db::connect(&platform.settings.database, tongban_identity::NAME).await?;
+    let pool = tongban_runtime::db::connect(&settings.database, tongban_identity::NAME).await?;
     let password = tongban_identity::password::new_secret();
     tongban_identity::create_admin(&pool, username, "bench", "430000000000".parse()?, &password)
         .await
@@ -825,11 +695,11 @@ async fn identity_admin(
 /// A window clerk of 赫山区, made through the API by an identity administrator created as
 /// `tongban admin create` does; returns the clerk's token.
 async fn window_clerk(
-    platform: &Platform,
+    settings: &Settings,
     client: &HttpClient,
     gateway: &str,
 ) -> anyhow::Result<String> {
-    let admin = identity_admin(platform, client, gateway, "bench.intake.admin").await?;
+    let admin = identity_admin(settings, client, gateway, "bench.intake.admin").await?;
     let post = |path: &str, body: serde_json::Value| {
         http::Request::post(format!("{gateway}{path}"))
             .header("content-type", "application/json")
@@ -859,98 +729,16 @@ async fn window_clerk(
     sign_in(client, gateway, "bench.clerk", "bench-clerk-password").await
 }
 
-/// pgbench on the platform's database: one transaction inserting a case-sized row and an
-/// outbox-sized row, at `concurrency` clients for `secs` seconds. `None` when pgbench is not
-/// installed.
-async fn pgbench(
-    settings: &Settings,
-    concurrency: usize,
-    secs: u32,
-) -> anyhow::Result<Option<f64>> {
-    let pool = tongban_runtime::db::connect(&settings.database, "bench").await?;
-    sqlx::query("create schema if not exists bench")
-        .execute(&pool)
-        .await?;
-    sqlx::query("create table if not exists bench.cases (id uuid primary key, number text, payload jsonb, at timestamptz default now())")
-        .execute(&pool)
-        .await?;
-    sqlx::query("create table if not exists bench.outbox (seq bigserial primary key, id uuid, payload bytea, at timestamptz default now())")
-        .execute(&pool)
-        .await?;
-    pool.close().await;
-    let script = tempfile_path("tongban-pgbench.sql");
-    std::fs::write(
-        &script,
-        "begin;\n\
-         insert into bench.cases (id, number, payload) values (gen_random_uuid(), md5(random()::text), '{\"form\": \"x\"}');\n\
-         insert into bench.outbox (id, payload) values (gen_random_uuid(), decode(md5(random()::text), 'hex'));\n\
-         commit;\n",
-    )?;
-    let output = tokio::process::Command::new("pgbench")
-        .args([
-            "-n",
-            "-c",
-            &concurrency.to_string(),
-            "-j",
-            "2",
-            "-T",
-            &secs.to_string(),
-            "-f",
-        ])
-        .arg(&script)
-        .arg(settings.database_url())
-        .output()
-        .await;
-    let _ = std::fs::remove_file(&script);
-    let output = match output {
-        Ok(output) => output,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(err) => return Err(err.into()),
+/// An item's materials (`[{code, necessity, …}]`) split into the required and the deferrable.
+fn split_materials(materials: &serde_json::Value) -> (Vec<String>, Vec<String>) {
+    let with = |necessity: &str| -> Vec<String> {
+        materials
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["necessity"] == necessity)
+            .filter_map(|m| m["code"].as_str().map(str::to_owned))
+            .collect()
     };
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    anyhow::ensure!(
-        output.status.success(),
-        "pgbench failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let tps = stdout
-        .lines()
-        .find(|l| l.starts_with("tps = "))
-        .and_then(|l| l["tps = ".len()..].split_whitespace().next())
-        .and_then(|n| n.parse::<f64>().ok())
-        .context("pgbench printed no tps")?;
-    Ok(Some(tps))
-}
-
-fn tempfile_path(name: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("{}-{name}", uuid::Uuid::now_v7().simple()))
-}
-
-/// The intake report as a table for a terminal.
-pub fn intake_table(report: &IntakeReport) -> String {
-    let pgbench = match (report.pgbench_tps, report.ratio) {
-        (Some(tps), Some(ratio)) => format!(
-            "pgbench (two inserts, one transaction): {tps:.0} tps; submissions / pgbench = {ratio:.2}\n"
-        ),
-        _ => "pgbench not found: no comparison\n".to_owned(),
-    };
-    let row = |name: &str, m: &Measured| {
-        format!(
-            "{name:<10} {:>7} {:>9.0} {:>8.2} {:>8.2} {:>8.2}\n",
-            m.requests, m.requests_per_second, m.p50_ms, m.p95_ms, m.p99_ms
-        )
-    };
-    format!(
-        "cases through the gateway, {} CPUs, concurrency {}\n{:<10} {:>7} {:>9} {:>8} {:>8} {:>8}\n{}{}{pgbench}",
-        report.cpus,
-        report.concurrency,
-        "",
-        "cases",
-        "cases/s",
-        "p50 ms",
-        "p95 ms",
-        "p99 ms",
-        row("submitted", &report.submissions),
-        row("accepted", &report.acceptances),
-    )
+    (with("required"), with("deferrable"))
 }

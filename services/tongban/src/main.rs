@@ -129,6 +129,40 @@ enum BenchCommand {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Event propagation: from acceptance's commit of CaseAccepted to each service's applying
+    /// it, while a window accepts cases at a steady rate.
+    Events {
+        /// Cases submitted, then accepted at the rate.
+        #[arg(long, default_value_t = 1_000)]
+        cases: usize,
+        /// Acceptances per second.
+        #[arg(long, default_value_t = 50.0)]
+        rate: f64,
+        /// A short run (a smoke test; the numbers are rough).
+        #[arg(long)]
+        quick: bool,
+        /// Also write the report as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+    /// Resident size of a `tongban up --demo` process: idle, under a load of submissions and
+    /// acceptances, and idle again.
+    Memory {
+        /// Cases made, submitted and accepted as the load.
+        #[arg(long, default_value_t = 3_000)]
+        cases: usize,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// How long the process is left alone before an idle reading (seconds).
+        #[arg(long, default_value_t = 10)]
+        settle_secs: u64,
+        /// A short run (a smoke test; the numbers are rough).
+        #[arg(long)]
+        quick: bool,
+        /// Also write the report as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// The back office's queue listing with a province's open work items in the database.
     Approval {
         /// Requests per listing and round.
@@ -359,6 +393,29 @@ async fn main() -> ExitCode {
                 (cases, concurrency, pgbench_secs)
             };
             bench_intake(settings, cases, concurrency, secs, json).await
+        }
+        Command::Bench(BenchCommand::Events {
+            cases,
+            rate,
+            quick,
+            json,
+        }) => {
+            let cases = if quick { 100 } else { cases };
+            bench_events(settings, cases, rate, json).await
+        }
+        Command::Bench(BenchCommand::Memory {
+            cases,
+            concurrency,
+            settle_secs,
+            quick,
+            json,
+        }) => {
+            let (cases, concurrency, settle_secs) = if quick {
+                (200, 8, 2)
+            } else {
+                (cases, concurrency, settle_secs)
+            };
+            bench_memory(settings, cases, concurrency, settle_secs, json).await
         }
         Command::Bench(BenchCommand::Approval {
             requests,
@@ -783,11 +840,46 @@ async fn bench_intake(
     pgbench_secs: u32,
     json: Option<PathBuf>,
 ) -> anyhow::Result<()> {
-    let report = tongban::bench::intake(settings, cases, concurrency, pgbench_secs, |step| {
-        eprintln!("  {step}…")
-    })
+    let report =
+        tongban::bench::intake::intake(settings, cases, concurrency, pgbench_secs, |step| {
+            eprintln!("  {step}…")
+        })
+        .await?;
+    print!("{}", tongban::bench::intake::table(&report));
+    write_json(json, &report)
+}
+
+async fn bench_events(
+    settings: Settings,
+    cases: usize,
+    rate: f64,
+    json: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let report =
+        tongban::bench::events::events(settings, cases, rate, |step| eprintln!("  {step}…"))
+            .await?;
+    print!("{}", tongban::bench::events::table(&report));
+    write_json(json, &report)
+}
+
+async fn bench_memory(
+    settings: Settings,
+    cases: usize,
+    concurrency: usize,
+    settle_secs: u64,
+    json: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let binary = std::env::current_exe()?;
+    let report = tongban::bench::memory::memory(
+        settings,
+        &binary,
+        cases,
+        concurrency,
+        std::time::Duration::from_secs(settle_secs),
+        |step| eprintln!("  {step}…"),
+    )
     .await?;
-    print!("{}", tongban::bench::intake_table(&report));
+    print!("{}", tongban::bench::memory::table(&report));
     write_json(json, &report)
 }
 

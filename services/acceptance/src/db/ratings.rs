@@ -640,16 +640,50 @@ pub async fn case_rating(pool: &PgPool, principal: &Principal, id: Uuid) -> Resu
 // Public comments
 
 /// A public comment on a hall (and, if it is about one, an item).
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PublicComment {
-    #[schema(value_type = String)]
     pub region_code: RegionCode,
     #[serde(default)]
     pub implementation_code: Option<String>,
     #[serde(flatten)]
     pub rating: RatingInput,
 }
+
+/// Documented by hand as one object: derived, `flatten` becomes an `allOf` of two objects that
+/// each forbid the other's fields, which no comment satisfies (and no client or fuzzer can make).
+impl utoipa::PartialSchema for PublicComment {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{Object, ObjectBuilder, Schema, Type};
+        let mut comment = match <RatingInput as utoipa::PartialSchema>::schema() {
+            utoipa::openapi::RefOr::T(Schema::Object(rating)) => rating,
+            _ => Object::new(),
+        };
+        comment.description = Some(
+            "A public comment on a hall (and, if it is about one, an item): a rating's fields \
+             with the hall's region."
+                .to_owned(),
+        );
+        let text = |description: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(description))
+                .into()
+        };
+        comment.properties.insert(
+            "region_code".to_owned(),
+            text("The hall's region: a 12-digit division code."),
+        );
+        comment.properties.insert(
+            "implementation_code".to_owned(),
+            text("The item the comment is about, if any."),
+        );
+        comment.required.push("region_code".to_owned());
+        utoipa::openapi::RefOr::T(Schema::Object(comment))
+    }
+}
+
+impl ToSchema for PublicComment {}
 
 /// Takes a public comment (anyone, signed in or not); it must say something.
 pub async fn comment(

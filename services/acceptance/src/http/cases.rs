@@ -1,7 +1,7 @@
 //! `/v1/cases`: applications from draft to the acceptance decision.
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use tongban_auth::Authenticated;
-use tongban_kernel::{Error, ErrorBody, Json, Result};
+use tongban_kernel::{Error, ErrorBody, Json, Path, Query, Result};
 
 use crate::AppState;
 use crate::db::cases::{
@@ -137,13 +137,21 @@ pub struct AttachQuery {
     pub filename: Option<String>,
 }
 
+/// A scanned material, the request body as it is.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)] // documentation only: the handler takes the body's bytes
+struct Scan(Vec<u8>);
+
 /// Provides the file for one material: the request body is the file, its `Content-Type` one of
 /// `application/pdf`, `image/jpeg`, `image/png`, at most `http.body_limit_bytes` (413 beyond).
 /// Replaces an earlier file of the same material. Only while the case is a draft or under
 /// correction.
 #[utoipa::path(put, path = "/{id}/materials/{material_code}", tag = "cases", security(("bearer" = [])),
     params(("id" = Uuid, Path), ("material_code" = String, Path), AttachQuery),
-    request_body(content = Vec<u8>, content_type = "application/pdf"), responses(
+    request_body(content(
+        (Scan = "application/pdf"), (Scan = "image/jpeg"), (Scan = "image/png")
+    )), responses(
     (status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
     (status = 409, description = "the case is past the point of editing", body = ErrorBody),

@@ -3,7 +3,7 @@
 //! statistics for staff), `/v1/cases/{id}/rating` (the applicant rates a concluded case online)
 //! and `/v1/remediations` (bad ratings put right, 差评整改).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use tongban_auth::{Authenticated, MaybeAuthenticated};
-use tongban_kernel::{ErrorBody, Json, RegionCode, Result};
+use tongban_kernel::{ErrorBody, Json, Path, Query, RegionCode, Result};
 
 use crate::AppState;
 use crate::db::ratings::{

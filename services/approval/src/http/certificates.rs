@@ -1,7 +1,7 @@
 //! E-certificates: read by their holder and the staff in scope, verified by anyone, revoked by
 //! the issuing department.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use tongban_auth::Authenticated;
-use tongban_kernel::{ErrorBody, Json, Result};
+use tongban_kernel::{ErrorBody, Json, Path, Result};
 
 use crate::AppState;
 use crate::db::certificates::{self, PublicSeal, SealedCertificate, Verification};

@@ -1,13 +1,13 @@
 //! On-time and overdue counts, and the department directory.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use tongban_auth::Authenticated;
-use tongban_kernel::{ErrorBody, Json, Power, RegionCode, Result, parse_param};
+use tongban_kernel::{ErrorBody, Json, Path, Power, Query, RegionCode, Result, parse_param};
 
 use crate::AppState;
 use crate::db::statistics::{self, Statistics};

@@ -1,7 +1,7 @@
 //! The back office's queue and the actions on a work item. Every action takes an optional
 //! `revision` (the one the caller last saw): a work item changed meanwhile answers 409.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use tongban_auth::Authenticated;
-use tongban_kernel::{Error, ErrorBody, Json, RegionCode, Result, parse_param};
+use tongban_kernel::{Error, ErrorBody, Json, Path, Query, RegionCode, Result, parse_param};
 
 use crate::AppState;
 use crate::db::clock;

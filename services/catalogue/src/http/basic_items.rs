@@ -1,6 +1,6 @@
 //! `/v1/basic-items`: the province's basic catalogue (基本目录).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -8,7 +8,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use tongban_auth::Authenticated;
-use tongban_kernel::{BasicCode, Error, ErrorBody, Json, Power, RegionCode, Result};
+use tongban_kernel::{BasicCode, Error, ErrorBody, Json, Path, Power, Query, RegionCode, Result};
 
 use super::parse;
 use crate::AppState;

@@ -1,7 +1,7 @@
 //! `/v1/bundles`: 一件事 bundles — a life event made of items of several departments, with one
 //! combined material list.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use tongban_auth::{Authenticated, MaybeAuthenticated};
-use tongban_kernel::{ErrorBody, Json, RegionCode, Result};
+use tongban_kernel::{ErrorBody, Json, Path, Query, RegionCode, Result};
 
 use super::{Publication, Withdrawal, parse};
 use crate::AppState;

@@ -1,7 +1,7 @@
 //! `/v1/calendar`: working days of a service centre (the national calendar plus its closures):
 //! due dates, working-day counts, the year's listed days; setting a national year and closures.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -11,7 +11,9 @@ use utoipa_axum::routes;
 
 use tongban_auth::Authenticated;
 use tongban_kernel::calendar::{Pause, Reckoning};
-use tongban_kernel::{Error, ErrorBody, Json, RegionCode, Result, TimeLimit, TimeUnit};
+use tongban_kernel::{
+    Error, ErrorBody, Json, Path, Query, RegionCode, Result, TimeLimit, TimeUnit,
+};
 
 use super::{known_region, parse};
 use crate::AppState;

@@ -1,6 +1,6 @@
 //! `/v1/code-lists`: the local code lists (item types, online depth, 通办 scopes).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -8,7 +8,7 @@ use utoipa_axum::routes;
 
 use tongban_auth::Authenticated;
 use tongban_kernel::region::RegionLevel;
-use tongban_kernel::{Error, ErrorBody, Json, Power, Result};
+use tongban_kernel::{Error, ErrorBody, Json, Path, Power, Result};
 
 use crate::AppState;
 use crate::db::code_lists::{self as db, Code};

@@ -1,6 +1,6 @@
 //! `/v1/departments`: register, read and list departments.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use tongban_auth::Authenticated;
-use tongban_kernel::{CreditCode, Error, ErrorBody, Json, Power, RegionCode, Result};
+use tongban_kernel::{CreditCode, Error, ErrorBody, Json, Path, Power, Query, RegionCode, Result};
 
 use crate::AppState;
 use crate::db::departments as db;

@@ -1,7 +1,7 @@
 //! `/v1/items`: implementation items (实施清单事项) — drafts, publishing, withdrawal, versions,
 //! keyword search, and bulk import/export of a region's list.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use tongban_auth::{Authenticated, MaybeAuthenticated};
-use tongban_kernel::{Error, ErrorBody, ImplementationCode, Json, RegionCode, Result};
+use tongban_kernel::{Error, ErrorBody, ImplementationCode, Json, Path, Query, RegionCode, Result};
 
 use super::{Publication, Withdrawal, parse};
 use crate::AppState;

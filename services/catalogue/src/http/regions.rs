@@ -1,12 +1,12 @@
 //! `/v1/regions`: the administrative division tree (public, like the whole catalogue).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use tongban_kernel::{Error, ErrorBody, Json, RegionCode, Result};
+use tongban_kernel::{Error, ErrorBody, Json, Path, Query, RegionCode, Result};
 
 use crate::AppState;
 use crate::db::regions::{self as db, Region};

@@ -1,7 +1,7 @@
 //! `/v1/agreements`: 通办 agreements are public information (like the catalogue); proposing,
 //! signing and terminating them is for catalogue administrators of the regions involved.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -11,7 +11,9 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use tongban_auth::Authenticated;
-use tongban_kernel::{ErrorBody, ImplementationCode, Json, RegionCode, Result, parse_param};
+use tongban_kernel::{
+    ErrorBody, ImplementationCode, Json, Path, Query, RegionCode, Result, parse_param,
+};
 
 use crate::AppState;
 use crate::db::agreements::{self, Agreement, NewAgreement};

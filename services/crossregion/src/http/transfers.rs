@@ -3,7 +3,7 @@
 //! postal legs and its deadlines; nobody else does (404). Actions take an optional `revision`
 //! (the one the caller last saw): a transfer changed meanwhile answers 409.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use tongban_auth::Authenticated;
-use tongban_kernel::{Error, ErrorBody, Json, RegionCode, Result, parse_param};
+use tongban_kernel::{Error, ErrorBody, Json, Path, Query, RegionCode, Result, parse_param};
 
 use crate::AppState;
 use crate::db::transfers::{self, Filter, HistoryEntry, NewLeg, Rejection, Transfer};

@@ -5,7 +5,7 @@
 //! visible to itself and to identity administrators whose scope covers its region; to anyone
 //! else it does not exist (404).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use tongban_auth::Authenticated;
 use tongban_kernel::{
-    AccountKind, CreditCode, Error, ErrorBody, IdType, Json, PhoneNumber, Principal, RegionCode,
-    Result, Role, RoleBinding,
+    AccountKind, CreditCode, Error, ErrorBody, IdType, Json, Path, PhoneNumber, Principal,
+    RegionCode, Result, Role, RoleBinding,
 };
 
 use crate::AppState;

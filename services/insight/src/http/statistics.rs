@@ -1,7 +1,7 @@
 //! `/v1/statistics`: what the halls report upward, for supervisors (督查) of the region asked
 //! about or one above it. A supervisor bound to departments sees only their cases and ratings.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -10,7 +10,9 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use tongban_auth::Authenticated;
-use tongban_kernel::{Error, ErrorBody, Json, Power, Principal, RegionCode, Result, parse_param};
+use tongban_kernel::{
+    Error, ErrorBody, Json, Power, Principal, Query, RegionCode, Result, parse_param,
+};
 
 use crate::AppState;
 use crate::db::feed;

@@ -1,6 +1,6 @@
 //! `/v1/inbox`: the caller's in-app messages (applicants and staff alike, each their own).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -8,7 +8,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use tongban_auth::Authenticated;
-use tongban_kernel::{ErrorBody, Json, Result};
+use tongban_kernel::{ErrorBody, Json, Path, Query, Result};
 
 use crate::AppState;
 use crate::db::inbox::{self, Inbox, InboxMessage};

@@ -2,14 +2,14 @@
 //! who gets it through which channels. Reading is open to staff; a province's catalogue
 //! administrators change them.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use tongban_auth::Authenticated;
-use tongban_kernel::{AccountKind, Error, ErrorBody, Json, Principal, Result};
+use tongban_kernel::{AccountKind, Error, ErrorBody, Json, Path, Principal, Result};
 
 use crate::AppState;
 use crate::db::rules::{Rule, RuleChange};

@@ -1,13 +1,13 @@
 //! `/v1/webhooks`: partner systems subscribed to events, called with each one signed.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use tongban_auth::Authenticated;
-use tongban_kernel::{ErrorBody, Json, Result};
+use tongban_kernel::{ErrorBody, Json, Path, Result};
 
 use crate::AppState;
 use crate::db::webhooks::{self, Created, Delivery, NewWebhook, Webhook};

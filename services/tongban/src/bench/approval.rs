@@ -82,7 +82,13 @@ async fn measure(
     pool.close().await;
 
     progress("signing in an approver, a county supervisor and a city supervisor");
-    let admin = identity_admin(platform, &client, &gateway, "bench.approval.admin").await?;
+    let admin = identity_admin(
+        &platform.settings,
+        &client,
+        &gateway,
+        "bench.approval.admin",
+    )
+    .await?;
     let approver = staff(&client, &gateway, &admin, "bench.approver", COUNTIES[1],
         serde_json::json!({ "role": "approver", "region": COUNTIES[1], "department": departments[1] })).await?;
     let county = staff(

@@ -88,16 +88,8 @@ async fn item(pool: &sqlx::PgPool) -> anyhow::Result<(String, Vec<String>, Vec<S
         .fetch_optional(pool)
         .await?;
         if let Some((code, materials)) = found {
-            let with = |necessity: &str| -> Vec<String> {
-                materials
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter(|m| m["necessity"] == necessity)
-                    .filter_map(|m| m["code"].as_str().map(str::to_owned))
-                    .collect()
-            };
-            return Ok((code, with("required"), with("deferrable")));
+            let (required, deferrable) = super::split_materials(&materials);
+            return Ok((code, required, deferrable));
         }
         anyhow::ensure!(
             Instant::now() < deadline,
@@ -129,7 +121,13 @@ async fn measure(
     let (code, required, deferrable) = item(&pool).await?;
 
     progress("concluding a 通办 agreement: 赫山区 collects the item for 长沙县");
-    let admin = super::identity_admin(platform, &client, &gateway, "bench.handover.admin").await?;
+    let admin = super::identity_admin(
+        &platform.settings,
+        &client,
+        &gateway,
+        "bench.handover.admin",
+    )
+    .await?;
     let catalogue_admin = super::approval::staff(
         &client,
         &gateway,
@@ -167,7 +165,7 @@ async fn measure(
     }
 
     progress("signing in a window clerk of 赫山区");
-    let clerk = super::window_clerk(platform, &client, &gateway).await?;
+    let clerk = super::window_clerk(&platform.settings, &client, &gateway).await?;
 
     progress(&format!(
         "taking {} cases in at 赫山区's window with their materials",
@@ -230,48 +228,14 @@ async fn measure(
         .collect::<anyhow::Result<_>>()?;
 
     // Deferrable materials were not uploaded: each acceptance takes them as 容缺.
-    let deferred: Vec<serde_json::Value> = deferrable
-        .iter()
-        .map(|code| serde_json::json!({ "material_code": code, "within_working_days": 5 }))
-        .collect();
-    let acceptance = Bytes::from(
-        serde_json::json!({ "deferred": deferred, "commitment": "本人承诺五个工作日内补齐" })
-            .to_string(),
-    );
+    let acceptance = super::intake::acceptance(&deferrable);
     let (paced, flat_out) = urls.split_at(cases);
 
     progress(&format!(
         "accepting {cases} cases at {rate} per second; each goes to 长沙县"
     ));
-    let started = Instant::now();
-    let mut requests = tokio::task::JoinSet::new();
-    for (n, url) in paced.iter().enumerate() {
-        tokio::time::sleep_until((started + Duration::from_secs_f64(n as f64 / rate)).into()).await;
-        let request = http::Request::post(url)
-            .header("content-type", "application/json")
-            .header("authorization", format!("Bearer {clerk}"))
-            .body(Full::new(acceptance.clone()))?;
-        let client = client.clone();
-        requests.spawn(async move {
-            let sent = Instant::now();
-            let (status, body) = send(&client, request).await?;
-            anyhow::ensure!(status == 200, "an acceptance answered {status}: {body}");
-            anyhow::Ok(sent.elapsed())
-        });
-    }
-    let latencies = requests
-        .join_all()
-        .await
-        .into_iter()
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let paced = phase(
-        &pool,
-        paced,
-        Some(rate),
-        summarise(latencies, started.elapsed()),
-        progress,
-    )
-    .await?;
+    let acceptances = super::paced(&client, paced, &acceptance, &clerk, rate).await?;
+    let paced = phase(&pool, paced, Some(rate), acceptances, progress).await?;
 
     progress(&format!(
         "accepting {cases} cases, {concurrency} at a time as fast as they are answered"
@@ -348,7 +312,7 @@ async fn phase(
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let mut handovers: Vec<f64> = sqlx::query_scalar(
+    let handovers: Vec<f64> = sqlx::query_scalar(
         "select (extract(epoch from (h.at - c.decided_at)) * 1000)::float8
          from acceptance.cases c
          join approval.work_item_history h on h.case_id = c.id and h.action = 'opened'
@@ -363,19 +327,16 @@ async fn phase(
         handovers.len(),
         ids.len()
     );
-    handovers.sort_by(f64::total_cmp);
-    let at = |q: f64| {
-        let index = ((handovers.len() as f64 * q).ceil() as usize).saturating_sub(1);
-        handovers.get(index).copied().unwrap_or(0.0)
-    };
+    let measured = handovers.len();
+    let [p50, p95, p99, max] = super::percentiles(handovers);
     Ok(Phase {
         offered_per_second,
         acceptances,
-        handovers: handovers.len(),
-        handover_p50_ms: at(0.50),
-        handover_p95_ms: at(0.95),
-        handover_p99_ms: at(0.99),
-        handover_max_ms: handovers.last().copied().unwrap_or(0.0),
+        handovers: measured,
+        handover_p50_ms: p50,
+        handover_p95_ms: p95,
+        handover_p99_ms: p99,
+        handover_max_ms: max,
     })
 }
 

@@ -198,12 +198,12 @@ async fn delivered(pool: &sqlx::PgPool, cases: usize) -> anyhow::Result<Vec<(Str
 pub fn table(report: &EventsReport) -> String {
     let row = |c: &Consumed| {
         format!(
-            "{:<36} {:>7} {:>8.1} {:>8.1} {:>8.1} {:>8.1}\n",
+            "{:<52} {:>7} {:>8.1} {:>8.1} {:>8.1} {:>8.1}\n",
             c.consumer, c.events, c.p50_ms, c.p95_ms, c.p99_ms, c.max_ms
         )
     };
     let mut out = format!(
-        "CaseAccepted from acceptance's commit to each consumer's, {} CPUs, {:.0} acceptances/s offered ({:.0}/s answered, p99 {:.1} ms)\n{:<36} {:>7} {:>8} {:>8} {:>8} {:>8}\n",
+        "CaseAccepted from acceptance's commit to each consumer's, {} CPUs, {:.0} acceptances/s offered ({:.0}/s answered, p99 {:.1} ms)\n{:<52} {:>7} {:>8} {:>8} {:>8} {:>8}\n",
         report.cpus,
         report.offered_per_second,
         report.acceptances.requests_per_second,

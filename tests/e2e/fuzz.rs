@@ -71,7 +71,9 @@ async fn every_services_api_answers_a_thousand_generated_requests_without_a_faul
                 .args(["--url", &test.url(&format!("/api/{service}"))])
                 .args(["--header", &format!("Authorization: Bearer {token}")])
                 .args(["--checks", CHECKS])
-                .args(["--workers", "2", "--max-time", "20"])
+                // One worker: with threads, CPython 3.11 sometimes fails inside schemathesis
+                // ("AST constructor recursion depth mismatch"), a fault of the tool's own.
+                .args(["--workers", "1", "--max-time", "20"])
                 .args(["--seed", &format!("{round}")])
                 .args(["--generation-database", "none"])
                 .args(["--report-dir", &work.join(service).to_string_lossy()])

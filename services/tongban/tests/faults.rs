@@ -215,6 +215,29 @@ async fn draft_until_answered(
     outcome
 }
 
+/// Eight clients opening `count` drafts, keys `<prefix>-0000`, …, each sent until answered
+/// ([`draft_until_answered`]); `answered` counts the drafts done so far.
+async fn drafts(
+    http: &reqwest::Client,
+    gateway: &str,
+    token: &str,
+    code: &str,
+    prefix: &str,
+    count: usize,
+    answered: &AtomicUsize,
+) -> Vec<(String, Outcome)> {
+    use futures::StreamExt;
+    futures::stream::iter((0..count).map(|n| format!("{prefix}-{n:04}")))
+        .map(|key| async move {
+            let outcome = draft_until_answered(http, gateway, token, code, &key).await;
+            answered.fetch_add(1, Ordering::SeqCst);
+            (key, outcome)
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_service_killed_with_sigkill_loses_no_answered_request_and_retries_create_nothing_twice()
 {
@@ -288,23 +311,8 @@ async fn a_service_killed_with_sigkill_loses_no_answered_request_and_retries_cre
     // until answered; after 100 answers the acceptance process is killed with SIGKILL, and
     // started again a second later.
     const DRAFTS: usize = 400;
-    let answered = Arc::new(AtomicUsize::new(0));
-    let keys: Vec<String> = (0..DRAFTS).map(|n| format!("sigkill-{n:04}")).collect();
-    let load = {
-        use futures::StreamExt;
-        futures::stream::iter(keys.iter())
-            .map(|key| {
-                let (http, gateway, token, code, answered) =
-                    (&http, &gateway, &token, &code, answered.clone());
-                async move {
-                    let outcome = draft_until_answered(http, gateway, token, code, key).await;
-                    answered.fetch_add(1, Ordering::SeqCst);
-                    (key.clone(), outcome)
-                }
-            })
-            .buffer_unordered(8)
-            .collect::<Vec<_>>()
-    };
+    let answered = AtomicUsize::new(0);
+    let load = drafts(&http, &gateway, &token, &code, "sigkill", DRAFTS, &answered);
     let fault = async {
         while answered.load(Ordering::SeqCst) < DRAFTS / 4 {
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -508,23 +516,16 @@ async fn postgres_restarted_under_load_the_services_recover_by_themselves_and_sa
     // but 2xx); after 100 answers PostgreSQL is stopped (fast: every session ends) and started
     // again eight seconds later.
     const DRAFTS: usize = 400;
-    let answered = Arc::new(AtomicUsize::new(0));
-    let keys: Vec<String> = (0..DRAFTS).map(|n| format!("pgrestart-{n:04}")).collect();
-    let load = {
-        use futures::StreamExt;
-        futures::stream::iter(keys.iter())
-            .map(|key| {
-                let (http, gateway, token, code, answered) =
-                    (&http, &gateway, &token, &code, answered.clone());
-                async move {
-                    let outcome = draft_until_answered(http, gateway, token, code, key).await;
-                    answered.fetch_add(1, Ordering::SeqCst);
-                    (key.clone(), outcome)
-                }
-            })
-            .buffer_unordered(8)
-            .collect::<Vec<_>>()
-    };
+    let answered = AtomicUsize::new(0);
+    let load = drafts(
+        &http,
+        &gateway,
+        &token,
+        &code,
+        "pgrestart",
+        DRAFTS,
+        &answered,
+    );
     let restart = async {
         while answered.load(Ordering::SeqCst) < DRAFTS / 4 {
             tokio::time::sleep(Duration::from_millis(10)).await;

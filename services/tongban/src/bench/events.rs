@@ -19,9 +19,7 @@ use tongban_events::acceptance::v1::CaseAccepted;
 use tongban_runtime::Settings;
 
 use super::intake::{Drafts, acceptance, client};
-use super::{
-    Measured, drop_database, paced, percentiles, run, throwaway, wait_ready, window_clerk,
-};
+use super::{Measured, drop_database, paced, percentiles, throwaway, wait_ready, window_clerk};
 use crate::{COMPONENTS, Platform};
 
 /// One consumer's view of the events: how long each took to reach it.
@@ -87,16 +85,7 @@ async fn measure(
     )
     .await?;
     progress(&format!("submitting {cases} cases"));
-    run(
-        &client,
-        &http::Method::POST,
-        &drafts.submit_urls,
-        &axum::body::Bytes::from_static(b"{}"),
-        Some(&drafts.applicant),
-        cases,
-        CONCURRENCY,
-    )
-    .await?;
+    drafts.submit(&client, CONCURRENCY).await?;
     let clerk = window_clerk(&platform.settings, &client, &gateway).await?;
 
     progress(&format!("accepting {cases} cases at {rate} per second"));

@@ -88,31 +88,13 @@ async fn measure(
     progress(&format!(
         "submitting {cases} cases, {concurrency} at a time"
     ));
-    let (elapsed, latencies) = run(
-        &client,
-        &http::Method::POST,
-        &drafts.submit_urls,
-        &Bytes::from_static(b"{}"),
-        Some(&drafts.applicant),
-        cases,
-        concurrency,
-    )
-    .await?;
+    let (elapsed, latencies) = drafts.submit(&client, concurrency).await?;
     let submissions = summarise(latencies, elapsed);
 
     progress("signing in a window clerk of 赫山区");
     let clerk = window_clerk(&platform.settings, &client, &gateway).await?;
     progress(&format!("accepting {cases} cases, {concurrency} at a time"));
-    let (elapsed, latencies) = run(
-        &client,
-        &http::Method::POST,
-        &drafts.accept_urls(),
-        &acceptance(&drafts.deferrable),
-        Some(&clerk),
-        cases,
-        concurrency,
-    )
-    .await?;
+    let (elapsed, latencies) = drafts.accept(&client, &clerk, concurrency).await?;
     let acceptances = summarise(latencies, elapsed);
 
     progress("running pgbench with a two-row insert transaction");
@@ -213,6 +195,50 @@ impl Drafts {
             .iter()
             .map(|u| u.replace("/submit", "/accept"))
             .collect()
+    }
+
+    /// Submits every draft as the applicant, `concurrency` at a time: the wall time and each
+    /// request's latency.
+    pub async fn submit(
+        &self,
+        client: &HttpClient,
+        concurrency: usize,
+    ) -> anyhow::Result<(Duration, Vec<Duration>)> {
+        let body = Bytes::from_static(b"{}");
+        let urls = &self.submit_urls;
+        let token = Some(self.applicant.as_str());
+        run(
+            client,
+            &http::Method::POST,
+            urls,
+            &body,
+            token,
+            urls.len(),
+            concurrency,
+        )
+        .await
+    }
+
+    /// Accepts every submitted case as `clerk`, taking the deferrable materials as 容缺,
+    /// `concurrency` at a time: the wall time and each request's latency.
+    pub async fn accept(
+        &self,
+        client: &HttpClient,
+        clerk: &str,
+        concurrency: usize,
+    ) -> anyhow::Result<(Duration, Vec<Duration>)> {
+        let body = acceptance(&self.deferrable);
+        let urls = self.accept_urls();
+        run(
+            client,
+            &http::Method::POST,
+            &urls,
+            &body,
+            Some(clerk),
+            urls.len(),
+            concurrency,
+        )
+        .await
     }
 }
 

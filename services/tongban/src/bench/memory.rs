@@ -18,8 +18,8 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 use tongban_runtime::Settings;
 
-use super::intake::{Drafts, acceptance, client};
-use super::{HttpClient, Measured, drop_database, run, summarise, throwaway, window_clerk};
+use super::intake::{Drafts, client};
+use super::{HttpClient, Measured, drop_database, summarise, throwaway, window_clerk};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MemoryReport {
@@ -131,27 +131,9 @@ async fn measure(
     let load = async {
         let drafts =
             Drafts::prepare(settings, &client, &gateway, cases, concurrency, progress).await?;
-        let submitted = run(
-            &client,
-            &http::Method::POST,
-            &drafts.submit_urls,
-            &Bytes::from_static(b"{}"),
-            Some(&drafts.applicant),
-            cases,
-            concurrency,
-        )
-        .await?;
+        let submitted = drafts.submit(&client, concurrency).await?;
         let clerk = window_clerk(settings, &client, &gateway).await?;
-        let accepted = run(
-            &client,
-            &http::Method::POST,
-            &drafts.accept_urls(),
-            &acceptance(&drafts.deferrable),
-            Some(&clerk),
-            cases,
-            concurrency,
-        )
-        .await?;
+        let accepted = drafts.accept(&client, &clerk, concurrency).await?;
         anyhow::Ok((submitted, accepted))
     }
     .await;

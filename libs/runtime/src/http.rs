@@ -321,11 +321,15 @@ pub async fn serve(
         tokio::spawn(async move {
             // hyper times a request's headers from their first byte: a connection that sends
             // nothing at all gets the same time to start.
+            // (One that is still silent when the server stops is closed at once.)
             let mut first = [0u8; 1];
-            if !matches!(
-                tokio::time::timeout(header_timeout, stream.peek(&mut first)).await,
-                Ok(Ok(1..))
-            ) {
+            let spoke = tokio::select! {
+                peeked = tokio::time::timeout(header_timeout, stream.peek(&mut first)) => {
+                    matches!(peeked, Ok(Ok(1..)))
+                }
+                _ = watching.changed() => false,
+            };
+            if !spoke {
                 return;
             }
             let connection =

@@ -12,14 +12,7 @@ use crate::harness::{TestPlatform, credit_code};
 
 /// The platform runs in this process: its resident size, in MiB.
 fn resident_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap();
-    kib / 1024.0
+    tongban::bench::memory::resident_mib(std::process::id()).unwrap()
 }
 
 /// Writes `head` and then `body` `times` times on a fresh connection to the gateway, and reads

@@ -167,28 +167,30 @@ where
 
 impl From<sqlx::Error> for Error {
     fn from(err: sqlx::Error) -> Self {
-        // The database is away (restarting, failing over, unreachable): the caller may retry.
-        // SQLSTATE class 08 is a lost connection, 57P0x the server shutting down or starting.
-        let away = match &err {
-            sqlx::Error::PoolTimedOut
-            | sqlx::Error::Io(_)
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::WorkerCrashed => true,
-            sqlx::Error::Database(db) => db
-                .code()
-                .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
-            _ => false,
+        let code = match &err {
+            sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()),
+            _ => None,
         };
-        // 22021: text the database's encoding cannot hold (NUL); the extractors refuse it
-        // first, this catches any other way in.
-        let unstorable =
-            matches!(&err, sqlx::Error::Database(db) if db.code().as_deref() == Some("22021"));
-        if away {
-            Self::Unavailable(err.to_string())
-        } else if unstorable {
-            Self::bad_request("input", "text may not contain the NUL character")
-        } else {
-            Self::Internal(Box::new(err))
+        match (&err, code.as_deref()) {
+            // The database is away (restarting, failing over, unreachable): the caller may
+            // retry. SQLSTATE class 08 is a lost connection, 57P0x the server shutting down or
+            // starting.
+            (
+                sqlx::Error::PoolTimedOut
+                | sqlx::Error::Io(_)
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed,
+                _,
+            ) => Self::Unavailable(err.to_string()),
+            (_, Some(code)) if code.starts_with("08") || code.starts_with("57P0") => {
+                Self::Unavailable(err.to_string())
+            }
+            // 22021: text the database's encoding cannot hold (NUL); the extractors refuse it
+            // first, this catches any other way in.
+            (_, Some("22021")) => {
+                Self::bad_request("input", "text may not contain the NUL character")
+            }
+            _ => Self::Internal(Box::new(err)),
         }
     }
 }

@@ -269,11 +269,12 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     tracing::info!(service = name, %addr, "listening");
     let (delay, grace) = (settings.shutdown_delay(), settings.shutdown_grace());
+    let header_timeout = settings.header_read_timeout();
     let mut connections = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     connections
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(settings.header_read_timeout());
+        .header_read_timeout(header_timeout);
     let connections = Arc::new(connections);
     // Every connection task holds a receiver; `closing` tells them to finish what they serve
     // and close, and the sender's `closed()` resolves when the last one has.
@@ -317,7 +318,6 @@ pub async fn serve(
             },
         ));
         let (connections, mut watching) = (connections.clone(), watching.clone());
-        let header_timeout = settings.header_read_timeout();
         tokio::spawn(async move {
             // hyper times a request's headers from their first byte: a connection that sends
             // nothing at all gets the same time to start.

@@ -605,39 +605,42 @@ fn percentiles(mut values: Vec<f64>) -> [f64; 4] {
     ]
 }
 
-fn summarise(mut latencies: Vec<Duration>, elapsed: Duration) -> Measured {
-    latencies.sort_unstable();
-    let at = |q: f64| {
-        let index = ((latencies.len() as f64 * q).ceil() as usize).saturating_sub(1);
-        latencies.get(index).map_or(0.0, |d| d.as_secs_f64() * 1e3)
-    };
+fn summarise(latencies: Vec<Duration>, elapsed: Duration) -> Measured {
+    let requests = latencies.len();
+    let [p50_ms, p95_ms, p99_ms, _] =
+        percentiles(latencies.iter().map(|d| d.as_secs_f64() * 1e3).collect());
     Measured {
-        requests: latencies.len(),
-        requests_per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
-        p50_ms: at(0.50),
-        p95_ms: at(0.95),
-        p99_ms: at(0.99),
+        requests,
+        requests_per_second: requests as f64 / elapsed.as_secs_f64(),
+        p50_ms,
+        p95_ms,
+        p99_ms,
     }
 }
 
+/// Waits, a minute at most, until every component of `platform` answers `/readyz` with 200.
 async fn wait_ready(client: &HttpClient, platform: &Platform) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
     for address in platform.addresses.values() {
-        loop {
-            let request = http::Request::get(format!("http://{address}/readyz"))
-                .body(Full::new(Bytes::new()))?;
-            if client
-                .request(request)
-                .await
-                .is_ok_and(|r| r.status() == 200)
-            {
-                break;
-            }
-            anyhow::ensure!(Instant::now() < deadline, "{address} did not become ready");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        ready_by(client, &format!("http://{address}"), deadline).await?;
     }
     Ok(())
+}
+
+/// Waits until `base`'s `/readyz` answers 200; an error once `deadline` has passed.
+async fn ready_by(client: &HttpClient, base: &str, deadline: Instant) -> anyhow::Result<()> {
+    loop {
+        let request = http::Request::get(format!("{base}/readyz")).body(Full::new(Bytes::new()))?;
+        if client
+            .request(request)
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return Ok(());
+        }
+        anyhow::ensure!(Instant::now() < deadline, "{base} did not become ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 async fn drop_database(settings: &Settings, name: &str) {

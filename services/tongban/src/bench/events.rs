@@ -11,7 +11,6 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
 use serde::Serialize;
 
 use tongban_events::Event as _;
@@ -19,7 +18,7 @@ use tongban_events::acceptance::v1::CaseAccepted;
 use tongban_runtime::Settings;
 
 use super::intake::{Drafts, acceptance, client};
-use super::{Measured, drop_database, paced, percentiles, throwaway, wait_ready, window_clerk};
+use super::{Measured, drop_database, paced, percentiles, throwaway, window_clerk};
 use crate::{COMPONENTS, Platform};
 
 /// One consumer's view of the events: how long each took to reach it.
@@ -71,19 +70,8 @@ async fn measure(
 ) -> anyhow::Result<EventsReport> {
     const CONCURRENCY: usize = 16;
     let client = client(CONCURRENCY);
-    wait_ready(&client, platform).await?;
-    let gateway = platform.gateway_url().context("no gateway")?;
-    progress("loading the demo catalogue");
-    crate::demo::load(&platform.settings, |_| {}).await?;
-    let drafts = Drafts::prepare(
-        &platform.settings,
-        &client,
-        &gateway,
-        cases,
-        CONCURRENCY,
-        progress,
-    )
-    .await?;
+    let (gateway, drafts) =
+        Drafts::on_demo(platform, &client, cases, CONCURRENCY, progress).await?;
     progress(&format!("submitting {cases} cases"));
     drafts.submit(&client, CONCURRENCY).await?;
     let clerk = window_clerk(&platform.settings, &client, &gateway).await?;

@@ -71,19 +71,8 @@ async fn measure(
     progress: &impl Fn(&str),
 ) -> anyhow::Result<IntakeReport> {
     let client = client(concurrency);
-    wait_ready(&client, platform).await?;
-    let gateway = platform.gateway_url().context("no gateway")?;
-    progress("loading the demo catalogue");
-    crate::demo::load(&platform.settings, |_| {}).await?;
-    let drafts = Drafts::prepare(
-        &platform.settings,
-        &client,
-        &gateway,
-        cases,
-        concurrency,
-        progress,
-    )
-    .await?;
+    let (gateway, drafts) =
+        Drafts::on_demo(platform, &client, cases, concurrency, progress).await?;
 
     progress(&format!(
         "submitting {cases} cases, {concurrency} at a time"
@@ -121,6 +110,31 @@ pub(super) struct Drafts {
 }
 
 impl Drafts {
+    /// Once every component of `platform` is ready: the demo data loaded, then
+    /// [`Drafts::prepare`] through its gateway. Returns the gateway's URL too.
+    pub async fn on_demo(
+        platform: &Platform,
+        client: &HttpClient,
+        cases: usize,
+        concurrency: usize,
+        progress: &impl Fn(&str),
+    ) -> anyhow::Result<(String, Self)> {
+        wait_ready(client, platform).await?;
+        let gateway = platform.gateway_url().context("no gateway")?;
+        progress("loading the demo catalogue");
+        crate::demo::load(&platform.settings, |_| {}).await?;
+        let drafts = Self::prepare(
+            &platform.settings,
+            client,
+            &gateway,
+            cases,
+            concurrency,
+            progress,
+        )
+        .await?;
+        Ok((gateway, drafts))
+    }
+
     /// Registers an applicant and makes `cases` drafts through the gateway, `concurrency` at a
     /// time. The demo catalogue must be loaded.
     pub async fn prepare(

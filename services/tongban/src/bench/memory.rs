@@ -11,15 +11,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use axum::body::Bytes;
-use http_body_util::Full;
 use serde::Serialize;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use tongban_runtime::Settings;
 
 use super::intake::{Drafts, client};
-use super::{HttpClient, Measured, drop_database, summarise, throwaway, window_clerk};
+use super::{Measured, drop_database, summarise, throwaway, window_clerk};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MemoryReport {
@@ -109,7 +107,7 @@ async fn measure(
     let pid = child.id().context("the process has already exited")?;
     let gateway = started(child).await?;
     let client = client(concurrency);
-    ready(&client, &gateway).await?;
+    super::ready_by(&client, &gateway, Instant::now() + Duration::from_secs(60)).await?;
     progress(&format!(
         "started; leaving it alone for {} s",
         settle.as_secs()
@@ -184,25 +182,8 @@ async fn started(child: &mut tokio::process::Child) -> anyhow::Result<String> {
     gateway.context("`tongban up` named no gateway")
 }
 
-async fn ready(client: &HttpClient, gateway: &str) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let request =
-            http::Request::get(format!("{gateway}/readyz")).body(Full::new(Bytes::new()))?;
-        if client
-            .request(request)
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return Ok(());
-        }
-        anyhow::ensure!(Instant::now() < deadline, "{gateway} did not become ready");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// VmRSS of a process, in MiB (Linux).
-fn resident_mib(pid: u32) -> anyhow::Result<f64> {
+pub fn resident_mib(pid: u32) -> anyhow::Result<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .with_context(|| format!("cannot read /proc/{pid}/status"))?;
     let kib: f64 = status

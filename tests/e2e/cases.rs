@@ -492,25 +492,7 @@ async fn fifty_concurrent_submissions_get_fifty_distinct_numbers_and_refusal_nee
 
     let mut ids = Vec::new();
     for _ in 0..50 {
-        let (status, draft) = post(
-            &test,
-            &applicant,
-            "/api/acceptance/v1/cases",
-            json!({ "implementation_code": code }),
-        )
-        .await;
-        assert_eq!(status, 201);
-        let id = draft["id"].as_str().unwrap().to_owned();
-        for material in draft["materials"].as_array().unwrap().iter().take(2) {
-            let material = material["material_code"].as_str().unwrap();
-            assert_eq!(
-                upload(&test, &applicant, &id, material, "application/pdf")
-                    .await
-                    .0,
-                204
-            );
-        }
-        ids.push(id);
+        ids.push(draft_with_materials(&test, &applicant, &code).await.0);
     }
     let submissions = futures::future::join_all(ids.iter().map(|id| {
         let applicant = applicant.clone();
@@ -541,6 +523,20 @@ async fn fifty_concurrent_submissions_get_fifty_distinct_numbers_and_refusal_nee
             .iter()
             .all(|n| n.len() == 43 && n.starts_with(&code))
     );
+    // Nothing failed, so nothing is skipped: each day's serials run from 1 without a gap.
+    let mut days = std::collections::BTreeMap::<&str, Vec<u16>>::new();
+    for number in &numbers {
+        days.entry(&number[31..39])
+            .or_default()
+            .push(serial(number));
+    }
+    for (day, serials) in days {
+        assert_eq!(
+            serials,
+            (1..=serials.len() as u16).collect::<Vec<_>>(),
+            "{day}"
+        );
+    }
 
     // Refusal: a written reason is required.
     let identity_admin = test.admin("refuse.admin", "430000000000").await;
@@ -771,6 +767,34 @@ pub(crate) async fn submitted_case(
     applicant: &str,
     code: &str,
 ) -> (String, Vec<String>) {
+    let (id, materials) = draft_with_materials(test, applicant, code).await;
+    let (status, _) = submit(test, applicant, &id).await;
+    assert_eq!(status, 200);
+    (id, materials)
+}
+
+/// Submits the case `id` as `token`: the status and the answer.
+async fn submit(test: &TestPlatform, token: &str, id: &str) -> (u16, Value) {
+    post(
+        test,
+        token,
+        &format!("/api/acceptance/v1/cases/{id}/submit"),
+        json!({}),
+    )
+    .await
+}
+
+/// The daily serial at the end of a case number.
+fn serial(number: &str) -> u16 {
+    number[39..].parse().unwrap()
+}
+
+/// A draft of `applicant` with the two required materials provided: (id, material codes).
+async fn draft_with_materials(
+    test: &TestPlatform,
+    applicant: &str,
+    code: &str,
+) -> (String, Vec<String>) {
     let (status, draft) = post(
         test,
         applicant,
@@ -794,15 +818,102 @@ pub(crate) async fn submitted_case(
             204
         );
     }
-    let (status, _) = post(
-        test,
-        applicant,
-        &format!("/api/acceptance/v1/cases/{id}/submit"),
-        json!({}),
-    )
-    .await;
-    assert_eq!(status, 200);
     (id, materials)
+}
+
+/// A number is taken, outside the submitting transaction, once the submission's checks have
+/// passed: a submission its checks refuse takes none; one that fails after taking it leaves a
+/// gap; a number is never handed out twice, and the unique index catches a counter that was
+/// set back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_case_number_is_taken_after_the_checks_and_never_handed_out_twice() {
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let code = item_in_force(&test).await;
+    let (_, applicant) = citizen(&test, 3).await;
+    let number_of = |answer: &Value| answer["case"]["number"].as_str().unwrap().to_owned();
+
+    let (status, refused) = submit_with_form_only(&test, &applicant, &code).await;
+    assert_eq!(status, 422, "{refused}");
+    let (first, _) = draft_with_materials(&test, &applicant, &code).await;
+    let (status, answer) = submit(&test, &applicant, &first).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        serial(&number_of(&answer)),
+        1,
+        "the refused submission took no number"
+    );
+    // The answer is read inside the submitting transaction: the same as the case read after.
+    let case = test
+        .get_json_as(&applicant, &format!("/api/acceptance/v1/cases/{first}"))
+        .await;
+    assert_eq!(answer["case"], case);
+
+    // The case's update fails after its number was taken (a fault injected with a trigger).
+    let (failing, _) = draft_with_materials(&test, &applicant, &code).await;
+    sqlx::raw_sql(&format!(
+        "create function acceptance.injected_failure() returns trigger language plpgsql
+             as $$ begin raise exception 'injected failure'; end $$;
+         create trigger injected_failure before update on acceptance.cases for each row
+             when (new.id = '{failing}' and new.status = 'submitted')
+             execute function acceptance.injected_failure();"
+    ))
+    .execute(&test.db)
+    .await
+    .unwrap();
+    let (status, answer) = submit(&test, &applicant, &failing).await;
+    assert!(status >= 500, "{status} {answer}");
+    let case = test
+        .get_json_as(&applicant, &format!("/api/acceptance/v1/cases/{failing}"))
+        .await;
+    assert_eq!(case["status"], "draft");
+    assert!(case["number"].is_null(), "{case}");
+    sqlx::raw_sql(
+        "drop trigger injected_failure on acceptance.cases;
+         drop function acceptance.injected_failure();",
+    )
+    .execute(&test.db)
+    .await
+    .unwrap();
+
+    let (status, answer) = submit(&test, &applicant, &failing).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        serial(&number_of(&answer)),
+        3,
+        "the failed attempt's number is not reused"
+    );
+
+    // A counter set back (say, restored from an older backup than the cases) cannot hand out a
+    // number a case holds: the submission is refused and the case stays a draft.
+    sqlx::query("update acceptance.case_number_sequences set last = 0")
+        .execute(&test.db)
+        .await
+        .unwrap();
+    let (third, _) = draft_with_materials(&test, &applicant, &code).await;
+    let (status, answer) = submit(&test, &applicant, &third).await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (409, Some("number_taken")),
+        "{answer}"
+    );
+    let case = test
+        .get_json_as(&applicant, &format!("/api/acceptance/v1/cases/{third}"))
+        .await;
+    assert_eq!(case["status"], "draft");
+
+    let numbers: Vec<String> = sqlx::query_scalar(
+        "select number from acceptance.cases where number is not null order by number",
+    )
+    .fetch_all(&test.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        numbers.iter().map(|n| serial(n)).collect::<Vec<_>>(),
+        [1, 3],
+        "{numbers:?}"
+    );
+
+    test.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

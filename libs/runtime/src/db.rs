@@ -25,10 +25,26 @@ pub async fn connect(settings: &DatabaseSettings, schema: &str) -> anyhow::Resul
     let pool = PgPoolOptions::new()
         .max_connections(settings.max_connections)
         .acquire_timeout(Duration::from_millis(settings.acquire_timeout_ms))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_WHEN_IDLE {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_with(options)
         .await?;
     Ok(pool)
 }
+
+/// A connection idle this long is pinged before it is handed out (a database restarted
+/// meanwhile has closed it: the pool opens another instead of failing the request). One in
+/// constant use is not: a ping is a round trip, as dear as a short query, and under load it
+/// would be paid on every acquire. If such a connection was cut, the statement fails (503)
+/// and the pool drops it.
+const PING_WHEN_IDLE: Duration = Duration::from_secs(1);
 
 /// Creates the configured database if it is missing and creation is enabled; fails when the
 /// server cannot be reached, so a process does not start half-way.

@@ -29,6 +29,8 @@ pub const NAME: &str = "acceptance";
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
+    /// Hands out case numbers outside the submitting transaction.
+    pub numbers: db::numbers::CaseNumbers,
     /// The catalogue's division tree: where a window case is received, and what lies above it.
     pub regions: Arc<tongban_runtime::regions::RegionDirectory>,
     /// The time acceptance acts on (a test may move it).
@@ -61,6 +63,7 @@ pub async fn run(
         ));
         let (api, doc) = http::app(AppState {
             pool: host.pool.clone(),
+            numbers: db::numbers::CaseNumbers::beside(&host.pool),
             regions: Arc::new(tongban_runtime::regions::RegionDirectory::new(catalogue)),
             clock,
             settings: acceptance,

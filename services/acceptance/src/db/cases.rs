@@ -13,10 +13,11 @@ use uuid::Uuid;
 use tongban_bus::outbox::{self, Subject};
 use tongban_events::acceptance::v1 as events;
 use tongban_kernel::{
-    AccountKind, CaseNumber, Error, ImplementationCode, Power, Principal, RegionCode, TimeLimit,
+    AccountKind, Error, ImplementationCode, Power, Principal, RegionCode, TimeLimit,
 };
 
 use super::catalogue::{self, ItemVersion};
+use super::numbers::CaseNumbers;
 
 mod parts;
 use crate::domain::{Action, MaterialState, Status, check_materials, query_password, same_secret};
@@ -348,6 +349,16 @@ struct Listing {
 }
 
 impl Listing {
+    /// An item's listing.
+    fn of(item: ItemVersion) -> Self {
+        Self {
+            name: item.name.clone(),
+            materials: item.materials.clone(),
+            item,
+            bundle: None,
+        }
+    }
+
     /// The listed code standing for `code` (a bundle entry stands for each member's code).
     fn listed_code(&self, code: &str) -> Option<String> {
         match &self.bundle {
@@ -373,12 +384,7 @@ async fn listing(conn: &mut PgConnection, row: &Row) -> Result<Listing, Error> {
                 bundle: Some(bundle),
             })
         }
-        _ => Ok(Listing {
-            name: item.name.clone(),
-            materials: item.materials.clone(),
-            item,
-            bundle: None,
-        }),
+        _ => Ok(Listing::of(item)),
     }
 }
 
@@ -1047,18 +1053,29 @@ pub struct Submission {
 }
 
 /// Submits a draft, or resubmits after the correction notice. Every required material must be
-/// provided (422 listing the missing ones). The first submission gives the case its number.
-pub async fn submit(pool: &PgPool, principal: &Principal, id: Uuid) -> Result<Submission, Error> {
+/// provided (422 listing the missing ones). The first submission gives the case its number,
+/// from `numbers` once the checks have passed.
+pub async fn submit(
+    pool: &PgPool,
+    numbers: &CaseNumbers,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<Submission, Error> {
     let mut tx = pool.begin().await?;
     let mut row = load(&mut tx, principal, id, true).await?;
     require_not_part(&row)?;
     require_applicant(principal, &row)?;
     let from = row.status()?;
     from.allow(Action::Submit)?;
-    if row.number.is_none() {
-        repin(&mut tx, &mut row).await?;
-    }
-    let listing = listing(&mut tx, &row).await?;
+    let pinned = if row.number.is_none() {
+        repin(&mut tx, &mut row).await?
+    } else {
+        None
+    };
+    let listing = match pinned {
+        Some(item) => Listing::of(item),
+        None => listing(&mut tx, &row).await?,
+    };
     let item = &listing.item;
     let provided = provided(&mut tx, id).await?;
     let certified =
@@ -1067,24 +1084,25 @@ pub async fn submit(pool: &PgPool, principal: &Principal, id: Uuid) -> Result<Su
     let now = Utc::now();
     if row.number.is_none() {
         row.number = Some(
-            next_number(&mut tx, item, local_today(now))
+            numbers
+                .next(&item.code, local_today(now))
                 .await?
                 .to_string(),
         );
         row.query_password = Some(query_password());
     }
-    row.submissions += 1;
-    sqlx::query(
+    let row: Row = sqlx::query_as(&format!(
         "update cases set status = 'submitted', number = $2, query_password = $3, submissions = $4,
              submitted_at = $5
-         where id = $1",
-    )
+         where id = $1
+         returning {COLUMNS}"
+    ))
     .bind(id)
     .bind(&row.number)
     .bind(&row.query_password)
-    .bind(row.submissions)
+    .bind(row.submissions + 1)
     .bind(now)
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await
     .map_err(|err| {
         Error::conflict_on(
@@ -1116,27 +1134,30 @@ pub async fn submit(pool: &PgPool, principal: &Principal, id: Uuid) -> Result<Su
     };
     publish(&mut tx, &row, &event).await?;
     if let Some(bundle) = &listing.bundle {
-        parts::submit(&mut tx, principal, &row, bundle, &states, now).await?;
+        parts::submit(&mut tx, numbers, principal, &row, bundle, &states, now).await?;
     }
+    let query_password = row.query_password.clone().unwrap_or_default();
+    let case = view_listed(&mut tx, row, &listing).await?;
     tx.commit().await?;
     Ok(Submission {
-        case: get(pool, principal, id).await?,
-        query_password: row.query_password.unwrap_or_default(),
+        case,
+        query_password,
     })
 }
 
 /// A case is pinned to the version in force when it is first submitted: a draft opened under
 /// an older version moves to the current one (its files for materials no longer listed are
 /// simply not counted); an item withdrawn meanwhile is a 422, and a bundle changed meanwhile a
-/// 409 (its parts were made from the old members: start a new application).
-async fn repin(conn: &mut PgConnection, row: &mut Row) -> Result<(), Error> {
+/// 409 (its parts were made from the old members: start a new application). Returns an
+/// item's version in force (`None` for a bundle).
+async fn repin(conn: &mut PgConnection, row: &mut Row) -> Result<Option<ItemVersion>, Error> {
     if row.kind == "bundle" {
         let id = row
             .bundle_id
             .ok_or_else(|| Error::internal("a bundle case without its bundle"))?;
         let current = catalogue::offered_bundle(conn, id).await?;
         return match current {
-            Some(bundle) if Some(bundle.version) == row.bundle_version => Ok(()),
+            Some(bundle) if Some(bundle.version) == row.bundle_version => Ok(None),
             Some(_) => Err(Error::Conflict {
                 code: "bundle_changed",
                 message: "the bundle changed since this application was opened: open a new one"
@@ -1161,33 +1182,7 @@ async fn repin(conn: &mut PgConnection, row: &mut Row) -> Result<(), Error> {
             .await?;
         row.item_version = current.version;
     }
-    Ok(())
-}
-
-/// The next case number of `item` on `day`: the (item, day) row is locked until the
-/// transaction ends, so concurrent submissions get consecutive, distinct numbers.
-async fn next_number(
-    conn: &mut PgConnection,
-    item: &ItemVersion,
-    day: NaiveDate,
-) -> Result<CaseNumber, Error> {
-    let sequence: i32 = sqlx::query_scalar(
-        "insert into case_number_sequences (implementation_code, day, last) values ($1, $2, 1)
-         on conflict (implementation_code, day) do update set last = case_number_sequences.last + 1
-         returning last",
-    )
-    .bind(&item.code)
-    .bind(day)
-    .fetch_one(&mut *conn)
-    .await?;
-    let code: ImplementationCode = item.code.parse().map_err(Error::internal)?;
-    u16::try_from(sequence)
-        .ok()
-        .and_then(|s| CaseNumber::new(&code, day, s))
-        .ok_or_else(|| Error::Conflict {
-            code: "daily_limit",
-            message: format!("{} has reached 9,999 cases today", item.code),
-        })
+    Ok(Some(current))
 }
 
 /// Sends the one-time correction notice (一次性告知): everything to fix, at once. A case gets
@@ -1482,62 +1477,84 @@ pub async fn get(pool: &PgPool, principal: &Principal, id: Uuid) -> Result<Case,
 
 async fn view(conn: &mut PgConnection, row: Row) -> Result<Case, Error> {
     let listing = listing(conn, &row).await?;
-    let attachments: Vec<(String, String, String, i32, String, DateTime<Utc>)> = sqlx::query_as(
-        "select material_code, filename, content_type, size, sha256, uploaded_at from attachments where case_id = $1",
+    view_listed(conn, row, &listing).await
+}
+
+/// What hangs off a case (files, 容缺 deadlines, e-certificates, the correction notice, a
+/// bundle's parts), read in one statement.
+#[derive(sqlx::FromRow)]
+struct Children {
+    attachments: sqlx::types::Json<Vec<Attached>>,
+    deferred: sqlx::types::Json<Vec<Deferred>>,
+    certificates: sqlx::types::Json<Vec<Certified>>,
+    correction: Option<sqlx::types::Json<Vec<CorrectionItem>>>,
+    parts: sqlx::types::Json<Vec<PartRef>>,
+}
+
+#[derive(Deserialize)]
+struct Attached {
+    material_code: String,
+    #[serde(flatten)]
+    info: AttachmentInfo,
+}
+
+#[derive(Deserialize)]
+struct Deferred {
+    material_code: String,
+    deadline: NaiveDate,
+    supplied_at: Option<DateTime<Utc>>,
+    overdue: bool,
+}
+
+#[derive(Deserialize)]
+struct Certified {
+    material_code: String,
+    certificate_id: Uuid,
+}
+
+/// The case as answered, its materials as `listing` lists them.
+async fn view_listed(conn: &mut PgConnection, row: Row, listing: &Listing) -> Result<Case, Error> {
+    let children: Children = sqlx::query_as(
+        "select
+             coalesce((select json_agg(a) from (
+                 select material_code, filename, content_type, size, sha256, uploaded_at
+                 from attachments where case_id = $1) a), '[]') as attachments,
+             coalesce((select json_agg(d) from (
+                 select material_code, deadline, supplied_at, overdue_at is not null as overdue
+                 from deferred_materials where case_id = $1) d), '[]') as deferred,
+             coalesce((select json_agg(c) from (
+                 select material_code, certificate_id
+                 from case_certificates where case_id = $1) c), '[]') as certificates,
+             (select items from correction_notices where case_id = $1
+              order by round desc limit 1) as correction,
+             coalesce((select json_agg(p order by p.implementation_code) from (
+                 select id, number, implementation_code, item_version, handling_region, status,
+                        due_date
+                 from cases where parent_id = $1) p), '[]') as parts",
     )
     .bind(row.id)
-    .fetch_all(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
-    let mut attachments: BTreeMap<String, AttachmentInfo> = attachments
+    let mut attachments: BTreeMap<String, AttachmentInfo> = children
+        .attachments
+        .0
         .into_iter()
-        .map(
-            |(code, filename, content_type, size, sha256, uploaded_at)| {
-                (
-                    code,
-                    AttachmentInfo {
-                        filename,
-                        content_type,
-                        size,
-                        sha256,
-                        uploaded_at,
-                    },
-                )
-            },
-        )
+        .map(|a| (a.material_code, a.info))
         .collect();
-    let deferred: BTreeMap<String, (NaiveDate, Option<DateTime<Utc>>, bool)> = sqlx::query_as::<
-        _,
-        (String, NaiveDate, Option<DateTime<Utc>>, bool),
-    >(
-        "select material_code, deadline, supplied_at, overdue_at is not null from deferred_materials where case_id = $1",
-    )
-    .bind(row.id)
-    .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .map(|(code, deadline, supplied, overdue)| (code, (deadline, supplied, overdue)))
-    .collect();
-    let certificates: BTreeMap<String, Uuid> = sqlx::query_as::<_, (String, Uuid)>(
-        "select material_code, certificate_id from case_certificates where case_id = $1",
-    )
-    .bind(row.id)
-    .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .collect();
-    let correction: Option<sqlx::types::Json<Vec<CorrectionItem>>> = sqlx::query_scalar(
-        "select items from correction_notices where case_id = $1 order by round desc limit 1",
-    )
-    .bind(row.id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let parts: Vec<PartRef> = sqlx::query_as(
-        "select id, number, implementation_code, item_version, handling_region, status, due_date
-         from cases where parent_id = $1 order by implementation_code",
-    )
-    .bind(row.id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let deferred: BTreeMap<String, Deferred> = children
+        .deferred
+        .0
+        .into_iter()
+        .map(|d| (d.material_code.clone(), d))
+        .collect();
+    let certificates: BTreeMap<String, Uuid> = children
+        .certificates
+        .0
+        .into_iter()
+        .map(|c| (c.material_code, c.certificate_id))
+        .collect();
+    let correction = children.correction;
+    let parts = children.parts.0;
     let status = row.status()?;
     Ok(Case {
         parts,
@@ -1553,9 +1570,9 @@ async fn view(conn: &mut PgConnection, row: Row) -> Result<Case, Error> {
                 necessity: m.necessity.clone(),
                 attachment: attachments.remove(&m.code),
                 certificate_id: certificates.get(&m.code).copied(),
-                deferred_until: deferred.get(&m.code).map(|d| d.0),
-                supplied_at: deferred.get(&m.code).and_then(|d| d.1),
-                overdue: deferred.get(&m.code).is_some_and(|d| d.2),
+                deferred_until: deferred.get(&m.code).map(|d| d.deadline),
+                supplied_at: deferred.get(&m.code).and_then(|d| d.supplied_at),
+                overdue: deferred.get(&m.code).is_some_and(|d| d.overdue),
             })
             .collect(),
         correction: correction.map(|c| c.0),
@@ -1563,7 +1580,7 @@ async fn view(conn: &mut PgConnection, row: Row) -> Result<Case, Error> {
         number: row.number,
         implementation_code: row.implementation_code,
         item_version: row.item_version,
-        item_name: listing.name,
+        item_name: listing.name.clone(),
         receiving_region: row.receiving_region,
         handling_region: row.handling_region,
         channel: row.channel,
@@ -1692,7 +1709,7 @@ pub async fn lookup(pool: &PgPool, number: &str, password: &str) -> Result<Progr
     let listing = listing(&mut conn, &row).await?;
     Ok(Progress {
         number: row.number.clone().unwrap_or_default(),
-        item_name: listing.name,
+        item_name: listing.name.clone(),
         status: row.status()?,
         submitted_at: row.submitted_at,
         decided_at: row.decided_at,

@@ -2,12 +2,14 @@
 //!
 //! - [`catalogue`]: reads of the catalogue projection (items in force, the calendar).
 //! - [`cases`]: cases from draft to the acceptance decision.
+//! - [`numbers`]: the case-number counter.
 //! - [`ratings`]: ratings (好差评), window visits and the remediation of bad ratings.
 //! - [`remediations`]: bad ratings put right (差评整改).
 //! - [`satisfaction`]: the ratings' statistics.
 
 pub mod cases;
 pub mod catalogue;
+pub mod numbers;
 pub mod ratings;
 pub mod remediations;
 pub mod satisfaction;

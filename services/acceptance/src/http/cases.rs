@@ -258,7 +258,9 @@ async fn submit(
     Authenticated(principal): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Submission>> {
-    Ok(Json(db::submit(&state.pool, &principal, id).await?))
+    Ok(Json(
+        db::submit(&state.pool, &state.numbers, &principal, id).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

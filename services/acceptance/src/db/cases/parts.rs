@@ -12,7 +12,7 @@ use tongban_events::acceptance::v1 as events;
 use tongban_kernel::calendar::Reckoning;
 use tongban_kernel::{Error, Principal};
 
-use super::{COLUMNS, Row, Status, catalogue, next_number, publish, record};
+use super::{COLUMNS, CaseNumbers, Row, Status, catalogue, publish, record};
 use crate::domain::MaterialState;
 
 /// Creates a draft part per member of `bundle` under the bundle case `parent`, received through
@@ -79,6 +79,7 @@ async fn in_front_office(tx: &mut PgConnection, parent: Uuid) -> Result<Vec<Row>
 /// `CaseSubmitted` whose material states are those of the combined entries covering them.
 pub(super) async fn submit(
     tx: &mut PgConnection,
+    numbers: &CaseNumbers,
     principal: &Principal,
     parent: &Row,
     bundle: &catalogue::BundleVersion,
@@ -91,7 +92,8 @@ pub(super) async fn submit(
             catalogue::version(&mut *tx, &part.implementation_code, part.item_version).await?;
         if part.number.is_none() {
             part.number = Some(
-                next_number(&mut *tx, &item, super::local_today(now))
+                numbers
+                    .next(&item.code, super::local_today(now))
                     .await?
                     .to_string(),
             );

@@ -997,7 +997,8 @@ async fn certified(conn: &mut PgConnection, id: Uuid) -> Result<BTreeSet<String>
 }
 
 /// 一证通办: for each government-issued material the applicant did not provide as a file, takes
-/// the applicant's valid e-certificate of that type, if there is one, and records which.
+/// the applicant's valid e-certificate of that type, if there is one, and records which (those
+/// recorded at an earlier submission are replaced).
 async fn take_certificates(
     conn: &mut PgConnection,
     row: &Row,
@@ -1005,43 +1006,45 @@ async fn take_certificates(
     provided: &BTreeSet<String>,
     now: DateTime<Utc>,
 ) -> Result<BTreeSet<String>, Error> {
-    sqlx::query("delete from case_certificates where case_id = $1")
-        .bind(row.id)
-        .execute(&mut *conn)
-        .await?;
-    let mut certified = BTreeSet::new();
-    let Some(holder) = row.applicant_id else {
-        return Ok(certified);
-    };
-    for material in listed {
-        if material.source != "government"
-            || material.certificate_type.is_empty()
-            || provided.contains(&material.code)
-        {
-            continue;
-        }
-        let certificate: Option<Uuid> = sqlx::query_scalar(
-            "select certificate_id from certificates
-             where holder_account_id = $1 and certificate_type = $2 and revoked_at is null
-               and (valid_until is null or valid_until >= $3)
-             order by issued_at desc limit 1",
-        )
-        .bind(holder)
-        .bind(&material.certificate_type)
-        .bind(local_today(now))
-        .fetch_optional(&mut *conn)
-        .await?;
-        if let Some(certificate) = certificate {
-            sqlx::query("insert into case_certificates (case_id, material_code, certificate_id) values ($1, $2, $3)")
-                .bind(row.id)
-                .bind(&material.code)
-                .bind(certificate)
-                .execute(&mut *conn)
-                .await?;
-            certified.insert(material.code.clone());
-        }
+    if row.submissions > 0 {
+        sqlx::query("delete from case_certificates where case_id = $1")
+            .bind(row.id)
+            .execute(&mut *conn)
+            .await?;
     }
-    Ok(certified)
+    let Some(holder) = row.applicant_id else {
+        return Ok(BTreeSet::new());
+    };
+    let (codes, types): (Vec<&str>, Vec<&str>) = listed
+        .iter()
+        .filter(|m| {
+            m.source == "government"
+                && !m.certificate_type.is_empty()
+                && !provided.contains(&m.code)
+        })
+        .map(|m| (m.code.as_str(), m.certificate_type.as_str()))
+        .unzip();
+    if codes.is_empty() {
+        return Ok(BTreeSet::new());
+    }
+    // The newest valid certificate of each type, recorded for its material, in one statement.
+    let certified: Vec<String> = sqlx::query_scalar(
+        "insert into case_certificates (case_id, material_code, certificate_id)
+         select distinct on (w.code) $1, w.code, c.certificate_id
+         from unnest($3::text[], $4::text[]) as w (code, certificate_type)
+         join certificates c on c.holder_account_id = $2 and c.certificate_type = w.certificate_type
+         where c.revoked_at is null and (c.valid_until is null or c.valid_until >= $5)
+         order by w.code, c.issued_at desc
+         returning material_code",
+    )
+    .bind(row.id)
+    .bind(holder)
+    .bind(&codes)
+    .bind(&types)
+    .bind(local_today(now))
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(certified.into_iter().collect())
 }
 
 /// What a submission answers.
@@ -1709,7 +1712,7 @@ pub async fn lookup(pool: &PgPool, number: &str, password: &str) -> Result<Progr
     let listing = listing(&mut conn, &row).await?;
     Ok(Progress {
         number: row.number.clone().unwrap_or_default(),
-        item_name: listing.name.clone(),
+        item_name: listing.name,
         status: row.status()?,
         submitted_at: row.submitted_at,
         decided_at: row.decided_at,

@@ -239,13 +239,7 @@ async fn an_online_application_is_corrected_once_then_accepted_with_a_receipt() 
         (status, body["field"].as_str()),
         (422, Some("material_code"))
     );
-    let (status, body) = post(
-        &test,
-        &applicant,
-        &format!("/api/acceptance/v1/cases/{id}/submit"),
-        json!({}),
-    )
-    .await;
+    let (status, body) = submit(&test, &applicant, &id).await;
     assert_eq!((status, body["field"].as_str()), (422, Some("materials")));
     assert!(
         body["message"].as_str().unwrap().contains(&materials[1]),
@@ -257,13 +251,7 @@ async fn an_online_application_is_corrected_once_then_accepted_with_a_receipt() 
             .0,
         204
     );
-    let (status, submitted) = post(
-        &test,
-        &applicant,
-        &format!("/api/acceptance/v1/cases/{id}/submit"),
-        json!({}),
-    )
-    .await;
+    let (status, submitted) = submit(&test, &applicant, &id).await;
     assert_eq!(status, 200, "{submitted}");
     let number = submitted["case"]["number"].as_str().unwrap().to_owned();
     let password = submitted["query_password"].as_str().unwrap().to_owned();
@@ -316,13 +304,7 @@ async fn an_online_application_is_corrected_once_then_accepted_with_a_receipt() 
             .0,
         204
     );
-    let (status, resubmitted) = post(
-        &test,
-        &applicant,
-        &format!("/api/acceptance/v1/cases/{id}/submit"),
-        json!({}),
-    )
-    .await;
+    let (status, resubmitted) = submit(&test, &applicant, &id).await;
     assert_eq!(
         (status, resubmitted["case"]["submissions"].as_i64()),
         (200, Some(2))
@@ -494,20 +476,8 @@ async fn fifty_concurrent_submissions_get_fifty_distinct_numbers_and_refusal_nee
     for _ in 0..50 {
         ids.push(draft_with_materials(&test, &applicant, &code).await.0);
     }
-    let submissions = futures::future::join_all(ids.iter().map(|id| {
-        let applicant = applicant.clone();
-        let test = &test;
-        async move {
-            post(
-                test,
-                &applicant,
-                &format!("/api/acceptance/v1/cases/{id}/submit"),
-                json!({}),
-            )
-            .await
-        }
-    }))
-    .await;
+    let submissions =
+        futures::future::join_all(ids.iter().map(|id| submit(&test, &applicant, id))).await;
     let mut numbers: Vec<String> = submissions
         .iter()
         .map(|(status, body)| {
@@ -693,13 +663,7 @@ async fn a_clerk_takes_a_case_in_for_an_applicant_where_the_items_scope_reaches(
             204
         );
     }
-    let (status, submitted) = post(
-        &test,
-        &clerk,
-        &format!("/api/acceptance/v1/cases/{id}/submit"),
-        json!({}),
-    )
-    .await;
+    let (status, submitted) = submit(&test, &clerk, &id).await;
     assert_eq!(status, 200, "{submitted}");
     let (status, accepted) = post(
         &test,
@@ -1108,13 +1072,7 @@ async fn submit_with_form_only(test: &TestPlatform, token: &str, code: &str) -> 
         upload(test, token, id, form, "application/pdf").await.0,
         204
     );
-    post(
-        test,
-        token,
-        &format!("/api/acceptance/v1/cases/{id}/submit"),
-        json!({}),
-    )
-    .await
+    submit(test, token, id).await
 }
 
 /// Publishes `event` on approval's topic as approval would (CloudEvents headers, protobuf).
@@ -1347,13 +1305,7 @@ async fn a_bundle_application_is_one_case_for_the_applicant_and_a_part_per_depar
         .0,
         204
     );
-    let (status, submitted) = post(
-        &test,
-        &applicant,
-        &format!("/api/acceptance/v1/cases/{id}/submit"),
-        json!({}),
-    )
-    .await;
+    let (status, submitted) = submit(&test, &applicant, &id).await;
     assert_eq!(status, 200, "{submitted}");
     let parts = submitted["case"]["parts"].as_array().unwrap().clone();
     let mut numbers: Vec<String> = parts
@@ -1703,13 +1655,7 @@ async fn a_case_is_pinned_to_the_version_in_force_when_first_submitted() {
             204
         );
     }
-    let (status, submitted) = post(
-        &test,
-        &applicant,
-        &format!("/api/acceptance/v1/cases/{id}/submit"),
-        json!({}),
-    )
-    .await;
+    let (status, submitted) = submit(&test, &applicant, id).await;
     assert_eq!(
         (status, submitted["case"]["item_version"].as_i64()),
         (200, Some(2)),
@@ -1732,13 +1678,7 @@ async fn a_case_is_pinned_to_the_version_in_force_when_first_submitted() {
     )
     .await;
     let id = orphan["id"].as_str().unwrap();
-    let (status, body) = post(
-        &test,
-        &applicant,
-        &format!("/api/acceptance/v1/cases/{id}/submit"),
-        json!({}),
-    )
-    .await;
+    let (status, body) = submit(&test, &applicant, id).await;
     assert_eq!(
         (status, body["field"].as_str()),
         (422, Some("implementation_code")),

@@ -108,6 +108,13 @@ impl TestPlatform {
         settings.gateway.rate_limit_subject_per_second = 100_000;
         settings.gateway.rate_limit_subject_burst = 100_000;
         tweak(&mut settings);
+        // The gateway closes a connection idle for its header timeout (hyper times the next
+        // request's headers from the last answer); a pooled connection reused just as it is
+        // closed fails the request, so the client lets go of idle ones well before that.
+        let http = reqwest::Client::builder()
+            .pool_idle_timeout(settings.http.header_read_timeout() / 2)
+            .build()
+            .expect("HTTP client");
 
         let platform = Platform::start(settings, &COMPONENTS)
             .await
@@ -118,7 +125,7 @@ impl TestPlatform {
             .expect("test db");
         let test = Self {
             platform,
-            http: reqwest::Client::new(),
+            http,
             gateway,
             db,
             database,

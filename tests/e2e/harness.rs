@@ -108,11 +108,9 @@ impl TestPlatform {
         settings.gateway.rate_limit_subject_per_second = 100_000;
         settings.gateway.rate_limit_subject_burst = 100_000;
         tweak(&mut settings);
-        // The gateway closes a connection idle for its header timeout (hyper times the next
-        // request's headers from the last answer); a pooled connection reused just as it is
-        // closed fails the request, so the client lets go of idle ones well before that.
+        // The gateway closes a connection idle for its header timeout: let go of them sooner.
         let http = reqwest::Client::builder()
-            .pool_idle_timeout(settings.http.header_read_timeout() / 2)
+            .pool_idle_timeout(settings.http.client_idle_timeout())
             .build()
             .expect("HTTP client");
 

@@ -21,7 +21,6 @@ use futures::future::BoxFuture;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use tokio::sync::Mutex;
 
 use crate::jwt::{self, Claims, Jwks, KeySet, TokenError};
@@ -38,10 +37,12 @@ pub struct HttpJwks {
 }
 
 impl HttpJwks {
-    pub fn new(url: impl Into<String>) -> Self {
+    /// Fetches `url` with `client` (the runtime's `http::client`, which lets go of idle
+    /// connections before identity would close them).
+    pub fn new(url: impl Into<String>, client: Client<HttpConnector, Empty<Bytes>>) -> Self {
         Self {
             url: url.into(),
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            client,
         }
     }
 }

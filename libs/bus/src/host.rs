@@ -47,7 +47,10 @@ impl Host {
         let verifier = Arc::new(Verifier::new(
             settings.identity.issuer.clone(),
             settings.identity.audience.clone(),
-            Arc::new(HttpJwks::new(settings.jwks_url())),
+            Arc::new(HttpJwks::new(
+                settings.jwks_url(),
+                tongban_runtime::http::client(&settings.http),
+            )),
         ));
         Ok(Self {
             name,

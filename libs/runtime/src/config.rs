@@ -335,13 +335,7 @@ impl Settings {
     /// Where verification keys are published.
     pub fn jwks_url(&self) -> String {
         if self.identity.jwks_url.trim().is_empty() {
-            let identity = self
-                .http
-                .upstreams
-                .get("identity")
-                .map(String::as_str)
-                .unwrap_or_default();
-            format!("{}/.well-known/jwks.json", identity.trim_end_matches('/'))
+            format!("{}/.well-known/jwks.json", self.http.upstream("identity"))
         } else {
             self.identity.jwks_url.trim().to_owned()
         }
@@ -370,6 +364,20 @@ impl HttpSettings {
 
     pub fn header_read_timeout(&self) -> Duration {
         Duration::from_millis(self.header_read_timeout_ms)
+    }
+
+    /// Where `service` is found (its base URL, no trailing slash); empty when it is unknown.
+    pub fn upstream(&self, service: &str) -> &str {
+        self.upstreams
+            .get(service)
+            .map_or("", |base| base.trim_end_matches('/'))
+    }
+
+    /// How long a client of the platform's own servers keeps an idle connection: half the
+    /// header timeout, after which a server closes it (a request sent just as it closes would
+    /// fail with nothing answered).
+    pub fn client_idle_timeout(&self) -> Duration {
+        self.header_read_timeout() / 2
     }
 }
 

@@ -15,6 +15,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
@@ -242,6 +244,26 @@ async fn openapi_json(State(probes): State<Arc<Probes>>) -> impl IntoResponse {
     axum::Json(probes.openapi.clone())
 }
 
+/// A client for the platform's own servers (the gateway's upstreams, the catalogue's regions,
+/// identity's keys): it keeps connections alive, but lets go of one idle for
+/// [`HttpSettings::client_idle_timeout`], before the server would close it ([`serve`]).
+pub fn client<B>(settings: &HttpSettings) -> Client<HttpConnector, B>
+where
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+{
+    client_builder(settings).build_http()
+}
+
+/// [`client`]'s settings, for a caller that adds its own (a load generator's pool size).
+pub fn client_builder(settings: &HttpSettings) -> hyper_util::client::legacy::Builder {
+    let mut builder = Client::builder(TokioExecutor::new());
+    builder
+        .pool_timer(TokioTimer::new())
+        .pool_idle_timeout(settings.client_idle_timeout());
+    builder
+}
+
 /// Binds `host:port` (port 0 picks a free one).
 pub async fn bind(host: &str, port: u16) -> anyhow::Result<TcpListener> {
     let listener = TcpListener::bind((host, port))
@@ -254,11 +276,11 @@ pub async fn bind(host: &str, port: u16) -> anyhow::Result<TcpListener> {
 /// most `http.shutdown_grace_ms`.
 ///
 /// Each connection gets `http.header_read_timeout_ms` to send its first request's headers, and
-/// each later request on a kept-alive connection the same from its first byte: a client that
-/// trickles its headers (slowloris) or opens a connection and says nothing is dropped instead of
-/// holding a task and a buffer forever. A body is bounded by the request timeout and the body
-/// limit ([`service`]). Idle kept-alive connections are left to the client or the load
-/// balancer in front to close.
+/// each later request on a kept-alive connection the same, counted from the answer before it: a
+/// client that trickles its headers (slowloris) or opens a connection and says nothing is
+/// dropped instead of holding a task and a buffer forever, and so is a kept-alive connection
+/// left idle that long ([`client`] lets go of its own sooner). A body is bounded by the request
+/// timeout and the body limit ([`service`]).
 pub async fn serve(
     name: &str,
     listener: TcpListener,
@@ -470,5 +492,51 @@ mod tests {
         let (_, _, doc) = call(Request::get("/openapi.json").body(Body::empty()).unwrap()).await;
         assert_eq!(doc["openapi"], "3.1.0");
         assert!(doc["paths"]["/metrics"].is_object());
+    }
+
+    #[tokio::test]
+    async fn the_client_lets_go_of_a_connection_before_the_server_would_close_it() {
+        use std::net::SocketAddr;
+
+        use axum::extract::ConnectInfo;
+        use http_body_util::{BodyExt, Empty};
+
+        let mut http = settings(5_000, 1 << 10);
+        http.header_read_timeout_ms = 800;
+        let listener = bind("127.0.0.1", 0).await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        // Answers with the port the request came from: a new port is a new connection.
+        let router = Router::new().route(
+            "/port",
+            get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.port().to_string() }),
+        );
+        let stop = CancellationToken::new();
+        let server = tokio::spawn({
+            let (stop, http) = (stop.clone(), http.clone());
+            async move { serve("test", listener, router, stop, &http).await }
+        });
+        let client = client::<Empty<axum::body::Bytes>>(&http);
+        let port = || async {
+            let request = Request::get(format!("{base}/port"))
+                .body(Empty::new())
+                .unwrap();
+            let response = client.request(request).await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            String::from_utf8(body.to_vec()).unwrap()
+        };
+
+        let first = port().await;
+        assert_eq!(port().await, first, "a connection in use is kept alive");
+        // Idle past half the server's header timeout but not the whole: the server has not
+        // closed the connection yet, and the client no longer trusts it.
+        tokio::time::sleep(Duration::from_millis(550)).await;
+        let second = port().await;
+        assert_ne!(second, first, "an idle connection is let go before the server's timeout");
+        // Past the server's timeout too, a request still gets through.
+        tokio::time::sleep(Duration::from_millis(900)).await;
+        port().await;
+        stop.cancel();
+        server.await.unwrap().unwrap();
     }
 }

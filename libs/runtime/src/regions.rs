@@ -11,9 +11,10 @@ use axum::body::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 
 use tongban_kernel::{Error, RegionCode};
+
+use crate::config::HttpSettings;
 
 /// Regions remembered, at most (divisions change once a year; a restart forgets).
 const REMEMBERED: usize = 10_000;
@@ -32,10 +33,11 @@ struct Region {
 }
 
 impl RegionDirectory {
-    pub fn new(catalogue: impl Into<String>) -> Self {
+    /// Asks the catalogue at `http.upstreams["catalogue"]`.
+    pub fn new(http: &HttpSettings) -> Self {
         Self {
-            base: catalogue.into().trim_end_matches('/').to_owned(),
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            base: http.upstream("catalogue").to_owned(),
+            client: crate::http::client(http),
             known: Mutex::new(HashMap::new()),
         }
     }

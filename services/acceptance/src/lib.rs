@@ -21,6 +21,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tongban_bus::Host;
+use tongban_runtime::regions::RegionDirectory;
 use tongban_runtime::{CancellationToken, Settings};
 
 /// The service's name, schema and path segment behind the gateway.
@@ -32,7 +33,7 @@ pub struct AppState {
     /// Hands out case numbers outside the submitting transaction.
     pub numbers: db::numbers::CaseNumbers,
     /// The catalogue's division tree: where a window case is received, and what lies above it.
-    pub regions: Arc<tongban_runtime::regions::RegionDirectory>,
+    pub regions: Arc<RegionDirectory>,
     /// The time acceptance acts on (a test may move it).
     pub clock: tongban_runtime::Clock,
     pub settings: Arc<tongban_runtime::config::AcceptanceSettings>,
@@ -44,12 +45,7 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let catalogue = settings
-        .http
-        .upstreams
-        .get("catalogue")
-        .cloned()
-        .unwrap_or_default();
+    let regions = Arc::new(RegionDirectory::new(&settings.http));
     let sweep = Duration::from_secs(settings.acceptance.overdue_sweep_secs.max(1));
     let stop_sweeping = shutdown.clone();
     let clock = settings.clock.clone();
@@ -64,7 +60,7 @@ pub async fn run(
         let (api, doc) = http::app(AppState {
             pool: host.pool.clone(),
             numbers: db::numbers::CaseNumbers::beside(&host.pool),
-            regions: Arc::new(tongban_runtime::regions::RegionDirectory::new(catalogue)),
+            regions,
             clock,
             settings: acceptance,
         });

@@ -43,19 +43,14 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let catalogue = settings
-        .http
-        .upstreams
-        .get("catalogue")
-        .cloned()
-        .unwrap_or_default();
+    let regions = Arc::new(RegionDirectory::new(&settings.http));
     let clock = settings.clock.clone();
     let hand_overs = settings.crossregion.clone();
     let stop_timers = shutdown.clone();
     Host::run(NAME, settings, migrator(), listener, shutdown, |host| {
         let state = AppState {
             pool: host.pool.clone(),
-            regions: Arc::new(RegionDirectory::new(catalogue)),
+            regions,
             clock,
         };
         tokio::spawn(run_timers(

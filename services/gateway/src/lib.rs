@@ -43,7 +43,7 @@ pub fn app(
     guard: Arc<Guard>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<Router> {
-    let proxy = Arc::new(Proxy::new(upstreams, settings.http.body_limit_bytes)?);
+    let proxy = Arc::new(Proxy::new(upstreams, &settings.http)?);
     let readiness = proxy.upstreams().fold(
         Readiness::default().with(tongban_runtime::health::Draining(shutdown)),
         |ready, (name, base)| {
@@ -78,7 +78,10 @@ pub async fn run(
     let verifier = Arc::new(Verifier::new(
         settings.identity.issuer.clone(),
         settings.identity.audience.clone(),
-        Arc::new(HttpJwks::new(settings.jwks_url())),
+        Arc::new(HttpJwks::new(
+            settings.jwks_url(),
+            tongban_runtime::http::client(&settings.http),
+        )),
     ));
     let guard = Arc::new(Guard::new(verifier, &settings.gateway));
     let router = app(&upstreams, &settings, guard.clone(), shutdown.clone())?;

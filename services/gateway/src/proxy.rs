@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Response};
 use http_body_util::Limited;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 
 use tongban_kernel::Error;
 use tongban_runtime::telemetry;
@@ -34,7 +33,10 @@ pub struct Proxy {
 }
 
 impl Proxy {
-    pub fn new(upstreams: &BTreeMap<String, String>, body_limit: usize) -> anyhow::Result<Self> {
+    pub fn new(
+        upstreams: &BTreeMap<String, String>,
+        http: &tongban_runtime::config::HttpSettings,
+    ) -> anyhow::Result<Self> {
         let mut checked = BTreeMap::new();
         for (name, base) in upstreams {
             let uri: Uri = base
@@ -46,11 +48,10 @@ impl Proxy {
             );
             checked.insert(name.clone(), base.trim_end_matches('/').to_owned());
         }
-        let client = Client::builder(TokioExecutor::new()).build_http();
         Ok(Self {
             upstreams: checked,
-            client,
-            body_limit,
+            client: tongban_runtime::http::client(http),
+            body_limit: http.body_limit_bytes,
         })
     }
 

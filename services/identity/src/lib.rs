@@ -84,16 +84,8 @@ pub async fn run(
         &password::hash(&password::new_secret()).await?,
     )
     .await?;
-    let upstream = |name: &str| {
-        settings
-            .http
-            .upstreams
-            .get(name)
-            .cloned()
-            .unwrap_or_default()
-    };
     let texts = Arc::new(texts::Texts::new(
-        &upstream("notification"),
+        &settings.http,
         signer.clone(),
         identity.clone(),
         own_account,
@@ -104,9 +96,9 @@ pub async fn run(
         signer,
         texts,
         clock: settings.clock.clone(),
-        regions: Arc::new(tongban_runtime::regions::RegionDirectory::new(upstream(
-            "catalogue",
-        ))),
+        regions: Arc::new(tongban_runtime::regions::RegionDirectory::new(
+            &settings.http,
+        )),
     };
     let (api, doc) = http::app(state, verifier);
     host.serve(listener, api, doc, Vec::new(), shutdown).await

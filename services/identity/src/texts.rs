@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use tongban_auth::Claims;
 use tongban_kernel::{AccountKind, Error};
-use tongban_runtime::config::{IDENTITY_CLIENT_ID, IdentitySettings};
+use tongban_runtime::config::{HttpSettings, IDENTITY_CLIENT_ID, IdentitySettings};
 
 use crate::keys::Signer;
 
@@ -40,8 +40,9 @@ pub struct Texts {
 }
 
 impl Texts {
+    /// Sends through the notification service at `http.upstreams["notification"]`.
     pub fn new(
-        notification: &str,
+        http: &HttpSettings,
         signer: Arc<Signer>,
         identity: Arc<IdentitySettings>,
         account: Uuid,
@@ -49,8 +50,9 @@ impl Texts {
         Ok(Self {
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
+                .pool_idle_timeout(http.client_idle_timeout())
                 .build()?,
-            notification: notification.trim_end_matches('/').to_owned(),
+            notification: http.upstream("notification").to_owned(),
             signer,
             identity,
             account,

@@ -9,6 +9,8 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
+use tongban_runtime::config::HttpSettings;
+
 /// How an account can be reached, as identity says.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Contact {
@@ -41,15 +43,19 @@ struct TokenResponse {
 }
 
 impl Contacts {
+    /// Asks identity at `http.upstreams["identity"]`.
     pub fn new(
-        identity: impl Into<String>,
+        http: &HttpSettings,
         client_id: impl Into<String>,
         secret: SecretString,
         timeout: Duration,
     ) -> anyhow::Result<Self> {
         Ok(Self {
-            client: reqwest::Client::builder().timeout(timeout).build()?,
-            identity: identity.into().trim_end_matches('/').to_owned(),
+            client: reqwest::Client::builder()
+                .timeout(timeout)
+                .pool_idle_timeout(http.client_idle_timeout())
+                .build()?,
+            identity: http.upstream("identity").to_owned(),
             client_id: client_id.into(),
             secret,
             token: Mutex::new(None),

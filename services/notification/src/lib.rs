@@ -51,12 +51,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let max_age_hours = settings.notification.max_event_age_hours;
     let sending = settings.notification.clone();
-    let identity = settings
-        .http
-        .upstreams
-        .get("identity")
-        .cloned()
-        .unwrap_or_default();
+    let http = settings.http.clone();
     let stop_senders = shutdown.clone();
     let clock = settings.clock.clone();
     Host::run(NAME, settings, migrator(), listener, shutdown, |host| {
@@ -70,7 +65,7 @@ pub async fn run(
             hourly_limit: i64::from(sending.hourly_limit.max(1)),
         };
         let wake = Arc::new(tokio::sync::Notify::new());
-        match senders(&sending, &identity) {
+        match senders(&sending, &http) {
             Ok((channels, contacts)) => {
                 let sender = delivery::Sender {
                     pool: host.pool.clone(),
@@ -110,7 +105,7 @@ pub async fn run(
 /// SMTP server is) and the contacts reader.
 fn senders(
     sending: &tongban_runtime::config::NotificationSettings,
-    identity: &str,
+    http: &tongban_runtime::config::HttpSettings,
 ) -> anyhow::Result<(delivery::Channels, Arc<contacts::Contacts>)> {
     let timeout = Duration::from_millis(sending.send_timeout_ms);
     let mut channels: Vec<Arc<dyn delivery::Channel>> =
@@ -128,7 +123,7 @@ fn senders(
         channels.push(Arc::new(delivery::Email::new(sending, timeout)?));
     }
     let contacts = contacts::Contacts::new(
-        identity,
+        http,
         &sending.client_id,
         sending.client_secret.clone(),
         timeout,

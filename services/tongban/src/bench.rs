@@ -36,7 +36,6 @@ use axum::body::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use serde::Serialize;
 use sqlx::{ConnectOptions, Connection};
 
@@ -45,6 +44,13 @@ use tongban_runtime::Settings;
 use crate::{COMPONENTS, Platform};
 
 type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+/// A client for `concurrency` requests at a time to a platform served with `http`.
+fn client(http: &tongban_runtime::config::HttpSettings, concurrency: usize) -> HttpClient {
+    tongban_runtime::http::client_builder(http)
+        .pool_max_idle_per_host(concurrency)
+        .build_http()
+}
 
 /// How hard to push.
 #[derive(Debug, Clone, Copy)]
@@ -161,9 +167,7 @@ async fn measure_catalogue(
     use tongban_catalogue::actor::Actor;
     use tongban_catalogue::db;
 
-    let client: HttpClient = Client::builder(TokioExecutor::new())
-        .pool_max_idle_per_host(load.concurrency)
-        .build_http();
+    let client = client(&platform.settings.http, load.concurrency);
     wait_ready(&client, platform).await?;
     let gateway = platform.gateway_url().context("no gateway")?;
     progress("loading the demo catalogue");
@@ -354,9 +358,7 @@ async fn measure(
     load: Load,
     progress: &impl Fn(&str),
 ) -> anyhow::Result<AuthReport> {
-    let client: HttpClient = Client::builder(TokioExecutor::new())
-        .pool_max_idle_per_host(load.concurrency)
-        .build_http();
+    let client = client(&platform.settings.http, load.concurrency);
     wait_ready(&client, platform).await?;
     let gateway = platform.gateway_url().context("no gateway")?;
 
@@ -441,7 +443,10 @@ async fn measure(
 async fn verify_cost(platform: &Platform, token: &str) -> anyhow::Result<(f64, f64)> {
     use tongban_auth::KeySource as _;
     let identity = &platform.settings.identity;
-    let source = tongban_auth::HttpJwks::new(platform.settings.jwks_url());
+    let source = tongban_auth::HttpJwks::new(
+        platform.settings.jwks_url(),
+        tongban_runtime::http::client(&platform.settings.http),
+    );
     let keys =
         tongban_auth::jwt::KeySet::from(&source.fetch().await.map_err(|e| anyhow::anyhow!(e))?);
     let rounds = 2_000;

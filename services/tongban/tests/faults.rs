@@ -92,6 +92,15 @@ fn spawn(env: &[(String, String)], args: &[&str], log: &str) -> tokio::process::
         .unwrap()
 }
 
+/// A client that lets go of idle connections before the servers close them.
+fn client() -> reqwest::Client {
+    let http = Settings::load(None).unwrap().http;
+    reqwest::Client::builder()
+        .pool_idle_timeout(http.client_idle_timeout())
+        .build()
+        .unwrap()
+}
+
 async fn answers(http: &reqwest::Client, url: &str) -> Option<u16> {
     let response = http
         .get(url)
@@ -280,7 +289,7 @@ async fn a_service_killed_with_sigkill_loses_no_answered_request_and_retries_cre
         .into_iter()
         .map(|(k, v)| (format!("TONGBAN__{k}"), v))
         .collect();
-    let http = reqwest::Client::new();
+    let http = client();
     let _broker = spawn(&env, &["broker"], "sigkill-broker");
     let rest: Vec<&str> = tongban::COMPONENTS
         .iter()
@@ -467,7 +476,7 @@ async fn postgres_restarted_under_load_the_services_recover_by_themselves_and_sa
         .await
         .unwrap();
     let gateway = platform.gateway_url().unwrap();
-    let http = reqwest::Client::new();
+    let http = client();
     wait_ready(&http, &format!("{gateway}/readyz")).await;
     tongban::demo::load(&platform.settings, |_| {})
         .await

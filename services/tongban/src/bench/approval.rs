@@ -63,9 +63,7 @@ async fn measure(
     work_items: usize,
     progress: &impl Fn(&str),
 ) -> anyhow::Result<ApprovalReport> {
-    let client: HttpClient =
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .build_http();
+    let client = super::client(&platform.settings.http, load.concurrency);
     super::wait_ready(&client, platform).await?;
     let gateway = platform.gateway_url().unwrap_or_default();
     let departments: Vec<uuid::Uuid> = (0..DEPARTMENTS).map(|_| uuid::Uuid::now_v7()).collect();

@@ -17,8 +17,8 @@ use tongban_events::Event as _;
 use tongban_events::acceptance::v1::CaseAccepted;
 use tongban_runtime::Settings;
 
-use super::intake::{Drafts, acceptance, client};
-use super::{Measured, drop_database, paced, percentiles, throwaway, window_clerk};
+use super::intake::{Drafts, acceptance};
+use super::{Measured, client, drop_database, paced, percentiles, throwaway, window_clerk};
 use crate::{COMPONENTS, Platform};
 
 /// One consumer's view of the events: how long each took to reach it.
@@ -69,7 +69,7 @@ async fn measure(
     progress: &impl Fn(&str),
 ) -> anyhow::Result<EventsReport> {
     const CONCURRENCY: usize = 16;
-    let client = client(CONCURRENCY);
+    let client = client(&platform.settings.http, CONCURRENCY);
     let (gateway, drafts) =
         Drafts::on_demo(platform, &client, cases, CONCURRENCY, progress).await?;
     progress(&format!("submitting {cases} cases"));

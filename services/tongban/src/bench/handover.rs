@@ -18,7 +18,7 @@ use axum::body::Bytes;
 use http_body_util::Full;
 use serde::Serialize;
 
-use super::{HttpClient, Measured, run, send, summarise};
+use super::{Measured, run, send, summarise};
 use crate::Platform;
 
 const HESHAN: &str = "430903000000";
@@ -108,10 +108,7 @@ async fn measure(
 ) -> anyhow::Result<HandoverReport> {
     use futures::StreamExt;
 
-    let client: HttpClient =
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .pool_max_idle_per_host(concurrency)
-            .build_http();
+    let client = super::client(&platform.settings.http, concurrency);
     super::wait_ready(&client, platform).await?;
     let gateway = platform.gateway_url().context("no gateway")?;
     progress("loading the demo catalogue");

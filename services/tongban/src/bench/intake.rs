@@ -8,14 +8,12 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use axum::body::Bytes;
 use http_body_util::Full;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use serde::Serialize;
 
 use tongban_runtime::Settings;
 
 use super::{
-    HttpClient, Measured, drop_database, run, send, sign_in, split_materials, summarise, throwaway,
+    HttpClient, Measured, client, drop_database, run, send, sign_in, split_materials, summarise, throwaway,
     wait_ready, window_clerk,
 };
 use crate::{COMPONENTS, Platform};
@@ -56,13 +54,6 @@ pub async fn intake(
     result
 }
 
-/// A client for `concurrency` requests at a time.
-pub(super) fn client(concurrency: usize) -> HttpClient {
-    Client::builder(TokioExecutor::new())
-        .pool_max_idle_per_host(concurrency)
-        .build_http()
-}
-
 async fn measure(
     platform: &Platform,
     cases: usize,
@@ -70,7 +61,7 @@ async fn measure(
     pgbench_secs: u32,
     progress: &impl Fn(&str),
 ) -> anyhow::Result<IntakeReport> {
-    let client = client(concurrency);
+    let client = client(&platform.settings.http, concurrency);
     let (gateway, drafts) =
         Drafts::on_demo(platform, &client, cases, concurrency, progress).await?;
 

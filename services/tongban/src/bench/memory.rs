@@ -16,8 +16,8 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 use tongban_runtime::Settings;
 
-use super::intake::{Drafts, client};
-use super::{Measured, drop_database, summarise, throwaway, window_clerk};
+use super::intake::Drafts;
+use super::{Measured, client, drop_database, summarise, throwaway, window_clerk};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MemoryReport {
@@ -106,7 +106,7 @@ async fn measure(
 ) -> anyhow::Result<MemoryReport> {
     let pid = child.id().context("the process has already exited")?;
     let gateway = started(child).await?;
-    let client = client(concurrency);
+    let client = client(&settings.http, concurrency);
     super::ready_by(&client, &gateway, Instant::now() + Duration::from_secs(60)).await?;
     progress(&format!(
         "started; leaving it alone for {} s",

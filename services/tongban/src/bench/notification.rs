@@ -83,9 +83,7 @@ async fn measure(
     queued: usize,
     progress: &impl Fn(&str),
 ) -> anyhow::Result<NotificationReport> {
-    let client: super::HttpClient =
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .build_http();
+    let client = super::client(&platform.settings.http, 1);
     super::wait_ready(&client, platform).await?;
     let pool = tongban_runtime::db::connect(&platform.settings.database, "acceptance").await?;
     // The notification consumer has its group and its rules in place before the burst.

@@ -106,8 +106,8 @@ pub struct Consumer {
 }
 
 impl Consumer {
-    /// The consumer group of `service` (`tongban.<service>`), feeding `specs` one event at a
-    /// time.
+    /// The consumer group of `service` (`tongban.<service>`), feeding `specs` up to
+    /// `kafka.consumer_batch` events per transaction.
     pub fn new(
         service: &str,
         specs: Vec<ConsumerSpec>,
@@ -118,7 +118,7 @@ impl Consumer {
         Self::in_group(
             service,
             format!("tongban.{service}"),
-            1,
+            settings.consumer_batch,
             specs,
             pool,
             settings,

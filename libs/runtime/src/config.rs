@@ -66,12 +66,14 @@ pub struct KafkaSettings {
     pub replication_factor: i32,
     /// Consumer session timeout; short in embedded mode so a restarted member rejoins quickly.
     pub session_timeout_ms: u32,
-    /// How long a consumer's fetch may wait at the broker for data. Kafka answers as soon as
-    /// data arrives, so this only spaces idle polls (unset: librdkafka's 500 ms). The embedded
-    /// broker answers at the end of the wait, so there it sets how long an event waits before
-    /// it is consumed: the platform sets 20 ms when it runs the embedded broker.
+    /// How long a consumer's fetch may wait at the broker for data. Kafka, and the embedded
+    /// broker as patched (vendor/README.md), answer as soon as data arrives, so this only spaces
+    /// idle polls (unset: librdkafka's 500 ms).
     #[serde(default)]
     pub fetch_wait_max_ms: Option<u32>,
+    /// Events a service's consumer applies in one transaction, at most, when more than one has
+    /// already been fetched (a backlog): one commit for them all. 1 applies each on its own.
+    pub consumer_batch: usize,
     /// Extra librdkafka properties (`security.protocol`, `sasl.mechanism`, ...).
     #[serde(default)]
     pub properties: BTreeMap<String, String>,
@@ -395,6 +397,7 @@ fn defaults() -> Vec<(&'static str, config::Value)> {
         ("kafka.partitions", 3.into()),
         ("kafka.replication_factor", 1.into()),
         ("kafka.session_timeout_ms", 6_000.into()),
+        ("kafka.consumer_batch", 20.into()),
         ("broker.listen", "127.0.0.1:9092".into()),
         ("broker.storage", "sqlite://data/broker.db".into()),
         ("http.host", "127.0.0.1".into()),

@@ -33,7 +33,7 @@ pub struct Facts {
     pub values: BTreeMap<&'static str, Value>,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(Debug, serde::Deserialize)]
 struct Rule {
     template: String,
     recipients: Vec<String>,
@@ -41,22 +41,59 @@ struct Rule {
     urgent: bool,
 }
 
-/// The accounts a rule's recipient kinds name for the case of `facts`.
+/// What raising an event's messages reads, in one statement: the rules and webhook
+/// subscriptions for its type, and what the projections know of its case and item.
+#[derive(sqlx::FromRow)]
+struct Setting {
+    rules: sqlx::types::Json<Vec<Rule>>,
+    hooks: Vec<Uuid>,
+    item_name: Option<String>,
+    case_number: Option<String>,
+    applicant_id: Option<Uuid>,
+    receiving_region: Option<String>,
+    handling_region: Option<String>,
+}
+
+/// The rules and subscriptions for `facts.event_type`, with the case (`facts.case_id`) and
+/// item (`facts.implementation_code`) as the projections have them.
+async fn setting(tx: &mut PgConnection, facts: &Facts) -> Result<Setting, sqlx::Error> {
+    sqlx::query_as(
+        "select
+             coalesce((select json_agg(r order by r.template)
+                       from (select template, recipients, channels, urgent from rules
+                             where event_type = $1 and enabled) r), '[]') as rules,
+             array(select id from webhooks where enabled and $1 = any(event_types)
+                   order by id) as hooks,
+             (select name from items where implementation_code = $2) as item_name,
+             c.case_number, c.applicant_id, c.receiving_region, c.handling_region
+         from (values (1)) as one left join cases c on c.case_id = $3",
+    )
+    .bind(&facts.event_type)
+    .bind(&facts.implementation_code)
+    .bind(facts.case_id)
+    .fetch_one(tx)
+    .await
+}
+
+/// The accounts a rule's recipient kinds name for the case of `facts`, grouped by the language
+/// each chose (zh-CN unless they chose en); one statement.
 async fn recipients(
     tx: &mut PgConnection,
     kinds: &[String],
     facts: &Facts,
-) -> Result<Vec<Uuid>, sqlx::Error> {
-    let mut accounts = Vec::new();
+) -> Result<Vec<(&'static str, Vec<Uuid>)>, sqlx::Error> {
+    let mut named = Vec::new();
+    // Each binding sought: (role, region, department).
+    let (mut roles, mut regions, mut departments) = (Vec::new(), Vec::new(), Vec::new());
     for kind in kinds {
         let (role, region, department) = match kind.as_str() {
             "applicant" => {
-                accounts.extend(facts.applicant_id);
+                named.extend(facts.applicant_id);
                 continue;
             }
             // Whoever must act; none named: the handling side's window clerks.
             "assignee" if facts.assignee_id.is_some() => {
-                accounts.extend(facts.assignee_id);
+                named.extend(facts.assignee_id);
                 continue;
             }
             "assignee" => ("window_clerk", &facts.handling_region, None),
@@ -76,23 +113,41 @@ async fn recipients(
         if region.is_empty() {
             continue;
         }
-        // A binding reaches its region and every region below it; one restricted to a
-        // department reaches that department's cases only.
-        let found: Vec<Uuid> = sqlx::query_scalar(
-            "select distinct account_id from role_bindings
-             where role = $1 and $2 like region_prefix || '%'
-               and ($3::uuid is null or department_id is null or department_id = $3)",
-        )
-        .bind(role)
-        .bind(region)
-        .bind(department)
-        .fetch_all(&mut *tx)
-        .await?;
-        accounts.extend(found);
+        roles.push(role);
+        regions.push(region.as_str());
+        departments.push(department);
     }
-    accounts.sort_unstable();
-    accounts.dedup();
-    Ok(accounts)
+    if named.is_empty() && roles.is_empty() {
+        return Ok(Vec::new());
+    }
+    // A binding reaches its region and every region below it; one restricted to a department
+    // reaches that department's cases only.
+    let found: Vec<(Uuid, bool)> = sqlx::query_as(
+        "with wanted as (
+             select account_id from unnest($1::uuid[]) as account_id
+             union
+             select b.account_id
+             from unnest($2::text[], $3::text[], $4::uuid[]) as k(role, region, department)
+             join role_bindings b on b.role = k.role and k.region like b.region_prefix || '%'
+                 and (k.department is null or b.department_id is null
+                      or b.department_id = k.department)
+         )
+         select w.account_id, coalesce(p.locale = 'en', false)
+         from wanted w left join preferences p on p.account_id = w.account_id
+         order by w.account_id",
+    )
+    .bind(&named)
+    .bind(&roles)
+    .bind(&regions)
+    .bind(&departments)
+    .fetch_all(&mut *tx)
+    .await?;
+    let (en, zh): (Vec<_>, Vec<_>) = found.into_iter().partition(|(_, english)| *english);
+    let accounts = |group: Vec<(Uuid, bool)>| group.into_iter().map(|(a, _)| a).collect();
+    Ok([("zh-CN", accounts(zh)), ("en", accounts(en))]
+        .into_iter()
+        .filter(|(_, group): &(_, Vec<Uuid>)| !group.is_empty())
+        .collect())
 }
 
 /// The latest version of template `key` in `locale`: (version, subject, body).
@@ -101,81 +156,73 @@ pub async fn latest_template(
     key: &str,
     locale: &str,
 ) -> Result<Option<(i32, String, String)>, sqlx::Error> {
-    sqlx::query_as(
-        "select version, subject, body from templates where key = $1 and locale = $2
-         order by version desc limit 1",
+    Ok(latest_templates(tx, key, &[locale])
+        .await?
+        .pop()
+        .map(|(_, t)| t))
+}
+
+/// The latest version of template `key` in each of `locales` that has one:
+/// (locale, (version, subject, body)).
+async fn latest_templates(
+    tx: &mut PgConnection,
+    key: &str,
+    locales: &[&str],
+) -> Result<Vec<(String, (i32, String, String))>, sqlx::Error> {
+    let found: Vec<(String, i32, String, String)> = sqlx::query_as(
+        "select distinct on (locale) locale, version, subject, body from templates
+         where key = $1 and locale = any($2) order by locale, version desc",
     )
     .bind(key)
-    .bind(locale)
-    .fetch_optional(&mut *tx)
-    .await
+    .bind(locales)
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(found
+        .into_iter()
+        .map(|(locale, version, subject, body)| (locale, (version, subject, body)))
+        .collect())
 }
 
 /// Makes the messages the rules for `facts.event_type` call for; returns how many were new.
 pub async fn raise(tx: &mut PgConnection, facts: &Facts) -> Result<u64, sqlx::Error> {
-    let rules: Vec<Rule> = sqlx::query_as(
-        "select template, recipients, channels, urgent from rules
-         where event_type = $1 and enabled order by template",
-    )
-    .bind(&facts.event_type)
-    .fetch_all(&mut *tx)
-    .await?;
-    let hooks: Vec<Uuid> = sqlx::query_scalar(
-        "select id from webhooks where enabled and $1 = any(event_types) order by id",
-    )
-    .bind(&facts.event_type)
-    .fetch_all(&mut *tx)
-    .await?;
-    if rules.is_empty() && hooks.is_empty() {
+    let setting = setting(tx, facts).await?;
+    if setting.rules.is_empty() && setting.hooks.is_empty() {
         return Ok(0);
     }
     let mut facts = facts.clone();
-    if let Some(case_id) = facts.case_id {
-        let case: Option<(String, Option<Uuid>, String, String)> = sqlx::query_as(
-            "select case_number, applicant_id, receiving_region, handling_region
-             from cases where case_id = $1",
-        )
-        .bind(case_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some((number, applicant, receiving, handling)) = case {
-            facts
-                .values
-                .entry("case_number")
-                .or_insert(Value::Text(number));
-            facts.applicant_id = facts.applicant_id.or(applicant);
-            if facts.receiving_region.is_empty() {
-                facts.receiving_region = receiving;
-            }
-            if facts.handling_region.is_empty() {
-                facts.handling_region = handling;
-            }
-        }
-    }
-    if !facts.values.contains_key("item_name") {
-        let name: Option<String> =
-            sqlx::query_scalar("select name from items where implementation_code = $1")
-                .bind(&facts.implementation_code)
-                .fetch_optional(&mut *tx)
-                .await?;
+    if let Some(number) = setting.case_number {
         facts
             .values
-            .insert("item_name", Value::Text(name.unwrap_or_default()));
+            .entry("case_number")
+            .or_insert(Value::Text(number));
     }
+    facts.applicant_id = facts.applicant_id.or(setting.applicant_id);
+    if facts.receiving_region.is_empty() {
+        facts.receiving_region = setting.receiving_region.unwrap_or_default();
+    }
+    if facts.handling_region.is_empty() {
+        facts.handling_region = setting.handling_region.unwrap_or_default();
+    }
+    facts
+        .values
+        .entry("item_name")
+        .or_insert(Value::Text(setting.item_name.unwrap_or_default()));
     let mut made = 0;
-    for rule in rules {
+    for rule in &setting.rules.0 {
         if domain::kind(&rule.template).is_none() {
             tracing::warn!(template = rule.template, "a rule names an unknown template");
             continue;
         }
-        let accounts = recipients(tx, &rule.recipients, &facts).await?;
-        if accounts.is_empty() {
+        // Each recipient reads the language they chose (Chinese unless they chose English).
+        let groups = recipients(tx, &rule.recipients, &facts).await?;
+        if groups.is_empty() {
             continue;
         }
-        // Each recipient reads the language they chose (Chinese unless they chose English).
-        for (locale, accounts) in by_locale(tx, &accounts).await? {
-            let Some((version, subject, body)) =
-                latest_template(tx, &rule.template, locale).await?
+        let locales: Vec<&str> = groups.iter().map(|(locale, _)| *locale).collect();
+        let templates = latest_templates(tx, &rule.template, &locales).await?;
+        for (locale, accounts) in groups {
+            let Some((_, (version, subject, body))) =
+                templates.iter().find(|(found, _)| found == locale)
             else {
                 tracing::warn!(
                     template = rule.template,
@@ -184,20 +231,20 @@ pub async fn raise(tx: &mut PgConnection, facts: &Facts) -> Result<u64, sqlx::Er
                 );
                 continue;
             };
-            let subject = domain::render(&subject, &facts.values, locale);
-            let body = domain::render(&body, &facts.values, locale);
+            let subject = domain::render(subject, &facts.values, locale);
+            let body = domain::render(body, &facts.values, locale);
             made += store(
                 tx,
                 &facts,
-                &rule,
-                (version, locale, &subject, &body),
+                rule,
+                (*version, locale, &subject, &body),
                 &accounts,
             )
             .await?;
         }
     }
-    if !hooks.is_empty() {
-        made += webhook_messages(tx, &facts, &hooks).await?;
+    if !setting.hooks.is_empty() {
+        made += webhook_messages(tx, &facts, &setting.hooks).await?;
     }
     Ok(made)
 }

@@ -40,6 +40,9 @@ pub struct EventsReport {
     pub offered_per_second: f64,
     /// The acceptances at the window (requests through the gateway).
     pub acceptances: Measured,
+    /// The first leg alone: the outbox row to its being marked sent (the relay woken, the
+    /// broker's acknowledgement of every event in its batch).
+    pub published: Consumed,
     /// Every consumer's deliveries together.
     pub all: Consumed,
     pub consumers: Vec<Consumed>,
@@ -90,8 +93,13 @@ async fn measure(
     // One pool reading across the services' schemas (they share the database).
     let pool = tongban_runtime::db::connect(&platform.settings.database, "public").await?;
     let latencies = delivered(&pool, cases).await;
+    let published = if latencies.is_ok() {
+        sent(&pool).await
+    } else {
+        Ok(Vec::new())
+    };
     pool.close().await;
-    let latencies = latencies?;
+    let (latencies, published) = (latencies?, published?);
     let summary = |consumer: String, values: Vec<f64>| {
         let events = values.len();
         let [p50_ms, p95_ms, p99_ms, max_ms] = percentiles(values);
@@ -115,6 +123,7 @@ async fn measure(
         cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
         offered_per_second: rate,
         acceptances,
+        published: summary("published (acceptance's relay)".to_owned(), published),
         all,
         consumers: latencies
             .into_iter()
@@ -171,6 +180,17 @@ async fn delivered(pool: &sqlx::PgPool, cases: usize) -> anyhow::Result<Vec<(Str
     }
 }
 
+/// How long (ms) each CaseAccepted took from its outbox row to being marked sent.
+async fn sent(pool: &sqlx::PgPool) -> anyhow::Result<Vec<f64>> {
+    Ok(sqlx::query_scalar(
+        "select (extract(epoch from (sent_at - created_at)) * 1000)::float8
+         from acceptance.outbox where ce_type = $1 and sent_at is not null",
+    )
+    .bind(CaseAccepted::TYPE)
+    .fetch_all(pool)
+    .await?)
+}
+
 /// The report as a table for a terminal.
 pub fn table(report: &EventsReport) -> String {
     let row = |c: &Consumed| {
@@ -192,6 +212,7 @@ pub fn table(report: &EventsReport) -> String {
         "p99 ms",
         "max ms",
     );
+    out.push_str(&row(&report.published));
     for consumer in &report.consumers {
         out.push_str(&row(consumer));
     }

@@ -71,9 +71,6 @@ impl Platform {
                 .await
                 .context("starting the embedded broker")?;
             settings.kafka.brokers = embedded.address();
-            // The embedded broker holds a fetch for its whole wait even when data arrives: a
-            // short wait keeps hand-overs between services in milliseconds.
-            settings.kafka.fetch_wait_max_ms.get_or_insert(20);
             broker = Some(embedded);
         }
         if components.contains(&"identity")

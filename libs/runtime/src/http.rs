@@ -508,7 +508,9 @@ mod tests {
         // Answers with the port the request came from: a new port is a new connection.
         let router = Router::new().route(
             "/port",
-            get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.port().to_string() }),
+            get(
+                |ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.port().to_string() },
+            ),
         );
         let stop = CancellationToken::new();
         let server = tokio::spawn({
@@ -532,7 +534,10 @@ mod tests {
         // closed the connection yet, and the client no longer trusts it.
         tokio::time::sleep(Duration::from_millis(550)).await;
         let second = port().await;
-        assert_ne!(second, first, "an idle connection is let go before the server's timeout");
+        assert_ne!(
+            second, first,
+            "an idle connection is let go before the server's timeout"
+        );
         // Past the server's timeout too, a request still gets through.
         tokio::time::sleep(Duration::from_millis(900)).await;
         port().await;

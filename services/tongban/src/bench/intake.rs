@@ -13,8 +13,8 @@ use serde::Serialize;
 use tongban_runtime::Settings;
 
 use super::{
-    HttpClient, Measured, client, drop_database, run, send, sign_in, split_materials, summarise, throwaway,
-    wait_ready, window_clerk,
+    HttpClient, Measured, client, drop_database, run, send, sign_in, split_materials, summarise,
+    throwaway, wait_ready, window_clerk,
 };
 use crate::{COMPONENTS, Platform};
 

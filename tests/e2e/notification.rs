@@ -968,7 +968,10 @@ async fn a_non_urgent_text_waits_out_the_night_and_the_hourly_limit() {
             .await
         }
     };
-    let today = clock.today();
+    // Tomorrow: the test's instants must lie ahead of the real time, since a queued text is due
+    // from the database's now() (today at 23:00 is already past after 23:00 in China, and the
+    // sender would find nothing due).
+    let today = clock.today().succ_opt().unwrap();
 
     // 23:00: the acceptance's text is not urgent; it waits for the morning, no attempt counted.
     assert!(clock.set_local(today, chrono::NaiveTime::from_hms_opt(23, 0, 0).unwrap()));

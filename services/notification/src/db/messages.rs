@@ -142,12 +142,7 @@ async fn recipients(
     .bind(&departments)
     .fetch_all(&mut *tx)
     .await?;
-    let (en, zh): (Vec<_>, Vec<_>) = found.into_iter().partition(|(_, english)| *english);
-    let accounts = |group: Vec<(Uuid, bool)>| group.into_iter().map(|(a, _)| a).collect();
-    Ok([("zh-CN", accounts(zh)), ("en", accounts(en))]
-        .into_iter()
-        .filter(|(_, group): &(_, Vec<Uuid>)| !group.is_empty())
-        .collect())
+    Ok(by_language(found))
 }
 
 /// The latest version of template `key` in `locale`: (version, subject, body).
@@ -254,17 +249,26 @@ pub(crate) async fn by_locale(
     tx: &mut PgConnection,
     accounts: &[Uuid],
 ) -> Result<Vec<(&'static str, Vec<Uuid>)>, sqlx::Error> {
-    let english: Vec<Uuid> = sqlx::query_scalar(
-        "select account_id from preferences where account_id = any($1) and locale = 'en'",
+    let found: Vec<(Uuid, bool)> = sqlx::query_as(
+        "select a.account_id, coalesce(p.locale = 'en', false)
+         from unnest($1::uuid[]) with ordinality as a(account_id, n)
+         left join preferences p on p.account_id = a.account_id
+         order by a.n",
     )
     .bind(accounts)
     .fetch_all(&mut *tx)
     .await?;
-    let (en, zh): (Vec<Uuid>, Vec<Uuid>) = accounts.iter().partition(|a| english.contains(a));
-    Ok([("zh-CN", zh), ("en", en)]
+    Ok(by_language(found))
+}
+
+/// Accounts, each with whether it chose English, grouped by locale (zh-CN first); no empty group.
+fn by_language(found: Vec<(Uuid, bool)>) -> Vec<(&'static str, Vec<Uuid>)> {
+    let (en, zh): (Vec<_>, Vec<_>) = found.into_iter().partition(|(_, english)| *english);
+    let accounts = |group: Vec<(Uuid, bool)>| group.into_iter().map(|(a, _)| a).collect();
+    [("zh-CN", accounts(zh)), ("en", accounts(en))]
         .into_iter()
-        .filter(|(_, group)| !group.is_empty())
-        .collect())
+        .filter(|(_, group): &(_, Vec<Uuid>)| !group.is_empty())
+        .collect()
 }
 
 /// Stores the rule's messages to `accounts` on each of its channels, rendered (`version`,

@@ -92,14 +92,9 @@ async fn measure(
     progress("waiting for every consumer to apply every CaseAccepted");
     // One pool reading across the services' schemas (they share the database).
     let pool = tongban_runtime::db::connect(&platform.settings.database, "public").await?;
-    let latencies = delivered(&pool, cases).await;
-    let published = if latencies.is_ok() {
-        sent(&pool).await
-    } else {
-        Ok(Vec::new())
-    };
+    let read = async { anyhow::Ok((delivered(&pool, cases).await?, sent(&pool).await?)) }.await;
     pool.close().await;
-    let (latencies, published) = (latencies?, published?);
+    let (latencies, published) = read?;
     let summary = |consumer: String, values: Vec<f64>| {
         let events = values.len();
         let [p50_ms, p95_ms, p99_ms, max_ms] = percentiles(values);

@@ -226,6 +226,18 @@ async fn assert_counts(test: &TestPlatform, total: u32) {
             .await,
         0
     );
+    // Events applied in a batch (the backlog after the restart comes in one) each keep their
+    // own request's trace, on the inbox row as on the handler's work.
+    assert_eq!(
+        test.scalar(&format!(
+            "select count(*) from approval.inbox i join catalogue.outbox o on o.id = i.event_id
+              where i.consumer = '{DIRECTORY}'
+                and i.trace_id is distinct from split_part(o.headers->>'traceparent', '-', 2)"
+        ))
+        .await,
+        0,
+        "every inbox row carries its own event's trace"
+    );
 }
 
 /// Whether the approval consumer group has committed offsets up to `produced` messages on the

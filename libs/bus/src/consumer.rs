@@ -314,9 +314,12 @@ impl Consumer {
         let mut tx = self.pool.begin().await?;
         let mut applied = 0;
         for event in events {
-            let fresh = Self::record(&mut tx, route, event).await?;
+            // The inbox row is written in the event's span too: it records the trace.
+            let span = self.span(event);
+            let fresh = Self::record(&mut tx, route, event)
+                .instrument(span.clone())
+                .await?;
             if fresh {
-                let span = self.span(event);
                 route
                     .spec
                     .handler

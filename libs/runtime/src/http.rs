@@ -23,6 +23,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower::{ServiceBuilder, ServiceExt as _};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::classify::ServerErrorsFailureClass;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use tracing::Span;
@@ -103,7 +104,15 @@ fn with_layers(name: &'static str, router: Router, settings: &HttpSettings) -> R
                     .on_response(|res: &Response, latency: Duration, span: &Span| {
                         span.record("http.response.status_code", res.status().as_u16());
                         tracing::debug!(latency_ms = latency.as_millis() as u64, "response");
-                    }),
+                    })
+                    // A 5xx is logged where it is made, with its cause (`Error`'s response);
+                    // tower-http's own ERROR line would repeat it without one, and would call
+                    // every readiness probe answered 503 while starting or draining an error.
+                    .on_failure(
+                        |class: ServerErrorsFailureClass, latency: Duration, _: &Span| {
+                            tracing::debug!(%class, latency_ms = latency.as_millis() as u64, "response failed");
+                        },
+                    ),
             )
             .layer(middleware::from_fn(trace_id_header))
             .layer(middleware::from_fn_with_state(name, record_metrics))

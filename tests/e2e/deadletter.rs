@@ -4,38 +4,13 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::message::{Header, Headers, OwnedHeaders};
+use rdkafka::message::{Headers, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Message};
 
 use tongban_events::topics;
 
-use crate::harness::{BrokerStorage, TestPlatform, credit_code, eventually};
-
-fn ce_headers(ce_type: &str) -> OwnedHeaders {
-    let id = uuid::Uuid::now_v7().to_string();
-    OwnedHeaders::new()
-        .insert(Header {
-            key: "ce_specversion",
-            value: Some("1.0"),
-        })
-        .insert(Header {
-            key: "ce_id",
-            value: Some(&id),
-        })
-        .insert(Header {
-            key: "ce_source",
-            value: Some("/tongban/catalogue"),
-        })
-        .insert(Header {
-            key: "ce_type",
-            value: Some(ce_type),
-        })
-        .insert(Header {
-            key: "ce_time",
-            value: Some("2026-11-22T08:00:00Z"),
-        })
-}
+use crate::harness::{BrokerStorage, TestPlatform, ce_headers, credit_code, eventually};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn malformed_and_unknown_events_are_dead_lettered_and_the_partition_flows() {
@@ -54,12 +29,15 @@ async fn malformed_and_unknown_events_are_dead_lettered_and_the_partition_flows(
         let bad: [(OwnedHeaders, &[u8], &str); 3] = [
             (OwnedHeaders::new(), b"{}", "missing header"),
             (
-                ce_headers("cn.tongban.catalogue.unheard_of.v1"),
+                ce_headers("cn.tongban.catalogue.unheard_of.v1", uuid::Uuid::now_v7()),
                 b"",
                 "unknown event type",
             ),
             (
-                ce_headers("cn.tongban.catalogue.department_registered.v1"),
+                ce_headers(
+                    "cn.tongban.catalogue.department_registered.v1",
+                    uuid::Uuid::now_v7(),
+                ),
                 &[0xff, 0xff, 0xff],
                 "payload is not a valid",
             ),

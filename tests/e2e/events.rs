@@ -10,7 +10,12 @@ use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 
 use tongban_events::topics;
 
-use crate::harness::{BrokerStorage, TestPlatform, credit_code, eventually};
+use prost::Message as _;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use tongban_events::Event as _;
+use tongban_events::catalogue::v1::DepartmentRegistered;
+
+use crate::harness::{BrokerStorage, TestPlatform, ce_headers, credit_code, eventually};
 
 /// Approval's consumer group, and the inbox key of its department directory.
 const GROUP: &str = "tongban.approval";
@@ -77,6 +82,86 @@ async fn a_state_change_reaches_another_service_once_in_the_same_trace() {
         test.scalar("select count(*) from catalogue.outbox where sent_at is null")
             .await,
         0
+    );
+
+    test.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_event_delivered_three_times_together_is_applied_once() {
+    // Arrange: a department's registration as catalogue would publish it, copied three times
+    // into one produce request, so the copies reach approval together (one batch).
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let brokers = test.platform.settings.kafka.brokers.clone();
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .set("linger.ms", "50")
+        .create()
+        .unwrap();
+    let event_id = uuid::Uuid::now_v7();
+    let department = uuid::Uuid::now_v7();
+    let payload = DepartmentRegistered {
+        department_id: department.to_string(),
+        region_code: "430922000000".to_owned(),
+        name: "桃江县重复投递测试局".to_owned(),
+        credit_code: credit_code(9_001),
+        registered_at: None,
+    }
+    .encode_to_vec();
+    let key = department.to_string();
+
+    // Act
+    let sends: Vec<_> = (0..3)
+        .map(|_| {
+            producer.send(
+                FutureRecord::to(topics::CATALOGUE)
+                    .key(&key)
+                    .payload(&payload)
+                    .headers(ce_headers(DepartmentRegistered::TYPE, event_id)),
+                Duration::from_secs(10),
+            )
+        })
+        .collect();
+    let mut written = Vec::new();
+    for sent in futures::future::join_all(sends).await {
+        let delivery = sent.unwrap();
+        written.push((delivery.partition, delivery.offset));
+    }
+    let (partition, last) = written.iter().copied().max().unwrap();
+    assert!(
+        written.iter().all(|(p, _)| *p == partition),
+        "one key, one partition"
+    );
+
+    // Assert: approval has read all three (its offset is past the last) and applied one.
+    eventually(
+        "approval to read the copies",
+        Duration::from_secs(30),
+        || async { (committed_offset(&brokers, partition).await > last).then_some(()) },
+    )
+    .await;
+    assert_eq!(
+        test.scalar(&format!(
+            "select count(*) from approval.inbox where event_id = '{event_id}'"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(
+        test.scalar(&format!(
+            "select count(*) from approval.department_directory where department_id = '{department}'"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(
+        test.scalar(
+            "select departments::bigint from approval.region_department_counts
+              where region_code = '430922000000'"
+        )
+        .await,
+        1,
+        "counted once"
     );
 
     test.stop().await;
@@ -279,6 +364,30 @@ async fn consumer_caught_up(brokers: &str, produced: i64) -> bool {
             })
             .sum();
         high_total >= produced && committed_total >= high_total
+    })
+    .await
+    .unwrap()
+}
+
+/// The approval group's committed offset on a partition of the catalogue topic (-1 when none).
+async fn committed_offset(brokers: &str, partition: i32) -> i64 {
+    let brokers = brokers.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &brokers)
+            .set("group.id", GROUP)
+            .create()
+            .unwrap();
+        let mut list = TopicPartitionList::new();
+        list.add_partition(topics::CATALOGUE, partition);
+        match consumer.committed_offsets(list, Duration::from_secs(5)) {
+            Ok(committed) => match committed.elements().first().map(|e| e.offset()) {
+                Some(Offset::Offset(offset)) => offset,
+                _ => -1,
+            },
+            // A broker busy answering late is "not yet"; the caller asks again.
+            Err(_) => -1,
+        }
     })
     .await
     .unwrap()

@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use rdkafka::message::{Header, OwnedHeaders};
 use sqlx::PgPool;
 use sqlx::postgres::PgConnectOptions;
 use std::str::FromStr;
@@ -457,4 +458,30 @@ where
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// CloudEvents headers as catalogue's relay writes them, for an event `id` of `ce_type`.
+pub fn ce_headers(ce_type: &str, id: uuid::Uuid) -> OwnedHeaders {
+    let id = id.to_string();
+    OwnedHeaders::new()
+        .insert(Header {
+            key: "ce_specversion",
+            value: Some("1.0"),
+        })
+        .insert(Header {
+            key: "ce_id",
+            value: Some(&id),
+        })
+        .insert(Header {
+            key: "ce_source",
+            value: Some("/tongban/catalogue"),
+        })
+        .insert(Header {
+            key: "ce_type",
+            value: Some(ce_type),
+        })
+        .insert(Header {
+            key: "ce_time",
+            value: Some("2026-11-22T08:00:00Z"),
+        })
 }

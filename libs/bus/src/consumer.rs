@@ -20,6 +20,7 @@
 //! partition moves on. Transient failures (the database is down) are retried with a capped
 //! back-off without moving on, so order is kept.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,6 +33,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use sqlx::{PgConnection, PgPool};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
+use uuid::Uuid;
 
 use tongban_events::topics;
 use tongban_runtime::config::KafkaSettings;
@@ -309,17 +311,16 @@ impl Consumer {
         true
     }
 
-    /// One transaction: every event's inbox row and, where fresh, its effect.
+    /// One transaction: every event's inbox row (in one statement) and, where fresh, its
+    /// effect, in the event's own span.
     async fn apply_all(&self, route: &Route, events: &[&Delivered]) -> Result<(), HandleError> {
+        let spans: Vec<tracing::Span> = events.iter().map(|e| self.span(e)).collect();
         let mut tx = self.pool.begin().await?;
+        let mut fresh = Self::record_all(&mut tx, route, events, &spans).await?;
         let mut applied = 0;
-        for event in events {
-            // The inbox row is written in the event's span too: it records the trace.
-            let span = self.span(event);
-            let fresh = Self::record(&mut tx, route, event)
-                .instrument(span.clone())
-                .await?;
-            if fresh {
+        for (event, span) in events.iter().zip(spans) {
+            // An event published twice may come twice in one batch: the first one applies it.
+            if fresh.remove(&event.attributes.id) {
                 route
                     .spec
                     .handler
@@ -427,6 +428,39 @@ impl Consumer {
         .await?
         .rows_affected()
             == 1)
+    }
+
+    /// Writes the inbox rows of `events` for `route` (each with the trace of its span) in one
+    /// statement; returns the ids of those that were not there yet.
+    async fn record_all(
+        tx: &mut PgConnection,
+        route: &Route,
+        events: &[&Delivered],
+        spans: &[tracing::Span],
+    ) -> Result<HashSet<Uuid>, HandleError> {
+        let ids: Vec<Uuid> = events.iter().map(|e| e.attributes.id).collect();
+        let topics: Vec<&str> = events.iter().map(|e| e.topic.as_str()).collect();
+        let partitions: Vec<i32> = events.iter().map(|e| e.partition).collect();
+        let offsets: Vec<i64> = events.iter().map(|e| e.offset).collect();
+        let traces: Vec<String> = spans
+            .iter()
+            .map(|span| span.in_scope(telemetry::current_trace_id))
+            .collect();
+        let fresh: Vec<Uuid> = sqlx::query_scalar(
+            r#"insert into inbox (consumer, event_id, topic, "partition", "offset", trace_id)
+               select $1, * from unnest($2::uuid[], $3::text[], $4::int[], $5::bigint[], $6::text[])
+               on conflict do nothing
+               returning event_id"#,
+        )
+        .bind(&route.key)
+        .bind(&ids)
+        .bind(&topics)
+        .bind(&partitions)
+        .bind(&offsets)
+        .bind(&traces)
+        .fetch_all(&mut *tx)
+        .await?;
+        Ok(fresh.into_iter().collect())
     }
 
     /// Publishes the message unchanged to the dead-letter topic with why and where it failed

@@ -9,8 +9,8 @@ use tongban::{COMPONENTS, Platform, redact_url};
 use tongban_runtime::{Settings, shutdown, telemetry};
 
 /// mimalloc instead of glibc's malloc: a request allocates and frees many small buffers across
-/// threads, where glibc's arenas cost a tenth of the process's CPU and kept the memory a load
-/// had used (see README, Performance).
+/// threads, where glibc's malloc and free took a tenth of the process's CPU and a load left a
+/// larger peak (see README, Performance).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

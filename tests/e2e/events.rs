@@ -325,16 +325,21 @@ async fn assert_counts(test: &TestPlatform, total: u32) {
     );
 }
 
+/// A client in approval's consumer group that never subscribes: it reads the group's offsets.
+fn approval_group(brokers: &str) -> BaseConsumer {
+    ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", GROUP)
+        .create()
+        .unwrap()
+}
+
 /// Whether the approval consumer group has committed offsets up to `produced` messages on the
 /// catalogue topic.
 async fn consumer_caught_up(brokers: &str, produced: i64) -> bool {
     let brokers = brokers.to_owned();
     tokio::task::spawn_blocking(move || {
-        let consumer: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", &brokers)
-            .set("group.id", GROUP)
-            .create()
-            .unwrap();
+        let consumer = approval_group(&brokers);
         // A broker busy catching up may time out: that is "not yet", and the caller asks again.
         let Ok(metadata) = consumer.fetch_metadata(Some(topics::CATALOGUE), Duration::from_secs(5))
         else {
@@ -373,11 +378,7 @@ async fn consumer_caught_up(brokers: &str, produced: i64) -> bool {
 async fn committed_offset(brokers: &str, partition: i32) -> i64 {
     let brokers = brokers.to_owned();
     tokio::task::spawn_blocking(move || {
-        let consumer: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", &brokers)
-            .set("group.id", GROUP)
-            .create()
-            .unwrap();
+        let consumer = approval_group(&brokers);
         let mut list = TopicPartitionList::new();
         list.add_partition(topics::CATALOGUE, partition);
         match consumer.committed_offsets(list, Duration::from_secs(5)) {

@@ -5,15 +5,14 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use futures::StreamExt;
+use prost::Message as _;
 use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
+use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 
-use tongban_events::topics;
-
-use prost::Message as _;
-use rdkafka::producer::{FutureProducer, FutureRecord};
 use tongban_events::Event as _;
 use tongban_events::catalogue::v1::DepartmentRegistered;
+use tongban_events::topics;
 
 use crate::harness::{BrokerStorage, TestPlatform, ce_headers, credit_code, eventually};
 

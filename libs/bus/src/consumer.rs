@@ -399,7 +399,11 @@ impl Consumer {
 
     async fn apply(&self, route: &Route, event: &Delivered) -> Result<(), HandleError> {
         let mut tx = self.pool.begin().await?;
-        let fresh = Self::record(&mut tx, route, event).await?;
+        // Called in the event's span (apply_retrying): its trace goes on the inbox row.
+        let current = tracing::Span::current();
+        let fresh = !Self::record_all(&mut tx, route, &[event], std::slice::from_ref(&current))
+            .await?
+            .is_empty();
         if fresh {
             route.spec.handler.handle(&mut tx, event).await?;
         }
@@ -408,30 +412,8 @@ impl Consumer {
         Ok(())
     }
 
-    /// Writes `event`'s inbox row for `route`; false when it was there already (a redelivery).
-    async fn record(
-        tx: &mut PgConnection,
-        route: &Route,
-        event: &Delivered,
-    ) -> Result<bool, HandleError> {
-        Ok(sqlx::query(
-            r#"insert into inbox (consumer, event_id, topic, "partition", "offset", trace_id)
-               values ($1, $2, $3, $4, $5, $6) on conflict do nothing"#,
-        )
-        .bind(&route.key)
-        .bind(event.attributes.id)
-        .bind(&event.topic)
-        .bind(event.partition)
-        .bind(event.offset)
-        .bind(telemetry::current_trace_id())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1)
-    }
-
     /// Writes the inbox rows of `events` for `route` (each with the trace of its span) in one
-    /// statement; returns the ids of those that were not there yet.
+    /// statement; returns the ids of those that were not there yet (a redelivery's was).
     async fn record_all(
         tx: &mut PgConnection,
         route: &Route,

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::harness::{BrokerStorage, TestPlatform, credit_code};
+use tongban_gateway::config::GatewaySettings;
 
 const PROVINCE: &str = "430000000000";
 const CITY: &str = "430900000000";
@@ -539,8 +540,12 @@ async fn services_verify_tokens_themselves_when_the_gateway_is_bypassed() {
 async fn rate_limits_answer_429_with_retry_after_per_address_and_per_subject() {
     // Per address: a burst of 5, then one request a second.
     let test = TestPlatform::start_with(BrokerStorage::Memory, |s| {
-        s.gateway.rate_limit_ip_per_second = 1;
-        s.gateway.rate_limit_ip_burst = 5;
+        s.section_mut::<GatewaySettings>()
+            .unwrap()
+            .rate_limit_ip_per_second = 1;
+        s.section_mut::<GatewaySettings>()
+            .unwrap()
+            .rate_limit_ip_burst = 5;
     })
     .await;
     let mut statuses = Vec::new();
@@ -573,8 +578,12 @@ async fn rate_limits_answer_429_with_retry_after_per_address_and_per_subject() {
 
     // Per subject: one subject spread over many requests is held to its own limit.
     let test = TestPlatform::start_with(BrokerStorage::Memory, |s| {
-        s.gateway.rate_limit_subject_per_second = 1;
-        s.gateway.rate_limit_subject_burst = 3;
+        s.section_mut::<GatewaySettings>()
+            .unwrap()
+            .rate_limit_subject_per_second = 1;
+        s.section_mut::<GatewaySettings>()
+            .unwrap()
+            .rate_limit_subject_burst = 3;
     })
     .await;
     let token = test.staff_token().await.to_owned();

@@ -13,6 +13,7 @@ use tongban_runtime::Clock;
 use crate::events::{Received, read_events_until};
 use crate::harness::{BrokerStorage, TestPlatform, eventually};
 use crate::items::{HESHAN, post, spec, status_and_body};
+use tongban_approval::config::ApprovalSettings;
 
 const ANHUA: &str = "430923000000";
 
@@ -959,7 +960,9 @@ async fn timers_warn_and_escalate_once_each_across_a_restart() {
     let moved = clock.clone();
     let mut test = TestPlatform::start_with(BrokerStorage::Durable, move |s| {
         s.clock = moved;
-        s.approval.timer_sweep_secs = 1;
+        s.section_mut::<ApprovalSettings>()
+            .unwrap()
+            .timer_sweep_secs = 1;
     })
     .await;
     let code = three_step_item(&test, 10).await;

@@ -10,6 +10,7 @@ use tongban_kernel::IdCardNumber;
 use crate::events::{Received, read_events_until};
 use crate::harness::{BrokerStorage, TestPlatform, eventually};
 use crate::items::{HESHAN, basic_item, department, first_town, get, post, spec, status_and_body};
+use tongban_acceptance::config::AcceptanceSettings;
 
 const ANHUA: &str = "430923000000";
 
@@ -883,7 +884,9 @@ async fn a_case_number_is_taken_after_the_checks_and_never_handed_out_twice() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn deferred_materials_are_supplied_or_flagged_overdue_and_withdrawal_ends_a_case() {
     let test = TestPlatform::start_with(BrokerStorage::Memory, |s| {
-        s.acceptance.overdue_sweep_secs = 1
+        s.section_mut::<AcceptanceSettings>()
+            .unwrap()
+            .overdue_sweep_secs = 1
     })
     .await;
     let code = item_in_force(&test).await;

@@ -3,11 +3,14 @@
 use serde_json::{Value, json};
 
 use crate::harness::{BrokerStorage, TestPlatform};
+use tongban_catalogue::config::CatalogueSettings;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_division_tree_is_loaded_on_first_start_and_can_be_walked() {
     let test = TestPlatform::start_with(BrokerStorage::Memory, |s| {
-        s.catalogue.import_regions_on_start = true
+        s.section_mut::<CatalogueSettings>()
+            .unwrap()
+            .import_regions_on_start = true
     })
     .await;
 

@@ -10,6 +10,7 @@ use crate::events::read_events_until;
 use crate::harness::{BrokerStorage, TestPlatform, eventually};
 use crate::items::post;
 use crate::notification::sms_gateway;
+use tongban_notification::config::NotificationSettings;
 
 type Texts = std::sync::Arc<std::sync::Mutex<Vec<Value>>>;
 
@@ -60,9 +61,14 @@ fn platform_texting(
 ) -> impl FnOnce(&mut tongban_runtime::Settings) {
     move |s| {
         s.clock = clock;
-        s.notification.sender_poll_ms = 50;
-        s.notification.sms_endpoint = endpoint;
-        s.notification.sms_api_key = "gateway-key".to_owned().into();
+        s.section_mut::<NotificationSettings>()
+            .unwrap()
+            .sender_poll_ms = 50;
+        s.section_mut::<NotificationSettings>()
+            .unwrap()
+            .sms_endpoint = endpoint;
+        s.section_mut::<NotificationSettings>().unwrap().sms_api_key =
+            "gateway-key".to_owned().into();
     }
 }
 
@@ -329,8 +335,12 @@ async fn a_code_is_never_sent_late_and_texts_keep_to_the_channels_cap() {
     let texting = platform_texting(endpoint, clock.clone());
     let test = TestPlatform::start_with(BrokerStorage::Memory, move |s| {
         texting(s);
-        s.notification.retry_base_ms = 60_000;
-        s.notification.sms_per_second = 2;
+        s.section_mut::<NotificationSettings>()
+            .unwrap()
+            .retry_base_ms = 60_000;
+        s.section_mut::<NotificationSettings>()
+            .unwrap()
+            .sms_per_second = 2;
     })
     .await;
     let challenges = "/api/identity/v1/accounts/me/phone/challenges";

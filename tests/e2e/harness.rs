@@ -104,10 +104,17 @@ impl TestPlatform {
         // A test should not wait for a lost notification longer than this.
         settings.outbox.poll_interval_ms = 200;
         // Tests drive hundreds of requests a second from one address and one subject.
-        settings.gateway.rate_limit_ip_per_second = 100_000;
-        settings.gateway.rate_limit_ip_burst = 100_000;
-        settings.gateway.rate_limit_subject_per_second = 100_000;
-        settings.gateway.rate_limit_subject_burst = 100_000;
+        let gateway = settings
+            .section_mut::<tongban_gateway::config::GatewaySettings>()
+            .unwrap();
+
+        gateway.rate_limit_ip_per_second = 100_000;
+
+        gateway.rate_limit_ip_burst = 100_000;
+
+        gateway.rate_limit_subject_per_second = 100_000;
+
+        gateway.rate_limit_subject_burst = 100_000;
         tweak(&mut settings);
         // The gateway closes a connection idle for its header timeout: let go of them sooner.
         let http = reqwest::Client::builder()

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use tongban_kernel::IdCardNumber;
 
 use crate::harness::{BrokerStorage, TestPlatform, claims_of, staff_password};
+use tongban_identity::config::IdentitySettings;
 
 fn id_number(n: u32) -> String {
     IdCardNumber::complete(&format!("43092119900101{n:03}"))
@@ -484,9 +485,15 @@ async fn a_rotated_key_signs_at_once_and_old_tokens_keep_working_everywhere() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_first_administrator_can_come_from_configuration() {
     let test = TestPlatform::start_with(BrokerStorage::Memory, |s| {
-        s.identity.bootstrap_admin_username = "first.admin".to_owned();
-        s.identity.bootstrap_admin_password = "first-admin-password".to_owned().into();
-        s.identity.bootstrap_admin_region = "430000000000".to_owned();
+        s.section_mut::<IdentitySettings>()
+            .unwrap()
+            .bootstrap_admin_username = "first.admin".to_owned();
+        s.section_mut::<IdentitySettings>()
+            .unwrap()
+            .bootstrap_admin_password = "first-admin-password".to_owned().into();
+        s.section_mut::<IdentitySettings>()
+            .unwrap()
+            .bootstrap_admin_region = "430000000000".to_owned();
     })
     .await;
 

@@ -860,9 +860,15 @@ async fn a_day_of_cases_across_three_cities_is_counted_from_the_events_and_rebui
     let days = Days::from_today();
     let test = TestPlatform::start_alone(|settings| {
         settings.clock = clock.clone();
-        settings.approval.timer_sweep_secs = 1;
+        settings
+            .section_mut::<tongban_approval::config::ApprovalSettings>()
+            .unwrap()
+            .timer_sweep_secs = 1;
         // The generation takes minutes; tokens outlive it.
-        settings.identity.access_token_ttl_secs = 3600;
+        settings
+            .section_mut::<tongban_identity::config::IdentitySettings>()
+            .unwrap()
+            .access_token_ttl_secs = 3600;
     })
     .await;
     let world = world(&test).await;

@@ -10,14 +10,19 @@ use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
 use crate::harness::{BrokerStorage, TestPlatform, credit_code};
+use tongban_gateway::config::GatewaySettings;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigterm_under_load_fails_no_request_and_loses_no_event() {
     let mut test = TestPlatform::start_with(BrokerStorage::Durable, |s| {
         s.http.shutdown_delay_ms = 1_000;
         s.http.shutdown_grace_ms = 10_000;
-        s.gateway.rate_limit_subject_per_second = 10_000;
-        s.gateway.rate_limit_subject_burst = 10_000;
+        s.section_mut::<GatewaySettings>()
+            .unwrap()
+            .rate_limit_subject_per_second = 10_000;
+        s.section_mut::<GatewaySettings>()
+            .unwrap()
+            .rate_limit_subject_burst = 10_000;
     })
     .await;
     let token = test.staff_token().await.to_owned();

@@ -1,4 +1,7 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test fails
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// a panic is how a test fails
+// A test reads the real time to set and check the platform's clock against it.
+#![allow(clippy::disallowed_methods)]
 //! End-to-end tests: the whole platform in-process (embedded broker, every service and the
 //! gateway on ephemeral ports, a fresh database per test), driven over HTTP and Kafka.
 //! Needs only PostgreSQL at `DATABASE_URL`.

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::harness::{BrokerStorage, TestPlatform, eventually};
 use crate::items::{HESHAN, post, put_as, status_and_body};
+use tongban_notification::config::NotificationSettings;
 
 /// `token`'s inbox once it holds a message of `template`.
 pub(crate) async fn inbox_with(test: &TestPlatform, token: &str, template: &str) -> Value {
@@ -409,8 +410,12 @@ async fn partner() -> (String, std::sync::Arc<Partner>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_partner_webhook_is_signed_retried_with_back_off_and_delivered_once() {
     let test = TestPlatform::start_with(BrokerStorage::Memory, |s| {
-        s.notification.retry_base_ms = 100;
-        s.notification.sender_poll_ms = 50;
+        s.section_mut::<NotificationSettings>()
+            .unwrap()
+            .retry_base_ms = 100;
+        s.section_mut::<NotificationSettings>()
+            .unwrap()
+            .sender_poll_ms = 50;
     })
     .await;
     let code =
@@ -595,10 +600,17 @@ pub(crate) async fn sms_gateway(
 async fn a_correction_notice_is_texted_once_after_the_gateway_failed_three_times() {
     let (endpoint, texts) = sms_gateway(3).await;
     let test = TestPlatform::start_with(BrokerStorage::Memory, move |s| {
-        s.notification.retry_base_ms = 100;
-        s.notification.sender_poll_ms = 50;
-        s.notification.sms_endpoint = endpoint;
-        s.notification.sms_api_key = "gateway-key".to_owned().into();
+        s.section_mut::<NotificationSettings>()
+            .unwrap()
+            .retry_base_ms = 100;
+        s.section_mut::<NotificationSettings>()
+            .unwrap()
+            .sender_poll_ms = 50;
+        s.section_mut::<NotificationSettings>()
+            .unwrap()
+            .sms_endpoint = endpoint;
+        s.section_mut::<NotificationSettings>().unwrap().sms_api_key =
+            "gateway-key".to_owned().into();
     })
     .await;
     let code =
@@ -775,11 +787,14 @@ async fn a_correction_notice_is_mailed_to_an_applicant_who_gave_an_address_and_s
  {
     let (port, mail) = smtp_server().await;
     let test = TestPlatform::start_with(BrokerStorage::Memory, move |s| {
-        s.notification.sender_poll_ms = 50;
-        s.notification.smtp_host = "127.0.0.1".into();
-        s.notification.smtp_port = port;
-        s.notification.smtp_tls = "none".into();
-        s.notification.mail_from = "通办 <noreply@tongban.test>".into();
+        s.section_mut::<NotificationSettings>()
+            .unwrap()
+            .sender_poll_ms = 50;
+        s.section_mut::<NotificationSettings>().unwrap().smtp_host = "127.0.0.1".into();
+        s.section_mut::<NotificationSettings>().unwrap().smtp_port = port;
+        s.section_mut::<NotificationSettings>().unwrap().smtp_tls = "none".into();
+        s.section_mut::<NotificationSettings>().unwrap().mail_from =
+            "通办 <noreply@tongban.test>".into();
     })
     .await;
     let code =
@@ -930,10 +945,17 @@ async fn a_non_urgent_text_waits_out_the_night_and_the_hourly_limit() {
     let moved = clock.clone();
     let test = TestPlatform::start_with(BrokerStorage::Memory, move |s| {
         s.clock = moved;
-        s.notification.sender_poll_ms = 50;
-        s.notification.sms_endpoint = endpoint;
-        s.notification.sms_api_key = "gateway-key".to_owned().into();
-        s.notification.hourly_limit = 1;
+        s.section_mut::<NotificationSettings>()
+            .unwrap()
+            .sender_poll_ms = 50;
+        s.section_mut::<NotificationSettings>()
+            .unwrap()
+            .sms_endpoint = endpoint;
+        s.section_mut::<NotificationSettings>().unwrap().sms_api_key =
+            "gateway-key".to_owned().into();
+        s.section_mut::<NotificationSettings>()
+            .unwrap()
+            .hourly_limit = 1;
     })
     .await;
     let code =
@@ -1031,14 +1053,22 @@ async fn a_correction_notice_reaches_inbox_mail_and_text_once_however_often_it_i
     let (port, mail) = smtp_server().await;
     let (endpoint, texts) = sms_gateway(3).await;
     let test = TestPlatform::start_with(BrokerStorage::Memory, move |s| {
-        s.notification.sender_poll_ms = 50;
-        s.notification.retry_base_ms = 100;
-        s.notification.smtp_host = "127.0.0.1".into();
-        s.notification.smtp_port = port;
-        s.notification.smtp_tls = "none".into();
-        s.notification.mail_from = "通办 <noreply@tongban.test>".into();
-        s.notification.sms_endpoint = endpoint;
-        s.notification.sms_api_key = "gateway-key".to_owned().into();
+        s.section_mut::<NotificationSettings>()
+            .unwrap()
+            .sender_poll_ms = 50;
+        s.section_mut::<NotificationSettings>()
+            .unwrap()
+            .retry_base_ms = 100;
+        s.section_mut::<NotificationSettings>().unwrap().smtp_host = "127.0.0.1".into();
+        s.section_mut::<NotificationSettings>().unwrap().smtp_port = port;
+        s.section_mut::<NotificationSettings>().unwrap().smtp_tls = "none".into();
+        s.section_mut::<NotificationSettings>().unwrap().mail_from =
+            "通办 <noreply@tongban.test>".into();
+        s.section_mut::<NotificationSettings>()
+            .unwrap()
+            .sms_endpoint = endpoint;
+        s.section_mut::<NotificationSettings>().unwrap().sms_api_key =
+            "gateway-key".to_owned().into();
     })
     .await;
     let code =

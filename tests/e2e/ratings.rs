@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::harness::{BrokerStorage, TestPlatform, eventually};
 use crate::items::{HESHAN, post, put_as, status_and_body};
+use tongban_acceptance::config::AcceptanceSettings;
 
 /// A case of `applicant` taken in by `clerk` and approved by `approver`: its id.
 pub(crate) async fn concluded_case(
@@ -72,7 +73,9 @@ async fn bad_ratings_are_remediated_by_whoever_handled_them_and_counted() {
     let moved = clock.clone();
     let test = TestPlatform::start_with(BrokerStorage::Memory, move |s| {
         s.clock = moved;
-        s.acceptance.overdue_sweep_secs = 1;
+        s.section_mut::<AcceptanceSettings>()
+            .unwrap()
+            .overdue_sweep_secs = 1;
     })
     .await;
     // A Wednesday, so working days are plain to count.

@@ -22,6 +22,7 @@ use tongban_runtime::Clock;
 use crate::events::{Received, read_events_until};
 use crate::harness::{BrokerStorage, TestPlatform, eventually};
 use crate::items::{HESHAN, post, spec, status_and_body};
+use tongban_crossregion::config::CrossregionSettings;
 
 const CHANGSHA_COUNTY: &str = "430121000000";
 const ANHUA: &str = "430923000000";
@@ -706,7 +707,9 @@ async fn a_rejected_transfer_returns_the_case_once_and_a_missed_deadline_is_esca
     let moved = clock.clone();
     let test = TestPlatform::start_with(BrokerStorage::Memory, move |s| {
         s.clock = moved;
-        s.crossregion.timer_sweep_secs = 1;
+        s.section_mut::<CrossregionSettings>()
+            .unwrap()
+            .timer_sweep_secs = 1;
     })
     .await;
     let (code, staff) = collected_in_heshan(&test).await;

@@ -23,6 +23,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use tokio::sync::Mutex;
 
+use tongban_kernel::Clock;
+
 use crate::jwt::{self, Claims, Jwks, KeySet, TokenError};
 
 /// Where verification keys come from.
@@ -93,6 +95,8 @@ pub struct Verifier {
     refreshing: Mutex<()>,
     max_age: Duration,
     min_refetch: Duration,
+    /// The time tokens' lifetimes are checked against: the service clock, which issues them too.
+    clock: Clock,
 }
 
 impl Verifier {
@@ -111,6 +115,7 @@ impl Verifier {
                 fetched_at: None,
             }),
             refreshing: Mutex::new(()),
+            clock: Clock::default(),
             max_age: Duration::from_secs(300),
             min_refetch: Duration::from_secs(1),
         }
@@ -123,13 +128,19 @@ impl Verifier {
         self
     }
 
+    /// Checks lifetimes against `clock` (the service's) instead of the system's.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
     pub fn issuer(&self) -> &str {
         &self.issuer
     }
 
     /// Verifies `token` and returns its claims.
     pub async fn verify(&self, token: &str) -> Result<Claims, TokenError> {
-        let now = chrono::Utc::now().timestamp();
+        let now = self.clock.now().timestamp();
         if let Some(claims) = self.remembered(token) {
             jwt::check_lifetime(&claims, now)?;
             return Ok(claims);
@@ -251,7 +262,7 @@ mod tests {
     }
 
     fn token(key: &SigningKey) -> String {
-        let now = chrono::Utc::now().timestamp();
+        let now = Clock::default().now().timestamp();
         key.sign(&Claims {
             iss: "iss".into(),
             aud: "aud".into(),

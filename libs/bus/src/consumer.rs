@@ -21,6 +21,7 @@
 //! back-off without moving on, so order is kept.
 
 use std::collections::HashSet;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,31 +36,15 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use uuid::Uuid;
 
-use tongban_events::topics;
+use tongban_events::{Event, topics};
 use tongban_runtime::config::KafkaSettings;
 use tongban_runtime::telemetry;
 
 use crate::envelope::{self, Delivered};
+pub use crate::error::HandleError;
 use crate::kafka;
 
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
-
-/// Why an event was not applied.
-#[derive(Debug, thiserror::Error)]
-pub enum HandleError {
-    /// It can never be applied (it contradicts the contract): dead-letter it.
-    #[error("{0}")]
-    Permanent(String),
-    /// It may apply later (a dependency is down): retry without moving on.
-    #[error(transparent)]
-    Transient(#[from] anyhow::Error),
-}
-
-impl From<sqlx::Error> for HandleError {
-    fn from(err: sqlx::Error) -> Self {
-        Self::Transient(err.into())
-    }
-}
 
 /// What a service does with the events it consumes.
 pub trait Handler: Send + Sync + 'static {
@@ -81,6 +66,103 @@ pub struct ConsumerSpec {
     pub name: &'static str,
     pub topics: Vec<&'static str>,
     pub handler: Arc<dyn Handler>,
+}
+
+impl ConsumerSpec {
+    /// A handler named `name` reading `topics`, to which each event type it applies is added
+    /// with [`Consumes::on`].
+    pub fn named(name: &'static str, topics: &[&'static str]) -> Consumes {
+        Consumes {
+            name,
+            topics: topics.to_vec(),
+            routes: Vec::new(),
+        }
+    }
+}
+
+/// What a service does with events of type `E`: implemented once per event type a handler
+/// applies, with the payload already decoded (one that does not decode is dead-lettered before
+/// any handler sees it).
+pub trait On<E: Event>: Send + Sync + 'static {
+    /// Applies `event` inside `tx`; the inbox row is already written in the same transaction.
+    /// `delivered` is the envelope it came in (its time, subject, regions).
+    fn on(
+        &self,
+        tx: &mut PgConnection,
+        event: E,
+        delivered: &Delivered,
+    ) -> impl Future<Output = Result<(), HandleError>> + Send;
+}
+
+/// An event type's decoding and application, its type erased so one handler keeps a table of
+/// them.
+type Apply = dyn for<'a> Fn(&'a mut PgConnection, &'a Delivered) -> BoxFuture<'a, Result<(), HandleError>>
+    + Send
+    + Sync;
+
+/// A handler being registered: the event types it applies, each with what applies it.
+pub struct Consumes {
+    name: &'static str,
+    topics: Vec<&'static str>,
+    routes: Vec<(&'static str, Arc<Apply>)>,
+}
+
+impl Consumes {
+    /// Events of type `E` go to `handler`.
+    pub fn on<E: Event, H: On<E>>(mut self, handler: Arc<H>) -> Self {
+        let apply = erased(move |tx, delivered| {
+            let handler = handler.clone();
+            async move {
+                let event: E = delivered.decode()?;
+                handler.on(tx, event, delivered).await
+            }
+            .boxed()
+        });
+        self.routes.push((E::TYPE, Arc::new(apply)));
+        self
+    }
+}
+
+/// Gives a closure the higher-ranked signature of [`Apply`] (the borrow of the transaction and
+/// of the envelope lasts as long as the future).
+fn erased<F>(f: F) -> F
+where
+    F: for<'a> Fn(&'a mut PgConnection, &'a Delivered) -> BoxFuture<'a, Result<(), HandleError>>,
+{
+    f
+}
+
+impl From<Consumes> for ConsumerSpec {
+    fn from(consumes: Consumes) -> Self {
+        Self {
+            name: consumes.name,
+            topics: consumes.topics,
+            handler: Arc::new(Dispatch(consumes.routes)),
+        }
+    }
+}
+
+/// A registered handler's table: each event type to what applies it.
+struct Dispatch(Vec<(&'static str, Arc<Apply>)>);
+
+impl Handler for Dispatch {
+    fn handles(&self, ce_type: &str) -> bool {
+        self.0.iter().any(|(t, _)| *t == ce_type)
+    }
+
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        event: &'a Delivered,
+    ) -> BoxFuture<'a, Result<(), HandleError>> {
+        match self.0.iter().find(|(t, _)| *t == event.attributes.ce_type) {
+            Some((_, apply)) => apply(tx, event),
+            None => {
+                let unwanted = format!("not handled here: {}", event.attributes.ce_type);
+                async move { Err(HandleError::Permanent(unwanted)) }.boxed()
+            }
+        }
+    }
 }
 
 /// A handler with its inbox key.

@@ -96,9 +96,12 @@ impl Delivered {
     }
 
     /// Decodes the payload as `E`; a payload that does not decode can never be processed.
-    pub fn decode<E: tongban_events::Event>(&self) -> Result<E, crate::HandleError> {
+    pub fn decode<E: tongban_events::Event>(&self) -> Result<E, crate::error::HandleError> {
         E::decode(self.payload.as_slice()).map_err(|err| {
-            crate::HandleError::Permanent(format!("payload is not a valid {}: {err}", E::TYPE))
+            crate::error::HandleError::Permanent(format!(
+                "payload is not a valid {}: {err}",
+                E::TYPE
+            ))
         })
     }
 }

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use crate::HandleError;
+use crate::error::HandleError;
 
 /// The permanent error for field `what` holding `value`.
 pub fn malformed(what: &str, value: &str) -> HandleError {

@@ -1,6 +1,5 @@
 //! Writing events: in the caller's transaction, next to the state change they describe.
 
-use chrono::Utc;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -31,8 +30,10 @@ pub async fn enqueue<E: Event>(
         .map(|(k, v)| (k, serde_json::Value::String(v)))
         .collect();
     sqlx::query(
+        // created_at: the moment of the insert (not the transaction's start, which now() is),
+        // from which the relay's and the consumers' delays are measured.
         "insert into outbox (id, topic, key, ce_type, ce_source, ce_subject, regions, headers, payload, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, clock_timestamp())",
     )
     .bind(id)
     .bind(topics::of_service(E::SERVICE))
@@ -43,7 +44,6 @@ pub async fn enqueue<E: Event>(
     .bind(&about.regions)
     .bind(serde_json::Value::Object(trace))
     .bind(event.encode_to_vec())
-    .bind(Utc::now())
     .execute(tx)
     .await?;
     Ok(id)

@@ -13,11 +13,14 @@
 //! - [`codes`]: service item codes — [`BasicCode`] (12), [`ImplementationCode`] (31),
 //!   [`MaterialCode`] (34), [`CaseNumber`] (43).
 //! - [`calendar`]: working-day arithmetic over the national calendar and local closures.
+//! - [`clock`]: the service clock ([`Clock`], [`Now`]): the only place the system time is read,
+//!   which a test may move; China's local dates.
 //!
 //! Values are parsed once, at the edge ("parse, don't validate"): a `RegionCode` in hand is valid.
 
 pub mod access;
 pub mod calendar;
+pub mod clock;
 pub mod codes;
 pub mod credit;
 pub mod error;
@@ -28,6 +31,7 @@ pub mod region;
 
 pub use access::{AccountKind, Power, Principal, Role, RoleBinding};
 pub use calendar::{Calendar, TimeLimit, TimeUnit};
+pub use clock::{Clock, Now};
 pub use codes::{BasicCode, CaseNumber, ImplementationCode, ImplementingLevel, MaterialCode};
 pub use credit::CreditCode;
 pub use error::{Error, ErrorBody, Result, page_limit, parse_param};

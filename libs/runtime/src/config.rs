@@ -2,8 +2,10 @@
 //!
 //! Zero configuration runs everything on one machine: the local PostgreSQL and an embedded broker.
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -28,18 +30,16 @@ pub struct Settings {
     pub http: HttpSettings,
     pub telemetry: TelemetrySettings,
     pub outbox: OutboxSettings,
-    pub identity: IdentitySettings,
-    pub gateway: GatewaySettings,
-    pub catalogue: CatalogueSettings,
-    pub acceptance: AcceptanceSettings,
-    pub approval: ApprovalSettings,
-    pub crossregion: CrossregionSettings,
-    pub notification: NotificationSettings,
-    pub insight: InsightSettings,
+    /// How tokens are verified (three keys of the `identity` section).
+    #[serde(rename = "identity")]
+    pub tokens: TokenSettings,
     /// The time every service acts on: the system clock, unless a test put an adjustable one
     /// here. Not configurable: production never shifts time.
     #[serde(skip)]
     pub clock: crate::Clock,
+    /// Each service's own section, read with [`Settings::section`].
+    #[serde(skip)]
+    sections: Sections,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -129,122 +129,11 @@ pub struct OutboxSettings {
     pub retention_hours: i64,
 }
 
+/// What every token verifier of the platform needs (the gateway's, each service's): the
+/// `identity` section's `issuer`, `audience` and `jwks_url`. The identity service issues tokens
+/// with the same values (its section includes these three keys).
 #[derive(Debug, Clone, Deserialize)]
-pub struct AcceptanceSettings {
-    /// How often the service looks for 容缺 materials and remediations past their deadline
-    /// (seconds).
-    pub overdue_sweep_secs: u64,
-    /// How long after the first rating of a case its applicant may change it (hours).
-    pub rating_change_hours: i64,
-    /// Working days a bad rating's remediation has where no region above has set its own.
-    pub remediation_working_days: u32,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct ApprovalSettings {
-    /// How often the time-limit timers run: yellow warnings before the due date, red
-    /// escalation once it has passed (seconds).
-    pub timer_sweep_secs: u64,
-    /// A case is warned (yellow) this many working days before its due date.
-    pub warning_working_days: u32,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct CrossregionSettings {
-    /// Working days (of its service centre) the handling region has to accept or reject a
-    /// transfer.
-    pub response_working_days: u32,
-    /// Working days (of the receiving centre) to deliver a result the handling region sent back.
-    pub delivery_working_days: u32,
-    /// How often missed hand-over deadlines are looked for and escalated (seconds).
-    pub timer_sweep_secs: u64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct InsightSettings {
-    /// Events applied per transaction, at most, when a backlog is waiting (a rebuild reads
-    /// every topic from the start): one commit for many events.
-    pub consumer_batch: usize,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct NotificationSettings {
-    /// An event older than this makes no message (it still updates what the service keeps):
-    /// a first start reading every topic from the beginning does not message anyone about the
-    /// past.
-    pub max_event_age_hours: u32,
-    /// How often senders look for due messages when idle (milliseconds).
-    pub sender_poll_ms: u64,
-    /// The first retry of a failed send waits this long, each next one twice as long (capped
-    /// at an hour) (milliseconds).
-    pub retry_base_ms: u64,
-    /// Attempts before a message that keeps failing is given up (failed_permanent).
-    pub max_attempts: i32,
-    /// How long one send (an HTTP call, an SMTP session) may take (milliseconds).
-    pub send_timeout_ms: u64,
-    /// The notification service's service account, with which it reads recipients' contact
-    /// details from identity. `tongban up` makes one when the secret is empty; in a cluster,
-    /// `tongban admin create-service` makes it and the secret comes from a secret store
-    /// (`TONGBAN__NOTIFICATION__CLIENT_SECRET`).
-    pub client_id: String,
-    pub client_secret: SecretString,
-    /// The HTTP SMS gateway texts are POSTed to; empty: no texts are sent (they wait, queued).
-    pub sms_endpoint: String,
-    /// The gateway's API key: sent as a bearer token, and the key its delivery receipts are
-    /// signed with.
-    pub sms_api_key: SecretString,
-    /// Where the gateway posts delivery receipts: this platform's
-    /// `/api/notification/v1/receipts/sms` as the gateway reaches it.
-    pub sms_callback_url: String,
-    /// The signature every text starts with (【通办】), as carriers require.
-    pub sms_sign: String,
-    /// The SMTP server e-mail goes through; empty: no e-mail is sent.
-    pub smtp_host: String,
-    pub smtp_port: u16,
-    /// none (plain, e.g. a relay on the same network), starttls, or tls (implicit TLS).
-    pub smtp_tls: String,
-    /// Credentials, when the server asks for them (the password from a secret store).
-    pub smtp_username: String,
-    pub smtp_password: SecretString,
-    /// The sender every e-mail comes from, e.g. `通办 <noreply@gov.example.cn>`.
-    pub mail_from: String,
-    /// Non-urgent texts wait out these hours, China time (from 22 to 8: the night). Equal:
-    /// none.
-    pub quiet_hours_from: u32,
-    pub quiet_hours_until: u32,
-    /// Non-urgent texts and e-mails one recipient gets per channel within an hour; more wait.
-    pub hourly_limit: u32,
-    /// Sends per second on each channel, per sender (each replica of the service runs one):
-    /// the carrier's or the relay's limit divided by the replicas. 0: no cap.
-    pub sms_per_second: u32,
-    pub email_per_second: u32,
-    pub webhook_per_second: u32,
-    /// Client ids of the service accounts that may have one-time codes texted (identity's).
-    pub code_senders: Vec<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct CatalogueSettings {
-    /// Load the shipped administrative divisions when the catalogue starts on an empty region
-    /// table (`tongban catalogue import-regions` loads or refreshes them at any time).
-    pub import_regions_on_start: bool,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct GatewaySettings {
-    /// Requests per second each client IP may send (sustained), and the burst above it.
-    pub rate_limit_ip_per_second: u32,
-    pub rate_limit_ip_burst: u32,
-    /// Requests per second each authenticated subject may send, and the burst.
-    pub rate_limit_subject_per_second: u32,
-    pub rate_limit_subject_burst: u32,
-    /// Take the client IP from the first `X-Forwarded-For` entry (only behind an ingress that
-    /// sets it; otherwise clients could pick their own IP).
-    pub trust_forwarded_for: bool,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct IdentitySettings {
+pub struct TokenSettings {
     /// `iss` of every token: the public URL of the identity service (OpenID Connect discovery
     /// lives under it). Set it to the gateway's public address in production.
     pub issuer: String,
@@ -253,42 +142,108 @@ pub struct IdentitySettings {
     /// Where the gateway and the services fetch verification keys. Empty: the identity
     /// upstream's `/.well-known/jwks.json`.
     pub jwks_url: String,
-    pub access_token_ttl_secs: i64,
-    pub refresh_token_ttl_secs: i64,
-    /// A new signing key is made when the active one is this old; the old one keeps verifying
-    /// until the tokens it signed have expired.
-    pub key_rotation_days: i64,
-    /// Failed logins in a row that lock an account.
-    pub lockout_threshold: i32,
-    /// The first lock lasts this long; each further lock doubles it, up to `lockout_max_secs`.
-    pub lockout_base_secs: i64,
-    pub lockout_max_secs: i64,
-    /// A first identity administrator created on start when none exists (all three must be
-    /// set; the password from a secret, e.g. `TONGBAN__IDENTITY__BOOTSTRAP_ADMIN_PASSWORD`).
-    pub bootstrap_admin_username: String,
-    pub bootstrap_admin_password: SecretString,
-    /// The region the first administrator's powers cover (usually the province).
-    pub bootstrap_admin_region: String,
-    /// Client ids of the service accounts that may read accounts' contact details (the
-    /// notification service's).
-    pub contact_readers: Vec<String>,
-    /// One-time codes texted for phone verification and sign-in by text: how long one is
-    /// valid, how soon another may be asked for the same number, how many a number (or an
-    /// account) may be sent within an hour, and how many wrong tries spend one.
-    pub code_ttl_secs: i64,
-    pub code_resend_secs: i64,
-    pub codes_per_hour: i64,
-    pub code_attempts: i32,
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        Self {
+            issuer: "http://127.0.0.1:8080/api/identity".to_owned(),
+            audience: "tongban".to_owned(),
+            jwks_url: String::new(),
+        }
+    }
+}
+
+/// A service's own settings: one section of the configuration (`[acceptance]`), defined and
+/// defaulted in the service's crate (`#[serde(default)]` with a `Default` that states every
+/// default), read with [`Settings::section`]. Adding a setting to a service touches only that
+/// service's `config.rs`.
+pub trait Section:
+    serde::de::DeserializeOwned + Default + Clone + std::fmt::Debug + Send + Sync + 'static
+{
+    /// The section's name: its TOML table, and `<SECTION>` in `TONGBAN__<SECTION>__<KEY>`.
+    const NAME: &'static str;
+}
+
+/// The sections as loaded (defaults in the services' code, then the file, then the
+/// environment), and those a caller changed after loading (a test, a benchmark).
+#[derive(Clone, Default)]
+pub struct Sections {
+    layered: Option<Arc<config::Config>>,
+    changed: BTreeMap<&'static str, Box<dyn Changed>>,
+}
+
+/// A section changed in memory, kept by its name.
+trait Changed: Any + Send + Sync + std::fmt::Debug {
+    fn boxed(&self) -> Box<dyn Changed>;
+    fn as_any(&self) -> &dyn Any;
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+}
+
+impl<S: Section> Changed for S {
+    fn boxed(&self) -> Box<dyn Changed> {
+        Box::new(self.clone())
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+impl Clone for Box<dyn Changed> {
+    fn clone(&self) -> Self {
+        self.boxed()
+    }
+}
+
+impl std::fmt::Debug for Sections {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.changed.iter()).finish()
+    }
+}
+
+impl Sections {
+    fn read<S: Section>(&self) -> Result<S, ConfigError> {
+        if let Some(changed) = self.changed.get(S::NAME) {
+            return changed
+                .as_any()
+                .downcast_ref::<S>()
+                .cloned()
+                .ok_or(ConfigError::SectionType(S::NAME));
+        }
+        let Some(layered) = &self.layered else {
+            return Ok(S::default());
+        };
+        let value = match layered.get::<config::Value>(S::NAME) {
+            Ok(value) => value,
+            Err(config::ConfigError::NotFound(_)) => return Ok(S::default()),
+            Err(err) => return Err(err.into()),
+        };
+        // The path of the key that does not fit goes into the error (`acceptance.sweep_secs`).
+        serde_path_to_error::deserialize(value).map_err(|err| ConfigError::Key {
+            key: format!("{}.{}", S::NAME, err.path()),
+            message: err.into_inner().to_string(),
+        })
+    }
 }
 
 /// The client id of identity's own service account: the one it asks the notification service
 /// to text one-time codes with.
 pub const IDENTITY_CLIENT_ID: &str = "tongban-identity";
 
-/// Where a `Settings` was read from, for the start-up log.
+/// Settings that cannot be used, and why.
 #[derive(Debug, thiserror::Error)]
-#[error("invalid configuration: {0}")]
-pub struct ConfigError(#[from] config::ConfigError);
+pub enum ConfigError {
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] config::ConfigError),
+    #[error("invalid configuration: {key}: {message}")]
+    Key { key: String, message: String },
+    /// Two section types claim one name (a programming error, caught by the tests).
+    #[error("the configuration section {0} was changed as another type")]
+    SectionType(&'static str),
+}
 
 impl Settings {
     /// Reads settings: defaults, then `file` if given, then the environment.
@@ -314,9 +269,32 @@ impl Settings {
         if let Ok(url) = std::env::var("TONGBAN__DATABASE__URL") {
             builder = builder.set_override("database.url", url)?;
         }
-        let mut settings: Settings = builder.build()?.try_deserialize()?;
+        let layered = builder.build()?;
+        let mut settings: Settings = layered.clone().try_deserialize()?;
+        settings.sections.layered = Some(Arc::new(layered));
         settings.fill_upstreams();
         Ok(settings)
+    }
+
+    /// A service's section `S`, from the layered configuration (its defaults where the file and
+    /// the environment say nothing), or as changed with [`Settings::section_mut`]. An error
+    /// names the key that does not fit.
+    pub fn section<S: Section>(&self) -> Result<S, ConfigError> {
+        self.sections.read()
+    }
+
+    /// Section `S` to change in memory (a test or a benchmark tuning a service before starting
+    /// it); what it changes is what [`Settings::section`] answers from then on.
+    pub fn section_mut<S: Section>(&mut self) -> Result<&mut S, ConfigError> {
+        if !self.sections.changed.contains_key(S::NAME) {
+            let loaded: S = self.sections.read()?;
+            self.sections.changed.insert(S::NAME, Box::new(loaded));
+        }
+        self.sections
+            .changed
+            .get_mut(S::NAME)
+            .and_then(|changed| changed.as_any_mut().downcast_mut::<S>())
+            .ok_or(ConfigError::SectionType(S::NAME))
     }
 
     fn fill_upstreams(&mut self) {
@@ -336,10 +314,10 @@ impl Settings {
 
     /// Where verification keys are published.
     pub fn jwks_url(&self) -> String {
-        if self.identity.jwks_url.trim().is_empty() {
+        if self.tokens.jwks_url.trim().is_empty() {
             format!("{}/.well-known/jwks.json", self.http.upstream("identity"))
         } else {
-            self.identity.jwks_url.trim().to_owned()
+            self.tokens.jwks_url.trim().to_owned()
         }
     }
 
@@ -416,71 +394,6 @@ fn defaults() -> Vec<(&'static str, config::Value)> {
         ("outbox.batch_size", 500.into()),
         ("outbox.poll_interval_ms", 1_000.into()),
         ("outbox.retention_hours", 72.into()),
-        ("catalogue.import_regions_on_start", true.into()),
-        ("acceptance.overdue_sweep_secs", 60.into()),
-        ("acceptance.rating_change_hours", 24.into()),
-        ("acceptance.remediation_working_days", 5.into()),
-        ("approval.timer_sweep_secs", 60.into()),
-        ("approval.warning_working_days", 2.into()),
-        ("crossregion.response_working_days", 2.into()),
-        ("crossregion.delivery_working_days", 3.into()),
-        ("crossregion.timer_sweep_secs", 60.into()),
-        ("insight.consumer_batch", 500.into()),
-        ("notification.max_event_age_hours", 72.into()),
-        ("notification.sender_poll_ms", 500.into()),
-        ("notification.retry_base_ms", 5_000.into()),
-        ("notification.max_attempts", 8.into()),
-        ("notification.send_timeout_ms", 10_000.into()),
-        ("notification.client_id", "tongban-notification".into()),
-        ("notification.client_secret", "".into()),
-        ("notification.sms_endpoint", "".into()),
-        ("notification.sms_api_key", "".into()),
-        ("notification.sms_callback_url", "".into()),
-        ("notification.sms_sign", "通办".into()),
-        ("notification.smtp_host", "".into()),
-        ("notification.smtp_port", 25.into()),
-        ("notification.smtp_tls", "starttls".into()),
-        ("notification.smtp_username", "".into()),
-        ("notification.smtp_password", "".into()),
-        (
-            "notification.mail_from",
-            "通办 <noreply@tongban.invalid>".into(),
-        ),
-        ("notification.quiet_hours_from", 22.into()),
-        ("notification.quiet_hours_until", 8.into()),
-        ("notification.hourly_limit", 5.into()),
-        ("notification.sms_per_second", 100.into()),
-        ("notification.email_per_second", 50.into()),
-        ("notification.webhook_per_second", 0.into()),
-        ("gateway.rate_limit_ip_per_second", 100.into()),
-        ("gateway.rate_limit_ip_burst", 200.into()),
-        ("gateway.rate_limit_subject_per_second", 20.into()),
-        ("gateway.rate_limit_subject_burst", 40.into()),
-        ("gateway.trust_forwarded_for", false.into()),
-        (
-            "identity.issuer",
-            "http://127.0.0.1:8080/api/identity".into(),
-        ),
-        ("identity.audience", "tongban".into()),
-        ("identity.jwks_url", "".into()),
-        ("identity.access_token_ttl_secs", 900.into()),
-        ("identity.refresh_token_ttl_secs", (30 * 24 * 3600).into()),
-        ("identity.key_rotation_days", 30.into()),
-        ("identity.lockout_threshold", 5.into()),
-        ("identity.lockout_base_secs", 60.into()),
-        ("identity.lockout_max_secs", 3600.into()),
-        ("identity.bootstrap_admin_username", "".into()),
-        ("identity.bootstrap_admin_password", "".into()),
-        ("identity.bootstrap_admin_region", "".into()),
-        (
-            "identity.contact_readers",
-            vec!["tongban-notification"].into(),
-        ),
-        ("identity.code_ttl_secs", 300.into()),
-        ("identity.code_resend_secs", 60.into()),
-        ("identity.codes_per_hour", 5.into()),
-        ("identity.code_attempts", 5.into()),
-        ("notification.code_senders", vec![IDENTITY_CLIENT_ID].into()),
     ];
     const SERVICE_PORTS: [(&str, i64); 7] = [
         ("http.ports.identity", 8081),
@@ -492,6 +405,12 @@ fn defaults() -> Vec<(&'static str, config::Value)> {
         ("http.ports.insight", 8087),
     ];
     values.extend(SERVICE_PORTS.map(|(key, port)| (key, port.into())));
+    let tokens = TokenSettings::default();
+    values.extend([
+        ("identity.issuer", tokens.issuer.into()),
+        ("identity.audience", tokens.audience.into()),
+        ("identity.jwks_url", tokens.jwks_url.into()),
+    ]);
     values
 }
 
@@ -541,5 +460,55 @@ mod tests {
             settings.http.upstreams["catalogue"],
             "http://127.0.0.1:8082"
         );
+    }
+
+    /// A service's section as the tests below define one.
+    #[derive(Debug, Clone, PartialEq, Deserialize)]
+    #[serde(default)]
+    struct Sample {
+        sweep_secs: u64,
+        name: String,
+    }
+
+    impl Default for Sample {
+        fn default() -> Self {
+            Self {
+                sweep_secs: 60,
+                name: "sample".to_owned(),
+            }
+        }
+    }
+
+    impl Section for Sample {
+        const NAME: &'static str = "sample";
+    }
+
+    #[test]
+    fn a_section_is_its_defaults_then_the_file_then_what_a_test_changes() {
+        let defaults = Settings::load(None).unwrap();
+        assert_eq!(defaults.section::<Sample>().unwrap(), Sample::default());
+
+        let dir = std::env::temp_dir().join(format!("tongban-section-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("tongban.toml");
+        std::fs::write(&file, "[sample]\nsweep_secs = 5\n").unwrap();
+        let mut settings = Settings::load(Some(&file)).unwrap();
+        let sample: Sample = settings.section().unwrap();
+        assert_eq!((sample.sweep_secs, sample.name.as_str()), (5, "sample"));
+
+        settings.section_mut::<Sample>().unwrap().name = "changed".to_owned();
+        let changed: Sample = settings.clone().section().unwrap();
+        assert_eq!((changed.sweep_secs, changed.name.as_str()), (5, "changed"));
+    }
+
+    #[test]
+    fn a_section_value_of_the_wrong_type_is_refused_naming_the_key() {
+        let dir = std::env::temp_dir().join(format!("tongban-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("tongban.toml");
+        std::fs::write(&file, "[sample]\nsweep_secs = \"often\"\n").unwrap();
+        let settings = Settings::load(Some(&file)).unwrap();
+        let err = settings.section::<Sample>().unwrap_err().to_string();
+        assert!(err.contains("sample.sweep_secs"), "{err}");
     }
 }

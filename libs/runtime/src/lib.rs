@@ -1,7 +1,8 @@
 //! The runtime every Tongban service shares, so that a service crate holds only its domain.
 //!
 //! # Layout
-//! - [`clock`]: the time services act on (the system's, or one a test moves), China's dates.
+//! - [`clock`]: the time services act on (the kernel's [`Clock`]: the system's, or one a test
+//!   moves), China's dates.
 //! - [`config`]: layered settings (defaults in code → optional TOML file → `TONGBAN__SECTION__KEY`).
 //! - [`telemetry`]: tracing, OpenTelemetry (OTLP export when configured), W3C trace context.
 //! - [`db`]: PostgreSQL pools per service schema, database creation, migrations under a lock.

@@ -1,5 +1,7 @@
 //! Databases, schemas and migrations against a real PostgreSQL (`DATABASE_URL`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// Unique database names from the system time: the test is outside the platform's clock.
+#![allow(clippy::disallowed_methods)]
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

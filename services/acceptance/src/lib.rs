@@ -10,6 +10,7 @@
 //!
 //! Publishes to `tongban.acceptance.v1` through the outbox.
 
+pub mod config;
 pub mod db;
 pub mod domain;
 pub mod events;
@@ -36,7 +37,7 @@ pub struct AppState {
     pub regions: Arc<RegionDirectory>,
     /// The time acceptance acts on (a test may move it).
     pub clock: tongban_runtime::Clock,
-    pub settings: Arc<tongban_runtime::config::AcceptanceSettings>,
+    pub settings: Arc<crate::config::AcceptanceSettings>,
 }
 
 /// Runs the service until `shutdown`.
@@ -46,10 +47,11 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let regions = Arc::new(RegionDirectory::new(&settings.http));
-    let sweep = Duration::from_secs(settings.acceptance.overdue_sweep_secs.max(1));
+    let config: config::AcceptanceSettings = settings.section()?;
+    let sweep = Duration::from_secs(config.overdue_sweep_secs.max(1));
     let stop_sweeping = shutdown.clone();
     let clock = settings.clock.clone();
-    let acceptance = Arc::new(settings.acceptance.clone());
+    let acceptance = Arc::new(config);
     Host::run(NAME, settings, migrator(), listener, shutdown, |host| {
         tokio::spawn(sweep_overdue(
             host.pool.clone(),

@@ -13,6 +13,7 @@
 //!
 //! Publishes to `tongban.approval.v1` through the outbox.
 
+pub mod config;
 pub mod db;
 pub mod domain;
 pub mod events;
@@ -52,8 +53,9 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let every = Duration::from_secs(settings.approval.timer_sweep_secs.max(1));
-    let warning_days = settings.approval.warning_working_days;
+    let config: config::ApprovalSettings = settings.section()?;
+    let every = Duration::from_secs(config.timer_sweep_secs.max(1));
+    let warning_days = config.warning_working_days;
     let clock = settings.clock.clone();
     let stop_timers = shutdown.clone();
     Host::run(NAME, settings, migrator(), listener, shutdown, |host| {

@@ -10,6 +10,7 @@
 //! Publishes to `tongban.catalogue.v1` through the outbox.
 
 pub mod actor;
+pub mod config;
 pub mod db;
 pub mod domain;
 pub mod http;
@@ -38,7 +39,8 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let host = Host::connect(NAME, settings.clone(), migrator()).await?;
-    if settings.catalogue.import_regions_on_start && db::regions::count(&host.pool).await? == 0 {
+    let config: config::CatalogueSettings = settings.section()?;
+    if config.import_regions_on_start && db::regions::count(&host.pool).await? == 0 {
         let loaded = db::regions::import(&host.pool, |level, rows| {
             tracing::info!(level, rows, "regions loaded");
         })

@@ -11,6 +11,7 @@
 //!
 //! Publishes to `tongban.crossregion.v1` through the outbox.
 
+pub mod config;
 pub mod db;
 pub mod domain;
 pub mod events;
@@ -45,7 +46,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let regions = Arc::new(RegionDirectory::new(&settings.http));
     let clock = settings.clock.clone();
-    let hand_overs = settings.crossregion.clone();
+    let hand_overs: config::CrossregionSettings = settings.section()?;
     let stop_timers = shutdown.clone();
     Host::run(NAME, settings, migrator(), listener, shutdown, |host| {
         let state = AppState {

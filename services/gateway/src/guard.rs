@@ -22,9 +22,9 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use uuid::Uuid;
 
+use crate::config::GatewaySettings;
 use tongban_auth::{TokenError, Verifier};
 use tongban_kernel::Error;
-use tongban_runtime::config::GatewaySettings;
 
 /// Routes open without a token: (method, path pattern). `*` matches one path segment, a
 /// trailing `**` the rest of the path.

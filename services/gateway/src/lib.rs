@@ -9,6 +9,7 @@
 //! The gateway's token check is a first filter; every service verifies again and enforces
 //! jurisdiction itself.
 
+pub mod config;
 pub mod guard;
 pub mod proxy;
 
@@ -75,15 +76,19 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let verifier = Arc::new(Verifier::new(
-        settings.identity.issuer.clone(),
-        settings.identity.audience.clone(),
-        Arc::new(HttpJwks::new(
-            settings.jwks_url(),
-            tongban_runtime::http::client(&settings.http),
-        )),
-    ));
-    let guard = Arc::new(Guard::new(verifier, &settings.gateway));
+    let verifier = Arc::new(
+        Verifier::new(
+            settings.tokens.issuer.clone(),
+            settings.tokens.audience.clone(),
+            Arc::new(HttpJwks::new(
+                settings.jwks_url(),
+                tongban_runtime::http::client(&settings.http),
+            )),
+        )
+        .with_clock(settings.clock.clone()),
+    );
+    let config: config::GatewaySettings = settings.section()?;
+    let guard = Arc::new(Guard::new(verifier, &config));
     let router = app(&upstreams, &settings, guard.clone(), shutdown.clone())?;
     // Limiter state for clients gone quiet is dropped once a minute.
     let sweeper = {

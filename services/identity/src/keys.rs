@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
 use futures::future::BoxFuture;
 use sqlx::PgPool;
 
@@ -15,7 +14,6 @@ use tongban_kernel::Error;
 struct Row {
     kid: String,
     secret: Vec<u8>,
-    created_at: DateTime<Utc>,
 }
 
 fn key(row: &Row) -> Result<SigningKey, Error> {
@@ -25,14 +23,17 @@ fn key(row: &Row) -> Result<SigningKey, Error> {
 
 /// The key that signs now, making one if there is none or it is due for rotation.
 pub async fn active(pool: &PgPool, rotation_days: i64) -> Result<SigningKey, Error> {
-    let current: Option<Row> = sqlx::query_as(
-        "select kid, secret, created_at from signing_keys where retired_at is null
-         order by created_at desc limit 1",
+    // A key's age on the database's time, which stamped it (as its retirement and the
+    // published set's grace are).
+    let current: Option<(String, Vec<u8>, bool)> = sqlx::query_as(
+        "select kid, secret, created_at > now() - make_interval(days => $1) from signing_keys
+         where retired_at is null order by created_at desc limit 1",
     )
+    .bind(i32::try_from(rotation_days).unwrap_or(i32::MAX))
     .fetch_optional(pool)
     .await?;
     match current {
-        Some(row) if Utc::now() - row.created_at < Duration::days(rotation_days) => key(&row),
+        Some((kid, secret, true)) => key(&Row { kid, secret }),
         _ => rotate(pool).await,
     }
 }
@@ -56,7 +57,7 @@ async fn rotate_inner(pool: &PgPool, force: bool) -> Result<SigningKey, Error> {
         .execute(&mut *tx)
         .await?;
     let fresh: Option<Row> = sqlx::query_as(
-        "select kid, secret, created_at from signing_keys
+        "select kid, secret from signing_keys
          where retired_at is null and created_at > now() - interval '5 seconds'
          order by created_at desc limit 1",
     )
@@ -84,7 +85,7 @@ async fn rotate_inner(pool: &PgPool, force: bool) -> Result<SigningKey, Error> {
 /// (the access token lifetime plus clock leeway).
 pub async fn jwks(pool: &PgPool, grace_secs: i64) -> Result<Jwks, Error> {
     let rows: Vec<Row> = sqlx::query_as(
-        "select kid, secret, created_at from signing_keys
+        "select kid, secret from signing_keys
          where retired_at is null or retired_at > now() - make_interval(secs => $1)
          order by created_at desc",
     )

@@ -12,6 +12,7 @@
 //!
 //! Publishes to `tongban.identity.v1` (account created, role granted/revoked, account locked).
 
+pub mod config;
 pub mod db;
 pub mod http;
 pub mod keys;
@@ -24,10 +25,10 @@ use secrecy::ExposeSecret;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
+use crate::config::IdentitySettings;
 use tongban_auth::Verifier;
 use tongban_bus::Host;
 use tongban_kernel::{RegionCode, Role, RoleBinding};
-use tongban_runtime::config::IdentitySettings;
 use tongban_runtime::{CancellationToken, Settings};
 
 use db::accounts::{self, Account, NewAccount};
@@ -66,17 +67,20 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let host = Host::connect(NAME, settings.clone(), migrator()).await?;
-    let identity = Arc::new(settings.identity.clone());
+    let identity: Arc<config::IdentitySettings> = Arc::new(settings.section()?);
     bootstrap_admin(&host.pool, &identity).await?;
     let signer = Arc::new(keys::Signer::load(host.pool.clone(), identity.key_rotation_days).await?);
-    let verifier = Arc::new(Verifier::new(
-        identity.issuer.clone(),
-        identity.audience.clone(),
-        Arc::new(keys::DbKeys {
-            pool: host.pool.clone(),
-            grace_secs: grace_secs(&identity),
-        }),
-    ));
+    let verifier = Arc::new(
+        Verifier::new(
+            identity.tokens.issuer.clone(),
+            identity.tokens.audience.clone(),
+            Arc::new(keys::DbKeys {
+                pool: host.pool.clone(),
+                grace_secs: grace_secs(&identity),
+            }),
+        )
+        .with_clock(settings.clock.clone()),
+    );
     let own_account = accounts::ensure_service(
         &host.pool,
         tongban_runtime::config::IDENTITY_CLIENT_ID,
@@ -89,6 +93,7 @@ pub async fn run(
         signer.clone(),
         identity.clone(),
         own_account,
+        settings.clock.clone(),
     )?);
     let state = AppState {
         pool: host.pool.clone(),

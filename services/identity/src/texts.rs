@@ -10,9 +10,10 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use tongban_auth::Claims;
-use tongban_kernel::{AccountKind, Error};
-use tongban_runtime::config::{HttpSettings, IDENTITY_CLIENT_ID, IdentitySettings};
+use tongban_kernel::{AccountKind, Clock, Error};
+use tongban_runtime::config::{HttpSettings, IDENTITY_CLIENT_ID};
 
+use crate::config::IdentitySettings;
 use crate::keys::Signer;
 
 /// A code to text, as the notification service takes it.
@@ -37,6 +38,9 @@ pub struct Texts {
     identity: Arc<IdentitySettings>,
     /// Identity's own service account (made on start).
     account: Uuid,
+    /// The service clock its tokens are stamped with (the notification service checks them
+    /// against the same time).
+    clock: Clock,
 }
 
 impl Texts {
@@ -46,6 +50,7 @@ impl Texts {
         signer: Arc<Signer>,
         identity: Arc<IdentitySettings>,
         account: Uuid,
+        clock: Clock,
     ) -> anyhow::Result<Self> {
         Ok(Self {
             client: reqwest::Client::builder()
@@ -56,15 +61,16 @@ impl Texts {
             signer,
             identity,
             account,
+            clock,
         })
     }
 
     /// A token of identity's service account, valid for a minute.
     async fn token(&self) -> Result<String, Error> {
-        let now = Utc::now().timestamp();
+        let now = self.clock.now().timestamp();
         let claims = Claims {
-            iss: self.identity.issuer.clone(),
-            aud: self.identity.audience.clone(),
+            iss: self.identity.tokens.issuer.clone(),
+            aud: self.identity.tokens.audience.clone(),
             sub: self.account,
             iat: now,
             exp: now + 60,

@@ -22,6 +22,7 @@
 //! generation ([`db::feed::rebuild`]); the running service sees it within [`GENERATION_POLL`]
 //! and reads every topic again from the start in the new group.
 
+pub mod config;
 pub mod db;
 pub mod events;
 pub mod http;
@@ -69,7 +70,13 @@ pub async fn run(
 /// Feeds the statistics from the topics in the current generation's consumer group, and
 /// starts over in the next one when a rebuild moves it.
 async fn feed(host: Host, shutdown: CancellationToken) {
-    let batch = host.settings.insight.consumer_batch;
+    let batch = match host.settings.section::<config::InsightSettings>() {
+        Ok(config) => config.consumer_batch,
+        Err(err) => {
+            tracing::error!(error = %err, "the insight section is invalid; the statistics are not fed");
+            return;
+        }
+    };
     loop {
         let feed = loop {
             match db::feed::current(&host.pool).await {

@@ -181,7 +181,7 @@ pub struct Email {
 
 impl Email {
     pub fn new(
-        settings: &tongban_runtime::config::NotificationSettings,
+        settings: &crate::config::NotificationSettings,
         timeout: Duration,
     ) -> anyhow::Result<Self> {
         use lettre::AsyncSmtpTransport;

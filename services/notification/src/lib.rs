@@ -12,6 +12,7 @@
 //!
 //! Publishes to `tongban.notification.v1` through the outbox.
 
+pub mod config;
 pub mod contacts;
 pub mod db;
 pub mod delivery;
@@ -49,8 +50,8 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let max_age_hours = settings.notification.max_event_age_hours;
-    let sending = settings.notification.clone();
+    let sending: config::NotificationSettings = settings.section()?;
+    let max_age_hours = sending.max_event_age_hours;
     let http = settings.http.clone();
     let stop_senders = shutdown.clone();
     let clock = settings.clock.clone();
@@ -104,7 +105,7 @@ pub async fn run(
 /// The channels configured here (webhooks always; SMS when a gateway is set; e-mail when an
 /// SMTP server is) and the contacts reader.
 fn senders(
-    sending: &tongban_runtime::config::NotificationSettings,
+    sending: &crate::config::NotificationSettings,
     http: &tongban_runtime::config::HttpSettings,
 ) -> anyhow::Result<(delivery::Channels, Arc<contacts::Contacts>)> {
     let timeout = Duration::from_millis(sending.send_timeout_ms);

@@ -39,6 +39,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use serde::Serialize;
 use sqlx::{ConnectOptions, Connection};
 
+use tongban_gateway::config::GatewaySettings;
 use tongban_runtime::Settings;
 
 use crate::{COMPONENTS, Platform};
@@ -101,10 +102,11 @@ fn throwaway(settings: &mut Settings) -> anyhow::Result<String> {
     for port in settings.http.ports.values_mut() {
         *port = 0;
     }
-    settings.gateway.rate_limit_ip_per_second = u32::MAX / 2;
-    settings.gateway.rate_limit_ip_burst = u32::MAX / 2;
-    settings.gateway.rate_limit_subject_per_second = u32::MAX / 2;
-    settings.gateway.rate_limit_subject_burst = u32::MAX / 2;
+    let gateway = settings.section_mut::<GatewaySettings>()?;
+    gateway.rate_limit_ip_per_second = u32::MAX / 2;
+    gateway.rate_limit_ip_burst = u32::MAX / 2;
+    gateway.rate_limit_subject_per_second = u32::MAX / 2;
+    gateway.rate_limit_subject_burst = u32::MAX / 2;
 
     Ok(database)
 }
@@ -442,7 +444,7 @@ async fn measure(
 /// identity's keys fetched as the gateway fetches them.
 async fn verify_cost(platform: &Platform, token: &str) -> anyhow::Result<(f64, f64)> {
     use tongban_auth::KeySource as _;
-    let identity = &platform.settings.identity;
+    let identity = &platform.settings.tokens;
     let source = tongban_auth::HttpJwks::new(
         platform.settings.jwks_url(),
         tongban_runtime::http::client(&platform.settings.http),

@@ -24,6 +24,7 @@ use tokio::task::JoinHandle;
 
 use secrecy::ExposeSecret;
 use tongban_broker::EmbeddedBroker;
+use tongban_notification::config::NotificationSettings;
 use tongban_runtime::config::SERVICES;
 use tongban_runtime::{CancellationToken, Settings, db, http};
 
@@ -76,7 +77,7 @@ impl Platform {
         if components.contains(&"identity")
             && components.contains(&"notification")
             && settings
-                .notification
+                .section::<NotificationSettings>()?
                 .client_secret
                 .expose_secret()
                 .is_empty()
@@ -199,14 +200,16 @@ async fn provision_notification(settings: &mut Settings) -> anyhow::Result<()> {
     .await?;
     let secret = tongban_identity::provision_service(
         &pool,
-        &settings.notification.client_id,
+        &settings.section::<NotificationSettings>()?.client_id,
         "通办通知服务",
         None,
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     pool.close().await;
-    settings.notification.client_secret = secret.into();
+    settings
+        .section_mut::<NotificationSettings>()?
+        .client_secret = secret.into();
     Ok(())
 }
 

@@ -719,7 +719,9 @@ async fn notification_account(settings: Settings) -> anyhow::Result<()> {
         vec![tongban_bus::migrator(), tongban_identity::migrator()],
     )
     .await?;
-    let client_id = &settings.notification.client_id;
+    let client_id = &settings
+        .section::<tongban_notification::config::NotificationSettings>()?
+        .client_id;
     let secret = tongban_identity::provision_service(&pool, client_id, "通办通知服务", None)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;

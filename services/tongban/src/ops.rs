@@ -12,7 +12,9 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use secrecy::ExposeSecret;
+use tongban_identity::config::IdentitySettings;
 use tongban_insight::db::feed::Feed;
+use tongban_notification::config::NotificationSettings;
 use tongban_runtime::Settings;
 
 /// How a check came out.
@@ -172,8 +174,14 @@ async fn keys(pool: &PgPool, settings: &Settings, report: &mut Report) {
     .await;
     match active {
         Ok(Some((kid, created))) => {
+            let identity = match settings.section::<IdentitySettings>() {
+                Ok(identity) => identity,
+                Err(err) => {
+                    return report.push("identity settings", Status::Fail, &err.to_string());
+                }
+            };
             let age = (Utc::now() - created).num_days();
-            let rotation = settings.identity.key_rotation_days;
+            let rotation = identity.key_rotation_days;
             let status = if age > rotation + 1 {
                 Status::Warn
             } else {
@@ -282,14 +290,15 @@ async fn broker(settings: &Settings, report: &mut Report) {
 
 /// What a cluster install must set that `tongban up` makes up for itself.
 fn secrets(settings: &Settings, report: &mut Report) {
+    let notification = match settings.section::<NotificationSettings>() {
+        Ok(notification) => notification,
+        Err(err) => {
+            report.push("notification settings", Status::Fail, &err.to_string());
+            return;
+        }
+    };
     let cluster = !settings.kafka.brokers.trim().is_empty();
-    if cluster
-        && settings
-            .notification
-            .client_secret
-            .expose_secret()
-            .is_empty()
-    {
+    if cluster && notification.client_secret.expose_secret().is_empty() {
         report.push(
             "notification account",
             Status::Warn,
@@ -297,7 +306,7 @@ fn secrets(settings: &Settings, report: &mut Report) {
              `tongban admin notification-account` makes one",
         );
     }
-    if settings.notification.sms_endpoint.is_empty() {
+    if notification.sms_endpoint.is_empty() {
         report.push(
             "sms",
             Status::Warn,

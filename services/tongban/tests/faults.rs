@@ -468,10 +468,17 @@ async fn postgres_restarted_under_load_the_services_recover_by_themselves_and_sa
         *port = 0;
     }
     settings.outbox.poll_interval_ms = 200;
-    settings.gateway.rate_limit_ip_per_second = 100_000;
-    settings.gateway.rate_limit_ip_burst = 100_000;
-    settings.gateway.rate_limit_subject_per_second = 100_000;
-    settings.gateway.rate_limit_subject_burst = 100_000;
+    let gateway = settings
+        .section_mut::<tongban_gateway::config::GatewaySettings>()
+        .unwrap();
+
+    gateway.rate_limit_ip_per_second = 100_000;
+
+    gateway.rate_limit_ip_burst = 100_000;
+
+    gateway.rate_limit_subject_per_second = 100_000;
+
+    gateway.rate_limit_subject_burst = 100_000;
     let mut platform = tongban::Platform::start(settings, &tongban::COMPONENTS)
         .await
         .unwrap();

@@ -132,7 +132,7 @@ pub async fn agreed(
 
 /// The working-day calendar of the service centre of `region`.
 pub async fn calendar(conn: &mut PgConnection, region: &str) -> Result<Calendar, Error> {
-    Ok(tongban_bus::calendar::load(conn, region).await?)
+    Ok(tongban_calendar::load(conn, region).await?)
 }
 
 /// A member item of a bundle, pinned by the bundle's version.

@@ -14,10 +14,10 @@ use sqlx::{PgConnection, PgPool};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::config::AcceptanceSettings;
 use tongban_bus::outbox::{self, Subject};
 use tongban_events::acceptance::v1 as events;
 use tongban_kernel::{AccountKind, Error, Power, Principal, RegionCode};
-use tongban_runtime::config::AcceptanceSettings;
 
 use super::cases::{self, Rated};
 use super::remediations;

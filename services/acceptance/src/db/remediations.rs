@@ -11,9 +11,9 @@ use sqlx::{PgConnection, PgPool};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::config::AcceptanceSettings;
 use tongban_events::acceptance::v1 as events;
 use tongban_kernel::{Error, Power, Principal, RegionCode, TimeLimit};
-use tongban_runtime::config::AcceptanceSettings;
 
 use super::cases::{self, Rated};
 use super::catalogue;

@@ -39,7 +39,7 @@ impl Handler for CatalogueProjection {
                 ItemWithdrawn::TYPE => item_withdrawn(tx, event.decode()?).await,
                 BundlePublished::TYPE => bundle_published(tx, event.decode()?, at).await,
                 BundleWithdrawn::TYPE => bundle_withdrawn(tx, event.decode()?).await,
-                CalendarChanged::TYPE => tongban_bus::calendar::apply(tx, event.decode()?).await,
+                CalendarChanged::TYPE => tongban_calendar::apply(tx, event.decode()?).await,
                 other => Err(HandleError::Permanent(format!(
                     "not a catalogue event: {other}"
                 ))),

@@ -88,7 +88,7 @@ pub async fn recalculate(
     .bind(year)
     .fetch_all(&mut *tx)
     .await?;
-    let mut calendars = tongban_bus::calendar::Calendars::default();
+    let mut calendars = tongban_calendar::Calendars::default();
     let mut moved = 0;
     for row in rows {
         let calendar = calendars.of(tx, &row.handling_region).await?;
@@ -214,7 +214,7 @@ pub async fn resume(
             message: "the clock is running".into(),
         });
     };
-    let calendar = tongban_bus::calendar::load(&mut tx, &row.handling_region).await?;
+    let calendar = tongban_calendar::load(&mut tx, &row.handling_region).await?;
     let resumed_on = now.today.max(paused_on);
     let stop = Stop {
         paused_on,
@@ -315,7 +315,7 @@ pub async fn extend(
     .bind(days)
     .fetch_one(&mut *tx)
     .await?;
-    let calendar = tongban_bus::calendar::load(&mut tx, &row.handling_region).await?;
+    let calendar = tongban_calendar::load(&mut tx, &row.handling_region).await?;
     let due = reckon(&mut tx, &row, &calendar, now.today, warning_days).await?;
     let item = finish(
         &mut tx,

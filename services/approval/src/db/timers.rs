@@ -54,7 +54,7 @@ async fn warn(pool: &PgPool, today: NaiveDate, now: DateTime<Utc>) -> Result<usi
     .bind(BATCH)
     .fetch_all(&mut *tx)
     .await?;
-    let mut calendars = tongban_bus::calendar::Calendars::default();
+    let mut calendars = tongban_calendar::Calendars::default();
     for row in &rows {
         let Some(due) = row.due_date else { continue };
         let calendar = calendars.of(&mut tx, &row.handling_region).await?;

@@ -414,7 +414,7 @@ async fn open(tx: &mut PgConnection, id: Uuid, warning_days: u32) -> Result<(), 
         return Ok(());
     };
     let planned = domain::plan(&item.steps.0);
-    let calendar = tongban_bus::calendar::load(tx, &row.handling_region).await?;
+    let calendar = tongban_calendar::load(tx, &row.handling_region).await?;
     let first = planned
         .iter()
         .position(|s| !s.done_at_acceptance)
@@ -939,7 +939,7 @@ async fn open_step(
     .bind(position)
     .fetch_one(&mut *tx)
     .await?;
-    let calendar = tongban_bus::calendar::load(tx, &row.handling_region).await?;
+    let calendar = tongban_calendar::load(tx, &row.handling_region).await?;
     let due = calendar
         .due(today, TimeLimit::stored(value, &unit), &[])
         .map(|r| r.date);
@@ -1135,7 +1135,7 @@ pub async fn decide(
     .bind(now.at)
     .execute(&mut *tx)
     .await?;
-    let calendar = tongban_bus::calendar::load(&mut tx, &row.handling_region).await?;
+    let calendar = tongban_calendar::load(&mut tx, &row.handling_region).await?;
     let pauses: Vec<_> = super::clock::stops(&mut tx, id)
         .await?
         .iter()

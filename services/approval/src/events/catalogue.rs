@@ -45,7 +45,7 @@ impl Handler for CatalogueProjection {
                 CalendarChanged::TYPE => {
                     let change: CalendarChanged = event.decode()?;
                     let (region, year) = (change.region_code.clone(), change.year);
-                    tongban_bus::calendar::apply(tx, change).await?;
+                    tongban_calendar::apply(tx, change).await?;
                     let now = work_items::Now::at(chrono::Utc::now());
                     let moved =
                         crate::db::clock::recalculate(tx, &region, year, now, self.warning_days)

@@ -360,7 +360,7 @@ async fn deadline(
     from: NaiveDate,
     days: u32,
 ) -> Result<NaiveDate, Error> {
-    let calendar = tongban_bus::calendar::load(tx, region).await?;
+    let calendar = tongban_calendar::load(tx, region).await?;
     calendar
         .due(from, TimeLimit::working_days(days), &[])
         .map(|r| r.date)
@@ -452,7 +452,7 @@ async fn response_time(
     row: &Row,
     on: NaiveDate,
 ) -> Result<(u32, bool), Error> {
-    let calendar = tongban_bus::calendar::load(tx, &row.handling_region).await?;
+    let calendar = tongban_calendar::load(tx, &row.handling_region).await?;
     let days = calendar
         .working_days_between(row.sent_on, on, &[])
         .unwrap_or(0)

@@ -54,7 +54,7 @@ impl Handler for CatalogueItems {
                     .await?;
                 }
                 CalendarChanged::TYPE => {
-                    tongban_bus::calendar::apply(tx, event.decode()?).await?;
+                    tongban_calendar::apply(tx, event.decode()?).await?;
                 }
                 ItemWithdrawn::TYPE => {
                     let item: ItemWithdrawn = event.decode()?;

@@ -4,11 +4,11 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use crate::config::IdentitySettings;
 use tongban_bus::outbox::{self, Subject};
 use tongban_events::identity::v1 as events;
 use tongban_events::timestamp;
 use tongban_kernel::{AccountKind, Error, RegionCode, Role, RoleBinding};
-use tongban_runtime::config::IdentitySettings;
 
 /// An account as the API shows it: no secrets, the login masked for people.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -255,6 +255,7 @@ pub async fn update_contact(
     phone: Option<&str>,
     email: Option<Option<String>>,
     locale: Option<&str>,
+    now: DateTime<Utc>,
 ) -> Result<Option<OwnContact>, Error> {
     let mut tx = pool.begin().await?;
     // A different number is unproved until a code texted to it comes back.
@@ -274,12 +275,12 @@ pub async fn update_contact(
     .bind(locale)
     .fetch_optional(&mut *tx)
     .await?;
-    if let (Some(now), Some(_)) = (&row, locale) {
+    if let (Some(changed), Some(_)) = (&row, locale) {
         let key = id.to_string();
         let event = events::PreferencesChanged {
             account_id: key.clone(),
-            locale: now.locale.clone(),
-            changed_at: Some(timestamp(chrono::Utc::now())),
+            locale: changed.locale.clone(),
+            changed_at: Some(timestamp(now)),
         };
         outbox::enqueue(
             &mut tx,
@@ -413,6 +414,7 @@ pub async fn record_failure(
     pool: &PgPool,
     id: Uuid,
     settings: &IdentitySettings,
+    now: DateTime<Utc>,
 ) -> Result<(), Error> {
     let mut tx = pool.begin().await?;
     let (failed, lock_count): (i32, i32) = sqlx::query_as(
@@ -428,7 +430,7 @@ pub async fn record_failure(
             .lockout_base_secs
             .saturating_mul(factor)
             .min(settings.lockout_max_secs);
-        let until = Utc::now() + chrono::Duration::seconds(secs);
+        let until = now + chrono::Duration::seconds(secs);
         sqlx::query(
             "update accounts set failed_logins = 0, lock_count = lock_count + 1, locked_until = $2
              where id = $1",

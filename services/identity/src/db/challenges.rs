@@ -8,8 +8,8 @@ use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use crate::config::IdentitySettings;
 use tongban_kernel::Error;
-use tongban_runtime::config::IdentitySettings;
 
 /// What a code is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,7 +2,6 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use chrono::{Duration, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
@@ -25,12 +24,14 @@ pub async fn issue(
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let token = B64.encode(bytes);
     sqlx::query(
-        "insert into refresh_tokens (token_hash, family_id, account_id, expires_at) values ($1, $2, $3, $4)",
+        // Expiry on the database's time, which redeeming compares it with.
+        "insert into refresh_tokens (token_hash, family_id, account_id, expires_at)
+         values ($1, $2, $3, now() + make_interval(secs => $4))",
     )
     .bind(digest(&token))
     .bind(family)
     .bind(account)
-    .bind(Utc::now() + Duration::seconds(ttl_secs))
+    .bind(ttl_secs as f64)
     .execute(pool)
     .await?;
     Ok(token)

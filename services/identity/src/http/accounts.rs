@@ -354,6 +354,7 @@ async fn update_contact(
         input.phone.as_ref().map(PhoneNumber::as_str),
         email,
         input.locale.as_deref(),
+        state.clock.now(),
     )
     .await?
     .map(Json)

@@ -11,7 +11,6 @@ use axum::extract::{Form, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -203,7 +202,7 @@ async fn authenticate(
     secret: &str,
     wanted: impl Fn(AccountKind) -> bool,
 ) -> Result<Option<Credentials>, Error> {
-    let now = Utc::now();
+    let now = state.clock.now();
     let usable = found.filter(|c| c.kind().is_ok_and(&wanted));
     match usable {
         Some(account) if !account.barred(now) => {
@@ -211,7 +210,7 @@ async fn authenticate(
                 accounts::record_success(&state.pool, account.id).await?;
                 Ok(Some(account))
             } else {
-                accounts::record_failure(&state.pool, account.id, &state.identity).await?;
+                accounts::record_failure(&state.pool, account.id, &state.identity, now).await?;
                 Ok(None)
             }
         }
@@ -252,7 +251,7 @@ async fn refresh_grant(
     };
     let account = accounts::credentials_by_id(&state.pool, account_id)
         .await?
-        .filter(|a| !a.barred(Utc::now()));
+        .filter(|a| !a.barred(state.clock.now()));
     let Some(account) = account else {
         tokens::revoke_family(&state.pool, family).await?;
         return Err(OAuthError::invalid_grant());
@@ -301,7 +300,7 @@ async fn sms_grant(state: &AppState, request: &TokenRequest) -> Result<TokenResp
     let account = match signed_in {
         Some(id) => accounts::credentials_by_id(&state.pool, id)
             .await?
-            .filter(|a| !a.barred(Utc::now())),
+            .filter(|a| !a.barred(state.clock.now())),
         None => None,
     }
     .ok_or_else(OAuthError::invalid_grant)?;
@@ -375,10 +374,10 @@ async fn issue(
         .into_iter()
         .map(|b| b.binding)
         .collect();
-    let now = Utc::now().timestamp();
+    let now = state.clock.now().timestamp();
     let claims = Claims {
-        iss: state.identity.issuer.clone(),
-        aud: state.identity.audience.clone(),
+        iss: state.identity.tokens.issuer.clone(),
+        aud: state.identity.tokens.audience.clone(),
         sub: account.id,
         iat: now,
         exp: now + state.identity.access_token_ttl_secs,

@@ -33,7 +33,7 @@ async fn jwks(State(state): State<AppState>) -> Result<Response> {
 /// OpenID Connect discovery (the parts that apply: token, revocation and keys endpoints).
 #[utoipa::path(get, path = "/.well-known/openid-configuration", tag = "discovery", responses((status = 200)))]
 async fn openid_configuration(State(state): State<AppState>) -> impl IntoResponse {
-    let issuer = state.identity.issuer.trim_end_matches('/');
+    let issuer = state.identity.tokens.issuer.trim_end_matches('/');
     axum::Json(serde_json::json!({
         "issuer": issuer,
         "token_endpoint": format!("{issuer}/v1/oauth/token"),

@@ -47,7 +47,7 @@ pub async fn memory(
     progress(&format!("starting `{} up --demo`", binary.display()));
     let mut child = tokio::process::Command::new(binary)
         .args(["up", "--demo"])
-        .envs(environment(&settings))
+        .envs(environment(&settings)?)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -62,7 +62,7 @@ pub async fn memory(
 
 /// What `tongban up` reads instead of its defaults: the throwaway database, a broker in memory,
 /// ports the system picks, rate limits nobody reaches.
-fn environment(settings: &Settings) -> Vec<(String, String)> {
+fn environment(settings: &Settings) -> anyhow::Result<Vec<(String, String)>> {
     let mut env = vec![
         ("DATABASE__URL", settings.database_url().to_owned()),
         ("KAFKA__BROKERS", String::new()),
@@ -73,7 +73,7 @@ fn environment(settings: &Settings) -> Vec<(String, String)> {
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect::<Vec<_>>();
-    let gateway = &settings.gateway;
+    let gateway = settings.section::<tongban_gateway::config::GatewaySettings>()?;
     for (key, value) in [
         ("RATE_LIMIT_IP_PER_SECOND", gateway.rate_limit_ip_per_second),
         ("RATE_LIMIT_IP_BURST", gateway.rate_limit_ip_burst),
@@ -91,9 +91,10 @@ fn environment(settings: &Settings) -> Vec<(String, String)> {
             port.to_string(),
         ));
     }
-    env.into_iter()
+    Ok(env
+        .into_iter()
         .map(|(k, v)| (format!("TONGBAN__{k}"), v))
-        .collect()
+        .collect())
 }
 
 async fn measure(

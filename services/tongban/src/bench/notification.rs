@@ -48,7 +48,9 @@ pub async fn notification(
 ) -> anyhow::Result<NotificationReport> {
     let database = super::throwaway(&mut settings)?;
     // Senders look often: the drain measures them, not their idle poll.
-    settings.notification.sender_poll_ms = 20;
+    settings
+        .section_mut::<tongban_notification::config::NotificationSettings>()?
+        .sender_poll_ms = 20;
     progress("starting the platform on a throwaway database");
     let mut platform = Platform::start(settings, &crate::COMPONENTS).await?;
     let result = measure(&platform, events, queued, &progress).await;

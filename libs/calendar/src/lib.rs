@@ -1,27 +1,32 @@
 //! The working-day calendar as a projection of the catalogue's `CalendarChanged` events, for
-//! every service that computes due dates (acceptance, approval). Each such service has the same
-//! two tables in its own schema: `calendar_days` (region '' for the nation, a region code for a
-//! service centre's closures) and `calendar_years` (the years whose national holidays are
-//! known).
+//! every service that computes due dates (acceptance, approval, crossregion). Each such service
+//! has the same two tables in its own schema: `calendar_days` (region '' for the nation, a
+//! region code for a service centre's closures) and `calendar_years` (the years whose national
+//! holidays are known).
+//!
+//! The rules of working days themselves (what a due date is, how pauses move it) are pure and
+//! live in the kernel ([`tongban_kernel::calendar`]); this crate only keeps and loads the days.
+//!
+//! # Layout
+//! - [`apply`]: a `CalendarChanged` event into the tables (called from a service's handler).
+//! - [`load`], [`Calendars`]: one service centre's calendar, or several for a batch of work.
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use sqlx::PgConnection;
 
+use tongban_bus::{HandleError, field};
 use tongban_events::catalogue::v1::CalendarChanged;
-use tongban_kernel::Calendar;
-use tongban_kernel::calendar::DayKind;
-
-use crate::HandleError;
+pub use tongban_kernel::calendar::{Calendar, DayKind};
 
 /// Replaces the year's days of the nation (empty region) or of one service centre.
 pub async fn apply(tx: &mut PgConnection, change: CalendarChanged) -> Result<(), HandleError> {
     let mut dates = Vec::with_capacity(change.days.len());
     for day in &change.days {
-        let date = crate::field::date("date", &day.date)?;
+        let date = field::date("date", &day.date)?;
         if DayKind::parse(&day.kind).is_none() {
-            return Err(crate::field::malformed("kind", &day.kind));
+            return Err(field::malformed("kind", &day.kind));
         }
         dates.push(date);
     }

@@ -1,0 +1,37 @@
+//! The `[gateway]` section of the settings: what only this service reads. Defaults are stated
+//! here (and repeated, with a comment each, in `deploy/tongban.example.toml`); the file and
+//! `TONGBAN__GATEWAY__<KEY>` variables override them.
+
+use serde::Deserialize;
+
+use tongban_runtime::config::Section;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct GatewaySettings {
+    /// Requests per second each client IP may send (sustained), and the burst above it.
+    pub rate_limit_ip_per_second: u32,
+    pub rate_limit_ip_burst: u32,
+    /// Requests per second each authenticated subject may send, and the burst.
+    pub rate_limit_subject_per_second: u32,
+    pub rate_limit_subject_burst: u32,
+    /// Take the client IP from the first `X-Forwarded-For` entry (only behind an ingress that
+    /// sets it; otherwise clients could pick their own IP).
+    pub trust_forwarded_for: bool,
+}
+
+impl Section for GatewaySettings {
+    const NAME: &'static str = "gateway";
+}
+
+impl Default for GatewaySettings {
+    fn default() -> Self {
+        Self {
+            rate_limit_ip_per_second: 100,
+            rate_limit_ip_burst: 200,
+            rate_limit_subject_per_second: 20,
+            rate_limit_subject_burst: 40,
+            trust_forwarded_for: false,
+        }
+    }
+}

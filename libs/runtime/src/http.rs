@@ -9,6 +9,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -277,7 +278,7 @@ pub fn client_builder(settings: &HttpSettings) -> hyper_util::client::legacy::Bu
 pub async fn bind(host: &str, port: u16) -> anyhow::Result<TcpListener> {
     let listener = TcpListener::bind((host, port))
         .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {host}:{port}: {e}"))?;
+        .with_context(|| format!("cannot listen on {host}:{port}"))?;
     Ok(listener)
 }
 
@@ -339,46 +340,14 @@ pub async fn serve(
                 }
             },
         };
-        let _ = stream.set_nodelay(true);
-        // Connection info lets the gateway rate-limit by client address.
-        let service = TowerToHyperService::new(router.clone().map_request(
-            move |mut req: hyper::Request<hyper::body::Incoming>| {
-                req.extensions_mut()
-                    .insert(axum::extract::ConnectInfo(remote));
-                req
-            },
+        tokio::spawn(serve_connection(
+            stream,
+            remote,
+            router.clone(),
+            connections.clone(),
+            watching.clone(),
+            header_timeout,
         ));
-        let (connections, mut watching) = (connections.clone(), watching.clone());
-        tokio::spawn(async move {
-            // hyper times a request's headers from their first byte: a connection that sends
-            // nothing at all gets the same time to start.
-            // (One that is still silent when the server stops is closed at once.)
-            let mut first = [0u8; 1];
-            let spoke = tokio::select! {
-                peeked = tokio::time::timeout(header_timeout, stream.peek(&mut first)) => {
-                    matches!(peeked, Ok(Ok(1..)))
-                }
-                _ = watching.changed() => false,
-            };
-            if !spoke {
-                return;
-            }
-            let connection =
-                connections.serve_connection_with_upgrades(TokioIo::new(stream), service);
-            tokio::pin!(connection);
-            let served = tokio::select! {
-                served = connection.as_mut() => served,
-                _ = watching.changed() => {
-                    // Finish the request in flight, then close (idle connections at once).
-                    connection.as_mut().graceful_shutdown();
-                    connection.await
-                }
-            };
-            if let Err(e) = served {
-                tracing::trace!(error = %e, "connection ended");
-            }
-            drop(watching);
-        });
     }
     drop(listener);
     let _ = closing.send(true);
@@ -389,6 +358,54 @@ pub async fn serve(
     }
     tracing::info!(service = name, "stopped serving");
     Ok(())
+}
+
+/// Serves one accepted connection until it ends or the server stops (`watching` changes): the
+/// request in flight is finished, then the connection closes.
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    remote: std::net::SocketAddr,
+    router: Router,
+    connections: Arc<hyper_util::server::conn::auto::Builder<TokioExecutor>>,
+    mut watching: tokio::sync::watch::Receiver<bool>,
+    header_timeout: Duration,
+) {
+    let _ = stream.set_nodelay(true);
+    // Connection info lets the gateway rate-limit by client address.
+    let service = TowerToHyperService::new(router.map_request(
+        move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(remote));
+            req
+        },
+    ));
+    // hyper times a request's headers from their first byte: a connection that sends nothing
+    // at all gets the same time to start. (One that is still silent when the server stops is
+    // closed at once.)
+    let mut first = [0u8; 1];
+    let spoke = tokio::select! {
+        peeked = tokio::time::timeout(header_timeout, stream.peek(&mut first)) => {
+            matches!(peeked, Ok(Ok(1..)))
+        }
+        _ = watching.changed() => false,
+    };
+    if !spoke {
+        return;
+    }
+    let connection = connections.serve_connection_with_upgrades(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    let served = tokio::select! {
+        served = connection.as_mut() => served,
+        _ = watching.changed() => {
+            // Finish the request in flight, then close (idle connections at once).
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    };
+    if let Err(e) = served {
+        tracing::trace!(error = %e, "connection ended");
+    }
+    drop(watching);
 }
 
 #[cfg(test)]

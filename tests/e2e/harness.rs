@@ -107,13 +107,9 @@ impl TestPlatform {
         let gateway = settings
             .section_mut::<tongban_gateway::config::GatewaySettings>()
             .unwrap();
-
         gateway.rate_limit_ip_per_second = 100_000;
-
         gateway.rate_limit_ip_burst = 100_000;
-
         gateway.rate_limit_subject_per_second = 100_000;
-
         gateway.rate_limit_subject_burst = 100_000;
         tweak(&mut settings);
         // The gateway closes a connection idle for its header timeout: let go of them sooner.

@@ -44,17 +44,14 @@ impl Host {
             db::migrate(&pool, name, vec![crate::migrator(), migrations]).await?;
         }
         let producer = kafka::producer(&settings.kafka)?;
-        let verifier = Arc::new(
-            Verifier::new(
-                settings.tokens.issuer.clone(),
-                settings.tokens.audience.clone(),
-                Arc::new(HttpJwks::new(
-                    settings.jwks_url(),
-                    tongban_runtime::http::client(&settings.http),
-                )),
-            )
-            .with_clock(settings.clock.clone()),
-        );
+        let verifier = Arc::new(Verifier::new(
+            settings.tokens.issuer.clone(),
+            settings.tokens.audience.clone(),
+            Arc::new(HttpJwks::new(
+                settings.jwks_url(),
+                tongban_runtime::http::client(&settings.http),
+            )),
+        ));
         Ok(Self {
             name,
             settings,

@@ -51,6 +51,13 @@ pub struct Clock {
 }
 
 impl Clock {
+    /// The system clock, never shifted: the time credentials (token lifetimes) are issued and
+    /// checked on. A test that moves the service clock days ahead to cross a case's due date
+    /// must not thereby expire, or keep alive, anyone's sign-in.
+    pub fn system() -> Self {
+        Self::default()
+    }
+
     /// A clock a test can move (it starts at the system time).
     pub fn adjustable() -> Self {
         Self {

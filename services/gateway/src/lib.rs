@@ -76,17 +76,14 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let verifier = Arc::new(
-        Verifier::new(
-            settings.tokens.issuer.clone(),
-            settings.tokens.audience.clone(),
-            Arc::new(HttpJwks::new(
-                settings.jwks_url(),
-                tongban_runtime::http::client(&settings.http),
-            )),
-        )
-        .with_clock(settings.clock.clone()),
-    );
+    let verifier = Arc::new(Verifier::new(
+        settings.tokens.issuer.clone(),
+        settings.tokens.audience.clone(),
+        Arc::new(HttpJwks::new(
+            settings.jwks_url(),
+            tongban_runtime::http::client(&settings.http),
+        )),
+    ));
     let config: config::GatewaySettings = settings.section()?;
     let guard = Arc::new(Guard::new(verifier, &config));
     let router = app(&upstreams, &settings, guard.clone(), shutdown.clone())?;

@@ -70,17 +70,14 @@ pub async fn run(
     let identity: Arc<config::IdentitySettings> = Arc::new(settings.section()?);
     bootstrap_admin(&host.pool, &identity).await?;
     let signer = Arc::new(keys::Signer::load(host.pool.clone(), identity.key_rotation_days).await?);
-    let verifier = Arc::new(
-        Verifier::new(
-            identity.tokens.issuer.clone(),
-            identity.tokens.audience.clone(),
-            Arc::new(keys::DbKeys {
-                pool: host.pool.clone(),
-                grace_secs: grace_secs(&identity),
-            }),
-        )
-        .with_clock(settings.clock.clone()),
-    );
+    let verifier = Arc::new(Verifier::new(
+        identity.tokens.issuer.clone(),
+        identity.tokens.audience.clone(),
+        Arc::new(keys::DbKeys {
+            pool: host.pool.clone(),
+            grace_secs: grace_secs(&identity),
+        }),
+    ));
     let own_account = accounts::ensure_service(
         &host.pool,
         tongban_runtime::config::IDENTITY_CLIENT_ID,
@@ -93,7 +90,6 @@ pub async fn run(
         signer.clone(),
         identity.clone(),
         own_account,
-        settings.clock.clone(),
     )?);
     let state = AppState {
         pool: host.pool.clone(),

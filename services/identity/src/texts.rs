@@ -38,9 +38,6 @@ pub struct Texts {
     identity: Arc<IdentitySettings>,
     /// Identity's own service account (made on start).
     account: Uuid,
-    /// The service clock its tokens are stamped with (the notification service checks them
-    /// against the same time).
-    clock: Clock,
 }
 
 impl Texts {
@@ -50,7 +47,6 @@ impl Texts {
         signer: Arc<Signer>,
         identity: Arc<IdentitySettings>,
         account: Uuid,
-        clock: Clock,
     ) -> anyhow::Result<Self> {
         Ok(Self {
             client: reqwest::Client::builder()
@@ -61,13 +57,13 @@ impl Texts {
             signer,
             identity,
             account,
-            clock,
         })
     }
 
     /// A token of identity's service account, valid for a minute.
     async fn token(&self) -> Result<String, Error> {
-        let now = self.clock.now().timestamp();
+        // Credentials live on the system's time (`Clock::system`), as every verifier checks them.
+        let now = Clock::system().now().timestamp();
         let claims = Claims {
             iss: self.identity.tokens.issuer.clone(),
             aud: self.identity.tokens.audience.clone(),

@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use tongban_auth::Claims;
-use tongban_kernel::{AccountKind, Error, ErrorBody, PhoneNumber};
+use tongban_kernel::{AccountKind, Clock, Error, ErrorBody, PhoneNumber};
 
 use crate::AppState;
 use crate::db::accounts::{self, Credentials};
@@ -374,7 +374,8 @@ async fn issue(
         .into_iter()
         .map(|b| b.binding)
         .collect();
-    let now = state.clock.now().timestamp();
+    // Credentials live on the system's time (`Clock::system`), as every verifier checks them.
+    let now = Clock::system().now().timestamp();
     let claims = Claims {
         iss: state.identity.tokens.issuer.clone(),
         aud: state.identity.tokens.audience.clone(),

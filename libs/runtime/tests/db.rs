@@ -1,9 +1,5 @@
 //! Databases, schemas and migrations against a real PostgreSQL (`DATABASE_URL`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-// Unique database names from the system time: the test is outside the platform's clock.
-#![allow(clippy::disallowed_methods)]
-
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use sqlx::{ConnectOptions, Connection};
 use tongban_runtime::{Settings, db};
@@ -15,10 +11,10 @@ fn sample() -> sqlx::migrate::Migrator {
 /// Settings pointing at a database that does not exist yet.
 fn fresh_settings(tag: &str) -> (Settings, String) {
     let mut settings = Settings::load(None).unwrap();
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
+    let nanos = tongban_kernel::Clock::system()
+        .now()
+        .timestamp_nanos_opt()
+        .unwrap();
     let name = format!("tongban_rt_{tag}_{}_{nanos}", std::process::id());
     let mut url = url::Url::parse(settings.database_url()).unwrap();
     url.set_path(&name);

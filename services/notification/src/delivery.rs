@@ -103,9 +103,15 @@ impl Channel for Webhook {
                 .header("content-type", "application/json")
                 .header("x-tongban-event", &message.event_type)
                 .header("x-tongban-delivery", message.id.to_string())
+                // Signed at the system's time (`Clock::system()`), not the service clock: the
+                // partner checks the timestamp against its own real clock to refuse replays.
                 .header(
                     "x-tongban-signature",
-                    signature(secret, Utc::now().timestamp(), &message.body),
+                    signature(
+                        secret,
+                        tongban_kernel::Clock::system().now().timestamp(),
+                        &message.body,
+                    ),
                 )
                 .body(message.body.clone())
                 .send()

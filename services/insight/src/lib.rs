@@ -9,6 +9,7 @@
 //! connections.
 //!
 //! # Layout
+//! - [`app`]: the state every handler shares ([`AppState`]).
 //! - [`http`]: `/v1/statistics`, `/v1/statistics/cross-region`, `/v1/feed`, and the dashboard
 //!   under `/dashboard/`.
 //! - [`db`]: the facts the events give (order-independent writes), the aggregates, the feed.
@@ -22,31 +23,27 @@
 //! generation ([`db::feed::rebuild`]); the running service sees it within [`GENERATION_POLL`]
 //! and reads every topic again from the start in the new group.
 
+pub mod app;
 pub mod config;
 pub mod db;
 pub mod events;
 pub mod http;
 
+pub use app::AppState;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tongban_bus::Host;
 use tongban_bus::consumer::Consumer;
-use tongban_runtime::{CancellationToken, Clock, Settings};
+use tongban_runtime::{CancellationToken, Settings};
 
 /// The service's name, schema and path segment behind the gateway.
 pub const NAME: &str = "insight";
 
 /// How often the service looks for a rebuild asked for by an operator.
 pub const GENERATION_POLL: Duration = Duration::from_secs(1);
-
-#[derive(Clone)]
-pub struct AppState {
-    pub pool: PgPool,
-    pub clock: Clock,
-}
 
 /// Runs the service until `shutdown`.
 pub async fn run(

@@ -1,6 +1,7 @@
 //! The notification service: templates, messages and channels (in-app inbox, SMS, e-mail, webhooks) with delivery attempts and receipts.
 //!
 //! # Layout
+//! - [`app`]: the state every handler shares ([`AppState`]).
 //! - [`http`]: the versioned API under `/v1` (the standard probes come from the runtime).
 //! - [`domain`]: kinds of message, their typed variables, template checking and rendering
 //!   (no I/O).
@@ -12,6 +13,7 @@
 //!
 //! Publishes to `tongban.notification.v1` through the outbox.
 
+pub mod app;
 pub mod config;
 pub mod contacts;
 pub mod db;
@@ -20,29 +22,17 @@ pub mod domain;
 pub mod events;
 pub mod http;
 
+pub use app::AppState;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tongban_bus::Host;
 use tongban_runtime::{CancellationToken, Settings};
 
 /// The service's name, schema and path segment behind the gateway.
 pub const NAME: &str = "notification";
-
-#[derive(Clone)]
-pub struct AppState {
-    pub pool: PgPool,
-    /// The SMS gateway's key: its delivery receipts are signed with it.
-    pub sms_api_key: secrecy::SecretString,
-    /// Service accounts (client ids) that may have one-time codes texted.
-    pub code_senders: Arc<Vec<String>>,
-    /// Wakes the sender for a one-time code.
-    pub wake: Arc<tokio::sync::Notify>,
-    /// The service's time (adjustable in tests).
-    pub clock: tongban_runtime::Clock,
-}
 
 /// Runs the service until `shutdown`.
 pub async fn run(

@@ -221,6 +221,19 @@ async fn case_metrics(
     pool: &PgPool,
     question: &Question,
 ) -> sqlx::Result<Vec<(Option<String>, Metrics)>> {
+    let found = sqlx::query(&case_metrics_sql(question))
+        .bind(&question.prefix)
+        .bind(question.from)
+        .bind(question.to)
+        .bind(question.departments.as_deref().unwrap_or_default())
+        .fetch_all(pool)
+        .await?;
+    found.iter().map(case_metrics_of).collect()
+}
+
+/// The query of [`case_metrics`]: one row per key and one for the whole region (`whole`),
+/// bound to ($1 region prefix, $2 from, $3 to, $4 departments).
+fn case_metrics_sql(question: &Question) -> String {
     let statuses: String = STATUSES
         .iter()
         .map(|s| format!(", count(*) filter (where c.kind <> 'bundle' and {PERIOD} and c.st = '{s}') as \"status_{s}\""))
@@ -230,7 +243,7 @@ async fn case_metrics(
     } else {
         ""
     };
-    let sql = format!(
+    format!(
         "select grouping(c.key) = 1 as whole, c.key,
              count(*) filter (where c.kind <> 'bundle' and {PERIOD}) as cases,
              count(*) filter (where c.kind <> 'part' and {PERIOD}) as applications,
@@ -254,61 +267,53 @@ async fn case_metrics(
          group by grouping sets ((c.key), ())",
         key = question.case_key(),
         region = question.region_column(),
-    );
-    let found = sqlx::query(&sql)
-        .bind(&question.prefix)
-        .bind(question.from)
-        .bind(question.to)
-        .bind(question.departments.as_deref().unwrap_or_default())
-        .fetch_all(pool)
-        .await?;
-    found
-        .into_iter()
-        .map(|row| {
-            let whole: bool = row.try_get("whole")?;
-            let key: Option<String> = if whole {
-                None
-            } else {
-                // A case without the key (an item the catalogue has not named) is listed as such.
-                Some(
-                    row.try_get::<Option<String>, _>("key")?
-                        .unwrap_or_else(|| "unknown".to_owned()),
-                )
-            };
-            let cases: i64 = row.try_get("cases")?;
-            let applications: i64 = row.try_get("applications")?;
-            let visits: i64 = row.try_get("visits")?;
-            let concluded: i64 = row.try_get("concluded")?;
-            let on_time: i64 = row.try_get("on_time")?;
-            let mut statuses = BTreeMap::new();
-            for status in STATUSES {
-                statuses.insert(
-                    status.to_owned(),
-                    row.try_get::<i64, _>(format!("status_{status}").as_str())?,
-                );
-            }
-            Ok((
-                key,
-                Metrics {
-                    cases,
-                    applications,
-                    statuses,
-                    accepted: row.try_get("accepted")?,
-                    concluded,
-                    on_time,
-                    late: concluded - on_time,
-                    on_time_rate: ratio(on_time, concluded),
-                    open_overdue: row.try_get("open_overdue")?,
-                    avg_working_days: row.try_get("avg_days")?,
-                    p90_working_days: row.try_get("p90_days")?,
-                    visits,
-                    visits_per_case: ratio(visits, applications),
-                    cross_region: row.try_get("cross_region")?,
-                    ratings: Ratings::default(),
-                },
-            ))
-        })
-        .collect()
+    )
+}
+
+/// One row of [`case_metrics_sql`]: its key (`None` for the whole region) and metrics.
+fn case_metrics_of(row: &sqlx::postgres::PgRow) -> sqlx::Result<(Option<String>, Metrics)> {
+    let whole: bool = row.try_get("whole")?;
+    let key: Option<String> = if whole {
+        None
+    } else {
+        // A case without the key (an item the catalogue has not named) is listed as such.
+        Some(
+            row.try_get::<Option<String>, _>("key")?
+                .unwrap_or_else(|| "unknown".to_owned()),
+        )
+    };
+    let cases: i64 = row.try_get("cases")?;
+    let applications: i64 = row.try_get("applications")?;
+    let visits: i64 = row.try_get("visits")?;
+    let concluded: i64 = row.try_get("concluded")?;
+    let on_time: i64 = row.try_get("on_time")?;
+    let mut statuses = BTreeMap::new();
+    for status in STATUSES {
+        statuses.insert(
+            status.to_owned(),
+            row.try_get::<i64, _>(format!("status_{status}").as_str())?,
+        );
+    }
+    Ok((
+        key,
+        Metrics {
+            cases,
+            applications,
+            statuses,
+            accepted: row.try_get("accepted")?,
+            concluded,
+            on_time,
+            late: concluded - on_time,
+            on_time_rate: ratio(on_time, concluded),
+            open_overdue: row.try_get("open_overdue")?,
+            avg_working_days: row.try_get("avg_days")?,
+            p90_working_days: row.try_get("p90_days")?,
+            visits,
+            visits_per_case: ratio(visits, applications),
+            cross_region: row.try_get("cross_region")?,
+            ratings: Ratings::default(),
+        },
+    ))
 }
 
 /// A case of the period (first submitted in it).

@@ -12,7 +12,7 @@ use tongban_events::acceptance::v1::{
 };
 use tongban_events::approval::v1::{CaseConcluded, CaseOverdue, WorkRef};
 
-use super::{day, required};
+use super::support::{day, required};
 use crate::db::{facts, feed};
 
 pub struct Cases;

@@ -5,15 +5,17 @@
 //! - [`cases`]: acceptance's case events and approval's conclusions and red flags.
 //! - [`transfers`]: crossregion's hand-overs.
 //! - [`ratings`]: ratings (好差评).
+//! - `support`: what the handlers share (the halls' day of an instant, required fields).
 
 pub mod cases;
 pub mod catalogue;
 pub mod ratings;
+mod support;
 pub mod transfers;
 
 use std::sync::Arc;
 
-use tongban_bus::{ConsumerSpec, HandleError};
+use tongban_bus::ConsumerSpec;
 use tongban_events::topics;
 
 pub fn consumers() -> Vec<ConsumerSpec> {
@@ -47,14 +49,4 @@ pub fn topics() -> Vec<&'static str> {
     topics.sort_unstable();
     topics.dedup();
     topics
-}
-
-/// The China local date (UTC+8) of an instant: the statistics count by the halls' days.
-pub(crate) fn day(at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
-    tongban_runtime::clock::local_date(at)
-}
-
-/// A message field that must be present.
-pub(crate) fn required<'a, T>(what: &str, value: Option<&'a T>) -> Result<&'a T, HandleError> {
-    value.ok_or_else(|| HandleError::Permanent(format!("an event without its {what}")))
 }

@@ -7,7 +7,7 @@ use tongban_bus::{Delivered, HandleError, Handler, field};
 use tongban_events::Event;
 use tongban_events::acceptance::v1::Rated;
 
-use super::day;
+use super::support::day;
 use crate::db::{facts, feed};
 
 pub struct Ratings;

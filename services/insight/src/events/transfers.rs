@@ -10,7 +10,7 @@ use tongban_events::crossregion::v1::{
     TransferSent,
 };
 
-use super::{day, required};
+use super::support::{day, required};
 use crate::db::facts::{self, CaseFacts, TransferFacts, TransferStep};
 use crate::db::feed;
 

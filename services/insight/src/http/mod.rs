@@ -12,7 +12,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::AppState;
+use crate::app::AppState;
 
 #[derive(OpenApi)]
 #[openapi(info(

@@ -14,7 +14,7 @@ use tongban_kernel::{
     Error, ErrorBody, Json, Power, Principal, Query, RegionCode, Result, parse_param,
 };
 
-use crate::AppState;
+use crate::app::AppState;
 use crate::db::feed;
 use crate::db::statistics::{self, Basis, Dimension, Metrics, Pair, Question, Row};
 

@@ -1,21 +1,28 @@
 //! The case events that become messages (acceptance's, approval's and the crossregion
 //! service's), read into what the rules need; acceptance's events also keep the cases
 //! projection (whose applicant a case is).
+//!
+//! Each event type has its own `On<E>` impl below: it reads the event into [`Facts`] and hands
+//! them to [`CaseMessages::raise`], where the rules (`db::messages`) make the messages. The
+//! one-time correction notice (一次性告知) starts at `On<CorrectionRequested>`: the reasons of
+//! the missing materials become its `items`.
 
 use std::collections::BTreeMap;
 
-use futures::future::BoxFuture;
+use std::sync::Arc;
+
 use sqlx::PgConnection;
 
-use tongban_bus::{Delivered, HandleError, Handler, field};
-use tongban_events::Event;
+use tongban_bus::{ConsumerSpec, Delivered, HandleError, On, field};
 use tongban_events::acceptance::v1 as acceptance;
 use tongban_events::approval::v1 as approval;
 use tongban_events::crossregion::v1 as crossregion;
+use tongban_events::{Event, topics};
 
 use crate::db::messages::{self, Facts};
 use crate::domain::Value;
 
+/// The consumer of case events (`case-messages`).
 pub struct CaseMessages {
     /// Events older than this keep the projections but make no message: a new installation,
     /// or a new build reading its topics from the start, does not flood inboxes with news of
@@ -158,181 +165,285 @@ fn remediation_facts(
     Ok(facts)
 }
 
-impl Handler for CaseMessages {
-    fn handles(&self, ce_type: &str) -> bool {
-        TYPES.contains(&ce_type)
+impl CaseMessages {
+    /// The consumer: every event type of [`TYPES`], each applied by its `On` impl.
+    pub fn consumer(self) -> ConsumerSpec {
+        let me = Arc::new(self);
+        ConsumerSpec::named(
+            "case-messages",
+            &[topics::ACCEPTANCE, topics::APPROVAL, topics::CROSSREGION],
+        )
+        .on::<acceptance::CaseSubmitted, _>(me.clone())
+        .on::<acceptance::CorrectionRequested, _>(me.clone())
+        .on::<acceptance::CaseAccepted, _>(me.clone())
+        .on::<acceptance::CaseRefused, _>(me.clone())
+        .on::<acceptance::CaseWithdrawn, _>(me.clone())
+        .on::<acceptance::CaseDelivered, _>(me.clone())
+        .on::<acceptance::DeferredMaterialSupplied, _>(me.clone())
+        .on::<acceptance::DeferredMaterialOverdue, _>(me.clone())
+        .on::<approval::CaseConcluded, _>(me.clone())
+        .on::<approval::WorkItemOpened, _>(me.clone())
+        .on::<approval::DeadlineApproaching, _>(me.clone())
+        .on::<approval::CaseOverdue, _>(me.clone())
+        .on::<crossregion::TransferSent, _>(me.clone())
+        .on::<crossregion::TransferRejected, _>(me.clone())
+        .on::<crossregion::HandOverOverdue, _>(me.clone())
+        .on::<acceptance::VisitRecorded, _>(me.clone())
+        .on::<acceptance::RemediationOpened, _>(me.clone())
+        .on::<acceptance::RemediationOverdue, _>(me)
+        .into()
     }
 
-    fn handle<'a>(
-        &'a self,
-        tx: &'a mut PgConnection,
-        event: &'a Delivered,
-    ) -> BoxFuture<'a, Result<(), HandleError>> {
-        Box::pin(async move {
-            let ce_type = event.attributes.ce_type.as_str();
-            let facts = match ce_type {
-                acceptance::CaseAccepted::TYPE => {
-                    let e: acceptance::CaseAccepted = event.decode()?;
-                    let mut facts = case_facts(tx, event, e.case.as_ref()).await?;
-                    facts
-                        .values
-                        .extend(date("due_date", &e.due_date)?.map(|d| ("due_date", d)));
-                    facts
-                }
-                acceptance::CorrectionRequested::TYPE => {
-                    let e: acceptance::CorrectionRequested = event.decode()?;
-                    let mut facts = case_facts(tx, event, e.case.as_ref()).await?;
-                    let items: Vec<&str> = e.items.iter().map(|i| i.reason.as_str()).collect();
-                    facts.values.insert("items", text(&items.join("；")));
-                    facts
-                }
-                acceptance::CaseRefused::TYPE => {
-                    let e: acceptance::CaseRefused = event.decode()?;
-                    let mut facts = case_facts(tx, event, e.case.as_ref()).await?;
-                    facts.values.insert("reason", text(&e.reason));
-                    facts
-                }
-                acceptance::CaseDelivered::TYPE => {
-                    let e: acceptance::CaseDelivered = event.decode()?;
-                    let mut facts = case_facts(tx, event, e.case.as_ref()).await?;
-                    let method = match e.method.as_str() {
-                        "post" => format!("{} {}", e.carrier, e.tracking_number),
-                        other => other.to_owned(),
-                    };
-                    facts.values.insert("method", text(&method));
-                    facts
-                }
-                acceptance::CaseSubmitted::TYPE => {
-                    let e: acceptance::CaseSubmitted = event.decode()?;
-                    case_facts(tx, event, e.case.as_ref()).await?
-                }
-                acceptance::CaseWithdrawn::TYPE => {
-                    let e: acceptance::CaseWithdrawn = event.decode()?;
-                    case_facts(tx, event, e.case.as_ref()).await?
-                }
-                acceptance::DeferredMaterialSupplied::TYPE => {
-                    let e: acceptance::DeferredMaterialSupplied = event.decode()?;
-                    case_facts(tx, event, e.case.as_ref()).await?
-                }
-                acceptance::DeferredMaterialOverdue::TYPE => {
-                    let e: acceptance::DeferredMaterialOverdue = event.decode()?;
-                    case_facts(tx, event, e.case.as_ref()).await?
-                }
-                acceptance::VisitRecorded::TYPE => {
-                    let e: acceptance::VisitRecorded = event.decode()?;
-                    case_facts(tx, event, e.case.as_ref()).await?
-                }
-                approval::CaseConcluded::TYPE => {
-                    let e: approval::CaseConcluded = event.decode()?;
-                    let mut facts = match e.work.as_ref() {
-                        Some(work) => work_facts(event, Some(work))?,
-                        None => {
-                            let mut facts = facts(event);
-                            facts.case_id = Some(field::uuid("case_id", &e.case_id)?);
-                            facts
-                        }
-                    };
-                    let decision = match e.decision.as_str() {
-                        "approved" => Value::Words {
-                            zh: "准予",
-                            en: "approved",
-                        },
-                        _ => Value::Words {
-                            zh: "不予",
-                            en: "refused",
-                        },
-                    };
-                    facts.values.insert("decision", decision);
-                    facts.values.insert("reason", text(&e.reason));
-                    facts
-                }
-                approval::WorkItemOpened::TYPE => {
-                    let e: approval::WorkItemOpened = event.decode()?;
-                    let mut facts = work_facts(event, e.work.as_ref())?;
-                    facts
-                        .values
-                        .extend(date("due_date", &e.due_date)?.map(|d| ("due_date", d)));
-                    facts
-                }
-                approval::DeadlineApproaching::TYPE => {
-                    let e: approval::DeadlineApproaching = event.decode()?;
-                    let mut facts = work_facts(event, e.work.as_ref())?;
-                    facts
-                        .values
-                        .extend(date("due_date", &e.due_date)?.map(|d| ("due_date", d)));
-                    facts.values.insert(
-                        "working_days_left",
-                        Value::Number(i64::from(e.working_days_left)),
-                    );
-                    facts
-                }
-                approval::CaseOverdue::TYPE => {
-                    let e: approval::CaseOverdue = event.decode()?;
-                    let mut facts = work_facts(event, e.work.as_ref())?;
-                    facts
-                        .values
-                        .extend(date("due_date", &e.due_date)?.map(|d| ("due_date", d)));
-                    facts
-                }
-                acceptance::RemediationOpened::TYPE => {
-                    let e: acceptance::RemediationOpened = event.decode()?;
-                    remediation_facts(
-                        event,
-                        (&e.case_id, &e.case_number, &e.region_code),
-                        (&e.department_id, &e.assignee_id, &e.due_date),
-                    )?
-                }
-                acceptance::RemediationOverdue::TYPE => {
-                    let e: acceptance::RemediationOverdue = event.decode()?;
-                    remediation_facts(
-                        event,
-                        (&e.case_id, &e.case_number, &e.region_code),
-                        (&e.department_id, &e.assignee_id, &e.due_date),
-                    )?
-                }
-                crossregion::TransferSent::TYPE => {
-                    let e: crossregion::TransferSent = event.decode()?;
-                    let mut facts = transfer_facts(event, e.transfer.as_ref())?;
-                    facts
-                        .values
-                        .extend(date("respond_by", &e.respond_by)?.map(|d| ("respond_by", d)));
-                    facts
-                }
-                crossregion::TransferRejected::TYPE => {
-                    let e: crossregion::TransferRejected = event.decode()?;
-                    let mut facts = transfer_facts(event, e.transfer.as_ref())?;
-                    facts.values.insert("reason", text(&e.reason));
-                    facts
-                }
-                crossregion::HandOverOverdue::TYPE => {
-                    let e: crossregion::HandOverOverdue = event.decode()?;
-                    let mut facts = transfer_facts(event, e.transfer.as_ref())?;
-                    let hand_over = match e.hand_over.as_str() {
-                        "response" => Value::Words {
-                            zh: "接收答复",
-                            en: "response",
-                        },
-                        _ => Value::Words {
-                            zh: "结果送达",
-                            en: "delivery",
-                        },
-                    };
-                    facts.values.insert("hand_over", hand_over);
-                    facts
-                        .values
-                        .extend(date("deadline", &e.deadline)?.map(|d| ("deadline", d)));
-                    facts
-                }
-                other => {
-                    return Err(HandleError::Permanent(format!("not handled here: {other}")));
-                }
-            };
-            if chrono::Utc::now() - facts.at > self.max_age {
-                tracing::debug!(event = %facts.event_id, "an old event makes no message");
-                return Ok(());
+    /// Makes the messages the rules call for from `facts`, unless the event is too old to be
+    /// news. Its age is measured on the system clock (`Clock::system()`), not the service
+    /// clock: an event's time is stamped by the database's real clock when it enters the
+    /// outbox, and a test that moves the service clock days ahead (a remediation running
+    /// late) must not make the events published since look days old and silence them.
+    async fn raise(&self, tx: &mut PgConnection, facts: &Facts) -> Result<(), HandleError> {
+        if tongban_kernel::Clock::system().now() - facts.at > self.max_age {
+            tracing::debug!(event = %facts.event_id, "an old event makes no message");
+            return Ok(());
+        }
+        messages::raise(tx, facts).await?;
+        Ok(())
+    }
+}
+
+/// Events whose messages need only the case's facts.
+macro_rules! on_case_only {
+    ($($event:ty),* $(,)?) => {$(
+        impl On<$event> for CaseMessages {
+            async fn on(
+                &self,
+                tx: &mut PgConnection,
+                e: $event,
+                delivered: &Delivered,
+            ) -> Result<(), HandleError> {
+                let facts = case_facts(tx, delivered, e.case.as_ref()).await?;
+                self.raise(tx, &facts).await
             }
-            messages::raise(tx, &facts).await?;
-            Ok(())
-        })
+        }
+    )*};
+}
+
+on_case_only!(
+    acceptance::CaseSubmitted,
+    acceptance::CaseWithdrawn,
+    acceptance::DeferredMaterialSupplied,
+    acceptance::DeferredMaterialOverdue,
+    acceptance::VisitRecorded,
+);
+
+impl On<acceptance::CaseAccepted> for CaseMessages {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        e: acceptance::CaseAccepted,
+        delivered: &Delivered,
+    ) -> Result<(), HandleError> {
+        let mut facts = case_facts(tx, delivered, e.case.as_ref()).await?;
+        facts
+            .values
+            .extend(date("due_date", &e.due_date)?.map(|d| ("due_date", d)));
+        self.raise(tx, &facts).await
+    }
+}
+
+/// The one-time correction notice (一次性告知): every missing material's reason, joined, is
+/// the `items` its templates show the applicant (the `correction_requested` rules and
+/// templates are data of this service's migrations).
+impl On<acceptance::CorrectionRequested> for CaseMessages {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        e: acceptance::CorrectionRequested,
+        delivered: &Delivered,
+    ) -> Result<(), HandleError> {
+        let mut facts = case_facts(tx, delivered, e.case.as_ref()).await?;
+        let items: Vec<&str> = e.items.iter().map(|i| i.reason.as_str()).collect();
+        facts.values.insert("items", text(&items.join("；")));
+        self.raise(tx, &facts).await
+    }
+}
+
+impl On<acceptance::CaseRefused> for CaseMessages {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        e: acceptance::CaseRefused,
+        delivered: &Delivered,
+    ) -> Result<(), HandleError> {
+        let mut facts = case_facts(tx, delivered, e.case.as_ref()).await?;
+        facts.values.insert("reason", text(&e.reason));
+        self.raise(tx, &facts).await
+    }
+}
+
+impl On<acceptance::CaseDelivered> for CaseMessages {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        e: acceptance::CaseDelivered,
+        delivered: &Delivered,
+    ) -> Result<(), HandleError> {
+        let mut facts = case_facts(tx, delivered, e.case.as_ref()).await?;
+        let method = match e.method.as_str() {
+            "post" => format!("{} {}", e.carrier, e.tracking_number),
+            other => other.to_owned(),
+        };
+        facts.values.insert("method", text(&method));
+        self.raise(tx, &facts).await
+    }
+}
+
+/// Remediation events: the facts of the remediation (its region's supervisors hear of it).
+macro_rules! on_remediation {
+    ($($event:ty),* $(,)?) => {$(
+        impl On<$event> for CaseMessages {
+            async fn on(
+                &self,
+                tx: &mut PgConnection,
+                e: $event,
+                delivered: &Delivered,
+            ) -> Result<(), HandleError> {
+                let facts = remediation_facts(
+                    delivered,
+                    (&e.case_id, &e.case_number, &e.region_code),
+                    (&e.department_id, &e.assignee_id, &e.due_date),
+                )?;
+                self.raise(tx, &facts).await
+            }
+        }
+    )*};
+}
+
+on_remediation!(
+    acceptance::RemediationOpened,
+    acceptance::RemediationOverdue
+);
+
+impl On<approval::CaseConcluded> for CaseMessages {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        e: approval::CaseConcluded,
+        delivered: &Delivered,
+    ) -> Result<(), HandleError> {
+        let mut facts = match e.work.as_ref() {
+            Some(work) => work_facts(delivered, Some(work))?,
+            None => {
+                let mut facts = facts(delivered);
+                facts.case_id = Some(field::uuid("case_id", &e.case_id)?);
+                facts
+            }
+        };
+        let decision = match e.decision.as_str() {
+            "approved" => Value::Words {
+                zh: "准予",
+                en: "approved",
+            },
+            _ => Value::Words {
+                zh: "不予",
+                en: "refused",
+            },
+        };
+        facts.values.insert("decision", decision);
+        facts.values.insert("reason", text(&e.reason));
+        self.raise(tx, &facts).await
+    }
+}
+
+/// Work item events that say when it is due.
+macro_rules! on_work_due {
+    ($($event:ty),* $(,)?) => {$(
+        impl On<$event> for CaseMessages {
+            async fn on(
+                &self,
+                tx: &mut PgConnection,
+                e: $event,
+                delivered: &Delivered,
+            ) -> Result<(), HandleError> {
+                let mut facts = work_facts(delivered, e.work.as_ref())?;
+                facts
+                    .values
+                    .extend(date("due_date", &e.due_date)?.map(|d| ("due_date", d)));
+                self.raise(tx, &facts).await
+            }
+        }
+    )*};
+}
+
+on_work_due!(approval::WorkItemOpened, approval::CaseOverdue);
+
+impl On<approval::DeadlineApproaching> for CaseMessages {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        e: approval::DeadlineApproaching,
+        delivered: &Delivered,
+    ) -> Result<(), HandleError> {
+        let mut facts = work_facts(delivered, e.work.as_ref())?;
+        facts
+            .values
+            .extend(date("due_date", &e.due_date)?.map(|d| ("due_date", d)));
+        facts.values.insert(
+            "working_days_left",
+            Value::Number(i64::from(e.working_days_left)),
+        );
+        self.raise(tx, &facts).await
+    }
+}
+
+impl On<crossregion::TransferSent> for CaseMessages {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        e: crossregion::TransferSent,
+        delivered: &Delivered,
+    ) -> Result<(), HandleError> {
+        let mut facts = transfer_facts(delivered, e.transfer.as_ref())?;
+        facts
+            .values
+            .extend(date("respond_by", &e.respond_by)?.map(|d| ("respond_by", d)));
+        self.raise(tx, &facts).await
+    }
+}
+
+impl On<crossregion::TransferRejected> for CaseMessages {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        e: crossregion::TransferRejected,
+        delivered: &Delivered,
+    ) -> Result<(), HandleError> {
+        let mut facts = transfer_facts(delivered, e.transfer.as_ref())?;
+        facts.values.insert("reason", text(&e.reason));
+        self.raise(tx, &facts).await
+    }
+}
+
+impl On<crossregion::HandOverOverdue> for CaseMessages {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        e: crossregion::HandOverOverdue,
+        delivered: &Delivered,
+    ) -> Result<(), HandleError> {
+        let mut facts = transfer_facts(delivered, e.transfer.as_ref())?;
+        let hand_over = match e.hand_over.as_str() {
+            "response" => Value::Words {
+                zh: "接收答复",
+                en: "response",
+            },
+            _ => Value::Words {
+                zh: "结果送达",
+                en: "delivery",
+            },
+        };
+        facts.values.insert("hand_over", hand_over);
+        facts
+            .values
+            .extend(date("deadline", &e.deadline)?.map(|d| ("deadline", d)));
+        self.raise(tx, &facts).await
     }
 }

@@ -30,12 +30,9 @@ pub fn consumers(max_age_hours: u32) -> Vec<ConsumerSpec> {
             topics: vec![topics::CATALOGUE],
             handler: Arc::new(directory::ItemNames),
         },
-        ConsumerSpec {
-            name: "case-messages",
-            topics: vec![topics::ACCEPTANCE, topics::APPROVAL, topics::CROSSREGION],
-            handler: Arc::new(cases::CaseMessages {
-                max_age: chrono::Duration::hours(i64::from(max_age_hours)),
-            }),
-        },
+        cases::CaseMessages {
+            max_age: chrono::Duration::hours(i64::from(max_age_hours)),
+        }
+        .consumer(),
     ]
 }

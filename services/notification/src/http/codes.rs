@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 use tongban_auth::Authenticated;
 use tongban_kernel::{Error, ErrorBody, Json, Result};
 
-use crate::AppState;
+use crate::app::AppState;
 use crate::db::codes::{self, CodeQueued, CodeRequest};
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use tongban_auth::Authenticated;
 use tongban_kernel::{ErrorBody, Json, Path, Query, Result};
 
-use crate::AppState;
+use crate::app::AppState;
 use crate::db::inbox::{self, Inbox, InboxMessage};
 
 pub fn router() -> OpenApiRouter<AppState> {

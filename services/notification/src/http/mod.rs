@@ -17,7 +17,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::AppState;
+use crate::app::AppState;
 
 #[derive(OpenApi)]
 #[openapi(info(

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use tongban_auth::Authenticated;
 use tongban_kernel::{AccountKind, Error, ErrorBody, Json, Path, Principal, Result};
 
-use crate::AppState;
+use crate::app::AppState;
 use crate::db::rules::{Rule, RuleChange};
 use crate::db::templates::{self, KindTemplates, Preview, PreviewRequest, Template, TemplateText};
 

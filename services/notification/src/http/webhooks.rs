@@ -9,7 +9,7 @@ use uuid::Uuid;
 use tongban_auth::Authenticated;
 use tongban_kernel::{ErrorBody, Json, Path, Result};
 
-use crate::AppState;
+use crate::app::AppState;
 use crate::db::webhooks::{self, Created, Delivery, NewWebhook, Webhook};
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -11,6 +11,7 @@
 //!
 //! Publishes to `tongban.crossregion.v1` through the outbox.
 
+pub mod app;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -20,23 +21,15 @@ pub mod http;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tongban_bus::Host;
 use tongban_runtime::regions::RegionDirectory;
-use tongban_runtime::{CancellationToken, Clock, Settings};
+use tongban_runtime::{CancellationToken, Settings};
+
+pub use app::AppState;
 
 /// The service's name, schema and path segment behind the gateway.
 pub const NAME: &str = "crossregion";
-
-#[derive(Clone)]
-pub struct AppState {
-    pub pool: PgPool,
-    /// The catalogue's division tree: agreements name real regions, and coverage follows the
-    /// stored parents.
-    pub regions: Arc<RegionDirectory>,
-    pub clock: Clock,
-}
 
 /// Runs the service until `shutdown`.
 pub async fn run(

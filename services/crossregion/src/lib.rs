@@ -4,7 +4,9 @@
 //! # Layout
 //! - [`http`]: the versioned API under `/v1` (the standard probes come from the runtime).
 //! - [`domain`]: the modes, an agreement's reach, who hands what to whom in a transfer (no I/O).
-//! - [`db`]: queries: agreements, transfers.
+//! - [`transfer`]: cases handed over between regions, one folder: states and rules, the store,
+//!   one file per use case, routes and consumed events.
+//! - [`db`]: queries: agreements.
 //! - [`events`]: what it consumes (the catalogue's items in force and calendar; accepted,
 //!   concluded and delivered cases).
 //! - `migrations/`: the `crossregion` schema (the outbox and inbox are created by the bus).
@@ -17,6 +19,8 @@ pub mod db;
 pub mod domain;
 pub mod events;
 pub mod http;
+mod text;
+pub mod transfer;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -74,7 +78,7 @@ async fn run_timers(state: AppState, every: Duration, shutdown: CancellationToke
             () = tokio::time::sleep(every) => {}
         }
         let now = state.clock.moment();
-        match db::transfers::sweep(&state.pool, now.today, now.at).await {
+        match transfer::escalate::sweep(&state.pool, now.today, now.at).await {
             Ok(0) => {}
             Ok(raised) => tracing::info!(raised, "missed hand-over deadlines escalated"),
             Err(err) => tracing::warn!(error = %err, "the hand-over sweep failed; it runs again"),

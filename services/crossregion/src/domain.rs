@@ -1,5 +1,5 @@
-//! The rules of 通办 agreements and transfers, without I/O: the modes, the reach an agreement
-//! has between the regions it involves, and who hands what over to whom in a transfer.
+//! The rules of 通办 agreements, without I/O: the modes and the reach an agreement has between
+//! the regions it involves.
 //! (Whether a receiving region is covered is asked of the database: a collecting region in the
 //! receiving region's lineage.)
 
@@ -40,46 +40,6 @@ pub fn scope(lineages: &[Vec<String>]) -> &'static str {
     }
 }
 
-/// Why a handling region sends a transfer back.
-pub const REJECTION_KINDS: [&str; 2] = [
-    // The item is not the handling region's to decide (wrong region or department).
-    "not_competent",
-    // The materials forwarded are incomplete or defective.
-    "materials_defective",
-];
-
-/// The two halls of a transfer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Side {
-    /// The window that took the case in (收件地).
-    Receiving,
-    /// The region whose department decides it (办理地).
-    Handling,
-}
-
-/// A postal leg the halls record between themselves: who posts it, who receives it, and the
-/// transfer states in which it may go out. (A result posted to the applicant is recorded from
-/// the delivery itself.)
-pub fn leg(direction: &str) -> Option<(Side, Side, &'static [&'static str])> {
-    match direction {
-        // Originals follow the electronic hand-over, before or after the handling region
-        // accepted it.
-        "materials" => Some((Side::Receiving, Side::Handling, &["sent", "accepted"])),
-        // The paper result goes back for pickup at the receiving window.
-        "result_to_receiving" => Some((Side::Handling, Side::Receiving, &["returned"])),
-        _ => None,
-    }
-}
-
-/// Where a transfer's case is, by its state.
-pub fn location(state: &str) -> &'static str {
-    match state {
-        "sent" | "accepted" => "handling_region",
-        "delivered" => "applicant",
-        _ => "receiving_region",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,22 +60,5 @@ mod tests {
         assert_eq!(scope(&[heshan.clone(), changsha]), "province");
         assert_eq!(scope(&[heshan.clone(), zhuji]), "cross_province");
         assert_eq!(scope(&[heshan]), "county");
-    }
-
-    #[test]
-    fn legs_go_between_the_halls_in_their_states() {
-        let (from, to, states) = leg("materials").unwrap();
-        assert_eq!((from, to), (Side::Receiving, Side::Handling));
-        assert!(states.contains(&"sent") && !states.contains(&"returned"));
-        let (from, to, states) = leg("result_to_receiving").unwrap();
-        assert_eq!((from, to), (Side::Handling, Side::Receiving));
-        assert_eq!(states, &["returned"]);
-        assert!(
-            leg("result_to_applicant").is_none(),
-            "recorded by the delivery"
-        );
-        assert_eq!(location("sent"), "handling_region");
-        assert_eq!(location("rejected"), "receiving_region");
-        assert_eq!(location("delivered"), "applicant");
     }
 }

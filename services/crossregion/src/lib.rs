@@ -4,39 +4,36 @@
 //! # Layout
 //! - [`http`]: the versioned API under `/v1` (the standard probes come from the runtime).
 //! - [`domain`]: the modes, an agreement's reach, who hands what to whom in a transfer (no I/O).
-//! - [`db`]: queries: agreements, transfers.
+//! - [`transfer`]: cases handed over between regions, one folder: states and rules, the store,
+//!   one file per use case, routes and consumed events.
+//! - [`db`]: queries: agreements.
 //! - [`events`]: what it consumes (the catalogue's items in force and calendar; accepted,
 //!   concluded and delivered cases).
 //! - `migrations/`: the `crossregion` schema (the outbox and inbox are created by the bus).
 //!
 //! Publishes to `tongban.crossregion.v1` through the outbox.
 
+pub mod app;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod events;
 pub mod http;
+mod text;
+pub mod transfer;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tongban_bus::Host;
 use tongban_runtime::regions::RegionDirectory;
-use tongban_runtime::{CancellationToken, Clock, Settings};
+use tongban_runtime::{CancellationToken, Settings};
+
+pub use app::AppState;
 
 /// The service's name, schema and path segment behind the gateway.
 pub const NAME: &str = "crossregion";
-
-#[derive(Clone)]
-pub struct AppState {
-    pub pool: PgPool,
-    /// The catalogue's division tree: agreements name real regions, and coverage follows the
-    /// stored parents.
-    pub regions: Arc<RegionDirectory>,
-    pub clock: Clock,
-}
 
 /// Runs the service until `shutdown`.
 pub async fn run(
@@ -81,7 +78,7 @@ async fn run_timers(state: AppState, every: Duration, shutdown: CancellationToke
             () = tokio::time::sleep(every) => {}
         }
         let now = state.clock.moment();
-        match db::transfers::sweep(&state.pool, now.today, now.at).await {
+        match transfer::escalate::sweep(&state.pool, now.today, now.at).await {
             Ok(0) => {}
             Ok(raised) => tracing::info!(raised, "missed hand-over deadlines escalated"),
             Err(err) => tracing::warn!(error = %err, "the hand-over sweep failed; it runs again"),

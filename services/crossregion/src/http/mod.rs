@@ -1,10 +1,8 @@
 //! The crossregion service's HTTP API.
 //!
 //! - [`agreements`]: 通办 agreements (通办事项清单), and whether one covers a case.
-//! - [`transfers`]: cases handed over between regions, with their postal legs and deadlines.
 
 pub mod agreements;
-pub mod transfers;
 
 use axum::Router;
 use utoipa::OpenApi;
@@ -22,7 +20,7 @@ struct ApiDoc;
 pub fn app(state: AppState) -> (Router, OpenApiDoc) {
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(agreements::router())
-        .merge(transfers::router())
+        .merge(crate::transfer::http::router())
         .split_for_parts();
     (router.with_state(state), doc)
 }

@@ -14,7 +14,12 @@ use tongban_auth::Authenticated;
 use tongban_kernel::{Error, ErrorBody, Json, Path, Query, RegionCode, Result, parse_param};
 
 use crate::AppState;
-use crate::db::transfers::{self, Filter, HistoryEntry, NewLeg, Rejection, Transfer};
+
+use super::accept::accept as accept_transfer;
+use super::legs::{self, NewLeg};
+use super::reject::{self as rejecting, Rejection};
+use super::state::{Side, TransferState};
+use super::view::{self, Filter, HistoryEntry, Transfer};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -26,8 +31,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(send_leg))
         .routes(routes!(receive_leg))
 }
-
-const STATES: [&str; 5] = ["sent", "accepted", "rejected", "returned", "delivered"];
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ListParams {
@@ -62,29 +65,34 @@ async fn list(
         .as_deref()
         .map(|r| parse_param::<RegionCode>("region_code", r))
         .transpose()?;
-    if let Some(side) = &params.side
-        && !["receiving", "handling"].contains(&side.as_str())
-    {
-        return Err(Error::bad_request("side", "receiving or handling"));
-    }
-    if let Some(state) = &params.state
-        && !STATES.contains(&state.as_str())
-    {
-        return Err(Error::bad_request("state", STATES.join(", ")));
-    }
+    let side = params
+        .side
+        .as_deref()
+        .map(|side| {
+            Side::parse(side).ok_or_else(|| Error::bad_request("side", "receiving or handling"))
+        })
+        .transpose()?;
+    let state_filter = params
+        .state
+        .as_deref()
+        .map(|s| {
+            TransferState::parse(s).ok_or_else(|| {
+                let all: Vec<&str> = TransferState::ALL.iter().map(|s| s.as_str()).collect();
+                Error::bad_request("state", all.join(", "))
+            })
+        })
+        .transpose()?;
     let limit = tongban_kernel::page_limit(params.limit, 50, 200)?;
     let filter = Filter {
         region,
-        side: params.side,
-        state: params.state,
+        side,
+        state: state_filter,
         case_id: params.case_id,
         overdue: params.overdue,
         after: params.after,
         limit,
     };
-    Ok(Json(
-        transfers::list(&state.pool, &principal, &filter).await?,
-    ))
+    Ok(Json(view::list(&state.pool, &principal, &filter).await?))
 }
 
 /// A transfer: its state, where the case is, its deadlines and postal legs.
@@ -97,7 +105,7 @@ async fn get_transfer(
     Authenticated(principal): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Transfer>> {
-    Ok(Json(transfers::get(&state.pool, &principal, id).await?))
+    Ok(Json(view::get(&state.pool, &principal, id).await?))
 }
 
 /// Every hand-over of a transfer, oldest first (append-only).
@@ -110,7 +118,7 @@ async fn history(
     Authenticated(principal): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Vec<HistoryEntry>>> {
-    Ok(Json(transfers::history(&state.pool, &principal, id).await?))
+    Ok(Json(view::history(&state.pool, &principal, id).await?))
 }
 
 /// The body of an action that needs nothing but, optionally, the revision the caller saw.
@@ -135,7 +143,7 @@ async fn accept(
     Json(input): Json<Seen>,
 ) -> Result<Json<Transfer>> {
     Ok(Json(
-        transfers::accept(
+        accept_transfer(
             &state.pool,
             &principal,
             id,
@@ -161,7 +169,7 @@ async fn reject(
     Json(input): Json<Rejection>,
 ) -> Result<Json<Transfer>> {
     Ok(Json(
-        transfers::reject(&state.pool, &principal, id, &input, state.clock.moment()).await?,
+        rejecting::reject(&state.pool, &principal, id, &input, state.clock.moment()).await?,
     ))
 }
 
@@ -180,7 +188,7 @@ async fn send_leg(
     Json(input): Json<NewLeg>,
 ) -> Result<Json<Transfer>> {
     Ok(Json(
-        transfers::send_leg(&state.pool, &principal, id, &input, state.clock.moment()).await?,
+        legs::send_leg(&state.pool, &principal, id, &input, state.clock.moment()).await?,
     ))
 }
 
@@ -196,6 +204,6 @@ async fn receive_leg(
     Path((id, leg_id)): Path<(Uuid, Uuid)>,
 ) -> Result<Json<Transfer>> {
     Ok(Json(
-        transfers::receive_leg(&state.pool, &principal, id, leg_id, state.clock.moment()).await?,
+        legs::receive_leg(&state.pool, &principal, id, leg_id, state.clock.moment()).await?,
     ))
 }

@@ -1,0 +1,279 @@
+//! What the halls see of a transfer: the schema types and the read queries (one transfer, its
+//! history, a page of a list).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::{PgConnection, PgPool, QueryBuilder};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use tongban_kernel::{Error, Power, Principal, RegionCode};
+
+use super::access;
+use super::state::{
+    DeliveryMethod, Direction, Kind, Location, Mode, RejectionKind, Side, TransferState,
+};
+use super::store::{COLUMNS, Row};
+
+/// A transfer as both halls see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Transfer {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub case_number: String,
+    /// 1 for the first transfer of the case; one more after each rejected one.
+    pub round: i32,
+    /// item, or part of a 一件事 bundle (then `parent_case_id` is the bundle's case).
+    pub kind: Kind,
+    pub parent_case_id: Option<Uuid>,
+    /// collect_elsewhere (异地代收代办) or joint (多地联办).
+    pub mode: Mode,
+    pub implementation_code: String,
+    pub item_version: i32,
+    pub item_name: Option<String>,
+    pub receiving_region: String,
+    pub handling_region: String,
+    /// sent, accepted, rejected, returned (concluded; the result awaits delivery) or delivered.
+    pub state: TransferState,
+    /// Where the case is: handling_region, receiving_region or applicant.
+    pub location: Location,
+    pub sent_at: DateTime<Utc>,
+    /// The case's clock: its statutory due date (moved by pauses, extensions and calendar
+    /// changes in the handling region), whether it is paused, whether it ran out.
+    pub due_date: Option<NaiveDate>,
+    pub clock_paused: bool,
+    pub case_overdue: bool,
+    /// The handling region's hand-over deadline (accept or reject), and whether it was missed.
+    pub respond_by: NaiveDate,
+    pub response_overdue: bool,
+    pub responded_by: Option<Uuid>,
+    pub responded_at: Option<DateTime<Utc>>,
+    /// not_competent or materials_defective, with the reason, when rejected.
+    pub rejection_kind: Option<RejectionKind>,
+    pub rejection_reason: Option<String>,
+    /// approved or refused, once concluded.
+    pub decision: Option<String>,
+    pub concluded_at: Option<DateTime<Utc>>,
+    /// The delivering side's deadline, and whether it was missed.
+    pub deliver_by: Option<NaiveDate>,
+    pub delivery_overdue: bool,
+    pub delivery_method: Option<DeliveryMethod>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub legs: Vec<PostalLeg>,
+    /// Bumped by every change; give it back to act on what you saw.
+    pub revision: i32,
+}
+
+/// Paper in the post.
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct PostalLeg {
+    pub id: Uuid,
+    #[serde(skip)]
+    pub transfer_id: Uuid,
+    /// materials (to the handling region), result_to_receiving (the paper result back to the
+    /// receiving window) or result_to_applicant.
+    pub direction: Direction,
+    pub carrier: String,
+    pub tracking_number: String,
+    pub sent_by: Option<Uuid>,
+    pub sent_at: DateTime<Utc>,
+    pub received_by: Option<Uuid>,
+    pub received_at: Option<DateTime<Utc>>,
+}
+
+/// A history entry.
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct HistoryEntry {
+    pub at: DateTime<Utc>,
+    pub actor: Option<Uuid>,
+    pub action: String,
+    pub detail: Value,
+}
+
+fn into_transfer(row: Row, legs: Vec<PostalLeg>) -> Transfer {
+    Transfer {
+        location: row.state.location(),
+        response_overdue: row.response_overdue_at.is_some(),
+        delivery_overdue: row.delivery_overdue_at.is_some(),
+        id: row.id,
+        case_id: row.case_id,
+        case_number: row.case_number,
+        round: row.round,
+        kind: row.kind,
+        parent_case_id: row.parent_case_id,
+        mode: row.mode,
+        implementation_code: row.implementation_code,
+        item_version: row.item_version,
+        item_name: row.item_name,
+        receiving_region: row.receiving_region,
+        handling_region: row.handling_region,
+        state: row.state,
+        sent_at: row.sent_at,
+        due_date: row.due_date,
+        clock_paused: row.clock_paused,
+        case_overdue: row.case_overdue,
+        respond_by: row.respond_by,
+        responded_by: row.responded_by,
+        responded_at: row.responded_at,
+        rejection_kind: row.rejection_kind,
+        rejection_reason: row.rejection_reason,
+        decision: row.decision,
+        concluded_at: row.concluded_at,
+        deliver_by: row.deliver_by,
+        delivery_method: row.delivery_method,
+        delivered_at: row.delivered_at,
+        legs,
+        revision: row.revision,
+    }
+}
+
+async fn legs_of(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<PostalLeg>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, transfer_id, direction, carrier, tracking_number, sent_by, sent_at, received_by,
+             received_at
+         from postal_legs where transfer_id = any($1) order by sent_at, id",
+    )
+    .bind(ids)
+    .fetch_all(&mut *conn)
+    .await
+}
+
+async fn with_legs(conn: &mut PgConnection, rows: Vec<Row>) -> Result<Vec<Transfer>, Error> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut legs = legs_of(conn, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let (mine, rest) = legs.drain(..).partition(|l| l.transfer_id == row.id);
+            legs = rest;
+            into_transfer(row, mine)
+        })
+        .collect())
+}
+
+/// The transfer as `principal` sees it (404 when they may not).
+pub async fn find(
+    conn: &mut PgConnection,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<Transfer, Error> {
+    let row = access::visible(conn, principal, id, false).await?;
+    Ok(with_legs(conn, vec![row]).await?.remove(0))
+}
+
+pub async fn get(pool: &PgPool, principal: &Principal, id: Uuid) -> Result<Transfer, Error> {
+    let mut conn = pool.acquire().await?;
+    find(&mut conn, principal, id).await
+}
+
+pub async fn history(
+    pool: &PgPool,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<Vec<HistoryEntry>, Error> {
+    let mut conn = pool.acquire().await?;
+    access::visible(&mut conn, principal, id, false).await?;
+    Ok(sqlx::query_as(
+        "select at, actor, action, detail from transfer_history where transfer_id = $1 order by seq",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Which transfers a list shows.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    /// Those with either hall in this region (or below it).
+    pub region: Option<RegionCode>,
+    /// Those the region receives or handles (with `region`): receiving or handling.
+    pub side: Option<Side>,
+    pub state: Option<TransferState>,
+    pub case_id: Option<Uuid>,
+    /// Only those with a missed hand-over deadline.
+    pub overdue: bool,
+    /// The page after this transfer (newest first).
+    pub after: Option<Uuid>,
+    pub limit: i64,
+}
+
+/// Transfers `principal` may see (either hall in a region where they take in, handle or
+/// supervise cases), newest first.
+pub async fn list(
+    pool: &PgPool,
+    principal: &Principal,
+    filter: &Filter,
+) -> Result<Vec<Transfer>, Error> {
+    let scopes: Vec<String> = Power::CASE_WORK
+        .iter()
+        .flat_map(|p| principal.bindings_for_power(*p))
+        .map(|b| format!("{}%", b.region.prefix()))
+        .collect();
+    if scopes.is_empty() {
+        return Err(Error::Forbidden(
+            "transfers are for the staff of the halls involved and their supervisors".into(),
+        ));
+    }
+    if let Some(after) = filter.after {
+        let known: bool =
+            sqlx::query_scalar("select exists (select 1 from transfers where id = $1)")
+                .bind(after)
+                .fetch_one(pool)
+                .await?;
+        if !known {
+            return Err(Error::bad_request(
+                "after",
+                "the id of the last transfer of a previous page",
+            ));
+        }
+    }
+    let mut query = QueryBuilder::new(format!(
+        "select {COLUMNS} from transfers where (receiving_region like any("
+    ));
+    query
+        .push_bind(scopes.clone())
+        .push(") or handling_region like any(")
+        .push_bind(scopes)
+        .push("))");
+    if let Some(region) = &filter.region {
+        let pattern = format!("{}%", region.prefix());
+        match filter.side {
+            Some(Side::Receiving) => {
+                query.push(" and receiving_region like ").push_bind(pattern);
+            }
+            Some(Side::Handling) => {
+                query.push(" and handling_region like ").push_bind(pattern);
+            }
+            _ => {
+                query
+                    .push(" and (receiving_region like ")
+                    .push_bind(pattern.clone())
+                    .push(" or handling_region like ")
+                    .push_bind(pattern)
+                    .push(")");
+            }
+        }
+    }
+    if let Some(state) = &filter.state {
+        query.push(" and state = ").push_bind(*state);
+    }
+    if let Some(case_id) = filter.case_id {
+        query.push(" and case_id = ").push_bind(case_id);
+    }
+    if filter.overdue {
+        query.push(" and (response_overdue_at is not null or delivery_overdue_at is not null)");
+    }
+    if let Some(after) = filter.after {
+        query
+            .push(" and (sent_at, id) < (select sent_at, id from transfers where id = ")
+            .push_bind(after)
+            .push(")");
+    }
+    query
+        .push(" order by sent_at desc, id desc limit ")
+        .push_bind(filter.limit);
+    let mut conn = pool.acquire().await?;
+    let rows: Vec<Row> = query.build_query_as().fetch_all(&mut *conn).await?;
+    with_legs(&mut conn, rows).await
+}

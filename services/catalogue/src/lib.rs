@@ -10,6 +10,7 @@
 //! Publishes to `tongban.catalogue.v1` through the outbox.
 
 pub mod actor;
+mod app;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -18,19 +19,14 @@ pub mod regions;
 
 use std::sync::Arc;
 
-use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tongban_bus::Host;
 use tongban_runtime::{CancellationToken, Settings};
 
+pub use app::AppState;
+
 /// The service's name, schema and path segment behind the gateway.
 pub const NAME: &str = "catalogue";
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub pool: PgPool,
-}
 
 /// Runs the service until `shutdown`.
 pub async fn run(

@@ -16,6 +16,7 @@ use crate::actor::Actor;
 use crate::domain::bundle::{BundleSpec, CombinedMaterial, combine};
 use crate::domain::item::ItemSpec;
 use crate::domain::search;
+use crate::domain::status::{Status, VersionStatus};
 
 use super::items::wire;
 
@@ -35,10 +36,10 @@ pub struct Bundle {
     pub id: Uuid,
     /// The region whose halls offer it.
     pub region_code: RegionCode,
-    pub status: String,
+    pub status: Status,
     pub current_version: Option<i32>,
     pub version: i32,
-    pub version_status: String,
+    pub version_status: VersionStatus,
     pub published_at: Option<DateTime<Utc>>,
     pub withdrawn_reason: Option<String>,
     pub spec: BundleSpec,
@@ -52,10 +53,10 @@ pub struct Bundle {
 struct Row {
     id: Uuid,
     region_code: String,
-    status: String,
+    status: Status,
     current_version: Option<i32>,
     version: i32,
-    version_status: String,
+    version_status: VersionStatus,
     published_at: Option<DateTime<Utc>>,
     withdrawn_reason: Option<String>,
     spec: Jsonb<BundleSpec>,
@@ -78,9 +79,10 @@ async fn resolve(
         let row: Option<(i32, String, String, Jsonb<ItemSpec>)> = sqlx::query_as(
             "select v.version, v.name, i.region_code, v.spec from items i
              join item_versions v on v.item_id = i.id and v.version = i.current_version
-             where i.code = $1 and i.status = 'published'",
+             where i.code = $1 and i.status = $2",
         )
         .bind(code.as_str())
+        .bind(Status::Published)
         .fetch_optional(&mut *conn)
         .await?;
         let (version, name, region, item_spec) = row.ok_or_else(|| {
@@ -164,13 +166,14 @@ pub async fn create(
         .await?;
     sqlx::query(
         "insert into bundle_versions (bundle_id, version, status, spec, name, search_terms, created_by)
-         values ($1, 1, 'draft', $2, $3, $4, $5)",
+         values ($1, 1, $6, $2, $3, $4, $5)",
     )
     .bind(id)
     .bind(Jsonb(spec))
     .bind(name)
     .bind(&terms)
     .bind(actor.account())
+    .bind(VersionStatus::Draft)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -178,8 +181,8 @@ pub async fn create(
 }
 
 /// (region, status, current version) of a bundle, locked.
-async fn lock(tx: &mut PgConnection, id: Uuid) -> Result<(RegionCode, String, Option<i32>), Error> {
-    let row: Option<(String, String, Option<i32>)> = sqlx::query_as(
+async fn lock(tx: &mut PgConnection, id: Uuid) -> Result<(RegionCode, Status, Option<i32>), Error> {
+    let row: Option<(String, Status, Option<i32>)> = sqlx::query_as(
         "select region_code, status, current_version from bundles where id = $1 for update",
     )
     .bind(id)
@@ -203,10 +206,10 @@ pub async fn save_draft(
     let version: i32 = sqlx::query_scalar(
         "with updated as (
              update bundle_versions set spec = $2, name = $3, search_terms = $4, created_by = $5, created_at = now()
-             where bundle_id = $1 and status = 'draft' returning version
+             where bundle_id = $1 and status = $6 returning version
          ), inserted as (
              insert into bundle_versions (bundle_id, version, status, spec, name, search_terms, created_by)
-             select $1, coalesce(max(version), 0) + 1, 'draft', $2, $3, $4, $5 from bundle_versions
+             select $1, coalesce(max(version), 0) + 1, $6, $2, $3, $4, $5 from bundle_versions
              where bundle_id = $1
              -- an aggregate always yields a row: only insert when nothing was updated
              having not exists (select 1 from updated)
@@ -219,6 +222,7 @@ pub async fn save_draft(
     .bind(name)
     .bind(&terms)
     .bind(actor.account())
+    .bind(VersionStatus::Draft)
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -235,7 +239,7 @@ pub async fn publish(
 ) -> Result<(), Error> {
     let (region, _, _) = lock(tx, id).await?;
     actor.may_edit(&region, None)?;
-    let row: Option<(String, Jsonb<BundleSpec>)> = sqlx::query_as(
+    let row: Option<(VersionStatus, Jsonb<BundleSpec>)> = sqlx::query_as(
         "select status, spec from bundle_versions where bundle_id = $1 and version = $2",
     )
     .bind(id)
@@ -244,19 +248,21 @@ pub async fn publish(
     .await?;
     let (status, spec) =
         row.ok_or_else(|| Error::NotFound(format!("version {version} of bundle {id}")))?;
-    if status != "draft" {
+    if status != VersionStatus::Draft {
         return Err(Error::Conflict {
             code: "not_a_draft",
             message: format!("version {version} is {status}; only the draft can be published"),
         });
     }
     let (members, materials) = resolve(tx, &spec.0).await?;
-    sqlx::query("update bundle_versions set status = 'superseded' where bundle_id = $1 and status = 'published'")
+    sqlx::query("update bundle_versions set status = $2 where bundle_id = $1 and status = $3")
         .bind(id)
+        .bind(VersionStatus::Superseded)
+        .bind(VersionStatus::Published)
         .execute(&mut *tx)
         .await?;
     let published_at: DateTime<Utc> = sqlx::query_scalar(
-        "update bundle_versions set status = 'published', members = $3, materials = $4,
+        "update bundle_versions set status = $6, members = $3, materials = $4,
                 published_by = $5, published_at = now()
          where bundle_id = $1 and version = $2 returning published_at",
     )
@@ -265,19 +271,55 @@ pub async fn publish(
     .bind(Jsonb(&members))
     .bind(Jsonb(&materials))
     .bind(actor.account())
+    .bind(VersionStatus::Published)
     .fetch_one(&mut *tx)
     .await?;
-    sqlx::query("update bundles set status = 'published', current_version = $2 where id = $1")
+    sqlx::query("update bundles set status = $3, current_version = $2 where id = $1")
         .bind(id)
         .bind(version)
+        .bind(Status::Published)
         .execute(&mut *tx)
         .await?;
+    let published = Published {
+        id,
+        version,
+        spec: &spec.0,
+        region: &region,
+        members: &members,
+        materials: &materials,
+        at: published_at,
+    };
+    announce(tx, &published).await
+}
+
+/// A version just put in force, as its event tells it.
+struct Published<'a> {
+    id: Uuid,
+    version: i32,
+    spec: &'a BundleSpec,
+    region: &'a RegionCode,
+    members: &'a [Member],
+    materials: &'a [CombinedMaterial],
+    at: DateTime<Utc>,
+}
+
+/// Puts `BundlePublished` in the outbox, for the bundle's region and its members' regions.
+async fn announce(tx: &mut PgConnection, published: &Published<'_>) -> Result<(), Error> {
+    let Published {
+        id,
+        version,
+        spec,
+        region,
+        members,
+        materials,
+        at,
+    } = published;
     let event = events::BundlePublished {
         bundle_id: id.to_string(),
-        version: version as u32,
-        name: spec.0.name.clone(),
+        version: *version as u32,
+        name: spec.name.clone(),
         region_code: region.to_string(),
-        lead_department_credit_code: spec.0.lead_department_credit_code.to_string(),
+        lead_department_credit_code: spec.lead_department_credit_code.to_string(),
         members: members
             .iter()
             .map(|m| events::BundleMember {
@@ -300,7 +342,7 @@ pub async fn publish(
                 used_by: m.used_by.iter().map(|c| c.to_string()).collect(),
             })
             .collect(),
-        published_at: Some(tongban_events::timestamp(published_at)),
+        published_at: Some(tongban_events::timestamp(*at)),
     };
     let key = id.to_string();
     let mut regions = vec![region.to_string()];
@@ -335,23 +377,25 @@ pub async fn withdraw(
     let mut tx = pool.begin().await?;
     let (region, status, current) = lock(&mut tx, id).await?;
     actor.may_edit(&region, None)?;
-    let Some(version) = current.filter(|_| status == "published") else {
+    let Some(version) = current.filter(|_| status == Status::Published) else {
         return Err(Error::Conflict {
             code: "not_published",
             message: format!("bundle {id} has no version in force"),
         });
     };
     let withdrawn_at: DateTime<Utc> = sqlx::query_scalar(
-        "update bundle_versions set status = 'withdrawn', withdrawn_at = now(), withdrawn_reason = $3
+        "update bundle_versions set status = $4, withdrawn_at = now(), withdrawn_reason = $3
          where bundle_id = $1 and version = $2 returning withdrawn_at",
     )
     .bind(id)
     .bind(version)
     .bind(reason)
+    .bind(VersionStatus::Withdrawn)
     .fetch_one(&mut *tx)
     .await?;
-    sqlx::query("update bundles set status = 'withdrawn', current_version = null where id = $1")
+    sqlx::query("update bundles set status = $2, current_version = null where id = $1")
         .bind(id)
+        .bind(Status::Withdrawn)
         .execute(&mut *tx)
         .await?;
     let key = id.to_string();
@@ -390,7 +434,7 @@ pub async fn get(
             "{SELECT} where b.id = $1 and v.version = b.current_version and $2::int is null"
         ),
         Which::Draft => {
-            format!("{SELECT} where b.id = $1 and v.status = 'draft' and $2::int is null")
+            format!("{SELECT} where b.id = $1 and v.status = $3 and $2::int is null")
         }
         Which::Number(_) => format!("{SELECT} where b.id = $1 and v.version = $2"),
     };
@@ -401,12 +445,15 @@ pub async fn get(
     let row: Option<Row> = sqlx::query_as(&query)
         .bind(id)
         .bind(number)
+        .bind(VersionStatus::Draft)
         .fetch_optional(&mut *conn)
         .await?;
     match row {
         Some(row) => {
             let bundle = to_bundle(&mut conn, row).await?;
-            if bundle.version_status == "draft" && !actor.sees_drafts(&bundle.region_code) {
+            if bundle.version_status == VersionStatus::Draft
+                && !actor.sees_drafts(&bundle.region_code)
+            {
                 return Err(Error::NotFound(format!("bundle {id}")));
             }
             Ok(bundle)
@@ -451,7 +498,7 @@ pub async fn list(
     let terms = text.map(search::query_terms).filter(|t| !t.is_empty());
     let mut conn = pool.acquire().await?;
     let rows: Vec<Row> = sqlx::query_as(&format!(
-        "{SELECT} where v.version = b.current_version and v.status = 'published'
+        "{SELECT} where v.version = b.current_version and v.status = $4
            and ($1::text[] is null or b.region_code = any ($1))
            and ($2::text[] is null or v.search_terms @> $2)
          order by v.name limit $3"
@@ -459,6 +506,7 @@ pub async fn list(
     .bind(lineage)
     .bind(terms)
     .bind(limit)
+    .bind(VersionStatus::Published)
     .fetch_all(&mut *conn)
     .await?;
     let mut bundles = Vec::with_capacity(rows.len());

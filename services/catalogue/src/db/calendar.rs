@@ -240,29 +240,34 @@ pub async fn set_closure(
     actor.may_edit(region, None)?;
     let mut tx = pool.begin().await?;
     super::regions::require_known(&mut *tx, region, "region").await?;
-    let changed = match reason {
-        Some(reason) => sqlx::query(
-            "insert into calendar_closures (region_code, date, reason) values ($1, $2, $3)
-             on conflict (region_code, date) do update set reason = excluded.reason",
+    // The database's time stamps the change, in the statement that makes it (none: nothing to
+    // change).
+    let changed_at: Option<DateTime<Utc>> = match reason {
+        Some(reason) => {
+            sqlx::query_scalar(
+                "insert into calendar_closures (region_code, date, reason) values ($1, $2, $3)
+             on conflict (region_code, date) do update set reason = excluded.reason
+             returning now()",
+            )
+            .bind(region.as_str())
+            .bind(date)
+            .bind(reason)
+            .fetch_optional(&mut *tx)
+            .await?
+        }
+        None => sqlx::query_scalar(
+            "delete from calendar_closures where region_code = $1 and date = $2 returning now()",
         )
         .bind(region.as_str())
         .bind(date)
-        .bind(reason)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected(),
-        None => sqlx::query("delete from calendar_closures where region_code = $1 and date = $2")
-            .bind(region.as_str())
-            .bind(date)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected(),
+        .fetch_optional(&mut *tx)
+        .await?,
     };
-    if changed == 0 {
+    let Some(changed_at) = changed_at else {
         return Err(Error::NotFound(format!("closure of {region} on {date}")));
-    }
+    };
     let days = closures_of_year(&mut tx, region, date.year()).await?;
-    announce(&mut tx, Some(region), date.year(), &days, Utc::now()).await?;
+    announce(&mut tx, Some(region), date.year(), &days, changed_at).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -8,7 +8,7 @@ use tongban_bus::outbox::{self, Subject};
 use tongban_events::catalogue::v1::DepartmentRegistered;
 use tongban_kernel::{CreditCode, Error, RegionCode};
 
-use crate::http::departments::Department;
+use crate::domain::department::Department;
 
 #[derive(sqlx::FromRow)]
 struct Row {

@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 use tongban_auth::Authenticated;
 use tongban_kernel::{BasicCode, Error, ErrorBody, Json, Path, Power, Query, RegionCode, Result};
 
-use super::parse;
+use super::input::parse;
 use crate::AppState;
 use crate::db::{basic_items as db, code_lists};
 use crate::domain::basic::BasicItem;

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use tongban_auth::{Authenticated, MaybeAuthenticated};
 use tongban_kernel::{ErrorBody, Json, Path, Query, RegionCode, Result};
 
-use super::{Publication, Withdrawal, parse};
+use super::input::{Publication, Withdrawal, parse};
 use crate::AppState;
 use crate::actor::Actor;
 use crate::db::bundles::{self as db, Bundle};
@@ -158,7 +158,8 @@ async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Vec<Bundle>>> {
     let region =
-        super::known_region_filter(&state, "region_code", query.region_code.as_deref()).await?;
+        super::input::known_region_filter(&state, "region_code", query.region_code.as_deref())
+            .await?;
     let text = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     Ok(Json(
         db::list(

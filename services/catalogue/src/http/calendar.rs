@@ -15,7 +15,7 @@ use tongban_kernel::{
     Error, ErrorBody, Json, Path, Query, RegionCode, Result, TimeLimit, TimeUnit,
 };
 
-use super::{known_region, parse};
+use super::input::{known_region, parse};
 use crate::AppState;
 use crate::actor::Actor;
 use crate::db::calendar::{self as db, Day};

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -13,21 +13,12 @@ use tongban_kernel::{CreditCode, Error, ErrorBody, Json, Path, Power, Query, Reg
 
 use crate::AppState;
 use crate::db::departments as db;
+use crate::domain::department::Department;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(register, list))
         .routes(routes!(get_one))
-}
-
-/// A department as the API shows it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Department {
-    pub id: Uuid,
-    pub region_code: RegionCode,
-    pub name: String,
-    pub credit_code: CreditCode,
-    pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// What registering a department takes.
@@ -104,7 +95,8 @@ async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Vec<Department>>> {
     let region =
-        super::known_region_filter(&state, "region_code", query.region_code.as_deref()).await?;
+        super::input::known_region_filter(&state, "region_code", query.region_code.as_deref())
+            .await?;
     let limit = tongban_kernel::page_limit(query.limit, 100, 500)?;
     Ok(Json(db::list(&state.pool, region, limit).await?))
 }

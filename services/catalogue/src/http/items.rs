@@ -13,7 +13,7 @@ use uuid::Uuid;
 use tongban_auth::{Authenticated, MaybeAuthenticated};
 use tongban_kernel::{Error, ErrorBody, ImplementationCode, Json, Path, Query, RegionCode, Result};
 
-use super::{Publication, Withdrawal, parse};
+use super::input::{Publication, Withdrawal, parse};
 use crate::AppState;
 use crate::actor::Actor;
 use crate::db::code_lists;
@@ -193,7 +193,8 @@ async fn search(
         return Err(Error::bad_request("q", "at most 50 characters"));
     }
     let region =
-        super::known_region_filter(&state, "region_code", query.region_code.as_deref()).await?;
+        super::input::known_region_filter(&state, "region_code", query.region_code.as_deref())
+            .await?;
     let search = Search {
         text,
         region: region.as_ref(),
@@ -229,7 +230,7 @@ async fn export(
     State(state): State<AppState>,
     Query(query): Query<ExportQuery>,
 ) -> Result<Json<ItemList>> {
-    let region = super::known_region(&state, "region_code", &query.region_code).await?;
+    let region = super::input::known_region(&state, "region_code", &query.region_code).await?;
     let items = db::export(&state.pool, &region).await?;
     Ok(Json(ItemList {
         region_code: region,

@@ -2,50 +2,40 @@
 //! within its time limit.
 //!
 //! # Layout
-//! - [`http`]: the versioned API under `/v1`: the queue and actions on work items, statistics,
+//! - [`work_item`]: the work item (办件): its states and transition table, its store (the only
+//!   writer of its state, history and events), one file per use case and their routes.
+//! - [`http`]: the versioned API under `/v1`: merges the routes; statistics,
 //!   e-certificates and their public verification.
-//! - [`domain`]: steps, the time-limit clock (working days, pauses, extensions, warnings) and
+//! - [`domain`]: the time-limit clock (working days, pauses, extensions, warnings) and
 //!   e-certificate sealing, without I/O.
-//! - [`db`]: queries: work items, timers, certificates, statistics.
+//! - [`db`]: queries: the clock, timers, certificates, 一件事 applications, statistics.
+//! - [`app`]: the state every handler shares; [`scope`]: what staff see.
 //! - [`events`]: what it consumes (the catalogue's departments, items and calendar; accepted
 //!   cases).
 //! - `migrations/`: the `approval` schema.
 //!
 //! Publishes to `tongban.approval.v1` through the outbox.
 
+pub mod app;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod events;
 pub mod http;
+pub mod scope;
+pub mod work_item;
+
+pub use app::AppState;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tongban_bus::Host;
-use tongban_runtime::{CancellationToken, Clock, Settings};
-
-use crate::db::work_items::Now;
+use tongban_runtime::{CancellationToken, Settings};
 
 /// The service's name, schema and path segment behind the gateway.
 pub const NAME: &str = "approval";
-
-#[derive(Clone)]
-pub struct AppState {
-    pub pool: PgPool,
-    /// The time the service acts on (a test may move it).
-    pub clock: Clock,
-    /// Working days before a due date of the yellow warning.
-    pub warning_days: u32,
-}
-
-impl AppState {
-    pub fn now(&self) -> Now {
-        self.clock.moment()
-    }
-}
 
 /// Runs the service until `shutdown`.
 pub async fn run(
@@ -61,12 +51,12 @@ pub async fn run(
     Host::run(NAME, settings, migrator(), listener, shutdown, |host| {
         let state = AppState {
             pool: host.pool.clone(),
-            clock,
+            clock: clock.clone(),
             warning_days,
         };
         tokio::spawn(run_timers(state.clone(), every, stop_timers));
         let (api, doc) = http::app(state);
-        (api, doc, events::consumers(warning_days))
+        (api, doc, events::consumers(warning_days, clock))
     })
     .await
 }

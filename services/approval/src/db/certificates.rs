@@ -15,8 +15,8 @@ use tongban_bus::outbox::{self, Subject};
 use tongban_events::approval::v1 as events;
 use tongban_kernel::{Error, Power, Principal};
 
-use super::work_items::{Now, Row};
 use crate::domain::certificate::{self, Seal};
+use crate::work_item::store::{self, Now, Row};
 
 #[derive(Debug, Clone, Deserialize)]
 struct ResultSpec {
@@ -200,7 +200,7 @@ pub async fn get(
         .await?
         .ok_or_else(not_found)?;
     let holder = found.holder_account_id == Some(principal.account);
-    let staff = super::work_items::load(&mut conn, found.case_id, false)
+    let staff = store::load(&mut conn, found.case_id, false)
         .await?
         .is_some_and(|row| row.visible_to(principal));
     if !holder && !staff {
@@ -341,7 +341,7 @@ pub async fn revoke(
     let mut tx = pool.begin().await?;
     let not_found = || Error::NotFound(format!("certificate {id}"));
     let found = certificate_row(&mut tx, id).await?.ok_or_else(not_found)?;
-    let row = super::work_items::load(&mut tx, found.case_id, false)
+    let row = store::load(&mut tx, found.case_id, false)
         .await?
         .ok_or_else(not_found)?;
     if !row.visible_to(principal) {
@@ -382,7 +382,7 @@ pub async fn revoke(
         },
     )
     .await?;
-    super::work_items::record(
+    store::record(
         &mut tx,
         row.case_id,
         now.at,

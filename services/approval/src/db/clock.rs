@@ -10,13 +10,16 @@ use tongban_events::approval::v1 as events;
 use tongban_kernel::calendar::Reckoning;
 use tongban_kernel::{Calendar, Error, Power, Principal};
 
-use super::work_items::{COLUMNS, Now, Row, WorkItem, finish, for_action, publish, record};
 use crate::domain::{
     self,
     clock::{self, Stop},
 };
+use crate::work_item::action::finish;
+use crate::work_item::state::{Action, WorkItemState, transition};
+use crate::work_item::store::{self, COLUMNS, Now, Row, for_action, publish, record};
+use crate::work_item::view::WorkItem;
 
-pub(super) async fn stops(tx: &mut PgConnection, id: Uuid) -> Result<Vec<Stop>, sqlx::Error> {
+pub async fn stops(tx: &mut PgConnection, id: Uuid) -> Result<Vec<Stop>, sqlx::Error> {
     let rows: Vec<(NaiveDate, Option<NaiveDate>)> =
         sqlx::query_as("select paused_on, resumed_on from pauses where case_id = $1")
             .bind(id)
@@ -79,13 +82,14 @@ pub async fn recalculate(
 ) -> Result<usize, Error> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "select {COLUMNS} from work_items w
-         where w.state in ('in_progress', 'paused') and ($1 = '' or w.handling_region = $1)
+         where w.state = any($3) and ($1 = '' or w.handling_region = $1)
            and w.accepted_on <= make_date($2, 12, 31)
            and (w.due_provisional or w.due_date >= make_date($2, 1, 1))
          for update"
     ))
     .bind(region)
     .bind(year)
+    .bind(&WorkItemState::OPEN[..])
     .fetch_all(&mut *tx)
     .await?;
     let mut calendars = tongban_calendar::Calendars::default();
@@ -139,7 +143,7 @@ pub async fn pause(
             "pausing the clock is for the item's handlers".into(),
         ));
     }
-    if row.state == "paused" {
+    if row.state == WorkItemState::Paused {
         return Err(Error::Conflict {
             code: "paused",
             message: "the clock is already paused".into(),
@@ -159,10 +163,7 @@ pub async fn pause(
     .bind(now.at)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("update work_items set state = 'paused' where case_id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    store::set_state(&mut tx, id, transition(row.state, Action::Pause)?).await?;
     let item = finish(
         &mut tx,
         principal,
@@ -232,10 +233,7 @@ pub async fn resume(
     .bind(paused_days as i32)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("update work_items set state = 'in_progress' where case_id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    store::set_state(&mut tx, id, transition(row.state, Action::Resume)?).await?;
     let due = reckon(&mut tx, &row, &calendar, now.today, warning_days).await?;
     let item = finish(
         &mut tx,

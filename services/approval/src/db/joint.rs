@@ -9,10 +9,11 @@ use uuid::Uuid;
 
 use tongban_kernel::{Error, Power, Principal, RegionCode};
 
-use super::work_items::{COLUMNS, Now, Row};
+use crate::work_item::state::WorkItemState;
+use crate::work_item::store::{COLUMNS, Now, Row};
 
 /// Marks a 一件事 application concluded once none of its parts is still open.
-pub(super) async fn conclude_joint(
+pub async fn conclude_joint(
     tx: &mut PgConnection,
     parent: Uuid,
     now: Now,
@@ -74,7 +75,7 @@ pub struct PartView {
     pub item_name: Option<String>,
     pub department_credit_code: Option<String>,
     pub handling_region: String,
-    pub state: String,
+    pub state: WorkItemState,
     pub due_date: Option<NaiveDate>,
     pub concluded_at: Option<DateTime<Utc>>,
 }

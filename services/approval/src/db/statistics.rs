@@ -9,6 +9,8 @@ use uuid::Uuid;
 
 use tongban_kernel::{Error, Principal, RegionCode};
 
+use crate::work_item::state::WorkItemState;
+
 /// The counts of one department, one region, or all of them.
 #[derive(Debug, Clone, Default, Serialize, ToSchema, sqlx::FromRow)]
 pub struct Counts {
@@ -64,25 +66,28 @@ pub async fn of_region(
     region: &RegionCode,
     today: NaiveDate,
 ) -> Result<Statistics, Error> {
-    let departments = super::queue::departments_seen(principal, region)?;
+    let departments = crate::scope::departments_seen(principal, region)?;
     let rows: Vec<Counts> = sqlx::query_as(&format!(
         "select department_id, department_credit_code, min(handling_region) as handling_region,
-             count(*) filter (where state in ('in_progress', 'paused')) as open,
-             count(*) filter (where state in ('in_progress', 'paused') and due_date < $2) as open_overdue,
-             count(*) filter (where state = 'paused') as paused,
+             count(*) filter (where state = any($4)) as open,
+             count(*) filter (where state = any($4) and due_date < $2) as open_overdue,
+             count(*) filter (where state = $5) as paused,
              count(*) filter (where concluded_at is not null) as concluded,
              count(*) filter (where concluded_at is not null and on_time) as concluded_on_time,
              count(*) filter (where concluded_at is not null and not on_time) as concluded_overdue
          from work_items
-         where {} = $1 and state not in ('awaiting_item', 'returned')
+         where {} = $1 and state <> all($6)
            and ($3::uuid[] is null or department_id = any($3))
          group by department_id, department_credit_code
          order by department_credit_code",
-        super::queue::region_column(region)
+        crate::scope::region_column(region)
     ))
     .bind(region.prefix())
     .bind(today)
     .bind(departments)
+    .bind(&WorkItemState::OPEN[..])
+    .bind(WorkItemState::Paused)
+    .bind(&[WorkItemState::AwaitingItem, WorkItemState::Returned][..])
     .fetch_all(pool)
     .await?;
     let mut total = Counts::default();

@@ -10,8 +10,9 @@ use sqlx::PgPool;
 use tongban_events::approval::v1 as events;
 use tongban_kernel::Error;
 
-use super::work_items::{COLUMNS, Row, publish, record};
 use crate::domain::clock;
+use crate::work_item::state::WorkItemState;
+use crate::work_item::store::{COLUMNS, Row, publish, record};
 
 /// Rows one sweep transaction handles; the sweep repeats until none are left.
 const BATCH: i64 = 200;
@@ -47,11 +48,12 @@ async fn warn(pool: &PgPool, today: NaiveDate, now: DateTime<Utc>) -> Result<usi
     let mut tx = pool.begin().await?;
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "select {COLUMNS} from work_items w
-         where w.state = 'in_progress' and w.warned_at is null and w.warn_on <= $1
+         where w.state = $3 and w.warned_at is null and w.warn_on <= $1
          order by w.warn_on limit $2 for update skip locked"
     ))
     .bind(today)
     .bind(BATCH)
+    .bind(WorkItemState::InProgress)
     .fetch_all(&mut *tx)
     .await?;
     let mut calendars = tongban_calendar::Calendars::default();
@@ -90,11 +92,12 @@ async fn escalate(pool: &PgPool, today: NaiveDate, now: DateTime<Utc>) -> Result
     let mut tx = pool.begin().await?;
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "select {COLUMNS} from work_items w
-         where w.state = 'in_progress' and w.escalated_at is null and w.due_date < $1
+         where w.state = $3 and w.escalated_at is null and w.due_date < $1
          order by w.due_date limit $2 for update skip locked"
     ))
     .bind(today)
     .bind(BATCH)
+    .bind(WorkItemState::InProgress)
     .fetch_all(&mut *tx)
     .await?;
     for row in &rows {

@@ -9,11 +9,16 @@ use tongban_bus::{Delivered, HandleError, Handler};
 use tongban_events::Event;
 use tongban_events::acceptance::v1::CaseAccepted;
 
-use crate::db::work_items::{self, Accepted};
+use tongban_runtime::Clock;
+
+use crate::work_item::open;
+use crate::work_item::store::Accepted;
 
 pub struct AcceptedCases {
     /// Working days before the due date of the yellow warning.
     pub warning_days: u32,
+    /// The time the work items open at (the service clock).
+    pub clock: Clock,
 }
 
 impl Handler for AcceptedCases {
@@ -85,7 +90,7 @@ impl Handler for AcceptedCases {
                             0
                         },
                     };
-                    work_items::accept(tx, &case, self.warning_days).await?;
+                    open::accept(tx, &case, self.warning_days, self.clock.moment()).await?;
                 }
                 other => {
                     return Err(HandleError::Permanent(format!(

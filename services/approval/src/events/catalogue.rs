@@ -11,11 +11,15 @@ use tongban_bus::{Delivered, HandleError, Handler, field};
 use tongban_events::Event;
 use tongban_events::catalogue::v1::{CalendarChanged, ItemPublished};
 
-use crate::db::work_items;
+use tongban_runtime::Clock;
+
+use crate::work_item::open;
 
 pub struct CatalogueProjection {
     /// Working days before the due date of the yellow warning (for work items opened here).
     pub warning_days: u32,
+    /// The time work items open and due dates move at (the service clock).
+    pub clock: Clock,
 }
 
 impl Handler for CatalogueProjection {
@@ -33,11 +37,12 @@ impl Handler for CatalogueProjection {
                 ItemPublished::TYPE => {
                     let item: ItemPublished = event.decode()?;
                     item_published(tx, &item, event).await?;
-                    work_items::open_awaiting(
+                    open::open_awaiting(
                         tx,
                         &item.implementation_code,
                         item.version as i32,
                         self.warning_days,
+                        self.clock.moment(),
                     )
                     .await?;
                     Ok(())
@@ -46,11 +51,10 @@ impl Handler for CatalogueProjection {
                     let change: CalendarChanged = event.decode()?;
                     let (region, year) = (change.region_code.clone(), change.year);
                     tongban_calendar::apply(tx, change).await?;
-                    let now = work_items::Now::at(chrono::Utc::now());
+                    let now = self.clock.moment();
                     let moved =
                         crate::db::clock::recalculate(tx, &region, year, now, self.warning_days)
-                            .await
-                            .map_err(|e| HandleError::Transient(anyhow::anyhow!("{e}")))?;
+                            .await?;
                     if moved > 0 {
                         tracing::info!(region, year, moved, "due dates moved by a calendar change");
                     }

@@ -14,8 +14,9 @@ use std::sync::Arc;
 
 use tongban_bus::ConsumerSpec;
 use tongban_events::topics;
+use tongban_runtime::Clock;
 
-pub fn consumers(warning_days: u32) -> Vec<ConsumerSpec> {
+pub fn consumers(warning_days: u32, clock: Clock) -> Vec<ConsumerSpec> {
     vec![
         ConsumerSpec {
             name: "department-directory",
@@ -25,12 +26,18 @@ pub fn consumers(warning_days: u32) -> Vec<ConsumerSpec> {
         ConsumerSpec {
             name: "catalogue-projection",
             topics: vec![topics::CATALOGUE],
-            handler: Arc::new(catalogue::CatalogueProjection { warning_days }),
+            handler: Arc::new(catalogue::CatalogueProjection {
+                warning_days,
+                clock: clock.clone(),
+            }),
         },
         ConsumerSpec {
             name: "accepted-cases",
             topics: vec![topics::ACCEPTANCE],
-            handler: Arc::new(cases::AcceptedCases { warning_days }),
+            handler: Arc::new(cases::AcceptedCases {
+                warning_days,
+                clock,
+            }),
         },
         ConsumerSpec {
             name: "transfer-answers",

@@ -9,7 +9,7 @@ use tongban_bus::{Delivered, HandleError, Handler, field};
 use tongban_events::Event;
 use tongban_events::crossregion::v1::{TransferAccepted, TransferRef, TransferRejected};
 
-use crate::db::work_items;
+use crate::work_item::transfer;
 
 pub struct TransferAnswers;
 
@@ -63,7 +63,7 @@ impl Handler for TransferAnswers {
                     return Err(HandleError::Permanent(format!("not handled here: {other}")));
                 }
             };
-            work_items::answer_transfer(
+            transfer::answer_transfer(
                 tx,
                 case_id,
                 round,

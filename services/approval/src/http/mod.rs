@@ -1,12 +1,11 @@
 //! The approval service's HTTP API.
 //!
-//! - [`work_items`]: the queue, a work item, its history, and the actions on it.
+//! - [`crate::work_item::http`]: the queue, a work item, its history, and the actions on it.
 //! - [`certificates`]: e-certificates, their public verification, the seals' public keys.
 //! - [`statistics`]: on-time and overdue counts; the department directory.
 
 pub mod certificates;
 pub mod statistics;
-pub mod work_items;
 
 use axum::Router;
 use utoipa::OpenApi;
@@ -23,7 +22,7 @@ struct ApiDoc;
 
 pub fn app(state: AppState) -> (Router, OpenApiDoc) {
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(work_items::router())
+        .merge(crate::work_item::http::router())
         .merge(certificates::router())
         .merge(statistics::router())
         .split_for_parts();

@@ -2,12 +2,14 @@
 
 use chrono::NaiveDate;
 use serde::Serialize;
-use sqlx::PgPool;
+use sqlx::{PgPool, Postgres, QueryBuilder};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use tongban_kernel::region::RegionLevel;
-use tongban_kernel::{Error, Power, Principal, RegionCode, RoleBinding};
+use tongban_kernel::{Error, Principal, RegionCode};
+
+use super::state::{StepState, TransferState, WorkItemState};
+use crate::scope::{departments_seen, handles_or_supervises, region_column};
 
 /// What a queue listing asks for.
 #[derive(Debug, Clone, Default)]
@@ -35,15 +37,15 @@ pub struct QueueEntry {
     pub item_name: Option<String>,
     pub department_id: Option<Uuid>,
     pub handling_region: String,
-    pub state: String,
+    pub state: WorkItemState,
     /// pending: transferred from another region's window and not yet taken over (accept it at
     /// /api/crossregion/v1/transfers first); accepted; absent for a case not transferred.
-    pub transfer: Option<String>,
+    pub transfer: Option<TransferState>,
     pub due_date: Option<NaiveDate>,
     pub overdue: bool,
     pub current_step: i32,
     pub step_name: Option<String>,
-    pub step_state: Option<String>,
+    pub step_state: Option<StepState>,
     /// When the open step's own limit runs out.
     pub step_due_date: Option<NaiveDate>,
     pub assignee: Option<Uuid>,
@@ -58,56 +60,13 @@ pub struct Queue {
     pub next: Option<String>,
 }
 
-/// The column holding a work item's handling region cut to `region`'s level (province 2,
-/// city 4, county 6, town 9 digits, village the whole code): each is indexed with the due
-/// date, so a region's queue is an index walk whatever its level.
-pub(super) fn region_column(region: &RegionCode) -> &'static str {
-    match region.level() {
-        RegionLevel::Province => "handling_province",
-        RegionLevel::City => "handling_city",
-        RegionLevel::County => "handling_county",
-        RegionLevel::Town => "handling_town",
-        RegionLevel::Village => "handling_region",
-    }
-}
-
-fn handles_or_supervises(binding: &RoleBinding) -> bool {
-    binding
-        .role
-        .powers()
-        .iter()
-        .any(|p| matches!(p, Power::HandleCases | Power::Supervise))
-}
-
-/// The departments whose work in `region` `principal` handles or supervises: `None` for all
-/// of them (a role not bound to a department), or the departments its roles name. 403 when no
-/// role reaches the region.
-pub(super) fn departments_seen(
+/// The region and departments a queue lists: the region asked for (or the widest the caller
+/// handles or supervises) and the departments asked for within what the caller sees (`None`
+/// for all of them).
+fn scope_of(
     principal: &Principal,
-    region: &RegionCode,
-) -> Result<Option<Vec<Uuid>>, Error> {
-    let bindings: Vec<&RoleBinding> = principal
-        .roles
-        .iter()
-        .filter(|b| handles_or_supervises(b) && b.covers(region))
-        .collect();
-    if bindings.is_empty() {
-        return Err(Error::Forbidden(format!(
-            "no role handles or supervises cases in region {region}"
-        )));
-    }
-    Ok((!bindings.iter().any(|b| b.department.is_none()))
-        .then(|| bindings.iter().filter_map(|b| b.department).collect()))
-}
-
-/// The open work items of a region `principal` handles or supervises: all of the region's
-/// departments, or only those its role bindings name.
-pub async fn queue(
-    pool: &PgPool,
-    principal: &Principal,
-    query: QueueQuery,
-    today: NaiveDate,
-) -> Result<Queue, Error> {
+    query: &QueueQuery,
+) -> Result<(RegionCode, Option<Vec<Uuid>>), Error> {
     let region = match &query.region {
         Some(region) => *region,
         None => principal
@@ -127,30 +86,18 @@ pub async fn queue(
         (Some(_), Some(d)) => Some(vec![d]),
         (Some(mine), None) => Some(mine),
     };
-    if let Some(state) = &query.state
-        && !["in_progress", "paused"].contains(&state.as_str())
-    {
-        return Err(Error::bad_request("state", "in_progress or paused"));
-    }
-    let limit = query.limit.clamp(1, 200);
-    // Only the conditions asked for are written, so each shape of query gets a plan of its own
-    // that walks one (region level or department, due date) index in order and stops at the
-    // page's end.
-    let mut sql = sqlx::QueryBuilder::new(
-        "select w.case_id, w.case_number, w.item_name, w.department_id, w.handling_region, w.state,
-             w.transfer, w.due_date, coalesce(w.due_date < ",
-    );
-    sql.push_bind(today)
-        .push(
-            ", false) as overdue, w.current_step,
-             s.name as step_name, s.state as step_state, s.due_date as step_due_date, s.assignee
-         from work_items w
-         left join work_item_steps s on s.case_id = w.case_id and s.position = w.current_step
-         where w.state in ('in_progress', 'paused') and w.",
-        )
-        .push(region_column(&region))
-        .push(" = ")
-        .push_bind(region.prefix().to_owned());
+    Ok((region, departments))
+}
+
+/// Writes the conditions asked for, beyond the region, to `sql`.
+fn push_filters(
+    sql: &mut QueryBuilder<'_, Postgres>,
+    query: &QueueQuery,
+    state: Option<WorkItemState>,
+    departments: Option<Vec<Uuid>>,
+    account: Uuid,
+    today: NaiveDate,
+) {
     match departments.as_deref() {
         Some([one]) => {
             sql.push(" and w.department_id = ").push_bind(*one);
@@ -165,8 +112,8 @@ pub async fn queue(
     if let Some(step) = &query.step {
         sql.push(" and s.name = ").push_bind(step.clone());
     }
-    if let Some(state) = &query.state {
-        sql.push(" and w.state = ").push_bind(state.clone());
+    if let Some(state) = state {
+        sql.push(" and w.state = ").push_bind(state);
     }
     match query.overdue {
         Some(true) => {
@@ -188,8 +135,57 @@ pub async fn queue(
             .push(")");
     }
     if query.mine {
-        sql.push(" and s.assignee = ").push_bind(principal.account);
+        sql.push(" and s.assignee = ").push_bind(account);
     }
+}
+
+/// The open work items of a region `principal` handles or supervises: all of the region's
+/// departments, or only those its role bindings name.
+pub async fn queue(
+    pool: &PgPool,
+    principal: &Principal,
+    query: QueueQuery,
+    today: NaiveDate,
+) -> Result<Queue, Error> {
+    let (region, departments) = scope_of(principal, &query)?;
+    let state = query
+        .state
+        .as_deref()
+        .map(|s| {
+            WorkItemState::parse(s)
+                .filter(|s| s.is_open())
+                .ok_or_else(|| Error::bad_request("state", "in_progress or paused"))
+        })
+        .transpose()?;
+    let limit = query.limit.clamp(1, 200);
+    // Only the conditions asked for are written, so each shape of query gets a plan of its own
+    // that walks one (region level or department, due date) index in order and stops at the
+    // page's end.
+    let mut sql = QueryBuilder::new(
+        "select w.case_id, w.case_number, w.item_name, w.department_id, w.handling_region, w.state,
+             w.transfer, w.due_date, coalesce(w.due_date < ",
+    );
+    sql.push_bind(today)
+        .push(
+            ", false) as overdue, w.current_step,
+             s.name as step_name, s.state as step_state, s.due_date as step_due_date, s.assignee
+         from work_items w
+         left join work_item_steps s on s.case_id = w.case_id and s.position = w.current_step
+         where w.state = any(",
+        )
+        .push_bind(&WorkItemState::OPEN[..])
+        .push(") and w.")
+        .push(region_column(&region))
+        .push(" = ")
+        .push_bind(region.prefix().to_owned());
+    push_filters(
+        &mut sql,
+        &query,
+        state,
+        departments,
+        principal.account,
+        today,
+    );
     sql.push(" order by w.due_date, w.case_id limit ")
         .push_bind(limit);
     let rows: Vec<QueueEntry> = sql.build_query_as().fetch_all(pool).await?;

@@ -12,11 +12,13 @@ use uuid::Uuid;
 use tongban_auth::Authenticated;
 use tongban_kernel::{Error, ErrorBody, Json, Path, Query, RegionCode, Result, parse_param};
 
+use super::decide::Decision;
+use super::queue::{self, Queue, QueueQuery};
+use super::view::{self, HistoryEntry, WorkItem};
+use super::{claim, complete, decide, send_back};
 use crate::AppState;
 use crate::db::clock;
 use crate::db::joint::{self, JointCase};
-use crate::db::queue::{self, Queue, QueueQuery};
-use crate::db::work_items::{self, Decision, HistoryEntry, WorkItem};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -109,7 +111,7 @@ async fn get_work_item(
     Path(id): Path<Uuid>,
 ) -> Result<Json<WorkItem>> {
     Ok(Json(
-        work_items::get(&state.pool, &principal, id, state.clock.today()).await?,
+        view::get(&state.pool, &principal, id, state.clock.today()).await?,
     ))
 }
 
@@ -123,9 +125,7 @@ async fn history(
     Authenticated(principal): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Vec<HistoryEntry>>> {
-    Ok(Json(
-        work_items::history(&state.pool, &principal, id).await?,
-    ))
+    Ok(Json(view::history(&state.pool, &principal, id).await?))
 }
 
 /// The body of an action that needs nothing but, optionally, the revision the caller saw.
@@ -148,7 +148,7 @@ async fn claim(
     Json(input): Json<Seen>,
 ) -> Result<Json<WorkItem>> {
     Ok(Json(
-        work_items::claim(
+        claim::claim(
             &state.pool,
             &principal,
             id,
@@ -181,7 +181,7 @@ async fn complete(
     Json(input): Json<Completion>,
 ) -> Result<Json<WorkItem>> {
     Ok(Json(
-        work_items::complete(
+        complete::complete(
             &state.pool,
             &principal,
             id,
@@ -218,7 +218,7 @@ async fn send_back(
     Json(input): Json<SendBack>,
 ) -> Result<Json<WorkItem>> {
     Ok(Json(
-        work_items::send_back(
+        send_back::send_back(
             &state.pool,
             &principal,
             id,
@@ -273,7 +273,7 @@ async fn decide(
         valid_until: input.valid_until,
     };
     Ok(Json(
-        work_items::decide(
+        decide::decide(
             &state.pool,
             &principal,
             id,

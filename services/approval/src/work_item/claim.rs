@@ -1,0 +1,61 @@
+//! Claiming (签收) the open step.
+
+use serde_json::json;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use tongban_events::approval::v1 as events;
+use tongban_kernel::{Error, Principal};
+
+use super::action::{checked_step, finish};
+use super::state::{StepAction, StepState};
+use super::store::{Now, for_action};
+use super::view::{WorkItem, detail};
+/// Claims (签收) the open step.
+pub async fn claim(
+    pool: &PgPool,
+    principal: &Principal,
+    id: Uuid,
+    position: i32,
+    revision: Option<i32>,
+    now: Now,
+) -> Result<WorkItem, Error> {
+    let mut tx = pool.begin().await?;
+    let row = for_action(&mut tx, principal, id, revision).await?;
+    let step = checked_step(&mut tx, principal, &row, position, StepAction::Claim).await?;
+    let item = if step.assignee == Some(principal.account) {
+        // Claimed already by the caller: a retry changes nothing.
+        detail(&mut tx, row, now.today).await?
+    } else {
+        sqlx::query(
+            "update work_item_steps set state = $5, assignee = $3, claimed_at = $4
+             where case_id = $1 and position = $2",
+        )
+        .bind(id)
+        .bind(position)
+        .bind(principal.account)
+        .bind(now.at)
+        .bind(StepState::Claimed)
+        .execute(&mut *tx)
+        .await?;
+        finish(
+            &mut tx,
+            principal,
+            id,
+            now,
+            "claimed",
+            Some(position),
+            json!({ "step": step.name }),
+            |work| events::StepClaimed {
+                work: Some(work),
+                step: position as u32,
+                step_name: step.name.clone(),
+                claimed_by: principal.account.to_string(),
+                claimed_at: Some(tongban_events::timestamp(now.at)),
+            },
+        )
+        .await?
+    };
+    tx.commit().await?;
+    Ok(item)
+}

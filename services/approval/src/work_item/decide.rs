@@ -1,0 +1,139 @@
+//! Deciding a case at its last step: approved (results issued, e-certificates sealed) or
+//! refused with the reason. A part's bundle concludes with its last part.
+
+use chrono::NaiveDate;
+use serde_json::json;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use tongban_events::approval::v1 as events;
+use tongban_kernel::{Error, Principal};
+
+use super::action::checked_step;
+use super::state::{self, Action, StepAction, StepState};
+use super::store::{self, Conclusion, Now, Row, for_action};
+use super::view::{WorkItem, detail};
+use crate::domain;
+
+/// What the decider says.
+pub struct Decision<'a> {
+    pub approve: bool,
+    pub reason: Option<&'a str>,
+    pub opinion: &'a str,
+    /// For certificates that expire.
+    pub valid_until: Option<NaiveDate>,
+}
+
+/// The decider's opinion and reason, checked: a refusal needs a written reason; certificates
+/// stay valid beyond today.
+fn written(decision: &Decision<'_>, today: NaiveDate) -> Result<(String, String), Error> {
+    let opinion = domain::written("opinion", Some(decision.opinion), 2000)?;
+    let reason = if decision.approve {
+        decision
+            .reason
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_owned()
+    } else {
+        domain::written("reason", decision.reason, 1000)?
+    };
+    if let Some(until) = decision.valid_until
+        && until <= today
+    {
+        return Err(Error::unprocessable(
+            "valid_until",
+            "a certificate's validity ends after today",
+        ));
+    }
+    Ok((opinion, reason))
+}
+
+/// The working days the case took (its pauses left out) and whether it concluded on time.
+async fn reckoning(tx: &mut PgConnection, row: &Row, now: Now) -> Result<(u32, bool), Error> {
+    let calendar = tongban_calendar::load(tx, &row.handling_region).await?;
+    let pauses: Vec<_> = crate::db::clock::stops(tx, row.case_id)
+        .await?
+        .iter()
+        .filter_map(|s| s.as_pause(now.today))
+        .collect();
+    let used = calendar
+        .working_days_between(row.accepted_on, now.today, &pauses)
+        .unwrap_or(0)
+        .max(0) as u32;
+    let on_time = row.due_date.is_none_or(|due| now.today <= due);
+    Ok((used, on_time))
+}
+
+/// Decides the case at its last step: approved (results issued, e-certificates sealed) or
+/// refused with the reason. A part's bundle concludes with its last part.
+pub async fn decide(
+    pool: &PgPool,
+    principal: &Principal,
+    id: Uuid,
+    position: i32,
+    decision: Decision<'_>,
+    revision: Option<i32>,
+    now: Now,
+) -> Result<WorkItem, Error> {
+    let (opinion, reason) = written(&decision, now.today)?;
+    let mut tx = pool.begin().await?;
+    let row = for_action(&mut tx, principal, id, revision).await?;
+    let step = checked_step(&mut tx, principal, &row, position, StepAction::Decide).await?;
+    let action = if decision.approve {
+        Action::Approve
+    } else {
+        Action::Refuse
+    };
+    let to = state::transition(row.state, action)?;
+    sqlx::query(
+        "update work_item_steps set state = $6, opinion = $3, completed_by = $4, completed_at = $5
+         where case_id = $1 and position = $2",
+    )
+    .bind(id)
+    .bind(position)
+    .bind(&opinion)
+    .bind(principal.account)
+    .bind(now.at)
+    .bind(StepState::Done)
+    .execute(&mut *tx)
+    .await?;
+    let (used, on_time) = reckoning(&mut tx, &row, now).await?;
+    let conclusion = Conclusion {
+        state: to,
+        reason: Some(reason.clone()).filter(|r| !r.is_empty()),
+        decided_by: principal.account,
+        on_time,
+        working_days_used: used as i32,
+    };
+    let row = store::conclude(&mut tx, id, &conclusion, now).await?;
+    let results = if decision.approve {
+        crate::db::certificates::issue_results(&mut tx, &row, decision.valid_until, now).await?
+    } else {
+        Vec::new()
+    };
+    store::record(&mut tx, id, now.at, Some(principal.account), to.as_str(), Some(position), json!({
+        "step": step.name, "opinion": opinion, "reason": reason, "on_time": on_time,
+        "working_days_used": used,
+        "results": results.iter().map(|r| json!({ "name": r.name, "certificate_id": r.certificate_id })).collect::<Vec<_>>(),
+    })).await?;
+    let event = events::CaseConcluded {
+        case_id: row.case_id.to_string(),
+        case_number: row.case_number.clone(),
+        decision: to.as_str().to_owned(),
+        reason,
+        results,
+        decided_by: principal.account.to_string(),
+        concluded_at: Some(tongban_events::timestamp(now.at)),
+        work: Some(row.work_ref()),
+        on_time,
+        due_date: row.due_date.map(|d| d.to_string()).unwrap_or_default(),
+        working_days_used: used,
+    };
+    store::publish(&mut tx, &row, &event).await?;
+    if let Some(parent) = row.parent_case_id {
+        crate::db::joint::conclude_joint(&mut tx, parent, now).await?;
+    }
+    let item = detail(&mut tx, row, now.today).await?;
+    tx.commit().await?;
+    Ok(item)
+}

@@ -1,0 +1,460 @@
+//! The work-item row and the only writer of its state, its history and its outbox events:
+//! every change of `work_items.state` is a function here, given the state the transition
+//! table ([`super::state::transition`]) allowed.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::Value;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use tongban_bus::outbox::{self, Subject};
+use tongban_events::Event;
+use tongban_events::approval::v1 as events;
+use tongban_kernel::{Error, Power, Principal, RegionCode, TimeLimit};
+
+use super::state::{TransferState, WorkItemState};
+
+/// The moment and date an action happens at (from the service's clock).
+pub use tongban_runtime::clock::Now;
+
+/// A work item as the database holds it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Row {
+    pub case_id: Uuid,
+    pub case_number: String,
+    pub kind: String,
+    pub parent_case_id: Option<Uuid>,
+    pub implementation_code: String,
+    pub item_version: i32,
+    pub handling_region: String,
+    pub receiving_region: String,
+    pub applicant_id: Option<Uuid>,
+    pub applicant_kind: String,
+    pub applicant_document_masked: String,
+    /// The window clerk who accepted it (the acceptance step's handler).
+    pub accepted_by: Option<Uuid>,
+    pub accepted_at: DateTime<Utc>,
+    pub accepted_on: NaiveDate,
+    pub item_name: Option<String>,
+    pub department_id: Option<Uuid>,
+    pub department_credit_code: Option<String>,
+    pub limit_value: Option<i32>,
+    pub limit_unit: Option<String>,
+    pub extension_days: i32,
+    pub due_date: Option<NaiveDate>,
+    pub due_provisional: bool,
+    pub warn_on: Option<NaiveDate>,
+    pub state: WorkItemState,
+    pub current_step: i32,
+    pub warned_at: Option<DateTime<Utc>>,
+    pub escalated_at: Option<DateTime<Utc>>,
+    pub reason: Option<String>,
+    pub decided_by: Option<Uuid>,
+    pub concluded_at: Option<DateTime<Utc>>,
+    pub concluded_on: Option<NaiveDate>,
+    pub on_time: Option<bool>,
+    pub revision: i32,
+    pub transfer_round: i32,
+    pub transfer: Option<TransferState>,
+}
+
+impl Row {
+    pub fn work_ref(&self) -> events::WorkRef {
+        events::WorkRef {
+            case_id: self.case_id.to_string(),
+            case_number: self.case_number.clone(),
+            implementation_code: self.implementation_code.clone(),
+            item_version: self.item_version as u32,
+            department_id: self
+                .department_id
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            department_credit_code: self.department_credit_code.clone().unwrap_or_default(),
+            handling_region: self.handling_region.clone(),
+            receiving_region: self.receiving_region.clone(),
+            kind: self.kind.clone(),
+            parent_case_id: self
+                .parent_case_id
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+        }
+    }
+
+    fn region(&self, code: &str) -> Result<RegionCode, Error> {
+        code.parse()
+            .map_err(|_| Error::internal(format!("stored region {code} is malformed")))
+    }
+
+    pub fn handling(&self) -> Result<RegionCode, Error> {
+        self.region(&self.handling_region)
+    }
+
+    pub fn limit(&self) -> TimeLimit {
+        TimeLimit::stored(
+            self.limit_value.unwrap_or(0),
+            self.limit_unit.as_deref().unwrap_or_default(),
+        )
+    }
+
+    /// Whether `principal` holds `power` over this work item: a binding covering the handling
+    /// region, unrestricted or restricted to the item's department.
+    pub fn within(&self, principal: &Principal, power: Power) -> bool {
+        let Ok(region) = self.handling() else {
+            return false;
+        };
+        principal
+            .bindings_for(power, &region)
+            .any(|b| b.department.is_none_or(|d| Some(d) == self.department_id))
+    }
+
+    /// Who sees a work item: its department's handlers and supervisors in scope, and the
+    /// supervisors of the region that received it.
+    pub fn visible_to(&self, principal: &Principal) -> bool {
+        self.within(principal, Power::HandleCases)
+            || self.within(principal, Power::Supervise)
+            || self
+                .region(&self.receiving_region)
+                .is_ok_and(|r| principal.can(Power::Supervise, &r))
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.state.is_open()
+    }
+}
+
+pub const COLUMNS: &str = "w.case_id, w.case_number, w.kind, w.parent_case_id, w.implementation_code, \
+    w.item_version, w.handling_region, w.receiving_region, w.applicant_id, w.applicant_kind, \
+    w.applicant_document_masked, w.accepted_by, w.accepted_at, w.accepted_on, w.item_name, w.department_id, \
+    w.department_credit_code, w.limit_value, w.limit_unit, w.extension_days, w.due_date, \
+    w.due_provisional, w.warn_on, w.state, w.current_step, w.warned_at, w.escalated_at, w.reason, \
+    w.decided_by, w.concluded_at, w.concluded_on, w.on_time, w.revision, w.transfer_round, w.transfer";
+
+/// Writes `event` about `row` to the outbox (key: the case id; subject: the case number).
+pub async fn publish<E: Event>(
+    tx: &mut PgConnection,
+    row: &Row,
+    event: &E,
+) -> Result<(), sqlx::Error> {
+    let key = row.case_id.to_string();
+    let mut regions = vec![row.handling_region.clone(), row.receiving_region.clone()];
+    regions.dedup();
+    outbox::enqueue(
+        tx,
+        &Subject {
+            key: &key,
+            subject: Some(&row.case_number),
+            regions,
+        },
+        event,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Appends to the work item's history.
+pub async fn record(
+    tx: &mut PgConnection,
+    case_id: Uuid,
+    at: DateTime<Utc>,
+    actor: Option<Uuid>,
+    action: &str,
+    step: Option<i32>,
+    detail: Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into work_item_history (case_id, at, actor, action, step, detail)
+         values ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(case_id)
+    .bind(at)
+    .bind(actor)
+    .bind(action)
+    .bind(step)
+    .bind(detail)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn load(tx: &mut PgConnection, id: Uuid, lock: bool) -> Result<Option<Row>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from work_items w where w.case_id = $1{}",
+        if lock { " for update" } else { "" }
+    ))
+    .bind(id)
+    .fetch_optional(tx)
+    .await
+}
+
+/// The work item `id` if `principal` may see it; 404 otherwise (an item outside one's scope
+/// does not exist for them).
+pub async fn visible(
+    tx: &mut PgConnection,
+    principal: &Principal,
+    id: Uuid,
+    lock: bool,
+) -> Result<Row, Error> {
+    match load(tx, id, lock).await? {
+        Some(row) if row.visible_to(principal) => Ok(row),
+        _ => Err(Error::NotFound(format!("work item {id}"))),
+    }
+}
+
+/// Loads the work item for an action by `principal`: visible (404), open (409), at the
+/// `revision` the caller saw if given (409), and locked for the transaction.
+pub async fn for_action(
+    tx: &mut PgConnection,
+    principal: &Principal,
+    id: Uuid,
+    revision: Option<i32>,
+) -> Result<Row, Error> {
+    let row = visible(tx, principal, id, true).await?;
+    if !row.is_open() {
+        return Err(Error::Conflict {
+            code: "illegal_transition",
+            message: format!("work item {id} is {}", row.state),
+        });
+    }
+    if row.transfer == Some(TransferState::Pending) {
+        return Err(Error::Conflict {
+            code: "transfer_pending",
+            message: format!(
+                "case {} was transferred from {}: accept the transfer first (/api/crossregion/v1/transfers)",
+                row.case_number, row.receiving_region
+            ),
+        });
+    }
+    if let Some(seen) = revision
+        && seen != row.revision
+    {
+        return Err(Error::Conflict {
+            code: "stale_revision",
+            message: format!(
+                "work item {id} changed since revision {seen} (now {})",
+                row.revision
+            ),
+        });
+    }
+    Ok(row)
+}
+
+/// A new revision of work item `id`; the row as it now is.
+pub async fn bump(tx: &mut PgConnection, id: Uuid) -> Result<Row, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "update work_items w set revision = revision + 1 where case_id = $1 returning {COLUMNS}"
+    ))
+    .bind(id)
+    .fetch_one(tx)
+    .await
+}
+
+/// Sets the state of work item `id` to `to` (pause and resume: the revision moves with the
+/// action's [`super::action::finish`]).
+pub async fn set_state(
+    tx: &mut PgConnection,
+    id: Uuid,
+    to: WorkItemState,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update work_items set state = $2 where case_id = $1")
+        .bind(id)
+        .bind(to)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// Ids of the work items in `state` pinned to item version (`code`, `version`).
+pub async fn pinned_to(
+    tx: &mut PgConnection,
+    state: WorkItemState,
+    code: &str,
+    version: i32,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select case_id from work_items
+         where state = $3 and implementation_code = $1 and item_version = $2",
+    )
+    .bind(code)
+    .bind(version)
+    .bind(state)
+    .fetch_all(tx)
+    .await
+}
+
+/// What opening a work item needs from CaseAccepted.
+pub struct Accepted {
+    pub case_id: Uuid,
+    pub case_number: String,
+    pub kind: String,
+    pub parent_case_id: Option<Uuid>,
+    pub implementation_code: String,
+    pub item_version: i32,
+    pub handling_region: String,
+    pub receiving_region: String,
+    pub applicant_id: Option<Uuid>,
+    pub applicant_kind: String,
+    pub applicant_document_masked: String,
+    pub accepted_by: Option<Uuid>,
+    pub accepted_at: DateTime<Utc>,
+    /// For a case transferred from another region's window: its transfer round (1, 2 ...);
+    /// 0 when it is not transferred.
+    pub transfer_round: i32,
+}
+
+/// Inserts an accepted case awaiting its item, or starts a returned one afresh for a later
+/// transfer round (a returned work item plans its steps again: its old ones are deleted).
+/// Whether anything was written (a repeated event writes nothing).
+pub async fn insert_accepted(tx: &mut PgConnection, case: &Accepted) -> Result<bool, sqlx::Error> {
+    sqlx::query(
+        "delete from work_item_steps s using work_items w
+         where s.case_id = w.case_id and w.case_id = $1 and w.state = $3
+           and w.transfer_round < $2",
+    )
+    .bind(case.case_id)
+    .bind(case.transfer_round)
+    .bind(WorkItemState::Returned)
+    .execute(&mut *tx)
+    .await?;
+    let awaiting =
+        super::state::transition(WorkItemState::Returned, super::state::Action::Reaccept)
+            .unwrap_or(WorkItemState::AwaitingItem);
+    let inserted = sqlx::query(
+        "insert into work_items (case_id, case_number, kind, parent_case_id, implementation_code,
+             item_version, handling_region, receiving_region, applicant_id, applicant_kind,
+             applicant_document_masked, accepted_by, accepted_at, accepted_on, state,
+             transfer_round, transfer)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $15,
+             case when $15 > 0 then $18 end)
+         on conflict (case_id) do update
+             set accepted_by = excluded.accepted_by, accepted_at = excluded.accepted_at,
+                 accepted_on = excluded.accepted_on, state = $16,
+                 transfer_round = excluded.transfer_round, transfer = excluded.transfer,
+                 current_step = 0, due_date = null, warn_on = null, warned_at = null,
+                 escalated_at = null, reason = null, revision = work_items.revision + 1
+             where work_items.state = $17 and work_items.transfer_round < excluded.transfer_round",
+    )
+    .bind(case.case_id)
+    .bind(&case.case_number)
+    .bind(&case.kind)
+    .bind(case.parent_case_id)
+    .bind(&case.implementation_code)
+    .bind(case.item_version)
+    .bind(&case.handling_region)
+    .bind(&case.receiving_region)
+    .bind(case.applicant_id)
+    .bind(&case.applicant_kind)
+    .bind(&case.applicant_document_masked)
+    .bind(case.accepted_by)
+    .bind(case.accepted_at)
+    .bind(tongban_runtime::clock::local_date(case.accepted_at))
+    .bind(case.transfer_round)
+    .bind(awaiting)
+    .bind(WorkItemState::Returned)
+    .bind(TransferState::Pending)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// What a work item opens with: its item's name, department and promised limit, the due date
+/// and warning day, and its first back-office step.
+pub struct Opening<'a> {
+    pub item_name: &'a str,
+    pub department_id: Uuid,
+    pub department_credit_code: &'a str,
+    pub limit_value: i32,
+    pub limit_unit: &'a str,
+    pub due_date: NaiveDate,
+    pub due_provisional: bool,
+    pub warn_on: NaiveDate,
+    pub first_step: i32,
+}
+
+/// Opens a work item awaiting its item: its clock runs from now on.
+pub async fn open(tx: &mut PgConnection, row: &Row, opening: &Opening<'_>) -> Result<Row, Error> {
+    let to = super::state::transition(row.state, super::state::Action::Open)?;
+    Ok(sqlx::query_as(&format!(
+        "update work_items w set item_name = $2, department_id = $3, department_credit_code = $4,
+             limit_value = $5, limit_unit = $6, due_date = $7, due_provisional = $8, warn_on = $9,
+             state = $11, current_step = $10, revision = revision + 1
+         where case_id = $1
+         returning {COLUMNS}"
+    ))
+    .bind(row.case_id)
+    .bind(opening.item_name)
+    .bind(opening.department_id)
+    .bind(opening.department_credit_code)
+    .bind(opening.limit_value)
+    .bind(opening.limit_unit)
+    .bind(opening.due_date)
+    .bind(opening.due_provisional)
+    .bind(opening.warn_on)
+    .bind(opening.first_step)
+    .bind(to)
+    .fetch_one(&mut *tx)
+    .await?)
+}
+
+/// The handling region took the transfer over: the steps may be worked.
+pub async fn transfer_accepted(tx: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("update work_items set transfer = $2, revision = revision + 1 where case_id = $1")
+        .bind(id)
+        .bind(TransferState::Accepted)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// The handling region sent the transfer back: the work item leaves the queue.
+pub async fn transfer_returned(
+    tx: &mut PgConnection,
+    id: Uuid,
+    to: WorkItemState,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update work_items set state = $3, transfer = null, reason = $2,
+             revision = revision + 1
+         where case_id = $1",
+    )
+    .bind(id)
+    .bind(reason)
+    .bind(to)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// How a case concluded.
+pub struct Conclusion {
+    pub state: WorkItemState,
+    pub reason: Option<String>,
+    pub decided_by: Uuid,
+    pub on_time: bool,
+    pub working_days_used: i32,
+}
+
+/// Concludes work item `id` at `now`; the row as it now is.
+pub async fn conclude(
+    tx: &mut PgConnection,
+    id: Uuid,
+    conclusion: &Conclusion,
+    now: Now,
+) -> Result<Row, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "update work_items w set state = $2, reason = $3, decided_by = $4, concluded_at = $5,
+             concluded_on = $6, on_time = $7, working_days_used = $8, revision = revision + 1
+         where case_id = $1 returning {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(conclusion.state)
+    .bind(&conclusion.reason)
+    .bind(conclusion.decided_by)
+    .bind(now.at)
+    .bind(now.today)
+    .bind(conclusion.on_time)
+    .bind(conclusion.working_days_used)
+    .fetch_one(tx)
+    .await
+}

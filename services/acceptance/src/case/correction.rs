@@ -1,6 +1,6 @@
 //! The one-time correction notice (一次性告知).
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -20,6 +20,7 @@ pub async fn request_correction(
     principal: &Principal,
     id: Uuid,
     items: &[CorrectionItem],
+    now: DateTime<Utc>,
 ) -> Result<Case, Error> {
     let mut tx = pool.begin().await?;
     let row = load(&mut tx, principal, id, true).await?;
@@ -46,7 +47,6 @@ pub async fn request_correction(
             ));
         }
     }
-    let now = Utc::now();
     // One notice per round: before the first acceptance, and after each returned transfer.
     sqlx::query("insert into correction_notices (case_id, items, requested_by, requested_at, round) values ($1, $2, $3, $4, $5)")
         .bind(id)

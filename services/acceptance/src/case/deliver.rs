@@ -1,6 +1,6 @@
 //! Delivering the result (统一窗口出件).
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
 use sqlx::PgPool;
@@ -35,6 +35,7 @@ pub async fn deliver(
     principal: &Principal,
     id: Uuid,
     delivery: &Delivery,
+    now: DateTime<Utc>,
 ) -> Result<Case, Error> {
     let text = |field: &str, value: &Option<String>| -> Result<String, Error> {
         let value = value.as_deref().map(str::trim).unwrap_or_default();
@@ -67,7 +68,6 @@ pub async fn deliver(
     }
     let from = row.status()?;
     from.allow(Action::Deliver)?;
-    let now = Utc::now();
     let details =
         json!({ "method": delivery.method, "carrier": carrier, "tracking_number": tracking });
     // The bundle and its parts go out together.

@@ -100,8 +100,15 @@ async fn intake(
     Json(input): Json<Intake>,
 ) -> Result<(StatusCode, Json<Case>)> {
     let key = idempotency_key(&headers)?;
-    let (case, created) =
-        super::intake::intake(&state.pool, &state.regions, &principal, &input, key).await?;
+    let (case, created) = super::intake::intake(
+        &state.pool,
+        &state.regions,
+        &principal,
+        &input,
+        key,
+        state.clock.now(),
+    )
+    .await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -198,6 +205,7 @@ async fn attach(
         filename.trim(),
         &content_type,
         &body,
+        state.clock.now(),
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -264,7 +272,14 @@ async fn submit(
     Path(id): Path<Uuid>,
 ) -> Result<Json<Submission>> {
     Ok(Json(
-        super::submit::submit(&state.pool, &state.numbers, &principal, id).await?,
+        super::submit::submit(
+            &state.pool,
+            &state.numbers,
+            &principal,
+            id,
+            state.clock.now(),
+        )
+        .await?,
     ))
 }
 
@@ -291,7 +306,14 @@ async fn request_correction(
     Json(notice): Json<CorrectionNotice>,
 ) -> Result<Json<Case>> {
     Ok(Json(
-        super::correction::request_correction(&state.pool, &principal, id, &notice.items).await?,
+        super::correction::request_correction(
+            &state.pool,
+            &principal,
+            id,
+            &notice.items,
+            state.clock.now(),
+        )
+        .await?,
     ))
 }
 
@@ -354,7 +376,14 @@ async fn refuse(
     Json(input): Json<Refusal>,
 ) -> Result<Json<Case>> {
     Ok(Json(
-        super::refuse::refuse(&state.pool, &principal, id, &input.reason).await?,
+        super::refuse::refuse(
+            &state.pool,
+            &principal,
+            id,
+            &input.reason,
+            state.clock.now(),
+        )
+        .await?,
     ))
 }
 
@@ -424,7 +453,14 @@ async fn withdraw(
     Json(input): Json<Withdrawal>,
 ) -> Result<Json<Case>> {
     Ok(Json(
-        super::withdraw::withdraw(&state.pool, &principal, id, &input.reason).await?,
+        super::withdraw::withdraw(
+            &state.pool,
+            &principal,
+            id,
+            &input.reason,
+            state.clock.now(),
+        )
+        .await?,
     ))
 }
 
@@ -449,7 +485,14 @@ async fn record_visit(
     Json(input): Json<Visit>,
 ) -> Result<Json<Case>> {
     Ok(Json(
-        super::record_visit::record_visit(&state.pool, &principal, id, &input.purpose).await?,
+        super::record_visit::record_visit(
+            &state.pool,
+            &principal,
+            id,
+            &input.purpose,
+            state.clock.now(),
+        )
+        .await?,
     ))
 }
 
@@ -493,7 +536,7 @@ async fn deliver(
     Json(input): Json<Delivery>,
 ) -> Result<Json<Case>> {
     Ok(Json(
-        super::deliver::deliver(&state.pool, &principal, id, &input).await?,
+        super::deliver::deliver(&state.pool, &principal, id, &input, state.clock.now()).await?,
     ))
 }
 

@@ -1,6 +1,6 @@
 //! Opening an application: online by the applicant, or at a window by a clerk (帮代办).
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 use sqlx::PgPool;
@@ -116,6 +116,7 @@ pub async fn intake(
     principal: &Principal,
     input: &Intake,
     idempotency_key: Option<&str>,
+    now: DateTime<Utc>,
 ) -> Result<(Case, bool), Error> {
     principal.require(Power::AcceptCases, &input.receiving_region)?;
     check_form(&input.form)?;
@@ -165,7 +166,7 @@ pub async fn intake(
         .lineage(&input.receiving_region, "receiving_region")
         .await?;
     let mut conn = pool.acquire().await?;
-    let today = local_today(Utc::now());
+    let today = local_today(now);
     let served = match &bundle {
         Some(bundle) => {
             if !lineage.contains(&bundle.region_code) {

@@ -1,7 +1,7 @@
 //! The files of a case: provided (or replaced) before the decision, a 容缺 material supplied
 //! after acceptance, and reading a file back.
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -73,6 +73,7 @@ pub async fn material(
 pub const ACCEPTED_TYPES: [&str; 3] = ["application/pdf", "image/jpeg", "image/png"];
 
 /// Stores (or replaces) the file for one material of a draft or a case under correction.
+#[allow(clippy::too_many_arguments)]
 pub async fn attach(
     pool: &PgPool,
     principal: &Principal,
@@ -81,6 +82,7 @@ pub async fn attach(
     filename: &str,
     content_type: &str,
     content: &[u8],
+    now: DateTime<Utc>,
 ) -> Result<(), Error> {
     let mut tx = pool.begin().await?;
     let row = load(&mut tx, principal, id, true).await?;
@@ -148,7 +150,6 @@ pub async fn attach(
     .execute(&mut *tx)
     .await?;
     if let Some(deadline) = owed {
-        let now = Utc::now();
         sqlx::query(
             "update deferred_materials set supplied_at = $3 where case_id = $1 and material_code = $2",
         )

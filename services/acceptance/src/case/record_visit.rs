@@ -1,6 +1,6 @@
 //! A clerk records a visit: counted on the case and kept for its rating.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -16,16 +16,17 @@ pub async fn record_visit(
     principal: &Principal,
     id: Uuid,
     purpose: &str,
+    now: DateTime<Utc>,
 ) -> Result<Case, Error> {
     let mut tx = pool.begin().await?;
-    let visited = count_visit(&mut tx, principal, id, purpose).await?;
+    let visited = count_visit(&mut tx, principal, id, purpose, now).await?;
     crate::db::ratings::insert_visit(
         &mut tx,
         principal,
         Some(id),
         &visited.receiving_region,
         purpose,
-        Utc::now(),
+        now,
     )
     .await?;
     tx.commit().await?;

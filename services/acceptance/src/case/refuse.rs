@@ -1,6 +1,6 @@
 //! Not accepting a case (不予受理).
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -19,6 +19,7 @@ pub async fn refuse(
     principal: &Principal,
     id: Uuid,
     reason: &str,
+    now: DateTime<Utc>,
 ) -> Result<Case, Error> {
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {
@@ -33,7 +34,6 @@ pub async fn refuse(
     require_clerk(principal, &row)?;
     let from = row.status()?;
     from.allow(Action::Refuse)?;
-    let now = Utc::now();
     sqlx::query(
         "update cases set status = 'refused', refusal_reason = $2, decided_at = $3, decided_by = $4 where id = $1",
     )

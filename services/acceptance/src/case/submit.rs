@@ -93,6 +93,7 @@ pub async fn submit(
     numbers: &CaseNumbers,
     principal: &Principal,
     id: Uuid,
+    now: DateTime<Utc>,
 ) -> Result<Submission, Error> {
     let mut tx = pool.begin().await?;
     let mut row = load(&mut tx, principal, id, true).await?;
@@ -111,10 +112,8 @@ pub async fn submit(
     };
     let item = &listing.item;
     let provided = provided(&mut tx, id).await?;
-    let certified =
-        take_certificates(&mut tx, &row, &listing.materials, &provided, Utc::now()).await?;
+    let certified = take_certificates(&mut tx, &row, &listing.materials, &provided, now).await?;
     let states = check_materials(&listing.materials, &provided, &certified)?;
-    let now = Utc::now();
     if row.number.is_none() {
         row.number = Some(
             numbers

@@ -1,6 +1,6 @@
 //! Counting a visit of the applicant to a hall (最多跑一次 made measurable).
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -21,6 +21,7 @@ pub(crate) async fn count_visit(
     principal: &Principal,
     id: Uuid,
     purpose: &str,
+    now: DateTime<Utc>,
 ) -> Result<Rated, Error> {
     if !VISIT_PURPOSES.contains(&purpose) {
         return Err(Error::bad_request(
@@ -47,7 +48,6 @@ pub(crate) async fn count_visit(
         json!({ "purpose": purpose, "visits": visits }),
     )
     .await?;
-    let now = Utc::now();
     let mut case = row.reference();
     case.visits = visits as u32;
     let event = events::VisitRecorded {

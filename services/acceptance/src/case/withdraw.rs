@@ -1,6 +1,6 @@
 //! The applicant withdraws before a decision.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -19,6 +19,7 @@ pub async fn withdraw(
     principal: &Principal,
     id: Uuid,
     reason: &str,
+    now: DateTime<Utc>,
 ) -> Result<Case, Error> {
     let reason = reason.trim();
     if reason.chars().count() > 500 {
@@ -30,7 +31,6 @@ pub async fn withdraw(
     require_applicant(principal, &row)?;
     let from = row.status()?;
     from.allow(Action::Withdraw)?;
-    let now = Utc::now();
     sqlx::query("update cases set status = 'withdrawn', withdrawal_reason = $2, decided_at = $3 where id = $1")
         .bind(id)
         .bind(reason)

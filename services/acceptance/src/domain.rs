@@ -1,5 +1,5 @@
-//! The rules of a case before the back office takes it: which transitions are allowed, and
-//! whether its materials are complete. No I/O.
+//! The rules of a case's materials and regions: whether its materials are complete, how regions
+//! share it. No I/O. (Its states and transitions are in `case::state`.)
 
 use std::collections::BTreeSet;
 
@@ -8,115 +8,7 @@ use utoipa::ToSchema;
 
 use tongban_kernel::Error;
 
-/// Where a case stands in the front office.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Being filled in by the applicant.
-    Draft,
-    /// Submitted; awaits the pre-check and the acceptance decision.
-    Submitted,
-    /// The one-time correction notice was sent; awaits the applicant's resubmission.
-    NeedsCorrection,
-    /// Accepted (受理): the time limit runs.
-    Accepted,
-    /// The handling region sent the transfer back (跨域通办): the receiving window tells the
-    /// applicant once what to fix, sends the case again, or refuses it.
-    Returned,
-    /// Not accepted (不予受理), with a written reason.
-    Refused,
-    /// Withdrawn by the applicant before a decision.
-    Withdrawn,
-    /// Approval concluded it (办结: approved or refused); the result awaits delivery.
-    Concluded,
-    /// The result went out to the applicant.
-    Delivered,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Submitted => "submitted",
-            Self::NeedsCorrection => "needs_correction",
-            Self::Accepted => "accepted",
-            Self::Returned => "returned",
-            Self::Refused => "refused",
-            Self::Withdrawn => "withdrawn",
-            Self::Concluded => "concluded",
-            Self::Delivered => "delivered",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "draft" => Self::Draft,
-            "submitted" => Self::Submitted,
-            "needs_correction" => Self::NeedsCorrection,
-            "accepted" => Self::Accepted,
-            "returned" => Self::Returned,
-            "refused" => Self::Refused,
-            "withdrawn" => Self::Withdrawn,
-            "concluded" => Self::Concluded,
-            "delivered" => Self::Delivered,
-            _ => return None,
-        })
-    }
-
-    /// `Ok` when `action` may happen in this state, else a 409 saying why not.
-    pub fn allow(self, action: Action) -> Result<(), Error> {
-        let allowed = match action {
-            // The clerk who entered a returned case may replace a defective scan before
-            // sending it again.
-            Action::Edit => matches!(self, Self::Draft | Self::NeedsCorrection | Self::Returned),
-            Action::Submit => matches!(self, Self::Draft | Self::NeedsCorrection),
-            Action::Decide => matches!(self, Self::Submitted | Self::Returned),
-            Action::Withdraw => matches!(
-                self,
-                Self::Draft | Self::Submitted | Self::NeedsCorrection | Self::Returned
-            ),
-            Action::SupplyDeferred => self == Self::Accepted,
-            Action::Deliver => self == Self::Concluded,
-        };
-        if allowed {
-            Ok(())
-        } else {
-            Err(Error::Conflict {
-                code: "illegal_transition",
-                message: format!("a {} case cannot be {}", self.as_str(), action.past()),
-            })
-        }
-    }
-}
-
-/// What is being done to a case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    /// Change its form or materials.
-    Edit,
-    Submit,
-    /// Accept, refuse, or request a correction.
-    Decide,
-    /// The applicant withdraws before a decision.
-    Withdraw,
-    /// A 容缺 material arrives after acceptance.
-    SupplyDeferred,
-    /// The result goes out (统一窗口出件).
-    Deliver,
-}
-
-impl Action {
-    fn past(self) -> &'static str {
-        match self {
-            Self::Edit => "edited",
-            Self::Submit => "submitted",
-            Self::Decide => "decided",
-            Self::Withdraw => "withdrawn",
-            Self::SupplyDeferred => "given deferred materials",
-            Self::Deliver => "delivered",
-        }
-    }
-}
+pub use crate::case::state::{Action, Status};
 
 /// How regions share a case (跨域通办): `online` for an online application (全程网办, routed
 /// straight to the handling region); `local` when the receiving hall lies in the handling
@@ -259,36 +151,6 @@ mod tests {
         assert_eq!(
             states[1].state, "certificate",
             "一证通办: the store stands in for B"
-        );
-    }
-
-    #[test]
-    fn transitions_follow_the_case_life() {
-        assert!(Status::Draft.allow(Action::Submit).is_ok());
-        assert!(Status::NeedsCorrection.allow(Action::Submit).is_ok());
-        assert!(Status::Submitted.allow(Action::Decide).is_ok());
-        assert!(
-            Status::Accepted.allow(Action::Decide).is_err(),
-            "deciding twice"
-        );
-        assert!(Status::Refused.allow(Action::Edit).is_err());
-        assert!(Status::Submitted.allow(Action::Withdraw).is_ok());
-        assert!(
-            Status::Accepted.allow(Action::Withdraw).is_err(),
-            "decided: too late to withdraw"
-        );
-        assert!(Status::Accepted.allow(Action::SupplyDeferred).is_ok());
-        // A returned transfer is decided again at the receiving window, not resubmitted.
-        assert!(Status::Returned.allow(Action::Decide).is_ok());
-        assert!(Status::Returned.allow(Action::Edit).is_ok());
-        assert!(Status::Returned.allow(Action::Submit).is_err());
-        assert!(Status::Returned.allow(Action::Deliver).is_err());
-        assert_eq!(
-            Status::Submitted
-                .allow(Action::Submit)
-                .unwrap_err()
-                .status(),
-            409
         );
     }
 

@@ -2,7 +2,8 @@
 //!
 //! # Layout
 //! - [`http`]: the versioned API under `/v1` (the standard probes come from the runtime).
-//! - [`domain`]: case states and transitions, the material check (no I/O).
+//! - [`case`]: the case aggregate: its states and transitions, store, views and use cases.
+//! - [`domain`]: the material check and how regions share a case (no I/O).
 //! - [`db`]: queries: the catalogue projection, the cases, ratings and their remediation.
 //! - [`events`]: what it consumes (the catalogue's items, bundles and calendar; approval's
 //!   progress and conclusions; crossregion's agreements and transfers).
@@ -10,6 +11,8 @@
 //!
 //! Publishes to `tongban.acceptance.v1` through the outbox.
 
+mod app;
+pub mod case;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -25,20 +28,10 @@ use tongban_bus::Host;
 use tongban_runtime::regions::RegionDirectory;
 use tongban_runtime::{CancellationToken, Settings};
 
+pub use app::AppState;
+
 /// The service's name, schema and path segment behind the gateway.
 pub const NAME: &str = "acceptance";
-
-#[derive(Clone)]
-pub struct AppState {
-    pub pool: PgPool,
-    /// Hands out case numbers outside the submitting transaction.
-    pub numbers: db::numbers::CaseNumbers,
-    /// The catalogue's division tree: where a window case is received, and what lies above it.
-    pub regions: Arc<RegionDirectory>,
-    /// The time acceptance acts on (a test may move it).
-    pub clock: tongban_runtime::Clock,
-    pub settings: Arc<crate::config::AcceptanceSettings>,
-}
 
 /// Runs the service until `shutdown`.
 pub async fn run(
@@ -86,8 +79,8 @@ async fn sweep_overdue(
             () = tokio::time::sleep(interval) => {}
         }
         let now = clock.now();
-        let today = db::cases::local_today(now);
-        match db::cases::flag_overdue(&pool, today).await {
+        let today = case::local_today(now);
+        match case::overdue::flag_overdue(&pool, today).await {
             Ok(0) => {}
             Ok(flagged) => tracing::info!(flagged, "容缺 materials past their deadline flagged"),
             Err(err) => tracing::warn!(error = %err, "the overdue sweep failed; it runs again"),

@@ -1,7 +1,7 @@
 //! Queries, next to the functions that run them.
 //!
 //! - [`catalogue`]: reads of the catalogue projection (items in force, the calendar).
-//! - [`cases`]: cases from draft to the acceptance decision.
+//! - [`cases`]: what ratings read of a case (the case itself is [`crate::case`]).
 //! - [`numbers`]: the case-number counter.
 //! - [`ratings`]: ratings (好差评), window visits and the remediation of bad ratings.
 //! - [`remediations`]: bad ratings put right (差评整改).

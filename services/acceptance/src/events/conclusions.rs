@@ -46,7 +46,7 @@ impl Handler for Conclusions {
                     .map(|w| w.department_id.as_str())
                     .unwrap_or_default(),
             )?;
-            let changed = crate::db::cases::conclude(
+            let changed = crate::case::conclude::conclude(
                 tx,
                 id,
                 &concluded.decision,

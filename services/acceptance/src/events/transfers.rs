@@ -34,10 +34,15 @@ impl Handler for ReturnedTransfers {
                 "by_region": transfer.handling_region,
                 "at": at,
             });
-            let changed =
-                crate::db::cases::transfer_returned(tx, id, transfer.round as i32, returned, at)
-                    .await
-                    .map_err(|e| HandleError::Transient(anyhow::anyhow!("{e}")))?;
+            let changed = crate::case::returned::transfer_returned(
+                tx,
+                id,
+                transfer.round as i32,
+                returned,
+                at,
+            )
+            .await
+            .map_err(|e| HandleError::Transient(anyhow::anyhow!("{e}")))?;
             if !changed {
                 tracing::warn!(case = %id, round = transfer.round, "a rejected transfer of a case not awaiting it was passed over");
             }

@@ -1,6 +1,5 @@
 //! The acceptance service's HTTP API.
 
-pub mod cases;
 pub mod ratings;
 
 use axum::Router;
@@ -18,7 +17,7 @@ struct ApiDoc;
 
 pub fn app(state: AppState) -> (Router, OpenApiDoc) {
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .nest("/v1/cases", cases::router())
+        .nest("/v1/cases", crate::case::http::router())
         .merge(ratings::router())
         .split_for_parts();
     (router.with_state(state), doc)

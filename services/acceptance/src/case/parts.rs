@@ -12,7 +12,10 @@ use tongban_events::acceptance::v1 as events;
 use tongban_kernel::calendar::Reckoning;
 use tongban_kernel::{Error, Principal};
 
-use super::{COLUMNS, CaseNumbers, Row, Status, catalogue, publish, record};
+use super::state::Status;
+use super::store::{COLUMNS, Row, publish, record};
+use crate::db::catalogue;
+use crate::db::numbers::CaseNumbers;
 use crate::domain::MaterialState;
 
 /// Creates a draft part per member of `bundle` under the bundle case `parent`, received through

@@ -1,4 +1,4 @@
-//! `/v1/cases`: applications from draft to the acceptance decision.
+//! The routes of a case's use cases, `/v1/cases`: applications from draft to the acceptance decision.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -12,11 +12,13 @@ use uuid::Uuid;
 use tongban_auth::Authenticated;
 use tongban_kernel::{Error, ErrorBody, Json, Path, Query, Result};
 
+use super::accept::Deferral;
+use super::deliver::Delivery;
+use super::intake::{Intake, NewCase};
+use super::overdue::OverdueMaterial;
+use super::submit::Submission;
+use super::view::{Case, CorrectionItem, HistoryEntry, Progress, Receipt};
 use crate::AppState;
-use crate::db::cases::{
-    self as db, Case, CorrectionItem, Deferral, Delivery, HistoryEntry, Intake, NewCase,
-    OverdueMaterial, Progress, Receipt, Submission,
-};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -55,7 +57,7 @@ async fn create(
     Json(input): Json<NewCase>,
 ) -> Result<(StatusCode, Json<Case>)> {
     let key = idempotency_key(&headers)?;
-    let (case, created) = db::create(&state.pool, &principal, &input, key).await?;
+    let (case, created) = super::intake::create(&state.pool, &principal, &input, key).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -98,7 +100,15 @@ async fn intake(
     Json(input): Json<Intake>,
 ) -> Result<(StatusCode, Json<Case>)> {
     let key = idempotency_key(&headers)?;
-    let (case, created) = db::intake(&state.pool, &state.regions, &principal, &input, key).await?;
+    let (case, created) = super::intake::intake(
+        &state.pool,
+        &state.regions,
+        &principal,
+        &input,
+        key,
+        state.clock.now(),
+    )
+    .await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -116,7 +126,7 @@ async fn get_one(
     Authenticated(principal): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Case>> {
-    Ok(Json(db::get(&state.pool, &principal, id).await?))
+    Ok(Json(super::view::get(&state.pool, &principal, id).await?))
 }
 
 /// Everything that happened to the case, oldest first (append-only).
@@ -128,7 +138,9 @@ async fn history(
     Authenticated(principal): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Vec<HistoryEntry>>> {
-    Ok(Json(db::history(&state.pool, &principal, id).await?))
+    Ok(Json(
+        super::view::history(&state.pool, &principal, id).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -185,7 +197,7 @@ async fn attach(
             "must be 1 to 200 characters",
         ));
     }
-    db::attach(
+    super::materials::attach(
         &state.pool,
         &principal,
         id,
@@ -193,6 +205,7 @@ async fn attach(
         filename.trim(),
         &content_type,
         &body,
+        state.clock.now(),
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -212,7 +225,7 @@ async fn material(
     Authenticated(principal): Authenticated,
     Path((id, material_code)): Path<(Uuid, String)>,
 ) -> Result<(HeaderMap, Bytes)> {
-    let file = db::material(&state.pool, &principal, id, &material_code).await?;
+    let file = super::materials::material(&state.pool, &principal, id, &material_code).await?;
     let mut headers = HeaderMap::new();
     let value = |v: String| {
         header::HeaderValue::try_from(v).map_err(|e| Error::internal(format!("header: {e}")))
@@ -259,7 +272,14 @@ async fn submit(
     Path(id): Path<Uuid>,
 ) -> Result<Json<Submission>> {
     Ok(Json(
-        db::submit(&state.pool, &state.numbers, &principal, id).await?,
+        super::submit::submit(
+            &state.pool,
+            &state.numbers,
+            &principal,
+            id,
+            state.clock.now(),
+        )
+        .await?,
     ))
 }
 
@@ -286,7 +306,14 @@ async fn request_correction(
     Json(notice): Json<CorrectionNotice>,
 ) -> Result<Json<Case>> {
     Ok(Json(
-        db::request_correction(&state.pool, &principal, id, &notice.items).await?,
+        super::correction::request_correction(
+            &state.pool,
+            &principal,
+            id,
+            &notice.items,
+            state.clock.now(),
+        )
+        .await?,
     ))
 }
 
@@ -317,7 +344,7 @@ async fn accept(
     Json(input): Json<Acceptance>,
 ) -> Result<Json<Case>> {
     Ok(Json(
-        db::accept(
+        super::accept::accept(
             &state.pool,
             &principal,
             id,
@@ -349,7 +376,14 @@ async fn refuse(
     Json(input): Json<Refusal>,
 ) -> Result<Json<Case>> {
     Ok(Json(
-        db::refuse(&state.pool, &principal, id, &input.reason).await?,
+        super::refuse::refuse(
+            &state.pool,
+            &principal,
+            id,
+            &input.reason,
+            state.clock.now(),
+        )
+        .await?,
     ))
 }
 
@@ -363,7 +397,9 @@ async fn receipt(
     Authenticated(principal): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Receipt>> {
-    Ok(Json(db::receipt(&state.pool, &principal, id).await?))
+    Ok(Json(
+        super::view::receipt(&state.pool, &principal, id).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -391,7 +427,7 @@ async fn lookup(
         ));
     }
     Ok(Json(
-        db::lookup(&state.pool, &input.number, &input.password).await?,
+        super::view::lookup(&state.pool, &input.number, &input.password).await?,
     ))
 }
 
@@ -417,7 +453,14 @@ async fn withdraw(
     Json(input): Json<Withdrawal>,
 ) -> Result<Json<Case>> {
     Ok(Json(
-        db::withdraw(&state.pool, &principal, id, &input.reason).await?,
+        super::withdraw::withdraw(
+            &state.pool,
+            &principal,
+            id,
+            &input.reason,
+            state.clock.now(),
+        )
+        .await?,
     ))
 }
 
@@ -442,7 +485,14 @@ async fn record_visit(
     Json(input): Json<Visit>,
 ) -> Result<Json<Case>> {
     Ok(Json(
-        db::record_visit(&state.pool, &principal, id, &input.purpose).await?,
+        super::record_visit::record_visit(
+            &state.pool,
+            &principal,
+            id,
+            &input.purpose,
+            state.clock.now(),
+        )
+        .await?,
     ))
 }
 
@@ -465,7 +515,9 @@ async fn overdue(
 ) -> Result<Json<Vec<OverdueMaterial>>> {
     let region: tongban_kernel::RegionCode =
         tongban_kernel::parse_param("region_code", &query.region_code)?;
-    Ok(Json(db::overdue(&state.pool, &principal, &region).await?))
+    Ok(Json(
+        super::overdue::overdue(&state.pool, &principal, &region).await?,
+    ))
 }
 
 /// Delivers the result of a concluded case (统一窗口出件): picked up at a window (counts a
@@ -484,7 +536,7 @@ async fn deliver(
     Json(input): Json<Delivery>,
 ) -> Result<Json<Case>> {
     Ok(Json(
-        db::deliver(&state.pool, &principal, id, &input).await?,
+        super::deliver::deliver(&state.pool, &principal, id, &input, state.clock.now()).await?,
     ))
 }
 

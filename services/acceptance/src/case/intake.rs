@@ -1,0 +1,299 @@
+//! Opening an application: online by the applicant, or at a window by a clerk (帮代办).
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+use sqlx::PgPool;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use tongban_kernel::{AccountKind, Error, ImplementationCode, Power, Principal, RegionCode};
+
+use crate::db::catalogue::{self, ItemVersion};
+
+use super::local_today;
+use super::open::{Opening, existing, open};
+use super::view::Case;
+
+/// What a new application says.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCase {
+    /// The item applied for: its version in force is pinned. Give this or `bundle_id`.
+    #[serde(default)]
+    pub implementation_code: Option<ImplementationCode>,
+    /// A 一件事 bundle applied for: one application with one combined material list, and a part
+    /// per member item (each pinned to the version the bundle pins).
+    #[serde(default)]
+    pub bundle_id: Option<Uuid>,
+    /// The application form (free JSON, at most 64 KiB).
+    #[serde(default)]
+    pub form: Value,
+}
+
+/// Opens a draft for the applicant (a citizen or an enterprise) online. With an
+/// `idempotency_key`, repeating the request returns the case it created (`false`) instead of a
+/// second one.
+pub async fn create(
+    pool: &PgPool,
+    principal: &Principal,
+    input: &NewCase,
+    idempotency_key: Option<&str>,
+) -> Result<(Case, bool), Error> {
+    let applicant_kind = match principal.kind {
+        AccountKind::Citizen => "citizen",
+        AccountKind::Enterprise => "enterprise",
+        _ => {
+            return Err(Error::Forbidden(
+                "applications are made by citizens and enterprises (clerks use /v1/cases/intake)"
+                    .into(),
+            ));
+        }
+    };
+    check_form(&input.form)?;
+    if let Some(case) = existing(pool, principal, idempotency_key).await? {
+        return Ok((case, false));
+    }
+    let (item, bundle) =
+        applied_for(pool, input.implementation_code.as_ref(), input.bundle_id).await?;
+    let opening = Opening {
+        // 全程网办: an online case is received where it is handled (a bundle: where its lead
+        // item is).
+        receiving_region: item.region_code.clone(),
+        lineage: None,
+        item,
+        bundle,
+        channel: "online",
+        applicant_id: Some(principal.account),
+        applicant_kind,
+        applicant_name: None,
+        applicant_document: None,
+        entered_by: None,
+        form: &input.form,
+    };
+    open(pool, principal, idempotency_key, opening).await
+}
+
+/// The applicant a clerk takes a case in for (帮代办).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WindowApplicant {
+    /// citizen or enterprise.
+    pub kind: String,
+    /// The name on the document (1-100 characters).
+    pub name: String,
+    /// A citizen's document type (resident_id_card, passport ...).
+    #[serde(default)]
+    pub id_type: Option<tongban_kernel::IdType>,
+    /// A citizen's document number, or an enterprise's unified social credit code.
+    pub document_number: String,
+}
+
+/// What a clerk's intake at the window says.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Intake {
+    /// The item taken in; give this or `bundle_id`.
+    #[serde(default)]
+    pub implementation_code: Option<ImplementationCode>,
+    /// A 一件事 bundle taken in, at a hall of the region that offers it or below.
+    #[serde(default)]
+    pub bundle_id: Option<Uuid>,
+    /// The hall taking the case in: a region the clerk's `window_clerk` role covers, where the
+    /// item's 通办 scope reaches.
+    pub receiving_region: RegionCode,
+    pub applicant: WindowApplicant,
+    #[serde(default)]
+    pub form: Value,
+}
+
+/// A clerk takes a case in at the window for an applicant (帮代办: the case records who applied
+/// and who entered it). The clerk then provides the materials and submits, as the applicant
+/// would online.
+pub async fn intake(
+    pool: &PgPool,
+    regions: &tongban_runtime::regions::RegionDirectory,
+    principal: &Principal,
+    input: &Intake,
+    idempotency_key: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(Case, bool), Error> {
+    principal.require(Power::AcceptCases, &input.receiving_region)?;
+    check_form(&input.form)?;
+    let applicant = &input.applicant;
+    let name = applicant.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(Error::bad_request(
+            "applicant.name",
+            "must be 1 to 100 characters",
+        ));
+    }
+    let (applicant_kind, document) = match (applicant.kind.as_str(), applicant.id_type) {
+        ("citizen", Some(id_type)) => {
+            let number = id_type
+                .normalize(&applicant.document_number)
+                .map_err(|e| Error::bad_request("applicant.document_number", e))?;
+            ("citizen", id_type.mask(&number))
+        }
+        ("citizen", None) => {
+            return Err(Error::bad_request(
+                "applicant.id_type",
+                "a citizen shows an identity document",
+            ));
+        }
+        ("enterprise", _) => {
+            let code: tongban_kernel::CreditCode =
+                applicant.document_number.trim().parse().map_err(
+                    |e: tongban_kernel::credit::InvalidCreditCode| {
+                        Error::bad_request("applicant.document_number", e.to_string())
+                    },
+                )?;
+            ("enterprise", code.to_string())
+        }
+        _ => {
+            return Err(Error::bad_request(
+                "applicant.kind",
+                "citizen or enterprise",
+            ));
+        }
+    };
+    if let Some(case) = existing(pool, principal, idempotency_key).await? {
+        return Ok((case, false));
+    }
+    let (item, bundle) =
+        applied_for(pool, input.implementation_code.as_ref(), input.bundle_id).await?;
+    let lineage = regions
+        .lineage(&input.receiving_region, "receiving_region")
+        .await?;
+    let mut conn = pool.acquire().await?;
+    let today = local_today(now);
+    let served = match &bundle {
+        Some(bundle) => {
+            if !lineage.contains(&bundle.region_code) {
+                return Err(Error::unprocessable(
+                    "receiving_region",
+                    format!(
+                        "the bundle is offered in {} and below, not in {}",
+                        bundle.region_code, input.receiving_region
+                    ),
+                ));
+            }
+            // 多地联办: a member handled outside the hall's region needs its scope to reach
+            // the hall, or an agreement letting the hall collect it, like an item on its own.
+            for member in &bundle.members {
+                if lineage.contains(&member.region_code) {
+                    continue;
+                }
+                let version =
+                    catalogue::version(&mut conn, &member.implementation_code, member.version)
+                        .await?;
+                if !version.served_in(&lineage)
+                    && !catalogue::agreed(
+                        &mut conn,
+                        &version.code,
+                        &lineage,
+                        today,
+                        &["joint", "collect_elsewhere"],
+                    )
+                    .await?
+                {
+                    return Err(Error::unprocessable(
+                        "receiving_region",
+                        format!(
+                            "the bundle's member {} ({}) is handled in {}: its 通办 scope does not reach {}, and no 通办 agreement in force lets that region collect it",
+                            version.code, version.name, member.region_code, input.receiving_region
+                        ),
+                    ));
+                }
+            }
+            true
+        }
+        None => {
+            item.served_in(&lineage)
+                || catalogue::agreed(
+                    &mut conn,
+                    &item.code,
+                    &lineage,
+                    today,
+                    &["collect_elsewhere"],
+                )
+                .await?
+        }
+    };
+    drop(conn);
+    if !served {
+        return Err(Error::unprocessable(
+            "receiving_region",
+            format!(
+                "{} cannot be applied for in {}: its 通办 scope does not reach there, and no 通办 agreement in force lets that region collect it",
+                item.code, input.receiving_region
+            ),
+        ));
+    }
+    let opening = Opening {
+        receiving_region: input.receiving_region.to_string(),
+        lineage: Some(lineage),
+        item,
+        bundle,
+        channel: "window",
+        applicant_id: None,
+        applicant_kind,
+        applicant_name: Some(name.to_owned()),
+        applicant_document: Some(document),
+        entered_by: Some(principal.account),
+        form: &input.form,
+    };
+    open(pool, principal, idempotency_key, opening).await
+}
+
+/// The item (or bundle, with its lead item) an application is for: in force, or 422.
+pub(super) async fn applied_for(
+    pool: &PgPool,
+    code: Option<&ImplementationCode>,
+    bundle_id: Option<Uuid>,
+) -> Result<(ItemVersion, Option<catalogue::BundleVersion>), Error> {
+    match (code, bundle_id) {
+        (Some(code), None) => Ok((offered(pool, code).await?, None)),
+        (None, Some(id)) => {
+            let mut conn = pool.acquire().await?;
+            let bundle = catalogue::offered_bundle(&mut conn, id)
+                .await?
+                .ok_or_else(|| {
+                    Error::unprocessable("bundle_id", format!("{id} is not a bundle in force"))
+                })?;
+            let lead = bundle
+                .lead()
+                .ok_or_else(|| Error::internal(format!("bundle {id} has no lead member")))?;
+            let item =
+                catalogue::version(&mut conn, &lead.implementation_code, lead.version).await?;
+            Ok((item, Some(bundle)))
+        }
+        _ => Err(Error::bad_request(
+            "implementation_code",
+            "give either implementation_code or bundle_id",
+        )),
+    }
+}
+
+pub(super) fn check_form(form: &Value) -> Result<(), Error> {
+    if serde_json::to_vec(form).map_or(0, |b| b.len()) > 64 * 1024 {
+        return Err(Error::bad_request("form", "at most 64 KiB"));
+    }
+    Ok(())
+}
+
+/// The version in force of `code`, or 422 naming `implementation_code`.
+pub(super) async fn offered(
+    pool: &PgPool,
+    code: &ImplementationCode,
+) -> Result<ItemVersion, Error> {
+    let mut conn = pool.acquire().await?;
+    catalogue::offered(&mut conn, code.as_str())
+        .await?
+        .ok_or_else(|| {
+            Error::unprocessable(
+                "implementation_code",
+                format!("{code} is not an item in force"),
+            )
+        })
+}

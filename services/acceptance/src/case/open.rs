@@ -1,0 +1,138 @@
+//! Storing a new draft (and a bundle's parts), idempotently.
+
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use tongban_kernel::{Error, Principal};
+
+use crate::db::catalogue::{self, ItemVersion};
+
+use super::parts;
+use super::state::Status;
+use super::store::record;
+use super::view::{Case, get};
+
+/// The case an Idempotency-Key of this caller already created.
+pub(super) async fn existing(
+    pool: &PgPool,
+    principal: &Principal,
+    key: Option<&str>,
+) -> Result<Option<Case>, Error> {
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    let id: Option<Uuid> = sqlx::query_scalar(
+        "select id from cases where coalesce(applicant_id, entered_by) = $1 and idempotency_key = $2",
+    )
+    .bind(principal.account)
+    .bind(key)
+    .fetch_optional(pool)
+    .await?;
+    match id {
+        Some(id) => Ok(Some(get(pool, principal, id).await?)),
+        None => Ok(None),
+    }
+}
+
+/// A new draft: who applies, through which channel, where.
+pub(super) struct Opening<'a> {
+    pub(super) item: ItemVersion,
+    /// For a bundle application: the bundle version, whose members become parts.
+    pub(super) bundle: Option<catalogue::BundleVersion>,
+    pub(super) receiving_region: String,
+    /// The receiving region's lineage (province first, itself last): at a window, where the
+    /// case goes decides whether it is transferred. None online (全程网办).
+    pub(super) lineage: Option<Vec<String>>,
+    pub(super) channel: &'static str,
+    pub(super) applicant_id: Option<Uuid>,
+    pub(super) applicant_kind: &'static str,
+    pub(super) applicant_name: Option<String>,
+    pub(super) applicant_document: Option<String>,
+    pub(super) entered_by: Option<Uuid>,
+    pub(super) form: &'a Value,
+}
+
+/// Stores the draft and its first history entry; a parallel retry with the same key that won
+/// the race gives its case back instead.
+pub(super) async fn open(
+    pool: &PgPool,
+    principal: &Principal,
+    key: Option<&str>,
+    opening: Opening<'_>,
+) -> Result<(Case, bool), Error> {
+    let mut tx = pool.begin().await?;
+    let id = Uuid::now_v7();
+    let item = &opening.item;
+    let lineage = opening.lineage.as_deref().unwrap_or_default();
+    let mode = match &opening.bundle {
+        // A bundle is joint when any of its parts is.
+        Some(bundle) => {
+            let joint = bundle.members.iter().any(|m| {
+                crate::domain::mode(opening.channel, "part", lineage, &m.region_code) == "joint"
+            });
+            if joint {
+                "joint"
+            } else {
+                crate::domain::mode(opening.channel, "bundle", lineage, &item.region_code)
+            }
+        }
+        None => crate::domain::mode(opening.channel, "item", lineage, &item.region_code),
+    };
+    let inserted = sqlx::query(
+        "insert into cases (id, implementation_code, item_version, receiving_region, handling_region,
+             channel, applicant_id, applicant_kind, applicant_name, applicant_document, entered_by,
+             status, form, idempotency_key, visits, kind, bundle_id, bundle_version, mode)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', $12, $13, $14, $15, $16, $17,
+             $18)",
+    )
+    .bind(id)
+    .bind(&item.code)
+    .bind(item.version)
+    .bind(&opening.receiving_region)
+    .bind(&item.region_code)
+    .bind(opening.channel)
+    .bind(opening.applicant_id)
+    .bind(opening.applicant_kind)
+    .bind(&opening.applicant_name)
+    .bind(&opening.applicant_document)
+    .bind(opening.entered_by)
+    .bind(opening.form)
+    .bind(key)
+    // Taken in at a window: the applicant came once.
+    .bind(i32::from(opening.channel == "window"))
+    .bind(if opening.bundle.is_some() { "bundle" } else { "item" })
+    .bind(opening.bundle.as_ref().map(|b| b.id))
+    .bind(opening.bundle.as_ref().map(|b| b.version))
+    .bind(mode)
+    .execute(&mut *tx)
+    .await;
+    match inserted
+        .map_err(|err| Error::conflict_on(err, &[("cases_idempotency_key", "duplicate", "")]))
+    {
+        Ok(_) => {}
+        Err(Error::Conflict { .. }) => {
+            drop(tx);
+            let case = existing(pool, principal, key).await?;
+            return case
+                .map(|c| (c, false))
+                .ok_or_else(|| Error::internal("the idempotent case vanished"));
+        }
+        Err(err) => return Err(err),
+    }
+    record(
+        &mut tx,
+        id,
+        Some(principal.account),
+        "created",
+        None,
+        Status::Draft,
+        json!({ "item_version": item.version, "channel": opening.channel }),
+    )
+    .await?;
+    if let Some(bundle) = &opening.bundle {
+        parts::open(&mut tx, id, bundle, opening.channel, lineage).await?;
+    }
+    tx.commit().await?;
+    Ok((get(pool, principal, id).await?, true))
+}

@@ -1,0 +1,68 @@
+//! Not accepting a case (不予受理).
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use tongban_events::acceptance::v1 as events;
+use tongban_kernel::{Error, Principal};
+
+use super::parts;
+use super::state::{Action, Status};
+use super::store::{load, publish, record, require_clerk, require_not_part};
+use super::view::{Case, get};
+
+/// Does not accept the case (不予受理), with the written reason the law requires.
+pub async fn refuse(
+    pool: &PgPool,
+    principal: &Principal,
+    id: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Case, Error> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(Error::bad_request(
+            "reason",
+            "a written reason of 1 to 500 characters is required",
+        ));
+    }
+    let mut tx = pool.begin().await?;
+    let row = load(&mut tx, principal, id, true).await?;
+    require_not_part(&row)?;
+    require_clerk(principal, &row)?;
+    let from = row.status()?;
+    from.allow(Action::Refuse)?;
+    sqlx::query(
+        "update cases set status = 'refused', refusal_reason = $2, decided_at = $3, decided_by = $4 where id = $1",
+    )
+    .bind(id)
+    .bind(reason)
+    .bind(now)
+    .bind(principal.account)
+    .execute(&mut *tx)
+    .await?;
+    record(
+        &mut tx,
+        id,
+        Some(principal.account),
+        "refused",
+        Some(from),
+        Status::Refused,
+        json!({ "reason": reason }),
+    )
+    .await?;
+    let event = events::CaseRefused {
+        case: Some(row.reference()),
+        reason: reason.to_owned(),
+        refused_by: principal.account.to_string(),
+        refused_at: Some(tongban_events::timestamp(now)),
+    };
+    publish(&mut tx, &row, &event).await?;
+    if row.kind == "bundle" {
+        parts::follow(&mut tx, principal, &row, Status::Refused, reason, now).await?;
+    }
+    tx.commit().await?;
+    get(pool, principal, id).await
+}

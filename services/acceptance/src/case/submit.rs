@@ -1,0 +1,221 @@
+//! Submitting (and resubmitting after the correction notice): numbering, pinning the item
+//! version, taking e-certificates (一证通办).
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::{PgConnection, PgPool};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use tongban_events::acceptance::v1 as events;
+use tongban_kernel::{Error, Principal};
+
+use crate::db::catalogue::{self, ItemVersion};
+use crate::db::numbers::CaseNumbers;
+use crate::domain::{check_materials, query_password};
+
+use super::local_today;
+use super::parts;
+use super::state::{Action, Status};
+use super::store::{
+    COLUMNS, Listing, Row, listing, load, provided, publish, record, require_applicant,
+    require_not_part,
+};
+use super::view::{Case, view_listed};
+
+/// 一证通办: for each government-issued material the applicant did not provide as a file, takes
+/// the applicant's valid e-certificate of that type, if there is one, and records which (those
+/// recorded at an earlier submission are replaced).
+pub(super) async fn take_certificates(
+    conn: &mut PgConnection,
+    row: &Row,
+    listed: &[crate::domain::ListedMaterial],
+    provided: &BTreeSet<String>,
+    now: DateTime<Utc>,
+) -> Result<BTreeSet<String>, Error> {
+    if row.submissions > 0 {
+        sqlx::query("delete from case_certificates where case_id = $1")
+            .bind(row.id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    let Some(holder) = row.applicant_id else {
+        return Ok(BTreeSet::new());
+    };
+    let (codes, types): (Vec<&str>, Vec<&str>) = listed
+        .iter()
+        .filter(|m| {
+            m.source == "government"
+                && !m.certificate_type.is_empty()
+                && !provided.contains(&m.code)
+        })
+        .map(|m| (m.code.as_str(), m.certificate_type.as_str()))
+        .unzip();
+    if codes.is_empty() {
+        return Ok(BTreeSet::new());
+    }
+    // The newest valid certificate of each type, recorded for its material, in one statement.
+    let certified: Vec<String> = sqlx::query_scalar(
+        "insert into case_certificates (case_id, material_code, certificate_id)
+         select distinct on (w.code) $1, w.code, c.certificate_id
+         from unnest($3::text[], $4::text[]) as w (code, certificate_type)
+         join certificates c on c.holder_account_id = $2 and c.certificate_type = w.certificate_type
+         where c.revoked_at is null and (c.valid_until is null or c.valid_until >= $5)
+         order by w.code, c.issued_at desc
+         returning material_code",
+    )
+    .bind(row.id)
+    .bind(holder)
+    .bind(&codes)
+    .bind(&types)
+    .bind(local_today(now))
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(certified.into_iter().collect())
+}
+
+/// What a submission answers.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Submission {
+    pub case: Case,
+    /// The query password for looking the case up by number (查询密码); also on the receipt.
+    pub query_password: String,
+}
+
+/// Submits a draft, or resubmits after the correction notice. Every required material must be
+/// provided (422 listing the missing ones). The first submission gives the case its number,
+/// from `numbers` once the checks have passed.
+pub async fn submit(
+    pool: &PgPool,
+    numbers: &CaseNumbers,
+    principal: &Principal,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Submission, Error> {
+    let mut tx = pool.begin().await?;
+    let mut row = load(&mut tx, principal, id, true).await?;
+    require_not_part(&row)?;
+    require_applicant(principal, &row)?;
+    let from = row.status()?;
+    from.allow(Action::Submit)?;
+    let pinned = if row.number.is_none() {
+        repin(&mut tx, &mut row).await?
+    } else {
+        None
+    };
+    let listing = match pinned {
+        Some(item) => Listing::of(item),
+        None => listing(&mut tx, &row).await?,
+    };
+    let item = &listing.item;
+    let provided = provided(&mut tx, id).await?;
+    let certified = take_certificates(&mut tx, &row, &listing.materials, &provided, now).await?;
+    let states = check_materials(&listing.materials, &provided, &certified)?;
+    if row.number.is_none() {
+        row.number = Some(
+            numbers
+                .next(&item.code, local_today(now))
+                .await?
+                .to_string(),
+        );
+        row.query_password = Some(query_password());
+    }
+    let row: Row = sqlx::query_as(&format!(
+        "update cases set status = 'submitted', number = $2, query_password = $3, submissions = $4,
+             submitted_at = $5
+         where id = $1
+         returning {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(&row.number)
+    .bind(&row.query_password)
+    .bind(row.submissions + 1)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|err| {
+        Error::conflict_on(
+            err,
+            &[("cases_number_key", "number_taken", "retry the submission")],
+        )
+    })?;
+    record(
+        &mut tx,
+        id,
+        Some(principal.account),
+        "submitted",
+        Some(from),
+        Status::Submitted,
+        json!({ "submission": row.submissions, "number": row.number, "item_version": row.item_version }),
+    )
+    .await?;
+    let event = events::CaseSubmitted {
+        case: Some(row.reference()),
+        materials: states
+            .iter()
+            .map(|s| events::MaterialState {
+                material_code: s.material_code.clone(),
+                state: s.state.clone(),
+            })
+            .collect(),
+        submission: row.submissions as u32,
+        submitted_at: Some(tongban_events::timestamp(now)),
+    };
+    publish(&mut tx, &row, &event).await?;
+    if let Some(bundle) = &listing.bundle {
+        parts::submit(&mut tx, numbers, principal, &row, bundle, &states, now).await?;
+    }
+    let query_password = row.query_password.clone().unwrap_or_default();
+    let case = view_listed(&mut tx, row, &listing).await?;
+    tx.commit().await?;
+    Ok(Submission {
+        case,
+        query_password,
+    })
+}
+
+/// A case is pinned to the version in force when it is first submitted: a draft opened under
+/// an older version moves to the current one (its files for materials no longer listed are
+/// simply not counted); an item withdrawn meanwhile is a 422, and a bundle changed meanwhile a
+/// 409 (its parts were made from the old members: start a new application). Returns an
+/// item's version in force (`None` for a bundle).
+pub(super) async fn repin(
+    conn: &mut PgConnection,
+    row: &mut Row,
+) -> Result<Option<ItemVersion>, Error> {
+    if row.kind == "bundle" {
+        let id = row
+            .bundle_id
+            .ok_or_else(|| Error::internal("a bundle case without its bundle"))?;
+        let current = catalogue::offered_bundle(conn, id).await?;
+        return match current {
+            Some(bundle) if Some(bundle.version) == row.bundle_version => Ok(None),
+            Some(_) => Err(Error::Conflict {
+                code: "bundle_changed",
+                message: "the bundle changed since this application was opened: open a new one"
+                    .into(),
+            }),
+            None => Err(Error::unprocessable(
+                "bundle_id",
+                "the bundle is no longer offered",
+            )),
+        };
+    }
+    let current = catalogue::offered(conn, &row.implementation_code)
+        .await?
+        .ok_or_else(|| {
+            Error::unprocessable("implementation_code", "the item is no longer offered")
+        })?;
+    if current.version != row.item_version {
+        sqlx::query("update cases set item_version = $2 where id = $1")
+            .bind(row.id)
+            .bind(current.version)
+            .execute(&mut *conn)
+            .await?;
+        row.item_version = current.version;
+    }
+    Ok(Some(current))
+}

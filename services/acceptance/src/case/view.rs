@@ -1,0 +1,394 @@
+//! What the API shows of a case: its schema types and the read queries (the case with its
+//! materials, its history, the receipt, the public progress lookup).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::{PgConnection, PgPool};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use tongban_kernel::{Error, Principal};
+
+use crate::domain::same_secret;
+
+use super::state::Status;
+use super::store::{COLUMNS, Listing, Row, listing, load};
+
+/// A case as its applicant and the staff in scope see it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Case {
+    pub id: Uuid,
+    /// Given at the first submission.
+    pub number: Option<String>,
+    /// item, bundle (a 一件事 application) or part (one member item of a bundle application).
+    pub kind: String,
+    /// A part's bundle application.
+    pub parent_id: Option<Uuid>,
+    pub bundle_id: Option<Uuid>,
+    /// A bundle application's member cases, one per item, each handled by its department.
+    pub parts: Vec<PartRef>,
+    pub implementation_code: String,
+    /// The item version the case is pinned to.
+    pub item_version: i32,
+    pub item_name: String,
+    pub receiving_region: String,
+    pub handling_region: String,
+    /// online or window.
+    pub channel: String,
+    /// How regions share the case (跨域通办): local, online (全程网办), collect_elsewhere
+    /// (异地代收代办: taken in here, transferred to the handling region) or joint (a 多地联办
+    /// bundle part handled in another region).
+    pub mode: String,
+    /// Times the handling region sent the case's transfer back, and why it did the last time
+    /// (kind: not_competent or materials_defective, reason, at).
+    pub returns: i32,
+    pub returned: Option<Value>,
+    /// The applicant's account; none for a window applicant without one.
+    pub applicant_id: Option<Uuid>,
+    pub applicant_kind: String,
+    /// A window applicant's name and masked document.
+    pub applicant_name: Option<String>,
+    pub applicant_document: Option<String>,
+    /// The staff member who entered the case for the applicant (帮代办).
+    pub entered_by: Option<Uuid>,
+    pub status: Status,
+    pub submissions: i32,
+    /// Times the applicant came to a hall for this case.
+    pub visits: i32,
+    pub form: Value,
+    /// The promised due date, from acceptance, in the handling centre's working days.
+    pub due_date: Option<NaiveDate>,
+    pub due_date_provisional: bool,
+    pub created_at: DateTime<Utc>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub refusal_reason: Option<String>,
+    pub withdrawal_reason: Option<String>,
+    /// Approval's conclusion (办结): approved or refused, the reason, the results issued.
+    pub conclusion: Option<String>,
+    pub conclusion_reason: Option<String>,
+    pub concluded_at: Option<DateTime<Utc>>,
+    pub results: Value,
+    /// How the result went out: method, carrier, tracking number.
+    pub delivery: Option<Value>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// Every material of the pinned version and its state.
+    pub materials: Vec<CaseMaterial>,
+    /// The one-time correction notice, once sent.
+    pub correction: Option<Vec<CorrectionItem>>,
+}
+
+/// A member case of a bundle application.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct PartRef {
+    pub id: Uuid,
+    pub number: Option<String>,
+    pub implementation_code: String,
+    pub item_version: i32,
+    pub handling_region: String,
+    pub status: String,
+    pub due_date: Option<NaiveDate>,
+}
+
+/// A material of a case.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CaseMaterial {
+    pub material_code: String,
+    pub name: String,
+    /// required, optional or deferrable (容缺后补).
+    pub necessity: String,
+    /// The file provided, if any.
+    pub attachment: Option<AttachmentInfo>,
+    /// The applicant's e-certificate that stands in for it (一证通办), if any.
+    pub certificate_id: Option<Uuid>,
+    /// For a material accepted as missing (容缺受理): the day it must be supplied by,
+    /// whether it was, and whether the deadline passed without it (flagged and reported).
+    pub deferred_until: Option<NaiveDate>,
+    pub supplied_at: Option<DateTime<Utc>>,
+    pub overdue: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct AttachmentInfo {
+    pub filename: String,
+    pub content_type: String,
+    pub size: i32,
+    pub sha256: String,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+/// One thing the applicant must fix.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionItem {
+    pub material_code: String,
+    /// What is missing or wrong (1-200 characters).
+    pub reason: String,
+}
+
+/// A history entry.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct HistoryEntry {
+    pub at: DateTime<Utc>,
+    pub actor: Option<Uuid>,
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub detail: Value,
+}
+
+/// The case with its materials and notice, for whoever may see it.
+pub async fn get(pool: &PgPool, principal: &Principal, id: Uuid) -> Result<Case, Error> {
+    let mut conn = pool.acquire().await?;
+    let row = load(&mut conn, principal, id, false).await?;
+    view(&mut conn, row).await
+}
+
+pub(super) async fn view(conn: &mut PgConnection, row: Row) -> Result<Case, Error> {
+    let listing = listing(conn, &row).await?;
+    view_listed(conn, row, &listing).await
+}
+
+/// What hangs off a case (files, 容缺 deadlines, e-certificates, the correction notice, a
+/// bundle's parts), read in one statement.
+#[derive(sqlx::FromRow)]
+pub(super) struct Children {
+    attachments: sqlx::types::Json<Vec<Attached>>,
+    deferred: sqlx::types::Json<Vec<Deferred>>,
+    certificates: sqlx::types::Json<Vec<Certified>>,
+    correction: Option<sqlx::types::Json<Vec<CorrectionItem>>>,
+    parts: sqlx::types::Json<Vec<PartRef>>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Attached {
+    material_code: String,
+    #[serde(flatten)]
+    info: AttachmentInfo,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Deferred {
+    material_code: String,
+    deadline: NaiveDate,
+    supplied_at: Option<DateTime<Utc>>,
+    overdue: bool,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Certified {
+    material_code: String,
+    certificate_id: Uuid,
+}
+
+/// The case as answered, its materials as `listing` lists them.
+pub(super) async fn view_listed(
+    conn: &mut PgConnection,
+    row: Row,
+    listing: &Listing,
+) -> Result<Case, Error> {
+    let children: Children = sqlx::query_as(
+        "select
+             coalesce((select json_agg(a) from (
+                 select material_code, filename, content_type, size, sha256, uploaded_at
+                 from attachments where case_id = $1) a), '[]') as attachments,
+             coalesce((select json_agg(d) from (
+                 select material_code, deadline, supplied_at, overdue_at is not null as overdue
+                 from deferred_materials where case_id = $1) d), '[]') as deferred,
+             coalesce((select json_agg(c) from (
+                 select material_code, certificate_id
+                 from case_certificates where case_id = $1) c), '[]') as certificates,
+             (select items from correction_notices where case_id = $1
+              order by round desc limit 1) as correction,
+             coalesce((select json_agg(p order by p.implementation_code) from (
+                 select id, number, implementation_code, item_version, handling_region, status,
+                        due_date
+                 from cases where parent_id = $1) p), '[]') as parts",
+    )
+    .bind(row.id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let mut attachments: BTreeMap<String, AttachmentInfo> = children
+        .attachments
+        .0
+        .into_iter()
+        .map(|a| (a.material_code, a.info))
+        .collect();
+    let deferred: BTreeMap<String, Deferred> = children
+        .deferred
+        .0
+        .into_iter()
+        .map(|d| (d.material_code.clone(), d))
+        .collect();
+    let certificates: BTreeMap<String, Uuid> = children
+        .certificates
+        .0
+        .into_iter()
+        .map(|c| (c.material_code, c.certificate_id))
+        .collect();
+    let correction = children.correction;
+    let parts = children.parts.0;
+    let status = row.status()?;
+    Ok(Case {
+        parts,
+        kind: row.kind,
+        parent_id: row.parent_id,
+        bundle_id: row.bundle_id,
+        materials: listing
+            .materials
+            .iter()
+            .map(|m| CaseMaterial {
+                material_code: m.code.clone(),
+                name: m.name.clone(),
+                necessity: m.necessity.clone(),
+                attachment: attachments.remove(&m.code),
+                certificate_id: certificates.get(&m.code).copied(),
+                deferred_until: deferred.get(&m.code).map(|d| d.deadline),
+                supplied_at: deferred.get(&m.code).and_then(|d| d.supplied_at),
+                overdue: deferred.get(&m.code).is_some_and(|d| d.overdue),
+            })
+            .collect(),
+        correction: correction.map(|c| c.0),
+        id: row.id,
+        number: row.number,
+        implementation_code: row.implementation_code,
+        item_version: row.item_version,
+        item_name: listing.name.clone(),
+        receiving_region: row.receiving_region,
+        handling_region: row.handling_region,
+        channel: row.channel,
+        mode: row.mode,
+        returns: row.returns,
+        returned: row.returned,
+        applicant_id: row.applicant_id,
+        applicant_kind: row.applicant_kind,
+        applicant_name: row.applicant_name,
+        applicant_document: row.applicant_document,
+        entered_by: row.entered_by,
+        status,
+        submissions: row.submissions,
+        visits: row.visits,
+        form: row.form,
+        due_date: row.due_date,
+        due_date_provisional: row.due_date_provisional,
+        created_at: row.created_at,
+        submitted_at: row.submitted_at,
+        decided_at: row.decided_at,
+        refusal_reason: row.refusal_reason,
+        withdrawal_reason: row.withdrawal_reason,
+        conclusion: row.conclusion,
+        conclusion_reason: row.conclusion_reason,
+        concluded_at: row.concluded_at,
+        results: row.results,
+        delivery: row.delivery,
+        delivered_at: row.delivered_at,
+    })
+}
+
+/// The case's history, oldest first.
+pub async fn history(
+    pool: &PgPool,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<Vec<HistoryEntry>, Error> {
+    let mut conn = pool.acquire().await?;
+    load(&mut conn, principal, id, false).await?;
+    Ok(sqlx::query_as(
+        "select at, actor, action, from_status, to_status, detail from case_history where case_id = $1 order by seq",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// The acceptance receipt (受理回执).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Receipt {
+    pub number: String,
+    pub query_password: String,
+    pub item_name: String,
+    pub implementation_code: String,
+    pub handling_region: String,
+    pub accepted_at: DateTime<Utc>,
+    pub due_date: Option<NaiveDate>,
+    pub due_date_provisional: bool,
+    /// The materials accepted: provided, or deferred with their deadline.
+    pub materials: Vec<CaseMaterial>,
+}
+
+/// The receipt of an accepted case (409 before acceptance).
+pub async fn receipt(pool: &PgPool, principal: &Principal, id: Uuid) -> Result<Receipt, Error> {
+    let mut conn = pool.acquire().await?;
+    let row = load(&mut conn, principal, id, false).await?;
+    if !matches!(
+        row.status()?,
+        Status::Accepted | Status::Concluded | Status::Delivered
+    ) {
+        return Err(Error::Conflict {
+            code: "not_accepted",
+            message: "a receipt is issued when the case is accepted".into(),
+        });
+    }
+    let password = row.query_password.clone().unwrap_or_default();
+    let case = view(&mut conn, row).await?;
+    Ok(Receipt {
+        number: case.number.unwrap_or_default(),
+        query_password: password,
+        item_name: case.item_name,
+        implementation_code: case.implementation_code,
+        handling_region: case.handling_region,
+        accepted_at: case.decided_at.unwrap_or(case.created_at),
+        due_date: case.due_date,
+        due_date_provisional: case.due_date_provisional,
+        materials: case
+            .materials
+            .into_iter()
+            .filter(|m| {
+                m.attachment.is_some() || m.certificate_id.is_some() || m.deferred_until.is_some()
+            })
+            .collect(),
+    })
+}
+
+/// What anyone with the number and the query password can read.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Progress {
+    pub number: String,
+    pub item_name: String,
+    pub status: Status,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub due_date: Option<NaiveDate>,
+}
+
+/// Looks a case up by number and query password; a wrong password and an unknown number answer
+/// alike (404), so numbers cannot be probed.
+pub async fn lookup(pool: &PgPool, number: &str, password: &str) -> Result<Progress, Error> {
+    let mut conn = pool.acquire().await?;
+    let row: Option<Row> =
+        sqlx::query_as(&format!("select {COLUMNS} from cases where number = $1"))
+            .bind(number)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(row) = row.filter(|r| {
+        r.query_password
+            .as_deref()
+            .is_some_and(|p| same_secret(p, password))
+    }) else {
+        return Err(Error::NotFound(
+            "no case with this number and password".into(),
+        ));
+    };
+    let listing = listing(&mut conn, &row).await?;
+    Ok(Progress {
+        number: row.number.clone().unwrap_or_default(),
+        item_name: listing.name,
+        status: row.status()?,
+        submitted_at: row.submitted_at,
+        decided_at: row.decided_at,
+        due_date: row.due_date,
+    })
+}

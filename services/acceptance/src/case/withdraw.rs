@@ -1,0 +1,64 @@
+//! The applicant withdraws before a decision.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use tongban_events::acceptance::v1 as events;
+use tongban_kernel::{Error, Principal};
+
+use super::parts;
+use super::state::{Action, Status};
+use super::store::{load, publish, record, require_applicant, require_not_part};
+use super::view::{Case, get};
+
+/// Withdraws the application before a decision (the applicant, or the clerk who entered it).
+pub async fn withdraw(
+    pool: &PgPool,
+    principal: &Principal,
+    id: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Case, Error> {
+    let reason = reason.trim();
+    if reason.chars().count() > 500 {
+        return Err(Error::bad_request("reason", "at most 500 characters"));
+    }
+    let mut tx = pool.begin().await?;
+    let row = load(&mut tx, principal, id, true).await?;
+    require_not_part(&row)?;
+    require_applicant(principal, &row)?;
+    let from = row.status()?;
+    from.allow(Action::Withdraw)?;
+    sqlx::query("update cases set status = 'withdrawn', withdrawal_reason = $2, decided_at = $3 where id = $1")
+        .bind(id)
+        .bind(reason)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    record(
+        &mut tx,
+        id,
+        Some(principal.account),
+        "withdrawn",
+        Some(from),
+        Status::Withdrawn,
+        json!({ "reason": reason }),
+    )
+    .await?;
+    // A draft never went anywhere: only a submitted case's withdrawal is news to others.
+    if from != Status::Draft {
+        let event = events::CaseWithdrawn {
+            case: Some(row.reference()),
+            reason: reason.to_owned(),
+            withdrawn_at: Some(tongban_events::timestamp(now)),
+        };
+        publish(&mut tx, &row, &event).await?;
+    }
+    if row.kind == "bundle" {
+        parts::follow(&mut tx, principal, &row, Status::Withdrawn, reason, now).await?;
+    }
+    tx.commit().await?;
+    get(pool, principal, id).await
+}

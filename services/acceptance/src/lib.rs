@@ -18,6 +18,9 @@ pub mod db;
 pub mod domain;
 pub mod events;
 pub mod http;
+pub mod rating;
+pub mod remediation;
+pub mod satisfaction;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -5,11 +5,9 @@
 //! - [`numbers`]: the case-number counter.
 //! - [`ratings`]: ratings (好差评), window visits and the remediation of bad ratings.
 //! - [`remediations`]: bad ratings put right (差评整改).
-//! - [`satisfaction`]: the ratings' statistics.
 
 pub mod cases;
 pub mod catalogue;
 pub mod numbers;
 pub mod ratings;
 pub mod remediations;
-pub mod satisfaction;

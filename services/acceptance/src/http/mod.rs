@@ -1,7 +1,5 @@
 //! The acceptance service's HTTP API.
 
-pub mod ratings;
-
 use axum::Router;
 use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as OpenApiDoc;
@@ -18,7 +16,9 @@ struct ApiDoc;
 pub fn app(state: AppState) -> (Router, OpenApiDoc) {
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/v1/cases", crate::case::http::router())
-        .merge(ratings::router())
+        .merge(crate::rating::http::router())
+        .merge(crate::remediation::http::router())
+        .merge(crate::satisfaction::http::router())
         .split_for_parts();
     (router.with_state(state), doc)
 }

@@ -1,0 +1,62 @@
+//! A clerk records a window visit, to be rated once through its code (for a case, the visit
+//! is also counted on the case, as `POST /cases/{id}/visits`).
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+use tongban_kernel::{Error, Power, Principal};
+
+use crate::db::cases::{VISIT_PURPOSES, count_visit};
+
+use super::view::NewVisit;
+use super::visit::{Visit, insert_visit};
+
+/// A clerk records a window visit (for a case: counted on it, as `POST /cases/{id}/visits`).
+pub async fn open_visit(
+    pool: &PgPool,
+    principal: &Principal,
+    input: &NewVisit,
+    now: DateTime<Utc>,
+) -> Result<Visit, Error> {
+    let mut tx = pool.begin().await?;
+    let visit = match (input.case_id, &input.region_code) {
+        (Some(id), _) => {
+            let case = count_visit(&mut tx, principal, id, &input.purpose).await?;
+            insert_visit(
+                &mut tx,
+                principal,
+                Some(id),
+                &case.receiving_region,
+                &input.purpose,
+                now,
+            )
+            .await?
+        }
+        (None, Some(region)) => {
+            if !VISIT_PURPOSES.contains(&input.purpose.as_str()) {
+                return Err(Error::bad_request(
+                    "purpose",
+                    format!("one of {}", VISIT_PURPOSES.join(", ")),
+                ));
+            }
+            principal.require(Power::AcceptCases, region)?;
+            insert_visit(
+                &mut tx,
+                principal,
+                None,
+                region.as_str(),
+                &input.purpose,
+                now,
+            )
+            .await?
+        }
+        (None, None) => {
+            return Err(Error::bad_request(
+                "region_code",
+                "a visit without a case names its hall",
+            ));
+        }
+    };
+    tx.commit().await?;
+    Ok(visit)
+}

@@ -11,6 +11,8 @@ pub struct Breach {
     pub rule: &'static str,
     pub key: String,
     pub size: usize,
+    /// Where to look, when that is more than the key says (a function's first line).
+    pub line: Option<usize>,
 }
 
 impl Breach {
@@ -19,6 +21,21 @@ impl Breach {
             rule,
             key: key.into(),
             size,
+            line: None,
+        }
+    }
+
+    pub fn at(self, line: usize) -> Self {
+        Self {
+            line: Some(line),
+            ..self
+        }
+    }
+
+    fn shown(&self) -> String {
+        match self.line {
+            Some(line) => format!("{} (line {line})", self.key),
+            None => self.key.clone(),
         }
     }
 }
@@ -45,10 +62,11 @@ pub fn judge(rule: &str, found: &[Breach], listed: &BTreeMap<String, usize>) -> 
     let mut wrong = Vec::new();
     for breach in found {
         match listed.get(&breach.key) {
-            None => wrong.push(format!("new: {} ({})", breach.key, breach.size)),
+            None => wrong.push(format!("new: {} ({})", breach.shown(), breach.size)),
             Some(&allowed) if breach.size > allowed => wrong.push(format!(
                 "grew: {} ({} > {allowed} listed)",
-                breach.key, breach.size
+                breach.shown(),
+                breach.size
             )),
             Some(_) => {}
         }

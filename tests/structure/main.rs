@@ -75,6 +75,7 @@ fn no_function_is_over_80_lines_outside_tests_and_benchmarks() {
                 .filter(|func| func.lines > MAX_FN_LINES)
                 .map(move |func| {
                     Breach::new("fn", format!("{} fn {}", f.relative, func.name), func.lines)
+                        .at(func.line)
                 })
         })
         .collect();

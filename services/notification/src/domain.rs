@@ -63,6 +63,12 @@ pub const KINDS: [Kind; 15] = [
         required: &[],
         variables: &[CASE_NUMBER, ITEM_NAME, DUE_DATE],
     },
+    // The one-time correction notice (一次性告知): its rule (to the applicant, urgent, by inbox,
+    // text and e-mail) and its first wording (zh-CN and en, version 1) are data of the
+    // migrations `20261128100000_notifications.sql` (the `rules` row and the `templates` rows
+    // `correction_requested`) and `20261128110000_delivery.sql` (the channels widened); later
+    // wordings are template versions saved through `/v1/templates`. `items` is every missing
+    // material's reason, joined (see `events::cases`).
     Kind {
         key: "correction_requested",
         event_type: "cn.tongban.acceptance.correction_requested.v1",

@@ -12,6 +12,18 @@
 //! - `migrations/`: the `notification` schema (the outbox and inbox are created by the bus).
 //!
 //! Publishes to `tongban.notification.v1` through the outbox.
+//!
+//! # Where to find: the one-time correction notice (一次性告知)
+//! From acceptance's `CorrectionRequested` event to the applicant, in four files:
+//! 1. `events/cases.rs`, `On<CorrectionRequested>`: the case's facts (its applicant, kept in
+//!    the `cases` projection) and the `items` to bring (every missing material's reason).
+//! 2. `db/messages.rs`, `raise`: the rule for the event type names the template, the
+//!    recipients (`applicant`) and the channels; the latest template version in the
+//!    applicant's language is rendered ([`domain::render`]) and stored once per channel.
+//! 3. `domain.rs`, `KINDS`: the notice's variables. Its rule and first wording are data of
+//!    the migrations `20261128100000_notifications.sql` and `20261128110000_delivery.sql`
+//!    (rules row `correction_requested`, urgent: no quiet hours, no hourly limit).
+//! 4. `delivery/sender.rs`: the text and the e-mail are sent (the inbox's is there at once).
 
 pub mod app;
 pub mod config;

@@ -179,6 +179,11 @@ async fn latest_templates(
 }
 
 /// Makes the messages the rules for `facts.event_type` call for; returns how many were new.
+///
+/// The rules (table `rules`: template, recipients, channels, urgent) and the templates' first
+/// versions are seeded by this service's migrations (e.g. the one-time correction notice,
+/// 一次性告知, in `20261128100000_notifications.sql`); each message is stored here (the inbox's
+/// as delivered, the others queued for [`crate::delivery::Sender`]).
 pub async fn raise(tx: &mut PgConnection, facts: &Facts) -> Result<u64, sqlx::Error> {
     let setting = setting(tx, facts).await?;
     if setting.rules.is_empty() && setting.hooks.is_empty() {

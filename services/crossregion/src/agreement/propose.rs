@@ -159,7 +159,16 @@ pub async fn propose(
         effective_until: new.effective_until,
         proposed_by: principal.account,
         proposed_at: now,
-        items: &items,
+        items: items
+            .iter()
+            .map(|i| {
+                (
+                    i.implementation_code.as_str(),
+                    i.region_code.as_str(),
+                    i.name.as_str(),
+                )
+            })
+            .collect(),
         involved: &involved,
     };
     store::insert(&mut tx, &row).await?;

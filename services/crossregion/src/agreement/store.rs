@@ -10,7 +10,6 @@ use tongban_events::Event;
 use tongban_kernel::Error;
 
 use super::state::{Mode, Scope};
-use super::view::Item;
 
 #[derive(sqlx::FromRow)]
 pub struct Row {
@@ -77,7 +76,8 @@ pub struct NewRow<'a> {
     pub effective_until: Option<NaiveDate>,
     pub proposed_by: Uuid,
     pub proposed_at: DateTime<Utc>,
-    pub items: &'a [Item],
+    /// Each item's implementation code, region and name.
+    pub items: Vec<(&'a str, &'a str, &'a str)>,
     /// The regions whose signatures it awaits.
     pub involved: &'a [String],
 }
@@ -100,15 +100,15 @@ pub async fn insert(tx: &mut PgConnection, new: &NewRow<'_>) -> Result<(), Error
     .bind(new.proposed_at)
     .execute(&mut *tx)
     .await?;
-    for item in new.items {
+    for (code, region, name) in &new.items {
         sqlx::query(
             "insert into agreement_items (agreement_id, implementation_code, region_code, name)
              values ($1, $2, $3, $4)",
         )
         .bind(new.id)
-        .bind(&item.implementation_code)
-        .bind(&item.region_code)
-        .bind(&item.name)
+        .bind(code)
+        .bind(region)
+        .bind(name)
         .execute(&mut *tx)
         .await?;
     }

@@ -3,20 +3,19 @@
 //!
 //! # Layout
 //! - [`http`]: the versioned API under `/v1` (the standard probes come from the runtime).
-//! - [`domain`]: the modes, an agreement's reach, who hands what to whom in a transfer (no I/O).
+//! - [`agreement`]: 通办 agreements, one folder: states and rules, parties, the store, one file
+//!   per use case, routes.
 //! - [`transfer`]: cases handed over between regions, one folder: states and rules, the store,
 //!   one file per use case, routes and consumed events.
-//! - [`db`]: queries: agreements.
 //! - [`events`]: what it consumes (the catalogue's items in force and calendar; accepted,
 //!   concluded and delivered cases).
 //! - `migrations/`: the `crossregion` schema (the outbox and inbox are created by the bus).
 //!
 //! Publishes to `tongban.crossregion.v1` through the outbox.
 
+pub mod agreement;
 pub mod app;
 pub mod config;
-pub mod db;
-pub mod domain;
 pub mod events;
 pub mod http;
 mod text;

@@ -16,7 +16,11 @@ use tongban_kernel::{
 };
 
 use crate::AppState;
-use crate::db::agreements::{self, Agreement, NewAgreement};
+
+use super::propose::{NewAgreement, propose};
+use super::sign::sign as sign_agreement;
+use super::terminate::terminate as terminate_agreement;
+use super::view::{self, Agreement};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -62,7 +66,7 @@ async fn list(
         .transpose()?
         .map(|c| c.to_string());
     Ok(Json(
-        agreements::list(
+        view::list(
             &state.pool,
             region.as_ref().map(|r| (r, lineage.as_slice())),
             item.as_deref(),
@@ -85,7 +89,7 @@ async fn conclude(
     Authenticated(principal): Authenticated,
     Json(new): Json<NewAgreement>,
 ) -> Result<(StatusCode, Json<Agreement>)> {
-    let agreement = agreements::propose(
+    let agreement = propose(
         &state.pool,
         &state.regions,
         &principal,
@@ -103,7 +107,7 @@ async fn get_agreement(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Agreement>> {
-    Ok(Json(agreements::get(&state.pool, id).await?))
+    Ok(Json(view::get(&state.pool, id).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -142,14 +146,9 @@ async fn check(
         .lineage(&receiving, "receiving_region")
         .await?;
     let on = query.on.unwrap_or_else(|| state.clock.today());
-    let home: Option<String> = sqlx::query_scalar(
-        "select region_code from items where implementation_code = $1 and in_force",
-    )
-    .bind(item.to_string())
-    .fetch_optional(&state.pool)
-    .await?;
+    let home = view::home_region(&state.pool, item.as_str()).await?;
     let local = home.is_some_and(|home| lineage.contains(&home));
-    let agreements = agreements::covering(&state.pool, item.as_str(), &lineage, on).await?;
+    let agreements = view::covering(&state.pool, item.as_str(), &lineage, on).await?;
     Ok(Json(Check {
         agreed: local || !agreements.is_empty(),
         local,
@@ -170,7 +169,7 @@ async fn sign(
     Path(id): Path<Uuid>,
 ) -> Result<Json<Agreement>> {
     Ok(Json(
-        agreements::sign(&state.pool, &principal, id, state.clock.now()).await?,
+        sign_agreement(&state.pool, &principal, id, state.clock.now()).await?,
     ))
 }
 
@@ -197,14 +196,13 @@ async fn terminate(
     Json(input): Json<Termination>,
 ) -> Result<Json<Agreement>> {
     Ok(Json(
-        agreements::terminate(
+        terminate_agreement(
             &state.pool,
             &principal,
             id,
             input.effective_until,
             &input.reason,
-            state.clock.now(),
-            state.clock.today(),
+            state.clock.moment(),
         )
         .await?,
     ))

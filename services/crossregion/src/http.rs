@@ -1,8 +1,7 @@
 //! The crossregion service's HTTP API.
 //!
-//! - [`agreements`]: 通办 agreements (通办事项清单), and whether one covers a case.
-
-pub mod agreements;
+//! - `agreement::http`: 通办 agreements (通办事项清单), and whether one covers a case.
+//! - `transfer::http`: cases handed over between regions, with their postal legs and deadlines.
 
 use axum::Router;
 use utoipa::OpenApi;
@@ -19,7 +18,7 @@ struct ApiDoc;
 
 pub fn app(state: AppState) -> (Router, OpenApiDoc) {
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(agreements::router())
+        .merge(crate::agreement::http::router())
         .merge(crate::transfer::http::router())
         .split_for_parts();
     (router.with_state(state), doc)

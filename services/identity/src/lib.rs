@@ -12,6 +12,7 @@
 //!
 //! Publishes to `tongban.identity.v1` (account created, role granted/revoked, account locked).
 
+mod app;
 pub mod config;
 pub mod db;
 pub mod http;
@@ -31,34 +32,13 @@ use tongban_bus::Host;
 use tongban_kernel::{RegionCode, Role, RoleBinding};
 use tongban_runtime::{CancellationToken, Settings};
 
+use app::grace_secs;
 use db::accounts::{self, Account, NewAccount};
+
+pub use app::AppState;
 
 /// The service's name, schema and path segment behind the gateway.
 pub const NAME: &str = "identity";
-
-#[derive(Clone)]
-pub struct AppState {
-    pub pool: PgPool,
-    pub identity: Arc<IdentitySettings>,
-    pub signer: Arc<keys::Signer>,
-    /// The catalogue's division tree: staff regions and role bindings must name real regions.
-    pub regions: Arc<tongban_runtime::regions::RegionDirectory>,
-    /// Texts one-time codes through the notification service.
-    pub texts: Arc<texts::Texts>,
-    /// The service's time (adjustable in tests).
-    pub clock: tongban_runtime::Clock,
-}
-
-impl AppState {
-    /// How long a retired key stays published: until every token it signed has expired.
-    pub fn jwks_grace_secs(&self) -> i64 {
-        grace_secs(&self.identity)
-    }
-}
-
-fn grace_secs(identity: &IdentitySettings) -> i64 {
-    identity.access_token_ttl_secs + keys::RECHECK.as_secs() as i64 + tongban_auth::jwt::LEEWAY_SECS
-}
 
 /// Runs the service until `shutdown`.
 pub async fn run(

@@ -93,6 +93,44 @@ pub async fn issue(
     .bind(phone)
     .execute(&mut *tx)
     .await?;
+    check_limits(&mut tx, purpose, phone, asked_by, settings, now).await?;
+    let resend = chrono::Duration::seconds(settings.code_resend_secs);
+    let id = Uuid::now_v7();
+    let code = new_code();
+    let expires_at = now + chrono::Duration::seconds(settings.code_ttl_secs);
+    sqlx::query(
+        "insert into phone_challenges (id, purpose, phone, account_id, code_hash, created_at,
+             expires_at)
+         values ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(id)
+    .bind(purpose.as_str())
+    .bind(phone)
+    .bind(account)
+    .bind(hash(id, &code))
+    .bind(now)
+    .bind(expires_at)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Issued {
+        id,
+        code,
+        expires_at,
+        resend_after: now + resend,
+    })
+}
+
+/// The limits on sending codes: one per number per resend interval, a number of codes per
+/// number per hour, and as many per asking account (429 with when to try again).
+async fn check_limits(
+    tx: &mut PgConnection,
+    purpose: Purpose,
+    phone: &str,
+    asked_by: Option<Uuid>,
+    settings: &IdentitySettings,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
     let hour_ago = now - chrono::Duration::hours(1);
     let (latest, in_hour, oldest): (Option<DateTime<Utc>>, i64, Option<DateTime<Utc>>) =
         sqlx::query_as(
@@ -145,30 +183,7 @@ pub async fn issue(
             ));
         }
     }
-    let id = Uuid::now_v7();
-    let code = new_code();
-    let expires_at = now + chrono::Duration::seconds(settings.code_ttl_secs);
-    sqlx::query(
-        "insert into phone_challenges (id, purpose, phone, account_id, code_hash, created_at,
-             expires_at)
-         values ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(id)
-    .bind(purpose.as_str())
-    .bind(phone)
-    .bind(account)
-    .bind(hash(id, &code))
-    .bind(now)
-    .bind(expires_at)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(Issued {
-        id,
-        code,
-        expires_at,
-        resend_after: now + resend,
-    })
+    Ok(())
 }
 
 /// Forgets a challenge whose code could not be sent (it does not count against the limits).

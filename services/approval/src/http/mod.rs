@@ -23,6 +23,7 @@ struct ApiDoc;
 pub fn app(state: AppState) -> (Router, OpenApiDoc) {
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(crate::work_item::http::router())
+        .merge(crate::clock::http::router())
         .merge(certificates::router())
         .merge(statistics::router())
         .split_for_parts();

@@ -4,12 +4,12 @@
 //! # Layout
 //! - [`work_item`]: the work item (办件): its states and transition table, its store (the only
 //!   writer of its state, history and events), one file per use case and their routes.
-//! - [`http`]: the versioned API under `/v1`: merges the routes; statistics,
-//!   e-certificates and their public verification.
+//! - [`certificate`]: e-certificates: sealed at an approval, verified by anyone, revoked.
+//! - [`http`]: the versioned API under `/v1`: merges the routes; statistics.
 //! - [`clock`]: the statutory clock: pauses, extensions, due dates, warning and escalation
 //!   timers, and their routes.
-//! - [`domain`]: e-certificate sealing and written texts, without I/O.
-//! - [`db`]: queries: certificates, 一件事 applications, statistics.
+//! - [`domain`]: written texts, without I/O.
+//! - [`db`]: queries: 一件事 applications, statistics.
 //! - [`app`]: the state every handler shares; [`scope`]: what staff see.
 //! - [`events`]: what it consumes (the catalogue's departments, items and calendar; accepted
 //!   cases).
@@ -18,6 +18,7 @@
 //! Publishes to `tongban.approval.v1` through the outbox.
 
 pub mod app;
+pub mod certificate;
 pub mod clock;
 pub mod config;
 pub mod db;

@@ -1,9 +1,7 @@
 //! Queries of the approval schema.
 //!
 //! - [`joint`]: 一件事 applications, their parts handled in parallel.
-//! - [`certificates`]: electronic seals and e-certificates.
 //! - [`statistics`]: on-time and overdue counts per department and region.
 
-pub mod certificates;
 pub mod joint;
 pub mod statistics;

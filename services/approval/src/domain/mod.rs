@@ -1,7 +1,4 @@
-//! The rules of the back office shared by its aggregates, without I/O: e-certificates and
-//! written texts.
-
-pub mod certificate;
+//! The rules of the back office shared by its aggregates, without I/O: written texts.
 
 use tongban_kernel::Error;
 

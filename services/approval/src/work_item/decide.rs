@@ -107,7 +107,7 @@ pub async fn decide(
     };
     let row = store::conclude(&mut tx, id, &conclusion, now).await?;
     let results = if decision.approve {
-        crate::db::certificates::issue_results(&mut tx, &row, decision.valid_until, now).await?
+        crate::certificate::issue::issue_results(&mut tx, &row, decision.valid_until, now).await?
     } else {
         Vec::new()
     };

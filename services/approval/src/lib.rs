@@ -4,11 +4,12 @@
 //! # Layout
 //! - [`work_item`]: the work item (办件): its states and transition table, its store (the only
 //!   writer of its state, history and events), one file per use case and their routes.
-//! - [`http`]: the versioned API under `/v1`: merges the routes; statistics,
-//!   e-certificates and their public verification.
-//! - [`domain`]: the time-limit clock (working days, pauses, extensions, warnings) and
-//!   e-certificate sealing, without I/O.
-//! - [`db`]: queries: the clock, timers, certificates, 一件事 applications, statistics.
+//! - [`certificate`]: e-certificates: sealed at an approval, verified by anyone, revoked.
+//! - [`http`]: the versioned API under `/v1`: merges the routes; statistics.
+//! - [`clock`]: the statutory clock: pauses, extensions, due dates, warning and escalation
+//!   timers, and their routes.
+//! - [`domain`]: written texts, without I/O.
+//! - [`db`]: queries: 一件事 applications, statistics.
 //! - [`app`]: the state every handler shares; [`scope`]: what staff see.
 //! - [`events`]: what it consumes (the catalogue's departments, items and calendar; accepted
 //!   cases).
@@ -17,6 +18,8 @@
 //! Publishes to `tongban.approval.v1` through the outbox.
 
 pub mod app;
+pub mod certificate;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -70,8 +73,8 @@ async fn run_timers(state: AppState, every: Duration, shutdown: CancellationToke
             () = tokio::time::sleep(every) => {}
         }
         let now = state.now();
-        match db::timers::sweep(&state.pool, now.today, now.at).await {
-            Ok(raised) if raised == db::timers::Raised::default() => {}
+        match clock::timers::sweep(&state.pool, now.today, now.at).await {
+            Ok(raised) if raised == clock::timers::Raised::default() => {}
             Ok(raised) => tracing::info!(
                 warnings = raised.warnings,
                 escalations = raised.escalations,

@@ -1,26 +1,6 @@
-//! The rules of the back office shared by its aggregates, without I/O: the time-limit clock
-//! (working days, pauses, extensions, the yellow warning), e-certificates and written texts.
-
-pub mod certificate;
-pub mod clock;
+//! The rules of the back office shared by its aggregates, without I/O: written texts.
 
 use tongban_kernel::Error;
-
-/// Why the clock stops (行政许可法 Art. 45, and correction after acceptance).
-pub const PAUSE_KINDS: [&str; 6] = [
-    "correction",
-    "hearing",
-    "inspection",
-    "testing",
-    "expert_review",
-    "other",
-];
-
-/// The most working days the statute lets a decision be extended by: 10 (Art. 42), 15 for
-/// joint handling of several departments (a part of a 一件事 application).
-pub fn max_extension(kind: &str) -> i32 {
-    if kind == "part" { 15 } else { 10 }
-}
 
 /// A written text of 1 to `max` characters, trimmed; 400 naming `field` otherwise.
 pub fn written(field: &str, text: Option<&str>, max: usize) -> Result<String, Error> {

@@ -52,9 +52,14 @@ impl Handler for CatalogueProjection {
                     let (region, year) = (change.region_code.clone(), change.year);
                     tongban_calendar::apply(tx, change).await?;
                     let now = self.clock.moment();
-                    let moved =
-                        crate::db::clock::recalculate(tx, &region, year, now, self.warning_days)
-                            .await?;
+                    let moved = crate::clock::recalculate::recalculate(
+                        tx,
+                        &region,
+                        year,
+                        now,
+                        self.warning_days,
+                    )
+                    .await?;
                     if moved > 0 {
                         tracing::info!(region, year, moved, "due dates moved by a calendar change");
                     }

@@ -1,10 +1,10 @@
 //! The approval service's HTTP API.
 //!
 //! - [`crate::work_item::http`]: the queue, a work item, its history, and the actions on it.
-//! - [`certificates`]: e-certificates, their public verification, the seals' public keys.
+//! - [`crate::certificate::http`]: e-certificates, their public verification, the seals' public keys.
+//! - [`crate::clock::http`]: pause, resume, extend.
 //! - [`statistics`]: on-time and overdue counts; the department directory.
 
-pub mod certificates;
 pub mod statistics;
 
 use axum::Router;
@@ -23,7 +23,8 @@ struct ApiDoc;
 pub fn app(state: AppState) -> (Router, OpenApiDoc) {
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(crate::work_item::http::router())
-        .merge(certificates::router())
+        .merge(crate::clock::http::router())
+        .merge(crate::certificate::http::router())
         .merge(statistics::router())
         .split_for_parts();
     (router.with_state(state), doc)

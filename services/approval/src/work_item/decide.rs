@@ -51,7 +51,7 @@ fn written(decision: &Decision<'_>, today: NaiveDate) -> Result<(String, String)
 /// The working days the case took (its pauses left out) and whether it concluded on time.
 async fn reckoning(tx: &mut PgConnection, row: &Row, now: Now) -> Result<(u32, bool), Error> {
     let calendar = tongban_calendar::load(tx, &row.handling_region).await?;
-    let pauses: Vec<_> = crate::db::clock::stops(tx, row.case_id)
+    let pauses: Vec<_> = crate::clock::store::stops(tx, row.case_id)
         .await?
         .iter()
         .filter_map(|s| s.as_pause(now.today))
@@ -107,7 +107,7 @@ pub async fn decide(
     };
     let row = store::conclude(&mut tx, id, &conclusion, now).await?;
     let results = if decision.approve {
-        crate::db::certificates::issue_results(&mut tx, &row, decision.valid_until, now).await?
+        crate::certificate::issue::issue_results(&mut tx, &row, decision.valid_until, now).await?
     } else {
         Vec::new()
     };

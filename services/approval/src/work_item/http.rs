@@ -17,7 +17,6 @@ use super::queue::{self, Queue, QueueQuery};
 use super::view::{self, HistoryEntry, WorkItem};
 use super::{claim, complete, decide, send_back};
 use crate::AppState;
-use crate::db::clock;
 use crate::db::joint::{self, JointCase};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -29,9 +28,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(complete))
         .routes(routes!(send_back))
         .routes(routes!(decide))
-        .routes(routes!(pause))
-        .routes(routes!(resume))
-        .routes(routes!(extend))
         .routes(routes!(joint))
 }
 
@@ -281,111 +277,6 @@ async fn decide(
             decision,
             input.revision,
             state.now(),
-        )
-        .await?,
-    ))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PauseRequest {
-    /// correction, hearing, inspection, testing, expert_review or other.
-    pub kind: String,
-    /// Why, 1-1000 characters.
-    pub reason: String,
-    /// The written notice the applicant receives (告知书), 1-4000 characters.
-    pub notice: String,
-    pub revision: Option<i32>,
-}
-
-/// Stops the clock (correction after acceptance, hearing, inspection, testing, expert review):
-/// from today on, days do not count until it resumes.
-#[utoipa::path(post, path = "/v1/work-items/{case_id}/pause", tag = "work items",
-    params(("case_id" = Uuid, Path)), request_body = PauseRequest,
-    responses((status = 200, body = WorkItem), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn pause(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    Path(id): Path<Uuid>,
-    Json(input): Json<PauseRequest>,
-) -> Result<Json<WorkItem>> {
-    Ok(Json(
-        clock::pause(
-            &state.pool,
-            &principal,
-            id,
-            &input.kind,
-            &input.reason,
-            &input.notice,
-            input.revision,
-            state.now(),
-        )
-        .await?,
-    ))
-}
-
-/// Restarts the clock; the due date moves by the working days it stood still.
-#[utoipa::path(post, path = "/v1/work-items/{case_id}/resume", tag = "work items",
-    params(("case_id" = Uuid, Path)), request_body = Seen,
-    responses((status = 200, body = WorkItem), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody)))]
-async fn resume(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    Path(id): Path<Uuid>,
-    Json(input): Json<Seen>,
-) -> Result<Json<WorkItem>> {
-    Ok(Json(
-        clock::resume(
-            &state.pool,
-            &principal,
-            id,
-            input.revision,
-            state.now(),
-            state.warning_days,
-        )
-        .await?,
-    ))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Extension {
-    /// Working days to add: at most 10 in all (行政许可法 Art. 42), 15 for a part of a joint
-    /// application.
-    pub working_days: i32,
-    /// Why, 1-1000 characters.
-    pub reason: String,
-    pub revision: Option<i32>,
-}
-
-/// Extends the time limit, approved by a supervisor over the item's department (负责人批准),
-/// before the due date.
-#[utoipa::path(post, path = "/v1/work-items/{case_id}/extensions", tag = "work items",
-    params(("case_id" = Uuid, Path)), request_body = Extension,
-    responses((status = 200, body = WorkItem), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
-async fn extend(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    Path(id): Path<Uuid>,
-    Json(input): Json<Extension>,
-) -> Result<Json<WorkItem>> {
-    Ok(Json(
-        clock::extend(
-            &state.pool,
-            &principal,
-            id,
-            input.working_days,
-            &input.reason,
-            input.revision,
-            state.now(),
-            state.warning_days,
         )
         .await?,
     ))

@@ -1,8 +1,8 @@
 //! A work item (办件): opened from acceptance's events, moved step by step by the staff in
 //! scope, concluded with a decision. Every change writes the work item, its history and its
 //! event in one transaction through [`store`]. The clock's pauses and extensions
-//! ([`crate::db::clock`]), 一件事 applications ([`crate::db::joint`]) and e-certificates
-//! ([`crate::db::certificates`]) read [`store`]; a work item knows nothing of them but what
+//! ([`crate::clock`]), 一件事 applications ([`crate::db::joint`]) and e-certificates
+//! ([`crate::certificate`]) read [`store`]; a work item knows nothing of them but what
 //! concluding it needs.
 //!
 //! - [`state`]: `WorkItemState`, `StepState`, the transition table and the step rules (pure).

@@ -13,7 +13,7 @@ use tongban_kernel::{Calendar, Error, TimeLimit};
 use super::plan::{self, PlannedStep, StepSpec};
 use super::state::{StepState, WorkItemState};
 use super::store::{self, Accepted, Now, Opening, Row};
-use crate::domain::clock;
+use crate::clock::rules as clock;
 
 /// Records an accepted case; it opens at once when its item version is known, or when the
 /// version arrives ([`open_awaiting`]). A transferred case waits for the handling region to

@@ -2,11 +2,20 @@
 //! electronic seal (an Ed25519 key). What is signed is the document's canonical JSON: object
 //! keys sorted, no insignificant whitespace. Any change to any field, or a signature made with
 //! another key, fails verification.
+//!
+//! Each department's seal is made the first time it signs and kept in `department_seals`; its
+//! public key is published for verifying offline.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use serde::Serialize;
 use serde_json::Value;
+use sqlx::{PgConnection, PgPool};
+use utoipa::ToSchema;
+
+use tongban_kernel::Error;
 
 /// The canonical bytes of a document: object keys sorted at every level, no whitespace, so
 /// equal documents serialise equally whatever order their keys came in. (Sorted here rather
@@ -122,6 +131,63 @@ pub fn verify(public_key: &[u8], document: &Value, signature: &str) -> Result<()
         .map_err(|_| Invalid::MalformedSignature)?;
     key.verify(&canonical(document), &Signature::from_bytes(&bytes))
         .map_err(|_| Invalid::Mismatch)
+}
+
+/// The department's seal, made the first time it is needed (concurrent first uses agree on
+/// one: the insert that loses finds the winner's).
+pub async fn stored(
+    tx: &mut PgConnection,
+    credit_code: &str,
+    now: DateTime<Utc>,
+) -> Result<Seal, Error> {
+    let fresh = Seal::generate();
+    sqlx::query(
+        "insert into department_seals (department_credit_code, key_id, private_key, public_key, created_at)
+         values ($1, $2, $3, $4, $5) on conflict (department_credit_code) do nothing",
+    )
+    .bind(credit_code)
+    .bind(&fresh.key_id)
+    .bind(fresh.key.to_bytes().to_vec())
+    .bind(fresh.key.verifying_key().to_bytes().to_vec())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let (key_id, secret): (String, Vec<u8>) = sqlx::query_as(
+        "select key_id, private_key from department_seals where department_credit_code = $1",
+    )
+    .bind(credit_code)
+    .fetch_one(&mut *tx)
+    .await?;
+    Seal::from_bytes(key_id, &secret).ok_or_else(|| Error::internal("a stored seal is malformed"))
+}
+
+/// A department's public seal key, for verifying its certificates offline.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublicSeal {
+    pub department_credit_code: String,
+    pub key_id: String,
+    pub algorithm: String,
+    /// The 32-byte Ed25519 public key, base64url.
+    pub public_key: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn public_seal(pool: &PgPool, credit_code: &str) -> Result<PublicSeal, Error> {
+    let found: Option<(String, Vec<u8>, DateTime<Utc>)> = sqlx::query_as(
+        "select key_id, public_key, created_at from department_seals where department_credit_code = $1",
+    )
+    .bind(credit_code)
+    .fetch_optional(pool)
+    .await?;
+    let (key_id, public_key, created_at) =
+        found.ok_or_else(|| Error::NotFound(format!("seal of department {credit_code}")))?;
+    Ok(PublicSeal {
+        department_credit_code: credit_code.to_owned(),
+        key_id,
+        algorithm: "Ed25519".into(),
+        public_key: URL_SAFE_NO_PAD.encode(public_key),
+        created_at,
+    })
 }
 
 #[cfg(test)]

@@ -11,8 +11,10 @@ use uuid::Uuid;
 use tongban_auth::Authenticated;
 use tongban_kernel::{ErrorBody, Json, Path, Result};
 
+use super::revoke;
+use super::seal::{self, PublicSeal};
+use super::verify::{self, SealedCertificate, Verification};
 use crate::AppState;
-use crate::db::certificates::{self, PublicSeal, SealedCertificate, Verification};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -33,7 +35,7 @@ async fn get_certificate(
     Authenticated(principal): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<Json<SealedCertificate>> {
-    Ok(Json(certificates::get(&state.pool, &principal, id).await?))
+    Ok(Json(verify::get(&state.pool, &principal, id).await?))
 }
 
 /// Verifies a certificate as presented (public, no account needed): the issuing department's
@@ -46,7 +48,7 @@ async fn verify(
     State(state): State<AppState>,
     Json(presented): Json<SealedCertificate>,
 ) -> Result<Json<Verification>> {
-    Ok(Json(certificates::verify(&state.pool, &presented).await?))
+    Ok(Json(verify::verify(&state.pool, &presented).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -70,7 +72,7 @@ async fn revoke(
     Json(input): Json<Revocation>,
 ) -> Result<Json<SealedCertificate>> {
     Ok(Json(
-        certificates::revoke(&state.pool, &principal, id, &input.reason, state.now()).await?,
+        revoke::revoke(&state.pool, &principal, id, &input.reason, state.now()).await?,
     ))
 }
 
@@ -83,6 +85,6 @@ async fn seal(
     Path(credit_code): Path<String>,
 ) -> Result<Json<PublicSeal>> {
     Ok(Json(
-        certificates::public_seal(&state.pool, credit_code.trim()).await?,
+        seal::public_seal(&state.pool, credit_code.trim()).await?,
     ))
 }

@@ -90,6 +90,22 @@ pub fn working_days_left(calendar: &Calendar, today: NaiveDate, due: NaiveDate) 
         .map_or(0, |n| n.max(0) as u32)
 }
 
+/// Why the clock stops (行政许可法 Art. 45, and correction after acceptance).
+pub const PAUSE_KINDS: [&str; 6] = [
+    "correction",
+    "hearing",
+    "inspection",
+    "testing",
+    "expert_review",
+    "other",
+];
+
+/// The most working days the statute lets a decision be extended by: 10 (Art. 42), 15 for
+/// joint handling of several departments (a part of a 一件事 application).
+pub fn max_extension(kind: &str) -> i32 {
+    if kind == "part" { 15 } else { 10 }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

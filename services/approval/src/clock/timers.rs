@@ -10,7 +10,7 @@ use sqlx::PgPool;
 use tongban_events::approval::v1 as events;
 use tongban_kernel::Error;
 
-use crate::domain::clock;
+use super::rules as clock;
 use crate::work_item::state::WorkItemState;
 use crate::work_item::store::{COLUMNS, Row, publish, record};
 

@@ -1,0 +1,158 @@
+//! Issuing the results of an approved case: each result the item names; licences and
+//! certificates marked as e-certificates are sealed by the department and announced.
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sqlx::PgConnection;
+use sqlx::types::Json as Jsonb;
+use uuid::Uuid;
+
+use tongban_bus::outbox::{self, Subject};
+use tongban_events::approval::v1 as events;
+use tongban_kernel::Error;
+
+use super::seal;
+use crate::work_item::store::{Now, Row};
+
+#[derive(Debug, Clone, Deserialize)]
+struct ResultSpec {
+    name: String,
+    kind: String,
+    #[serde(default)]
+    e_certificate: bool,
+}
+
+/// Who issues a case's certificates: the item's department.
+struct Issuer {
+    credit_code: String,
+    name: String,
+}
+
+/// The document of e-certificate `id` of `spec` for the applicant of `row`.
+fn document(
+    id: Uuid,
+    spec: &ResultSpec,
+    row: &Row,
+    issuer: &Issuer,
+    key_id: &str,
+    valid_until: Option<NaiveDate>,
+    now: Now,
+) -> Value {
+    json!({
+        "id": id,
+        "type": spec.name,
+        "kind": spec.kind,
+        "holder": {
+            "account_id": row.applicant_id,
+            "kind": row.applicant_kind,
+            "document_masked": row.applicant_document_masked,
+        },
+        "issuer": {
+            "credit_code": issuer.credit_code,
+            "name": issuer.name,
+            "region_code": row.handling_region,
+        },
+        "case_number": row.case_number,
+        "implementation_code": row.implementation_code,
+        "item_name": row.item_name,
+        "valid_from": now.today,
+        "valid_until": valid_until,
+        "issued_at": now.at,
+        "seal": { "key_id": key_id, "algorithm": "Ed25519" },
+    })
+}
+
+/// Seals, stores and announces one e-certificate of `spec`; its id.
+async fn seal_one(
+    tx: &mut PgConnection,
+    row: &Row,
+    spec: &ResultSpec,
+    issuer: &Issuer,
+    valid_until: Option<NaiveDate>,
+    now: Now,
+) -> Result<String, Error> {
+    let seal = seal::stored(tx, &issuer.credit_code, now.at).await?;
+    let id = Uuid::now_v7();
+    let document = document(id, spec, row, issuer, &seal.key_id, valid_until, now);
+    let signature = seal.sign(&document);
+    sqlx::query(
+        "insert into certificates (id, case_id, certificate_type, holder_account_id,
+             issuer_credit_code, document, signature, key_id, issued_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(id)
+    .bind(row.case_id)
+    .bind(&spec.name)
+    .bind(row.applicant_id)
+    .bind(&issuer.credit_code)
+    .bind(&document)
+    .bind(&signature)
+    .bind(&seal.key_id)
+    .bind(now.at)
+    .execute(&mut *tx)
+    .await?;
+    let key = id.to_string();
+    outbox::enqueue(
+        tx,
+        &Subject {
+            key: &key,
+            subject: Some(&row.case_number),
+            regions: vec![row.handling_region.clone()],
+        },
+        &events::CertificateIssued {
+            certificate_id: key.clone(),
+            certificate_type: spec.name.clone(),
+            holder_account_id: row.applicant_id.map(|a| a.to_string()).unwrap_or_default(),
+            holder_document_masked: row.applicant_document_masked.clone(),
+            issuer_credit_code: issuer.credit_code.clone(),
+            case_number: row.case_number.clone(),
+            valid_from: now.today.to_string(),
+            valid_until: valid_until.map(|d| d.to_string()).unwrap_or_default(),
+            issued_at: Some(tongban_events::timestamp(now.at)),
+        },
+    )
+    .await?;
+    Ok(key)
+}
+
+/// Issues the results of an approved case: each result named by the item; licences and
+/// certificates marked as e-certificates are sealed by the department and announced.
+pub async fn issue_results(
+    tx: &mut PgConnection,
+    row: &Row,
+    valid_until: Option<NaiveDate>,
+    now: Now,
+) -> Result<Vec<events::IssuedResult>, Error> {
+    let specs: Option<Jsonb<Vec<ResultSpec>>> = sqlx::query_scalar(
+        "select results from item_versions where implementation_code = $1 and version = $2",
+    )
+    .bind(&row.implementation_code)
+    .bind(row.item_version)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let credit_code = row.department_credit_code.clone().unwrap_or_default();
+    let name: Option<String> =
+        sqlx::query_scalar("select name from department_directory where credit_code = $1 limit 1")
+            .bind(&credit_code)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let issuer = Issuer {
+        credit_code,
+        name: name.unwrap_or_default(),
+    };
+    let mut issued = Vec::new();
+    for spec in specs.map(|s| s.0).unwrap_or_default() {
+        let sealed = spec.e_certificate && matches!(spec.kind.as_str(), "licence" | "certificate");
+        let certificate_id = if sealed {
+            seal_one(tx, row, &spec, &issuer, valid_until, now).await?
+        } else {
+            String::new()
+        };
+        issued.push(events::IssuedResult {
+            name: spec.name,
+            certificate_id,
+        });
+    }
+    Ok(issued)
+}

@@ -1,0 +1,85 @@
+//! Revoking an e-certificate (吊销、注销): for the issuing department's approvers.
+
+use serde_json::json;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use tongban_bus::outbox::{self, Subject};
+use tongban_events::approval::v1 as events;
+use tongban_kernel::{Error, Power, Principal};
+
+use super::verify::{SealedCertificate, certificate_row};
+use crate::work_item::store::{self, Now};
+
+/// Revokes a certificate (吊销、注销): for the issuing department's approvers. It then stands
+/// in for no material and verifies as revoked.
+pub async fn revoke(
+    pool: &PgPool,
+    principal: &Principal,
+    id: Uuid,
+    reason: &str,
+    now: Now,
+) -> Result<SealedCertificate, Error> {
+    let reason = crate::domain::written("reason", Some(reason), 1000)?;
+    let mut tx = pool.begin().await?;
+    let not_found = || Error::NotFound(format!("certificate {id}"));
+    let found = certificate_row(&mut tx, id).await?.ok_or_else(not_found)?;
+    let row = store::load(&mut tx, found.case_id, false)
+        .await?
+        .ok_or_else(not_found)?;
+    if !row.visible_to(principal) {
+        return Err(not_found());
+    }
+    if !row.within(principal, Power::HandleCases) {
+        return Err(Error::Forbidden(
+            "certificates are revoked by the issuing department's approvers".into(),
+        ));
+    }
+    let revoked = sqlx::query(
+        "update certificates set revoked_at = $2, revoke_reason = $3 where id = $1 and revoked_at is null",
+    )
+    .bind(id)
+    .bind(now.at)
+    .bind(&reason)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if revoked == 0 {
+        return Err(Error::Conflict {
+            code: "already_revoked",
+            message: format!("certificate {id} is already revoked"),
+        });
+    }
+    let key = id.to_string();
+    outbox::enqueue(
+        &mut tx,
+        &Subject {
+            key: &key,
+            subject: Some(&row.case_number),
+            regions: vec![row.handling_region.clone()],
+        },
+        &events::CertificateRevoked {
+            certificate_id: key.clone(),
+            reason: reason.clone(),
+            revoked_at: Some(tongban_events::timestamp(now.at)),
+        },
+    )
+    .await?;
+    store::record(
+        &mut tx,
+        row.case_id,
+        now.at,
+        Some(principal.account),
+        "certificate_revoked",
+        None,
+        json!({ "certificate_id": id, "reason": reason }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(SealedCertificate {
+        document: found.document,
+        signature: found.signature,
+        revoked_at: Some(now.at),
+        revoke_reason: Some(reason),
+    })
+}

@@ -1,0 +1,160 @@
+//! Reading and verifying e-certificates: for their holder and the staff who see the case, and
+//! verified by anyone (a bank, another department) as presented.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::{PgConnection, PgPool};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use tongban_kernel::{Error, Principal};
+
+use super::seal;
+use crate::work_item::store;
+
+/// An e-certificate as issued: the document and its seal's signature. Anyone holding both can
+/// check them at `POST /v1/certificates/verify`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SealedCertificate {
+    /// The structured document (id, type, holder, issuer, validity, seal key id ...).
+    #[schema(value_type = Object)]
+    pub document: Value,
+    /// Ed25519 signature over the document's canonical JSON (keys sorted, no whitespace),
+    /// base64url.
+    pub signature: String,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoke_reason: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+pub struct CertificateRow {
+    pub document: Value,
+    pub signature: String,
+    pub holder_account_id: Option<Uuid>,
+    pub case_id: Uuid,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoke_reason: Option<String>,
+}
+
+pub async fn certificate_row(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<CertificateRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select document, signature, holder_account_id, case_id, revoked_at, revoke_reason
+         from certificates where id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// A certificate, for its holder and the staff who see its case.
+pub async fn get(
+    pool: &PgPool,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<SealedCertificate, Error> {
+    let mut conn = pool.acquire().await?;
+    let not_found = || Error::NotFound(format!("certificate {id}"));
+    let found = certificate_row(&mut conn, id)
+        .await?
+        .ok_or_else(not_found)?;
+    let holder = found.holder_account_id == Some(principal.account);
+    let staff = store::load(&mut conn, found.case_id, false)
+        .await?
+        .is_some_and(|row| row.visible_to(principal));
+    if !holder && !staff {
+        return Err(not_found());
+    }
+    Ok(SealedCertificate {
+        document: found.document,
+        signature: found.signature,
+        revoked_at: found.revoked_at,
+        revoke_reason: found.revoke_reason,
+    })
+}
+
+/// The outcome of a verification.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Verification {
+    /// True only when the signature is the issuing department's over exactly this document,
+    /// the certificate is on record and it is not revoked.
+    pub valid: bool,
+    pub certificate_id: Option<Uuid>,
+    pub issuer_credit_code: Option<String>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Why it is not valid.
+    pub reason: Option<String>,
+}
+
+impl Verification {
+    fn invalid(id: Option<Uuid>, reason: &str) -> Self {
+        Self {
+            valid: false,
+            certificate_id: id,
+            issuer_credit_code: None,
+            revoked_at: None,
+            reason: Some(reason.to_owned()),
+        }
+    }
+}
+
+/// Checks a presented certificate: the seal named in it, the signature over its canonical
+/// form, and the record (issued here, not revoked). Needs no account: a bank or another
+/// department checks what an applicant shows them.
+pub async fn verify(pool: &PgPool, presented: &SealedCertificate) -> Result<Verification, Error> {
+    let id = presented.document["id"]
+        .as_str()
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or_else(|| {
+            Error::bad_request("document.id", "the certificate's id (a UUID) is required")
+        })?;
+    let key_id = presented.document["seal"]["key_id"]
+        .as_str()
+        .ok_or_else(|| {
+            Error::bad_request("document.seal.key_id", "the seal's key id is required")
+        })?;
+    let mut conn = pool.acquire().await?;
+    let seal: Option<(String, Vec<u8>)> = sqlx::query_as(
+        "select department_credit_code, public_key from department_seals where key_id = $1",
+    )
+    .bind(key_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((issuer, public_key)) = seal else {
+        return Ok(Verification::invalid(
+            Some(id),
+            "no department's seal has this key id",
+        ));
+    };
+    if let Err(invalid) = seal::verify(&public_key, &presented.document, &presented.signature) {
+        return Ok(Verification::invalid(Some(id), invalid.as_str()));
+    }
+    let Some(record) = certificate_row(&mut conn, id).await? else {
+        return Ok(Verification::invalid(
+            Some(id),
+            "no such certificate was issued",
+        ));
+    };
+    if let Some(revoked_at) = record.revoked_at {
+        return Ok(Verification {
+            valid: false,
+            certificate_id: Some(id),
+            issuer_credit_code: Some(issuer),
+            revoked_at: Some(revoked_at),
+            reason: Some(format!(
+                "revoked: {}",
+                record.revoke_reason.unwrap_or_default()
+            )),
+        });
+    }
+    Ok(Verification {
+        valid: true,
+        certificate_id: Some(id),
+        issuer_credit_code: Some(issuer),
+        revoked_at: None,
+        reason: None,
+    })
+}

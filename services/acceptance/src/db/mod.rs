@@ -3,8 +3,8 @@
 //! - [`catalogue`]: reads of the catalogue projection (items in force, the calendar).
 //! - [`cases`]: what ratings read of a case (the case itself is [`crate::case`]).
 //! - [`numbers`]: the case-number counter.
-//! - [`ratings`]: ratings (好差评), window visits and the remediation of bad ratings.
-//! - [`remediations`]: bad ratings put right (差评整改).
+//! - [`ratings`]: the window-visit insert a case uses (ratings live in [`crate::rating`]).
+//! - [`remediations`]: the overdue sweep (remediations live in [`crate::remediation`]).
 
 pub mod cases;
 pub mod catalogue;

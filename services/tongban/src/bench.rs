@@ -452,7 +452,7 @@ async fn verify_cost(platform: &Platform, token: &str) -> anyhow::Result<(f64, f
     let keys =
         tongban_auth::jwt::KeySet::from(&source.fetch().await.map_err(|e| anyhow::anyhow!(e))?);
     let rounds = 2_000;
-    let now = chrono::Utc::now().timestamp();
+    let now = tongban_kernel::Clock::system().now().timestamp();
     let started = Instant::now();
     for _ in 0..rounds {
         tongban_auth::jwt::verify(token, &keys, &identity.issuer, &identity.audience, now)?;

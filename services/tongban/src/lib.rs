@@ -4,15 +4,19 @@
 //!
 //! # Layout
 //! - [`Platform`]: starts a selection of components and stops them in order.
-//! - [`migrate_all`]: applies every service's migrations (`tongban migrate`, the Kubernetes Job).
+//! - [`database`]: the one connect-and-migrate, [`migrate_all`] (`tongban migrate`, the
+//!   Kubernetes Job) and the operator tools' probe connection.
 //! - [`demo`]: the demo data set of `tongban up --demo`.
 //! - [`bench`]: `tongban bench`, measurements on a throwaway database.
 //! - [`ops`]: `tongban doctor`, `tongban outbox replay`, `tongban admin rotate-keys`.
-//! - `main.rs`: the operator CLI.
+//! - `main.rs` and `cli/`: the operator CLI, one file per command group.
 
 pub mod bench;
+pub mod database;
 pub mod demo;
 pub mod ops;
+
+pub use database::{migrate_all, migrators};
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -25,7 +29,6 @@ use tokio::task::JoinHandle;
 use secrecy::ExposeSecret;
 use tongban_broker::EmbeddedBroker;
 use tongban_notification::config::NotificationSettings;
-use tongban_runtime::config::SERVICES;
 use tongban_runtime::{CancellationToken, Settings, db, http};
 
 /// Every component `serve` accepts: the seven services and the gateway.
@@ -191,11 +194,10 @@ fn component(
 /// runs in this process with identity and no secret is configured: it reads recipients' contact
 /// details with it.
 async fn provision_notification(settings: &mut Settings) -> anyhow::Result<()> {
-    let pool = db::connect(&settings.database, tongban_identity::NAME).await?;
-    db::migrate(
-        &pool,
+    let pool = database::migrated(
+        settings,
         tongban_identity::NAME,
-        vec![tongban_bus::migrator(), tongban_identity::migrator()],
+        tongban_identity::migrator(),
     )
     .await?;
     let secret = tongban_identity::provision_service(
@@ -210,34 +212,6 @@ async fn provision_notification(settings: &mut Settings) -> anyhow::Result<()> {
     settings
         .section_mut::<NotificationSettings>()?
         .client_secret = secret.into();
-    Ok(())
-}
-
-/// Each service's own migrations, by service name.
-pub fn migrators() -> Vec<(&'static str, sqlx::migrate::Migrator)> {
-    vec![
-        (tongban_identity::NAME, tongban_identity::migrator()),
-        (tongban_catalogue::NAME, tongban_catalogue::migrator()),
-        (tongban_acceptance::NAME, tongban_acceptance::migrator()),
-        (tongban_approval::NAME, tongban_approval::migrator()),
-        (tongban_notification::NAME, tongban_notification::migrator()),
-        (tongban_crossregion::NAME, tongban_crossregion::migrator()),
-        (tongban_insight::NAME, tongban_insight::migrator()),
-    ]
-}
-
-/// Applies the bus's and each service's migrations, reporting progress through `progress`.
-pub async fn migrate_all(
-    settings: &Settings,
-    mut progress: impl FnMut(&str),
-) -> anyhow::Result<()> {
-    debug_assert_eq!(migrators().len(), SERVICES.len());
-    for (name, migrator) in migrators() {
-        progress(name);
-        let pool = db::connect(&settings.database, name).await?;
-        db::migrate(&pool, name, vec![tongban_bus::migrator(), migrator]).await?;
-        pool.close().await;
-    }
     Ok(())
 }
 
@@ -256,6 +230,7 @@ pub fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tongban_runtime::config::SERVICES;
 
     #[test]
     fn passwords_never_reach_the_terminal() {

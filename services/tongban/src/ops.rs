@@ -9,7 +9,6 @@ use chrono::{DateTime, Utc};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use serde::Serialize;
 use sqlx::PgPool;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use secrecy::ExposeSecret;
 use tongban_identity::config::IdentitySettings;
@@ -79,7 +78,7 @@ impl Report {
 /// cluster needs. Never changes anything.
 pub async fn doctor(settings: &Settings) -> Report {
     let mut report = Report { checks: Vec::new() };
-    match database(settings).await {
+    match crate::database::probe(settings).await {
         Ok(pool) => {
             let version: Result<String, _> = sqlx::query_scalar("show server_version")
                 .fetch_one(&pool)
@@ -110,17 +109,6 @@ pub async fn doctor(settings: &Settings) -> Report {
     broker(settings, &mut report).await;
     secrets(settings, &mut report);
     report
-}
-
-async fn database(settings: &Settings) -> anyhow::Result<PgPool> {
-    use std::str::FromStr;
-    let options = PgConnectOptions::from_str(settings.database.url.expose_secret())?
-        .application_name("tongban-doctor");
-    Ok(PgPoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect_with(options)
-        .await?)
 }
 
 /// Each service's schema: the migrations this binary has, applied or not.
@@ -165,22 +153,26 @@ async fn migrations(pool: &PgPool, report: &mut Report) {
     }
 }
 
+/// The signing key that signs: its id, when it was made, and the database's time now.
+type ActiveKey = (String, DateTime<Utc>, DateTime<Utc>);
+
 async fn keys(pool: &PgPool, settings: &Settings, report: &mut Report) {
-    let active: Result<Option<(String, DateTime<Utc>)>, _> = sqlx::query_as(
-        "select kid, created_at from identity.signing_keys where retired_at is null
+    // The key's age on the database's time, which stamped its creation.
+    let active: Result<Option<ActiveKey>, _> = sqlx::query_as(
+        "select kid, created_at, now() from identity.signing_keys where retired_at is null
          order by created_at desc limit 1",
     )
     .fetch_optional(pool)
     .await;
     match active {
-        Ok(Some((kid, created))) => {
+        Ok(Some((kid, created, now))) => {
             let identity = match settings.section::<IdentitySettings>() {
                 Ok(identity) => identity,
                 Err(err) => {
-                    return report.push("identity settings", Status::Fail, &err.to_string());
+                    return report.push("identity settings", Status::Fail, err.to_string());
                 }
             };
-            let age = (Utc::now() - created).num_days();
+            let age = (now - created).num_days();
             let rotation = identity.key_rotation_days;
             let status = if age > rotation + 1 {
                 Status::Warn
@@ -293,7 +285,7 @@ fn secrets(settings: &Settings, report: &mut Report) {
     let notification = match settings.section::<NotificationSettings>() {
         Ok(notification) => notification,
         Err(err) => {
-            report.push("notification settings", Status::Fail, &err.to_string());
+            report.push("notification settings", Status::Fail, err.to_string());
             return;
         }
     };
@@ -333,7 +325,7 @@ pub async fn replay_outbox(
             tongban_runtime::config::SERVICES.join(", ")
         );
     }
-    let pool = database(settings).await?;
+    let pool = crate::database::probe(settings).await?;
     let mut replayed = Vec::new();
     for service in tongban_runtime::config::SERVICES {
         if !services.is_empty() && !services.iter().any(|s| s == service) {

@@ -134,7 +134,7 @@ async fn measure(
         serde_json::json!({ "role": "catalogue_admin", "region": "430000000000" }),
     )
     .await?;
-    let today = tongban_runtime::clock::local_date(chrono::Utc::now());
+    let today = tongban_kernel::Clock::system().today();
     let agreement = serde_json::json!({
         "title": "压测：长沙县事项赫山区代收", "mode": "collect_elsewhere", "items": [code],
         "collecting_regions": [HESHAN], "effective_from": today,

@@ -121,7 +121,9 @@ async fn measure(
                 mode: "online".into(),
                 ..Default::default()
             }),
-            accepted_at: Some(tongban_events::timestamp(chrono::Utc::now())),
+            accepted_at: Some(tongban_events::timestamp(
+                tongban_kernel::Clock::system().now(),
+            )),
             due_date: "2026-12-11".into(),
             round: 1,
             ..Default::default()

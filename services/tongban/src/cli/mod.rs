@@ -1,0 +1,135 @@
+//! The operator CLI's commands: what `tongban --help` lists, one file per command group.
+//!
+//! # Layout
+//! - [`up`]: `up` and `serve` (run components in this process).
+//! - [`migrate`]: `migrate`, every service's migrations.
+//! - [`broker`]: `broker` (the embedded broker alone).
+//! - [`doctor`]: `doctor`, the installation's checks.
+//! - [`outbox`]: `outbox replay`.
+//! - [`admin`]: `admin create`, `admin notification-account`, `admin rotate-keys`.
+//! - [`catalogue`]: `catalogue import-regions | import-items | export-items | import-calendar`.
+//! - [`insight`]: `insight rebuild`.
+//! - [`bench`]: `bench ...`, measurements on a throwaway database.
+//!
+//! A command returns `anyhow::Result<()>`: an error is printed with its chain of causes and the
+//! process exits 1 (`doctor` chooses its exit code itself; bad settings exit 2 in `main`).
+
+pub mod admin;
+pub mod bench;
+pub mod broker;
+pub mod catalogue;
+pub mod doctor;
+pub mod insight;
+pub mod migrate;
+pub mod outbox;
+pub mod up;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use tongban::COMPONENTS;
+use tongban_runtime::{Settings, telemetry};
+
+#[derive(Parser)]
+#[command(
+    name = "tongban",
+    version,
+    about = "Tongban (通办): integrated government services platform"
+)]
+pub struct Cli {
+    /// TOML settings file (environment variables TONGBAN__SECTION__KEY override it).
+    #[arg(long, short, global = true, env = "TONGBAN_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run every service and the gateway in this process (and the embedded broker when no
+    /// Kafka is configured).
+    Up {
+        /// Do not apply migrations at start (a migration Job already did).
+        #[arg(long)]
+        no_migrate: bool,
+        /// Load the demo data set (a province, two cities, three counties: departments, 20 items,
+        /// two bundles); loading it again changes nothing.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Run some components, as one Kubernetes pod would: gateway, identity, catalogue,
+    /// acceptance, approval, notification, crossregion.
+    Serve {
+        #[arg(required = true, value_parser = clap::builder::PossibleValuesParser::new(COMPONENTS))]
+        components: Vec<String>,
+        #[arg(long)]
+        no_migrate: bool,
+    },
+    /// Apply every service's database migrations and exit.
+    Migrate,
+    /// Run only the embedded Kafka-compatible broker (for development setups).
+    Broker,
+    /// Check the installation: the database and every service's migrations, the broker and
+    /// every topic, the token signing key, the first administrator, the secrets a cluster
+    /// needs. Exits 1 when a check fails. Changes nothing.
+    Doctor {
+        /// Print only what is not fine (for a container health check).
+        #[arg(long)]
+        quiet: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The services' outboxes of events.
+    #[command(subcommand)]
+    Outbox(outbox::OutboxCommand),
+    /// Administrator accounts.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+    /// The catalogue's reference data.
+    #[command(subcommand)]
+    Catalogue(catalogue::CatalogueCommand),
+    /// The provincial statistics (the insight service).
+    #[command(subcommand)]
+    Insight(insight::InsightCommand),
+    /// Benchmarks: start the platform on a throwaway database and measure.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+impl Command {
+    /// A benchmark (whose output is its table, not the platform's logs).
+    pub fn is_bench(&self) -> bool {
+        matches!(self, Self::Bench(_))
+    }
+
+    /// Runs the command; its exit code: 0 when it succeeded, 1 (the error printed) when not.
+    pub async fn run(self, settings: Settings) -> ExitCode {
+        let result = match self {
+            Self::Up { no_migrate, demo } => up::run(settings, &COMPONENTS, no_migrate, demo).await,
+            Self::Serve {
+                components,
+                no_migrate,
+            } => up::serve(settings, &components, no_migrate).await,
+            Self::Migrate => migrate::run(settings).await,
+            Self::Broker => broker::run(settings).await,
+            // The doctor's report is its answer: it sets the exit code itself.
+            Self::Doctor { quiet, json } => return doctor::run(settings, quiet, json).await,
+            Self::Outbox(command) => outbox::run(settings, command).await,
+            Self::Admin(command) => admin::run(settings, command).await,
+            Self::Catalogue(command) => catalogue::run(settings, command).await,
+            Self::Insight(command) => insight::run(settings, command).await,
+            Self::Bench(command) => bench::run(settings, command).await,
+        };
+        telemetry::shutdown();
+        match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("tongban: {err:#}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+}

@@ -137,7 +137,7 @@ pub async fn accept(
         });
     }
     sqlx::query(
-        "update cases set status = 'accepted', due_date = $2, due_date_provisional = $3, decided_at = $4,
+        "update cases set status = $6, due_date = $2, due_date_provisional = $3, decided_at = $4,
              decided_by = $5
          where id = $1",
     )
@@ -146,6 +146,7 @@ pub async fn accept(
     .bind(due.provisional)
     .bind(now)
     .bind(principal.account)
+    .bind(Status::Accepted)
     .execute(&mut *tx)
     .await?;
     // Accepted again after a returned transfer: the next round goes to the handling region.

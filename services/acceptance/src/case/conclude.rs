@@ -31,11 +31,11 @@ pub async fn conclude(
     .bind(id)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some(row) = row.filter(|r| r.status == "accepted") else {
+    let Some(row) = row.filter(|r| r.status == Status::Accepted) else {
         return Ok(false);
     };
     sqlx::query(
-        "update cases set status = 'concluded', conclusion = $2, conclusion_reason = $3, results = $4,
+        "update cases set status = $8, conclusion = $2, conclusion_reason = $3, results = $4,
              concluded_at = $5, concluded_by = $6, handling_department_id = $7
          where id = $1",
     )
@@ -46,6 +46,7 @@ pub async fn conclude(
     .bind(at)
     .bind(decided_by)
     .bind(department)
+    .bind(Status::Concluded)
     .execute(&mut *conn)
     .await?;
     record(
@@ -60,11 +61,12 @@ pub async fn conclude(
     .await?;
     if let Some(parent) = row.parent_id {
         let (open, refused): (i64, i64) = sqlx::query_as(
-            "select count(*) filter (where status = 'accepted'),
+            "select count(*) filter (where status = $2),
                     count(*) filter (where conclusion = 'refused')
              from cases where parent_id = $1",
         )
         .bind(parent)
+        .bind(Status::Accepted)
         .fetch_one(&mut *conn)
         .await?;
         if open == 0 {

@@ -63,8 +63,9 @@ pub async fn request_correction(
                 "the one-time notice was already sent: accept or refuse the resubmission",
             )])
         })?;
-    sqlx::query("update cases set status = 'needs_correction' where id = $1")
+    sqlx::query("update cases set status = $2 where id = $1")
         .bind(id)
+        .bind(Status::NeedsCorrection)
         .execute(&mut *tx)
         .await?;
     record(

@@ -73,7 +73,7 @@ pub async fn deliver(
     // The bundle and its parts go out together.
     let visit = i32::from(delivery.method == "pickup");
     sqlx::query(
-        "update cases set status = 'delivered', delivery = $2, delivered_at = $3,
+        "update cases set status = $5, delivery = $2, delivered_at = $3,
              visits = visits + case when id = $1 then $4 else 0 end
          where id = $1 or parent_id = $1",
     )
@@ -81,6 +81,7 @@ pub async fn deliver(
     .bind(&details)
     .bind(now)
     .bind(visit)
+    .bind(Status::Delivered)
     .execute(&mut *tx)
     .await?;
     record(

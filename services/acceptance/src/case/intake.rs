@@ -1,9 +1,9 @@
 //! Opening an application: online by the applicant, or at a window by a clerk (帮代办).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::Value;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -120,43 +120,7 @@ pub async fn intake(
 ) -> Result<(Case, bool), Error> {
     principal.require(Power::AcceptCases, &input.receiving_region)?;
     check_form(&input.form)?;
-    let applicant = &input.applicant;
-    let name = applicant.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(Error::bad_request(
-            "applicant.name",
-            "must be 1 to 100 characters",
-        ));
-    }
-    let (applicant_kind, document) = match (applicant.kind.as_str(), applicant.id_type) {
-        ("citizen", Some(id_type)) => {
-            let number = id_type
-                .normalize(&applicant.document_number)
-                .map_err(|e| Error::bad_request("applicant.document_number", e))?;
-            ("citizen", id_type.mask(&number))
-        }
-        ("citizen", None) => {
-            return Err(Error::bad_request(
-                "applicant.id_type",
-                "a citizen shows an identity document",
-            ));
-        }
-        ("enterprise", _) => {
-            let code: tongban_kernel::CreditCode =
-                applicant.document_number.trim().parse().map_err(
-                    |e: tongban_kernel::credit::InvalidCreditCode| {
-                        Error::bad_request("applicant.document_number", e.to_string())
-                    },
-                )?;
-            ("enterprise", code.to_string())
-        }
-        _ => {
-            return Err(Error::bad_request(
-                "applicant.kind",
-                "citizen or enterprise",
-            ));
-        }
-    };
+    let (name, applicant_kind, document) = window_applicant(&input.applicant)?;
     if let Some(case) = existing(pool, principal, idempotency_key).await? {
         return Ok((case, false));
     }
@@ -167,59 +131,15 @@ pub async fn intake(
         .await?;
     let mut conn = pool.acquire().await?;
     let today = local_today(now);
-    let served = match &bundle {
-        Some(bundle) => {
-            if !lineage.contains(&bundle.region_code) {
-                return Err(Error::unprocessable(
-                    "receiving_region",
-                    format!(
-                        "the bundle is offered in {} and below, not in {}",
-                        bundle.region_code, input.receiving_region
-                    ),
-                ));
-            }
-            // 多地联办: a member handled outside the hall's region needs its scope to reach
-            // the hall, or an agreement letting the hall collect it, like an item on its own.
-            for member in &bundle.members {
-                if lineage.contains(&member.region_code) {
-                    continue;
-                }
-                let version =
-                    catalogue::version(&mut conn, &member.implementation_code, member.version)
-                        .await?;
-                if !version.served_in(&lineage)
-                    && !catalogue::agreed(
-                        &mut conn,
-                        &version.code,
-                        &lineage,
-                        today,
-                        &["joint", "collect_elsewhere"],
-                    )
-                    .await?
-                {
-                    return Err(Error::unprocessable(
-                        "receiving_region",
-                        format!(
-                            "the bundle's member {} ({}) is handled in {}: its 通办 scope does not reach {}, and no 通办 agreement in force lets that region collect it",
-                            version.code, version.name, member.region_code, input.receiving_region
-                        ),
-                    ));
-                }
-            }
-            true
-        }
-        None => {
-            item.served_in(&lineage)
-                || catalogue::agreed(
-                    &mut conn,
-                    &item.code,
-                    &lineage,
-                    today,
-                    &["collect_elsewhere"],
-                )
-                .await?
-        }
-    };
+    let served = served(
+        &mut conn,
+        &item,
+        bundle.as_ref(),
+        &lineage,
+        today,
+        &input.receiving_region,
+    )
+    .await?;
     drop(conn);
     if !served {
         return Err(Error::unprocessable(
@@ -238,7 +158,7 @@ pub async fn intake(
         channel: "window",
         applicant_id: None,
         applicant_kind,
-        applicant_name: Some(name.to_owned()),
+        applicant_name: Some(name),
         applicant_document: Some(document),
         entered_by: Some(principal.account),
         form: &input.form,
@@ -296,4 +216,111 @@ pub(super) async fn offered(
                 format!("{code} is not an item in force"),
             )
         })
+}
+
+/// The window applicant's name, kind and masked document, checked (400 naming the field).
+fn window_applicant(applicant: &WindowApplicant) -> Result<(String, &'static str, String), Error> {
+    let name = applicant.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(Error::bad_request(
+            "applicant.name",
+            "must be 1 to 100 characters",
+        ));
+    }
+    let (applicant_kind, document) = match (applicant.kind.as_str(), applicant.id_type) {
+        ("citizen", Some(id_type)) => {
+            let number = id_type
+                .normalize(&applicant.document_number)
+                .map_err(|e| Error::bad_request("applicant.document_number", e))?;
+            ("citizen", id_type.mask(&number))
+        }
+        ("citizen", None) => {
+            return Err(Error::bad_request(
+                "applicant.id_type",
+                "a citizen shows an identity document",
+            ));
+        }
+        ("enterprise", _) => {
+            let code: tongban_kernel::CreditCode =
+                applicant.document_number.trim().parse().map_err(
+                    |e: tongban_kernel::credit::InvalidCreditCode| {
+                        Error::bad_request("applicant.document_number", e.to_string())
+                    },
+                )?;
+            ("enterprise", code.to_string())
+        }
+        _ => {
+            return Err(Error::bad_request(
+                "applicant.kind",
+                "citizen or enterprise",
+            ));
+        }
+    };
+    Ok((name.to_owned(), applicant_kind, document))
+}
+
+/// Whether the hall in `lineage` may take the item (or every member of the bundle) in: its
+/// 通办 scope reaches there, or an agreement in force lets that region collect it; a bundle
+/// offered above the hall's region is a 422.
+async fn served(
+    conn: &mut PgConnection,
+    item: &ItemVersion,
+    bundle: Option<&catalogue::BundleVersion>,
+    lineage: &[String],
+    today: NaiveDate,
+    receiving: &RegionCode,
+) -> Result<bool, Error> {
+    Ok(match bundle {
+        Some(bundle) => {
+            if !lineage.contains(&bundle.region_code) {
+                return Err(Error::unprocessable(
+                    "receiving_region",
+                    format!(
+                        "the bundle is offered in {} and below, not in {}",
+                        bundle.region_code, receiving
+                    ),
+                ));
+            }
+            // 多地联办: a member handled outside the hall's region needs its scope to reach
+            // the hall, or an agreement letting the hall collect it, like an item on its own.
+            for member in &bundle.members {
+                if lineage.contains(&member.region_code) {
+                    continue;
+                }
+                let version =
+                    catalogue::version(&mut *conn, &member.implementation_code, member.version)
+                        .await?;
+                if !version.served_in(lineage)
+                    && !catalogue::agreed(
+                        &mut *conn,
+                        &version.code,
+                        lineage,
+                        today,
+                        &["joint", "collect_elsewhere"],
+                    )
+                    .await?
+                {
+                    return Err(Error::unprocessable(
+                        "receiving_region",
+                        format!(
+                            "the bundle's member {} ({}) is handled in {}: its 通办 scope does not reach {}, and no 通办 agreement in force lets that region collect it",
+                            version.code, version.name, member.region_code, receiving
+                        ),
+                    ));
+                }
+            }
+            true
+        }
+        None => {
+            item.served_in(lineage)
+                || catalogue::agreed(
+                    &mut *conn,
+                    &item.code,
+                    lineage,
+                    today,
+                    &["collect_elsewhere"],
+                )
+                .await?
+        }
+    })
 }

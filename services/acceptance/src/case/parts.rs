@@ -69,12 +69,7 @@ async fn of(tx: &mut PgConnection, parent: Uuid) -> Result<Vec<Row>, Error> {
 /// corrected and accepted again.
 async fn in_front_office(tx: &mut PgConnection, parent: Uuid) -> Result<Vec<Row>, Error> {
     let mut parts = of(tx, parent).await?;
-    parts.retain(|p| {
-        matches!(
-            Status::parse(&p.status),
-            Some(Status::Draft | Status::Submitted | Status::NeedsCorrection | Status::Returned)
-        )
-    });
+    parts.retain(|p| p.status.in_front_office());
     Ok(parts)
 }
 
@@ -104,7 +99,7 @@ pub(super) async fn submit(
             part.query_password = parent.query_password.clone();
         }
         sqlx::query(
-            "update cases set status = 'submitted', number = $2, query_password = $3, submissions = $4,
+            "update cases set status = $6, number = $2, query_password = $3, submissions = $4,
                  submitted_at = $5
              where id = $1",
         )
@@ -113,6 +108,7 @@ pub(super) async fn submit(
         .bind(&part.query_password)
         .bind(parent.submissions)
         .bind(now)
+        .bind(Status::Submitted)
         .execute(&mut *tx)
         .await?;
         record(
@@ -247,7 +243,7 @@ pub(super) async fn accept(
             .due(today, item.promised, &[])
             .ok_or_else(|| Error::internal("the promised limit is out of range"))?;
         sqlx::query(
-            "update cases set status = 'accepted', due_date = $2, due_date_provisional = $3,
+            "update cases set status = $6, due_date = $2, due_date_provisional = $3,
                  decided_at = $4, decided_by = $5
              where id = $1",
         )
@@ -256,6 +252,7 @@ pub(super) async fn accept(
         .bind(due.provisional)
         .bind(now)
         .bind(principal.account)
+        .bind(Status::Accepted)
         .execute(&mut *tx)
         .await?;
         record(

@@ -68,7 +68,7 @@ pub(super) async fn rated_from(conn: &mut PgConnection, row: Row) -> Result<Rate
         id: row.id,
         number: row.number.clone(),
         kind: row.kind.clone(),
-        status: row.status.clone(),
+        status: row.status.as_str().to_owned(),
         applicant_id: row.applicant_id,
         receiving_region: row.receiving_region.clone(),
         handling_region: row.handling_region.clone(),

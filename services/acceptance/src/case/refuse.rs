@@ -35,12 +35,13 @@ pub async fn refuse(
     let from = row.status()?;
     from.allow(Action::Refuse)?;
     sqlx::query(
-        "update cases set status = 'refused', refusal_reason = $2, decided_at = $3, decided_by = $4 where id = $1",
+        "update cases set status = $5, refusal_reason = $2, decided_at = $3, decided_by = $4 where id = $1",
     )
     .bind(id)
     .bind(reason)
     .bind(now)
     .bind(principal.account)
+    .bind(Status::Refused)
     .execute(&mut *tx)
     .await?;
     record(

@@ -27,15 +27,16 @@ pub async fn transfer_returned(
     .bind(id)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some(row) = row.filter(|r| r.status == "accepted" && r.returns + 1 == round) else {
+    let Some(row) = row.filter(|r| r.status == Status::Accepted && r.returns + 1 == round) else {
         return Ok(false);
     };
     let mut cases = vec![(row.id, round)];
     if let Some(parent) = row.parent_id {
         let bundle: Option<i32> = sqlx::query_scalar(
-            "select returns from cases where id = $1 and status = 'accepted' for update",
+            "select returns from cases where id = $1 and status = $2 for update",
         )
         .bind(parent)
+        .bind(Status::Accepted)
         .fetch_optional(&mut *conn)
         .await?;
         if let Some(returns) = bundle {
@@ -43,14 +44,13 @@ pub async fn transfer_returned(
         }
     }
     for (case, round) in cases {
-        sqlx::query(
-            "update cases set status = 'returned', returns = $2, returned = $3 where id = $1",
-        )
-        .bind(case)
-        .bind(round)
-        .bind(&returned)
-        .execute(&mut *conn)
-        .await?;
+        sqlx::query("update cases set status = $4, returns = $2, returned = $3 where id = $1")
+            .bind(case)
+            .bind(round)
+            .bind(&returned)
+            .bind(Status::Returned)
+            .execute(&mut *conn)
+            .await?;
         record_at(
             conn,
             case,

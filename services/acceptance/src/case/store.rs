@@ -37,7 +37,7 @@ pub(super) struct Row {
     pub(super) applicant_name: Option<String>,
     pub(super) applicant_document: Option<String>,
     pub(super) entered_by: Option<Uuid>,
-    pub(super) status: String,
+    pub(super) status: Status,
     pub(super) submissions: i32,
     pub(super) visits: i32,
     pub(super) form: Value,
@@ -59,8 +59,7 @@ pub(super) struct Row {
 
 impl Row {
     pub(super) fn status(&self) -> Result<Status, Error> {
-        Status::parse(&self.status)
-            .ok_or_else(|| Error::internal(format!("case status {}", self.status)))
+        Ok(self.status)
     }
 
     /// What every event of the case says about it.

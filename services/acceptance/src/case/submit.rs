@@ -124,7 +124,7 @@ pub async fn submit(
         row.query_password = Some(query_password());
     }
     let row: Row = sqlx::query_as(&format!(
-        "update cases set status = 'submitted', number = $2, query_password = $3, submissions = $4,
+        "update cases set status = $6, number = $2, query_password = $3, submissions = $4,
              submitted_at = $5
          where id = $1
          returning {COLUMNS}"
@@ -134,6 +134,7 @@ pub async fn submit(
     .bind(&row.query_password)
     .bind(row.submissions + 1)
     .bind(now)
+    .bind(Status::Submitted)
     .fetch_one(&mut *tx)
     .await
     .map_err(|err| {

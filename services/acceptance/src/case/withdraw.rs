@@ -31,12 +31,15 @@ pub async fn withdraw(
     require_applicant(principal, &row)?;
     let from = row.status()?;
     from.allow(Action::Withdraw)?;
-    sqlx::query("update cases set status = 'withdrawn', withdrawal_reason = $2, decided_at = $3 where id = $1")
-        .bind(id)
-        .bind(reason)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "update cases set status = $4, withdrawal_reason = $2, decided_at = $3 where id = $1",
+    )
+    .bind(id)
+    .bind(reason)
+    .bind(now)
+    .bind(Status::Withdrawn)
+    .execute(&mut *tx)
+    .await?;
     record(
         &mut tx,
         id,

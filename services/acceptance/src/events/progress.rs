@@ -16,6 +16,8 @@ use tongban_events::approval::v1::{
     StepReturned, TimeLimitExtended, WorkItemOpened, WorkRef,
 };
 
+use crate::case::state::Status;
+
 pub struct BackOfficeProgress;
 
 const TYPES: [&str; 9] = [
@@ -119,18 +121,20 @@ impl Handler for BackOfficeProgress {
             append(tx, case, action, detail, event.attributes.time).await?;
             if let Some(due) = due {
                 let due = field::date("due_date", &due)?;
-                sqlx::query("update cases set due_date = $2 where id = $1 and status = 'accepted'")
+                sqlx::query("update cases set due_date = $2 where id = $1 and status = $3")
                     .bind(case)
                     .bind(due)
+                    .bind(Status::Accepted)
                     .execute(&mut *tx)
                     .await?;
                 // A 一件事 application is due when its last part is.
                 sqlx::query(
                     "update cases b set due_date = (select max(p.due_date) from cases p where p.parent_id = b.id)
                      from cases part
-                     where part.id = $1 and b.id = part.parent_id and b.status = 'accepted'",
+                     where part.id = $1 and b.id = part.parent_id and b.status = $2",
                 )
                 .bind(case)
+                .bind(Status::Accepted)
                 .execute(&mut *tx)
                 .await?;
             }

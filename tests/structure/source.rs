@@ -39,10 +39,10 @@ impl Crate {
         for file in &self.files {
             for path in file.reexports() {
                 let name = path.last().cloned().unwrap_or_default();
-                if let Some(target) = resolve(&file.module, &path, &modules, &BTreeMap::new()) {
-                    if target != file.module {
-                        reexports.insert((file.module.clone(), name), target);
-                    }
+                if let Some(target) = resolve(&file.module, &path, &modules, &BTreeMap::new())
+                    && target != file.module
+                {
+                    reexports.insert((file.module.clone(), name), target);
                 }
             }
         }
@@ -53,10 +53,10 @@ impl Crate {
                 if file.reexports().contains(&path) {
                     continue;
                 }
-                if let Some(target) = resolve(&file.module, &path, &modules, &reexports) {
-                    if target != file.module {
-                        used.insert(target);
-                    }
+                if let Some(target) = resolve(&file.module, &path, &modules, &reexports)
+                    && target != file.module
+                {
+                    used.insert(target);
                 }
             }
             graph.insert(file.module.clone(), used);

@@ -2,15 +2,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::json;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use tongban_events::acceptance::v1 as events;
-use tongban_kernel::{Error, Principal, TimeLimit};
+use tongban_kernel::{Calendar, Error, Principal, TimeLimit};
 
 use crate::db::catalogue::{self};
 use crate::domain::{MaterialState, check_materials};
@@ -44,13 +44,7 @@ pub async fn accept(
     commitment: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Case, Error> {
-    let commitment = commitment.map(str::trim).unwrap_or_default();
-    if !deferrals.is_empty() && (commitment.is_empty() || commitment.chars().count() > 500) {
-        return Err(Error::bad_request(
-            "commitment",
-            "容缺受理 needs the applicant's written commitment (1-500 characters)",
-        ));
-    }
+    let commitment = commitment_for(deferrals, commitment)?;
     let mut tx = pool.begin().await?;
     let row = load(&mut tx, principal, id, true).await?;
     require_not_part(&row)?;
@@ -64,6 +58,73 @@ pub async fn accept(
         &provided,
         &certified(&mut tx, id).await?,
     )?;
+    check_deferrals(&states, deferrals)?;
+    let today = local_today(now);
+    let calendar = catalogue::calendar(&mut tx, &row.handling_region).await?;
+    // A bundle is due when its last part is; each part by its own item and handling centre.
+    let (due, part_case_ids) = match row.kind.as_str() {
+        "bundle" => parts::accept(&mut tx, principal, &row, today, now).await?,
+        _ => (
+            calendar
+                .due(today, listing.item.promised, &[])
+                .ok_or_else(|| Error::internal("the promised limit is out of range"))?,
+            Vec::new(),
+        ),
+    };
+    let deferred_events =
+        store_deferrals(&mut tx, id, &calendar, today, deferrals, commitment).await?;
+    sqlx::query(
+        "update cases set status = $6, due_date = $2, due_date_provisional = $3, decided_at = $4,
+             decided_by = $5
+         where id = $1",
+    )
+    .bind(id)
+    .bind(due.date)
+    .bind(due.provisional)
+    .bind(now)
+    .bind(principal.account)
+    .bind(Status::Accepted)
+    .execute(&mut *tx)
+    .await?;
+    // Accepted again after a returned transfer: the next round goes to the handling region.
+    let round = row.returns as u32 + 1;
+    record(&mut tx, id, Some(principal.account), "accepted", Some(from), Status::Accepted,
+        json!({ "due_date": due.date, "round": round, "deferred": deferred_events.iter().map(|d| &d.material_code).collect::<Vec<_>>() })).await?;
+    let event = events::CaseAccepted {
+        case: Some(row.reference()),
+        accepted_by: principal.account.to_string(),
+        accepted_at: Some(tongban_events::timestamp(now)),
+        due_date: due.date.to_string(),
+        due_date_provisional: due.provisional,
+        deferred: deferred_events,
+        commitment: commitment.to_owned(),
+        part_case_ids,
+        round,
+    };
+    publish(&mut tx, &row, &event).await?;
+    tx.commit().await?;
+    get(pool, principal, id).await
+}
+
+/// The applicant's written commitment, trimmed: 容缺受理 (any deferral) needs one of 1-500
+/// characters.
+fn commitment_for<'a>(
+    deferrals: &[Deferral],
+    commitment: Option<&'a str>,
+) -> Result<&'a str, Error> {
+    let commitment = commitment.map(str::trim).unwrap_or_default();
+    if !deferrals.is_empty() && (commitment.is_empty() || commitment.chars().count() > 500) {
+        return Err(Error::bad_request(
+            "commitment",
+            "容缺受理 needs the applicant's written commitment (1-500 characters)",
+        ));
+    }
+    Ok(commitment)
+}
+
+/// Every deferral names a deferrable material that is missing, within 1-30 working days, and
+/// every deferrable material that is missing is deferred.
+fn check_deferrals(states: &[MaterialState], deferrals: &[Deferral]) -> Result<(), Error> {
     let missing: BTreeMap<&str, &MaterialState> = states
         .iter()
         .filter(|s| s.state == "missing" && s.necessity == "deferrable")
@@ -98,18 +159,19 @@ pub async fn accept(
             ),
         ));
     }
-    let today = local_today(now);
-    let calendar = catalogue::calendar(&mut tx, &row.handling_region).await?;
-    // A bundle is due when its last part is; each part by its own item and handling centre.
-    let (due, part_case_ids) = match row.kind.as_str() {
-        "bundle" => parts::accept(&mut tx, principal, &row, today, now).await?,
-        _ => (
-            calendar
-                .due(today, listing.item.promised, &[])
-                .ok_or_else(|| Error::internal("the promised limit is out of range"))?,
-            Vec::new(),
-        ),
-    };
+    Ok(())
+}
+
+/// Stores each deferral with its deadline in the handling centre's working days from `today`
+/// (replacing an earlier one for the same material); returns them as the event lists them.
+async fn store_deferrals(
+    tx: &mut PgConnection,
+    id: Uuid,
+    calendar: &Calendar,
+    today: NaiveDate,
+    deferrals: &[Deferral],
+    commitment: &str,
+) -> Result<Vec<events::DeferredMaterial>, Error> {
     let mut deferred_events = Vec::new();
     for deferral in deferrals {
         let deadline = calendar
@@ -136,35 +198,5 @@ pub async fn accept(
             deadline: deadline.date.to_string(),
         });
     }
-    sqlx::query(
-        "update cases set status = $6, due_date = $2, due_date_provisional = $3, decided_at = $4,
-             decided_by = $5
-         where id = $1",
-    )
-    .bind(id)
-    .bind(due.date)
-    .bind(due.provisional)
-    .bind(now)
-    .bind(principal.account)
-    .bind(Status::Accepted)
-    .execute(&mut *tx)
-    .await?;
-    // Accepted again after a returned transfer: the next round goes to the handling region.
-    let round = row.returns as u32 + 1;
-    record(&mut tx, id, Some(principal.account), "accepted", Some(from), Status::Accepted,
-        json!({ "due_date": due.date, "round": round, "deferred": deferred_events.iter().map(|d| &d.material_code).collect::<Vec<_>>() })).await?;
-    let event = events::CaseAccepted {
-        case: Some(row.reference()),
-        accepted_by: principal.account.to_string(),
-        accepted_at: Some(tongban_events::timestamp(now)),
-        due_date: due.date.to_string(),
-        due_date_provisional: due.provisional,
-        deferred: deferred_events,
-        commitment: commitment.to_owned(),
-        part_case_ids,
-        round,
-    };
-    publish(&mut tx, &row, &event).await?;
-    tx.commit().await?;
-    get(pool, principal, id).await
+    Ok(deferred_events)
 }

@@ -10,7 +10,7 @@ use tongban_kernel::{Error, Principal};
 
 use super::parts;
 use super::state::{Action, Status};
-use super::store::{listing, load, publish, record, require_clerk, require_not_part};
+use super::store::{Listing, listing, load, publish, record, require_clerk, require_not_part};
 use super::view::{Case, CorrectionItem, get};
 
 /// Sends the one-time correction notice (一次性告知): everything to fix, at once. A case gets
@@ -29,24 +29,7 @@ pub async fn request_correction(
     let from = row.status()?;
     from.allow(Action::RequestCorrection)?;
     let listing = listing(&mut tx, &row).await?;
-    if items.is_empty() || items.len() > 100 {
-        return Err(Error::bad_request("items", "list 1 to 100 things to fix"));
-    }
-    for (n, fix) in items.iter().enumerate() {
-        if listing.listed_code(&fix.material_code).is_none() {
-            return Err(Error::unprocessable(
-                format!("items[{n}].material_code"),
-                format!("{} is not on the item's material list", fix.material_code),
-            ));
-        }
-        let reason = fix.reason.trim().chars().count();
-        if reason == 0 || reason > 200 {
-            return Err(Error::bad_request(
-                format!("items[{n}].reason"),
-                "must be 1 to 200 characters",
-            ));
-        }
-    }
+    check_items(&listing, items)?;
     // One notice per round: before the first acceptance, and after each returned transfer.
     sqlx::query("insert into correction_notices (case_id, items, requested_by, requested_at, round) values ($1, $2, $3, $4, $5)")
         .bind(id)
@@ -96,4 +79,28 @@ pub async fn request_correction(
     }
     tx.commit().await?;
     get(pool, principal, id).await
+}
+
+/// The notice lists 1 to 100 things to fix, each a material on the item's list with a reason
+/// of 1 to 200 characters.
+fn check_items(listing: &Listing, items: &[CorrectionItem]) -> Result<(), Error> {
+    if items.is_empty() || items.len() > 100 {
+        return Err(Error::bad_request("items", "list 1 to 100 things to fix"));
+    }
+    for (n, fix) in items.iter().enumerate() {
+        if listing.listed_code(&fix.material_code).is_none() {
+            return Err(Error::unprocessable(
+                format!("items[{n}].material_code"),
+                format!("{} is not on the item's material list", fix.material_code),
+            ));
+        }
+        let reason = fix.reason.trim().chars().count();
+        if reason == 0 || reason > 200 {
+            return Err(Error::bad_request(
+                format!("items[{n}].reason"),
+                "must be 1 to 200 characters",
+            ));
+        }
+    }
+    Ok(())
 }

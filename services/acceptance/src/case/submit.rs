@@ -15,7 +15,7 @@ use tongban_kernel::{Error, Principal};
 
 use crate::db::catalogue::{self, ItemVersion};
 use crate::db::numbers::CaseNumbers;
-use crate::domain::{check_materials, query_password};
+use crate::domain::{MaterialState, check_materials, query_password};
 
 use super::local_today;
 use super::parts;
@@ -123,26 +123,7 @@ pub async fn submit(
         );
         row.query_password = Some(query_password());
     }
-    let row: Row = sqlx::query_as(&format!(
-        "update cases set status = $6, number = $2, query_password = $3, submissions = $4,
-             submitted_at = $5
-         where id = $1
-         returning {COLUMNS}"
-    ))
-    .bind(id)
-    .bind(&row.number)
-    .bind(&row.query_password)
-    .bind(row.submissions + 1)
-    .bind(now)
-    .bind(Status::Submitted)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(|err| {
-        Error::conflict_on(
-            err,
-            &[("cases_number_key", "number_taken", "retry the submission")],
-        )
-    })?;
+    let row = mark_submitted(&mut tx, &row, now).await?;
     record(
         &mut tx,
         id,
@@ -153,18 +134,7 @@ pub async fn submit(
         json!({ "submission": row.submissions, "number": row.number, "item_version": row.item_version }),
     )
     .await?;
-    let event = events::CaseSubmitted {
-        case: Some(row.reference()),
-        materials: states
-            .iter()
-            .map(|s| events::MaterialState {
-                material_code: s.material_code.clone(),
-                state: s.state.clone(),
-            })
-            .collect(),
-        submission: row.submissions as u32,
-        submitted_at: Some(tongban_events::timestamp(now)),
-    };
+    let event = submitted_event(&row, &states, now);
     publish(&mut tx, &row, &event).await?;
     if let Some(bundle) = &listing.bundle {
         parts::submit(&mut tx, numbers, principal, &row, bundle, &states, now).await?;
@@ -176,6 +146,55 @@ pub async fn submit(
         case,
         query_password,
     })
+}
+
+/// Marks the case submitted (once more), with its number and query password; returns the
+/// stored row. A number taken meanwhile is a 409.
+async fn mark_submitted(
+    conn: &mut PgConnection,
+    row: &Row,
+    now: DateTime<Utc>,
+) -> Result<Row, Error> {
+    sqlx::query_as(&format!(
+        "update cases set status = $6, number = $2, query_password = $3, submissions = $4,
+             submitted_at = $5
+         where id = $1
+         returning {COLUMNS}"
+    ))
+    .bind(row.id)
+    .bind(&row.number)
+    .bind(&row.query_password)
+    .bind(row.submissions + 1)
+    .bind(now)
+    .bind(Status::Submitted)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|err| {
+        Error::conflict_on(
+            err,
+            &[("cases_number_key", "number_taken", "retry the submission")],
+        )
+    })
+}
+
+/// The event of a submission: the state of every listed material.
+fn submitted_event(
+    row: &Row,
+    states: &[MaterialState],
+    now: DateTime<Utc>,
+) -> events::CaseSubmitted {
+    events::CaseSubmitted {
+        case: Some(row.reference()),
+        materials: states
+            .iter()
+            .map(|s| events::MaterialState {
+                material_code: s.material_code.clone(),
+                state: s.state.clone(),
+            })
+            .collect(),
+        submission: row.submissions as u32,
+        submitted_at: Some(tongban_events::timestamp(now)),
+    }
 }
 
 /// A case is pinned to the version in force when it is first submitted: a draft opened under

@@ -65,20 +65,7 @@ pub(super) async fn open(
     let id = Uuid::now_v7();
     let item = &opening.item;
     let lineage = opening.lineage.as_deref().unwrap_or_default();
-    let mode = match &opening.bundle {
-        // A bundle is joint when any of its parts is.
-        Some(bundle) => {
-            let joint = bundle.members.iter().any(|m| {
-                crate::domain::mode(opening.channel, "part", lineage, &m.region_code) == "joint"
-            });
-            if joint {
-                "joint"
-            } else {
-                crate::domain::mode(opening.channel, "bundle", lineage, &item.region_code)
-            }
-        }
-        None => crate::domain::mode(opening.channel, "item", lineage, &item.region_code),
-    };
+    let mode = mode_of(&opening, lineage);
     let inserted = sqlx::query(
         "insert into cases (id, implementation_code, item_version, receiving_region, handling_region,
              channel, applicant_id, applicant_kind, applicant_name, applicant_document, entered_by,
@@ -135,4 +122,24 @@ pub(super) async fn open(
     }
     tx.commit().await?;
     Ok((get(pool, principal, id).await?, true))
+}
+
+/// How the case is handled (`crate::domain::mode`) given where it is taken in: a bundle is
+/// joint when any of its parts is.
+fn mode_of(opening: &Opening<'_>, lineage: &[String]) -> &'static str {
+    let item = &opening.item;
+    match &opening.bundle {
+        // A bundle is joint when any of its parts is.
+        Some(bundle) => {
+            let joint = bundle.members.iter().any(|m| {
+                crate::domain::mode(opening.channel, "part", lineage, &m.region_code) == "joint"
+            });
+            if joint {
+                "joint"
+            } else {
+                crate::domain::mode(opening.channel, "bundle", lineage, &item.region_code)
+            }
+        }
+        None => crate::domain::mode(opening.channel, "item", lineage, &item.region_code),
+    }
 }

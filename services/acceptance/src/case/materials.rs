@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use tongban_events::acceptance::v1 as events;
@@ -13,7 +13,7 @@ use crate::db::catalogue::{self};
 
 use super::local_today;
 use super::state::{Action, Status};
-use super::store::{listing, load, publish, record, require_applicant, require_not_part};
+use super::store::{Row, listing, load, publish, record, require_applicant, require_not_part};
 
 /// A provided file as stored.
 pub struct StoredFile {
@@ -89,82 +89,26 @@ pub async fn attach(
     require_not_part(&row)?;
     require_applicant(principal, &row)?;
     let status = row.status()?;
-    // After acceptance only a 容缺 material still owed may arrive.
-    let owed: Option<NaiveDate> = if status == Status::Accepted {
-        sqlx::query_scalar(
-            "select deadline from deferred_materials
-             where case_id = $1 and material_code = $2 and supplied_at is null",
-        )
-        .bind(id)
-        .bind(material_code)
-        .fetch_optional(&mut *tx)
-        .await?
-    } else {
-        None
-    };
+    let owed = owed_deadline(&mut tx, status, id, material_code).await?;
     match owed {
         Some(_) => status.allow(Action::SupplyDeferred)?,
         None => status.allow(Action::Edit)?,
     }
-    let listing = listing(&mut tx, &row).await?;
-    let Some(material_code) = listing.listed_code(material_code) else {
-        return Err(Error::unprocessable(
-            "material_code",
-            format!(
-                "{material_code} is not on the material list of {}",
-                listing.name
-            ),
-        ));
-    };
+    let material_code = listed_code(&mut tx, &row, material_code).await?;
     let material_code = material_code.as_str();
-    if !ACCEPTED_TYPES.contains(&content_type) {
-        return Err(Error::Unprocessable {
-            field: "content-type".into(),
-            message: format!(
-                "{content_type:?} is not accepted: {}",
-                ACCEPTED_TYPES.join(", ")
-            ),
-        });
-    }
-    if content.is_empty() {
-        return Err(Error::bad_request("body", "the file is empty"));
-    }
+    check_file(content_type, content)?;
     use sha2::Digest;
     let sha256 = hex(&sha2::Sha256::digest(content));
-    sqlx::query(
-        "insert into attachments (id, case_id, material_code, filename, content_type, size, sha256, content, uploaded_by)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         on conflict (case_id, material_code) do update set filename = excluded.filename,
-             content_type = excluded.content_type, size = excluded.size, sha256 = excluded.sha256,
-             content = excluded.content, uploaded_by = excluded.uploaded_by, uploaded_at = now()",
-    )
-    .bind(Uuid::now_v7())
-    .bind(id)
-    .bind(material_code)
-    .bind(filename)
-    .bind(content_type)
-    .bind(content.len() as i32)
-    .bind(&sha256)
-    .bind(content)
-    .bind(principal.account)
-    .execute(&mut *tx)
-    .await?;
+    let upload = Upload {
+        material_code,
+        filename,
+        content_type,
+        content,
+        sha256: &sha256,
+    };
+    store_file(&mut tx, id, principal.account, &upload).await?;
     if let Some(deadline) = owed {
-        sqlx::query(
-            "update deferred_materials set supplied_at = $3 where case_id = $1 and material_code = $2",
-        )
-        .bind(id)
-        .bind(material_code)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        let event = events::DeferredMaterialSupplied {
-            case: Some(row.reference()),
-            material_code: material_code.to_owned(),
-            late: local_today(now) > deadline,
-            supplied_at: Some(tongban_events::timestamp(now)),
-        };
-        publish(&mut tx, &row, &event).await?;
+        mark_supplied(&mut tx, &row, material_code, deadline, now).await?;
     }
     record(
         &mut tx,
@@ -182,6 +126,123 @@ pub async fn attach(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// After acceptance only a 容缺 material still owed may arrive: its deadline, if it is owed.
+async fn owed_deadline(
+    tx: &mut PgConnection,
+    status: Status,
+    id: Uuid,
+    material_code: &str,
+) -> Result<Option<NaiveDate>, Error> {
+    if status != Status::Accepted {
+        return Ok(None);
+    }
+    Ok(sqlx::query_scalar(
+        "select deadline from deferred_materials
+         where case_id = $1 and material_code = $2 and supplied_at is null",
+    )
+    .bind(id)
+    .bind(material_code)
+    .fetch_optional(&mut *tx)
+    .await?)
+}
+
+/// The material's code as the case's material list holds it.
+async fn listed_code(
+    tx: &mut PgConnection,
+    row: &Row,
+    material_code: &str,
+) -> Result<String, Error> {
+    let listing = listing(tx, row).await?;
+    listing.listed_code(material_code).ok_or_else(|| {
+        Error::unprocessable(
+            "material_code",
+            format!(
+                "{material_code} is not on the material list of {}",
+                listing.name
+            ),
+        )
+    })
+}
+
+/// A file of an accepted type, not empty.
+fn check_file(content_type: &str, content: &[u8]) -> Result<(), Error> {
+    if !ACCEPTED_TYPES.contains(&content_type) {
+        return Err(Error::Unprocessable {
+            field: "content-type".into(),
+            message: format!(
+                "{content_type:?} is not accepted: {}",
+                ACCEPTED_TYPES.join(", ")
+            ),
+        });
+    }
+    if content.is_empty() {
+        return Err(Error::bad_request("body", "the file is empty"));
+    }
+    Ok(())
+}
+
+/// A checked file for one material.
+struct Upload<'a> {
+    material_code: &'a str,
+    filename: &'a str,
+    content_type: &'a str,
+    content: &'a [u8],
+    sha256: &'a str,
+}
+
+/// Stores the file, replacing the material's earlier one.
+async fn store_file(
+    tx: &mut PgConnection,
+    id: Uuid,
+    account: Uuid,
+    upload: &Upload<'_>,
+) -> Result<(), Error> {
+    sqlx::query(
+        "insert into attachments (id, case_id, material_code, filename, content_type, size, sha256, content, uploaded_by)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         on conflict (case_id, material_code) do update set filename = excluded.filename,
+             content_type = excluded.content_type, size = excluded.size, sha256 = excluded.sha256,
+             content = excluded.content, uploaded_by = excluded.uploaded_by, uploaded_at = now()",
+    )
+    .bind(Uuid::now_v7())
+    .bind(id)
+    .bind(upload.material_code)
+    .bind(upload.filename)
+    .bind(upload.content_type)
+    .bind(upload.content.len() as i32)
+    .bind(upload.sha256)
+    .bind(upload.content)
+    .bind(account)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// A 容缺 material supplied: marked, and announced (late when past its deadline).
+async fn mark_supplied(
+    tx: &mut PgConnection,
+    row: &Row,
+    material_code: &str,
+    deadline: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    sqlx::query(
+        "update deferred_materials set supplied_at = $3 where case_id = $1 and material_code = $2",
+    )
+    .bind(row.id)
+    .bind(material_code)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let event = events::DeferredMaterialSupplied {
+        case: Some(row.reference()),
+        material_code: material_code.to_owned(),
+        late: local_today(now) > deadline,
+        supplied_at: Some(tongban_events::timestamp(now)),
+    };
+    publish(tx, row, &event).await
 }
 
 pub(super) fn hex(bytes: &[u8]) -> String {

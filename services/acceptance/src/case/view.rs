@@ -190,67 +190,22 @@ pub(super) async fn view_listed(
     row: Row,
     listing: &Listing,
 ) -> Result<Case, Error> {
-    let children: Children = sqlx::query_as(
-        "select
-             coalesce((select json_agg(a) from (
-                 select material_code, filename, content_type, size, sha256, uploaded_at
-                 from attachments where case_id = $1) a), '[]') as attachments,
-             coalesce((select json_agg(d) from (
-                 select material_code, deadline, supplied_at, overdue_at is not null as overdue
-                 from deferred_materials where case_id = $1) d), '[]') as deferred,
-             coalesce((select json_agg(c) from (
-                 select material_code, certificate_id
-                 from case_certificates where case_id = $1) c), '[]') as certificates,
-             (select items from correction_notices where case_id = $1
-              order by round desc limit 1) as correction,
-             coalesce((select json_agg(p order by p.implementation_code) from (
-                 select id, number, implementation_code, item_version, handling_region, status,
-                        due_date
-                 from cases where parent_id = $1) p), '[]') as parts",
-    )
-    .bind(row.id)
-    .fetch_one(&mut *conn)
-    .await?;
-    let mut attachments: BTreeMap<String, AttachmentInfo> = children
-        .attachments
-        .0
-        .into_iter()
-        .map(|a| (a.material_code, a.info))
-        .collect();
-    let deferred: BTreeMap<String, Deferred> = children
-        .deferred
-        .0
-        .into_iter()
-        .map(|d| (d.material_code.clone(), d))
-        .collect();
-    let certificates: BTreeMap<String, Uuid> = children
-        .certificates
-        .0
-        .into_iter()
-        .map(|c| (c.material_code, c.certificate_id))
-        .collect();
-    let correction = children.correction;
+    let children = children(conn, row.id).await?;
     let parts = children.parts.0;
+    let correction = children.correction;
+    let materials = materials(
+        listing,
+        children.attachments.0,
+        children.deferred.0,
+        children.certificates.0,
+    );
     let status = row.status()?;
     Ok(Case {
         parts,
         kind: row.kind,
         parent_id: row.parent_id,
         bundle_id: row.bundle_id,
-        materials: listing
-            .materials
-            .iter()
-            .map(|m| CaseMaterial {
-                material_code: m.code.clone(),
-                name: m.name.clone(),
-                necessity: m.necessity.clone(),
-                attachment: attachments.remove(&m.code),
-                certificate_id: certificates.get(&m.code).copied(),
-                deferred_until: deferred.get(&m.code).map(|d| d.deadline),
-                supplied_at: deferred.get(&m.code).and_then(|d| d.supplied_at),
-                overdue: deferred.get(&m.code).is_some_and(|d| d.overdue),
-            })
-            .collect(),
+        materials,
         correction: correction.map(|c| c.0),
         id: row.id,
         number: row.number,
@@ -286,6 +241,66 @@ pub(super) async fn view_listed(
         delivery: row.delivery,
         delivered_at: row.delivered_at,
     })
+}
+
+/// What hangs off the case, in one statement.
+async fn children(conn: &mut PgConnection, id: Uuid) -> Result<Children, Error> {
+    Ok(sqlx::query_as(
+        "select
+             coalesce((select json_agg(a) from (
+                 select material_code, filename, content_type, size, sha256, uploaded_at
+                 from attachments where case_id = $1) a), '[]') as attachments,
+             coalesce((select json_agg(d) from (
+                 select material_code, deadline, supplied_at, overdue_at is not null as overdue
+                 from deferred_materials where case_id = $1) d), '[]') as deferred,
+             coalesce((select json_agg(c) from (
+                 select material_code, certificate_id
+                 from case_certificates where case_id = $1) c), '[]') as certificates,
+             (select items from correction_notices where case_id = $1
+              order by round desc limit 1) as correction,
+             coalesce((select json_agg(p order by p.implementation_code) from (
+                 select id, number, implementation_code, item_version, handling_region, status,
+                        due_date
+                 from cases where parent_id = $1) p), '[]') as parts",
+    )
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// Every listed material with its file, 容缺 deadline and e-certificate.
+fn materials(
+    listing: &Listing,
+    attachments: Vec<Attached>,
+    deferred: Vec<Deferred>,
+    certificates: Vec<Certified>,
+) -> Vec<CaseMaterial> {
+    let mut attachments: BTreeMap<String, AttachmentInfo> = attachments
+        .into_iter()
+        .map(|a| (a.material_code, a.info))
+        .collect();
+    let deferred: BTreeMap<String, Deferred> = deferred
+        .into_iter()
+        .map(|d| (d.material_code.clone(), d))
+        .collect();
+    let certificates: BTreeMap<String, Uuid> = certificates
+        .into_iter()
+        .map(|c| (c.material_code, c.certificate_id))
+        .collect();
+    listing
+        .materials
+        .iter()
+        .map(|m| CaseMaterial {
+            material_code: m.code.clone(),
+            name: m.name.clone(),
+            necessity: m.necessity.clone(),
+            attachment: attachments.remove(&m.code),
+            certificate_id: certificates.get(&m.code).copied(),
+            deferred_until: deferred.get(&m.code).map(|d| d.deadline),
+            supplied_at: deferred.get(&m.code).and_then(|d| d.supplied_at),
+            overdue: deferred.get(&m.code).is_some_and(|d| d.overdue),
+        })
+        .collect()
 }
 
 /// The case's history, oldest first.

@@ -43,77 +43,7 @@ impl Handler for BackOfficeProgress {
         event: &'a Delivered,
     ) -> BoxFuture<'a, Result<(), HandleError>> {
         Box::pin(async move {
-            // (the work item, the history action, what the applicant sees, a new due date)
-            let (work, action, detail, due): (Option<WorkRef>, &str, Value, Option<String>) =
-                match event.attributes.ce_type.as_str() {
-                    WorkItemOpened::TYPE => {
-                        let e: WorkItemOpened = event.decode()?;
-                        (
-                            e.work,
-                            "back_office_opened",
-                            json!({ "due_date": e.due_date }),
-                            None,
-                        )
-                    }
-                    StepClaimed::TYPE => {
-                        let e: StepClaimed = event.decode()?;
-                        (
-                            e.work,
-                            "step_started",
-                            json!({ "step": e.step, "step_name": e.step_name }),
-                            None,
-                        )
-                    }
-                    StepCompleted::TYPE => {
-                        let e: StepCompleted = event.decode()?;
-                        (
-                            e.work,
-                            "step_completed",
-                            json!({ "step": e.step, "step_name": e.step_name }),
-                            None,
-                        )
-                    }
-                    StepReturned::TYPE => {
-                        let e: StepReturned = event.decode()?;
-                        (
-                            e.work,
-                            "step_returned",
-                            json!({ "from_step": e.from_step, "to_step": e.to_step, "to_step_name": e.to_step_name }),
-                            None,
-                        )
-                    }
-                    ClockPaused::TYPE => {
-                        let e: ClockPaused = event.decode()?;
-                        (
-                            e.work,
-                            "clock_paused",
-                            json!({ "kind": e.kind, "notice": e.notice, "paused_on": e.paused_on }),
-                            None,
-                        )
-                    }
-                    ClockResumed::TYPE => {
-                        let e: ClockResumed = event.decode()?;
-                        let detail = json!({ "kind": e.kind, "paused_working_days": e.paused_working_days, "due_date": e.due_date });
-                        (e.work, "clock_resumed", detail, Some(e.due_date))
-                    }
-                    TimeLimitExtended::TYPE => {
-                        let e: TimeLimitExtended = event.decode()?;
-                        let detail = json!({ "working_days": e.working_days, "reason": e.reason, "due_date": e.due_date });
-                        (e.work, "time_limit_extended", detail, Some(e.due_date))
-                    }
-                    DueDateRecalculated::TYPE => {
-                        let e: DueDateRecalculated = event.decode()?;
-                        let detail = json!({ "previous_due_date": e.previous_due_date, "due_date": e.due_date });
-                        (e.work, "due_date_recalculated", detail, Some(e.due_date))
-                    }
-                    CaseOverdue::TYPE => {
-                        let e: CaseOverdue = event.decode()?;
-                        (e.work, "overdue", json!({ "due_date": e.due_date }), None)
-                    }
-                    other => {
-                        return Err(HandleError::Permanent(format!("not handled here: {other}")));
-                    }
-                };
+            let (work, action, detail, due) = progress_of(event)?;
             let work = work.ok_or_else(|| {
                 HandleError::Permanent("an approval event without its work item".into())
             })?;
@@ -121,26 +51,120 @@ impl Handler for BackOfficeProgress {
             append(tx, case, action, detail, event.attributes.time).await?;
             if let Some(due) = due {
                 let due = field::date("due_date", &due)?;
-                sqlx::query("update cases set due_date = $2 where id = $1 and status = $3")
-                    .bind(case)
-                    .bind(due)
-                    .bind(Status::Accepted)
-                    .execute(&mut *tx)
-                    .await?;
-                // A 一件事 application is due when its last part is.
-                sqlx::query(
-                    "update cases b set due_date = (select max(p.due_date) from cases p where p.parent_id = b.id)
-                     from cases part
-                     where part.id = $1 and b.id = part.parent_id and b.status = $2",
-                )
-                .bind(case)
-                .bind(Status::Accepted)
-                .execute(&mut *tx)
-                .await?;
+                move_due_date(tx, case, due).await?;
             }
             Ok(())
         })
     }
+}
+
+/// What an approval event means for the case: the work item, the history action, what the
+/// applicant sees, a new due date.
+type Progress = (Option<WorkRef>, &'static str, Value, Option<String>);
+
+fn progress_of(event: &Delivered) -> Result<Progress, HandleError> {
+    Ok(match event.attributes.ce_type.as_str() {
+        WorkItemOpened::TYPE => {
+            let e: WorkItemOpened = event.decode()?;
+            (
+                e.work,
+                "back_office_opened",
+                json!({ "due_date": e.due_date }),
+                None,
+            )
+        }
+        StepClaimed::TYPE => {
+            let e: StepClaimed = event.decode()?;
+            (
+                e.work,
+                "step_started",
+                json!({ "step": e.step, "step_name": e.step_name }),
+                None,
+            )
+        }
+        StepCompleted::TYPE => {
+            let e: StepCompleted = event.decode()?;
+            (
+                e.work,
+                "step_completed",
+                json!({ "step": e.step, "step_name": e.step_name }),
+                None,
+            )
+        }
+        StepReturned::TYPE => {
+            let e: StepReturned = event.decode()?;
+            (
+                e.work,
+                "step_returned",
+                json!({ "from_step": e.from_step, "to_step": e.to_step, "to_step_name": e.to_step_name }),
+                None,
+            )
+        }
+        ClockPaused::TYPE => {
+            let e: ClockPaused = event.decode()?;
+            (
+                e.work,
+                "clock_paused",
+                json!({ "kind": e.kind, "notice": e.notice, "paused_on": e.paused_on }),
+                None,
+            )
+        }
+        other => return clock_progress_of(event, other),
+    })
+}
+
+/// The events that move the due date, and the overdue flag.
+fn clock_progress_of(event: &Delivered, ce_type: &str) -> Result<Progress, HandleError> {
+    Ok(match ce_type {
+        ClockResumed::TYPE => {
+            let e: ClockResumed = event.decode()?;
+            let detail = json!({ "kind": e.kind, "paused_working_days": e.paused_working_days, "due_date": e.due_date });
+            (e.work, "clock_resumed", detail, Some(e.due_date))
+        }
+        TimeLimitExtended::TYPE => {
+            let e: TimeLimitExtended = event.decode()?;
+            let detail = json!({ "working_days": e.working_days, "reason": e.reason, "due_date": e.due_date });
+            (e.work, "time_limit_extended", detail, Some(e.due_date))
+        }
+        DueDateRecalculated::TYPE => {
+            let e: DueDateRecalculated = event.decode()?;
+            let detail =
+                json!({ "previous_due_date": e.previous_due_date, "due_date": e.due_date });
+            (e.work, "due_date_recalculated", detail, Some(e.due_date))
+        }
+        CaseOverdue::TYPE => {
+            let e: CaseOverdue = event.decode()?;
+            (e.work, "overdue", json!({ "due_date": e.due_date }), None)
+        }
+        other => {
+            return Err(HandleError::Permanent(format!("not handled here: {other}")));
+        }
+    })
+}
+
+/// The accepted case's new due date, and its application's: a 一件事 application is due when
+/// its last part is.
+async fn move_due_date(
+    tx: &mut PgConnection,
+    case: uuid::Uuid,
+    due: chrono::NaiveDate,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update cases set due_date = $2 where id = $1 and status = $3")
+        .bind(case)
+        .bind(due)
+        .bind(Status::Accepted)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "update cases b set due_date = (select max(p.due_date) from cases p where p.parent_id = b.id)
+         from cases part
+         where part.id = $1 and b.id = part.parent_id and b.status = $2",
+    )
+    .bind(case)
+    .bind(Status::Accepted)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }
 
 /// Appends to the case's history at its current status; a case acceptance does not know

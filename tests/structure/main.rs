@@ -2,16 +2,13 @@
 //! The shape of the code, checked as a newcomer would read it (docs/structure.md): no file of a
 //! service over 600 lines, no function over 80 lines outside tests and benchmarks, no circle
 //! of imports between the modules of a crate, and no SQL literal for a state that has a Rust
-//! enum. Each rule names what breaks it; what the restructuring has not reached yet is listed
-//! in `debt.txt`, which may only shrink (debt.rs).
+//! enum. Each rule names what breaks it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-mod debt;
 mod source;
 
-use debt::Breach;
 use source::{Crate, SourceFile};
 
 const MAX_FILE_LINES: usize = 600;
@@ -45,27 +42,25 @@ fn is_benchmark(file: &SourceFile) -> bool {
     file.relative.contains("/src/bench")
 }
 
-/// Fails with every breach of `rule` that `debt.txt` does not allow.
-fn hold_to_the_list(rule: &'static str, what: &str, found: &[Breach]) {
-    let wrong = debt::judge(rule, found, &debt::listed(rule));
-    assert!(wrong.is_empty(), "{what}:\n{}", wrong.join("\n"));
-}
-
 #[test]
 fn no_file_of_a_service_is_over_600_lines() {
-    let long: Vec<Breach> = crates()
+    let long: Vec<String> = crates()
         .iter()
         .filter(|c| c.dir.starts_with(root().join("services")))
         .flat_map(|c| &c.files)
         .filter(|f| !is_benchmark(f) && f.lines > MAX_FILE_LINES)
-        .map(|f| Breach::new("file", &f.relative, f.lines))
+        .map(|f| format!("{} ({} lines)", f.relative, f.lines))
         .collect();
-    hold_to_the_list("file", &format!("files over {MAX_FILE_LINES} lines"), &long);
+    assert!(
+        long.is_empty(),
+        "files over {MAX_FILE_LINES} lines:\n{}",
+        long.join("\n")
+    );
 }
 
 #[test]
 fn no_function_is_over_80_lines_outside_tests_and_benchmarks() {
-    let long: Vec<Breach> = crates()
+    let long: Vec<String> = crates()
         .iter()
         .flat_map(|c| &c.files)
         .filter(|f| !is_benchmark(f))
@@ -74,12 +69,18 @@ fn no_function_is_over_80_lines_outside_tests_and_benchmarks() {
                 .into_iter()
                 .filter(|func| func.lines > MAX_FN_LINES)
                 .map(move |func| {
-                    Breach::new("fn", format!("{} fn {}", f.relative, func.name), func.lines)
-                        .at(func.line)
+                    format!(
+                        "{}:{} fn {} ({} lines)",
+                        f.relative, func.line, func.name, func.lines
+                    )
                 })
         })
         .collect();
-    hold_to_the_list("fn", &format!("functions over {MAX_FN_LINES} lines"), &long);
+    assert!(
+        long.is_empty(),
+        "functions over {MAX_FN_LINES} lines:\n{}",
+        long.join("\n")
+    );
 }
 
 #[test]
@@ -87,18 +88,16 @@ fn no_module_imports_another_that_imports_it_back() {
     let mut circles = Vec::new();
     for krate in crates() {
         let graph = krate.imports();
-        circles.extend(source::cycles(&graph).into_iter().map(|cycle| {
-            Breach::new(
-                "circle",
-                format!("{}: {{{}}}", krate.name, cycle.join(", ")),
-                cycle.len(),
-            )
-        }));
+        circles.extend(
+            source::cycles(&graph)
+                .into_iter()
+                .map(|cycle| format!("{}: {{{}}}", krate.name, cycle.join(", "))),
+        );
     }
-    hold_to_the_list(
-        "circle",
-        "modules that import each other in a circle",
-        &circles,
+    assert!(
+        circles.is_empty(),
+        "modules that import each other in a circle:\n{}",
+        circles.join("\n")
     );
 }
 
@@ -113,16 +112,15 @@ fn no_sql_names_a_state_as_a_string_literal() {
             continue;
         }
         for file in &krate.files {
-            let literals = file.sql_literals(&TYPED_COLUMNS);
-            if !literals.is_empty() {
-                found.push(Breach::new("sql", &file.relative, literals.len()));
+            for (line, literal) in file.sql_literals(&TYPED_COLUMNS) {
+                found.push(format!("{}:{line}: {literal}", file.relative));
             }
         }
     }
-    hold_to_the_list(
-        "sql",
-        "files with states written as SQL literals (bind the Rust enum instead)",
-        &found,
+    assert!(
+        found.is_empty(),
+        "states written as SQL literals (bind the Rust enum instead):\n{}",
+        found.join("\n")
     );
 }
 
@@ -154,26 +152,4 @@ fn the_checks_see_what_they_look_for() {
     ]
     .into();
     assert_eq!(source::cycles(&graph).len(), 1);
-    // The list lets a listed breach stay or shrink, and nothing else.
-    let listed = debt::parse(
-        "# debts\nfn 100 a.rs fn f\nfn 90 b.rs fn g\nfile 700 a.rs\n",
-        "fn",
-    );
-    assert_eq!(listed.len(), 2);
-    let found = [
-        Breach::new("fn", "a.rs fn f", 95),
-        Breach::new("fn", "c.rs fn h", 81),
-    ];
-    let wrong = debt::judge("fn", &found, &listed);
-    assert_eq!(wrong.len(), 2, "{wrong:?}");
-    assert!(wrong[0].starts_with("new: c.rs fn h"));
-    assert!(wrong[1].starts_with("paid off: b.rs fn g"));
-    let grown = [
-        Breach::new("fn", "a.rs fn f", 101),
-        Breach::new("fn", "b.rs fn g", 90),
-    ];
-    assert_eq!(
-        debt::judge("fn", &grown, &listed),
-        ["grew: a.rs fn f (101 > 100 listed)"]
-    );
 }

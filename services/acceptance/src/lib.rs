@@ -4,7 +4,10 @@
 //! - [`http`]: the versioned API under `/v1` (the standard probes come from the runtime).
 //! - [`case`]: the case aggregate: its states and transitions, store, views and use cases.
 //! - [`domain`]: the material check and how regions share a case (no I/O).
-//! - [`db`]: queries: the catalogue projection, the cases, ratings and their remediation.
+//! - [`rating`], [`remediation`], [`satisfaction`]: ratings (好差评), the remediation of bad
+//!   ones (差评整改) and the satisfaction statistics; each reads a case one way, through
+//!   [`case::rated`].
+//! - [`db`]: the catalogue projection and the case-number counter.
 //! - [`events`]: what it consumes (the catalogue's items, bundles and calendar; approval's
 //!   progress and conclusions; crossregion's agreements and transfers).
 //! - `migrations/`: the `acceptance` schema (the outbox and inbox are created by the bus).
@@ -88,7 +91,7 @@ async fn sweep_overdue(
             Ok(flagged) => tracing::info!(flagged, "容缺 materials past their deadline flagged"),
             Err(err) => tracing::warn!(error = %err, "the overdue sweep failed; it runs again"),
         }
-        match db::remediations::flag_overdue(&pool, today, now).await {
+        match remediation::overdue::flag_overdue(&pool, today, now).await {
             Ok(0) => {}
             Ok(flagged) => tracing::info!(flagged, "remediations past their deadline escalated"),
             Err(err) => tracing::warn!(error = %err, "the remediation sweep failed; it runs again"),

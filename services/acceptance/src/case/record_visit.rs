@@ -20,7 +20,7 @@ pub async fn record_visit(
 ) -> Result<Case, Error> {
     let mut tx = pool.begin().await?;
     let visited = count_visit(&mut tx, principal, id, purpose, now).await?;
-    crate::db::ratings::insert_visit(
+    crate::rating::visit::insert_visit(
         &mut tx,
         principal,
         Some(id),

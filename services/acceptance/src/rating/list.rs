@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use tongban_kernel::{Error, Principal, RegionCode};
 
-use crate::db::cases::rated;
+use crate::case::rated::rated;
 
 use super::state::level_score;
 use super::store::{self, Listed};

@@ -4,7 +4,7 @@
 //! what was rated (谁办理谁负责): see [`crate::remediation`]. Every change commits with its
 //! event on `tongban.acceptance.v1`.
 //!
-//! A rating reads the case it is about through `crate::db::cases` (the case knows nothing of
+//! A rating reads the case it is about through [`crate::case::rated`] (the case knows nothing of
 //! ratings but the visits it records through [`visit`]).
 //!
 //! - [`state`]: channels, levels and indicators (pure).

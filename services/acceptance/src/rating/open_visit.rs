@@ -6,7 +6,7 @@ use sqlx::PgPool;
 
 use tongban_kernel::{Error, Power, Principal};
 
-use crate::db::cases::{VISIT_PURPOSES, count_visit};
+use crate::case::visit::{VISIT_PURPOSES, count_visit};
 
 use super::view::NewVisit;
 use super::visit::{Visit, insert_visit};
@@ -21,7 +21,7 @@ pub async fn open_visit(
     let mut tx = pool.begin().await?;
     let visit = match (input.case_id, &input.region_code) {
         (Some(id), _) => {
-            let case = count_visit(&mut tx, principal, id, &input.purpose).await?;
+            let case = count_visit(&mut tx, principal, id, &input.purpose, now).await?;
             insert_visit(
                 &mut tx,
                 principal,

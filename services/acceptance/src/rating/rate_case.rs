@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use tongban_kernel::{Error, Principal};
 
+use crate::case::rated::{Rated, rated};
 use crate::config::AcceptanceSettings;
-use crate::db::cases::{Rated, rated};
 use crate::remediation::{open as remediation, withdraw};
 
 use super::rate::insert;

@@ -5,8 +5,8 @@ use sqlx::PgPool;
 
 use tongban_kernel::{Error, Principal};
 
+use crate::case::rated::rated_by_system;
 use crate::config::AcceptanceSettings;
-use crate::db::cases::rated_by_system;
 
 use super::rate::insert;
 use super::rules::require_rater;

@@ -12,7 +12,7 @@ use tongban_bus::outbox::{self, Subject};
 use tongban_events::acceptance::v1 as events;
 use tongban_kernel::{Error, Principal, RegionCode};
 
-use crate::db::cases::Rated;
+use crate::case::rated::Rated;
 
 use super::state::Channel;
 

@@ -9,8 +9,9 @@ use uuid::Uuid;
 use tongban_events::acceptance::v1 as events;
 use tongban_kernel::{Error, TimeLimit};
 
+use crate::case::local_today;
+use crate::case::rated::Rated;
 use crate::config::AcceptanceSettings;
-use crate::db::cases::{Rated, local_today};
 use crate::db::catalogue;
 use crate::rating::state::level_name;
 use crate::rating::store::{RatingRow, publish};

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use tongban_events::acceptance::v1 as events;
 use tongban_kernel::{Error, Principal};
 
-use crate::db::cases::local_today;
+use crate::case::local_today;
 use crate::rating::store::{self as ratings, region_of};
 
 use super::state::{ReviewKind, State};

@@ -2,6 +2,8 @@
 //! correction notice, 容缺 acceptance, refusal, idempotent creation, case numbers under
 //! concurrency, lookup by number and password, and who may see and decide a case.
 
+use std::time::Duration;
+
 use serde_json::{Value, json};
 
 use tongban_events::acceptance::v1::{CaseAccepted, CaseSubmitted};
@@ -412,16 +414,28 @@ async fn an_online_application_is_corrected_once_then_accepted_with_a_receipt() 
     );
     assert_eq!(lookup("WRONGPWD".into()).await.0, 404);
 
-    // The history, append-only, and the events the province receives.
-    let history = test
-        .get_json_as(&clerk, &format!("/api/acceptance/v1/cases/{id}/history"))
-        .await;
-    let actions: Vec<&str> = history
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["action"].as_str().unwrap())
-        .collect();
+    // The history, append-only, and the events the province receives. The back office's
+    // opening arrives from approval's event after the acceptance, so wait for it: without the
+    // wait the list depended on which came first.
+    let actions: Vec<String> = eventually(
+        "the back office's opening in the case history",
+        Duration::from_secs(30),
+        || async {
+            let history = test
+                .get_json_as(&clerk, &format!("/api/acceptance/v1/cases/{id}/history"))
+                .await;
+            let actions: Vec<String> = history
+                .as_array()?
+                .iter()
+                .filter_map(|h| h["action"].as_str().map(str::to_owned))
+                .collect();
+            actions
+                .iter()
+                .any(|a| a == "back_office_opened")
+                .then_some(actions)
+        },
+    )
+    .await;
     assert_eq!(
         actions,
         [
@@ -432,7 +446,8 @@ async fn an_online_application_is_corrected_once_then_accepted_with_a_receipt() 
             "correction_requested",
             "material_provided",
             "submitted",
-            "accepted"
+            "accepted",
+            "back_office_opened"
         ]
     );
     let brokers = test.platform.broker.as_ref().unwrap().address();

@@ -51,9 +51,11 @@ pub enum Error {
     /// 503: a dependency (database, broker) is unreachable; the caller may retry.
     #[error("service unavailable: {0}")]
     Unavailable(String),
-    /// 500: a bug or an unexpected failure. Logged in full, shown to nobody.
-    #[error("internal error: {0:#}")]
-    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// 500: a bug or an unexpected failure. Logged in full, shown to nobody. Its text carries
+    /// the failure with every cause, so it has no `source` of its own: a report that walks the
+    /// chain (anyhow's `{:#}`) names each cause once.
+    #[error("internal error: {}", chain(.0.as_ref()))]
+    Internal(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl Error {
@@ -195,6 +197,22 @@ impl From<sqlx::Error> for Error {
     }
 }
 
+/// `err` and each of its causes, joined by `: `.
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut current = err.source();
+    while let Some(cause) = current {
+        let cause_text = cause.to_string();
+        // Some errors repeat their cause in their own text; say it once.
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        current = cause.source();
+    }
+    text
+}
+
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();
@@ -245,6 +263,19 @@ mod tests {
         assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(body.code, "internal");
         assert!(!body.message.contains("secret"));
+    }
+
+    #[test]
+    fn an_internal_error_names_each_cause_once() {
+        let io = std::io::Error::other("disk full");
+        let wrapped: anyhow::Error = anyhow::Error::new(io).context("writing the outbox");
+        let err = Error::internal(wrapped);
+        assert_eq!(
+            err.to_string(),
+            "internal error: writing the outbox: disk full"
+        );
+        let report = format!("{:#}", anyhow::Error::new(err));
+        assert_eq!(report, "internal error: writing the outbox: disk full");
     }
 
     #[test]

@@ -195,7 +195,7 @@ async fn measure_catalogue(
         let name = format!("{}便民服务中心{}", town.name, n + 1);
         db::departments::register(&pool, region, &name, &credit)
             .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            .context("registering a synthetic centre")?;
         let rows = demo
             .basic_items
             .iter()
@@ -209,7 +209,7 @@ async fn measure_catalogue(
             .collect();
         let report = db::items::import(&pool, Actor::Operator, &region, rows, true, |_| {})
             .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            .context("importing a synthetic centre's items")?;
         anyhow::ensure!(
             report.rejected.is_empty(),
             "synthetic rows refused: {:?}",
@@ -697,7 +697,7 @@ async fn identity_admin(
     let password = tongban_identity::password::new_secret();
     tongban_identity::create_admin(&pool, username, "bench", "430000000000".parse()?, &password)
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .context("creating the benchmark's administrator")?;
     pool.close().await;
     sign_in(client, gateway, username, &password).await
 }

@@ -207,7 +207,7 @@ async fn provision_notification(settings: &mut Settings) -> anyhow::Result<()> {
         None,
     )
     .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    .context("provisioning the notification service's account")?;
     pool.close().await;
     settings
         .section_mut::<NotificationSettings>()?

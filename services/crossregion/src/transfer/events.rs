@@ -59,7 +59,7 @@ fn case_of(case: Option<&CaseRef>) -> Result<&CaseRef, HandleError> {
 }
 
 fn transient(err: tongban_kernel::Error) -> HandleError {
-    HandleError::Transient(anyhow::anyhow!("{err}"))
+    HandleError::Transient(err.into())
 }
 
 impl On<CaseAccepted> for TransferredCases {

@@ -1,5 +1,6 @@
 //! `tongban admin`: identity administrators, the notification service's account, signing keys.
 
+use anyhow::Context as _;
 use clap::Subcommand;
 
 use tongban::{database, redact_url};
@@ -92,7 +93,7 @@ async fn create(
         &password,
     )
     .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    .context("creating the administrator")?;
     println!(
         "Created identity administrator {username} ({}) over region {region}.",
         account.id
@@ -111,7 +112,7 @@ async fn notification_account(settings: Settings) -> anyhow::Result<()> {
         .client_id;
     let secret = tongban_identity::provision_service(&pool, client_id, "通办通知服务", None)
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .context("provisioning the notification service's account")?;
     println!("Service account {client_id} is ready; any earlier secret no longer works.");
     println!("Secret (shown once; set TONGBAN__NOTIFICATION__CLIENT_SECRET): {secret}");
     Ok(())

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::Context as _;
 use clap::Subcommand;
 
 use tongban::{database, redact_url};
@@ -79,17 +80,16 @@ async fn import_regions(settings: Settings) -> anyhow::Result<()> {
         println!("  {level:<8} {rows:>6}");
     })
     .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    .context("loading the regions")?;
     println!("Done: {total} regions.");
     pool.close().await;
     Ok(())
 }
 
 async fn import_items(settings: Settings, file: &Path, publish: bool) -> anyhow::Result<()> {
-    let text =
-        std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let text = std::fs::read_to_string(file).with_context(|| file.display().to_string())?;
     let list: ItemList = serde_json::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("{}: not an item list: {e}", file.display()))?;
+        .with_context(|| format!("{}: not an item list", file.display()))?;
     println!(
         "Importing {} items of region {} into {}",
         list.items.len(),
@@ -110,7 +110,7 @@ async fn import_items(settings: Settings, file: &Path, publish: bool) -> anyhow:
         |done| bar.set_position(done as u64),
     )
     .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    .context("importing the items")?;
     bar.finish_and_clear();
     pool.close().await;
     if report.rejected.is_empty() {
@@ -147,7 +147,7 @@ async fn export_items(
     let pool = catalogue_pool(&settings).await?;
     let items = tongban_catalogue::db::items::export(&pool, &region)
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .context("reading the region's items")?;
     pool.close().await;
     let count = items.len();
     let list = ItemList {
@@ -167,8 +167,8 @@ async fn export_items(
 }
 
 async fn import_calendar(settings: Settings, file: &Path, source: &str) -> anyhow::Result<()> {
-    let text =
-        std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let text = std::fs::read_to_string(file).with_context(|| file.display().to_string())?;
+    // The parser's error is its own message (a line and what is wrong), no chain to keep.
     let years = tongban_catalogue::db::calendar::parse_csv(&text)
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let pool = catalogue_pool(&settings).await?;
@@ -182,7 +182,7 @@ async fn import_calendar(settings: Settings, file: &Path, source: &str) -> anyho
             source,
         )
         .await
-        .map_err(|e| anyhow::anyhow!("{year}: {e}"))?;
+        .with_context(|| year.to_string())?;
         println!("  {year}: {} days", days.len());
     }
     tx.commit().await?;

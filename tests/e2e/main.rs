@@ -27,6 +27,7 @@ mod items;
 mod lifecycle;
 mod notification;
 mod operations;
+mod outbound;
 mod platform;
 mod ratings;
 mod transfers;

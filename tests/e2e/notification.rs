@@ -416,6 +416,10 @@ async fn a_partner_webhook_is_signed_retried_with_back_off_and_delivered_once() 
         s.section_mut::<NotificationSettings>()
             .unwrap()
             .sender_poll_ms = 50;
+        // The partner listens on loopback: webhooks reach it only because it is allowed.
+        s.section_mut::<NotificationSettings>()
+            .unwrap()
+            .outbound_allow = vec!["127.0.0.1".into()];
     })
     .await;
     let code =

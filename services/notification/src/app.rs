@@ -16,4 +16,6 @@ pub struct AppState {
     pub wake: Arc<tokio::sync::Notify>,
     /// The service's time (adjustable in tests).
     pub clock: tongban_runtime::Clock,
+    /// Where webhooks may point.
+    pub outbound: crate::outbound::Outbound,
 }

@@ -60,6 +60,10 @@ pub struct NotificationSettings {
     pub sms_per_second: u32,
     pub email_per_second: u32,
     pub webhook_per_second: u32,
+    /// Networks (CIDR, or single addresses) outside the public internet that webhooks may
+    /// still reach: a partner on a private network. Empty: public addresses only; loopback,
+    /// private, link-local and metadata addresses are refused at registration and at sending.
+    pub outbound_allow: Vec<String>,
     /// Client ids of the service accounts that may have one-time codes texted (identity's).
     pub code_senders: Vec<String>,
 }
@@ -94,6 +98,7 @@ impl Default for NotificationSettings {
             sms_per_second: 100,
             email_per_second: 50,
             webhook_per_second: 0,
+            outbound_allow: Vec::new(),
             code_senders: vec![IDENTITY_CLIENT_ID.to_owned()],
         }
     }

@@ -33,6 +33,7 @@ pub mod delivery;
 pub mod domain;
 pub mod events;
 pub mod http;
+pub mod outbound;
 
 pub use app::AppState;
 
@@ -57,6 +58,7 @@ pub async fn run(
     let http = settings.http.clone();
     let stop_senders = shutdown.clone();
     let clock = settings.clock.clone();
+    let outbound = outbound::Outbound::new(&sending.outbound_allow)?;
     Host::run(NAME, settings, migrator(), listener, shutdown, |host| {
         let pacing = delivery::Pacing {
             poll: Duration::from_millis(sending.sender_poll_ms.max(10)),
@@ -68,7 +70,7 @@ pub async fn run(
             hourly_limit: i64::from(sending.hourly_limit.max(1)),
         };
         let wake = Arc::new(tokio::sync::Notify::new());
-        match senders(&sending, &http) {
+        match senders(&sending, &http, &outbound) {
             Ok((channels, contacts)) => {
                 let sender = delivery::Sender {
                     pool: host.pool.clone(),
@@ -98,6 +100,7 @@ pub async fn run(
             code_senders: Arc::new(sending.code_senders.clone()),
             wake,
             clock,
+            outbound,
         });
         (api, doc, events::consumers(max_age_hours))
     })
@@ -109,10 +112,11 @@ pub async fn run(
 fn senders(
     sending: &crate::config::NotificationSettings,
     http: &tongban_runtime::config::HttpSettings,
+    outbound: &outbound::Outbound,
 ) -> anyhow::Result<(delivery::Channels, Arc<contacts::Contacts>)> {
     let timeout = Duration::from_millis(sending.send_timeout_ms);
     let mut channels: Vec<Arc<dyn delivery::Channel>> =
-        vec![Arc::new(delivery::Webhook::new(timeout)?)];
+        vec![Arc::new(delivery::Webhook::new(timeout, outbound.clone())?)];
     if !sending.sms_endpoint.is_empty() {
         channels.push(Arc::new(delivery::SmsGateway::new(
             &sending.sms_endpoint,

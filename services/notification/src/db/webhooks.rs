@@ -11,6 +11,8 @@ use uuid::Uuid;
 use tongban_kernel::region::RegionLevel;
 use tongban_kernel::{Error, Power, Principal};
 
+use crate::outbound::Outbound;
+
 /// A subscription as its administrators see it (the secret is shown only when made).
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct Webhook {
@@ -61,6 +63,7 @@ const COLUMNS: &str = "id, name, url, event_types, enabled, created_at";
 
 pub async fn create(
     pool: &PgPool,
+    outbound: &Outbound,
     principal: &Principal,
     input: &NewWebhook,
 ) -> Result<Created, Error> {
@@ -74,6 +77,7 @@ pub async fn create(
         .filter(|u| ["http", "https"].contains(&u.scheme()) && u.host().is_some())
         .filter(|_| input.url.len() <= 500)
         .ok_or_else(|| Error::bad_request("url", "an http(s) URL of at most 500 characters"))?;
+    outbound.check("url", &url).await?;
     if input.event_types.is_empty() || input.event_types.len() > 20 {
         return Err(Error::bad_request(
             "event_types",

@@ -7,6 +7,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::channel::{Channel, Outcome, Outgoing, classify};
+use crate::outbound::Outbound;
 
 /// The HMAC-SHA256 signature header of a webhook body sent at `timestamp` (Unix seconds):
 /// `t=<timestamp>,v1=<hex of HMAC(secret, "<timestamp>.<body>")>`. The receiver recomputes it
@@ -25,14 +26,22 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
 
 /// Outbound webhooks to partner systems: a POST of the JSON body, signed, with the message id
 /// as `X-Tongban-Delivery` (the receiver's idempotency key: a retried call carries the same).
+/// Only to addresses [`Outbound`] permits (checked again here: a URL registered before the
+/// rule, or a name that now resolves inward); redirects are not followed.
 pub struct Webhook {
     client: reqwest::Client,
+    outbound: Outbound,
 }
 
 impl Webhook {
-    pub fn new(timeout: Duration) -> anyhow::Result<Self> {
+    pub fn new(timeout: Duration, outbound: Outbound) -> anyhow::Result<Self> {
         Ok(Self {
-            client: reqwest::Client::builder().timeout(timeout).build()?,
+            client: reqwest::Client::builder()
+                .timeout(timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .dns_resolver(outbound.resolver())
+                .build()?,
+            outbound,
         })
     }
 }
@@ -44,6 +53,12 @@ impl Channel for Webhook {
 
     fn send<'a>(&'a self, message: &'a Outgoing) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
+            let allowed = reqwest::Url::parse(&message.address)
+                .map_err(|e| e.to_string())
+                .and_then(|url| self.outbound.check_literal(&url));
+            if let Err(why) = allowed {
+                return Outcome::Permanent(format!("not sent: {why}"));
+            }
             let secret = message.secret.as_deref().unwrap_or_default();
             let response = self
                 .client
@@ -64,8 +79,15 @@ impl Channel for Webhook {
                 .body(message.body.clone())
                 .send()
                 .await;
-            // A partner's 2xx is its receipt.
-            classify(response, true)
+            match response {
+                // A redirect is not followed: it could lead anywhere, inward included.
+                Ok(r) if r.status().is_redirection() => Outcome::Permanent(format!(
+                    "answered {}: redirects are not followed; register the final URL",
+                    r.status()
+                )),
+                // A partner's 2xx is its receipt.
+                response => classify(response, true),
+            }
         })
     }
 }

@@ -47,10 +47,11 @@ pub async fn notification(
     progress: impl Fn(&str),
 ) -> anyhow::Result<NotificationReport> {
     let database = super::throwaway(&mut settings)?;
-    // Senders look often: the drain measures them, not their idle poll.
-    settings
-        .section_mut::<tongban_notification::config::NotificationSettings>()?
-        .sender_poll_ms = 20;
+    // Senders look often: the drain measures them, not their idle poll. The partner listens
+    // on loopback, which webhooks may reach only when allowed.
+    let sending = settings.section_mut::<tongban_notification::config::NotificationSettings>()?;
+    sending.sender_poll_ms = 20;
+    sending.outbound_allow = vec!["127.0.0.1".into()];
     progress("starting the platform on a throwaway database");
     let mut platform = Platform::start(settings, &crate::COMPONENTS).await?;
     let result = measure(&platform, events, queued, &progress).await;

@@ -251,12 +251,42 @@ async fn an_accepted_case_passes_three_steps_and_its_sealed_certificate_detects_
     let code = three_step_item(&test, 10).await;
     let staff = staff(&test, &department_of(&test, &code).await).await;
     let (_, applicant) = crate::cases::citizen(&test, 21).await;
-    let [(a_id, a), (b_id, b), (c_id, c)] = &staff.approvers;
 
+    let (case, accepted) =
+        an_accepted_case_opens_in_the_departments_queue(&test, &staff, &applicant, &code).await;
+    nobody_outside_sees_or_acts_on_it(&test, &staff, &applicant, &case).await;
+    let after_a = a_claims_and_completes_the_first_step(&test, &staff, &case).await;
+    b_reviews_and_c_may_not_return_it_to_the_window(&test, &staff, &case, &after_a).await;
+    let approved = c_returns_it_to_b_then_approves(&test, &staff, &case).await;
+    let (certificate_id, sealed) =
+        the_sealed_certificate_detects_tampering(&test, &approved, &applicant, &accepted, &code)
+            .await;
+    the_certificate_is_revoked_by_its_department(
+        &test,
+        &staff,
+        &applicant,
+        &case,
+        &certificate_id,
+        &sealed,
+    )
+    .await;
+    the_applicant_sees_the_back_offices_progress(&test, &applicant, &case).await;
+    every_step_is_in_the_history_and_an_event(&test, &staff, &case, &accepted, &certificate_id)
+        .await;
+    test.stop().await;
+}
+
+async fn an_accepted_case_opens_in_the_departments_queue(
+    test: &TestPlatform,
+    staff: &Staff,
+    applicant: &str,
+    code: &str,
+) -> (String, Value) {
+    let [(_, a), _, _] = &staff.approvers;
     // Accepted at the window: the work item opens in the department's queue, due when
     // acceptance said.
-    let (case, accepted) = accepted_case(&test, &applicant, &staff.clerk, &code).await;
-    let item = opened(&test, a, &case).await;
+    let (case, accepted) = accepted_case(test, applicant, &staff.clerk, code).await;
+    let item = opened(test, a, &case).await;
     assert_eq!(
         item["due_date"], accepted["due_date"],
         "the same working-day arithmetic"
@@ -296,9 +326,17 @@ async fn an_accepted_case_passes_three_steps_and_its_sealed_certificate_detects_
             "{filter}"
         );
     }
+    (case, accepted)
+}
 
+async fn nobody_outside_sees_or_acts_on_it(
+    test: &TestPlatform,
+    staff: &Staff,
+    applicant: &str,
+    case: &str,
+) {
     // Nobody outside the department or the county sees it or acts on it.
-    for outsider in [&staff.other_department, &staff.sibling, &applicant] {
+    for outsider in [&staff.other_department, &staff.sibling, applicant] {
         assert_eq!(
             test.get_as(outsider, &format!("/api/approval/v1/work-items/{case}"))
                 .await
@@ -306,7 +344,7 @@ async fn an_accepted_case_passes_three_steps_and_its_sealed_certificate_detects_
             404
         );
         let (status, _) = post(
-            &test,
+            test,
             outsider,
             &format!("/api/approval/v1/work-items/{case}/steps/2/claim"),
             json!({}),
@@ -334,19 +372,27 @@ async fn an_accepted_case_passes_three_steps_and_its_sealed_certificate_detects_
         .status(),
         403
     );
+}
 
+async fn a_claims_and_completes_the_first_step(
+    test: &TestPlatform,
+    staff: &Staff,
+    case: &str,
+) -> Value {
+    let [(_, a), _, _] = &staff.approvers;
+    let [_, (_, b), _] = &staff.approvers;
     // 承办 by A: claim, then complete with an opinion. Steps go in order, by whoever claimed.
     let path = |step: u32, action: &str| {
         format!("/api/approval/v1/work-items/{case}/steps/{step}/{action}")
     };
     assert_eq!(
-        post(&test, a, &path(3, "claim"), json!({})).await.0,
+        post(test, a, &path(3, "claim"), json!({})).await.0,
         409,
         "not open yet"
     );
     assert_eq!(
         post(
-            &test,
+            test,
             a,
             &path(2, "complete"),
             json!({ "opinion": "材料齐全" })
@@ -356,16 +402,16 @@ async fn an_accepted_case_passes_three_steps_and_its_sealed_certificate_detects_
         409,
         "claim first"
     );
-    assert_eq!(post(&test, a, &path(2, "claim"), json!({})).await.0, 200);
+    assert_eq!(post(test, a, &path(2, "claim"), json!({})).await.0, 200);
     assert_eq!(
-        post(&test, b, &path(2, "claim"), json!({})).await.0,
+        post(test, b, &path(2, "claim"), json!({})).await.0,
         409,
         "claimed by A"
     );
-    let (status, body) = post(&test, a, &path(2, "complete"), json!({ "opinion": "" })).await;
+    let (status, body) = post(test, a, &path(2, "complete"), json!({ "opinion": "" })).await;
     assert_eq!((status, body["field"].as_str()), (400, Some("opinion")));
     let (status, after_a) = post(
-        &test,
+        test,
         a,
         &path(2, "complete"),
         json!({ "opinion": "材料齐全，符合条件" }),
@@ -373,16 +419,29 @@ async fn an_accepted_case_passes_three_steps_and_its_sealed_certificate_detects_
     .await;
     assert_eq!((status, after_a["current_step"].as_i64()), (200, Some(3)));
     // A stale view is refused.
-    let (status, body) = post(&test, b, &path(3, "claim"), json!({ "revision": 1 })).await;
+    let (status, body) = post(test, b, &path(3, "claim"), json!({ "revision": 1 })).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (409, Some("stale_revision"))
     );
+    after_a
+}
 
+async fn b_reviews_and_c_may_not_return_it_to_the_window(
+    test: &TestPlatform,
+    staff: &Staff,
+    case: &str,
+    after_a: &Value,
+) {
+    let [_, (_, b), _] = &staff.approvers;
+    let path = |step: u32, action: &str| {
+        format!("/api/approval/v1/work-items/{case}/steps/{step}/{action}")
+    };
+    let [_, _, (_, c)] = &staff.approvers;
     // 审核 by B; 批准 by C sends it back once, B reviews again, then C approves.
     assert_eq!(
         post(
-            &test,
+            test,
             b,
             &path(3, "claim"),
             json!({ "revision": after_a["revision"] })
@@ -392,21 +451,21 @@ async fn an_accepted_case_passes_three_steps_and_its_sealed_certificate_detects_
         200
     );
     assert_eq!(
-        post(&test, b, &path(3, "complete"), json!({ "opinion": "同意" }))
+        post(test, b, &path(3, "complete"), json!({ "opinion": "同意" }))
             .await
             .0,
         200
     );
-    assert_eq!(post(&test, c, &path(4, "claim"), json!({})).await.0, 200);
+    assert_eq!(post(test, c, &path(4, "claim"), json!({})).await.0, 200);
     assert_eq!(
-        post(&test, c, &path(4, "complete"), json!({ "opinion": "同意" }))
+        post(test, c, &path(4, "complete"), json!({ "opinion": "同意" }))
             .await
             .0,
         409,
         "the last step decides"
     );
     let (status, body) = post(
-        &test,
+        test,
         c,
         &path(4, "return"),
         json!({ "to_step": 1, "reason": "x" }),
@@ -417,8 +476,19 @@ async fn an_accepted_case_passes_three_steps_and_its_sealed_certificate_detects_
         (422, Some("to_step")),
         "not to the window's step"
     );
+}
+
+async fn c_returns_it_to_b_then_approves(test: &TestPlatform, staff: &Staff, case: &str) -> Value {
+    let [_, _, (_, c)] = &staff.approvers;
+    let path = |step: u32, action: &str| {
+        format!("/api/approval/v1/work-items/{case}/steps/{step}/{action}")
+    };
+    let [_, (_, b), _] = &staff.approvers;
+    let [(a_id, _), _, _] = &staff.approvers;
+    let [_, (b_id, _), _] = &staff.approvers;
+    let [_, _, (c_id, _)] = &staff.approvers;
     let (status, returned) = post(
-        &test,
+        test,
         c,
         &path(4, "return"),
         json!({ "to_step": 3, "reason": "经营范围表述需核实" }),
@@ -426,10 +496,10 @@ async fn an_accepted_case_passes_three_steps_and_its_sealed_certificate_detects_
     .await;
     assert_eq!((status, returned["current_step"].as_i64()), (200, Some(3)));
     assert_eq!(returned["steps"][2]["state"], "open");
-    handle_step(&test, b, &case, 3, "已核实，同意").await;
-    assert_eq!(post(&test, c, &path(4, "claim"), json!({})).await.0, 200);
+    handle_step(test, b, case, 3, "已核实，同意").await;
+    assert_eq!(post(test, c, &path(4, "claim"), json!({})).await.0, 200);
     let (status, approved) = post(
-        &test,
+        test,
         c,
         &path(4, "decide"),
         json!({ "decision": "approve", "opinion": "准予登记" }),
@@ -452,7 +522,7 @@ async fn an_accepted_case_passes_three_steps_and_its_sealed_certificate_detects_
     );
     assert_eq!(
         post(
-            &test,
+            test,
             c,
             &path(4, "decide"),
             json!({ "decision": "approve", "opinion": "再次" })
@@ -461,7 +531,16 @@ async fn an_accepted_case_passes_three_steps_and_its_sealed_certificate_detects_
         .0,
         409
     );
+    approved
+}
 
+async fn the_sealed_certificate_detects_tampering(
+    test: &TestPlatform,
+    approved: &Value,
+    applicant: &str,
+    accepted: &Value,
+    code: &str,
+) -> (String, Value) {
     // The e-certificate: the holder reads it; anyone verifies it; any change is detected.
     let certificate_id = approved["certificates"][0]["id"]
         .as_str()
@@ -469,7 +548,7 @@ async fn an_accepted_case_passes_three_steps_and_its_sealed_certificate_detects_
         .to_owned();
     let sealed = test
         .get_json_as(
-            &applicant,
+            applicant,
             &format!("/api/approval/v1/certificates/{certificate_id}"),
         )
         .await;
@@ -508,9 +587,34 @@ async fn an_accepted_case_passes_three_steps_and_its_sealed_certificate_detects_
         .await
         .unwrap();
     assert_eq!(seal["key_id"], sealed["document"]["seal"]["key_id"]);
+    (certificate_id, sealed)
+}
 
+async fn the_certificate_is_revoked_by_its_department(
+    test: &TestPlatform,
+    staff: &Staff,
+    applicant: &str,
+    case: &str,
+    certificate_id: &str,
+    sealed: &Value,
+) {
+    let [_, _, (_, c)] = &staff.approvers;
+    let verify = |body: Value| {
+        let http = test.http.clone();
+        let url = test.url("/api/approval/v1/certificates/verify");
+        async move {
+            http.post(url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
     // Acceptance learns the conclusion (the result awaits delivery) and the certificate (一证通办).
-    let case_view = concluded(&test, &applicant, &case).await;
+    let case_view = concluded(test, applicant, case).await;
     assert_eq!(case_view["conclusion"], "approved");
     test.eventually_counts(
         "acceptance to learn the certificate",
@@ -526,7 +630,7 @@ async fn an_accepted_case_passes_three_steps_and_its_sealed_certificate_detects_
     let revoke = format!("/api/approval/v1/certificates/{certificate_id}/revoke");
     assert_eq!(
         post(
-            &test,
+            test,
             &staff.other_department,
             &revoke,
             json!({ "reason": "x" })
@@ -535,16 +639,16 @@ async fn an_accepted_case_passes_three_steps_and_its_sealed_certificate_detects_
         .0,
         404
     );
-    let (status, body) = post(&test, c, &revoke, json!({ "reason": " " })).await;
+    let (status, body) = post(test, c, &revoke, json!({ "reason": " " })).await;
     assert_eq!((status, body["field"].as_str()), (400, Some("reason")));
     assert_eq!(
-        post(&test, c, &revoke, json!({ "reason": "申请人申请注销" }))
+        post(test, c, &revoke, json!({ "reason": "申请人申请注销" }))
             .await
             .0,
         200
     );
     assert_eq!(
-        post(&test, c, &revoke, json!({ "reason": "再次注销" }))
+        post(test, c, &revoke, json!({ "reason": "再次注销" }))
             .await
             .0,
         409
@@ -565,7 +669,13 @@ async fn an_accepted_case_passes_three_steps_and_its_sealed_certificate_detects_
         1,
     )
     .await;
+}
 
+async fn the_applicant_sees_the_back_offices_progress(
+    test: &TestPlatform,
+    applicant: &str,
+    case: &str,
+) {
     // The applicant's case history shows the back office's progress (not its opinions).
     let applicant_history = eventually(
         "acceptance to record the back office's steps",
@@ -573,7 +683,7 @@ async fn an_accepted_case_passes_three_steps_and_its_sealed_certificate_detects_
         || async {
             let history = test
                 .get_json_as(
-                    &applicant,
+                    applicant,
                     &format!("/api/acceptance/v1/cases/{case}/history"),
                 )
                 .await;
@@ -606,7 +716,15 @@ async fn an_accepted_case_passes_three_steps_and_its_sealed_certificate_detects_
             .contains("材料齐全，符合条件"),
         "opinions stay in the back office"
     );
+}
 
+async fn every_step_is_in_the_history_and_an_event(
+    test: &TestPlatform,
+    staff: &Staff,
+    case: &str,
+    accepted: &Value,
+    certificate_id: &str,
+) {
     // The history shows every step; each was an event.
     let history = test
         .get_json_as(
@@ -679,8 +797,6 @@ async fn an_accepted_case_passes_three_steps_and_its_sealed_certificate_detects_
             .unwrap(),
     );
     assert_eq!(issued.certificate_type, "营业执照");
-
-    test.stop().await;
 }
 
 /// The catalogue's own answer: `days` working days after `from` in 赫山区.
@@ -706,13 +822,32 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
     let code = three_step_item(&test, 10).await;
     let staff = staff(&test, &department_of(&test, &code).await).await;
     let (_, applicant) = crate::cases::citizen(&test, 22).await;
-    let (_, a) = &staff.approvers[0];
 
+    let case = accepted_before_national_day(&test, &staff, &clock, &applicant, &code).await;
+    let notice =
+        a_correction_stops_the_clock_for_three_working_days(&test, &staff, &clock, &case).await;
+    the_applicant_sees_the_notice_and_a_supervisor_extends(
+        &test, &staff, &applicant, &case, notice,
+    )
+    .await;
+    a_closure_of_the_centre_moves_the_due_date(&test, &staff, &case, &applicant).await;
+    only_the_last_step_refuses_with_a_reason(&test, &staff, &case, &applicant).await;
+    test.stop().await;
+}
+
+async fn accepted_before_national_day(
+    test: &TestPlatform,
+    staff: &Staff,
+    clock: &Clock,
+    applicant: &str,
+    code: &str,
+) -> String {
+    let (_, a) = &staff.approvers[0];
     // Accepted on Monday 2026-09-28, before National Day: ten working days end on 10-16.
     assert!(clock.set_today(day("2026-09-28")));
-    let (case, accepted) = accepted_case(&test, &applicant, &staff.clerk, &code).await;
+    let (case, accepted) = accepted_case(test, applicant, &staff.clerk, code).await;
     assert_eq!(accepted["due_date"], "2026-10-16");
-    let item = opened(&test, a, &case).await;
+    let item = opened(test, a, &case).await;
     assert_eq!(item["due_date"], "2026-10-16");
     // 承办 has three working days of its own: 09-29, 09-30 and, after the holiday, 10-08.
     assert_eq!(
@@ -722,13 +857,22 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
         ),
         (Some("2026-09-28"), Some("2026-10-08"))
     );
+    case
+}
 
+async fn a_correction_stops_the_clock_for_three_working_days(
+    test: &TestPlatform,
+    staff: &Staff,
+    clock: &Clock,
+    case: &str,
+) -> &'static str {
+    let (_, a) = &staff.approvers[0];
     // Correction after acceptance: the applicant is told in writing; the clock stops on
     // Monday 10-12 and runs again on Thursday 10-15: three working days stood still.
     assert!(clock.set_today(day("2026-10-12")));
     let pause = format!("/api/approval/v1/work-items/{case}/pause");
     let (status, body) = post(
-        &test,
+        test,
         a,
         &pause,
         json!({ "kind": "correction", "reason": "补正", "notice": " " }),
@@ -736,7 +880,7 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
     .await;
     assert_eq!((status, body["field"].as_str()), (400, Some("notice")));
     let (status, body) = post(
-        &test,
+        test,
         a,
         &pause,
         json!({ "kind": "nap", "reason": "补正", "notice": "告知书" }),
@@ -745,7 +889,7 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
     assert_eq!((status, body["field"].as_str()), (400, Some("kind")));
     let notice = "请于十日内补正经营场所使用证明原件，补正期间不计入审批时限。";
     let (status, paused) = post(
-        &test,
+        test,
         a,
         &pause,
         json!({ "kind": "correction", "reason": "经营场所证明不清晰", "notice": notice }),
@@ -758,7 +902,7 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
     );
     assert_eq!(
         post(
-            &test,
+            test,
             a,
             &format!("/api/approval/v1/work-items/{case}/steps/2/claim"),
             json!({})
@@ -770,7 +914,7 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
     );
     assert!(clock.set_today(day("2026-10-15")));
     let (status, resumed) = post(
-        &test,
+        test,
         a,
         &format!("/api/approval/v1/work-items/{case}/resume"),
         json!({}),
@@ -778,20 +922,31 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
     .await;
     assert_eq!(status, 200, "{resumed}");
     assert_eq!(resumed["pauses"][0]["paused_working_days"], 3);
-    let moved_by_three = catalogue_due(&test, "2026-10-16", 3).await;
+    let moved_by_three = catalogue_due(test, "2026-10-16", 3).await;
     assert_eq!(
         resumed["due_date"],
         moved_by_three.as_str(),
         "moved by exactly the paused working days"
     );
     assert_eq!(moved_by_three, "2026-10-21");
+    notice
+}
+
+async fn the_applicant_sees_the_notice_and_a_supervisor_extends(
+    test: &TestPlatform,
+    staff: &Staff,
+    applicant: &str,
+    case: &str,
+    notice: &str,
+) {
+    let (_, a) = &staff.approvers[0];
     // The applicant's case is due then too, and its history has the written notice.
     eventually(
         "acceptance to learn the new due date",
         Duration::from_secs(30),
         || async {
             let view = test
-                .get_json_as(&applicant, &format!("/api/acceptance/v1/cases/{case}"))
+                .get_json_as(applicant, &format!("/api/acceptance/v1/cases/{case}"))
                 .await;
             (view["due_date"] == "2026-10-21").then_some(())
         },
@@ -799,7 +954,7 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
     .await;
     let history = test
         .get_json_as(
-            &applicant,
+            applicant,
             &format!("/api/acceptance/v1/cases/{case}/history"),
         )
         .await;
@@ -812,7 +967,7 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
     let extend = format!("/api/approval/v1/work-items/{case}/extensions");
     assert_eq!(
         post(
-            &test,
+            test,
             a,
             &extend,
             json!({ "working_days": 5, "reason": "需现场核查" })
@@ -822,7 +977,7 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
         403
     );
     let (status, body) = post(
-        &test,
+        test,
         &staff.supervisor,
         &extend,
         json!({ "working_days": 11, "reason": "需现场核查" }),
@@ -833,7 +988,7 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
         (422, Some("working_days"))
     );
     let (status, extended) = post(
-        &test,
+        test,
         &staff.supervisor,
         &extend,
         json!({ "working_days": 5, "reason": "需现场核查" }),
@@ -842,9 +997,17 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
     assert_eq!(status, 200, "{extended}");
     assert_eq!(
         extended["due_date"],
-        catalogue_due(&test, "2026-10-21", 5).await.as_str()
+        catalogue_due(test, "2026-10-21", 5).await.as_str()
     );
+}
 
+async fn a_closure_of_the_centre_moves_the_due_date(
+    test: &TestPlatform,
+    staff: &Staff,
+    case: &str,
+    applicant: &str,
+) {
+    let (_, a) = &staff.approvers[0];
     // 赫山区's centre closes on Friday 10-23 (a calendar change): the open case is due a working
     // day later, in approval and in the applicant's case.
     let admin = test.staff_token().await.to_owned();
@@ -859,7 +1022,7 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
         .await
         .unwrap();
     assert_eq!(closed.status(), 204);
-    let later = catalogue_due(&test, "2026-10-21", 5).await;
+    let later = catalogue_due(test, "2026-10-21", 5).await;
     assert_eq!(later, "2026-10-29");
     eventually(
         "approval to move the due date",
@@ -874,22 +1037,30 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
     .await;
     eventually("acceptance to follow", Duration::from_secs(30), || async {
         let view = test
-            .get_json_as(&applicant, &format!("/api/acceptance/v1/cases/{case}"))
+            .get_json_as(applicant, &format!("/api/acceptance/v1/cases/{case}"))
             .await;
         (view["due_date"] == later.as_str()).then_some(())
     })
     .await;
+}
 
+async fn only_the_last_step_refuses_with_a_reason(
+    test: &TestPlatform,
+    staff: &Staff,
+    case: &str,
+    applicant: &str,
+) {
+    let (_, a) = &staff.approvers[0];
     // Refused at 承办? Only the last step decides; at 批准, a refusal needs its reason.
     let path = |step: u32, action: &str| {
         format!("/api/approval/v1/work-items/{case}/steps/{step}/{action}")
     };
     let (_, b) = &staff.approvers[1];
     let (_, c) = &staff.approvers[2];
-    assert_eq!(post(&test, a, &path(2, "claim"), json!({})).await.0, 200);
+    assert_eq!(post(test, a, &path(2, "claim"), json!({})).await.0, 200);
     assert_eq!(
         post(
-            &test,
+            test,
             a,
             &path(2, "decide"),
             json!({ "decision": "refuse", "reason": "不符合", "opinion": "不同意" })
@@ -900,7 +1071,7 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
     );
     assert_eq!(
         post(
-            &test,
+            test,
             a,
             &path(2, "complete"),
             json!({ "opinion": "经营场所不符合要求" })
@@ -909,17 +1080,17 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
         .0,
         200
     );
-    handle_step(&test, b, &case, 3, "同意承办意见").await;
-    assert_eq!(post(&test, c, &path(4, "claim"), json!({})).await.0, 200);
+    handle_step(test, b, case, 3, "同意承办意见").await;
+    assert_eq!(post(test, c, &path(4, "claim"), json!({})).await.0, 200);
     let (status, body) = post(
-        &test,
+        test,
         c,
         &path(4, "decide"),
         json!({ "decision": "refuse", "opinion": "不予登记" }),
     )
     .await;
     assert_eq!((status, body["field"].as_str()), (400, Some("reason")));
-    let (status, refused) = post(&test, c, &path(4, "decide"),
+    let (status, refused) = post(test, c, &path(4, "decide"),
         json!({ "decision": "refuse", "reason": "经营场所属于禁止经营区域", "opinion": "不予登记" })).await;
     assert_eq!(
         (status, refused["state"].as_str()),
@@ -932,7 +1103,7 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
         "a refusal issues nothing"
     );
 
-    let case_view = concluded(&test, &applicant, &case).await;
+    let case_view = concluded(test, applicant, case).await;
     assert_eq!(case_view["conclusion"], "refused");
     let stats = test
         .get_json_as(
@@ -950,8 +1121,6 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
     );
     assert_eq!(stats["regions"][0]["handling_region"], HESHAN);
     assert_eq!(stats["regions"][0]["concluded"], 1);
-
-    test.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -1103,10 +1272,44 @@ async fn a_bundles_parts_are_decided_in_parallel_and_the_application_concludes_w
         .staff_with_role(&admin, "joint.supervisor", "supervisor", HESHAN)
         .await;
 
+    let (parts, id) = one_application_is_accepted_once_with_a_part_per_department(
+        &test, &applicant, &bundle_id, &codes, &clerk,
+    )
+    .await;
+    let joint = each_part_is_in_its_departments_queue_a_page_at_a_time(
+        &test,
+        &parts,
+        &approver,
+        &supervisor,
+        &id,
+    )
+    .await;
+    the_application_is_due_when_its_latest_part_is(&test, &joint, &supervisor, &applicant, &id)
+        .await;
+    the_application_concludes_with_its_last_part(
+        &test,
+        &parts,
+        &approver,
+        &supervisor,
+        &id,
+        &applicant,
+    )
+    .await;
+    nobody_outside_the_county_sees_it(&test, &admin, &id).await;
+    test.stop().await;
+}
+
+async fn one_application_is_accepted_once_with_a_part_per_department(
+    test: &TestPlatform,
+    applicant: &str,
+    bundle_id: &str,
+    codes: &[String],
+    clerk: &str,
+) -> (Vec<String>, String) {
     // One application, accepted once: a part per department.
     let (status, case) = post(
-        &test,
-        &applicant,
+        test,
+        applicant,
         "/api/acceptance/v1/cases",
         json!({ "bundle_id": bundle_id }),
     )
@@ -1115,7 +1318,7 @@ async fn a_bundles_parts_are_decided_in_parallel_and_the_application_concludes_w
     let id = case["id"].as_str().unwrap().to_owned();
     for material in [format!("{}002", codes[1]), format!("{}001", codes[0])] {
         assert_eq!(
-            crate::cases::upload(&test, &applicant, &id, &material, "application/pdf")
+            crate::cases::upload(test, applicant, &id, &material, "application/pdf")
                 .await
                 .0,
             204
@@ -1123,8 +1326,8 @@ async fn a_bundles_parts_are_decided_in_parallel_and_the_application_concludes_w
     }
     assert_eq!(
         post(
-            &test,
-            &applicant,
+            test,
+            applicant,
             &format!("/api/acceptance/v1/cases/{id}/submit"),
             json!({})
         )
@@ -1135,8 +1338,8 @@ async fn a_bundles_parts_are_decided_in_parallel_and_the_application_concludes_w
     let deferral = json!({ "commitment": "本人承诺按期补齐",
         "deferred": [{ "material_code": format!("{}003", codes[0]), "within_working_days": 5 }] });
     let (status, accepted) = post(
-        &test,
-        &clerk,
+        test,
+        clerk,
         &format!("/api/acceptance/v1/cases/{id}/accept"),
         deferral,
     )
@@ -1149,17 +1352,26 @@ async fn a_bundles_parts_are_decided_in_parallel_and_the_application_concludes_w
         .map(|p| p["id"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(parts.len(), 2);
+    (parts, id)
+}
 
+async fn each_part_is_in_its_departments_queue_a_page_at_a_time(
+    test: &TestPlatform,
+    parts: &[String],
+    approver: &str,
+    supervisor: &str,
+    id: &str,
+) -> Value {
     // The back office sees the joint case and each part in its own department's queue.
-    for part in &parts {
-        opened(&test, &approver, part).await;
+    for part in parts {
+        opened(test, approver, part).await;
     }
     let joint = eventually(
         "approval to record the joint case",
         Duration::from_secs(30),
         || async {
             let response = test
-                .get_as(&supervisor, &format!("/api/approval/v1/joint-cases/{id}"))
+                .get_as(supervisor, &format!("/api/approval/v1/joint-cases/{id}"))
                 .await;
             (response.status() == 200).then_some(())?;
             response.json::<Value>().await.ok()
@@ -1176,10 +1388,10 @@ async fn a_bundles_parts_are_decided_in_parallel_and_the_application_concludes_w
     assert!(joint["concluded_at"].is_null());
     // The queue pages by its cursor: one part per page, soonest due first.
     let queue = format!("/api/approval/v1/work-items?region_code={HESHAN}&limit=1");
-    let first = test.get_json_as(&supervisor, &queue).await;
+    let first = test.get_json_as(supervisor, &queue).await;
     let next = first["next"].as_str().unwrap();
     let second = test
-        .get_json_as(&supervisor, &format!("{queue}&after={next}"))
+        .get_json_as(supervisor, &format!("{queue}&after={next}"))
         .await;
     let paged: std::collections::BTreeSet<&str> = [&first, &second]
         .iter()
@@ -1188,12 +1400,21 @@ async fn a_bundles_parts_are_decided_in_parallel_and_the_application_concludes_w
     assert_eq!(paged, parts.iter().map(String::as_str).collect());
     assert!(first["items"][0]["due_date"].as_str() <= second["items"][0]["due_date"].as_str());
     let (status, body) = status_and_body(
-        test.get_as(&supervisor, &format!("{queue}&after=nonsense"))
+        test.get_as(supervisor, &format!("{queue}&after=nonsense"))
             .await,
     )
     .await;
     assert_eq!((status, body["field"].as_str()), (400, Some("after")));
+    joint
+}
 
+async fn the_application_is_due_when_its_latest_part_is(
+    test: &TestPlatform,
+    joint: &Value,
+    supervisor: &str,
+    applicant: &str,
+    id: &str,
+) {
     // A part's time limit extended past the other's: the application is due when it is.
     let short = joint["parts"]
         .as_array()
@@ -1205,8 +1426,8 @@ async fn a_bundles_parts_are_decided_in_parallel_and_the_application_concludes_w
         .unwrap()
         .to_owned();
     let (status, extended) = post(
-        &test,
-        &supervisor,
+        test,
+        supervisor,
         &format!("/api/approval/v1/work-items/{short}/extensions"),
         json!({ "working_days": 5, "reason": "需联合现场核查" }),
     )
@@ -1218,13 +1439,22 @@ async fn a_bundles_parts_are_decided_in_parallel_and_the_application_concludes_w
         Duration::from_secs(30),
         || async {
             let view = test
-                .get_json_as(&applicant, &format!("/api/acceptance/v1/cases/{id}"))
+                .get_json_as(applicant, &format!("/api/acceptance/v1/cases/{id}"))
                 .await;
             (view["due_date"] == later.as_str()).then_some(())
         },
     )
     .await;
+}
 
+async fn the_application_concludes_with_its_last_part(
+    test: &TestPlatform,
+    parts: &[String],
+    approver: &str,
+    supervisor: &str,
+    id: &str,
+    applicant: &str,
+) {
     // The parts are decided independently; the application concludes with the last.
     let decide = |part: &str| {
         let (test, approver, part) = (&test, &approver, part.to_owned());
@@ -1256,20 +1486,22 @@ async fn a_bundles_parts_are_decided_in_parallel_and_the_application_concludes_w
     };
     decide(&parts[0]).await;
     let joint = test
-        .get_json_as(&supervisor, &format!("/api/approval/v1/joint-cases/{id}"))
+        .get_json_as(supervisor, &format!("/api/approval/v1/joint-cases/{id}"))
         .await;
     assert!(joint["concluded_at"].is_null(), "one part is still open");
     decide(&parts[1]).await;
     let joint = test
-        .get_json_as(&supervisor, &format!("/api/approval/v1/joint-cases/{id}"))
+        .get_json_as(supervisor, &format!("/api/approval/v1/joint-cases/{id}"))
         .await;
     assert!(joint["concluded_at"].is_string(), "{joint}");
-    let bundle = concluded(&test, &applicant, &id).await;
+    let bundle = concluded(test, applicant, id).await;
     assert_eq!(bundle["conclusion"], "approved");
+}
 
+async fn nobody_outside_the_county_sees_it(test: &TestPlatform, admin: &str, id: &str) {
     // Someone outside the county sees nothing of it.
     let (_, anhua) = test
-        .staff_with_role(&admin, "joint.anhua", "supervisor", ANHUA)
+        .staff_with_role(admin, "joint.anhua", "supervisor", ANHUA)
         .await;
     assert_eq!(
         test.get_as(&anhua, &format!("/api/approval/v1/joint-cases/{id}"))
@@ -1277,6 +1509,4 @@ async fn a_bundles_parts_are_decided_in_parallel_and_the_application_concludes_w
             .status(),
         404
     );
-
-    test.stop().await;
 }

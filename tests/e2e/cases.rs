@@ -165,11 +165,34 @@ async fn an_online_application_is_corrected_once_then_accepted_with_a_receipt() 
         .staff_with_role(&identity_admin, "anhua.window", "window_clerk", ANHUA)
         .await;
 
+    let (id, materials) = a_draft_is_created_once_and_checked(&test, &applicant, &code).await;
+    let (number, today, password) = materials_are_checked_and_submission_names_the_missing(
+        &test, &applicant, &id, &materials, &code,
+    )
+    .await;
+    only_the_hall_decides_and_corrects_once(
+        &test, &sibling, &id, &applicant, &materials, &clerk, &number,
+    )
+    .await;
+    let expected = a_deferred_material_needs_a_deadline_and_a_commitment(
+        &test, &clerk, &id, &materials, today,
+    )
+    .await;
+    the_receipt_and_the_lookup(&test, &applicant, &id, &number, &password).await;
+    the_history_and_the_events_the_province_receives(&test, &clerk, &id, &number, &expected).await;
+    test.stop().await;
+}
+
+async fn a_draft_is_created_once_and_checked(
+    test: &TestPlatform,
+    applicant: &str,
+    code: &str,
+) -> (String, Vec<String>) {
     // A draft, created once however often the request is retried.
     let create = || async {
         test.http
             .post(test.url("/api/acceptance/v1/cases"))
-            .bearer_auth(&applicant)
+            .bearer_auth(applicant)
             .header("idempotency-key", "portal-7f3a")
             .json(&json!({ "implementation_code": code, "form": { "经营者姓名": "李四" } }))
             .send()
@@ -194,8 +217,8 @@ async fn an_online_application_is_corrected_once_then_accepted_with_a_receipt() 
         .collect();
     assert_eq!(materials.len(), 3);
     let (status, body) = post(
-        &test,
-        &applicant,
+        test,
+        applicant,
         "/api/acceptance/v1/cases",
         json!({ "implementation_code": format!("{}9", &code[..30]) }),
     )
@@ -205,35 +228,44 @@ async fn an_online_application_is_corrected_once_then_accepted_with_a_receipt() 
         (422, Some("implementation_code")),
         "{body}"
     );
+    (id, materials)
+}
 
+async fn materials_are_checked_and_submission_names_the_missing(
+    test: &TestPlatform,
+    applicant: &str,
+    id: &str,
+    materials: &[String],
+    code: &str,
+) -> (String, chrono::NaiveDate, String) {
     // Materials: on the list, of an accepted type, within the size limit; submission names
     // every missing one.
     // The gateway answers 413 from the declared length, before any of the body is read (and
     // closes the connection): the request is written by hand, headers only, so no client races
     // to write a body the server will never read.
     let status = oversized_upload(
-        &test,
-        &applicant,
+        test,
+        applicant,
         &format!("/api/acceptance/v1/cases/{id}/materials/{}", materials[0]),
         3 * 1024 * 1024,
     )
     .await;
     assert_eq!(status, 413);
     assert_eq!(
-        upload(&test, &applicant, &id, &materials[0], "application/pdf")
+        upload(test, applicant, id, &materials[0], "application/pdf")
             .await
             .0,
         204
     );
-    let (status, body) = upload(&test, &applicant, &id, &materials[1], "text/plain").await;
+    let (status, body) = upload(test, applicant, id, &materials[1], "text/plain").await;
     assert_eq!(
         (status, body["field"].as_str()),
         (422, Some("content-type"))
     );
     let (status, body) = upload(
-        &test,
-        &applicant,
-        &id,
+        test,
+        applicant,
+        id,
         &format!("{code}099"),
         "application/pdf",
     )
@@ -242,36 +274,48 @@ async fn an_online_application_is_corrected_once_then_accepted_with_a_receipt() 
         (status, body["field"].as_str()),
         (422, Some("material_code"))
     );
-    let (status, body) = submit(&test, &applicant, &id).await;
+    let (status, body) = submit(test, applicant, id).await;
     assert_eq!((status, body["field"].as_str()), (422, Some("materials")));
     assert!(
         body["message"].as_str().unwrap().contains(&materials[1]),
         "{body}"
     );
     assert_eq!(
-        upload(&test, &applicant, &id, &materials[1], "image/jpeg")
+        upload(test, applicant, id, &materials[1], "image/jpeg")
             .await
             .0,
         204
     );
-    let (status, submitted) = submit(&test, &applicant, &id).await;
+    let (status, submitted) = submit(test, applicant, id).await;
     assert_eq!(status, 200, "{submitted}");
     let number = submitted["case"]["number"].as_str().unwrap().to_owned();
     let password = submitted["query_password"].as_str().unwrap().to_owned();
     let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
     assert_eq!(number.len(), 43);
     assert_eq!(number, format!("{code}{}0001", today.format("%Y%m%d")));
+    (number, today, password)
+}
 
+async fn only_the_hall_decides_and_corrects_once(
+    test: &TestPlatform,
+    sibling: &str,
+    id: &str,
+    applicant: &str,
+    materials: &[String],
+    clerk: &str,
+    number: &str,
+) {
+    let number = number.to_owned();
     // A clerk of a sibling county sees nothing and decides nothing.
     assert_eq!(
-        test.get_as(&sibling, &format!("/api/acceptance/v1/cases/{id}"))
+        test.get_as(sibling, &format!("/api/acceptance/v1/cases/{id}"))
             .await
             .status(),
         404
     );
     let (status, _) = post(
-        &test,
-        &sibling,
+        test,
+        sibling,
         &format!("/api/acceptance/v1/cases/{id}/accept"),
         json!({}),
     )
@@ -279,8 +323,8 @@ async fn an_online_application_is_corrected_once_then_accepted_with_a_receipt() 
     assert_eq!(status, 404);
     // Nor does the applicant decide their own case.
     let (status, _) = post(
-        &test,
-        &applicant,
+        test,
+        applicant,
         &format!("/api/acceptance/v1/cases/{id}/accept"),
         json!({}),
     )
@@ -290,8 +334,8 @@ async fn an_online_application_is_corrected_once_then_accepted_with_a_receipt() 
     // The one-time correction notice, then the resubmission keeps the number.
     let fix = json!({ "items": [{ "material_code": materials[0], "reason": "申请书未签名" }] });
     let (status, corrected) = post(
-        &test,
-        &clerk,
+        test,
+        clerk,
         &format!("/api/acceptance/v1/cases/{id}/correction"),
         fix.clone(),
     )
@@ -302,20 +346,20 @@ async fn an_online_application_is_corrected_once_then_accepted_with_a_receipt() 
         "{corrected}"
     );
     assert_eq!(
-        upload(&test, &applicant, &id, &materials[0], "application/pdf")
+        upload(test, applicant, id, &materials[0], "application/pdf")
             .await
             .0,
         204
     );
-    let (status, resubmitted) = submit(&test, &applicant, &id).await;
+    let (status, resubmitted) = submit(test, applicant, id).await;
     assert_eq!(
         (status, resubmitted["case"]["submissions"].as_i64()),
         (200, Some(2))
     );
     assert_eq!(resubmitted["case"]["number"], number.as_str());
     let (status, body) = post(
-        &test,
-        &clerk,
+        test,
+        clerk,
         &format!("/api/acceptance/v1/cases/{id}/correction"),
         fix,
     )
@@ -324,11 +368,19 @@ async fn an_online_application_is_corrected_once_then_accepted_with_a_receipt() 
         (status, body["code"].as_str()),
         (409, Some("correction_already_requested"))
     );
+}
 
+async fn a_deferred_material_needs_a_deadline_and_a_commitment(
+    test: &TestPlatform,
+    clerk: &str,
+    id: &str,
+    materials: &[String],
+    today: chrono::NaiveDate,
+) -> Value {
     // 容缺: the missing deferrable material must be accepted with a deadline.
     let (status, body) = post(
-        &test,
-        &clerk,
+        test,
+        clerk,
         &format!("/api/acceptance/v1/cases/{id}/accept"),
         json!({}),
     )
@@ -342,8 +394,8 @@ async fn an_online_application_is_corrected_once_then_accepted_with_a_receipt() 
     let uncommitted =
         json!({ "deferred": [{ "material_code": materials[2], "within_working_days": 5 }] });
     let (status, body) = post(
-        &test,
-        &clerk,
+        test,
+        clerk,
         &format!("/api/acceptance/v1/cases/{id}/accept"),
         uncommitted,
     )
@@ -351,8 +403,8 @@ async fn an_online_application_is_corrected_once_then_accepted_with_a_receipt() 
     assert_eq!((status, body["field"].as_str()), (400, Some("commitment")));
     let deferral = json!({ "commitment": "本人承诺按期补齐", "deferred": [{ "material_code": materials[2], "within_working_days": 5 }] });
     let (status, accepted) = post(
-        &test,
-        &clerk,
+        test,
+        clerk,
         &format!("/api/acceptance/v1/cases/{id}/accept"),
         deferral.clone(),
     )
@@ -363,7 +415,7 @@ async fn an_online_application_is_corrected_once_then_accepted_with_a_receipt() 
         "{accepted}"
     );
     let expected = get(
-        &test,
+        test,
         &format!("/api/catalogue/v1/calendar/regions/{HESHAN}/due?from={today}&days=5"),
     )
     .await
@@ -374,8 +426,8 @@ async fn an_online_application_is_corrected_once_then_accepted_with_a_receipt() 
     );
     assert!(accepted["materials"][2]["deferred_until"].is_string());
     let (status, body) = post(
-        &test,
-        &clerk,
+        test,
+        clerk,
         &format!("/api/acceptance/v1/cases/{id}/accept"),
         deferral,
     )
@@ -385,13 +437,21 @@ async fn an_online_application_is_corrected_once_then_accepted_with_a_receipt() 
         (409, Some("illegal_transition")),
         "no deciding twice"
     );
+    expected
+}
 
+async fn the_receipt_and_the_lookup(
+    test: &TestPlatform,
+    applicant: &str,
+    id: &str,
+    number: &str,
+    password: &str,
+) {
+    let number = number.to_owned();
+    let password = password.to_owned();
     // The receipt, and the lookup anyone with number and password can make.
     let receipt = test
-        .get_json_as(
-            &applicant,
-            &format!("/api/acceptance/v1/cases/{id}/receipt"),
-        )
+        .get_json_as(applicant, &format!("/api/acceptance/v1/cases/{id}/receipt"))
         .await;
     assert_eq!(
         (
@@ -401,7 +461,7 @@ async fn an_online_application_is_corrected_once_then_accepted_with_a_receipt() 
         (Some(number.as_str()), Some(password.as_str()))
     );
     assert_eq!(receipt["materials"].as_array().unwrap().len(), 3);
-    let t = &test;
+    let t = test;
     let lookup = |password: String| {
         let url = t.url("/api/acceptance/v1/cases/lookup");
         let body = json!({ "number": number, "password": password });
@@ -413,7 +473,16 @@ async fn an_online_application_is_corrected_once_then_accepted_with_a_receipt() 
         (200, Some("accepted"))
     );
     assert_eq!(lookup("WRONGPWD".into()).await.0, 404);
+}
 
+async fn the_history_and_the_events_the_province_receives(
+    test: &TestPlatform,
+    clerk: &str,
+    id: &str,
+    number: &str,
+    expected: &Value,
+) {
+    let number = number.to_owned();
     // The history, append-only, and the events the province receives. The back office's
     // opening arrives from approval's event after the acceptance, so wait for it: without the
     // wait the list depended on which came first.
@@ -422,7 +491,7 @@ async fn an_online_application_is_corrected_once_then_accepted_with_a_receipt() 
         Duration::from_secs(30),
         || async {
             let history = test
-                .get_json_as(&clerk, &format!("/api/acceptance/v1/cases/{id}/history"))
+                .get_json_as(clerk, &format!("/api/acceptance/v1/cases/{id}/history"))
                 .await;
             let actions: Vec<String> = history
                 .as_array()?
@@ -478,8 +547,6 @@ async fn an_online_application_is_corrected_once_then_accepted_with_a_receipt() 
             .iter()
             .all(|e| e.header("ce_subject").as_deref() == Some(number.as_str()))
     );
-
-    test.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -582,17 +649,39 @@ async fn a_clerk_takes_a_case_in_for_an_applicant_where_the_items_scope_reaches(
         .unwrap()
         .as_str()
         .to_owned();
+
+    let case = a_town_centre_takes_the_county_wide_item_in(
+        &test, &code, &id_card, &clerk, &town, &clerk_id,
+    )
+    .await;
+    not_where_the_scope_does_not_reach_nor_with_bad_input(
+        &test, &code, &id_card, &anhua, &clerk, &province, &town,
+    )
+    .await;
+    the_clerk_accepts_and_the_applicant_follows_the_receipt(&test, &case, &clerk, &anhua).await;
+    test.stop().await;
+}
+
+async fn a_town_centre_takes_the_county_wide_item_in(
+    test: &TestPlatform,
+    code: &str,
+    id_card: &str,
+    clerk: &str,
+    town: &str,
+    clerk_id: &str,
+) -> Value {
+    let town = town.to_owned();
+    let clerk_id = clerk_id.to_owned();
     let intake = |region: &str| {
         json!({
             "implementation_code": code, "receiving_region": region,
             "applicant": { "kind": "citizen", "name": "王五", "id_type": "resident_id_card", "document_number": id_card },
         })
     };
-
     // At a town service centre of 赫山区: the county-wide item is taken in there.
     let (status, case) = post(
-        &test,
-        &clerk,
+        test,
+        clerk,
         "/api/acceptance/v1/cases/intake",
         intake(&town),
     )
@@ -617,12 +706,29 @@ async fn a_clerk_takes_a_case_in_for_an_applicant_where_the_items_scope_reaches(
         case["applicant_id"].is_null(),
         "a window applicant need not have an account"
     );
+    case
+}
 
+async fn not_where_the_scope_does_not_reach_nor_with_bad_input(
+    test: &TestPlatform,
+    code: &str,
+    id_card: &str,
+    anhua: &str,
+    clerk: &str,
+    province: &str,
+    town: &str,
+) {
+    let intake = |region: &str| {
+        json!({
+            "implementation_code": code, "receiving_region": region,
+            "applicant": { "kind": "citizen", "name": "王五", "id_type": "resident_id_card", "document_number": id_card },
+        })
+    };
     // Not in another county (the scope does not reach), not outside the clerk's own scope, not
     // in a region that does not exist, not with a malformed document.
     let (status, body) = post(
-        &test,
-        &anhua,
+        test,
+        anhua,
         "/api/acceptance/v1/cases/intake",
         intake(ANHUA),
     )
@@ -634,8 +740,8 @@ async fn a_clerk_takes_a_case_in_for_an_applicant_where_the_items_scope_reaches(
     );
     assert_eq!(
         post(
-            &test,
-            &clerk,
+            test,
+            clerk,
             "/api/acceptance/v1/cases/intake",
             intake(ANHUA)
         )
@@ -644,8 +750,8 @@ async fn a_clerk_takes_a_case_in_for_an_applicant_where_the_items_scope_reaches(
         403
     );
     let (status, body) = post(
-        &test,
-        &province,
+        test,
+        province,
         "/api/acceptance/v1/cases/intake",
         intake("430999000000"),
     )
@@ -655,15 +761,22 @@ async fn a_clerk_takes_a_case_in_for_an_applicant_where_the_items_scope_reaches(
         (422, Some("receiving_region")),
         "{body}"
     );
-    let mut bad = intake(&town);
+    let mut bad = intake(town);
     bad["applicant"]["document_number"] = json!("430903198505051230");
-    let (status, body) = post(&test, &clerk, "/api/acceptance/v1/cases/intake", bad).await;
+    let (status, body) = post(test, clerk, "/api/acceptance/v1/cases/intake", bad).await;
     assert_eq!(
         (status, body["field"].as_str()),
         (400, Some("applicant.document_number")),
         "{body}"
     );
+}
 
+async fn the_clerk_accepts_and_the_applicant_follows_the_receipt(
+    test: &TestPlatform,
+    case: &Value,
+    clerk: &str,
+    anhua: &str,
+) {
     // The clerk provides the materials, submits and accepts; the applicant follows the case with
     // the number and password on the receipt.
     let id = case["id"].as_str().unwrap().to_owned();
@@ -674,16 +787,13 @@ async fn a_clerk_takes_a_case_in_for_an_applicant_where_the_items_scope_reaches(
         .map(|m| m["material_code"].as_str().unwrap().to_owned())
         .collect();
     for material in &materials {
-        assert_eq!(
-            upload(&test, &clerk, &id, material, "image/png").await.0,
-            204
-        );
+        assert_eq!(upload(test, clerk, &id, material, "image/png").await.0, 204);
     }
-    let (status, submitted) = submit(&test, &clerk, &id).await;
+    let (status, submitted) = submit(test, clerk, &id).await;
     assert_eq!(status, 200, "{submitted}");
     let (status, accepted) = post(
-        &test,
-        &clerk,
+        test,
+        clerk,
         &format!("/api/acceptance/v1/cases/{id}/accept"),
         json!({}),
     )
@@ -694,7 +804,7 @@ async fn a_clerk_takes_a_case_in_for_an_applicant_where_the_items_scope_reaches(
         "{accepted}"
     );
     let receipt = test
-        .get_json_as(&clerk, &format!("/api/acceptance/v1/cases/{id}/receipt"))
+        .get_json_as(clerk, &format!("/api/acceptance/v1/cases/{id}/receipt"))
         .await;
     let lookup = json!({ "number": receipt["number"], "password": receipt["query_password"] });
     let (status, progress) = status_and_body(
@@ -712,13 +822,11 @@ async fn a_clerk_takes_a_case_in_for_an_applicant_where_the_items_scope_reaches(
     );
     // The clerk of the other county does not see it.
     assert_eq!(
-        test.get_as(&anhua, &format!("/api/acceptance/v1/cases/{id}"))
+        test.get_as(anhua, &format!("/api/acceptance/v1/cases/{id}"))
             .await
             .status(),
         404
     );
-
-    test.stop().await;
 }
 
 /// `clerk` accepts the submitted case `id`, its deferrable material (the third of `materials`)
@@ -935,37 +1043,56 @@ async fn deferred_materials_are_supplied_or_flagged_overdue_and_withdrawal_ends_
     let (supplied, materials) = &cases[0];
     let (forgotten, _) = &cases[1];
 
+    a_deferred_material_supplied_after_acceptance_is_recorded_once(
+        &test, &applicant, supplied, materials,
+    )
+    .await;
+    a_missed_deferral_is_flagged_and_reported(
+        &test,
+        forgotten,
+        &supervisor,
+        &applicant,
+        &identity_admin,
+    )
+    .await;
+    a_visit_is_counted_and_withdrawal_ends_a_case(&test, &clerk, supplied, &applicant, &code).await;
+    the_deferrals_are_events(&test).await;
+    test.stop().await;
+}
+
+async fn a_deferred_material_supplied_after_acceptance_is_recorded_once(
+    test: &TestPlatform,
+    applicant: &str,
+    supplied: &str,
+    materials: &[String],
+) {
     // Supplied after acceptance: recorded, and only once.
     assert_eq!(
-        upload(
-            &test,
-            &applicant,
-            supplied,
-            &materials[2],
-            "application/pdf"
-        )
-        .await
-        .0,
+        upload(test, applicant, supplied, &materials[2], "application/pdf")
+            .await
+            .0,
         204
     );
     let case = test
-        .get_json_as(&applicant, &format!("/api/acceptance/v1/cases/{supplied}"))
+        .get_json_as(applicant, &format!("/api/acceptance/v1/cases/{supplied}"))
         .await;
     assert!(case["materials"][2]["supplied_at"].is_string(), "{case}");
-    let (status, body) = upload(
-        &test,
-        &applicant,
-        supplied,
-        &materials[0],
-        "application/pdf",
-    )
-    .await;
+    let (status, body) = upload(test, applicant, supplied, &materials[0], "application/pdf").await;
     assert_eq!(
         (status, body["code"].as_str()),
         (409, Some("illegal_transition")),
         "nothing else changes after acceptance"
     );
+}
 
+async fn a_missed_deferral_is_flagged_and_reported(
+    test: &TestPlatform,
+    forgotten: &str,
+    supervisor: &str,
+    applicant: &str,
+    identity_admin: &str,
+) {
+    let forgotten = &forgotten.to_owned();
     // The other passes its deadline: the sweep flags it and the supervisor's report lists it.
     sqlx::query("update acceptance.deferred_materials set deadline = date '2026-01-05' where case_id = $1::uuid")
         .bind(forgotten)
@@ -978,7 +1105,7 @@ async fn deferred_materials_are_supplied_or_flagged_overdue_and_withdrawal_ends_
         || async {
             let report = test
                 .get_json_as(
-                    &supervisor,
+                    supervisor,
                     "/api/acceptance/v1/cases/overdue-materials?region_code=430900000000",
                 )
                 .await;
@@ -988,12 +1115,12 @@ async fn deferred_materials_are_supplied_or_flagged_overdue_and_withdrawal_ends_
     .await;
     assert_eq!(report[0]["case_id"], forgotten.as_str());
     let case = test
-        .get_json_as(&applicant, &format!("/api/acceptance/v1/cases/{forgotten}"))
+        .get_json_as(applicant, &format!("/api/acceptance/v1/cases/{forgotten}"))
         .await;
     assert_eq!(case["materials"][2]["overdue"], true);
     let (_, outsider) = test
         .staff_with_role(
-            &identity_admin,
+            identity_admin,
             "changsha.supervisor",
             "supervisor",
             "430100000000",
@@ -1015,11 +1142,19 @@ async fn deferred_materials_are_supplied_or_flagged_overdue_and_withdrawal_ends_
         .status(),
         403
     );
+}
 
+async fn a_visit_is_counted_and_withdrawal_ends_a_case(
+    test: &TestPlatform,
+    clerk: &str,
+    supplied: &str,
+    applicant: &str,
+    code: &str,
+) {
     // A visit is counted; an online case started at none.
     let (status, visited) = post(
-        &test,
-        &clerk,
+        test,
+        clerk,
         &format!("/api/acceptance/v1/cases/{supplied}/visits"),
         json!({ "purpose": "supply" }),
     )
@@ -1027,10 +1162,10 @@ async fn deferred_materials_are_supplied_or_flagged_overdue_and_withdrawal_ends_
     assert_eq!((status, visited["visits"].as_i64()), (200, Some(1)));
 
     // Withdrawal before a decision ends the case; after it nothing is decided.
-    let (pending, _) = submitted_case(&test, &applicant, &code).await;
+    let (pending, _) = submitted_case(test, applicant, code).await;
     let (status, withdrawn) = post(
-        &test,
-        &applicant,
+        test,
+        applicant,
         &format!("/api/acceptance/v1/cases/{pending}/withdraw"),
         json!({ "reason": "不再需要" }),
     )
@@ -1040,22 +1175,24 @@ async fn deferred_materials_are_supplied_or_flagged_overdue_and_withdrawal_ends_
         (200, Some("withdrawn"))
     );
     let (status, _) = post(
-        &test,
-        &clerk,
+        test,
+        clerk,
         &format!("/api/acceptance/v1/cases/{pending}/accept"),
         json!({}),
     )
     .await;
     assert_eq!(status, 409);
     let (status, _) = post(
-        &test,
-        &applicant,
+        test,
+        applicant,
         &format!("/api/acceptance/v1/cases/{supplied}/withdraw"),
         json!({}),
     )
     .await;
     assert_eq!(status, 409, "an accepted case cannot be withdrawn here");
+}
 
+async fn the_deferrals_are_events(test: &TestPlatform) {
     let brokers = test.platform.broker.as_ref().unwrap().address();
     let events = read_events_until(&brokers, tongban_events::topics::ACCEPTANCE, |got| {
         [
@@ -1069,8 +1206,6 @@ async fn deferred_materials_are_supplied_or_flagged_overdue_and_withdrawal_ends_
     })
     .await;
     assert!(events.iter().any(|e| of_type(e, "case_withdrawn")));
-
-    test.stop().await;
 }
 
 /// Opens a draft of `code` for `token`, provides only its first material (the form) and submits:
@@ -1280,10 +1415,27 @@ async fn a_bundle_application_is_one_case_for_the_applicant_and_a_part_per_depar
     let test = TestPlatform::start(BrokerStorage::Memory).await;
     let (bundle_id, codes) = bundle_in_force(&test).await;
 
+    let (parts, applicant, id) =
+        one_application_asks_for_each_shared_material_once(&test, &bundle_id, &codes).await;
+    let (identity_admin, clerk) = the_parts_move_with_the_bundle_and_each_is_due_by_its_promise(
+        &test, &parts, &applicant, &codes, &id,
+    )
+    .await;
+    a_window_takes_the_bundle_in_where_it_is_offered(&test, &identity_admin, &bundle_id, &clerk)
+        .await;
+    approval_hears_of_each_part(&test, &id).await;
+    test.stop().await;
+}
+
+async fn one_application_asks_for_each_shared_material_once(
+    test: &TestPlatform,
+    bundle_id: &str,
+    codes: &[String],
+) -> (Vec<Value>, String, String) {
     // One application: the combined list asks for each shared material once.
-    let (_, applicant) = citizen(&test, 6).await;
+    let (_, applicant) = citizen(test, 6).await;
     let (status, case) = post(
-        &test,
+        test,
         &applicant,
         "/api/acceptance/v1/cases",
         json!({ "bundle_id": bundle_id }),
@@ -1301,7 +1453,7 @@ async fn a_bundle_application_is_one_case_for_the_applicant_and_a_part_per_depar
     // The ID card entered once, under the second item's own material code: it counts for both.
     assert_eq!(
         upload(
-            &test,
+            test,
             &applicant,
             &id,
             &format!("{}002", codes[1]),
@@ -1313,7 +1465,7 @@ async fn a_bundle_application_is_one_case_for_the_applicant_and_a_part_per_depar
     );
     assert_eq!(
         upload(
-            &test,
+            test,
             &applicant,
             &id,
             &format!("{}001", codes[0]),
@@ -1323,7 +1475,7 @@ async fn a_bundle_application_is_one_case_for_the_applicant_and_a_part_per_depar
         .0,
         204
     );
-    let (status, submitted) = submit(&test, &applicant, &id).await;
+    let (status, submitted) = submit(test, &applicant, &id).await;
     assert_eq!(status, 200, "{submitted}");
     let parts = submitted["case"]["parts"].as_array().unwrap().clone();
     let mut numbers: Vec<String> = parts
@@ -1334,7 +1486,7 @@ async fn a_bundle_application_is_one_case_for_the_applicant_and_a_part_per_depar
     assert!(
         numbers
             .iter()
-            .zip(&codes)
+            .zip(codes)
             .all(|(n, c)| n.starts_with(c.as_str())),
         "{numbers:?}"
     );
@@ -1345,12 +1497,21 @@ async fn a_bundle_application_is_one_case_for_the_applicant_and_a_part_per_depar
             .starts_with(&codes[0]),
         "numbered by the lead item"
     );
+    (parts, applicant, id)
+}
 
+async fn the_parts_move_with_the_bundle_and_each_is_due_by_its_promise(
+    test: &TestPlatform,
+    parts: &[Value],
+    applicant: &str,
+    codes: &[String],
+    id: &str,
+) -> (String, String) {
     // The parts move only with the bundle case.
     let part = parts[0]["id"].as_str().unwrap();
     let (status, body) = post(
-        &test,
-        &applicant,
+        test,
+        applicant,
         &format!("/api/acceptance/v1/cases/{part}/withdraw"),
         json!({}),
     )
@@ -1367,7 +1528,7 @@ async fn a_bundle_application_is_one_case_for_the_applicant_and_a_part_per_depar
         .await;
     let deferral = json!({ "commitment": "本人承诺按期补齐", "deferred": [{ "material_code": format!("{}003", codes[0]), "within_working_days": 5 }] });
     let (status, accepted) = post(
-        &test,
+        test,
         &clerk,
         &format!("/api/acceptance/v1/cases/{id}/accept"),
         deferral,
@@ -1379,7 +1540,7 @@ async fn a_bundle_application_is_one_case_for_the_applicant_and_a_part_per_depar
         "{accepted}"
     );
     let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
-    let t = &test;
+    let t = test;
     let due = |days: u32| {
         let url = t.url(&format!(
             "/api/catalogue/v1/calendar/regions/{HESHAN}/due?from={today}&days={days}"
@@ -1408,11 +1569,19 @@ async fn a_bundle_application_is_one_case_for_the_applicant_and_a_part_per_depar
             .iter()
             .all(|p| p["status"] == "accepted")
     );
+    (identity_admin, clerk)
+}
 
+async fn a_window_takes_the_bundle_in_where_it_is_offered(
+    test: &TestPlatform,
+    identity_admin: &str,
+    bundle_id: &str,
+    clerk: &str,
+) {
     // A window takes the same bundle in for an applicant without an account, in the region that
     // offers it, not elsewhere.
     let (_, anhua) = test
-        .staff_with_role(&identity_admin, "anhua.bundle", "window_clerk", ANHUA)
+        .staff_with_role(identity_admin, "anhua.bundle", "window_clerk", ANHUA)
         .await;
     let intake = |region: &str| {
         json!({
@@ -1421,8 +1590,8 @@ async fn a_bundle_application_is_one_case_for_the_applicant_and_a_part_per_depar
         })
     };
     let (status, taken) = post(
-        &test,
-        &clerk,
+        test,
+        clerk,
         "/api/acceptance/v1/cases/intake",
         intake(HESHAN),
     )
@@ -1434,7 +1603,7 @@ async fn a_bundle_application_is_one_case_for_the_applicant_and_a_part_per_depar
     );
     assert_eq!(taken["parts"].as_array().unwrap().len(), 2);
     let (status, body) = post(
-        &test,
+        test,
         &anhua,
         "/api/acceptance/v1/cases/intake",
         intake(ANHUA),
@@ -1444,7 +1613,9 @@ async fn a_bundle_application_is_one_case_for_the_applicant_and_a_part_per_depar
         (status, body["field"].as_str()),
         (422, Some("receiving_region"))
     );
+}
 
+async fn approval_hears_of_each_part(test: &TestPlatform, id: &str) {
     // Approval will hear of each part: one CaseAccepted per part, and the bundle's own.
     let brokers = test.platform.broker.as_ref().unwrap().address();
     let events = read_events_until(&brokers, tongban_events::topics::ACCEPTANCE, |got| {
@@ -1472,8 +1643,6 @@ async fn a_bundle_application_is_one_case_for_the_applicant_and_a_part_per_depar
             .filter(|a| a.case.as_ref().unwrap().kind == "part")
             .all(|a| a.case.as_ref().unwrap().parent_case_id == id)
     );
-
-    test.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -53,20 +53,51 @@ async fn the_applicant_and_the_department_hear_of_a_case_once_each() {
     .await;
     let (applicant_id, applicant) = crate::cases::citizen(&test, 91).await;
 
-    // The one-time correction notice reaches the applicant's inbox, urgent, with the reason.
-    let (id, materials) = crate::cases::submitted_case(&test, &applicant, &code).await;
-    let (status, _) = post(
+    let (id, materials, number) =
+        the_correction_notice_reaches_the_applicant_once_read(&test, &applicant, &code, &clerk)
+            .await;
+    let wording =
+        a_province_administrator_rewords_the_acceptance_message(&test, &admin, &clerk).await;
+    the_applicant_and_the_approver_hear_of_the_acceptance(
         &test,
+        &applicant,
+        &id,
+        &materials,
         &clerk,
+        &number,
+        &approver,
+        &elsewhere,
+        &applicant_id,
+    )
+    .await;
+    let (conn, facts) =
+        a_text_without_a_gateway_is_given_up_and_replays_make_nothing(&test, &applicant_id, &code)
+            .await;
+    a_changed_rule_is_followed_by_the_next_event(&test, &clerk, &applicant, &wording, conn, facts)
+        .await;
+    test.stop().await;
+}
+
+async fn the_correction_notice_reaches_the_applicant_once_read(
+    test: &TestPlatform,
+    applicant: &str,
+    code: &str,
+    clerk: &str,
+) -> (String, Vec<String>, String) {
+    // The one-time correction notice reaches the applicant's inbox, urgent, with the reason.
+    let (id, materials) = crate::cases::submitted_case(test, applicant, code).await;
+    let (status, _) = post(
+        test,
+        clerk,
         &format!("/api/acceptance/v1/cases/{id}/correction"),
         json!({ "items": [{ "material_code": materials[0], "reason": "申请书缺少签名" }] }),
     )
     .await;
     assert_eq!(status, 200);
-    let inbox = inbox_with(&test, &applicant, "correction_requested").await;
+    let inbox = inbox_with(test, applicant, "correction_requested").await;
     let message = &inbox["messages"][0];
     let number = test
-        .get_json_as(&applicant, &format!("/api/acceptance/v1/cases/{id}"))
+        .get_json_as(applicant, &format!("/api/acceptance/v1/cases/{id}"))
         .await["number"]
         .as_str()
         .unwrap()
@@ -84,22 +115,29 @@ async fn the_applicant_and_the_department_hear_of_a_case_once_each() {
     // Read, by its recipient only.
     let message_id = message["id"].as_str().unwrap().to_owned();
     let read = format!("/api/notification/v1/inbox/{message_id}/read");
-    assert_eq!(post(&test, &clerk, &read, json!({})).await.0, 404);
-    let (status, marked) = post(&test, &applicant, &read, json!({})).await;
+    assert_eq!(post(test, clerk, &read, json!({})).await.0, 404);
+    let (status, marked) = post(test, applicant, &read, json!({})).await;
     assert_eq!((status, marked["read_at"].is_string()), (200, true));
     let unread = test
-        .get_json_as(&applicant, "/api/notification/v1/inbox/unread")
+        .get_json_as(applicant, "/api/notification/v1/inbox/unread")
         .await;
     assert_eq!(unread["unread"], 0);
+    (id, materials, number)
+}
 
+async fn a_province_administrator_rewords_the_acceptance_message(
+    test: &TestPlatform,
+    admin: &str,
+    clerk: &str,
+) -> String {
     // A province's catalogue administrator rewords the acceptance message: an unknown variable
     // is refused with the known ones; the new version is in use at once.
     let (_, wording) = test
-        .staff_with_role(&admin, "notify.words", "catalogue_admin", "430000000000")
+        .staff_with_role(admin, "notify.words", "catalogue_admin", "430000000000")
         .await;
     let template = "/api/notification/v1/templates/case_accepted/zh-CN";
     let (status, body) = put_as(
-        &test,
+        test,
         &wording,
         template,
         json!({ "subject": "已受理", "body": "{{case_number}}已受理，{{deadline}}前办结" }),
@@ -116,8 +154,8 @@ async fn the_applicant_and_the_department_hear_of_a_case_once_each() {
     );
     assert_eq!(
         put_as(
-            &test,
-            &clerk,
+            test,
+            clerk,
             template,
             json!({ "subject": "已受理", "body": "x" })
         )
@@ -126,7 +164,7 @@ async fn the_applicant_and_the_department_hear_of_a_case_once_each() {
         403
     );
     let (status, saved) = put_as(
-        &test,
+        test,
         &wording,
         template,
         json!({ "subject": "办件已受理", "body": "{{item_name}}办件{{case_number}}已受理，请于{{due_date}}前留意结果。" }),
@@ -138,8 +176,8 @@ async fn the_applicant_and_the_department_hear_of_a_case_once_each() {
         "{saved}"
     );
     let (status, preview) = post(
-        &test,
-        &clerk,
+        test,
+        clerk,
         &format!("{template}/preview"),
         json!({ "values": { "due_date": "2026-12-04", "case_number": "N1" } }),
     )
@@ -150,8 +188,8 @@ async fn the_applicant_and_the_department_hear_of_a_case_once_each() {
         "个体工商户登记办件N1已受理，请于2026年12月4日前留意结果。"
     );
     let (status, body) = post(
-        &test,
-        &clerk,
+        test,
+        clerk,
         &format!("{template}/preview"),
         json!({ "values": { "due_date": "next week" } }),
     )
@@ -160,14 +198,29 @@ async fn the_applicant_and_the_department_hear_of_a_case_once_each() {
         (status, body["field"].as_str()),
         (400, Some("values.due_date"))
     );
+    wording
+}
 
+// A phase of a scenario takes the scenario's people and values one by one.
+#[allow(clippy::too_many_arguments)]
+async fn the_applicant_and_the_approver_hear_of_the_acceptance(
+    test: &TestPlatform,
+    applicant: &str,
+    id: &str,
+    materials: &[String],
+    clerk: &str,
+    number: &str,
+    approver: &str,
+    elsewhere: &str,
+    applicant_id: &str,
+) {
     // Resubmitted and accepted: the applicant hears in the new words; the department's approver
     // hears of the new case, an approver of another county does not.
-    crate::cases::upload(&test, &applicant, &id, &materials[0], "application/pdf").await;
+    crate::cases::upload(test, applicant, id, &materials[0], "application/pdf").await;
     assert_eq!(
         post(
-            &test,
-            &applicant,
+            test,
+            applicant,
             &format!("/api/acceptance/v1/cases/{id}/submit"),
             json!({})
         )
@@ -175,8 +228,8 @@ async fn the_applicant_and_the_department_hear_of_a_case_once_each() {
         .0,
         200
     );
-    let accepted = crate::cases::accepted_deferring(&test, &clerk, &id, &materials).await;
-    let inbox = inbox_with(&test, &applicant, "case_accepted").await;
+    let accepted = crate::cases::accepted_deferring(test, clerk, id, materials).await;
+    let inbox = inbox_with(test, applicant, "case_accepted").await;
     let due: chrono::NaiveDate = accepted["due_date"].as_str().unwrap().parse().unwrap();
     assert_eq!(
         inbox["messages"][0]["body"],
@@ -185,11 +238,11 @@ async fn the_applicant_and_the_department_hear_of_a_case_once_each() {
             due.format("%Y年%-m月%-d日")
         )
     );
-    let staff_inbox = inbox_with(&test, &approver, "work_item_opened").await;
+    let staff_inbox = inbox_with(test, approver, "work_item_opened").await;
     assert_eq!(staff_inbox["messages"][0]["subject"], "新办件待签收");
     tokio::time::sleep(Duration::from_secs(1)).await;
     let other = test
-        .get_json_as(&elsewhere, "/api/notification/v1/inbox")
+        .get_json_as(elsewhere, "/api/notification/v1/inbox")
         .await;
     assert_eq!(other["messages"], json!([]));
 
@@ -203,6 +256,17 @@ async fn the_applicant_and_the_department_hear_of_a_case_once_each() {
         .await,
         2
     );
+}
+
+async fn a_text_without_a_gateway_is_given_up_and_replays_make_nothing(
+    test: &TestPlatform,
+    applicant_id: &str,
+    code: &str,
+) -> (
+    sqlx::pool::PoolConnection<sqlx::Postgres>,
+    tongban_notification::db::messages::Facts,
+) {
+    let code = code.to_owned();
     // The correction notice was to go by text too; with no SMS gateway configured, it is given
     // up at once, saying why.
     test.eventually_counts(
@@ -242,10 +306,20 @@ async fn the_applicant_and_the_department_hear_of_a_case_once_each() {
             .unwrap(),
         0
     );
+    (conn, facts)
+}
 
+async fn a_changed_rule_is_followed_by_the_next_event(
+    test: &TestPlatform,
+    clerk: &str,
+    applicant: &str,
+    wording: &str,
+    mut conn: sqlx::pool::PoolConnection<sqlx::Postgres>,
+    facts: tongban_notification::db::messages::Facts,
+) {
     // The rules: staff read them; a province's catalogue administrator changes one, and the
     // next event follows it (a new acceptance with the rule off makes nothing).
-    let rules = test.get_json_as(&clerk, "/api/notification/v1/rules").await;
+    let rules = test.get_json_as(clerk, "/api/notification/v1/rules").await;
     let accepted_rule = rules
         .as_array()
         .unwrap()
@@ -256,22 +330,22 @@ async fn the_applicant_and_the_department_hear_of_a_case_once_each() {
         .unwrap()
         .to_owned();
     assert_eq!(
-        test.get_as(&applicant, "/api/notification/v1/rules")
+        test.get_as(applicant, "/api/notification/v1/rules")
             .await
             .status(),
         403
     );
     let rule = format!("/api/notification/v1/rules/{accepted_rule}");
     let change = |channels: Value, enabled: bool| json!({ "recipients": ["applicant"], "channels": channels, "urgent": false, "enabled": enabled });
-    let (status, body) = put_as(&test, &wording, &rule, change(json!(["pigeon"]), true)).await;
+    let (status, body) = put_as(test, wording, &rule, change(json!(["pigeon"]), true)).await;
     assert_eq!((status, body["field"].as_str()), (400, Some("channels[0]")));
     assert_eq!(
-        put_as(&test, &clerk, &rule, change(json!(["inbox"]), false))
+        put_as(test, clerk, &rule, change(json!(["inbox"]), false))
             .await
             .0,
         403
     );
-    let (status, changed) = put_as(&test, &wording, &rule, change(json!(["inbox"]), true)).await;
+    let (status, changed) = put_as(test, wording, &rule, change(json!(["inbox"]), true)).await;
     assert_eq!(
         (status, changed["channels"].clone()),
         (200, json!(["inbox"]))
@@ -287,7 +361,7 @@ async fn the_applicant_and_the_department_hear_of_a_case_once_each() {
         1,
         "the inbox only, now"
     );
-    let (status, _) = put_as(&test, &wording, &rule, change(json!(["inbox"]), false)).await;
+    let (status, _) = put_as(test, wording, &rule, change(json!(["inbox"]), false)).await;
     assert_eq!(status, 200);
     let once_more = tongban_notification::db::messages::Facts {
         event_id: uuid::Uuid::now_v7(),
@@ -305,8 +379,6 @@ async fn the_applicant_and_the_department_hear_of_a_case_once_each() {
         .await
         .unwrap();
     drop(conn);
-
-    test.stop().await;
 }
 
 /// One call the partner's loopback server took.
@@ -723,6 +795,9 @@ async fn a_correction_notice_is_texted_once_after_the_gateway_failed_three_times
     test.stop().await;
 }
 
+/// The mails the test SMTP server received: recipients and data of each.
+type Mailbox = std::sync::Arc<std::sync::Mutex<Vec<(Vec<String>, String)>>>;
+
 /// A loopback SMTP server speaking just enough of RFC 5321 for a client to hand it mail; it
 /// keeps each message's envelope recipients and data.
 async fn smtp_server() -> (
@@ -804,6 +879,18 @@ async fn a_correction_notice_is_mailed_to_an_applicant_who_gave_an_address_and_s
         .staff_with_role(&admin, "mail.clerk", "window_clerk", HESHAN)
         .await;
 
+    let unmailed = one_applicant_gives_an_address_the_other_does_not(&test, &code, &clerk).await;
+    one_mail_goes_to_the_address_given(&test, &mail).await;
+    the_other_gives_an_address_later_and_is_mailed_next(&test, &mail, &unmailed, &code, &clerk)
+        .await;
+    test.stop().await;
+}
+
+async fn one_applicant_gives_an_address_the_other_does_not(
+    test: &TestPlatform,
+    code: &str,
+    clerk: &str,
+) -> String {
     // One applicant gives an e-mail address when registering (a malformed one is refused);
     // the other does not.
     let id_number = tongban_kernel::IdCardNumber::complete("43090319900101941").unwrap();
@@ -834,20 +921,23 @@ async fn a_correction_notice_is_mailed_to_an_applicant_who_gave_an_address_and_s
     let mailed = test
         .access_token(id_number.as_str(), "citizen-password")
         .await;
-    let (_, unmailed) = crate::cases::citizen(&test, 94).await;
+    let (_, unmailed) = crate::cases::citizen(test, 94).await;
 
     for applicant in [&mailed, &unmailed] {
-        let (id, materials) = crate::cases::submitted_case(&test, applicant, &code).await;
+        let (id, materials) = crate::cases::submitted_case(test, applicant, code).await;
         let (status, _) = post(
-            &test,
-            &clerk,
+            test,
+            clerk,
             &format!("/api/acceptance/v1/cases/{id}/correction"),
             json!({ "items": [{ "material_code": materials[0], "reason": "申请书缺少签名" }] }),
         )
         .await;
         assert_eq!(status, 200);
     }
+    unmailed
+}
 
+async fn one_mail_goes_to_the_address_given(test: &TestPlatform, mail: &Mailbox) {
     // One e-mail, to the address given, from the platform, with the notice as text.
     test.eventually_counts(
         "both e-mails to be settled",
@@ -873,18 +963,26 @@ async fn a_correction_notice_is_mailed_to_an_applicant_who_gave_an_address_and_s
         (status.as_str(), reason.as_deref()),
         ("skipped", Some("the recipient gave no e-mail address"))
     );
+}
 
+async fn the_other_gives_an_address_later_and_is_mailed_next(
+    test: &TestPlatform,
+    mail: &Mailbox,
+    unmailed: &str,
+    code: &str,
+    clerk: &str,
+) {
     // The other applicant gives an address later (a malformed one is refused); the next notice
     // reaches it.
     let contact = "/api/identity/v1/accounts/me/contact";
-    let (status, body) = put_as(&test, &unmailed, contact, json!({ "email": "qian@" })).await;
+    let (status, body) = put_as(test, unmailed, contact, json!({ "email": "qian@" })).await;
     assert_eq!((status, body["field"].as_str()), (400, Some("email")));
-    let (status, body) = put_as(&test, &unmailed, contact, json!({ "locale": "fr" })).await;
+    let (status, body) = put_as(test, unmailed, contact, json!({ "locale": "fr" })).await;
     assert_eq!((status, body["field"].as_str()), (400, Some("locale")));
     // ... and chooses English.
     let (status, body) = put_as(
-        &test,
-        &unmailed,
+        test,
+        unmailed,
         contact,
         json!({ "email": "Qian@Example.COM", "locale": "en" }),
     )
@@ -910,10 +1008,10 @@ async fn a_correction_notice_is_mailed_to_an_applicant_who_gave_an_address_and_s
         1,
     )
     .await;
-    let (id, materials) = crate::cases::submitted_case(&test, &unmailed, &code).await;
+    let (id, materials) = crate::cases::submitted_case(test, unmailed, code).await;
     let (status, _) = post(
-        &test,
-        &clerk,
+        test,
+        clerk,
         &format!("/api/acceptance/v1/cases/{id}/correction"),
         json!({ "items": [{ "material_code": materials[0], "reason": "申请书缺少签名" }] }),
     )
@@ -927,15 +1025,13 @@ async fn a_correction_notice_is_mailed_to_an_applicant_who_gave_an_address_and_s
     .await;
     assert_eq!(mail.lock().unwrap()[1].0, ["Qian@example.com".to_owned()]);
     let inbox = test
-        .get_json_as(&unmailed, "/api/notification/v1/inbox")
+        .get_json_as(unmailed, "/api/notification/v1/inbox")
         .await;
     assert_eq!(
         inbox["messages"][0]["subject"], "Please correct your application",
         "the newest notice, in English"
     );
     assert_eq!(inbox["messages"][1]["subject"], "请补正材料");
-
-    test.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -45,20 +45,31 @@ async fn broken_and_hostile_requests_get_a_clear_4xx_and_memory_stays_bounded() 
     let test = TestPlatform::start_alone(|s| s.http.header_read_timeout_ms = 1_000).await;
     let token = test.staff_token().await.to_owned();
     let departments = test.url("/api/catalogue/v1/departments");
-    let post = |body: Vec<u8>| {
-        test.http
-            .post(&departments)
-            .bearer_auth(&token)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-    };
+
+    malformed_bodies_and_queries_are_named_4xx(&test, &departments, &token).await;
+    let gateway = oversized_bodies_and_headers_are_cut_off_in_bounded_memory(&test, &token).await;
+    slow_clients_are_dropped_while_a_normal_one_is_served(&test, gateway).await;
+    test.stop().await;
+}
+
+async fn malformed_bodies_and_queries_are_named_4xx(
+    test: &TestPlatform,
+    departments: &str,
+    token: &str,
+) {
     let error = |response: reqwest::Response| async move {
         let status = response.status().as_u16();
         let body: serde_json::Value = response.json().await.expect("an error body in JSON");
         (status, body)
     };
-
+    let post = |body: Vec<u8>| {
+        test.http
+            .post(departments)
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
     // Malformed JSON, a field of the wrong type, invalid UTF-8 inside a string.
     let (status, body) = error(post(b"{\"region_code\": ".to_vec()).await.unwrap()).await;
     assert_eq!(
@@ -101,7 +112,13 @@ async fn broken_and_hostile_requests_get_a_clear_4xx_and_memory_stays_bounded() 
         assert_eq!(status, 400, "?{query}: {body}");
         assert_eq!(body["field"], field, "?{query}: {body}");
     }
+}
 
+async fn oversized_bodies_and_headers_are_cut_off_in_bounded_memory(
+    test: &TestPlatform,
+    token: &str,
+) -> String {
+    let token = token.to_owned();
     // A body over the limit (2 MiB): declared, it is refused before it is read — the answer
     // comes before a byte of it is sent. (Sending it too races the answer: the server closes
     // once it has answered, and the client may fail on the write before it reads the 413.)
@@ -172,7 +189,13 @@ async fn broken_and_hostile_requests_get_a_clear_4xx_and_memory_stays_bounded() 
         grown < 96.0,
         "the platform grew by {grown:.0} MiB while refusing 512 MiB of bodies"
     );
+    gateway
+}
 
+async fn slow_clients_are_dropped_while_a_normal_one_is_served(
+    test: &TestPlatform,
+    gateway: String,
+) {
     // Slowloris: 200 connections trickling their headers, a byte every 200 ms, and 50 that
     // say nothing. Each is dropped once its second is up, while a normal client is served.
     let started = Instant::now();
@@ -216,6 +239,4 @@ async fn broken_and_hostile_requests_get_a_clear_4xx_and_memory_stays_bounded() 
         );
     }
     assert!(started.elapsed() < Duration::from_secs(10));
-
-    test.stop().await;
 }

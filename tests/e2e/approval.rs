@@ -17,6 +17,8 @@ use tongban_approval::config::ApprovalSettings;
 
 const ANHUA: &str = "430923000000";
 
+mod certificate;
+
 /// An item of 赫山区 in force whose process is 受理 (window) → 承办 → 审核 → 批准, promised in
 /// `promised` working days, issuing a 营业执照 e-certificate; known to acceptance and approval.
 async fn three_step_item(test: &TestPlatform, promised: u32) -> String {
@@ -245,444 +247,6 @@ async fn department_of(test: &TestPlatform, code: &str) -> String {
         .to_owned()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn an_accepted_case_passes_three_steps_and_its_sealed_certificate_detects_tampering() {
-    let test = TestPlatform::start(BrokerStorage::Memory).await;
-    let code = three_step_item(&test, 10).await;
-    let staff = staff(&test, &department_of(&test, &code).await).await;
-    let (_, applicant) = crate::cases::citizen(&test, 21).await;
-    let [(a_id, a), (b_id, b), (c_id, c)] = &staff.approvers;
-
-    // Accepted at the window: the work item opens in the department's queue, due when
-    // acceptance said.
-    let (case, accepted) = accepted_case(&test, &applicant, &staff.clerk, &code).await;
-    let item = opened(&test, a, &case).await;
-    assert_eq!(
-        item["due_date"], accepted["due_date"],
-        "the same working-day arithmetic"
-    );
-    assert_eq!(item["current_step"], 2, "受理 was the window's");
-    assert_eq!(item["steps"][0]["state"], "done");
-    let queue = test
-        .get_json_as(
-            a,
-            &format!("/api/approval/v1/work-items?region_code={HESHAN}"),
-        )
-        .await;
-    assert!(
-        queue["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|i| i["case_id"] == case.as_str())
-    );
-    // Filtered by the open step and by department.
-    let department = item["department_id"].as_str().unwrap();
-    for (filter, expected) in [
-        ("&step=承办".to_owned(), 1),
-        ("&step=审核".to_owned(), 0),
-        (format!("&department_id={department}"), 1),
-        (format!("&department_id={}", uuid::Uuid::now_v7()), 0),
-    ] {
-        let listed = test
-            .get_json_as(
-                &staff.supervisor,
-                &format!("/api/approval/v1/work-items?region_code={HESHAN}{filter}"),
-            )
-            .await;
-        assert_eq!(
-            listed["items"].as_array().unwrap().len(),
-            expected,
-            "{filter}"
-        );
-    }
-
-    // Nobody outside the department or the county sees it or acts on it.
-    for outsider in [&staff.other_department, &staff.sibling, &applicant] {
-        assert_eq!(
-            test.get_as(outsider, &format!("/api/approval/v1/work-items/{case}"))
-                .await
-                .status(),
-            404
-        );
-        let (status, _) = post(
-            &test,
-            outsider,
-            &format!("/api/approval/v1/work-items/{case}/steps/2/claim"),
-            json!({}),
-        )
-        .await;
-        assert_eq!(status, 404);
-    }
-    let theirs = test
-        .get_json_as(
-            &staff.other_department,
-            &format!("/api/approval/v1/work-items?region_code={HESHAN}"),
-        )
-        .await;
-    assert_eq!(
-        theirs["items"].as_array().unwrap().len(),
-        0,
-        "another department's queue"
-    );
-    assert_eq!(
-        test.get_as(
-            &staff.sibling,
-            &format!("/api/approval/v1/work-items?region_code={HESHAN}")
-        )
-        .await
-        .status(),
-        403
-    );
-
-    // 承办 by A: claim, then complete with an opinion. Steps go in order, by whoever claimed.
-    let path = |step: u32, action: &str| {
-        format!("/api/approval/v1/work-items/{case}/steps/{step}/{action}")
-    };
-    assert_eq!(
-        post(&test, a, &path(3, "claim"), json!({})).await.0,
-        409,
-        "not open yet"
-    );
-    assert_eq!(
-        post(
-            &test,
-            a,
-            &path(2, "complete"),
-            json!({ "opinion": "材料齐全" })
-        )
-        .await
-        .0,
-        409,
-        "claim first"
-    );
-    assert_eq!(post(&test, a, &path(2, "claim"), json!({})).await.0, 200);
-    assert_eq!(
-        post(&test, b, &path(2, "claim"), json!({})).await.0,
-        409,
-        "claimed by A"
-    );
-    let (status, body) = post(&test, a, &path(2, "complete"), json!({ "opinion": "" })).await;
-    assert_eq!((status, body["field"].as_str()), (400, Some("opinion")));
-    let (status, after_a) = post(
-        &test,
-        a,
-        &path(2, "complete"),
-        json!({ "opinion": "材料齐全，符合条件" }),
-    )
-    .await;
-    assert_eq!((status, after_a["current_step"].as_i64()), (200, Some(3)));
-    // A stale view is refused.
-    let (status, body) = post(&test, b, &path(3, "claim"), json!({ "revision": 1 })).await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (409, Some("stale_revision"))
-    );
-
-    // 审核 by B; 批准 by C sends it back once, B reviews again, then C approves.
-    assert_eq!(
-        post(
-            &test,
-            b,
-            &path(3, "claim"),
-            json!({ "revision": after_a["revision"] })
-        )
-        .await
-        .0,
-        200
-    );
-    assert_eq!(
-        post(&test, b, &path(3, "complete"), json!({ "opinion": "同意" }))
-            .await
-            .0,
-        200
-    );
-    assert_eq!(post(&test, c, &path(4, "claim"), json!({})).await.0, 200);
-    assert_eq!(
-        post(&test, c, &path(4, "complete"), json!({ "opinion": "同意" }))
-            .await
-            .0,
-        409,
-        "the last step decides"
-    );
-    let (status, body) = post(
-        &test,
-        c,
-        &path(4, "return"),
-        json!({ "to_step": 1, "reason": "x" }),
-    )
-    .await;
-    assert_eq!(
-        (status, body["field"].as_str()),
-        (422, Some("to_step")),
-        "not to the window's step"
-    );
-    let (status, returned) = post(
-        &test,
-        c,
-        &path(4, "return"),
-        json!({ "to_step": 3, "reason": "经营范围表述需核实" }),
-    )
-    .await;
-    assert_eq!((status, returned["current_step"].as_i64()), (200, Some(3)));
-    assert_eq!(returned["steps"][2]["state"], "open");
-    handle_step(&test, b, &case, 3, "已核实，同意").await;
-    assert_eq!(post(&test, c, &path(4, "claim"), json!({})).await.0, 200);
-    let (status, approved) = post(
-        &test,
-        c,
-        &path(4, "decide"),
-        json!({ "decision": "approve", "opinion": "准予登记" }),
-    )
-    .await;
-    assert_eq!(
-        (status, approved["state"].as_str()),
-        (200, Some("approved")),
-        "{approved}"
-    );
-    assert_eq!(approved["on_time"], true);
-    let completed_by: Vec<&str> = approved["steps"].as_array().unwrap()[1..]
-        .iter()
-        .map(|s| s["completed_by"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        completed_by,
-        [a_id.as_str(), b_id.as_str(), c_id.as_str()],
-        "three steps by three staff"
-    );
-    assert_eq!(
-        post(
-            &test,
-            c,
-            &path(4, "decide"),
-            json!({ "decision": "approve", "opinion": "再次" })
-        )
-        .await
-        .0,
-        409
-    );
-
-    // The e-certificate: the holder reads it; anyone verifies it; any change is detected.
-    let certificate_id = approved["certificates"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let sealed = test
-        .get_json_as(
-            &applicant,
-            &format!("/api/approval/v1/certificates/{certificate_id}"),
-        )
-        .await;
-    assert_eq!(sealed["document"]["type"], "营业执照");
-    assert_eq!(sealed["document"]["case_number"], accepted["number"]);
-    let verify = |body: Value| {
-        let http = test.http.clone();
-        let url = test.url("/api/approval/v1/certificates/verify");
-        async move {
-            http.post(url)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
-        }
-    };
-    let genuine =
-        verify(json!({ "document": sealed["document"], "signature": sealed["signature"] })).await;
-    assert_eq!(genuine["valid"], true, "{genuine}");
-    let mut tampered = sealed["document"].clone();
-    tampered["holder"]["document_masked"] = json!("110101********0000");
-    let forged = verify(json!({ "document": tampered, "signature": sealed["signature"] })).await;
-    assert_eq!(forged["valid"], false);
-    assert!(
-        forged["reason"]
-            .as_str()
-            .unwrap()
-            .contains("does not match"),
-        "{forged}"
-    );
-    let seal = test
-        .get_json(&test.url(&format!("/api/approval/v1/seals/{}", &code[..18])))
-        .await
-        .unwrap();
-    assert_eq!(seal["key_id"], sealed["document"]["seal"]["key_id"]);
-
-    // Acceptance learns the conclusion (the result awaits delivery) and the certificate (一证通办).
-    let case_view = concluded(&test, &applicant, &case).await;
-    assert_eq!(case_view["conclusion"], "approved");
-    test.eventually_counts(
-        "acceptance to learn the certificate",
-        &format!(
-            "select count(*) from acceptance.certificates where certificate_id = '{certificate_id}'"
-        ),
-        1,
-    )
-    .await;
-
-    // Revoked by the department (an approver of another department may not): it verifies as
-    // revoked and stands in for no material any more.
-    let revoke = format!("/api/approval/v1/certificates/{certificate_id}/revoke");
-    assert_eq!(
-        post(
-            &test,
-            &staff.other_department,
-            &revoke,
-            json!({ "reason": "x" })
-        )
-        .await
-        .0,
-        404
-    );
-    let (status, body) = post(&test, c, &revoke, json!({ "reason": " " })).await;
-    assert_eq!((status, body["field"].as_str()), (400, Some("reason")));
-    assert_eq!(
-        post(&test, c, &revoke, json!({ "reason": "申请人申请注销" }))
-            .await
-            .0,
-        200
-    );
-    assert_eq!(
-        post(&test, c, &revoke, json!({ "reason": "再次注销" }))
-            .await
-            .0,
-        409
-    );
-    let revoked =
-        verify(json!({ "document": sealed["document"], "signature": sealed["signature"] })).await;
-    assert_eq!(
-        (
-            revoked["valid"].as_bool(),
-            revoked["revoked_at"].is_string()
-        ),
-        (Some(false), true),
-        "{revoked}"
-    );
-    test.eventually_counts(
-        "acceptance to learn the revocation",
-        &format!("select count(*) from acceptance.certificates where certificate_id = '{certificate_id}' and revoked_at is not null"),
-        1,
-    )
-    .await;
-
-    // The applicant's case history shows the back office's progress (not its opinions).
-    let applicant_history = eventually(
-        "acceptance to record the back office's steps",
-        Duration::from_secs(30),
-        || async {
-            let history = test
-                .get_json_as(
-                    &applicant,
-                    &format!("/api/acceptance/v1/cases/{case}/history"),
-                )
-                .await;
-            let actions: Vec<String> = history
-                .as_array()?
-                .iter()
-                .filter_map(|h| h["action"].as_str().map(str::to_owned))
-                .collect();
-            (actions.iter().filter(|a| *a == "step_completed").count() == 3)
-                .then_some((actions, history))
-        },
-    )
-    .await;
-    for action in [
-        "back_office_opened",
-        "step_started",
-        "step_returned",
-        "concluded",
-    ] {
-        assert!(
-            applicant_history.0.iter().any(|a| a == action),
-            "{action} in {:?}",
-            applicant_history.0
-        );
-    }
-    assert!(
-        !applicant_history
-            .1
-            .to_string()
-            .contains("材料齐全，符合条件"),
-        "opinions stay in the back office"
-    );
-
-    // The history shows every step; each was an event.
-    let history = test
-        .get_json_as(
-            &staff.supervisor,
-            &format!("/api/approval/v1/work-items/{case}/history"),
-        )
-        .await;
-    let actions: Vec<&str> = history
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["action"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        actions,
-        [
-            "opened",
-            "claimed",
-            "completed",
-            "claimed",
-            "completed",
-            "claimed",
-            "returned",
-            "claimed",
-            "completed",
-            "claimed",
-            "approved",
-            "certificate_revoked"
-        ]
-    );
-    let brokers = test.platform.broker.as_ref().unwrap().address();
-    let events = read_events_until(&brokers, tongban_events::topics::APPROVAL, |got| {
-        got.iter().any(|e| of_type(e, "case_concluded"))
-            && got.iter().any(|e| of_type(e, "certificate_issued"))
-    })
-    .await;
-    for name in [
-        "work_item_opened",
-        "step_claimed",
-        "step_completed",
-        "step_returned",
-    ] {
-        assert!(events.iter().any(|e| of_type(e, name)), "{name} published");
-    }
-    let opened_event: WorkItemOpened = decode(
-        events
-            .iter()
-            .find(|e| of_type(e, "work_item_opened"))
-            .unwrap(),
-    );
-    assert_eq!(
-        opened_event.due_date,
-        accepted["due_date"].as_str().unwrap()
-    );
-    let concluded: CaseConcluded = decode(
-        events
-            .iter()
-            .find(|e| of_type(e, "case_concluded"))
-            .unwrap(),
-    );
-    assert_eq!(
-        (concluded.decision.as_str(), concluded.on_time),
-        ("approved", true)
-    );
-    assert_eq!(concluded.results[0].certificate_id, certificate_id);
-    let issued: CertificateIssued = decode(
-        events
-            .iter()
-            .find(|e| of_type(e, "certificate_issued"))
-            .unwrap(),
-    );
-    assert_eq!(issued.certificate_type, "营业执照");
-
-    test.stop().await;
-}
-
 /// The catalogue's own answer: `days` working days after `from` in 赫山区.
 async fn catalogue_due(test: &TestPlatform, from: &str, days: u32) -> String {
     let answer = test
@@ -706,13 +270,32 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
     let code = three_step_item(&test, 10).await;
     let staff = staff(&test, &department_of(&test, &code).await).await;
     let (_, applicant) = crate::cases::citizen(&test, 22).await;
-    let (_, a) = &staff.approvers[0];
 
+    let case = accepted_before_national_day(&test, &staff, &clock, &applicant, &code).await;
+    let notice =
+        a_correction_stops_the_clock_for_three_working_days(&test, &staff, &clock, &case).await;
+    the_applicant_sees_the_notice_and_a_supervisor_extends(
+        &test, &staff, &applicant, &case, notice,
+    )
+    .await;
+    a_closure_of_the_centre_moves_the_due_date(&test, &staff, &case, &applicant).await;
+    only_the_last_step_refuses_with_a_reason(&test, &staff, &case, &applicant).await;
+    test.stop().await;
+}
+
+async fn accepted_before_national_day(
+    test: &TestPlatform,
+    staff: &Staff,
+    clock: &Clock,
+    applicant: &str,
+    code: &str,
+) -> String {
+    let (_, a) = &staff.approvers[0];
     // Accepted on Monday 2026-09-28, before National Day: ten working days end on 10-16.
     assert!(clock.set_today(day("2026-09-28")));
-    let (case, accepted) = accepted_case(&test, &applicant, &staff.clerk, &code).await;
+    let (case, accepted) = accepted_case(test, applicant, &staff.clerk, code).await;
     assert_eq!(accepted["due_date"], "2026-10-16");
-    let item = opened(&test, a, &case).await;
+    let item = opened(test, a, &case).await;
     assert_eq!(item["due_date"], "2026-10-16");
     // 承办 has three working days of its own: 09-29, 09-30 and, after the holiday, 10-08.
     assert_eq!(
@@ -722,13 +305,22 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
         ),
         (Some("2026-09-28"), Some("2026-10-08"))
     );
+    case
+}
 
+async fn a_correction_stops_the_clock_for_three_working_days(
+    test: &TestPlatform,
+    staff: &Staff,
+    clock: &Clock,
+    case: &str,
+) -> &'static str {
+    let (_, a) = &staff.approvers[0];
     // Correction after acceptance: the applicant is told in writing; the clock stops on
     // Monday 10-12 and runs again on Thursday 10-15: three working days stood still.
     assert!(clock.set_today(day("2026-10-12")));
     let pause = format!("/api/approval/v1/work-items/{case}/pause");
     let (status, body) = post(
-        &test,
+        test,
         a,
         &pause,
         json!({ "kind": "correction", "reason": "补正", "notice": " " }),
@@ -736,7 +328,7 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
     .await;
     assert_eq!((status, body["field"].as_str()), (400, Some("notice")));
     let (status, body) = post(
-        &test,
+        test,
         a,
         &pause,
         json!({ "kind": "nap", "reason": "补正", "notice": "告知书" }),
@@ -745,7 +337,7 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
     assert_eq!((status, body["field"].as_str()), (400, Some("kind")));
     let notice = "请于十日内补正经营场所使用证明原件，补正期间不计入审批时限。";
     let (status, paused) = post(
-        &test,
+        test,
         a,
         &pause,
         json!({ "kind": "correction", "reason": "经营场所证明不清晰", "notice": notice }),
@@ -758,7 +350,7 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
     );
     assert_eq!(
         post(
-            &test,
+            test,
             a,
             &format!("/api/approval/v1/work-items/{case}/steps/2/claim"),
             json!({})
@@ -770,7 +362,7 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
     );
     assert!(clock.set_today(day("2026-10-15")));
     let (status, resumed) = post(
-        &test,
+        test,
         a,
         &format!("/api/approval/v1/work-items/{case}/resume"),
         json!({}),
@@ -778,20 +370,31 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
     .await;
     assert_eq!(status, 200, "{resumed}");
     assert_eq!(resumed["pauses"][0]["paused_working_days"], 3);
-    let moved_by_three = catalogue_due(&test, "2026-10-16", 3).await;
+    let moved_by_three = catalogue_due(test, "2026-10-16", 3).await;
     assert_eq!(
         resumed["due_date"],
         moved_by_three.as_str(),
         "moved by exactly the paused working days"
     );
     assert_eq!(moved_by_three, "2026-10-21");
+    notice
+}
+
+async fn the_applicant_sees_the_notice_and_a_supervisor_extends(
+    test: &TestPlatform,
+    staff: &Staff,
+    applicant: &str,
+    case: &str,
+    notice: &str,
+) {
+    let (_, a) = &staff.approvers[0];
     // The applicant's case is due then too, and its history has the written notice.
     eventually(
         "acceptance to learn the new due date",
         Duration::from_secs(30),
         || async {
             let view = test
-                .get_json_as(&applicant, &format!("/api/acceptance/v1/cases/{case}"))
+                .get_json_as(applicant, &format!("/api/acceptance/v1/cases/{case}"))
                 .await;
             (view["due_date"] == "2026-10-21").then_some(())
         },
@@ -799,7 +402,7 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
     .await;
     let history = test
         .get_json_as(
-            &applicant,
+            applicant,
             &format!("/api/acceptance/v1/cases/{case}/history"),
         )
         .await;
@@ -812,7 +415,7 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
     let extend = format!("/api/approval/v1/work-items/{case}/extensions");
     assert_eq!(
         post(
-            &test,
+            test,
             a,
             &extend,
             json!({ "working_days": 5, "reason": "需现场核查" })
@@ -822,7 +425,7 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
         403
     );
     let (status, body) = post(
-        &test,
+        test,
         &staff.supervisor,
         &extend,
         json!({ "working_days": 11, "reason": "需现场核查" }),
@@ -833,7 +436,7 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
         (422, Some("working_days"))
     );
     let (status, extended) = post(
-        &test,
+        test,
         &staff.supervisor,
         &extend,
         json!({ "working_days": 5, "reason": "需现场核查" }),
@@ -842,9 +445,17 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
     assert_eq!(status, 200, "{extended}");
     assert_eq!(
         extended["due_date"],
-        catalogue_due(&test, "2026-10-21", 5).await.as_str()
+        catalogue_due(test, "2026-10-21", 5).await.as_str()
     );
+}
 
+async fn a_closure_of_the_centre_moves_the_due_date(
+    test: &TestPlatform,
+    staff: &Staff,
+    case: &str,
+    applicant: &str,
+) {
+    let (_, a) = &staff.approvers[0];
     // 赫山区's centre closes on Friday 10-23 (a calendar change): the open case is due a working
     // day later, in approval and in the applicant's case.
     let admin = test.staff_token().await.to_owned();
@@ -859,7 +470,7 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
         .await
         .unwrap();
     assert_eq!(closed.status(), 204);
-    let later = catalogue_due(&test, "2026-10-21", 5).await;
+    let later = catalogue_due(test, "2026-10-21", 5).await;
     assert_eq!(later, "2026-10-29");
     eventually(
         "approval to move the due date",
@@ -874,22 +485,30 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
     .await;
     eventually("acceptance to follow", Duration::from_secs(30), || async {
         let view = test
-            .get_json_as(&applicant, &format!("/api/acceptance/v1/cases/{case}"))
+            .get_json_as(applicant, &format!("/api/acceptance/v1/cases/{case}"))
             .await;
         (view["due_date"] == later.as_str()).then_some(())
     })
     .await;
+}
 
+async fn only_the_last_step_refuses_with_a_reason(
+    test: &TestPlatform,
+    staff: &Staff,
+    case: &str,
+    applicant: &str,
+) {
+    let (_, a) = &staff.approvers[0];
     // Refused at 承办? Only the last step decides; at 批准, a refusal needs its reason.
     let path = |step: u32, action: &str| {
         format!("/api/approval/v1/work-items/{case}/steps/{step}/{action}")
     };
     let (_, b) = &staff.approvers[1];
     let (_, c) = &staff.approvers[2];
-    assert_eq!(post(&test, a, &path(2, "claim"), json!({})).await.0, 200);
+    assert_eq!(post(test, a, &path(2, "claim"), json!({})).await.0, 200);
     assert_eq!(
         post(
-            &test,
+            test,
             a,
             &path(2, "decide"),
             json!({ "decision": "refuse", "reason": "不符合", "opinion": "不同意" })
@@ -900,7 +519,7 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
     );
     assert_eq!(
         post(
-            &test,
+            test,
             a,
             &path(2, "complete"),
             json!({ "opinion": "经营场所不符合要求" })
@@ -909,17 +528,17 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
         .0,
         200
     );
-    handle_step(&test, b, &case, 3, "同意承办意见").await;
-    assert_eq!(post(&test, c, &path(4, "claim"), json!({})).await.0, 200);
+    handle_step(test, b, case, 3, "同意承办意见").await;
+    assert_eq!(post(test, c, &path(4, "claim"), json!({})).await.0, 200);
     let (status, body) = post(
-        &test,
+        test,
         c,
         &path(4, "decide"),
         json!({ "decision": "refuse", "opinion": "不予登记" }),
     )
     .await;
     assert_eq!((status, body["field"].as_str()), (400, Some("reason")));
-    let (status, refused) = post(&test, c, &path(4, "decide"),
+    let (status, refused) = post(test, c, &path(4, "decide"),
         json!({ "decision": "refuse", "reason": "经营场所属于禁止经营区域", "opinion": "不予登记" })).await;
     assert_eq!(
         (status, refused["state"].as_str()),
@@ -932,7 +551,7 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
         "a refusal issues nothing"
     );
 
-    let case_view = concluded(&test, &applicant, &case).await;
+    let case_view = concluded(test, applicant, case).await;
     assert_eq!(case_view["conclusion"], "refused");
     let stats = test
         .get_json_as(
@@ -950,8 +569,6 @@ async fn the_clock_skips_national_day_pauses_for_correction_and_extends_then_a_r
     );
     assert_eq!(stats["regions"][0]["handling_region"], HESHAN);
     assert_eq!(stats["regions"][0]["concluded"], 1);
-
-    test.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -1103,10 +720,44 @@ async fn a_bundles_parts_are_decided_in_parallel_and_the_application_concludes_w
         .staff_with_role(&admin, "joint.supervisor", "supervisor", HESHAN)
         .await;
 
+    let (parts, id) = one_application_is_accepted_once_with_a_part_per_department(
+        &test, &applicant, &bundle_id, &codes, &clerk,
+    )
+    .await;
+    let joint = each_part_is_in_its_departments_queue_a_page_at_a_time(
+        &test,
+        &parts,
+        &approver,
+        &supervisor,
+        &id,
+    )
+    .await;
+    the_application_is_due_when_its_latest_part_is(&test, &joint, &supervisor, &applicant, &id)
+        .await;
+    the_application_concludes_with_its_last_part(
+        &test,
+        &parts,
+        &approver,
+        &supervisor,
+        &id,
+        &applicant,
+    )
+    .await;
+    nobody_outside_the_county_sees_it(&test, &admin, &id).await;
+    test.stop().await;
+}
+
+async fn one_application_is_accepted_once_with_a_part_per_department(
+    test: &TestPlatform,
+    applicant: &str,
+    bundle_id: &str,
+    codes: &[String],
+    clerk: &str,
+) -> (Vec<String>, String) {
     // One application, accepted once: a part per department.
     let (status, case) = post(
-        &test,
-        &applicant,
+        test,
+        applicant,
         "/api/acceptance/v1/cases",
         json!({ "bundle_id": bundle_id }),
     )
@@ -1115,7 +766,7 @@ async fn a_bundles_parts_are_decided_in_parallel_and_the_application_concludes_w
     let id = case["id"].as_str().unwrap().to_owned();
     for material in [format!("{}002", codes[1]), format!("{}001", codes[0])] {
         assert_eq!(
-            crate::cases::upload(&test, &applicant, &id, &material, "application/pdf")
+            crate::cases::upload(test, applicant, &id, &material, "application/pdf")
                 .await
                 .0,
             204
@@ -1123,8 +774,8 @@ async fn a_bundles_parts_are_decided_in_parallel_and_the_application_concludes_w
     }
     assert_eq!(
         post(
-            &test,
-            &applicant,
+            test,
+            applicant,
             &format!("/api/acceptance/v1/cases/{id}/submit"),
             json!({})
         )
@@ -1135,8 +786,8 @@ async fn a_bundles_parts_are_decided_in_parallel_and_the_application_concludes_w
     let deferral = json!({ "commitment": "本人承诺按期补齐",
         "deferred": [{ "material_code": format!("{}003", codes[0]), "within_working_days": 5 }] });
     let (status, accepted) = post(
-        &test,
-        &clerk,
+        test,
+        clerk,
         &format!("/api/acceptance/v1/cases/{id}/accept"),
         deferral,
     )
@@ -1149,17 +800,26 @@ async fn a_bundles_parts_are_decided_in_parallel_and_the_application_concludes_w
         .map(|p| p["id"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(parts.len(), 2);
+    (parts, id)
+}
 
+async fn each_part_is_in_its_departments_queue_a_page_at_a_time(
+    test: &TestPlatform,
+    parts: &[String],
+    approver: &str,
+    supervisor: &str,
+    id: &str,
+) -> Value {
     // The back office sees the joint case and each part in its own department's queue.
-    for part in &parts {
-        opened(&test, &approver, part).await;
+    for part in parts {
+        opened(test, approver, part).await;
     }
     let joint = eventually(
         "approval to record the joint case",
         Duration::from_secs(30),
         || async {
             let response = test
-                .get_as(&supervisor, &format!("/api/approval/v1/joint-cases/{id}"))
+                .get_as(supervisor, &format!("/api/approval/v1/joint-cases/{id}"))
                 .await;
             (response.status() == 200).then_some(())?;
             response.json::<Value>().await.ok()
@@ -1176,10 +836,10 @@ async fn a_bundles_parts_are_decided_in_parallel_and_the_application_concludes_w
     assert!(joint["concluded_at"].is_null());
     // The queue pages by its cursor: one part per page, soonest due first.
     let queue = format!("/api/approval/v1/work-items?region_code={HESHAN}&limit=1");
-    let first = test.get_json_as(&supervisor, &queue).await;
+    let first = test.get_json_as(supervisor, &queue).await;
     let next = first["next"].as_str().unwrap();
     let second = test
-        .get_json_as(&supervisor, &format!("{queue}&after={next}"))
+        .get_json_as(supervisor, &format!("{queue}&after={next}"))
         .await;
     let paged: std::collections::BTreeSet<&str> = [&first, &second]
         .iter()
@@ -1188,12 +848,21 @@ async fn a_bundles_parts_are_decided_in_parallel_and_the_application_concludes_w
     assert_eq!(paged, parts.iter().map(String::as_str).collect());
     assert!(first["items"][0]["due_date"].as_str() <= second["items"][0]["due_date"].as_str());
     let (status, body) = status_and_body(
-        test.get_as(&supervisor, &format!("{queue}&after=nonsense"))
+        test.get_as(supervisor, &format!("{queue}&after=nonsense"))
             .await,
     )
     .await;
     assert_eq!((status, body["field"].as_str()), (400, Some("after")));
+    joint
+}
 
+async fn the_application_is_due_when_its_latest_part_is(
+    test: &TestPlatform,
+    joint: &Value,
+    supervisor: &str,
+    applicant: &str,
+    id: &str,
+) {
     // A part's time limit extended past the other's: the application is due when it is.
     let short = joint["parts"]
         .as_array()
@@ -1205,8 +874,8 @@ async fn a_bundles_parts_are_decided_in_parallel_and_the_application_concludes_w
         .unwrap()
         .to_owned();
     let (status, extended) = post(
-        &test,
-        &supervisor,
+        test,
+        supervisor,
         &format!("/api/approval/v1/work-items/{short}/extensions"),
         json!({ "working_days": 5, "reason": "需联合现场核查" }),
     )
@@ -1218,13 +887,22 @@ async fn a_bundles_parts_are_decided_in_parallel_and_the_application_concludes_w
         Duration::from_secs(30),
         || async {
             let view = test
-                .get_json_as(&applicant, &format!("/api/acceptance/v1/cases/{id}"))
+                .get_json_as(applicant, &format!("/api/acceptance/v1/cases/{id}"))
                 .await;
             (view["due_date"] == later.as_str()).then_some(())
         },
     )
     .await;
+}
 
+async fn the_application_concludes_with_its_last_part(
+    test: &TestPlatform,
+    parts: &[String],
+    approver: &str,
+    supervisor: &str,
+    id: &str,
+    applicant: &str,
+) {
     // The parts are decided independently; the application concludes with the last.
     let decide = |part: &str| {
         let (test, approver, part) = (&test, &approver, part.to_owned());
@@ -1256,20 +934,22 @@ async fn a_bundles_parts_are_decided_in_parallel_and_the_application_concludes_w
     };
     decide(&parts[0]).await;
     let joint = test
-        .get_json_as(&supervisor, &format!("/api/approval/v1/joint-cases/{id}"))
+        .get_json_as(supervisor, &format!("/api/approval/v1/joint-cases/{id}"))
         .await;
     assert!(joint["concluded_at"].is_null(), "one part is still open");
     decide(&parts[1]).await;
     let joint = test
-        .get_json_as(&supervisor, &format!("/api/approval/v1/joint-cases/{id}"))
+        .get_json_as(supervisor, &format!("/api/approval/v1/joint-cases/{id}"))
         .await;
     assert!(joint["concluded_at"].is_string(), "{joint}");
-    let bundle = concluded(&test, &applicant, &id).await;
+    let bundle = concluded(test, applicant, id).await;
     assert_eq!(bundle["conclusion"], "approved");
+}
 
+async fn nobody_outside_the_county_sees_it(test: &TestPlatform, admin: &str, id: &str) {
     // Someone outside the county sees nothing of it.
     let (_, anhua) = test
-        .staff_with_role(&admin, "joint.anhua", "supervisor", ANHUA)
+        .staff_with_role(admin, "joint.anhua", "supervisor", ANHUA)
         .await;
     assert_eq!(
         test.get_as(&anhua, &format!("/api/approval/v1/joint-cases/{id}"))
@@ -1277,6 +957,4 @@ async fn a_bundles_parts_are_decided_in_parallel_and_the_application_concludes_w
             .status(),
         404
     );
-
-    test.stop().await;
 }

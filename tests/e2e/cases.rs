@@ -14,6 +14,9 @@ use crate::harness::{BrokerStorage, TestPlatform, eventually};
 use crate::items::{HESHAN, basic_item, department, first_town, get, post, spec, status_and_body};
 use tongban_acceptance::config::AcceptanceSettings;
 
+mod bundle;
+mod online;
+
 const ANHUA: &str = "430923000000";
 
 /// An item of 赫山区 in force (county-wide) with three materials (a required form, a required
@@ -153,336 +156,6 @@ fn of_type(event: &Received, name: &str) -> bool {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn an_online_application_is_corrected_once_then_accepted_with_a_receipt() {
-    let test = TestPlatform::start(BrokerStorage::Memory).await;
-    let code = item_in_force(&test).await;
-    let (_, applicant) = citizen(&test, 1).await;
-    let identity_admin = test.admin("cases.admin", "430000000000").await;
-    let (_, clerk) = test
-        .staff_with_role(&identity_admin, "heshan.window", "window_clerk", HESHAN)
-        .await;
-    let (_, sibling) = test
-        .staff_with_role(&identity_admin, "anhua.window", "window_clerk", ANHUA)
-        .await;
-
-    // A draft, created once however often the request is retried.
-    let create = || async {
-        test.http
-            .post(test.url("/api/acceptance/v1/cases"))
-            .bearer_auth(&applicant)
-            .header("idempotency-key", "portal-7f3a")
-            .json(&json!({ "implementation_code": code, "form": { "经营者姓名": "李四" } }))
-            .send()
-            .await
-            .unwrap()
-    };
-    let (status, draft) = status_and_body(create().await).await;
-    assert_eq!(status, 201, "{draft}");
-    let (status, again) = status_and_body(create().await).await;
-    assert_eq!(
-        (status, &again["id"]),
-        (200, &draft["id"]),
-        "a retry creates nothing"
-    );
-    let id = draft["id"].as_str().unwrap().to_owned();
-    assert_eq!(draft["item_version"], 1);
-    let materials: Vec<String> = draft["materials"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["material_code"].as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(materials.len(), 3);
-    let (status, body) = post(
-        &test,
-        &applicant,
-        "/api/acceptance/v1/cases",
-        json!({ "implementation_code": format!("{}9", &code[..30]) }),
-    )
-    .await;
-    assert_eq!(
-        (status, body["field"].as_str()),
-        (422, Some("implementation_code")),
-        "{body}"
-    );
-
-    // Materials: on the list, of an accepted type, within the size limit; submission names
-    // every missing one.
-    // The gateway answers 413 from the declared length, before any of the body is read (and
-    // closes the connection): the request is written by hand, headers only, so no client races
-    // to write a body the server will never read.
-    let status = oversized_upload(
-        &test,
-        &applicant,
-        &format!("/api/acceptance/v1/cases/{id}/materials/{}", materials[0]),
-        3 * 1024 * 1024,
-    )
-    .await;
-    assert_eq!(status, 413);
-    assert_eq!(
-        upload(&test, &applicant, &id, &materials[0], "application/pdf")
-            .await
-            .0,
-        204
-    );
-    let (status, body) = upload(&test, &applicant, &id, &materials[1], "text/plain").await;
-    assert_eq!(
-        (status, body["field"].as_str()),
-        (422, Some("content-type"))
-    );
-    let (status, body) = upload(
-        &test,
-        &applicant,
-        &id,
-        &format!("{code}099"),
-        "application/pdf",
-    )
-    .await;
-    assert_eq!(
-        (status, body["field"].as_str()),
-        (422, Some("material_code"))
-    );
-    let (status, body) = submit(&test, &applicant, &id).await;
-    assert_eq!((status, body["field"].as_str()), (422, Some("materials")));
-    assert!(
-        body["message"].as_str().unwrap().contains(&materials[1]),
-        "{body}"
-    );
-    assert_eq!(
-        upload(&test, &applicant, &id, &materials[1], "image/jpeg")
-            .await
-            .0,
-        204
-    );
-    let (status, submitted) = submit(&test, &applicant, &id).await;
-    assert_eq!(status, 200, "{submitted}");
-    let number = submitted["case"]["number"].as_str().unwrap().to_owned();
-    let password = submitted["query_password"].as_str().unwrap().to_owned();
-    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
-    assert_eq!(number.len(), 43);
-    assert_eq!(number, format!("{code}{}0001", today.format("%Y%m%d")));
-
-    // A clerk of a sibling county sees nothing and decides nothing.
-    assert_eq!(
-        test.get_as(&sibling, &format!("/api/acceptance/v1/cases/{id}"))
-            .await
-            .status(),
-        404
-    );
-    let (status, _) = post(
-        &test,
-        &sibling,
-        &format!("/api/acceptance/v1/cases/{id}/accept"),
-        json!({}),
-    )
-    .await;
-    assert_eq!(status, 404);
-    // Nor does the applicant decide their own case.
-    let (status, _) = post(
-        &test,
-        &applicant,
-        &format!("/api/acceptance/v1/cases/{id}/accept"),
-        json!({}),
-    )
-    .await;
-    assert_eq!(status, 403);
-
-    // The one-time correction notice, then the resubmission keeps the number.
-    let fix = json!({ "items": [{ "material_code": materials[0], "reason": "申请书未签名" }] });
-    let (status, corrected) = post(
-        &test,
-        &clerk,
-        &format!("/api/acceptance/v1/cases/{id}/correction"),
-        fix.clone(),
-    )
-    .await;
-    assert_eq!(
-        (status, corrected["status"].as_str()),
-        (200, Some("needs_correction")),
-        "{corrected}"
-    );
-    assert_eq!(
-        upload(&test, &applicant, &id, &materials[0], "application/pdf")
-            .await
-            .0,
-        204
-    );
-    let (status, resubmitted) = submit(&test, &applicant, &id).await;
-    assert_eq!(
-        (status, resubmitted["case"]["submissions"].as_i64()),
-        (200, Some(2))
-    );
-    assert_eq!(resubmitted["case"]["number"], number.as_str());
-    let (status, body) = post(
-        &test,
-        &clerk,
-        &format!("/api/acceptance/v1/cases/{id}/correction"),
-        fix,
-    )
-    .await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (409, Some("correction_already_requested"))
-    );
-
-    // 容缺: the missing deferrable material must be accepted with a deadline.
-    let (status, body) = post(
-        &test,
-        &clerk,
-        &format!("/api/acceptance/v1/cases/{id}/accept"),
-        json!({}),
-    )
-    .await;
-    assert_eq!(
-        (status, body["field"].as_str()),
-        (422, Some("deferred")),
-        "{body}"
-    );
-    // ... against the applicant's written commitment.
-    let uncommitted =
-        json!({ "deferred": [{ "material_code": materials[2], "within_working_days": 5 }] });
-    let (status, body) = post(
-        &test,
-        &clerk,
-        &format!("/api/acceptance/v1/cases/{id}/accept"),
-        uncommitted,
-    )
-    .await;
-    assert_eq!((status, body["field"].as_str()), (400, Some("commitment")));
-    let deferral = json!({ "commitment": "本人承诺按期补齐", "deferred": [{ "material_code": materials[2], "within_working_days": 5 }] });
-    let (status, accepted) = post(
-        &test,
-        &clerk,
-        &format!("/api/acceptance/v1/cases/{id}/accept"),
-        deferral.clone(),
-    )
-    .await;
-    assert_eq!(
-        (status, accepted["status"].as_str()),
-        (200, Some("accepted")),
-        "{accepted}"
-    );
-    let expected = get(
-        &test,
-        &format!("/api/catalogue/v1/calendar/regions/{HESHAN}/due?from={today}&days=5"),
-    )
-    .await
-    .1;
-    assert_eq!(
-        accepted["due_date"], expected["date"],
-        "5 working days in 赫山区's calendar"
-    );
-    assert!(accepted["materials"][2]["deferred_until"].is_string());
-    let (status, body) = post(
-        &test,
-        &clerk,
-        &format!("/api/acceptance/v1/cases/{id}/accept"),
-        deferral,
-    )
-    .await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (409, Some("illegal_transition")),
-        "no deciding twice"
-    );
-
-    // The receipt, and the lookup anyone with number and password can make.
-    let receipt = test
-        .get_json_as(
-            &applicant,
-            &format!("/api/acceptance/v1/cases/{id}/receipt"),
-        )
-        .await;
-    assert_eq!(
-        (
-            receipt["number"].as_str(),
-            receipt["query_password"].as_str()
-        ),
-        (Some(number.as_str()), Some(password.as_str()))
-    );
-    assert_eq!(receipt["materials"].as_array().unwrap().len(), 3);
-    let t = &test;
-    let lookup = |password: String| {
-        let url = t.url("/api/acceptance/v1/cases/lookup");
-        let body = json!({ "number": number, "password": password });
-        async move { status_and_body(t.http.post(url).json(&body).send().await.unwrap()).await }
-    };
-    let (status, progress) = lookup(password.clone()).await;
-    assert_eq!(
-        (status, progress["status"].as_str()),
-        (200, Some("accepted"))
-    );
-    assert_eq!(lookup("WRONGPWD".into()).await.0, 404);
-
-    // The history, append-only, and the events the province receives. The back office's
-    // opening arrives from approval's event after the acceptance, so wait for it: without the
-    // wait the list depended on which came first.
-    let actions: Vec<String> = eventually(
-        "the back office's opening in the case history",
-        Duration::from_secs(30),
-        || async {
-            let history = test
-                .get_json_as(&clerk, &format!("/api/acceptance/v1/cases/{id}/history"))
-                .await;
-            let actions: Vec<String> = history
-                .as_array()?
-                .iter()
-                .filter_map(|h| h["action"].as_str().map(str::to_owned))
-                .collect();
-            actions
-                .iter()
-                .any(|a| a == "back_office_opened")
-                .then_some(actions)
-        },
-    )
-    .await;
-    assert_eq!(
-        actions,
-        [
-            "created",
-            "material_provided",
-            "material_provided",
-            "submitted",
-            "correction_requested",
-            "material_provided",
-            "submitted",
-            "accepted",
-            "back_office_opened"
-        ]
-    );
-    let brokers = test.platform.broker.as_ref().unwrap().address();
-    let events = read_events_until(&brokers, tongban_events::topics::ACCEPTANCE, |got| {
-        got.iter().any(|e| of_type(e, "case_accepted"))
-    })
-    .await;
-    let submissions: Vec<CaseSubmitted> = events
-        .iter()
-        .filter(|e| of_type(e, "case_submitted"))
-        .map(|e| prost::Message::decode(e.payload.as_slice()).unwrap())
-        .collect();
-    assert_eq!(
-        submissions.iter().map(|s| s.submission).collect::<Vec<_>>(),
-        [1, 2]
-    );
-    assert!(events.iter().any(|e| of_type(e, "correction_requested")));
-    let accepted_event: CaseAccepted = events
-        .iter()
-        .find(|e| of_type(e, "case_accepted"))
-        .map(|e| prost::Message::decode(e.payload.as_slice()).unwrap())
-        .unwrap();
-    assert_eq!(accepted_event.case.as_ref().unwrap().case_number, number);
-    assert_eq!(accepted_event.due_date, expected["date"].as_str().unwrap());
-    assert_eq!(accepted_event.deferred.len(), 1);
-    assert!(
-        events
-            .iter()
-            .all(|e| e.header("ce_subject").as_deref() == Some(number.as_str()))
-    );
-
-    test.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_concurrent_submissions_get_fifty_distinct_numbers_and_refusal_needs_a_reason() {
     let test = TestPlatform::start(BrokerStorage::Memory).await;
     let code = item_in_force(&test).await;
@@ -582,17 +255,39 @@ async fn a_clerk_takes_a_case_in_for_an_applicant_where_the_items_scope_reaches(
         .unwrap()
         .as_str()
         .to_owned();
+
+    let case = a_town_centre_takes_the_county_wide_item_in(
+        &test, &code, &id_card, &clerk, &town, &clerk_id,
+    )
+    .await;
+    not_where_the_scope_does_not_reach_nor_with_bad_input(
+        &test, &code, &id_card, &anhua, &clerk, &province, &town,
+    )
+    .await;
+    the_clerk_accepts_and_the_applicant_follows_the_receipt(&test, &case, &clerk, &anhua).await;
+    test.stop().await;
+}
+
+async fn a_town_centre_takes_the_county_wide_item_in(
+    test: &TestPlatform,
+    code: &str,
+    id_card: &str,
+    clerk: &str,
+    town: &str,
+    clerk_id: &str,
+) -> Value {
+    let town = town.to_owned();
+    let clerk_id = clerk_id.to_owned();
     let intake = |region: &str| {
         json!({
             "implementation_code": code, "receiving_region": region,
             "applicant": { "kind": "citizen", "name": "王五", "id_type": "resident_id_card", "document_number": id_card },
         })
     };
-
     // At a town service centre of 赫山区: the county-wide item is taken in there.
     let (status, case) = post(
-        &test,
-        &clerk,
+        test,
+        clerk,
         "/api/acceptance/v1/cases/intake",
         intake(&town),
     )
@@ -617,12 +312,29 @@ async fn a_clerk_takes_a_case_in_for_an_applicant_where_the_items_scope_reaches(
         case["applicant_id"].is_null(),
         "a window applicant need not have an account"
     );
+    case
+}
 
+async fn not_where_the_scope_does_not_reach_nor_with_bad_input(
+    test: &TestPlatform,
+    code: &str,
+    id_card: &str,
+    anhua: &str,
+    clerk: &str,
+    province: &str,
+    town: &str,
+) {
+    let intake = |region: &str| {
+        json!({
+            "implementation_code": code, "receiving_region": region,
+            "applicant": { "kind": "citizen", "name": "王五", "id_type": "resident_id_card", "document_number": id_card },
+        })
+    };
     // Not in another county (the scope does not reach), not outside the clerk's own scope, not
     // in a region that does not exist, not with a malformed document.
     let (status, body) = post(
-        &test,
-        &anhua,
+        test,
+        anhua,
         "/api/acceptance/v1/cases/intake",
         intake(ANHUA),
     )
@@ -634,8 +346,8 @@ async fn a_clerk_takes_a_case_in_for_an_applicant_where_the_items_scope_reaches(
     );
     assert_eq!(
         post(
-            &test,
-            &clerk,
+            test,
+            clerk,
             "/api/acceptance/v1/cases/intake",
             intake(ANHUA)
         )
@@ -644,8 +356,8 @@ async fn a_clerk_takes_a_case_in_for_an_applicant_where_the_items_scope_reaches(
         403
     );
     let (status, body) = post(
-        &test,
-        &province,
+        test,
+        province,
         "/api/acceptance/v1/cases/intake",
         intake("430999000000"),
     )
@@ -655,15 +367,22 @@ async fn a_clerk_takes_a_case_in_for_an_applicant_where_the_items_scope_reaches(
         (422, Some("receiving_region")),
         "{body}"
     );
-    let mut bad = intake(&town);
+    let mut bad = intake(town);
     bad["applicant"]["document_number"] = json!("430903198505051230");
-    let (status, body) = post(&test, &clerk, "/api/acceptance/v1/cases/intake", bad).await;
+    let (status, body) = post(test, clerk, "/api/acceptance/v1/cases/intake", bad).await;
     assert_eq!(
         (status, body["field"].as_str()),
         (400, Some("applicant.document_number")),
         "{body}"
     );
+}
 
+async fn the_clerk_accepts_and_the_applicant_follows_the_receipt(
+    test: &TestPlatform,
+    case: &Value,
+    clerk: &str,
+    anhua: &str,
+) {
     // The clerk provides the materials, submits and accepts; the applicant follows the case with
     // the number and password on the receipt.
     let id = case["id"].as_str().unwrap().to_owned();
@@ -674,16 +393,13 @@ async fn a_clerk_takes_a_case_in_for_an_applicant_where_the_items_scope_reaches(
         .map(|m| m["material_code"].as_str().unwrap().to_owned())
         .collect();
     for material in &materials {
-        assert_eq!(
-            upload(&test, &clerk, &id, material, "image/png").await.0,
-            204
-        );
+        assert_eq!(upload(test, clerk, &id, material, "image/png").await.0, 204);
     }
-    let (status, submitted) = submit(&test, &clerk, &id).await;
+    let (status, submitted) = submit(test, clerk, &id).await;
     assert_eq!(status, 200, "{submitted}");
     let (status, accepted) = post(
-        &test,
-        &clerk,
+        test,
+        clerk,
         &format!("/api/acceptance/v1/cases/{id}/accept"),
         json!({}),
     )
@@ -694,7 +410,7 @@ async fn a_clerk_takes_a_case_in_for_an_applicant_where_the_items_scope_reaches(
         "{accepted}"
     );
     let receipt = test
-        .get_json_as(&clerk, &format!("/api/acceptance/v1/cases/{id}/receipt"))
+        .get_json_as(clerk, &format!("/api/acceptance/v1/cases/{id}/receipt"))
         .await;
     let lookup = json!({ "number": receipt["number"], "password": receipt["query_password"] });
     let (status, progress) = status_and_body(
@@ -712,13 +428,11 @@ async fn a_clerk_takes_a_case_in_for_an_applicant_where_the_items_scope_reaches(
     );
     // The clerk of the other county does not see it.
     assert_eq!(
-        test.get_as(&anhua, &format!("/api/acceptance/v1/cases/{id}"))
+        test.get_as(anhua, &format!("/api/acceptance/v1/cases/{id}"))
             .await
             .status(),
         404
     );
-
-    test.stop().await;
 }
 
 /// `clerk` accepts the submitted case `id`, its deferrable material (the third of `materials`)
@@ -935,37 +649,56 @@ async fn deferred_materials_are_supplied_or_flagged_overdue_and_withdrawal_ends_
     let (supplied, materials) = &cases[0];
     let (forgotten, _) = &cases[1];
 
+    a_deferred_material_supplied_after_acceptance_is_recorded_once(
+        &test, &applicant, supplied, materials,
+    )
+    .await;
+    a_missed_deferral_is_flagged_and_reported(
+        &test,
+        forgotten,
+        &supervisor,
+        &applicant,
+        &identity_admin,
+    )
+    .await;
+    a_visit_is_counted_and_withdrawal_ends_a_case(&test, &clerk, supplied, &applicant, &code).await;
+    the_deferrals_are_events(&test).await;
+    test.stop().await;
+}
+
+async fn a_deferred_material_supplied_after_acceptance_is_recorded_once(
+    test: &TestPlatform,
+    applicant: &str,
+    supplied: &str,
+    materials: &[String],
+) {
     // Supplied after acceptance: recorded, and only once.
     assert_eq!(
-        upload(
-            &test,
-            &applicant,
-            supplied,
-            &materials[2],
-            "application/pdf"
-        )
-        .await
-        .0,
+        upload(test, applicant, supplied, &materials[2], "application/pdf")
+            .await
+            .0,
         204
     );
     let case = test
-        .get_json_as(&applicant, &format!("/api/acceptance/v1/cases/{supplied}"))
+        .get_json_as(applicant, &format!("/api/acceptance/v1/cases/{supplied}"))
         .await;
     assert!(case["materials"][2]["supplied_at"].is_string(), "{case}");
-    let (status, body) = upload(
-        &test,
-        &applicant,
-        supplied,
-        &materials[0],
-        "application/pdf",
-    )
-    .await;
+    let (status, body) = upload(test, applicant, supplied, &materials[0], "application/pdf").await;
     assert_eq!(
         (status, body["code"].as_str()),
         (409, Some("illegal_transition")),
         "nothing else changes after acceptance"
     );
+}
 
+async fn a_missed_deferral_is_flagged_and_reported(
+    test: &TestPlatform,
+    forgotten: &str,
+    supervisor: &str,
+    applicant: &str,
+    identity_admin: &str,
+) {
+    let forgotten = &forgotten.to_owned();
     // The other passes its deadline: the sweep flags it and the supervisor's report lists it.
     sqlx::query("update acceptance.deferred_materials set deadline = date '2026-01-05' where case_id = $1::uuid")
         .bind(forgotten)
@@ -978,7 +711,7 @@ async fn deferred_materials_are_supplied_or_flagged_overdue_and_withdrawal_ends_
         || async {
             let report = test
                 .get_json_as(
-                    &supervisor,
+                    supervisor,
                     "/api/acceptance/v1/cases/overdue-materials?region_code=430900000000",
                 )
                 .await;
@@ -988,12 +721,12 @@ async fn deferred_materials_are_supplied_or_flagged_overdue_and_withdrawal_ends_
     .await;
     assert_eq!(report[0]["case_id"], forgotten.as_str());
     let case = test
-        .get_json_as(&applicant, &format!("/api/acceptance/v1/cases/{forgotten}"))
+        .get_json_as(applicant, &format!("/api/acceptance/v1/cases/{forgotten}"))
         .await;
     assert_eq!(case["materials"][2]["overdue"], true);
     let (_, outsider) = test
         .staff_with_role(
-            &identity_admin,
+            identity_admin,
             "changsha.supervisor",
             "supervisor",
             "430100000000",
@@ -1015,11 +748,19 @@ async fn deferred_materials_are_supplied_or_flagged_overdue_and_withdrawal_ends_
         .status(),
         403
     );
+}
 
+async fn a_visit_is_counted_and_withdrawal_ends_a_case(
+    test: &TestPlatform,
+    clerk: &str,
+    supplied: &str,
+    applicant: &str,
+    code: &str,
+) {
     // A visit is counted; an online case started at none.
     let (status, visited) = post(
-        &test,
-        &clerk,
+        test,
+        clerk,
         &format!("/api/acceptance/v1/cases/{supplied}/visits"),
         json!({ "purpose": "supply" }),
     )
@@ -1027,10 +768,10 @@ async fn deferred_materials_are_supplied_or_flagged_overdue_and_withdrawal_ends_
     assert_eq!((status, visited["visits"].as_i64()), (200, Some(1)));
 
     // Withdrawal before a decision ends the case; after it nothing is decided.
-    let (pending, _) = submitted_case(&test, &applicant, &code).await;
+    let (pending, _) = submitted_case(test, applicant, code).await;
     let (status, withdrawn) = post(
-        &test,
-        &applicant,
+        test,
+        applicant,
         &format!("/api/acceptance/v1/cases/{pending}/withdraw"),
         json!({ "reason": "不再需要" }),
     )
@@ -1040,22 +781,24 @@ async fn deferred_materials_are_supplied_or_flagged_overdue_and_withdrawal_ends_
         (200, Some("withdrawn"))
     );
     let (status, _) = post(
-        &test,
-        &clerk,
+        test,
+        clerk,
         &format!("/api/acceptance/v1/cases/{pending}/accept"),
         json!({}),
     )
     .await;
     assert_eq!(status, 409);
     let (status, _) = post(
-        &test,
-        &applicant,
+        test,
+        applicant,
         &format!("/api/acceptance/v1/cases/{supplied}/withdraw"),
         json!({}),
     )
     .await;
     assert_eq!(status, 409, "an accepted case cannot be withdrawn here");
+}
 
+async fn the_deferrals_are_events(test: &TestPlatform) {
     let brokers = test.platform.broker.as_ref().unwrap().address();
     let events = read_events_until(&brokers, tongban_events::topics::ACCEPTANCE, |got| {
         [
@@ -1069,8 +812,6 @@ async fn deferred_materials_are_supplied_or_flagged_overdue_and_withdrawal_ends_
     })
     .await;
     assert!(events.iter().any(|e| of_type(e, "case_withdrawn")));
-
-    test.stop().await;
 }
 
 /// Opens a draft of `code` for `token`, provides only its first material (the form) and submits:
@@ -1273,207 +1014,6 @@ pub(crate) async fn bundle_in_force(test: &TestPlatform) -> (String, Vec<String>
     .await;
 
     (bundle_id, codes)
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_bundle_application_is_one_case_for_the_applicant_and_a_part_per_department() {
-    let test = TestPlatform::start(BrokerStorage::Memory).await;
-    let (bundle_id, codes) = bundle_in_force(&test).await;
-
-    // One application: the combined list asks for each shared material once.
-    let (_, applicant) = citizen(&test, 6).await;
-    let (status, case) = post(
-        &test,
-        &applicant,
-        "/api/acceptance/v1/cases",
-        json!({ "bundle_id": bundle_id }),
-    )
-    .await;
-    assert_eq!(status, 201, "{case}");
-    assert_eq!(case["kind"], "bundle");
-    assert_eq!(
-        case["materials"].as_array().unwrap().len(),
-        3,
-        "six materials, three distinct"
-    );
-    assert_eq!(case["parts"].as_array().unwrap().len(), 2);
-    let id = case["id"].as_str().unwrap().to_owned();
-    // The ID card entered once, under the second item's own material code: it counts for both.
-    assert_eq!(
-        upload(
-            &test,
-            &applicant,
-            &id,
-            &format!("{}002", codes[1]),
-            "image/jpeg"
-        )
-        .await
-        .0,
-        204
-    );
-    assert_eq!(
-        upload(
-            &test,
-            &applicant,
-            &id,
-            &format!("{}001", codes[0]),
-            "application/pdf"
-        )
-        .await
-        .0,
-        204
-    );
-    let (status, submitted) = submit(&test, &applicant, &id).await;
-    assert_eq!(status, 200, "{submitted}");
-    let parts = submitted["case"]["parts"].as_array().unwrap().clone();
-    let mut numbers: Vec<String> = parts
-        .iter()
-        .map(|p| p["number"].as_str().unwrap().to_owned())
-        .collect();
-    numbers.sort();
-    assert!(
-        numbers
-            .iter()
-            .zip(&codes)
-            .all(|(n, c)| n.starts_with(c.as_str())),
-        "{numbers:?}"
-    );
-    assert!(
-        submitted["case"]["number"]
-            .as_str()
-            .unwrap()
-            .starts_with(&codes[0]),
-        "numbered by the lead item"
-    );
-
-    // The parts move only with the bundle case.
-    let part = parts[0]["id"].as_str().unwrap();
-    let (status, body) = post(
-        &test,
-        &applicant,
-        &format!("/api/acceptance/v1/cases/{part}/withdraw"),
-        json!({}),
-    )
-    .await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (409, Some("part_of_bundle"))
-    );
-
-    // One acceptance: each part due by its own promise, the bundle when the last part is.
-    let identity_admin = test.admin("bundle.admin", "430000000000").await;
-    let (_, clerk) = test
-        .staff_with_role(&identity_admin, "heshan.bundle", "window_clerk", HESHAN)
-        .await;
-    let deferral = json!({ "commitment": "本人承诺按期补齐", "deferred": [{ "material_code": format!("{}003", codes[0]), "within_working_days": 5 }] });
-    let (status, accepted) = post(
-        &test,
-        &clerk,
-        &format!("/api/acceptance/v1/cases/{id}/accept"),
-        deferral,
-    )
-    .await;
-    assert_eq!(
-        (status, accepted["status"].as_str()),
-        (200, Some("accepted")),
-        "{accepted}"
-    );
-    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
-    let t = &test;
-    let due = |days: u32| {
-        let url = t.url(&format!(
-            "/api/catalogue/v1/calendar/regions/{HESHAN}/due?from={today}&days={days}"
-        ));
-        async move {
-            t.get_json(&url).await.unwrap()["date"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        }
-    };
-    let (five, three) = (due(5).await, due(3).await);
-    let mut part_dues: Vec<String> = accepted["parts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["due_date"].as_str().unwrap().to_owned())
-        .collect();
-    part_dues.sort();
-    assert_eq!(part_dues, [three.clone(), five.clone()]);
-    assert_eq!(accepted["due_date"], five.as_str());
-    assert!(
-        accepted["parts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|p| p["status"] == "accepted")
-    );
-
-    // A window takes the same bundle in for an applicant without an account, in the region that
-    // offers it, not elsewhere.
-    let (_, anhua) = test
-        .staff_with_role(&identity_admin, "anhua.bundle", "window_clerk", ANHUA)
-        .await;
-    let intake = |region: &str| {
-        json!({
-            "bundle_id": bundle_id, "receiving_region": region,
-            "applicant": { "kind": "enterprise", "name": "某某餐饮店", "document_number": crate::harness::credit_code(777) },
-        })
-    };
-    let (status, taken) = post(
-        &test,
-        &clerk,
-        "/api/acceptance/v1/cases/intake",
-        intake(HESHAN),
-    )
-    .await;
-    assert_eq!(
-        (status, taken["kind"].as_str()),
-        (201, Some("bundle")),
-        "{taken}"
-    );
-    assert_eq!(taken["parts"].as_array().unwrap().len(), 2);
-    let (status, body) = post(
-        &test,
-        &anhua,
-        "/api/acceptance/v1/cases/intake",
-        intake(ANHUA),
-    )
-    .await;
-    assert_eq!(
-        (status, body["field"].as_str()),
-        (422, Some("receiving_region"))
-    );
-
-    // Approval will hear of each part: one CaseAccepted per part, and the bundle's own.
-    let brokers = test.platform.broker.as_ref().unwrap().address();
-    let events = read_events_until(&brokers, tongban_events::topics::ACCEPTANCE, |got| {
-        got.iter().filter(|e| of_type(e, "case_accepted")).count() >= 3
-    })
-    .await;
-    let accepted: Vec<CaseAccepted> = events
-        .iter()
-        .filter(|e| of_type(e, "case_accepted"))
-        .map(|e| prost::Message::decode(e.payload.as_slice()).unwrap())
-        .collect();
-    let mut kinds: Vec<&str> = accepted
-        .iter()
-        .map(|a| a.case.as_ref().unwrap().kind.as_str())
-        .collect();
-    kinds.sort();
-    assert_eq!(
-        kinds,
-        ["bundle", "part", "part"],
-        "approval works on the parts"
-    );
-    assert!(
-        accepted
-            .iter()
-            .filter(|a| a.case.as_ref().unwrap().kind == "part")
-            .all(|a| a.case.as_ref().unwrap().parent_case_id == id)
-    );
-
-    test.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -88,10 +88,24 @@ async fn a_citizen_proves_a_number_and_signs_in_with_a_texted_code() {
     assert_eq!(contact["phone"], "13800138000");
     assert_eq!(contact["phone_verified"], false);
 
+    nobody_but_identity_has_codes_texted(&test, &id, &citizen).await;
+    let (code, wrong, challenges, verify) =
+        a_texted_code_proves_the_number(&test, &citizen, &texts).await;
+    the_code_is_not_kept_and_signs_the_citizen_in_once(&test, &code, &clock, &texts, wrong, &id)
+        .await;
+    the_number_changes_hands_and_a_code_expires(
+        &test, challenges, &texts, verify, &citizen, &clock,
+    )
+    .await;
+    no_code_travels_on_any_stream(&test, &texts).await;
+    test.stop().await;
+}
+
+async fn nobody_but_identity_has_codes_texted(test: &TestPlatform, id: &str, citizen: &str) {
     // Nobody but identity has codes texted.
     let admin = test.admin("codes.admin", "430000000000").await;
     let (status, service) = post(
-        &test,
+        test,
         &admin,
         "/api/identity/v1/accounts/services",
         json!({ "client_id": "partner-system", "name": "合作系统", "region_code": "430000000000" }),
@@ -112,25 +126,31 @@ async fn a_citizen_proves_a_number_and_signs_in_with_a_texted_code() {
         "purpose": "login", "code": "123456",
         "expires_at": chrono::Utc::now() + chrono::Duration::minutes(5),
     });
-    for token in [&citizen, &admin, partner["access_token"].as_str().unwrap()] {
-        let (status, _) = post(&test, token, "/api/notification/v1/codes", forged.clone()).await;
+    for token in [citizen, &admin, partner["access_token"].as_str().unwrap()] {
+        let (status, _) = post(test, token, "/api/notification/v1/codes", forged.clone()).await;
         assert_eq!(status, 403);
     }
 
     // A sign-in code for a number nobody proved: the same answer, and nothing is sent.
-    let unknown = ask_sign_in_code(&test, "13800138000").await;
+    let unknown = ask_sign_in_code(test, "13800138000").await;
     assert_eq!(unknown.status(), 202);
     let unknown: Value = unknown.json().await.unwrap();
     assert_eq!(unknown, json!({ "expires_in": 300, "resend_in": 60 }));
-    let bad = ask_sign_in_code(&test, "12345").await;
+    let bad = ask_sign_in_code(test, "12345").await;
     assert_eq!(bad.status(), 400);
+}
 
+async fn a_texted_code_proves_the_number(
+    test: &TestPlatform,
+    citizen: &str,
+    texts: &Texts,
+) -> (String, &'static str, &'static str, &'static str) {
     // Proving the number: one text, at once, to it, with the code.
     let challenges = "/api/identity/v1/accounts/me/phone/challenges";
-    let (status, challenge) = post(&test, &citizen, challenges, json!({})).await;
+    let (status, challenge) = post(test, citizen, challenges, json!({})).await;
     assert_eq!(status, 202, "{challenge}");
     assert_eq!(challenge["phone"], "138****8000");
-    let (code, text) = code_in(&texts, 0).await;
+    let (code, text) = code_in(texts, 0).await;
     assert_eq!(text["to"], "13800138000");
     let content = text["content"].as_str().unwrap();
     assert!(
@@ -140,7 +160,7 @@ async fn a_citizen_proves_a_number_and_signs_in_with_a_texted_code() {
     assert!(content.contains("5分钟内有效"), "{content}");
 
     // Another at once is refused, saying when; so is a number that is not one.
-    let again = test.post_as(&citizen, challenges, json!({})).await;
+    let again = test.post_as(citizen, challenges, json!({})).await;
     assert_eq!(again.status(), 429);
     let wait: u64 = again.headers()["retry-after"]
         .to_str()
@@ -150,7 +170,7 @@ async fn a_citizen_proves_a_number_and_signs_in_with_a_texted_code() {
     assert!((55..=60).contains(&wait), "Retry-After {wait}");
     let again: Value = again.json().await.unwrap();
     assert_eq!(again["field"], "phone");
-    let (status, _) = post(&test, &citizen, challenges, json!({ "phone": "12345" })).await;
+    let (status, _) = post(test, citizen, challenges, json!({ "phone": "12345" })).await;
     assert_eq!(status, 400);
 
     // A wrong code says how many tries are left; the right one proves the number.
@@ -158,8 +178,8 @@ async fn a_citizen_proves_a_number_and_signs_in_with_a_texted_code() {
     let challenge_id = challenge["challenge_id"].clone();
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let (status, body) = post(
-        &test,
-        &citizen,
+        test,
+        citizen,
         verify,
         json!({ "challenge_id": challenge_id, "code": wrong }),
     )
@@ -170,8 +190,8 @@ async fn a_citizen_proves_a_number_and_signs_in_with_a_texted_code() {
         "{body}"
     );
     let (status, proved) = post(
-        &test,
-        &citizen,
+        test,
+        citizen,
         verify,
         json!({ "challenge_id": challenge_id, "code": code }),
     )
@@ -179,8 +199,8 @@ async fn a_citizen_proves_a_number_and_signs_in_with_a_texted_code() {
     assert_eq!(status, 200, "{proved}");
     assert_eq!(proved["phone_verified"], true);
     let (status, body) = post(
-        &test,
-        &citizen,
+        test,
+        citizen,
         verify,
         json!({ "challenge_id": challenge_id, "code": code }),
     )
@@ -190,7 +210,18 @@ async fn a_citizen_proves_a_number_and_signs_in_with_a_texted_code() {
         (422, Some("challenge_id")),
         "used once"
     );
+    (code, wrong, challenges, verify)
+}
 
+async fn the_code_is_not_kept_and_signs_the_citizen_in_once(
+    test: &TestPlatform,
+    code: &str,
+    clock: &tongban_runtime::Clock,
+    texts: &Texts,
+    wrong: &'static str,
+    id: &str,
+) {
+    let id = id.to_owned();
     // The stored text no longer holds the code; the message went urgent, sent.
     let (body, urgent) = eventually(
         "the text recorded as sent",
@@ -206,16 +237,16 @@ async fn a_citizen_proves_a_number_and_signs_in_with_a_texted_code() {
         },
     )
     .await;
-    assert!(!body.contains(&code) && body.contains("******"), "{body}");
+    assert!(!body.contains(code) && body.contains("******"), "{body}");
     assert!(urgent);
 
     // Signing in by text: the code goes to the proved number; a wrong code fails, the right
     // one signs the citizen in, once.
     // (The request for it before it was proved counts: the limits hold for every number.)
-    assert_eq!(ask_sign_in_code(&test, "13800138000").await.status(), 429);
+    assert_eq!(ask_sign_in_code(test, "13800138000").await.status(), 429);
     clock.advance(chrono::Duration::seconds(61));
-    assert_eq!(ask_sign_in_code(&test, "138 0013 8000").await.status(), 202);
-    let (login_code, text) = code_in(&texts, 1).await;
+    assert_eq!(ask_sign_in_code(test, "138 0013 8000").await.status(), 202);
+    let (login_code, text) = code_in(texts, 1).await;
     assert!(
         text["content"]
             .as_str()
@@ -223,12 +254,12 @@ async fn a_citizen_proves_a_number_and_signs_in_with_a_texted_code() {
             .starts_with("【通办】登录验证码"),
         "{text}"
     );
-    let (status, body) = sms_sign_in(&test, "13800138000", wrong).await;
+    let (status, body) = sms_sign_in(test, "13800138000", wrong).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("invalid_grant"))
     );
-    let (status, tokens) = sms_sign_in(&test, "13800138000", &login_code).await;
+    let (status, tokens) = sms_sign_in(test, "13800138000", &login_code).await;
     assert_eq!(status, 200, "{tokens}");
     let me = test
         .get_json_as(
@@ -238,16 +269,25 @@ async fn a_citizen_proves_a_number_and_signs_in_with_a_texted_code() {
         .await;
     assert_eq!(me["id"], id.as_str());
     assert!(tokens["refresh_token"].is_string());
-    let (status, _) = sms_sign_in(&test, "13800138000", &login_code).await;
+    let (status, _) = sms_sign_in(test, "13800138000", &login_code).await;
     assert_eq!(status, 400, "a code signs in once");
+}
 
+async fn the_number_changes_hands_and_a_code_expires(
+    test: &TestPlatform,
+    challenges: &'static str,
+    texts: &Texts,
+    verify: &'static str,
+    citizen: &str,
+    clock: &tongban_runtime::Clock,
+) {
     // The number changes hands: another citizen proves it (a minute later) and takes it over.
-    let (_, other) = crate::cases::citizen(&test, 72).await;
-    let (status, challenge) = post(&test, &other, challenges, json!({})).await;
+    let (_, other) = crate::cases::citizen(test, 72).await;
+    let (status, challenge) = post(test, &other, challenges, json!({})).await;
     assert_eq!(status, 202, "{challenge}");
-    let (code, _) = code_in(&texts, 2).await;
+    let (code, _) = code_in(texts, 2).await;
     let (status, _) = post(
-        &test,
+        test,
         &other,
         verify,
         json!({ "challenge_id": challenge["challenge_id"], "code": code }),
@@ -255,12 +295,12 @@ async fn a_citizen_proves_a_number_and_signs_in_with_a_texted_code() {
     .await;
     assert_eq!(status, 200);
     let contact = test
-        .get_json_as(&citizen, "/api/identity/v1/accounts/me/contact")
+        .get_json_as(citizen, "/api/identity/v1/accounts/me/contact")
         .await;
     assert_eq!(contact["phone_verified"], false);
     // Changing one's number unproves it.
     let (status, changed) = crate::items::put_as(
-        &test,
+        test,
         &other,
         "/api/identity/v1/accounts/me/contact",
         json!({ "phone": "13900139000" }),
@@ -270,13 +310,13 @@ async fn a_citizen_proves_a_number_and_signs_in_with_a_texted_code() {
 
     // A code is good for five minutes.
     clock.advance(chrono::Duration::seconds(61));
-    let (status, challenge) = post(&test, &other, challenges, json!({})).await;
+    let (status, challenge) = post(test, &other, challenges, json!({})).await;
     assert_eq!(status, 202, "{challenge}");
-    let (code, text) = code_in(&texts, 3).await;
+    let (code, text) = code_in(texts, 3).await;
     assert_eq!(text["to"], "13900139000");
     clock.advance(chrono::Duration::minutes(6));
     let (status, body) = post(
-        &test,
+        test,
         &other,
         verify,
         json!({ "challenge_id": challenge["challenge_id"], "code": code }),
@@ -286,7 +326,9 @@ async fn a_citizen_proves_a_number_and_signs_in_with_a_texted_code() {
         (status, body["field"].as_str()),
         (422, Some("challenge_id"))
     );
+}
 
+async fn no_code_travels_on_any_stream(test: &TestPlatform, texts: &Texts) {
     // The province measures the texts' reach, but no code travels on any stream.
     let brokers = test.platform.broker.as_ref().unwrap().address();
     let sent = read_events_until(&brokers, tongban_events::topics::NOTIFICATION, |got| {
@@ -323,8 +365,6 @@ async fn a_citizen_proves_a_number_and_signs_in_with_a_texted_code() {
             );
         }
     }
-
-    test.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

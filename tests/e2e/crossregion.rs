@@ -51,17 +51,48 @@ async fn agreements_signed_by_every_region_let_other_windows_take_cases_in_until
         )
         .await;
     let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
-    let agreement = |collecting: &[&str]| {
-        json!({
-            "title": "个体工商户登记市域通办", "mode": "collect_elsewhere", "items": [code],
-            "collecting_regions": collecting, "effective_from": today,
-        })
-    };
+
+    bad_input_names_its_field(&test, &code, today, &province).await;
+    let city =
+        a_window_takes_a_case_in_once_the_province_signed(&test, &code, today, &hunan, &province)
+            .await;
+    a_proposal_applies_once_every_region_signed(&test, &code, today, &heshan_admin, &province)
+        .await;
+    let anhua_town = a_receiving_region_is_checked_and_provinces_agree_across(
+        &test,
+        &code,
+        today,
+        &city,
+        &province,
+        &zhejiang_admin,
+    )
+    .await;
+    agreements_are_public_and_end_when_terminated(
+        &test,
+        &code,
+        today,
+        &city,
+        &province,
+        &zhejiang_admin,
+        &heshan_admin,
+        anhua_town,
+    )
+    .await;
+    each_conclusion_and_termination_is_an_event(&test, &city).await;
+    test.stop().await;
+}
+
+async fn bad_input_names_its_field(
+    test: &TestPlatform,
+    code: &str,
+    today: chrono::NaiveDate,
+    province: &str,
+) {
+    let province = province.to_owned();
     let post = |token: String, path: String, body: Value| {
         let test = &test;
         async move { status_and_body(test.post_as(&token, &path, body).await).await }
     };
-
     // Bad input names its field.
     for (body, status, field) in [
         (
@@ -103,11 +134,30 @@ async fn agreements_signed_by_every_region_let_other_windows_take_cases_in_until
             "{body}"
         );
     }
+}
 
+async fn a_window_takes_a_case_in_once_the_province_signed(
+    test: &TestPlatform,
+    code: &str,
+    today: chrono::NaiveDate,
+    hunan: &str,
+    province: &str,
+) -> Value {
+    let province = province.to_owned();
+    let post = |token: String, path: String, body: Value| {
+        let test = &test;
+        async move { status_and_body(test.post_as(&token, &path, body).await).await }
+    };
+    let agreement = |collecting: &[&str]| {
+        json!({
+            "title": "个体工商户登记市域通办", "mode": "collect_elsewhere", "items": [code],
+            "collecting_regions": collecting, "effective_from": today,
+        })
+    };
     // Without an agreement, 安化县's window cannot take in 赫山区's item (its scope is that hall
     // only).
     let (_, anhua_clerk) = test
-        .staff_with_role(&hunan, "anhua.clerk", "window_clerk", ANHUA)
+        .staff_with_role(hunan, "anhua.clerk", "window_clerk", ANHUA)
         .await;
     let id_card = tongban_kernel::IdCardNumber::complete("43092319850505123").unwrap();
     let intake = json!({
@@ -173,7 +223,29 @@ async fn agreements_signed_by_every_region_let_other_windows_take_cases_in_until
     )
     .await;
     assert_eq!(wide["scope"], "province");
+    city
+}
 
+async fn a_proposal_applies_once_every_region_signed(
+    test: &TestPlatform,
+    code: &str,
+    today: chrono::NaiveDate,
+    heshan_admin: &str,
+    province: &str,
+) {
+    let code = code.to_owned();
+    let heshan_admin = heshan_admin.to_owned();
+    let province = province.to_owned();
+    let post = |token: String, path: String, body: Value| {
+        let test = &test;
+        async move { status_and_body(test.post_as(&token, &path, body).await).await }
+    };
+    let agreement = |collecting: &[&str]| {
+        json!({
+            "title": "个体工商户登记市域通办", "mode": "collect_elsewhere", "items": [code],
+            "collecting_regions": collecting, "effective_from": today,
+        })
+    };
     // 赫山区's own administrator proposes; 安化县 has not signed, so it does not apply yet.
     let (status, proposed) = post(
         heshan_admin.clone(),
@@ -193,7 +265,7 @@ async fn agreements_signed_by_every_region_let_other_windows_take_cases_in_until
             get(test, &format!("/api/crossregion/v1/agreements/check?implementation_code={code}&receiving_region={region}&on={on}")).await
         }
     };
-    let (status, nanxian) = check(first_town(&test, NANXIAN).await, today).await;
+    let (status, nanxian) = check(first_town(test, NANXIAN).await, today).await;
     assert_eq!(
         (status, nanxian["agreed"].as_bool()),
         (200, Some(false)),
@@ -228,17 +300,46 @@ async fn agreements_signed_by_every_region_let_other_windows_take_cases_in_until
         .0,
         409
     );
+}
 
+async fn a_receiving_region_is_checked_and_provinces_agree_across(
+    test: &TestPlatform,
+    code: &str,
+    today: chrono::NaiveDate,
+    city: &Value,
+    province: &str,
+    zhejiang_admin: &str,
+) -> String {
+    let code = code.to_owned();
+    let province = province.to_owned();
+    let zhejiang_admin = zhejiang_admin.to_owned();
+    let check = |region: String, on: chrono::NaiveDate| {
+        let test = &test;
+        let code = code.clone();
+        async move {
+            get(test, &format!("/api/crossregion/v1/agreements/check?implementation_code={code}&receiving_region={region}&on={on}")).await
+        }
+    };
+    let post = |token: String, path: String, body: Value| {
+        let test = &test;
+        async move { status_and_body(test.post_as(&token, &path, body).await).await }
+    };
+    let agreement = |collecting: &[&str]| {
+        json!({
+            "title": "个体工商户登记市域通办", "mode": "collect_elsewhere", "items": [code],
+            "collecting_regions": collecting, "effective_from": today,
+        })
+    };
     // Checked for a receiving region: covered below a collecting region, local at home, not
     // elsewhere, and not before it starts.
-    let anhua_town = first_town(&test, ANHUA).await;
+    let anhua_town = first_town(test, ANHUA).await;
     let (_, covered) = check(anhua_town.clone(), today).await;
     assert_eq!(
         (covered["agreed"].as_bool(), covered["local"].as_bool()),
         (Some(true), Some(false))
     );
     assert_eq!(covered["agreements"][0]["id"], city["id"]);
-    let (_, home) = check(first_town(&test, HESHAN).await, today).await;
+    let (_, home) = check(first_town(test, HESHAN).await, today).await;
     assert_eq!(
         (home["agreed"].as_bool(), home["local"].as_bool()),
         (Some(true), Some(true))
@@ -276,19 +377,48 @@ async fn agreements_signed_by_every_region_let_other_windows_take_cases_in_until
         (200, Some("in_force")),
         "{delta}"
     );
-    let (_, zhuji) = check(first_town(&test, ZHUJI).await, today).await;
+    let (_, zhuji) = check(first_town(test, ZHUJI).await, today).await;
     assert_eq!(zhuji["agreed"], true);
+    anhua_town
+}
 
+// A phase of a scenario takes the scenario's people and values one by one.
+#[allow(clippy::too_many_arguments)]
+async fn agreements_are_public_and_end_when_terminated(
+    test: &TestPlatform,
+    code: &str,
+    today: chrono::NaiveDate,
+    city: &Value,
+    province: &str,
+    zhejiang_admin: &str,
+    heshan_admin: &str,
+    anhua_town: String,
+) {
+    let code = code.to_owned();
+    let province = province.to_owned();
+    let zhejiang_admin = zhejiang_admin.to_owned();
+    let heshan_admin = heshan_admin.to_owned();
+    let post = |token: String, path: String, body: Value| {
+        let test = &test;
+        async move { status_and_body(test.post_as(&token, &path, body).await).await }
+    };
+    let check = |region: String, on: chrono::NaiveDate| {
+        let test = &test;
+        let code = code.clone();
+        async move {
+            get(test, &format!("/api/crossregion/v1/agreements/check?implementation_code={code}&receiving_region={region}&on={on}")).await
+        }
+    };
     // Public to read: by region (collecting or handling) and by item.
     let (status, listed) = get(
-        &test,
+        test,
         &format!("/api/crossregion/v1/agreements?region_code={ANHUA}"),
     )
     .await;
     assert_eq!(status, 200);
     assert_eq!(listed.as_array().unwrap().len(), 1);
     let (_, handled) = get(
-        &test,
+        test,
         &format!("/api/crossregion/v1/agreements?region_code={HESHAN}&on={today}"),
     )
     .await;
@@ -339,7 +469,9 @@ async fn agreements_signed_by_every_region_let_other_windows_take_cases_in_until
     );
     let (_, after) = check(anhua_town, today + chrono::Duration::days(1)).await;
     assert_eq!(after["agreed"], false);
+}
 
+async fn each_conclusion_and_termination_is_an_event(test: &TestPlatform, city: &Value) {
     // Each conclusion and termination is an event.
     let brokers = test.platform.broker.as_ref().unwrap().address();
     let events = read_events_until(&brokers, tongban_events::topics::CROSSREGION, |got| {
@@ -371,6 +503,4 @@ async fn agreements_signed_by_every_region_let_other_windows_take_cases_in_until
         .map(|e| prost::Message::decode(e.payload.as_slice()).unwrap())
         .unwrap();
     assert_eq!(terminated.agreement_id, city["id"].as_str().unwrap());
-
-    test.stop().await;
 }

@@ -23,6 +23,20 @@ async fn malformed_and_unknown_events_are_dead_lettered_and_the_partition_flows(
         .unwrap();
     let partitions = test.platform.settings.kafka.partitions;
 
+    bad_messages_then_good_ones_on_every_partition(&test, &producer, partitions).await;
+    let (letters, reader) = the_good_are_applied_and_the_bad_dead_lettered_once_per_consumer(
+        &test, &brokers, partitions,
+    )
+    .await;
+    every_letter_says_why_and_where_it_came_from(&letters, partitions, reader).await;
+    test.stop().await;
+}
+
+async fn bad_messages_then_good_ones_on_every_partition(
+    test: &TestPlatform,
+    producer: &FutureProducer,
+    partitions: i32,
+) {
     // Act: on every partition, a message without CloudEvents headers, one of a type the
     // contract does not know, and one whose payload is not the protobuf it claims to be.
     for partition in 0..partitions {
@@ -67,7 +81,13 @@ async fn malformed_and_unknown_events_are_dead_lettered_and_the_partition_flows(
             .await;
         assert_eq!(response.status(), 201);
     }
+}
 
+async fn the_good_are_applied_and_the_bad_dead_lettered_once_per_consumer(
+    test: &TestPlatform,
+    brokers: &str,
+    partitions: i32,
+) -> (Vec<(String, String, String)>, StreamConsumer) {
     // Assert: the good events are applied...
     eventually(
         "the good events to be applied",
@@ -84,7 +104,7 @@ async fn malformed_and_unknown_events_are_dead_lettered_and_the_partition_flows(
 
     // ... and each bad one is on the dead-letter topic with its reason and origin.
     let reader: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &brokers)
+        .set("bootstrap.servers", brokers)
         .set("group.id", "e2e-deadletter-reader")
         .set("auto.offset.reset", "earliest")
         .create()
@@ -126,6 +146,15 @@ async fn malformed_and_unknown_events_are_dead_lettered_and_the_partition_flows(
     assert_eq!(by("tongban.acceptance"), 2 * partitions as usize);
     assert_eq!(by("tongban.crossregion"), 2 * partitions as usize);
     assert_eq!(by("tongban.notification"), 2 * partitions as usize);
+    (letters, reader)
+}
+
+async fn every_letter_says_why_and_where_it_came_from(
+    letters: &[(String, String, String)],
+    partitions: i32,
+    reader: StreamConsumer,
+) {
+    let by = |group: &str| letters.iter().filter(|(_, c, _)| c == group).count();
     // The insight service's group carries its feed's id and generation.
     let insight_group = letters
         .iter()
@@ -133,7 +162,7 @@ async fn malformed_and_unknown_events_are_dead_lettered_and_the_partition_flows(
         .count();
     assert_eq!(insight_group, 2 * partitions as usize);
     assert_eq!(by("tongban.insight.names"), partitions as usize);
-    for (reason, _, topic) in &letters {
+    for (reason, _, topic) in letters {
         assert_eq!(topic, topics::CATALOGUE);
         assert!(
             [
@@ -164,5 +193,4 @@ async fn malformed_and_unknown_events_are_dead_lettered_and_the_partition_flows(
 
     // Kafka clients close before the broker goes, or they wait for it.
     drop(reader);
-    test.stop().await;
 }

@@ -216,9 +216,22 @@ async fn administrators_act_only_within_their_scope() {
     let test = TestPlatform::start(BrokerStorage::Memory).await;
     let province = test.admin("hunan.admin", "430000000000").await;
 
+    let (city, clerk_id, binding_id) =
+        a_city_admin_makes_a_clerk_in_a_real_county(&test, &province).await;
+    nothing_outside_the_city(&test, &city, &clerk_id, &province).await;
+    the_clerks_token_carries_the_binding_until_revoked(&test, &binding_id, &clerk_id, &city).await;
+    a_service_account_signs_in_with_client_credentials(&test, &province).await;
+    every_change_raised_its_event(&test).await;
+    test.stop().await;
+}
+
+async fn a_city_admin_makes_a_clerk_in_a_real_county(
+    test: &TestPlatform,
+    province: &str,
+) -> (String, String, String) {
     // The province admin makes a Yiyang city admin.
     let (_, city) = test
-        .staff_with_role(&province, "yiyang.admin", "identity_admin", "430900000000")
+        .staff_with_role(province, "yiyang.admin", "identity_admin", "430900000000")
         .await;
 
     // Inside Yiyang: a clerk in 南县 is created and given window_clerk there.
@@ -257,11 +270,14 @@ async fn administrators_act_only_within_their_scope() {
         ghost_grant.json::<serde_json::Value>().await.unwrap()["field"],
         "region"
     );
+    (city, clerk_id, binding_id)
+}
 
+async fn nothing_outside_the_city(test: &TestPlatform, city: &str, clerk_id: &str, province: &str) {
     // Outside Yiyang: no staff in Changsha, no province-wide grant, no sight of Changsha staff.
     let outside = test
         .post_as(
-            &city,
+            city,
             "/api/identity/v1/accounts/staff",
             json!({
                 "username": "changsha.clerk", "name": "长沙窗口", "region_code": "430100000000",
@@ -272,31 +288,38 @@ async fn administrators_act_only_within_their_scope() {
     assert_eq!(outside.status(), 403);
     let wider = test
         .post_as(
-            &city,
+            city,
             &format!("/api/identity/v1/accounts/{clerk_id}/roles"),
             json!({ "role": "window_clerk", "region": "430000000000" }),
         )
         .await;
     assert_eq!(wider.status(), 403);
     let changsha_id = test
-        .create_staff(&province, "changsha.clerk", "430100000000")
+        .create_staff(province, "changsha.clerk", "430100000000")
         .await;
     assert_eq!(
-        test.get_as(&city, &format!("/api/identity/v1/accounts/{changsha_id}"))
+        test.get_as(city, &format!("/api/identity/v1/accounts/{changsha_id}"))
             .await
             .status(),
         404
     );
     assert_eq!(
         test.get_as(
-            &province,
+            province,
             &format!("/api/identity/v1/accounts/{changsha_id}")
         )
         .await
         .status(),
         200
     );
+}
 
+async fn the_clerks_token_carries_the_binding_until_revoked(
+    test: &TestPlatform,
+    binding_id: &str,
+    clerk_id: &str,
+    city: &str,
+) {
     // The clerk's token carries the binding; a clerk administers nothing.
     let clerk_login: Value = test
         .sign_in("nanxian.clerk", &staff_password("nanxian.clerk"))
@@ -324,23 +347,25 @@ async fn administrators_act_only_within_their_scope() {
         .delete(test.url(&format!(
             "/api/identity/v1/accounts/{clerk_id}/roles/{binding_id}"
         )))
-        .bearer_auth(&city)
+        .bearer_auth(city)
         .send()
         .await
         .unwrap();
     assert_eq!(revoked.status(), 204);
-    let refreshed: Value = refresh(&test, clerk_login["refresh_token"].as_str().unwrap())
+    let refreshed: Value = refresh(test, clerk_login["refresh_token"].as_str().unwrap())
         .await
         .json()
         .await
         .unwrap();
     let claims: Value = claims_of(refreshed["access_token"].as_str().unwrap());
     assert_eq!(claims["roles"], json!([]));
+}
 
+async fn a_service_account_signs_in_with_client_credentials(test: &TestPlatform, province: &str) {
     // A service account (the provincial platform) signs in with client credentials.
     let service = test
         .post_as(
-            &province,
+            province,
             "/api/identity/v1/accounts/services",
             json!({
                 "client_id": "province-platform", "name": "省级平台", "region_code": "430000000000",
@@ -353,7 +378,7 @@ async fn administrators_act_only_within_their_scope() {
     let service_id = service["account"]["id"].as_str().unwrap();
     let supervise = test
         .post_as(
-            &province,
+            province,
             &format!("/api/identity/v1/accounts/{service_id}/roles"),
             json!({ "role": "supervisor", "region": "430000000000" }),
         )
@@ -390,7 +415,9 @@ async fn administrators_act_only_within_their_scope() {
         wrong.json::<Value>().await.unwrap()["error"],
         "invalid_client"
     );
+}
 
+async fn every_change_raised_its_event(test: &TestPlatform) {
     // Every change raised its event.
     for (ce_type, count) in [
         // hunan.admin, yiyang.admin, nanxian.clerk, changsha.clerk, province-platform, and the
@@ -402,8 +429,6 @@ async fn administrators_act_only_within_their_scope() {
         let sql = format!("select count(*) from identity.outbox where ce_type = '{ce_type}'");
         assert_eq!(test.scalar(&sql).await, count, "{ce_type}");
     }
-
-    test.stop().await;
 }
 
 fn kid(token: &str) -> String {

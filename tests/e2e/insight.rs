@@ -876,6 +876,20 @@ async fn a_day_of_cases_across_three_cities_is_counted_from_the_events_and_rebui
     let total = generate(&test, &clock, &world).await;
     eprintln!("generated {total} cases in {:.0?}", started.elapsed());
 
+    let province =
+        every_question_matches_the_services_own_tables(&test, &world, &days, total).await;
+    hand_overs_by_pair_match_crossregions_transfers(&test, &province, &days).await;
+    a_city_supervisor_sees_the_city_and_below(&test, &days, &province, &world).await;
+    thrown_away_and_rebuilt_the_answers_are_the_same(&test, &province, &days, total).await;
+    test.stop().await;
+}
+
+async fn every_question_matches_the_services_own_tables(
+    test: &TestPlatform,
+    world: &World,
+    days: &Days,
+    total: usize,
+) -> String {
     // Every question, over the day and over the whole span, matches the services' own tables
     // once the events are in.
     let province = world.province.clone();
@@ -888,8 +902,8 @@ async fn a_day_of_cases_across_three_cities_is_counted_from_the_events_and_rebui
                 &format!("insight's {region} by {by} ({from}..{to}) to match the direct count"),
                 Duration::from_secs(300),
                 || async {
-                    let want = expected(direct(&test, &prefix, by, from, to).await);
-                    let answer = statistics(&test, &province, &region, by, from, to).await;
+                    let want = expected(direct(test, &prefix, by, from, to).await);
+                    let answer = statistics(test, &province, &region, by, from, to).await;
                     let got = counted(&answer);
                     if same(&got, &want) {
                         Some(())
@@ -911,7 +925,7 @@ async fn a_day_of_cases_across_three_cities_is_counted_from_the_events_and_rebui
 
     // The totals add up, and the day holds every case generated.
     let day_answer = statistics(
-        &test,
+        test,
         &province,
         "430000000000",
         "region",
@@ -932,11 +946,18 @@ async fn a_day_of_cases_across_three_cities_is_counted_from_the_events_and_rebui
         .map(|r| r["cases"].as_i64().unwrap())
         .sum();
     assert_eq!(sum, total as i64);
+    province
+}
 
+async fn hand_overs_by_pair_match_crossregions_transfers(
+    test: &TestPlatform,
+    province: &str,
+    days: &Days,
+) {
     // Cross-region hand-overs by pair match crossregion's own transfers.
     let pairs = test
         .get_json_as(
-            &province,
+            province,
             &format!(
                 "/api/insight/v1/statistics/cross-region?region=430000000000&from={}&to={}",
                 days.first, days.late
@@ -967,14 +988,21 @@ async fn a_day_of_cases_across_three_cities_is_counted_from_the_events_and_rebui
         (Some(row.0), Some(row.1), Some(row.2))
     );
     assert!((pair["avg_handover_hours"].as_f64().unwrap() - row.3.unwrap()).abs() < 1e-6);
+}
 
+async fn a_city_supervisor_sees_the_city_and_below(
+    test: &TestPlatform,
+    days: &Days,
+    province: &str,
+    world: &World,
+) {
     // A city supervisor sees the city and below, not the province or another city.
     let admin = test.admin("insight.scope", "430000000000").await;
     let (_, city) = test
         .staff_with_role(&admin, "changsha.watch", "supervisor", "430100000000")
         .await;
     let own = statistics(
-        &test,
+        test,
         &city,
         "430100000000",
         "region",
@@ -985,8 +1013,8 @@ async fn a_day_of_cases_across_three_cities_is_counted_from_the_events_and_rebui
     assert_eq!(
         own,
         statistics(
-            &test,
-            &province,
+            test,
+            province,
             "430100000000",
             "region",
             &days.first,
@@ -1019,22 +1047,29 @@ async fn a_day_of_cases_across_three_cities_is_counted_from_the_events_and_rebui
         "from=2025-01-01&to=2026-12-01",
     ] {
         let (status, body) = status_and_body(
-            test.get_as(&province, &format!("/api/insight/v1/statistics?{bad}"))
+            test.get_as(province, &format!("/api/insight/v1/statistics?{bad}"))
                 .await,
         )
         .await;
         assert_eq!(status, 400, "{bad}: {body}");
         assert!(body["field"].is_string(), "{bad}: {body}");
     }
+}
 
+async fn thrown_away_and_rebuilt_the_answers_are_the_same(
+    test: &TestPlatform,
+    province: &str,
+    days: &Days,
+    total: usize,
+) {
     // Thrown away and rebuilt from the topics: the same answers exactly.
-    let before = answers(&test, &province, &days).await;
+    let before = answers(test, province, days).await;
     let settings = test.platform.settings.clone();
     let feed = tongban::ops::rebuild_insight(&settings).await.unwrap();
     assert_eq!(feed.generation, 2);
     let emptied = statistics(
-        &test,
-        &province,
+        test,
+        province,
         "430000000000",
         "region",
         &days.first,
@@ -1062,8 +1097,7 @@ async fn a_day_of_cases_across_three_cities_is_counted_from_the_events_and_rebui
     )
     .await;
     eprintln!("rebuilt from {target} events in {:.1?}", rebuilt.elapsed());
-    assert_eq!(answers(&test, &province, &days).await, before);
-    let feed = test.get_json_as(&province, "/api/insight/v1/feed").await;
+    assert_eq!(answers(test, province, days).await, before);
+    let feed = test.get_json_as(province, "/api/insight/v1/feed").await;
     assert_eq!(feed["generation"], 2, "{feed}");
-    test.stop().await;
 }

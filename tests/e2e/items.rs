@@ -131,10 +131,21 @@ async fn an_item_lives_from_draft_to_withdrawal_and_published_versions_never_cha
     let test = TestPlatform::start(BrokerStorage::Memory).await;
     let admin = test.staff_token().await.to_owned();
 
+    the_basic_catalogue_is_kept_by_the_province(&test, &admin).await;
+    let code = an_implementation_item_gets_a_built_code(&test, &admin).await;
+    let publish = a_draft_is_seen_and_published_only_by_its_editors(&test, &code, &admin).await;
+    a_published_version_is_in_force_and_frozen(&test, &admin, &code, publish).await;
+    version_two_supersedes_version_one_unchanged(&test, &admin, &code).await;
+    search_reaches_where_the_scope_does_and_withdrawal_ends_the_offer(&test, &code, &admin).await;
+    the_province_and_acceptance_receive_every_version(&test, &code).await;
+    test.stop().await;
+}
+
+async fn the_basic_catalogue_is_kept_by_the_province(test: &TestPlatform, admin: &str) {
     // The basic catalogue: kept by the province, codes unique, item types from the code list.
     let (status, _) = status_and_body(
         test.post_as(
-            &admin,
+            admin,
             "/api/catalogue/v1/basic-items",
             basic_item("014300001000", "个体工商户登记"),
         )
@@ -144,7 +155,7 @@ async fn an_item_lives_from_draft_to_withdrawal_and_published_versions_never_cha
     assert_eq!(status, 201);
     let again = test
         .post_as(
-            &admin,
+            admin,
             "/api/catalogue/v1/basic-items",
             basic_item("014300001000", "个体工商户登记"),
         )
@@ -153,27 +164,29 @@ async fn an_item_lives_from_draft_to_withdrawal_and_published_versions_never_cha
     let mut bad_type = basic_item("014300002000", "x");
     bad_type["item_type"] = json!("magic");
     let (status, body) = status_and_body(
-        test.post_as(&admin, "/api/catalogue/v1/basic-items", bad_type)
+        test.post_as(admin, "/api/catalogue/v1/basic-items", bad_type)
             .await,
     )
     .await;
     assert_eq!((status, body["field"].as_str()), (422, Some("item_type")));
+}
 
+async fn an_implementation_item_gets_a_built_code(test: &TestPlatform, admin: &str) -> String {
     // An implementation item of 赫山区's market regulator: the code is built, not typed.
-    let credit = department(&test, HESHAN, "赫山区市场监督管理局", 101).await;
+    let credit = department(test, HESHAN, "赫山区市场监督管理局", 101).await;
     let row = json!({ "basic_code": "014300001000", "department_credit_code": credit, "spec": spec(5, "county") });
     // A step plan longer than the promise is refused, naming the field.
     let mut slow = row.clone();
     slow["spec"]["promised_time_limit"]["value"] = json!(1);
     let (status, body) =
-        status_and_body(test.post_as(&admin, "/api/catalogue/v1/items", slow).await).await;
+        status_and_body(test.post_as(admin, "/api/catalogue/v1/items", slow).await).await;
     assert_eq!(
         (status, body["field"].as_str()),
         (422, Some("spec.steps")),
         "{body}"
     );
     let (status, created) = status_and_body(
-        test.post_as(&admin, "/api/catalogue/v1/items", row.clone())
+        test.post_as(admin, "/api/catalogue/v1/items", row.clone())
             .await,
     )
     .await;
@@ -194,7 +207,7 @@ async fn an_item_lives_from_draft_to_withdrawal_and_published_versions_never_cha
         "34-character material codes"
     );
     assert_eq!(
-        test.post_as(&admin, "/api/catalogue/v1/items", row.clone())
+        test.post_as(admin, "/api/catalogue/v1/items", row.clone())
             .await
             .status(),
         409
@@ -205,23 +218,30 @@ async fn an_item_lives_from_draft_to_withdrawal_and_published_versions_never_cha
     let last = if credit.ends_with('0') { "1" } else { "0" };
     wrong["department_credit_code"] = json!(format!("{}{last}", &credit[..17]));
     let (status, body) =
-        status_and_body(test.post_as(&admin, "/api/catalogue/v1/items", wrong).await).await;
+        status_and_body(test.post_as(admin, "/api/catalogue/v1/items", wrong).await).await;
     assert_eq!(
         (status, body["field"].as_str()),
         (400, Some("department_credit_code")),
         "{body}"
     );
+    code
+}
 
+async fn a_draft_is_seen_and_published_only_by_its_editors(
+    test: &TestPlatform,
+    code: &str,
+    admin: &str,
+) -> Value {
     // A draft is invisible to the public; its editors see it.
     assert_eq!(
-        get(&test, &format!("/api/catalogue/v1/items/{code}"))
+        get(test, &format!("/api/catalogue/v1/items/{code}"))
             .await
             .0,
         404
     );
     assert_eq!(
         get(
-            &test,
+            test,
             &format!("/api/catalogue/v1/items/{code}?version=draft")
         )
         .await
@@ -230,7 +250,7 @@ async fn an_item_lives_from_draft_to_withdrawal_and_published_versions_never_cha
     );
     let draft = test
         .get_json_as(
-            &admin,
+            admin,
             &format!("/api/catalogue/v1/items/{code}?version=draft"),
         )
         .await;
@@ -247,7 +267,7 @@ async fn an_item_lives_from_draft_to_withdrawal_and_published_versions_never_cha
         )
         .await;
     let (status, _) = put_as(
-        &test,
+        test,
         &changsha,
         &format!("/api/catalogue/v1/items/{code}/draft"),
         spec(4, "county"),
@@ -268,11 +288,19 @@ async fn an_item_lives_from_draft_to_withdrawal_and_published_versions_never_cha
         .status(),
         403
     );
+    publish
+}
 
+async fn a_published_version_is_in_force_and_frozen(
+    test: &TestPlatform,
+    admin: &str,
+    code: &str,
+    publish: Value,
+) {
     // Published: in force, public, and frozen.
     let (status, published) = status_and_body(
         test.post_as(
-            &admin,
+            admin,
             &format!("/api/catalogue/v1/items/{code}/publish"),
             publish.clone(),
         )
@@ -286,7 +314,7 @@ async fn an_item_lives_from_draft_to_withdrawal_and_published_versions_never_cha
     assert_eq!(published["basic"]["name"], "个体工商户登记");
     assert_eq!(
         test.post_as(
-            &admin,
+            admin,
             &format!("/api/catalogue/v1/items/{code}/publish"),
             publish
         )
@@ -304,19 +332,25 @@ async fn an_item_lives_from_draft_to_withdrawal_and_published_versions_never_cha
         frozen.unwrap_err().to_string().contains("cannot change"),
         "the database refuses too"
     );
+}
 
+async fn version_two_supersedes_version_one_unchanged(
+    test: &TestPlatform,
+    admin: &str,
+    code: &str,
+) {
     // Version 2: edits go to a new draft; version 1 stays as it was, then is superseded.
     let (status, v2) = put_as(
-        &test,
-        &admin,
+        test,
+        admin,
         &format!("/api/catalogue/v1/items/{code}/draft"),
         spec(3, "county"),
     )
     .await;
     assert_eq!((status, v2["version"].as_i64()), (200, Some(2)), "{v2}");
     let (status, again) = put_as(
-        &test,
-        &admin,
+        test,
+        admin,
         &format!("/api/catalogue/v1/items/{code}/draft"),
         spec(3, "county"),
     )
@@ -326,11 +360,11 @@ async fn an_item_lives_from_draft_to_withdrawal_and_published_versions_never_cha
         (200, Some(2)),
         "one draft at a time"
     );
-    let (_, current) = get(&test, &format!("/api/catalogue/v1/items/{code}")).await;
+    let (_, current) = get(test, &format!("/api/catalogue/v1/items/{code}")).await;
     assert_eq!(current["version"], 1, "the draft is not in force");
     let (status, _) = status_and_body(
         test.post_as(
-            &admin,
+            admin,
             &format!("/api/catalogue/v1/items/{code}/publish"),
             json!({ "version": 2 }),
         )
@@ -338,7 +372,7 @@ async fn an_item_lives_from_draft_to_withdrawal_and_published_versions_never_cha
     )
     .await;
     assert_eq!(status, 200);
-    let (_, first) = get(&test, &format!("/api/catalogue/v1/items/{code}?version=1")).await;
+    let (_, first) = get(test, &format!("/api/catalogue/v1/items/{code}?version=1")).await;
     assert_eq!(first["version_status"], "superseded");
     assert_eq!(
         first["spec"]["promised_time_limit"]["value"], 5,
@@ -348,41 +382,44 @@ async fn an_item_lives_from_draft_to_withdrawal_and_published_versions_never_cha
         first["material_codes"], current["material_codes"],
         "material codes are stable"
     );
+}
 
+async fn search_reaches_where_the_scope_does_and_withdrawal_ends_the_offer(
+    test: &TestPlatform,
+    code: &str,
+    admin: &str,
+) {
+    let code = &code.to_owned();
     // Search: by keyword and alias, where the county-wide scope reaches (a town of 赫山区), not
     // in another county.
-    let town = first_town(&test, HESHAN).await;
+    let town = first_town(test, HESHAN).await;
     for query in [
         format!("q=%E4%B8%AA%E4%BD%93%E5%B7%A5%E5%95%86%E6%88%B7&region_code={town}"), // 个体工商户
         format!("q=%E5%8A%9E%E6%89%A7%E7%85%A7&region_code={HESHAN}"), // 办执照 (alias)
         "q=%E7%99%BB%E8%AE%B0".to_owned(),                             // 登记
     ] {
-        let (_, found) = get(&test, &format!("/api/catalogue/v1/items?{query}")).await;
-        assert_eq!(codes(&found), std::slice::from_ref(&code), "{query}");
+        let (_, found) = get(test, &format!("/api/catalogue/v1/items?{query}")).await;
+        assert_eq!(codes(&found), std::slice::from_ref(code), "{query}");
     }
     let (_, elsewhere) = get(
-        &test,
+        test,
         &format!("/api/catalogue/v1/items?q=%E7%99%BB%E8%AE%B0&region_code={NANXIAN}"),
     )
     .await;
     assert!(codes(&elsewhere).is_empty(), "县域通办 does not reach 南县");
-    let (status, body) = get(
-        &test,
-        "/api/catalogue/v1/items?q=x&region_code=430999000000",
-    )
-    .await;
+    let (status, body) = get(test, "/api/catalogue/v1/items?q=x&region_code=430999000000").await;
     assert_eq!(
         (status, body["field"].as_str()),
         (422, Some("region_code")),
         "no such county"
     );
-    let (_, apart) = get(&test, "/api/catalogue/v1/items?q=%E5%95%86%E7%99%BB").await; // 商登: not adjacent
+    let (_, apart) = get(test, "/api/catalogue/v1/items?q=%E5%95%86%E7%99%BB").await; // 商登: not adjacent
     assert!(codes(&apart).is_empty());
 
     // Withdrawn: no longer offered, history kept.
     let (status, history) = status_and_body(
         test.post_as(
-            &admin,
+            admin,
             &format!("/api/catalogue/v1/items/{code}/withdraw"),
             json!({ "reason": "职能调整" }),
         )
@@ -398,14 +435,16 @@ async fn an_item_lives_from_draft_to_withdrawal_and_published_versions_never_cha
         .collect();
     assert_eq!(states, ["withdrawn", "superseded"]);
     assert_eq!(
-        get(&test, &format!("/api/catalogue/v1/items/{code}"))
+        get(test, &format!("/api/catalogue/v1/items/{code}"))
             .await
             .0,
         404
     );
-    let (_, gone) = get(&test, "/api/catalogue/v1/items?q=%E7%99%BB%E8%AE%B0").await;
+    let (_, gone) = get(test, "/api/catalogue/v1/items?q=%E7%99%BB%E8%AE%B0").await;
     assert!(codes(&gone).is_empty());
+}
 
+async fn the_province_and_acceptance_receive_every_version(test: &TestPlatform, code: &str) {
     // The province received both versions, whole, and the withdrawal.
     let brokers = test.platform.broker.as_ref().unwrap().address();
     let events = read_events_until(&brokers, tongban_events::topics::CATALOGUE, |got| {
@@ -454,8 +493,6 @@ async fn an_item_lives_from_draft_to_withdrawal_and_published_versions_never_cha
         .await,
         5
     );
-
-    test.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

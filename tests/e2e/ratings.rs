@@ -98,15 +98,68 @@ async fn bad_ratings_are_remediated_by_whoever_handled_them_and_counted() {
     let id = concluded_case(&test, &code, &applicant, &clerk, &approver).await;
     let rating = format!("/api/acceptance/v1/cases/{id}/rating");
 
+    let bad = only_the_applicant_rates_own_concluded_cases(
+        &test, &clerk, &rating, &stranger, &applicant, &code,
+    )
+    .await;
+    let (remediation, path) = a_very_bad_rating_opens_a_remediation_for_the_approver(
+        &test,
+        &applicant,
+        &rating,
+        &bad,
+        &approver_id,
+        &approver,
+        &id,
+        &stranger,
+        &clerk,
+    )
+    .await;
+    only_the_assignee_fixes_it_after_calling_back(
+        &test,
+        &clerk,
+        &remediation,
+        &approver,
+        &supervisor,
+        &path,
+        &applicant,
+        &rating,
+    )
+    .await;
+    a_window_visit_rating_is_appealed_and_found_invalid(&test, &clerk, &id, &clerk_id, &supervisor)
+        .await;
+    a_late_remediation_is_escalated_once_and_extended_once(&test, &clerk, &supervisor, &clock)
+        .await;
+    the_rating_is_final_and_counted_by_hall_and_clerk(
+        &test,
+        &clock,
+        &applicant,
+        &rating,
+        bad,
+        &clerk,
+        &supervisor,
+        &approver_id,
+    )
+    .await;
+    test.stop().await;
+}
+
+async fn only_the_applicant_rates_own_concluded_cases(
+    test: &TestPlatform,
+    clerk: &str,
+    rating: &str,
+    stranger: &str,
+    applicant: &str,
+    code: &str,
+) -> Value {
     // Who may rate: the applicant, own concluded cases only.
     let bad = json!({ "level": "very_dissatisfied", "indicators": { "efficiency": 1, "attitude": 2 },
                       "comment": "办理期间多次催问无人答复" });
-    assert_eq!(put_as(&test, &clerk, &rating, bad.clone()).await.0, 403);
-    assert_eq!(put_as(&test, &stranger, &rating, bad.clone()).await.0, 404);
-    let (open, _) = crate::cases::submitted_case(&test, &applicant, &code).await;
+    assert_eq!(put_as(test, clerk, rating, bad.clone()).await.0, 403);
+    assert_eq!(put_as(test, stranger, rating, bad.clone()).await.0, 404);
+    let (open, _) = crate::cases::submitted_case(test, applicant, code).await;
     let (status, body) = put_as(
-        &test,
-        &applicant,
+        test,
+        applicant,
         &format!("/api/acceptance/v1/cases/{open}/rating"),
         bad.clone(),
     )
@@ -116,62 +169,92 @@ async fn bad_ratings_are_remediated_by_whoever_handled_them_and_counted() {
         (409, Some("not_concluded"))
     );
     let (status, body) = put_as(
-        &test,
-        &applicant,
-        &rating,
+        test,
+        applicant,
+        rating,
         json!({ "level": "very_dissatisfied" }),
     )
     .await;
     assert_eq!((status, body["field"].as_str()), (422, Some("comment")));
+    bad
+}
 
+// A phase of a scenario takes the scenario's people and values one by one.
+#[allow(clippy::too_many_arguments)]
+async fn a_very_bad_rating_opens_a_remediation_for_the_approver(
+    test: &TestPlatform,
+    applicant: &str,
+    rating: &str,
+    bad: &Value,
+    approver_id: &str,
+    approver: &str,
+    id: &str,
+    stranger: &str,
+    clerk: &str,
+) -> (String, String) {
+    let approver_id = approver_id.to_owned();
     // 非常不满意: a remediation for the approver who decided it, in the item's department.
-    let (status, rated) = put_as(&test, &applicant, &rating, bad.clone()).await;
+    let (status, rated) = put_as(test, applicant, rating, bad.clone()).await;
     assert_eq!(status, 201, "{rated}");
     assert_eq!(rated["level_label"], "非常不满意");
     assert_eq!(rated["staff_id"], approver_id.as_str());
     let work = test
-        .get_json_as(&approver, &format!("/api/approval/v1/work-items/{id}"))
+        .get_json_as(approver, &format!("/api/approval/v1/work-items/{id}"))
         .await;
     assert_eq!(rated["department_id"], work["department_id"]);
     let remediation = rated["remediation_id"].as_str().unwrap().to_owned();
     let path = format!("/api/acceptance/v1/remediations/{remediation}");
-    let opened = test.get_json_as(&approver, &path).await;
+    let opened = test.get_json_as(approver, &path).await;
     assert_eq!(opened["state"], "pending");
     assert_eq!(opened["assignee_id"], approver_id.as_str());
     assert_eq!(opened["department_id"], work["department_id"]);
     assert_eq!(opened["callback_required"], true);
     assert_eq!(opened["due_date"], "2026-12-09", "five working days");
-    assert_eq!(test.get_as(&stranger, &path).await.status(), 404);
+    assert_eq!(test.get_as(stranger, &path).await.status(), 404);
     // The approver hears of it.
-    crate::notification::inbox_with(&test, &approver, "remediation_opened").await;
+    crate::notification::inbox_with(test, approver, "remediation_opened").await;
     // Staff neither change nor delete a rating; nobody deletes one.
     assert_eq!(
-        put_as(&test, &approver, &rating, json!({ "level": "satisfied" }))
+        put_as(test, approver, rating, json!({ "level": "satisfied" }))
             .await
             .0,
         403
     );
-    for token in [&clerk, &applicant] {
+    for token in [clerk, applicant] {
         let deleted = test
             .http
-            .delete(test.url(&rating))
+            .delete(test.url(rating))
             .bearer_auth(token)
             .send()
             .await
             .unwrap();
         assert_eq!(deleted.status(), 405);
     }
+    (remediation, path)
+}
 
+// A phase of a scenario takes the scenario's people and values one by one.
+#[allow(clippy::too_many_arguments)]
+async fn only_the_assignee_fixes_it_after_calling_back(
+    test: &TestPlatform,
+    clerk: &str,
+    remediation: &str,
+    approver: &str,
+    supervisor: &str,
+    path: &str,
+    applicant: &str,
+    rating: &str,
+) {
     // Only the assignee acts; a real-name rating is called back before it is fixed.
-    let (status, _) = act(&test, &clerk, &remediation, json!({ "action": "start" })).await;
+    let (status, _) = act(test, clerk, remediation, json!({ "action": "start" })).await;
     assert_eq!(status, 403);
     let fix = json!({ "action": "fix", "note": "已向申请人致歉并明确专人跟进" });
-    let (status, body) = act(&test, &approver, &remediation, fix.clone()).await;
+    let (status, body) = act(test, approver, remediation, fix.clone()).await;
     assert_eq!((status, body["field"].as_str()), (422, Some("action")));
     let (status, called) = act(
-        &test,
-        &approver,
-        &remediation,
+        test,
+        approver,
+        remediation,
         json!({ "action": "callback", "reached": true, "note": "电话回访，申请人认可处理" }),
     )
     .await;
@@ -179,16 +262,16 @@ async fn bad_ratings_are_remediated_by_whoever_handled_them_and_counted() {
         (status, called["state"].as_str()),
         (200, Some("in_progress"))
     );
-    let (status, fixed) = act(&test, &approver, &remediation, fix).await;
+    let (status, fixed) = act(test, approver, remediation, fix).await;
     assert_eq!(
         (status, fixed["state"].as_str()),
         (200, Some("fixed")),
         "{fixed}"
     );
-    let (status, _) = act(&test, &approver, &remediation, json!({ "action": "start" })).await;
+    let (status, _) = act(test, approver, remediation, json!({ "action": "start" })).await;
     assert_eq!(status, 409);
     let history = test
-        .get_json_as(&supervisor, &format!("{path}/history"))
+        .get_json_as(supervisor, &format!("{path}/history"))
         .await;
     let actions: Vec<&str> = history
         .as_array()
@@ -200,20 +283,29 @@ async fn bad_ratings_are_remediated_by_whoever_handled_them_and_counted() {
 
     // The applicant changes the rating within the day, not after.
     let (status, changed) = put_as(
-        &test,
-        &applicant,
-        &rating,
+        test,
+        applicant,
+        rating,
         json!({ "level": "satisfied", "comment": "整改及时" }),
     )
     .await;
     assert_eq!((status, changed["revision"].as_i64()), (200, Some(2)));
-    assert_eq!(test.get_json_as(&approver, &path).await["state"], "fixed");
+    assert_eq!(test.get_json_as(approver, path).await["state"], "fixed");
+}
 
+async fn a_window_visit_rating_is_appealed_and_found_invalid(
+    test: &TestPlatform,
+    clerk: &str,
+    id: &str,
+    clerk_id: &str,
+    supervisor: &str,
+) {
+    let clerk_id = clerk_id.to_owned();
     // A window visit rated 不满意 at the device (no account); the clerk appeals, a supervisor
     // finds the rating invalid (无效差评).
     let (status, visit) = post(
-        &test,
-        &clerk,
+        test,
+        clerk,
         "/api/acceptance/v1/visits",
         json!({ "case_id": id, "purpose": "pickup" }),
     )
@@ -224,7 +316,7 @@ async fn bad_ratings_are_remediated_by_whoever_handled_them_and_counted() {
         visit["rating_code"].as_str().unwrap()
     );
     let at_window = json!({ "level": "dissatisfied", "comment": "窗口人员态度生硬" });
-    assert_eq!(post(&test, &clerk, &device, at_window.clone()).await.0, 403);
+    assert_eq!(post(test, clerk, &device, at_window.clone()).await.0, 403);
     let (status, by_device) = status_and_body(
         test.http
             .post(test.url(&device))
@@ -257,8 +349,8 @@ async fn bad_ratings_are_remediated_by_whoever_handled_them_and_counted() {
     );
     let appealed = by_device["remediation_id"].as_str().unwrap().to_owned();
     let (status, under) = act(
-        &test,
-        &clerk,
+        test,
+        clerk,
         &appealed,
         json!({ "action": "request_review", "kind": "invalid", "note": "监控录像显示全程文明服务" }),
     )
@@ -269,27 +361,34 @@ async fn bad_ratings_are_remediated_by_whoever_handled_them_and_counted() {
     );
     let review = format!("/api/acceptance/v1/remediations/{appealed}/review");
     let verdict = json!({ "uphold": true, "note": "经核查录像，评价与事实不符" });
-    assert_eq!(post(&test, &clerk, &review, verdict.clone()).await.0, 403);
-    let (status, judged) = post(&test, &supervisor, &review, verdict).await;
+    assert_eq!(post(test, clerk, &review, verdict.clone()).await.0, 403);
+    let (status, judged) = post(test, supervisor, &review, verdict).await;
     assert_eq!(
         (status, judged["state"].as_str()),
         (200, Some("invalid")),
         "{judged}"
     );
+}
 
+async fn a_late_remediation_is_escalated_once_and_extended_once(
+    test: &TestPlatform,
+    clerk: &str,
+    supervisor: &str,
+    clock: &tongban_runtime::Clock,
+) {
     // The county sets two working days; a bad public comment's remediation (for the hall's
     // clerks) runs past them and is escalated once; a supervisor extends it once.
     let (status, _) = put_as(
-        &test,
-        &clerk,
+        test,
+        clerk,
         &format!("/api/acceptance/v1/remediation-policies/{HESHAN}"),
         json!({ "working_days": 2 }),
     )
     .await;
     assert_eq!(status, 403);
     let (status, policy) = put_as(
-        &test,
-        &supervisor,
+        test,
+        supervisor,
         &format!("/api/acceptance/v1/remediation-policies/{HESHAN}"),
         json!({ "working_days": 2 }),
     )
@@ -310,7 +409,7 @@ async fn bad_ratings_are_remediated_by_whoever_handled_them_and_counted() {
     assert_eq!(status, 201, "{commented}");
     let late = commented["remediation_id"].as_str().unwrap().to_owned();
     let late_path = format!("/api/acceptance/v1/remediations/{late}");
-    let pending = test.get_json_as(&clerk, &late_path).await;
+    let pending = test.get_json_as(clerk, &late_path).await;
     assert_eq!(
         (pending["due_date"].as_str(), &pending["assignee_id"]),
         (Some("2026-12-04"), &Value::Null)
@@ -321,40 +420,54 @@ async fn bad_ratings_are_remediated_by_whoever_handled_them_and_counted() {
         "the remediation to be escalated",
         Duration::from_secs(30),
         || async {
-            let listed = test.get_json_as(&supervisor, &overdue).await;
+            let listed = test.get_json_as(supervisor, &overdue).await;
             (listed.as_array()?.len() == 1).then_some(listed)
         },
     )
     .await;
     assert_eq!(listed[0]["id"], late.as_str());
-    assert_eq!(outbox_count(&test, "remediation_overdue").await, 1);
+    assert_eq!(outbox_count(test, "remediation_overdue").await, 1);
     // The region's supervisors hear of it (and the hall's clerks, whose it is).
-    crate::notification::inbox_with(&test, &supervisor, "remediation_overdue").await;
-    crate::notification::inbox_with(&test, &clerk, "remediation_overdue").await;
+    crate::notification::inbox_with(test, supervisor, "remediation_overdue").await;
+    crate::notification::inbox_with(test, clerk, "remediation_overdue").await;
     let extension = format!("{late_path}/extension");
     let more = json!({ "working_days": 5, "reason": "需更换取号设备，待采购" });
-    assert_eq!(post(&test, &clerk, &extension, more.clone()).await.0, 403);
-    let (status, extended) = post(&test, &supervisor, &extension, more.clone()).await;
+    assert_eq!(post(test, clerk, &extension, more.clone()).await.0, 403);
+    let (status, extended) = post(test, supervisor, &extension, more.clone()).await;
     assert_eq!(
         (status, extended["due_date"].as_str()),
         (200, Some("2026-12-11")),
         "{extended}"
     );
-    let (status, body) = post(&test, &supervisor, &extension, more).await;
+    let (status, body) = post(test, supervisor, &extension, more).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (409, Some("already_extended"))
     );
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     assert_eq!(
-        outbox_count(&test, "remediation_overdue").await,
+        outbox_count(test, "remediation_overdue").await,
         1,
         "escalated once"
     );
+}
 
+// A phase of a scenario takes the scenario's people and values one by one.
+#[allow(clippy::too_many_arguments)]
+async fn the_rating_is_final_and_counted_by_hall_and_clerk(
+    test: &TestPlatform,
+    clock: &tongban_runtime::Clock,
+    applicant: &str,
+    rating: &str,
+    bad: Value,
+    clerk: &str,
+    supervisor: &str,
+    approver_id: &str,
+) {
+    let approver_id = approver_id.to_owned();
     // Past the change window the case's rating is final.
     clock.advance(chrono::Duration::hours(1));
-    let (status, body) = put_as(&test, &applicant, &rating, bad).await;
+    let (status, body) = put_as(test, applicant, rating, bad).await;
     assert_eq!((status, body["code"].as_str()), (409, Some("rating_final")));
 
     // Statistics for the city's supervisor: by hall, the county's ratings.
@@ -363,12 +476,12 @@ async fn bad_ratings_are_remediated_by_whoever_handled_them_and_counted() {
             "/api/acceptance/v1/ratings/statistics?region_code=430900000000&by={by}&from=2026-12-01&to=2026-12-31"
         )
     };
-    assert_eq!(test.get_as(&clerk, &statistics("hall")).await.status(), 403);
+    assert_eq!(test.get_as(clerk, &statistics("hall")).await.status(), 403);
     assert_eq!(
-        test.get_as(&supervisor, &statistics("week")).await.status(),
+        test.get_as(supervisor, &statistics("week")).await.status(),
         400
     );
-    let by_hall = test.get_json_as(&supervisor, &statistics("hall")).await;
+    let by_hall = test.get_json_as(supervisor, &statistics("hall")).await;
     let heshan = &by_hall["groups"][0];
     assert_eq!(heshan["key"], HESHAN);
     assert_eq!(
@@ -394,7 +507,7 @@ async fn bad_ratings_are_remediated_by_whoever_handled_them_and_counted() {
         ),
         (Some(3), Some(2), Some(0))
     );
-    let by_clerk = test.get_json_as(&supervisor, &statistics("clerk")).await;
+    let by_clerk = test.get_json_as(supervisor, &statistics("clerk")).await;
     let approver_group = by_clerk["groups"]
         .as_array()
         .unwrap()
@@ -409,8 +522,6 @@ async fn bad_ratings_are_remediated_by_whoever_handled_them_and_counted() {
         ("remediation_opened", 3),
         ("remediation_closed", 2),
     ] {
-        assert_eq!(outbox_count(&test, event).await, count, "{event}");
+        assert_eq!(outbox_count(test, event).await, count, "{event}");
     }
-
-    test.stop().await;
 }

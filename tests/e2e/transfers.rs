@@ -24,6 +24,8 @@ use crate::harness::{BrokerStorage, TestPlatform, eventually};
 use crate::items::{HESHAN, post, spec, status_and_body};
 use tongban_crossregion::config::CrossregionSettings;
 
+mod bundle;
+
 const CHANGSHA_COUNTY: &str = "430121000000";
 const ANHUA: &str = "430923000000";
 const ZHUJI: &str = "330681000000";
@@ -232,12 +234,28 @@ async fn a_case_collected_in_one_city_is_decided_in_another_and_its_result_comes
     let test = TestPlatform::start(BrokerStorage::Memory).await;
     let (code, staff) = collected_in_heshan(&test).await;
 
+    another_window_is_refused_and_an_online_case_goes_straight_home(&test, &code, &staff).await;
+    let (tid, case, id) = the_transfer_is_sent_and_waits_in_changsha(&test, &staff, &code).await;
+    only_the_two_halls_see_the_case_and_its_files(&test, &tid, &case, &staff, &id).await;
+    only_the_handling_side_takes_it_over(&test, &tid, &staff).await;
+    the_originals_go_by_post(&test, &tid, &staff).await;
+    changsha_decides_on_the_clock_the_hall_sees(&test, &id, &tid, &staff).await;
+    the_licence_is_delivered_at_the_window(&test, &tid, &staff, &id).await;
+    every_hand_over_is_an_event(&test, &case).await;
+    test.stop().await;
+}
+
+async fn another_window_is_refused_and_an_online_case_goes_straight_home(
+    test: &TestPlatform,
+    code: &str,
+    staff: &Staff,
+) {
     // 安化县 has no agreement to collect the item (a 全程网办 one lets no window collect): its
     // window is refused at intake, with the reason.
     let province = test.staff_token().await.to_owned();
     let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
     let (status, _) = post(
-        &test,
+        test,
         &province,
         "/api/crossregion/v1/agreements",
         json!({ "title": "个体工商户登记全程网办", "mode": "online", "items": [code],
@@ -253,7 +271,7 @@ async fn a_case_collected_in_one_city_is_decided_in_another_and_its_result_comes
     .await;
     let id_card = tongban_kernel::IdCardNumber::complete("43092319850505123").unwrap();
     let (status, refused) = post(
-        &test,
+        test,
         &staff.anhua_clerk,
         "/api/acceptance/v1/cases/intake",
         json!({
@@ -275,9 +293,9 @@ async fn a_case_collected_in_one_city_is_decided_in_another_and_its_result_comes
 
     // 全程网办: applied for online from anywhere, the case goes straight to 长沙县 (no hall in
     // between, nothing to transfer).
-    let (_, applicant) = crate::cases::citizen(&test, 71).await;
+    let (_, applicant) = crate::cases::citizen(test, 71).await;
     let (status, online) = post(
-        &test,
+        test,
         &applicant,
         "/api/acceptance/v1/cases",
         json!({ "implementation_code": code }),
@@ -292,12 +310,18 @@ async fn a_case_collected_in_one_city_is_decided_in_another_and_its_result_comes
         ),
         (Some("online"), Some(CHANGSHA_COUNTY), Some(CHANGSHA_COUNTY))
     );
+}
 
+async fn the_transfer_is_sent_and_waits_in_changsha(
+    test: &TestPlatform,
+    staff: &Staff,
+    code: &str,
+) -> (String, Value, String) {
     // 赫山区 takes the case in, checks it and accepts it: the transfer goes to 长沙县, due to be
     // answered within two working days.
-    let case = taken_in(&test, &staff.heshan_clerk, &code, 1).await;
+    let case = taken_in(test, &staff.heshan_clerk, code, 1).await;
     let id = case["id"].as_str().unwrap().to_owned();
-    let transfer = transfer_of(&test, &staff.heshan_clerk, &id, 1).await;
+    let transfer = transfer_of(test, &staff.heshan_clerk, &id, 1).await;
     assert_eq!(
         (
             transfer["state"].as_str(),
@@ -317,10 +341,9 @@ async fn a_case_collected_in_one_city_is_decided_in_another_and_its_result_comes
     );
     assert_eq!(transfer["due_date"], case["due_date"]);
     let tid = transfer["id"].as_str().unwrap().to_owned();
-    let transfer_path = |action: &str| format!("/api/crossregion/v1/transfers/{tid}/{action}");
 
     // 长沙县's staff hear of it in their inbox, with the deadline.
-    let inbox = crate::notification::inbox_with(&test, &staff.changsha, "transfer_sent").await;
+    let inbox = crate::notification::inbox_with(test, &staff.changsha, "transfer_sent").await;
     let told = inbox["messages"]
         .as_array()
         .unwrap()
@@ -360,13 +383,23 @@ async fn a_case_collected_in_one_city_is_decided_in_another_and_its_result_comes
     assert_eq!(queue["transfer"], "pending", "{queue}");
     let step =
         |n: u32, action: &str| format!("/api/approval/v1/work-items/{id}/steps/{n}/{action}");
-    let (status, body) = post(&test, &staff.changsha, &step(2, "claim"), json!({})).await;
+    let (status, body) = post(test, &staff.changsha, &step(2, "claim"), json!({})).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (409, Some("transfer_pending")),
         "{body}"
     );
+    (tid, case, id)
+}
 
+async fn only_the_two_halls_see_the_case_and_its_files(
+    test: &TestPlatform,
+    tid: &str,
+    case: &Value,
+    staff: &Staff,
+    id: &str,
+) {
+    let transfer_path = |action: &str| format!("/api/crossregion/v1/transfers/{tid}/{action}");
     // The materials went electronically: 长沙县 reads the files 赫山区 took in.
     let material = case["materials"][0]["material_code"]
         .as_str()
@@ -425,16 +458,19 @@ async fn a_case_collected_in_one_city_is_decided_in_another_and_its_result_comes
         .await;
         assert_eq!((status, body["field"].as_str()), (400, Some("after")));
         assert_eq!(
-            post(&test, token, &transfer_path("accept"), json!({}))
+            post(test, token, &transfer_path("accept"), json!({}))
                 .await
                 .0,
             404
         );
     }
+}
 
+async fn only_the_handling_side_takes_it_over(test: &TestPlatform, tid: &str, staff: &Staff) {
+    let transfer_path = |action: &str| format!("/api/crossregion/v1/transfers/{tid}/{action}");
     // Only the handling side takes it over.
     let (status, _) = post(
-        &test,
+        test,
         &staff.heshan_clerk,
         &transfer_path("accept"),
         json!({}),
@@ -442,7 +478,7 @@ async fn a_case_collected_in_one_city_is_decided_in_another_and_its_result_comes
     .await;
     assert_eq!(status, 403);
     let (status, body) = post(
-        &test,
+        test,
         &staff.changsha,
         &transfer_path("accept"),
         json!({ "revision": 99 }),
@@ -452,7 +488,7 @@ async fn a_case_collected_in_one_city_is_decided_in_another_and_its_result_comes
         (status, body["code"].as_str()),
         (409, Some("stale_revision"))
     );
-    let (status, taken) = post(&test, &staff.changsha, &transfer_path("accept"), json!({})).await;
+    let (status, taken) = post(test, &staff.changsha, &transfer_path("accept"), json!({})).await;
     assert_eq!(
         (status, taken["state"].as_str(), taken["location"].as_str()),
         (200, Some("accepted"), Some("handling_region")),
@@ -460,7 +496,7 @@ async fn a_case_collected_in_one_city_is_decided_in_another_and_its_result_comes
     );
     assert_eq!(
         post(
-            &test,
+            test,
             &staff.changsha,
             &transfer_path("reject"),
             json!({ "kind": "not_competent", "reason": "再议" })
@@ -470,10 +506,13 @@ async fn a_case_collected_in_one_city_is_decided_in_another_and_its_result_comes
         409,
         "answered once"
     );
+}
 
+async fn the_originals_go_by_post(test: &TestPlatform, tid: &str, staff: &Staff) {
+    let transfer_path = |action: &str| format!("/api/crossregion/v1/transfers/{tid}/{action}");
     // The originals go by post; 长沙县 receives them.
     let (status, body) = post(
-        &test,
+        test,
         &staff.heshan_clerk,
         &transfer_path("legs"),
         json!({ "direction": "sideways", "carrier": "EMS", "tracking_number": "1" }),
@@ -482,7 +521,7 @@ async fn a_case_collected_in_one_city_is_decided_in_another_and_its_result_comes
     assert_eq!((status, body["field"].as_str()), (400, Some("direction")));
     assert_eq!(
         post(
-            &test,
+            test,
             &staff.changsha,
             &transfer_path("legs"),
             json!({ "direction": "materials", "carrier": "EMS", "tracking_number": "EA100" })
@@ -493,7 +532,7 @@ async fn a_case_collected_in_one_city_is_decided_in_another_and_its_result_comes
         "the originals are the receiving window's to post"
     );
     let (status, posted) = post(
-        &test,
+        test,
         &staff.heshan_clerk,
         &transfer_path("legs"),
         json!({ "direction": "materials", "carrier": "EMS", "tracking_number": "EA100000001CN" }),
@@ -503,28 +542,35 @@ async fn a_case_collected_in_one_city_is_decided_in_another_and_its_result_comes
     let leg = posted["legs"][0]["id"].as_str().unwrap().to_owned();
     let receive = transfer_path(&format!("legs/{leg}/receive"));
     assert_eq!(
-        post(&test, &staff.heshan_clerk, &receive, json!({}))
-            .await
-            .0,
+        post(test, &staff.heshan_clerk, &receive, json!({})).await.0,
         403
     );
-    let (status, received) = post(&test, &staff.changsha, &receive, json!({})).await;
+    let (status, received) = post(test, &staff.changsha, &receive, json!({})).await;
     assert_eq!(status, 200, "{received}");
     assert!(received["legs"][0]["received_at"].is_string());
     assert_eq!(
-        post(&test, &staff.changsha, &receive, json!({})).await.0,
+        post(test, &staff.changsha, &receive, json!({})).await.0,
         409
     );
+}
 
+async fn changsha_decides_on_the_clock_the_hall_sees(
+    test: &TestPlatform,
+    id: &str,
+    tid: &str,
+    staff: &Staff,
+) {
+    let step =
+        |n: u32, action: &str| format!("/api/approval/v1/work-items/{id}/steps/{n}/{action}");
     // 长沙县 decides; the result comes back to 赫山区, which must deliver it within three
     // working days.
-    let item = work_item_where(&test, &staff.changsha, &id, "transfer", "accepted").await;
+    let item = work_item_where(test, &staff.changsha, id, "transfer", "accepted").await;
     assert_eq!(item["state"], "in_progress");
 
     // The clock 长沙县 runs is the one 赫山区 sees: paused for a correction, then running again.
     let work = |action: &str| format!("/api/approval/v1/work-items/{id}/{action}");
     let (status, paused) = post(
-        &test,
+        test,
         &staff.changsha,
         &work("pause"),
         json!({ "kind": "correction", "reason": "核对经营场所", "notice": "请补正经营场所证明原件" }),
@@ -532,7 +578,7 @@ async fn a_case_collected_in_one_city_is_decided_in_another_and_its_result_comes
     .await;
     assert_eq!(status, 200, "{paused}");
     let clock_of = |paused: bool| {
-        let (test, clerk, tid) = (&test, &staff.heshan_clerk, &tid);
+        let (test, clerk, tid) = (test, &staff.heshan_clerk, tid);
         async move {
             eventually(
                 "the receiving hall to see the clock",
@@ -548,25 +594,25 @@ async fn a_case_collected_in_one_city_is_decided_in_another_and_its_result_comes
         }
     };
     clock_of(true).await;
-    let (status, resumed) = post(&test, &staff.changsha, &work("resume"), json!({})).await;
+    let (status, resumed) = post(test, &staff.changsha, &work("resume"), json!({})).await;
     assert_eq!(status, 200, "{resumed}");
     let running = clock_of(false).await;
     assert_eq!(running["due_date"], resumed["due_date"]);
     assert_eq!(
-        post(&test, &staff.changsha, &step(2, "claim"), json!({}))
+        post(test, &staff.changsha, &step(2, "claim"), json!({}))
             .await
             .0,
         200
     );
     let (status, decided) = post(
-        &test,
+        test,
         &staff.changsha,
         &step(2, "decide"),
         json!({ "decision": "approve", "opinion": "准予登记" }),
     )
     .await;
     assert_eq!(status, 200, "{decided}");
-    case_where(&test, &staff.heshan_clerk, &id, "concluded").await;
+    case_where(test, &staff.heshan_clerk, id, "concluded").await;
     let returned = eventually(
         "the result handed back",
         Duration::from_secs(30),
@@ -586,10 +632,18 @@ async fn a_case_collected_in_one_city_is_decided_in_another_and_its_result_comes
         (Some("approved"), Some("receiving_region"))
     );
     assert!(returned["deliver_by"].is_string());
+}
 
+async fn the_licence_is_delivered_at_the_window(
+    test: &TestPlatform,
+    tid: &str,
+    staff: &Staff,
+    id: &str,
+) {
+    let transfer_path = |action: &str| format!("/api/crossregion/v1/transfers/{tid}/{action}");
     // The paper licence goes back by post for pickup at 赫山区's window.
     let (status, posted) = post(
-        &test,
+        test,
         &staff.changsha,
         &transfer_path("legs"),
         json!({ "direction": "result_to_receiving", "carrier": "顺丰", "tracking_number": "SF1000000002" }),
@@ -598,7 +652,7 @@ async fn a_case_collected_in_one_city_is_decided_in_another_and_its_result_comes
     assert_eq!(status, 200, "{posted}");
     let leg = posted["legs"][1]["id"].as_str().unwrap().to_owned();
     let (status, _) = post(
-        &test,
+        test,
         &staff.heshan_clerk,
         &transfer_path(&format!("legs/{leg}/receive")),
         json!({}),
@@ -606,7 +660,7 @@ async fn a_case_collected_in_one_city_is_decided_in_another_and_its_result_comes
     .await;
     assert_eq!(status, 200);
     let (status, delivered) = post(
-        &test,
+        test,
         &staff.heshan_clerk,
         &format!("/api/acceptance/v1/cases/{id}/deliver"),
         json!({ "method": "pickup" }),
@@ -646,7 +700,9 @@ async fn a_case_collected_in_one_city_is_decided_in_another_and_its_result_comes
             "delivered"
         ]
     );
+}
 
+async fn every_hand_over_is_an_event(test: &TestPlatform, case: &Value) {
     // Every hand-over is an event keyed by the case, so the province can measure them per
     // region pair.
     let brokers = test.platform.broker.as_ref().unwrap().address();
@@ -697,8 +753,6 @@ async fn a_case_collected_in_one_city_is_decided_in_another_and_its_result_comes
         (completed.method.as_str(), completed.on_time),
         ("pickup", true)
     );
-
-    test.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -714,10 +768,23 @@ async fn a_rejected_transfer_returns_the_case_once_and_a_missed_deadline_is_esca
     .await;
     let (code, staff) = collected_in_heshan(&test).await;
 
+    let id = the_first_transfer_is_rejected_for_defective_materials(&test, &staff, &code).await;
+    the_hall_has_the_case_corrected_and_sends_it_again(&test, &staff, &id).await;
+    the_second_round_is_decided_and_posted_to_the_applicant(&test, &id, &staff).await;
+    let respond_by = an_unanswered_transfer_is_escalated_once(&test, &staff, &code, &clock).await;
+    the_rejection_and_the_escalation_are_events(&test, respond_by).await;
+    test.stop().await;
+}
+
+async fn the_first_transfer_is_rejected_for_defective_materials(
+    test: &TestPlatform,
+    staff: &Staff,
+    code: &str,
+) -> String {
     // 长沙县 rejects the first transfer: the materials are defective.
-    let case = taken_in(&test, &staff.heshan_clerk, &code, 2).await;
+    let case = taken_in(test, &staff.heshan_clerk, code, 2).await;
     let id = case["id"].as_str().unwrap().to_owned();
-    let transfer = transfer_of(&test, &staff.changsha, &id, 1).await;
+    let transfer = transfer_of(test, &staff.changsha, &id, 1).await;
     let tid = transfer["id"].as_str().unwrap().to_owned();
     let reject = format!("/api/crossregion/v1/transfers/{tid}/reject");
     for (body, field) in [
@@ -727,11 +794,11 @@ async fn a_rejected_transfer_returns_the_case_once_and_a_missed_deadline_is_esca
             "reason",
         ),
     ] {
-        let (status, answer) = post(&test, &staff.changsha, &reject, body).await;
+        let (status, answer) = post(test, &staff.changsha, &reject, body).await;
         assert_eq!((status, answer["field"].as_str()), (400, Some(field)));
     }
     let (status, rejected) = post(
-        &test,
+        test,
         &staff.changsha,
         &reject,
         json!({ "kind": "materials_defective", "reason": "经营场所使用证明复印件不清晰" }),
@@ -746,15 +813,22 @@ async fn a_rejected_transfer_returns_the_case_once_and_a_missed_deadline_is_esca
         (200, Some("rejected"), Some("receiving_region")),
         "{rejected}"
     );
+    id
+}
 
+async fn the_hall_has_the_case_corrected_and_sends_it_again(
+    test: &TestPlatform,
+    staff: &Staff,
+    id: &str,
+) {
     // The case is back at 赫山区's window with the reason; the work item left 长沙县's queue.
-    let back = case_where(&test, &staff.heshan_clerk, &id, "returned").await;
+    let back = case_where(test, &staff.heshan_clerk, id, "returned").await;
     assert_eq!(
         (back["returns"].as_i64(), back["returned"]["kind"].as_str()),
         (Some(1), Some("materials_defective")),
         "{back}"
     );
-    let item = work_item_where(&test, &staff.changsha, &id, "state", "returned").await;
+    let item = work_item_where(test, &staff.changsha, id, "state", "returned").await;
     assert!(item["reason"].as_str().unwrap().contains("不清晰"));
 
     // 赫山区 tells the applicant once what to fix; a second notice this round is refused.
@@ -765,30 +839,37 @@ async fn a_rejected_transfer_returns_the_case_once_and_a_missed_deadline_is_esca
     let notice =
         json!({ "items": [{ "material_code": material, "reason": "请提供清晰的复印件" }] });
     let correction = format!("/api/acceptance/v1/cases/{id}/correction");
-    let (status, corrected) = post(&test, &staff.heshan_clerk, &correction, notice.clone()).await;
+    let (status, corrected) = post(test, &staff.heshan_clerk, &correction, notice.clone()).await;
     assert_eq!(
         (status, corrected["status"].as_str()),
         (200, Some("needs_correction")),
         "{corrected}"
     );
     assert_eq!(corrected["correction"][0]["reason"], "请提供清晰的复印件");
-    let fixed = crate::cases::upload(&test, &staff.heshan_clerk, &id, &material, "image/png").await;
+    let fixed = crate::cases::upload(test, &staff.heshan_clerk, id, &material, "image/png").await;
     assert_eq!(fixed.0, 204);
     let path = |action: &str| format!("/api/acceptance/v1/cases/{id}/{action}");
     assert_eq!(
-        post(&test, &staff.heshan_clerk, &path("submit"), json!({}))
+        post(test, &staff.heshan_clerk, &path("submit"), json!({}))
             .await
             .0,
         200
     );
-    let (status, again) = post(&test, &staff.heshan_clerk, &path("accept"), json!({})).await;
+    let (status, again) = post(test, &staff.heshan_clerk, &path("accept"), json!({})).await;
     assert_eq!((status, again["status"].as_str()), (200, Some("accepted")));
+}
 
+async fn the_second_round_is_decided_and_posted_to_the_applicant(
+    test: &TestPlatform,
+    id: &str,
+    staff: &Staff,
+) {
+    let path = |action: &str| format!("/api/acceptance/v1/cases/{id}/{action}");
     // The second round goes out and is taken over; the work item is back in the queue.
-    let second = transfer_of(&test, &staff.changsha, &id, 2).await;
+    let second = transfer_of(test, &staff.changsha, id, 2).await;
     assert_eq!(second["state"], "sent");
     let (status, _) = post(
-        &test,
+        test,
         &staff.changsha,
         &format!(
             "/api/crossregion/v1/transfers/{}/accept",
@@ -798,29 +879,29 @@ async fn a_rejected_transfer_returns_the_case_once_and_a_missed_deadline_is_esca
     )
     .await;
     assert_eq!(status, 200);
-    let item = work_item_where(&test, &staff.changsha, &id, "transfer", "accepted").await;
+    let item = work_item_where(test, &staff.changsha, id, "transfer", "accepted").await;
     assert_eq!(item["state"], "in_progress");
     assert_eq!(item["steps"][1]["state"], "open", "{item}");
 
     // 长沙县 decides and posts the licence straight to the applicant (异地送达): the last leg.
     let step = |action: &str| format!("/api/approval/v1/work-items/{id}/steps/2/{action}");
     assert_eq!(
-        post(&test, &staff.changsha, &step("claim"), json!({}))
+        post(test, &staff.changsha, &step("claim"), json!({}))
             .await
             .0,
         200
     );
     let (status, _) = post(
-        &test,
+        test,
         &staff.changsha,
         &step("decide"),
         json!({ "decision": "approve", "opinion": "准予登记" }),
     )
     .await;
     assert_eq!(status, 200);
-    case_where(&test, &staff.changsha, &id, "concluded").await;
+    case_where(test, &staff.changsha, id, "concluded").await;
     let (status, body) = post(
-        &test,
+        test,
         &staff.changsha,
         &path("deliver"),
         json!({ "method": "pickup" }),
@@ -828,7 +909,7 @@ async fn a_rejected_transfer_returns_the_case_once_and_a_missed_deadline_is_esca
     .await;
     assert_eq!(status, 403, "pickup is at the receiving window: {body}");
     let (status, delivered) = post(
-        &test,
+        test,
         &staff.changsha,
         &path("deliver"),
         json!({ "method": "post", "carrier": "EMS", "tracking_number": "EA200000002CN" }),
@@ -859,11 +940,18 @@ async fn a_rejected_transfer_returns_the_case_once_and_a_missed_deadline_is_esca
         ),
         (Some("result_to_applicant"), Some("EA200000002CN"))
     );
+}
 
+async fn an_unanswered_transfer_is_escalated_once(
+    test: &TestPlatform,
+    staff: &Staff,
+    code: &str,
+    clock: &Clock,
+) -> chrono::NaiveDate {
     // A third case is left unanswered past its deadline: escalated once, and listed as overdue.
-    let late = taken_in(&test, &staff.heshan_clerk, &code, 3).await;
+    let late = taken_in(test, &staff.heshan_clerk, code, 3).await;
     let late_id = late["id"].as_str().unwrap().to_owned();
-    let unanswered = transfer_of(&test, &staff.heshan_supervisor, &late_id, 1).await;
+    let unanswered = transfer_of(test, &staff.heshan_supervisor, &late_id, 1).await;
     let respond_by: chrono::NaiveDate = unanswered["respond_by"].as_str().unwrap().parse().unwrap();
     assert!(clock.set_today(respond_by + chrono::Duration::days(1)));
     let overdue = eventually(
@@ -891,7 +979,13 @@ async fn a_rejected_transfer_returns_the_case_once_and_a_missed_deadline_is_esca
         1,
         "escalated once"
     );
+    respond_by
+}
 
+async fn the_rejection_and_the_escalation_are_events(
+    test: &TestPlatform,
+    respond_by: chrono::NaiveDate,
+) {
     let brokers = test.platform.broker.as_ref().unwrap().address();
     // The three cases' events are on different partitions: read until each one wanted is in.
     let events = read_events_until(&brokers, tongban_events::topics::CROSSREGION, |got| {
@@ -928,8 +1022,6 @@ async fn a_rejected_transfer_returns_the_case_once_and_a_missed_deadline_is_esca
         1,
         "the posted result"
     );
-
-    test.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -986,349 +1078,6 @@ pub(crate) async fn item_of(
     .await;
     assert_eq!(status, 200);
     (code, credit)
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_three_region_bundle_is_taken_in_once_decided_at_home_and_delivered_where_it_came_in() {
-    let test = TestPlatform::start(BrokerStorage::Memory).await;
-    let province = test.staff_token().await.to_owned();
-    let (heshan_item, lead) = item_of(
-        &test,
-        ("014300001000", "个体工商户登记"),
-        HESHAN,
-        "赫山区市场监督管理局",
-        811,
-    )
-    .await;
-    let (changsha_item, _) = item_of(
-        &test,
-        ("014300003000", "食品经营许可"),
-        CHANGSHA_COUNTY,
-        "长沙县市场监督管理局",
-        812,
-    )
-    .await;
-    let (anhua_item, _) = item_of(
-        &test,
-        ("014300004000", "卫生许可"),
-        ANHUA,
-        "安化县卫生健康局",
-        813,
-    )
-    .await;
-    let codes = [
-        heshan_item.clone(),
-        changsha_item.clone(),
-        anhua_item.clone(),
-    ];
-    let (status, draft) = post(
-        &test,
-        &province,
-        "/api/catalogue/v1/bundles",
-        json!({ "region_code": HESHAN, "spec": {
-            "name": "开办餐饮店一件事（跨域）", "description": "三地事项一窗受理",
-            "lead_department_credit_code": lead, "items": codes,
-        }}),
-    )
-    .await;
-    assert_eq!(status, 201, "{draft}");
-    let bundle_id = draft["id"].as_str().unwrap().to_owned();
-    let (status, _) = post(
-        &test,
-        &province,
-        &format!("/api/catalogue/v1/bundles/{bundle_id}/publish"),
-        json!({ "version": 1 }),
-    )
-    .await;
-    assert_eq!(status, 200);
-    test.eventually_counts(
-        "every service to learn the items and the bundle",
-        "select (select count(*) from acceptance.offered_bundles)
-              + (select count(*) from approval.item_versions)
-              + (select count(*) from crossregion.items where department_id is not null)",
-        7,
-    )
-    .await;
-    let admin = test.admin("joint.admin", "430000000000").await;
-    let (_, clerk) = test
-        .staff_with_role(&admin, "joint.heshan.clerk", "window_clerk", HESHAN)
-        .await;
-    let mut approvers = Vec::new();
-    for (name, region) in [
-        ("joint.heshan", HESHAN),
-        ("joint.changsha", CHANGSHA_COUNTY),
-        ("joint.anhua", ANHUA),
-    ] {
-        approvers.push(
-            test.staff_with_role(&admin, name, "approver", region)
-                .await
-                .1,
-        );
-    }
-    let id_card = tongban_kernel::IdCardNumber::complete("43090319850505321").unwrap();
-    let intake = json!({
-        "bundle_id": bundle_id, "receiving_region": HESHAN,
-        "applicant": { "kind": "citizen", "name": "孙七", "id_type": "resident_id_card",
-                       "document_number": id_card.as_str() },
-    });
-
-    // Without an agreement for the other regions' items, the bundle cannot be taken in; the
-    // refusal names the member.
-    let (status, refused) = post(
-        &test,
-        &clerk,
-        "/api/acceptance/v1/cases/intake",
-        intake.clone(),
-    )
-    .await;
-    assert_eq!(
-        (status, refused["field"].as_str()),
-        (422, Some("receiving_region")),
-        "{refused}"
-    );
-    let message = refused["message"].as_str().unwrap();
-    assert!(
-        message.contains(&changsha_item) || message.contains(&anhua_item),
-        "{message}"
-    );
-    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
-    let (status, _) = post(
-        &test,
-        &province,
-        "/api/crossregion/v1/agreements",
-        json!({ "title": "开办餐饮店多地联办", "mode": "joint", "items": [changsha_item, anhua_item],
-                "collecting_regions": [HESHAN], "effective_from": today }),
-    )
-    .await;
-    assert_eq!(status, 201);
-    let case = taken_in_once_agreed(&test, &clerk, &intake).await;
-    assert_eq!(case["mode"], "joint", "{case}");
-    let id = case["id"].as_str().unwrap().to_owned();
-    let path = |action: &str| format!("/api/acceptance/v1/cases/{id}/{action}");
-    let accepted = submitted_and_accepted(&test, &clerk, &case).await;
-    let parts: Vec<(String, String)> = accepted["parts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                p["handling_region"].as_str().unwrap().to_owned(),
-                p["id"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    let part_in = |region: &str| {
-        parts
-            .iter()
-            .find(|(r, _)| r == region)
-            .map(|(_, id)| id.clone())
-            .unwrap()
-    };
-
-    // 赫山区's own part is local; the other two go out as transfers, one to each region.
-    let transfers = eventually("two transfers", Duration::from_secs(30), || async {
-        let listed = test
-            .get_json_as(
-                &clerk,
-                "/api/crossregion/v1/transfers?side=receiving&region_code=430903000000",
-            )
-            .await;
-        let listed = listed.as_array()?.clone();
-        (listed.len() == 2).then_some(listed)
-    })
-    .await;
-    assert!(
-        transfers
-            .iter()
-            .all(|t| t["mode"] == "joint" && t["kind"] == "part")
-    );
-    assert!(transfers.iter().all(|t| t["parent_case_id"] == id.as_str()));
-    // A page at a time, newest first.
-    let first = test
-        .get_json_as(&clerk, "/api/crossregion/v1/transfers?limit=1")
-        .await;
-    let second = test
-        .get_json_as(
-            &clerk,
-            &format!(
-                "/api/crossregion/v1/transfers?limit=1&after={}",
-                first[0]["id"].as_str().unwrap()
-            ),
-        )
-        .await;
-    assert_eq!(
-        (first[0]["id"].clone(), second[0]["id"].clone()),
-        (transfers[0]["id"].clone(), transfers[1]["id"].clone())
-    );
-    let transfer_to = |region: &str| {
-        transfers
-            .iter()
-            .find(|t| t["handling_region"] == region)
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
-    let (heshan, changsha, anhua) = (&approvers[0], &approvers[1], &approvers[2]);
-    assert_eq!(
-        test.get_as(
-            anhua,
-            &format!(
-                "/api/crossregion/v1/transfers/{}",
-                transfer_to(CHANGSHA_COUNTY)
-            )
-        )
-        .await
-        .status(),
-        404,
-        "安化县 sees its own part's transfer, not 长沙县's"
-    );
-
-    // 安化县 sends its part back: the whole application returns to 赫山区's window, the other
-    // parts stay with their back offices; accepted again, only that part goes out again.
-    let (status, _) = post(
-        &test,
-        anhua,
-        &format!(
-            "/api/crossregion/v1/transfers/{}/reject",
-            transfer_to(ANHUA)
-        ),
-        json!({ "kind": "materials_defective", "reason": "卫生许可申请书缺少签字" }),
-    )
-    .await;
-    assert_eq!(status, 200);
-    let back = case_where(&test, &clerk, &id, "returned").await;
-    let statuses: Vec<(String, String)> = back["parts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                p["handling_region"].as_str().unwrap().to_owned(),
-                p["status"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    assert!(
-        statuses.contains(&(ANHUA.to_owned(), "returned".to_owned())),
-        "{statuses:?}"
-    );
-    assert!(statuses.contains(&(CHANGSHA_COUNTY.to_owned(), "accepted".to_owned())));
-    let (status, again) = post(&test, &clerk, &path("accept"), json!({})).await;
-    assert_eq!(
-        (status, again["status"].as_str()),
-        (200, Some("accepted")),
-        "{again}"
-    );
-    let second = transfer_of(&test, &clerk, &part_in(ANHUA), 2).await;
-    assert_eq!(
-        test.scalar(&format!(
-            "select count(*) from crossregion.transfers where case_id = '{}'",
-            part_in(CHANGSHA_COUNTY)
-        ))
-        .await,
-        1,
-        "长沙县's part was not sent twice"
-    );
-
-    // 安化县 reads its part's materials, entered once for the whole application.
-    let part = part_in(ANHUA);
-    let part_view = test
-        .get_json_as(anhua, &format!("/api/acceptance/v1/cases/{part}"))
-        .await;
-    let material = part_view["materials"][0]["material_code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let file = test
-        .get_as(
-            anhua,
-            &format!("/api/acceptance/v1/cases/{part}/materials/{material}"),
-        )
-        .await;
-    assert_eq!(file.status(), 200, "{material}");
-    assert_eq!(file.bytes().await.unwrap().as_ref(), b"%PDF-1.7 test scan");
-    assert_eq!(
-        test.get_as(
-            anhua,
-            &format!("/api/acceptance/v1/cases/{id}/materials/{material}")
-        )
-        .await
-        .status(),
-        404,
-        "the application itself is 赫山区's"
-    );
-
-    // Each region takes its part over and decides it at home.
-    for (token, transfer) in [
-        (changsha, transfer_to(CHANGSHA_COUNTY)),
-        (anhua, second["id"].as_str().unwrap().to_owned()),
-    ] {
-        let (status, body) = post(
-            &test,
-            token,
-            &format!("/api/crossregion/v1/transfers/{transfer}/accept"),
-            json!({}),
-        )
-        .await;
-        assert_eq!(status, 200, "{body}");
-    }
-    for (token, region) in [
-        (heshan, HESHAN),
-        (changsha, CHANGSHA_COUNTY),
-        (anhua, ANHUA),
-    ] {
-        let part = part_in(region);
-        eventually(
-            "the part to be workable",
-            Duration::from_secs(30),
-            || async {
-                let item = test
-                    .get_json_as(token, &format!("/api/approval/v1/work-items/{part}"))
-                    .await;
-                (item["state"] == "in_progress" && item["transfer"] != "pending").then_some(())
-            },
-        )
-        .await;
-        let step = |action: &str| format!("/api/approval/v1/work-items/{part}/steps/2/{action}");
-        assert_eq!(
-            post(&test, token, &step("claim"), json!({})).await.0,
-            200,
-            "{region}"
-        );
-        let (status, body) = post(
-            &test,
-            token,
-            &step("decide"),
-            json!({ "decision": "approve", "opinion": "同意" }),
-        )
-        .await;
-        assert_eq!(status, 200, "{region}: {body}");
-    }
-
-    // The application concludes with its last part, at 赫山区, which delivers it in one go;
-    // both transfers end with it.
-    case_where(&test, &clerk, &id, "concluded").await;
-    let (status, _) = post(
-        &test,
-        &clerk,
-        &path("deliver"),
-        json!({ "method": "pickup" }),
-    )
-    .await;
-    assert_eq!(status, 200);
-    eventually("both transfers to end", Duration::from_secs(30), || async {
-        let listed = test
-            .get_json_as(
-                &clerk,
-                &format!("/api/crossregion/v1/transfers?state=delivered&region_code={HESHAN}"),
-            )
-            .await;
-        (listed.as_array()?.len() == 2).then_some(())
-    })
-    .await;
-
-    test.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

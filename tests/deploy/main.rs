@@ -101,6 +101,49 @@ fn every_component_runs_on_its_port_with_the_probes_the_binary_answers() {
             assert_eq!(str_of(&get["path"], probe), path, "{name} {probe}");
             assert_eq!(get["port"], "http", "{name} {probe}");
         }
+        // Prometheus scrapes where the binary serves /metrics, and monitoring may reach it:
+        // the gateway on a port of its own (its public port serves none), every other
+        // component on its port.
+        let scraped: u64 = str_of(
+            &deployment["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"],
+            "scrape port",
+        )
+        .parse()
+        .unwrap();
+        if component == "gateway" {
+            let metrics: u64 = str_of(
+                &config(&documents)["data"]["TONGBAN__GATEWAY__METRICS_PORT"],
+                "the gateway's metrics port",
+            )
+            .parse()
+            .unwrap();
+            assert_ne!(
+                metrics,
+                u64::from(port),
+                "the public port serves no metrics"
+            );
+            assert_eq!(scraped, metrics, "{name}");
+            assert!(
+                ports.iter().any(
+                    |p| p["name"] == "metrics" && p["containerPort"].as_u64() == Some(metrics)
+                ),
+                "{name}: no container port for metrics"
+            );
+        } else {
+            assert_eq!(scraped, u64::from(port), "{name}");
+        }
+        let monitoring = of_kind(&documents, "NetworkPolicy")
+            .into_iter()
+            .find(|p| p["metadata"]["name"] == "tongban-metrics-from-monitoring")
+            .expect("a policy admitting monitoring");
+        assert!(
+            monitoring["spec"]["ingress"][0]["ports"]
+                .as_sequence()
+                .unwrap()
+                .iter()
+                .any(|p| p["port"].as_u64() == Some(scraped)),
+            "{name}: monitoring may not reach port {scraped}"
+        );
         // Locked down.
         assert_eq!(spec["securityContext"]["runAsNonRoot"], true, "{name}");
         assert!(spec["securityContext"]["runAsUser"].as_u64().unwrap() > 0);

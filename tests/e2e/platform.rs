@@ -164,7 +164,7 @@ async fn the_gateway_keeps_request_ids_and_answers_errors_in_json() {
     );
 
     // Metrics count requests by route template, not raw path.
-    // (on the service's own port: behind the gateway, metrics need a token)
+    // (on the service's own port: the public port serves none)
     let catalogue = test.platform.addresses["catalogue"];
     let metrics = test
         .http
@@ -175,6 +175,54 @@ async fn the_gateway_keeps_request_ids_and_answers_errors_in_json() {
     let text = metrics.text().await.unwrap();
     assert!(text.contains("http_requests_total"), "{text}");
     assert!(text.contains("route=\"/v1/departments\""), "{text}");
+
+    test.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn metrics_are_served_to_monitoring_and_never_on_the_public_port() {
+    // A free port for the gateway's metrics.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let test = TestPlatform::start_with(BrokerStorage::Memory, |s| {
+        s.section_mut::<tongban_gateway::config::GatewaySettings>()
+            .unwrap()
+            .metrics_port = port;
+    })
+    .await;
+    let admin = test.admin("metrics.admin", "430000000000").await;
+
+    // The public port: no metrics of the gateway's, none of a service's, token or not.
+    let status = |response: reqwest::Response| response.status().as_u16();
+    let public = test.http.get(test.url("/metrics")).send().await.unwrap();
+    assert_eq!(status(public), 404);
+    for service in tongban_runtime::config::SERVICES {
+        for path in [
+            format!("/api/{service}/metrics"),
+            format!("/api/{service}/metrics/"),
+        ] {
+            assert_eq!(status(test.get_as(&admin, &path).await), 404, "{path}");
+        }
+    }
+    let doc = test.get_json(&test.url("/openapi.json")).await.unwrap();
+    assert!(
+        doc["paths"]["/metrics"].is_null(),
+        "not documented there either"
+    );
+
+    // Monitoring's port has them.
+    let scraped = test
+        .http
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scraped.status(), 200);
+    let text = scraped.text().await.unwrap();
+    assert!(text.contains("http_requests_total"), "{text}");
 
     test.stop().await;
 }

@@ -207,10 +207,13 @@ pub fn verify(
         serde_json::from_slice(&B64.decode(header_b64).map_err(|_| TokenError::Malformed)?)
             .map_err(|_| TokenError::Malformed)?;
     if header.alg != ALGORITHM {
-        return Err(TokenError::Algorithm(header.alg));
+        return Err(TokenError::Algorithm(printable(&header.alg)));
     }
     let kid = header.kid.ok_or(TokenError::Malformed)?;
-    let key = keys.0.get(&kid).ok_or(TokenError::UnknownKey(kid))?;
+    let key = keys
+        .0
+        .get(&kid)
+        .ok_or_else(|| TokenError::UnknownKey(printable(&kid)))?;
     let signature: [u8; 64] = B64
         .decode(signature)
         .map_err(|_| TokenError::Malformed)?
@@ -238,6 +241,16 @@ pub fn check_lifetime(claims: &Claims, now: i64) -> Result<(), TokenError> {
         return Err(TokenError::NotYetValid);
     }
     Ok(())
+}
+
+/// A value from a token's header as an error (and so a log line) may carry it: at most 64
+/// characters, control characters escaped. The header is the sender's text.
+fn printable(value: &str) -> String {
+    value
+        .chars()
+        .take(64)
+        .flat_map(char::escape_debug)
+        .collect()
 }
 
 #[cfg(test)]
@@ -359,5 +372,37 @@ mod tests {
             verify("a.b", &keys, ISS, AUD, 0),
             Err(TokenError::Malformed)
         );
+    }
+
+    #[test]
+    fn a_forged_header_reaches_errors_escaped_and_cut_short() {
+        let key = SigningKey::generate();
+        let forged = |header: &str| {
+            let body = key.sign(&claims(1_000_000));
+            let rest = body.split_once('.').unwrap().1;
+            format!("{}.{rest}", B64.encode(header))
+        };
+        let kid = format!(
+            "x\n2026-12-04T00:00:00Z  WARN forged line{}",
+            "y".repeat(100)
+        );
+        let header = serde_json::json!({ "alg": "EdDSA", "kid": kid }).to_string();
+        let Err(TokenError::UnknownKey(shown)) =
+            verify(&forged(&header), &KeySet::default(), ISS, AUD, 1_000_000)
+        else {
+            panic!("an unknown key");
+        };
+        assert!(
+            !shown.contains('\n') && shown.starts_with("x\\n2026"),
+            "{shown}"
+        );
+        assert!(shown.chars().count() <= 64 + 1, "{shown}");
+        let header = serde_json::json!({ "alg": "none\r\nWARN", "kid": "k" }).to_string();
+        let Err(TokenError::Algorithm(shown)) =
+            verify(&forged(&header), &KeySet::default(), ISS, AUD, 1_000_000)
+        else {
+            panic!("a refused algorithm");
+        };
+        assert_eq!(shown, "none\\r\\nWARN");
     }
 }

@@ -59,13 +59,47 @@ struct Probes {
 pub fn service(
     name: &'static str,
     api: Router,
+    doc: OpenApiDoc,
+    readiness: Readiness,
+    settings: &HttpSettings,
+) -> Router {
+    assemble(name, api, doc, readiness, settings, true)
+}
+
+/// [`service`] for the platform's public port: without `/metrics`, which says more about the
+/// platform than its users need to know; [`metrics_only`] serves it on a port of its own.
+pub fn public_service(
+    name: &'static str,
+    api: Router,
+    doc: OpenApiDoc,
+    readiness: Readiness,
+    settings: &HttpSettings,
+) -> Router {
+    assemble(name, api, doc, readiness, settings, false)
+}
+
+/// `/metrics` alone, for a port that only monitoring reaches.
+pub fn metrics_only() -> Router {
+    crate::metrics::handle();
+    Router::new()
+        .route(METRICS, get(metrics))
+        .fallback(not_found)
+}
+
+fn assemble(
+    name: &'static str,
+    api: Router,
     mut doc: OpenApiDoc,
     readiness: Readiness,
     settings: &HttpSettings,
+    with_metrics: bool,
 ) -> Router {
     // Install the recorder before the first request: counts made before it are lost.
     crate::metrics::handle();
     doc.merge(ProbesApi::openapi());
+    if !with_metrics {
+        doc.paths.paths.remove(METRICS);
+    }
     // Operations marked `security(("bearer" = []))` refer to this scheme: an access token from
     // identity's token endpoint.
     doc.components
@@ -82,12 +116,14 @@ pub fn service(
     doc.info.title = format!("Tongban {name} service");
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     let openapi = serde_json::to_value(&doc).unwrap_or_default();
-    let probes = Router::new()
+    let mut probes = Router::new()
         .route(HEALTHZ, get(healthz))
         .route(READYZ, get(readyz))
-        .route(METRICS, get(metrics))
-        .route("/openapi.json", get(openapi_json))
-        .with_state(Arc::new(Probes { readiness, openapi }));
+        .route("/openapi.json", get(openapi_json));
+    if with_metrics {
+        probes = probes.route(METRICS, get(metrics));
+    }
+    let probes = probes.with_state(Arc::new(Probes { readiness, openapi }));
     with_layers(name, api.merge(probes).fallback(not_found), settings)
 }
 

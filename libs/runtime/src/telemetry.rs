@@ -76,9 +76,12 @@ where
             .with_writer(writer);
         registry.with(logs.with_filter(filter)).try_init()
     } else {
+        // Plain text, one event per line whatever a request put in a field (JSON escapes on
+        // its own): no terminal colours, every control character escaped.
         let logs = tracing_subscriber::fmt::layer()
             .compact()
-            .with_writer(writer);
+            .with_ansi(false)
+            .with_writer(OneLine(writer));
         registry.with(logs.with_filter(filter)).try_init()
     };
     // A subscriber set by someone else (a test harness) is fine: keep theirs.
@@ -153,5 +156,72 @@ impl Extractor for Carrier {
     }
     fn keys(&self) -> Vec<&str> {
         self.0.iter().map(|(k, _)| k.as_str()).collect()
+    }
+}
+
+/// A log writer that keeps each event on its line: a newline, carriage return or other control
+/// character inside it (a forged `kid`, a header someone typed) is written escaped (`\n`,
+/// `\x1b`), so nobody outside can start a line of their own or move a terminal's cursor. Only
+/// the event's final newline is written as one.
+struct OneLine<M>(M);
+
+impl<'a, M: tracing_subscriber::fmt::MakeWriter<'a>> tracing_subscriber::fmt::MakeWriter<'a>
+    for OneLine<M>
+{
+    type Writer = OneLineWriter<M::Writer>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        OneLineWriter(self.0.make_writer())
+    }
+}
+
+struct OneLineWriter<W>(W);
+
+impl<W: std::io::Write> std::io::Write for OneLineWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write_all(&one_line(buf))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// `event` (one formatted log event) with its control characters escaped but the last newline.
+fn one_line(event: &[u8]) -> Vec<u8> {
+    let (body, end) = match event.strip_suffix(b"\n") {
+        Some(body) => (body, &b"\n"[..]),
+        None => (event, &b""[..]),
+    };
+    let mut out = Vec::with_capacity(event.len() + 8);
+    for &byte in body {
+        match byte {
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.push(byte),
+            0..=0x1f | 0x7f => out.extend_from_slice(format!("\\x{byte:02x}").as_bytes()),
+            _ => out.push(byte),
+        }
+    }
+    out.extend_from_slice(end);
+    out
+}
+
+#[cfg(test)]
+mod one_line_tests {
+    use super::one_line;
+
+    #[test]
+    fn a_smuggled_newline_cannot_start_a_line() {
+        let forged = "INFO token refused reason=no key abc\n2026-12-04T00:00:00Z WARN forged\n";
+        let written = String::from_utf8(one_line(forged.as_bytes())).unwrap();
+        assert_eq!(
+            written,
+            "INFO token refused reason=no key abc\\n2026-12-04T00:00:00Z WARN forged\n"
+        );
+        assert_eq!(written.lines().count(), 1);
+        let escape = String::from_utf8(one_line("a\r\x1b[2Kb\tc 通办".as_bytes())).unwrap();
+        assert_eq!(escape, "a\\r\\x1b[2Kb\tc 通办");
     }
 }

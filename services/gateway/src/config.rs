@@ -18,6 +18,9 @@ pub struct GatewaySettings {
     /// Take the client IP from the first `X-Forwarded-For` entry (only behind an ingress that
     /// sets it; otherwise clients could pick their own IP).
     pub trust_forwarded_for: bool,
+    /// The port (on `http.host`) where the gateway serves `/metrics` for monitoring; 0: none.
+    /// The public port never serves metrics, neither the gateway's nor a service's.
+    pub metrics_port: u16,
 }
 
 impl Section for GatewaySettings {
@@ -32,6 +35,7 @@ impl Default for GatewaySettings {
             rate_limit_subject_per_second: 20,
             rate_limit_subject_burst: 40,
             trust_forwarded_for: false,
+            metrics_port: 0,
         }
     }
 }

@@ -60,7 +60,7 @@ pub fn app(
         .route("/api/{service}/{*rest}", any(proxy::forward))
         .with_state(proxy)
         .route_layer(axum::middleware::from_fn_with_state(guard, guard::guard));
-    Ok(http::service(
+    Ok(http::public_service(
         NAME,
         api,
         ApiDoc::openapi(),
@@ -99,8 +99,28 @@ pub async fn run(
             }
         })
     };
+    let metrics = match config.metrics_port {
+        0 => None,
+        port => {
+            let listener = TcpListener::bind((settings.http.host.as_str(), port)).await?;
+            let (shutdown, http_settings) = (shutdown.clone(), settings.http.clone());
+            Some(tokio::spawn(async move {
+                http::serve(
+                    "gateway-metrics",
+                    listener,
+                    http::metrics_only(),
+                    shutdown,
+                    &http_settings,
+                )
+                .await
+            }))
+        }
+    };
     let served = http::serve(NAME, listener, router, shutdown, &settings.http).await;
     sweeper.abort();
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     served
 }
 

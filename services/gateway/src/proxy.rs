@@ -104,6 +104,10 @@ async fn forward_inner(
         .get(service)
         .ok_or_else(|| Error::NotFound(format!("service {service}")))?;
     let rest = params.get("rest").map(String::as_str).unwrap_or_default();
+    // A service's metrics are for monitoring inside the cluster, not for anyone with a token.
+    if rest.trim_matches('/') == "metrics" {
+        return Err(Error::NotFound(format!("/api/{service}/metrics")));
+    }
     let query = request
         .uri()
         .query()

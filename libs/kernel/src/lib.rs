@@ -15,6 +15,7 @@
 //! - [`calendar`]: working-day arithmetic over the national calendar and local closures.
 //! - [`clock`]: the service clock ([`Clock`], [`Now`]): the only place the system time is read,
 //!   which a test may move; China's local dates.
+//! - [`text`]: [`text_enum!`], the closed sets stored in text columns and shown in the API.
 //!
 //! Values are parsed once, at the edge ("parse, don't validate"): a `RegionCode` in hand is valid.
 
@@ -28,6 +29,7 @@ pub mod extract;
 pub mod identity;
 pub mod json;
 pub mod region;
+pub mod text;
 
 pub use access::{AccountKind, Power, Principal, Role, RoleBinding};
 pub use calendar::{Calendar, TimeLimit, TimeUnit};

@@ -18,7 +18,6 @@ pub mod app;
 pub mod config;
 pub mod events;
 pub mod http;
-mod text;
 pub mod transfer;
 
 use std::sync::Arc;

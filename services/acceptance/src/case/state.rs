@@ -1,69 +1,34 @@
 //! Where a case stands and what may happen to it: the transition table, a pure function over
 //! typed values (no I/O), tested for every state and action.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
 use tongban_kernel::Error;
 
-/// Where a case stands in the front office.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
-#[serde(rename_all = "snake_case")]
-#[sqlx(type_name = "text", rename_all = "snake_case")]
-pub enum Status {
-    /// Being filled in by the applicant.
-    Draft,
-    /// Submitted; awaits the pre-check and the acceptance decision.
-    Submitted,
-    /// The one-time correction notice was sent; awaits the applicant's resubmission.
-    NeedsCorrection,
-    /// Accepted (受理): the time limit runs.
-    Accepted,
-    /// The handling region sent the transfer back (跨域通办): the receiving window tells the
-    /// applicant once what to fix, sends the case again, or refuses it.
-    Returned,
-    /// Not accepted (不予受理), with a written reason.
-    Refused,
-    /// Withdrawn by the applicant before a decision.
-    Withdrawn,
-    /// Approval concluded it (办结: approved or refused); the result awaits delivery.
-    Concluded,
-    /// The result went out to the applicant.
-    Delivered,
+tongban_kernel::text_enum! {
+    /// Where a case stands in the front office.
+    pub enum Status {
+        /// Being filled in by the applicant.
+        Draft => "draft",
+        /// Submitted; awaits the pre-check and the acceptance decision.
+        Submitted => "submitted",
+        /// The one-time correction notice was sent; awaits the applicant's resubmission.
+        NeedsCorrection => "needs_correction",
+        /// Accepted (受理): the time limit runs.
+        Accepted => "accepted",
+        /// The handling region sent the transfer back (跨域通办): the receiving window tells the
+        /// applicant once what to fix, sends the case again, or refuses it.
+        Returned => "returned",
+        /// Not accepted (不予受理), with a written reason.
+        Refused => "refused",
+        /// Withdrawn by the applicant before a decision.
+        Withdrawn => "withdrawn",
+        /// Approval concluded it (办结: approved or refused); the result awaits delivery.
+        Concluded => "concluded",
+        /// The result went out to the applicant.
+        Delivered => "delivered",
+    }
 }
 
 impl Status {
-    /// Every status, for the exhaustive tests.
-    pub const ALL: [Status; 9] = [
-        Self::Draft,
-        Self::Submitted,
-        Self::NeedsCorrection,
-        Self::Accepted,
-        Self::Returned,
-        Self::Refused,
-        Self::Withdrawn,
-        Self::Concluded,
-        Self::Delivered,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Submitted => "submitted",
-            Self::NeedsCorrection => "needs_correction",
-            Self::Accepted => "accepted",
-            Self::Returned => "returned",
-            Self::Refused => "refused",
-            Self::Withdrawn => "withdrawn",
-            Self::Concluded => "concluded",
-            Self::Delivered => "delivered",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|status| status.as_str() == s)
-    }
-
     /// `Ok` when `action` may happen in this state, else a 409 saying why not.
     pub fn allow(self, action: Action) -> Result<(), Error> {
         transition(self, action).map(|_| ())

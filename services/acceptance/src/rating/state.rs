@@ -1,29 +1,15 @@
 //! What a rating is made of: the channel it came through, the five levels and the indicators
 //! it may score. Pure.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
-/// How a rating came in; stored as text in `ratings.channel`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
-#[sqlx(type_name = "text", rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    /// A window visit rated through its rating code (一次一评).
-    Window,
-    /// A concluded case rated by its applicant (一事一评).
-    Online,
-    /// A public comment on a hall.
-    Public,
-}
-
-impl Channel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Window => "window",
-            Self::Online => "online",
-            Self::Public => "public",
-        }
+tongban_kernel::text_enum! {
+    /// How a rating came in; stored as text in `ratings.channel`.
+    pub enum Channel {
+        /// A window visit rated through its rating code (一次一评).
+        Window => "window",
+        /// A concluded case rated by its applicant (一事一评).
+        Online => "online",
+        /// A public comment on a hall.
+        Public => "public",
     }
 }
 

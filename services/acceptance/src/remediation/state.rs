@@ -1,88 +1,44 @@
 //! A remediation's states and what moves it between them: the transition table, pure and
 //! tested for every pair.
 
-use std::fmt;
-
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
-/// Where a remediation stands; stored as text in `remediations.state`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
-#[sqlx(type_name = "text", rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum State {
-    /// 待整改: opened, nobody has acted yet.
-    Pending,
-    /// 整改中.
-    InProgress,
-    /// An appeal (invalid) or an unfixable claim before a supervisor.
-    UnderReview,
-    /// 整改完成.
-    Fixed,
-    /// 无效差评: a supervisor upheld the appeal.
-    Invalid,
-    /// 无法整改: a supervisor upheld the claim.
-    Unfixable,
-    /// The rater changed the rating: it is no longer bad.
-    Withdrawn,
+tongban_kernel::text_enum! {
+    /// Where a remediation stands; stored as text in `remediations.state`.
+    pub enum State {
+        /// 待整改: opened, nobody has acted yet.
+        Pending => "pending",
+        /// 整改中.
+        InProgress => "in_progress",
+        /// An appeal (invalid) or an unfixable claim before a supervisor.
+        UnderReview => "under_review",
+        /// 整改完成.
+        Fixed => "fixed",
+        /// 无效差评: a supervisor upheld the appeal.
+        Invalid => "invalid",
+        /// 无法整改: a supervisor upheld the claim.
+        Unfixable => "unfixable",
+        /// The rater changed the rating: it is no longer bad.
+        Withdrawn => "withdrawn",
+    }
 }
 
 impl State {
-    pub const ALL: [State; 7] = [
-        State::Pending,
-        State::InProgress,
-        State::UnderReview,
-        State::Fixed,
-        State::Invalid,
-        State::Unfixable,
-        State::Withdrawn,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::InProgress => "in_progress",
-            Self::UnderReview => "under_review",
-            Self::Fixed => "fixed",
-            Self::Invalid => "invalid",
-            Self::Unfixable => "unfixable",
-            Self::Withdrawn => "withdrawn",
-        }
-    }
-
     /// Still to be dealt with (not closed).
     pub fn is_open(self) -> bool {
         matches!(self, Self::Pending | Self::InProgress | Self::UnderReview)
     }
 }
 
-impl fmt::Display for State {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+tongban_kernel::text_enum! {
+    /// What the assignee asks a supervisor to judge; stored as text in `remediations.review_kind`.
+    pub enum ReviewKind {
+        /// 无效差评: the rating is unfounded.
+        Invalid => "invalid",
+        /// 无法整改: the matter cannot be put right.
+        Unfixable => "unfixable",
     }
-}
-
-/// What the assignee asks a supervisor to judge; stored as text in `remediations.review_kind`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
-#[sqlx(type_name = "text", rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum ReviewKind {
-    /// 无效差评: the rating is unfounded.
-    Invalid,
-    /// 无法整改: the matter cannot be put right.
-    Unfixable,
 }
 
 impl ReviewKind {
-    /// `invalid` or `unfixable`.
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "invalid" => Some(Self::Invalid),
-            "unfixable" => Some(Self::Unfixable),
-            _ => None,
-        }
-    }
-
     /// The state an upheld review ends the remediation in.
     pub fn outcome(self) -> State {
         match self {

@@ -1,71 +1,34 @@
 //! The states of a work item and of its steps, and the rules that move them, without I/O.
 //! The enums are stored in the existing text columns with exactly the strings used there.
 
-use std::fmt;
-
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use tongban_kernel::Error;
 
-/// Where a work item stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, sqlx::Type)]
-#[serde(rename_all = "snake_case")]
-#[sqlx(type_name = "text", rename_all = "snake_case")]
-pub enum WorkItemState {
-    /// Accepted, waiting for its item version (or for its transfer round to begin).
-    AwaitingItem,
-    /// Its steps are being worked and its clock runs.
-    InProgress,
-    /// The clock stands still (correction, hearing, inspection ...).
-    Paused,
-    Approved,
-    Refused,
-    Withdrawn,
-    /// Its transfer was sent back to the receiving region.
-    Returned,
+tongban_kernel::text_enum! {
+    /// Where a work item stands.
+    pub enum WorkItemState {
+        /// Accepted, waiting for its item version (or for its transfer round to begin).
+        AwaitingItem => "awaiting_item",
+        /// Its steps are being worked and its clock runs.
+        InProgress => "in_progress",
+        /// The clock stands still (correction, hearing, inspection ...).
+        Paused => "paused",
+        Approved => "approved",
+        Refused => "refused",
+        Withdrawn => "withdrawn",
+        /// Its transfer was sent back to the receiving region.
+        Returned => "returned",
+    }
 }
 
 impl WorkItemState {
     /// The states of a work item that is still being handled.
     pub const OPEN: [WorkItemState; 2] = [Self::InProgress, Self::Paused];
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::AwaitingItem => "awaiting_item",
-            Self::InProgress => "in_progress",
-            Self::Paused => "paused",
-            Self::Approved => "approved",
-            Self::Refused => "refused",
-            Self::Withdrawn => "withdrawn",
-            Self::Returned => "returned",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|state| state.as_str() == s)
-    }
-
-    pub const ALL: [WorkItemState; 7] = [
-        Self::AwaitingItem,
-        Self::InProgress,
-        Self::Paused,
-        Self::Approved,
-        Self::Refused,
-        Self::Withdrawn,
-        Self::Returned,
-    ];
-
     /// Being handled: in progress or paused.
     pub fn is_open(self) -> bool {
         Self::OPEN.contains(&self)
-    }
-}
-
-impl fmt::Display for WorkItemState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -128,14 +91,13 @@ pub fn transition(from: WorkItemState, action: Action) -> Result<WorkItemState, 
     }
 }
 
-/// The transfer of a case taken in by another region's window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
-#[serde(rename_all = "snake_case")]
-#[sqlx(type_name = "text", rename_all = "snake_case")]
-pub enum TransferState {
-    /// Not yet taken over by the handling region: no step can be worked.
-    Pending,
-    Accepted,
+tongban_kernel::text_enum! {
+    /// The transfer of a case taken in by another region's window.
+    pub enum TransferState {
+        /// Not yet taken over by the handling region: no step can be worked.
+        Pending => "pending",
+        Accepted => "accepted",
+    }
 }
 
 /// What a staff member does with the open step.
@@ -147,18 +109,17 @@ pub enum StepAction {
     Decide,
 }
 
-/// Where a step stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
-#[serde(rename_all = "snake_case")]
-#[sqlx(type_name = "text", rename_all = "snake_case")]
-pub enum StepState {
-    /// Not reached yet.
-    Pending,
-    /// Reached, waiting for somebody to claim it (签收).
-    Open,
-    /// Somebody is working on it.
-    Claimed,
-    Done,
+tongban_kernel::text_enum! {
+    /// Where a step stands.
+    pub enum StepState {
+        /// Not reached yet.
+        Pending => "pending",
+        /// Reached, waiting for somebody to claim it (签收).
+        Open => "open",
+        /// Somebody is working on it.
+        Claimed => "claimed",
+        Done => "done",
+    }
 }
 
 /// Whether `action` may be taken on the step at `position` of a work item whose open step is

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use tongban_kernel::RegionCode;
 use tongban_kernel::region::RegionLevel;
 
-use crate::text::text_enum;
+use tongban_kernel::text_enum;
 
 text_enum! {
     /// How the cases of an agreement are handled (国办发〔2020〕35号).
@@ -145,13 +145,13 @@ mod tests {
 
     #[test]
     fn the_texts_are_todays() {
-        for &m in Mode::ALL {
+        for m in Mode::ALL {
             assert_eq!(serde_json::to_value(m).unwrap(), m.as_str());
         }
-        for &s in Scope::ALL {
+        for s in Scope::ALL {
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
         }
-        for &s in Status::ALL {
+        for s in Status::ALL {
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
         }
         assert_eq!(Scope::CrossProvince.as_str(), "cross_province");

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use tongban_kernel::TimeLimit;
 use tongban_kernel::calendar::Calendar;
 
-use crate::text::text_enum;
+use tongban_kernel::text_enum;
 
 text_enum! {
     /// Where a transfer stands.
@@ -223,7 +223,7 @@ mod tests {
     fn every_state_and_action_is_allowed_or_named_illegal() {
         use Action as A;
         use TransferState as S;
-        for &from in S::ALL {
+        for from in S::ALL {
             for action in A::ALL {
                 let expected = match (from, action) {
                     (S::Sent, A::Accept) => Some(S::Accepted),
@@ -251,23 +251,23 @@ mod tests {
             texts,
             ["sent", "accepted", "rejected", "returned", "delivered"]
         );
-        for &s in TransferState::ALL {
+        for s in TransferState::ALL {
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
             assert_eq!(TransferState::parse(s.as_str()), Some(s));
         }
-        for &d in Direction::ALL {
+        for d in Direction::ALL {
             assert_eq!(serde_json::to_value(d).unwrap(), d.as_str());
         }
-        for &l in Location::ALL {
+        for l in Location::ALL {
             assert_eq!(serde_json::to_value(l).unwrap(), l.as_str());
         }
-        for &k in RejectionKind::ALL {
+        for k in RejectionKind::ALL {
             assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
         }
-        for &m in Mode::ALL {
+        for m in Mode::ALL {
             assert_eq!(serde_json::to_value(m).unwrap(), m.as_str());
         }
-        for &m in DeliveryMethod::ALL {
+        for m in DeliveryMethod::ALL {
             assert_eq!(serde_json::to_value(m).unwrap(), m.as_str());
         }
         assert_eq!(serde_json::to_value(Kind::Part).unwrap(), "part");

@@ -11,19 +11,11 @@ use uuid::Uuid;
 use crate::config::IdentitySettings;
 use tongban_kernel::Error;
 
-/// What a code is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
-    PhoneVerification,
-    Login,
-}
-
-impl Purpose {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::PhoneVerification => "phone_verification",
-            Self::Login => "login",
-        }
+tongban_kernel::text_enum! {
+    /// What a code is for; stored as text in `phone_challenges.purpose`.
+    pub enum Purpose {
+        PhoneVerification => "phone_verification",
+        Login => "login",
     }
 }
 

@@ -46,8 +46,9 @@ use crate::kafka;
 
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
-/// What a service does with the events it consumes.
-pub trait Handler: Send + Sync + 'static {
+/// What a consumer hands events to: a registered handler's table of event types (services
+/// register typed handlers with [`ConsumerSpec::named`] and [`Consumes::on`]).
+pub(crate) trait Handler: Send + Sync + 'static {
     /// Whether this handler wants events of `ce_type`; others on its topics are passed over.
     fn handles(&self, ce_type: &str) -> bool;
 
@@ -59,13 +60,13 @@ pub trait Handler: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<(), HandleError>>;
 }
 
-/// One handler of a service's consumer.
+/// One handler of a service's consumer, built with [`ConsumerSpec::named`].
 #[derive(Clone)]
 pub struct ConsumerSpec {
     /// Unique within the service; the handler's inbox key is `tongban.<service>.<name>`.
     pub name: &'static str,
     pub topics: Vec<&'static str>,
-    pub handler: Arc<dyn Handler>,
+    pub(crate) handler: Arc<dyn Handler>,
 }
 
 impl ConsumerSpec {

@@ -24,7 +24,7 @@ pub mod kafka;
 pub mod outbox;
 pub mod relay;
 
-pub use consumer::{ConsumerSpec, Consumes, Handler, On};
+pub use consumer::{ConsumerSpec, Consumes, On};
 pub use envelope::Delivered;
 pub use error::HandleError;
 pub use host::Host;

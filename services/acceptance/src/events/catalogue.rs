@@ -3,48 +3,68 @@
 //! order; a version in force only ever moves forward, so a replayed older event changes nothing.
 
 use chrono::{DateTime, Utc};
-use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use sqlx::PgConnection;
 
-use tongban_bus::{Delivered, HandleError, Handler, field};
-use tongban_events::Event;
+use tongban_bus::{Delivered, HandleError, On, field};
 use tongban_events::catalogue::v1::{
     BundlePublished, BundleWithdrawn, CalendarChanged, ItemPublished, ItemWithdrawn, TimeLimit,
 };
 
 pub struct CatalogueProjection;
 
-impl Handler for CatalogueProjection {
-    fn handles(&self, ce_type: &str) -> bool {
-        [
-            ItemPublished::TYPE,
-            ItemWithdrawn::TYPE,
-            BundlePublished::TYPE,
-            BundleWithdrawn::TYPE,
-            CalendarChanged::TYPE,
-        ]
-        .contains(&ce_type)
+impl On<ItemPublished> for CatalogueProjection {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        item: ItemPublished,
+        event: &Delivered,
+    ) -> Result<(), HandleError> {
+        item_published(tx, item, event.attributes.time).await
     }
+}
 
-    fn handle<'a>(
-        &'a self,
-        tx: &'a mut PgConnection,
-        event: &'a Delivered,
-    ) -> BoxFuture<'a, Result<(), HandleError>> {
-        Box::pin(async move {
-            let at = event.attributes.time;
-            match event.attributes.ce_type.as_str() {
-                ItemPublished::TYPE => item_published(tx, event.decode()?, at).await,
-                ItemWithdrawn::TYPE => item_withdrawn(tx, event.decode()?).await,
-                BundlePublished::TYPE => bundle_published(tx, event.decode()?, at).await,
-                BundleWithdrawn::TYPE => bundle_withdrawn(tx, event.decode()?).await,
-                CalendarChanged::TYPE => tongban_calendar::apply(tx, event.decode()?).await,
-                other => Err(HandleError::Permanent(format!(
-                    "not a catalogue event: {other}"
-                ))),
-            }
-        })
+impl On<ItemWithdrawn> for CatalogueProjection {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        item: ItemWithdrawn,
+        _: &Delivered,
+    ) -> Result<(), HandleError> {
+        item_withdrawn(tx, item).await
+    }
+}
+
+impl On<BundlePublished> for CatalogueProjection {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        bundle: BundlePublished,
+        event: &Delivered,
+    ) -> Result<(), HandleError> {
+        bundle_published(tx, bundle, event.attributes.time).await
+    }
+}
+
+impl On<BundleWithdrawn> for CatalogueProjection {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        bundle: BundleWithdrawn,
+        _: &Delivered,
+    ) -> Result<(), HandleError> {
+        bundle_withdrawn(tx, bundle).await
+    }
+}
+
+impl On<CalendarChanged> for CatalogueProjection {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        change: CalendarChanged,
+        _: &Delivered,
+    ) -> Result<(), HandleError> {
+        tongban_calendar::apply(tx, change).await
     }
 }
 

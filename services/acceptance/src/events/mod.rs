@@ -20,39 +20,54 @@ pub mod transfers;
 use std::sync::Arc;
 
 use tongban_bus::ConsumerSpec;
+use tongban_events::approval::v1::{
+    CaseConcluded, CaseOverdue, CertificateIssued, CertificateRevoked, ClockPaused, ClockResumed,
+    DueDateRecalculated, StepClaimed, StepCompleted, StepReturned, TimeLimitExtended,
+    WorkItemOpened,
+};
+use tongban_events::catalogue::v1::{
+    BundlePublished, BundleWithdrawn, CalendarChanged, ItemPublished, ItemWithdrawn,
+};
+use tongban_events::crossregion::v1::{AgreementConcluded, AgreementTerminated, TransferRejected};
 use tongban_events::topics;
 
 pub fn consumers() -> Vec<ConsumerSpec> {
+    let catalogue = Arc::new(catalogue::CatalogueProjection);
+    let certificates = Arc::new(certificates::Certificates);
+    let agreements = Arc::new(agreements::Agreements);
+    let progress = Arc::new(progress::BackOfficeProgress);
     vec![
-        ConsumerSpec {
-            name: "catalogue-projection",
-            topics: vec![topics::CATALOGUE],
-            handler: Arc::new(catalogue::CatalogueProjection),
-        },
-        ConsumerSpec {
-            name: "certificates",
-            topics: vec![topics::APPROVAL],
-            handler: Arc::new(certificates::Certificates),
-        },
-        ConsumerSpec {
-            name: "conclusions",
-            topics: vec![topics::APPROVAL],
-            handler: Arc::new(conclusions::Conclusions),
-        },
-        ConsumerSpec {
-            name: "agreements",
-            topics: vec![topics::CROSSREGION],
-            handler: Arc::new(agreements::Agreements),
-        },
-        ConsumerSpec {
-            name: "back-office-progress",
-            topics: vec![topics::APPROVAL],
-            handler: Arc::new(progress::BackOfficeProgress),
-        },
-        ConsumerSpec {
-            name: "returned-transfers",
-            topics: vec![topics::CROSSREGION],
-            handler: Arc::new(transfers::ReturnedTransfers),
-        },
+        ConsumerSpec::named("catalogue-projection", &[topics::CATALOGUE])
+            .on::<ItemPublished, _>(catalogue.clone())
+            .on::<ItemWithdrawn, _>(catalogue.clone())
+            .on::<BundlePublished, _>(catalogue.clone())
+            .on::<BundleWithdrawn, _>(catalogue.clone())
+            .on::<CalendarChanged, _>(catalogue)
+            .into(),
+        ConsumerSpec::named("certificates", &[topics::APPROVAL])
+            .on::<CertificateIssued, _>(certificates.clone())
+            .on::<CertificateRevoked, _>(certificates)
+            .into(),
+        ConsumerSpec::named("conclusions", &[topics::APPROVAL])
+            .on::<CaseConcluded, _>(Arc::new(conclusions::Conclusions))
+            .into(),
+        ConsumerSpec::named("agreements", &[topics::CROSSREGION])
+            .on::<AgreementConcluded, _>(agreements.clone())
+            .on::<AgreementTerminated, _>(agreements)
+            .into(),
+        ConsumerSpec::named("back-office-progress", &[topics::APPROVAL])
+            .on::<WorkItemOpened, _>(progress.clone())
+            .on::<StepClaimed, _>(progress.clone())
+            .on::<StepCompleted, _>(progress.clone())
+            .on::<StepReturned, _>(progress.clone())
+            .on::<ClockPaused, _>(progress.clone())
+            .on::<ClockResumed, _>(progress.clone())
+            .on::<TimeLimitExtended, _>(progress.clone())
+            .on::<CaseOverdue, _>(progress.clone())
+            .on::<DueDateRecalculated, _>(progress)
+            .into(),
+        ConsumerSpec::named("returned-transfers", &[topics::CROSSREGION])
+            .on::<TransferRejected, _>(Arc::new(transfers::ReturnedTransfers))
+            .into(),
     ]
 }

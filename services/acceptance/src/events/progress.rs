@@ -5,12 +5,10 @@
 //! Staff opinions stay in approval: the applicant sees what happened, not the internal notes.
 
 use chrono::{DateTime, Utc};
-use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use sqlx::PgConnection;
 
-use tongban_bus::{Delivered, HandleError, Handler, field};
-use tongban_events::Event;
+use tongban_bus::{Delivered, HandleError, On, field};
 use tongban_events::approval::v1::{
     CaseOverdue, ClockPaused, ClockResumed, DueDateRecalculated, StepClaimed, StepCompleted,
     StepReturned, TimeLimitExtended, WorkItemOpened, WorkRef,
@@ -20,126 +18,150 @@ use crate::case::state::Status;
 
 pub struct BackOfficeProgress;
 
-const TYPES: [&str; 9] = [
-    WorkItemOpened::TYPE,
-    StepClaimed::TYPE,
-    StepCompleted::TYPE,
-    StepReturned::TYPE,
-    ClockPaused::TYPE,
-    ClockResumed::TYPE,
-    TimeLimitExtended::TYPE,
-    CaseOverdue::TYPE,
-    DueDateRecalculated::TYPE,
-];
-
-impl Handler for BackOfficeProgress {
-    fn handles(&self, ce_type: &str) -> bool {
-        TYPES.contains(&ce_type)
-    }
-
-    fn handle<'a>(
-        &'a self,
-        tx: &'a mut PgConnection,
-        event: &'a Delivered,
-    ) -> BoxFuture<'a, Result<(), HandleError>> {
-        Box::pin(async move {
-            let (work, action, detail, due) = progress_of(event)?;
-            let work = work.ok_or_else(|| {
-                HandleError::Permanent("an approval event without its work item".into())
-            })?;
-            let case = field::uuid("case_id", &work.case_id)?;
-            append(tx, case, action, detail, event.attributes.time).await?;
-            if let Some(due) = due {
-                let due = field::date("due_date", &due)?;
-                move_due_date(tx, case, due).await?;
-            }
-            Ok(())
-        })
+impl On<WorkItemOpened> for BackOfficeProgress {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        e: WorkItemOpened,
+        event: &Delivered,
+    ) -> Result<(), HandleError> {
+        let detail = json!({ "due_date": e.due_date });
+        progress(tx, event, e.work, "back_office_opened", detail, None).await
     }
 }
 
-/// What an approval event means for the case: the work item, the history action, what the
-/// applicant sees, a new due date.
-type Progress = (Option<WorkRef>, &'static str, Value, Option<String>);
-
-fn progress_of(event: &Delivered) -> Result<Progress, HandleError> {
-    Ok(match event.attributes.ce_type.as_str() {
-        WorkItemOpened::TYPE => {
-            let e: WorkItemOpened = event.decode()?;
-            (
-                e.work,
-                "back_office_opened",
-                json!({ "due_date": e.due_date }),
-                None,
-            )
-        }
-        StepClaimed::TYPE => {
-            let e: StepClaimed = event.decode()?;
-            (
-                e.work,
-                "step_started",
-                json!({ "step": e.step, "step_name": e.step_name }),
-                None,
-            )
-        }
-        StepCompleted::TYPE => {
-            let e: StepCompleted = event.decode()?;
-            (
-                e.work,
-                "step_completed",
-                json!({ "step": e.step, "step_name": e.step_name }),
-                None,
-            )
-        }
-        StepReturned::TYPE => {
-            let e: StepReturned = event.decode()?;
-            (
-                e.work,
-                "step_returned",
-                json!({ "from_step": e.from_step, "to_step": e.to_step, "to_step_name": e.to_step_name }),
-                None,
-            )
-        }
-        ClockPaused::TYPE => {
-            let e: ClockPaused = event.decode()?;
-            (
-                e.work,
-                "clock_paused",
-                json!({ "kind": e.kind, "notice": e.notice, "paused_on": e.paused_on }),
-                None,
-            )
-        }
-        other => return clock_progress_of(event, other),
-    })
+impl On<StepClaimed> for BackOfficeProgress {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        e: StepClaimed,
+        event: &Delivered,
+    ) -> Result<(), HandleError> {
+        let detail = json!({ "step": e.step, "step_name": e.step_name });
+        progress(tx, event, e.work, "step_started", detail, None).await
+    }
 }
 
-/// The events that move the due date, and the overdue flag.
-fn clock_progress_of(event: &Delivered, ce_type: &str) -> Result<Progress, HandleError> {
-    Ok(match ce_type {
-        ClockResumed::TYPE => {
-            let e: ClockResumed = event.decode()?;
-            let detail = json!({ "kind": e.kind, "paused_working_days": e.paused_working_days, "due_date": e.due_date });
-            (e.work, "clock_resumed", detail, Some(e.due_date))
-        }
-        TimeLimitExtended::TYPE => {
-            let e: TimeLimitExtended = event.decode()?;
-            let detail = json!({ "working_days": e.working_days, "reason": e.reason, "due_date": e.due_date });
-            (e.work, "time_limit_extended", detail, Some(e.due_date))
-        }
-        DueDateRecalculated::TYPE => {
-            let e: DueDateRecalculated = event.decode()?;
-            let detail =
-                json!({ "previous_due_date": e.previous_due_date, "due_date": e.due_date });
-            (e.work, "due_date_recalculated", detail, Some(e.due_date))
-        }
-        CaseOverdue::TYPE => {
-            let e: CaseOverdue = event.decode()?;
-            (e.work, "overdue", json!({ "due_date": e.due_date }), None)
-        }
-        other => {
-            return Err(HandleError::Permanent(format!("not handled here: {other}")));
-        }
-    })
+impl On<StepCompleted> for BackOfficeProgress {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        e: StepCompleted,
+        event: &Delivered,
+    ) -> Result<(), HandleError> {
+        let detail = json!({ "step": e.step, "step_name": e.step_name });
+        progress(tx, event, e.work, "step_completed", detail, None).await
+    }
+}
+
+impl On<StepReturned> for BackOfficeProgress {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        e: StepReturned,
+        event: &Delivered,
+    ) -> Result<(), HandleError> {
+        let detail = json!({ "from_step": e.from_step, "to_step": e.to_step, "to_step_name": e.to_step_name });
+        progress(tx, event, e.work, "step_returned", detail, None).await
+    }
+}
+
+impl On<ClockPaused> for BackOfficeProgress {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        e: ClockPaused,
+        event: &Delivered,
+    ) -> Result<(), HandleError> {
+        let detail = json!({ "kind": e.kind, "notice": e.notice, "paused_on": e.paused_on });
+        progress(tx, event, e.work, "clock_paused", detail, None).await
+    }
+}
+
+impl On<ClockResumed> for BackOfficeProgress {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        e: ClockResumed,
+        event: &Delivered,
+    ) -> Result<(), HandleError> {
+        let detail = json!({ "kind": e.kind, "paused_working_days": e.paused_working_days, "due_date": e.due_date });
+        progress(tx, event, e.work, "clock_resumed", detail, Some(e.due_date)).await
+    }
+}
+
+impl On<TimeLimitExtended> for BackOfficeProgress {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        e: TimeLimitExtended,
+        event: &Delivered,
+    ) -> Result<(), HandleError> {
+        let detail =
+            json!({ "working_days": e.working_days, "reason": e.reason, "due_date": e.due_date });
+        progress(
+            tx,
+            event,
+            e.work,
+            "time_limit_extended",
+            detail,
+            Some(e.due_date),
+        )
+        .await
+    }
+}
+
+impl On<DueDateRecalculated> for BackOfficeProgress {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        e: DueDateRecalculated,
+        event: &Delivered,
+    ) -> Result<(), HandleError> {
+        let detail = json!({ "previous_due_date": e.previous_due_date, "due_date": e.due_date });
+        progress(
+            tx,
+            event,
+            e.work,
+            "due_date_recalculated",
+            detail,
+            Some(e.due_date),
+        )
+        .await
+    }
+}
+
+impl On<CaseOverdue> for BackOfficeProgress {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        e: CaseOverdue,
+        event: &Delivered,
+    ) -> Result<(), HandleError> {
+        let detail = json!({ "due_date": e.due_date });
+        progress(tx, event, e.work, "overdue", detail, None).await
+    }
+}
+
+/// What an approval event means for the case of its work item: a history entry (`action`,
+/// with what the applicant sees in `detail`), and a new due date when it moved one.
+async fn progress(
+    tx: &mut PgConnection,
+    event: &Delivered,
+    work: Option<WorkRef>,
+    action: &'static str,
+    detail: Value,
+    due: Option<String>,
+) -> Result<(), HandleError> {
+    let work = work
+        .ok_or_else(|| HandleError::Permanent("an approval event without its work item".into()))?;
+    let case = field::uuid("case_id", &work.case_id)?;
+    append(tx, case, action, detail, event.attributes.time).await?;
+    if let Some(due) = due {
+        let due = field::date("due_date", &due)?;
+        move_due_date(tx, case, due).await?;
+    }
+    Ok(())
 }
 
 /// The accepted case's new due date, and its application's: a 一件事 application is due when

@@ -3,12 +3,10 @@
 //! its cases opens the work items waiting for it; a calendar change moves the due dates it
 //! touches.
 
-use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use sqlx::PgConnection;
 
-use tongban_bus::{Delivered, HandleError, Handler, field};
-use tongban_events::Event;
+use tongban_bus::{Delivered, HandleError, On, field};
 use tongban_events::catalogue::v1::{CalendarChanged, ItemPublished};
 
 use tongban_runtime::Clock;
@@ -22,52 +20,43 @@ pub struct CatalogueProjection {
     pub clock: Clock,
 }
 
-impl Handler for CatalogueProjection {
-    fn handles(&self, ce_type: &str) -> bool {
-        [ItemPublished::TYPE, CalendarChanged::TYPE].contains(&ce_type)
+impl On<ItemPublished> for CatalogueProjection {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        item: ItemPublished,
+        event: &Delivered,
+    ) -> Result<(), HandleError> {
+        item_published(tx, &item, event).await?;
+        open::open_awaiting(
+            tx,
+            &item.implementation_code,
+            item.version as i32,
+            self.warning_days,
+            self.clock.moment(),
+        )
+        .await?;
+        Ok(())
     }
+}
 
-    fn handle<'a>(
-        &'a self,
-        tx: &'a mut PgConnection,
-        event: &'a Delivered,
-    ) -> BoxFuture<'a, Result<(), HandleError>> {
-        Box::pin(async move {
-            match event.attributes.ce_type.as_str() {
-                ItemPublished::TYPE => {
-                    let item: ItemPublished = event.decode()?;
-                    item_published(tx, &item, event).await?;
-                    open::open_awaiting(
-                        tx,
-                        &item.implementation_code,
-                        item.version as i32,
-                        self.warning_days,
-                        self.clock.moment(),
-                    )
-                    .await?;
-                    Ok(())
-                }
-                CalendarChanged::TYPE => {
-                    let change: CalendarChanged = event.decode()?;
-                    let (region, year) = (change.region_code.clone(), change.year);
-                    tongban_calendar::apply(tx, change).await?;
-                    let now = self.clock.moment();
-                    let moved = crate::clock::recalculate::recalculate(
-                        tx,
-                        &region,
-                        year,
-                        now,
-                        self.warning_days,
-                    )
-                    .await?;
-                    if moved > 0 {
-                        tracing::info!(region, year, moved, "due dates moved by a calendar change");
-                    }
-                    Ok(())
-                }
-                other => Err(HandleError::Permanent(format!("not handled here: {other}"))),
-            }
-        })
+impl On<CalendarChanged> for CatalogueProjection {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        change: CalendarChanged,
+        _: &Delivered,
+    ) -> Result<(), HandleError> {
+        let (region, year) = (change.region_code.clone(), change.year);
+        tongban_calendar::apply(tx, change).await?;
+        let now = self.clock.moment();
+        let moved =
+            crate::clock::recalculate::recalculate(tx, &region, year, now, self.warning_days)
+                .await?;
+        if moved > 0 {
+            tracing::info!(region, year, moved, "due dates moved by a calendar change");
+        }
+        Ok(())
     }
 }
 

@@ -13,36 +13,35 @@ pub mod transfers;
 use std::sync::Arc;
 
 use tongban_bus::ConsumerSpec;
+use tongban_events::acceptance::v1::CaseAccepted;
+use tongban_events::catalogue::v1::{CalendarChanged, DepartmentRegistered, ItemPublished};
+use tongban_events::crossregion::v1::{TransferAccepted, TransferRejected};
 use tongban_events::topics;
 use tongban_runtime::Clock;
 
 pub fn consumers(warning_days: u32, clock: Clock) -> Vec<ConsumerSpec> {
+    let catalogue = Arc::new(catalogue::CatalogueProjection {
+        warning_days,
+        clock: clock.clone(),
+    });
+    let transfers = Arc::new(transfers::TransferAnswers);
     vec![
-        ConsumerSpec {
-            name: "department-directory",
-            topics: vec![topics::CATALOGUE],
-            handler: Arc::new(departments::DepartmentDirectory),
-        },
-        ConsumerSpec {
-            name: "catalogue-projection",
-            topics: vec![topics::CATALOGUE],
-            handler: Arc::new(catalogue::CatalogueProjection {
-                warning_days,
-                clock: clock.clone(),
-            }),
-        },
-        ConsumerSpec {
-            name: "accepted-cases",
-            topics: vec![topics::ACCEPTANCE],
-            handler: Arc::new(cases::AcceptedCases {
+        ConsumerSpec::named("department-directory", &[topics::CATALOGUE])
+            .on::<DepartmentRegistered, _>(Arc::new(departments::DepartmentDirectory))
+            .into(),
+        ConsumerSpec::named("catalogue-projection", &[topics::CATALOGUE])
+            .on::<ItemPublished, _>(catalogue.clone())
+            .on::<CalendarChanged, _>(catalogue)
+            .into(),
+        ConsumerSpec::named("accepted-cases", &[topics::ACCEPTANCE])
+            .on::<CaseAccepted, _>(Arc::new(cases::AcceptedCases {
                 warning_days,
                 clock,
-            }),
-        },
-        ConsumerSpec {
-            name: "transfer-answers",
-            topics: vec![topics::CROSSREGION],
-            handler: Arc::new(transfers::TransferAnswers),
-        },
+            }))
+            .into(),
+        ConsumerSpec::named("transfer-answers", &[topics::CROSSREGION])
+            .on::<TransferAccepted, _>(transfers.clone())
+            .on::<TransferRejected, _>(transfers)
+            .into(),
     ]
 }

@@ -1,12 +1,10 @@
 //! The crossregion service's answers to transfers: a transferred case's work item may be worked
 //! once the handling region took the transfer over, and leaves the queue when it was rejected.
 
-use futures::future::BoxFuture;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use tongban_bus::{Delivered, HandleError, Handler, field};
-use tongban_events::Event;
+use tongban_bus::{Delivered, HandleError, On, field};
 use tongban_events::crossregion::v1::{TransferAccepted, TransferRef, TransferRejected};
 
 use crate::work_item::transfer;
@@ -22,58 +20,33 @@ fn case_of(transfer: Option<&TransferRef>) -> Result<(Uuid, i32), HandleError> {
     ))
 }
 
-impl Handler for TransferAnswers {
-    fn handles(&self, ce_type: &str) -> bool {
-        [TransferAccepted::TYPE, TransferRejected::TYPE].contains(&ce_type)
+impl On<TransferAccepted> for TransferAnswers {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        answer: TransferAccepted,
+        event: &Delivered,
+    ) -> Result<(), HandleError> {
+        let (case_id, round) = case_of(answer.transfer.as_ref())?;
+        let by = Uuid::parse_str(&answer.accepted_by).ok();
+        let at = event.instant(answer.accepted_at);
+        transfer::answer_transfer(tx, case_id, round, true, "", by, at).await?;
+        Ok(())
     }
+}
 
-    fn handle<'a>(
-        &'a self,
-        tx: &'a mut PgConnection,
-        event: &'a Delivered,
-    ) -> BoxFuture<'a, Result<(), HandleError>> {
-        Box::pin(async move {
-            let (case_id, round, accepted, reason, by, at) = match event.attributes.ce_type.as_str()
-            {
-                TransferAccepted::TYPE => {
-                    let answer: TransferAccepted = event.decode()?;
-                    let (case_id, round) = case_of(answer.transfer.as_ref())?;
-                    (
-                        case_id,
-                        round,
-                        true,
-                        String::new(),
-                        answer.accepted_by,
-                        event.instant(answer.accepted_at),
-                    )
-                }
-                TransferRejected::TYPE => {
-                    let answer: TransferRejected = event.decode()?;
-                    let (case_id, round) = case_of(answer.transfer.as_ref())?;
-                    (
-                        case_id,
-                        round,
-                        false,
-                        format!("{}: {}", answer.reason_kind, answer.reason),
-                        answer.rejected_by,
-                        event.instant(answer.rejected_at),
-                    )
-                }
-                other => {
-                    return Err(HandleError::Permanent(format!("not handled here: {other}")));
-                }
-            };
-            transfer::answer_transfer(
-                tx,
-                case_id,
-                round,
-                accepted,
-                &reason,
-                Uuid::parse_str(&by).ok(),
-                at,
-            )
-            .await?;
-            Ok(())
-        })
+impl On<TransferRejected> for TransferAnswers {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        answer: TransferRejected,
+        event: &Delivered,
+    ) -> Result<(), HandleError> {
+        let (case_id, round) = case_of(answer.transfer.as_ref())?;
+        let reason = format!("{}: {}", answer.reason_kind, answer.reason);
+        let by = Uuid::parse_str(&answer.rejected_by).ok();
+        let at = event.instant(answer.rejected_at);
+        transfer::answer_transfer(tx, case_id, round, false, &reason, by, at).await?;
+        Ok(())
     }
 }

@@ -2,76 +2,72 @@
 //! needs the region that handles each; a transfer names the item and its department. Keeps the
 //! working-day calendar too: hand-over deadlines are in working days.
 
-use futures::future::BoxFuture;
 use sqlx::PgConnection;
 
-use tongban_bus::{Delivered, HandleError, Handler, field};
-use tongban_events::Event;
+use tongban_bus::{Delivered, HandleError, On, field};
 use tongban_events::catalogue::v1::{CalendarChanged, ItemPublished, ItemWithdrawn};
 
 pub struct CatalogueItems;
 
-impl Handler for CatalogueItems {
-    fn handles(&self, ce_type: &str) -> bool {
-        [
-            ItemPublished::TYPE,
-            ItemWithdrawn::TYPE,
-            CalendarChanged::TYPE,
-        ]
-        .contains(&ce_type)
+impl On<ItemPublished> for CatalogueItems {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        item: ItemPublished,
+        _: &Delivered,
+    ) -> Result<(), HandleError> {
+        let id = field::uuid("item_id", &item.item_id)?;
+        // A version in force only moves forward: a replayed older one changes nothing.
+        sqlx::query(
+            "insert into items (implementation_code, item_id, name, region_code,
+                 department_credit_code, version, in_force, department_id)
+             values ($1, $2, $3, $4, $5, $6, true, $7)
+             on conflict (implementation_code) do update
+             set name = excluded.name, region_code = excluded.region_code,
+                 department_credit_code = excluded.department_credit_code,
+                 version = excluded.version, in_force = true,
+                 department_id = excluded.department_id
+             where items.version < excluded.version",
+        )
+        .bind(&item.implementation_code)
+        .bind(id)
+        .bind(&item.name)
+        .bind(&item.region_code)
+        .bind(&item.department_credit_code)
+        .bind(item.version as i32)
+        .bind(uuid::Uuid::parse_str(&item.department_id).ok())
+        .execute(&mut *tx)
+        .await?;
+        Ok(())
     }
+}
 
-    fn handle<'a>(
-        &'a self,
-        tx: &'a mut PgConnection,
-        event: &'a Delivered,
-    ) -> BoxFuture<'a, Result<(), HandleError>> {
-        Box::pin(async move {
-            match event.attributes.ce_type.as_str() {
-                ItemPublished::TYPE => {
-                    let item: ItemPublished = event.decode()?;
-                    let id = field::uuid("item_id", &item.item_id)?;
-                    // A version in force only moves forward: a replayed older one changes nothing.
-                    sqlx::query(
-                        "insert into items (implementation_code, item_id, name, region_code,
-                             department_credit_code, version, in_force, department_id)
-                         values ($1, $2, $3, $4, $5, $6, true, $7)
-                         on conflict (implementation_code) do update
-                         set name = excluded.name, region_code = excluded.region_code,
-                             department_credit_code = excluded.department_credit_code,
-                             version = excluded.version, in_force = true,
-                             department_id = excluded.department_id
-                         where items.version < excluded.version",
-                    )
-                    .bind(&item.implementation_code)
-                    .bind(id)
-                    .bind(&item.name)
-                    .bind(&item.region_code)
-                    .bind(&item.department_credit_code)
-                    .bind(item.version as i32)
-                    .bind(uuid::Uuid::parse_str(&item.department_id).ok())
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                CalendarChanged::TYPE => {
-                    tongban_calendar::apply(tx, event.decode()?).await?;
-                }
-                ItemWithdrawn::TYPE => {
-                    let item: ItemWithdrawn = event.decode()?;
-                    sqlx::query(
-                        "update items set in_force = false
-                         where implementation_code = $1 and version <= $2",
-                    )
-                    .bind(&item.implementation_code)
-                    .bind(item.version as i32)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                other => {
-                    return Err(HandleError::Permanent(format!("not handled here: {other}")));
-                }
-            }
-            Ok(())
-        })
+impl On<ItemWithdrawn> for CatalogueItems {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        item: ItemWithdrawn,
+        _: &Delivered,
+    ) -> Result<(), HandleError> {
+        sqlx::query(
+            "update items set in_force = false
+             where implementation_code = $1 and version <= $2",
+        )
+        .bind(&item.implementation_code)
+        .bind(item.version as i32)
+        .execute(&mut *tx)
+        .await?;
+        Ok(())
+    }
+}
+
+impl On<CalendarChanged> for CatalogueItems {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        change: CalendarChanged,
+        _: &Delivered,
+    ) -> Result<(), HandleError> {
+        tongban_calendar::apply(tx, change).await
     }
 }

@@ -1,110 +1,149 @@
 //! Cases from acceptance's events (their status, days, visits, delivery) and approval's
 //! (the conclusion with its time limit kept or missed, the red flag).
 
-use futures::future::BoxFuture;
 use sqlx::PgConnection;
 
-use tongban_bus::{Delivered, HandleError, Handler, field};
-use tongban_events::Event;
+use tongban_bus::{Delivered, HandleError, On, field};
 use tongban_events::acceptance::v1::{
     CaseAccepted, CaseDelivered, CaseRef, CaseRefused, CaseSubmitted, CaseWithdrawn,
     CorrectionRequested, VisitRecorded,
 };
 use tongban_events::approval::v1::{CaseConcluded, CaseOverdue, WorkRef};
 
-use super::support::{day, required};
-use crate::db::{facts, feed};
+use super::support::{day, required, seen};
+use crate::db::facts;
 
 pub struct Cases;
 
-const TYPES: [&str; 9] = [
-    CaseSubmitted::TYPE,
-    CorrectionRequested::TYPE,
-    CaseAccepted::TYPE,
-    CaseRefused::TYPE,
-    CaseWithdrawn::TYPE,
-    VisitRecorded::TYPE,
-    CaseDelivered::TYPE,
-    CaseConcluded::TYPE,
-    CaseOverdue::TYPE,
-];
-
-impl Handler for Cases {
-    fn handles(&self, ce_type: &str) -> bool {
-        TYPES.contains(&ce_type)
+impl On<CaseSubmitted> for Cases {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        submitted: CaseSubmitted,
+        event: &Delivered,
+    ) -> Result<(), HandleError> {
+        let case = status(tx, event, submitted.case.as_ref(), "submitted").await?;
+        let at = event.instant(submitted.submitted_at);
+        facts::submitted(tx, case, day(at)).await?;
+        seen(tx, event).await
     }
+}
 
-    fn handle<'a>(
-        &'a self,
-        tx: &'a mut PgConnection,
-        event: &'a Delivered,
-    ) -> BoxFuture<'a, Result<(), HandleError>> {
-        Box::pin(async move {
-            match event.attributes.ce_type.as_str() {
-                CaseSubmitted::TYPE => {
-                    let submitted: CaseSubmitted = event.decode()?;
-                    let case = status(tx, event, submitted.case.as_ref(), "submitted").await?;
-                    let at = event.instant(submitted.submitted_at);
-                    facts::submitted(tx, case, day(at)).await?;
-                }
-                CorrectionRequested::TYPE => {
-                    let requested: CorrectionRequested = event.decode()?;
-                    status(tx, event, requested.case.as_ref(), "needs_correction").await?;
-                }
-                CaseAccepted::TYPE => {
-                    let accepted: CaseAccepted = event.decode()?;
-                    let case = status(tx, event, accepted.case.as_ref(), "accepted").await?;
-                    let at = event.instant(accepted.accepted_at);
-                    let due = field::optional_date("due_date", &accepted.due_date)?;
-                    facts::accepted(tx, case, accepted.round.max(1) as i32, day(at), due).await?;
-                }
-                CaseRefused::TYPE => {
-                    let refused: CaseRefused = event.decode()?;
-                    status(tx, event, refused.case.as_ref(), "refused").await?;
-                }
-                CaseWithdrawn::TYPE => {
-                    let withdrawn: CaseWithdrawn = event.decode()?;
-                    status(tx, event, withdrawn.case.as_ref(), "withdrawn").await?;
-                }
-                VisitRecorded::TYPE => {
-                    let visit: VisitRecorded = event.decode()?;
-                    let case = required("case", visit.case.as_ref())?;
-                    let facts = case_facts(case)?;
-                    facts::case(tx, &facts, None).await?;
-                    let visits = visit.visits.max(case.visits);
-                    facts::visits(tx, facts.case_id, visits as i32).await?;
-                }
-                CaseDelivered::TYPE => {
-                    let delivered: CaseDelivered = event.decode()?;
-                    let case = status(tx, event, delivered.case.as_ref(), "delivered").await?;
-                    facts::delivered(tx, case, event.instant(delivered.delivered_at)).await?;
-                }
-                CaseConcluded::TYPE => {
-                    let concluded: CaseConcluded = event.decode()?;
-                    let work = required("work", concluded.work.as_ref())?;
-                    let case = work_facts(work)?;
-                    facts::case(tx, &case, None).await?;
-                    let at = event.instant(concluded.concluded_at);
-                    let conclusion = facts::Conclusion {
-                        decision: concluded.decision.clone(),
-                        at,
-                        on: day(at),
-                        on_time: concluded.on_time,
-                        working_days_used: concluded.working_days_used as i32,
-                        due_date: field::optional_date("due_date", &concluded.due_date)?,
-                    };
-                    facts::concluded(tx, case.case_id, &conclusion).await?;
-                }
-                _ => {
-                    let overdue: CaseOverdue = event.decode()?;
-                    let case = work_facts(required("work", overdue.work.as_ref())?)?;
-                    facts::case(tx, &case, None).await?;
-                    facts::overdue(tx, case.case_id).await?;
-                }
-            }
-            feed::seen(tx, event.attributes.time).await?;
-            Ok(())
-        })
+impl On<CorrectionRequested> for Cases {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        requested: CorrectionRequested,
+        event: &Delivered,
+    ) -> Result<(), HandleError> {
+        status(tx, event, requested.case.as_ref(), "needs_correction").await?;
+        seen(tx, event).await
+    }
+}
+
+impl On<CaseAccepted> for Cases {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        accepted: CaseAccepted,
+        event: &Delivered,
+    ) -> Result<(), HandleError> {
+        let case = status(tx, event, accepted.case.as_ref(), "accepted").await?;
+        let at = event.instant(accepted.accepted_at);
+        let due = field::optional_date("due_date", &accepted.due_date)?;
+        facts::accepted(tx, case, accepted.round.max(1) as i32, day(at), due).await?;
+        seen(tx, event).await
+    }
+}
+
+impl On<CaseRefused> for Cases {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        refused: CaseRefused,
+        event: &Delivered,
+    ) -> Result<(), HandleError> {
+        status(tx, event, refused.case.as_ref(), "refused").await?;
+        seen(tx, event).await
+    }
+}
+
+impl On<CaseWithdrawn> for Cases {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        withdrawn: CaseWithdrawn,
+        event: &Delivered,
+    ) -> Result<(), HandleError> {
+        status(tx, event, withdrawn.case.as_ref(), "withdrawn").await?;
+        seen(tx, event).await
+    }
+}
+
+impl On<VisitRecorded> for Cases {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        visit: VisitRecorded,
+        event: &Delivered,
+    ) -> Result<(), HandleError> {
+        let case = required("case", visit.case.as_ref())?;
+        let facts = case_facts(case)?;
+        facts::case(tx, &facts, None).await?;
+        let visits = visit.visits.max(case.visits);
+        facts::visits(tx, facts.case_id, visits as i32).await?;
+        seen(tx, event).await
+    }
+}
+
+impl On<CaseDelivered> for Cases {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        delivered: CaseDelivered,
+        event: &Delivered,
+    ) -> Result<(), HandleError> {
+        let case = status(tx, event, delivered.case.as_ref(), "delivered").await?;
+        facts::delivered(tx, case, event.instant(delivered.delivered_at)).await?;
+        seen(tx, event).await
+    }
+}
+
+impl On<CaseConcluded> for Cases {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        concluded: CaseConcluded,
+        event: &Delivered,
+    ) -> Result<(), HandleError> {
+        let work = required("work", concluded.work.as_ref())?;
+        let case = work_facts(work)?;
+        facts::case(tx, &case, None).await?;
+        let at = event.instant(concluded.concluded_at);
+        let conclusion = facts::Conclusion {
+            decision: concluded.decision.clone(),
+            at,
+            on: day(at),
+            on_time: concluded.on_time,
+            working_days_used: concluded.working_days_used as i32,
+            due_date: field::optional_date("due_date", &concluded.due_date)?,
+        };
+        facts::concluded(tx, case.case_id, &conclusion).await?;
+        seen(tx, event).await
+    }
+}
+
+impl On<CaseOverdue> for Cases {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        overdue: CaseOverdue,
+        event: &Delivered,
+    ) -> Result<(), HandleError> {
+        let case = work_facts(required("work", overdue.work.as_ref())?)?;
+        facts::case(tx, &case, None).await?;
+        facts::overdue(tx, case.case_id).await?;
+        seen(tx, event).await
     }
 }
 

@@ -5,7 +5,8 @@
 //! - [`cases`]: acceptance's case events and approval's conclusions and red flags.
 //! - [`transfers`]: crossregion's hand-overs.
 //! - [`ratings`]: ratings (好差评).
-//! - `support`: what the handlers share (the halls' day of an instant, required fields).
+//! - `support`: what the handlers share (the halls' day of an instant, required fields,
+//!   the freshness mark).
 
 pub mod cases;
 pub mod catalogue;
@@ -16,30 +17,47 @@ pub mod transfers;
 use std::sync::Arc;
 
 use tongban_bus::ConsumerSpec;
+use tongban_events::acceptance::v1::{
+    CaseAccepted, CaseDelivered, CaseRefused, CaseSubmitted, CaseWithdrawn, CorrectionRequested,
+    Rated, VisitRecorded,
+};
+use tongban_events::approval::v1::{CaseConcluded, CaseOverdue};
+use tongban_events::catalogue::v1::{DepartmentRegistered, ItemPublished};
+use tongban_events::crossregion::v1::{
+    ResultReturned, TransferAccepted, TransferCompleted, TransferRejected, TransferSent,
+};
 use tongban_events::topics;
 
 pub fn consumers() -> Vec<ConsumerSpec> {
+    let names = Arc::new(catalogue::Names);
+    let cases = Arc::new(cases::Cases);
+    let transfers = Arc::new(transfers::Transfers);
     vec![
-        ConsumerSpec {
-            name: "names",
-            topics: vec![topics::CATALOGUE],
-            handler: Arc::new(catalogue::Names),
-        },
-        ConsumerSpec {
-            name: "cases",
-            topics: vec![topics::ACCEPTANCE, topics::APPROVAL],
-            handler: Arc::new(cases::Cases),
-        },
-        ConsumerSpec {
-            name: "transfers",
-            topics: vec![topics::CROSSREGION],
-            handler: Arc::new(transfers::Transfers),
-        },
-        ConsumerSpec {
-            name: "ratings",
-            topics: vec![topics::ACCEPTANCE],
-            handler: Arc::new(ratings::Ratings),
-        },
+        ConsumerSpec::named("names", &[topics::CATALOGUE])
+            .on::<ItemPublished, _>(names.clone())
+            .on::<DepartmentRegistered, _>(names)
+            .into(),
+        ConsumerSpec::named("cases", &[topics::ACCEPTANCE, topics::APPROVAL])
+            .on::<CaseSubmitted, _>(cases.clone())
+            .on::<CorrectionRequested, _>(cases.clone())
+            .on::<CaseAccepted, _>(cases.clone())
+            .on::<CaseRefused, _>(cases.clone())
+            .on::<CaseWithdrawn, _>(cases.clone())
+            .on::<VisitRecorded, _>(cases.clone())
+            .on::<CaseDelivered, _>(cases.clone())
+            .on::<CaseConcluded, _>(cases.clone())
+            .on::<CaseOverdue, _>(cases)
+            .into(),
+        ConsumerSpec::named("transfers", &[topics::CROSSREGION])
+            .on::<TransferSent, _>(transfers.clone())
+            .on::<TransferAccepted, _>(transfers.clone())
+            .on::<TransferRejected, _>(transfers.clone())
+            .on::<ResultReturned, _>(transfers.clone())
+            .on::<TransferCompleted, _>(transfers)
+            .into(),
+        ConsumerSpec::named("ratings", &[topics::ACCEPTANCE])
+            .on::<Rated, _>(Arc::new(ratings::Ratings))
+            .into(),
     ]
 }
 

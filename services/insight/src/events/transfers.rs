@@ -1,86 +1,108 @@
 //! Cross-region hand-overs (跨域通办): volume and hand-over time by region pair.
 
-use futures::future::BoxFuture;
 use sqlx::PgConnection;
 
-use tongban_bus::{Delivered, HandleError, Handler, field};
-use tongban_events::Event;
+use tongban_bus::{Delivered, HandleError, On, field};
 use tongban_events::crossregion::v1::{
     ResultReturned, TransferAccepted, TransferCompleted, TransferRef, TransferRejected,
     TransferSent,
 };
 
-use super::support::{day, required};
+use super::support::{day, required, seen};
 use crate::db::facts::{self, CaseFacts, TransferFacts, TransferStep};
-use crate::db::feed;
 
 pub struct Transfers;
 
-impl Handler for Transfers {
-    fn handles(&self, ce_type: &str) -> bool {
-        [
-            TransferSent::TYPE,
-            TransferAccepted::TYPE,
-            TransferRejected::TYPE,
-            ResultReturned::TYPE,
-            TransferCompleted::TYPE,
-        ]
-        .contains(&ce_type)
+impl On<TransferSent> for Transfers {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        sent: TransferSent,
+        event: &Delivered,
+    ) -> Result<(), HandleError> {
+        let at = event.instant(sent.sent_at);
+        step(
+            tx,
+            event,
+            sent.transfer,
+            TransferStep::Sent { at, on: day(at) },
+        )
+        .await
     }
+}
 
-    fn handle<'a>(
-        &'a self,
-        tx: &'a mut PgConnection,
-        event: &'a Delivered,
-    ) -> BoxFuture<'a, Result<(), HandleError>> {
-        Box::pin(async move {
-            let (transfer, step) = match event.attributes.ce_type.as_str() {
-                TransferSent::TYPE => {
-                    let sent: TransferSent = event.decode()?;
-                    let at = event.instant(sent.sent_at);
-                    (sent.transfer, TransferStep::Sent { at, on: day(at) })
-                }
-                TransferAccepted::TYPE => {
-                    let accepted: TransferAccepted = event.decode()?;
-                    let step = TransferStep::Answered {
-                        accepted: true,
-                        at: event.instant(accepted.accepted_at),
-                        on_time: accepted.on_time,
-                    };
-                    (accepted.transfer, step)
-                }
-                TransferRejected::TYPE => {
-                    let rejected: TransferRejected = event.decode()?;
-                    let step = TransferStep::Answered {
-                        accepted: false,
-                        at: event.instant(rejected.rejected_at),
-                        on_time: rejected.on_time,
-                    };
-                    (rejected.transfer, step)
-                }
-                ResultReturned::TYPE => {
-                    let returned: ResultReturned = event.decode()?;
-                    let at = event.instant(returned.concluded_at);
-                    (returned.transfer, TransferStep::Returned { at })
-                }
-                _ => {
-                    let completed: TransferCompleted = event.decode()?;
-                    let step = TransferStep::Completed {
-                        at: event.instant(completed.delivered_at),
-                        on_time: completed.on_time,
-                    };
-                    (completed.transfer, step)
-                }
-            };
-            let transfer = required("transfer", transfer.as_ref())?;
-            // The case may not be known yet (topics arrive in any order): a rejection sends it
-            // back, which must not be lost.
-            facts::case(tx, &case_facts(transfer)?, None).await?;
-            facts::transfer(tx, &transfer_facts(transfer)?, step).await?;
-            feed::seen(tx, event.attributes.time).await?;
-            Ok(())
-        })
+impl On<TransferAccepted> for Transfers {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        accepted: TransferAccepted,
+        event: &Delivered,
+    ) -> Result<(), HandleError> {
+        let answered = TransferStep::Answered {
+            accepted: true,
+            at: event.instant(accepted.accepted_at),
+            on_time: accepted.on_time,
+        };
+        step(tx, event, accepted.transfer, answered).await
     }
+}
+
+impl On<TransferRejected> for Transfers {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        rejected: TransferRejected,
+        event: &Delivered,
+    ) -> Result<(), HandleError> {
+        let answered = TransferStep::Answered {
+            accepted: false,
+            at: event.instant(rejected.rejected_at),
+            on_time: rejected.on_time,
+        };
+        step(tx, event, rejected.transfer, answered).await
+    }
+}
+
+impl On<ResultReturned> for Transfers {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        returned: ResultReturned,
+        event: &Delivered,
+    ) -> Result<(), HandleError> {
+        let at = event.instant(returned.concluded_at);
+        step(tx, event, returned.transfer, TransferStep::Returned { at }).await
+    }
+}
+
+impl On<TransferCompleted> for Transfers {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        completed: TransferCompleted,
+        event: &Delivered,
+    ) -> Result<(), HandleError> {
+        let completed_step = TransferStep::Completed {
+            at: event.instant(completed.delivered_at),
+            on_time: completed.on_time,
+        };
+        step(tx, event, completed.transfer, completed_step).await
+    }
+}
+
+/// Records a step of `transfer`, and its case.
+async fn step(
+    tx: &mut PgConnection,
+    event: &Delivered,
+    transfer: Option<TransferRef>,
+    step: TransferStep,
+) -> Result<(), HandleError> {
+    let transfer = required("transfer", transfer.as_ref())?;
+    // The case may not be known yet (topics arrive in any order): a rejection sends it
+    // back, which must not be lost.
+    facts::case(tx, &case_facts(transfer)?, None).await?;
+    facts::transfer(tx, &transfer_facts(transfer)?, step).await?;
+    seen(tx, event).await
 }
 
 fn case_facts(transfer: &TransferRef) -> Result<CaseFacts, HandleError> {

@@ -8,12 +8,11 @@ use sqlx::PgConnection;
 use sqlx::types::Json as Jsonb;
 use uuid::Uuid;
 
-use tongban_bus::outbox::{self, Subject};
 use tongban_events::approval::v1 as events;
 use tongban_kernel::Error;
 
 use super::seal;
-use crate::work_item::store::{Now, Row};
+use crate::work_item::store::{self, Now, Row};
 
 #[derive(Debug, Clone, Deserialize)]
 struct ResultSpec {
@@ -93,26 +92,18 @@ async fn seal_one(
     .execute(&mut *tx)
     .await?;
     let key = id.to_string();
-    outbox::enqueue(
-        tx,
-        &Subject {
-            key: &key,
-            subject: Some(&row.case_number),
-            regions: vec![row.handling_region.clone()],
-        },
-        &events::CertificateIssued {
-            certificate_id: key.clone(),
-            certificate_type: spec.name.clone(),
-            holder_account_id: row.applicant_id.map(|a| a.to_string()).unwrap_or_default(),
-            holder_document_masked: row.applicant_document_masked.clone(),
-            issuer_credit_code: issuer.credit_code.clone(),
-            case_number: row.case_number.clone(),
-            valid_from: now.today.to_string(),
-            valid_until: valid_until.map(|d| d.to_string()).unwrap_or_default(),
-            issued_at: Some(tongban_events::timestamp(now.at)),
-        },
-    )
-    .await?;
+    let event = events::CertificateIssued {
+        certificate_id: key.clone(),
+        certificate_type: spec.name.clone(),
+        holder_account_id: row.applicant_id.map(|a| a.to_string()).unwrap_or_default(),
+        holder_document_masked: row.applicant_document_masked.clone(),
+        issuer_credit_code: issuer.credit_code.clone(),
+        case_number: row.case_number.clone(),
+        valid_from: now.today.to_string(),
+        valid_until: valid_until.map(|d| d.to_string()).unwrap_or_default(),
+        issued_at: Some(tongban_events::timestamp(now.at)),
+    };
+    store::publish_certificate(tx, row, id, &event).await?;
     Ok(key)
 }
 

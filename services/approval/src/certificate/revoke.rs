@@ -4,12 +4,11 @@ use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use tongban_bus::outbox::{self, Subject};
 use tongban_events::approval::v1 as events;
 use tongban_kernel::{Error, Power, Principal};
 
 use super::verify::{SealedCertificate, certificate_row};
-use crate::work_item::store::{self, Now};
+use crate::work_item::store::{self, Entry, Now};
 
 /// Revokes a certificate (吊销、注销): for the issuing department's approvers. It then stands
 /// in for no material and verifies as revoked.
@@ -50,31 +49,20 @@ pub async fn revoke(
             message: format!("certificate {id} is already revoked"),
         });
     }
-    let key = id.to_string();
-    outbox::enqueue(
-        &mut tx,
-        &Subject {
-            key: &key,
-            subject: Some(&row.case_number),
-            regions: vec![row.handling_region.clone()],
-        },
-        &events::CertificateRevoked {
-            certificate_id: key.clone(),
-            reason: reason.clone(),
-            revoked_at: Some(tongban_events::timestamp(now.at)),
-        },
-    )
-    .await?;
-    store::record(
-        &mut tx,
-        row.case_id,
-        now.at,
-        Some(principal.account),
-        "certificate_revoked",
-        None,
-        json!({ "certificate_id": id, "reason": reason }),
-    )
-    .await?;
+    let event = events::CertificateRevoked {
+        certificate_id: id.to_string(),
+        reason: reason.clone(),
+        revoked_at: Some(tongban_events::timestamp(now.at)),
+    };
+    store::publish_certificate(&mut tx, &row, id, &event).await?;
+    let entry = Entry {
+        at: now.at,
+        actor: Some(principal.account),
+        action: "certificate_revoked",
+        step: None,
+        detail: json!({ "certificate_id": id, "reason": reason }),
+    };
+    store::note(&mut tx, &row, entry).await?;
     tx.commit().await?;
     Ok(SealedCertificate {
         document: found.document,

@@ -9,10 +9,10 @@ use tongban_events::approval::v1 as events;
 use tongban_kernel::{Error, Power, Principal};
 
 use super::rules;
-use super::store::reckon;
+use super::store::{self, reckon};
 use crate::domain;
 use crate::work_item::action::finish;
-use crate::work_item::store::{COLUMNS, Now, Row, for_action};
+use crate::work_item::store::{Now, for_action};
 use crate::work_item::view::WorkItem;
 
 /// Extends the time limit by `days` working days, approved by a supervisor over the item's
@@ -62,13 +62,7 @@ pub async fn extend(
     .bind(now.at)
     .execute(&mut *tx)
     .await?;
-    let row: Row = sqlx::query_as(&format!(
-        "update work_items w set extension_days = extension_days + $2 where case_id = $1 returning {COLUMNS}"
-    ))
-    .bind(id)
-    .bind(days)
-    .fetch_one(&mut *tx)
-    .await?;
+    let row = store::extend(&mut tx, id, days).await?;
     let calendar = tongban_calendar::load(&mut tx, &row.handling_region).await?;
     let due = reckon(&mut tx, &row, &calendar, now.today, warning_days).await?;
     let item = finish(

@@ -4,7 +4,8 @@
 //! knows of the clock only its rules and its pauses.
 //!
 //! - [`rules`]: due dates, paused days, the warning day, the statute's limits (pure).
-//! - [`store`]: the pauses, and the due date recomputed from them.
+//! - [`store`]: the pauses, and the clock's columns of a work item (the due date recomputed
+//!   from them, the days of extension, the warning and escalation raised).
 //! - [`pause`] (pause and resume), [`extend`], [`recalculate`] (a calendar change): use cases.
 //! - [`timers`]: the sweeps raising warnings and escalations.
 //! - [`http`]: the routes.

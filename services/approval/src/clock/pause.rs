@@ -13,8 +13,8 @@ use super::rules::{self, Stop};
 use super::store::reckon;
 use crate::domain;
 use crate::work_item::action::finish;
-use crate::work_item::state::{Action, WorkItemState, transition};
-use crate::work_item::store::{self, Now, for_action};
+use crate::work_item::state::WorkItemState;
+use crate::work_item::store::{self, Change, Now, for_action};
 use crate::work_item::view::WorkItem;
 
 /// Stops the clock for correction or a special procedure; the applicant is told in writing.
@@ -64,7 +64,7 @@ pub async fn pause(
     .bind(now.at)
     .execute(&mut *tx)
     .await?;
-    store::set_state(&mut tx, id, transition(row.state, Action::Pause)?).await?;
+    store::apply(&mut tx, &row, Change::Paused).await?;
     let item = finish(
         &mut tx,
         principal,
@@ -134,7 +134,7 @@ pub async fn resume(
     .bind(paused_days as i32)
     .execute(&mut *tx)
     .await?;
-    store::set_state(&mut tx, id, transition(row.state, Action::Resume)?).await?;
+    store::apply(&mut tx, &row, Change::Resumed).await?;
     let due = reckon(&mut tx, &row, &calendar, now.today, warning_days).await?;
     let item = finish(
         &mut tx,

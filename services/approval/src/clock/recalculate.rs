@@ -8,7 +8,7 @@ use tongban_kernel::Error;
 
 use super::store::reckon;
 use crate::work_item::state::WorkItemState;
-use crate::work_item::store::{COLUMNS, Now, Row, publish, record};
+use crate::work_item::store::{COLUMNS, Entry, Now, Row, record};
 
 /// Recomputes the due dates a change of the calendar of `region` ('' for the nation) in `year`
 /// can move: the open work items handled there (anywhere, for the nation) accepted by the end
@@ -43,8 +43,13 @@ pub async fn recalculate(
         }
         moved += 1;
         let previous = row.due_date.map(|d| d.to_string()).unwrap_or_default();
-        record(tx, row.case_id, now.at, None, "due_date_recalculated", Some(row.current_step),
-            json!({ "previous_due_date": previous, "due_date": due.date, "provisional": due.provisional })).await?;
+        let entry = Entry {
+            at: now.at,
+            actor: None,
+            action: "due_date_recalculated",
+            step: Some(row.current_step),
+            detail: json!({ "previous_due_date": previous, "due_date": due.date, "provisional": due.provisional }),
+        };
         let event = events::DueDateRecalculated {
             work: Some(row.work_ref()),
             previous_due_date: previous,
@@ -52,7 +57,7 @@ pub async fn recalculate(
             due_date_provisional: due.provisional,
             recalculated_at: Some(tongban_events::timestamp(now.at)),
         };
-        publish(tx, &row, &event).await?;
+        record(tx, &row, entry, Some(&event)).await?;
     }
     Ok(moved)
 }

@@ -1,7 +1,9 @@
-//! What the clock keeps: the stretches it stood still (pauses), and the due date and warning
-//! day of a work item recomputed from them and its extensions.
+//! What the clock keeps: the stretches it stood still (pauses), and the clock's columns of a
+//! work item: the due date and warning day recomputed from the pauses and its extensions, the
+//! days it was extended by, and when its warning and escalation were raised. A work item's
+//! state, history and events are [`crate::work_item::store`]'s.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -9,7 +11,7 @@ use tongban_kernel::calendar::Reckoning;
 use tongban_kernel::{Calendar, Error};
 
 use super::rules::{self, Stop};
-use crate::work_item::store::Row;
+use crate::work_item::store::{COLUMNS, Row};
 
 pub async fn stops(tx: &mut PgConnection, id: Uuid) -> Result<Vec<Stop>, sqlx::Error> {
     let rows: Vec<(NaiveDate, Option<NaiveDate>)> =
@@ -59,4 +61,39 @@ pub async fn reckon(
     .execute(&mut *tx)
     .await?;
     Ok(due)
+}
+
+/// The working days work item `id`'s limit is extended by grow by `days`; the row as it now is.
+pub async fn extend(tx: &mut PgConnection, id: Uuid, days: i32) -> Result<Row, Error> {
+    Ok(sqlx::query_as(&format!(
+        "update work_items w set extension_days = extension_days + $2 where case_id = $1 returning {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(days)
+    .fetch_one(&mut *tx)
+    .await?)
+}
+
+/// What a timer raises on a work item.
+#[derive(Debug, Clone, Copy)]
+pub enum Raise {
+    /// The yellow warning before the due date.
+    Warning,
+    /// The red escalation once it passed.
+    Escalation,
+}
+
+/// Marks work item `id` as having had `raise` at `at`, so no sweep raises it again.
+pub async fn mark(
+    tx: &mut PgConnection,
+    id: Uuid,
+    raise: Raise,
+    at: DateTime<Utc>,
+) -> Result<(), Error> {
+    let sql = match raise {
+        Raise::Warning => "update work_items set warned_at = $2 where case_id = $1",
+        Raise::Escalation => "update work_items set escalated_at = $2 where case_id = $1",
+    };
+    sqlx::query(sql).bind(id).bind(at).execute(&mut *tx).await?;
+    Ok(())
 }

@@ -11,8 +11,9 @@ use tongban_events::approval::v1 as events;
 use tongban_kernel::Error;
 
 use super::rules as clock;
+use super::store::{self, Raise};
 use crate::work_item::state::WorkItemState;
-use crate::work_item::store::{COLUMNS, Row, publish, record};
+use crate::work_item::store::{COLUMNS, Entry, Row, record};
 
 /// Rows one sweep transaction handles; the sweep repeats until none are left.
 const BATCH: i64 = 200;
@@ -61,28 +62,21 @@ async fn warn(pool: &PgPool, today: NaiveDate, now: DateTime<Utc>) -> Result<usi
         let Some(due) = row.due_date else { continue };
         let calendar = calendars.of(&mut tx, &row.handling_region).await?;
         let left = clock::working_days_left(calendar, today, due);
-        sqlx::query("update work_items set warned_at = $2 where case_id = $1")
-            .bind(row.case_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        record(
-            &mut tx,
-            row.case_id,
-            now,
-            None,
-            "warned",
-            Some(row.current_step),
-            json!({ "due_date": due, "working_days_left": left }),
-        )
-        .await?;
+        store::mark(&mut tx, row.case_id, Raise::Warning, now).await?;
+        let entry = Entry {
+            at: now,
+            actor: None,
+            action: "warned",
+            step: Some(row.current_step),
+            detail: json!({ "due_date": due, "working_days_left": left }),
+        };
         let event = events::DeadlineApproaching {
             work: Some(row.work_ref()),
             due_date: due.to_string(),
             working_days_left: left,
             raised_at: Some(tongban_events::timestamp(now)),
         };
-        publish(&mut tx, row, &event).await?;
+        record(&mut tx, row, entry, Some(&event)).await?;
     }
     tx.commit().await?;
     Ok(rows.len())
@@ -102,27 +96,20 @@ async fn escalate(pool: &PgPool, today: NaiveDate, now: DateTime<Utc>) -> Result
     .await?;
     for row in &rows {
         let Some(due) = row.due_date else { continue };
-        sqlx::query("update work_items set escalated_at = $2 where case_id = $1")
-            .bind(row.case_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        record(
-            &mut tx,
-            row.case_id,
-            now,
-            None,
-            "escalated",
-            Some(row.current_step),
-            json!({ "due_date": due, "to": "supervisor" }),
-        )
-        .await?;
+        store::mark(&mut tx, row.case_id, Raise::Escalation, now).await?;
+        let entry = Entry {
+            at: now,
+            actor: None,
+            action: "escalated",
+            step: Some(row.current_step),
+            detail: json!({ "due_date": due, "to": "supervisor" }),
+        };
         let event = events::CaseOverdue {
             work: Some(row.work_ref()),
             due_date: due.to_string(),
             raised_at: Some(tongban_events::timestamp(now)),
         };
-        publish(&mut tx, row, &event).await?;
+        record(&mut tx, row, entry, Some(&event)).await?;
     }
     tx.commit().await?;
     Ok(rows.len())

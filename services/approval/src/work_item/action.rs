@@ -11,7 +11,7 @@ use tongban_events::approval::v1 as events;
 use tongban_kernel::{Error, Power, Principal, Role, TimeLimit};
 
 use super::state::{self, StepAction, StepState, WorkItemState};
-use super::store::{self, Now, Row};
+use super::store::{self, Entry, Now, Row, StepChange};
 use super::view::{self, WorkItem};
 
 #[derive(sqlx::FromRow)]
@@ -100,17 +100,15 @@ pub async fn finish<E: Event>(
     event: impl FnOnce(events::WorkRef) -> E,
 ) -> Result<WorkItem, Error> {
     let row = store::bump(tx, id).await?;
-    store::record(
-        tx,
-        id,
-        now.at,
-        Some(principal.account),
+    let entry = Entry {
+        at: now.at,
+        actor: Some(principal.account),
         action,
         step,
-        detail_of_action,
-    )
-    .await?;
-    store::publish(tx, &row, &event(row.work_ref())).await?;
+        detail: detail_of_action,
+    };
+    let event = event(row.work_ref());
+    store::record(tx, &row, entry, Some(&event)).await?;
     view::detail(tx, row, now.today).await
 }
 
@@ -133,21 +131,10 @@ pub async fn open_step(
     let due = calendar
         .due(today, TimeLimit::stored(value, &unit), &[])
         .map(|r| r.date);
-    sqlx::query(
-        "update work_item_steps set state = $5, opened_on = $3, due_date = $4
-         where case_id = $1 and position = $2",
-    )
-    .bind(row.case_id)
-    .bind(position)
-    .bind(today)
-    .bind(due)
-    .bind(StepState::Open)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("update work_items set current_step = $2 where case_id = $1")
-        .bind(row.case_id)
-        .bind(position)
-        .execute(&mut *tx)
-        .await?;
-    Ok(())
+    let opened = StepChange::Opened {
+        position,
+        on: today,
+        due,
+    };
+    store::change_step(tx, row.case_id, opened).await
 }

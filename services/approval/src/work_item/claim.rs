@@ -8,8 +8,8 @@ use tongban_events::approval::v1 as events;
 use tongban_kernel::{Error, Principal};
 
 use super::action::{checked_step, finish};
-use super::state::{StepAction, StepState};
-use super::store::{Now, for_action};
+use super::state::StepAction;
+use super::store::{self, Now, StepChange, for_action};
 use super::view::{WorkItem, detail};
 /// Claims (签收) the open step.
 pub async fn claim(
@@ -27,17 +27,12 @@ pub async fn claim(
         // Claimed already by the caller: a retry changes nothing.
         detail(&mut tx, row, now.today).await?
     } else {
-        sqlx::query(
-            "update work_item_steps set state = $5, assignee = $3, claimed_at = $4
-             where case_id = $1 and position = $2",
-        )
-        .bind(id)
-        .bind(position)
-        .bind(principal.account)
-        .bind(now.at)
-        .bind(StepState::Claimed)
-        .execute(&mut *tx)
-        .await?;
+        let claimed = StepChange::Claimed {
+            position,
+            by: principal.account,
+            at: now.at,
+        };
+        store::change_step(&mut tx, id, claimed).await?;
         finish(
             &mut tx,
             principal,

@@ -8,8 +8,8 @@ use tongban_events::approval::v1 as events;
 use tongban_kernel::{Error, Principal};
 
 use super::action::{checked_step, finish, open_step};
-use super::state::{StepAction, StepState};
-use super::store::{Now, for_action};
+use super::state::StepAction;
+use super::store::{self, Now, StepChange, for_action};
 use super::view::WorkItem;
 use crate::domain;
 /// Completes the claimed step with the handler's opinion; the next step opens.
@@ -26,18 +26,13 @@ pub async fn complete(
     let mut tx = pool.begin().await?;
     let row = for_action(&mut tx, principal, id, revision).await?;
     let step = checked_step(&mut tx, principal, &row, position, StepAction::Complete).await?;
-    sqlx::query(
-        "update work_item_steps set state = $6, opinion = $3, completed_by = $4, completed_at = $5
-         where case_id = $1 and position = $2",
-    )
-    .bind(id)
-    .bind(position)
-    .bind(&opinion)
-    .bind(principal.account)
-    .bind(now.at)
-    .bind(StepState::Done)
-    .execute(&mut *tx)
-    .await?;
+    let done = StepChange::Done {
+        position,
+        opinion: &opinion,
+        by: principal.account,
+        at: now.at,
+    };
+    store::change_step(&mut tx, id, done).await?;
     open_step(&mut tx, &row, position + 1, now.today).await?;
     let item = finish(
         &mut tx,

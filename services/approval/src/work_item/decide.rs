@@ -10,8 +10,8 @@ use tongban_events::approval::v1 as events;
 use tongban_kernel::{Error, Principal};
 
 use super::action::checked_step;
-use super::state::{self, Action, StepAction, StepState};
-use super::store::{self, Conclusion, Now, Row, for_action};
+use super::state::StepAction;
+use super::store::{self, Change, Conclusion, Entry, Now, Row, StepChange, for_action};
 use super::view::{WorkItem, detail};
 use crate::domain;
 
@@ -79,43 +79,39 @@ pub async fn decide(
     let mut tx = pool.begin().await?;
     let row = for_action(&mut tx, principal, id, revision).await?;
     let step = checked_step(&mut tx, principal, &row, position, StepAction::Decide).await?;
-    let action = if decision.approve {
-        Action::Approve
-    } else {
-        Action::Refuse
+    let done = StepChange::Done {
+        position,
+        opinion: &opinion,
+        by: principal.account,
+        at: now.at,
     };
-    let to = state::transition(row.state, action)?;
-    sqlx::query(
-        "update work_item_steps set state = $6, opinion = $3, completed_by = $4, completed_at = $5
-         where case_id = $1 and position = $2",
-    )
-    .bind(id)
-    .bind(position)
-    .bind(&opinion)
-    .bind(principal.account)
-    .bind(now.at)
-    .bind(StepState::Done)
-    .execute(&mut *tx)
-    .await?;
+    store::change_step(&mut tx, id, done).await?;
     let (used, on_time) = reckoning(&mut tx, &row, now).await?;
     let conclusion = Conclusion {
-        state: to,
+        approve: decision.approve,
         reason: Some(reason.clone()).filter(|r| !r.is_empty()),
         decided_by: principal.account,
         on_time,
         working_days_used: used as i32,
     };
-    let row = store::conclude(&mut tx, id, &conclusion, now).await?;
+    let row = store::apply(&mut tx, &row, Change::Concluded(&conclusion, now)).await?;
+    let to = row.state;
     let results = if decision.approve {
         crate::certificate::issue::issue_results(&mut tx, &row, decision.valid_until, now).await?
     } else {
         Vec::new()
     };
-    store::record(&mut tx, id, now.at, Some(principal.account), to.as_str(), Some(position), json!({
-        "step": step.name, "opinion": opinion, "reason": reason, "on_time": on_time,
-        "working_days_used": used,
-        "results": results.iter().map(|r| json!({ "name": r.name, "certificate_id": r.certificate_id })).collect::<Vec<_>>(),
-    })).await?;
+    let entry = Entry {
+        at: now.at,
+        actor: Some(principal.account),
+        action: to.as_str(),
+        step: Some(position),
+        detail: json!({
+            "step": step.name, "opinion": opinion, "reason": reason, "on_time": on_time,
+            "working_days_used": used,
+            "results": results.iter().map(|r| json!({ "name": r.name, "certificate_id": r.certificate_id })).collect::<Vec<_>>(),
+        }),
+    };
     let event = events::CaseConcluded {
         case_id: row.case_id.to_string(),
         case_number: row.case_number.clone(),
@@ -129,7 +125,7 @@ pub async fn decide(
         due_date: row.due_date.map(|d| d.to_string()).unwrap_or_default(),
         working_days_used: used,
     };
-    store::publish(&mut tx, &row, &event).await?;
+    store::record(&mut tx, &row, entry, Some(&event)).await?;
     if let Some(parent) = row.parent_case_id {
         crate::db::joint::conclude_joint(&mut tx, parent, now).await?;
     }

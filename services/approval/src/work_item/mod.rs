@@ -7,7 +7,8 @@
 //!
 //! - [`state`]: `WorkItemState`, `StepState`, the transition table and the step rules (pure).
 //! - [`plan`]: the steps planned from the item's process (pure).
-//! - [`store`]: the row, loading, and the only writer of state, history and outbox.
+//! - [`store`]: the row, loading, and the only writer of its state, its steps, its history
+//!   and its outbox events (through `tongban_bus::aggregate`).
 //! - [`view`]: what the API shows of a work item, and its history.
 //! - [`action`]: what the actions on steps share (checks, opening a step, finishing).
 //! - use cases: [`open`], [`transfer`], [`claim`], [`complete`], [`send_back`], [`decide`],

@@ -12,7 +12,7 @@ use tongban_kernel::{Calendar, Error, TimeLimit};
 
 use super::plan::{self, PlannedStep, StepSpec};
 use super::state::{StepState, WorkItemState};
-use super::store::{self, Accepted, Now, Opening, Row};
+use super::store::{self, Accepted, Change, Entry, NewStep, Now, Opening, Row};
 use crate::clock::rules as clock;
 
 /// Records an accepted case; it opens at once when its item version is known, or when the
@@ -67,7 +67,7 @@ async fn insert_steps(
     planned: &[PlannedStep],
     first: i32,
     calendar: &Calendar,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), Error> {
     for (index, step) in planned.iter().enumerate() {
         let position = index as i32 + 1;
         let state = if step.done_at_acceptance {
@@ -82,24 +82,17 @@ async fn insert_steps(
         let step_due = opened
             .and_then(|on| calendar.due(on, step.limit, &[]))
             .map(|r| r.date);
-        sqlx::query(
-            "insert into work_item_steps (case_id, position, name, role, limit_value, limit_unit,
-                 state, completed_by, completed_at, opened_on, due_date)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(row.case_id)
-        .bind(position)
-        .bind(&step.name)
-        .bind(step.role.as_str())
-        .bind(step.limit.value as i32)
-        .bind(step.limit.unit.as_str())
-        .bind(state)
-        .bind(if done { row.accepted_by } else { None })
-        .bind(done.then_some(row.accepted_at))
-        .bind(opened)
-        .bind(step_due)
-        .execute(&mut *tx)
-        .await?;
+        let new = NewStep {
+            name: &step.name,
+            role: step.role.as_str(),
+            limit: step.limit,
+            state,
+            completed_by: if done { row.accepted_by } else { None },
+            completed_at: done.then_some(row.accepted_at),
+            opened_on: opened,
+            due_date: step_due,
+        };
+        store::insert_step(tx, row.case_id, position, &new).await?;
     }
     Ok(())
 }
@@ -149,9 +142,14 @@ async fn open(tx: &mut PgConnection, id: Uuid, warning_days: u32, now: Now) -> R
         warn_on: clock::warn_on(&calendar, due.date, warning_days, row.accepted_on),
         first_step: first,
     };
-    let row = store::open(tx, &row, &opening).await?;
-    store::record(tx, id, now.at, None, "opened", Some(first),
-        json!({ "due_date": due.date, "steps": planned.iter().map(|s| &s.name).collect::<Vec<_>>() })).await?;
+    let row = store::apply(tx, &row, Change::Opened(&opening)).await?;
+    let entry = Entry {
+        at: now.at,
+        actor: None,
+        action: "opened",
+        step: Some(first),
+        detail: json!({ "due_date": due.date, "steps": planned.iter().map(|s| &s.name).collect::<Vec<_>>() }),
+    };
     let event = events::WorkItemOpened {
         work: Some(row.work_ref()),
         started_on: row.accepted_on.to_string(),
@@ -163,5 +161,5 @@ async fn open(tx: &mut PgConnection, id: Uuid, warning_days: u32, now: Now) -> R
             .collect(),
         opened_at: Some(tongban_events::timestamp(now.at)),
     };
-    Ok(store::publish(tx, &row, &event).await?)
+    store::record(tx, &row, entry, Some(&event)).await
 }

@@ -8,8 +8,8 @@ use tongban_events::approval::v1 as events;
 use tongban_kernel::{Error, Principal};
 
 use super::action::{checked_step, finish, open_step, step_at};
-use super::state::{StepAction, StepState};
-use super::store::{Now, for_action};
+use super::state::StepAction;
+use super::store::{self, Now, StepChange, for_action};
 use super::view::WorkItem;
 use crate::domain;
 /// Sends the case back from the claimed step to an earlier back-office step (退回), which
@@ -47,18 +47,8 @@ pub async fn send_back(
         ));
     }
     let target = step_at(&mut tx, id, to).await?;
-    sqlx::query(
-        "update work_item_steps set state = case when position = $2 then $4 else $5 end,
-             assignee = null, claimed_at = null, opinion = null, completed_by = null, completed_at = null
-         where case_id = $1 and position between $2 and $3",
-    )
-    .bind(id)
-    .bind(to)
-    .bind(position)
-    .bind(StepState::Open)
-    .bind(StepState::Pending)
-    .execute(&mut *tx)
-    .await?;
+    let sent_back = StepChange::SentBack { from: position, to };
+    store::change_step(&mut tx, id, sent_back).await?;
     open_step(&mut tx, &row, to, now.today).await?;
     let item = finish(
         &mut tx,

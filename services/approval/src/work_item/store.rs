@@ -1,18 +1,25 @@
-//! The work-item row and the only writer of its state, its history and its outbox events:
-//! every change of `work_items.state` is a function here, given the state the transition
-//! table ([`super::state::transition`]) allowed.
+//! The work-item row, loaded and saved: the ONLY writer of a work item's state, its steps'
+//! states and its current step, its history and its outbox events (and those of its
+//! e-certificates), all through `tongban_bus::aggregate` in the caller's transaction. A change
+//! of state is a [`Change`] whose transition the table ([`super::state::transition`]) allows;
+//! a change of a step is a [`StepChange`], checked before by [`super::action::checked_step`].
+//! The clock's own columns (due date, warning, extension) are written by [`crate::clock`].
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use tongban_bus::outbox::{self, Subject};
+use tongban_bus::aggregate::{self, Aggregate, Column};
+use tongban_bus::outbox::Subject;
 use tongban_events::Event;
 use tongban_events::approval::v1 as events;
 use tongban_kernel::{Error, Power, Principal, RegionCode, TimeLimit};
 
-use super::state::{TransferState, WorkItemState};
+use super::state::{Action, TransferState, WorkItemState, transition};
+
+mod steps;
+pub use steps::{NewStep, StepChange, change_step, insert_step};
 
 /// The moment and date an action happens at (from the service's clock).
 pub use tongban_runtime::clock::Now;
@@ -129,50 +136,121 @@ pub const COLUMNS: &str = "w.case_id, w.case_number, w.kind, w.parent_case_id, w
     w.due_provisional, w.warn_on, w.state, w.current_step, w.warned_at, w.escalated_at, w.reason, \
     w.decided_by, w.concluded_at, w.concluded_on, w.on_time, w.revision, w.transfer_round, w.transfer";
 
-/// Writes `event` about `row` to the outbox (key: the case id; subject: the case number).
-pub async fn publish<E: Event>(
-    tx: &mut PgConnection,
-    row: &Row,
-    event: &E,
-) -> Result<(), sqlx::Error> {
-    let key = row.case_id.to_string();
-    let mut regions = vec![row.handling_region.clone(), row.receiving_region.clone()];
-    regions.dedup();
-    outbox::enqueue(
-        tx,
-        &Subject {
-            key: &key,
-            subject: Some(&row.case_number),
+/// A work item's history table and the column naming the work item.
+const HISTORY: (&str, &str) = ("work_item_history", "case_id");
+
+/// A work item as its history and the outbox see it: keyed by the case, so a case's events
+/// stay in order; the handling and the receiving region in the routing header.
+struct Written<'a> {
+    row: &'a Row,
+    key: String,
+}
+
+impl Aggregate for Written<'_> {
+    const HISTORY: (&'static str, &'static str) = HISTORY;
+
+    fn id(&self) -> Uuid {
+        self.row.case_id
+    }
+
+    fn subject(&self) -> Subject<'_> {
+        let mut regions = vec![
+            self.row.handling_region.clone(),
+            self.row.receiving_region.clone(),
+        ];
+        regions.dedup();
+        Subject {
+            key: &self.key,
+            subject: Some(&self.row.case_number),
             regions,
-        },
-        event,
-    )
-    .await?;
+        }
+    }
+}
+
+fn written(row: &Row) -> Written<'_> {
+    Written {
+        row,
+        key: row.case_id.to_string(),
+    }
+}
+
+/// An e-certificate of a work item as the outbox sees it: keyed by the certificate, announced
+/// in the handling region. What happens to it is written in its work item's history.
+struct Certificate<'a> {
+    row: &'a Row,
+    key: String,
+}
+
+impl Aggregate for Certificate<'_> {
+    const HISTORY: (&'static str, &'static str) = HISTORY;
+
+    fn id(&self) -> Uuid {
+        self.row.case_id
+    }
+
+    fn subject(&self) -> Subject<'_> {
+        Subject {
+            key: &self.key,
+            subject: Some(&self.row.case_number),
+            regions: vec![self.row.handling_region.clone()],
+        }
+    }
+}
+
+/// One entry of a work item's history.
+pub struct Entry<'a> {
+    /// The service clock's now, or the instant another service's event states.
+    pub at: DateTime<Utc>,
+    /// Who did it; none for the platform itself (a timer, another service's event).
+    pub actor: Option<Uuid>,
+    /// What happened, in snake case (`claimed`, `approved`).
+    pub action: &'a str,
+    /// The step it happened at, if any.
+    pub step: Option<i32>,
+    pub detail: Value,
+}
+
+/// Appends `entry` to the history of work item `row` (without an event).
+pub async fn note(tx: &mut PgConnection, row: &Row, entry: Entry<'_>) -> Result<(), Error> {
+    let columns = [("step", Column::Int(entry.step))];
+    let entry =
+        aggregate::Entry::new(entry.at, entry.actor, entry.action, entry.detail).with(&columns);
+    aggregate::record(tx, &written(row), entry).await?;
     Ok(())
 }
 
-/// Appends to the work item's history.
-pub async fn record(
+/// Appends `entry` to the history of work item `row` and, when given, publishes `event`.
+pub async fn record<E: Event>(
     tx: &mut PgConnection,
-    case_id: Uuid,
-    at: DateTime<Utc>,
-    actor: Option<Uuid>,
-    action: &str,
-    step: Option<i32>,
-    detail: Value,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "insert into work_item_history (case_id, at, actor, action, step, detail)
-         values ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(case_id)
-    .bind(at)
-    .bind(actor)
-    .bind(action)
-    .bind(step)
-    .bind(detail)
-    .execute(tx)
-    .await?;
+    row: &Row,
+    entry: Entry<'_>,
+    event: Option<&E>,
+) -> Result<(), Error> {
+    note(tx, row, entry).await?;
+    if let Some(event) = event {
+        publish(tx, row, event).await?;
+    }
+    Ok(())
+}
+
+/// Publishes `event` about work item `row` without a history entry.
+pub async fn publish<E: Event>(tx: &mut PgConnection, row: &Row, event: &E) -> Result<(), Error> {
+    aggregate::publish(tx, &written(row), event).await?;
+    Ok(())
+}
+
+/// Publishes `event` about e-certificate `certificate` of work item `row`.
+pub async fn publish_certificate<E: Event>(
+    tx: &mut PgConnection,
+    row: &Row,
+    certificate: Uuid,
+    event: &E,
+) -> Result<(), Error> {
+    let certificate = Certificate {
+        row,
+        key: certificate.to_string(),
+    };
+    aggregate::publish(tx, &certificate, event).await?;
     Ok(())
 }
 
@@ -248,21 +326,6 @@ pub async fn bump(tx: &mut PgConnection, id: Uuid) -> Result<Row, sqlx::Error> {
     .await
 }
 
-/// Sets the state of work item `id` to `to` (pause and resume: the revision moves with the
-/// action's [`super::action::finish`]).
-pub async fn set_state(
-    tx: &mut PgConnection,
-    id: Uuid,
-    to: WorkItemState,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("update work_items set state = $2 where case_id = $1")
-        .bind(id)
-        .bind(to)
-        .execute(tx)
-        .await?;
-    Ok(())
-}
-
 /// Ids of the work items in `state` pinned to item version (`code`, `version`).
 pub async fn pinned_to(
     tx: &mut PgConnection,
@@ -315,9 +378,8 @@ pub async fn insert_accepted(tx: &mut PgConnection, case: &Accepted) -> Result<b
     .bind(WorkItemState::Returned)
     .execute(&mut *tx)
     .await?;
-    let awaiting =
-        super::state::transition(WorkItemState::Returned, super::state::Action::Reaccept)
-            .unwrap_or(WorkItemState::AwaitingItem);
+    let awaiting = transition(WorkItemState::Returned, Action::Reaccept)
+        .unwrap_or(WorkItemState::AwaitingItem);
     let inserted = sqlx::query(
         "insert into work_items (case_id, case_number, kind, parent_case_id, implementation_code,
              item_version, handling_region, receiving_region, applicant_id, applicant_kind,
@@ -371,17 +433,90 @@ pub struct Opening<'a> {
     pub first_step: i32,
 }
 
-/// Opens a work item awaiting its item: its clock runs from now on.
-pub async fn open(tx: &mut PgConnection, row: &Row, opening: &Opening<'_>) -> Result<Row, Error> {
-    let to = super::state::transition(row.state, super::state::Action::Open)?;
-    Ok(sqlx::query_as(&format!(
+/// How a case concluded.
+pub struct Conclusion {
+    /// Approved, or refused.
+    pub approve: bool,
+    pub reason: Option<String>,
+    pub decided_by: Uuid,
+    pub on_time: bool,
+    pub working_days_used: i32,
+}
+
+/// A change of a work item's state, with what it stores beside it.
+pub enum Change<'a> {
+    /// Its item version is known: planned, its clock runs from now on.
+    Opened(&'a Opening<'a>),
+    /// The clock stops (the revision moves with the action's [`super::action::finish`]).
+    Paused,
+    /// The clock runs again (the revision moves with the action's finish).
+    Resumed,
+    /// Decided at its last step, at `now`.
+    Concluded(&'a Conclusion, Now),
+    /// The handling region sent the transfer back: the work item leaves the queue.
+    TransferRejected { reason: &'a str },
+}
+
+impl Change<'_> {
+    fn action(&self) -> Action {
+        match self {
+            Self::Opened(_) => Action::Open,
+            Self::Paused => Action::Pause,
+            Self::Resumed => Action::Resume,
+            Self::Concluded(conclusion, _) if conclusion.approve => Action::Approve,
+            Self::Concluded(..) => Action::Refuse,
+            Self::TransferRejected { .. } => Action::RejectTransfer,
+        }
+    }
+}
+
+/// Moves work item `row` by `change` (the transition table decides the new state; an illegal
+/// one is refused with its conflict) and returns it as it now is.
+pub async fn apply(tx: &mut PgConnection, row: &Row, change: Change<'_>) -> Result<Row, Error> {
+    let to = transition(row.state, change.action())?;
+    let id = row.case_id;
+    Ok(match change {
+        Change::Opened(opening) => open(tx, id, to, opening).await?,
+        Change::Paused | Change::Resumed => {
+            sqlx::query_as(&format!(
+                "update work_items w set state = $2 where case_id = $1 returning {COLUMNS}"
+            ))
+            .bind(id)
+            .bind(to)
+            .fetch_one(&mut *tx)
+            .await?
+        }
+        Change::Concluded(conclusion, now) => conclude(tx, id, to, conclusion, now).await?,
+        Change::TransferRejected { reason } => {
+            sqlx::query_as(&format!(
+                "update work_items w set state = $3, transfer = null, reason = $2,
+                     revision = revision + 1
+                 where case_id = $1 returning {COLUMNS}"
+            ))
+            .bind(id)
+            .bind(reason)
+            .bind(to)
+            .fetch_one(&mut *tx)
+            .await?
+        }
+    })
+}
+
+/// Opens work item `id` (to state `to`): its clock runs from now on.
+async fn open(
+    tx: &mut PgConnection,
+    id: Uuid,
+    to: WorkItemState,
+    opening: &Opening<'_>,
+) -> Result<Row, sqlx::Error> {
+    sqlx::query_as(&format!(
         "update work_items w set item_name = $2, department_id = $3, department_credit_code = $4,
              limit_value = $5, limit_unit = $6, due_date = $7, due_provisional = $8, warn_on = $9,
              state = $11, current_step = $10, revision = revision + 1
          where case_id = $1
          returning {COLUMNS}"
     ))
-    .bind(row.case_id)
+    .bind(id)
     .bind(opening.item_name)
     .bind(opening.department_id)
     .bind(opening.department_credit_code)
@@ -393,52 +528,14 @@ pub async fn open(tx: &mut PgConnection, row: &Row, opening: &Opening<'_>) -> Re
     .bind(opening.first_step)
     .bind(to)
     .fetch_one(&mut *tx)
-    .await?)
+    .await
 }
 
-/// The handling region took the transfer over: the steps may be worked.
-pub async fn transfer_accepted(tx: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query("update work_items set transfer = $2, revision = revision + 1 where case_id = $1")
-        .bind(id)
-        .bind(TransferState::Accepted)
-        .execute(tx)
-        .await?;
-    Ok(())
-}
-
-/// The handling region sent the transfer back: the work item leaves the queue.
-pub async fn transfer_returned(
+/// Concludes work item `id` (to state `to`) at `now`.
+async fn conclude(
     tx: &mut PgConnection,
     id: Uuid,
     to: WorkItemState,
-    reason: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "update work_items set state = $3, transfer = null, reason = $2,
-             revision = revision + 1
-         where case_id = $1",
-    )
-    .bind(id)
-    .bind(reason)
-    .bind(to)
-    .execute(tx)
-    .await?;
-    Ok(())
-}
-
-/// How a case concluded.
-pub struct Conclusion {
-    pub state: WorkItemState,
-    pub reason: Option<String>,
-    pub decided_by: Uuid,
-    pub on_time: bool,
-    pub working_days_used: i32,
-}
-
-/// Concludes work item `id` at `now`; the row as it now is.
-pub async fn conclude(
-    tx: &mut PgConnection,
-    id: Uuid,
     conclusion: &Conclusion,
     now: Now,
 ) -> Result<Row, sqlx::Error> {
@@ -448,7 +545,7 @@ pub async fn conclude(
          where case_id = $1 returning {COLUMNS}"
     ))
     .bind(id)
-    .bind(conclusion.state)
+    .bind(to)
     .bind(&conclusion.reason)
     .bind(conclusion.decided_by)
     .bind(now.at)
@@ -457,4 +554,16 @@ pub async fn conclude(
     .bind(conclusion.working_days_used)
     .fetch_one(tx)
     .await
+}
+
+/// The handling region took the transfer over: the steps may be worked. The row as it now is.
+pub async fn accept_transfer(tx: &mut PgConnection, id: Uuid) -> Result<Row, Error> {
+    Ok(sqlx::query_as(&format!(
+        "update work_items w set transfer = $2, revision = revision + 1 where case_id = $1
+         returning {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(TransferState::Accepted)
+    .fetch_one(tx)
+    .await?)
 }

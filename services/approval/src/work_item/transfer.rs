@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use tongban_kernel::Error;
 
-use super::state::{self, Action, TransferState, WorkItemState};
-use super::store;
+use super::state::{TransferState, WorkItemState};
+use super::store::{self, COLUMNS, Change, Entry, Row};
 
 /// The crossregion service's answer to round `round` of a case's transfer: kept, and applied
 /// to the work item when it is there for that round (else when it arrives, by
@@ -38,19 +38,28 @@ pub async fn answer_transfer(
     transfer_answered(tx, case_id).await
 }
 
-/// The answer to a work item's transfer round, with the state the work item is in.
-type Answer = (bool, String, Option<Uuid>, DateTime<Utc>, WorkItemState);
+/// The answer to a work item's transfer round, with the work item as it stands.
+#[derive(sqlx::FromRow)]
+struct Answer {
+    answer_accepted: bool,
+    answer_reason: String,
+    answered_by: Option<Uuid>,
+    answered_at: DateTime<Utc>,
+    #[sqlx(flatten)]
+    work: Row,
+}
 
 /// Applies the answer to the work item's current transfer round, if there is one: accepted,
 /// its steps may be worked; rejected, it leaves the queue ('returned').
 pub async fn transfer_answered(tx: &mut PgConnection, case_id: Uuid) -> Result<(), Error> {
-    let answer: Option<Answer> = sqlx::query_as(
-        "select r.accepted, r.reason, r.responded_by, r.responded_at, w.state
+    let answer: Option<Answer> = sqlx::query_as(&format!(
+        "select r.accepted as answer_accepted, r.reason as answer_reason,
+             r.responded_by as answered_by, r.responded_at as answered_at, {COLUMNS}
          from work_items w join transfer_responses r
              on r.case_id = w.case_id and r.round = w.transfer_round
          where w.case_id = $1 and w.transfer = $2 and w.state = any($3)
-         for update of w",
-    )
+         for update of w"
+    ))
     .bind(case_id)
     .bind(TransferState::Pending)
     .bind(
@@ -62,25 +71,25 @@ pub async fn transfer_answered(tx: &mut PgConnection, case_id: Uuid) -> Result<(
     )
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((accepted, reason, by, at, from)) = answer else {
+    let Some(answer) = answer else {
         return Ok(());
     };
-    if accepted {
-        store::transfer_accepted(tx, case_id).await?;
-        store::record(tx, case_id, at, by, "transfer_accepted", None, json!({})).await?;
+    let entry = |action, detail| Entry {
+        at: answer.answered_at,
+        actor: answer.answered_by,
+        action,
+        step: None,
+        detail,
+    };
+    if answer.answer_accepted {
+        let row = store::accept_transfer(tx, case_id).await?;
+        store::note(tx, &row, entry("transfer_accepted", json!({}))).await?;
     } else {
-        let to = state::transition(from, Action::RejectTransfer)?;
-        store::transfer_returned(tx, case_id, to, &reason).await?;
-        store::record(
-            tx,
-            case_id,
-            at,
-            by,
-            "transfer_rejected",
-            None,
-            json!({ "reason": reason }),
-        )
-        .await?;
+        let reason = &answer.answer_reason;
+        let rejected = Change::TransferRejected { reason };
+        let row = store::apply(tx, &answer.work, rejected).await?;
+        let detail = json!({ "reason": reason });
+        store::note(tx, &row, entry("transfer_rejected", detail)).await?;
     }
     Ok(())
 }

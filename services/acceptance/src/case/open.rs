@@ -1,16 +1,17 @@
 //! Storing a new draft (and a bundle's parts), idempotently.
 
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use tongban_bus::aggregate::Entry;
 use tongban_kernel::{Error, Principal};
 
 use crate::db::catalogue::{self, ItemVersion};
 
 use super::parts;
-use super::state::Status;
-use super::store::record;
+use super::store::created;
 use super::view::{Case, get};
 
 /// The case an Idempotency-Key of this caller already created.
@@ -51,6 +52,8 @@ pub(super) struct Opening<'a> {
     pub(super) applicant_document: Option<String>,
     pub(super) entered_by: Option<Uuid>,
     pub(super) form: &'a Value,
+    /// The service clock's now: the history's first entry.
+    pub(super) now: DateTime<Utc>,
 }
 
 /// Stores the draft and its first history entry; a parallel retry with the same key that won
@@ -107,16 +110,9 @@ pub(super) async fn open(
         }
         Err(err) => return Err(err),
     }
-    record(
-        &mut tx,
-        id,
-        Some(principal.account),
-        "created",
-        None,
-        Status::Draft,
-        json!({ "item_version": item.version, "channel": opening.channel }),
-    )
-    .await?;
+    let detail = json!({ "item_version": item.version, "channel": opening.channel });
+    let entry = Entry::new(opening.now, Some(principal.account), "created", detail);
+    created(&mut tx, id, entry).await?;
     if let Some(bundle) = &opening.bundle {
         parts::open(&mut tx, id, bundle, opening.channel, lineage).await?;
     }

@@ -11,6 +11,7 @@ use tongban_kernel::{Error, Principal};
 use crate::db::catalogue::{self, ItemVersion};
 
 use super::parts;
+use super::state::Status;
 use super::store::created;
 use super::view::{Case, get};
 
@@ -73,7 +74,7 @@ pub(super) async fn open(
         "insert into cases (id, implementation_code, item_version, receiving_region, handling_region,
              channel, applicant_id, applicant_kind, applicant_name, applicant_document, entered_by,
              status, form, idempotency_key, visits, kind, bundle_id, bundle_version, mode)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', $12, $13, $14, $15, $16, $17,
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $19, $12, $13, $14, $15, $16, $17,
              $18)",
     )
     .bind(id)
@@ -95,6 +96,7 @@ pub(super) async fn open(
     .bind(opening.bundle.as_ref().map(|b| b.id))
     .bind(opening.bundle.as_ref().map(|b| b.version))
     .bind(mode)
+    .bind(Status::Draft)
     .execute(&mut *tx)
     .await;
     match inserted

@@ -35,7 +35,7 @@ pub(super) async fn open(
                  applicant_kind, applicant_name, applicant_document, entered_by, status, form, mode)
              select $1, 'part', id, bundle_id, bundle_version, $2, $3, receiving_region, $4, channel,
                  applicant_id, applicant_kind, applicant_name, applicant_document, entered_by,
-                 'draft', '{}', $6
+                 $7, '{}', $6
              from cases where id = $5",
         )
         .bind(Uuid::now_v7())
@@ -49,6 +49,7 @@ pub(super) async fn open(
             lineage,
             &member.region_code,
         ))
+        .bind(Status::Draft)
         .execute(&mut *tx)
         .await?;
     }

@@ -9,6 +9,7 @@ use sqlx::{PgConnection, PgPool};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use tongban_bus::aggregate::Entry;
 use tongban_events::acceptance::v1 as events;
 use tongban_kernel::{Calendar, Error, Principal, TimeLimit};
 
@@ -17,9 +18,10 @@ use crate::domain::{MaterialState, check_materials};
 
 use super::local_today;
 use super::parts;
-use super::state::{Action, Status};
+use super::state::Action;
 use super::store::{
-    certified, listing, load, provided, publish, record, require_clerk, require_not_part,
+    Change, Move, Step, apply, certified, listing, load, provided, publish, require_clerk,
+    require_not_part,
 };
 use super::view::{Case, get};
 
@@ -73,23 +75,21 @@ pub async fn accept(
     };
     let deferred_events =
         store_deferrals(&mut tx, id, &calendar, today, deferrals, commitment).await?;
-    sqlx::query(
-        "update cases set status = $6, due_date = $2, due_date_provisional = $3, decided_at = $4,
-             decided_by = $5
-         where id = $1",
-    )
-    .bind(id)
-    .bind(due.date)
-    .bind(due.provisional)
-    .bind(now)
-    .bind(principal.account)
-    .bind(Status::Accepted)
-    .execute(&mut *tx)
-    .await?;
     // Accepted again after a returned transfer: the next round goes to the handling region.
     let round = row.returns as u32 + 1;
-    record(&mut tx, id, Some(principal.account), "accepted", Some(from), Status::Accepted,
-        json!({ "due_date": due.date, "round": round, "deferred": deferred_events.iter().map(|d| &d.material_code).collect::<Vec<_>>() })).await?;
+    let deferred: Vec<_> = deferred_events.iter().map(|d| &d.material_code).collect();
+    let detail = json!({ "due_date": due.date, "round": round, "deferred": deferred });
+    let step = Step {
+        to: Move::By(Action::Accept),
+        change: Change::Accepted {
+            due: due.date,
+            provisional: due.provisional,
+            at: now,
+            by: principal.account,
+        },
+        entry: Entry::new(now, Some(principal.account), "accepted", detail),
+    };
+    apply(&mut tx, &row, step).await?;
     let event = events::CaseAccepted {
         case: Some(row.reference()),
         accepted_by: principal.account.to_string(),

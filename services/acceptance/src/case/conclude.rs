@@ -5,10 +5,11 @@ use serde_json::{Value, json};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use tongban_bus::aggregate::Entry;
 use tongban_kernel::Error;
 
-use super::state::Status;
-use super::store::{COLUMNS, Row, record};
+use super::state::{Action, Status};
+use super::store::{Change, Move, Step, apply, lock};
 
 /// Records approval's conclusion (办结) of a case that was accepted: the result now awaits
 /// delivery. A part of a bundle application concludes on its own; the bundle concludes when its
@@ -25,40 +26,29 @@ pub async fn conclude(
     decided_by: Option<Uuid>,
     department: Option<Uuid>,
 ) -> Result<bool, Error> {
-    let row: Option<Row> = sqlx::query_as(&format!(
-        "select {COLUMNS} from cases where id = $1 for update"
-    ))
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let row = lock(conn, id).await?;
     let Some(row) = row.filter(|r| r.status == Status::Accepted) else {
         return Ok(false);
     };
-    sqlx::query(
-        "update cases set status = $8, conclusion = $2, conclusion_reason = $3, results = $4,
-             concluded_at = $5, concluded_by = $6, handling_department_id = $7
-         where id = $1",
-    )
-    .bind(id)
-    .bind(decision)
-    .bind(reason)
-    .bind(&results)
-    .bind(at)
-    .bind(decided_by)
-    .bind(department)
-    .bind(Status::Concluded)
-    .execute(&mut *conn)
-    .await?;
-    record(
-        conn,
-        id,
-        None,
-        "concluded",
-        Some(Status::Accepted),
-        Status::Concluded,
-        json!({ "decision": decision, "reason": reason }),
-    )
-    .await?;
+    let step = Step {
+        to: Move::By(Action::Conclude),
+        change: Change::Concluded {
+            decision,
+            reason,
+            results: &results,
+            at,
+            by: decided_by,
+            department,
+        },
+        // Stamped when approval concluded it.
+        entry: Entry::new(
+            at,
+            None,
+            "concluded",
+            json!({ "decision": decision, "reason": reason }),
+        ),
+    };
+    apply(conn, &row, step).await?;
     if let Some(parent) = row.parent_id {
         let (open, refused): (i64, i64) = sqlx::query_as(
             "select count(*) filter (where status = $2),

@@ -5,12 +5,15 @@ use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use tongban_bus::aggregate::Entry;
 use tongban_events::acceptance::v1 as events;
 use tongban_kernel::{Error, Principal};
 
 use super::parts;
 use super::state::{Action, Status};
-use super::store::{Listing, listing, load, publish, record, require_clerk, require_not_part};
+use super::store::{
+    Change, Listing, Move, Step, apply, listing, load, publish, require_clerk, require_not_part,
+};
 use super::view::{Case, CorrectionItem, get};
 
 /// Sends the one-time correction notice (一次性告知): everything to fix, at once. A case gets
@@ -46,21 +49,17 @@ pub async fn request_correction(
                 "the one-time notice was already sent: accept or refuse the resubmission",
             )])
         })?;
-    sqlx::query("update cases set status = $2 where id = $1")
-        .bind(id)
-        .bind(Status::NeedsCorrection)
-        .execute(&mut *tx)
-        .await?;
-    record(
-        &mut tx,
-        id,
-        Some(principal.account),
-        "correction_requested",
-        Some(from),
-        Status::NeedsCorrection,
-        json!({ "items": items }),
-    )
-    .await?;
+    let step = Step {
+        to: Move::By(Action::RequestCorrection),
+        change: Change::Status,
+        entry: Entry::new(
+            now,
+            Some(principal.account),
+            "correction_requested",
+            json!({ "items": items }),
+        ),
+    };
+    apply(&mut tx, &row, step).await?;
     let event = events::CorrectionRequested {
         case: Some(row.reference()),
         items: items

@@ -7,11 +7,12 @@ use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use tongban_bus::aggregate::Entry;
 use tongban_events::acceptance::v1 as events;
 use tongban_kernel::{Error, Power, Principal};
 
-use super::state::{Action, Status};
-use super::store::{load, publish, record, require_clerk, require_not_part};
+use super::state::Action;
+use super::store::{Change, Move, Step, apply, load, publish, require_clerk, require_not_part};
 use super::view::{Case, get};
 
 /// How the result goes out.
@@ -72,28 +73,16 @@ pub async fn deliver(
         json!({ "method": delivery.method, "carrier": carrier, "tracking_number": tracking });
     // The bundle and its parts go out together.
     let visit = i32::from(delivery.method == "pickup");
-    sqlx::query(
-        "update cases set status = $5, delivery = $2, delivered_at = $3,
-             visits = visits + case when id = $1 then $4 else 0 end
-         where id = $1 or parent_id = $1",
-    )
-    .bind(id)
-    .bind(&details)
-    .bind(now)
-    .bind(visit)
-    .bind(Status::Delivered)
-    .execute(&mut *tx)
-    .await?;
-    record(
-        &mut tx,
-        id,
-        Some(principal.account),
-        "delivered",
-        Some(from),
-        Status::Delivered,
-        details.clone(),
-    )
-    .await?;
+    let step = Step {
+        to: Move::By(Action::Deliver),
+        change: Change::Delivered {
+            delivery: &details,
+            at: now,
+            visit,
+        },
+        entry: Entry::new(now, Some(principal.account), "delivered", details.clone()),
+    };
+    apply(&mut tx, &row, step).await?;
     let mut case = row.reference();
     case.visits += visit as u32;
     let event = events::CaseDelivered {

@@ -57,7 +57,8 @@ async fn create(
     Json(input): Json<NewCase>,
 ) -> Result<(StatusCode, Json<Case>)> {
     let key = idempotency_key(&headers)?;
-    let (case, created) = super::intake::create(&state.pool, &principal, &input, key).await?;
+    let (case, created) =
+        super::intake::create(&state.pool, &principal, &input, key, state.clock.now()).await?;
     let status = if created {
         StatusCode::CREATED
     } else {

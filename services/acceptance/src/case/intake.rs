@@ -39,6 +39,7 @@ pub async fn create(
     principal: &Principal,
     input: &NewCase,
     idempotency_key: Option<&str>,
+    now: DateTime<Utc>,
 ) -> Result<(Case, bool), Error> {
     let applicant_kind = match principal.kind {
         AccountKind::Citizen => "citizen",
@@ -70,6 +71,7 @@ pub async fn create(
         applicant_document: None,
         entered_by: None,
         form: &input.form,
+        now,
     };
     open(pool, principal, idempotency_key, opening).await
 }
@@ -162,6 +164,7 @@ pub async fn intake(
         applicant_document: Some(document),
         entered_by: Some(principal.account),
         form: &input.form,
+        now,
     };
     open(pool, principal, idempotency_key, opening).await
 }

@@ -6,6 +6,7 @@ use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use tongban_bus::aggregate::Entry;
 use tongban_events::acceptance::v1 as events;
 use tongban_kernel::{Error, Principal};
 
@@ -13,7 +14,7 @@ use crate::db::catalogue::{self};
 
 use super::local_today;
 use super::state::{Action, Status};
-use super::store::{Row, listing, load, publish, record, require_applicant, require_not_part};
+use super::store::{Row, listing, load, note, publish, require_applicant, require_not_part};
 
 /// A provided file as stored.
 pub struct StoredFile {
@@ -110,18 +111,16 @@ pub async fn attach(
     if let Some(deadline) = owed {
         mark_supplied(&mut tx, &row, material_code, deadline, now).await?;
     }
-    record(
+    let action = if owed.is_some() {
+        "deferred_material_supplied"
+    } else {
+        "material_provided"
+    };
+    let detail = json!({ "material_code": material_code, "sha256": sha256, "size": content.len() });
+    note(
         &mut tx,
-        id,
-        Some(principal.account),
-        if owed.is_some() {
-            "deferred_material_supplied"
-        } else {
-            "material_provided"
-        },
-        Some(status),
-        status,
-        json!({ "material_code": material_code, "sha256": sha256, "size": content.len() }),
+        &row,
+        Entry::new(now, Some(principal.account), action, detail),
     )
     .await?;
     tx.commit().await?;

@@ -1,16 +1,18 @@
 //! Storing a new draft (and a bundle's parts), idempotently.
 
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use tongban_bus::aggregate::Entry;
 use tongban_kernel::{Error, Principal};
 
 use crate::db::catalogue::{self, ItemVersion};
 
 use super::parts;
 use super::state::Status;
-use super::store::record;
+use super::store::created;
 use super::view::{Case, get};
 
 /// The case an Idempotency-Key of this caller already created.
@@ -51,6 +53,8 @@ pub(super) struct Opening<'a> {
     pub(super) applicant_document: Option<String>,
     pub(super) entered_by: Option<Uuid>,
     pub(super) form: &'a Value,
+    /// The service clock's now: the history's first entry.
+    pub(super) now: DateTime<Utc>,
 }
 
 /// Stores the draft and its first history entry; a parallel retry with the same key that won
@@ -70,7 +74,7 @@ pub(super) async fn open(
         "insert into cases (id, implementation_code, item_version, receiving_region, handling_region,
              channel, applicant_id, applicant_kind, applicant_name, applicant_document, entered_by,
              status, form, idempotency_key, visits, kind, bundle_id, bundle_version, mode)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'draft', $12, $13, $14, $15, $16, $17,
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $19, $12, $13, $14, $15, $16, $17,
              $18)",
     )
     .bind(id)
@@ -92,6 +96,7 @@ pub(super) async fn open(
     .bind(opening.bundle.as_ref().map(|b| b.id))
     .bind(opening.bundle.as_ref().map(|b| b.version))
     .bind(mode)
+    .bind(Status::Draft)
     .execute(&mut *tx)
     .await;
     match inserted
@@ -107,16 +112,9 @@ pub(super) async fn open(
         }
         Err(err) => return Err(err),
     }
-    record(
-        &mut tx,
-        id,
-        Some(principal.account),
-        "created",
-        None,
-        Status::Draft,
-        json!({ "item_version": item.version, "channel": opening.channel }),
-    )
-    .await?;
+    let detail = json!({ "item_version": item.version, "channel": opening.channel });
+    let entry = Entry::new(opening.now, Some(principal.account), "created", detail);
+    created(&mut tx, id, entry).await?;
     if let Some(bundle) = &opening.bundle {
         parts::open(&mut tx, id, bundle, opening.channel, lineage).await?;
     }

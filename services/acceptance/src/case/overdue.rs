@@ -7,10 +7,11 @@ use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use tongban_bus::aggregate::Entry;
 use tongban_events::acceptance::v1 as events;
 use tongban_kernel::{Error, Power, Principal, RegionCode};
 
-use super::store::{COLUMNS, Row, publish, record};
+use super::store::{COLUMNS, Row, note, publish};
 
 /// Flags every 容缺 material whose deadline passed before `today` unsupplied, each with its
 /// `DeferredMaterialOverdue` event, in one transaction; returns how many. Safe to run in every
@@ -34,14 +35,12 @@ pub async fn flag_overdue(pool: &PgPool, today: NaiveDate) -> Result<usize, Erro
             .bind(case_id)
             .fetch_one(&mut *tx)
             .await?;
-        record(
+        // Stamped when it was flagged.
+        let detail = json!({ "material_code": material_code, "deadline": deadline });
+        note(
             &mut tx,
-            *case_id,
-            None,
-            "deferred_material_overdue",
-            Some(row.status()?),
-            row.status()?,
-            json!({ "material_code": material_code, "deadline": deadline }),
+            &row,
+            Entry::new(*at, None, "deferred_material_overdue", detail),
         )
         .await?;
         let event = events::DeferredMaterialOverdue {

@@ -8,12 +8,13 @@ use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use tongban_bus::aggregate::Entry;
 use tongban_events::acceptance::v1 as events;
 use tongban_kernel::calendar::Reckoning;
 use tongban_kernel::{Error, Principal};
 
-use super::state::Status;
-use super::store::{COLUMNS, Row, publish, record};
+use super::state::{Action, Status};
+use super::store::{COLUMNS, Change, Move, Row, Step, apply, publish};
 use crate::db::catalogue;
 use crate::db::numbers::CaseNumbers;
 use crate::domain::MaterialState;
@@ -34,7 +35,7 @@ pub(super) async fn open(
                  applicant_kind, applicant_name, applicant_document, entered_by, status, form, mode)
              select $1, 'part', id, bundle_id, bundle_version, $2, $3, receiving_region, $4, channel,
                  applicant_id, applicant_kind, applicant_name, applicant_document, entered_by,
-                 'draft', '{}', $6
+                 $7, '{}', $6
              from cases where id = $5",
         )
         .bind(Uuid::now_v7())
@@ -48,6 +49,7 @@ pub(super) async fn open(
             lineage,
             &member.region_code,
         ))
+        .bind(Status::Draft)
         .execute(&mut *tx)
         .await?;
     }
@@ -85,7 +87,6 @@ pub(super) async fn submit(
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     for mut part in in_front_office(&mut *tx, parent.id).await? {
-        let from = part.status()?;
         let item =
             catalogue::version(&mut *tx, &part.implementation_code, part.item_version).await?;
         if part.number.is_none() {
@@ -98,29 +99,18 @@ pub(super) async fn submit(
             // One password for the whole application: any of its numbers can be looked up.
             part.query_password = parent.query_password.clone();
         }
-        sqlx::query(
-            "update cases set status = $6, number = $2, query_password = $3, submissions = $4,
-                 submitted_at = $5
-             where id = $1",
-        )
-        .bind(part.id)
-        .bind(&part.number)
-        .bind(&part.query_password)
-        .bind(parent.submissions)
-        .bind(now)
-        .bind(Status::Submitted)
-        .execute(&mut *tx)
-        .await?;
-        record(
-            &mut *tx,
-            part.id,
-            Some(principal.account),
-            "submitted",
-            Some(from),
-            Status::Submitted,
-            json!({ "bundle_case": parent.id, "number": part.number }),
-        )
-        .await?;
+        let detail = json!({ "bundle_case": parent.id, "number": part.number });
+        let step = Step {
+            to: Move::WithBundle(Status::Submitted),
+            change: Change::Submitted {
+                number: part.number.as_deref(),
+                query_password: part.query_password.as_deref(),
+                submissions: parent.submissions,
+                at: now,
+            },
+            entry: Entry::new(now, Some(principal.account), "submitted", detail),
+        };
+        apply(&mut *tx, &part, step).await?;
         let materials = item
             .materials
             .iter()
@@ -159,31 +149,22 @@ pub(super) async fn follow(
 ) -> Result<(), Error> {
     for part in in_front_office(&mut *tx, parent.id).await? {
         let from = part.status()?;
-        sqlx::query(
-            "update cases set status = $2,
-                 refusal_reason = case when $2 = 'refused' then $3 else refusal_reason end,
-                 withdrawal_reason = case when $2 = 'withdrawn' then $3 else withdrawal_reason end,
-                 decided_at = case when $2 in ('refused', 'withdrawn') then $4 else decided_at end,
-                 decided_by = case when $2 = 'refused' then $5 else decided_by end
-             where id = $1",
-        )
-        .bind(part.id)
-        .bind(to.as_str())
-        .bind(reason)
-        .bind(now)
-        .bind(principal.account)
-        .execute(&mut *tx)
-        .await?;
-        record(
-            &mut *tx,
-            part.id,
-            Some(principal.account),
-            to.as_str(),
-            Some(from),
-            to,
-            json!({ "bundle_case": parent.id, "reason": reason }),
-        )
-        .await?;
+        let change = match to {
+            Status::Refused => Change::Refused {
+                reason,
+                at: now,
+                by: principal.account,
+            },
+            Status::Withdrawn => Change::Withdrawn { reason, at: now },
+            _ => Change::Status,
+        };
+        let detail = json!({ "bundle_case": parent.id, "reason": reason });
+        let step = Step {
+            to: Move::WithBundle(to),
+            change,
+            entry: Entry::new(now, Some(principal.account), to.as_str(), detail),
+        };
+        apply(&mut *tx, &part, step).await?;
         let at = Some(tongban_events::timestamp(now));
         match to {
             Status::Refused => {
@@ -242,29 +223,18 @@ pub(super) async fn accept(
         let due = calendar
             .due(today, item.promised, &[])
             .ok_or_else(|| Error::internal("the promised limit is out of range"))?;
-        sqlx::query(
-            "update cases set status = $6, due_date = $2, due_date_provisional = $3,
-                 decided_at = $4, decided_by = $5
-             where id = $1",
-        )
-        .bind(part.id)
-        .bind(due.date)
-        .bind(due.provisional)
-        .bind(now)
-        .bind(principal.account)
-        .bind(Status::Accepted)
-        .execute(&mut *tx)
-        .await?;
-        record(
-            &mut *tx,
-            part.id,
-            Some(principal.account),
-            "accepted",
-            Some(from),
-            Status::Accepted,
-            json!({ "bundle_case": parent.id, "due_date": due.date, "round": round }),
-        )
-        .await?;
+        let detail = json!({ "bundle_case": parent.id, "due_date": due.date, "round": round });
+        let step = Step {
+            to: Move::By(Action::Accept),
+            change: Change::Accepted {
+                due: due.date,
+                provisional: due.provisional,
+                at: now,
+                by: principal.account,
+            },
+            entry: Entry::new(now, Some(principal.account), "accepted", detail),
+        };
+        apply(&mut *tx, &part, step).await?;
         let event = events::CaseAccepted {
             case: Some(part.reference()),
             accepted_by: principal.account.to_string(),

@@ -5,12 +5,13 @@ use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use tongban_bus::aggregate::Entry;
 use tongban_events::acceptance::v1 as events;
 use tongban_kernel::{Error, Principal};
 
 use super::parts;
 use super::state::{Action, Status};
-use super::store::{load, publish, record, require_clerk, require_not_part};
+use super::store::{Change, Move, Step, apply, load, publish, require_clerk, require_not_part};
 use super::view::{Case, get};
 
 /// Does not accept the case (不予受理), with the written reason the law requires.
@@ -34,26 +35,21 @@ pub async fn refuse(
     require_clerk(principal, &row)?;
     let from = row.status()?;
     from.allow(Action::Refuse)?;
-    sqlx::query(
-        "update cases set status = $5, refusal_reason = $2, decided_at = $3, decided_by = $4 where id = $1",
-    )
-    .bind(id)
-    .bind(reason)
-    .bind(now)
-    .bind(principal.account)
-    .bind(Status::Refused)
-    .execute(&mut *tx)
-    .await?;
-    record(
-        &mut tx,
-        id,
-        Some(principal.account),
-        "refused",
-        Some(from),
-        Status::Refused,
-        json!({ "reason": reason }),
-    )
-    .await?;
+    let step = Step {
+        to: Move::By(Action::Refuse),
+        change: Change::Refused {
+            reason,
+            at: now,
+            by: principal.account,
+        },
+        entry: Entry::new(
+            now,
+            Some(principal.account),
+            "refused",
+            json!({ "reason": reason }),
+        ),
+    };
+    apply(&mut tx, &row, step).await?;
     let event = events::CaseRefused {
         case: Some(row.reference()),
         reason: reason.to_owned(),

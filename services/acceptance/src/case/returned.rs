@@ -5,10 +5,11 @@ use serde_json::{Value, json};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use tongban_bus::aggregate::Entry;
 use tongban_kernel::Error;
 
-use super::state::Status;
-use super::store::{COLUMNS, Row, record_at};
+use super::state::{Action, Status};
+use super::store::{Change, Move, Step, apply, lock};
 
 /// The handling region sent round `round` of the case's transfer back (kind: not_competent or
 /// materials_defective): the case returns to its receiving window, and a part takes its bundle
@@ -21,47 +22,31 @@ pub async fn transfer_returned(
     returned: Value,
     at: DateTime<Utc>,
 ) -> Result<bool, Error> {
-    let row: Option<Row> = sqlx::query_as(&format!(
-        "select {COLUMNS} from cases where id = $1 for update"
-    ))
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let row = lock(conn, id).await?;
     let Some(row) = row.filter(|r| r.status == Status::Accepted && r.returns + 1 == round) else {
         return Ok(false);
     };
-    let mut cases = vec![(row.id, round)];
-    if let Some(parent) = row.parent_id {
-        let bundle: Option<i32> = sqlx::query_scalar(
-            "select returns from cases where id = $1 and status = $2 for update",
-        )
-        .bind(parent)
-        .bind(Status::Accepted)
-        .fetch_optional(&mut *conn)
-        .await?;
-        if let Some(returns) = bundle {
-            cases.push((parent, returns + 1));
+    let mut cases = vec![(row, round)];
+    if let Some(parent) = cases[0].0.parent_id {
+        let bundle = lock(conn, parent).await?;
+        if let Some(bundle) = bundle.filter(|b| b.status == Status::Accepted) {
+            let round = bundle.returns + 1;
+            cases.push((bundle, round));
         }
     }
     for (case, round) in cases {
-        sqlx::query("update cases set status = $4, returns = $2, returned = $3 where id = $1")
-            .bind(case)
-            .bind(round)
-            .bind(&returned)
-            .bind(Status::Returned)
-            .execute(&mut *conn)
-            .await?;
-        record_at(
-            conn,
-            case,
-            Some(at),
-            None,
-            "transfer_returned",
-            Some(Status::Accepted),
-            Status::Returned,
-            json!({ "round": round, "part": (case != id).then_some(id), "returned": returned }),
-        )
-        .await?;
+        let detail =
+            json!({ "round": round, "part": (case.id != id).then_some(id), "returned": returned });
+        let step = Step {
+            to: Move::By(Action::ReturnTransfer),
+            change: Change::Returned {
+                round,
+                returned: &returned,
+            },
+            // Stamped when the handling region sent it back.
+            entry: Entry::new(at, None, "transfer_returned", detail),
+        };
+        apply(conn, &case, step).await?;
     }
     Ok(true)
 }

@@ -1,20 +1,25 @@
-//! The case row and its one writer: loading a case (for a transition, locked), the checks of
-//! who may act on it, and the history entry and outbox event every change writes.
+//! The case row and its one writer: loading a case (for a step, locked), the checks of who may
+//! act on it, and the ONLY writer of a case's status, its history and its outbox events
+//! (through `tongban_bus::aggregate`, in the caller's transaction): a use case works out what
+//! changes and hands the store a [`Step`].
 
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
-use sqlx::PgConnection;
+use sqlx::postgres::PgArguments;
+use sqlx::query::QueryAs;
+use sqlx::{PgConnection, Postgres};
 use uuid::Uuid;
 
-use tongban_bus::outbox::{self, Subject};
+use tongban_bus::aggregate::{self, Aggregate, Column, Entry};
+use tongban_bus::outbox::Subject;
 use tongban_events::acceptance::v1 as events;
 use tongban_kernel::{Error, Power, Principal, RegionCode};
 
 use crate::db::catalogue::{self, ItemVersion};
 
-use super::state::Status;
+use super::state::{Action, Status, transition};
 
 #[derive(sqlx::FromRow)]
 pub(super) struct Row {
@@ -151,58 +156,319 @@ pub(super) fn require_clerk(principal: &Principal, row: &Row) -> Result<(), Erro
     principal.require(Power::AcceptCases, &row.region("receiving")?)
 }
 
-pub(super) async fn record(
-    conn: &mut PgConnection,
+/// A case as its history and the outbox see it: its events keyed by the case (one case's
+/// events stay in order), its number the subject, both its regions in the routing header.
+struct Written<'a> {
     id: Uuid,
-    actor: Option<Uuid>,
-    action: &str,
-    from: Option<Status>,
-    to: Status,
-    detail: Value,
-) -> Result<(), Error> {
-    record_at(conn, id, None, actor, action, from, to, detail).await
+    key: String,
+    number: Option<&'a str>,
+    regions: Vec<String>,
 }
 
-/// [`record`], stamped `at` (what another service did, when it did it) instead of now.
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn record_at(
-    conn: &mut PgConnection,
-    id: Uuid,
-    at: Option<DateTime<Utc>>,
-    actor: Option<Uuid>,
-    action: &str,
+impl Aggregate for Written<'_> {
+    const HISTORY: (&'static str, &'static str) = ("case_history", "case_id");
+
+    fn id(&self) -> Uuid {
+        self.id
+    }
+
+    fn subject(&self) -> Subject<'_> {
+        Subject {
+            key: &self.key,
+            subject: self.number,
+            regions: self.regions.clone(),
+        }
+    }
+}
+
+fn written(row: &Row) -> Written<'_> {
+    Written {
+        id: row.id,
+        key: row.id.to_string(),
+        number: row.number.as_deref(),
+        regions: row.regions(),
+    }
+}
+
+/// Appends `entry` to the history of case `case`, which moved from `from` (none: it was
+/// created) to `to`.
+async fn append(
+    tx: &mut PgConnection,
+    case: &Written<'_>,
     from: Option<Status>,
     to: Status,
-    detail: Value,
-) -> Result<(), Error> {
-    sqlx::query(
-        "insert into case_history (case_id, at, actor, action, from_status, to_status, detail)
-         values ($1, coalesce($7, now()), $2, $3, $4, $5, $6)",
-    )
-    .bind(id)
-    .bind(actor)
-    .bind(action)
-    .bind(from.map(Status::as_str))
-    .bind(to.as_str())
-    .bind(detail)
-    .bind(at)
-    .execute(&mut *conn)
-    .await?;
+    entry: Entry<'_>,
+) -> Result<(), sqlx::Error> {
+    let columns = [
+        ("from_status", Column::Text(from.map(Status::as_str))),
+        ("to_status", Column::Text(Some(to.as_str()))),
+    ];
+    aggregate::record(tx, case, entry.with(&columns)).await
+}
+
+/// Appends `entry` to the case's history at its current status (a visit, a file, a flag: the
+/// case stays where it is).
+pub(super) async fn note(tx: &mut PgConnection, row: &Row, entry: Entry<'_>) -> Result<(), Error> {
+    append(tx, &written(row), Some(row.status), row.status, entry).await?;
     Ok(())
 }
 
+/// The first entry of a new case's history: created, a draft.
+pub(super) async fn created(
+    tx: &mut PgConnection,
+    id: Uuid,
+    entry: Entry<'_>,
+) -> Result<(), Error> {
+    let case = Written {
+        id,
+        key: id.to_string(),
+        number: None,
+        regions: Vec::new(),
+    };
+    append(tx, &case, None, Status::Draft, entry).await?;
+    Ok(())
+}
+
+/// Appends `entry` (what the back office did) to the history of case `id` at its current
+/// status; a case acceptance does not know (another deployment's) is passed over.
+pub(crate) async fn note_progress(
+    tx: &mut PgConnection,
+    id: Uuid,
+    entry: Entry<'_>,
+) -> Result<(), sqlx::Error> {
+    let status: Option<Status> = sqlx::query_scalar("select status from cases where id = $1")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(status) = status else {
+        return Ok(());
+    };
+    let case = Written {
+        id,
+        key: id.to_string(),
+        number: None,
+        regions: Vec::new(),
+    };
+    append(tx, &case, Some(status), status, entry).await
+}
+
+/// Writes `event` about the case to the outbox.
 pub(super) async fn publish<E: tongban_events::Event>(
-    conn: &mut PgConnection,
+    tx: &mut PgConnection,
     row: &Row,
     event: &E,
 ) -> Result<(), Error> {
-    let key = row.id.to_string();
-    let about = Subject {
-        key: &key,
-        subject: row.number.as_deref(),
-        regions: row.regions(),
+    aggregate::publish(tx, &written(row), event).await?;
+    Ok(())
+}
+
+/// Where a step takes a case.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Move {
+    /// By `action`, as the transition table allows (else 409 `illegal_transition`).
+    By(Action),
+    /// A part of a bundle application, to where its bundle went (the bundle's move was
+    /// checked; the applicant deals with one case, so its parts follow wherever they are).
+    WithBundle(Status),
+}
+
+/// What a change stores beside the status.
+pub(super) enum Change<'a> {
+    /// The status alone (a correction notice).
+    Status,
+    Submitted {
+        number: Option<&'a str>,
+        query_password: Option<&'a str>,
+        submissions: i32,
+        at: DateTime<Utc>,
+    },
+    Accepted {
+        due: NaiveDate,
+        provisional: bool,
+        at: DateTime<Utc>,
+        by: Uuid,
+    },
+    Refused {
+        reason: &'a str,
+        at: DateTime<Utc>,
+        by: Uuid,
+    },
+    Withdrawn {
+        reason: &'a str,
+        at: DateTime<Utc>,
+    },
+    Concluded {
+        decision: &'a str,
+        reason: &'a str,
+        results: &'a Value,
+        at: DateTime<Utc>,
+        by: Option<Uuid>,
+        department: Option<Uuid>,
+    },
+    /// The handling region sent round `round` back.
+    Returned {
+        round: i32,
+        returned: &'a Value,
+    },
+    /// The result went out: the bundle's parts with it (counting the visit, a pickup's, on the
+    /// case itself).
+    Delivered {
+        delivery: &'a Value,
+        at: DateTime<Utc>,
+        visit: i32,
+    },
+}
+
+type Update<'q> = QueryAs<'q, Postgres, Row, PgArguments>;
+
+impl<'a> Change<'a> {
+    /// The columns it sets besides the status (`$2`), from `$3` on, and which rows.
+    fn sql(&self) -> (&'static str, &'static str) {
+        let one = "where id = $1";
+        match self {
+            Self::Status => ("", one),
+            Self::Submitted { .. } => (
+                ", number = $3, query_password = $4, submissions = $5, submitted_at = $6",
+                one,
+            ),
+            Self::Accepted { .. } => (
+                ", due_date = $3, due_date_provisional = $4, decided_at = $5, decided_by = $6",
+                one,
+            ),
+            Self::Refused { .. } => (
+                ", refusal_reason = $3, decided_at = $4, decided_by = $5",
+                one,
+            ),
+            Self::Withdrawn { .. } => (", withdrawal_reason = $3, decided_at = $4", one),
+            Self::Concluded { .. } => (
+                ", conclusion = $3, conclusion_reason = $4, results = $5, concluded_at = $6,
+                   concluded_by = $7, handling_department_id = $8",
+                one,
+            ),
+            Self::Returned { .. } => (", returns = $3, returned = $4", one),
+            Self::Delivered { .. } => (
+                ", delivery = $3, delivered_at = $4,
+                   visits = visits + case when id = $1 then $5 else 0 end",
+                "where id = $1 or parent_id = $1",
+            ),
+        }
+    }
+
+    /// Binds what [`Change::sql`] names, in its order.
+    fn bind(&self, query: Update<'a>) -> Update<'a> {
+        match *self {
+            Self::Status => query,
+            Self::Submitted {
+                number,
+                query_password,
+                submissions,
+                at,
+            } => query
+                .bind(number)
+                .bind(query_password)
+                .bind(submissions)
+                .bind(at),
+            Self::Accepted {
+                due,
+                provisional,
+                at,
+                by,
+            } => query.bind(due).bind(provisional).bind(at).bind(by),
+            Self::Refused { reason, at, by } => query.bind(reason).bind(at).bind(by),
+            Self::Withdrawn { reason, at } => query.bind(reason).bind(at),
+            Self::Concluded {
+                decision,
+                reason,
+                results,
+                at,
+                by,
+                department,
+            } => query
+                .bind(decision)
+                .bind(reason)
+                .bind(results)
+                .bind(at)
+                .bind(by)
+                .bind(department),
+            Self::Returned { round, returned } => query.bind(round).bind(returned),
+            Self::Delivered {
+                delivery,
+                at,
+                visit,
+            } => query.bind(delivery).bind(at).bind(visit),
+        }
+    }
+}
+
+/// One step of a case: where it goes, what it stores, and its history entry.
+pub(super) struct Step<'a> {
+    pub(super) to: Move,
+    pub(super) change: Change<'a>,
+    pub(super) entry: Entry<'a>,
+}
+
+/// Moves case `row` by `step` (the transition table decides where; an illegal move is a 409),
+/// writing its status, the change's columns and its history entry; returns the case as it now
+/// is. A number taken meanwhile is a 409.
+pub(super) async fn apply(tx: &mut PgConnection, row: &Row, step: Step<'_>) -> Result<Row, Error> {
+    let to = match step.to {
+        Move::By(action) => transition(row.status, action)?,
+        Move::WithBundle(to) => to,
     };
-    outbox::enqueue(conn, &about, event).await?;
+    let (sets, rows) = step.change.sql();
+    let sql = format!("update cases set status = $2{sets} {rows} returning {COLUMNS}");
+    let query = sqlx::query_as(&sql).bind(row.id).bind(to);
+    let updated: Vec<Row> = step
+        .change
+        .bind(query)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(|err| {
+            Error::conflict_on(
+                err,
+                &[("cases_number_key", "number_taken", "retry the submission")],
+            )
+        })?;
+    let moved = updated
+        .into_iter()
+        .find(|r| r.id == row.id)
+        .ok_or_else(|| Error::internal("the moved case vanished"))?;
+    append(tx, &written(&moved), Some(row.status), to, step.entry).await?;
+    Ok(moved)
+}
+
+/// Case `id`, locked for a step; none when there is no such case.
+pub(super) async fn lock(tx: &mut PgConnection, id: Uuid) -> Result<Option<Row>, Error> {
+    Ok(sqlx::query_as(&format!(
+        "select {COLUMNS} from cases where id = $1 for update"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?)
+}
+
+/// The accepted case `id`'s new due date, and its application's: a 一件事 application is due
+/// when its last part is.
+pub(crate) async fn move_due_date(
+    tx: &mut PgConnection,
+    id: Uuid,
+    due: NaiveDate,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update cases set due_date = $2 where id = $1 and status = $3")
+        .bind(id)
+        .bind(due)
+        .bind(Status::Accepted)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "update cases b set due_date = (select max(p.due_date) from cases p where p.parent_id = b.id)
+         from cases part
+         where part.id = $1 and b.id = part.parent_id and b.status = $2",
+    )
+    .bind(id)
+    .bind(Status::Accepted)
+    .execute(&mut *tx)
+    .await?;
     Ok(())
 }
 

@@ -10,6 +10,7 @@ use sqlx::{PgConnection, PgPool};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use tongban_bus::aggregate::Entry;
 use tongban_events::acceptance::v1 as events;
 use tongban_kernel::{Error, Principal};
 
@@ -19,9 +20,9 @@ use crate::domain::{MaterialState, check_materials, query_password};
 
 use super::local_today;
 use super::parts;
-use super::state::{Action, Status};
+use super::state::Action;
 use super::store::{
-    COLUMNS, Listing, Row, listing, load, provided, publish, record, require_applicant,
+    Change, Listing, Move, Row, Step, apply, listing, load, provided, publish, require_applicant,
     require_not_part,
 };
 use super::view::{Case, view_listed};
@@ -123,17 +124,18 @@ pub async fn submit(
         );
         row.query_password = Some(query_password());
     }
-    let row = mark_submitted(&mut tx, &row, now).await?;
-    record(
-        &mut tx,
-        id,
-        Some(principal.account),
-        "submitted",
-        Some(from),
-        Status::Submitted,
-        json!({ "submission": row.submissions, "number": row.number, "item_version": row.item_version }),
-    )
-    .await?;
+    let detail = json!({ "submission": row.submissions + 1, "number": row.number, "item_version": row.item_version });
+    let step = Step {
+        to: Move::By(Action::Submit),
+        change: Change::Submitted {
+            number: row.number.as_deref(),
+            query_password: row.query_password.as_deref(),
+            submissions: row.submissions + 1,
+            at: now,
+        },
+        entry: Entry::new(now, Some(principal.account), "submitted", detail),
+    };
+    let row = apply(&mut tx, &row, step).await?;
     let event = submitted_event(&row, &states, now);
     publish(&mut tx, &row, &event).await?;
     if let Some(bundle) = &listing.bundle {
@@ -145,35 +147,6 @@ pub async fn submit(
     Ok(Submission {
         case,
         query_password,
-    })
-}
-
-/// Marks the case submitted (once more), with its number and query password; returns the
-/// stored row. A number taken meanwhile is a 409.
-async fn mark_submitted(
-    conn: &mut PgConnection,
-    row: &Row,
-    now: DateTime<Utc>,
-) -> Result<Row, Error> {
-    sqlx::query_as(&format!(
-        "update cases set status = $6, number = $2, query_password = $3, submissions = $4,
-             submitted_at = $5
-         where id = $1
-         returning {COLUMNS}"
-    ))
-    .bind(row.id)
-    .bind(&row.number)
-    .bind(&row.query_password)
-    .bind(row.submissions + 1)
-    .bind(now)
-    .bind(Status::Submitted)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(|err| {
-        Error::conflict_on(
-            err,
-            &[("cases_number_key", "number_taken", "retry the submission")],
-        )
     })
 }
 

@@ -5,11 +5,12 @@ use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use tongban_bus::aggregate::Entry;
 use tongban_events::acceptance::v1 as events;
 use tongban_kernel::{Error, Principal};
 
 use super::rated::{Rated, rated_from};
-use super::store::{load, publish, record, require_clerk, require_not_part};
+use super::store::{load, note, publish, require_clerk, require_not_part};
 
 /// Why the applicant came to the hall.
 pub const VISIT_PURPOSES: [&str; 4] = ["intake", "supply", "pickup", "other"];
@@ -37,15 +38,11 @@ pub(crate) async fn count_visit(
             .bind(id)
             .fetch_one(&mut *conn)
             .await?;
-    let status = row.status()?;
-    record(
+    let detail = json!({ "purpose": purpose, "visits": visits });
+    note(
         conn,
-        id,
-        Some(principal.account),
-        "visit",
-        Some(status),
-        status,
-        json!({ "purpose": purpose, "visits": visits }),
+        &row,
+        Entry::new(now, Some(principal.account), "visit", detail),
     )
     .await?;
     let mut case = row.reference();

@@ -5,12 +5,13 @@ use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use tongban_bus::aggregate::Entry;
 use tongban_events::acceptance::v1 as events;
 use tongban_kernel::{Error, Principal};
 
 use super::parts;
 use super::state::{Action, Status};
-use super::store::{load, publish, record, require_applicant, require_not_part};
+use super::store::{Change, Move, Step, apply, load, publish, require_applicant, require_not_part};
 use super::view::{Case, get};
 
 /// Withdraws the application before a decision (the applicant, or the clerk who entered it).
@@ -31,25 +32,17 @@ pub async fn withdraw(
     require_applicant(principal, &row)?;
     let from = row.status()?;
     from.allow(Action::Withdraw)?;
-    sqlx::query(
-        "update cases set status = $4, withdrawal_reason = $2, decided_at = $3 where id = $1",
-    )
-    .bind(id)
-    .bind(reason)
-    .bind(now)
-    .bind(Status::Withdrawn)
-    .execute(&mut *tx)
-    .await?;
-    record(
-        &mut tx,
-        id,
-        Some(principal.account),
-        "withdrawn",
-        Some(from),
-        Status::Withdrawn,
-        json!({ "reason": reason }),
-    )
-    .await?;
+    let step = Step {
+        to: Move::By(Action::Withdraw),
+        change: Change::Withdrawn { reason, at: now },
+        entry: Entry::new(
+            now,
+            Some(principal.account),
+            "withdrawn",
+            json!({ "reason": reason }),
+        ),
+    };
+    apply(&mut tx, &row, step).await?;
     // A draft never went anywhere: only a submitted case's withdrawal is news to others.
     if from != Status::Draft {
         let event = events::CaseWithdrawn {

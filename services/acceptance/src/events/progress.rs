@@ -14,8 +14,6 @@ use tongban_events::approval::v1::{
     StepReturned, TimeLimitExtended, WorkItemOpened, WorkRef,
 };
 
-use crate::case::state::Status;
-
 pub struct BackOfficeProgress;
 
 impl On<WorkItemOpened> for BackOfficeProgress {
@@ -171,22 +169,7 @@ async fn move_due_date(
     case: uuid::Uuid,
     due: chrono::NaiveDate,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("update cases set due_date = $2 where id = $1 and status = $3")
-        .bind(case)
-        .bind(due)
-        .bind(Status::Accepted)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
-        "update cases b set due_date = (select max(p.due_date) from cases p where p.parent_id = b.id)
-         from cases part
-         where part.id = $1 and b.id = part.parent_id and b.status = $2",
-    )
-    .bind(case)
-    .bind(Status::Accepted)
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
+    crate::case::store::move_due_date(tx, case, due).await
 }
 
 /// Appends to the case's history at its current status; a case acceptance does not know
@@ -198,15 +181,6 @@ async fn append(
     detail: Value,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "insert into case_history (case_id, at, action, from_status, to_status, detail)
-         select id, $3, $2, status, status, $4 from cases where id = $1",
-    )
-    .bind(case)
-    .bind(action)
-    .bind(at)
-    .bind(detail)
-    .execute(tx)
-    .await?;
-    Ok(())
+    let entry = tongban_bus::aggregate::Entry::new(at, None, action, detail);
+    crate::case::store::note_progress(tx, case, entry).await
 }

@@ -49,11 +49,14 @@ impl RatingRow {
         self.rater_id.is_some() && !self.anonymous
     }
 
-    fn event_key(&self) -> String {
+    /// The key of its events (and its remediation's): its case, so a case's events stay in
+    /// order; the rating itself when it is about a visit.
+    pub(crate) fn event_key(&self) -> String {
         self.case_id.unwrap_or(self.id).to_string()
     }
 
-    fn regions(&self) -> Vec<String> {
+    /// The regions its events concern.
+    pub(crate) fn regions(&self) -> Vec<String> {
         let mut regions = vec![self.region_code.clone()];
         regions.extend(self.handling_region.clone());
         regions.dedup();

@@ -14,7 +14,7 @@ use crate::case::rated::Rated;
 use crate::config::AcceptanceSettings;
 use crate::db::catalogue;
 use crate::rating::state::level_name;
-use crate::rating::store::{RatingRow, publish};
+use crate::rating::store::RatingRow;
 
 use super::policy::working_days;
 use super::store::{self, Opened};
@@ -72,5 +72,6 @@ pub async fn open(
         callback_required: rating.real_name(),
         opened_at: Some(tongban_events::timestamp(now)),
     };
-    publish(tx, rating, case.and_then(|c| c.number.as_deref()), &event).await
+    let number = case.and_then(|c| c.number.as_deref());
+    store::publish(tx, id, rating, number, &event).await
 }

@@ -60,5 +60,5 @@ async fn escalate(
         due_date: found.due_date.to_string(),
         flagged_at: Some(tongban_events::timestamp(now)),
     };
-    ratings::publish(tx, &rating, number.as_deref(), &event).await
+    store::publish(tx, found.id, &rating, number.as_deref(), &event).await
 }

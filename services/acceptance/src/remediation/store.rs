@@ -1,5 +1,6 @@
 //! The remediation row and its history: load and lock it, and the ONLY writer of its state,
-//! its history and its events, each in the caller's transaction.
+//! its history and its events, each in the caller's transaction (the history and the outbox
+//! through `tongban_bus::aggregate`).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -8,6 +9,8 @@ use sqlx::PgConnection;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use tongban_bus::aggregate::{self, Aggregate, Entry};
+use tongban_bus::outbox::Subject;
 use tongban_events::acceptance::v1 as events;
 use tongban_kernel::{Error, Principal};
 
@@ -84,6 +87,42 @@ pub async fn load(
     }
 }
 
+/// A remediation as its history and the outbox see it: its events go out as its rating's do
+/// (keyed by the rating's case, in the rating's regions), with the case number as subject.
+struct Written<'a> {
+    id: Uuid,
+    key: String,
+    number: Option<&'a str>,
+    regions: Vec<String>,
+}
+
+impl Aggregate for Written<'_> {
+    const HISTORY: (&'static str, &'static str) = ("remediation_history", "remediation_id");
+
+    fn id(&self) -> Uuid {
+        self.id
+    }
+
+    fn subject(&self) -> Subject<'_> {
+        Subject {
+            key: &self.key,
+            subject: self.number,
+            regions: self.regions.clone(),
+        }
+    }
+}
+
+impl<'a> Written<'a> {
+    fn of(id: Uuid, rating: &ratings::RatingRow, number: Option<&'a str>) -> Self {
+        Self {
+            id,
+            key: rating.event_key(),
+            number,
+            regions: rating.regions(),
+        }
+    }
+}
+
 /// Appends a step to the remediation's history.
 pub async fn record(
     conn: &mut PgConnection,
@@ -93,17 +132,27 @@ pub async fn record(
     detail: Value,
     at: DateTime<Utc>,
 ) -> Result<(), Error> {
-    sqlx::query(
-        "insert into remediation_history (remediation_id, at, actor, action, detail)
-         values ($1, $2, $3, $4, $5)",
-    )
-    .bind(id)
-    .bind(at)
-    .bind(actor)
-    .bind(action)
-    .bind(detail)
-    .execute(&mut *conn)
-    .await?;
+    // The history names the remediation alone: no rating to route by.
+    let remediation = Written {
+        id,
+        key: id.to_string(),
+        number: None,
+        regions: Vec::new(),
+    };
+    aggregate::record(conn, &remediation, Entry::new(at, actor, action, detail)).await?;
+    Ok(())
+}
+
+/// Writes `event` about remediation `id` of `rating` to the outbox, the case `number` its
+/// subject.
+pub async fn publish<E: tongban_events::Event>(
+    conn: &mut PgConnection,
+    id: Uuid,
+    rating: &ratings::RatingRow,
+    number: Option<&str>,
+    event: &E,
+) -> Result<(), Error> {
+    aggregate::publish(conn, &Written::of(id, rating, number), event).await?;
     Ok(())
 }
 
@@ -246,7 +295,7 @@ pub async fn close(
         closed_by: by.map(|b| b.to_string()).unwrap_or_default(),
         closed_at: Some(tongban_events::timestamp(now)),
     };
-    ratings::publish(tx, &rating, None, &event).await
+    publish(tx, found.id, &rating, None, &event).await
 }
 
 /// A deadline moved once.

@@ -148,12 +148,6 @@ async fn a_window_takes_a_case_in_once_the_province_signed(
         let test = &test;
         async move { status_and_body(test.post_as(&token, &path, body).await).await }
     };
-    let agreement = |collecting: &[&str]| {
-        json!({
-            "title": "个体工商户登记市域通办", "mode": "collect_elsewhere", "items": [code],
-            "collecting_regions": collecting, "effective_from": today,
-        })
-    };
     // Without an agreement, 安化县's window cannot take in 赫山区's item (its scope is that hall
     // only).
     let (_, anhua_clerk) = test
@@ -185,7 +179,7 @@ async fn a_window_takes_a_case_in_once_the_province_signed(
     let (status, city) = post(
         province.clone(),
         "/api/crossregion/v1/agreements".into(),
-        agreement(&[ANHUA]),
+        agreement(code, today, &[ANHUA]),
     )
     .await;
     assert_eq!(
@@ -219,7 +213,7 @@ async fn a_window_takes_a_case_in_once_the_province_signed(
     let (_, wide) = post(
         province.clone(),
         "/api/crossregion/v1/agreements".into(),
-        agreement(&[CHANGSHA_COUNTY]),
+        agreement(code, today, &[CHANGSHA_COUNTY]),
     )
     .await;
     assert_eq!(wide["scope"], "province");
@@ -240,17 +234,11 @@ async fn a_proposal_applies_once_every_region_signed(
         let test = &test;
         async move { status_and_body(test.post_as(&token, &path, body).await).await }
     };
-    let agreement = |collecting: &[&str]| {
-        json!({
-            "title": "个体工商户登记市域通办", "mode": "collect_elsewhere", "items": [code],
-            "collecting_regions": collecting, "effective_from": today,
-        })
-    };
     // 赫山区's own administrator proposes; 安化县 has not signed, so it does not apply yet.
     let (status, proposed) = post(
         heshan_admin.clone(),
         "/api/crossregion/v1/agreements".into(),
-        agreement(&[NANXIAN]),
+        agreement(&code, today, &[NANXIAN]),
     )
     .await;
     assert_eq!(
@@ -258,14 +246,7 @@ async fn a_proposal_applies_once_every_region_signed(
         (201, Some("proposed")),
         "{proposed}"
     );
-    let check = |region: String, on: chrono::NaiveDate| {
-        let test = &test;
-        let code = code.clone();
-        async move {
-            get(test, &format!("/api/crossregion/v1/agreements/check?implementation_code={code}&receiving_region={region}&on={on}")).await
-        }
-    };
-    let (status, nanxian) = check(first_town(test, NANXIAN).await, today).await;
+    let (status, nanxian) = check(test, &code, first_town(test, NANXIAN).await, today).await;
     assert_eq!(
         (status, nanxian["agreed"].as_bool()),
         (200, Some(false)),
@@ -313,42 +294,35 @@ async fn a_receiving_region_is_checked_and_provinces_agree_across(
     let code = code.to_owned();
     let province = province.to_owned();
     let zhejiang_admin = zhejiang_admin.to_owned();
-    let check = |region: String, on: chrono::NaiveDate| {
-        let test = &test;
-        let code = code.clone();
-        async move {
-            get(test, &format!("/api/crossregion/v1/agreements/check?implementation_code={code}&receiving_region={region}&on={on}")).await
-        }
-    };
     let post = |token: String, path: String, body: Value| {
         let test = &test;
         async move { status_and_body(test.post_as(&token, &path, body).await).await }
     };
-    let agreement = |collecting: &[&str]| {
-        json!({
-            "title": "个体工商户登记市域通办", "mode": "collect_elsewhere", "items": [code],
-            "collecting_regions": collecting, "effective_from": today,
-        })
-    };
     // Checked for a receiving region: covered below a collecting region, local at home, not
     // elsewhere, and not before it starts.
     let anhua_town = first_town(test, ANHUA).await;
-    let (_, covered) = check(anhua_town.clone(), today).await;
+    let (_, covered) = check(test, &code, anhua_town.clone(), today).await;
     assert_eq!(
         (covered["agreed"].as_bool(), covered["local"].as_bool()),
         (Some(true), Some(false))
     );
     assert_eq!(covered["agreements"][0]["id"], city["id"]);
-    let (_, home) = check(first_town(test, HESHAN).await, today).await;
+    let (_, home) = check(test, &code, first_town(test, HESHAN).await, today).await;
     assert_eq!(
         (home["agreed"].as_bool(), home["local"].as_bool()),
         (Some(true), Some(true))
     );
-    let (_, elsewhere) = check("430922000000".into(), today).await;
+    let (_, elsewhere) = check(test, &code, "430922000000".into(), today).await;
     assert_eq!(elsewhere["agreed"], false);
-    let (_, early) = check(anhua_town.clone(), today - chrono::Duration::days(1)).await;
+    let (_, early) = check(
+        test,
+        &code,
+        anhua_town.clone(),
+        today - chrono::Duration::days(1),
+    )
+    .await;
     assert_eq!(early["agreed"], false);
-    let (status, body) = check("4309".into(), today).await;
+    let (status, body) = check(test, &code, "4309".into(), today).await;
     assert_eq!(
         (status, body["field"].as_str()),
         (400, Some("receiving_region"))
@@ -358,7 +332,7 @@ async fn a_receiving_region_is_checked_and_provinces_agree_across(
     let (_, delta) = post(
         province.clone(),
         "/api/crossregion/v1/agreements".into(),
-        agreement(&[ZHUJI]),
+        agreement(&code, today, &[ZHUJI]),
     )
     .await;
     assert_eq!(
@@ -377,7 +351,7 @@ async fn a_receiving_region_is_checked_and_provinces_agree_across(
         (200, Some("in_force")),
         "{delta}"
     );
-    let (_, zhuji) = check(first_town(test, ZHUJI).await, today).await;
+    let (_, zhuji) = check(test, &code, first_town(test, ZHUJI).await, today).await;
     assert_eq!(zhuji["agreed"], true);
     anhua_town
 }
@@ -401,13 +375,6 @@ async fn agreements_are_public_and_end_when_terminated(
     let post = |token: String, path: String, body: Value| {
         let test = &test;
         async move { status_and_body(test.post_as(&token, &path, body).await).await }
-    };
-    let check = |region: String, on: chrono::NaiveDate| {
-        let test = &test;
-        let code = code.clone();
-        async move {
-            get(test, &format!("/api/crossregion/v1/agreements/check?implementation_code={code}&receiving_region={region}&on={on}")).await
-        }
     };
     // Public to read: by region (collecting or handling) and by item.
     let (status, listed) = get(
@@ -467,7 +434,7 @@ async fn agreements_are_public_and_end_when_terminated(
             .0,
         409
     );
-    let (_, after) = check(anhua_town, today + chrono::Duration::days(1)).await;
+    let (_, after) = check(test, &code, anhua_town, today + chrono::Duration::days(1)).await;
     assert_eq!(after["agreed"], false);
 }
 
@@ -503,4 +470,22 @@ async fn each_conclusion_and_termination_is_an_event(test: &TestPlatform, city: 
         .map(|e| prost::Message::decode(e.payload.as_slice()).unwrap())
         .unwrap();
     assert_eq!(terminated.agreement_id, city["id"].as_str().unwrap());
+}
+
+/// The agreement every scenario here proposes: `code` collected in `collecting` from `today`.
+fn agreement(code: &str, today: chrono::NaiveDate, collecting: &[&str]) -> Value {
+    json!({
+        "title": "个体工商户登记市域通办", "mode": "collect_elsewhere", "items": [code],
+        "collecting_regions": collecting, "effective_from": today,
+    })
+}
+
+/// Whether an agreement lets `region` take item `code` in on `on`: the status and the answer.
+async fn check(
+    test: &TestPlatform,
+    code: &str,
+    region: String,
+    on: chrono::NaiveDate,
+) -> (u16, Value) {
+    get(test, &format!("/api/crossregion/v1/agreements/check?implementation_code={code}&receiving_region={region}&on={on}")).await
 }

@@ -8,7 +8,7 @@ use tongban_events::crossregion::v1::{AgreementConcluded, AgreementTerminated};
 
 use crate::events::{Received, read_events_until};
 use crate::harness::{BrokerStorage, TestPlatform};
-use crate::items::{HESHAN, first_town, get, spec, status_and_body};
+use crate::items::{HESHAN, first_town, get, spec};
 
 const ANHUA: &str = "430923000000";
 const NANXIAN: &str = "430921000000";
@@ -89,10 +89,6 @@ async fn bad_input_names_its_field(
     province: &str,
 ) {
     let province = province.to_owned();
-    let post = |token: String, path: String, body: Value| {
-        let test = &test;
-        async move { status_and_body(test.post_as(&token, &path, body).await).await }
-    };
     // Bad input names its field.
     for (body, status, field) in [
         (
@@ -123,6 +119,7 @@ async fn bad_input_names_its_field(
         ),
     ] {
         let (got, body) = post(
+            test,
             province.clone(),
             "/api/crossregion/v1/agreements".into(),
             body,
@@ -144,10 +141,6 @@ async fn a_window_takes_a_case_in_once_the_province_signed(
     province: &str,
 ) -> Value {
     let province = province.to_owned();
-    let post = |token: String, path: String, body: Value| {
-        let test = &test;
-        async move { status_and_body(test.post_as(&token, &path, body).await).await }
-    };
     // Without an agreement, 安化县's window cannot take in 赫山区's item (its scope is that hall
     // only).
     let (_, anhua_clerk) = test
@@ -159,6 +152,7 @@ async fn a_window_takes_a_case_in_once_the_province_signed(
         "applicant": { "kind": "citizen", "name": "王五", "id_type": "resident_id_card", "document_number": id_card.as_str() },
     });
     let (status, body) = post(
+        test,
         anhua_clerk.clone(),
         "/api/acceptance/v1/cases/intake".into(),
         intake.clone(),
@@ -177,6 +171,7 @@ async fn a_window_takes_a_case_in_once_the_province_signed(
     // A province-wide administrator signs for every region at once: in force today, city-wide
     // between 赫山区 and 安化县, province-wide with 长沙县.
     let (status, city) = post(
+        test,
         province.clone(),
         "/api/crossregion/v1/agreements".into(),
         agreement(code, today, &[ANHUA]),
@@ -193,6 +188,7 @@ async fn a_window_takes_a_case_in_once_the_province_signed(
         std::time::Duration::from_secs(30),
         || async {
             let (status, case) = post(
+                test,
                 anhua_clerk.clone(),
                 "/api/acceptance/v1/cases/intake".into(),
                 intake.clone(),
@@ -211,6 +207,7 @@ async fn a_window_takes_a_case_in_once_the_province_signed(
         "{taken}"
     );
     let (_, wide) = post(
+        test,
         province.clone(),
         "/api/crossregion/v1/agreements".into(),
         agreement(code, today, &[CHANGSHA_COUNTY]),
@@ -230,12 +227,9 @@ async fn a_proposal_applies_once_every_region_signed(
     let code = code.to_owned();
     let heshan_admin = heshan_admin.to_owned();
     let province = province.to_owned();
-    let post = |token: String, path: String, body: Value| {
-        let test = &test;
-        async move { status_and_body(test.post_as(&token, &path, body).await).await }
-    };
     // 赫山区's own administrator proposes; 安化县 has not signed, so it does not apply yet.
     let (status, proposed) = post(
+        test,
         heshan_admin.clone(),
         "/api/crossregion/v1/agreements".into(),
         agreement(&code, today, &[NANXIAN]),
@@ -254,6 +248,7 @@ async fn a_proposal_applies_once_every_region_signed(
     );
     let id = proposed["id"].as_str().unwrap().to_owned();
     let (status, _) = post(
+        test,
         heshan_admin.clone(),
         format!("/api/crossregion/v1/agreements/{id}/sign"),
         json!({}),
@@ -261,6 +256,7 @@ async fn a_proposal_applies_once_every_region_signed(
     .await;
     assert_eq!(status, 403, "赫山区 has signed its part");
     let (status, signed) = post(
+        test,
         province.clone(),
         format!("/api/crossregion/v1/agreements/{id}/sign"),
         json!({}),
@@ -273,6 +269,7 @@ async fn a_proposal_applies_once_every_region_signed(
     );
     assert_eq!(
         post(
+            test,
             province.clone(),
             format!("/api/crossregion/v1/agreements/{id}/sign"),
             json!({})
@@ -294,10 +291,6 @@ async fn a_receiving_region_is_checked_and_provinces_agree_across(
     let code = code.to_owned();
     let province = province.to_owned();
     let zhejiang_admin = zhejiang_admin.to_owned();
-    let post = |token: String, path: String, body: Value| {
-        let test = &test;
-        async move { status_and_body(test.post_as(&token, &path, body).await).await }
-    };
     // Checked for a receiving region: covered below a collecting region, local at home, not
     // elsewhere, and not before it starts.
     let anhua_town = first_town(test, ANHUA).await;
@@ -330,6 +323,7 @@ async fn a_receiving_region_is_checked_and_provinces_agree_across(
 
     // Cross-province: proposed by Hunan, signed by Zhejiang.
     let (_, delta) = post(
+        test,
         province.clone(),
         "/api/crossregion/v1/agreements".into(),
         agreement(&code, today, &[ZHUJI]),
@@ -341,6 +335,7 @@ async fn a_receiving_region_is_checked_and_provinces_agree_across(
     );
     let delta_id = delta["id"].as_str().unwrap().to_owned();
     let (status, delta) = post(
+        test,
         zhejiang_admin.clone(),
         format!("/api/crossregion/v1/agreements/{delta_id}/sign"),
         json!({}),
@@ -372,10 +367,6 @@ async fn agreements_are_public_and_end_when_terminated(
     let province = province.to_owned();
     let zhejiang_admin = zhejiang_admin.to_owned();
     let heshan_admin = heshan_admin.to_owned();
-    let post = |token: String, path: String, body: Value| {
-        let test = &test;
-        async move { status_and_body(test.post_as(&token, &path, body).await).await }
-    };
     // Public to read: by region (collecting or handling) and by item.
     let (status, listed) = get(
         test,
@@ -401,6 +392,7 @@ async fn agreements_are_public_and_end_when_terminated(
         city["id"].as_str().unwrap()
     );
     let (status, body) = post(
+        test,
         province.clone(),
         terminate.clone(),
         json!({ "reason": " " }),
@@ -409,6 +401,7 @@ async fn agreements_are_public_and_end_when_terminated(
     assert_eq!((status, body["field"].as_str()), (400, Some("reason")));
     assert_eq!(
         post(
+            test,
             zhejiang_admin.clone(),
             terminate.clone(),
             json!({ "reason": "协议到期" })
@@ -418,6 +411,7 @@ async fn agreements_are_public_and_end_when_terminated(
         403
     );
     let (status, ended) = post(
+        test,
         heshan_admin.clone(),
         terminate.clone(),
         json!({ "reason": "协议到期" }),
@@ -429,9 +423,14 @@ async fn agreements_are_public_and_end_when_terminated(
         "{ended}"
     );
     assert_eq!(
-        post(province.clone(), terminate, json!({ "reason": "再次" }))
-            .await
-            .0,
+        post(
+            test,
+            province.clone(),
+            terminate,
+            json!({ "reason": "再次" })
+        )
+        .await
+        .0,
         409
     );
     let (_, after) = check(test, &code, anhua_town, today + chrono::Duration::days(1)).await;
@@ -488,4 +487,9 @@ async fn check(
     on: chrono::NaiveDate,
 ) -> (u16, Value) {
     get(test, &format!("/api/crossregion/v1/agreements/check?implementation_code={code}&receiving_region={region}&on={on}")).await
+}
+
+/// `token` POSTs `body` to `path`: the status and the JSON answer.
+async fn post(test: &TestPlatform, token: String, path: String, body: Value) -> (u16, Value) {
+    crate::items::post(test, &token, &path, body).await
 }

@@ -98,6 +98,8 @@ impl TestPlatform {
         };
         settings.kafka.brokers = String::new();
         settings.broker.listen = "127.0.0.1:0".to_owned();
+        // The database's secrets are sealed under a key of the test's own.
+        settings.secrets.kek = tongban_vault::Vault::generate_kek().into();
         for port in settings.http.ports.values_mut() {
             *port = 0;
         }
@@ -389,9 +391,15 @@ impl TestPlatform {
     /// Stops every component and starts them again on the same database and broker storage,
     /// as a redeployed process would (new ports; the same settings and clock).
     pub async fn restart(&mut self) {
+        self.restart_with(|_| {}).await;
+    }
+
+    /// [`TestPlatform::restart`] with settings changed first (a new key-encryption key, say).
+    pub async fn restart_with(&mut self, tweak: impl FnOnce(&mut Settings)) {
         self.platform.stop().await.expect("clean stop");
         let mut settings = (*self.platform.settings).clone();
         settings.kafka.brokers = String::new();
+        tweak(&mut settings);
         self.platform = Platform::start(settings, &COMPONENTS)
             .await
             .expect("platform restarts");

@@ -1,12 +1,16 @@
 //! The operator commands the runbook uses, against a live platform: `tongban doctor` finds
 //! what is fine and what is broken, `tongban outbox replay` publishes events again without any
 //! consumer applying one twice, `tongban admin rotate-keys` changes the signing key without
-//! signing anyone out.
+//! signing anyone out, and the stored secrets are sealed under a key-encryption key that
+//! `tongban admin rotate-kek` changes.
 
 use std::time::Duration;
 
+use secrecy::ExposeSecret as _;
+
 use crate::harness::{BrokerStorage, TestPlatform, eventually};
 use tongban::ops::{self, Status};
+use tongban_vault::Vault;
 
 fn status_of(report: &ops::Report, name: &str) -> Status {
     report
@@ -141,6 +145,135 @@ async fn a_replay_publishes_again_and_nothing_is_applied_twice_and_a_key_rotatio
     assert_eq!(active, kid);
     let still = test.get_as(&token, "/api/identity/v1/accounts/me").await;
     assert_eq!(still.status(), 200, "a token signed before the rotation");
+
+    test.stop().await;
+}
+
+/// No 32 bytes of `sealed` are the Ed25519 private key of `public`: what a reader of the
+/// database gets is no key.
+fn holds_no_key_of(sealed: &[u8], public: &[u8]) -> bool {
+    sealed.windows(32).all(|window| {
+        tongban_auth::SigningKey::from_bytes("probe", window)
+            .is_none_or(|key| key.public_bytes().as_slice() != public)
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn stored_secrets_are_sealed_under_the_kek_and_a_new_kek_rewraps_them() {
+    let mut test = TestPlatform::start(BrokerStorage::Memory).await;
+    let admin = test.admin("kek.admin", "430000000000").await;
+    let old_kek = test
+        .platform
+        .settings
+        .secrets
+        .kek
+        .expose_secret()
+        .to_owned();
+
+    // A signing key and a webhook secret, as stored: sealed, nothing usable in them.
+    let response = test
+        .post_as(
+            &admin,
+            "/api/notification/v1/webhooks",
+            serde_json::json!({
+                "name": "省平台", "url": "https://partner.example.cn/hooks/tongban",
+                "event_types": ["cn.tongban.acceptance.case_accepted.v1"],
+            }),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let webhook: serde_json::Value = response.json().await.unwrap();
+    let secret = webhook["secret"].as_str().unwrap().to_owned();
+    let (plain, sealed, public): (Option<Vec<u8>>, Vec<u8>, Vec<u8>) = sqlx::query_as(
+        "select secret, sealed_secret, public_key from identity.signing_keys where retired_at is null",
+    )
+    .fetch_one(&test.db)
+    .await
+    .unwrap();
+    assert_eq!(plain, None);
+    assert!(holds_no_key_of(&sealed, &public));
+    let (plain, sealed_secret): (Option<String>, Vec<u8>) =
+        sqlx::query_as("select secret, sealed_secret from notification.webhooks")
+            .fetch_one(&test.db)
+            .await
+            .unwrap();
+    assert_eq!(plain, None);
+    assert!(
+        !sealed_secret
+            .windows(secret.len())
+            .any(|w| w == secret.as_bytes())
+    );
+
+    let settings = (*test.platform.settings).clone();
+    let report = ops::doctor(&settings).await;
+    assert_eq!(status_of(&report, "key-encryption key"), Status::Ok);
+    assert_eq!(status_of(&report, "secrets: signing_keys"), Status::Ok);
+    assert_eq!(status_of(&report, "secrets: webhooks"), Status::Ok);
+
+    // The doctor knows a missing KEK and a wrong one.
+    let mut missing = settings.clone();
+    missing.secrets.kek = "".to_owned().into();
+    let report = ops::doctor(&missing).await;
+    assert_eq!(status_of(&report, "key-encryption key"), Status::Fail);
+    assert!(report.render(true).contains("secrets.kek is not set"));
+    let mut wrong = settings.clone();
+    wrong.secrets.kek = Vault::generate_kek().into();
+    let report = ops::doctor(&wrong).await;
+    assert_eq!(status_of(&report, "secrets: signing_keys"), Status::Fail);
+    assert_eq!(status_of(&report, "secrets: webhooks"), Status::Fail);
+    assert!(!report.healthy());
+    assert!(
+        report.render(true).contains("wrong or missing KEK"),
+        "{}",
+        report.render(true)
+    );
+
+    // A new KEK, the old one kept as previous: everything opens, the doctor asks for a
+    // re-wrap; after it, the old KEK is not needed and does not open anything any more.
+    let new_kek = Vault::generate_kek();
+    let mut rotated = settings.clone();
+    rotated.secrets.kek = new_kek.clone().into();
+    rotated.secrets.previous_keks = old_kek.clone().into();
+    let report = ops::doctor(&rotated).await;
+    assert_eq!(status_of(&report, "secrets: signing_keys"), Status::Warn);
+    let mut seen = Vec::new();
+    let rewrapped = ops::rotate_kek(&rotated, |name, done, total| {
+        seen.push((name.to_owned(), done, total))
+    })
+    .await
+    .unwrap();
+    let count = |table: &str| {
+        rewrapped
+            .iter()
+            .find(|(name, _)| name.contains(table))
+            .map(|(_, n)| *n)
+            .unwrap()
+    };
+    assert!(count("signing_keys") >= 1, "{rewrapped:?}");
+    assert_eq!(count("webhooks"), 1, "{rewrapped:?}");
+    assert!(
+        seen.iter().any(
+            |(name, done, total)| name == "notification.webhooks.sealed_secret" && done == total
+        ),
+        "progress is reported: {seen:?}"
+    );
+    let again = ops::rotate_kek(&rotated, |_, _, _| {}).await.unwrap();
+    assert!(again.iter().all(|(_, n)| *n == 0), "{again:?}");
+    let mut only_new = settings.clone();
+    only_new.secrets.kek = new_kek.clone().into();
+    assert!(ops::doctor(&only_new).await.healthy());
+    assert!(!ops::doctor(&settings).await.healthy(), "the old KEK alone");
+
+    // The platform restarted with only the new KEK opens its signing key: a token signed
+    // before still verifies, and a new sign-in is signed.
+    test.restart_with(|s| {
+        s.secrets.kek = new_kek.into();
+        s.secrets.previous_keks = "".to_owned().into();
+    })
+    .await;
+    let me = test.get_as(&admin, "/api/identity/v1/accounts/me").await;
+    assert_eq!(me.status(), 200, "a token signed before the new KEK");
+    test.admin("kek.admin2", "430000000000").await;
 
     test.stop().await;
 }

@@ -105,6 +105,11 @@ impl SigningKey {
         self.key.to_bytes()
     }
 
+    /// The 32-byte public key, for storage beside the sealed secret.
+    pub fn public_bytes(&self) -> [u8; 32] {
+        self.key.verifying_key().to_bytes()
+    }
+
     pub fn jwk(&self) -> Jwk {
         Jwk::new(&self.kid, &self.key.verifying_key())
     }
@@ -147,6 +152,12 @@ impl Jwk {
             alg: ALGORITHM.to_owned(),
             use_: "sig".to_owned(),
         }
+    }
+
+    /// The JWK of a stored 32-byte Ed25519 public key (`None` when the bytes are no key).
+    pub fn from_public(kid: &str, public: &[u8]) -> Option<Self> {
+        let bytes: [u8; 32] = public.try_into().ok()?;
+        Some(Self::new(kid, &VerifyingKey::from_bytes(&bytes).ok()?))
     }
 
     fn verifying_key(&self) -> Option<VerifyingKey> {

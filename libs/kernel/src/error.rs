@@ -22,6 +22,10 @@ pub enum Error {
     /// 403: authenticated, but outside the caller's powers or jurisdiction.
     #[error("{0}")]
     Forbidden(String),
+    /// 403: within the caller's powers, but a rule forbids it to this person now (separation
+    /// of duties, a password to change first); `code` names the rule.
+    #[error("{message}")]
+    Denied { code: &'static str, message: String },
     /// 404: nothing with that identity is visible to the caller.
     #[error("{0} not found")]
     NotFound(String),
@@ -96,7 +100,7 @@ impl Error {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::Denied { .. } => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -115,7 +119,7 @@ impl Error {
             Self::Unauthorized => ("unauthorized", None),
             Self::Forbidden(_) => ("forbidden", None),
             Self::NotFound(_) => ("not_found", None),
-            Self::Conflict { code, .. } => (*code, None),
+            Self::Conflict { code, .. } | Self::Denied { code, .. } => (*code, None),
             Self::Unprocessable { field, .. } => ("unprocessable", Some(field.clone())),
             Self::TooManyRequests { field, .. } => ("too_many_requests", Some(field.clone())),
             Self::BadGateway(_) => ("bad_gateway", None),

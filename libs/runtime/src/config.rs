@@ -33,6 +33,8 @@ pub struct Settings {
     /// How tokens are verified (three keys of the `identity` section).
     #[serde(rename = "identity")]
     pub tokens: TokenSettings,
+    /// The key-encryption key that seals the secrets kept in the database.
+    pub secrets: SecretsSettings,
     /// The time every service acts on: the system clock, unless a test put an adjustable one
     /// here. Not configurable: production never shifts time.
     #[serde(skip)]
@@ -127,6 +129,37 @@ pub struct OutboxSettings {
     pub poll_interval_ms: u64,
     /// Sent rows older than this are deleted.
     pub retention_hours: i64,
+}
+
+/// The key-encryption key (KEK) of the secrets at rest (`tongban_vault`): signing keys, seal
+/// keys and webhook secrets are stored sealed under it. From the secret store; never in the
+/// database or a file that is backed up with it.
+#[derive(Clone, Deserialize)]
+pub struct SecretsSettings {
+    /// Base64 of 16 random bytes (`TONGBAN__SECRETS__KEK`). Empty: services that keep secrets
+    /// do not start (`tongban up` keeps one in `data/kek`).
+    pub kek: SecretString,
+    /// Earlier KEKs, comma-separated, kept while `tongban admin rotate-kek` re-wraps the
+    /// secrets under the new one.
+    pub previous_keks: SecretString,
+}
+
+impl std::fmt::Debug for SecretsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretsSettings")
+            .field("kek", &"[REDACTED]")
+            .finish()
+    }
+}
+
+impl SecretsSettings {
+    /// The vault these keys open.
+    pub fn vault(&self) -> Result<tongban_vault::Vault, tongban_vault::VaultError> {
+        tongban_vault::Vault::from_base64(
+            self.kek.expose_secret(),
+            self.previous_keks.expose_secret(),
+        )
+    }
 }
 
 /// What every token verifier of the platform needs (the gateway's, each service's): the
@@ -391,6 +424,8 @@ fn defaults() -> Vec<(&'static str, config::Value)> {
             "telemetry.log_filter",
             "info,sqlx=warn,rdkafka=warn,tansu=warn".into(),
         ),
+        ("secrets.kek", "".into()),
+        ("secrets.previous_keks", "".into()),
         ("outbox.batch_size", 500.into()),
         ("outbox.poll_interval_ms", 1_000.into()),
         ("outbox.retention_hours", 72.into()),

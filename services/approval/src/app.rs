@@ -11,6 +11,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Working days before a due date of the yellow warning.
     pub warning_days: u32,
+    /// Opens the departments' seal keys (sealed under the KEK).
+    pub vault: tongban_vault::Vault,
 }
 
 impl AppState {

@@ -51,16 +51,24 @@ pub async fn run(
     let warning_days = config.warning_working_days;
     let clock = settings.clock.clone();
     let stop_timers = shutdown.clone();
-    Host::run(NAME, settings, migrator(), listener, shutdown, |host| {
-        let state = AppState {
-            pool: host.pool.clone(),
-            clock: clock.clone(),
-            warning_days,
-        };
-        tokio::spawn(run_timers(state.clone(), every, stop_timers));
-        let (api, doc) = http::app(state);
-        (api, doc, events::consumers(warning_days, clock))
-    })
+    let vault = settings.secrets.vault()?;
+    let host = Host::connect(NAME, settings, migrator()).await?;
+    certificate::seal::seal_plaintext(&host.pool, &vault).await?;
+    let state = AppState {
+        pool: host.pool.clone(),
+        clock: clock.clone(),
+        warning_days,
+        vault,
+    };
+    tokio::spawn(run_timers(state.clone(), every, stop_timers));
+    let (api, doc) = http::app(state);
+    host.serve(
+        listener,
+        api,
+        doc,
+        events::consumers(warning_days, clock),
+        shutdown,
+    )
     .await
 }
 

@@ -49,7 +49,14 @@ pub async fn run(
     let host = Host::connect(NAME, settings.clone(), migrator()).await?;
     let identity: Arc<config::IdentitySettings> = Arc::new(settings.section()?);
     bootstrap_admin(&host.pool, &identity).await?;
-    let signer = Arc::new(keys::Signer::load(host.pool.clone(), identity.key_rotation_days).await?);
+    let signer = Arc::new(
+        keys::Signer::load(
+            host.pool.clone(),
+            settings.secrets.vault()?,
+            identity.key_rotation_days,
+        )
+        .await?,
+    );
     let verifier = Arc::new(Verifier::new(
         identity.tokens.issuer.clone(),
         identity.tokens.audience.clone(),

@@ -18,4 +18,6 @@ pub struct AppState {
     pub clock: tongban_runtime::Clock,
     /// Where webhooks may point.
     pub outbound: crate::outbound::Outbound,
+    /// Seals webhook secrets under the KEK.
+    pub vault: tongban_vault::Vault,
 }

@@ -59,7 +59,10 @@ pub async fn run(
     let stop_senders = shutdown.clone();
     let clock = settings.clock.clone();
     let outbound = outbound::Outbound::new(&sending.outbound_allow)?;
-    Host::run(NAME, settings, migrator(), listener, shutdown, |host| {
+    let vault = settings.secrets.vault()?;
+    let host = Host::connect(NAME, settings, migrator()).await?;
+    db::webhooks::seal_plaintext(&host.pool, &vault).await?;
+    let build = |host: &Host| {
         let pacing = delivery::Pacing {
             poll: Duration::from_millis(sending.sender_poll_ms.max(10)),
             batch: 50,
@@ -89,6 +92,7 @@ pub async fn run(
                     .collect(),
                     clock: clock.clone(),
                     wake: wake.clone(),
+                    vault: vault.clone(),
                 };
                 tokio::spawn(sender.run(stop_senders));
             }
@@ -101,10 +105,12 @@ pub async fn run(
             wake,
             clock,
             outbound,
+            vault,
         });
         (api, doc, events::consumers(max_age_hours))
-    })
-    .await
+    };
+    let (api, doc, consumers) = build(&host);
+    host.serve(listener, api, doc, consumers, shutdown).await
 }
 
 /// The channels configured here (webhooks always; SMS when a gateway is set; e-mail when an

@@ -99,6 +99,8 @@ fn throwaway(settings: &mut Settings) -> anyhow::Result<String> {
     settings.kafka.brokers = String::new();
     settings.broker.listen = "127.0.0.1:0".to_owned();
     settings.broker.storage = "memory://tansu/".to_owned();
+    // The throwaway database's secrets need no key beyond the run.
+    settings.secrets.kek = tongban_vault::Vault::generate_kek().into();
     for port in settings.http.ports.values_mut() {
         *port = 0;
     }

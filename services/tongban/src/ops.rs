@@ -15,6 +15,7 @@ use tongban_identity::config::IdentitySettings;
 use tongban_insight::db::feed::Feed;
 use tongban_notification::config::NotificationSettings;
 use tongban_runtime::Settings;
+use tongban_vault::store::Column;
 
 /// How a check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -94,6 +95,7 @@ pub async fn doctor(settings: &Settings) -> Report {
             );
             migrations(&pool, &mut report).await;
             keys(&pool, settings, &mut report).await;
+            sealed(&pool, settings, &mut report).await;
             administrators(&pool, &mut report).await;
             pool.close().await;
         }
@@ -196,6 +198,82 @@ async fn keys(pool: &PgPool, settings: &Settings, report: &mut Report) {
             "identity's schema is missing: run `tongban migrate`",
         ),
     }
+}
+
+/// The columns of secrets kept sealed under the KEK, in every service's schema.
+pub const SEALED: [Column; 3] = [
+    tongban_identity::keys::SEALED,
+    tongban_approval::certificate::seal::SEALED,
+    tongban_notification::db::webhooks::SEALED,
+];
+
+/// Whether the configured KEK opens every stored secret.
+async fn sealed(pool: &PgPool, settings: &Settings, report: &mut Report) {
+    let vault = match settings.secrets.vault() {
+        Ok(vault) => vault,
+        Err(err) => return report.push("key-encryption key", Status::Fail, err.to_string()),
+    };
+    report.push(
+        "key-encryption key",
+        Status::Ok,
+        format!("KEK {} configured", vault.kek_id()),
+    );
+    for column in SEALED {
+        let name = format!("secrets: {}", column.table);
+        match tongban_vault::store::census(pool, &vault, &column).await {
+            Err(_) => report.push(
+                &name,
+                Status::Fail,
+                "the schema is missing: run `tongban migrate`",
+            ),
+            Ok(census) if census.unreadable > 0 => report.push(
+                &name,
+                Status::Fail,
+                format!(
+                    "{} of {} do not open with the configured KEK (a wrong or missing KEK?): {}",
+                    census.unreadable,
+                    census.total,
+                    census.reasons.join("; ")
+                ),
+            ),
+            Ok(census) if census.previous > 0 => report.push(
+                &name,
+                Status::Warn,
+                format!(
+                    "{} of {} still under a previous KEK: run `tongban admin rotate-kek`",
+                    census.previous, census.total
+                ),
+            ),
+            Ok(census) => report.push(
+                &name,
+                Status::Ok,
+                format!("{} sealed under KEK {}", census.total, vault.kek_id()),
+            ),
+        }
+    }
+}
+
+/// Re-wraps every stored secret under the current KEK (`secrets.kek`), opening those under a
+/// previous one (`secrets.previous_keks`); `progress` hears each column's `(name, done,
+/// total)`. Returns how many were re-wrapped per column.
+pub async fn rotate_kek(
+    settings: &Settings,
+    mut progress: impl FnMut(&str, u64, u64),
+) -> anyhow::Result<Vec<(String, u64)>> {
+    let vault = settings.secrets.vault()?;
+    let pool = crate::database::probe(settings).await?;
+    let mut rewrapped = Vec::new();
+    for column in SEALED {
+        let name = column.name();
+        let count = tongban_vault::store::rewrap(&pool, &vault, &column, |done, total| {
+            progress(&name, done, total)
+        })
+        .await
+        .with_context(|| format!("re-wrapping {name} (has `tongban migrate` run?)"))?;
+        rewrapped.push((name, count));
+    }
+    pool.close().await;
+    Ok(rewrapped)
 }
 
 async fn administrators(pool: &PgPool, report: &mut Report) {
@@ -353,7 +431,7 @@ pub async fn replay_outbox(
 /// they signed have expired); returns the new key's id.
 pub async fn rotate_keys(settings: &Settings) -> anyhow::Result<String> {
     let pool = tongban_runtime::db::connect(&settings.database, tongban_identity::NAME).await?;
-    let key = tongban_identity::keys::rotate_now(&pool).await?;
+    let key = tongban_identity::keys::rotate_now(&pool, &settings.secrets.vault()?).await?;
     pool.close().await;
     Ok(key)
 }

@@ -38,6 +38,7 @@ impl Database {
         let mut url = url::Url::parse(settings.database_url()).unwrap();
         url.set_path(&name);
         settings.database.url = url.to_string().into();
+        settings.secrets.kek = tongban_vault::Vault::generate_kek().into();
         Self { name, settings }
     }
 

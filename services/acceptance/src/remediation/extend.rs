@@ -10,7 +10,7 @@ use tongban_kernel::{Error, Power, Principal, TimeLimit};
 use crate::db::catalogue;
 use crate::rating::store::region_of;
 
-use super::rules::require;
+use super::rules::{require, require_not_own};
 use super::state::Action;
 use super::store::{self, Extended, Remediation};
 use super::view::Extension;
@@ -33,6 +33,7 @@ pub async fn extend(
     let mut tx = pool.begin().await?;
     let found = store::load(&mut tx, principal, id).await?;
     principal.require(Power::Supervise, &region_of(&found.region_code)?)?;
+    require_not_own(principal, &found, "extends")?;
     require(&found, Action::Extend)?;
     if found.extended_days.is_some() {
         return Err(Error::Conflict {

@@ -9,7 +9,7 @@ use tongban_kernel::{Error, Power, Principal};
 
 use crate::rating::store::region_of;
 
-use super::rules::{require, required_note};
+use super::rules::{require, require_not_own, required_note};
 use super::state::{Action, ReviewKind};
 use super::store::{self, Change, Remediation};
 use super::view::Review;
@@ -25,6 +25,7 @@ pub async fn review(
     let mut tx = pool.begin().await?;
     let found = store::load(&mut tx, principal, id).await?;
     principal.require(Power::Supervise, &region_of(&found.region_code)?)?;
+    require_not_own(principal, &found, "reviews")?;
     let action = if input.uphold {
         Action::Uphold(found.review_kind.unwrap_or(ReviewKind::Invalid))
     } else {

@@ -31,6 +31,24 @@ pub fn require_assignee(principal: &Principal, found: &Remediation) -> Result<()
     }
 }
 
+/// Separation of duties: nobody reviews, extends or closes a remediation assigned to
+/// themselves, whatever roles they hold (403 `own_remediation`).
+pub fn require_not_own(
+    principal: &Principal,
+    found: &Remediation,
+    what: &str,
+) -> Result<(), Error> {
+    if found.assignee_id == Some(principal.account) {
+        return Err(Error::Denied {
+            code: "own_remediation",
+            message: format!(
+                "the remediation is assigned to you: another supervisor {what} it (separation of duties)"
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// 409 `stale_revision` when the caller saw another revision than the one stored.
 pub fn require_revision(found: &Remediation, seen: Option<i32>) -> Result<(), Error> {
     match seen {

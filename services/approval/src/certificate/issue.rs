@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use tongban_events::approval::v1 as events;
 use tongban_kernel::Error;
+use tongban_vault::Vault;
 
 use super::seal;
 use crate::work_item::store::{self, Now, Row};
@@ -65,13 +66,14 @@ fn document(
 /// Seals, stores and announces one e-certificate of `spec`; its id.
 async fn seal_one(
     tx: &mut PgConnection,
+    vault: &Vault,
     row: &Row,
     spec: &ResultSpec,
     issuer: &Issuer,
     valid_until: Option<NaiveDate>,
     now: Now,
 ) -> Result<String, Error> {
-    let seal = seal::stored(tx, &issuer.credit_code, now.at).await?;
+    let seal = seal::stored(tx, vault, &issuer.credit_code, now.at).await?;
     let id = Uuid::now_v7();
     let document = document(id, spec, row, issuer, &seal.key_id, valid_until, now);
     let signature = seal.sign(&document);
@@ -111,6 +113,7 @@ async fn seal_one(
 /// certificates marked as e-certificates are sealed by the department and announced.
 pub async fn issue_results(
     tx: &mut PgConnection,
+    vault: &Vault,
     row: &Row,
     valid_until: Option<NaiveDate>,
     now: Now,
@@ -136,7 +139,7 @@ pub async fn issue_results(
     for spec in specs.map(|s| s.0).unwrap_or_default() {
         let sealed = spec.e_certificate && matches!(spec.kind.as_str(), "licence" | "certificate");
         let certificate_id = if sealed {
-            seal_one(tx, row, &spec, &issuer, valid_until, now).await?
+            seal_one(tx, vault, row, &spec, &issuer, valid_until, now).await?
         } else {
             String::new()
         };

@@ -3,8 +3,9 @@
 //! keys sorted, no insignificant whitespace. Any change to any field, or a signature made with
 //! another key, fails verification.
 //!
-//! Each department's seal is made the first time it signs and kept in `department_seals`; its
-//! public key is published for verifying offline.
+//! Each department's seal is made the first time it signs and kept in `department_seals`, its
+//! private key sealed under the key-encryption key (`tongban_vault`); its public key is
+//! published for verifying offline.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -16,6 +17,7 @@ use sqlx::{PgConnection, PgPool};
 use utoipa::ToSchema;
 
 use tongban_kernel::Error;
+use tongban_vault::Vault;
 
 /// The canonical bytes of a document: object keys sorted at every level, no whitespace, so
 /// equal documents serialise equally whatever order their keys came in. (Sorted here rather
@@ -133,32 +135,85 @@ pub fn verify(public_key: &[u8], document: &Value, signature: &str) -> Result<()
         .map_err(|_| Invalid::Mismatch)
 }
 
+/// Where the departments' seal keys are kept, sealed under the KEK.
+pub const SEALED: tongban_vault::store::Column = tongban_vault::store::Column {
+    schema: "approval",
+    table: "department_seals",
+    key: "department_credit_code",
+    column: "sealed_private_key",
+};
+
+fn opened(vault: &Vault, credit_code: &str, key_id: String, sealed: &[u8]) -> Result<Seal, Error> {
+    let secret = vault
+        .open(&SEALED.context(credit_code), sealed)
+        .map_err(|e| Error::internal(format!("the seal of {credit_code}: {e}")))?;
+    Seal::from_bytes(key_id, &secret).ok_or_else(|| Error::internal("a stored seal is malformed"))
+}
+
 /// The department's seal, made the first time it is needed (concurrent first uses agree on
-/// one: the insert that loses finds the winner's).
+/// one: the insert that loses finds the winner's). Its private key is stored sealed.
 pub async fn stored(
     tx: &mut PgConnection,
+    vault: &Vault,
     credit_code: &str,
     now: DateTime<Utc>,
 ) -> Result<Seal, Error> {
+    let found: Option<(String, Vec<u8>)> = sqlx::query_as(
+        "select key_id, sealed_private_key from department_seals
+         where department_credit_code = $1 and sealed_private_key is not null",
+    )
+    .bind(credit_code)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some((key_id, sealed)) = found {
+        return opened(vault, credit_code, key_id, &sealed);
+    }
     let fresh = Seal::generate();
     sqlx::query(
-        "insert into department_seals (department_credit_code, key_id, private_key, public_key, created_at)
+        "insert into department_seals (department_credit_code, key_id, sealed_private_key, public_key, created_at)
          values ($1, $2, $3, $4, $5) on conflict (department_credit_code) do nothing",
     )
     .bind(credit_code)
     .bind(&fresh.key_id)
-    .bind(fresh.key.to_bytes().to_vec())
+    .bind(vault.seal(&SEALED.context(credit_code), &fresh.key.to_bytes()))
     .bind(fresh.key.verifying_key().to_bytes().to_vec())
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    let (key_id, secret): (String, Vec<u8>) = sqlx::query_as(
-        "select key_id, private_key from department_seals where department_credit_code = $1",
+    let (key_id, sealed): (String, Vec<u8>) = sqlx::query_as(
+        "select key_id, sealed_private_key from department_seals where department_credit_code = $1",
     )
     .bind(credit_code)
     .fetch_one(&mut *tx)
     .await?;
-    Seal::from_bytes(key_id, &secret).ok_or_else(|| Error::internal("a stored seal is malformed"))
+    opened(vault, credit_code, key_id, &sealed)
+}
+
+/// Seals the seal keys stored as they are (before keys were sealed) and forgets their plain
+/// form. Run at start.
+pub async fn seal_plaintext(pool: &PgPool, vault: &Vault) -> Result<u64, Error> {
+    let mut tx = pool.begin().await?;
+    let plain: Vec<(String, Vec<u8>)> = sqlx::query_as(
+        "select department_credit_code, private_key from department_seals
+         where private_key is not null for update",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for (credit_code, secret) in &plain {
+        sqlx::query(
+            "update department_seals set sealed_private_key = $2, private_key = null
+             where department_credit_code = $1",
+        )
+        .bind(credit_code)
+        .bind(vault.seal(&SEALED.context(credit_code), secret))
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    if !plain.is_empty() {
+        tracing::info!(seals = plain.len(), "seal keys sealed under the KEK");
+    }
+    Ok(plain.len() as u64)
 }
 
 /// A department's public seal key, for verifying its certificates offline.

@@ -76,11 +76,26 @@ pub async fn get(
     })
 }
 
+/// What a verification found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// No certificate was issued under this id (or no department's seal has its key).
+    Unknown,
+    /// A certificate was issued under this id, but not this one: the document or the signature
+    /// differs from what was issued, or the seal does not match.
+    Altered,
+    /// Exactly as issued, and revoked since.
+    Revoked,
+    /// Exactly as issued, sealed by the issuing department, not revoked.
+    Valid,
+}
+
 /// The outcome of a verification.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Verification {
-    /// True only when the signature is the issuing department's over exactly this document,
-    /// the certificate is on record and it is not revoked.
+    pub status: Status,
+    /// True only when `status` is `valid`.
     pub valid: bool,
     pub certificate_id: Option<Uuid>,
     pub issuer_credit_code: Option<String>,
@@ -90,10 +105,11 @@ pub struct Verification {
 }
 
 impl Verification {
-    fn invalid(id: Option<Uuid>, reason: &str) -> Self {
+    fn invalid(status: Status, id: Uuid, reason: &str) -> Self {
         Self {
+            status,
             valid: false,
-            certificate_id: id,
+            certificate_id: Some(id),
             issuer_credit_code: None,
             revoked_at: None,
             reason: Some(reason.to_owned()),
@@ -101,9 +117,11 @@ impl Verification {
     }
 }
 
-/// Checks a presented certificate: the seal named in it, the signature over its canonical
-/// form, and the record (issued here, not revoked). Needs no account: a bank or another
-/// department checks what an applicant shows them.
+/// Checks a presented certificate against the record of what was issued under its id (the
+/// document and signature must be exactly those), then the seal named in it over its canonical
+/// form, then revocation. A document changed and re-sealed with another key — even one read
+/// out of the database — is `altered`, because it is not what was issued. Needs no account: a
+/// bank or another department checks what an applicant shows them.
 pub async fn verify(pool: &PgPool, presented: &SealedCertificate) -> Result<Verification, Error> {
     let id = presented.document["id"]
         .as_str()
@@ -111,12 +129,26 @@ pub async fn verify(pool: &PgPool, presented: &SealedCertificate) -> Result<Veri
         .ok_or_else(|| {
             Error::bad_request("document.id", "the certificate's id (a UUID) is required")
         })?;
-    let key_id = presented.document["seal"]["key_id"]
-        .as_str()
-        .ok_or_else(|| {
-            Error::bad_request("document.seal.key_id", "the seal's key id is required")
-        })?;
     let mut conn = pool.acquire().await?;
+    let Some(record) = certificate_row(&mut conn, id).await? else {
+        return Ok(Verification::invalid(
+            Status::Unknown,
+            id,
+            "no certificate was issued under this id",
+        ));
+    };
+    if seal::canonical(&presented.document) != seal::canonical(&record.document)
+        || presented.signature.trim() != record.signature
+    {
+        return Ok(Verification::invalid(
+            Status::Altered,
+            id,
+            "this is not the certificate issued under this id: its document or signature differs",
+        ));
+    }
+    let key_id = record.document["seal"]["key_id"]
+        .as_str()
+        .unwrap_or_default();
     let seal: Option<(String, Vec<u8>)> = sqlx::query_as(
         "select department_credit_code, public_key from department_seals where key_id = $1",
     )
@@ -125,21 +157,17 @@ pub async fn verify(pool: &PgPool, presented: &SealedCertificate) -> Result<Veri
     .await?;
     let Some((issuer, public_key)) = seal else {
         return Ok(Verification::invalid(
-            Some(id),
-            "no department's seal has this key id",
+            Status::Altered,
+            id,
+            "no department's seal has the key id it names",
         ));
     };
     if let Err(invalid) = seal::verify(&public_key, &presented.document, &presented.signature) {
-        return Ok(Verification::invalid(Some(id), invalid.as_str()));
+        return Ok(Verification::invalid(Status::Altered, id, invalid.as_str()));
     }
-    let Some(record) = certificate_row(&mut conn, id).await? else {
-        return Ok(Verification::invalid(
-            Some(id),
-            "no such certificate was issued",
-        ));
-    };
     if let Some(revoked_at) = record.revoked_at {
         return Ok(Verification {
+            status: Status::Revoked,
             valid: false,
             certificate_id: Some(id),
             issuer_credit_code: Some(issuer),
@@ -151,6 +179,7 @@ pub async fn verify(pool: &PgPool, presented: &SealedCertificate) -> Result<Veri
         });
     }
     Ok(Verification {
+        status: Status::Valid,
         valid: true,
         certificate_id: Some(id),
         issuer_credit_code: Some(issuer),

@@ -83,6 +83,7 @@ pub async fn checked_step(
         step.assignee,
         principal.account,
     )?;
+    super::duties::check(tx, principal, row, position).await?;
     Ok(step)
 }
 

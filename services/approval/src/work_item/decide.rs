@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use serde_json::json;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use tongban_events::approval::v1 as events;
@@ -13,6 +13,7 @@ use super::action::checked_step;
 use super::state::StepAction;
 use super::store::{self, Change, Conclusion, Entry, Now, Row, StepChange, for_action};
 use super::view::{WorkItem, detail};
+use crate::AppState;
 use crate::domain;
 
 /// What the decider says.
@@ -67,16 +68,17 @@ async fn reckoning(tx: &mut PgConnection, row: &Row, now: Now) -> Result<(u32, b
 /// Decides the case at its last step: approved (results issued, e-certificates sealed) or
 /// refused with the reason. A part's bundle concludes with its last part.
 pub async fn decide(
-    pool: &PgPool,
+    state: &AppState,
     principal: &Principal,
     id: Uuid,
     position: i32,
     decision: Decision<'_>,
     revision: Option<i32>,
-    now: Now,
 ) -> Result<WorkItem, Error> {
+    let now = state.now();
+    let vault = &state.vault;
     let (opinion, reason) = written(&decision, now.today)?;
-    let mut tx = pool.begin().await?;
+    let mut tx = state.pool.begin().await?;
     let row = for_action(&mut tx, principal, id, revision).await?;
     let step = checked_step(&mut tx, principal, &row, position, StepAction::Decide).await?;
     let done = StepChange::Done {
@@ -97,7 +99,8 @@ pub async fn decide(
     let row = store::apply(&mut tx, &row, Change::Concluded(&conclusion, now)).await?;
     let to = row.state;
     let results = if decision.approve {
-        crate::certificate::issue::issue_results(&mut tx, &row, decision.valid_until, now).await?
+        crate::certificate::issue::issue_results(&mut tx, vault, &row, decision.valid_until, now)
+            .await?
     } else {
         Vec::new()
     };

@@ -269,16 +269,7 @@ async fn decide(
         valid_until: input.valid_until,
     };
     Ok(Json(
-        decide::decide(
-            &state.pool,
-            &principal,
-            id,
-            position,
-            decision,
-            input.revision,
-            state.now(),
-        )
-        .await?,
+        decide::decide(&state, &principal, id, position, decision, input.revision).await?,
     ))
 }
 

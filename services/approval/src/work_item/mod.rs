@@ -11,6 +11,7 @@
 //!   and its outbox events (through `tongban_bus::aggregate`).
 //! - [`view`]: what the API shows of a work item, and its history.
 //! - [`action`]: what the actions on steps share (checks, opening a step, finishing).
+//! - [`duties`]: separation of duties (who may not handle a step of a case).
 //! - use cases: [`open`], [`transfer`], [`claim`], [`complete`], [`send_back`], [`decide`],
 //!   [`queue`].
 //! - [`http`]: their routes.
@@ -19,6 +20,7 @@ pub mod action;
 pub mod claim;
 pub mod complete;
 pub mod decide;
+pub mod duties;
 pub mod http;
 pub mod open;
 pub mod plan;

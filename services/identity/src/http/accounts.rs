@@ -455,6 +455,20 @@ async fn list_roles(
     Ok(Json(accounts::roles(&state.pool, id).await?))
 }
 
+/// Separation of duties: nobody grants, revokes or changes roles on their own account (403
+/// `own_roles`); another administrator does.
+fn not_own(principal: &Principal, id: Uuid) -> Result<()> {
+    if principal.account == id {
+        return Err(Error::Denied {
+            code: "own_roles",
+            message: "roles on your own account are granted and revoked by another \
+                      administrator (separation of duties)"
+                .into(),
+        });
+    }
+    Ok(())
+}
+
 /// Grants a role. The granting administrator's own identity_admin binding must cover the new
 /// binding's region (and department); only staff and service accounts hold roles.
 #[utoipa::path(post, path = "/{id}/roles", tag = "roles", security(("bearer" = [])), params(("id" = Uuid, Path)),
@@ -467,6 +481,7 @@ async fn grant_role(
     Path(id): Path<Uuid>,
     Json(binding): Json<RoleBinding>,
 ) -> Result<(StatusCode, Json<Binding>)> {
+    not_own(&principal, id)?;
     let account = visible(&state, &principal, id).await?;
     if !principal.may_grant(&binding) {
         return Err(Error::Forbidden(format!(
@@ -499,6 +514,7 @@ async fn revoke_role(
     Authenticated(principal): Authenticated,
     Path((id, binding_id)): Path<(Uuid, Uuid)>,
 ) -> Result<StatusCode> {
+    not_own(&principal, id)?;
     visible(&state, &principal, id).await?;
     let binding = accounts::binding(&state.pool, id, binding_id)
         .await?

@@ -61,8 +61,36 @@ fn require_admin(principal: &Principal) -> Result<(), Error> {
 
 const COLUMNS: &str = "id, name, url, event_types, enabled, created_at";
 
+/// Where webhook secrets are kept, sealed under the KEK (the sender opens them to sign).
+pub const SEALED: tongban_vault::store::Column = tongban_vault::store::Column {
+    schema: "notification",
+    table: "webhooks",
+    key: "id",
+    column: "sealed_secret",
+};
+
+/// Seals the secrets stored as they are (before secrets were sealed) and forgets their plain
+/// form. Run at start.
+pub async fn seal_plaintext(pool: &PgPool, vault: &tongban_vault::Vault) -> Result<u64, Error> {
+    let mut tx = pool.begin().await?;
+    let plain: Vec<(Uuid, String)> =
+        sqlx::query_as("select id, secret from webhooks where secret is not null for update")
+            .fetch_all(&mut *tx)
+            .await?;
+    for (id, secret) in &plain {
+        sqlx::query("update webhooks set sealed_secret = $2, secret = null where id = $1")
+            .bind(id)
+            .bind(vault.seal(&SEALED.context(&id.to_string()), secret.as_bytes()))
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(plain.len() as u64)
+}
+
 pub async fn create(
     pool: &PgPool,
+    vault: &tongban_vault::Vault,
     outbound: &Outbound,
     principal: &Principal,
     input: &NewWebhook,
@@ -96,14 +124,15 @@ pub async fn create(
         }
     }
     let secret = hex::encode(rand::thread_rng().r#gen::<[u8; 32]>());
+    let id = Uuid::now_v7();
     let webhook: Webhook = sqlx::query_as(&format!(
-        "insert into webhooks (id, name, url, secret, event_types, created_by)
+        "insert into webhooks (id, name, url, sealed_secret, event_types, created_by)
          values ($1, $2, $3, $4, $5, $6) returning {COLUMNS}"
     ))
-    .bind(Uuid::now_v7())
+    .bind(id)
     .bind(name)
     .bind(url.as_str())
-    .bind(&secret)
+    .bind(vault.seal(&SEALED.context(&id.to_string()), secret.as_bytes()))
     .bind(&input.event_types)
     .bind(principal.account)
     .fetch_one(pool)

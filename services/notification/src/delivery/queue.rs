@@ -27,7 +27,8 @@ pub(super) struct Claimed {
     /// Where it goes when the message says (a webhook's URL; the number a one-time code is
     /// for); else the recipient's contact details.
     pub(super) address: Option<String>,
-    pub(super) secret: Option<String>,
+    /// A webhook's signing secret, sealed under the KEK.
+    pub(super) sealed_secret: Option<Vec<u8>>,
     /// A one-time code's: it is not sent later than this.
     pub(super) expires_at: Option<DateTime<Utc>>,
 }
@@ -66,7 +67,7 @@ pub(super) async fn claim(
              m.template, m.subject, m.body, m.attempts, m.urgent, m.expires_at,
              coalesce(m.address,
                  (select w.url from webhooks w where w.id = m.recipient_id and m.channel = 'webhook')) as address,
-             (select w.secret from webhooks w where w.id = m.recipient_id and m.channel = 'webhook') as secret",
+             (select w.sealed_secret from webhooks w where w.id = m.recipient_id and m.channel = 'webhook') as sealed_secret",
     )
     .bind(pacing.batch)
     .bind(format!("{} seconds", lease.as_secs().max(1)))

@@ -87,6 +87,8 @@ pub struct Sender {
     pub clock: tongban_runtime::Clock,
     /// Rung when something urgent was queued (a one-time code): look now, not at the next poll.
     pub wake: Arc<tokio::sync::Notify>,
+    /// Opens webhook secrets (sealed under the KEK).
+    pub vault: tongban_vault::Vault,
 }
 
 /// The setting that turns a channel on, for the error of a message no configured channel takes.
@@ -138,13 +140,25 @@ impl Sender {
                 }
             }
         }
+        let secret = match &message.sealed_secret {
+            None => None,
+            Some(sealed) => {
+                let context =
+                    crate::db::webhooks::SEALED.context(&message.recipient_id.to_string());
+                match self.vault.open(&context, sealed) {
+                    Ok(secret) => Some(String::from_utf8_lossy(&secret).into_owned()),
+                    // A KEK the operator has yet to configure: worth trying again.
+                    Err(err) => return Outcome::Temporary(format!("the webhook's secret: {err}")),
+                }
+            }
+        };
         let outgoing = Outgoing {
             id: message.id,
             event_type: message.event_type.clone(),
             address,
             subject: message.subject.clone(),
             body: message.body.clone(),
-            secret: message.secret.clone(),
+            secret,
         };
         channel.send(&outgoing).await
     }

@@ -43,7 +43,14 @@ async fn create(
     Authenticated(principal): Authenticated,
     Json(input): Json<NewWebhook>,
 ) -> Result<(StatusCode, Json<Created>)> {
-    let created = webhooks::create(&state.pool, &state.outbound, &principal, &input).await?;
+    let created = webhooks::create(
+        &state.pool,
+        &state.vault,
+        &state.outbound,
+        &principal,
+        &input,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 

@@ -32,6 +32,10 @@ pub enum AdminCommand {
     /// Make a new token signing key now; the old ones keep verifying until the tokens they
     /// signed expire (identity.access_token_ttl_secs).
     RotateKeys,
+    /// Re-wrap every stored secret (signing keys, seal keys, webhook secrets) under the
+    /// key-encryption key in secrets.kek, opening those under one of secrets.previous_keks.
+    /// Afterwards the previous KEKs can be removed from the secret store.
+    RotateKek,
 }
 
 pub async fn run(settings: Settings, command: AdminCommand) -> anyhow::Result<()> {
@@ -53,6 +57,7 @@ pub async fn run(settings: Settings, command: AdminCommand) -> anyhow::Result<()
         }
         AdminCommand::NotificationAccount => notification_account(settings).await,
         AdminCommand::RotateKeys => rotate_keys(settings).await,
+        AdminCommand::RotateKek => rotate_kek(settings).await,
     }
 }
 
@@ -115,6 +120,30 @@ async fn notification_account(settings: Settings) -> anyhow::Result<()> {
         .context("provisioning the notification service's account")?;
     println!("Service account {client_id} is ready; any earlier secret no longer works.");
     println!("Secret (shown once; set TONGBAN__NOTIFICATION__CLIENT_SECRET): {secret}");
+    Ok(())
+}
+
+async fn rotate_kek(settings: Settings) -> anyhow::Result<()> {
+    let kek = settings.secrets.vault()?.kek_id();
+    println!("Re-wrapping the stored secrets under KEK {kek}");
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("  {bar:40} {pos}/{len} secrets  {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let rewrapped = tongban::ops::rotate_kek(&settings, |name, done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+        bar.set_message(name.to_owned());
+    })
+    .await;
+    bar.finish_and_clear();
+    for (name, count) in rewrapped? {
+        println!("  {name:<40} {count} re-wrapped");
+    }
+    println!(
+        "Every stored secret is under KEK {kek}: secrets.previous_keks can be removed from the \
+         secret store (then restart the services)."
+    );
     Ok(())
 }
 

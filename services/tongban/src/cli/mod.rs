@@ -108,7 +108,9 @@ impl Command {
     /// Runs the command; its exit code: 0 when it succeeded, 1 (the error printed) when not.
     pub async fn run(self, settings: Settings) -> ExitCode {
         let result = match self {
-            Self::Up { no_migrate, demo } => up::run(settings, &COMPONENTS, no_migrate, demo).await,
+            Self::Up { no_migrate, demo } => {
+                up::run(settings, &COMPONENTS, no_migrate, demo, false).await
+            }
             Self::Serve {
                 components,
                 no_migrate,

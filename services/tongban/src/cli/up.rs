@@ -1,5 +1,10 @@
 //! `tongban up` and `tongban serve`: components in this process until Ctrl-C or SIGTERM.
 
+use std::path::Path;
+
+use anyhow::Context as _;
+use secrecy::ExposeSecret as _;
+
 use tongban::{Platform, redact_url};
 use tongban_runtime::{Settings, shutdown};
 
@@ -10,7 +15,34 @@ pub async fn serve(
     no_migrate: bool,
 ) -> anyhow::Result<()> {
     let names: Vec<&str> = components.iter().map(String::as_str).collect();
-    run(settings, &names, no_migrate, false).await
+    run(settings, &names, no_migrate, false, true).await
+}
+
+/// Where `tongban up` keeps the key-encryption key of one machine's install when
+/// `secrets.kek` is not set (a cluster sets it from its secret store; `serve` never makes one).
+const LOCAL_KEK: &str = "data/kek";
+
+/// The KEK kept in `path`, made (readable by the owner only) when there is none; and whether
+/// it was made now.
+fn local_kek(path: &Path) -> anyhow::Result<(String, bool)> {
+    if let Ok(kek) = std::fs::read_to_string(path) {
+        return Ok((kek.trim().to_owned(), false));
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let kek = tongban_vault::Vault::generate_kek();
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut file, 0o600);
+    std::io::Write::write_all(
+        &mut file
+            .open(path)
+            .with_context(|| format!("creating {}", path.display()))?,
+        format!("{kek}\n").as_bytes(),
+    )?;
+    Ok((kek, true))
 }
 
 /// Starts `components`, prints where they listen and, with `demo`, loads the demo data.
@@ -19,9 +51,20 @@ pub async fn run(
     components: &[&str],
     no_migrate: bool,
     demo: bool,
+    serving_only: bool,
 ) -> anyhow::Result<()> {
     if no_migrate {
         settings.database.migrate = false;
+    }
+    if !serving_only && settings.secrets.kek.expose_secret().trim().is_empty() {
+        let (kek, made) = local_kek(Path::new(LOCAL_KEK))?;
+        settings.secrets.kek = kek.into();
+        if made {
+            println!(
+                "Made a key-encryption key for this machine's secrets in {LOCAL_KEK} (keep a copy \
+                 apart from the database's backups: without it the stored keys do not open)."
+            );
+        }
     }
     let database = redact_url(settings.database_url());
     let mut platform = Platform::start(settings, components).await?;

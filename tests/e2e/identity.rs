@@ -222,6 +222,7 @@ async fn administrators_act_only_within_their_scope() {
     the_clerks_token_carries_the_binding_until_revoked(&test, &binding_id, &clerk_id, &city).await;
     a_service_account_signs_in_with_client_credentials(&test, &province).await;
     every_change_raised_its_event(&test).await;
+    nobody_changes_roles_on_their_own_account(&test, &province).await;
     test.stop().await;
 }
 
@@ -271,6 +272,44 @@ async fn a_city_admin_makes_a_clerk_in_a_real_county(
         "region"
     );
     (city, clerk_id, binding_id)
+}
+
+/// Separation of duties: an administrator grants and revokes no role on their own account
+/// (403 `own_roles`), even one well within their scope; another administrator may.
+async fn nobody_changes_roles_on_their_own_account(test: &TestPlatform, province: &str) {
+    let (city_id, city) = test
+        .staff_with_role(province, "yueyang.admin", "identity_admin", "430600000000")
+        .await;
+    let own = format!("/api/identity/v1/accounts/{city_id}/roles");
+    for role in ["window_clerk", "approver", "supervisor", "identity_admin"] {
+        let response = test
+            .post_as(
+                &city,
+                &own,
+                json!({ "role": role, "region": "430600000000" }),
+            )
+            .await;
+        assert_eq!(response.status(), 403, "{role}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["code"], "own_roles", "{body}");
+    }
+    let bindings = test.get_json_as(&city, &own).await;
+    let binding = bindings[0]["id"].as_str().unwrap();
+    let revoke_own = test
+        .http
+        .delete(test.url(&format!("{own}/{binding}")))
+        .bearer_auth(&city)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke_own.status(), 403);
+    assert_eq!(
+        test.grant(province, &city_id, "supervisor", "430600000000")
+            .await
+            .len(),
+        36,
+        "another administrator grants it"
+    );
 }
 
 async fn nothing_outside_the_city(test: &TestPlatform, city: &str, clerk_id: &str, province: &str) {
@@ -551,12 +590,18 @@ async fn an_expired_token_signed_with_the_real_key_is_refused_everywhere() {
     let genuine = test.admin("expiry.admin", "430000000000").await;
     let mut claims: Value = claims_of(&genuine);
 
-    // Re-sign the admin's own claims with the active key, but expired an hour ago.
-    let (kid, secret): (String, Vec<u8>) =
-        sqlx::query_as("select kid, secret from identity.signing_keys where retired_at is null")
-            .fetch_one(&test.db)
-            .await
-            .unwrap();
+    // Re-sign the admin's own claims with the active key, but expired an hour ago. The key is
+    // stored sealed: the test opens it with the platform's key-encryption key.
+    let (kid, sealed): (String, Vec<u8>) = sqlx::query_as(
+        "select kid, sealed_secret from identity.signing_keys where retired_at is null",
+    )
+    .fetch_one(&test.db)
+    .await
+    .unwrap();
+    let vault = test.platform.settings.secrets.vault().unwrap();
+    let secret = vault
+        .open(&tongban_identity::keys::SEALED.context(&kid), &sealed)
+        .unwrap();
     let key = tongban_auth::SigningKey::from_bytes(kid, &secret).unwrap();
     let now = chrono_now();
     claims["iat"] = json!(now - 7_200);

@@ -96,11 +96,18 @@ async fn webhooks_never_reach_inward_and_follow_no_redirect() {
     // rule (written straight into the table) pointing inward.
     let moved = subscribe(&test, &admin, &format!("{allowed}/moved")).await;
     let direct = subscribe(&test, &admin, &format!("{allowed}/hook")).await;
+    let old = uuid::Uuid::now_v7();
+    let sealed = test.platform.settings.secrets.vault().unwrap().seal(
+        &tongban_notification::db::webhooks::SEALED.context(&old.to_string()),
+        b"secret",
+    );
     let before_the_rule: String = sqlx::query_scalar(
-        "insert into notification.webhooks (id, name, url, secret, event_types, enabled)
-         values (gen_random_uuid(), '旧订阅', $1, 'secret', $2, true) returning id::text",
+        "insert into notification.webhooks (id, name, url, sealed_secret, event_types, enabled)
+         values ($1, '旧订阅', $2, $3, $4, true) returning id::text",
     )
+    .bind(old)
     .bind(format!("{inward}/old"))
+    .bind(sealed)
     .bind(vec![ACCEPTED])
     .fetch_one(&test.db)
     .await

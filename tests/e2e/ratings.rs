@@ -125,8 +125,15 @@ async fn bad_ratings_are_remediated_by_whoever_handled_them_and_counted() {
         &rating,
     )
     .await;
-    a_window_visit_rating_is_appealed_and_found_invalid(&test, &clerk, &id, &clerk_id, &supervisor)
-        .await;
+    a_window_visit_rating_is_appealed_and_found_invalid(
+        &test,
+        &admin,
+        &clerk,
+        &id,
+        &clerk_id,
+        &supervisor,
+    )
+    .await;
     a_late_remediation_is_escalated_once_and_extended_once(&test, &clerk, &supervisor, &clock)
         .await;
     the_rating_is_final_and_counted_by_hall_and_clerk(
@@ -295,6 +302,7 @@ async fn only_the_assignee_fixes_it_after_calling_back(
 
 async fn a_window_visit_rating_is_appealed_and_found_invalid(
     test: &TestPlatform,
+    admin: &str,
     clerk: &str,
     id: &str,
     clerk_id: &str,
@@ -362,6 +370,34 @@ async fn a_window_visit_rating_is_appealed_and_found_invalid(
     let review = format!("/api/acceptance/v1/remediations/{appealed}/review");
     let verdict = json!({ "uphold": true, "note": "经核查录像，评价与事实不符" });
     assert_eq!(post(test, clerk, &review, verdict.clone()).await.0, 403);
+    // Separation of duties: made a supervisor too, the clerk still neither judges nor extends
+    // the remediation assigned to them.
+    test.grant(admin, &clerk_id, "supervisor", HESHAN).await;
+    let clerk_supervising = test
+        .access_token(
+            "rating.clerk",
+            &crate::harness::staff_password("rating.clerk"),
+        )
+        .await;
+    let (status, body) = post(test, &clerk_supervising, &review, verdict.clone()).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("own_remediation")),
+        "{body}"
+    );
+    let extend = format!("/api/acceptance/v1/remediations/{appealed}/extension");
+    let (status, body) = post(
+        test,
+        &clerk_supervising,
+        &extend,
+        json!({ "working_days": 3, "reason": "给自己延期" }),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("own_remediation")),
+        "{body}"
+    );
     let (status, judged) = post(test, supervisor, &review, verdict).await;
     assert_eq!(
         (status, judged["state"].as_str()),

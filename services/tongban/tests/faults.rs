@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use secrecy::ExposeSecret as _;
 use serde_json::{Value, json};
 use sqlx::ConnectOptions as _;
 use tokio::sync::Mutex;
@@ -267,6 +268,10 @@ async fn a_service_killed_with_sigkill_loses_no_answered_request_and_retries_cre
         ),
         ("OUTBOX__POLL_INTERVAL_MS".into(), "200".into()),
         ("TELEMETRY__LOG_FILTER".into(), "warn".into()),
+        (
+            "SECRETS__KEK".into(),
+            database.settings.secrets.kek.expose_secret().to_owned(),
+        ),
     ];
     for limit in [
         "RATE_LIMIT_IP_PER_SECOND",

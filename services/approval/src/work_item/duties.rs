@@ -7,6 +7,7 @@ use sqlx::PgConnection;
 
 use tongban_kernel::{Error, Principal};
 
+use super::state::StepState;
 use super::store::Row;
 
 /// `Ok` when `principal` may act on step `position` of `row`.
@@ -26,12 +27,13 @@ pub async fn check(
     }
     let other: Option<(i32, String)> = sqlx::query_as(
         "select position, name from work_item_steps
-         where case_id = $1 and position <> $2 and state = 'done' and completed_by = $3
+         where case_id = $1 and position <> $2 and state = $4 and completed_by = $3
          order by position limit 1",
     )
     .bind(row.case_id)
     .bind(position)
     .bind(principal.account)
+    .bind(StepState::Done)
     .fetch_optional(&mut *tx)
     .await?;
     if let Some((done, name)) = other {

@@ -107,3 +107,29 @@ fn print_addresses(platform: &Platform, database: &str) {
     }
     println!("  {:<13} {database}", "database");
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_machine_keeps_one_kek_readable_by_its_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data").join("kek");
+        let (made, fresh) = local_kek(&path).unwrap();
+        assert!(fresh);
+        assert!(tongban_vault::Vault::from_base64(&made, "").is_ok());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert_eq!(
+            local_kek(&path).unwrap(),
+            (made, false),
+            "kept, not made again"
+        );
+    }
+}

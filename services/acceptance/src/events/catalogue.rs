@@ -119,9 +119,12 @@ async fn item_published(
     sqlx::query(
         "insert into item_versions (implementation_code, version, item_id, name, region_code,
              department_credit_code, kind, promised_value, promised_unit, visits_required,
-             tongban_scope, covered_regions, materials, steps, results, reach, published_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-         on conflict (implementation_code, version) do nothing",
+             tongban_scope, covered_regions, materials, steps, results, reach, published_at,
+             department_id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+         -- A version is immutable; a replayed event only fills a department learned late.
+         on conflict (implementation_code, version) do update
+             set department_id = coalesce(item_versions.department_id, excluded.department_id)",
     )
     .bind(&item.implementation_code)
     .bind(item.version as i32)
@@ -140,6 +143,9 @@ async fn item_published(
     .bind(Value::Array(results))
     .bind(Value::Array(reach))
     .bind(time(item.published_at, at))
+    // Who may see the item's cases (a department-bound role sees its department's only); an
+    // event without one leaves the cases to unrestricted roles.
+    .bind(uuid::Uuid::parse_str(&item.department_id).ok())
     .execute(&mut *tx)
     .await?;
     sqlx::query(

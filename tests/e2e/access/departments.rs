@@ -168,6 +168,22 @@ async fn a_department_bound_role_sees_only_its_departments_cases_and_entering_on
             }
         }
     }
+    // The lists say the same: the county's transfers list holds it only for those who see it.
+    for (who, token, expected) in rows {
+        let listed = test
+            .get_json_as(
+                token,
+                &format!("/api/crossregion/v1/transfers?region_code={COUNTY}"),
+            )
+            .await;
+        let ids: Vec<&str> = listed
+            .as_array()
+            .map(|all| all.iter().filter_map(|t| t["id"].as_str()).collect())
+            .unwrap_or_default();
+        if ids.contains(&transfer.as_str()) != (expected == 200) {
+            wrong.push(format!("{who} listing the county's transfers: {listed}"));
+        }
+    }
     assert!(wrong.is_empty(), "{wrong:#?}");
 
     // Having entered the case gives nothing once the role is gone: the clerk, every role

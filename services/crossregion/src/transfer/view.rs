@@ -198,44 +198,15 @@ pub struct Filter {
     pub limit: i64,
 }
 
-/// Transfers `principal` may see (either hall in a region where they take in, handle or
-/// supervise cases, through a binding restricted to no department or to the transfer's),
-/// newest first.
-pub async fn list(
-    pool: &PgPool,
-    principal: &Principal,
-    filter: &Filter,
-) -> Result<Vec<Transfer>, Error> {
-    let bindings: Vec<&RoleBinding> = Power::CASE_WORK
-        .iter()
-        .flat_map(|p| principal.bindings_for_power(*p))
-        .collect();
+/// Restricts `query` to the transfers `bindings` reach: either hall in a binding's region,
+/// and for a binding restricted to a department, a transfer of that department's item.
+fn push_scope(query: &mut QueryBuilder<'_, sqlx::Postgres>, bindings: &[&RoleBinding]) {
     let scopes: Vec<String> = bindings
         .iter()
         .map(|b| format!("{}%", b.region.prefix()))
         .collect();
-    if scopes.is_empty() {
-        return Err(Error::Forbidden(
-            "transfers are for the staff of the halls involved and their supervisors".into(),
-        ));
-    }
-    if let Some(after) = filter.after {
-        let known: bool =
-            sqlx::query_scalar("select exists (select 1 from transfers where id = $1)")
-                .bind(after)
-                .fetch_one(pool)
-                .await?;
-        if !known {
-            return Err(Error::bad_request(
-                "after",
-                "the id of the last transfer of a previous page",
-            ));
-        }
-    }
-    let mut query = QueryBuilder::new(format!(
-        "select {COLUMNS} from transfers where (receiving_region like any("
-    ));
     query
+        .push("(receiving_region like any(")
         .push_bind(scopes.clone())
         .push(") or handling_region like any(")
         .push_bind(scopes.clone())
@@ -255,6 +226,40 @@ pub async fn list(
                    and (b.department is null or b.department = department_id))",
             );
     }
+}
+
+/// Transfers `principal` may see (either hall in a region where they take in, handle or
+/// supervise cases, through a binding restricted to no department or to the transfer's),
+/// newest first.
+pub async fn list(
+    pool: &PgPool,
+    principal: &Principal,
+    filter: &Filter,
+) -> Result<Vec<Transfer>, Error> {
+    let bindings: Vec<&RoleBinding> = Power::CASE_WORK
+        .iter()
+        .flat_map(|p| principal.bindings_for_power(*p))
+        .collect();
+    if bindings.is_empty() {
+        return Err(Error::Forbidden(
+            "transfers are for the staff of the halls involved and their supervisors".into(),
+        ));
+    }
+    if let Some(after) = filter.after {
+        let known: bool =
+            sqlx::query_scalar("select exists (select 1 from transfers where id = $1)")
+                .bind(after)
+                .fetch_one(pool)
+                .await?;
+        if !known {
+            return Err(Error::bad_request(
+                "after",
+                "the id of the last transfer of a previous page",
+            ));
+        }
+    }
+    let mut query = QueryBuilder::new(format!("select {COLUMNS} from transfers where "));
+    push_scope(&mut query, &bindings);
     if let Some(region) = &filter.region {
         let pattern = format!("{}%", region.prefix());
         match filter.side {

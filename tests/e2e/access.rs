@@ -8,6 +8,8 @@ use serde_json::{Value, json};
 use crate::harness::{BrokerStorage, TestPlatform, credit_code};
 use tongban_gateway::config::GatewaySettings;
 
+mod departments;
+
 const PROVINCE: &str = "430000000000";
 const CITY: &str = "430900000000";
 const COUNTY: &str = "430921000000";
@@ -195,7 +197,7 @@ impl Matrix<'_> {
                 )))
                 .bearer_auth(&self.applicant)
                 .header("content-type", "application/pdf")
-                .body(b"%PDF".to_vec())
+                .body(crate::files::scan("application/pdf"))
                 .send()
                 .await
                 .unwrap();

@@ -73,7 +73,7 @@ async fn accepted_case(
             )))
             .bearer_auth(applicant)
             .header("content-type", "application/pdf")
-            .body(b"%PDF-1.7 scan".to_vec())
+            .body(crate::files::scan("application/pdf"))
             .send()
             .await
             .unwrap();
@@ -228,11 +228,17 @@ async fn staff(test: &TestPlatform, department_id: &str) -> Staff {
 
 /// The department id of the item's work, as a province-wide supervisor sees it.
 async fn department_of(test: &TestPlatform, code: &str) -> String {
+    department_in(test, HESHAN, code).await
+}
+
+/// The id of the department of `region` that implements the item `code` (its first 18
+/// characters are the department's credit code).
+pub(crate) async fn department_in(test: &TestPlatform, region: &str, code: &str) -> String {
     let admin = test.staff_token().await.to_owned();
     let departments = test
         .get_json_as(
             &admin,
-            &format!("/api/catalogue/v1/departments?region_code={HESHAN}"),
+            &format!("/api/catalogue/v1/departments?region_code={region}"),
         )
         .await;
     let credit = &code[..18];

@@ -15,6 +15,7 @@ use crate::items::{HESHAN, basic_item, department, first_town, get, post, spec, 
 use tongban_acceptance::config::AcceptanceSettings;
 
 mod bundle;
+mod lookup;
 mod online;
 
 const ANHUA: &str = "430923000000";
@@ -104,12 +105,26 @@ pub(crate) async fn citizen(test: &TestPlatform, n: u32) -> (String, String) {
     )
 }
 
+/// `token` provides a file of `content_type` (see [`crate::files::scan`]) for `material`.
 pub(crate) async fn upload(
     test: &TestPlatform,
     token: &str,
     case: &str,
     material: &str,
     content_type: &str,
+) -> (u16, Value) {
+    let content = crate::files::scan(content_type);
+    upload_bytes(test, token, case, material, content_type, content).await
+}
+
+/// `token` provides `content`, declared as `content_type`, for `material`.
+pub(crate) async fn upload_bytes(
+    test: &TestPlatform,
+    token: &str,
+    case: &str,
+    material: &str,
+    content_type: &str,
+    content: Vec<u8>,
 ) -> (u16, Value) {
     let response = test
         .http
@@ -118,7 +133,7 @@ pub(crate) async fn upload(
         )))
         .bearer_auth(token)
         .header("content-type", content_type)
-        .body(b"%PDF-1.7 test scan".to_vec())
+        .body(content)
         .send()
         .await
         .unwrap();

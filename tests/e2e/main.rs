@@ -20,6 +20,7 @@ mod dashboard;
 mod deadletter;
 mod events;
 mod faults;
+mod files;
 mod fuzz;
 mod identity;
 mod insight;

@@ -214,6 +214,32 @@ impl Principal {
             .any(|power| self.can(*power, region))
     }
 
+    /// Whether this principal takes in, handles or supervises cases in `region` of a case
+    /// handled by one of `departments`: like [`Principal::works_on_cases_in`], but a binding
+    /// restricted to a department counts only for that department's cases (DESIGN.md
+    /// "Jurisdiction and access"; the rule approval applies to its work items). A case whose
+    /// department is unknown (empty `departments`) is seen only through unrestricted bindings.
+    pub fn works_on_cases_of(&self, region: &RegionCode, departments: &[Uuid]) -> bool {
+        Power::CASE_WORK.iter().any(|power| {
+            self.bindings_for(*power, region)
+                .any(|b| b.department.is_none_or(|d| departments.contains(&d)))
+        })
+    }
+
+    /// The departments whose cases in `region` this principal takes in, handles or supervises:
+    /// `None` for every department (a binding restricted to none reaches the region), else the
+    /// departments its bindings name (empty when no binding reaches the region).
+    pub fn case_departments_in(&self, region: &RegionCode) -> Option<Vec<Uuid>> {
+        let bindings: Vec<&RoleBinding> = Power::CASE_WORK
+            .iter()
+            .flat_map(|power| self.bindings_for(*power, region))
+            .collect();
+        if bindings.iter().any(|b| b.department.is_none()) {
+            return None;
+        }
+        Some(bindings.iter().filter_map(|b| b.department).collect())
+    }
+
     /// Whether this principal holds `power` over `region`.
     pub fn can(&self, power: Power, region: &RegionCode) -> bool {
         self.bindings_for(power, region).next().is_some()
@@ -325,6 +351,48 @@ mod tests {
                 .require(Power::AcceptCases, &code("430900000000"))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_department_bound_binding_sees_only_its_departments_cases() {
+        let health = Uuid::now_v7();
+        let labour = Uuid::now_v7();
+        let county = code("430921000000");
+        let bound = Principal {
+            account: Uuid::nil(),
+            kind: AccountKind::Staff,
+            real_name_level: 3,
+            roles: vec![RoleBinding {
+                department: Some(health),
+                ..binding(Role::Approver, "430921000000")
+            }],
+            client_id: None,
+        };
+        assert!(bound.works_on_cases_of(&county, &[health]));
+        assert!(bound.works_on_cases_of(&county, &[labour, health]));
+        assert!(
+            !bound.works_on_cases_of(&county, &[labour]),
+            "another department"
+        );
+        assert!(!bound.works_on_cases_of(&county, &[]), "department unknown");
+        assert!(
+            !bound.works_on_cases_of(&code("430922000000"), &[health]),
+            "another county"
+        );
+        let unbound = Principal {
+            roles: vec![binding(Role::Supervisor, "430900000000")],
+            ..bound.clone()
+        };
+        assert!(unbound.works_on_cases_of(&county, &[labour]));
+        assert!(unbound.works_on_cases_of(&county, &[]));
+        assert_eq!(bound.case_departments_in(&county), Some(vec![health]));
+        assert_eq!(unbound.case_departments_in(&county), None);
+        let revoked = Principal {
+            roles: Vec::new(),
+            ..bound
+        };
+        assert!(!revoked.works_on_cases_of(&county, &[health]));
+        assert_eq!(revoked.case_departments_in(&county), Some(Vec::new()));
     }
 
     #[test]

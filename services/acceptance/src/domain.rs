@@ -113,9 +113,136 @@ pub fn same_secret(a: &str, b: &str) -> bool {
             == 0
 }
 
+/// A file type a material may be provided as: its media type and the signature (magic
+/// number) every file of the type starts with. An upload is checked by its content, so a page
+/// of HTML declared as a PDF is not stored and served back as one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileType {
+    Pdf,
+    Jpeg,
+    Png,
+}
+
+impl FileType {
+    pub const ALL: [FileType; 3] = [Self::Pdf, Self::Jpeg, Self::Png];
+
+    /// The type a `Content-Type` (without parameters, lowercase) declares, if accepted.
+    pub fn declared(media_type: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.media_type() == media_type)
+    }
+
+    pub const fn media_type(self) -> &'static str {
+        match self {
+            Self::Pdf => "application/pdf",
+            Self::Jpeg => "image/jpeg",
+            Self::Png => "image/png",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Pdf => "PDF",
+            Self::Jpeg => "JPEG",
+            Self::Png => "PNG",
+        }
+    }
+
+    /// ISO 32000 header, JPEG SOI marker followed by a marker's FF, the PNG file signature.
+    pub fn signature(self) -> &'static [u8] {
+        match self {
+            Self::Pdf => b"%PDF-",
+            Self::Jpeg => &[0xFF, 0xD8, 0xFF],
+            Self::Png => &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A],
+        }
+    }
+
+    /// Whether `content` starts with this type's signature.
+    pub fn matches(self, content: &[u8]) -> bool {
+        content.starts_with(self.signature())
+    }
+}
+
+/// How many wrong query passwords one case number takes within [`LOOKUP_WINDOW_SECS`] before
+/// its lookups are refused until the window has passed.
+pub const LOOKUP_FAILURES_ALLOWED: i32 = 5;
+/// The window of the lookup limit, from a number's first wrong password.
+pub const LOOKUP_WINDOW_SECS: i64 = 15 * 60;
+
+/// Whether a lookup of a number with `failures` wrong passwords since `window_started_at`
+/// may be tried `now`: `Err` with the seconds until it may, once the failures allowed are
+/// used up within the window.
+pub fn lookup_allowed(
+    failures: i32,
+    window_started_at: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), u64> {
+    let window_ends = window_started_at + chrono::Duration::seconds(LOOKUP_WINDOW_SECS);
+    if failures >= LOOKUP_FAILURES_ALLOWED && now < window_ends {
+        let wait = (window_ends - now).num_milliseconds();
+        // Rounded up: a client that waits as told is not refused once more.
+        Err(((wait + 999) / 1000).max(1) as u64)
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_is_of_its_declared_type_only_when_its_content_starts_with_the_signature() {
+        let pdf = b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n1 0 obj".as_slice();
+        let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F'];
+        let png = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
+        assert_eq!(FileType::declared("application/pdf"), Some(FileType::Pdf));
+        assert_eq!(FileType::declared("image/jpeg"), Some(FileType::Jpeg));
+        assert_eq!(FileType::declared("image/png"), Some(FileType::Png));
+        assert_eq!(FileType::declared("text/html"), None);
+        assert!(FileType::Pdf.matches(pdf));
+        assert!(FileType::Jpeg.matches(&jpeg));
+        assert!(FileType::Png.matches(&png));
+        let html = b"<!DOCTYPE html><html><script>alert(1)</script></html>".as_slice();
+        for file_type in FileType::ALL {
+            assert!(!file_type.matches(html), "{file_type:?}");
+            assert!(!file_type.matches(b""), "{file_type:?} empty");
+        }
+        assert!(!FileType::Pdf.matches(&png), "a PNG is no PDF");
+        assert!(!FileType::Png.matches(pdf), "a PDF is no PNG");
+        assert!(!FileType::Jpeg.matches(&png), "a PNG is no JPEG");
+        assert!(!FileType::Pdf.matches(b"%PDF"), "cut short before the dash");
+        assert!(
+            !FileType::Png.matches(&png[..7]),
+            "seven of the eight bytes"
+        );
+        assert!(
+            !FileType::Pdf.matches(b" %PDF-1.7"),
+            "the signature starts the file"
+        );
+        assert!(!FileType::Jpeg.matches(&[0xFF, 0xD8, 0x00]));
+    }
+
+    #[test]
+    fn a_number_is_refused_after_five_wrong_passwords_until_the_window_passes() {
+        let start = chrono::DateTime::parse_from_rfc3339("2026-12-04T10:00:00Z")
+            .unwrap()
+            .to_utc();
+        let at = |secs: i64| start + chrono::Duration::seconds(secs);
+        assert_eq!(lookup_allowed(0, start, start), Ok(()));
+        assert_eq!(lookup_allowed(4, start, at(60)), Ok(()), "the fifth try");
+        assert_eq!(lookup_allowed(5, start, at(60)), Err(840));
+        assert_eq!(lookup_allowed(9, start, at(899)), Err(1));
+        assert_eq!(
+            lookup_allowed(5, start, at(899) + chrono::Duration::milliseconds(500)),
+            Err(1),
+            "rounded up"
+        );
+        assert_eq!(
+            lookup_allowed(5, start, at(900)),
+            Ok(()),
+            "the window passed"
+        );
+    }
 
     fn material(code: &str, necessity: &str) -> ListedMaterial {
         ListedMaterial {

@@ -70,9 +70,9 @@ pub async fn run(
     .await
 }
 
-/// Flags 容缺 materials and remediations past their deadline every `interval` until
-/// `shutdown`, on `clock`'s time (a durable timer: the deadlines are rows, so a restart loses
-/// nothing).
+/// Flags 容缺 materials and remediations past their deadline (and forgets the case lookup
+/// limits whose window passed) every `interval` until `shutdown`, on `clock`'s time (a durable
+/// timer: the deadlines are rows, so a restart loses nothing).
 async fn sweep_overdue(
     pool: PgPool,
     interval: Duration,
@@ -90,6 +90,9 @@ async fn sweep_overdue(
             Ok(0) => {}
             Ok(flagged) => tracing::info!(flagged, "容缺 materials past their deadline flagged"),
             Err(err) => tracing::warn!(error = %err, "the overdue sweep failed; it runs again"),
+        }
+        if let Err(err) = case::lookup::forget_passed_windows(&pool, now).await {
+            tracing::warn!(error = %err, "forgetting passed lookup windows failed; it runs again");
         }
         match remediation::overdue::flag_overdue(&pool, today, now).await {
             Ok(0) => {}

@@ -112,6 +112,48 @@ async fn materials_are_checked_and_submission_names_the_missing(
         (status, body["field"].as_str()),
         (422, Some("content-type"))
     );
+    // Checked by content: a page of HTML declared as a PDF is refused, and nothing is stored
+    // to be served back.
+    let html = crate::files::html_page();
+    let (status, body) =
+        upload_bytes(test, applicant, id, &materials[1], "application/pdf", html).await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("body")),
+        "{body}"
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a PDF as declared"),
+        "{body}"
+    );
+    let (status, body) = upload_bytes(
+        test,
+        applicant,
+        id,
+        &materials[1],
+        "image/png",
+        crate::files::scan("image/jpeg"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("body")),
+        "{body}"
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("not a PNG"),
+        "{body}"
+    );
+    let stored = test
+        .get_as(
+            applicant,
+            &format!("/api/acceptance/v1/cases/{id}/materials/{}", materials[1]),
+        )
+        .await;
+    assert_eq!(stored.status(), 404, "nothing stored for the refused files");
     let (status, body) = upload(
         test,
         applicant,

@@ -361,7 +361,12 @@ async fn anhua_reads_the_materials_entered_once(
         )
         .await;
     assert_eq!(file.status(), 200, "{material}");
-    assert_eq!(file.bytes().await.unwrap().as_ref(), b"%PDF-1.7 test scan");
+    let content_type = file.headers()["content-type"].to_str().unwrap().to_owned();
+    assert_eq!(
+        file.bytes().await.unwrap().as_ref(),
+        crate::files::scan(&content_type),
+        "the file as entered"
+    );
     assert_eq!(
         test.get_as(
             anhua,

@@ -413,9 +413,11 @@ pub struct Lookup {
 }
 
 /// Looks a case's progress up by number and query password, without signing in. A wrong
-/// password and an unknown number both answer 404.
+/// password and an unknown number both answer 404; after five of them for one number within
+/// 15 minutes, every lookup of it answers 429 (with `Retry-After`) until the 15 minutes pass.
 #[utoipa::path(post, path = "/lookup", tag = "cases", request_body = Lookup, responses(
     (status = 200, body = Progress), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 429, description = "too many wrong passwords for this number", body = ErrorBody),
 ))]
 async fn lookup(
     State(state): State<AppState>,
@@ -428,7 +430,13 @@ async fn lookup(
         ));
     }
     Ok(Json(
-        super::view::lookup(&state.pool, &input.number, &input.password).await?,
+        super::lookup::lookup(
+            &state.pool,
+            &input.number,
+            &input.password,
+            state.clock.now(),
+        )
+        .await?,
     ))
 }
 

@@ -11,6 +11,7 @@ use tongban_events::acceptance::v1 as events;
 use tongban_kernel::{Error, Principal};
 
 use crate::db::catalogue::{self};
+use crate::domain::FileType;
 
 use super::local_today;
 use super::state::{Action, Status};
@@ -71,7 +72,11 @@ pub async fn material(
 }
 
 /// File types a material may be provided as.
-pub const ACCEPTED_TYPES: [&str; 3] = ["application/pdf", "image/jpeg", "image/png"];
+pub const ACCEPTED_TYPES: [&str; 3] = [
+    FileType::Pdf.media_type(),
+    FileType::Jpeg.media_type(),
+    FileType::Png.media_type(),
+];
 
 /// Stores (or replaces) the file for one material of a draft or a case under correction.
 #[allow(clippy::too_many_arguments)]
@@ -165,9 +170,10 @@ async fn listed_code(
     })
 }
 
-/// A file of an accepted type, not empty.
+/// A file of an accepted type, not empty, whose content is of the type it declares (a page of
+/// HTML sent as `application/pdf` is refused, not stored and served back as a PDF).
 fn check_file(content_type: &str, content: &[u8]) -> Result<(), Error> {
-    if !ACCEPTED_TYPES.contains(&content_type) {
+    let Some(declared) = FileType::declared(content_type) else {
         return Err(Error::Unprocessable {
             field: "content-type".into(),
             message: format!(
@@ -175,9 +181,20 @@ fn check_file(content_type: &str, content: &[u8]) -> Result<(), Error> {
                 ACCEPTED_TYPES.join(", ")
             ),
         });
-    }
+    };
     if content.is_empty() {
         return Err(Error::bad_request("body", "the file is empty"));
+    }
+    if !declared.matches(content) {
+        return Err(Error::unprocessable(
+            "body",
+            format!(
+                "the content is not a {} as declared by content-type {}: it does not start with the {} signature",
+                declared.name(),
+                declared.media_type(),
+                declared.name()
+            ),
+        ));
     }
     Ok(())
 }
@@ -246,4 +263,38 @@ async fn mark_supplied(
 
 pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_upload_is_checked_against_its_declared_type_by_its_content() {
+        assert!(check_file("application/pdf", b"%PDF-1.4\n").is_ok());
+        assert!(check_file("image/png", b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR").is_ok());
+        assert!(check_file("image/jpeg", b"\xff\xd8\xff\xe0\0\x10JFIF").is_ok());
+        let html = b"<html><body>not a scan</body></html>";
+        match check_file("application/pdf", html) {
+            Err(Error::Unprocessable { field, message }) => {
+                assert_eq!(field, "body");
+                assert!(message.contains("not a PDF as declared"), "{message}");
+            }
+            other => panic!("HTML as a PDF: {other:?}"),
+        }
+        match check_file("image/jpeg", b"\x89PNG\r\n\x1a\n") {
+            Err(Error::Unprocessable { message, .. }) => {
+                assert!(message.contains("not a JPEG"), "{message}");
+            }
+            other => panic!("a PNG as a JPEG: {other:?}"),
+        }
+        assert!(matches!(
+            check_file("text/html", html),
+            Err(Error::Unprocessable { field, .. }) if field == "content-type"
+        ));
+        assert!(matches!(
+            check_file("application/pdf", b""),
+            Err(Error::BadRequest { .. })
+        ));
+    }
 }

@@ -9,6 +9,7 @@
 //!   [`correction`] (一次性告知), [`accept`] (受理, 容缺), [`refuse`], [`withdraw`],
 //!   [`conclude`] (办结, from approval), [`returned`] (a transfer sent back), [`deliver`]
 //!   (出件), [`visit`] and [`record_visit`], [`overdue`] (容缺 past its deadline).
+//! - [`lookup`]: the public progress lookup by number and query password, limited per number.
 //! - [`parts`]: a 一件事 bundle's member cases, moving with it.
 //! - [`rated`]: the case as a rating needs it (ratings depend on the case, never back).
 //! - [`http`]: the routes.
@@ -19,6 +20,7 @@ pub mod correction;
 pub mod deliver;
 pub mod http;
 pub mod intake;
+pub mod lookup;
 pub mod materials;
 pub mod open;
 pub mod overdue;

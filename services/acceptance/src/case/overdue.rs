@@ -67,7 +67,8 @@ pub struct OverdueMaterial {
     pub overdue_at: DateTime<Utc>,
 }
 
-/// Overdue 容缺 materials of cases received or handled in `region` or below it, oldest first.
+/// Overdue 容缺 materials of cases received or handled in `region` or below it (of the caller's
+/// departments' items, for a role bound to departments), oldest first.
 pub async fn overdue(
     pool: &PgPool,
     principal: &Principal,
@@ -78,15 +79,22 @@ pub async fn overdue(
     }
     // Regions nest by code prefix for role coverage (RoleBinding::covers); the report follows.
     let pattern = format!("{}%", region.prefix());
+    // A role bound to departments reports only their items' cases.
+    let departments = principal.case_departments_in(region);
     Ok(sqlx::query_as(
         "select c.id as case_id, c.number, c.receiving_region, c.handling_region, d.material_code,
                 d.deadline, d.overdue_at
          from deferred_materials d join cases c on c.id = d.case_id
          where d.overdue_at is not null and d.supplied_at is null
            and (c.receiving_region like $1 or c.handling_region like $1)
+           and ($2::uuid[] is null or exists (
+               select 1 from item_versions v
+               where v.implementation_code = c.implementation_code and v.version = c.item_version
+                 and v.department_id = any($2)))
          order by d.deadline, c.number limit 1000",
     )
     .bind(pattern)
+    .bind(departments)
     .fetch_all(pool)
     .await?)
 }

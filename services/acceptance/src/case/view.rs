@@ -1,5 +1,5 @@
 //! What the API shows of a case: its schema types and the read queries (the case with its
-//! materials, its history, the receipt, the public progress lookup).
+//! materials, its history, the receipt, and what the public progress lookup answers).
 
 use std::collections::BTreeMap;
 
@@ -12,10 +12,8 @@ use uuid::Uuid;
 
 use tongban_kernel::{Error, Principal};
 
-use crate::domain::same_secret;
-
 use super::state::Status;
-use super::store::{COLUMNS, Listing, Row, listing, load};
+use super::store::{Listing, Row, listing, load};
 
 /// A case as its applicant and the staff in scope see it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -377,33 +375,4 @@ pub struct Progress {
     pub submitted_at: Option<DateTime<Utc>>,
     pub decided_at: Option<DateTime<Utc>>,
     pub due_date: Option<NaiveDate>,
-}
-
-/// Looks a case up by number and query password; a wrong password and an unknown number answer
-/// alike (404), so numbers cannot be probed.
-pub async fn lookup(pool: &PgPool, number: &str, password: &str) -> Result<Progress, Error> {
-    let mut conn = pool.acquire().await?;
-    let row: Option<Row> =
-        sqlx::query_as(&format!("select {COLUMNS} from cases where number = $1"))
-            .bind(number)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let Some(row) = row.filter(|r| {
-        r.query_password
-            .as_deref()
-            .is_some_and(|p| same_secret(p, password))
-    }) else {
-        return Err(Error::NotFound(
-            "no case with this number and password".into(),
-        ));
-    };
-    let listing = listing(&mut conn, &row).await?;
-    Ok(Progress {
-        number: row.number.clone().unwrap_or_default(),
-        item_name: listing.name,
-        status: row.status()?,
-        submitted_at: row.submitted_at,
-        decided_at: row.decided_at,
-        due_date: row.due_date,
-    })
 }

@@ -77,6 +77,37 @@ fn limit(limit: Option<&TimeLimit>) -> Value {
     limit.map_or(Value::Null, |l| json!({ "value": l.value, "unit": l.unit }))
 }
 
+/// The item's materials, steps, results and reach as the projection's JSON columns hold them.
+fn item_lists(item: &ItemPublished) -> (Vec<Value>, Vec<Value>, Vec<Value>, Vec<Value>) {
+    let materials = item
+        .materials
+        .iter()
+        .map(|m| {
+            json!({
+                "code": m.code, "name": m.name, "kind": m.kind, "source": m.source,
+                "necessity": m.necessity, "originals": m.originals, "copies": m.copies,
+                "certificate_type": m.certificate_type,
+            })
+        })
+        .collect();
+    let steps = item
+        .steps
+        .iter()
+        .map(|s| json!({ "name": s.name, "role": s.role, "time_limit": limit(s.time_limit.as_ref()) }))
+        .collect();
+    let results = item
+        .results
+        .iter()
+        .map(|r| json!({ "name": r.name, "kind": r.kind, "e_certificate": r.e_certificate }))
+        .collect();
+    let reach = item
+        .reach
+        .iter()
+        .map(|r| json!({ "root_code": r.root_code, "exact": r.exact }))
+        .collect();
+    (materials, steps, results, reach)
+}
+
 async fn item_published(
     tx: &mut PgConnection,
     item: ItemPublished,
@@ -90,38 +121,16 @@ async fn item_published(
         ));
     }
     let promised = item.promised_time_limit.clone().unwrap_or_default();
-    let materials: Vec<Value> = item
-        .materials
-        .iter()
-        .map(|m| {
-            json!({
-                "code": m.code, "name": m.name, "kind": m.kind, "source": m.source,
-                "necessity": m.necessity, "originals": m.originals, "copies": m.copies,
-                "certificate_type": m.certificate_type,
-            })
-        })
-        .collect();
-    let steps: Vec<Value> = item
-        .steps
-        .iter()
-        .map(|s| json!({ "name": s.name, "role": s.role, "time_limit": limit(s.time_limit.as_ref()) }))
-        .collect();
-    let results: Vec<Value> = item
-        .results
-        .iter()
-        .map(|r| json!({ "name": r.name, "kind": r.kind, "e_certificate": r.e_certificate }))
-        .collect();
-    let reach: Vec<Value> = item
-        .reach
-        .iter()
-        .map(|r| json!({ "root_code": r.root_code, "exact": r.exact }))
-        .collect();
+    let (materials, steps, results, reach) = item_lists(&item);
     sqlx::query(
         "insert into item_versions (implementation_code, version, item_id, name, region_code,
              department_credit_code, kind, promised_value, promised_unit, visits_required,
-             tongban_scope, covered_regions, materials, steps, results, reach, published_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-         on conflict (implementation_code, version) do nothing",
+             tongban_scope, covered_regions, materials, steps, results, reach, published_at,
+             department_id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+         -- A version is immutable; a replayed event only fills a department learned late.
+         on conflict (implementation_code, version) do update
+             set department_id = coalesce(item_versions.department_id, excluded.department_id)",
     )
     .bind(&item.implementation_code)
     .bind(item.version as i32)
@@ -140,6 +149,9 @@ async fn item_published(
     .bind(Value::Array(results))
     .bind(Value::Array(reach))
     .bind(time(item.published_at, at))
+    // Who may see the item's cases (a department-bound role sees its department's only); an
+    // event without one leaves the cases to unrestricted roles.
+    .bind(uuid::Uuid::parse_str(&item.department_id).ok())
     .execute(&mut *tx)
     .await?;
     sqlx::query(

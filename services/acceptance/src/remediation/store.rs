@@ -70,7 +70,8 @@ pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Remediation, Erro
     found.ok_or_else(|| Error::NotFound(format!("remediation {id}")))
 }
 
-/// The remediation `id` for `principal` (404 unless staff who read its region or its assignee),
+/// The remediation `id` for `principal` (404 unless staff who read its region, through a
+/// binding not restricted to another department than the one it concerns, or its assignee),
 /// locked.
 pub async fn load(
     conn: &mut PgConnection,
@@ -78,9 +79,12 @@ pub async fn load(
     id: Uuid,
 ) -> Result<Remediation, Error> {
     let found = lock(conn, id).await?;
-    if found.assignee_id == Some(principal.account)
-        || principal.works_on_cases_in(&region_of(&found.region_code)?)
-    {
+    let region = region_of(&found.region_code)?;
+    let in_scope = match found.department_id {
+        Some(department) => principal.works_on_cases_of(&region, &[department]),
+        None => principal.works_on_cases_in(&region),
+    };
+    if found.assignee_id == Some(principal.account) || in_scope {
         Ok(found)
     } else {
         Err(Error::NotFound(format!("remediation {id}")))

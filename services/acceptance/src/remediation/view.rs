@@ -105,7 +105,8 @@ pub async fn list_remediations(
     principal: &Principal,
     filter: &RemediationFilter,
 ) -> Result<Vec<Remediation>, Error> {
-    let region = match &filter.region_code {
+    // A role bound to departments lists only the remediations concerning them.
+    let (region, departments) = match &filter.region_code {
         Some(code) => {
             let region: RegionCode = tongban_kernel::parse_param("region_code", code)?;
             if !principal.works_on_cases_in(&region) {
@@ -113,9 +114,12 @@ pub async fn list_remediations(
                     "no role covers the remediations of {region}"
                 )));
             }
-            Some(region.prefix().to_owned())
+            (
+                Some(region.prefix().to_owned()),
+                principal.case_departments_in(&region),
+            )
         }
-        None => None,
+        None => (None, None),
     };
     let limit = tongban_kernel::page_limit(filter.limit, 50, 200)?;
     Ok(sqlx::query_as(&format!(
@@ -124,6 +128,7 @@ pub async fn list_remediations(
                 or ($1::text is null and assignee_id = $2))
            and ($3::text is null or state = $3)
            and (not $4 or (overdue_at is not null and closed_at is null))
+           and ($6::uuid[] is null or department_id = any($6))
          order by opened_at desc limit $5"
     ))
     .bind(region)
@@ -131,6 +136,7 @@ pub async fn list_remediations(
     .bind(&filter.state)
     .bind(filter.overdue)
     .bind(limit)
+    .bind(departments)
     .fetch_all(pool)
     .await?)
 }

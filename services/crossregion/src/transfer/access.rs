@@ -1,6 +1,7 @@
 //! Who may see a transfer and who acts for which hall: both halls' window clerks and handlers
 //! (a handler bound to another department than the item's does not act), and the supervisors
-//! above either, who see it. Nobody else learns it exists (404).
+//! above either, who see it; a role bound to another department than the item's does not see
+//! it. Nobody else learns it exists (404).
 
 use uuid::Uuid;
 
@@ -45,10 +46,15 @@ pub fn require_side(row: &Row, principal: &Principal, side: Side, what: &str) ->
     )))
 }
 
-/// Both halls' clerks and handlers, and the supervisors above either.
+/// Both halls' clerks and handlers, and the supervisors above either; a role bound to a
+/// department sees only the transfers of its department's items (DESIGN.md "Jurisdiction and
+/// access", as approval's work items).
 pub fn visible_to(row: &Row, principal: &Principal) -> Result<bool, Error> {
     let regions = [region(row, Side::Receiving)?, region(row, Side::Handling)?];
-    Ok(regions.iter().any(|r| principal.works_on_cases_in(r)))
+    let departments: Vec<Uuid> = row.department_id.into_iter().collect();
+    Ok(regions
+        .iter()
+        .any(|r| principal.works_on_cases_of(r, &departments)))
 }
 
 /// The transfer, if `principal` may see it (404 otherwise); locked when `lock`.

@@ -8,7 +8,7 @@ use sqlx::{PgConnection, PgPool, QueryBuilder};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use tongban_kernel::{Error, Power, Principal, RegionCode};
+use tongban_kernel::{Error, Power, Principal, RegionCode, RoleBinding};
 
 use super::access;
 use super::state::{
@@ -198,19 +198,49 @@ pub struct Filter {
     pub limit: i64,
 }
 
+/// Restricts `query` to the transfers `bindings` reach: either hall in a binding's region,
+/// and for a binding restricted to a department, a transfer of that department's item.
+fn push_scope(query: &mut QueryBuilder<'_, sqlx::Postgres>, bindings: &[&RoleBinding]) {
+    let scopes: Vec<String> = bindings
+        .iter()
+        .map(|b| format!("{}%", b.region.prefix()))
+        .collect();
+    query
+        .push("(receiving_region like any(")
+        .push_bind(scopes.clone())
+        .push(") or handling_region like any(")
+        .push_bind(scopes.clone())
+        .push("))");
+    if bindings.iter().any(|b| b.department.is_some()) {
+        // Some binding is restricted to a department: a transfer shows through a binding that
+        // reaches either hall and is restricted to none or to the transfer's department.
+        let departments: Vec<Option<Uuid>> = bindings.iter().map(|b| b.department).collect();
+        query
+            .push(" and exists (select 1 from unnest(")
+            .push_bind(scopes)
+            .push("::text[], ")
+            .push_bind(departments)
+            .push(
+                "::uuid[]) as b (scope, department)
+                 where (receiving_region like b.scope or handling_region like b.scope)
+                   and (b.department is null or b.department = department_id))",
+            );
+    }
+}
+
 /// Transfers `principal` may see (either hall in a region where they take in, handle or
-/// supervise cases), newest first.
+/// supervise cases, through a binding restricted to no department or to the transfer's),
+/// newest first.
 pub async fn list(
     pool: &PgPool,
     principal: &Principal,
     filter: &Filter,
 ) -> Result<Vec<Transfer>, Error> {
-    let scopes: Vec<String> = Power::CASE_WORK
+    let bindings: Vec<&RoleBinding> = Power::CASE_WORK
         .iter()
         .flat_map(|p| principal.bindings_for_power(*p))
-        .map(|b| format!("{}%", b.region.prefix()))
         .collect();
-    if scopes.is_empty() {
+    if bindings.is_empty() {
         return Err(Error::Forbidden(
             "transfers are for the staff of the halls involved and their supervisors".into(),
         ));
@@ -228,14 +258,8 @@ pub async fn list(
             ));
         }
     }
-    let mut query = QueryBuilder::new(format!(
-        "select {COLUMNS} from transfers where (receiving_region like any("
-    ));
-    query
-        .push_bind(scopes.clone())
-        .push(") or handling_region like any(")
-        .push_bind(scopes)
-        .push("))");
+    let mut query = QueryBuilder::new(format!("select {COLUMNS} from transfers where "));
+    push_scope(&mut query, &bindings);
     if let Some(region) = &filter.region {
         let pattern = format!("{}%", region.prefix());
         match filter.side {

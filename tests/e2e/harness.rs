@@ -236,24 +236,43 @@ impl TestPlatform {
         self.access_token(username, "admin-password-1").await
     }
 
-    /// Creates staff member `username` in `region` as `admin` through the API (password
-    /// [`staff_password`]) and returns its account id.
+    /// Creates staff member `username` in `region` as `admin` through the API and returns its
+    /// account id. The administrator's password is temporary: the staff member signs in once
+    /// and chooses [`staff_password`], as a new colleague does on the first day.
     pub async fn create_staff(&self, admin: &str, username: &str, region: &str) -> String {
+        let temporary = format!("{username}-first-4f9c-kite");
         let created = self
             .post_as(
                 admin,
                 "/api/identity/v1/accounts/staff",
                 serde_json::json!({
                     "username": username, "name": username, "region_code": region,
-                    "password": staff_password(username),
+                    "password": temporary,
                 }),
             )
             .await;
         assert_eq!(created.status(), 201, "{username} created");
-        created.json::<serde_json::Value>().await.unwrap()["id"]
+        let id = created.json::<serde_json::Value>().await.unwrap()["id"]
             .as_str()
             .unwrap()
-            .to_owned()
+            .to_owned();
+        self.choose_password(username, &temporary, &staff_password(username))
+            .await;
+        id
+    }
+
+    /// `username` signs in with `current` and changes it to `chosen`.
+    pub async fn choose_password(&self, username: &str, current: &str, chosen: &str) {
+        let token = self.access_token(username, current).await;
+        let changed = self
+            .http
+            .put(self.url("/api/identity/v1/accounts/me/password"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({ "current_password": current, "new_password": chosen }))
+            .send()
+            .await
+            .expect("gateway answers");
+        assert_eq!(changed.status(), 204, "{username} chose a password");
     }
 
     /// Grants `role` over `region` to account `id` as `admin`; returns the binding id.

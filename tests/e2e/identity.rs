@@ -118,6 +118,15 @@ async fn repeated_failures_lock_the_account_and_answers_never_reveal_whether_it_
         201
     );
 
+    // The holder is signed in on their phone.
+    let holder: Value = test
+        .sign_in(&id, "right-password")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut refresh_token = holder["refresh_token"].as_str().unwrap().to_owned();
+
     let unknown = test.sign_in(&id_number(3), "whatever-password").await;
     let unknown_status = unknown.status();
     let unknown_body: Value = unknown.json().await.unwrap();
@@ -138,6 +147,25 @@ async fn repeated_failures_lock_the_account_and_answers_never_reveal_whether_it_
         test.scalar("select count(*) from identity.outbox where ce_type = 'cn.tongban.identity.account_locked.v1'").await,
         1
     );
+    // A stranger's guesses lock password sign-ins only: the holder's sign-in goes on (its
+    // refresh token still works, twice) and is not ended.
+    for _ in 0..2 {
+        let refreshed = test.refresh(&refresh_token).await;
+        assert_eq!(
+            refreshed.status(),
+            200,
+            "the holder's sign-in survives the lock"
+        );
+        let next: Value = refreshed.json().await.unwrap();
+        let token = next["access_token"].as_str().unwrap();
+        assert_eq!(
+            test.get_as(token, "/api/identity/v1/accounts/me")
+                .await
+                .status(),
+            200
+        );
+        refresh_token = next["refresh_token"].as_str().unwrap().to_owned();
+    }
 
     // When the lock expires the right password works again and the counters reset.
     sqlx::query(
@@ -275,7 +303,7 @@ async fn a_city_admin_makes_a_clerk_in_a_real_county(
 }
 
 /// Separation of duties: an administrator grants and revokes no role on their own account
-/// (403 `own_roles`), even one well within their scope; another administrator may.
+/// (403 `own_account`), even one well within their scope; another administrator may.
 async fn nobody_changes_roles_on_their_own_account(test: &TestPlatform, province: &str) {
     let (city_id, city) = test
         .staff_with_role(province, "yueyang.admin", "identity_admin", "430600000000")
@@ -291,7 +319,7 @@ async fn nobody_changes_roles_on_their_own_account(test: &TestPlatform, province
             .await;
         assert_eq!(response.status(), 403, "{role}");
         let body: serde_json::Value = response.json().await.unwrap();
-        assert_eq!(body["code"], "own_roles", "{body}");
+        assert_eq!(body["code"], "own_account", "{body}");
     }
     let bindings = test.get_json_as(&city, &own).await;
     let binding = bindings[0]["id"].as_str().unwrap();

@@ -10,6 +10,7 @@ mod harness;
 
 mod abuse;
 mod access;
+mod accounts;
 mod approval;
 mod cases;
 mod catalogue;

@@ -38,6 +38,12 @@ async fn principal(parts: &Parts, token: &str) -> Result<Principal, Error> {
         .get::<Arc<Verifier>>()
         .ok_or_else(|| Error::internal("no token verifier on this router"))?;
     match verifier.verify(token).await {
+        Ok(claims) if claims.pwd && !allowed_before_password_change(parts) => Err(Error::Denied {
+            code: "password_change_required",
+            message: "your password was set by an administrator: change it first \
+                          (PUT /api/identity/v1/accounts/me/password), then sign in again"
+                .into(),
+        }),
         Ok(claims) => Ok(claims.principal()),
         Err(TokenError::KeysUnavailable(reason)) => Err(Error::Unavailable(reason)),
         Err(reason) => {
@@ -45,6 +51,20 @@ async fn principal(parts: &Parts, token: &str) -> Result<Principal, Error> {
             Err(Error::Unauthorized)
         }
     }
+}
+
+/// What a token whose password must be changed may still do: read its own account and change
+/// the password (signing out needs no access token).
+fn allowed_before_password_change(parts: &Parts) -> bool {
+    use axum::http::Method;
+    // The path as the request came (a nested router sees only its own part of it).
+    let path = parts
+        .extensions
+        .get::<axum::extract::OriginalUri>()
+        .map_or(parts.uri.path(), |original| original.0.path())
+        .trim_end_matches('/');
+    (parts.method == Method::GET && path.ends_with("/v1/accounts/me"))
+        || (parts.method == Method::PUT && path.ends_with("/v1/accounts/me/password"))
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Authenticated {

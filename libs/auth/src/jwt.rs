@@ -33,6 +33,13 @@ pub struct Claims {
     pub roles: Vec<RoleBinding>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// The sign-in this token belongs to (its refresh-token family); none for a service's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
+    /// The password was set by an administrator: until the holder changes it, only the
+    /// password change, `GET /accounts/me` and signing out are allowed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pwd: bool,
 }
 
 impl Claims {
@@ -43,6 +50,7 @@ impl Claims {
             real_name_level: self.rnl,
             roles: self.roles.clone(),
             client_id: self.client_id.clone(),
+            session: self.sid,
         }
     }
 }
@@ -75,6 +83,8 @@ pub enum TokenError {
     WrongIssuer,
     #[error("the keys to verify it cannot be fetched: {0}")]
     KeysUnavailable(String),
+    #[error("the account's sign-ins were ended after this token was issued")]
+    Revoked,
 }
 
 /// A private signing key with its key id.
@@ -288,6 +298,8 @@ mod tests {
                 department: None,
             }],
             client_id: None,
+            sid: None,
+            pwd: false,
         }
     }
 

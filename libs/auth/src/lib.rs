@@ -16,4 +16,4 @@ pub mod verifier;
 
 pub use extract::{Authenticated, MaybeAuthenticated};
 pub use jwt::{Claims, Jwk, Jwks, SigningKey, TokenError};
-pub use verifier::{HttpJwks, KeySource, Verifier};
+pub use verifier::{Cutoff, HttpJwks, KeySource, Verifier};

@@ -27,10 +27,25 @@ use tongban_kernel::Clock;
 
 use crate::jwt::{self, Claims, Jwks, KeySet, TokenError};
 
-/// Where verification keys come from.
+/// Where verification keys come from, and the cut-offs that end accounts' sign-ins.
 pub trait KeySource: Send + Sync {
     fn fetch(&self) -> BoxFuture<'_, Result<Jwks, String>>;
+    /// The accounts whose tokens issued before a moment are refused (identity's
+    /// `/.well-known/revocations.json`).
+    fn cutoffs(&self) -> BoxFuture<'_, Result<Vec<Cutoff>, String>>;
 }
+
+/// An account's tokens issued before `cut_at` are refused, except those of `keep_session`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct Cutoff {
+    pub account_id: uuid::Uuid,
+    pub cut_at: chrono::DateTime<chrono::Utc>,
+    pub keep_session: Option<uuid::Uuid>,
+}
+
+/// How often a verifier fetches the cut-offs: a revoked role or a disabled account is refused
+/// everywhere within this (plus one fetch).
+pub const CUTOFF_REFRESH: Duration = Duration::from_secs(15);
 
 /// A JWKS document served over HTTP (identity's `/.well-known/jwks.json`).
 pub struct HttpJwks {
@@ -49,7 +64,42 @@ impl HttpJwks {
     }
 }
 
+impl HttpJwks {
+    /// The cut-offs beside the key set (`…/jwks.json` → `…/revocations.json`).
+    fn cutoffs_url(&self) -> String {
+        match self.url.strip_suffix("jwks.json") {
+            Some(base) => format!("{base}revocations.json"),
+            None => format!("{}/revocations.json", self.url.trim_end_matches('/')),
+        }
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, String> {
+        let uri: axum::http::Uri = url.parse().map_err(|e| format!("{e}"))?;
+        let request = axum::http::Request::get(uri)
+            .body(Empty::new())
+            .map_err(|e| e.to_string())?;
+        let response = tokio::time::timeout(Duration::from_secs(5), self.client.request(request))
+            .await
+            .map_err(|_| "timed out".to_owned())?
+            .map_err(|e| e.to_string())?;
+        if !response.status().is_success() {
+            return Err(format!("{url} answered {}", response.status()));
+        }
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        serde_json::from_slice(&body).map_err(|e| e.to_string())
+    }
+}
+
 impl KeySource for HttpJwks {
+    fn cutoffs(&self) -> BoxFuture<'_, Result<Vec<Cutoff>, String>> {
+        Box::pin(async move { self.get(&self.cutoffs_url()).await })
+    }
+
     fn fetch(&self) -> BoxFuture<'_, Result<Jwks, String>> {
         Box::pin(async move {
             let uri: axum::http::Uri = self.url.parse().map_err(|e| format!("{e}"))?;
@@ -75,6 +125,9 @@ impl KeySource for HttpJwks {
     }
 }
 
+/// Cut-offs by account: (milliseconds since the epoch, the sign-in kept).
+type Cutoffs = HashMap<uuid::Uuid, (i64, Option<uuid::Uuid>)>;
+
 struct Cached {
     keys: Arc<KeySet>,
     fetched_at: Option<Instant>,
@@ -98,6 +151,10 @@ pub struct Verifier {
     /// The time tokens' lifetimes are checked against: the system's, as identity issues them
     /// (never the service clock a test moves, see `Clock::system`).
     clock: Clock,
+    /// Cut-offs by account, and when they were fetched.
+    cutoffs: RwLock<(Cutoffs, Option<Instant>)>,
+    /// One cut-off fetch at a time; the others go on with what is known.
+    fetching_cutoffs: Mutex<()>,
 }
 
 impl Verifier {
@@ -117,6 +174,8 @@ impl Verifier {
             }),
             refreshing: Mutex::new(()),
             clock: Clock::system(),
+            cutoffs: RwLock::new((HashMap::new(), None)),
+            fetching_cutoffs: Mutex::new(()),
             max_age: Duration::from_secs(300),
             min_refetch: Duration::from_secs(1),
         }
@@ -136,13 +195,70 @@ impl Verifier {
     /// Verifies `token` and returns its claims.
     pub async fn verify(&self, token: &str) -> Result<Claims, TokenError> {
         let now = self.clock.now().timestamp();
-        if let Some(claims) = self.remembered(token) {
-            jwt::check_lifetime(&claims, now)?;
-            return Ok(claims);
+        let claims = match self.remembered(token) {
+            Some(claims) => {
+                jwt::check_lifetime(&claims, now)?;
+                claims
+            }
+            None => {
+                let claims = self.verify_fully(token, now).await?;
+                self.remember(token, &claims, now);
+                claims
+            }
+        };
+        self.refresh_cutoffs().await;
+        if self.cut_off(&claims) {
+            return Err(TokenError::Revoked);
         }
-        let claims = self.verify_fully(token, now).await?;
-        self.remember(token, &claims, now);
         Ok(claims)
+    }
+
+    /// Whether the token was issued before its account's cut-off (and is not of the sign-in
+    /// kept). Issued when its id (a UUIDv7) says, to the millisecond; `iat` otherwise.
+    fn cut_off(&self, claims: &Claims) -> bool {
+        let cutoffs = self.cutoffs.read().unwrap_or_else(|e| e.into_inner());
+        let Some((cut_ms, keep)) = cutoffs.0.get(&claims.sub) else {
+            return false;
+        };
+        let issued_ms = claims
+            .jti
+            .get_timestamp()
+            .map(|t| {
+                let (secs, nanos) = t.to_unix();
+                secs as i64 * 1_000 + i64::from(nanos / 1_000_000)
+            })
+            .unwrap_or(claims.iat * 1_000);
+        issued_ms < *cut_ms && (keep.is_none() || *keep != claims.sid)
+    }
+
+    /// Fetches the cut-offs when the known ones are older than [`CUTOFF_REFRESH`]; one fetch
+    /// at a time, the others go on with what is known. A failed fetch keeps the known ones
+    /// (and is tried again after the same interval).
+    async fn refresh_cutoffs(&self) {
+        let due = {
+            let cutoffs = self.cutoffs.read().unwrap_or_else(|e| e.into_inner());
+            cutoffs.1.is_none_or(|at| at.elapsed() >= CUTOFF_REFRESH)
+        };
+        if !due {
+            return;
+        }
+        let Ok(_fetching) = self.fetching_cutoffs.try_lock() else {
+            return;
+        };
+        let fetched = self.source.cutoffs().await;
+        let mut cutoffs = self.cutoffs.write().unwrap_or_else(|e| e.into_inner());
+        cutoffs.1 = Some(Instant::now());
+        match fetched {
+            Ok(list) => {
+                cutoffs.0 = list
+                    .into_iter()
+                    .map(|c| (c.account_id, (c.cut_at.timestamp_millis(), c.keep_session)))
+                    .collect();
+            }
+            Err(reason) => {
+                tracing::warn!(%reason, "the sign-in cut-offs could not be fetched; using the known ones");
+            }
+        }
     }
 
     fn remembered(&self, token: &str) -> Option<Claims> {
@@ -254,6 +370,74 @@ mod tests {
             let jwks = self.0.read().unwrap().clone();
             Box::pin(async move { Ok(jwks) })
         }
+
+        fn cutoffs(&self) -> BoxFuture<'_, Result<Vec<Cutoff>, String>> {
+            let cutoffs = CUTOFFS.read().unwrap().clone();
+            Box::pin(async move { Ok(cutoffs) })
+        }
+    }
+
+    /// The cut-offs the test's sources answer (one test sets them).
+    static CUTOFFS: RwLock<Vec<Cutoff>> = RwLock::new(Vec::new());
+
+    #[tokio::test]
+    async fn tokens_issued_before_an_accounts_cutoff_are_refused_but_the_kept_sign_in() {
+        let key = SigningKey::generate();
+        let source = Arc::new(Keys(
+            RwLock::new(Jwks {
+                keys: vec![key.jwk()],
+            }),
+            AtomicUsize::new(0),
+        ));
+        let verifier = Verifier::new("iss", "aud", source);
+        let account = Uuid::now_v7();
+        let (kept, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let signed = |sid: Uuid| {
+            let now = Clock::system().now().timestamp();
+            key.sign(&Claims {
+                iss: "iss".into(),
+                aud: "aud".into(),
+                sub: account,
+                iat: now,
+                exp: now + 60,
+                jti: Uuid::now_v7(),
+                kind: AccountKind::Staff,
+                rnl: 3,
+                roles: vec![],
+                client_id: None,
+                sid: Some(sid),
+                pwd: false,
+            })
+        };
+        let (before_kept, before_other) = (signed(kept), signed(other));
+        assert!(
+            verifier.verify(&before_other).await.is_ok(),
+            "no cut-off yet"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        CUTOFFS.write().unwrap().push(Cutoff {
+            account_id: account,
+            cut_at: Clock::system().now(),
+            keep_session: Some(kept),
+        });
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let after = signed(other);
+        // Known once fetched (the verifier fetches every CUTOFF_REFRESH; forced here).
+        verifier.cutoffs.write().unwrap().1 = None;
+        assert!(matches!(
+            verifier.verify(&before_other).await,
+            Err(TokenError::Revoked)
+        ));
+        assert!(
+            verifier.verify(&before_kept).await.is_ok(),
+            "the kept sign-in"
+        );
+        assert!(
+            verifier.verify(&after).await.is_ok(),
+            "issued after the cut-off"
+        );
+        let stranger = token(&key);
+        assert!(verifier.verify(&stranger).await.is_ok(), "another account");
     }
 
     fn token(key: &SigningKey) -> String {
@@ -269,6 +453,8 @@ mod tests {
             rnl: 1,
             roles: vec![],
             client_id: None,
+            sid: None,
+            pwd: false,
         })
     }
 

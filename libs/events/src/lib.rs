@@ -103,6 +103,9 @@ events! {
     identity::v1::RoleRevoked => "identity", "role_revoked";
     identity::v1::AccountLocked => "identity", "account_locked";
     identity::v1::PreferencesChanged => "identity", "preferences_changed";
+    identity::v1::AccountDisabled => "identity", "account_disabled";
+    identity::v1::AccountEnabled => "identity", "account_enabled";
+    identity::v1::PasswordChanged => "identity", "password_changed";
     catalogue::v1::DepartmentRegistered => "catalogue", "department_registered";
     catalogue::v1::ItemPublished => "catalogue", "item_published";
     catalogue::v1::ItemWithdrawn => "catalogue", "item_withdrawn";

@@ -178,6 +178,8 @@ pub struct Principal {
     pub roles: Vec<RoleBinding>,
     /// For service accounts: the OAuth client id.
     pub client_id: Option<String>,
+    /// The sign-in the caller's token belongs to, if any.
+    pub session: Option<Uuid>,
 }
 
 impl Principal {
@@ -297,6 +299,7 @@ mod tests {
             real_name_level: 3,
             roles: Vec::new(),
             client_id: client.map(str::to_owned),
+            session: None,
         };
         assert!(service(AccountKind::Service, Some("tongban-identity")).is_service_among(&clients));
         assert!(!service(AccountKind::Service, Some("partner")).is_service_among(&clients));
@@ -342,6 +345,7 @@ mod tests {
             real_name_level: 3,
             roles: vec![binding(Role::WindowClerk, "430921000000")],
             client_id: None,
+            session: None,
         };
         assert!(clerk.can(Power::AcceptCases, &code("430921000000")));
         assert!(!clerk.can(Power::HandleCases, &code("430921000000")));
@@ -367,6 +371,7 @@ mod tests {
                 ..binding(Role::Approver, "430921000000")
             }],
             client_id: None,
+            session: None,
         };
         assert!(bound.works_on_cases_of(&county, &[health]));
         assert!(bound.works_on_cases_of(&county, &[labour, health]));
@@ -404,6 +409,7 @@ mod tests {
             real_name_level: 3,
             roles: vec![binding(Role::IdentityAdmin, "430900000000")],
             client_id: None,
+            session: None,
         };
         assert!(city_admin.may_grant(&binding(Role::Approver, "430921000000")));
         assert!(city_admin.may_grant(&binding(Role::IdentityAdmin, "430900000000")));

@@ -104,9 +104,15 @@ async fn forward_inner(
         .get(service)
         .ok_or_else(|| Error::NotFound(format!("service {service}")))?;
     let rest = params.get("rest").map(String::as_str).unwrap_or_default();
-    // A service's metrics are for monitoring inside the cluster, not for anyone with a token.
-    if rest.trim_matches('/') == "metrics" {
-        return Err(Error::NotFound(format!("/api/{service}/metrics")));
+    // A service's metrics are for monitoring inside the cluster, not for anyone with a token;
+    // identity's sign-in cut-offs are for the token verifiers inside it.
+    if rest.trim_matches('/') == "metrics"
+        || (service == "identity" && rest.trim_matches('/') == ".well-known/revocations.json")
+    {
+        return Err(Error::NotFound(format!(
+            "/api/{service}/{}",
+            rest.trim_matches('/')
+        )));
     }
     let query = request
         .uri()

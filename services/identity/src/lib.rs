@@ -133,7 +133,7 @@ pub async fn create_admin(
     region: RegionCode,
     password: &str,
 ) -> Result<Account, tongban_kernel::Error> {
-    password::check_policy("password", password)?;
+    password::check_policy("password", password, &[username, display_name])?;
     let login = username.trim().to_ascii_lowercase();
     let mut tx = pool.begin().await?;
     let account = accounts::insert(

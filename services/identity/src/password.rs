@@ -12,8 +12,15 @@ use tongban_kernel::Error;
 const MIN_CHARS: usize = 8;
 const MAX_CHARS: usize = 128;
 
-/// Checks a new password against the policy; the error names the field.
-pub fn check_policy(field: &str, password: &str) -> Result<(), Error> {
+/// The least zxcvbn score accepted: 2 ("somewhat guessable", about 10^8 guesses). Below it are
+/// the common and breached-style passwords (`password`, `12345678`, `P@ssw0rd`, keyboard
+/// walks, a word and a year) that a guesser tries first.
+const MIN_SCORE: zxcvbn::Score = zxcvbn::Score::Two;
+
+/// Checks a new password against the policy: its length, and how easily it is guessed
+/// (zxcvbn's estimate, counting `about` — the holder's name, user name, document number —
+/// as known to a guesser). The error names the field.
+pub fn check_policy(field: &str, password: &str, about: &[&str]) -> Result<(), Error> {
     let chars = password.chars().count();
     if !(MIN_CHARS..=MAX_CHARS).contains(&chars) {
         return Err(Error::bad_request(
@@ -23,6 +30,21 @@ pub fn check_policy(field: &str, password: &str) -> Result<(), Error> {
     }
     if password.chars().all(|c| c.is_ascii_digit()) {
         return Err(Error::bad_request(field, "must not be digits only"));
+    }
+    let estimate = zxcvbn::zxcvbn(password, about);
+    if estimate.score() < MIN_SCORE {
+        let hint = estimate
+            .feedback()
+            .and_then(|f| f.warning())
+            .map(|w| format!(" ({w})"))
+            .unwrap_or_default();
+        return Err(Error::bad_request(
+            field,
+            format!(
+                "is too easy to guess{hint}: use a longer phrase of unrelated words, not a \
+                 common password, a name, a date or a keyboard pattern"
+            ),
+        ));
     }
     Ok(())
 }
@@ -72,6 +94,39 @@ fn dummy() -> &'static str {
     DUMMY.get_or_init(|| hash_now("a password nobody has").unwrap_or_default())
 }
 
+#[cfg(test)]
+mod policy_tests {
+    use super::*;
+
+    #[test]
+    fn common_and_personal_passwords_are_refused() {
+        for weak in [
+            "password",
+            "Password1",
+            "P@ssw0rd",
+            "qwertyuiop",
+            "iloveyou1",
+            "abcdefgh",
+        ] {
+            let refused = check_policy("password", weak, &[]).unwrap_err();
+            assert_eq!(refused.status(), 400, "{weak}");
+            assert!(
+                refused
+                    .to_string()
+                    .starts_with("password: is too easy to guess")
+            );
+        }
+        assert!(check_policy("password", "12345678", &[]).is_err());
+        assert!(check_policy("password", "short1!", &[]).is_err());
+        assert!(check_policy("password", "heshan.clerk-password", &[]).is_ok());
+        assert!(check_policy("password", "correct horse battery staple", &[]).is_ok());
+        // What the guesser knows of the holder (user name, phone) counts against it.
+        assert!(check_policy("password", "heshan.clerk1", &[]).is_ok());
+        assert!(check_policy("password", "heshan.clerk1", &["heshan.clerk"]).is_err());
+        assert!(check_policy("password", "13800138000a", &["13800138000"]).is_err());
+    }
+}
+
 /// A random secret for a service account, shown once: 32 bytes, base64url.
 pub fn new_secret() -> String {
     use base64::Engine;
@@ -99,9 +154,9 @@ mod tests {
 
     #[test]
     fn the_policy_names_the_field() {
-        let err = check_policy("password", "short").unwrap_err();
+        let err = check_policy("password", "short", &[]).unwrap_err();
         assert_eq!(err.body().field.as_deref(), Some("password"));
-        assert!(check_policy("password", "12345678901").is_err());
-        assert!(check_policy("password", "tongban-2026").is_ok());
+        assert!(check_policy("password", "12345678901", &[]).is_err());
+        assert!(check_policy("password", "tongban-2026", &[]).is_ok());
     }
 }

@@ -75,6 +75,8 @@ impl Texts {
             rnl: 3,
             roles: Vec::new(),
             client_id: Some(IDENTITY_CLIENT_ID.to_owned()),
+            sid: None,
+            pwd: false,
         };
         Ok(self.signer.current().await?.sign(&claims))
     }

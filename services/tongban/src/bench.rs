@@ -501,6 +501,29 @@ async fn sign_in(
         .to_owned())
 }
 
+/// A new staff member's first sign-in: the password an administrator set is temporary, so
+/// they choose their own (`{temporary}-own`) and sign in with it; its access token.
+pub(crate) async fn first_sign_in(
+    client: &HttpClient,
+    gateway: &str,
+    username: &str,
+    temporary: &str,
+) -> anyhow::Result<String> {
+    let token = sign_in(client, gateway, username, temporary).await?;
+    let chosen = format!("{temporary}-own");
+    let change = serde_json::json!({ "current_password": temporary, "new_password": chosen });
+    let request = http::Request::put(format!("{gateway}/api/identity/v1/accounts/me/password"))
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {token}"))
+        .body(Full::new(Bytes::from(change.to_string())))?;
+    let (status, body) = send(client, request).await?;
+    anyhow::ensure!(
+        status == http::StatusCode::NO_CONTENT,
+        "{username} changing the first password answered {status}: {body}"
+    );
+    sign_in(client, gateway, username, &chosen).await
+}
+
 /// Sends one request and reads its JSON answer (null when there is none).
 async fn send(
     client: &HttpClient,
@@ -738,7 +761,7 @@ async fn window_clerk(
         status == 201,
         "granting window_clerk answered {status}: {body}"
     );
-    sign_in(client, gateway, "bench.clerk", "bench-clerk-password").await
+    first_sign_in(client, gateway, "bench.clerk", "bench-clerk-password").await
 }
 
 /// An item's materials (`[{code, necessity, …}]`) split into the required and the deferrable.

@@ -124,7 +124,11 @@ async fn register_citizen(
         .normalize(&input.id_number)
         .map_err(|e| Error::bad_request("id_number", e))?;
     let name = required_name("name", &input.name)?;
-    password::check_policy("password", &input.password)?;
+    password::check_policy(
+        "password",
+        &input.password,
+        &[&login, &name, input.phone.as_str()],
+    )?;
     let region = match input.id_type {
         IdType::ResidentIdCard => issuing_region(&login[..6]),
         _ => None,
@@ -141,6 +145,7 @@ async fn register_citizen(
         region,
         department: None,
         password_hash: password::hash(&input.password).await?,
+        password_temporary: false,
         created_by: None,
     };
     Ok((
@@ -170,8 +175,12 @@ async fn register_enterprise(
     Json(input): Json<NewEnterprise>,
 ) -> Result<(StatusCode, Json<Account>)> {
     let name = required_name("name", &input.name)?;
-    password::check_policy("password", &input.password)?;
     let code = input.credit_code.to_string();
+    password::check_policy(
+        "password",
+        &input.password,
+        &[&code, &name, input.phone.as_str()],
+    )?;
     let new = NewAccount {
         kind: AccountKind::Enterprise,
         region: issuing_region(&code[2..8]),
@@ -184,6 +193,7 @@ async fn register_enterprise(
         real_name_level: 1,
         department: None,
         password_hash: password::hash(&input.password).await?,
+        password_temporary: false,
         created_by: None,
     };
     Ok((
@@ -246,13 +256,15 @@ async fn create_staff(
         .await?;
     let login = user_name("username", &input.username)?;
     let name = required_name("name", &input.name)?;
-    password::check_policy("password", &input.password)?;
+    password::check_policy("password", &input.password, &[&login, &name])?;
     let hash = password::hash(&input.password).await?;
     let new = NewAccount {
         phone: input.phone.map(|p| p.as_str().to_owned()),
         email: None,
         department: input.department_id,
         created_by: Some(principal.account),
+        // Set by an administrator: the holder chooses their own at the first sign-in.
+        password_temporary: true,
         ..NewAccount::verified_staff(login, name, input.region_code, hash)
     };
     Ok((
@@ -374,7 +386,7 @@ async fn me(
 }
 
 /// The account `id` if `principal` may see it; 404 otherwise, so existence does not leak.
-async fn visible(state: &AppState, principal: &Principal, id: Uuid) -> Result<Account> {
+pub(super) async fn visible(state: &AppState, principal: &Principal, id: Uuid) -> Result<Account> {
     let account = accounts::find(&state.pool, id).await?;
     match account {
         Some(account)
@@ -455,13 +467,13 @@ async fn list_roles(
     Ok(Json(accounts::roles(&state.pool, id).await?))
 }
 
-/// Separation of duties: nobody grants, revokes or changes roles on their own account (403
-/// `own_roles`); another administrator does.
-fn not_own(principal: &Principal, id: Uuid) -> Result<()> {
+/// Separation of duties: nobody grants or revokes roles on their own account, sets its
+/// password or disables it (403 `own_account`); another administrator does.
+pub(super) fn not_own(principal: &Principal, id: Uuid) -> Result<()> {
     if principal.account == id {
         return Err(Error::Denied {
-            code: "own_roles",
-            message: "roles on your own account are granted and revoked by another \
+            code: "own_account",
+            message: "your own account's roles, password and state are changed by another \
                       administrator (separation of duties)"
                 .into(),
         });

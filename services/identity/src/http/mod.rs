@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod keys;
+pub mod lifecycle;
 pub mod oauth;
 pub mod phone;
 pub mod wellknown;
@@ -27,7 +28,12 @@ struct ApiDoc;
 pub fn app(state: AppState, verifier: Arc<Verifier>) -> (Router, OpenApiDoc) {
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/v1/oauth", oauth::router())
-        .nest("/v1/accounts", accounts::router().merge(phone::router()))
+        .nest(
+            "/v1/accounts",
+            accounts::router()
+                .merge(phone::router())
+                .merge(lifecycle::router()),
+        )
         .nest("/v1/keys", keys::router())
         .merge(wellknown::router())
         .split_for_parts();

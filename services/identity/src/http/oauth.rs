@@ -251,7 +251,7 @@ async fn refresh_grant(
     };
     let account = accounts::credentials_by_id(&state.pool, account_id)
         .await?
-        .filter(|a| !a.barred(state.clock.now()));
+        .filter(|a| !a.disabled());
     let Some(account) = account else {
         tokens::revoke_family(&state.pool, family).await?;
         return Err(OAuthError::invalid_grant());
@@ -300,7 +300,7 @@ async fn sms_grant(state: &AppState, request: &TokenRequest) -> Result<TokenResp
     let account = match signed_in {
         Some(id) => accounts::credentials_by_id(&state.pool, id)
             .await?
-            .filter(|a| !a.barred(state.clock.now())),
+            .filter(|a| !a.disabled()),
         None => None,
     }
     .ok_or_else(OAuthError::invalid_grant)?;
@@ -387,6 +387,8 @@ async fn issue(
         rnl: u8::try_from(account.real_name_level).unwrap_or(1),
         roles,
         client_id: (kind == AccountKind::Service).then(|| account.login.clone()),
+        sid: family,
+        pwd: account.password_temporary,
     };
     let access_token = state.signer.current().await?.sign(&claims);
     let refresh_token = match family {

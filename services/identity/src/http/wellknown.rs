@@ -14,6 +14,7 @@ use crate::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(jwks))
+        .routes(routes!(revocations))
         .routes(routes!(openid_configuration))
 }
 
@@ -27,6 +28,21 @@ async fn jwks(State(state): State<AppState>) -> Result<Response> {
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=60"),
     );
+    Ok(response)
+}
+
+/// The accounts whose tokens issued before a moment are no longer accepted (a role revoked,
+/// the account disabled, the password changed), for as long as such tokens could live. Every
+/// token verifier fetches this within a minute. Not served through the gateway.
+#[utoipa::path(get, path = "/.well-known/revocations.json", tag = "discovery",
+    responses((status = 200, body = Vec<crate::db::accounts::lifecycle::Cutoff>)))]
+async fn revocations(State(state): State<AppState>) -> Result<Response> {
+    let cutoffs =
+        crate::db::accounts::lifecycle::cutoffs(&state.pool, state.jwks_grace_secs()).await?;
+    let mut response = axum::Json(cutoffs).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
 

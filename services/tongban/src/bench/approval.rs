@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use super::{HttpClient, Load, Measured, identity_admin, run, send, sign_in, summarise};
+use super::{HttpClient, Load, Measured, first_sign_in, identity_admin, run, send, summarise};
 use crate::Platform;
 
 /// Ten counties of 益阳市 and 长沙市; department `d` belongs to county `d % 10`.
@@ -225,7 +225,7 @@ pub(super) async fn staff(
         status == 201,
         "granting {username} its role answered {status}: {body}"
     );
-    sign_in(client, gateway, username, &password).await
+    first_sign_in(client, gateway, username, &password).await
 }
 
 /// The report as a table for a terminal.

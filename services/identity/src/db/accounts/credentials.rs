@@ -20,6 +20,8 @@ pub struct Credentials {
     pub password_hash: String,
     pub locked_until: Option<DateTime<Utc>>,
     pub disabled_at: Option<DateTime<Utc>>,
+    /// Set by an administrator: to be changed before anything else.
+    pub password_temporary: bool,
 }
 
 impl Credentials {
@@ -27,9 +29,17 @@ impl Credentials {
         self.kind.parse().map_err(Error::internal)
     }
 
-    /// Whether sign-in is refused whatever the password.
+    /// Whether signing in with the password is refused whatever the password: disabled, or
+    /// locked after repeated failures.
     pub fn barred(&self, now: DateTime<Utc>) -> bool {
-        self.disabled_at.is_some() || self.locked_until.is_some_and(|until| until > now)
+        self.disabled() || self.locked_until.is_some_and(|until| until > now)
+    }
+
+    /// Disabled by an administrator: no sign-in of any kind. (A lock only stops password
+    /// guesses: the holder's own sign-ins go on, and a code texted to their phone still works,
+    /// so a stranger who locks the account cannot sign its holder out.)
+    pub fn disabled(&self) -> bool {
+        self.disabled_at.is_some()
     }
 }
 
@@ -40,7 +50,8 @@ pub async fn credentials_by_login(
     logins: &[String],
 ) -> Result<Option<Credentials>, Error> {
     Ok(sqlx::query_as(
-        "select id, kind, login, real_name_level, password_hash, locked_until, disabled_at
+        "select id, kind, login, real_name_level, password_hash, locked_until, disabled_at,
+             password_temporary
          from accounts where login = any($1) limit 1",
     )
     .bind(logins)
@@ -50,7 +61,8 @@ pub async fn credentials_by_login(
 
 pub async fn credentials_by_id(pool: &PgPool, id: Uuid) -> Result<Option<Credentials>, Error> {
     Ok(sqlx::query_as(
-        "select id, kind, login, real_name_level, password_hash, locked_until, disabled_at
+        "select id, kind, login, real_name_level, password_hash, locked_until, disabled_at,
+             password_temporary
          from accounts where id = $1",
     )
     .bind(id)

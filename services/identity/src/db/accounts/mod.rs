@@ -2,7 +2,8 @@
 //!
 //! - this module: accounts, their contacts and service accounts;
 //! - [`credentials`]: what signing in reads, failures and the lockout;
-//! - [`roles`]: role bindings, granted and revoked.
+//! - [`roles`]: role bindings, granted and revoked;
+//! - [`lifecycle`]: disabling, password changes, and the cut-offs that end sign-ins.
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
@@ -14,6 +15,7 @@ use tongban_events::timestamp;
 use tongban_kernel::{AccountKind, Error, RegionCode};
 
 mod credentials;
+pub mod lifecycle;
 mod roles;
 
 pub use credentials::{
@@ -98,6 +100,8 @@ pub struct NewAccount {
     pub region: Option<RegionCode>,
     pub department: Option<Uuid>,
     pub password_hash: String,
+    /// Set by an administrator: the holder changes it before anything else.
+    pub password_temporary: bool,
     pub created_by: Option<Uuid>,
 }
 
@@ -122,6 +126,7 @@ impl NewAccount {
             region: Some(region),
             department: None,
             password_hash,
+            password_temporary: false,
             created_by: None,
         }
     }
@@ -146,6 +151,7 @@ impl NewAccount {
             region,
             department: None,
             password_hash,
+            password_temporary: false,
             created_by: None,
         }
     }
@@ -162,8 +168,9 @@ pub async fn create(pool: &PgPool, new: NewAccount) -> Result<Account, Error> {
 pub async fn insert(tx: &mut PgConnection, new: NewAccount) -> Result<Account, Error> {
     let row: Row = sqlx::query_as(&format!(
         "insert into accounts (id, kind, login, display_name, id_type, credit_code, phone,
-             real_name_level, region_code, department_id, password_hash, created_by, email)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+             real_name_level, region_code, department_id, password_hash, created_by, email,
+             password_temporary)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
          returning {COLUMNS}"
     ))
     .bind(Uuid::now_v7())
@@ -179,6 +186,7 @@ pub async fn insert(tx: &mut PgConnection, new: NewAccount) -> Result<Account, E
     .bind(&new.password_hash)
     .bind(new.created_by)
     .bind(&new.email)
+    .bind(new.password_temporary)
     .fetch_one(&mut *tx)
     .await
     .map_err(|err| {

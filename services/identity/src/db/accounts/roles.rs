@@ -143,6 +143,9 @@ pub async fn revoke(
     let Some(revoked_at) = revoked_at else {
         return Err(Error::NotFound(format!("role binding {}", binding.id)));
     };
+    // The role is gone from every token now, not at their expiry: the account's tokens are
+    // refused everywhere within a minute (its refresh tokens give new ones without the role).
+    super::lifecycle::cut_tokens(&mut tx, account, None).await?;
     let key = account.to_string();
     let event = events::RoleRevoked {
         account_id: key.clone(),

@@ -113,6 +113,7 @@ impl TestPlatform {
         gateway.rate_limit_ip_burst = 100_000;
         gateway.rate_limit_subject_per_second = 100_000;
         gateway.rate_limit_subject_burst = 100_000;
+        gateway.registrations_per_hour_per_ip = 100_000;
         tweak(&mut settings);
         // The gateway closes a connection idle for its header timeout: let go of them sooner.
         let http = reqwest::Client::builder()

@@ -674,3 +674,43 @@ fn chrono_now() -> i64 {
         .unwrap()
         .as_secs() as i64
 }
+
+/// A registration's 409 says a number has an account, so registrations are few per address;
+/// and a number whose check character is right is still refused when nobody could hold it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn registration_refuses_impossible_numbers_and_is_limited_per_address() {
+    let test = TestPlatform::start_with(BrokerStorage::Memory, |s| {
+        s.section_mut::<tongban_gateway::config::GatewaySettings>()
+            .unwrap()
+            .registrations_per_hour_per_ip = 4;
+    })
+    .await;
+    for (first17, why) in [
+        ("43092120300101123", "in the future"),
+        ("99999919900101123", "no province"),
+    ] {
+        let number = IdCardNumber::complete(first17).unwrap();
+        let response = register_citizen(&test, number.as_str(), "citizen-password").await;
+        assert_eq!(response.status(), 422, "{why}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["field"], "id_number", "{body}");
+        assert!(body["message"].as_str().unwrap().contains(why), "{body}");
+    }
+    assert_eq!(
+        register_citizen(&test, &id_number(61), "citizen-password")
+            .await
+            .status(),
+        201
+    );
+    // The same number again: 409 — and then the address has used its hour.
+    assert_eq!(
+        register_citizen(&test, &id_number(61), "citizen-password")
+            .await
+            .status(),
+        409
+    );
+    let swept = register_citizen(&test, &id_number(62), "citizen-password").await;
+    assert_eq!(swept.status(), 429);
+    assert!(swept.headers().contains_key("retry-after"));
+    test.stop().await;
+}

@@ -31,6 +31,23 @@ impl IdCardNumber {
         &self.0
     }
 
+    /// The date of birth in digits 7-14 (checked real when the number was read).
+    pub fn birth_date(&self) -> Option<chrono::NaiveDate> {
+        chrono::NaiveDate::parse_from_str(self.0.get(6..14)?, "%Y%m%d").ok()
+    }
+
+    /// Whether digits 1-2 name a province-level division that issues these numbers: the 34 of
+    /// GB/T 2260 (31 provinces, 台湾 71, 香港 81, 澳门 82) and 83, the prefix of Taiwan residents'
+    /// residence permits (港澳台居民居住证, GB 11643 numbering).
+    pub fn has_known_province(&self) -> bool {
+        const PROVINCES: [&str; 35] = [
+            "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36",
+            "37", "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62",
+            "63", "64", "65", "71", "81", "82", "83",
+        ];
+        self.0.get(..2).is_some_and(|p| PROVINCES.contains(&p))
+    }
+
     /// First six and last four characters, the rest starred (前六后四).
     pub fn masked(&self) -> String {
         format!("{}********{}", &self.0[..6], &self.0[14..])
@@ -264,6 +281,27 @@ mod tests {
                 .as_str()
                 .len(),
             18
+        );
+    }
+
+    #[test]
+    fn the_birth_date_and_the_province_are_read_from_the_number() {
+        let id: IdCardNumber = "11010519491231002X".parse().unwrap();
+        assert_eq!(
+            id.birth_date(),
+            chrono::NaiveDate::from_ymd_opt(1949, 12, 31)
+        );
+        assert!(id.has_known_province());
+        let nowhere = IdCardNumber::complete("99999920300101123").unwrap();
+        assert!(!nowhere.has_known_province(), "99 is no province");
+        assert_eq!(
+            nowhere.birth_date(),
+            chrono::NaiveDate::from_ymd_opt(2030, 1, 1)
+        );
+        assert!(
+            IdCardNumber::complete("83000019900101123")
+                .unwrap()
+                .has_known_province()
         );
     }
 

@@ -15,6 +15,10 @@ pub struct GatewaySettings {
     /// Requests per second each authenticated subject may send, and the burst.
     pub rate_limit_subject_per_second: u32,
     pub rate_limit_subject_burst: u32,
+    /// Accounts one client IP may register per hour (citizens and enterprises together): the
+    /// answer to a registration says whether a document number has an account, so it must not
+    /// become a way to sweep numbers.
+    pub registrations_per_hour_per_ip: u32,
     /// Take the client IP from the first `X-Forwarded-For` entry (only behind an ingress that
     /// sets it; otherwise clients could pick their own IP).
     pub trust_forwarded_for: bool,
@@ -34,6 +38,7 @@ impl Default for GatewaySettings {
             rate_limit_ip_burst: 200,
             rate_limit_subject_per_second: 20,
             rate_limit_subject_burst: 40,
+            registrations_per_hour_per_ip: 10,
             trust_forwarded_for: false,
             metrics_port: 0,
         }

@@ -86,7 +86,18 @@ pub struct Guard {
     verifier: Arc<Verifier>,
     by_ip: DefaultKeyedRateLimiter<IpAddr>,
     by_subject: DefaultKeyedRateLimiter<Uuid>,
+    /// Registrations per client IP (an hour's worth of burst, refilled evenly).
+    registrations: DefaultKeyedRateLimiter<IpAddr>,
     trust_forwarded_for: bool,
+}
+
+/// The self-service registrations, limited per client IP.
+fn is_registration(method: &Method, path: &str) -> bool {
+    method == Method::POST
+        && matches!(
+            path.trim_end_matches('/'),
+            "/api/identity/v1/accounts/citizens" | "/api/identity/v1/accounts/enterprises"
+        )
 }
 
 fn quota(per_second: u32, burst: u32) -> Quota {
@@ -107,6 +118,11 @@ impl Guard {
                 settings.rate_limit_subject_per_second,
                 settings.rate_limit_subject_burst,
             )),
+            registrations: RateLimiter::keyed({
+                let per_hour = NonZeroU32::new(settings.registrations_per_hour_per_ip.max(1))
+                    .unwrap_or(NonZeroU32::MIN);
+                Quota::per_hour(per_hour).allow_burst(per_hour)
+            }),
             trust_forwarded_for: settings.trust_forwarded_for,
         }
     }
@@ -115,6 +131,7 @@ impl Guard {
     pub fn forget_idle(&self) {
         self.by_ip.retain_recent();
         self.by_subject.retain_recent();
+        self.registrations.retain_recent();
     }
 
     fn client_ip(&self, request: &Request) -> Option<IpAddr> {
@@ -153,8 +170,15 @@ fn too_many(wait: Duration) -> Response {
 
 pub async fn guard(State(guard): State<Arc<Guard>>, request: Request, next: Next) -> Response {
     let clock = DefaultClock::default();
-    if let Some(ip) = guard.client_ip(&request)
+    let ip = guard.client_ip(&request);
+    if let Some(ip) = ip
         && let Err(not_until) = guard.by_ip.check_key(&ip)
+    {
+        return too_many(not_until.wait_time_from(clock.now()));
+    }
+    if let Some(ip) = ip
+        && is_registration(request.method(), request.uri().path())
+        && let Err(not_until) = guard.registrations.check_key(&ip)
     {
         return too_many(not_until.wait_time_from(clock.now()));
     }

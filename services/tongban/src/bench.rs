@@ -109,6 +109,7 @@ fn throwaway(settings: &mut Settings) -> anyhow::Result<String> {
     gateway.rate_limit_ip_burst = u32::MAX / 2;
     gateway.rate_limit_subject_per_second = u32::MAX / 2;
     gateway.rate_limit_subject_burst = u32::MAX / 2;
+    gateway.registrations_per_hour_per_ip = u32::MAX / 2;
 
     Ok(database)
 }

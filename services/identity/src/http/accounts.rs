@@ -124,6 +124,9 @@ async fn register_citizen(
         .normalize(&input.id_number)
         .map_err(|e| Error::bad_request("id_number", e))?;
     let name = required_name("name", &input.name)?;
+    if input.id_type == IdType::ResidentIdCard {
+        real_person(&login, state.clock.today())?;
+    }
     password::check_policy(
         "password",
         &input.password,
@@ -200,6 +203,30 @@ async fn register_enterprise(
         StatusCode::CREATED,
         Json(accounts::create(&state.pool, new).await?),
     ))
+}
+
+/// An ID card number can belong to a living person: born by `today`, in a province that
+/// issues them (the check character alone proves neither). 422 naming `id_number`.
+fn real_person(number: &str, today: chrono::NaiveDate) -> Result<()> {
+    let id: tongban_kernel::IdCardNumber =
+        number
+            .parse()
+            .map_err(|e: tongban_kernel::identity::InvalidIdCardNumber| {
+                Error::bad_request("id_number", e.to_string())
+            })?;
+    if id.birth_date().is_none_or(|born| born > today) {
+        return Err(Error::unprocessable(
+            "id_number",
+            "its date of birth (digits 7-14) is in the future",
+        ));
+    }
+    if !id.has_known_province() {
+        return Err(Error::unprocessable(
+            "id_number",
+            "its first two digits name no province (GB/T 2260)",
+        ));
+    }
+    Ok(())
 }
 
 /// Whether `principal` administers accounts of `region` (and `department`).

@@ -69,6 +69,11 @@ fn environment(settings: &Settings) -> anyhow::Result<Vec<(String, String)>> {
         ("BROKER__LISTEN", settings.broker.listen.clone()),
         ("BROKER__STORAGE", settings.broker.storage.clone()),
         ("TELEMETRY__LOG_FILTER", "warn".to_owned()),
+        // The throwaway database's key, so `up` makes none in the working directory.
+        (
+            "SECRETS__KEK",
+            secrecy::ExposeSecret::expose_secret(&settings.secrets.kek).to_owned(),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -82,6 +87,10 @@ fn environment(settings: &Settings) -> anyhow::Result<Vec<(String, String)>> {
             gateway.rate_limit_subject_per_second,
         ),
         ("RATE_LIMIT_SUBJECT_BURST", gateway.rate_limit_subject_burst),
+        (
+            "REGISTRATIONS_PER_HOUR_PER_IP",
+            gateway.registrations_per_hour_per_ip,
+        ),
     ] {
         env.push((format!("GATEWAY__{key}"), value.to_string()));
     }

@@ -427,7 +427,18 @@ async fn the_clerk_accepts_and_the_applicant_follows_the_receipt(
     let receipt = test
         .get_json_as(clerk, &format!("/api/acceptance/v1/cases/{id}/receipt"))
         .await;
-    let lookup = json!({ "number": receipt["number"], "password": receipt["query_password"] });
+    // The clerk prints the receipt with a query password issued for it (the submission's stops
+    // working).
+    let (status, issued) = post(
+        test,
+        clerk,
+        &format!("/api/acceptance/v1/cases/{id}/query-password"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{issued}");
+    assert_eq!(issued["number"], receipt["number"]);
+    let lookup = json!({ "number": receipt["number"], "password": issued["query_password"] });
     let (status, progress) = status_and_body(
         test.http
             .post(test.url("/api/acceptance/v1/cases/lookup"))

@@ -17,4 +17,6 @@ pub struct AppState {
     /// The time acceptance acts on (a test may move it).
     pub clock: tongban_runtime::Clock,
     pub settings: Arc<crate::config::AcceptanceSettings>,
+    /// Hashes and checks query passwords (its key sealed under the KEK).
+    pub passwords: Arc<crate::case::password::QueryPasswords>,
 }

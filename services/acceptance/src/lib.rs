@@ -51,23 +51,26 @@ pub async fn run(
     let stop_sweeping = shutdown.clone();
     let clock = settings.clock.clone();
     let acceptance = Arc::new(config);
-    Host::run(NAME, settings, migrator(), listener, shutdown, |host| {
-        tokio::spawn(sweep_overdue(
-            host.pool.clone(),
-            sweep,
-            clock.clone(),
-            stop_sweeping,
-        ));
-        let (api, doc) = http::app(AppState {
-            pool: host.pool.clone(),
-            numbers: db::numbers::CaseNumbers::beside(&host.pool),
-            regions,
-            clock,
-            settings: acceptance,
-        });
-        (api, doc, events::consumers())
-    })
-    .await
+    let vault = settings.secrets.vault()?;
+    let host = Host::connect(NAME, settings, migrator()).await?;
+    let passwords = Arc::new(case::password::QueryPasswords::load(&host.pool, &vault).await?);
+    case::store::hash_stored_passwords(&host.pool, &passwords).await?;
+    tokio::spawn(sweep_overdue(
+        host.pool.clone(),
+        sweep,
+        clock.clone(),
+        stop_sweeping,
+    ));
+    let (api, doc) = http::app(AppState {
+        pool: host.pool.clone(),
+        numbers: db::numbers::CaseNumbers::beside(&host.pool),
+        regions,
+        clock,
+        settings: acceptance,
+        passwords,
+    });
+    host.serve(listener, api, doc, events::consumers(), shutdown)
+        .await
 }
 
 /// Flags 容缺 materials and remediations past their deadline (and forgets the case lookup

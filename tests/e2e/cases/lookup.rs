@@ -41,7 +41,18 @@ async fn wrong_query_passwords_lock_the_number_for_15_minutes_and_unknown_number
         )
         .await;
     let number = receipt["number"].as_str().unwrap().to_owned();
-    let password = receipt["query_password"].as_str().unwrap().to_owned();
+    let issued = test
+        .post_as(
+            &applicant,
+            &format!("/api/acceptance/v1/cases/{id}/query-password"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(issued.status(), 200);
+    let password = issued.json::<serde_json::Value>().await.unwrap()["query_password"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // A number of the same shape that no case has.
     let unknown = format!(
         "{}{}",

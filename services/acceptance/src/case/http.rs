@@ -33,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(accept))
         .routes(routes!(refuse))
         .routes(routes!(receipt))
+        .routes(routes!(reissue_query_password))
         .routes(routes!(withdraw))
         .routes(routes!(record_visit))
         .routes(routes!(overdue))
@@ -276,6 +277,7 @@ async fn submit(
         super::submit::submit(
             &state.pool,
             &state.numbers,
+            &state.passwords,
             &principal,
             id,
             state.clock.now(),
@@ -388,7 +390,31 @@ async fn refuse(
     ))
 }
 
-/// The acceptance receipt (受理回执): number, query password, promised due date, accepted materials.
+/// Issues a new query password (the old one stops working): the applicant who lost theirs, or
+/// a window clerk of the receiving region printing the receipt again. Shown this once.
+#[utoipa::path(post, path = "/{id}/query-password", tag = "cases", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses((status = 200, body = super::password::Issued),
+    (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 409, body = ErrorBody)))]
+async fn reissue_query_password(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<Uuid>,
+) -> Result<Json<super::password::Issued>> {
+    Ok(Json(
+        super::password::reissue(
+            &state.pool,
+            &state.passwords,
+            &principal,
+            id,
+            state.clock.now(),
+        )
+        .await?,
+    ))
+}
+
+/// The acceptance receipt (受理回执): number, promised due date, accepted materials (the query
+/// password is given with the first submission, or issued anew: `POST …/query-password`).
 #[utoipa::path(get, path = "/{id}/receipt", tag = "cases", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
     (status = 200, body = Receipt), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
     (status = 409, description = "not accepted", body = ErrorBody),
@@ -432,6 +458,7 @@ async fn lookup(
     Ok(Json(
         super::lookup::lookup(
             &state.pool,
+            &state.passwords,
             &input.number,
             &input.password,
             state.clock.now(),

@@ -9,7 +9,9 @@ use sqlx::{PgConnection, PgPool};
 
 use tongban_kernel::Error;
 
-use crate::domain::{LOOKUP_FAILURES_ALLOWED, LOOKUP_WINDOW_SECS, lookup_allowed, same_secret};
+use crate::domain::{LOOKUP_FAILURES_ALLOWED, LOOKUP_WINDOW_SECS, lookup_allowed};
+
+use super::password::QueryPasswords;
 
 use super::store::{COLUMNS, Row, listing};
 use super::view::Progress;
@@ -18,6 +20,7 @@ use super::view::Progress;
 /// alike (404) and count alike against the number's limit (429 with `Retry-After` once used up).
 pub async fn lookup(
     pool: &PgPool,
+    passwords: &QueryPasswords,
     number: &str,
     password: &str,
     now: DateTime<Utc>,
@@ -53,7 +56,7 @@ pub async fn lookup(
     let Some(row) = row.filter(|r| {
         r.query_password
             .as_deref()
-            .is_some_and(|p| same_secret(p, password))
+            .is_some_and(|stored| passwords.matches(stored, password))
     }) else {
         count_failure(&mut tx, number, now).await?;
         tx.commit().await?;

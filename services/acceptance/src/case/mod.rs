@@ -9,7 +9,8 @@
 //!   [`correction`] (一次性告知), [`accept`] (受理, 容缺), [`refuse`], [`withdraw`],
 //!   [`conclude`] (办结, from approval), [`returned`] (a transfer sent back), [`deliver`]
 //!   (出件), [`visit`] and [`record_visit`], [`overdue`] (容缺 past its deadline).
-//! - [`lookup`]: the public progress lookup by number and query password, limited per number.
+//! - [`lookup`]: the public progress lookup by number and query password, limited per number;
+//!   [`password`]: query passwords, kept only as a keyed hash, and issuing one anew.
 //! - [`parts`]: a 一件事 bundle's member cases, moving with it.
 //! - [`rated`]: the case as a rating needs it (ratings depend on the case, never back).
 //! - [`http`]: the routes.
@@ -25,6 +26,7 @@ pub mod materials;
 pub mod open;
 pub mod overdue;
 pub mod parts;
+pub mod password;
 pub mod rated;
 pub mod record_visit;
 pub mod refuse;

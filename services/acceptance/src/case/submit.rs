@@ -16,7 +16,9 @@ use tongban_kernel::{Error, Principal};
 
 use crate::db::catalogue::{self, ItemVersion};
 use crate::db::numbers::CaseNumbers;
-use crate::domain::{MaterialState, check_materials, query_password};
+use crate::domain::{MaterialState, check_materials};
+
+use super::password::QueryPasswords;
 
 use super::local_today;
 use super::parts;
@@ -82,8 +84,10 @@ pub(super) async fn take_certificates(
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Submission {
     pub case: Case,
-    /// The query password for looking the case up by number (查询密码); also on the receipt.
-    pub query_password: String,
+    /// The query password for looking the case up by number (查询密码), with the first
+    /// submission only: it is kept as a keyed hash, never shown again (a new one can be issued:
+    /// `POST /cases/{id}/query-password`).
+    pub query_password: Option<String>,
 }
 
 /// Submits a draft, or resubmits after the correction notice. Every required material must be
@@ -92,6 +96,7 @@ pub struct Submission {
 pub async fn submit(
     pool: &PgPool,
     numbers: &CaseNumbers,
+    passwords: &QueryPasswords,
     principal: &Principal,
     id: Uuid,
     now: DateTime<Utc>,
@@ -115,6 +120,7 @@ pub async fn submit(
     let provided = provided(&mut tx, id).await?;
     let certified = take_certificates(&mut tx, &row, &listing.materials, &provided, now).await?;
     let states = check_materials(&listing.materials, &provided, &certified)?;
+    let mut issued = None;
     if row.number.is_none() {
         row.number = Some(
             numbers
@@ -122,7 +128,9 @@ pub async fn submit(
                 .await?
                 .to_string(),
         );
-        row.query_password = Some(query_password());
+        let (password, hash) = passwords.issue();
+        row.query_password = Some(hash);
+        issued = Some(password);
     }
     let detail = json!({ "submission": row.submissions + 1, "number": row.number, "item_version": row.item_version });
     let step = Step {
@@ -141,12 +149,11 @@ pub async fn submit(
     if let Some(bundle) = &listing.bundle {
         parts::submit(&mut tx, numbers, principal, &row, bundle, &states, now).await?;
     }
-    let query_password = row.query_password.clone().unwrap_or_default();
     let case = view_listed(&mut tx, row, &listing).await?;
     tx.commit().await?;
     Ok(Submission {
         case,
-        query_password,
+        query_password: issued,
     })
 }
 

@@ -321,7 +321,6 @@ pub async fn history(
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Receipt {
     pub number: String,
-    pub query_password: String,
     pub item_name: String,
     pub implementation_code: String,
     pub handling_region: String,
@@ -345,11 +344,9 @@ pub async fn receipt(pool: &PgPool, principal: &Principal, id: Uuid) -> Result<R
             message: "a receipt is issued when the case is accepted".into(),
         });
     }
-    let password = row.query_password.clone().unwrap_or_default();
     let case = view(&mut conn, row).await?;
     Ok(Receipt {
         number: case.number.unwrap_or_default(),
-        query_password: password,
         item_name: case.item_name,
         implementation_code: case.implementation_code,
         handling_region: case.handling_region,

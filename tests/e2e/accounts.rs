@@ -279,15 +279,7 @@ async fn a_disabled_account_and_a_revoked_role_are_refused_by_every_service_with
         )
         .await;
     let binding = bindings[0]["id"].as_str().unwrap();
-    let revoked = test
-        .http
-        .delete(test.url(&format!(
-            "/api/identity/v1/accounts/{supervisor_id}/roles/{binding}"
-        )))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
+    let revoked = test.revoke(&admin, &supervisor_id, binding).await;
     assert_eq!(revoked.status(), 204);
     let took = refused_everywhere(&test, &supervisor, "the revoked supervisor's token").await;
     assert!(took < Duration::from_secs(60), "{took:?}");

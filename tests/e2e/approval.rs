@@ -177,24 +177,12 @@ async fn staff(test: &TestPlatform, department_id: &str) -> Staff {
         .await;
     let mut approvers = Vec::new();
     for name in ["chengban", "shenhe", "pizhun"] {
-        let id = test
-            .create_staff(&admin, &format!("heshan.{name}"), HESHAN)
-            .await;
-        let granted = test
-            .post_as(
-                &admin,
-                &format!("/api/identity/v1/accounts/{id}/roles"),
-                json!({ "role": "approver", "region": HESHAN, "department": department_id }),
-            )
-            .await;
-        assert_eq!(granted.status(), 201);
-        let token = test
-            .access_token(
-                &format!("heshan.{name}"),
-                &crate::harness::staff_password(&format!("heshan.{name}")),
-            )
-            .await;
-        approvers.push((id, token));
+        let username = format!("heshan.{name}");
+        let id = test.create_staff(&admin, &username, HESHAN).await;
+        approvers.push((
+            id.clone(),
+            approver_of(test, &admin, &id, &username, department_id).await,
+        ));
     }
     let (_, supervisor) = test
         .staff_with_role(&admin, "heshan.supervisor", "supervisor", HESHAN)
@@ -224,6 +212,27 @@ async fn staff(test: &TestPlatform, department_id: &str) -> Staff {
         other_department,
         sibling,
     }
+}
+
+/// Grants account `id` (user `username`) the approver role of the department in 赫山区;
+/// its token.
+async fn approver_of(
+    test: &TestPlatform,
+    admin: &str,
+    id: &str,
+    username: &str,
+    department_id: &str,
+) -> String {
+    let granted = test
+        .post_as(
+            admin,
+            &format!("/api/identity/v1/accounts/{id}/roles"),
+            json!({ "role": "approver", "region": HESHAN, "department": department_id }),
+        )
+        .await;
+    assert_eq!(granted.status(), 201);
+    test.access_token(username, &crate::harness::staff_password(username))
+        .await
 }
 
 /// The department id of the item's work, as a province-wide supervisor sees it.

@@ -276,6 +276,16 @@ impl TestPlatform {
         assert_eq!(changed.status(), 204, "{username} chose a password");
     }
 
+    /// Revokes role binding `binding` of account `id` as `admin`; the answer.
+    pub async fn revoke(&self, admin: &str, id: &str, binding: &str) -> reqwest::Response {
+        self.http
+            .delete(self.url(&format!("/api/identity/v1/accounts/{id}/roles/{binding}")))
+            .bearer_auth(admin)
+            .send()
+            .await
+            .expect("gateway answers")
+    }
+
     /// Grants `role` over `region` to account `id` as `admin`; returns the binding id.
     pub async fn grant(&self, admin: &str, id: &str, role: &str, region: &str) -> String {
         let granted = self

@@ -323,14 +323,7 @@ async fn nobody_changes_roles_on_their_own_account(test: &TestPlatform, province
     }
     let bindings = test.get_json_as(&city, &own).await;
     let binding = bindings[0]["id"].as_str().unwrap();
-    let revoke_own = test
-        .http
-        .delete(test.url(&format!("{own}/{binding}")))
-        .bearer_auth(&city)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(revoke_own.status(), 403);
+    assert_eq!(test.revoke(&city, &city_id, binding).await.status(), 403);
     assert_eq!(
         test.grant(province, &city_id, "supervisor", "430600000000")
             .await
@@ -409,15 +402,7 @@ async fn the_clerks_token_carries_the_binding_until_revoked(
     assert_eq!(by_clerk.status(), 403);
 
     // Revoked, the role is gone from the next token.
-    let revoked = test
-        .http
-        .delete(test.url(&format!(
-            "/api/identity/v1/accounts/{clerk_id}/roles/{binding_id}"
-        )))
-        .bearer_auth(city)
-        .send()
-        .await
-        .unwrap();
+    let revoked = test.revoke(city, clerk_id, binding_id).await;
     assert_eq!(revoked.status(), 204);
     let refreshed: Value = refresh(test, clerk_login["refresh_token"].as_str().unwrap())
         .await

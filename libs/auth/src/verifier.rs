@@ -392,23 +392,7 @@ mod tests {
         let verifier = Verifier::new("iss", "aud", source);
         let account = Uuid::now_v7();
         let (kept, other) = (Uuid::now_v7(), Uuid::now_v7());
-        let signed = |sid: Uuid| {
-            let now = Clock::system().now().timestamp();
-            key.sign(&Claims {
-                iss: "iss".into(),
-                aud: "aud".into(),
-                sub: account,
-                iat: now,
-                exp: now + 60,
-                jti: Uuid::now_v7(),
-                kind: AccountKind::Staff,
-                rnl: 3,
-                roles: vec![],
-                client_id: None,
-                sid: Some(sid),
-                pwd: false,
-            })
-        };
+        let signed = |sid: Uuid| token_of(&key, account, Some(sid));
         let (before_kept, before_other) = (signed(kept), signed(other));
         assert!(
             verifier.verify(&before_other).await.is_ok(),
@@ -441,11 +425,16 @@ mod tests {
     }
 
     fn token(key: &SigningKey) -> String {
+        token_of(key, Uuid::now_v7(), None)
+    }
+
+    /// A token of account `sub`, of sign-in `sid`, valid for a minute.
+    fn token_of(key: &SigningKey, sub: Uuid, sid: Option<Uuid>) -> String {
         let now = Clock::system().now().timestamp();
         key.sign(&Claims {
             iss: "iss".into(),
             aud: "aud".into(),
-            sub: Uuid::now_v7(),
+            sub,
             iat: now,
             exp: now + 60,
             jti: Uuid::now_v7(),
@@ -453,7 +442,7 @@ mod tests {
             rnl: 1,
             roles: vec![],
             client_id: None,
-            sid: None,
+            sid,
             pwd: false,
         })
     }

@@ -188,15 +188,7 @@ async fn a_department_bound_role_sees_only_its_departments_cases_and_entering_on
 
     // Having entered the case gives nothing once the role is gone: the clerk, every role
     // revoked and signed in again, reads none of it.
-    let revoked = test
-        .http
-        .delete(test.url(&format!(
-            "/api/identity/v1/accounts/{collector}/roles/{binding}"
-        )))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
+    let revoked = test.revoke(&admin, &collector, &binding).await;
     assert!(revoked.status().is_success(), "{}", revoked.status());
     let without_roles = test
         .access_token("collector.clerk", &collector_password)

@@ -17,20 +17,7 @@ async fn the_acceptor_approves_nothing_and_nobody_handles_two_steps_of_a_case() 
     let admin = test.admin("duties.admin", "430000000000").await;
     let both_id = test.create_staff(&admin, "heshan.both", HESHAN).await;
     test.grant(&admin, &both_id, "window_clerk", HESHAN).await;
-    let granted = test
-        .post_as(
-            &admin,
-            &format!("/api/identity/v1/accounts/{both_id}/roles"),
-            json!({ "role": "approver", "region": HESHAN, "department": department }),
-        )
-        .await;
-    assert_eq!(granted.status(), 201);
-    let both = test
-        .access_token(
-            "heshan.both",
-            &crate::harness::staff_password("heshan.both"),
-        )
-        .await;
+    let both = approver_of(&test, &admin, &both_id, "heshan.both", &department).await;
 
     let (case, _) = accepted_case(&test, &applicant, &both, &code).await;
     opened(&test, a, &case).await;

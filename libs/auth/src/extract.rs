@@ -41,7 +41,7 @@ async fn principal(parts: &Parts, token: &str) -> Result<Principal, Error> {
         Ok(claims) if claims.pwd && !allowed_before_password_change(parts) => Err(Error::Denied {
             code: "password_change_required",
             message: "your password was set by an administrator: change it first \
-                          (PUT /api/identity/v1/accounts/me/password), then sign in again"
+                          (PUT /api/identity/v1/accounts/me/password), then refresh your sign-in"
                 .into(),
         }),
         Ok(claims) => Ok(claims.principal()),

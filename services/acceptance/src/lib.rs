@@ -54,7 +54,7 @@ pub async fn run(
     let vault = settings.secrets.vault()?;
     let host = Host::connect(NAME, settings, migrator()).await?;
     let passwords = Arc::new(case::password::QueryPasswords::load(&host.pool, &vault).await?);
-    case::store::hash_stored_passwords(&host.pool, &passwords).await?;
+    case::password::hash_stored_passwords(&host.pool, &passwords).await?;
     tokio::spawn(sweep_overdue(
         host.pool.clone(),
         sweep,

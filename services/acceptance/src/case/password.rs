@@ -2,21 +2,22 @@
 //! or when one is issued anew (`POST /cases/{id}/query-password`, which voids the old one) —
 //! and kept only as HMAC-SHA256 under a key of the service's own. That key is sealed under the
 //! key-encryption key, so a copy of the database yields neither the passwords nor a way to try
-//! them offline.
+//! them offline. Beside the submission (through the store), this is the only writer of
+//! `cases.query_password`.
 
 use hmac::{Hmac, Mac};
 use rand::RngCore as _;
 use sha2::Sha256;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
 use zeroize::Zeroizing;
 
+use tongban_bus::aggregate::Entry;
 use tongban_kernel::Error;
 use tongban_vault::Vault;
 use tongban_vault::store::Column;
 
-use tongban_bus::aggregate::Entry;
-
-use super::store;
+use super::store::{self, Row};
 use crate::domain::{query_password, same_secret};
 
 /// Where the hashing key is kept, sealed under the KEK.
@@ -94,7 +95,7 @@ pub async fn reissue(
     pool: &PgPool,
     passwords: &QueryPasswords,
     principal: &tongban_kernel::Principal,
-    id: uuid::Uuid,
+    id: Uuid,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Issued, Error> {
     let mut tx = pool.begin().await?;
@@ -119,12 +120,52 @@ pub async fn reissue(
         "query_password_issued",
         serde_json::json!({}),
     );
-    store::set_query_password(&mut tx, &row, &hash, entry).await?;
+    set_query_password(&mut tx, &row, &hash, entry).await?;
     tx.commit().await?;
     Ok(Issued {
         number,
         query_password: password,
     })
+}
+
+/// Keeps `hash` as the query password of case `row` and of its bundle's parts (which share
+/// the application's), voiding the old one, with `entry` in the history.
+async fn set_query_password(
+    tx: &mut PgConnection,
+    row: &Row,
+    hash: &str,
+    entry: Entry<'_>,
+) -> Result<(), Error> {
+    sqlx::query("update cases set query_password = $2 where id = $1 or parent_id = $1")
+        .bind(row.id)
+        .bind(hash)
+        .execute(&mut *tx)
+        .await?;
+    store::note(tx, row, entry).await
+}
+
+/// Replaces every query password still kept as it is (before they were hashed) by its hash;
+/// run at start. Returns how many.
+pub async fn hash_stored_passwords(
+    pool: &PgPool,
+    passwords: &QueryPasswords,
+) -> Result<u64, Error> {
+    let mut tx = pool.begin().await?;
+    let plain: Vec<(Uuid, String)> = sqlx::query_as(
+        "select id, query_password from cases
+         where query_password is not null and length(query_password) <> 64 for update",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for (id, password) in &plain {
+        sqlx::query("update cases set query_password = $2 where id = $1")
+            .bind(id)
+            .bind(passwords.hash(password))
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(plain.len() as u64)
 }
 
 #[cfg(test)]

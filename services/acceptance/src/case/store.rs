@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 use sqlx::postgres::PgArguments;
 use sqlx::query::QueryAs;
-use sqlx::{PgConnection, PgPool, Postgres};
+use sqlx::{PgConnection, Postgres};
 use uuid::Uuid;
 
 use tongban_bus::aggregate::{self, Aggregate, Column, Entry};
@@ -241,46 +241,6 @@ async fn append(
 pub(super) async fn note(tx: &mut PgConnection, row: &Row, entry: Entry<'_>) -> Result<(), Error> {
     append(tx, &written(row), Some(row.status), row.status, entry).await?;
     Ok(())
-}
-
-/// Keeps `hash` as the query password of case `row` and of its bundle's parts (which share
-/// the application's), voiding the old one, with `entry` in the history.
-pub(super) async fn set_query_password(
-    tx: &mut PgConnection,
-    row: &Row,
-    hash: &str,
-    entry: Entry<'_>,
-) -> Result<(), Error> {
-    sqlx::query("update cases set query_password = $2 where id = $1 or parent_id = $1")
-        .bind(row.id)
-        .bind(hash)
-        .execute(&mut *tx)
-        .await?;
-    note(tx, row, entry).await
-}
-
-/// Replaces every query password still kept as it is (before they were hashed) by its hash;
-/// run at start. Returns how many.
-pub async fn hash_stored_passwords(
-    pool: &PgPool,
-    passwords: &super::password::QueryPasswords,
-) -> Result<u64, Error> {
-    let mut tx = pool.begin().await?;
-    let plain: Vec<(Uuid, String)> = sqlx::query_as(
-        "select id, query_password from cases
-         where query_password is not null and length(query_password) <> 64 for update",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    for (id, password) in &plain {
-        sqlx::query("update cases set query_password = $2 where id = $1")
-            .bind(id)
-            .bind(passwords.hash(password))
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
-    Ok(plain.len() as u64)
 }
 
 /// The first entry of a new case's history: created, a draft.

@@ -73,6 +73,7 @@ impl HttpJwks {
         }
     }
 
+    /// GETs `url` (5 s at most) and parses its JSON.
     async fn get<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, String> {
         let uri: axum::http::Uri = url.parse().map_err(|e| format!("{e}"))?;
         let request = axum::http::Request::get(uri)
@@ -101,27 +102,7 @@ impl KeySource for HttpJwks {
     }
 
     fn fetch(&self) -> BoxFuture<'_, Result<Jwks, String>> {
-        Box::pin(async move {
-            let uri: axum::http::Uri = self.url.parse().map_err(|e| format!("{e}"))?;
-            let request = axum::http::Request::get(uri)
-                .body(Empty::new())
-                .map_err(|e| e.to_string())?;
-            let response =
-                tokio::time::timeout(Duration::from_secs(5), self.client.request(request))
-                    .await
-                    .map_err(|_| "timed out".to_owned())?
-                    .map_err(|e| e.to_string())?;
-            if !response.status().is_success() {
-                return Err(format!("{} answered {}", self.url, response.status()));
-            }
-            let body = response
-                .into_body()
-                .collect()
-                .await
-                .map_err(|e| e.to_string())?
-                .to_bytes();
-            serde_json::from_slice(&body).map_err(|e| e.to_string())
-        })
+        Box::pin(async move { self.get(&self.url).await })
     }
 }
 

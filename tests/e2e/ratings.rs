@@ -398,12 +398,80 @@ async fn a_window_visit_rating_is_appealed_and_found_invalid(
         (403, Some("own_remediation")),
         "{body}"
     );
+    // Unless the hall has a province's exception (one officer): then the extension goes
+    // through, marked in the remediation's history and counted for the city's supervisor.
+    let exception = the_hall_under_an_exception(test, admin).await;
+    let (status, extended) = post(
+        test,
+        &clerk_supervising,
+        &extend,
+        json!({ "working_days": 3, "reason": "本中心仅一人" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{extended}");
+    let history = test
+        .get_json_as(
+            supervisor,
+            &format!("/api/acceptance/v1/remediations/{appealed}/history"),
+        )
+        .await;
+    let marked: Vec<(&str, &str)> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| {
+            Some((
+                e["action"].as_str()?,
+                e["detail"]["duty_exception"]["rule"].as_str()?,
+            ))
+        })
+        .collect();
+    assert_eq!(marked, [("extended", "own_remediation")], "{history}");
+    let uses = test
+        .get_json_as(supervisor, "/api/acceptance/v1/duty-exceptions/uses")
+        .await;
+    assert_eq!(
+        (
+            uses["total"].as_i64(),
+            uses["recent"][0]["subject_id"].as_str()
+        ),
+        (Some(1), Some(appealed.as_str())),
+        "{uses}"
+    );
+    let revoked = post(
+        test,
+        admin,
+        &format!("/api/identity/v1/duty-exceptions/{exception}/revoke"),
+        json!({ "reason": "已增配工作人员" }),
+    )
+    .await;
+    assert_eq!(revoked.0, 200, "{}", revoked.1);
     let (status, judged) = post(test, supervisor, &review, verdict).await;
     assert_eq!(
         (status, judged["state"].as_str()),
         (200, Some("invalid")),
         "{judged}"
     );
+}
+
+/// The province allows 赫山区's hall a separation-of-duties exception; its id once acceptance
+/// knows it.
+async fn the_hall_under_an_exception(test: &TestPlatform, admin: &str) -> String {
+    let (status, granted) = post(
+        test,
+        admin,
+        "/api/identity/v1/duty-exceptions",
+        json!({ "region_code": HESHAN, "reason": "赫山区便民服务中心仅一名工作人员" }),
+    )
+    .await;
+    assert_eq!(status, 201, "{granted}");
+    test.eventually_counts(
+        "acceptance to learn the exception",
+        "select count(*) from acceptance.duty_exceptions where revoked_at is null",
+        1,
+    )
+    .await;
+    granted["id"].as_str().unwrap().to_owned()
 }
 
 async fn a_late_remediation_is_escalated_once_and_extended_once(

@@ -35,11 +35,14 @@ pub trait KeySource: Send + Sync {
     fn cutoffs(&self) -> BoxFuture<'_, Result<Vec<Cutoff>, String>>;
 }
 
-/// An account's tokens issued before `cut_at` are refused, except those of `keep_session`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+/// An account's tokens issued before `cut_at` are refused, except those of `keep_session`
+/// (identity publishes them at `/.well-known/revocations.json`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Cutoff {
     pub account_id: uuid::Uuid,
+    /// Tokens of the account issued before this are refused...
     pub cut_at: chrono::DateTime<chrono::Utc>,
+    /// ...except those of this sign-in.
     pub keep_session: Option<uuid::Uuid>,
 }
 

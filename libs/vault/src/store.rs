@@ -127,3 +127,51 @@ pub async fn rewrap(
     }
     Ok(rewrapped)
 }
+
+/// The column that held a secret in plain text before [`Column`] sealed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plain {
+    /// A `bytea` column.
+    Bytes(&'static str),
+    /// A `text` column (sealed as its UTF-8 bytes).
+    Text(&'static str),
+}
+
+/// Seals what a column held in plain text before it was sealed: each row's `plain` value is
+/// sealed into `column` and cleared, in one transaction. Returns how many rows it sealed (none
+/// once done: services call it at start).
+pub async fn seal_plaintext(
+    pool: &PgPool,
+    vault: &Vault,
+    column: &Column,
+    plain: Plain,
+) -> Result<u64, sqlx::Error> {
+    let (name, bytes) = match plain {
+        Plain::Bytes(name) => (name, name.to_owned()),
+        Plain::Text(name) => (name, format!("convert_to({name}, 'UTF8')")),
+    };
+    let mut tx = pool.begin().await?;
+    let rows: Vec<(String, Vec<u8>)> = sqlx::query_as(&format!(
+        "select {key}::text, {bytes} from {schema}.{table} where {name} is not null for update",
+        key = column.key,
+        schema = column.schema,
+        table = column.table,
+    ))
+    .fetch_all(&mut *tx)
+    .await?;
+    for (key, secret) in &rows {
+        sqlx::query(&format!(
+            "update {schema}.{table} set {sealed} = $2, {name} = null where {key}::text = $1",
+            schema = column.schema,
+            table = column.table,
+            sealed = column.column,
+            key = column.key,
+        ))
+        .bind(key)
+        .bind(vault.seal(&column.context(key), secret))
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(rows.len() as u64)
+}

@@ -153,17 +153,9 @@ pub struct DbKeys {
 impl KeySource for DbKeys {
     fn cutoffs(&self) -> BoxFuture<'_, Result<Vec<tongban_auth::verifier::Cutoff>, String>> {
         Box::pin(async move {
-            let cutoffs = crate::db::accounts::lifecycle::cutoffs(&self.pool, self.grace_secs)
+            crate::db::accounts::lifecycle::cutoffs(&self.pool, self.grace_secs)
                 .await
-                .map_err(|e| e.to_string())?;
-            Ok(cutoffs
-                .into_iter()
-                .map(|c| tongban_auth::verifier::Cutoff {
-                    account_id: c.account_id,
-                    cut_at: c.cut_at,
-                    keep_session: c.keep_session,
-                })
-                .collect())
+                .map_err(|e| e.to_string())
         })
     }
 

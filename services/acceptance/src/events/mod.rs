@@ -9,6 +9,7 @@
 //!   windows take cases in for an item.
 //! - [`progress`]: the back office's steps, pauses and extensions, into the case history.
 //! - [`transfers`]: transfers the handling region sent back: the case returns to its window.
+//! - `tongban_duties`: identity's separation-of-duties exceptions for named service centres.
 
 pub mod agreements;
 pub mod catalogue;
@@ -69,5 +70,6 @@ pub fn consumers() -> Vec<ConsumerSpec> {
         ConsumerSpec::named("returned-transfers", &[topics::CROSSREGION])
             .on::<TransferRejected, _>(Arc::new(transfers::ReturnedTransfers))
             .into(),
+        tongban_duties::consumer(),
     ]
 }

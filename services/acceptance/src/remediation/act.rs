@@ -86,7 +86,8 @@ async fn fix(
             "a real-name rating is called back before its remediation is closed",
         ));
     }
-    store::close(tx, found, to, by, &note, now).await
+    let detail = json!({ "note": note });
+    store::close(tx, found, to, by, &note, detail, now).await
 }
 
 async fn request_review(

@@ -10,7 +10,7 @@ use tongban_kernel::{Error, Power, Principal, TimeLimit};
 use crate::db::catalogue;
 use crate::rating::store::region_of;
 
-use super::rules::{require, require_not_own};
+use super::rules::{mark, require, require_not_own};
 use super::state::Action;
 use super::store::{self, Extended, Remediation};
 use super::view::Extension;
@@ -33,7 +33,7 @@ pub async fn extend(
     let mut tx = pool.begin().await?;
     let found = store::load(&mut tx, principal, id).await?;
     principal.require(Power::Supervise, &region_of(&found.region_code)?)?;
-    require_not_own(principal, &found, "extends")?;
+    let excepted = require_not_own(&mut tx, principal, &found, "extends").await?;
     require(&found, Action::Extend)?;
     if found.extended_days.is_some() {
         return Err(Error::Conflict {
@@ -56,15 +56,19 @@ pub async fn extend(
         reason,
     };
     store::extend(&mut tx, id, &extended, now).await?;
-    store::record(
+    let detail = json!({ "working_days": input.working_days, "reason": reason, "due_date": due });
+    let by = principal.account;
+    let detail = mark(
         &mut tx,
-        id,
-        Some(principal.account),
+        excepted.as_ref(),
+        &found,
         "extended",
-        json!({ "working_days": input.working_days, "reason": reason, "due_date": due }),
+        by,
+        detail,
         now,
     )
     .await?;
+    store::record(&mut tx, id, Some(by), "extended", detail, now).await?;
     let found = store::lock(&mut tx, id).await?;
     tx.commit().await?;
     Ok(found)

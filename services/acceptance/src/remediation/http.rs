@@ -9,6 +9,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use tongban_auth::Authenticated;
+use tongban_duties::{Report, UsesQuery};
 use tongban_kernel::{ErrorBody, Json, Path, Query, RegionCode, Result};
 
 use crate::AppState;
@@ -29,6 +30,23 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(remediation_history))
         .routes(routes!(policies))
         .routes(routes!(set_policy))
+        .routes(routes!(duty_exception_uses))
+}
+
+/// The remediations reviewed or extended under a service centre's separation-of-duties
+/// exception, per centre and the latest ones, over the supervisor's regions.
+#[utoipa::path(get, path = "/v1/duty-exceptions/uses", tag = "ratings", params(UsesQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = Report), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn duty_exception_uses(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Query(query): Query<UsesQuery>,
+) -> Result<Json<Report>> {
+    Ok(Json(
+        tongban_duties::report(&state.pool, &principal, &query).await?,
+    ))
 }
 
 /// Remediations of a region (its staff), or without `region_code` the caller's own.

@@ -9,7 +9,7 @@ use tongban_kernel::{Error, Power, Principal};
 
 use crate::rating::store::region_of;
 
-use super::rules::{require, require_not_own, required_note};
+use super::rules::{mark, require, require_not_own, required_note};
 use super::state::{Action, ReviewKind};
 use super::store::{self, Change, Remediation};
 use super::view::Review;
@@ -25,7 +25,8 @@ pub async fn review(
     let mut tx = pool.begin().await?;
     let found = store::load(&mut tx, principal, id).await?;
     principal.require(Power::Supervise, &region_of(&found.region_code)?)?;
-    require_not_own(principal, &found, "reviews")?;
+    let excepted = require_not_own(&mut tx, principal, &found, "reviews").await?;
+    let excepted = excepted.as_ref();
     let action = if input.uphold {
         Action::Uphold(found.review_kind.unwrap_or(ReviewKind::Invalid))
     } else {
@@ -35,11 +36,33 @@ pub async fn review(
     let note = required_note(&input.note)?;
     let by = Some(principal.account);
     if input.uphold {
-        store::close(&mut tx, &found, to, by, &note, now).await?;
+        let detail = json!({ "note": note });
+        let detail = mark(
+            &mut tx,
+            excepted,
+            &found,
+            to.as_str(),
+            principal.account,
+            detail,
+            now,
+        )
+        .await?;
+        store::close(&mut tx, &found, to, by, &note, detail, now).await?;
     } else {
         store::apply(&mut tx, id, to, &Change::ReviewRejected, now).await?;
         let detail = json!({ "kind": found.review_kind, "note": note });
-        store::record(&mut tx, id, by, "review_rejected", detail, now).await?;
+        let action = "review_rejected";
+        let detail = mark(
+            &mut tx,
+            excepted,
+            &found,
+            action,
+            principal.account,
+            detail,
+            now,
+        )
+        .await?;
+        store::record(&mut tx, id, by, action, detail, now).await?;
     }
     let found = store::lock(&mut tx, id).await?;
     tx.commit().await?;

@@ -1,5 +1,11 @@
-//! Who may act on a remediation and what an action must carry. Pure.
+//! Who may act on a remediation and what an action must carry. Pure, but for the lookup of a
+//! centre's separation-of-duties exception.
 
+use serde_json::Value;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use tongban_duties::Excepted;
 use tongban_kernel::{Error, Power, Principal};
 
 use crate::rating::store::region_of;
@@ -32,21 +38,55 @@ pub fn require_assignee(principal: &Principal, found: &Remediation) -> Result<()
 }
 
 /// Separation of duties: nobody reviews, extends or closes a remediation assigned to
-/// themselves, whatever roles they hold (403 `own_remediation`).
-pub fn require_not_own(
+/// themselves, whatever roles they hold (403 `own_remediation`), unless the remediation's
+/// centre has an exception in force (`Some`: the action is marked and counted).
+pub async fn require_not_own(
+    conn: &mut PgConnection,
     principal: &Principal,
     found: &Remediation,
     what: &str,
-) -> Result<(), Error> {
-    if found.assignee_id == Some(principal.account) {
-        return Err(Error::Denied {
-            code: "own_remediation",
-            message: format!(
-                "the remediation is assigned to you: another supervisor {what} it (separation of duties)"
-            ),
-        });
+) -> Result<Option<Excepted>, Error> {
+    if found.assignee_id != Some(principal.account) {
+        return Ok(None);
     }
-    Ok(())
+    let refusal = Error::Denied {
+        code: "own_remediation",
+        message: format!(
+            "the remediation is assigned to you: another supervisor {what} it (separation of duties)"
+        ),
+    };
+    tongban_duties::excepted(conn, &found.region_code, refusal)
+        .await
+        .map(Some)
+}
+
+/// `detail` of `action` on remediation `found`, marked when it went on under an exception
+/// (and the use counted, by the rated case's number).
+pub async fn mark(
+    conn: &mut PgConnection,
+    excepted: Option<&Excepted>,
+    found: &Remediation,
+    action: &str,
+    actor: Uuid,
+    detail: Value,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<Value, Error> {
+    if excepted.is_none() {
+        return Ok(detail);
+    }
+    let number: Option<String> = sqlx::query_scalar("select number from cases where id = $1")
+        .bind(found.case_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .flatten();
+    let used = tongban_duties::Use {
+        subject_id: found.id,
+        reference: number.as_deref().unwrap_or_default(),
+        action,
+        actor,
+        at,
+    };
+    tongban_duties::mark(conn, excepted, used, detail).await
 }
 
 /// 409 `stale_revision` when the caller saw another revision than the one stored.

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sqlx::PgConnection;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -252,13 +252,15 @@ pub async fn apply(
     Ok(())
 }
 
-/// Ends the remediation as `outcome`, with its history entry and event.
+/// Ends the remediation as `outcome` with `note`, its history entry (`detail`: the note, and
+/// the mark of a separation-of-duties exception) and its event.
 pub async fn close(
     tx: &mut PgConnection,
     found: &Remediation,
     outcome: State,
     by: Option<Uuid>,
     note: &str,
+    detail: Value,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     sqlx::query(
@@ -273,15 +275,7 @@ pub async fn close(
     .bind(note)
     .execute(&mut *tx)
     .await?;
-    record(
-        tx,
-        found.id,
-        by,
-        outcome.as_str(),
-        json!({ "note": note }),
-        now,
-    )
-    .await?;
+    record(tx, found.id, by, outcome.as_str(), detail, now).await?;
     let rating = ratings::load(tx, found.rating_id).await?;
     let event = events::RemediationClosed {
         remediation_id: found.id.to_string(),

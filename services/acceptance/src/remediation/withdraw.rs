@@ -1,6 +1,7 @@
 //! A rating changed to one no longer bad withdraws its open remediation.
 
 use chrono::{DateTime, Utc};
+use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -13,12 +14,14 @@ use super::store;
 pub async fn withdraw(tx: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> Result<(), Error> {
     let found = store::lock(tx, id).await?;
     if let Some(outcome) = next(found.state, Action::Withdraw) {
+        let note = "the rater changed the rating";
         store::close(
             tx,
             &found,
             outcome,
             None,
-            "the rater changed the rating",
+            note,
+            json!({ "note": note }),
             now,
         )
         .await?;

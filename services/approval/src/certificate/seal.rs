@@ -192,28 +192,12 @@ pub async fn stored(
 /// Seals the seal keys stored as they are (before keys were sealed) and forgets their plain
 /// form. Run at start.
 pub async fn seal_plaintext(pool: &PgPool, vault: &Vault) -> Result<u64, Error> {
-    let mut tx = pool.begin().await?;
-    let plain: Vec<(String, Vec<u8>)> = sqlx::query_as(
-        "select department_credit_code, private_key from department_seals
-         where private_key is not null for update",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    for (credit_code, secret) in &plain {
-        sqlx::query(
-            "update department_seals set sealed_private_key = $2, private_key = null
-             where department_credit_code = $1",
-        )
-        .bind(credit_code)
-        .bind(vault.seal(&SEALED.context(credit_code), secret))
-        .execute(&mut *tx)
-        .await?;
+    let plain = tongban_vault::store::Plain::Bytes("private_key");
+    let sealed = tongban_vault::store::seal_plaintext(pool, vault, &SEALED, plain).await?;
+    if sealed > 0 {
+        tracing::info!(seals = sealed, "seal keys sealed under the KEK");
     }
-    tx.commit().await?;
-    if !plain.is_empty() {
-        tracing::info!(seals = plain.len(), "seal keys sealed under the KEK");
-    }
-    Ok(plain.len() as u64)
+    Ok(sealed)
 }
 
 /// A department's public seal key, for verifying its certificates offline.

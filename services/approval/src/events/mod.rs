@@ -4,6 +4,7 @@
 //! - [`catalogue`]: item versions (steps, promised limit, results) and the working-day calendar.
 //! - [`cases`]: acceptance's accepted cases, each opening a work item.
 //! - [`transfers`]: the crossregion service's answers to transferred cases.
+//! - `tongban_duties`: identity's separation-of-duties exceptions for named service centres.
 
 pub mod cases;
 pub mod catalogue;
@@ -43,5 +44,6 @@ pub fn consumers(warning_days: u32, clock: Clock) -> Vec<ConsumerSpec> {
             .on::<TransferAccepted, _>(transfers.clone())
             .on::<TransferRejected, _>(transfers)
             .into(),
+        tongban_duties::consumer(),
     ]
 }

@@ -1,4 +1,5 @@
-//! On-time and overdue counts, and the department directory.
+//! On-time and overdue counts, the uses of separation-of-duties exceptions, and the
+//! department directory.
 
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
@@ -7,6 +8,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use tongban_auth::Authenticated;
+use tongban_duties::{Report, UsesQuery};
 use tongban_kernel::{ErrorBody, Json, Path, Power, Query, RegionCode, Result, parse_param};
 
 use crate::AppState;
@@ -16,6 +18,22 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(region_statistics))
         .routes(routes!(region_directory))
+        .routes(routes!(duty_exception_uses))
+}
+
+/// The steps handled and decisions taken under a service centre's separation-of-duties
+/// exception, per centre and the latest ones, over the supervisor's regions.
+#[utoipa::path(get, path = "/v1/duty-exceptions/uses", tag = "statistics", params(UsesQuery),
+    responses((status = 200, body = Report), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn duty_exception_uses(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Query(query): Query<UsesQuery>,
+) -> Result<Json<Report>> {
+    Ok(Json(
+        tongban_duties::report(&state.pool, &principal, &query).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -21,6 +21,9 @@ pub struct StepRow {
     pub role: String,
     pub state: StepState,
     pub assignee: Option<Uuid>,
+    /// Set when only the handling centre's separation-of-duties exception allows the action.
+    #[sqlx(skip)]
+    pub excepted: Option<tongban_duties::Excepted>,
 }
 
 pub async fn step_at(tx: &mut PgConnection, id: Uuid, position: i32) -> Result<StepRow, Error> {
@@ -83,8 +86,8 @@ pub async fn checked_step(
         step.assignee,
         principal.account,
     )?;
-    super::duties::check(tx, principal, row, position).await?;
-    Ok(step)
+    let excepted = super::duties::check(tx, principal, row, position).await?;
+    Ok(StepRow { excepted, ..step })
 }
 
 /// Ends an action on work item `id` in `tx`: a new revision, `action` in its history, the

@@ -8,6 +8,7 @@ use tongban_events::approval::v1 as events;
 use tongban_kernel::{Error, Principal};
 
 use super::action::{checked_step, finish};
+use super::duties::mark;
 use super::state::StepAction;
 use super::store::{self, Now, StepChange, for_action};
 use super::view::{WorkItem, detail};
@@ -33,6 +34,12 @@ pub async fn claim(
             at: now.at,
         };
         store::change_step(&mut tx, id, claimed).await?;
+        let detail = json!({ "step": step.name });
+        let excepted = step.excepted.as_ref();
+        let detail = mark(
+            &mut tx, excepted, principal, &row, "claimed", detail, now.at,
+        )
+        .await?;
         finish(
             &mut tx,
             principal,
@@ -40,7 +47,7 @@ pub async fn claim(
             now,
             "claimed",
             Some(position),
-            json!({ "step": step.name }),
+            detail,
             |work| events::StepClaimed {
                 work: Some(work),
                 step: position as u32,

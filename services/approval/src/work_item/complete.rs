@@ -8,6 +8,7 @@ use tongban_events::approval::v1 as events;
 use tongban_kernel::{Error, Principal};
 
 use super::action::{checked_step, finish, open_step};
+use super::duties::mark;
 use super::state::StepAction;
 use super::store::{self, Now, StepChange, for_action};
 use super::view::WorkItem;
@@ -34,6 +35,18 @@ pub async fn complete(
     };
     store::change_step(&mut tx, id, done).await?;
     open_step(&mut tx, &row, position + 1, now.today).await?;
+    let detail = json!({ "step": step.name, "opinion": opinion });
+    let excepted = step.excepted.as_ref();
+    let detail = mark(
+        &mut tx,
+        excepted,
+        principal,
+        &row,
+        "completed",
+        detail,
+        now.at,
+    )
+    .await?;
     let item = finish(
         &mut tx,
         principal,
@@ -41,7 +54,7 @@ pub async fn complete(
         now,
         "completed",
         Some(position),
-        json!({ "step": step.name, "opinion": opinion }),
+        detail,
         |work| events::StepCompleted {
             work: Some(work),
             step: position as u32,

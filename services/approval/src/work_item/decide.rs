@@ -10,6 +10,7 @@ use tongban_events::approval::v1 as events;
 use tongban_kernel::{Error, Principal};
 
 use super::action::checked_step;
+use super::duties::mark;
 use super::state::StepAction;
 use super::store::{self, Change, Conclusion, Entry, Now, Row, StepChange, for_action};
 use super::view::{WorkItem, detail};
@@ -104,16 +105,28 @@ pub async fn decide(
     } else {
         Vec::new()
     };
+    let marked = json!({
+        "step": step.name, "opinion": opinion, "reason": reason, "on_time": on_time,
+        "working_days_used": used,
+        "results": results.iter().map(|r| json!({ "name": r.name, "certificate_id": r.certificate_id })).collect::<Vec<_>>(),
+    });
+    let excepted = step.excepted.as_ref();
+    let marked = mark(
+        &mut tx,
+        excepted,
+        principal,
+        &row,
+        to.as_str(),
+        marked,
+        now.at,
+    )
+    .await?;
     let entry = Entry {
         at: now.at,
         actor: Some(principal.account),
         action: to.as_str(),
         step: Some(position),
-        detail: json!({
-            "step": step.name, "opinion": opinion, "reason": reason, "on_time": on_time,
-            "working_days_used": used,
-            "results": results.iter().map(|r| json!({ "name": r.name, "certificate_id": r.certificate_id })).collect::<Vec<_>>(),
-        }),
+        detail: marked,
     };
     let event = events::CaseConcluded {
         case_id: row.case_id.to_string(),

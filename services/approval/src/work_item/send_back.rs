@@ -8,6 +8,7 @@ use tongban_events::approval::v1 as events;
 use tongban_kernel::{Error, Principal};
 
 use super::action::{checked_step, finish, open_step, step_at};
+use super::duties::mark;
 use super::state::StepAction;
 use super::store::{self, Now, StepChange, for_action};
 use super::view::WorkItem;
@@ -28,7 +29,7 @@ pub async fn send_back(
     let reason = domain::written("reason", Some(reason), 1000)?;
     let mut tx = pool.begin().await?;
     let row = for_action(&mut tx, principal, id, revision).await?;
-    checked_step(&mut tx, principal, &row, position, StepAction::Return).await?;
+    let step = checked_step(&mut tx, principal, &row, position, StepAction::Return).await?;
     // The window's leading steps were the front office's: nothing goes back to them.
     let first_back_office: i32 = sqlx::query_scalar(
         "select coalesce(min(position), 1) from work_item_steps
@@ -50,6 +51,12 @@ pub async fn send_back(
     let sent_back = StepChange::SentBack { from: position, to };
     store::change_step(&mut tx, id, sent_back).await?;
     open_step(&mut tx, &row, to, now.today).await?;
+    let detail = json!({ "to_step": to, "reason": reason });
+    let excepted = step.excepted.as_ref();
+    let detail = mark(
+        &mut tx, excepted, principal, &row, "returned", detail, now.at,
+    )
+    .await?;
     let item = finish(
         &mut tx,
         principal,
@@ -57,7 +64,7 @@ pub async fn send_back(
         now,
         "returned",
         Some(position),
-        json!({ "to_step": to, "reason": reason }),
+        detail,
         |work| events::StepReturned {
             work: Some(work),
             from_step: position as u32,

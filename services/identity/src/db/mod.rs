@@ -2,4 +2,5 @@
 
 pub mod accounts;
 pub mod challenges;
+pub mod duties;
 pub mod tokens;

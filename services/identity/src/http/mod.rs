@@ -1,6 +1,7 @@
 //! The identity service's HTTP API.
 
 pub mod accounts;
+pub mod duties;
 pub mod keys;
 pub mod lifecycle;
 pub mod oauth;
@@ -34,6 +35,7 @@ pub fn app(state: AppState, verifier: Arc<Verifier>) -> (Router, OpenApiDoc) {
                 .merge(phone::router())
                 .merge(lifecycle::router()),
         )
+        .nest("/v1/duty-exceptions", duties::router())
         .nest("/v1/keys", keys::router())
         .merge(wellknown::router())
         .split_for_parts();

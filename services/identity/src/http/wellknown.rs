@@ -35,7 +35,7 @@ async fn jwks(State(state): State<AppState>) -> Result<Response> {
 /// the account disabled, the password changed), for as long as such tokens could live. Every
 /// token verifier fetches this within a minute. Not served through the gateway.
 #[utoipa::path(get, path = "/.well-known/revocations.json", tag = "discovery",
-    responses((status = 200, body = Vec<crate::db::accounts::lifecycle::Cutoff>)))]
+    responses((status = 200, body = Vec<tongban_auth::verifier::Cutoff>)))]
 async fn revocations(State(state): State<AppState>) -> Result<Response> {
     let cutoffs =
         crate::db::accounts::lifecycle::cutoffs(&state.pool, state.jwks_grace_secs()).await?;

@@ -72,20 +72,8 @@ pub const SEALED: tongban_vault::store::Column = tongban_vault::store::Column {
 /// Seals the secrets stored as they are (before secrets were sealed) and forgets their plain
 /// form. Run at start.
 pub async fn seal_plaintext(pool: &PgPool, vault: &tongban_vault::Vault) -> Result<u64, Error> {
-    let mut tx = pool.begin().await?;
-    let plain: Vec<(Uuid, String)> =
-        sqlx::query_as("select id, secret from webhooks where secret is not null for update")
-            .fetch_all(&mut *tx)
-            .await?;
-    for (id, secret) in &plain {
-        sqlx::query("update webhooks set sealed_secret = $2, secret = null where id = $1")
-            .bind(id)
-            .bind(vault.seal(&SEALED.context(&id.to_string()), secret.as_bytes()))
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
-    Ok(plain.len() as u64)
+    let plain = tongban_vault::store::Plain::Text("secret");
+    Ok(tongban_vault::store::seal_plaintext(pool, vault, &SEALED, plain).await?)
 }
 
 pub async fn create(

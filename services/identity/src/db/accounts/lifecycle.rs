@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use tongban_auth::verifier::Cutoff;
 use tongban_bus::outbox::{self, Subject};
 use tongban_events::identity::v1 as events;
 use tongban_events::{Event, timestamp};
@@ -49,25 +50,23 @@ pub async fn cut_tokens(
     Ok(())
 }
 
-/// A cut-off as verifiers read it.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema, sqlx::FromRow)]
-pub struct Cutoff {
-    pub account_id: Uuid,
-    /// Tokens of the account issued before this are refused.
-    pub cut_at: DateTime<Utc>,
-    /// Except those of this sign-in.
-    pub keep_session: Option<Uuid>,
-}
-
 /// The cut-offs made within `within_secs` (older ones concern only expired tokens).
 pub async fn cutoffs(pool: &PgPool, within_secs: i64) -> Result<Vec<Cutoff>, Error> {
-    Ok(sqlx::query_as(
+    let rows: Vec<(Uuid, DateTime<Utc>, Option<Uuid>)> = sqlx::query_as(
         "select account_id, cut_at, keep_session from session_cutoffs
          where cut_at > now() - make_interval(secs => $1) order by cut_at",
     )
     .bind(within_secs as f64)
     .fetch_all(pool)
-    .await?)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(account_id, cut_at, keep_session)| Cutoff {
+            account_id,
+            cut_at,
+            keep_session,
+        })
+        .collect())
 }
 
 async fn publish<E: Event>(tx: &mut PgConnection, account: Uuid, event: &E) -> Result<(), Error> {

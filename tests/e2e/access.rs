@@ -1,5 +1,6 @@
 //! Who may do what, where: the authorization matrix, the services' own checks behind the
-//! gateway, and rate limits. Later issues add their operations to the matrix.
+//! gateway, and rate limits. Later issues add their operations to the matrix. Its department
+//! rows are in [`departments`], its separation-of-duties rows in [`duties`].
 
 use std::collections::BTreeMap;
 
@@ -9,6 +10,7 @@ use crate::harness::{BrokerStorage, TestPlatform, credit_code};
 use tongban_gateway::config::GatewaySettings;
 
 mod departments;
+mod duties;
 
 const PROVINCE: &str = "430000000000";
 const CITY: &str = "430900000000";

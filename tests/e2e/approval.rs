@@ -44,7 +44,7 @@ async fn three_step_item(test: &TestPlatform, promised: u32) -> String {
 
 /// Submits a case of `code` for `applicant` (its form and ID card; the deferrable material
 /// deferred) and has `clerk` accept it; returns (case id, the acceptance answer).
-async fn accepted_case(
+pub(crate) async fn accepted_case(
     test: &TestPlatform,
     applicant: &str,
     clerk: &str,

@@ -348,6 +348,18 @@ mod tests {
     /// A key source whose keys the test changes, counting fetches.
     struct Keys(RwLock<Jwks>, AtomicUsize);
 
+    impl Keys {
+        /// A source serving `key` alone, fetched never yet.
+        fn serving(key: &SigningKey) -> Arc<Self> {
+            Arc::new(Keys(
+                RwLock::new(Jwks {
+                    keys: vec![key.jwk()],
+                }),
+                AtomicUsize::new(0),
+            ))
+        }
+    }
+
     impl KeySource for Keys {
         fn fetch(&self) -> BoxFuture<'_, Result<Jwks, String>> {
             self.1.fetch_add(1, Ordering::SeqCst);
@@ -367,12 +379,7 @@ mod tests {
     #[tokio::test]
     async fn tokens_issued_before_an_accounts_cutoff_are_refused_but_the_kept_sign_in() {
         let key = SigningKey::generate();
-        let source = Arc::new(Keys(
-            RwLock::new(Jwks {
-                keys: vec![key.jwk()],
-            }),
-            AtomicUsize::new(0),
-        ));
+        let source = Keys::serving(&key);
         let verifier = Verifier::new("iss", "aud", source);
         let account = Uuid::now_v7();
         let (kept, other) = (Uuid::now_v7(), Uuid::now_v7());
@@ -434,12 +441,7 @@ mod tests {
     #[tokio::test]
     async fn a_verified_token_is_remembered_but_a_forged_one_never_is() {
         let key = SigningKey::generate();
-        let source = Arc::new(Keys(
-            RwLock::new(Jwks {
-                keys: vec![key.jwk()],
-            }),
-            AtomicUsize::new(0),
-        ));
+        let source = Keys::serving(&key);
         let verifier = Verifier::new("iss", "aud", source.clone());
         let genuine = token(&key);
         assert!(verifier.verify(&genuine).await.is_ok());
@@ -465,12 +467,7 @@ mod tests {
     #[tokio::test]
     async fn a_stale_key_set_met_by_many_requests_at_once_is_fetched_once() {
         let key = SigningKey::generate();
-        let source = Arc::new(Keys(
-            RwLock::new(Jwks {
-                keys: vec![key.jwk()],
-            }),
-            AtomicUsize::new(0),
-        ));
+        let source = Keys::serving(&key);
         let verifier = Verifier::new("iss", "aud", source.clone())
             .with_timing(Duration::from_millis(1), Duration::from_secs(1));
         assert!(verifier.verify(&token(&key)).await.is_ok());
@@ -491,12 +488,7 @@ mod tests {
     #[tokio::test]
     async fn a_rotated_in_key_is_picked_up_and_made_up_key_ids_do_not_flood_the_source() {
         let old = SigningKey::generate();
-        let source = Arc::new(Keys(
-            RwLock::new(Jwks {
-                keys: vec![old.jwk()],
-            }),
-            AtomicUsize::new(0),
-        ));
+        let source = Keys::serving(&old);
         let verifier = Verifier::new("iss", "aud", source.clone())
             .with_timing(Duration::from_secs(300), Duration::from_millis(200));
         assert!(verifier.verify(&token(&old)).await.is_ok());

@@ -106,6 +106,7 @@ events! {
     identity::v1::AccountDisabled => "identity", "account_disabled";
     identity::v1::AccountEnabled => "identity", "account_enabled";
     identity::v1::PasswordChanged => "identity", "password_changed";
+    identity::v1::RealNameVerified => "identity", "real_name_verified";
     catalogue::v1::DepartmentRegistered => "catalogue", "department_registered";
     catalogue::v1::ItemPublished => "catalogue", "item_published";
     catalogue::v1::ItemWithdrawn => "catalogue", "item_withdrawn";

@@ -65,7 +65,8 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 /// receiving region, before the acceptance decision.
 #[utoipa::path(post, path = "/{id}/identity-check", tag = "cases", security(("bearer" = [])),
     params(("id" = Uuid, Path)), responses(
-    (status = 200, body = Case), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 200, body = Case), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
 ))]
 async fn identity_check(

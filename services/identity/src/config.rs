@@ -46,6 +46,9 @@ pub struct IdentitySettings {
     pub real_name_check_url: String,
     pub real_name_check_credential: SecretString,
     pub real_name_check_timeout_secs: u64,
+    /// Checks one account may have made within a day (a match ends them): a stolen ID number
+    /// cannot be tried against name after name.
+    pub real_name_checks_per_day: i64,
 }
 
 impl Section for IdentitySettings {
@@ -73,6 +76,7 @@ impl Default for IdentitySettings {
             real_name_check_url: String::new(),
             real_name_check_credential: SecretString::from(""),
             real_name_check_timeout_secs: 10,
+            real_name_checks_per_day: 5,
         }
     }
 }

@@ -80,6 +80,7 @@ async fn an_online_applicant_below_the_items_level_is_refused_until_verified() {
         let identity = settings.section_mut::<IdentitySettings>().unwrap();
         identity.real_name_check_url = url;
         identity.real_name_check_credential = CREDENTIAL.into();
+        identity.real_name_checks_per_day = 2;
     })
     .await;
     let code = level_two_item(&test).await;
@@ -150,8 +151,30 @@ async fn an_online_applicant_below_the_items_level_is_refused_until_verified() {
         .await;
     let accepted = accepted_deferring(&test, &clerk, &id, &materials).await;
     assert_eq!(accepted["status"], "accepted");
+    a_stolen_number_is_not_tried_against_name_after_name(&test, &record).await;
     record.server.abort();
     test.stop().await;
+}
+
+/// Two checks a day per account (as configured here): the third is a 429 with `Retry-After`,
+/// and the national record is not asked.
+async fn a_stolen_number_is_not_tried_against_name_after_name(
+    test: &TestPlatform,
+    record: &NationalRecord,
+) {
+    let (_, stranger) = citizen(test, 9).await;
+    let path = "/api/identity/v1/accounts/me/real-name";
+    for guess in ["张三", "王五"] {
+        let (status, _) = post(test, &stranger, path, json!({ "name": guess })).await;
+        assert_eq!(status, 422, "{guess}");
+    }
+    let asked = record.asked.lock().unwrap().len();
+    let response = test
+        .post_as(&stranger, path, json!({ "name": "赵六" }))
+        .await;
+    assert_eq!(response.status(), 429);
+    assert!(response.headers().contains_key("retry-after"));
+    assert_eq!(record.asked.lock().unwrap().len(), asked);
 }
 
 /// The catalogue keeps the stated level and tells acceptance; a level outside 1-3 is a 422

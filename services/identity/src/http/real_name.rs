@@ -41,13 +41,14 @@ pub struct RealNameStatus {
 
 /// A citizen with a resident ID card has their name and number checked against the national
 /// identity record: a match raises the account to level 2 (`RealNameVerified`); a mismatch is a
-/// 422 naming `name`. An account at level 2 or above is answered as it is, without a check.
+/// 422 naming `name`; more than `identity.real_name_checks_per_day` checks within a day is a 429.
+/// An account at level 2 or above is answered as it is, without a check.
 /// 503 `not_configured` when the platform has no national check configured.
 #[utoipa::path(post, path = "/me/real-name", tag = "accounts", request_body = RealNameRequest,
     security(("bearer" = [])), responses((status = 200, body = RealNameStatus),
     (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 422, body = ErrorBody),
-    (status = 503, body = ErrorBody)))]
+    (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn verify_real_name(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -77,23 +78,47 @@ async fn verify_real_name(
                 .into(),
         )
     })?;
-    match verifier.verify(name, &holder.login).await? {
-        Verdict::Match => {}
-        // One answer for both: the check must not tell whether a number exists.
-        Verdict::Mismatch | Verdict::NotFound => {
-            return Err(Error::unprocessable(
-                "name",
-                "the name and your ID number do not match the national identity record",
-            ));
-        }
-    }
     let now = state.clock.now();
+    within_daily_checks(&state, principal.account, now).await?;
+    let verdict = verifier.verify(name, &holder.login).await?;
+    let matched = verdict == Verdict::Match;
+    real_name::record_check(&state.pool, principal.account, matched, now).await?;
+    if !matched {
+        // One answer for a wrong name and an unknown number: the check must not tell whether a
+        // number exists.
+        return Err(Error::unprocessable(
+            "name",
+            "the name and your ID number do not match the national identity record",
+        ));
+    }
     let level = real_name::raise_to_basic(&state.pool, principal.account, name, now).await?;
     Ok(Json(RealNameStatus {
         real_name_level: level,
         verified_at: Some(now),
         refresh_token: true,
     }))
+}
+
+/// `Ok` while the account has made fewer checks than `identity.real_name_checks_per_day` within
+/// the last day; a 429 naming `name` with `Retry-After` otherwise.
+async fn within_daily_checks(
+    state: &AppState,
+    account: uuid::Uuid,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let day = chrono::Duration::days(1);
+    let (made, oldest) = real_name::checks_since(&state.pool, account, now - day).await?;
+    if made < state.identity.real_name_checks_per_day {
+        return Ok(());
+    }
+    let free_at = oldest.map_or(now + day, |oldest| oldest + day);
+    Err(Error::TooManyRequests {
+        field: "name".into(),
+        message: "too many real-name checks for this account today: try again later, or verify \
+                  at a service window with your original ID"
+            .into(),
+        retry_after_secs: (free_at - now).num_seconds().max(1) as u64,
+    })
 }
 
 /// Online verification covers resident ID cards (the national record's); other documents are

@@ -1,5 +1,6 @@
-//! A citizen's real-name level: what online verification reads of the account, and raising it
-//! to basic real-name (level 2) with its event once the national record agrees.
+//! A citizen's real-name level: what online verification reads of the account, the checks it
+//! made (limited per day), and raising it to basic real-name (level 2) with its event once the
+//! national record agrees.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -65,4 +66,39 @@ pub async fn raise_to_basic(
     publish(&mut tx, account, &event).await?;
     tx.commit().await?;
     Ok(level)
+}
+
+/// The national check's answers to `account` since `since`: how many, and the oldest (when the
+/// next one frees up).
+pub async fn checks_since(
+    pool: &PgPool,
+    account: Uuid,
+    since: DateTime<Utc>,
+) -> Result<(i64, Option<DateTime<Utc>>), Error> {
+    Ok(sqlx::query_as(
+        "select count(*), min(checked_at) from real_name_checks
+         where account_id = $1 and checked_at > $2",
+    )
+    .bind(account)
+    .bind(since)
+    .fetch_one(pool)
+    .await?)
+}
+
+/// Records one answer of the national check.
+pub async fn record_check(
+    pool: &PgPool,
+    account: Uuid,
+    matched: bool,
+    at: DateTime<Utc>,
+) -> Result<(), Error> {
+    sqlx::query(
+        "insert into real_name_checks (account_id, checked_at, matched) values ($1, $2, $3)",
+    )
+    .bind(account)
+    .bind(at)
+    .bind(matched)
+    .execute(pool)
+    .await?;
+    Ok(())
 }

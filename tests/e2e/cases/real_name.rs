@@ -113,7 +113,7 @@ async fn an_online_applicant_below_the_items_level_is_refused_until_verified() {
     let (status, verified) = post(&test, &applicant, path, verify(" 李四 ")).await;
     assert_eq!(status, 200, "{verified}");
     assert_eq!(verified["real_name_level"], 2);
-    assert_eq!(verified["refresh_token"], true);
+    assert_eq!(verified["refresh_needed"], true);
     let asked = record.asked.lock().unwrap().clone();
     assert_eq!(asked.len(), 2, "one check per request, with the credential");
     assert_eq!(asked[1]["name"], "李四");
@@ -127,7 +127,7 @@ async fn an_online_applicant_below_the_items_level_is_refused_until_verified() {
     // Asking again changes nothing and asks the record nothing.
     let (status, again) = post(&test, &applicant, path, verify("李四")).await;
     assert_eq!(
-        (status, again["refresh_token"].as_bool()),
+        (status, again["refresh_needed"].as_bool()),
         (200, Some(false))
     );
     assert_eq!(record.asked.lock().unwrap().len(), 2);

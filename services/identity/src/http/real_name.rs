@@ -35,8 +35,9 @@ pub struct RealNameStatus {
     pub real_name_level: i16,
     /// When the national record last confirmed the name.
     pub verified_at: Option<DateTime<Utc>>,
-    /// Whether tokens issued before now still carry the old level: refresh to get the new one.
-    pub refresh_token: bool,
+    /// Whether tokens issued before now still carry the old level: refresh the token (or sign
+    /// in again) to get the new one.
+    pub refresh_needed: bool,
 }
 
 /// A citizen with a resident ID card has their name and number checked against the national
@@ -67,7 +68,7 @@ async fn verify_real_name(
         return Ok(Json(RealNameStatus {
             real_name_level: holder.real_name_level,
             verified_at: holder.real_name_verified_at,
-            refresh_token: false,
+            refresh_needed: false,
         }));
     }
     let name = full_name(&input.name)?;
@@ -95,7 +96,7 @@ async fn verify_real_name(
     Ok(Json(RealNameStatus {
         real_name_level: level,
         verified_at: Some(now),
-        refresh_token: true,
+        refresh_needed: true,
     }))
 }
 

@@ -295,4 +295,13 @@ mod tests {
         assert_eq!(body.field.as_deref(), Some("region"));
         assert_eq!(body.message, "must be 12 digits");
     }
+
+    #[test]
+    fn a_missing_adapter_is_a_503_that_says_what_is_missing() {
+        let err = Error::NotConfigured("no national identity check is configured".into());
+        let body = err.body();
+        assert_eq!(err.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body.code, "not_configured");
+        assert_eq!(body.message, "no national identity check is configured");
+    }
 }

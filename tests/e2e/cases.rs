@@ -17,6 +17,7 @@ use tongban_acceptance::config::AcceptanceSettings;
 mod bundle;
 mod lookup;
 mod online;
+mod real_name;
 
 const ANHUA: &str = "430923000000";
 

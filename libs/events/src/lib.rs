@@ -108,6 +108,7 @@ events! {
     identity::v1::PasswordChanged => "identity", "password_changed";
     identity::v1::DutyExceptionGranted => "identity", "duty_exception_granted";
     identity::v1::DutyExceptionRevoked => "identity", "duty_exception_revoked";
+    identity::v1::RealNameVerified => "identity", "real_name_verified";
     catalogue::v1::DepartmentRegistered => "catalogue", "department_registered";
     catalogue::v1::ItemPublished => "catalogue", "item_published";
     catalogue::v1::ItemWithdrawn => "catalogue", "item_withdrawn";

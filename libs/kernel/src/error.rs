@@ -55,6 +55,10 @@ pub enum Error {
     /// 503: a dependency (database, broker) is unreachable; the caller may retry.
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// 503: the platform is not set up to do this (an adapter no one configured); retrying
+    /// will not help until an operator does. The message says what is missing, and is shown.
+    #[error("{0}")]
+    NotConfigured(String),
     /// 500: a bug or an unexpected failure. Logged in full, shown to nobody. Its text carries
     /// the failure with every cause, so it has no `source` of its own: a report that walks the
     /// chain (anyhow's `{:#}`) names each cause once.
@@ -107,7 +111,9 @@ impl Error {
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Timeout | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Timeout | Self::Unavailable(_) | Self::NotConfigured(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -126,6 +132,7 @@ impl Error {
             Self::PayloadTooLarge(_) => ("payload_too_large", Some("body".to_owned())),
             Self::Timeout => ("timeout", None),
             Self::Unavailable(_) => ("unavailable", None),
+            Self::NotConfigured(_) => ("not_configured", None),
             Self::Internal(_) => ("internal", None),
         };
         let message = match self {
@@ -287,5 +294,14 @@ mod tests {
         let body = Error::bad_request("region", "must be 12 digits").body();
         assert_eq!(body.field.as_deref(), Some("region"));
         assert_eq!(body.message, "must be 12 digits");
+    }
+
+    #[test]
+    fn a_missing_adapter_is_a_503_that_says_what_is_missing() {
+        let err = Error::NotConfigured("no national identity check is configured".into());
+        let body = err.body();
+        assert_eq!(err.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body.code, "not_configured");
+        assert_eq!(body.message, "no national identity check is configured");
     }
 }

@@ -19,6 +19,9 @@ pub struct AppState {
     pub texts: Arc<texts::Texts>,
     /// The service's time (adjustable in tests).
     pub clock: tongban_runtime::Clock,
+    /// The national identity check behind online real-name verification; none configured:
+    /// verification answers 503.
+    pub real_name: Option<Arc<dyn crate::real_name::RealNameVerifier>>,
 }
 
 impl AppState {

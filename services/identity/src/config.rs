@@ -39,6 +39,16 @@ pub struct IdentitySettings {
     pub code_resend_secs: i64,
     pub codes_per_hour: i64,
     pub code_attempts: i32,
+    /// The national identity check that confirms a citizen's name and resident ID number
+    /// online (basic real-name, level 2): its URL (empty: no online verification; asking for
+    /// it is a 503), the credential it wants as a bearer token (from a secret, e.g.
+    /// `TONGBAN__IDENTITY__REAL_NAME_CHECK_CREDENTIAL`), and how long to wait for its answer.
+    pub real_name_check_url: String,
+    pub real_name_check_credential: SecretString,
+    pub real_name_check_timeout_secs: u64,
+    /// Checks one account may have made within a day (a match ends them): a stolen ID number
+    /// cannot be tried against name after name.
+    pub real_name_checks_per_day: i64,
 }
 
 impl Section for IdentitySettings {
@@ -63,6 +73,10 @@ impl Default for IdentitySettings {
             code_resend_secs: 60,
             codes_per_hour: 5,
             code_attempts: 5,
+            real_name_check_url: String::new(),
+            real_name_check_credential: SecretString::from(""),
+            real_name_check_timeout_secs: 10,
+            real_name_checks_per_day: 5,
         }
     }
 }

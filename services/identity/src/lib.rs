@@ -8,9 +8,11 @@
 //! - [`db`]: accounts, lockout, role bindings, refresh-token families.
 //! - [`keys`]: Ed25519 signing keys and their rotation.
 //! - [`password`]: Argon2id hashing and the password policy.
+//! - [`real_name`]: online real-name verification against the national identity check.
 //! - `migrations/`: the `identity` schema.
 //!
-//! Publishes to `tongban.identity.v1` (account created, role granted/revoked, account locked).
+//! Publishes to `tongban.identity.v1` (account created, role granted/revoked, account locked,
+//! real name verified, ...).
 
 mod app;
 pub mod config;
@@ -18,6 +20,7 @@ pub mod db;
 pub mod http;
 pub mod keys;
 pub mod password;
+pub mod real_name;
 pub mod texts;
 
 use std::sync::Arc;
@@ -78,6 +81,7 @@ pub async fn run(
         identity.clone(),
         own_account,
     )?);
+    let online_check = real_name::configured(&identity)?;
     let state = AppState {
         pool: host.pool.clone(),
         identity,
@@ -87,6 +91,7 @@ pub async fn run(
         regions: Arc::new(tongban_runtime::regions::RegionDirectory::new(
             &settings.http,
         )),
+        real_name: online_check,
     };
     let (api, doc) = http::app(state, verifier);
     host.serve(listener, api, doc, Vec::new(), shutdown).await

@@ -145,3 +145,28 @@ fn created_or_existing<T>(result: Result<T, Error>) -> anyhow::Result<bool> {
         Err(err) => Err(err.into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn benefit_and_identity_document_items_need_basic_real_name() {
+        let demo = data().unwrap();
+        let names: std::collections::BTreeMap<_, _> = demo
+            .basic_items
+            .iter()
+            .map(|b| (b.code.to_string(), b.name.clone()))
+            .collect();
+        for item in &demo.items {
+            let name = &names[&item.basic_code.to_string()];
+            let expected = match name.as_str() {
+                "最低生活保障审核确认" | "居民身份证换领" | "社会保障卡申领" => {
+                    2
+                }
+                _ => 1,
+            };
+            assert_eq!(item.spec.real_name_level, expected, "{name}");
+        }
+    }
+}

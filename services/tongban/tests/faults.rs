@@ -157,7 +157,8 @@ async fn item(pool: &sqlx::PgPool) -> (String, Vec<String>) {
         let found: Option<(String, Value)> = sqlx::query_as(
             "select v.implementation_code, v.materials from acceptance.offered_items o
              join acceptance.item_versions v using (implementation_code, version)
-             where v.region_code = $1 order by v.implementation_code limit 1",
+             where v.region_code = $1 and v.real_name_level = 1 -- an unverified applicant applies
+             order by v.implementation_code limit 1",
         )
         .bind(HESHAN)
         .fetch_optional(pool)

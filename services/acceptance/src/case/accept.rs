@@ -18,6 +18,7 @@ use crate::domain::{MaterialState, check_materials};
 
 use super::local_today;
 use super::parts;
+use super::real_name;
 use super::state::Action;
 use super::store::{
     Change, Move, Step, apply, certified, listing, load, provided, publish, require_clerk,
@@ -54,6 +55,11 @@ pub async fn accept(
     let from = row.status()?;
     from.allow(Action::Accept)?;
     let listing = listing(&mut tx, &row).await?;
+    real_name::require(
+        real_name::stored(row.real_name_level),
+        real_name::needed(&listing),
+        &row.channel,
+    )?;
     let provided = provided(&mut tx, id).await?;
     let states = check_materials(
         &listing.materials,

@@ -38,6 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(record_visit))
         .routes(routes!(overdue))
         .routes(routes!(deliver))
+        .merge(super::identity_check::router())
 }
 
 /// Opens a draft application for the signed-in citizen or enterprise against an item in force;

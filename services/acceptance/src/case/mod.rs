@@ -9,6 +9,8 @@
 //!   [`correction`] (一次性告知), [`accept`] (受理, 容缺), [`refuse`], [`withdraw`],
 //!   [`conclude`] (办结, from approval), [`returned`] (a transfer sent back), [`deliver`]
 //!   (出件), [`visit`] and [`record_visit`], [`overdue`] (容缺 past its deadline).
+//! - [`real_name`]: the real-name level a case needs and has shown; [`identity_check`]: a
+//!   window clerk records having checked the original ID (level 3).
 //! - [`lookup`]: the public progress lookup by number and query password, limited per number;
 //!   [`password`]: query passwords, kept only as a keyed hash, and issuing one anew.
 //! - [`parts`]: a 一件事 bundle's member cases, moving with it.
@@ -20,6 +22,7 @@ pub mod conclude;
 pub mod correction;
 pub mod deliver;
 pub mod http;
+pub mod identity_check;
 pub mod intake;
 pub mod lookup;
 pub mod materials;
@@ -28,6 +31,7 @@ pub mod overdue;
 pub mod parts;
 pub mod password;
 pub mod rated;
+pub mod real_name;
 pub mod record_visit;
 pub mod refuse;
 pub mod returned;

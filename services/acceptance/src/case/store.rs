@@ -60,6 +60,10 @@ pub(super) struct Row {
     pub(super) results: Value,
     pub(super) delivery: Option<Value>,
     pub(super) delivered_at: Option<DateTime<Utc>>,
+    /// The applicant's real-name level shown for this case (see `real_name`).
+    pub(super) real_name_level: i16,
+    pub(super) identity_checked_by: Option<Uuid>,
+    pub(super) identity_checked_at: Option<DateTime<Utc>>,
 }
 
 impl Row {
@@ -107,7 +111,8 @@ impl Row {
 pub(super) const COLUMNS: &str = "id, number, kind, parent_id, bundle_id, bundle_version, implementation_code, item_version, receiving_region, handling_region, \
     channel, mode, returns, returned, applicant_id, applicant_kind, applicant_name, applicant_document, entered_by, status, submissions, visits, form, query_password, \
     due_date, due_date_provisional, created_at, submitted_at, decided_at, refusal_reason, withdrawal_reason, \
-    conclusion, conclusion_reason, concluded_at, results, delivery, delivered_at";
+    conclusion, conclusion_reason, concluded_at, results, delivery, delivered_at, \
+    real_name_level, identity_checked_by, identity_checked_at";
 
 /// Whether `principal` may see the case: its applicant, or staff who take in, handle or
 /// supervise cases in its receiving or handling region through a binding not restricted to

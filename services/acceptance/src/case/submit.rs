@@ -22,6 +22,7 @@ use super::password::QueryPasswords;
 
 use super::local_today;
 use super::parts;
+use super::real_name;
 use super::state::Action;
 use super::store::{
     Change, Listing, Move, Row, Step, apply, listing, load, provided, publish, require_applicant,
@@ -116,6 +117,8 @@ pub async fn submit(
         Some(item) => Listing::of(item),
         None => listing(&mut tx, &row).await?,
     };
+    let shown = real_name::record_shown(&mut tx, principal, &row).await?;
+    real_name::require(shown, real_name::needed(&listing), &row.channel)?;
     let item = &listing.item;
     let provided = provided(&mut tx, id).await?;
     let certified = take_certificates(&mut tx, &row, &listing.materials, &provided, now).await?;

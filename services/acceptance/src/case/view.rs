@@ -77,6 +77,20 @@ pub struct Case {
     pub materials: Vec<CaseMaterial>,
     /// The one-time correction notice, once sent.
     pub correction: Option<Vec<CorrectionItem>>,
+    /// The real-name level (实名等级) the applicant has shown for this case: online, their
+    /// account's level when they submitted; at a window, 3 once a clerk checked the original ID.
+    pub real_name_level: u8,
+    /// The level the item (a bundle: the most demanding member) needs for acceptance.
+    pub real_name_level_needed: u8,
+    /// Who checked the applicant's original ID at a window, and when.
+    pub identity_check: Option<IdentityCheck>,
+}
+
+/// A window clerk's check of the applicant's original ID (核验身份证原件).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct IdentityCheck {
+    pub checked_by: Uuid,
+    pub checked_at: DateTime<Utc>,
 }
 
 /// A member case of a bundle application.
@@ -198,7 +212,17 @@ pub(super) async fn view_listed(
         children.certificates.0,
     );
     let status = row.status()?;
+    let identity_check =
+        row.identity_checked_by
+            .zip(row.identity_checked_at)
+            .map(|(checked_by, checked_at)| IdentityCheck {
+                checked_by,
+                checked_at,
+            });
     Ok(Case {
+        real_name_level: super::real_name::stored(row.real_name_level),
+        real_name_level_needed: super::real_name::needed(listing),
+        identity_check,
         parts,
         kind: row.kind,
         parent_id: row.parent_id,

@@ -20,6 +20,8 @@ pub struct ItemVersion {
     pub materials: Vec<ListedMaterial>,
     /// Where it may be applied for.
     pub reach: Vec<Reach>,
+    /// The real-name level its applicants need (1-3).
+    pub real_name_level: u8,
 }
 
 /// One root of the regions an item may be applied in.
@@ -54,6 +56,7 @@ struct Row {
     promised_unit: String,
     materials: Jsonb<Vec<ListedMaterial>>,
     reach: Jsonb<Vec<Reach>>,
+    real_name_level: i16,
 }
 
 impl From<Row> for ItemVersion {
@@ -67,12 +70,18 @@ impl From<Row> for ItemVersion {
             promised: TimeLimit::stored(row.promised_value, &row.promised_unit),
             materials: row.materials.0,
             reach: row.reach.0,
+            real_name_level: level(row.real_name_level),
         }
     }
 }
 
 const COLUMNS: &str = "v.implementation_code, v.version, v.name, v.region_code, v.kind, v.promised_value, \
-                       v.promised_unit, v.materials, v.reach";
+                       v.promised_unit, v.materials, v.reach, v.real_name_level";
+
+/// A stored level (the column keeps it within 1-3).
+fn level(stored: i16) -> u8 {
+    u8::try_from(stored.clamp(1, 3)).unwrap_or(1)
+}
 
 /// The version in force of `code`, if the item is offered.
 pub async fn offered(conn: &mut PgConnection, code: &str) -> Result<Option<ItemVersion>, Error> {
@@ -166,6 +175,8 @@ pub struct BundleVersion {
     pub lead_department_credit_code: String,
     pub members: Vec<Member>,
     pub materials: Vec<CombinedEntry>,
+    /// The highest real-name level any member item needs: what the application needs.
+    pub real_name_level: u8,
 }
 
 impl BundleVersion {
@@ -210,6 +221,7 @@ struct BundleRow {
     lead_department_credit_code: String,
     members: Jsonb<Vec<Member>>,
     materials: Jsonb<Vec<CombinedEntry>>,
+    real_name_level: i16,
 }
 
 impl From<BundleRow> for BundleVersion {
@@ -222,11 +234,15 @@ impl From<BundleRow> for BundleVersion {
             lead_department_credit_code: row.lead_department_credit_code,
             members: row.members.0,
             materials: row.materials.0,
+            real_name_level: level(row.real_name_level),
         }
     }
 }
 
-const BUNDLE_COLUMNS: &str = "b.bundle_id, b.version, b.name, b.region_code, b.lead_department_credit_code, b.members, b.materials";
+const BUNDLE_COLUMNS: &str = "b.bundle_id, b.version, b.name, b.region_code, b.lead_department_credit_code, b.members, b.materials, \
+    (select coalesce(max(v.real_name_level), 1)::smallint
+     from jsonb_to_recordset(b.members) as m (implementation_code text, version int)
+     join item_versions v on v.implementation_code = m.implementation_code and v.version = m.version) as real_name_level";
 
 /// The version in force of bundle `id`, if it is offered.
 pub async fn offered_bundle(

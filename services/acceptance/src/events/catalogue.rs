@@ -121,13 +121,15 @@ async fn item_published(
         ));
     }
     let promised = item.promised_time_limit.clone().unwrap_or_default();
+    let level = real_name_level(item.real_name_level)?;
     let (materials, steps, results, reach) = item_lists(&item);
     sqlx::query(
         "insert into item_versions (implementation_code, version, item_id, name, region_code,
              department_credit_code, kind, promised_value, promised_unit, visits_required,
              tongban_scope, covered_regions, materials, steps, results, reach, published_at,
-             department_id)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+             department_id, real_name_level)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+                 $19)
          -- A version is immutable; a replayed event only fills a department learned late.
          on conflict (implementation_code, version) do update
              set department_id = coalesce(item_versions.department_id, excluded.department_id)",
@@ -152,6 +154,7 @@ async fn item_published(
     // Who may see the item's cases (a department-bound role sees its department's only); an
     // event without one leaves the cases to unrestricted roles.
     .bind(uuid::Uuid::parse_str(&item.department_id).ok())
+    .bind(level)
     .execute(&mut *tx)
     .await?;
     sqlx::query(
@@ -164,6 +167,15 @@ async fn item_published(
     .execute(&mut *tx)
     .await?;
     Ok(())
+}
+
+/// The level an item's applicants need: 0 is an event from before items stated one (level 1).
+fn real_name_level(stated: u32) -> Result<i16, HandleError> {
+    match stated {
+        0 => Ok(1),
+        1..=3 => Ok(stated as i16),
+        other => Err(field::malformed("real_name_level", &other.to_string())),
+    }
 }
 
 async fn item_withdrawn(tx: &mut PgConnection, item: ItemWithdrawn) -> Result<(), HandleError> {
@@ -241,4 +253,16 @@ async fn bundle_withdrawn(
         .execute(&mut *tx)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::real_name_level;
+
+    #[test]
+    fn an_item_published_before_levels_needs_level_one() {
+        assert_eq!(real_name_level(0).ok(), Some(1));
+        assert_eq!(real_name_level(2).ok(), Some(2));
+        assert!(real_name_level(4).is_err());
+    }
 }

@@ -110,28 +110,19 @@ pub async fn decide(
         "working_days_used": used,
         "results": results.iter().map(|r| json!({ "name": r.name, "certificate_id": r.certificate_id })).collect::<Vec<_>>(),
     });
-    let excepted = step.excepted.as_ref();
-    let marked = mark(
-        &mut tx,
-        excepted,
-        principal,
-        &row,
-        to.as_str(),
-        marked,
-        now.at,
-    )
-    .await?;
+    let (excepted, action) = (step.excepted.as_ref(), to.as_str());
+    let marked = mark(&mut tx, excepted, principal, &row, action, marked, now.at).await?;
     let entry = Entry {
         at: now.at,
         actor: Some(principal.account),
-        action: to.as_str(),
+        action,
         step: Some(position),
         detail: marked,
     };
     let event = events::CaseConcluded {
         case_id: row.case_id.to_string(),
         case_number: row.case_number.clone(),
-        decision: to.as_str().to_owned(),
+        decision: action.to_owned(),
         reason,
         results,
         decided_by: principal.account.to_string(),

@@ -6,6 +6,7 @@ pub mod keys;
 pub mod lifecycle;
 pub mod oauth;
 pub mod phone;
+pub mod real_name;
 pub mod wellknown;
 
 use std::sync::Arc;
@@ -33,7 +34,8 @@ pub fn app(state: AppState, verifier: Arc<Verifier>) -> (Router, OpenApiDoc) {
             "/v1/accounts",
             accounts::router()
                 .merge(phone::router())
-                .merge(lifecycle::router()),
+                .merge(lifecycle::router())
+                .merge(real_name::router()),
         )
         .nest("/v1/duty-exceptions", duties::router())
         .nest("/v1/keys", keys::router())

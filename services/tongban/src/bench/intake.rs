@@ -268,7 +268,8 @@ async fn item(settings: &Settings) -> anyhow::Result<(String, Vec<String>, Vec<S
         let found: Option<(String, serde_json::Value)> = sqlx::query_as(
             "select v.implementation_code, v.materials from offered_items o
              join item_versions v using (implementation_code, version)
-             where v.region_code = $1 order by v.implementation_code limit 1",
+             where v.region_code = $1 and v.real_name_level = 1 -- an unverified applicant applies
+             order by v.implementation_code limit 1",
         )
         .bind(REGION)
         .fetch_optional(&pool)

@@ -80,6 +80,8 @@ pub struct ItemSummary {
     pub visits_required: u8,
     pub online_depth: String,
     pub tongban_scope: String,
+    /// The real-name level an applicant needs (1-3).
+    pub real_name_level: u8,
 }
 
 impl From<Item> for ItemSummary {
@@ -97,6 +99,7 @@ impl From<Item> for ItemSummary {
             visits_required: item.spec.visits_required,
             online_depth: item.spec.online_depth,
             tongban_scope: item.spec.tongban.scope,
+            real_name_level: item.spec.real_name_level,
         }
     }
 }

@@ -256,6 +256,7 @@ fn published_event(item: &Item, reach: &[(String, bool)]) -> events::ItemPublish
         legal_time_limit: Some(limit(spec.legal_time_limit)),
         promised_time_limit: Some(limit(spec.promised_time_limit)),
         visits_required: u32::from(spec.visits_required),
+        real_name_level: u32::from(spec.real_name_level),
         online_depth: spec.online_depth.clone(),
         post_results: spec.postal.results,
         post_materials: spec.postal.materials,

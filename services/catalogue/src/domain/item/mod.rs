@@ -166,6 +166,17 @@ pub struct ItemSpec {
     pub steps: Vec<Step>,
     pub results: Vec<ResultSpec>,
     pub materials: Vec<Material>,
+    /// The real-name level (实名等级) an applicant needs: 1 unverified, 2 basic real-name
+    /// (checked against the national identity record), 3 advanced (by face, or in person at a
+    /// window). An item that says nothing needs 1.
+    #[serde(default = "least_real_name_level")]
+    #[schema(minimum = 1, maximum = 3, default = 1)]
+    pub real_name_level: u8,
+}
+
+/// The level an item needs when it states none.
+fn least_real_name_level() -> u8 {
+    1
 }
 
 /// An implementation item as the import/export files and the create request carry it.
@@ -310,6 +321,7 @@ pub(crate) mod tests {
                     notes: None,
                 },
             ],
+            real_name_level: 1,
         }
     }
 
@@ -359,11 +371,34 @@ pub(crate) mod tests {
                 Box::new(|s| s.materials[0].name = " ".into()),
             ),
             ("spec.results", Box::new(|s| s.results.clear())),
+            ("spec.real_name_level", Box::new(|s| s.real_name_level = 0)),
+            ("spec.real_name_level", Box::new(|s| s.real_name_level = 4)),
         ];
         for (field, break_it) in cases {
             let mut broken = spec();
             break_it(&mut broken);
             assert_eq!(field_of(broken.check("spec", &lists).unwrap_err()), field);
+        }
+    }
+
+    #[test]
+    fn an_item_that_states_no_real_name_level_needs_level_one() {
+        let mut row = serde_json::to_value(spec()).unwrap();
+        row.as_object_mut().unwrap().remove("real_name_level");
+        let read: ItemSpec = serde_json::from_value(row).unwrap();
+        assert_eq!(read.real_name_level, 1);
+        let mut stated = spec();
+        stated.real_name_level = 2;
+        stated.check("spec", &lists()).unwrap();
+        let wrong = stated_level(5).check("spec", &lists()).unwrap_err();
+        assert_eq!(wrong.status(), 422);
+        assert!(wrong.body().message.contains("1, 2 or 3"), "{wrong}");
+    }
+
+    fn stated_level(level: u8) -> ItemSpec {
+        ItemSpec {
+            real_name_level: level,
+            ..spec()
         }
     }
 

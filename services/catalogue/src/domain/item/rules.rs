@@ -57,6 +57,12 @@ impl ItemSpec {
                 ));
             }
         }
+        if !(1..=3).contains(&self.real_name_level) {
+            return Err(Error::unprocessable(
+                format!("{at}.real_name_level"),
+                "must be 1, 2 or 3 (1 unverified, 2 basic real-name, 3 advanced: face or in person)",
+            ));
+        }
         if self.visits_required > 2 {
             return Err(Error::bad_request(
                 format!("{at}.visits_required"),

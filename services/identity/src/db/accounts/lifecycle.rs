@@ -69,7 +69,11 @@ pub async fn cutoffs(pool: &PgPool, within_secs: i64) -> Result<Vec<Cutoff>, Err
         .collect())
 }
 
-async fn publish<E: Event>(tx: &mut PgConnection, account: Uuid, event: &E) -> Result<(), Error> {
+pub(super) async fn publish<E: Event>(
+    tx: &mut PgConnection,
+    account: Uuid,
+    event: &E,
+) -> Result<(), Error> {
     let key = account.to_string();
     let region: Option<String> =
         sqlx::query_scalar("select region_code from accounts where id = $1")

@@ -3,7 +3,8 @@
 //! - this module: accounts, their contacts and service accounts;
 //! - [`credentials`]: what signing in reads, failures and the lockout;
 //! - [`roles`]: role bindings, granted and revoked;
-//! - [`lifecycle`]: disabling, password changes, and the cut-offs that end sign-ins.
+//! - [`lifecycle`]: disabling, password changes, and the cut-offs that end sign-ins;
+//! - [`real_name`]: raising a citizen to basic real-name once the national record agrees.
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
@@ -16,6 +17,7 @@ use tongban_kernel::{AccountKind, Error, RegionCode};
 
 mod credentials;
 pub mod lifecycle;
+pub mod real_name;
 mod roles;
 
 pub use credentials::{

@@ -23,7 +23,23 @@ mod duties;
 /// An item of 赫山区 in force whose process is 受理 (window) → 承办 → 审核 → 批准, promised in
 /// `promised` working days, issuing a 营业执照 e-certificate; known to acceptance and approval.
 async fn three_step_item(test: &TestPlatform, promised: u32) -> String {
-    let mut spec = spec(promised, "county");
+    three_step_item_in(
+        test,
+        (HESHAN, "赫山区市场监督管理局", 601),
+        promised,
+        "county",
+    )
+    .await
+}
+
+/// Like [`three_step_item`], of `department` (its region, name and number) and 通办 `scope`.
+pub(crate) async fn three_step_item_in(
+    test: &TestPlatform,
+    (region, department, n): (&str, &str, u32),
+    promised: u32,
+    scope: &str,
+) -> String {
+    let mut spec = spec(promised, scope);
     spec["legal_time_limit"] = json!({ "value": 20, "unit": "working_days" });
     spec["steps"] = json!([
         { "name": "受理", "role": "window_clerk", "time_limit": { "value": 1, "unit": "working_days" } },
@@ -31,8 +47,7 @@ async fn three_step_item(test: &TestPlatform, promised: u32) -> String {
         { "name": "审核", "role": "approver", "time_limit": { "value": 3, "unit": "working_days" } },
         { "name": "批准", "role": "approver", "time_limit": { "value": 2, "unit": "working_days" } }
     ]);
-    let code =
-        crate::cases::item_in_force_with(test, HESHAN, "赫山区市场监督管理局", 601, spec).await;
+    let code = crate::cases::item_in_force_with(test, region, department, n, spec).await;
     test.eventually_counts(
         "approval to learn the item",
         "select count(*) from approval.item_versions",
@@ -40,6 +55,24 @@ async fn three_step_item(test: &TestPlatform, promised: u32) -> String {
     )
     .await;
     code
+}
+
+/// The entries of `history` taken under a separation-of-duties exception: (action, the rule
+/// set aside, the exception's id).
+pub(crate) fn duty_marks(history: &Value) -> Vec<(String, String, String)> {
+    history
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| {
+            let mark = &e["detail"]["duty_exception"];
+            Some((
+                e["action"].as_str()?.to_owned(),
+                mark["rule"].as_str()?.to_owned(),
+                mark["exception_id"].as_str()?.to_owned(),
+            ))
+        })
+        .collect()
 }
 
 /// Submits a case of `code` for `applicant` (its form and ID card; the deferrable material

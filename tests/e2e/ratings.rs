@@ -415,18 +415,13 @@ async fn a_window_visit_rating_is_appealed_and_found_invalid(
             &format!("/api/acceptance/v1/remediations/{appealed}/history"),
         )
         .await;
-    let marked: Vec<(&str, &str)> = history
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| {
-            Some((
-                e["action"].as_str()?,
-                e["detail"]["duty_exception"]["rule"].as_str()?,
-            ))
-        })
-        .collect();
-    assert_eq!(marked, [("extended", "own_remediation")], "{history}");
+    let marked = crate::approval::duty_marks(&history);
+    let rule = marked.iter().map(|(a, r, _)| (a.as_str(), r.as_str()));
+    assert_eq!(
+        rule.collect::<Vec<_>>(),
+        [("extended", "own_remediation")],
+        "{history}"
+    );
     let uses = test
         .get_json_as(supervisor, "/api/acceptance/v1/duty-exceptions/uses")
         .await;

@@ -82,7 +82,11 @@ struct CheckAnswer {
 impl HttpVerifier {
     pub fn new(url: &str, credential: SecretString, timeout: Duration) -> anyhow::Result<Self> {
         Ok(Self {
-            client: reqwest::Client::builder().timeout(timeout).build()?,
+            // An operator's address, but still no redirects: an ID number goes where configured.
+            client: reqwest::Client::builder()
+                .timeout(timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()?,
             url: url.to_owned(),
             credential,
         })

@@ -44,22 +44,8 @@ async fn all_roles(test: &TestPlatform, admin: &str, username: &str) -> (String,
 
 /// An item of the county whose process is 受理 → 承办 → 审核 → 批准, known to approval.
 async fn three_step_item(test: &TestPlatform) -> String {
-    let mut spec = crate::items::spec(10, "none");
-    spec["steps"] = json!([
-        { "name": "受理", "role": "window_clerk", "time_limit": { "value": 1, "unit": "working_days" } },
-        { "name": "承办", "role": "approver", "time_limit": { "value": 3, "unit": "working_days" } },
-        { "name": "审核", "role": "approver", "time_limit": { "value": 3, "unit": "working_days" } },
-        { "name": "批准", "role": "approver", "time_limit": { "value": 2, "unit": "working_days" } }
-    ]);
-    let code =
-        crate::cases::item_in_force_with(test, COUNTY, "南县市场监督管理局", 4_101, spec).await;
-    test.eventually_counts(
-        "approval to learn the item",
-        "select count(*) from approval.item_versions",
-        1,
-    )
-    .await;
-    code
+    let department = (COUNTY, "南县市场监督管理局", 4_101);
+    crate::approval::three_step_item_in(test, department, 10, "none").await
 }
 
 struct Rows<'a> {

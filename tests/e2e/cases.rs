@@ -16,6 +16,7 @@ use tongban_acceptance::config::AcceptanceSettings;
 
 mod bundle;
 mod lookup;
+mod mine;
 mod online;
 mod real_name;
 

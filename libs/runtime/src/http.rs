@@ -124,7 +124,11 @@ fn assemble(
         probes = probes.route(METRICS, get(metrics));
     }
     let probes = probes.with_state(Arc::new(Probes { readiness, openapi }));
-    with_layers(name, api.merge(probes).fallback(not_found), settings)
+    let router = api
+        .merge(probes)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed);
+    with_layers(name, router, settings)
 }
 
 /// The middleware stack, outermost first: request id, trace span (continuing the caller's W3C
@@ -233,6 +237,17 @@ async fn enforce_timeout(State(timeout): State<Duration>, req: Request, next: Ne
 
 async fn not_found() -> Error {
     Error::NotFound("route".to_owned())
+}
+
+/// A route that exists answers another method: 405 with a JSON body like every error (axum
+/// still sets `Allow`).
+async fn method_not_allowed(method: axum::http::Method) -> axum::response::Response {
+    let body = tongban_kernel::ErrorBody {
+        code: "method_not_allowed".into(),
+        message: format!("this route does not answer {method}: see Allow for the methods it does"),
+        field: None,
+    };
+    (axum::http::StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response()
 }
 
 #[derive(OpenApi)]

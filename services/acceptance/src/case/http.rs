@@ -39,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(overdue))
         .routes(routes!(deliver))
         .merge(super::identity_check::router())
+        .merge(super::mine::router())
 }
 
 /// Opens a draft application for the signed-in citizen or enterprise against an item in force;
@@ -120,16 +121,19 @@ async fn intake(
     Ok((status, Json(case)))
 }
 
-/// One case, for its applicant and the staff in scope (404 for anyone else).
-#[utoipa::path(get, path = "/{id}", tag = "cases", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
-    (status = 200, body = Case), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+/// One case by its id or its case number, for its applicant and the staff in scope (404 for
+/// anyone else).
+#[utoipa::path(get, path = "/{id}", tag = "cases", security(("bearer" = [])),
+    params(("id" = String, Path, description = "the case's id (UUID) or its 43-character case number")),
+    responses((status = 200, body = Case), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
 ))]
 async fn get_one(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(id): Path<Uuid>,
+    Path(id): Path<String>,
 ) -> Result<Json<Case>> {
-    Ok(Json(super::view::get(&state.pool, &principal, id).await?))
+    Ok(Json(super::view::find(&state.pool, &principal, &id).await?))
 }
 
 /// Everything that happened to the case, oldest first (append-only).

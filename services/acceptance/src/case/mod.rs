@@ -11,6 +11,7 @@
 //!   (出件), [`visit`] and [`record_visit`], [`overdue`] (容缺 past its deadline).
 //! - [`real_name`]: the real-name level a case needs and has shown; [`identity_check`]: a
 //!   window clerk records having checked the original ID (level 3).
+//! - [`mine`]: the applicant's own applications, a page at a time.
 //! - [`lookup`]: the public progress lookup by number and query password, limited per number;
 //!   [`password`]: query passwords, kept only as a keyed hash, and issuing one anew.
 //! - [`parts`]: a 一件事 bundle's member cases, moving with it.
@@ -26,6 +27,7 @@ pub mod identity_check;
 pub mod intake;
 pub mod lookup;
 pub mod materials;
+pub mod mine;
 pub mod open;
 pub mod overdue;
 pub mod parts;

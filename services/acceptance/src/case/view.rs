@@ -10,7 +10,7 @@ use sqlx::{PgConnection, PgPool};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use tongban_kernel::{Error, Principal};
+use tongban_kernel::{CaseNumber, Error, Principal};
 
 use super::state::Status;
 use super::store::{Listing, Row, listing, load};
@@ -153,6 +153,29 @@ pub struct HistoryEntry {
 }
 
 /// The case with its materials and notice, for whoever may see it.
+/// The case a path names, by its id or by its case number (a staff member at the counter reads
+/// the number off a receipt), as [`get`] shows it. 400 for neither; 404 alike for a number
+/// nobody was given and a case out of the caller's scope.
+pub async fn find(pool: &PgPool, principal: &Principal, id_or_number: &str) -> Result<Case, Error> {
+    let raw = id_or_number.trim();
+    if let Ok(id) = Uuid::parse_str(raw) {
+        return get(pool, principal, id).await;
+    }
+    let number: CaseNumber = raw.parse().map_err(|_| {
+        Error::bad_request("id", "a case id (UUID) or a case number (43 characters)")
+    })?;
+    let not_found = || Error::NotFound(format!("case {number}"));
+    let id: Uuid = sqlx::query_scalar("select id from cases where number = $1")
+        .bind(number.as_str())
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(not_found)?;
+    get(pool, principal, id).await.map_err(|err| match err {
+        Error::NotFound(_) => not_found(),
+        err => err,
+    })
+}
+
 pub async fn get(pool: &PgPool, principal: &Principal, id: Uuid) -> Result<Case, Error> {
     let mut conn = pool.acquire().await?;
     let row = load(&mut conn, principal, id, false).await?;

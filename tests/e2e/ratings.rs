@@ -67,6 +67,37 @@ async fn act(test: &TestPlatform, token: &str, remediation: &str, body: Value) -
     .await
 }
 
+/// `POST /visits` answers the visit with its rating code, and its OpenAPI document says so (a
+/// request schema of the same name had taken the answer's place).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_visits_answer_is_documented_with_its_rating_code() {
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let doc = test
+        .http
+        .get(test.url("/api/acceptance/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let answer = &doc["paths"]["/v1/visits"]["post"]["responses"]["201"]["content"]["application/json"]
+        ["schema"]["$ref"];
+    let name = answer.as_str().unwrap().rsplit('/').next().unwrap();
+    let schema = &doc["components"]["schemas"][name];
+    assert!(
+        schema["properties"]["rating_code"].is_object(),
+        "{name}: {schema}"
+    );
+    let request = &doc["paths"]["/v1/cases/{id}/visits"]["post"]["requestBody"]["content"]["application/json"]
+        ["schema"]["$ref"];
+    assert_ne!(
+        request, answer,
+        "the case's visit request is a schema of its own"
+    );
+    test.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn bad_ratings_are_remediated_by_whoever_handled_them_and_counted() {
     let clock = tongban_runtime::Clock::adjustable();

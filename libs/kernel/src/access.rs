@@ -94,6 +94,17 @@ pub enum Power {
 impl Power {
     /// The powers of working on cases: taking them in, handling them, supervising them.
     pub const CASE_WORK: [Power; 3] = [Power::AcceptCases, Power::HandleCases, Power::Supervise];
+
+    /// What the power lets one do, and the role that gives it, in a clerk's words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::AcceptCases => "taking cases in at a window (the window_clerk role)",
+            Self::HandleCases => "handling cases in the back office (the approver role)",
+            Self::Supervise => "supervising (the supervisor role)",
+            Self::EditCatalogue => "keeping the catalogue (the catalogue_admin role)",
+            Self::ManageAccounts => "managing accounts and roles (the identity_admin role)",
+        }
+    }
 }
 
 impl Role {
@@ -253,7 +264,8 @@ impl Principal {
             Ok(())
         } else {
             Err(Error::Forbidden(format!(
-                "no role grants {power:?} in region {region}"
+                "none of your roles allows {} in region {region}",
+                power.describe()
             )))
         }
     }
@@ -273,7 +285,8 @@ impl Principal {
             Ok(())
         } else {
             Err(Error::Forbidden(format!(
-                "no role grants {power:?} over department {department} in region {region}"
+                "none of your roles allows {} for department {department} in region {region}",
+                power.describe()
             )))
         }
     }

@@ -56,7 +56,19 @@ const DUE_DATE: Variable = var("due_date", VarType::Date, "2026-12-11");
 const REASON: Variable = var("reason", VarType::Text, "经营场所使用证明不清晰");
 
 /// Every kind of message, by template key.
-pub const KINDS: [Kind; 15] = [
+pub const KINDS: [Kind; 16] = [
+    // An online application reaches the receiving hall's clerks (rule and first wording in
+    // `20261205020000_submissions_reach_the_hall.sql`); `submission` is 2 after a correction.
+    Kind {
+        key: "case_submitted",
+        event_type: "cn.tongban.acceptance.case_submitted.v1",
+        required: &[],
+        variables: &[
+            CASE_NUMBER,
+            ITEM_NAME,
+            var("submission", VarType::Number, "1"),
+        ],
+    },
     Kind {
         key: "case_accepted",
         event_type: "cn.tongban.acceptance.case_accepted.v1",

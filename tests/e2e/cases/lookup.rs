@@ -85,6 +85,10 @@ async fn wrong_query_passwords_lock_the_number_for_15_minutes_and_unknown_number
             wrong, unknown,
             "guess {guess}: an unknown number answers alike"
         );
+        assert_eq!(
+            wrong.2["message"], "a case with this number and query password not found",
+            "one clear sentence"
+        );
     }
 
     // Then the number answers 429 whatever the password, the right one included, and says

@@ -237,6 +237,17 @@ async fn only_the_hall_decides_and_corrects_once(
         (200, Some("needs_correction")),
         "{corrected}"
     );
+    // A second notice before the applicant answers says why it may not, in plain words.
+    let notice = format!("/api/acceptance/v1/cases/{id}/correction");
+    let (status, again) = post(test, clerk, &notice, fix.clone()).await;
+    assert_eq!(status, 409, "{again}");
+    assert!(
+        again["message"]
+            .as_str()
+            .unwrap()
+            .contains("waiting for the applicant's corrections"),
+        "{again}"
+    );
     assert_eq!(
         upload(test, applicant, id, &materials[0], "application/pdf")
             .await
@@ -372,6 +383,10 @@ async fn the_receipt_and_the_lookup(
         (status, progress["status"].as_str()),
         (200, Some("accepted"))
     );
+    // Accepted, not decided: the decision (办结) is the department's, still to come.
+    assert!(progress["accepted_at"].is_string(), "{progress}");
+    assert!(progress["decided_at"].is_null(), "{progress}");
+    assert!(progress["conclusion"].is_null(), "{progress}");
     assert_eq!(lookup("WRONGPWD".into()).await.0, 404);
 }
 

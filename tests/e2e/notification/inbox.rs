@@ -63,8 +63,17 @@ async fn the_correction_notice_reaches_the_applicant_once_read(
     code: &str,
     clerk: &str,
 ) -> (String, Vec<String>, String) {
-    // The one-time correction notice reaches the applicant's inbox, urgent, with the reason.
+    // The online application reaches the receiving hall's clerk (issue 25).
     let (id, materials) = crate::cases::submitted_case(test, applicant, code).await;
+    let hall = inbox_with(test, clerk, "case_submitted").await;
+    let arrived = &hall["messages"][0];
+    assert_eq!(arrived["subject"], "新网上申请待受理", "{hall}");
+    assert!(
+        arrived["body"].as_str().unwrap().contains("（第1次提交）"),
+        "{arrived}"
+    );
+
+    // The one-time correction notice reaches the applicant's inbox, urgent, with the reason.
     let (status, _) = post(
         test,
         clerk,

@@ -507,14 +507,14 @@ async fn withdraw(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Visit {
+pub struct CaseVisit {
     /// intake, supply, pickup or other.
     pub purpose: String,
 }
 
 /// Counts a visit of the applicant to a hall for this case (最多跑一次). For a clerk whose scope
 /// covers the receiving region; a window intake counts its own visit.
-#[utoipa::path(post, path = "/{id}/visits", tag = "cases", request_body = Visit, security(("bearer" = [])),
+#[utoipa::path(post, path = "/{id}/visits", tag = "cases", request_body = CaseVisit, security(("bearer" = [])),
     params(("id" = Uuid, Path)), responses(
     (status = 200, body = Case), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -523,7 +523,7 @@ async fn record_visit(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     Path(id): Path<Uuid>,
-    Json(input): Json<Visit>,
+    Json(input): Json<CaseVisit>,
 ) -> Result<Json<Case>> {
     Ok(Json(
         super::record_visit::record_visit(

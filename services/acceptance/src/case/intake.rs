@@ -120,6 +120,10 @@ pub async fn intake(
     idempotency_key: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(Case, bool), Error> {
+    // An unknown hall is the input's fault (422 naming it) before it is anybody's scope.
+    let lineage = regions
+        .lineage(&input.receiving_region, "receiving_region")
+        .await?;
     principal.require(Power::AcceptCases, &input.receiving_region)?;
     check_form(&input.form)?;
     let (name, applicant_kind, document) = window_applicant(&input.applicant)?;
@@ -128,9 +132,6 @@ pub async fn intake(
     }
     let (item, bundle) =
         applied_for(pool, input.implementation_code.as_ref(), input.bundle_id).await?;
-    let lineage = regions
-        .lineage(&input.receiving_region, "receiving_region")
-        .await?;
     let mut conn = pool.acquire().await?;
     let today = local_today(now);
     let served = served(

@@ -12,6 +12,7 @@ use tongban_kernel::Error;
 use crate::domain::{LOOKUP_FAILURES_ALLOWED, LOOKUP_WINDOW_SECS, lookup_allowed};
 
 use super::password::QueryPasswords;
+use super::state::Status;
 
 use super::store::{COLUMNS, Row, listing};
 use super::view::Progress;
@@ -60,18 +61,28 @@ pub async fn lookup(
     }) else {
         count_failure(&mut tx, number, now).await?;
         tx.commit().await?;
+        // "…not found": the same words for an unknown number and a wrong password.
         return Err(Error::NotFound(
-            "no case with this number and password".into(),
+            "a case with this number and query password".into(),
         ));
     };
     let listing = listing(&mut tx, &row).await?;
     tx.commit().await?;
+    let status = row.status()?;
+    // The window's decision is `decided_at` in the row: an acceptance, or a refusal that ends it.
+    let refused_at_window = status == Status::Refused;
     Ok(Progress {
         number: row.number.clone().unwrap_or_default(),
         item_name: listing.name,
-        status: row.status()?,
+        status,
         submitted_at: row.submitted_at,
-        decided_at: row.decided_at,
+        accepted_at: row.decided_at.filter(|_| !refused_at_window),
+        decided_at: if refused_at_window {
+            row.decided_at
+        } else {
+            row.concluded_at
+        },
+        conclusion: row.conclusion.clone(),
         due_date: row.due_date,
     })
 }

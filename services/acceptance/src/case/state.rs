@@ -87,7 +87,9 @@ impl Action {
         match self {
             Self::Edit => "edited",
             Self::Submit => "submitted",
-            Self::RequestCorrection | Self::Accept | Self::Refuse => "decided",
+            Self::RequestCorrection => "sent a correction notice",
+            Self::Accept => "accepted",
+            Self::Refuse => "refused",
             Self::Withdraw => "withdrawn",
             Self::SupplyDeferred => "given deferred materials",
             Self::Conclude => "concluded",
@@ -122,8 +124,30 @@ pub fn transition(from: Status, action: Action) -> Result<Status, Error> {
     };
     to.ok_or_else(|| Error::Conflict {
         code: "illegal_transition",
-        message: format!("a {} case cannot be {}", from.as_str(), action.past()),
+        message: format!(
+            "the case is {} ({}): it cannot be {} now",
+            from.in_words(),
+            from.as_str(),
+            action.past()
+        ),
     })
+}
+
+impl Status {
+    /// Where the case stands, as a clerk or an applicant would say it.
+    fn in_words(self) -> &'static str {
+        match self {
+            Self::Draft => "a draft, not submitted yet",
+            Self::Submitted => "submitted and awaiting the acceptance decision",
+            Self::NeedsCorrection => "waiting for the applicant's corrections",
+            Self::Accepted => "accepted and being handled",
+            Self::Refused => "refused",
+            Self::Withdrawn => "withdrawn",
+            Self::Concluded => "concluded, its result awaiting hand-out",
+            Self::Delivered => "concluded and its result handed out",
+            Self::Returned => "sent back by the handling region",
+        }
+    }
 }
 
 #[cfg(test)]
@@ -200,9 +224,20 @@ mod tests {
     #[test]
     fn refusals_say_what_was_refused() {
         let err = transition(S::Submitted, A::Submit).unwrap_err();
-        assert_eq!(err.body().message, "a submitted case cannot be submitted");
-        let err = transition(S::Accepted, A::Accept).unwrap_err();
-        assert_eq!(err.body().message, "a accepted case cannot be decided");
+        assert_eq!(
+            err.body().message,
+            "the case is submitted and awaiting the acceptance decision (submitted): it cannot \
+             be submitted now"
+        );
+        let err = transition(S::NeedsCorrection, A::RequestCorrection).unwrap_err();
+        assert_eq!(
+            err.body().message,
+            "the case is waiting for the applicant's corrections (needs_correction): it cannot \
+             be sent a correction notice now"
+        );
+        for status in Status::ALL {
+            assert!(!status.in_words().is_empty());
+        }
     }
 
     #[test]

@@ -417,6 +417,12 @@ pub struct Progress {
     pub item_name: String,
     pub status: Status,
     pub submitted_at: Option<DateTime<Utc>>,
+    /// When the window accepted it (受理).
+    pub accepted_at: Option<DateTime<Utc>>,
+    /// When it was decided: concluded by the department (办结: approved or refused), or
+    /// refused at the window; none while that is still to come.
     pub decided_at: Option<DateTime<Utc>>,
+    /// approved or refused, once concluded.
+    pub conclusion: Option<String>,
     pub due_date: Option<NaiveDate>,
 }

@@ -226,8 +226,27 @@ macro_rules! on_case_only {
     )*};
 }
 
+/// A submission reaches the receiving hall's clerks when the applicant made it online (a
+/// window submission is the clerk's own doing), with whether it is a resubmission.
+impl On<acceptance::CaseSubmitted> for CaseMessages {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        e: acceptance::CaseSubmitted,
+        delivered: &Delivered,
+    ) -> Result<(), HandleError> {
+        let mut facts = case_facts(tx, delivered, e.case.as_ref()).await?;
+        if e.case.as_ref().is_some_and(|c| c.channel != "online") {
+            return Ok(());
+        }
+        facts
+            .values
+            .insert("submission", Value::Number(i64::from(e.submission)));
+        self.raise(tx, &facts).await
+    }
+}
+
 on_case_only!(
-    acceptance::CaseSubmitted,
     acceptance::CaseWithdrawn,
     acceptance::DeferredMaterialSupplied,
     acceptance::DeferredMaterialOverdue,

@@ -43,9 +43,10 @@ pub struct Excepted {
 
 /// The consumer that keeps `duty_exceptions` from the identity topic.
 pub fn consumer() -> ConsumerSpec {
+    let projection = Arc::new(Projection);
     ConsumerSpec::named("duty-exceptions", &[topics::IDENTITY])
-        .on::<DutyExceptionGranted, _>(Arc::new(Projection))
-        .on::<DutyExceptionRevoked, _>(Arc::new(Projection))
+        .on::<DutyExceptionGranted, _>(projection.clone())
+        .on::<DutyExceptionRevoked, _>(projection)
         .into()
 }
 

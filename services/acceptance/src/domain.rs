@@ -10,6 +10,12 @@ use tongban_kernel::Error;
 
 pub use crate::case::state::{Action, Status};
 
+/// A real-name level as the case and item columns keep it (within 1-3 there): 1 unverified,
+/// 2 basic real-name, 3 advanced (face or in person).
+pub fn real_name_level(stored: i16) -> u8 {
+    u8::try_from(stored.clamp(1, 3)).unwrap_or(1)
+}
+
 /// How regions share a case (跨域通办): `online` for an online application (全程网办, routed
 /// straight to the handling region); `local` when the receiving hall lies in the handling
 /// region (its lineage, province first and itself last, is `receiving`); otherwise the case is

@@ -56,7 +56,7 @@ pub async fn accept(
     from.allow(Action::Accept)?;
     let listing = listing(&mut tx, &row).await?;
     real_name::require(
-        real_name::stored(row.real_name_level),
+        crate::domain::real_name_level(row.real_name_level),
         real_name::needed(&listing),
         &row.channel,
     )?;

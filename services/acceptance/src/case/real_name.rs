@@ -7,15 +7,12 @@ use sqlx::PgConnection;
 
 use tongban_kernel::{Error, Principal};
 
+use crate::domain::real_name_level;
+
 use super::store::{Listing, Row};
 
 /// The highest level there is: an in-person check of the original ID at a window.
 pub const IN_PERSON: u8 = 3;
-
-/// What the API shows of a stored level (the column keeps it within 1-3).
-pub(super) fn stored(level: i16) -> u8 {
-    u8::try_from(level.clamp(1, 3)).unwrap_or(1)
-}
 
 /// The level a case needs: its item's, or for a 一件事 application the most demanding member's.
 pub(super) fn needed(listing: &Listing) -> u8 {
@@ -43,7 +40,7 @@ pub(super) async fn record_shown(
     principal: &Principal,
     row: &Row,
 ) -> Result<u8, Error> {
-    let recorded = stored(row.real_name_level);
+    let recorded = real_name_level(row.real_name_level);
     let applicant = row.applicant_id == Some(principal.account);
     let level = shown(recorded, principal, applicant);
     if level != recorded {

@@ -243,7 +243,7 @@ pub(super) async fn view_listed(
                 checked_at,
             });
     Ok(Case {
-        real_name_level: super::real_name::stored(row.real_name_level),
+        real_name_level: crate::domain::real_name_level(row.real_name_level),
         real_name_level_needed: super::real_name::needed(listing),
         identity_check,
         parts,

@@ -5,7 +5,7 @@ use sqlx::types::Json as Jsonb;
 
 use tongban_kernel::{Calendar, Error, TimeLimit};
 
-use crate::domain::ListedMaterial;
+use crate::domain::{ListedMaterial, real_name_level};
 
 /// An item version as a case needs it.
 #[derive(Debug, Clone)]
@@ -70,18 +70,13 @@ impl From<Row> for ItemVersion {
             promised: TimeLimit::stored(row.promised_value, &row.promised_unit),
             materials: row.materials.0,
             reach: row.reach.0,
-            real_name_level: level(row.real_name_level),
+            real_name_level: real_name_level(row.real_name_level),
         }
     }
 }
 
 const COLUMNS: &str = "v.implementation_code, v.version, v.name, v.region_code, v.kind, v.promised_value, \
                        v.promised_unit, v.materials, v.reach, v.real_name_level";
-
-/// A stored level (the column keeps it within 1-3).
-fn level(stored: i16) -> u8 {
-    u8::try_from(stored.clamp(1, 3)).unwrap_or(1)
-}
 
 /// The version in force of `code`, if the item is offered.
 pub async fn offered(conn: &mut PgConnection, code: &str) -> Result<Option<ItemVersion>, Error> {
@@ -234,7 +229,7 @@ impl From<BundleRow> for BundleVersion {
             lead_department_credit_code: row.lead_department_credit_code,
             members: row.members.0,
             materials: row.materials.0,
-            real_name_level: level(row.real_name_level),
+            real_name_level: real_name_level(row.real_name_level),
         }
     }
 }

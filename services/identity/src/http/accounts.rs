@@ -38,11 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 fn required_name(field: &str, value: &str) -> Result<String> {
-    let value = value.trim();
-    if value.is_empty() || value.chars().count() > 100 {
-        return Err(Error::bad_request(field, "must be 1 to 100 characters"));
-    }
-    Ok(value.to_owned())
+    super::input::required_text(field, value, 100)
 }
 
 /// Staff user names and client ids: lower case, so they never collide with document numbers or

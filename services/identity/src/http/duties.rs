@@ -15,6 +15,7 @@ use tongban_auth::Authenticated;
 use tongban_kernel::region::RegionLevel;
 use tongban_kernel::{Error, ErrorBody, Json, Path, Power, Principal, RegionCode, Result, Role};
 
+use super::input::required_text;
 use crate::AppState;
 use crate::db::duties::{self, DutyException};
 
@@ -62,7 +63,7 @@ async fn grant(
         ));
     }
     state.regions.require_known(&region, "region_code").await?;
-    let reason = written("reason", &input.reason)?;
+    let reason = required_text("reason", &input.reason, 500)?;
     let granted = duties::grant(
         &state.pool,
         region.as_str(),
@@ -90,7 +91,7 @@ async fn revoke(
         .filter(|e| sees(&principal, &e.region_code))
         .ok_or_else(|| Error::NotFound(format!("duty exception {id}")))?;
     require_province_admin(&principal, &region(&found.region_code)?)?;
-    let reason = written("reason", &input.reason)?;
+    let reason = required_text("reason", &input.reason, 500)?;
     let revoked = duties::revoke(
         &state.pool,
         id,
@@ -149,12 +150,4 @@ fn require_province_admin(principal: &Principal, region: &RegionCode) -> Result<
             ),
         })
     }
-}
-
-fn written(field: &str, value: &str) -> Result<String> {
-    let value = value.trim();
-    if value.is_empty() || value.chars().count() > 500 {
-        return Err(Error::bad_request(field, "must be 1 to 500 characters"));
-    }
-    Ok(value.to_owned())
 }

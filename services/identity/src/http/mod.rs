@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod duties;
+mod input;
 pub mod keys;
 pub mod lifecycle;
 pub mod oauth;

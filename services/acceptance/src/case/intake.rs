@@ -305,12 +305,12 @@ async fn served(
                     catalogue::version(&mut *conn, &member.implementation_code, member.version)
                         .await?;
                 if !version.served_in(lineage)
-                    && !catalogue::agreed(
+                    && !tongban_agreements::agreed(
                         &mut *conn,
                         &version.code,
                         lineage,
                         today,
-                        &["joint", "collect_elsewhere"],
+                        tongban_agreements::BUNDLE_MEMBER,
                     )
                     .await?
                 {
@@ -327,12 +327,12 @@ async fn served(
         }
         None => {
             item.served_in(lineage)
-                || catalogue::agreed(
+                || tongban_agreements::agreed(
                     &mut *conn,
                     &item.code,
                     lineage,
                     today,
-                    &["collect_elsewhere"],
+                    tongban_agreements::ITEM_ON_ITS_OWN,
                 )
                 .await?
         }

@@ -29,6 +29,23 @@ struct Issuer {
     name: String,
 }
 
+/// Whom a certificate names (sealed with it): the applicant's account, kind and name, and a
+/// citizen's document masked, or an enterprise's unified social credit code (public, so it
+/// stands as it is, also under `credit_code`). Certificates issued before the name was kept
+/// have no `name` and keep verifying: what is signed is each one's own document.
+fn holder(row: &Row) -> Value {
+    let mut holder = json!({
+        "account_id": row.applicant_id,
+        "kind": row.applicant_kind,
+        "name": row.applicant_name,
+        "document_masked": row.applicant_document_masked,
+    });
+    if row.applicant_kind == "enterprise" {
+        holder["credit_code"] = json!(row.applicant_document_masked);
+    }
+    holder
+}
+
 /// The document of e-certificate `id` of `spec` for the applicant of `row`.
 fn document(
     id: Uuid,
@@ -43,11 +60,7 @@ fn document(
         "id": id,
         "type": spec.name,
         "kind": spec.kind,
-        "holder": {
-            "account_id": row.applicant_id,
-            "kind": row.applicant_kind,
-            "document_masked": row.applicant_document_masked,
-        },
+        "holder": holder(row),
         "issuer": {
             "credit_code": issuer.credit_code,
             "name": issuer.name,

@@ -34,14 +34,23 @@ struct Issuer {
 /// stands as it is, also under `credit_code`). Certificates issued before the name was kept
 /// have no `name` and keep verifying: what is signed is each one's own document.
 fn holder(row: &Row) -> Value {
+    named(
+        row.applicant_id,
+        &row.applicant_kind,
+        &row.applicant_name,
+        &row.applicant_document_masked,
+    )
+}
+
+fn named(account: Option<Uuid>, kind: &str, name: &str, document: &str) -> Value {
     let mut holder = json!({
-        "account_id": row.applicant_id,
-        "kind": row.applicant_kind,
-        "name": row.applicant_name,
-        "document_masked": row.applicant_document_masked,
+        "account_id": account,
+        "kind": kind,
+        "name": name,
+        "document_masked": document,
     });
-    if row.applicant_kind == "enterprise" {
-        holder["credit_code"] = json!(row.applicant_document_masked);
+    if kind == "enterprise" {
+        holder["credit_code"] = json!(document);
     }
     holder
 }
@@ -162,4 +171,25 @@ pub async fn issue_results(
         });
     }
     Ok(issued)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::named;
+
+    #[test]
+    fn a_citizen_is_named_with_the_masked_document_an_enterprise_with_its_credit_code() {
+        let citizen = named(None, "citizen", "钱七", "430903********1234");
+        assert_eq!(
+            citizen,
+            json!({ "account_id": null, "kind": "citizen", "name": "钱七",
+                    "document_masked": "430903********1234" })
+        );
+        let enterprise = named(None, "enterprise", "某某餐饮店", "91430903MA4L000001");
+        assert_eq!(enterprise["name"], "某某餐饮店");
+        assert_eq!(enterprise["credit_code"], "91430903MA4L000001");
+        assert_eq!(enterprise["document_masked"], "91430903MA4L000001");
+    }
 }

@@ -213,7 +213,7 @@ pub async fn count(pool: &PgPool, reach: &[Reach]) -> Result<InboxCounts, Error>
 }
 
 /// One list of the hall's inbox, oldest first.
-#[utoipa::path(get, path = "/{list}", tag = "inbox", params(("list" = List, Path), ListParams),
+#[utoipa::path(get, path = "/{list}", tag = "inbox", params(("list" = String, Path, description = "awaiting_review, resubmitted, awaiting_applicant, deferred_owed, awaiting_handout or returned"), ListParams),
     security(("bearer" = [])), responses((status = 200, body = HallCases),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody)))]

@@ -39,9 +39,9 @@ pub fn reaches(principal: &Principal, powers: &[Power], within: Option<&RegionCo
         .iter()
         .filter(|b| b.role.powers().iter().any(|p| powers.contains(p)))
         .filter_map(|b| match within {
-            None => Some((b.region.clone(), b.department)),
-            Some(within) if b.covers(within) => Some((within.clone(), b.department)),
-            Some(within) if b.region.is_within(within) => Some((b.region.clone(), b.department)),
+            None => Some((b.region, b.department)),
+            Some(within) if b.covers(within) => Some((*within, b.department)),
+            Some(within) if b.region.is_within(within) => Some((b.region, b.department)),
             Some(_) => None,
         })
         .collect();
@@ -50,7 +50,7 @@ pub fn reaches(principal: &Principal, powers: &[Power], within: Option<&RegionCo
     let covers = |outer: &(RegionCode, Option<Uuid>), inner: &(RegionCode, Option<Uuid>)| {
         let binding = |(region, department): &(RegionCode, Option<Uuid>)| RoleBinding {
             role: tongban_kernel::Role::Supervisor,
-            region: region.clone(),
+            region: *region,
             department: *department,
         };
         binding(outer).covers_binding(&binding(inner))

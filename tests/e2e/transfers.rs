@@ -25,6 +25,8 @@ use crate::items::{HESHAN, post, spec, status_and_body};
 use tongban_crossregion::config::CrossregionSettings;
 
 mod bundle;
+mod claim;
+mod withdrawal;
 
 const CHANGSHA_COUNTY: &str = "430121000000";
 const ANHUA: &str = "430923000000";

@@ -18,6 +18,7 @@ use tongban_kernel::{Error, Power, Principal, RegionCode, TimeLimit};
 
 use super::state::{Action, TransferState, WorkItemState, transition};
 
+mod ended;
 mod steps;
 pub use steps::{NewStep, StepChange, change_step, insert_step};
 
@@ -455,6 +456,9 @@ pub enum Change<'a> {
     Concluded(&'a Conclusion, Now),
     /// The handling region sent the transfer back: the work item leaves the queue.
     TransferRejected { reason: &'a str },
+    /// The front office ended the case undecided (`action`: withdrawn, refused at the window):
+    /// it leaves the queue with `reason`, see [`super::end`].
+    Ended { action: Action, reason: &'a str },
 }
 
 impl Change<'_> {
@@ -466,6 +470,7 @@ impl Change<'_> {
             Self::Concluded(conclusion, _) if conclusion.approve => Action::Approve,
             Self::Concluded(..) => Action::Refuse,
             Self::TransferRejected { .. } => Action::RejectTransfer,
+            Self::Ended { action, .. } => *action,
         }
     }
 }
@@ -487,6 +492,7 @@ pub async fn apply(tx: &mut PgConnection, row: &Row, change: Change<'_>) -> Resu
             .await?
         }
         Change::Concluded(conclusion, now) => conclude(tx, id, to, conclusion, now).await?,
+        Change::Ended { reason, .. } => ended::ended(tx, id, to, reason).await?,
         Change::TransferRejected { reason } => {
             sqlx::query_as(&format!(
                 "update work_items w set state = $3, transfer = null, reason = $2,

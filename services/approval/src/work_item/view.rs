@@ -79,8 +79,9 @@ pub struct WorkItem {
     pub receiving_region: String,
     pub applicant_kind: String,
     pub applicant_document_masked: String,
-    /// awaiting_item, in_progress, paused, approved, refused, withdrawn, or returned (its
-    /// transfer was sent back to the receiving region).
+    /// awaiting_item, in_progress, paused, approved, refused, withdrawn (by the applicant,
+    /// undecided), returned (its transfer was sent back to the receiving region), or
+    /// refused_at_window (the receiving window did not accept the application after all).
     pub state: WorkItemState,
     /// For a case transferred from another region's window: pending until the handling region
     /// accepts the transfer (no step can be worked before), then accepted.

@@ -163,6 +163,22 @@ pub async fn of_case(
     .await?)
 }
 
+/// The latest transfer of case `case_id` in one of `states`, locked.
+pub async fn of_case_in(
+    tx: &mut PgConnection,
+    case_id: Uuid,
+    states: &[TransferState],
+) -> Result<Option<Row>, Error> {
+    Ok(sqlx::query_as(&format!(
+        "select {COLUMNS} from transfers where case_id = $1 and state = any($2)
+         order by round desc limit 1 for update"
+    ))
+    .bind(case_id)
+    .bind(states)
+    .fetch_optional(&mut *tx)
+    .await?)
+}
+
 /// The cases of a bundle's parts whose results are back for delivery.
 pub async fn returned_parts(tx: &mut PgConnection, bundle: Uuid) -> Result<Vec<Uuid>, Error> {
     Ok(
@@ -258,6 +274,8 @@ pub enum Change<'a> {
         at: DateTime<Utc>,
         on: NaiveDate,
     },
+    /// The case ended before its decision (the why and the reason are its history's).
+    Cancelled,
 }
 
 impl Change<'_> {
@@ -267,6 +285,7 @@ impl Change<'_> {
             Self::Rejected { .. } => Action::Reject,
             Self::Returned { .. } => Action::ReturnResult,
             Self::Delivered { .. } => Action::Deliver,
+            Self::Cancelled => Action::Cancel,
         }
     }
 }
@@ -351,6 +370,15 @@ pub async fn apply(tx: &mut PgConnection, row: &Row, change: Change<'_>) -> Resu
                 .bind(method)
                 .bind(at)
                 .bind(on)
+                .fetch_one(&mut *tx)
+                .await?
+        }
+        Change::Cancelled => {
+            let sql =
+                format!("update transfers set state = $2, revision = revision + 1 {returning}");
+            sqlx::query_as(&sql)
+                .bind(row.id)
+                .bind(to)
                 .fetch_one(&mut *tx)
                 .await?
         }

@@ -492,7 +492,12 @@ pub async fn apply(tx: &mut PgConnection, row: &Row, change: Change<'_>) -> Resu
             .await?
         }
         Change::Concluded(conclusion, now) => conclude(tx, id, to, conclusion, now).await?,
-        Change::Ended { reason, .. } => ended::ended(tx, id, to, reason).await?,
+        Change::Ended { reason, .. } => {
+            ended::ended(tx, id, to, reason).await?;
+            load(tx, id, false)
+                .await?
+                .ok_or_else(|| Error::internal("the ended work item vanished"))?
+        }
         Change::TransferRejected { reason } => {
             sqlx::query_as(&format!(
                 "update work_items w set state = $3, transfer = null, reason = $2,

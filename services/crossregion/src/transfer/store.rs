@@ -373,17 +373,21 @@ pub async fn apply(tx: &mut PgConnection, row: &Row, change: Change<'_>) -> Resu
                 .fetch_one(&mut *tx)
                 .await?
         }
-        Change::Cancelled => {
-            let sql =
-                format!("update transfers set state = $2, revision = revision + 1 {returning}");
-            sqlx::query_as(&sql)
-                .bind(row.id)
-                .bind(to)
-                .fetch_one(&mut *tx)
-                .await?
-        }
+        Change::Cancelled => cancel(tx, row.id, to).await?,
     };
     Ok(row)
+}
+
+/// Cancels transfer `id` (to state `to`): its state alone (the why is its history's).
+async fn cancel(tx: &mut PgConnection, id: Uuid, to: TransferState) -> Result<Row, Error> {
+    let sql = format!(
+        "update transfers set state = $2, revision = revision + 1 where id = $1 returning {COLUMNS}"
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(id)
+        .bind(to)
+        .fetch_one(&mut *tx)
+        .await?)
 }
 
 /// A new revision of transfer `id`, as it now is.

@@ -1,10 +1,9 @@
 //! The front office ended a work item undecided (withdrawn, refused at the window): the one
-//! update [`super::apply`] makes for [`super::Change::Ended`].
+//! update [`super::apply`] makes for [`super::Change::Ended`] (which then reads the row back).
 
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{COLUMNS, Row};
 use crate::work_item::state::WorkItemState;
 
 /// Ends work item `id` undecided (to state `to`) with `reason`: no decision and no conclusion
@@ -15,14 +14,15 @@ pub(super) async fn ended(
     id: Uuid,
     to: WorkItemState,
     reason: &str,
-) -> Result<Row, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "update work_items w set state = $2, reason = $3, revision = revision + 1
-         where case_id = $1 returning {COLUMNS}"
-    ))
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update work_items set state = $2, reason = $3, revision = revision + 1
+         where case_id = $1",
+    )
     .bind(id)
     .bind(to)
     .bind(reason)
-    .fetch_one(tx)
-    .await
+    .execute(tx)
+    .await?;
+    Ok(())
 }

@@ -15,6 +15,8 @@ use crate::items::{HESHAN, basic_item, department, first_town, get, post, spec, 
 use tongban_acceptance::config::AcceptanceSettings;
 
 mod bundle;
+mod documents;
+mod hall;
 mod lookup;
 mod mine;
 mod online;

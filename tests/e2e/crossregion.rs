@@ -1,6 +1,6 @@
 //! 通办 agreements end to end: proposed and signed by the catalogue administrators of the
 //! regions involved, in force from a date, checked for a receiving region, terminated; public to
-//! read, published as events.
+//! read, published as events; found by the collecting hall's catalogue search.
 
 use serde_json::{Value, json};
 
@@ -14,6 +14,8 @@ const ANHUA: &str = "430923000000";
 const NANXIAN: &str = "430921000000";
 const CHANGSHA_COUNTY: &str = "430121000000";
 const ZHUJI: &str = "330681000000";
+/// 嵊州市: 诸暨's neighbour in 绍兴市.
+const SHENGZHOU: &str = "330683000000";
 
 fn of_type(event: &Received, name: &str) -> bool {
     event.header("ce_type") == Some(format!("cn.tongban.crossregion.{name}.v1"))
@@ -22,34 +24,13 @@ fn of_type(event: &Received, name: &str) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn agreements_signed_by_every_region_let_other_windows_take_cases_in_until_terminated() {
     let test = TestPlatform::start(BrokerStorage::Memory).await;
-    let code = crate::cases::item_in_force_with(
-        &test,
-        HESHAN,
-        "赫山区市场监督管理局",
-        701,
-        spec(5, "none"),
-    )
-    .await;
-    test.eventually_counts(
-        "crossregion to learn the item",
-        "select count(*) from crossregion.items where in_force",
-        1,
-    )
-    .await;
+    let code = heshan_item(&test, "none").await;
     let province = test.staff_token().await.to_owned();
     let hunan = test.admin("agreements.hunan", "430000000000").await;
     let (_, heshan_admin) = test
         .staff_with_role(&hunan, "heshan.catalogue", "catalogue_admin", HESHAN)
         .await;
-    let zhejiang = test.admin("agreements.zhejiang", "330000000000").await;
-    let (_, zhejiang_admin) = test
-        .staff_with_role(
-            &zhejiang,
-            "zhejiang.catalogue",
-            "catalogue_admin",
-            "330000000000",
-        )
-        .await;
+    let zhejiang_admin = zhejiang_admin(&test).await;
     let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
 
     bad_input_names_its_field(&test, &code, today, &province).await;
@@ -255,18 +236,7 @@ async fn a_proposal_applies_once_every_region_signed(
     )
     .await;
     assert_eq!(status, 403, "赫山区 has signed its part");
-    let (status, signed) = post(
-        test,
-        province.clone(),
-        format!("/api/crossregion/v1/agreements/{id}/sign"),
-        json!({}),
-    )
-    .await;
-    assert_eq!(
-        (status, signed["status"].as_str()),
-        (200, Some("in_force")),
-        "{signed}"
-    );
+    signed_in_force(test, province.clone(), &id).await;
     assert_eq!(
         post(
             test,
@@ -469,6 +439,154 @@ async fn each_conclusion_and_termination_is_an_event(test: &TestPlatform, city: 
         .map(|e| prost::Message::decode(e.payload.as_slice()).unwrap())
         .unwrap();
     assert_eq!(terminated.agreement_id, city["id"].as_str().unwrap());
+}
+
+/// Issue 25: a hall's catalogue search finds the items of other regions an agreement lets it
+/// collect, marked so beside its own and those its scope reaches, until the agreement ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_halls_search_finds_what_an_agreement_lets_it_collect_until_the_agreement_ends() {
+    let clock = tongban_runtime::Clock::adjustable();
+    let moved = clock.clone();
+    let test = TestPlatform::start_with(BrokerStorage::Memory, |s| s.clock = moved).await;
+    // 赫山区's item, its scope city-wide (益阳市, so 安化县 too).
+    let code = heshan_item(&test, "city").await;
+    let province = test.staff_token().await.to_owned();
+    let zhejiang_admin = zhejiang_admin(&test).await;
+    let today = clock.today();
+    let own = [(code.clone(), json!("own"), Value::Null)];
+    let agreed = [(code.clone(), json!("agreement"), json!("collect_elsewhere"))];
+
+    // Before any agreement: 赫山区 finds its own item, 安化县 finds it by its scope, 诸暨 nothing.
+    assert_eq!(found(&test, HESHAN).await, own);
+    assert_eq!(
+        found(&test, ANHUA).await,
+        [(code.clone(), json!("tongban_scope"), Value::Null)]
+    );
+    assert!(
+        found(&test, ZHUJI).await.is_empty(),
+        "nothing lets 诸暨 collect it yet"
+    );
+
+    // Hunan proposes that 诸暨 collects it, Zhejiang signs: in force today.
+    let (_, proposed) = post(
+        &test,
+        province,
+        "/api/crossregion/v1/agreements".into(),
+        agreement(&code, today, &[ZHUJI]),
+    )
+    .await;
+    let id = proposed["id"].as_str().unwrap().to_owned();
+    signed_in_force(&test, zhejiang_admin.clone(), &id).await;
+    // 诸暨, and a town below it, find it as an agreement's; 嵊州 (a sibling county) does not;
+    // 赫山区 still finds its own.
+    let zhuji = crate::harness::eventually(
+        "the catalogue to learn the agreement",
+        std::time::Duration::from_secs(30),
+        || async {
+            let got = found(&test, ZHUJI).await;
+            (!got.is_empty()).then_some(got)
+        },
+    )
+    .await;
+    assert_eq!(zhuji, agreed);
+    assert_eq!(found(&test, &first_town(&test, ZHUJI).await).await, agreed);
+    assert!(
+        found(&test, SHENGZHOU).await.is_empty(),
+        "嵊州 collects nothing"
+    );
+    assert_eq!(found(&test, HESHAN).await, own);
+
+    // Terminated today: it still applies today (its last day), and no longer tomorrow.
+    let (status, ended) = post(
+        &test,
+        zhejiang_admin,
+        format!("/api/crossregion/v1/agreements/{id}/terminate"),
+        json!({ "reason": "协议到期" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{ended}");
+    test.eventually_counts(
+        "the catalogue to learn the termination",
+        "select count(*) from catalogue.agreements where effective_until is not null",
+        1,
+    )
+    .await;
+    assert_eq!(found(&test, ZHUJI).await, agreed);
+    assert!(clock.set_today(today + chrono::Duration::days(1)));
+    assert!(
+        found(&test, ZHUJI).await.is_empty(),
+        "the agreement has ended"
+    );
+    assert_eq!(found(&test, HESHAN).await, own);
+    test.stop().await;
+}
+
+/// What a hall of `region` finds for 个体工商户: each item's code, `available_as` and
+/// `agreement_mode`.
+async fn found(test: &TestPlatform, region: &str) -> Vec<(String, Value, Value)> {
+    let (status, body) = get(
+        test,
+        &format!(
+            "/api/catalogue/v1/items?q=%E4%B8%AA%E4%BD%93%E5%B7%A5%E5%95%86%E6%88%B7&region_code={region}"
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body.as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            (
+                item["code"].as_str().unwrap().to_owned(),
+                item["available_as"].clone(),
+                item["agreement_mode"].clone(),
+            )
+        })
+        .collect()
+}
+
+/// 赫山区's 个体工商户登记 with 通办 scope `scope`, in force and known to acceptance and
+/// crossregion: its code.
+async fn heshan_item(test: &TestPlatform, scope: &str) -> String {
+    let code =
+        crate::cases::item_in_force_with(test, HESHAN, "赫山区市场监督管理局", 701, spec(5, scope))
+            .await;
+    test.eventually_counts(
+        "crossregion to learn the item",
+        "select count(*) from crossregion.items where in_force",
+        1,
+    )
+    .await;
+    code
+}
+
+/// A catalogue administrator of 浙江省, who signs for 诸暨: their token.
+async fn zhejiang_admin(test: &TestPlatform) -> String {
+    let zhejiang = test.admin("agreements.zhejiang", "330000000000").await;
+    test.staff_with_role(
+        &zhejiang,
+        "zhejiang.catalogue",
+        "catalogue_admin",
+        "330000000000",
+    )
+    .await
+    .1
+}
+
+/// `token` signs agreement `id`, the last signature it needed: it is in force.
+async fn signed_in_force(test: &TestPlatform, token: String, id: &str) {
+    let (status, signed) = post(
+        test,
+        token,
+        format!("/api/crossregion/v1/agreements/{id}/sign"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        (status, signed["status"].as_str()),
+        (200, Some("in_force")),
+        "{signed}"
+    );
 }
 
 /// The agreement every scenario here proposes: `code` collected in `collecting` from `today`.

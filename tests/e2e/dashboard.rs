@@ -11,14 +11,14 @@ use serde_json::Value;
 
 use crate::harness::{BrokerStorage, TestPlatform, eventually, staff_password};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
+pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
 
-fn browser_dir() -> PathBuf {
+pub(crate) fn browser_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("browser")
 }
 
 /// Whether node, Chromium and the installed npm packages are here.
-fn browser_tools() -> bool {
+pub(crate) fn browser_tools() -> bool {
     let node = std::process::Command::new("node")
         .arg("--version")
         .output()

@@ -24,6 +24,14 @@ pub fn local_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&china()).date_naive()
 }
 
+/// The first instant of `day` in China.
+pub fn local_midnight(day: NaiveDate) -> DateTime<Utc> {
+    day.and_time(NaiveTime::MIN)
+        .and_local_timezone(china())
+        .single()
+        .map_or_else(|| day.and_time(NaiveTime::MIN).and_utc(), |t| t.to_utc())
+}
+
 /// The moment something happens and its date in China: what an action is stamped with and
 /// counts working days from.
 #[derive(Debug, Clone, Copy)]

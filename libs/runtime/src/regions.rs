@@ -23,13 +23,16 @@ pub struct RegionDirectory {
     /// The catalogue's base URL, e.g. `http://catalogue:8082`.
     base: String,
     client: Client<HttpConnector, Empty<Bytes>>,
-    /// Region → its lineage, province first, itself last.
-    known: Mutex<HashMap<RegionCode, Vec<String>>>,
+    /// Region → its lineage (code and name), province first, itself last.
+    known: Mutex<HashMap<RegionCode, Vec<Named>>>,
 }
 
-#[derive(serde::Deserialize)]
-struct Region {
-    code: String,
+/// A division as the catalogue names it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Named {
+    pub code: String,
+    #[serde(default)]
+    pub name: String,
 }
 
 impl RegionDirectory {
@@ -51,6 +54,17 @@ impl RegionDirectory {
     /// The codes of `code` and every region above it, province first; errors as
     /// [`RegionDirectory::require_known`].
     pub async fn lineage(&self, code: &RegionCode, field: &str) -> Result<Vec<String>, Error> {
+        Ok(self
+            .named_lineage(code, field)
+            .await?
+            .into_iter()
+            .map(|r| r.code)
+            .collect())
+    }
+
+    /// [`RegionDirectory::lineage`] with the divisions' names (what a printed document is
+    /// headed with).
+    pub async fn named_lineage(&self, code: &RegionCode, field: &str) -> Result<Vec<Named>, Error> {
         if let Some(lineage) = self.known.lock().ok().and_then(|k| k.get(code).cloned()) {
             return Ok(lineage);
         }
@@ -81,9 +95,8 @@ impl RegionDirectory {
             .await
             .map_err(|e| unavailable(e.to_string()))?
             .to_bytes();
-        let regions: Vec<Region> =
+        let lineage: Vec<Named> =
             serde_json::from_slice(&body).map_err(|e| unavailable(e.to_string()))?;
-        let lineage: Vec<String> = regions.into_iter().map(|r| r.code).collect();
         if let Ok(mut known) = self.known.lock()
             && known.len() < REMEMBERED
         {

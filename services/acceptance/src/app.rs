@@ -19,4 +19,6 @@ pub struct AppState {
     pub settings: Arc<crate::config::AcceptanceSettings>,
     /// Hashes and checks query passwords (its key sealed under the KEK).
     pub passwords: Arc<crate::case::password::QueryPasswords>,
+    /// Applicants' identities from identity; their documents indexed and sealed.
+    pub identities: Arc<crate::case::applicant::Identities>,
 }

@@ -7,6 +7,8 @@
 //! - [`rating`], [`remediation`], [`satisfaction`]: ratings (好差评), the remediation of bad
 //!   ones (差评整改) and the satisfaction statistics; each reads a case one way, through
 //!   [`case::rated`].
+//! - [`documents`]: the printable documents (受理通知书, 一次性告知书, 不予受理通知书,
+//!   补正材料收取凭证).
 //! - [`db`]: the catalogue projection and the case-number counter.
 //! - [`events`]: what it consumes (the catalogue's items, bundles and calendar; approval's
 //!   progress and conclusions; crossregion's agreements and transfers).
@@ -18,6 +20,7 @@ mod app;
 pub mod case;
 pub mod config;
 pub mod db;
+pub mod documents;
 pub mod domain;
 pub mod events;
 pub mod http;
@@ -52,9 +55,12 @@ pub async fn run(
     let clock = settings.clock.clone();
     let acceptance = Arc::new(config);
     let vault = settings.secrets.vault()?;
+    let http_settings = settings.http.clone();
     let host = Host::connect(NAME, settings, migrator()).await?;
     let passwords = Arc::new(case::password::QueryPasswords::load(&host.pool, &vault).await?);
     case::password::hash_stored_passwords(&host.pool, &passwords).await?;
+    let identities =
+        Arc::new(case::applicant::Identities::load(&host.pool, vault, &http_settings).await?);
     tokio::spawn(sweep_overdue(
         host.pool.clone(),
         sweep,
@@ -68,6 +74,7 @@ pub async fn run(
         clock,
         settings: acceptance,
         passwords,
+        identities,
     });
     host.serve(listener, api, doc, events::consumers(), shutdown)
         .await

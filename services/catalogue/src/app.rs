@@ -6,4 +6,6 @@ use sqlx::PgPool;
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
+    /// The service clock: a search by region finds the agreements in force on its date.
+    pub clock: tongban_runtime::Clock,
 }

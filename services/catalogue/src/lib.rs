@@ -7,7 +7,9 @@
 //! - [`regions`]: the administrative divisions shipped in `data/regions` (NBS 2023).
 //! - `migrations/`: the `catalogue` schema.
 //!
-//! Publishes to `tongban.catalogue.v1` through the outbox.
+//! Publishes to `tongban.catalogue.v1` through the outbox. Consumes the crossregion service's
+//! 通办 agreements (`tongban_agreements`), so a search by region finds what they let a hall
+//! collect.
 
 pub mod actor;
 mod app;
@@ -34,6 +36,7 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let clock = settings.clock.clone();
     let host = Host::connect(NAME, settings.clone(), migrator()).await?;
     let config: config::CatalogueSettings = settings.section()?;
     if config.import_regions_on_start && db::regions::count(&host.pool).await? == 0 {
@@ -55,8 +58,10 @@ pub async fn run(
     }
     let (api, doc) = http::app(AppState {
         pool: host.pool.clone(),
+        clock,
     });
-    host.serve(listener, api, doc, Vec::new(), shutdown).await
+    let consumers = vec![tongban_agreements::consumer()];
+    host.serve(listener, api, doc, consumers, shutdown).await
 }
 
 pub fn migrator() -> sqlx::migrate::Migrator {

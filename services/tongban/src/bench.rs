@@ -12,6 +12,8 @@
 //! - `memory` ([`memory`]): the resident size of a `tongban up` process, idle and under load.
 //! - `approval` ([`approval`]): the back office's queue listing with 100,000 open work items in
 //!   the database.
+//! - `hall` ([`hall`]): the hall's inbox and the staff search with 200,000 cases in the
+//!   database.
 //! - `handover` ([`handover`]): cross-region hand-over latency, from a window's acceptance of a
 //!   case another region decides to the work item in that region's queue, under load.
 //! - `notification` ([`notification`]): events in → messages stored per second, and how fast
@@ -22,6 +24,7 @@
 
 pub mod approval;
 pub mod events;
+pub mod hall;
 pub mod handover;
 pub mod intake;
 pub mod memory;

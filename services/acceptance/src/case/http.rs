@@ -14,7 +14,6 @@ use tongban_kernel::{Error, ErrorBody, Json, Path, Query, Result};
 
 use super::accept::Deferral;
 use super::deliver::Delivery;
-use super::intake::{Intake, NewCase};
 use super::overdue::OverdueMaterial;
 use super::submit::Submission;
 use super::view::{Case, CorrectionItem, HistoryEntry, Progress, Receipt};
@@ -22,8 +21,6 @@ use crate::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(create))
-        .routes(routes!(intake))
         .routes(routes!(lookup))
         .routes(routes!(get_one))
         .routes(routes!(history))
@@ -38,87 +35,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(record_visit))
         .routes(routes!(overdue))
         .routes(routes!(deliver))
+        .merge(super::opening::router())
         .merge(super::identity_check::router())
         .merge(super::mine::router())
-}
-
-/// Opens a draft application for the signed-in citizen or enterprise against an item in force;
-/// the case pins that version. Send an `Idempotency-Key` header (1-100 characters) so a retried
-/// request returns the case it created (200) instead of creating a second one.
-#[utoipa::path(post, path = "", tag = "cases", request_body = NewCase, security(("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header)), responses(
-    (status = 201, description = "created", body = Case),
-    (status = 200, description = "the case this Idempotency-Key already created", body = Case),
-    (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 422, description = "the item is not in force", body = ErrorBody),
-))]
-#[tracing::instrument(skip_all, fields(item = ?input.implementation_code, bundle = ?input.bundle_id))]
-async fn create(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    headers: HeaderMap,
-    Json(input): Json<NewCase>,
-) -> Result<(StatusCode, Json<Case>)> {
-    let key = idempotency_key(&headers)?;
-    let (case, created) =
-        super::intake::create(&state.pool, &principal, &input, key, state.clock.now()).await?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(case)))
-}
-
-/// The `Idempotency-Key` header, if sent: 1-100 visible ASCII characters.
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>> {
-    match headers.get("idempotency-key") {
-        None => Ok(None),
-        Some(value) => value
-            .to_str()
-            .ok()
-            .filter(|k| (1..=100).contains(&k.len()))
-            .map(Some)
-            .ok_or_else(|| {
-                Error::bad_request("Idempotency-Key", "1 to 100 visible ASCII characters")
-            }),
-    }
-}
-
-/// A clerk takes a case in at the window for an applicant (帮代办), in a hall their
-/// `window_clerk` role covers and where the item's 通办 scope reaches; the case records who
-/// applied and who entered it. The clerk then provides the materials and submits. An applicant
-/// without an account follows the case with the number and query password on the receipt.
-#[utoipa::path(post, path = "/intake", tag = "cases", request_body = Intake, security(("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header)), responses(
-    (status = 201, description = "created", body = Case),
-    (status = 200, description = "the case this Idempotency-Key already created", body = Case),
-    (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 403, description = "no window_clerk role over the receiving region", body = ErrorBody),
-    (status = 422, description = "the item is not in force, or not served in that region", body = ErrorBody),
-))]
-async fn intake(
-    State(state): State<AppState>,
-    Authenticated(principal): Authenticated,
-    headers: HeaderMap,
-    Json(input): Json<Intake>,
-) -> Result<(StatusCode, Json<Case>)> {
-    let key = idempotency_key(&headers)?;
-    let (case, created) = super::intake::intake(
-        &state.pool,
-        &state.regions,
-        &principal,
-        &input,
-        key,
-        state.clock.now(),
-    )
-    .await?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(case)))
+        .merge(super::search::router())
 }
 
 /// One case by its id or its case number, for its applicant and the staff in scope (404 for

@@ -11,6 +11,7 @@ use tongban_kernel::{AccountKind, Error, ImplementationCode, Power, Principal, R
 
 use crate::db::catalogue::{self, ItemVersion};
 
+use super::applicant::{Applicant, Identities};
 use super::local_today;
 use super::open::{Opening, existing, open};
 use super::view::Case;
@@ -31,12 +32,14 @@ pub struct NewCase {
     pub form: Value,
 }
 
-/// Opens a draft for the applicant (a citizen or an enterprise) online. With an
-/// `idempotency_key`, repeating the request returns the case it created (`false`) instead of a
-/// second one.
+/// Opens a draft for the applicant (a citizen or an enterprise) online, recording who they are
+/// as identity knows them (asked with their own token, `bearer`). With an `idempotency_key`,
+/// repeating the request returns the case it created (`false`) instead of a second one.
 pub async fn create(
     pool: &PgPool,
+    identities: &Identities,
     principal: &Principal,
+    bearer: &str,
     input: &NewCase,
     idempotency_key: Option<&str>,
     now: DateTime<Utc>,
@@ -57,6 +60,7 @@ pub async fn create(
     }
     let (item, bundle) =
         applied_for(pool, input.implementation_code.as_ref(), input.bundle_id).await?;
+    let applicant = identities.of_token(bearer).await?;
     let opening = Opening {
         // 全程网办: an online case is received where it is handled (a bundle: where its lead
         // item is).
@@ -67,13 +71,12 @@ pub async fn create(
         channel: "online",
         applicant_id: Some(principal.account),
         applicant_kind,
-        applicant_name: None,
-        applicant_document: None,
+        applicant,
         entered_by: None,
         form: &input.form,
         now,
     };
-    open(pool, principal, idempotency_key, opening).await
+    open(pool, identities, principal, idempotency_key, opening).await
 }
 
 /// The applicant a clerk takes a case in for (帮代办).
@@ -89,6 +92,9 @@ pub struct WindowApplicant {
     pub id_type: Option<tongban_kernel::IdType>,
     /// A citizen's document number, or an enterprise's unified social credit code.
     pub document_number: String,
+    /// A mobile number for the case's messages, if the applicant gives one.
+    #[serde(default)]
+    pub phone: Option<String>,
 }
 
 /// What a clerk's intake at the window says.
@@ -114,6 +120,7 @@ pub struct Intake {
 /// would online.
 pub async fn intake(
     pool: &PgPool,
+    identities: &Identities,
     regions: &tongban_runtime::regions::RegionDirectory,
     principal: &Principal,
     input: &Intake,
@@ -126,7 +133,7 @@ pub async fn intake(
         .await?;
     principal.require(Power::AcceptCases, &input.receiving_region)?;
     check_form(&input.form)?;
-    let (name, applicant_kind, document) = window_applicant(&input.applicant)?;
+    let applicant = window_applicant(&input.applicant)?;
     if let Some(case) = existing(pool, principal, idempotency_key).await? {
         return Ok((case, false));
     }
@@ -160,14 +167,13 @@ pub async fn intake(
         bundle,
         channel: "window",
         applicant_id: None,
-        applicant_kind,
-        applicant_name: Some(name),
-        applicant_document: Some(document),
+        applicant_kind: applicant.kind,
+        applicant,
         entered_by: Some(principal.account),
         form: &input.form,
         now,
     };
-    open(pool, principal, idempotency_key, opening).await
+    open(pool, identities, principal, idempotency_key, opening).await
 }
 
 /// The item (or bundle, with its lead item) an application is for: in force, or 422.
@@ -222,8 +228,9 @@ pub(super) async fn offered(
         })
 }
 
-/// The window applicant's name, kind and masked document, checked (400 naming the field).
-fn window_applicant(applicant: &WindowApplicant) -> Result<(String, &'static str, String), Error> {
+/// The window applicant as the clerk entered them from the document, checked (400 naming the
+/// field).
+fn window_applicant(applicant: &WindowApplicant) -> Result<Applicant, Error> {
     let name = applicant.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(Error::bad_request(
@@ -231,28 +238,15 @@ fn window_applicant(applicant: &WindowApplicant) -> Result<(String, &'static str
             "must be 1 to 100 characters",
         ));
     }
-    let (applicant_kind, document) = match (applicant.kind.as_str(), applicant.id_type) {
-        ("citizen", Some(id_type)) => {
-            let number = id_type
-                .normalize(&applicant.document_number)
-                .map_err(|e| Error::bad_request("applicant.document_number", e))?;
-            ("citizen", id_type.mask(&number))
-        }
+    let id_type = match (applicant.kind.as_str(), applicant.id_type) {
+        ("citizen", Some(id_type)) => Some(id_type),
         ("citizen", None) => {
             return Err(Error::bad_request(
                 "applicant.id_type",
                 "a citizen shows an identity document",
             ));
         }
-        ("enterprise", _) => {
-            let code: tongban_kernel::CreditCode =
-                applicant.document_number.trim().parse().map_err(
-                    |e: tongban_kernel::credit::InvalidCreditCode| {
-                        Error::bad_request("applicant.document_number", e.to_string())
-                    },
-                )?;
-            ("enterprise", code.to_string())
-        }
+        ("enterprise", _) => None,
         _ => {
             return Err(Error::bad_request(
                 "applicant.kind",
@@ -260,7 +254,23 @@ fn window_applicant(applicant: &WindowApplicant) -> Result<(String, &'static str
             ));
         }
     };
-    Ok((name.to_owned(), applicant_kind, document))
+    let phone = applicant
+        .phone
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty());
+    if let Some(phone) = phone {
+        phone
+            .parse::<tongban_kernel::PhoneNumber>()
+            .map_err(|e| Error::bad_request("applicant.phone", e.to_string()))?;
+    }
+    Applicant::new(
+        name.to_owned(),
+        id_type,
+        &applicant.document_number,
+        phone,
+        "applicant.document_number",
+    )
 }
 
 /// Whether the hall in `lineage` may take the item (or every member of the bundle) in: its
@@ -295,12 +305,12 @@ async fn served(
                     catalogue::version(&mut *conn, &member.implementation_code, member.version)
                         .await?;
                 if !version.served_in(lineage)
-                    && !catalogue::agreed(
+                    && !tongban_agreements::agreed(
                         &mut *conn,
                         &version.code,
                         lineage,
                         today,
-                        &["joint", "collect_elsewhere"],
+                        tongban_agreements::BUNDLE_MEMBER,
                     )
                     .await?
                 {
@@ -317,12 +327,12 @@ async fn served(
         }
         None => {
             item.served_in(lineage)
-                || catalogue::agreed(
+                || tongban_agreements::agreed(
                     &mut *conn,
                     &item.code,
                     lineage,
                     today,
-                    &["collect_elsewhere"],
+                    tongban_agreements::ITEM_ON_ITS_OWN,
                 )
                 .await?
         }

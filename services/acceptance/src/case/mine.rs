@@ -95,7 +95,11 @@ pub async fn list(
             })
         })
         .transpose()?;
-    let after = params.after.as_deref().map(cursor).transpose()?;
+    let after = params
+        .after
+        .as_deref()
+        .map(super::hall::cursor)
+        .transpose()?;
     let mut items: Vec<Application> = sqlx::query_as(
         "select c.id, c.number, c.kind, c.implementation_code,
                 coalesce(b.name, i.name) as name, c.status, c.channel, c.receiving_region,
@@ -130,40 +134,4 @@ pub async fn list(
         None
     };
     Ok(Applications { items, next })
-}
-
-/// A `next` cursor: the last entry's creation instant and id.
-fn cursor(value: &str) -> Result<(DateTime<Utc>, Uuid), Error> {
-    value
-        .split_once(',')
-        .and_then(|(at, id)| {
-            let at = DateTime::parse_from_rfc3339(at).ok()?.to_utc();
-            Some((at, Uuid::parse_str(id).ok()?))
-        })
-        .ok_or_else(|| Error::bad_request("after", "the `next` cursor of a previous page"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_cursor_is_the_instant_and_id_of_the_last_entry() {
-        let at = DateTime::parse_from_rfc3339("2026-12-05T08:30:00.123456+08:00")
-            .unwrap()
-            .to_utc();
-        let id = Uuid::now_v7();
-        let written = format!("{},{id}", at.to_rfc3339_opts(Micros, true));
-        assert!(
-            !written.contains('+'),
-            "a cursor survives a query string: {written}"
-        );
-        let (read_at, read_id) = cursor(&written).unwrap();
-        assert_eq!(
-            (read_at.timestamp_micros(), read_id),
-            (at.timestamp_micros(), id)
-        );
-        assert_eq!(cursor("yesterday").unwrap_err().status(), 400);
-        assert_eq!(cursor("2026-12-01T00:00:00Z,x").unwrap_err().status(), 400);
-    }
 }

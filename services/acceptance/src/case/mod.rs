@@ -12,6 +12,9 @@
 //! - [`real_name`]: the real-name level a case needs and has shown; [`identity_check`]: a
 //!   window clerk records having checked the original ID (level 3).
 //! - [`mine`]: the applicant's own applications, a page at a time.
+//! - [`hall`]: the hall's inbox, list by list with their counts; [`search`]: finding a case
+//!   for staff in scope; both scoped through [`reach`].
+//! - [`applicant`]: who applies, as staff see them, and their document kept indexed and sealed.
 //! - [`lookup`]: the public progress lookup by number and query password, limited per number;
 //!   [`password`]: query passwords, kept only as a keyed hash, and issuing one anew.
 //! - [`parts`]: a 一件事 bundle's member cases, moving with it.
@@ -19,9 +22,11 @@
 //! - [`http`]: the routes.
 
 pub mod accept;
+pub mod applicant;
 pub mod conclude;
 pub mod correction;
 pub mod deliver;
+pub mod hall;
 pub mod http;
 pub mod identity_check;
 pub mod intake;
@@ -29,14 +34,17 @@ pub mod lookup;
 pub mod materials;
 pub mod mine;
 pub mod open;
+pub mod opening;
 pub mod overdue;
 pub mod parts;
 pub mod password;
 pub mod rated;
+pub mod reach;
 pub mod real_name;
 pub mod record_visit;
 pub mod refuse;
 pub mod returned;
+pub mod search;
 pub mod state;
 pub mod store;
 pub mod submit;

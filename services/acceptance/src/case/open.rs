@@ -10,6 +10,7 @@ use tongban_kernel::{Error, Principal};
 
 use crate::db::catalogue::{self, ItemVersion};
 
+use super::applicant::{Applicant, Identities};
 use super::parts;
 use super::state::Status;
 use super::store::created;
@@ -49,8 +50,8 @@ pub(super) struct Opening<'a> {
     pub(super) channel: &'static str,
     pub(super) applicant_id: Option<Uuid>,
     pub(super) applicant_kind: &'static str,
-    pub(super) applicant_name: Option<String>,
-    pub(super) applicant_document: Option<String>,
+    /// Who applies: from identity online, from the document shown at a window.
+    pub(super) applicant: Applicant,
     pub(super) entered_by: Option<Uuid>,
     pub(super) form: &'a Value,
     /// The service clock's now: the history's first entry.
@@ -61,6 +62,7 @@ pub(super) struct Opening<'a> {
 /// the race gives its case back instead.
 pub(super) async fn open(
     pool: &PgPool,
+    identities: &Identities,
     principal: &Principal,
     key: Option<&str>,
     opening: Opening<'_>,
@@ -73,9 +75,10 @@ pub(super) async fn open(
     let inserted = sqlx::query(
         "insert into cases (id, implementation_code, item_version, receiving_region, handling_region,
              channel, applicant_id, applicant_kind, applicant_name, applicant_document, entered_by,
-             status, form, idempotency_key, visits, kind, bundle_id, bundle_version, mode)
+             status, form, idempotency_key, visits, kind, bundle_id, bundle_version, mode,
+             applicant_phone, applicant_document_index, applicant_document_sealed)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $19, $12, $13, $14, $15, $16, $17,
-             $18)",
+             $18, $20, $21, $22)",
     )
     .bind(id)
     .bind(&item.code)
@@ -85,8 +88,8 @@ pub(super) async fn open(
     .bind(opening.channel)
     .bind(opening.applicant_id)
     .bind(opening.applicant_kind)
-    .bind(&opening.applicant_name)
-    .bind(&opening.applicant_document)
+    .bind(&opening.applicant.name)
+    .bind(&opening.applicant.document_masked)
     .bind(opening.entered_by)
     .bind(opening.form)
     .bind(key)
@@ -97,6 +100,9 @@ pub(super) async fn open(
     .bind(opening.bundle.as_ref().map(|b| b.version))
     .bind(mode)
     .bind(Status::Draft)
+    .bind(&opening.applicant.phone_masked)
+    .bind(identities.index(&opening.applicant.document))
+    .bind(identities.seal(id, &opening.applicant.document))
     .execute(&mut *tx)
     .await;
     match inserted

@@ -32,10 +32,11 @@ pub(super) async fn open(
         sqlx::query(
             "insert into cases (id, kind, parent_id, bundle_id, bundle_version, implementation_code,
                  item_version, receiving_region, handling_region, channel, applicant_id,
-                 applicant_kind, applicant_name, applicant_document, entered_by, status, form, mode)
+                 applicant_kind, applicant_name, applicant_document, applicant_phone, entered_by,
+                 status, form, mode)
              select $1, 'part', id, bundle_id, bundle_version, $2, $3, receiving_region, $4, channel,
-                 applicant_id, applicant_kind, applicant_name, applicant_document, entered_by,
-                 $7, '{}', $6
+                 applicant_id, applicant_kind, applicant_name, applicant_document, applicant_phone,
+                 entered_by, $7, '{}', $6
              from cases where id = $5",
         )
         .bind(Uuid::now_v7())

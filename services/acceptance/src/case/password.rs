@@ -20,7 +20,8 @@ use tongban_vault::store::Column;
 use super::store::{self, Row};
 use crate::domain::{query_password, same_secret};
 
-/// Where the hashing key is kept, sealed under the KEK.
+/// Where the service's keys (this hashing key, the document index key) are kept, sealed under
+/// the KEK.
 pub const SEALED: Column = Column {
     schema: "acceptance",
     table: "secrets",
@@ -29,6 +30,30 @@ pub const SEALED: Column = Column {
 };
 
 const KEY_NAME: &str = "query_password_key";
+
+/// The service's key named `name` in `secrets`, made and sealed the first time (replicas
+/// starting together agree on one: the insert that loses reads the winner's).
+pub(super) async fn service_key(
+    pool: &PgPool,
+    vault: &Vault,
+    name: &str,
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    let mut fresh = Zeroizing::new(vec![0u8; 32]);
+    rand::rngs::OsRng.fill_bytes(&mut fresh);
+    let context = SEALED.context(name);
+    sqlx::query("insert into secrets (name, sealed) values ($1, $2) on conflict (name) do nothing")
+        .bind(name)
+        .bind(vault.seal(&context, &fresh))
+        .execute(pool)
+        .await?;
+    let sealed: Vec<u8> = sqlx::query_scalar("select sealed from secrets where name = $1")
+        .bind(name)
+        .fetch_one(pool)
+        .await?;
+    vault
+        .open(&context, &sealed)
+        .map_err(|e| Error::internal(format!("the service key {name}: {e}")))
+}
 
 /// Hashes and checks query passwords.
 pub struct QueryPasswords {
@@ -39,24 +64,9 @@ impl QueryPasswords {
     /// The service's key, made and sealed the first time (replicas starting together agree on
     /// one: the insert that loses reads the winner's).
     pub async fn load(pool: &PgPool, vault: &Vault) -> Result<Self, Error> {
-        let mut fresh = Zeroizing::new(vec![0u8; 32]);
-        rand::rngs::OsRng.fill_bytes(&mut fresh);
-        let context = SEALED.context(KEY_NAME);
-        sqlx::query(
-            "insert into secrets (name, sealed) values ($1, $2) on conflict (name) do nothing",
-        )
-        .bind(KEY_NAME)
-        .bind(vault.seal(&context, &fresh))
-        .execute(pool)
-        .await?;
-        let sealed: Vec<u8> = sqlx::query_scalar("select sealed from secrets where name = $1")
-            .bind(KEY_NAME)
-            .fetch_one(pool)
-            .await?;
-        let key = vault
-            .open(&context, &sealed)
-            .map_err(|e| Error::internal(format!("the query-password key: {e}")))?;
-        Ok(Self { key })
+        Ok(Self {
+            key: service_key(pool, vault, KEY_NAME).await?,
+        })
     }
 
     /// A new password and what is stored of it.

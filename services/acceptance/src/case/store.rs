@@ -41,6 +41,8 @@ pub(super) struct Row {
     pub(super) applicant_kind: String,
     pub(super) applicant_name: Option<String>,
     pub(super) applicant_document: Option<String>,
+    /// Masked.
+    pub(super) applicant_phone: Option<String>,
     pub(super) entered_by: Option<Uuid>,
     pub(super) status: Status,
     pub(super) submissions: i32,
@@ -89,6 +91,8 @@ impl Row {
             parent_case_id: self.parent_id.map(|p| p.to_string()).unwrap_or_default(),
             mode: self.mode.clone(),
             visits: self.visits.max(0) as u32,
+            applicant_name: self.applicant_name.clone().unwrap_or_default(),
+            real_name_level: i32::from(crate::domain::real_name_level(self.real_name_level)),
         }
     }
 
@@ -109,7 +113,7 @@ impl Row {
 }
 
 pub(super) const COLUMNS: &str = "id, number, kind, parent_id, bundle_id, bundle_version, implementation_code, item_version, receiving_region, handling_region, \
-    channel, mode, returns, returned, applicant_id, applicant_kind, applicant_name, applicant_document, entered_by, status, submissions, visits, form, query_password, \
+    channel, mode, returns, returned, applicant_id, applicant_kind, applicant_name, applicant_document, applicant_phone, entered_by, status, submissions, visits, form, query_password, \
     due_date, due_date_provisional, created_at, submitted_at, decided_at, refusal_reason, withdrawal_reason, \
     conclusion, conclusion_reason, concluded_at, results, delivery, delivered_at, \
     real_name_level, identity_checked_by, identity_checked_at";

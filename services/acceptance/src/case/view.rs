@@ -47,9 +47,13 @@ pub struct Case {
     /// The applicant's account; none for a window applicant without one.
     pub applicant_id: Option<Uuid>,
     pub applicant_kind: String,
-    /// A window applicant's name and masked document.
+    /// The applicant's name and document, masked (an enterprise's credit code whole): from
+    /// identity for an online applicant, from the document shown at a window. None for a case
+    /// opened before applicants were recorded this way.
     pub applicant_name: Option<String>,
     pub applicant_document: Option<String>,
+    /// The applicant's mobile number, masked (138****5678), when they gave one.
+    pub applicant_phone: Option<String>,
     /// The staff member who entered the case for the applicant (帮代办).
     pub entered_by: Option<Uuid>,
     pub status: Status,
@@ -267,6 +271,7 @@ pub(super) async fn view_listed(
         applicant_kind: row.applicant_kind,
         applicant_name: row.applicant_name,
         applicant_document: row.applicant_document,
+        applicant_phone: row.applicant_phone,
         entered_by: row.entered_by,
         status,
         submissions: row.submissions,

@@ -107,33 +107,6 @@ pub async fn version(
     Ok(row.into())
 }
 
-/// Whether a 通办 agreement in force on `on`, in one of `modes`, lets the region whose lineage
-/// (province first, itself last) is `lineage` collect cases of item `code` (跨域通办). A window
-/// takes an item in under a collect_elsewhere agreement (异地代收代办), a bundle's member under
-/// a joint one (多地联办) or a collect_elsewhere one; an online agreement (全程网办) lets no
-/// window collect.
-pub async fn agreed(
-    conn: &mut PgConnection,
-    code: &str,
-    lineage: &[String],
-    on: chrono::NaiveDate,
-    modes: &[&str],
-) -> Result<bool, Error> {
-    Ok(sqlx::query_scalar(
-        "select exists (
-             select 1 from agreements a
-             join agreement_items i on i.agreement_id = a.id and i.implementation_code = $1
-             where a.collecting_regions && $2 and a.mode = any($4)
-               and a.effective_from <= $3 and (a.effective_until is null or a.effective_until >= $3))",
-    )
-    .bind(code)
-    .bind(lineage)
-    .bind(on)
-    .bind(modes)
-    .fetch_one(&mut *conn)
-    .await?)
-}
-
 /// The working-day calendar of the service centre of `region`.
 pub async fn calendar(conn: &mut PgConnection, region: &str) -> Result<Calendar, Error> {
     Ok(tongban_calendar::load(conn, region).await?)

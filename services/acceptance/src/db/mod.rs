@@ -5,3 +5,14 @@
 
 pub mod catalogue;
 pub mod numbers;
+
+/// A `like` pattern that finds what begins with `text`, with the pattern characters in it
+/// escaped.
+pub fn like_prefix(text: &str) -> String {
+    format!(
+        "{}%",
+        text.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    )
+}

@@ -5,13 +5,12 @@
 //! - [`conclusions`]: approval's conclusions (办结); the result then awaits delivery.
 //! - [`certificates`]: approval's e-certificates, which stand in for government-issued
 //!   materials (一证通办).
-//! - [`agreements`]: the crossregion service's 通办 agreements, which let other regions'
+//! - `tongban_agreements`: the crossregion service's 通办 agreements, which let other regions'
 //!   windows take cases in for an item.
 //! - [`progress`]: the back office's steps, pauses and extensions, into the case history.
 //! - [`transfers`]: transfers the handling region sent back: the case returns to its window.
 //! - `tongban_duties`: identity's separation-of-duties exceptions for named service centres.
 
-pub mod agreements;
 pub mod catalogue;
 pub mod certificates;
 pub mod conclusions;
@@ -29,13 +28,12 @@ use tongban_events::approval::v1::{
 use tongban_events::catalogue::v1::{
     BundlePublished, BundleWithdrawn, CalendarChanged, ItemPublished, ItemWithdrawn,
 };
-use tongban_events::crossregion::v1::{AgreementConcluded, AgreementTerminated, TransferRejected};
+use tongban_events::crossregion::v1::TransferRejected;
 use tongban_events::topics;
 
 pub fn consumers() -> Vec<ConsumerSpec> {
     let catalogue = Arc::new(catalogue::CatalogueProjection);
     let certificates = Arc::new(certificates::Certificates);
-    let agreements = Arc::new(agreements::Agreements);
     let progress = Arc::new(progress::BackOfficeProgress);
     vec![
         ConsumerSpec::named("catalogue-projection", &[topics::CATALOGUE])
@@ -52,10 +50,7 @@ pub fn consumers() -> Vec<ConsumerSpec> {
         ConsumerSpec::named("conclusions", &[topics::APPROVAL])
             .on::<CaseConcluded, _>(Arc::new(conclusions::Conclusions))
             .into(),
-        ConsumerSpec::named("agreements", &[topics::CROSSREGION])
-            .on::<AgreementConcluded, _>(agreements.clone())
-            .on::<AgreementTerminated, _>(agreements)
-            .into(),
+        tongban_agreements::consumer(),
         ConsumerSpec::named("back-office-progress", &[topics::APPROVAL])
             .on::<WorkItemOpened, _>(progress.clone())
             .on::<StepClaimed, _>(progress.clone())

@@ -15,7 +15,11 @@ struct ApiDoc;
 
 pub fn app(state: AppState) -> (Router, OpenApiDoc) {
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .nest("/v1/cases", crate::case::http::router())
+        .nest(
+            "/v1/cases",
+            crate::case::http::router().merge(crate::documents::router()),
+        )
+        .nest("/v1/inbox", crate::case::hall::router())
         .merge(crate::rating::http::router())
         .merge(crate::remediation::http::router())
         .merge(crate::satisfaction::http::router())

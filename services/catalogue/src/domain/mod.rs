@@ -6,7 +6,9 @@
 //! - [`bundle`]: 一件事 bundles and their combined material list.
 //! - [`status`]: where an item or bundle and its versions stand in publishing.
 //! - [`search`]: the terms keyword search indexes and asks for.
+//! - [`availability`]: how a hall may take in an item a search by region found.
 
+pub mod availability;
 pub mod basic;
 pub mod bundle;
 pub mod department;

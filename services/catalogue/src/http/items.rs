@@ -171,15 +171,18 @@ async fn versions(
 pub struct SearchQuery {
     /// Keywords in the name, aliases or department (e.g. 营业执照, 出生), 1-50 characters.
     pub q: Option<String>,
-    /// Only items that may be applied for in this region: its own items, and those of the
-    /// regions above it whose 通办 scope reaches it.
+    /// Only items a hall of this region may take in: its own and those of the regions above
+    /// it (`own`), those elsewhere whose 通办 scope reaches it (`tongban_scope`), and those a
+    /// 通办 agreement in force today lets it or a region above it collect (`agreement`, with
+    /// the agreement's mode). Each result says which in `available_as`.
     pub region_code: Option<String>,
     pub department_id: Option<Uuid>,
     /// 1-200, default 20.
     pub limit: Option<i64>,
 }
 
-/// Published items by keyword and region.
+/// Published items by keyword and region; with a region, each marked with how a hall there may
+/// take it in (跨域通办).
 #[utoipa::path(get, path = "", tag = "items", params(SearchQuery), responses(
     (status = 200, body = Vec<ItemSummary>), (status = 400, body = ErrorBody),
     (status = 422, description = "the region is not a known division", body = ErrorBody),
@@ -200,6 +203,7 @@ async fn search(
         region: region.as_ref(),
         department: query.department_id,
         limit: tongban_kernel::page_limit(query.limit, 20, 200)?,
+        today: state.clock.today(),
     };
     Ok(Json(db::search(&state.pool, &search).await?))
 }

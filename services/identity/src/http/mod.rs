@@ -1,6 +1,7 @@
 //! The identity service's HTTP API.
 
 pub mod accounts;
+mod applicant;
 pub mod duties;
 mod input;
 pub mod keys;
@@ -36,7 +37,8 @@ pub fn app(state: AppState, verifier: Arc<Verifier>) -> (Router, OpenApiDoc) {
             accounts::router()
                 .merge(phone::router())
                 .merge(lifecycle::router())
-                .merge(real_name::router()),
+                .merge(real_name::router())
+                .merge(applicant::router()),
         )
         .nest("/v1/duty-exceptions", duties::router())
         .nest("/v1/keys", keys::router())

@@ -23,6 +23,9 @@ pub enum BenchCommand {
     Memory(Memory),
     /// The back office's queue listing with a province's open work items in the database.
     Approval(Approval),
+    /// The hall's inbox (counts, a list) and the staff search (by ID number, name, status and
+    /// day, a department's) with a province's cases in the database.
+    Hall(Hall),
     /// Cross-region hand-over latency: 赫山区's window accepts cases 长沙县 decides; from each
     /// acceptance to its work item in 长沙县's queue. First at a steady rate, then flat out.
     Handover(Handover),
@@ -104,6 +107,27 @@ pub struct Approval {
     /// Open work items written before measuring.
     #[arg(long, default_value_t = 100_000)]
     work_items: usize,
+    /// A short run (a smoke test; the numbers are rough).
+    #[arg(long)]
+    quick: bool,
+    /// Also write the report as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+// `bench hall` (its help is the doc comment of its `BenchCommand` variant).
+#[derive(Args)]
+pub struct Hall {
+    /// Requests per kind of request and round.
+    #[arg(long, default_value_t = 3_000)]
+    requests: usize,
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// Cases written before measuring.
+    #[arg(long, default_value_t = 200_000)]
+    cases: usize,
     /// A short run (a smoke test; the numbers are rough).
     #[arg(long)]
     quick: bool,
@@ -195,6 +219,7 @@ pub async fn run(settings: Settings, command: BenchCommand) -> anyhow::Result<()
         BenchCommand::Events(bench) => bench.run(settings).await,
         BenchCommand::Memory(bench) => bench.run(settings).await,
         BenchCommand::Approval(bench) => bench.run(settings).await,
+        BenchCommand::Hall(bench) => bench.run(settings).await,
         BenchCommand::Handover(bench) => bench.run(settings).await,
         BenchCommand::Notification(bench) => bench.run(settings).await,
         BenchCommand::Catalogue(bench) => bench.run(settings).await,
@@ -257,6 +282,22 @@ impl Approval {
         };
         let report = bench::approval::approval(settings, load, work_items, step).await?;
         print!("{}", bench::approval::table(&report));
+        write_json(self.json, &report)
+    }
+}
+
+impl Hall {
+    async fn run(self, settings: Settings) -> anyhow::Result<()> {
+        let (load, cases) = if self.quick {
+            (load(200, 8, 1), 2_000)
+        } else {
+            (
+                load(self.requests, self.concurrency, self.rounds),
+                self.cases,
+            )
+        };
+        let report = bench::hall::hall(settings, load, cases, step).await?;
+        print!("{}", bench::hall::table(&report));
         write_json(self.json, &report)
     }
 }

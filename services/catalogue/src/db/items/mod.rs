@@ -19,6 +19,7 @@ use tongban_kernel::{
 };
 
 use crate::actor::Actor;
+use crate::domain::availability::AvailableAs;
 use crate::domain::basic::BasicItem;
 use crate::domain::item::ItemSpec;
 use crate::domain::status::{Status, VersionStatus};
@@ -82,6 +83,12 @@ pub struct ItemSummary {
     pub tongban_scope: String,
     /// The real-name level an applicant needs (1-3).
     pub real_name_level: u8,
+    /// With `region_code`: how a hall of that region may take the item in (its own, by the
+    /// item's 通办 scope, or under an agreement); null otherwise.
+    pub available_as: Option<AvailableAs>,
+    /// With `available_as` `agreement`: the agreement's mode, `collect_elsewhere` (异地代收代办:
+    /// the hall collects, the item's region handles); null otherwise.
+    pub agreement_mode: Option<String>,
 }
 
 impl From<Item> for ItemSummary {
@@ -100,6 +107,8 @@ impl From<Item> for ItemSummary {
             online_depth: item.spec.online_depth,
             tongban_scope: item.spec.tongban.scope,
             real_name_level: item.spec.real_name_level,
+            available_as: None,
+            agreement_mode: None,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Keyword search over the items in force, and export.
 
+use chrono::NaiveDate;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -7,6 +8,7 @@ use tongban_kernel::{Error, RegionCode};
 
 use super::{Item, ItemSummary, Row, SELECT};
 use crate::db::regions;
+use crate::domain::availability::{AvailableAs, available_as};
 use crate::domain::item::ItemRow;
 use crate::domain::search;
 
@@ -15,14 +17,93 @@ use crate::domain::search;
 pub struct Search<'a> {
     /// Keywords; every whitespace-separated part must appear in the name, aliases or department.
     pub text: Option<&'a str>,
-    /// Only items that may be applied for in this region.
+    /// Only items that may be applied for in this region: by their reach, or under an
+    /// agreement in force `today` that lets a hall there collect them.
     pub region: Option<&'a RegionCode>,
     pub department: Option<Uuid>,
     pub limit: i64,
+    /// Today in China: the day agreements must be in force on.
+    pub today: NaiveDate,
 }
 
-/// Published items matching `query`, names that contain the keywords first.
+/// A matching item version, with what let the region find it.
+#[derive(sqlx::FromRow)]
+struct Hit {
+    #[sqlx(flatten)]
+    row: Row,
+    /// Its reach covers the region (null without a region).
+    reached: Option<bool>,
+    /// The mode of an agreement in force letting the region collect it, if any.
+    agreement_mode: Option<String>,
+}
+
+/// Published items matching `query`, names that contain the keywords first; with a region,
+/// each marked with how a hall there may take it in.
 pub async fn search(pool: &PgPool, query: &Search<'_>) -> Result<Vec<ItemSummary>, Error> {
+    let lineage: Vec<String> = match query.region {
+        Some(region) => regions::lineage(pool, region)
+            .await?
+            .into_iter()
+            .map(|r| r.code)
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut sql = sqlx::QueryBuilder::<sqlx::Postgres>::new("with ");
+    if query.region.is_some() {
+        sql.push("agreed as (");
+        tongban_agreements::push_collectable(
+            &mut sql,
+            &lineage,
+            query.today,
+            tongban_agreements::ITEM_ON_ITS_OWN,
+        );
+        sql.push("), ");
+    }
+    push_hits(&mut sql, query, &lineage);
+    sql.push(format!(
+        ") {} join hits h on h.item_id = i.id and h.version = v.version
+         order by h.named desc, h.length, h.code",
+        SELECT.replacen("select ", "select h.reached, h.agreement_mode, ", 1)
+    ));
+    let hits: Vec<Hit> = sql.build_query_as().fetch_all(pool).await?;
+    hits.into_iter()
+        .map(|hit| {
+            let mut summary = ItemSummary::from(Item::try_from(hit.row)?);
+            if query.region.is_some() {
+                let agreed = hit.agreement_mode.is_some();
+                let reached = hit.reached.unwrap_or(false);
+                summary.available_as =
+                    available_as(summary.region_code.as_str(), &lineage, reached, agreed);
+                if summary.available_as == Some(AvailableAs::Agreement) {
+                    summary.agreement_mode = hit.agreement_mode;
+                }
+            }
+            Ok(summary)
+        })
+        .collect()
+}
+
+/// Whether the reach of item `i` covers `region`: its root is `region`, or a region above it
+/// when not exact (a probe of `item_reach`'s primary key).
+fn push_reached(
+    sql: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>,
+    region: &RegionCode,
+    lineage: &[String],
+) {
+    sql.push("exists (select 1 from item_reach r where r.item_id = i.id and (r.root_code = ")
+        .push_bind(region.as_str().to_owned())
+        .push(" or (not r.exact and r.root_code = any (")
+        .push_bind(lineage.to_vec())
+        .push("))))");
+}
+
+/// `hits`: the matching versions in force, ranked and cut on narrow rows before the wide ones
+/// are read. Only the conditions asked for are written, so the planner can use the term index.
+fn push_hits(
+    sql: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>,
+    query: &Search<'_>,
+    lineage: &[String],
+) {
     let terms = query
         .text
         .map(search::query_terms)
@@ -32,20 +113,7 @@ pub async fn search(pool: &PgPool, query: &Search<'_>) -> Result<Vec<ItemSummary
             .map(|w| crate::db::like_pattern(&w.to_lowercase()))
             .collect()
     });
-    let lineage: Vec<String> = match query.region {
-        Some(region) => regions::lineage(pool, region)
-            .await?
-            .into_iter()
-            .map(|r| r.code)
-            .collect(),
-        None => Vec::new(),
-    };
-    // The status stays a literal here: it is the predicate of the partial term index, which a
-    // bound parameter would keep the planner from using.
-    // Only the conditions asked for are written, so the planner can use the term index; the
-    // matches are ranked and cut on narrow rows before the wide ones are read.
-    let mut sql =
-        sqlx::QueryBuilder::<sqlx::Postgres>::new("with hits as (select v.item_id, v.version, ");
+    sql.push("hits as (select v.item_id, v.version, ");
     match &patterns {
         Some(patterns) => {
             sql.push("lower(v.name) like all (")
@@ -56,11 +124,25 @@ pub async fn search(pool: &PgPool, query: &Search<'_>) -> Result<Vec<ItemSummary
             sql.push("false");
         }
     }
+    sql.push(" as named, length(v.name) as length, i.code, ");
+    // With a region, how a hall there may take the item in: by its reach, or as an agreement
+    // allows (`agreed`: the few items agreements in force let the region collect).
+    let agreement = "(select g.mode from agreed g where g.implementation_code = i.code)";
+    match query.region {
+        Some(region) => {
+            push_reached(sql, region, lineage);
+            sql.push(format!(" as reached, {agreement} as agreement_mode"));
+        }
+        None => {
+            sql.push("null::bool as reached, null::text as agreement_mode");
+        }
+    }
     sql.push(
-        " as named, length(v.name) as length, i.code
-         from items i join item_versions v on v.item_id = i.id and v.version = i.current_version
-         where v.status = 'published'",
+        " from items i join item_versions v on v.item_id = i.id and v.version = i.current_version",
     );
+    // The status stays a literal here: it is the predicate of the partial term index, which a
+    // bound parameter would keep the planner from using.
+    sql.push(" where v.status = 'published'");
     if let Some(terms) = terms {
         sql.push(" and v.search_terms @> ").push_bind(terms);
     }
@@ -70,27 +152,15 @@ pub async fn search(pool: &PgPool, query: &Search<'_>) -> Result<Vec<ItemSummary
             .push(")");
     }
     if let Some(region) = query.region {
-        sql.push(
-            " and exists (select 1 from item_reach r where r.item_id = i.id and (r.root_code = ",
-        )
-        .push_bind(region.as_str())
-        .push(" or (not r.exact and r.root_code = any (")
-        .push_bind(lineage)
-        .push("))))");
+        sql.push(" and (");
+        push_reached(sql, region, lineage);
+        sql.push(format!(" or {agreement} is not null)"));
     }
     if let Some(department) = query.department {
         sql.push(" and i.department_id = ").push_bind(department);
     }
     sql.push(" order by named desc, length, i.code limit ")
-        .push_bind(query.limit)
-        .push(format!(
-            ") {SELECT} join hits h on h.item_id = i.id and h.version = v.version
-             order by h.named desc, h.length, h.code"
-        ));
-    let rows: Vec<Row> = sql.build_query_as().fetch_all(pool).await?;
-    rows.into_iter()
-        .map(|row| Item::try_from(row).map(ItemSummary::from))
-        .collect()
+        .push_bind(query.limit);
 }
 
 /// The items in force implemented in `region` (and below it when `subtree`), as import rows.

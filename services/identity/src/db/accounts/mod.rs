@@ -245,6 +245,36 @@ pub async fn contact(pool: &PgPool, id: Uuid) -> Result<Option<ContactRow>, Erro
     .await?)
 }
 
+/// An applicant's identity as the account holds it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema, sqlx::FromRow)]
+pub struct Applicant {
+    /// citizen or enterprise.
+    pub kind: String,
+    /// The name on the document: a citizen's full name, an enterprise's registered name.
+    pub name: String,
+    /// A citizen's document type (resident_id_card, passport ...); none for an enterprise.
+    pub id_type: Option<String>,
+    /// The document number in full: a citizen's ID number, an enterprise's credit code.
+    pub document_number: String,
+    /// The mobile number the account gave, if any.
+    pub phone: Option<String>,
+    /// 1 unverified, 2 basic real-name, 3 advanced.
+    pub real_name_level: i16,
+}
+
+/// Who an active citizen or enterprise account applies as: its name, document (a citizen's
+/// sign-in identifier, an enterprise's credit code), phone and real-name level.
+pub async fn applicant(pool: &PgPool, id: Uuid) -> Result<Option<Applicant>, Error> {
+    Ok(sqlx::query_as(
+        "select kind, display_name as name, id_type, coalesce(credit_code::text, login) as document_number,
+                phone, real_name_level
+         from accounts where id = $1 and disabled_at is null",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?)
+}
+
 /// The account's own contact details, as it sees them.
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct OwnContact {

@@ -378,11 +378,7 @@ impl<'a> Change<'a> {
                 ", refusal_reason = $3, decided_at = $4, decided_by = $5",
                 one,
             ),
-            // A case withdrawn after acceptance keeps the time it was accepted at.
-            Self::Withdrawn { .. } => (
-                ", withdrawal_reason = $3, decided_at = coalesce(decided_at, $4)",
-                one,
-            ),
+            Self::Withdrawn { .. } => (", withdrawal_reason = $3, decided_at = $4", one),
             Self::Concluded { .. } => (
                 ", conclusion = $3, conclusion_reason = $4, results = $5, concluded_at = $6,
                    concluded_by = $7, handling_department_id = $8",

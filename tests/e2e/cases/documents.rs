@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::*;
-use crate::dashboard::{CHROMIUM, browser_dir, browser_tools};
+use crate::dashboard::{CHROMIUM, browser_run, browser_tools};
 
 /// A window case of 王五 taken in at 赫山区's hall by `clerk`, with the two required
 /// materials, submitted: (id, material codes, number).
@@ -178,26 +178,19 @@ async fn each_printable_document_prints_to_one_or_two_a4_pages_with_number_name_
     std::fs::create_dir_all(&output).unwrap();
     let spec_file = output.join("spec.json");
     std::fs::write(&spec_file, spec.to_string()).unwrap();
-    let run = tokio::process::Command::new("node")
-        .arg(browser_dir().join("documents.mjs"))
-        .arg("--spec")
-        .arg(&spec_file)
-        .arg("--out")
-        .arg(&output)
-        .args(["--chromium", CHROMIUM])
-        .output();
-    let run = tokio::time::timeout(Duration::from_secs(200), run)
-        .await
-        .expect("the browser run ends within its time")
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    eprintln!("{}", String::from_utf8_lossy(&run.stderr));
-    let report: Value = stdout
-        .lines()
-        .rev()
-        .find_map(|line| serde_json::from_str(line).ok())
-        .unwrap_or_else(|| panic!("a JSON report from the browser run: {stdout}"));
-    assert!(run.status.success() && report["ok"] == true, "{report}");
+    let report = browser_run(
+        "documents.mjs",
+        &[
+            "--spec".into(),
+            spec_file.into(),
+            "--out".into(),
+            output.clone().into(),
+            "--chromium".into(),
+            CHROMIUM.into(),
+        ],
+        Duration::from_secs(200),
+    )
+    .await;
     let printed = report["documents"].as_array().unwrap();
     assert_eq!(printed.len(), 4, "{report}");
     for document in printed {

@@ -25,6 +25,8 @@ use crate::items::{HESHAN, post, spec, status_and_body};
 use tongban_crossregion::config::CrossregionSettings;
 
 mod bundle;
+mod claim;
+mod withdrawal;
 
 pub(crate) const CHANGSHA_COUNTY: &str = "430121000000";
 pub(crate) const ANHUA: &str = "430923000000";

@@ -151,6 +151,7 @@ events! {
     crossregion::v1::PostalLegSent => "crossregion", "postal_leg_sent";
     crossregion::v1::PostalLegReceived => "crossregion", "postal_leg_received";
     crossregion::v1::HandOverOverdue => "crossregion", "hand_over_overdue";
+    crossregion::v1::TransferCancelled => "crossregion", "transfer_cancelled";
     notification::v1::MessageSent => "notification", "message_sent";
     notification::v1::MessageDelivered => "notification", "message_delivered";
     notification::v1::MessageFailed => "notification", "message_failed";

@@ -56,7 +56,7 @@ const DUE_DATE: Variable = var("due_date", VarType::Date, "2026-12-11");
 const REASON: Variable = var("reason", VarType::Text, "经营场所使用证明不清晰");
 
 /// Every kind of message, by template key.
-pub const KINDS: [Kind; 16] = [
+pub const KINDS: [Kind; 17] = [
     // An online application reaches the receiving hall's clerks (rule and first wording in
     // `20261205020000_submissions_reach_the_hall.sql`); `submission` is 2 after a correction.
     Kind {
@@ -94,6 +94,15 @@ pub const KINDS: [Kind; 16] = [
     Kind {
         key: "case_refused",
         event_type: "cn.tongban.acceptance.case_refused.v1",
+        required: &[],
+        variables: &[CASE_NUMBER, ITEM_NAME, REASON],
+    },
+    // The applicant withdrew the application (撤回申请), before acceptance or while it was
+    // handled: rule and first wording in `20261205031000_withdrawals_are_told.sql`. A 一件事
+    // application's parts raise none: the applicant withdrew one application (`events::cases`).
+    Kind {
+        key: "case_withdrawn",
+        event_type: "cn.tongban.acceptance.case_withdrawn.v1",
         required: &[],
         variables: &[CASE_NUMBER, ITEM_NAME, REASON],
     },

@@ -39,7 +39,7 @@ async fn a_three_region_bundle_is_taken_in_once_decided_at_home_and_delivered_wh
     test.stop().await;
 }
 
-async fn a_bundle_of_three_regions_items_is_published(
+pub(super) async fn a_bundle_of_three_regions_items_is_published(
     test: &TestPlatform,
 ) -> (String, String, String, String) {
     let province = test.staff_token().await.to_owned();
@@ -103,7 +103,7 @@ async fn a_bundle_of_three_regions_items_is_published(
     (bundle_id, changsha_item, anhua_item, province)
 }
 
-async fn a_heshan_clerk_and_an_approver_in_each_region(
+pub(super) async fn a_heshan_clerk_and_an_approver_in_each_region(
     test: &TestPlatform,
     bundle_id: &str,
 ) -> (String, Value, Vec<String>) {
@@ -132,7 +132,7 @@ async fn a_heshan_clerk_and_an_approver_in_each_region(
     (clerk, intake, approvers)
 }
 
-async fn the_bundle_is_taken_in_once_the_regions_agreed(
+pub(super) async fn the_bundle_is_taken_in_once_the_regions_agreed(
     test: &TestPlatform,
     clerk: &str,
     intake: &Value,
@@ -187,7 +187,7 @@ async fn the_bundle_is_taken_in_once_the_regions_agreed(
     (id, parts)
 }
 
-async fn two_parts_go_out_as_transfers(
+pub(super) async fn two_parts_go_out_as_transfers(
     test: &TestPlatform,
     clerk: &str,
     id: &str,

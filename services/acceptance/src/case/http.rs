@@ -400,12 +400,12 @@ pub struct Withdrawal {
     pub reason: String,
 }
 
-/// Withdraws the application before a decision (the applicant, or the clerk who entered it).
+/// Withdraws the application until it is decided, accepted or not (its applicant, or its clerk).
 #[utoipa::path(post, path = "/{id}/withdraw", tag = "cases", request_body = Withdrawal, security(("bearer" = [])),
     params(("id" = Uuid, Path)), responses(
     (status = 200, body = Case), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-    (status = 409, description = "already decided or withdrawn", body = ErrorBody),
+    (status = 409, description = "already decided (concluded, delivered, refused) or withdrawn", body = ErrorBody),
 ))]
 async fn withdraw(
     State(state): State<AppState>,

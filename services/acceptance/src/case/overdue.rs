@@ -11,23 +11,27 @@ use tongban_bus::aggregate::Entry;
 use tongban_events::acceptance::v1 as events;
 use tongban_kernel::{Error, Power, Principal, RegionCode};
 
+use super::state::Status;
 use super::store::{COLUMNS, Row, note, publish};
 
 /// Flags every 容缺 material whose deadline passed before `today` unsupplied, each with its
 /// `DeferredMaterialOverdue` event, in one transaction; returns how many. Safe to run in every
-/// replica at once: a row already flagged by another is skipped.
+/// replica at once: a row already flagged by another is skipped. A withdrawn or refused
+/// case's missing materials are owed to nobody: they are left alone.
 pub async fn flag_overdue(pool: &PgPool, today: NaiveDate) -> Result<usize, Error> {
     let mut tx = pool.begin().await?;
     let flagged: Vec<(Uuid, String, NaiveDate, DateTime<Utc>)> = sqlx::query_as(
         "update deferred_materials set overdue_at = now()
          where (case_id, material_code) in (
-             select case_id, material_code from deferred_materials
-             where supplied_at is null and overdue_at is null and deadline < $1
-             order by deadline limit 500
-             for update skip locked)
+             select d.case_id, d.material_code from deferred_materials d
+             join cases c on c.id = d.case_id and c.status <> all($2)
+             where d.supplied_at is null and d.overdue_at is null and d.deadline < $1
+             order by d.deadline limit 500
+             for update of d skip locked)
          returning case_id, material_code, deadline, overdue_at",
     )
     .bind(today)
+    .bind(&[Status::Withdrawn, Status::Refused][..])
     .fetch_all(&mut *tx)
     .await?;
     for (case_id, material_code, deadline, at) in &flagged {

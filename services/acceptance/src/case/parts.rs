@@ -138,8 +138,12 @@ pub(super) async fn submit(
     Ok(())
 }
 
-/// Moves every part to `to` with the bundle case (a correction notice, a withdrawal, a refusal:
-/// the applicant deals with one case), publishing the part's event where it has one.
+/// Moves the parts to `to` with the bundle case (a correction notice, a withdrawal, a refusal:
+/// the applicant deals with one case), publishing the part's event where it has one. A
+/// correction notice moves the parts still with the front office (the others stay with their
+/// back offices); a withdrawal or a refusal ends every part not decided yet, wherever it is
+/// (issue 25: a part another region took over must not stay open with its clock running), and
+/// each part's own event closes its work item in approval and its transfer in crossregion.
 pub(super) async fn follow(
     tx: &mut PgConnection,
     principal: &Principal,
@@ -148,7 +152,14 @@ pub(super) async fn follow(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    for part in in_front_office(&mut *tx, parent.id).await? {
+    let parts = if matches!(to, Status::Refused | Status::Withdrawn) {
+        let mut parts = of(&mut *tx, parent.id).await?;
+        parts.retain(|p| p.status.undecided());
+        parts
+    } else {
+        in_front_office(&mut *tx, parent.id).await?
+    };
+    for part in parts {
         let from = part.status()?;
         let change = match to {
             Status::Refused => Change::Refused {

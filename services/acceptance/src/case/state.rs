@@ -19,7 +19,8 @@ tongban_kernel::text_enum! {
         Returned => "returned",
         /// Not accepted (不予受理), with a written reason.
         Refused => "refused",
-        /// Withdrawn by the applicant before a decision.
+        /// Withdrawn by the applicant before a decision (撤回申请: before acceptance, or while
+        /// the back office handles it).
         Withdrawn => "withdrawn",
         /// Approval concluded it (办结: approved or refused); the result awaits delivery.
         Concluded => "concluded",
@@ -42,6 +43,13 @@ impl Status {
             Self::Draft | Self::Submitted | Self::NeedsCorrection | Self::Returned
         )
     }
+
+    /// Not decided yet, in the front or the back office: a bundle's parts in these states end
+    /// with it when it is refused or withdrawn (a part its back office already decided stays
+    /// decided).
+    pub fn undecided(self) -> bool {
+        self.in_front_office() || self == Self::Accepted
+    }
 }
 
 /// What is being done to a case.
@@ -56,7 +64,8 @@ pub enum Action {
     Accept,
     /// Not accept (不予受理).
     Refuse,
-    /// The applicant withdraws before a decision.
+    /// The applicant withdraws before a decision (撤回申请), even once accepted: an application
+    /// may be withdrawn until it is decided (DOMAIN.md, separation of duties).
     Withdraw,
     /// A 容缺 material arrives after acceptance.
     SupplyDeferred,
@@ -113,7 +122,8 @@ pub fn transition(from: Status, action: Action) -> Result<Status, Error> {
         (S::Submitted | S::Returned, A::RequestCorrection) => Some(S::NeedsCorrection),
         (S::Submitted | S::Returned, A::Accept) => Some(S::Accepted),
         (S::Submitted | S::Returned, A::Refuse) => Some(S::Refused),
-        (S::Draft | S::Submitted | S::NeedsCorrection | S::Returned, A::Withdraw) => {
+        // Until the decision: the back office's work on an accepted case stops with it.
+        (S::Draft | S::Submitted | S::NeedsCorrection | S::Accepted | S::Returned, A::Withdraw) => {
             Some(S::Withdrawn)
         }
         (S::Accepted, A::SupplyDeferred) => Some(S::Accepted),
@@ -174,9 +184,15 @@ mod tests {
             A::Refuse => [S::Submitted, S::Returned]
                 .contains(&from)
                 .then_some(S::Refused),
-            A::Withdraw => [S::Draft, S::Submitted, S::NeedsCorrection, S::Returned]
-                .contains(&from)
-                .then_some(S::Withdrawn),
+            A::Withdraw => [
+                S::Draft,
+                S::Submitted,
+                S::NeedsCorrection,
+                S::Accepted,
+                S::Returned,
+            ]
+            .contains(&from)
+            .then_some(S::Withdrawn),
             A::SupplyDeferred => (from == S::Accepted).then_some(S::Accepted),
             A::Conclude => (from == S::Accepted).then_some(S::Concluded),
             A::ReturnTransfer => (from == S::Accepted).then_some(S::Returned),
@@ -208,6 +224,31 @@ mod tests {
                 assert!(transition(from, action).is_err(), "{from:?} × {action:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_concluded_case_cannot_be_withdrawn_and_says_so() {
+        let err = transition(S::Concluded, A::Withdraw).unwrap_err();
+        assert_eq!(
+            err.body().message,
+            "the case is concluded, its result awaiting hand-out (concluded): it cannot be \
+             withdrawn now"
+        );
+    }
+
+    #[test]
+    fn parts_still_undecided_are_those_in_either_office() {
+        let undecided: Vec<Status> = Status::ALL.into_iter().filter(|s| s.undecided()).collect();
+        assert_eq!(
+            undecided,
+            [
+                S::Draft,
+                S::Submitted,
+                S::NeedsCorrection,
+                S::Accepted,
+                S::Returned
+            ]
+        );
     }
 
     #[test]
@@ -252,9 +293,15 @@ mod tests {
         assert!(Status::Refused.allow(Action::Edit).is_err());
         assert!(Status::Submitted.allow(Action::Withdraw).is_ok());
         assert!(
-            Status::Accepted.allow(Action::Withdraw).is_err(),
-            "decided: too late to withdraw"
+            Status::Accepted.allow(Action::Withdraw).is_ok(),
+            "accepted, not decided: it may still be withdrawn"
         );
+        for decided in [S::Concluded, S::Delivered, S::Refused, S::Withdrawn] {
+            assert!(
+                decided.allow(Action::Withdraw).is_err(),
+                "{decided:?}: too late to withdraw"
+            );
+        }
         assert!(Status::Accepted.allow(Action::SupplyDeferred).is_ok());
         // A returned transfer is decided again at the receiving window, not resubmitted.
         assert!(Status::Returned.allow(Action::Accept).is_ok());

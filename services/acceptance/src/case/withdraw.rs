@@ -1,4 +1,7 @@
-//! The applicant withdraws before a decision.
+//! The applicant withdraws before a decision (撤回申请): before acceptance, or while the back
+//! office handles the case. `CaseWithdrawn` tells the others: approval closes the work item
+//! (its clock stops), crossregion ends the transfer, notification tells the applicant. A
+//! bundle's parts not decided yet are withdrawn with it, each with its own event.
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -14,7 +17,8 @@ use super::state::{Action, Status};
 use super::store::{Change, Move, Step, apply, load, publish, require_applicant, require_not_part};
 use super::view::{Case, get};
 
-/// Withdraws the application before a decision (the applicant, or the clerk who entered it).
+/// Withdraws the application before a decision (the applicant, or the clerk who entered it);
+/// a concluded, delivered or refused case is a 409 saying where it stands.
 pub async fn withdraw(
     pool: &PgPool,
     principal: &Principal,

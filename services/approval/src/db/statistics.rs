@@ -87,7 +87,15 @@ pub async fn of_region(
     .bind(departments)
     .bind(&WorkItemState::OPEN[..])
     .bind(WorkItemState::Paused)
-    .bind(&[WorkItemState::AwaitingItem, WorkItemState::Returned][..])
+    // Not worked here (yet, or any more), and never decided: no count of any kind.
+    .bind(
+        &[
+            WorkItemState::AwaitingItem,
+            WorkItemState::Returned,
+            WorkItemState::Withdrawn,
+            WorkItemState::RefusedAtWindow,
+        ][..],
+    )
     .fetch_all(pool)
     .await?;
     let mut total = Counts::default();

@@ -11,7 +11,9 @@ use super::action::{checked_step, finish};
 use super::duties::mark;
 use super::state::StepAction;
 use super::store::{self, Now, StepChange, for_action};
+use super::take_over;
 use super::view::{WorkItem, detail};
+
 /// Claims (签收) the open step.
 pub async fn claim(
     pool: &PgPool,
@@ -21,6 +23,9 @@ pub async fn claim(
     revision: Option<i32>,
     now: Now,
 ) -> Result<WorkItem, Error> {
+    // Right after a take-over, approval may not have heard of it yet: wait for it briefly,
+    // outside any transaction (see `take_over`).
+    take_over::settled(pool, principal, id).await?;
     let mut tx = pool.begin().await?;
     let row = for_action(&mut tx, principal, id, revision).await?;
     let step = checked_step(&mut tx, principal, &row, position, StepAction::Claim).await?;

@@ -2,6 +2,7 @@
 //! `revision` (the one the caller last saw): a work item changed meanwhile answers 409.
 
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -15,7 +16,7 @@ use tongban_kernel::{Error, ErrorBody, Json, Path, Query, RegionCode, Result, pa
 use super::decide::Decision;
 use super::queue::{self, Queue, QueueQuery};
 use super::view::{self, HistoryEntry, WorkItem};
-use super::{claim, complete, decide, send_back};
+use super::{claim, complete, decide, send_back, take_over};
 use crate::AppState;
 use crate::db::joint::{self, JointCase};
 
@@ -132,28 +133,35 @@ pub struct Seen {
 }
 
 /// Claims (签收) the open step: for staff with the step's role over the item's department.
+/// Right after the handling region took a transfer over, the claim waits up to 3 s for the
+/// take-over to reach approval; still pending, a 409 `transfer_pending` with `Retry-After`.
 #[utoipa::path(post, path = "/v1/work-items/{case_id}/steps/{position}/claim", tag = "work items",
     params(("case_id" = Uuid, Path), ("position" = i32, Path)), request_body = Seen,
     responses((status = 200, body = WorkItem), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody)))]
+        (status = 409, body = ErrorBody, description = "not claimable now (claimed by someone \
+            else, not the open step, a stale revision, or the transfer not taken over yet: \
+            `transfer_pending`, with Retry-After)",
+            headers(("Retry-After" = u32, description = "seconds to wait, on transfer_pending")))))]
 async fn claim(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     Path((id, position)): Path<(Uuid, i32)>,
     Json(input): Json<Seen>,
-) -> Result<Json<WorkItem>> {
-    Ok(Json(
-        claim::claim(
-            &state.pool,
-            &principal,
-            id,
-            position,
-            input.revision,
-            state.now(),
-        )
-        .await?,
-    ))
+) -> Response {
+    let claimed = claim::claim(
+        &state.pool,
+        &principal,
+        id,
+        position,
+        input.revision,
+        state.now(),
+    )
+    .await;
+    match claimed {
+        Ok(item) => Json(item).into_response(),
+        Err(err) => take_over::answer(err),
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -13,7 +13,8 @@
 //! - [`action`]: what the actions on steps share (checks, opening a step, finishing).
 //! - [`duties`]: separation of duties (who may not handle a step of a case).
 //! - use cases: [`open`], [`transfer`], [`claim`], [`complete`], [`send_back`], [`decide`],
-//!   [`queue`].
+//!   [`queue`]; [`end`]: the front office ends a case undecided (withdrawn, refused at the
+//!   window); [`take_over`]: a claim right after a take-over waits for it to arrive.
 //! - [`http`]: their routes.
 
 pub mod action;
@@ -21,6 +22,7 @@ pub mod claim;
 pub mod complete;
 pub mod decide;
 pub mod duties;
+pub mod end;
 pub mod http;
 pub mod open;
 pub mod plan;
@@ -28,5 +30,6 @@ pub mod queue;
 pub mod send_back;
 pub mod state;
 pub mod store;
+pub mod take_over;
 pub mod transfer;
 pub mod view;

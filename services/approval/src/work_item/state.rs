@@ -16,9 +16,14 @@ tongban_kernel::text_enum! {
         Paused => "paused",
         Approved => "approved",
         Refused => "refused",
+        /// The applicant withdrew the application before the decision (撤回申请): the work
+        /// stopped, its clock with it.
         Withdrawn => "withdrawn",
         /// Its transfer was sent back to the receiving region.
         Returned => "returned",
+        /// The receiving window did not accept the application after all (不予受理, a 一件事
+        /// application sent back by another part's region): the work stopped undecided.
+        RefusedAtWindow => "refused_at_window",
     }
 }
 
@@ -29,6 +34,15 @@ impl WorkItemState {
     /// Being handled: in progress or paused.
     pub fn is_open(self) -> bool {
         Self::OPEN.contains(&self)
+    }
+
+    /// The states the front office ended a work item in before any decision (withdrawn by
+    /// the applicant, refused at the window): no decision, no on-time count.
+    pub const ENDED_UNDECIDED: [WorkItemState; 2] = [Self::Withdrawn, Self::RefusedAtWindow];
+
+    /// Decided, or ended by the front office: nothing more happens to it.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Approved | Self::Refused) || Self::ENDED_UNDECIDED.contains(&self)
     }
 }
 
@@ -45,10 +59,15 @@ pub enum Action {
     RejectTransfer,
     /// A returned case was accepted again for a new transfer round.
     Reaccept,
+    /// The applicant withdrew the application (acceptance's CaseWithdrawn).
+    Withdraw,
+    /// The receiving window refused the application (acceptance's CaseRefused of an accepted
+    /// case or part).
+    RefuseAtWindow,
 }
 
 impl Action {
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 9] = [
         Self::Open,
         Self::Pause,
         Self::Resume,
@@ -56,6 +75,8 @@ impl Action {
         Self::Refuse,
         Self::RejectTransfer,
         Self::Reaccept,
+        Self::Withdraw,
+        Self::RefuseAtWindow,
     ];
 
     fn verb(self) -> &'static str {
@@ -67,6 +88,8 @@ impl Action {
             Self::Refuse => "refuse",
             Self::RejectTransfer => "reject the transfer of",
             Self::Reaccept => "accept again",
+            Self::Withdraw => "withdraw",
+            Self::RefuseAtWindow => "refuse at the window",
         }
     }
 }
@@ -84,6 +107,14 @@ pub fn transition(from: WorkItemState, action: Action) -> Result<WorkItemState, 
         (S::InProgress, A::Refuse) => Ok(S::Refused),
         (S::AwaitingItem | S::InProgress | S::Paused, A::RejectTransfer) => Ok(S::Returned),
         (S::Returned, A::Reaccept) => Ok(S::AwaitingItem),
+        // The front office ends a case not decided yet wherever its work item stands: waiting,
+        // worked, paused, or sent back.
+        (S::AwaitingItem | S::InProgress | S::Paused | S::Returned, A::Withdraw) => {
+            Ok(S::Withdrawn)
+        }
+        (S::AwaitingItem | S::InProgress | S::Paused | S::Returned, A::RefuseAtWindow) => {
+            Ok(S::RefusedAtWindow)
+        }
         (from, action) => Err(Error::Conflict {
             code: "illegal_transition",
             message: format!("cannot {} a work item that is {from}", action.verb()),
@@ -186,6 +217,14 @@ mod tests {
             (S::InProgress, A::RejectTransfer, S::Returned),
             (S::Paused, A::RejectTransfer, S::Returned),
             (S::Returned, A::Reaccept, S::AwaitingItem),
+            (S::AwaitingItem, A::Withdraw, S::Withdrawn),
+            (S::InProgress, A::Withdraw, S::Withdrawn),
+            (S::Paused, A::Withdraw, S::Withdrawn),
+            (S::Returned, A::Withdraw, S::Withdrawn),
+            (S::AwaitingItem, A::RefuseAtWindow, S::RefusedAtWindow),
+            (S::InProgress, A::RefuseAtWindow, S::RefusedAtWindow),
+            (S::Paused, A::RefuseAtWindow, S::RefusedAtWindow),
+            (S::Returned, A::RefuseAtWindow, S::RefusedAtWindow),
         ];
         for from in S::ALL {
             for action in A::ALL {
@@ -218,6 +257,7 @@ mod tests {
             "refused",
             "withdrawn",
             "returned",
+            "refused_at_window",
         ];
         for (state, text) in WorkItemState::ALL.into_iter().zip(stored) {
             assert_eq!(state.as_str(), text);
@@ -231,6 +271,27 @@ mod tests {
         );
         assert!(WorkItemState::Paused.is_open());
         assert!(!WorkItemState::AwaitingItem.is_open());
+        assert_eq!(WorkItemState::ALL.len(), stored.len());
+    }
+
+    #[test]
+    fn a_decided_or_ended_work_item_is_final_and_the_front_office_ends_no_decided_one() {
+        use WorkItemState as S;
+        let finals: Vec<S> = S::ALL.into_iter().filter(|s| s.is_final()).collect();
+        assert_eq!(
+            finals,
+            [S::Approved, S::Refused, S::Withdrawn, S::RefusedAtWindow]
+        );
+        for from in finals {
+            for action in [Action::Withdraw, Action::RefuseAtWindow] {
+                assert!(transition(from, action).is_err(), "{from} {action:?}");
+            }
+        }
+        let err = transition(S::Approved, Action::Withdraw).unwrap_err();
+        assert_eq!(
+            err.body().message,
+            "cannot withdraw a work item that is approved"
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@ use tongban_kernel::{Error, Power, Principal, RegionCode, TimeLimit};
 use super::state::{Action, TransferState, WorkItemState, transition};
 
 mod accepted;
+mod ended;
 mod steps;
 pub use accepted::{Accepted, insert_accepted};
 pub use steps::{NewStep, StepChange, change_step, insert_step};
@@ -400,6 +401,9 @@ pub enum Change<'a> {
     Concluded(&'a Conclusion, Now),
     /// The handling region sent the transfer back: the work item leaves the queue.
     TransferRejected { reason: &'a str },
+    /// The front office ended the case undecided (`action`: withdrawn, refused at the window):
+    /// it leaves the queue with `reason`, see [`super::end`].
+    Ended { action: Action, reason: &'a str },
 }
 
 impl Change<'_> {
@@ -411,6 +415,7 @@ impl Change<'_> {
             Self::Concluded(conclusion, _) if conclusion.approve => Action::Approve,
             Self::Concluded(..) => Action::Refuse,
             Self::TransferRejected { .. } => Action::RejectTransfer,
+            Self::Ended { action, .. } => *action,
         }
     }
 }
@@ -432,6 +437,12 @@ pub async fn apply(tx: &mut PgConnection, row: &Row, change: Change<'_>) -> Resu
             .await?
         }
         Change::Concluded(conclusion, now) => conclude(tx, id, to, conclusion, now).await?,
+        Change::Ended { reason, .. } => {
+            ended::ended(tx, id, to, reason).await?;
+            load(tx, id, false)
+                .await?
+                .ok_or_else(|| Error::internal("the ended work item vanished"))?
+        }
         Change::TransferRejected { reason } => {
             sqlx::query_as(&format!(
                 "update work_items w set state = $3, transfer = null, reason = $2,

@@ -88,8 +88,9 @@ pub struct WorkItem {
     /// The real-name level the applicant showed for the case: 1 unverified, 2 basic real-name,
     /// 3 advanced (face, or in person at a window); 0 when not recorded.
     pub real_name_level: i16,
-    /// awaiting_item, in_progress, paused, approved, refused, withdrawn, or returned (its
-    /// transfer was sent back to the receiving region).
+    /// awaiting_item, in_progress, paused, approved, refused, withdrawn (by the applicant,
+    /// undecided), returned (its transfer was sent back to the receiving region), or
+    /// refused_at_window (the receiving window did not accept the application after all).
     pub state: WorkItemState,
     /// For a case transferred from another region's window: pending until the handling region
     /// accepts the transfer (no step can be worked before), then accepted.

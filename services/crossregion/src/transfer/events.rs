@@ -1,7 +1,8 @@
 //! The events of other services that move a transfer: acceptance's CaseAccepted opens one
 //! (when the case leaves the region that took it in), approval's CaseConcluded hands the result
-//! back, acceptance's CaseDelivered ends it; approval's clock events keep the case's clock on
-//! it, so the receiving hall sees it too.
+//! back, acceptance's CaseDelivered ends it, and its CaseWithdrawn or CaseRefused cancels it
+//! (the case ended before its decision); approval's clock events keep the case's clock on it,
+//! so the receiving hall sees it too.
 
 use std::sync::Arc;
 
@@ -11,13 +12,16 @@ use uuid::Uuid;
 
 use tongban_bus::field::{self, optional_date, optional_uuid, uuid};
 use tongban_bus::{ConsumerSpec, Delivered, HandleError, On};
-use tongban_events::acceptance::v1::{CaseAccepted, CaseDelivered, CaseRef};
+use tongban_events::acceptance::v1::{
+    CaseAccepted, CaseDelivered, CaseRef, CaseRefused, CaseWithdrawn,
+};
 use tongban_events::approval::v1::{
     CaseConcluded, CaseOverdue, ClockPaused, ClockResumed, DueDateRecalculated, TimeLimitExtended,
     WorkRef,
 };
 use tongban_events::topics;
 
+use super::cancel::{Why, cancelled};
 use super::conclude::concluded;
 use super::deliver::{Delivery, delivered};
 use super::open::{Accepted, open};
@@ -35,7 +39,11 @@ pub fn consumers(response_days: u32, delivery_days: u32) -> Vec<ConsumerSpec> {
         ConsumerSpec::named("transferred-cases", &[topics::ACCEPTANCE, topics::APPROVAL])
             .on::<CaseAccepted, _>(cases.clone())
             .on::<CaseConcluded, _>(cases.clone())
-            .on::<CaseDelivered, _>(cases)
+            .on::<CaseDelivered, _>(cases.clone())
+            // In the same group as CaseAccepted: one case's events share a partition, so a
+            // transfer is opened before its case's end is applied.
+            .on::<CaseWithdrawn, _>(cases.clone())
+            .on::<CaseRefused, _>(cases)
             .into(),
         ConsumerSpec::named("case-clock", &[topics::APPROVAL])
             .on::<ClockPaused, _>(clock.clone())
@@ -160,6 +168,40 @@ impl On<CaseDelivered> for TransferredCases {
                 delivered(tx, &delivery).await.map_err(transient)?;
             }
         }
+        Ok(())
+    }
+}
+
+impl On<CaseWithdrawn> for TransferredCases {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        withdrawn: CaseWithdrawn,
+        event: &Delivered,
+    ) -> Result<(), HandleError> {
+        let case = case_of(withdrawn.case.as_ref())?;
+        let case_id = uuid("case_id", &case.case_id)?;
+        let at = event.instant(withdrawn.withdrawn_at);
+        cancelled(tx, case_id, Why::Withdrawn, &withdrawn.reason, at)
+            .await
+            .map_err(transient)?;
+        Ok(())
+    }
+}
+
+impl On<CaseRefused> for TransferredCases {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        refused: CaseRefused,
+        event: &Delivered,
+    ) -> Result<(), HandleError> {
+        let case = case_of(refused.case.as_ref())?;
+        let case_id = uuid("case_id", &case.case_id)?;
+        let at = event.instant(refused.refused_at);
+        cancelled(tx, case_id, Why::RefusedAtWindow, &refused.reason, at)
+            .await
+            .map_err(transient)?;
         Ok(())
     }
 }

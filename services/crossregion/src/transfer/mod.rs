@@ -11,12 +11,14 @@
 //! - [`view`]: what the API shows (a transfer, its history, a list).
 //! - use cases: [`open`] (from acceptance's CaseAccepted), [`accept`], [`reject`],
 //!   [`conclude`] (the result handed back), [`deliver`], [`legs`] (postal legs), [`escalate`]
-//!   (the sweep of missed deadlines); [`action`] is how a hall's action ends.
+//!   (the sweep of missed deadlines), [`cancel`] (the case withdrawn or refused at the window);
+//!   [`action`] is how a hall's action ends.
 //! - [`http`]: the routes; [`events`]: the consumed events that move a transfer.
 
 pub mod accept;
 pub mod access;
 pub mod action;
+pub mod cancel;
 pub mod conclude;
 pub mod deliver;
 pub mod escalate;

@@ -21,6 +21,9 @@ text_enum! {
         Returned => "returned",
         /// The result reached the applicant.
         Delivered => "delivered",
+        /// The case ended before its decision (withdrawn by the applicant, or refused at the
+        /// receiving window): nothing more is handed over, nobody takes it over.
+        Cancelled => "cancelled",
     }
 }
 
@@ -109,16 +112,19 @@ pub enum Action {
     PostMaterials,
     /// The handling region posts the paper result back.
     PostResult,
+    /// The case ended before its decision (acceptance's withdrawal or refusal).
+    Cancel,
 }
 
 impl Action {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Accept,
         Self::Reject,
         Self::ReturnResult,
         Self::Deliver,
         Self::PostMaterials,
         Self::PostResult,
+        Self::Cancel,
     ];
 }
 
@@ -143,6 +149,9 @@ pub fn transition(from: TransferState, action: Action) -> Result<TransferState, 
         (S::Sent | S::Accepted, A::PostMaterials) => Ok(from),
         // The paper result goes back for pickup at the receiving window.
         (S::Returned, A::PostResult) => Ok(from),
+        // Only while the handling region owes something: a rejected transfer is back at the
+        // window already, a returned one is decided.
+        (S::Sent | S::Accepted, A::Cancel) => Ok(S::Cancelled),
         _ => Err(IllegalTransition { from, action }),
     }
 }
@@ -153,7 +162,7 @@ impl TransferState {
         match self {
             Self::Sent | Self::Accepted => Location::HandlingRegion,
             Self::Delivered => Location::Applicant,
-            Self::Rejected | Self::Returned => Location::ReceivingRegion,
+            Self::Rejected | Self::Returned | Self::Cancelled => Location::ReceivingRegion,
         }
     }
 }
@@ -233,6 +242,8 @@ mod tests {
                     (S::Sent, A::PostMaterials) => Some(S::Sent),
                     (S::Accepted, A::PostMaterials) => Some(S::Accepted),
                     (S::Returned, A::PostResult) => Some(S::Returned),
+                    (S::Sent, A::Cancel) => Some(S::Cancelled),
+                    (S::Accepted, A::Cancel) => Some(S::Cancelled),
                     _ => None,
                 };
                 let got = transition(from, action);
@@ -249,7 +260,14 @@ mod tests {
         let texts: Vec<&str> = TransferState::ALL.iter().map(|s| s.as_str()).collect();
         assert_eq!(
             texts,
-            ["sent", "accepted", "rejected", "returned", "delivered"]
+            [
+                "sent",
+                "accepted",
+                "rejected",
+                "returned",
+                "delivered",
+                "cancelled"
+            ]
         );
         for s in TransferState::ALL {
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
@@ -293,6 +311,20 @@ mod tests {
             Location::ReceivingRegion
         );
         assert_eq!(TransferState::Delivered.location(), Location::Applicant);
+    }
+
+    #[test]
+    fn a_cancelled_transfer_is_taken_over_by_nobody() {
+        for action in Action::ALL {
+            assert!(
+                transition(TransferState::Cancelled, action).is_err(),
+                "{action:?}"
+            );
+        }
+        assert_eq!(
+            TransferState::Cancelled.location(),
+            Location::ReceivingRegion
+        );
     }
 
     #[test]

@@ -185,6 +185,22 @@ pub async fn of_case(
     .await?)
 }
 
+/// The latest transfer of case `case_id` in one of `states`, locked.
+pub async fn of_case_in(
+    tx: &mut PgConnection,
+    case_id: Uuid,
+    states: &[TransferState],
+) -> Result<Option<Row>, Error> {
+    Ok(sqlx::query_as(&format!(
+        "select {COLUMNS} from transfers where case_id = $1 and state = any($2)
+         order by round desc limit 1 for update"
+    ))
+    .bind(case_id)
+    .bind(states)
+    .fetch_optional(&mut *tx)
+    .await?)
+}
+
 /// The cases of a bundle's parts whose results are back for delivery.
 pub async fn returned_parts(tx: &mut PgConnection, bundle: Uuid) -> Result<Vec<Uuid>, Error> {
     Ok(
@@ -287,6 +303,8 @@ pub enum Change<'a> {
         at: DateTime<Utc>,
         on: NaiveDate,
     },
+    /// The case ended before its decision (the why and the reason are its history's).
+    Cancelled,
 }
 
 impl Change<'_> {
@@ -296,6 +314,7 @@ impl Change<'_> {
             Self::Rejected { .. } => Action::Reject,
             Self::Returned { .. } => Action::ReturnResult,
             Self::Delivered { .. } => Action::Deliver,
+            Self::Cancelled => Action::Cancel,
         }
     }
 }
@@ -383,8 +402,21 @@ pub async fn apply(tx: &mut PgConnection, row: &Row, change: Change<'_>) -> Resu
                 .fetch_one(&mut *tx)
                 .await?
         }
+        Change::Cancelled => cancel(tx, row.id, to).await?,
     };
     Ok(row)
+}
+
+/// Cancels transfer `id` (to state `to`): its state alone (the why is its history's).
+async fn cancel(tx: &mut PgConnection, id: Uuid, to: TransferState) -> Result<Row, Error> {
+    let sql = format!(
+        "update transfers set state = $2, revision = revision + 1 where id = $1 returning {COLUMNS}"
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(id)
+        .bind(to)
+        .fetch_one(&mut *tx)
+        .await?)
 }
 
 /// A new revision of transfer `id`, as it now is.

@@ -247,7 +247,6 @@ impl On<acceptance::CaseSubmitted> for CaseMessages {
 }
 
 on_case_only!(
-    acceptance::CaseWithdrawn,
     acceptance::DeferredMaterialSupplied,
     acceptance::DeferredMaterialOverdue,
     acceptance::VisitRecorded,
@@ -281,6 +280,25 @@ impl On<acceptance::CorrectionRequested> for CaseMessages {
         let mut facts = case_facts(tx, delivered, e.case.as_ref()).await?;
         let items: Vec<&str> = e.items.iter().map(|i| i.reason.as_str()).collect();
         facts.values.insert("items", text(&items.join("；")));
+        self.raise(tx, &facts).await
+    }
+}
+
+/// A withdrawal tells the applicant, with the reason they gave; a 一件事 application's parts
+/// withdrawn with it keep the projection but raise no message of their own (the applicant
+/// withdrew one application, and hears of it once).
+impl On<acceptance::CaseWithdrawn> for CaseMessages {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        e: acceptance::CaseWithdrawn,
+        delivered: &Delivered,
+    ) -> Result<(), HandleError> {
+        let mut facts = case_facts(tx, delivered, e.case.as_ref()).await?;
+        if e.case.as_ref().is_some_and(|c| c.kind == "part") {
+            return Ok(());
+        }
+        facts.values.insert("reason", text(&e.reason));
         self.raise(tx, &facts).await
     }
 }

@@ -174,7 +174,25 @@ async fn each_printable_document_prints_to_one_or_two_a4_pages_with_number_name_
         test.stop().await;
         return;
     }
-    let output = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-output/documents");
+    let report = print(&spec, "documents").await;
+    let printed = report["documents"].as_array().unwrap();
+    assert_eq!(printed.len(), 4, "{report}");
+    for document in printed {
+        let pages = document["pages"].as_i64().unwrap();
+        assert!((1..=2).contains(&pages), "{document}");
+        assert_eq!(document["a4"], true, "{document}");
+        assert_eq!(document["missing"], json!([]), "{document}");
+    }
+    test.stop().await;
+}
+
+/// Prints the documents of `spec` with `tests/browser/documents.mjs` into
+/// `target/test-output/<dir>/` (a PDF and a screenshot each) and returns its report, once it
+/// says it ran (each document fetched, answered 200 with HTML, printed).
+pub(crate) async fn print(spec: &Value, dir: &str) -> Value {
+    let output = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/test-output")
+        .join(dir);
     std::fs::create_dir_all(&output).unwrap();
     let spec_file = output.join("spec.json");
     std::fs::write(&spec_file, spec.to_string()).unwrap();
@@ -198,14 +216,6 @@ async fn each_printable_document_prints_to_one_or_two_a4_pages_with_number_name_
         .find_map(|line| serde_json::from_str(line).ok())
         .unwrap_or_else(|| panic!("a JSON report from the browser run: {stdout}"));
     assert!(run.status.success() && report["ok"] == true, "{report}");
-    let printed = report["documents"].as_array().unwrap();
-    assert_eq!(printed.len(), 4, "{report}");
-    for document in printed {
-        let pages = document["pages"].as_i64().unwrap();
-        assert!((1..=2).contains(&pages), "{document}");
-        assert_eq!(document["a4"], true, "{document}");
-        assert_eq!(document["missing"], json!([]), "{document}");
-    }
     eprintln!("printed documents: {}", output.display());
-    test.stop().await;
+    report
 }

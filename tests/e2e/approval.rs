@@ -20,6 +20,7 @@ const ANHUA: &str = "430923000000";
 mod certificate;
 mod duties;
 mod face;
+mod holder;
 
 /// An item of 赫山区 in force whose process is 受理 (window) → 承办 → 审核 → 批准, promised in
 /// `promised` working days, issuing a 营业执照 e-certificate; known to acceptance and approval.

@@ -15,7 +15,7 @@ use crate::items::{HESHAN, basic_item, department, first_town, get, post, spec, 
 use tongban_acceptance::config::AcceptanceSettings;
 
 mod bundle;
-pub(crate) mod documents;
+mod documents;
 mod hall;
 mod lookup;
 mod mine;

@@ -105,6 +105,13 @@ async fn a_python_consumer_follows_a_case_from_submission_to_delivery_with_the_p
         applicant_id.as_str()
     );
     assert_eq!(accepted["payload"]["case"]["receivingRegion"], HESHAN);
+    // The real-name level shown travels with the case (1-3; a newer field, read from the files).
+    let level = accepted["payload"]["case"]["realNameLevel"].as_i64();
+    assert!(
+        level.is_some_and(|l| (1..=3).contains(&l)),
+        "{}",
+        accepted["payload"]["case"]
+    );
     assert!(accepted["regions"].as_str().unwrap().contains(HESHAN));
     let concluded = events
         .iter()

@@ -27,6 +27,32 @@ pub(crate) fn browser_tools() -> bool {
         && browser_dir().join("node_modules/playwright-core").exists()
 }
 
+/// Runs `script` of tests/browser under node with `args`, within `limit`; the JSON report it
+/// prints last, which must say `"ok": true` (the browser's own diagnostics are shown).
+pub(crate) async fn browser_run(
+    script: &str,
+    args: &[std::ffi::OsString],
+    limit: Duration,
+) -> Value {
+    let run = tokio::process::Command::new("node")
+        .arg(browser_dir().join(script))
+        .args(args)
+        .output();
+    let run = tokio::time::timeout(limit, run)
+        .await
+        .expect("the browser run ends within its time")
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    eprintln!("{}", String::from_utf8_lossy(&run.stderr));
+    let report: Value = stdout
+        .lines()
+        .rev()
+        .find_map(|line| serde_json::from_str(line).ok())
+        .unwrap_or_else(|| panic!("a JSON report from the browser run: {stdout}"));
+    assert!(run.status.success() && report["ok"] == true, "{report}");
+    report
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_city_supervisor_sees_only_their_city_drills_down_and_the_page_refreshes() {
     if !browser_tools() {
@@ -64,27 +90,27 @@ async fn a_city_supervisor_sees_only_their_city_drills_down_and_the_page_refresh
     std::fs::create_dir_all(&output).unwrap();
     let screenshot = output.join("dashboard.png");
     let url = test.url("/api/insight/dashboard/?refresh=2");
-    let run = tokio::process::Command::new("node")
-        .arg(browser_dir().join("dashboard.mjs"))
-        .args(["--url", &url, "--username", username])
-        .args(["--password", &staff_password(username)])
-        .args(["--expect-region", "430100000000", "--drill", "430121000000"])
-        .arg("--screenshot")
-        .arg(&screenshot)
-        .args(["--chromium", CHROMIUM])
-        .output();
-    let run = tokio::time::timeout(Duration::from_secs(240), run)
-        .await
-        .expect("the browser run ends within four minutes")
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    eprintln!("{}", String::from_utf8_lossy(&run.stderr));
-    let report: Value = stdout
-        .lines()
-        .rev()
-        .find_map(|line| serde_json::from_str(line).ok())
-        .unwrap_or_else(|| panic!("a JSON report from the browser run: {stdout}"));
-    assert!(run.status.success() && report["ok"] == true, "{report}");
+    let report = browser_run(
+        "dashboard.mjs",
+        &[
+            "--url".into(),
+            url.into(),
+            "--username".into(),
+            username.into(),
+            "--password".into(),
+            staff_password(username).into(),
+            "--expect-region".into(),
+            "430100000000".into(),
+            "--drill".into(),
+            "430121000000".into(),
+            "--screenshot".into(),
+            screenshot.clone().into(),
+            "--chromium".into(),
+            CHROMIUM.into(),
+        ],
+        Duration::from_secs(240),
+    )
+    .await;
     // Changsha's two counties with cases; in 长沙县, its towns with cases.
     assert_eq!(report["region"], "430100000000");
     assert_eq!(report["drilled"], "430121000000");

@@ -26,8 +26,8 @@ use tongban_crossregion::config::CrossregionSettings;
 
 mod bundle;
 
-const CHANGSHA_COUNTY: &str = "430121000000";
-const ANHUA: &str = "430923000000";
+pub(crate) const CHANGSHA_COUNTY: &str = "430121000000";
+pub(crate) const ANHUA: &str = "430923000000";
 const ZHUJI: &str = "330681000000";
 
 fn of_type(event: &Received, name: &str) -> bool {
@@ -40,17 +40,17 @@ fn decode<M: prost::Message + Default>(event: &Received) -> M {
 
 /// The staff of the test: 赫山区's window clerk and supervisor, 长沙县's approver, and 安化县's
 /// clerk and approver (a third county).
-struct Staff {
-    heshan_clerk: String,
-    heshan_supervisor: String,
-    changsha: String,
-    anhua_clerk: String,
-    anhua_approver: String,
+pub(crate) struct Staff {
+    pub(crate) heshan_clerk: String,
+    pub(crate) heshan_supervisor: String,
+    pub(crate) changsha: String,
+    pub(crate) anhua_clerk: String,
+    pub(crate) anhua_approver: String,
 }
 
 /// 长沙县's item (受理 → 审核) under a province-wide agreement letting 赫山区 collect it, known to
 /// acceptance; and the staff.
-async fn collected_in_heshan(test: &TestPlatform) -> (String, Staff) {
+pub(crate) async fn collected_in_heshan(test: &TestPlatform) -> (String, Staff) {
     let code = crate::cases::item_in_force_with(
         test,
         CHANGSHA_COUNTY,
@@ -156,7 +156,11 @@ async fn taken_in_once_agreed(test: &TestPlatform, clerk: &str, intake: &Value) 
 
 /// `clerk` provides every material of the draft `case`, submits and accepts it; returns the
 /// accepted case.
-async fn submitted_and_accepted(test: &TestPlatform, clerk: &str, case: &Value) -> Value {
+pub(crate) async fn submitted_and_accepted(
+    test: &TestPlatform,
+    clerk: &str,
+    case: &Value,
+) -> Value {
     let id = case["id"].as_str().unwrap();
     for material in case["materials"].as_array().unwrap() {
         let material = material["material_code"].as_str().unwrap();
@@ -176,7 +180,7 @@ async fn submitted_and_accepted(test: &TestPlatform, clerk: &str, case: &Value) 
 
 /// The transfer of round `round` of `case` once the crossregion service has it, as `token`
 /// sees it.
-async fn transfer_of(test: &TestPlatform, token: &str, case: &str, round: i64) -> Value {
+pub(crate) async fn transfer_of(test: &TestPlatform, token: &str, case: &str, round: i64) -> Value {
     eventually(
         "the transfer to be sent",
         Duration::from_secs(30),
@@ -198,7 +202,7 @@ async fn transfer_of(test: &TestPlatform, token: &str, case: &str, round: i64) -
 }
 
 /// Waits until `token` sees the work item of `case` with `field` equal to `value`.
-async fn work_item_where(
+pub(crate) async fn work_item_where(
     test: &TestPlatform,
     token: &str,
     case: &str,

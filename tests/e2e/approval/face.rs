@@ -5,7 +5,7 @@
 //! The PDF and screenshot are kept under `target/test-output/certificate-face/`.
 
 use super::*;
-use crate::dashboard::{CHROMIUM, browser_tools};
+use crate::dashboard::{CHROMIUM, browser_run, browser_tools};
 
 /// The value of `text` between `before` and the next `<` in `page`.
 fn printed_after<'a>(page: &'a str, before: &str) -> &'a str {
@@ -66,6 +66,11 @@ async fn a_certificates_face_prints_on_one_a4_page_and_its_qr_status_follows_rev
         .unwrap()
         .to_owned();
     assert!(masked.contains('*') && !issuer.is_empty(), "{certificate}");
+    // Named when the case knew the applicant's name (certificates before that were not).
+    let name = certificate["document"]["holder"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
 
     // Same access as the certificate: its holder and the staff who see the case.
     let face = format!("/api/approval/v1/certificates/{id}/face");
@@ -103,6 +108,10 @@ async fn a_certificates_face_prints_on_one_a4_page_and_its_qr_status_follows_rev
     assert_eq!(status["certificate_type"], "营业执照");
     assert_eq!(status["holder"]["document_masked"], masked.as_str());
     assert!(
+        name.chars().count() < 2 || !status.to_string().contains(&name),
+        "the holder's name is masked: {status}"
+    );
+    assert!(
         status.get("document").is_none() && status.get("signature").is_none(),
         "not the certificate itself: {status}"
     );
@@ -116,10 +125,27 @@ async fn a_certificates_face_prints_on_one_a4_page_and_its_qr_status_follows_rev
     if browser {
         let spec = json!({ "documents": [
             { "name": "certificate-face", "token": applicant, "url": test.url(&face),
-              "expect": ["营业执照", id, masked, issuer, format!("{issuer}电子印章"),
+              "expect": ["营业执照", id, masked, name, issuer, format!("{issuer}电子印章"),
                          status_path, printed_digest] },
         ]});
-        let report = crate::cases::documents::print(&spec, "certificate-face").await;
+        let output = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../target/test-output/certificate-face");
+        std::fs::create_dir_all(&output).unwrap();
+        let spec_file = output.join("spec.json");
+        std::fs::write(&spec_file, spec.to_string()).unwrap();
+        let report = browser_run(
+            "documents.mjs",
+            &[
+                "--spec".into(),
+                spec_file.into(),
+                "--out".into(),
+                output.into(),
+                "--chromium".into(),
+                CHROMIUM.into(),
+            ],
+            Duration::from_secs(200),
+        )
+        .await;
         let printed = &report["documents"][0];
         assert_eq!(
             (

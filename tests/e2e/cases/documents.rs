@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::*;
-use crate::dashboard::{CHROMIUM, browser_dir, browser_tools};
+use crate::dashboard::{CHROMIUM, browser_run, browser_tools};
 
 /// A window case of 王五 taken in at 赫山区's hall by `clerk`, with the two required
 /// materials, submitted: (id, material codes, number).
@@ -174,7 +174,23 @@ async fn each_printable_document_prints_to_one_or_two_a4_pages_with_number_name_
         test.stop().await;
         return;
     }
-    let report = print(&spec, "documents").await;
+    let output = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-output/documents");
+    std::fs::create_dir_all(&output).unwrap();
+    let spec_file = output.join("spec.json");
+    std::fs::write(&spec_file, spec.to_string()).unwrap();
+    let report = browser_run(
+        "documents.mjs",
+        &[
+            "--spec".into(),
+            spec_file.into(),
+            "--out".into(),
+            output.clone().into(),
+            "--chromium".into(),
+            CHROMIUM.into(),
+        ],
+        Duration::from_secs(200),
+    )
+    .await;
     let printed = report["documents"].as_array().unwrap();
     assert_eq!(printed.len(), 4, "{report}");
     for document in printed {
@@ -183,39 +199,6 @@ async fn each_printable_document_prints_to_one_or_two_a4_pages_with_number_name_
         assert_eq!(document["a4"], true, "{document}");
         assert_eq!(document["missing"], json!([]), "{document}");
     }
-    test.stop().await;
-}
-
-/// Prints the documents of `spec` with `tests/browser/documents.mjs` into
-/// `target/test-output/<dir>/` (a PDF and a screenshot each) and returns its report, once it
-/// says it ran (each document fetched, answered 200 with HTML, printed).
-pub(crate) async fn print(spec: &Value, dir: &str) -> Value {
-    let output = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/test-output")
-        .join(dir);
-    std::fs::create_dir_all(&output).unwrap();
-    let spec_file = output.join("spec.json");
-    std::fs::write(&spec_file, spec.to_string()).unwrap();
-    let run = tokio::process::Command::new("node")
-        .arg(browser_dir().join("documents.mjs"))
-        .arg("--spec")
-        .arg(&spec_file)
-        .arg("--out")
-        .arg(&output)
-        .args(["--chromium", CHROMIUM])
-        .output();
-    let run = tokio::time::timeout(Duration::from_secs(200), run)
-        .await
-        .expect("the browser run ends within its time")
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    eprintln!("{}", String::from_utf8_lossy(&run.stderr));
-    let report: Value = stdout
-        .lines()
-        .rev()
-        .find_map(|line| serde_json::from_str(line).ok())
-        .unwrap_or_else(|| panic!("a JSON report from the browser run: {stdout}"));
-    assert!(run.status.success() && report["ok"] == true, "{report}");
     eprintln!("printed documents: {}", output.display());
-    report
+    test.stop().await;
 }

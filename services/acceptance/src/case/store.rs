@@ -91,6 +91,8 @@ impl Row {
             parent_case_id: self.parent_id.map(|p| p.to_string()).unwrap_or_default(),
             mode: self.mode.clone(),
             visits: self.visits.max(0) as u32,
+            applicant_name: self.applicant_name.clone().unwrap_or_default(),
+            real_name_level: i32::from(crate::domain::real_name_level(self.real_name_level)),
         }
     }
 

@@ -1,5 +1,5 @@
-//! E-certificates: read by their holder and the staff in scope, verified by anyone, revoked by
-//! the issuing department.
+//! E-certificates: read by their holder, the staff in scope and the window that hands the
+//! result out; verified by anyone; revoked by the issuing department.
 
 use axum::extract::State;
 use serde::Deserialize;
@@ -26,8 +26,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(super::status::router())
 }
 
-/// An e-certificate (电子证照) with its seal's signature: for its holder and the staff who see
-/// its case.
+/// An e-certificate (电子证照) with its seal's signature, naming its holder: for the holder,
+/// the staff who see its case, and the window clerks of the region that took the case in
+/// (they hand the result out).
 #[utoipa::path(get, path = "/v1/certificates/{id}", tag = "certificates",
     params(("id" = Uuid, Path)),
     responses((status = 200, body = SealedCertificate), (status = 401, body = ErrorBody),

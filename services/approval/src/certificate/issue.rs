@@ -29,6 +29,32 @@ struct Issuer {
     name: String,
 }
 
+/// Whom a certificate names (sealed with it): the applicant's account, kind and name, and a
+/// citizen's document masked, or an enterprise's unified social credit code (public, so it
+/// stands as it is, also under `credit_code`). Certificates issued before the name was kept
+/// have no `name` and keep verifying: what is signed is each one's own document.
+fn holder(row: &Row) -> Value {
+    named(
+        row.applicant_id,
+        &row.applicant_kind,
+        &row.applicant_name,
+        &row.applicant_document_masked,
+    )
+}
+
+fn named(account: Option<Uuid>, kind: &str, name: &str, document: &str) -> Value {
+    let mut holder = json!({
+        "account_id": account,
+        "kind": kind,
+        "name": name,
+        "document_masked": document,
+    });
+    if kind == "enterprise" {
+        holder["credit_code"] = json!(document);
+    }
+    holder
+}
+
 /// The document of e-certificate `id` of `spec` for the applicant of `row`.
 fn document(
     id: Uuid,
@@ -43,11 +69,7 @@ fn document(
         "id": id,
         "type": spec.name,
         "kind": spec.kind,
-        "holder": {
-            "account_id": row.applicant_id,
-            "kind": row.applicant_kind,
-            "document_masked": row.applicant_document_masked,
-        },
+        "holder": holder(row),
         "issuer": {
             "credit_code": issuer.credit_code,
             "name": issuer.name,
@@ -149,4 +171,25 @@ pub async fn issue_results(
         });
     }
     Ok(issued)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::named;
+
+    #[test]
+    fn a_citizen_is_named_with_the_masked_document_an_enterprise_with_its_credit_code() {
+        let citizen = named(None, "citizen", "钱七", "430903********1234");
+        assert_eq!(
+            citizen,
+            json!({ "account_id": null, "kind": "citizen", "name": "钱七",
+                    "document_masked": "430903********1234" })
+        );
+        let enterprise = named(None, "enterprise", "某某餐饮店", "91430903MA4L000001");
+        assert_eq!(enterprise["name"], "某某餐饮店");
+        assert_eq!(enterprise["credit_code"], "91430903MA4L000001");
+        assert_eq!(enterprise["document_masked"], "91430903MA4L000001");
+    }
 }

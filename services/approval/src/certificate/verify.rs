@@ -1,5 +1,5 @@
-//! Reading and verifying e-certificates: for their holder and the staff who see the case, and
-//! verified by anyone (a bank, another department) as presented.
+//! Reading and verifying e-certificates: for their holder, the staff who see the case and the
+//! window that hands the result out, and verified by anyone (a bank, another department) as presented.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -50,7 +50,9 @@ pub async fn certificate_row(
     .await
 }
 
-/// A certificate, for its holder and the staff who see its case.
+/// A certificate, for its holder, the staff who see its case and the window that hands the
+/// result out (the receiving region's clerks: for a transferred case another region's hall,
+/// which sees no work item); 404 for everyone else.
 pub async fn get(
     pool: &PgPool,
     principal: &Principal,
@@ -64,7 +66,7 @@ pub async fn get(
     let holder = found.holder_account_id == Some(principal.account);
     let staff = store::load(&mut conn, found.case_id, false)
         .await?
-        .is_some_and(|row| row.visible_to(principal));
+        .is_some_and(|row| row.visible_to(principal) || row.hands_out_to(principal));
     if !holder && !staff {
         return Err(not_found());
     }

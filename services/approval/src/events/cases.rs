@@ -72,6 +72,9 @@ impl On<CaseAccepted> for AcceptedCases {
                     applicant_id: optional_uuid("applicant_id", &case.applicant_id)?,
                     applicant_kind: case.applicant_kind.clone(),
                     applicant_document_masked: case.applicant_document_masked.clone(),
+                    applicant_name: case.applicant_name.clone(),
+                    // 0 (not recorded) from events before the level travelled.
+                    real_name_level: case.real_name_level.clamp(0, 3) as i16,
                     accepted_by: optional_uuid("accepted_by", &accepted.accepted_by)?,
                     accepted_at,
                     // A case leaving the region that took it in waits for its transfer.

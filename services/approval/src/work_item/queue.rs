@@ -37,6 +37,12 @@ pub struct QueueEntry {
     pub item_name: Option<String>,
     pub department_id: Option<Uuid>,
     pub handling_region: String,
+    /// Whom the case is for: citizen or enterprise, the name, a citizen's document masked (an
+    /// enterprise's credit code) and the real-name level shown (0 when not recorded).
+    pub applicant_kind: String,
+    pub applicant_name: String,
+    pub applicant_document_masked: String,
+    pub real_name_level: i16,
     pub state: WorkItemState,
     /// pending: transferred from another region's window and not yet taken over (accept it at
     /// /api/crossregion/v1/transfers first); accepted; absent for a case not transferred.
@@ -162,8 +168,9 @@ pub async fn queue(
     // that walks one (region level or department, due date) index in order and stops at the
     // page's end.
     let mut sql = QueryBuilder::new(
-        "select w.case_id, w.case_number, w.item_name, w.department_id, w.handling_region, w.state,
-             w.transfer, w.due_date, coalesce(w.due_date < ",
+        "select w.case_id, w.case_number, w.item_name, w.department_id, w.handling_region,
+             w.applicant_kind, w.applicant_name, w.applicant_document_masked, w.real_name_level,
+             w.state, w.transfer, w.due_date, coalesce(w.due_date < ",
     );
     sql.push_bind(today)
         .push(

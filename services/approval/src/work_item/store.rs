@@ -18,7 +18,9 @@ use tongban_kernel::{Error, Power, Principal, RegionCode, TimeLimit};
 
 use super::state::{Action, TransferState, WorkItemState, transition};
 
+mod accepted;
 mod steps;
+pub use accepted::{Accepted, insert_accepted};
 pub use steps::{NewStep, StepChange, change_step, insert_step};
 
 /// The moment and date an action happens at (from the service's clock).
@@ -38,6 +40,11 @@ pub struct Row {
     pub applicant_id: Option<Uuid>,
     pub applicant_kind: String,
     pub applicant_document_masked: String,
+    /// The applicant's name (a citizen's, or an enterprise's): the work item and the
+    /// certificate name the holder. Empty when acceptance recorded none.
+    pub applicant_name: String,
+    /// The real-name level the applicant showed for the case (1-3; 0 not recorded).
+    pub real_name_level: i16,
     /// The window clerk who accepted it (the acceptance step's handler).
     pub accepted_by: Option<Uuid>,
     pub accepted_at: DateTime<Utc>,
@@ -124,6 +131,19 @@ impl Row {
                 .is_ok_and(|r| principal.can(Power::Supervise, &r))
     }
 
+    /// Whether `principal` is at a window that hands the case's results out: a window clerk
+    /// whose binding covers the receiving region (the hall that took the case in, another
+    /// region's for a transferred case), unrestricted or restricted to the item's department.
+    /// They read its certificates; the work item itself stays the back office's.
+    pub fn hands_out_to(&self, principal: &Principal) -> bool {
+        let Ok(region) = self.region(&self.receiving_region) else {
+            return false;
+        };
+        principal
+            .bindings_for(Power::AcceptCases, &region)
+            .any(|b| b.department.is_none_or(|d| Some(d) == self.department_id))
+    }
+
     pub fn is_open(&self) -> bool {
         self.state.is_open()
     }
@@ -131,7 +151,7 @@ impl Row {
 
 pub const COLUMNS: &str = "w.case_id, w.case_number, w.kind, w.parent_case_id, w.implementation_code, \
     w.item_version, w.handling_region, w.receiving_region, w.applicant_id, w.applicant_kind, \
-    w.applicant_document_masked, w.accepted_by, w.accepted_at, w.accepted_on, w.item_name, w.department_id, \
+    w.applicant_document_masked, w.applicant_name, w.real_name_level, w.accepted_by, w.accepted_at, w.accepted_on, w.item_name, w.department_id, \
     w.department_credit_code, w.limit_value, w.limit_unit, w.extension_days, w.due_date, \
     w.due_provisional, w.warn_on, w.state, w.current_step, w.warned_at, w.escalated_at, w.reason, \
     w.decided_by, w.concluded_at, w.concluded_on, w.on_time, w.revision, w.transfer_round, w.transfer";
@@ -342,81 +362,6 @@ pub async fn pinned_to(
     .bind(state)
     .fetch_all(tx)
     .await
-}
-
-/// What opening a work item needs from CaseAccepted.
-pub struct Accepted {
-    pub case_id: Uuid,
-    pub case_number: String,
-    pub kind: String,
-    pub parent_case_id: Option<Uuid>,
-    pub implementation_code: String,
-    pub item_version: i32,
-    pub handling_region: String,
-    pub receiving_region: String,
-    pub applicant_id: Option<Uuid>,
-    pub applicant_kind: String,
-    pub applicant_document_masked: String,
-    pub accepted_by: Option<Uuid>,
-    pub accepted_at: DateTime<Utc>,
-    /// For a case transferred from another region's window: its transfer round (1, 2 ...);
-    /// 0 when it is not transferred.
-    pub transfer_round: i32,
-}
-
-/// Inserts an accepted case awaiting its item, or starts a returned one afresh for a later
-/// transfer round (a returned work item plans its steps again: its old ones are deleted).
-/// Whether anything was written (a repeated event writes nothing).
-pub async fn insert_accepted(tx: &mut PgConnection, case: &Accepted) -> Result<bool, sqlx::Error> {
-    sqlx::query(
-        "delete from work_item_steps s using work_items w
-         where s.case_id = w.case_id and w.case_id = $1 and w.state = $3
-           and w.transfer_round < $2",
-    )
-    .bind(case.case_id)
-    .bind(case.transfer_round)
-    .bind(WorkItemState::Returned)
-    .execute(&mut *tx)
-    .await?;
-    let awaiting = transition(WorkItemState::Returned, Action::Reaccept)
-        .unwrap_or(WorkItemState::AwaitingItem);
-    let inserted = sqlx::query(
-        "insert into work_items (case_id, case_number, kind, parent_case_id, implementation_code,
-             item_version, handling_region, receiving_region, applicant_id, applicant_kind,
-             applicant_document_masked, accepted_by, accepted_at, accepted_on, state,
-             transfer_round, transfer)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $15,
-             case when $15 > 0 then $18 end)
-         on conflict (case_id) do update
-             set accepted_by = excluded.accepted_by, accepted_at = excluded.accepted_at,
-                 accepted_on = excluded.accepted_on, state = $16,
-                 transfer_round = excluded.transfer_round, transfer = excluded.transfer,
-                 current_step = 0, due_date = null, warn_on = null, warned_at = null,
-                 escalated_at = null, reason = null, revision = work_items.revision + 1
-             where work_items.state = $17 and work_items.transfer_round < excluded.transfer_round",
-    )
-    .bind(case.case_id)
-    .bind(&case.case_number)
-    .bind(&case.kind)
-    .bind(case.parent_case_id)
-    .bind(&case.implementation_code)
-    .bind(case.item_version)
-    .bind(&case.handling_region)
-    .bind(&case.receiving_region)
-    .bind(case.applicant_id)
-    .bind(&case.applicant_kind)
-    .bind(&case.applicant_document_masked)
-    .bind(case.accepted_by)
-    .bind(case.accepted_at)
-    .bind(tongban_runtime::clock::local_date(case.accepted_at))
-    .bind(case.transfer_round)
-    .bind(awaiting)
-    .bind(WorkItemState::Returned)
-    .bind(TransferState::Pending)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    Ok(inserted == 1)
 }
 
 /// What a work item opens with: its item's name, department and promised limit, the due date

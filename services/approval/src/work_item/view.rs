@@ -77,8 +77,17 @@ pub struct WorkItem {
     pub department_credit_code: Option<String>,
     pub handling_region: String,
     pub receiving_region: String,
+    /// citizen or enterprise.
     pub applicant_kind: String,
+    /// The applicant's name: a citizen's name on the document, or an enterprise's registered
+    /// name ('' when acceptance recorded none).
+    pub applicant_name: String,
+    /// A citizen's document masked (first six and last four characters); an enterprise's
+    /// unified social credit code.
     pub applicant_document_masked: String,
+    /// The real-name level the applicant showed for the case: 1 unverified, 2 basic real-name,
+    /// 3 advanced (face, or in person at a window); 0 when not recorded.
+    pub real_name_level: i16,
     /// awaiting_item, in_progress, paused, approved, refused, withdrawn, or returned (its
     /// transfer was sent back to the receiving region).
     pub state: WorkItemState,
@@ -161,7 +170,9 @@ pub async fn detail(tx: &mut PgConnection, row: Row, today: NaiveDate) -> Result
         receiving_region: row.receiving_region,
         transfer: row.transfer,
         applicant_kind: row.applicant_kind,
+        applicant_name: row.applicant_name,
         applicant_document_masked: row.applicant_document_masked,
+        real_name_level: row.real_name_level,
         state: row.state,
         accepted_at: row.accepted_at,
         limit_value: row.limit_value,

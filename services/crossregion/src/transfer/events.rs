@@ -22,7 +22,7 @@ use super::conclude::concluded;
 use super::deliver::{Delivery, delivered};
 use super::open::{Accepted, open};
 use super::state::{DeliveryMethod, Kind, Mode};
-use super::store;
+use super::store::{self, Applicant};
 
 /// The consumers of the events that move transfers.
 pub fn consumers(response_days: u32, delivery_days: u32) -> Vec<ConsumerSpec> {
@@ -93,6 +93,13 @@ impl On<CaseAccepted> for TransferredCases {
             item_version: case.item_version as i32,
             receiving_region: case.receiving_region.clone(),
             handling_region: case.handling_region.clone(),
+            applicant: Applicant {
+                kind: case.applicant_kind.clone(),
+                name: case.applicant_name.clone(),
+                document_masked: case.applicant_document_masked.clone(),
+                // 0 (not recorded) from events before the level travelled.
+                real_name_level: case.real_name_level.clamp(0, 3) as i16,
+            },
             accepted_by: optional_uuid("accepted_by", &accepted.accepted_by)?,
             accepted_at: event.instant(accepted.accepted_at),
             due_date: optional_date("due_date", &accepted.due_date)?,

@@ -12,7 +12,7 @@ use tongban_events::crossregion::v1 as events;
 use tongban_kernel::Error;
 
 use super::state::{self, Kind, Mode};
-use super::store::{self, NewTransfer};
+use super::store::{self, Applicant, NewTransfer};
 
 /// What a transfer is opened from: acceptance's CaseAccepted of a case that leaves its region.
 pub struct Accepted {
@@ -26,6 +26,7 @@ pub struct Accepted {
     pub item_version: i32,
     pub receiving_region: String,
     pub handling_region: String,
+    pub applicant: Applicant,
     pub accepted_by: Option<Uuid>,
     pub accepted_at: DateTime<Utc>,
     pub due_date: Option<NaiveDate>,
@@ -58,6 +59,7 @@ pub async fn open(tx: &mut PgConnection, case: &Accepted, response_days: u32) ->
         item_version: case.item_version,
         receiving_region: &case.receiving_region,
         handling_region: &case.handling_region,
+        applicant: &case.applicant,
         accepted_by: case.accepted_by,
         sent_at: case.accepted_at,
         sent_on,

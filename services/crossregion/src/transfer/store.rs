@@ -17,6 +17,25 @@ use super::state::{
     transition,
 };
 
+/// Whom a transferred case is for, as acceptance's case events name them: the handling region
+/// sees whom it decides for, the receiving window whom it hands the result to.
+#[derive(Debug, Clone, Default, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+pub struct Applicant {
+    /// citizen or enterprise ('' when not recorded).
+    #[sqlx(rename = "applicant_kind")]
+    pub kind: String,
+    /// A citizen's name on the document, or an enterprise's registered name.
+    #[sqlx(rename = "applicant_name")]
+    pub name: String,
+    /// A citizen's document masked (first six and last four characters); an enterprise's
+    /// unified social credit code.
+    #[sqlx(rename = "applicant_document_masked")]
+    pub document_masked: String,
+    /// The real-name level shown for the case: 1 unverified, 2 basic real-name, 3 advanced
+    /// (face, or in person at a window); 0 when not recorded.
+    pub real_name_level: i16,
+}
+
 #[derive(sqlx::FromRow)]
 pub struct Row {
     pub id: Uuid,
@@ -32,6 +51,8 @@ pub struct Row {
     pub department_id: Option<Uuid>,
     pub receiving_region: String,
     pub handling_region: String,
+    #[sqlx(flatten)]
+    pub applicant: Applicant,
     pub state: TransferState,
     pub sent_at: DateTime<Utc>,
     pub sent_on: NaiveDate,
@@ -54,7 +75,8 @@ pub struct Row {
 }
 
 pub const COLUMNS: &str = "id, case_id, case_number, round, kind, parent_case_id, mode, implementation_code, \
-    item_version, item_name, department_id, receiving_region, handling_region, state, sent_at, sent_on, \
+    item_version, item_name, department_id, receiving_region, handling_region, applicant_kind, \
+    applicant_name, applicant_document_masked, real_name_level, state, sent_at, sent_on, \
     due_date, clock_paused, case_overdue, respond_by, responded_by, responded_at, rejection_kind, rejection_reason, decision, \
     concluded_at, deliver_by, delivery_method, delivered_at, response_overdue_at, delivery_overdue_at, \
     revision";
@@ -188,6 +210,7 @@ pub struct NewTransfer<'a> {
     pub item_version: i32,
     pub receiving_region: &'a str,
     pub handling_region: &'a str,
+    pub applicant: &'a Applicant,
     pub accepted_by: Option<Uuid>,
     pub sent_at: DateTime<Utc>,
     pub sent_on: NaiveDate,
@@ -206,8 +229,10 @@ pub async fn insert(tx: &mut PgConnection, new: &NewTransfer<'_>) -> Result<Opti
     Ok(sqlx::query_as(&format!(
         "insert into transfers (id, case_id, case_number, round, kind, parent_case_id, mode,
              implementation_code, item_version, item_name, department_id, receiving_region,
-             handling_region, state, sent_at, sent_on, accepted_by, due_date, respond_by)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+             handling_region, state, sent_at, sent_on, accepted_by, due_date, respond_by,
+             applicant_kind, applicant_name, applicant_document_masked, real_name_level)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+             $20, $21, $22, $23)
          on conflict (case_id, round) do nothing
          returning {COLUMNS}"
     ))
@@ -230,6 +255,10 @@ pub async fn insert(tx: &mut PgConnection, new: &NewTransfer<'_>) -> Result<Opti
     .bind(new.accepted_by)
     .bind(new.due_date)
     .bind(new.respond_by)
+    .bind(&new.applicant.kind)
+    .bind(&new.applicant.name)
+    .bind(&new.applicant.document_masked)
+    .bind(new.applicant.real_name_level)
     .fetch_optional(&mut *tx)
     .await?)
 }

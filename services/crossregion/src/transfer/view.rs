@@ -14,7 +14,7 @@ use super::access;
 use super::state::{
     DeliveryMethod, Direction, Kind, Location, Mode, RejectionKind, Side, TransferState,
 };
-use super::store::{COLUMNS, Row};
+use super::store::{Applicant, COLUMNS, Row};
 
 /// A transfer as both halls see it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -34,6 +34,9 @@ pub struct Transfer {
     pub item_name: Option<String>,
     pub receiving_region: String,
     pub handling_region: String,
+    /// Whom the case is for: kind, name, masked document (an enterprise's credit code) and
+    /// the real-name level shown.
+    pub applicant: Applicant,
     /// sent, accepted, rejected, returned (concluded; the result awaits delivery) or delivered.
     pub state: TransferState,
     /// Where the case is: handling_region, receiving_region or applicant.
@@ -108,6 +111,7 @@ fn into_transfer(row: Row, legs: Vec<PostalLeg>) -> Transfer {
         item_name: row.item_name,
         receiving_region: row.receiving_region,
         handling_region: row.handling_region,
+        applicant: row.applicant,
         state: row.state,
         sent_at: row.sent_at,
         due_date: row.due_date,

@@ -19,6 +19,7 @@ const ANHUA: &str = "430923000000";
 
 mod certificate;
 mod duties;
+mod face;
 mod holder;
 mod withdrawal;
 

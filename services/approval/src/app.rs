@@ -13,6 +13,9 @@ pub struct AppState {
     pub warning_days: u32,
     /// Opens the departments' seal keys (sealed under the KEK).
     pub vault: tongban_vault::Vault,
+    /// The platform's public base URL (`[approval] public_url`): printed certificates point
+    /// their QR code at their status under it.
+    pub public_url: String,
 }
 
 impl AppState {

@@ -14,6 +14,10 @@ pub struct ApprovalSettings {
     pub timer_sweep_secs: u64,
     /// A case is warned (yellow) this many working days before its due date.
     pub warning_working_days: u32,
+    /// Where the public reaches the platform (the gateway, or the ingress in front of it),
+    /// without a trailing slash: the QR code on a printed certificate encodes this base plus
+    /// the certificate's public status path, so a phone that scans it needs no account.
+    pub public_url: String,
 }
 
 impl Section for ApprovalSettings {
@@ -25,6 +29,7 @@ impl Default for ApprovalSettings {
         Self {
             timer_sweep_secs: 60,
             warning_working_days: 2,
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }

@@ -59,6 +59,7 @@ pub async fn run(
         clock: clock.clone(),
         warning_days,
         vault,
+        public_url: config.public_url.trim().trim_end_matches('/').to_owned(),
     };
     tokio::spawn(run_timers(state.clone(), every, stop_timers));
     let (api, doc) = http::app(state);

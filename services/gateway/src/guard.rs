@@ -47,6 +47,8 @@ pub const PUBLIC: &[(&str, &str)] = &[
     // Whoever is shown an e-certificate may check it, and fetch the seal that signed it.
     ("POST", "/api/approval/v1/certificates/verify"),
     ("GET", "/api/approval/v1/seals/*"),
+    // A certificate's public status: what the QR code on its printed face leads to.
+    ("GET", "/api/approval/v1/certificates/*/status"),
     // 通办 agreements (通办事项清单) are public information, like the catalogue.
     ("GET", "/api/crossregion/v1/agreements"),
     ("GET", "/api/crossregion/v1/agreements/**"),
@@ -249,6 +251,14 @@ mod tests {
         assert!(!is_public(
             &Method::GET,
             "/api/approval/v1/certificates/0193a4f2-0000-7000-8000-000000000001"
+        ));
+        assert!(is_public(
+            &Method::GET,
+            "/api/approval/v1/certificates/0193a4f2-0000-7000-8000-000000000001/status"
+        ));
+        assert!(!is_public(
+            &Method::GET,
+            "/api/approval/v1/certificates/0193a4f2-0000-7000-8000-000000000001/face"
         ));
         assert!(is_public(
             &Method::POST,

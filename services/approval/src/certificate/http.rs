@@ -22,6 +22,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(verify))
         .routes(routes!(revoke))
         .routes(routes!(seal))
+        .merge(super::face::router())
+        .merge(super::status::router())
 }
 
 /// An e-certificate (电子证照) with its seal's signature, naming its holder: for the holder,

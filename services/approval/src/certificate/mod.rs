@@ -6,10 +6,14 @@
 //! - [`issue`]: the results of an approved case, sealed and announced.
 //! - [`verify`]: reading a certificate and verifying one as presented.
 //! - [`revoke`]: revoking one.
+//! - [`face`]: its printable face, with a QR code of its public status.
+//! - [`status`]: its public status (valid, revoked, expired), for whoever scans that code.
 //! - [`http`]: the routes.
 
+pub mod face;
 pub mod http;
 pub mod issue;
 pub mod revoke;
 pub mod seal;
+pub mod status;
 pub mod verify;

@@ -2,7 +2,7 @@
 //! clerk (帮代办). Both are idempotent under an `Idempotency-Key`.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -22,15 +22,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 /// The caller's access token, passed on to identity to read who they are (the request was
 /// authenticated with it).
 fn bearer(headers: &HeaderMap) -> Result<&str> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .ok_or(Error::Unauthorized)
+    tongban_auth::extract::bearer_in(headers).ok_or(Error::Unauthorized)
 }
 
 /// Opens a draft application for the signed-in citizen or enterprise against an item in force;

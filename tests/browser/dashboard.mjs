@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Drives the insight dashboard in headless Chromium, as a supervisor would: signs in through
 // the form, checks the region table and breadcrumb of the starting region, drills into one
-// child region, waits for an automatic refresh, and takes a full-page screenshot.
+// child region, waits for an automatic refresh, checks the page with axe-core and takes a
+// full-page screenshot.
 //
 //   node tests/browser/dashboard.mjs \
 //     --url http://127.0.0.1:PORT/api/insight/dashboard/?refresh=2 \
@@ -13,6 +14,7 @@
 // Diagnostics (browser console errors, failed requests) go to stderr.
 
 import { chromium } from 'playwright-core';
+import { assertAccessible } from './axe.mjs';
 
 const WAIT_MS = 30_000; // the bound of every single wait
 const OVERALL_MS = 180_000; // a watchdog over the whole run
@@ -157,6 +159,7 @@ async function run(args, state) {
   // Sign in through the form.
   const form = page.getByTestId('signin-form');
   await form.waitFor({ state: 'visible', timeout: WAIT_MS });
+  await assertAccessible(page, 'the sign-in form');
   await page.getByTestId('username').fill(args.username);
   await page.getByTestId('password').fill(args.password);
   await page.getByTestId('signin').click();
@@ -245,6 +248,7 @@ async function run(args, state) {
   const refreshes = Number(await dashboard.getAttribute('data-refreshes'));
 
   if (pageErrors.length) fail(`the page reported errors: ${pageErrors.join(' | ')}`);
+  await assertAccessible(page, 'the drilled-down dashboard');
 
   await page.screenshot({ path: args.screenshot, fullPage: true, timeout: WAIT_MS });
 

@@ -3,21 +3,26 @@
 // fetched with the clerk's token, opened in headless Chromium, printed to an A4 PDF (print
 // media, the page's own @page rules) and screenshotted. Checks that each PDF has one or two
 // A4 pages and that the printed page shows the texts expected (the case number, the
-// applicant's name, the seal's name ...).
+// applicant's name, the seal's name ...). On screen each is also checked with axe-core and
+// shown at a phone's width (375 × 667, screenshotted), where nothing may run off the side.
 //
 //   node tests/browser/documents.mjs --spec spec.json --out DIR [--chromium /usr/bin/chromium]
 //
 // spec.json: {"documents": [{"name": "receipt", "url": "...", "method": "POST",
 //              "token": "...", "expect": ["...", ...]}, ...]}
 //
-// Prints one JSON line on stdout: {"ok":true,"documents":[{"name","pages","a4","missing"}]}
+// Prints one JSON line on stdout:
+//   {"ok":true,"documents":[{"name","heading","pages","a4","missing","violations","phone_overflow"}]}
 // and exits 0, or {"ok":false,"error":"..."} and exits 1. Diagnostics go to stderr.
 
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { axeViolations } from './axe.mjs';
 
 const WAIT_MS = 30_000;
+const DESKTOP = { width: 1280, height: 900 };
+const PHONE = { width: 375, height: 667 };
 const OVERALL_MS = 180_000;
 const USAGE = 'usage: node documents.mjs --spec spec.json --out DIR [--chromium /usr/bin/chromium]';
 
@@ -47,7 +52,7 @@ async function run(args) {
   const spec = JSON.parse(await readFile(args.spec, 'utf8'));
   const browser = await chromium.launch({ executablePath: args.chromium, headless: true, args: ['--no-sandbox'] });
   try {
-    const context = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+    const context = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', viewport: DESKTOP });
     context.setDefaultTimeout(WAIT_MS);
     const page = await context.newPage();
     page.on('pageerror', (err) => process.stderr.write(`page error: ${err.message}\n`));
@@ -61,7 +66,15 @@ async function run(args) {
       if (response.status !== 200) throw new Error(`${doc.name}: ${doc.url} answered ${response.status}: ${html}`);
       const type = response.headers.get('content-type') || '';
       if (!type.startsWith('text/html')) throw new Error(`${doc.name}: content-type ${type}`);
+      await page.setViewportSize(DESKTOP);
+      await page.emulateMedia({ media: 'screen' });
       await page.setContent(html, { waitUntil: 'load' });
+      const violations = await axeViolations(page);
+      // On a phone: how far the widest thing runs past the screen's edge (0 when it fits).
+      await page.setViewportSize(PHONE);
+      const phoneOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      await page.screenshot({ path: join(args.out, `${doc.name}.phone.png`), fullPage: true });
+      await page.setViewportSize(DESKTOP);
       await page.emulateMedia({ media: 'print' });
       const printed = await page.locator('body').innerText();
       const missing = (doc.expect || []).filter((text) => !printed.includes(text));
@@ -70,7 +83,7 @@ async function run(args) {
       await page.pdf({ path: pdfPath, format: 'A4', preferCSSPageSize: true, printBackground: true });
       await page.screenshot({ path: join(args.out, `${doc.name}.png`), fullPage: true });
       const { pages, a4 } = pdfPages(await readFile(pdfPath));
-      results.push({ name: doc.name, heading, pages, a4, missing });
+      results.push({ name: doc.name, heading, pages, a4, missing, violations, phone_overflow: phoneOverflow });
     }
     return results;
   } finally {

@@ -223,20 +223,9 @@ async fn staff(test: &TestPlatform, department_id: &str) -> Staff {
     let (_, supervisor) = test
         .staff_with_role(&admin, "heshan.supervisor", "supervisor", HESHAN)
         .await;
-    let other = test.create_staff(&admin, "heshan.other", HESHAN).await;
-    let granted = test
-        .post_as(
-            &admin,
-            &format!("/api/identity/v1/accounts/{other}/roles"),
-            json!({ "role": "approver", "region": HESHAN, "department": uuid::Uuid::now_v7() }),
-        )
-        .await;
-    assert_eq!(granted.status(), 201);
+    let other = uuid::Uuid::now_v7().to_string();
     let other_department = test
-        .access_token(
-            "heshan.other",
-            &crate::harness::staff_password("heshan.other"),
-        )
+        .staff_of_department(&admin, "heshan.other", "approver", HESHAN, &other)
         .await;
     let (_, sibling) = test
         .staff_with_role(&admin, "anhua.approver", "approver", ANHUA)
@@ -259,15 +248,7 @@ async fn approver_of(
     username: &str,
     department_id: &str,
 ) -> String {
-    let granted = test
-        .post_as(
-            admin,
-            &format!("/api/identity/v1/accounts/{id}/roles"),
-            json!({ "role": "approver", "region": HESHAN, "department": department_id }),
-        )
-        .await;
-    assert_eq!(granted.status(), 201);
-    test.access_token(username, &crate::harness::staff_password(username))
+    test.grant_in_department(admin, (id, username), "approver", HESHAN, department_id)
         .await
 }
 

@@ -53,6 +53,47 @@ pub(crate) async fn browser_run(
     report
 }
 
+/// Prints `spec`'s documents in Chromium (`tests/browser/documents.mjs`), keeping the PDFs and
+/// screenshots under `target/test-output/{folder}/`. Asserts each printed to one to
+/// `max_pages` A4 pages showing every text expected, with no accessibility violation axe
+/// finds on screen and nothing running off a phone's screen; the report of each.
+pub(crate) async fn print_documents(folder: &str, spec: Value, max_pages: i64) -> Vec<Value> {
+    let output = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/test-output")
+        .join(folder);
+    std::fs::create_dir_all(&output).unwrap();
+    let spec_file = output.join("spec.json");
+    std::fs::write(&spec_file, spec.to_string()).unwrap();
+    let report = browser_run(
+        "documents.mjs",
+        &[
+            "--spec".into(),
+            spec_file.into(),
+            "--out".into(),
+            output.clone().into(),
+            "--chromium".into(),
+            CHROMIUM.into(),
+        ],
+        Duration::from_secs(200),
+    )
+    .await;
+    let printed = report["documents"].as_array().unwrap().clone();
+    assert_eq!(printed.len(), spec["documents"].as_array().unwrap().len());
+    for document in &printed {
+        let pages = document["pages"].as_i64().unwrap();
+        assert!((1..=max_pages).contains(&pages), "{document}");
+        assert_eq!(document["a4"], true, "{document}");
+        assert_eq!(document["missing"], serde_json::json!([]), "{document}");
+        assert_eq!(document["violations"], serde_json::json!([]), "{document}");
+        assert!(
+            document["phone_overflow"].as_i64().unwrap() <= 0,
+            "runs off a phone's screen: {document}"
+        );
+    }
+    eprintln!("printed documents: {}", output.display());
+    printed
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_city_supervisor_sees_only_their_city_drills_down_and_the_page_refreshes() {
     if !browser_tools() {

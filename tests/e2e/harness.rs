@@ -318,6 +318,42 @@ impl TestPlatform {
         )
     }
 
+    /// Grants account `id` (user `username`) `role` in `region`, restricted to `department`;
+    /// their access token.
+    pub async fn grant_in_department(
+        &self,
+        admin: &str,
+        (id, username): (&str, &str),
+        role: &str,
+        region: &str,
+        department: &str,
+    ) -> String {
+        let granted = self
+            .post_as(
+                admin,
+                &format!("/api/identity/v1/accounts/{id}/roles"),
+                serde_json::json!({ "role": role, "region": region, "department": department }),
+            )
+            .await;
+        assert_eq!(granted.status(), 201);
+        self.access_token(username, &staff_password(username)).await
+    }
+
+    /// A new staff member in `region` holding `role` there for `department` only, signed in:
+    /// their access token.
+    pub async fn staff_of_department(
+        &self,
+        admin: &str,
+        username: &str,
+        role: &str,
+        region: &str,
+        department: &str,
+    ) -> String {
+        let id = self.create_staff(admin, username, region).await;
+        self.grant_in_department(admin, (&id, username), role, region, department)
+            .await
+    }
+
     /// A citizen registers with a resident ID card.
     pub async fn register_citizen(
         &self,

@@ -117,6 +117,22 @@ fn throwaway(settings: &mut Settings) -> anyhow::Result<String> {
     Ok(database)
 }
 
+/// Starts every component on a throwaway database ([`throwaway`]), runs `measure` against the
+/// platform, then stops it and drops the database, whatever `measure` answered.
+async fn on_throwaway<T>(
+    mut settings: Settings,
+    progress: &impl Fn(&str),
+    measure: impl AsyncFnOnce(&Platform) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let database = throwaway(&mut settings)?;
+    progress("starting the platform on a throwaway database");
+    let mut platform = Platform::start(settings, &COMPONENTS).await?;
+    let result = measure(&platform).await;
+    platform.stop().await?;
+    drop_database(&platform.settings, &database).await;
+    result
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct CatalogueReport {
     pub cpus: usize,
@@ -152,18 +168,15 @@ const SEARCH_REGIONS: [&str; 5] = [
 /// Runs the catalogue benchmark: the demo data set plus `extra_departments` synthetic town
 /// departments implementing every demo basic item.
 pub async fn catalogue(
-    mut settings: Settings,
+    settings: Settings,
     load: Load,
     extra_departments: usize,
     progress: impl Fn(&str),
 ) -> anyhow::Result<CatalogueReport> {
-    let database = throwaway(&mut settings)?;
-    progress("starting the platform on a throwaway database");
-    let mut platform = Platform::start(settings, &COMPONENTS).await?;
-    let result = measure_catalogue(&platform, load, extra_departments, &progress).await;
-    platform.stop().await?;
-    drop_database(&platform.settings, &database).await;
-    result
+    on_throwaway(settings, &progress, async |platform| {
+        measure_catalogue(platform, load, extra_departments, &progress).await
+    })
+    .await
 }
 
 async fn measure_catalogue(
@@ -348,17 +361,14 @@ fn row_wide(name: &str, m: &Measured) -> String {
 
 /// Runs the gateway verification benchmark.
 pub async fn auth(
-    mut settings: Settings,
+    settings: Settings,
     load: Load,
     progress: impl Fn(&str),
 ) -> anyhow::Result<AuthReport> {
-    let database = throwaway(&mut settings)?;
-    progress("starting the platform on a throwaway database");
-    let mut platform = Platform::start(settings, &COMPONENTS).await?;
-    let result = measure(&platform, load, &progress).await;
-    platform.stop().await?;
-    drop_database(&platform.settings, &database).await;
-    result
+    on_throwaway(settings, &progress, async |platform| {
+        measure(platform, load, &progress).await
+    })
+    .await
 }
 
 async fn measure(

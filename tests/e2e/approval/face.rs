@@ -5,7 +5,7 @@
 //! The PDF and screenshot are kept under `target/test-output/certificate-face/`.
 
 use super::*;
-use crate::dashboard::{CHROMIUM, browser_run, browser_tools};
+use crate::dashboard::{CHROMIUM, browser_tools, print_documents};
 
 /// The value of `text` between `before` and the next `<` in `page`.
 fn printed_after<'a>(page: &'a str, before: &str) -> &'a str {
@@ -128,34 +128,7 @@ async fn a_certificates_face_prints_on_one_a4_page_and_its_qr_status_follows_rev
               "expect": ["营业执照", id, masked, name, issuer, format!("{issuer}电子印章"),
                          status_path, printed_digest] },
         ]});
-        let output = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../target/test-output/certificate-face");
-        std::fs::create_dir_all(&output).unwrap();
-        let spec_file = output.join("spec.json");
-        std::fs::write(&spec_file, spec.to_string()).unwrap();
-        let report = browser_run(
-            "documents.mjs",
-            &[
-                "--spec".into(),
-                spec_file.into(),
-                "--out".into(),
-                output.into(),
-                "--chromium".into(),
-                CHROMIUM.into(),
-            ],
-            Duration::from_secs(200),
-        )
-        .await;
-        let printed = &report["documents"][0];
-        assert_eq!(
-            (
-                printed["pages"].as_i64(),
-                &printed["a4"],
-                &printed["missing"]
-            ),
-            (Some(1), &json!(true), &json!([])),
-            "{report}"
-        );
+        print_documents("certificate-face", spec, 1).await;
     } else {
         eprintln!(
             "skipped the printing: node, {CHROMIUM} or tests/browser/node_modules is missing"

@@ -216,20 +216,12 @@ async fn the_collecting_window_reads_it_and_nobody_else(
     );
     let admin = test.admin("holder.admin", "430000000000").await;
     let restricted = test
-        .create_staff(&admin, "heshan.other.clerk", HESHAN)
-        .await;
-    let granted = test
-        .post_as(
+        .staff_of_department(
             &admin,
-            &format!("/api/identity/v1/accounts/{restricted}/roles"),
-            json!({ "role": "window_clerk", "region": HESHAN, "department": uuid::Uuid::now_v7() }),
-        )
-        .await;
-    assert_eq!(granted.status(), 201);
-    let restricted = test
-        .access_token(
             "heshan.other.clerk",
-            &crate::harness::staff_password("heshan.other.clerk"),
+            "window_clerk",
+            HESHAN,
+            &uuid::Uuid::now_v7().to_string(),
         )
         .await;
     for (who, token) in [

@@ -32,7 +32,7 @@ async fn an_accepted_case_withdrawn_by_its_applicant_stops_the_work_and_its_cloc
     let (_, applicant) = crate::cases::citizen(&test, 41).await;
     // Accepted on Monday 11-02 (due 11-16); 承办 claimed it.
     assert!(clock.set_today(day("2026-11-02")));
-    let (case, _) = accepted_case(&test, &applicant, &staff.clerk, &code).await;
+    let (case, accepted) = accepted_case(&test, &applicant, &staff.clerk, &code).await;
     opened(&test, &staff.supervisor, &case).await;
     let (_, chengban) = &staff.approvers[0];
     let step =
@@ -55,6 +55,13 @@ async fn an_accepted_case_withdrawn_by_its_applicant_stops_the_work_and_its_cloc
         (200, Some("withdrawn")),
         "{withdrawn}"
     );
+    // The withdrawal has its own time; the window's acceptance keeps its.
+    assert!(accepted["decided_at"].is_string(), "{accepted}");
+    assert_eq!(
+        withdrawn["decided_at"], accepted["decided_at"],
+        "{withdrawn}"
+    );
+    assert!(withdrawn["withdrawn_at"].is_string(), "{withdrawn}");
     let item = eventually(
         "the work item to close",
         Duration::from_secs(30),

@@ -13,10 +13,116 @@ async fn a_bundle_application_is_one_case_for_the_applicant_and_a_part_per_depar
         &test, &parts, &applicant, &codes, &id,
     )
     .await;
+    each_part_s_department_finds_the_application(&test, &identity_admin, &codes, &id).await;
     a_window_takes_the_bundle_in_where_it_is_offered(&test, &identity_admin, &bundle_id, &clerk)
         .await;
     approval_hears_of_each_part(&test, &id).await;
+    a_refused_application_is_told_once(&test, &applicant, &bundle_id, &codes, &clerk).await;
     test.stop().await;
+}
+
+/// Staff bound to the department of any part find the 一件事 application in the search, as
+/// they may open it; staff of another department do not.
+async fn each_part_s_department_finds_the_application(
+    test: &TestPlatform,
+    identity_admin: &str,
+    codes: &[String],
+    id: &str,
+) {
+    let mut departments = Vec::new();
+    for code in codes {
+        let department: String =
+            sqlx::query_scalar("select department_id::text from catalogue.items where code = $1")
+                .bind(code)
+                .fetch_one(&test.db)
+                .await
+                .unwrap();
+        departments.push((department, true));
+    }
+    departments.push((uuid::Uuid::now_v7().to_string(), false));
+    for (n, (department, finds)) in departments.into_iter().enumerate() {
+        let username = format!("bundle.dept{n}");
+        let token = test
+            .staff_of_department(identity_admin, &username, "approver", HESHAN, &department)
+            .await;
+        let (status, found) = status_and_body(
+            test.get_as(&token, "/api/acceptance/v1/cases?status=accepted")
+                .await,
+        )
+        .await;
+        assert_eq!(status, 200, "{found}");
+        let ids: Vec<&str> = found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids.contains(&id), finds, "department {n}: {found}");
+        let opened = test
+            .get_as(&token, &format!("/api/acceptance/v1/cases/{id}"))
+            .await
+            .status();
+        assert_eq!(opened, if finds { 200 } else { 404 }, "department {n}");
+    }
+}
+
+/// A 一件事 application refused at the window takes its parts with it, and the applicant hears
+/// of it once: the parts' own refusals raise no message.
+async fn a_refused_application_is_told_once(
+    test: &TestPlatform,
+    applicant: &str,
+    bundle_id: &str,
+    codes: &[String],
+    clerk: &str,
+) {
+    let (status, case) = post(
+        test,
+        applicant,
+        "/api/acceptance/v1/cases",
+        json!({ "bundle_id": bundle_id }),
+    )
+    .await;
+    assert_eq!(status, 201, "{case}");
+    let id = case["id"].as_str().unwrap().to_owned();
+    for (material, mime) in [
+        (format!("{}002", codes[1]), "image/jpeg"),
+        (format!("{}001", codes[0]), "application/pdf"),
+    ] {
+        assert_eq!(upload(test, applicant, &id, &material, mime).await.0, 204);
+    }
+    assert_eq!(submit(test, applicant, &id).await.0, 200);
+    let (status, refused) = post(
+        test,
+        clerk,
+        &format!("/api/acceptance/v1/cases/{id}/refuse"),
+        json!({ "reason": "申请事项不属于本机关职权范围" }),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["parts"][1]["status"].as_str()),
+        (200, Some("refused")),
+        "{refused}"
+    );
+    let told = || async {
+        sqlx::query_scalar::<_, String>(
+            "select distinct m.case_id::text from notification.messages m
+             join acceptance.cases c on c.id = m.case_id
+             where m.template = 'case_refused' and (c.id = $1::uuid or c.parent_id = $1::uuid)",
+        )
+        .bind(&id)
+        .fetch_all(&test.db)
+        .await
+        .unwrap()
+    };
+    eventually(
+        "the applicant to be told",
+        Duration::from_secs(30),
+        || async { (!told().await.is_empty()).then_some(()) },
+    )
+    .await;
+    // The three events were committed together; give the parts' time to arrive if they would.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(told().await, [id]);
 }
 
 async fn one_application_asks_for_each_shared_material_once(

@@ -4,11 +4,8 @@
 //! the applicant's name and the seal's name. The PDFs and screenshots are kept under
 //! `target/test-output/documents/`.
 
-use std::path::Path;
-use std::time::Duration;
-
 use super::*;
-use crate::dashboard::{CHROMIUM, browser_run, browser_tools};
+use crate::dashboard::{CHROMIUM, browser_tools, print_documents};
 
 /// A window case of 王五 taken in at 赫山区's hall by `clerk`, with the two required
 /// materials, submitted: (id, material codes, number).
@@ -174,31 +171,6 @@ async fn each_printable_document_prints_to_one_or_two_a4_pages_with_number_name_
         test.stop().await;
         return;
     }
-    let output = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-output/documents");
-    std::fs::create_dir_all(&output).unwrap();
-    let spec_file = output.join("spec.json");
-    std::fs::write(&spec_file, spec.to_string()).unwrap();
-    let report = browser_run(
-        "documents.mjs",
-        &[
-            "--spec".into(),
-            spec_file.into(),
-            "--out".into(),
-            output.clone().into(),
-            "--chromium".into(),
-            CHROMIUM.into(),
-        ],
-        Duration::from_secs(200),
-    )
-    .await;
-    let printed = report["documents"].as_array().unwrap();
-    assert_eq!(printed.len(), 4, "{report}");
-    for document in printed {
-        let pages = document["pages"].as_i64().unwrap();
-        assert!((1..=2).contains(&pages), "{document}");
-        assert_eq!(document["a4"], true, "{document}");
-        assert_eq!(document["missing"], json!([]), "{document}");
-    }
-    eprintln!("printed documents: {}", output.display());
+    print_documents("documents", spec, 2).await;
     test.stop().await;
 }

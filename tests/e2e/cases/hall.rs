@@ -205,17 +205,8 @@ async fn a_department_bound_approver_finds_only_their_departments_cases() {
         ("dept.own", department),
         ("dept.other", uuid::Uuid::now_v7().to_string()),
     ] {
-        let account = test.create_staff(&admin, username, HESHAN).await;
-        let granted = test
-            .post_as(
-                &admin,
-                &format!("/api/identity/v1/accounts/{account}/roles"),
-                json!({ "role": "approver", "region": HESHAN, "department": department }),
-            )
-            .await;
-        assert_eq!(granted.status(), 201);
         let token = test
-            .access_token(username, &crate::harness::staff_password(username))
+            .staff_of_department(&admin, username, "approver", HESHAN, &department)
             .await;
         let (status, ids, body) = listed(&test, &token, &search("status=submitted")).await;
         assert_eq!(status, 200, "{body}");

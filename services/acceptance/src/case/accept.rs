@@ -20,10 +20,8 @@ use super::local_today;
 use super::parts;
 use super::real_name;
 use super::state::Action;
-use super::store::{
-    Change, Move, Step, apply, certified, listing, load, provided, publish, require_clerk,
-    require_not_part,
-};
+use super::step::{Change, Move, Step, apply};
+use super::store::{certified, listing, load, provided, publish, require_clerk, require_not_part};
 use super::view::{Case, get};
 
 /// A deferrable material accepted as missing (容缺受理).

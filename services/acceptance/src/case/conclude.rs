@@ -9,7 +9,8 @@ use tongban_bus::aggregate::Entry;
 use tongban_kernel::Error;
 
 use super::state::{Action, Status};
-use super::store::{Change, Move, Step, apply, lock};
+use super::step::{Change, Move, Step, apply};
+use super::store::lock;
 
 /// Records approval's conclusion (办结) of a case that was accepted: the result now awaits
 /// delivery. A part of a bundle application concludes on its own; the bundle concludes when its

@@ -11,9 +11,8 @@ use tongban_kernel::{Error, Principal};
 
 use super::parts;
 use super::state::{Action, Status};
-use super::store::{
-    Change, Listing, Move, Step, apply, listing, load, publish, require_clerk, require_not_part,
-};
+use super::step::{Change, Move, Step, apply};
+use super::store::{Listing, listing, load, publish, require_clerk, require_not_part};
 use super::view::{Case, CorrectionItem, get};
 
 /// Sends the one-time correction notice (一次性告知): everything to fix, at once. A case gets

@@ -12,7 +12,8 @@ use tongban_events::acceptance::v1 as events;
 use tongban_kernel::{Error, Power, Principal};
 
 use super::state::Action;
-use super::store::{Change, Move, Step, apply, load, publish, require_clerk, require_not_part};
+use super::step::{Change, Move, Step, apply};
+use super::store::{load, publish, require_clerk, require_not_part};
 use super::view::{Case, get};
 
 /// How the result goes out.

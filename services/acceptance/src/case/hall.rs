@@ -138,6 +138,14 @@ pub(super) const HALL_JOINS: &str = " from cases c
     join item_versions v on v.implementation_code = c.implementation_code and v.version = c.item_version
     left join bundle_versions b on b.bundle_id = c.bundle_id and b.version = c.bundle_version";
 
+/// The departments a case of [`HALL_JOINS`] belongs to, as an array: its item's, and for a
+/// 一件事 application also its parts' items' (as a single case's access has it).
+pub(super) const CASE_DEPARTMENTS: &str = "case when c.kind = 'bundle' then array(
+        select pv.department_id from cases p join item_versions pv
+            on pv.implementation_code = p.implementation_code and pv.version = p.item_version
+        where p.parent_id = c.id) || v.department_id
+    else array[v.department_id] end";
+
 /// The reaches of the hall's work: window clerks' and supervisors' bindings.
 fn hall_reaches(principal: &Principal, region: Option<&str>) -> Result<Vec<Reach>, Error> {
     let region: Option<RegionCode> = region
@@ -208,7 +216,7 @@ pub async fn count(pool: &PgPool, reach: &[Reach]) -> Result<InboxCounts, Error>
             Status::Accepted,
         ])
         .push(")");
-    push_scope(&mut sql, reach, &["c.receiving_region"], "v.department_id");
+    push_scope(&mut sql, reach, &["c.receiving_region"], CASE_DEPARTMENTS);
     Ok(sql.build_query_as().fetch_one(pool).await?)
 }
 
@@ -275,7 +283,7 @@ pub async fn page(
         }
         _ => {}
     }
-    push_scope(&mut sql, reach, &["c.receiving_region"], "v.department_id");
+    push_scope(&mut sql, reach, &["c.receiving_region"], CASE_DEPARTMENTS);
     if let Some((at, id)) = after {
         sql.push(format!(" and ({sort}, c.id) > ("))
             .push_bind(at)

@@ -82,6 +82,7 @@ pub async fn lookup(
         } else {
             row.concluded_at
         },
+        withdrawn_at: row.withdrawn_at,
         conclusion: row.conclusion.clone(),
         due_date: row.due_date,
     })

@@ -46,6 +46,7 @@ pub mod refuse;
 pub mod returned;
 pub mod search;
 pub mod state;
+pub mod step;
 pub mod store;
 pub mod submit;
 pub mod view;

@@ -53,12 +53,18 @@ async fn create(
         state.clock.now(),
     )
     .await?;
+    Ok(opened(case, created))
+}
+
+/// The answer to an opening: 201 with the case created, or 200 with the one this
+/// Idempotency-Key already created.
+fn opened(case: Case, created: bool) -> (StatusCode, Json<Case>) {
     let status = if created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(case)))
+    (status, Json(case))
 }
 
 /// The `Idempotency-Key` header, if sent: 1-100 visible ASCII characters.
@@ -105,10 +111,5 @@ async fn intake(
         state.clock.now(),
     )
     .await?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(case)))
+    Ok(opened(case, created))
 }

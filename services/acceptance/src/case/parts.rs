@@ -14,7 +14,8 @@ use tongban_kernel::calendar::Reckoning;
 use tongban_kernel::{Error, Principal};
 
 use super::state::{Action, Status};
-use super::store::{COLUMNS, Change, Move, Row, Step, apply, publish};
+use super::step::{Change, Move, Step, apply};
+use super::store::{COLUMNS, Row, publish};
 use crate::db::catalogue;
 use crate::db::numbers::CaseNumbers;
 use crate::domain::MaterialState;

@@ -67,14 +67,15 @@ pub fn reaches(principal: &Principal, powers: &[Power], within: Option<&RegionCo
         .collect()
 }
 
-/// Appends ` and (…)`: a case whose code in one of `columns` lies in one of `reaches` (and
-/// whose item, `department` the SQL expression of its department, is of the reach's
-/// department, when it is restricted). No reach: ` and false`.
+/// Appends ` and (…)`: a case whose code in one of `columns` lies in one of `reaches` (and,
+/// when the reach is restricted to a department, of whose `departments` — the SQL expression
+/// of an array of the departments the case belongs to — that department is one). No reach:
+/// ` and false`.
 pub fn push_scope(
     sql: &mut QueryBuilder<'_, Postgres>,
     reaches: &[Reach],
     columns: &[&str],
-    department: &str,
+    departments: &str,
 ) {
     if reaches.is_empty() {
         sql.push(" and false");
@@ -93,7 +94,9 @@ pub fn push_scope(
                 .push(" and ")
                 .push_bind(reach.hi.clone());
             if let Some(id) = reach.department {
-                sql.push(format!(" and {department} = ")).push_bind(id);
+                sql.push(" and ")
+                    .push_bind(id)
+                    .push(format!(" = any({departments})"));
             }
             sql.push(")");
         }

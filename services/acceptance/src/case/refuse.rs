@@ -11,7 +11,8 @@ use tongban_kernel::{Error, Principal};
 
 use super::parts;
 use super::state::{Action, Status};
-use super::store::{Change, Move, Step, apply, load, publish, require_clerk, require_not_part};
+use super::step::{Change, Move, Step, apply};
+use super::store::{load, publish, require_clerk, require_not_part};
 use super::view::{Case, get};
 
 /// Does not accept the case (不予受理), with the written reason the law requires.

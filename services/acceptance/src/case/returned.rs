@@ -9,7 +9,8 @@ use tongban_bus::aggregate::Entry;
 use tongban_kernel::Error;
 
 use super::state::{Action, Status};
-use super::store::{Change, Move, Step, apply, lock};
+use super::step::{Change, Move, Step, apply};
+use super::store::lock;
 
 /// The handling region sent round `round` of the case's transfer back (kind: not_competent or
 /// materials_defective): the case returns to its receiving window, and a part takes its bundle

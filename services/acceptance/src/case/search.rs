@@ -17,7 +17,7 @@ use tongban_auth::Authenticated;
 use tongban_kernel::{CaseNumber, Error, ErrorBody, Json, Power, Principal, Query, Result};
 
 use super::applicant::Identities;
-use super::hall::{HALL_COLUMNS, HALL_JOINS, HallCases, cursor, paged};
+use super::hall::{CASE_DEPARTMENTS, HALL_COLUMNS, HALL_JOINS, HallCases, cursor, paged};
 use super::reach::{push_scope, reaches};
 use super::state::Status;
 use crate::AppState;
@@ -179,7 +179,7 @@ pub async fn find(
         &mut sql,
         &reach,
         &["c.receiving_region", "c.handling_region"],
-        "v.department_id",
+        CASE_DEPARTMENTS,
     );
     if let Some((at, id)) = after {
         sql.push(format!(" and ({sort}, c.id) < ("))

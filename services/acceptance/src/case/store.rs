@@ -1,15 +1,13 @@
-//! The case row and its one writer: loading a case (for a step, locked), the checks of who may
-//! act on it, and the ONLY writer of a case's status, its history and its outbox events
-//! (through `tongban_bus::aggregate`, in the caller's transaction): a use case works out what
-//! changes and hands the store a [`Step`].
+//! The case row: loading a case (for a step, locked), the checks of who may act on it, and its
+//! history and outbox events (through `tongban_bus::aggregate`, in the caller's transaction).
+//! With [`super::step`], the ONLY writer of a case's status: a use case works out what changes
+//! and hands it a [`super::step::Step`].
 
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
-use sqlx::postgres::PgArguments;
-use sqlx::query::QueryAs;
-use sqlx::{PgConnection, Postgres};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use tongban_bus::aggregate::{self, Aggregate, Column, Entry};
@@ -19,7 +17,7 @@ use tongban_kernel::{Error, Power, Principal, RegionCode};
 
 use crate::db::catalogue::{self, ItemVersion};
 
-use super::state::{Action, Status, transition};
+use super::state::Status;
 
 #[derive(sqlx::FromRow)]
 pub(super) struct Row {
@@ -56,6 +54,7 @@ pub(super) struct Row {
     pub(super) decided_at: Option<DateTime<Utc>>,
     pub(super) refusal_reason: Option<String>,
     pub(super) withdrawal_reason: Option<String>,
+    pub(super) withdrawn_at: Option<DateTime<Utc>>,
     pub(super) conclusion: Option<String>,
     pub(super) conclusion_reason: Option<String>,
     pub(super) concluded_at: Option<DateTime<Utc>>,
@@ -114,7 +113,7 @@ impl Row {
 
 pub(super) const COLUMNS: &str = "id, number, kind, parent_id, bundle_id, bundle_version, implementation_code, item_version, receiving_region, handling_region, \
     channel, mode, returns, returned, applicant_id, applicant_kind, applicant_name, applicant_document, applicant_phone, entered_by, status, submissions, visits, form, query_password, \
-    due_date, due_date_provisional, created_at, submitted_at, decided_at, refusal_reason, withdrawal_reason, \
+    due_date, due_date_provisional, created_at, submitted_at, decided_at, refusal_reason, withdrawal_reason, withdrawn_at, \
     conclusion, conclusion_reason, concluded_at, results, delivery, delivered_at, \
     real_name_level, identity_checked_by, identity_checked_at";
 
@@ -197,7 +196,7 @@ pub(super) fn require_clerk(principal: &Principal, row: &Row) -> Result<(), Erro
 
 /// A case as its history and the outbox see it: its events keyed by the case (one case's
 /// events stay in order), its number the subject, both its regions in the routing header.
-struct Written<'a> {
+pub(super) struct Written<'a> {
     id: Uuid,
     key: String,
     number: Option<&'a str>,
@@ -220,7 +219,7 @@ impl Aggregate for Written<'_> {
     }
 }
 
-fn written(row: &Row) -> Written<'_> {
+pub(super) fn written(row: &Row) -> Written<'_> {
     Written {
         id: row.id,
         key: row.id.to_string(),
@@ -231,7 +230,7 @@ fn written(row: &Row) -> Written<'_> {
 
 /// Appends `entry` to the history of case `case`, which moved from `from` (none: it was
 /// created) to `to`.
-async fn append(
+pub(super) async fn append(
     tx: &mut PgConnection,
     case: &Written<'_>,
     from: Option<Status>,
@@ -299,181 +298,6 @@ pub(super) async fn publish<E: tongban_events::Event>(
 ) -> Result<(), Error> {
     aggregate::publish(tx, &written(row), event).await?;
     Ok(())
-}
-
-/// Where a step takes a case.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Move {
-    /// By `action`, as the transition table allows (else 409 `illegal_transition`).
-    By(Action),
-    /// A part of a bundle application, to where its bundle went (the bundle's move was
-    /// checked; the applicant deals with one case, so its parts follow wherever they are).
-    WithBundle(Status),
-}
-
-/// What a change stores beside the status.
-pub(super) enum Change<'a> {
-    /// The status alone (a correction notice).
-    Status,
-    Submitted {
-        number: Option<&'a str>,
-        query_password: Option<&'a str>,
-        submissions: i32,
-        at: DateTime<Utc>,
-    },
-    Accepted {
-        due: NaiveDate,
-        provisional: bool,
-        at: DateTime<Utc>,
-        by: Uuid,
-    },
-    Refused {
-        reason: &'a str,
-        at: DateTime<Utc>,
-        by: Uuid,
-    },
-    Withdrawn {
-        reason: &'a str,
-        at: DateTime<Utc>,
-    },
-    Concluded {
-        decision: &'a str,
-        reason: &'a str,
-        results: &'a Value,
-        at: DateTime<Utc>,
-        by: Option<Uuid>,
-        department: Option<Uuid>,
-    },
-    /// The handling region sent round `round` back.
-    Returned {
-        round: i32,
-        returned: &'a Value,
-    },
-    /// The result went out: the bundle's parts with it (counting the visit, a pickup's, on the
-    /// case itself).
-    Delivered {
-        delivery: &'a Value,
-        at: DateTime<Utc>,
-        visit: i32,
-    },
-}
-
-type Update<'q> = QueryAs<'q, Postgres, Row, PgArguments>;
-
-impl<'a> Change<'a> {
-    /// The columns it sets besides the status (`$2`), from `$3` on, and which rows.
-    fn sql(&self) -> (&'static str, &'static str) {
-        let one = "where id = $1";
-        match self {
-            Self::Status => ("", one),
-            Self::Submitted { .. } => (
-                ", number = $3, query_password = $4, submissions = $5, submitted_at = $6",
-                one,
-            ),
-            Self::Accepted { .. } => (
-                ", due_date = $3, due_date_provisional = $4, decided_at = $5, decided_by = $6",
-                one,
-            ),
-            Self::Refused { .. } => (
-                ", refusal_reason = $3, decided_at = $4, decided_by = $5",
-                one,
-            ),
-            Self::Withdrawn { .. } => (", withdrawal_reason = $3, decided_at = $4", one),
-            Self::Concluded { .. } => (
-                ", conclusion = $3, conclusion_reason = $4, results = $5, concluded_at = $6,
-                   concluded_by = $7, handling_department_id = $8",
-                one,
-            ),
-            Self::Returned { .. } => (", returns = $3, returned = $4", one),
-            Self::Delivered { .. } => (
-                ", delivery = $3, delivered_at = $4,
-                   visits = visits + case when id = $1 then $5 else 0 end",
-                "where id = $1 or parent_id = $1",
-            ),
-        }
-    }
-
-    /// Binds what [`Change::sql`] names, in its order.
-    fn bind(&self, query: Update<'a>) -> Update<'a> {
-        match *self {
-            Self::Status => query,
-            Self::Submitted {
-                number,
-                query_password,
-                submissions,
-                at,
-            } => query
-                .bind(number)
-                .bind(query_password)
-                .bind(submissions)
-                .bind(at),
-            Self::Accepted {
-                due,
-                provisional,
-                at,
-                by,
-            } => query.bind(due).bind(provisional).bind(at).bind(by),
-            Self::Refused { reason, at, by } => query.bind(reason).bind(at).bind(by),
-            Self::Withdrawn { reason, at } => query.bind(reason).bind(at),
-            Self::Concluded {
-                decision,
-                reason,
-                results,
-                at,
-                by,
-                department,
-            } => query
-                .bind(decision)
-                .bind(reason)
-                .bind(results)
-                .bind(at)
-                .bind(by)
-                .bind(department),
-            Self::Returned { round, returned } => query.bind(round).bind(returned),
-            Self::Delivered {
-                delivery,
-                at,
-                visit,
-            } => query.bind(delivery).bind(at).bind(visit),
-        }
-    }
-}
-
-/// One step of a case: where it goes, what it stores, and its history entry.
-pub(super) struct Step<'a> {
-    pub(super) to: Move,
-    pub(super) change: Change<'a>,
-    pub(super) entry: Entry<'a>,
-}
-
-/// Moves case `row` by `step` (the transition table decides where; an illegal move is a 409),
-/// writing its status, the change's columns and its history entry; returns the case as it now
-/// is. A number taken meanwhile is a 409.
-pub(super) async fn apply(tx: &mut PgConnection, row: &Row, step: Step<'_>) -> Result<Row, Error> {
-    let to = match step.to {
-        Move::By(action) => transition(row.status, action)?,
-        Move::WithBundle(to) => to,
-    };
-    let (sets, rows) = step.change.sql();
-    let sql = format!("update cases set status = $2{sets} {rows} returning {COLUMNS}");
-    let query = sqlx::query_as(&sql).bind(row.id).bind(to);
-    let updated: Vec<Row> = step
-        .change
-        .bind(query)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(|err| {
-            Error::conflict_on(
-                err,
-                &[("cases_number_key", "number_taken", "retry the submission")],
-            )
-        })?;
-    let moved = updated
-        .into_iter()
-        .find(|r| r.id == row.id)
-        .ok_or_else(|| Error::internal("the moved case vanished"))?;
-    append(tx, &written(&moved), Some(row.status), to, step.entry).await?;
-    Ok(moved)
 }
 
 /// Case `id`, locked for a step; none when there is no such case.

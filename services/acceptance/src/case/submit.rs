@@ -24,9 +24,9 @@ use super::local_today;
 use super::parts;
 use super::real_name;
 use super::state::Action;
+use super::step::{Change, Move, Step, apply};
 use super::store::{
-    Change, Listing, Move, Row, Step, apply, listing, load, provided, publish, require_applicant,
-    require_not_part,
+    Listing, Row, listing, load, provided, publish, require_applicant, require_not_part,
 };
 use super::view::{Case, view_listed};
 

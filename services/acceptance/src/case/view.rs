@@ -66,9 +66,12 @@ pub struct Case {
     pub due_date_provisional: bool,
     pub created_at: DateTime<Utc>,
     pub submitted_at: Option<DateTime<Utc>>,
+    /// When the window accepted or refused it (受理 or 不予受理).
     pub decided_at: Option<DateTime<Utc>>,
     pub refusal_reason: Option<String>,
     pub withdrawal_reason: Option<String>,
+    /// When the applicant withdrew it (撤回).
+    pub withdrawn_at: Option<DateTime<Utc>>,
     /// Approval's conclusion (办结): approved or refused, the reason, the results issued.
     pub conclusion: Option<String>,
     pub conclusion_reason: Option<String>,
@@ -284,6 +287,7 @@ pub(super) async fn view_listed(
         decided_at: row.decided_at,
         refusal_reason: row.refusal_reason,
         withdrawal_reason: row.withdrawal_reason,
+        withdrawn_at: row.withdrawn_at,
         conclusion: row.conclusion,
         conclusion_reason: row.conclusion_reason,
         concluded_at: row.concluded_at,
@@ -427,6 +431,8 @@ pub struct Progress {
     /// When it was decided: concluded by the department (办结: approved or refused), or
     /// refused at the window; none while that is still to come.
     pub decided_at: Option<DateTime<Utc>>,
+    /// When the applicant withdrew it (撤回), if they did.
+    pub withdrawn_at: Option<DateTime<Utc>>,
     /// approved or refused, once concluded.
     pub conclusion: Option<String>,
     pub due_date: Option<NaiveDate>,

@@ -14,7 +14,8 @@ use tongban_kernel::{Error, Principal};
 
 use super::parts;
 use super::state::{Action, Status};
-use super::store::{Change, Move, Step, apply, load, publish, require_applicant, require_not_part};
+use super::step::{Change, Move, Step, apply};
+use super::store::{load, publish, require_applicant, require_not_part};
 use super::view::{Case, get};
 
 /// Withdraws the application before a decision (the applicant, or the clerk who entered it);

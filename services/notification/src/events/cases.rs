@@ -285,8 +285,7 @@ impl On<acceptance::CorrectionRequested> for CaseMessages {
 }
 
 /// A withdrawal tells the applicant, with the reason they gave; a 一件事 application's parts
-/// withdrawn with it keep the projection but raise no message of their own (the applicant
-/// withdrew one application, and hears of it once).
+/// withdrawn with it keep the projection but raise no message of their own.
 impl On<acceptance::CaseWithdrawn> for CaseMessages {
     async fn on(
         &self,
@@ -294,15 +293,12 @@ impl On<acceptance::CaseWithdrawn> for CaseMessages {
         e: acceptance::CaseWithdrawn,
         delivered: &Delivered,
     ) -> Result<(), HandleError> {
-        let mut facts = case_facts(tx, delivered, e.case.as_ref()).await?;
-        if e.case.as_ref().is_some_and(|c| c.kind == "part") {
-            return Ok(());
-        }
-        facts.values.insert("reason", text(&e.reason));
-        self.raise(tx, &facts).await
+        told_with_reason(self, tx, delivered, e.case.as_ref(), &e.reason).await
     }
 }
 
+/// A refusal at the window tells the applicant why; as with a withdrawal, the parts refused
+/// with their 一件事 application raise no message of their own.
 impl On<acceptance::CaseRefused> for CaseMessages {
     async fn on(
         &self,
@@ -310,10 +306,25 @@ impl On<acceptance::CaseRefused> for CaseMessages {
         e: acceptance::CaseRefused,
         delivered: &Delivered,
     ) -> Result<(), HandleError> {
-        let mut facts = case_facts(tx, delivered, e.case.as_ref()).await?;
-        facts.values.insert("reason", text(&e.reason));
-        self.raise(tx, &facts).await
+        told_with_reason(self, tx, delivered, e.case.as_ref(), &e.reason).await
     }
+}
+
+/// The case's projection kept up and its messages raised with `reason`, unless it is a part
+/// of a 一件事 application: the applicant ended one application, and hears of it once.
+async fn told_with_reason(
+    messages: &CaseMessages,
+    tx: &mut PgConnection,
+    delivered: &Delivered,
+    case: Option<&acceptance::CaseRef>,
+    reason: &str,
+) -> Result<(), HandleError> {
+    let mut facts = case_facts(tx, delivered, case).await?;
+    if case.is_some_and(|c| c.kind == "part") {
+        return Ok(());
+    }
+    facts.values.insert("reason", text(reason));
+    messages.raise(tx, &facts).await
 }
 
 impl On<acceptance::CaseDelivered> for CaseMessages {

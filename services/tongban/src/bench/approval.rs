@@ -43,18 +43,15 @@ pub struct ApprovalReport {
 
 /// Runs the benchmark with `work_items` open work items.
 pub async fn approval(
-    mut settings: tongban_runtime::Settings,
+    settings: tongban_runtime::Settings,
     load: Load,
     work_items: usize,
     progress: impl Fn(&str),
 ) -> anyhow::Result<ApprovalReport> {
-    let database = super::throwaway(&mut settings)?;
-    progress("starting the platform on a throwaway database");
-    let mut platform = Platform::start(settings, &crate::COMPONENTS).await?;
-    let result = measure(&platform, load, work_items, &progress).await;
-    platform.stop().await?;
-    super::drop_database(&platform.settings, &database).await;
-    result
+    super::on_throwaway(settings, &progress, async |platform| {
+        measure(platform, load, work_items, &progress).await
+    })
+    .await
 }
 
 async fn measure(

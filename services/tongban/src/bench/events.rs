@@ -18,8 +18,8 @@ use tongban_events::acceptance::v1::CaseAccepted;
 use tongban_runtime::Settings;
 
 use super::intake::{Drafts, acceptance};
-use super::{Measured, client, drop_database, paced, percentiles, throwaway, window_clerk};
-use crate::{COMPONENTS, Platform};
+use super::{Measured, client, paced, percentiles, window_clerk};
+use crate::Platform;
 
 /// One consumer's view of the events: how long each took to reach it.
 #[derive(Debug, Clone, Serialize)]
@@ -50,19 +50,16 @@ pub struct EventsReport {
 
 /// Runs the benchmark: `cases` applicants' cases submitted, then accepted at `rate` per second.
 pub async fn events(
-    mut settings: Settings,
+    settings: Settings,
     cases: usize,
     rate: f64,
     progress: impl Fn(&str),
 ) -> anyhow::Result<EventsReport> {
     anyhow::ensure!(rate > 0.0, "the rate must be positive");
-    let database = throwaway(&mut settings)?;
-    progress("starting the platform on a throwaway database");
-    let mut platform = Platform::start(settings, &COMPONENTS).await?;
-    let result = measure(&platform, cases, rate, &progress).await;
-    platform.stop().await?;
-    drop_database(&platform.settings, &database).await;
-    result
+    super::on_throwaway(settings, &progress, async |platform| {
+        measure(platform, cases, rate, &progress).await
+    })
+    .await
 }
 
 async fn measure(

@@ -53,18 +53,15 @@ pub struct HallReport {
 
 /// Runs the benchmark with `cases` cases.
 pub async fn hall(
-    mut settings: tongban_runtime::Settings,
+    settings: tongban_runtime::Settings,
     load: Load,
     cases: usize,
     progress: impl Fn(&str),
 ) -> anyhow::Result<HallReport> {
-    let database = super::throwaway(&mut settings)?;
-    progress("starting the platform on a throwaway database");
-    let mut platform = Platform::start(settings, &crate::COMPONENTS).await?;
-    let result = measure(&platform, load, cases, &progress).await;
-    platform.stop().await?;
-    super::drop_database(&platform.settings, &database).await;
-    result
+    super::on_throwaway(settings, &progress, async |platform| {
+        measure(platform, load, cases, &progress).await
+    })
+    .await
 }
 
 async fn measure(

@@ -55,20 +55,17 @@ pub struct HandoverReport {
 /// Runs the benchmark: `cases` cases accepted at `rate` per second, then `cases` more accepted
 /// `concurrency` at a time as fast as the platform answers.
 pub async fn handover(
-    mut settings: tongban_runtime::Settings,
+    settings: tongban_runtime::Settings,
     cases: usize,
     rate: f64,
     concurrency: usize,
     progress: impl Fn(&str),
 ) -> anyhow::Result<HandoverReport> {
     anyhow::ensure!(rate > 0.0, "the rate must be positive");
-    let database = super::throwaway(&mut settings)?;
-    progress("starting the platform on a throwaway database");
-    let mut platform = Platform::start(settings, &crate::COMPONENTS).await?;
-    let result = measure(&platform, cases, rate, concurrency, &progress).await;
-    platform.stop().await?;
-    super::drop_database(&platform.settings, &database).await;
-    result
+    super::on_throwaway(settings, &progress, async |platform| {
+        measure(platform, cases, rate, concurrency, &progress).await
+    })
+    .await
 }
 
 /// A promised demo item of 长沙县, once acceptance and approval both know it: (code, required

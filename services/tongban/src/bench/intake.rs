@@ -13,10 +13,10 @@ use serde::Serialize;
 use tongban_runtime::Settings;
 
 use super::{
-    HttpClient, Measured, client, drop_database, run, send, sign_in, split_materials, summarise,
-    throwaway, wait_ready, window_clerk,
+    HttpClient, Measured, client, run, send, sign_in, split_materials, summarise, wait_ready,
+    window_clerk,
 };
-use crate::{COMPONENTS, Platform};
+use crate::Platform;
 
 /// The region whose window and applicants the intake benchmarks use (赫山区).
 pub(super) const REGION: &str = "430903000000";
@@ -39,19 +39,16 @@ pub struct IntakeReport {
 /// Runs the intake benchmark: `cases` drafts prepared (materials uploaded), then all submitted
 /// at `concurrency`; then pgbench for `pgbench_secs`.
 pub async fn intake(
-    mut settings: Settings,
+    settings: Settings,
     cases: usize,
     concurrency: usize,
     pgbench_secs: u32,
     progress: impl Fn(&str),
 ) -> anyhow::Result<IntakeReport> {
-    let database = throwaway(&mut settings)?;
-    progress("starting the platform on a throwaway database");
-    let mut platform = Platform::start(settings, &COMPONENTS).await?;
-    let result = measure(&platform, cases, concurrency, pgbench_secs, &progress).await;
-    platform.stop().await?;
-    drop_database(&platform.settings, &database).await;
-    result
+    super::on_throwaway(settings, &progress, async |platform| {
+        measure(platform, cases, concurrency, pgbench_secs, &progress).await
+    })
+    .await
 }
 
 async fn measure(

@@ -46,18 +46,15 @@ pub async fn notification(
     queued: usize,
     progress: impl Fn(&str),
 ) -> anyhow::Result<NotificationReport> {
-    let database = super::throwaway(&mut settings)?;
     // Senders look often: the drain measures them, not their idle poll. The partner listens
     // on loopback, which webhooks may reach only when allowed.
     let sending = settings.section_mut::<tongban_notification::config::NotificationSettings>()?;
     sending.sender_poll_ms = 20;
     sending.outbound_allow = vec!["127.0.0.1".into()];
-    progress("starting the platform on a throwaway database");
-    let mut platform = Platform::start(settings, &crate::COMPONENTS).await?;
-    let result = measure(&platform, events, queued, &progress).await;
-    platform.stop().await?;
-    super::drop_database(&platform.settings, &database).await;
-    result
+    super::on_throwaway(settings, &progress, async |platform| {
+        measure(platform, events, queued, &progress).await
+    })
+    .await
 }
 
 async fn wait_for(

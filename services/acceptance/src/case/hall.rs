@@ -183,40 +183,49 @@ async fn counts(
     Ok(Json(count(&state.pool, &reach).await?))
 }
 
-/// The counts of every list for cases received within `reach`.
+/// The counts of every list for cases received within `reach`, in one query: the lists by
+/// status from `cases_hall` alone (an index-only scan: it carries `submissions`), and the
+/// cases owing a 容缺 material by joining the accepted ones in reach to the materials owed.
+/// The item (for its department) is joined only for a reach restricted to a department.
 pub async fn count(pool: &PgPool, reach: &[Reach]) -> Result<InboxCounts, Error> {
-    let mut sql = QueryBuilder::<Postgres>::new("select count(*) filter (where c.status = ");
+    let (cases, joined) = if reach.iter().any(|r| r.department.is_some()) {
+        let cases = "cases c join item_versions v on v.implementation_code = c.implementation_code
+             and v.version = c.item_version";
+        (cases, format!("({cases})"))
+    } else {
+        ("cases c", "cases c".to_owned())
+    };
+    let mut sql = QueryBuilder::<Postgres>::new("select count(c.id) filter (where c.status = ");
     sql.push_bind(Status::Submitted)
-        .push(" and c.submissions <= 1) as awaiting_review, count(*) filter (where c.status = ")
+        .push(" and c.submissions <= 1) as awaiting_review, count(c.id) filter (where c.status = ")
         .push_bind(Status::Submitted)
-        .push(" and c.submissions > 1) as resubmitted, count(*) filter (where c.status = ")
+        .push(" and c.submissions > 1) as resubmitted, count(c.id) filter (where c.status = ")
         .push_bind(Status::NeedsCorrection)
-        .push(") as awaiting_applicant, count(*) filter (where c.status = ")
+        .push(") as awaiting_applicant, count(c.id) filter (where c.status = ")
         .push_bind(Status::Concluded)
-        .push(") as awaiting_handout, count(*) filter (where c.status = ")
+        .push(") as awaiting_handout, count(c.id) filter (where c.status = ")
         .push_bind(Status::Returned)
-        .push(") as returned, count(*) filter (where o.owed and c.status = ")
-        .push_bind(Status::Accepted)
-        .push(") as deferred_owed, count(*) filter (where o.overdue and c.status = ")
-        .push_bind(Status::Accepted)
-        .push(") as deferred_overdue")
-        .push(" from cases c join item_versions v on v.implementation_code = c.implementation_code")
-        .push(" and v.version = c.item_version")
-        .push(
-            " left join lateral (select true as owed, bool_or(d.overdue_at is not null) as overdue",
-        )
-        .push(" from deferred_materials d where d.case_id = c.id and d.supplied_at is null")
-        .push(" having count(*) > 0) o on true")
-        .push(" where c.parent_id is null and c.status = any(")
-        .push_bind(vec![
-            Status::Submitted,
-            Status::NeedsCorrection,
-            Status::Concluded,
-            Status::Returned,
-            Status::Accepted,
-        ])
-        .push(")");
+        .push(") as returned, o.owed as deferred_owed, o.overdue as deferred_overdue")
+        .push(format!(
+            " from (select count(distinct c.id) as owed,
+                    count(distinct c.id) filter (where d.overdue_at is not null) as overdue
+                from {cases} join deferred_materials d on d.case_id = c.id and d.supplied_at is null
+                where c.parent_id is null and c.status = "
+        ))
+        .push_bind(Status::Accepted);
     push_scope(&mut sql, reach, &["c.receiving_region"], CASE_DEPARTMENTS);
+    sql.push(format!(
+        ") o left join {joined} on c.parent_id is null and c.status = any("
+    ))
+    .push_bind(vec![
+        Status::Submitted,
+        Status::NeedsCorrection,
+        Status::Concluded,
+        Status::Returned,
+    ])
+    .push(")");
+    push_scope(&mut sql, reach, &["c.receiving_region"], CASE_DEPARTMENTS);
+    sql.push(" group by o.owed, o.overdue");
     Ok(sql.build_query_as().fetch_one(pool).await?)
 }
 

@@ -188,7 +188,7 @@ async fn an_online_application_reaches_the_halls_inbox_and_is_found_by_number_an
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_department_bound_approver_finds_only_their_departments_cases() {
+async fn department_bound_staff_find_and_count_only_their_departments_cases() {
     let test = TestPlatform::start(BrokerStorage::Memory).await;
     let code = item_in_force(&test).await;
     let admin = test.admin("dept.admin", "430000000000").await;
@@ -200,7 +200,7 @@ async fn a_department_bound_approver_finds_only_their_departments_cases() {
             .fetch_one(&test.db)
             .await
             .unwrap();
-    let mut found = Vec::new();
+    let (mut found, mut waiting) = (Vec::new(), Vec::new());
     for (username, department) in [
         ("dept.own", department),
         ("dept.other", uuid::Uuid::now_v7().to_string()),
@@ -214,8 +214,15 @@ async fn a_department_bound_approver_finds_only_their_departments_cases() {
         // The hall's inbox is the window's and the supervisors', not the back office's.
         let (status, _, _) = listed(&test, &token, "/api/acceptance/v1/inbox").await;
         assert_eq!(status, 403);
+        // A window clerk bound to the department counts only its cases.
+        let clerk = format!("{username}.clerk");
+        let clerk = test
+            .staff_of_department(&admin, &clerk, "window_clerk", HESHAN, &department)
+            .await;
+        waiting.push(counts(&test, &clerk, "").await["awaiting_review"].as_i64());
     }
     assert_eq!(found, vec![vec![id], vec![]]);
+    assert_eq!(waiting, [Some(1), Some(0)]);
     test.stop().await;
 }
 

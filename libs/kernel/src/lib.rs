@@ -28,6 +28,7 @@ pub mod error;
 pub mod extract;
 pub mod identity;
 pub mod json;
+pub mod printable;
 pub mod region;
 pub mod text;
 
@@ -40,4 +41,5 @@ pub use error::{Error, ErrorBody, Result, page_limit, parse_param};
 pub use extract::{Path, Query};
 pub use identity::{IdCardNumber, IdType, PhoneNumber};
 pub use json::Json;
+pub use printable::Printable;
 pub use region::RegionCode;

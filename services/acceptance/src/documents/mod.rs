@@ -13,7 +13,6 @@ pub mod pages;
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::header;
 use axum::response::IntoResponse;
 use chrono::{DateTime, NaiveDate, Utc};
 use utoipa_axum::router::OpenApiRouter;
@@ -22,7 +21,7 @@ use uuid::Uuid;
 
 use tongban_auth::Authenticated;
 use tongban_kernel::region::RegionLevel;
-use tongban_kernel::{Error, ErrorBody, Path, Principal, RegionCode, Result};
+use tongban_kernel::{Error, ErrorBody, Path, Principal, Printable, RegionCode, Result};
 
 use crate::AppState;
 use crate::case::state::Status;
@@ -38,21 +37,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The page as an answer.
-fn html(page: impl Template) -> Result<impl IntoResponse> {
+fn html(page: impl Template) -> Result<Printable> {
     let body = page
         .render()
         .map_err(|e| Error::internal(format!("a document's template: {e}")))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'",
-            ),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        body,
-    ))
+    Ok(Printable(body))
 }
 
 /// A day in China, as documents write it.

@@ -11,7 +11,6 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::header;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 use qrcode::render::svg;
@@ -22,7 +21,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use tongban_auth::Authenticated;
-use tongban_kernel::{Error, ErrorBody, Path, Result};
+use tongban_kernel::{Error, ErrorBody, Path, Printable, Result};
 
 use super::status::{date, digest};
 use super::verify::{self, SealedCertificate};
@@ -220,17 +219,7 @@ async fn face_page(
     let body = face(&sealed, &state.public_url)?
         .render()
         .map_err(|e| Error::internal(format!("the certificate's template: {e}")))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'",
-            ),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        body,
-    ))
+    Ok(Printable(body))
 }
 
 #[cfg(test)]

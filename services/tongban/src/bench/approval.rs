@@ -121,23 +121,7 @@ async fn measure(
         ),
     ] {
         progress(&format!("listing the queue of {name}"));
-        let mut latencies = Vec::new();
-        let mut elapsed = std::time::Duration::ZERO;
-        for _ in 0..load.rounds.max(1) {
-            let (took, round) = run(
-                &client,
-                &http::Method::GET,
-                &urls,
-                &axum::body::Bytes::new(),
-                Some(token),
-                load.requests,
-                load.concurrency,
-            )
-            .await?;
-            elapsed += took;
-            latencies.extend(round);
-        }
-        report.push(summarise(latencies, elapsed));
+        report.push(measure_urls(&client, load, token, &urls).await?);
     }
     let mut report = report.into_iter();
     Ok(ApprovalReport {
@@ -150,8 +134,36 @@ async fn measure(
     })
 }
 
-fn empty() -> Measured {
+/// An empty measurement, for a report's request that was not made.
+pub(super) fn empty() -> Measured {
     summarise(Vec::new(), std::time::Duration::from_secs(1))
+}
+
+/// `load.rounds` rounds of `load.requests` GETs of `urls` in turn as `token`, `load.concurrency`
+/// at a time.
+pub(super) async fn measure_urls(
+    client: &HttpClient,
+    load: Load,
+    token: &str,
+    urls: &[String],
+) -> anyhow::Result<Measured> {
+    let mut latencies = Vec::new();
+    let mut elapsed = std::time::Duration::ZERO;
+    for _ in 0..load.rounds.max(1) {
+        let (took, round) = run(
+            client,
+            &http::Method::GET,
+            urls,
+            &axum::body::Bytes::new(),
+            Some(token),
+            load.requests,
+            load.concurrency,
+        )
+        .await?;
+        elapsed += took;
+        latencies.extend(round);
+    }
+    Ok(summarise(latencies, elapsed))
 }
 
 /// Writes `count` open work items (and their two steps each) in one statement each.

@@ -12,8 +12,8 @@
 
 use serde::Serialize;
 
-use super::approval::staff;
-use super::{HttpClient, Load, Measured, identity_admin, run, send, summarise};
+use super::approval::{empty, measure_urls, staff};
+use super::{Load, Measured, identity_admin, send};
 use crate::Platform;
 
 /// Ten counties of 益阳市 and 长沙市; item `i` belongs to county `i % 10`.
@@ -164,35 +164,6 @@ async fn measure(
         search_status_month: next(),
         search_department: next(),
     })
-}
-
-async fn measure_urls(
-    client: &HttpClient,
-    load: Load,
-    token: &str,
-    urls: &[String],
-) -> anyhow::Result<Measured> {
-    let mut latencies = Vec::new();
-    let mut elapsed = std::time::Duration::ZERO;
-    for _ in 0..load.rounds.max(1) {
-        let (took, round) = run(
-            client,
-            &http::Method::GET,
-            urls,
-            &axum::body::Bytes::new(),
-            Some(token),
-            load.requests,
-            load.concurrency,
-        )
-        .await?;
-        elapsed += took;
-        latencies.extend(round);
-    }
-    Ok(summarise(latencies, elapsed))
-}
-
-fn empty() -> Measured {
-    summarise(Vec::new(), std::time::Duration::from_secs(1))
 }
 
 /// The ID number of the applicant of case `n`: born on one of 10,000 days from 1950, one of

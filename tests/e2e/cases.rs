@@ -680,11 +680,22 @@ async fn deferred_materials_are_supplied_or_flagged_overdue_and_withdrawal_ends_
     }
     let (supplied, materials) = &cases[0];
     let (forgotten, _) = &cases[1];
+    // The hall's 容缺 counts follow each material: owed, supplied, past its deadline.
+    let owed = |counts: Value| {
+        (
+            counts["deferred_owed"].clone(),
+            counts["deferred_overdue"].clone(),
+        )
+    };
+    let counts = hall::kept_counts(&test, &clerk, HESHAN).await;
+    assert_eq!(owed(counts), (json!(2), json!(0)));
 
     a_deferred_material_supplied_after_acceptance_is_recorded_once(
         &test, &applicant, supplied, materials,
     )
     .await;
+    let counts = hall::kept_counts(&test, &clerk, HESHAN).await;
+    assert_eq!(owed(counts), (json!(1), json!(0)));
     a_missed_deferral_is_flagged_and_reported(
         &test,
         forgotten,
@@ -693,6 +704,8 @@ async fn deferred_materials_are_supplied_or_flagged_overdue_and_withdrawal_ends_
         &identity_admin,
     )
     .await;
+    let counts = hall::kept_counts(&test, &clerk, HESHAN).await;
+    assert_eq!(owed(counts), (json!(1), json!(1)));
     a_visit_is_counted_and_withdrawal_ends_a_case(&test, &clerk, supplied, &applicant, &code).await;
     the_deferrals_are_events(&test).await;
     test.stop().await;

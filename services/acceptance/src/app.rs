@@ -10,6 +10,8 @@ use crate::db;
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
+    /// The hall's lists and the staff search read through this one ([`db::reads`]).
+    pub reads: PgPool,
     /// Hands out case numbers outside the submitting transaction.
     pub numbers: db::numbers::CaseNumbers,
     /// The catalogue's division tree: where a window case is received, and what lies above it.

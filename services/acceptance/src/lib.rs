@@ -69,6 +69,7 @@ pub async fn run(
     ));
     let (api, doc) = http::app(AppState {
         pool: host.pool.clone(),
+        reads: db::reads::beside(&host.pool),
         numbers: db::numbers::CaseNumbers::beside(&host.pool),
         regions,
         clock,
@@ -80,8 +81,8 @@ pub async fn run(
         .await
 }
 
-/// Flags 容缺 materials and remediations past their deadline (and forgets the case lookup
-/// limits whose window passed) every `interval` until `shutdown`, on `clock`'s time (a durable
+/// Flags 容缺 materials and remediations past their deadline (and folds the inbox's kept
+/// counts, and forgets the case lookup limits whose window passed) every `interval` until `shutdown`, on `clock`'s time (a durable
 /// timer: the deadlines are rows, so a restart loses nothing).
 async fn sweep_overdue(
     pool: PgPool,
@@ -100,6 +101,9 @@ async fn sweep_overdue(
             Ok(0) => {}
             Ok(flagged) => tracing::info!(flagged, "容缺 materials past their deadline flagged"),
             Err(err) => tracing::warn!(error = %err, "the overdue sweep failed; it runs again"),
+        }
+        if let Err(err) = case::hall::fold_tallies(&pool).await {
+            tracing::warn!(error = %err, "folding the inbox's counts failed; it runs again");
         }
         if let Err(err) = case::lookup::forget_passed_windows(&pool, now).await {
             tracing::warn!(error = %err, "forgetting passed lookup windows failed; it runs again");

@@ -4,7 +4,9 @@
 //! results awaiting hand-out, transfers sent back — with a count per list for the badge, in
 //! one query. Every list is a page at a time, oldest first (keyset), scoped by region and
 //! department through [`super::reach`], and read through `cases_hall` (status, receiving
-//! region) or the open-deferrals index.
+//! county, time) in order. The counts are kept: `inbox_tallies` holds every change of a case's
+//! place in the lists, appended by the database as it happens (the migration
+//! `the_hall_at_speed` has the triggers), and folded by the sweep.
 
 use axum::extract::State;
 use chrono::SecondsFormat::Micros;
@@ -19,7 +21,7 @@ use uuid::Uuid;
 use tongban_auth::Authenticated;
 use tongban_kernel::{Error, ErrorBody, Json, Path, Power, Principal, Query, RegionCode, Result};
 
-use super::reach::{Reach, push_scope, reaches};
+use super::reach::{RECEIVED, Reach, push_scope, reaches};
 use super::state::Status;
 use crate::AppState;
 
@@ -128,23 +130,28 @@ pub struct ListParams {
 }
 
 /// The columns a [`HallCase`] is read from (`c` the case, `v` its item version, `b` its bundle
-/// version).
+/// version: [`ITEM_JOINS`]).
 pub(super) const HALL_COLUMNS: &str = "c.id, c.number, c.kind, c.implementation_code,
     coalesce(b.name, v.name) as item_name, c.status, c.channel, c.mode, c.receiving_region,
     c.handling_region, c.applicant_kind, c.applicant_name, c.applicant_document,
     c.real_name_level, c.submissions, c.submitted_at, c.due_date, c.concluded_at, c.conclusion";
 
-pub(super) const HALL_JOINS: &str = " from cases c
+/// What [`HALL_COLUMNS`] joins to a case `c`.
+pub(super) const ITEM_JOINS: &str = "
     join item_versions v on v.implementation_code = c.implementation_code and v.version = c.item_version
     left join bundle_versions b on b.bundle_id = c.bundle_id and b.version = c.bundle_version";
 
-/// The departments a case of [`HALL_JOINS`] belongs to, as an array: its item's, and for a
+/// The departments a case of [`ITEM_JOINS`] belongs to, as an array: its item's, and for a
 /// 一件事 application also its parts' items' (as a single case's access has it).
 pub(super) const CASE_DEPARTMENTS: &str = "case when c.kind = 'bundle' then array(
         select pv.department_id from cases p join item_versions pv
             on pv.implementation_code = p.implementation_code and pv.version = p.item_version
         where p.parent_id = c.id) || v.department_id
     else array[v.department_id] end";
+
+/// When a case was submitted, a draft when it was opened: what `cases_hall` and the search's
+/// indexes run in the order of.
+pub(super) const SUBMITTED: &str = "coalesce(c.submitted_at, c.created_at)";
 
 /// The reaches of the hall's work: window clerks' and supervisors' bindings.
 fn hall_reaches(principal: &Principal, region: Option<&str>) -> Result<Vec<Reach>, Error> {
@@ -180,14 +187,62 @@ async fn counts(
     Query(params): Query<InboxParams>,
 ) -> Result<Json<InboxCounts>> {
     let reach = hall_reaches(&principal, params.region_code.as_deref())?;
-    Ok(Json(count(&state.pool, &reach).await?))
+    Ok(Json(count(&state.reads, &reach).await?))
 }
 
-/// The counts of every list for cases received within `reach`, in one query: the lists by
-/// status from `cases_hall` alone (an index-only scan: it carries `submissions`), and the
-/// cases owing a 容缺 material by joining the accepted ones in reach to the materials owed.
-/// The item (for its department) is joined only for a reach restricted to a department.
+/// The counts of every list for cases received within `reach`, in one query: the sums of the
+/// kept changes of the regions in reach; for a reach restricted to a department, which the
+/// tallies do not tell apart, counted from the cases ([`count_cases`]).
 pub async fn count(pool: &PgPool, reach: &[Reach]) -> Result<InboxCounts, Error> {
+    if reach.is_empty() || reach.iter().any(|r| r.department.is_some()) {
+        return count_cases(pool, reach).await;
+    }
+    let mut sql =
+        QueryBuilder::<Postgres>::new("select list, sum(delta)::bigint from inbox_tallies where ");
+    for (i, r) in reach.iter().enumerate() {
+        if i > 0 {
+            sql.push(" or ");
+        }
+        sql.push("receiving_region between ")
+            .push_bind(r.lo.clone())
+            .push(" and ")
+            .push_bind(r.hi.clone());
+    }
+    sql.push(" group by list");
+    let sums: Vec<(String, i64)> = sql.build_query_as().fetch_all(pool).await?;
+    let mut counts = InboxCounts::default();
+    for (list, n) in sums {
+        let count = match list.as_str() {
+            "deferred_overdue" => &mut counts.deferred_overdue,
+            list => match List::parse(list) {
+                Some(List::AwaitingReview) => &mut counts.awaiting_review,
+                Some(List::Resubmitted) => &mut counts.resubmitted,
+                Some(List::AwaitingApplicant) => &mut counts.awaiting_applicant,
+                Some(List::DeferredOwed) => &mut counts.deferred_owed,
+                Some(List::AwaitingHandout) => &mut counts.awaiting_handout,
+                Some(List::Returned) => &mut counts.returned,
+                None => continue,
+            },
+        };
+        *count = n;
+    }
+    Ok(counts)
+}
+
+/// Folds the kept changes of the inbox's counts into one row per region and list (the sweep
+/// runs it; every replica may at once).
+pub async fn fold_tallies(pool: &PgPool) -> Result<(), Error> {
+    sqlx::query("select fold_inbox_tallies()")
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The counts of every list counted from the cases themselves, in one query: the lists by
+/// status from `cases_hall` alone (an index-only scan: it carries `submissions`), and the cases
+/// owing a 容缺 material by joining the accepted ones in reach to the materials owed. The item
+/// (for its department) is joined only for a reach restricted to a department.
+pub async fn count_cases(pool: &PgPool, reach: &[Reach]) -> Result<InboxCounts, Error> {
     let (cases, joined) = if reach.iter().any(|r| r.department.is_some()) {
         let cases = "cases c join item_versions v on v.implementation_code = c.implementation_code
              and v.version = c.item_version";
@@ -213,7 +268,7 @@ pub async fn count(pool: &PgPool, reach: &[Reach]) -> Result<InboxCounts, Error>
                 where c.parent_id is null and c.status = "
         ))
         .push_bind(Status::Accepted);
-    push_scope(&mut sql, reach, &["c.receiving_region"], CASE_DEPARTMENTS);
+    push_scope(&mut sql, reach, &[RECEIVED], CASE_DEPARTMENTS);
     sql.push(format!(
         ") o left join {joined} on c.parent_id is null and c.status = any("
     ))
@@ -224,7 +279,7 @@ pub async fn count(pool: &PgPool, reach: &[Reach]) -> Result<InboxCounts, Error>
         Status::Returned,
     ])
     .push(")");
-    push_scope(&mut sql, reach, &["c.receiving_region"], CASE_DEPARTMENTS);
+    push_scope(&mut sql, reach, &[RECEIVED], CASE_DEPARTMENTS);
     sql.push(" group by o.owed, o.overdue");
     Ok(sql.build_query_as().fetch_one(pool).await?)
 }
@@ -249,7 +304,7 @@ async fn list(
     let reach = hall_reaches(&principal, params.region_code.as_deref())?;
     let limit = tongban_kernel::page_limit(params.limit, 20, 100)?;
     let after = params.after.as_deref().map(cursor).transpose()?;
-    Ok(Json(page(&state.pool, list, &reach, after, limit).await?))
+    Ok(Json(page(&state.reads, list, &reach, after, limit).await?))
 }
 
 /// A page of `list` within `reach`, after the `after` keyset.
@@ -262,9 +317,9 @@ pub async fn page(
 ) -> Result<HallCases, Error> {
     let mut sql = QueryBuilder::<Postgres>::new(format!("select {HALL_COLUMNS}, "));
     let (status, sort) = match list {
-        List::AwaitingReview | List::Resubmitted => (Status::Submitted, "c.submitted_at"),
-        List::AwaitingApplicant => (Status::NeedsCorrection, "c.submitted_at"),
-        List::Returned => (Status::Returned, "c.submitted_at"),
+        List::AwaitingReview | List::Resubmitted => (Status::Submitted, SUBMITTED),
+        List::AwaitingApplicant => (Status::NeedsCorrection, SUBMITTED),
+        List::Returned => (Status::Returned, SUBMITTED),
         List::AwaitingHandout => (Status::Concluded, "c.concluded_at"),
         List::DeferredOwed => (Status::Accepted, "o.until::timestamptz"),
     };
@@ -273,7 +328,7 @@ pub async fn page(
     } else {
         sql.push("null::date as deferred_until, null::boolean as deferred_overdue, ");
     }
-    sql.push(format!("{sort} as sort_at {HALL_JOINS}"));
+    sql.push(format!("{sort} as sort_at from cases c {ITEM_JOINS}"));
     if list == List::DeferredOwed {
         sql.push(
             " join lateral (select min(d.deadline) as until, bool_or(d.overdue_at is not null) as overdue
@@ -290,9 +345,13 @@ pub async fn page(
         List::Resubmitted => {
             sql.push(" and c.submissions > 1");
         }
+        // What `cases_handout` holds, in words a generic plan can match.
+        List::AwaitingHandout => {
+            sql.push(" and c.concluded_at is not null and c.delivered_at is null");
+        }
         _ => {}
     }
-    push_scope(&mut sql, reach, &["c.receiving_region"], CASE_DEPARTMENTS);
+    push_scope(&mut sql, reach, &[RECEIVED], CASE_DEPARTMENTS);
     if let Some((at, id)) = after {
         sql.push(format!(" and ({sort}, c.id) > ("))
             .push_bind(at)

@@ -76,9 +76,9 @@ pub(super) async fn open(
         "insert into cases (id, implementation_code, item_version, receiving_region, handling_region,
              channel, applicant_id, applicant_kind, applicant_name, applicant_document, entered_by,
              status, form, idempotency_key, visits, kind, bundle_id, bundle_version, mode,
-             applicant_phone, applicant_document_index, applicant_document_sealed)
+             applicant_phone, applicant_document_index, applicant_document_sealed, department_id)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $19, $12, $13, $14, $15, $16, $17,
-             $18, $20, $21, $22)",
+             $18, $20, $21, $22, (select department_id from item_versions where implementation_code = $2 and version = $3))",
     )
     .bind(id)
     .bind(&item.code)

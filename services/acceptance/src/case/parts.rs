@@ -34,10 +34,10 @@ pub(super) async fn open(
             "insert into cases (id, kind, parent_id, bundle_id, bundle_version, implementation_code,
                  item_version, receiving_region, handling_region, channel, applicant_id,
                  applicant_kind, applicant_name, applicant_document, applicant_phone, entered_by,
-                 status, form, mode)
+                 status, form, mode, department_id)
              select $1, 'part', id, bundle_id, bundle_version, $2, $3, receiving_region, $4, channel,
                  applicant_id, applicant_kind, applicant_name, applicant_document, applicant_phone,
-                 entered_by, $7, '{}', $6
+                 entered_by, $7, '{}', $6, (select department_id from item_versions where implementation_code = $2 and version = $3)
              from cases where id = $5",
         )
         .bind(Uuid::now_v7())

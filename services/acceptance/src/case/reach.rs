@@ -1,10 +1,11 @@
 //! What part of the province a member of staff works on, as SQL can use it: the ranges of
 //! region codes their bindings reach (a region and every division below it share its code's
-//! prefix, so `code between 330681000000 and 330681999999` is 诸暨 and all below it, and a
-//! b-tree index on the code answers it), each with the department a binding is restricted to.
-//! The hall's lists and the staff search are scoped with it (DESIGN.md "Jurisdiction and
-//! access"); it gives the same answer as [`Principal::works_on_cases_of`] for each case.
-
+//! prefix, so `code between 330681000000 and 330681999999` is 诸暨 and all below it), each with
+//! the department a binding is restricted to. SQL matches a reach through the case's county
+//! column (the code's first six digits): a county's cases are one key of an index that then
+//! runs in time order, which a range of codes would not. The hall's lists and the staff search
+//! are scoped with it (DESIGN.md "Jurisdiction and access"); it gives the same answer as
+//! [`Principal::works_on_cases_of`] for each case.
 use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
@@ -67,14 +68,76 @@ pub fn reaches(principal: &Principal, powers: &[Power], within: Option<&RegionCo
         .collect()
 }
 
-/// Appends ` and (…)`: a case whose code in one of `columns` lies in one of `reaches` (and,
-/// when the reach is restricted to a department, of whose `departments` — the SQL expression
-/// of an array of the departments the case belongs to — that department is one). No reach:
-/// ` and false`.
+/// A side of a case a reach is matched on: the region that received it, or the one that
+/// handles it — each as its code and its county (the code's first six digits, a column of its
+/// own that the hall's indexes lead with).
+#[derive(Debug, Clone, Copy)]
+pub struct Side {
+    pub county: &'static str,
+    pub region: &'static str,
+}
+
+pub const RECEIVED: Side = Side {
+    county: "c.receiving_county",
+    region: "c.receiving_region",
+};
+pub const HANDLED: Side = Side {
+    county: "c.handling_county",
+    region: "c.handling_region",
+};
+
+impl Reach {
+    /// The county the reach lies in (the county itself, or a town of it), or none for a city's
+    /// or the province's.
+    pub fn county(&self) -> Option<&str> {
+        (self.lo[..6] == self.hi[..6]).then(|| &self.lo[..6])
+    }
+}
+
+/// Appends a case on `side` lying in `reach` (and, when the reach is restricted to a
+/// department, of whose `departments` — the SQL expression of an array of the departments the
+/// case belongs to — that department is one), as an index can follow it in time order: the
+/// county equal, and a town's range of codes on top; a city's or the province's a range of
+/// counties.
+pub fn push_within(
+    sql: &mut QueryBuilder<'_, Postgres>,
+    reach: &Reach,
+    side: Side,
+    departments: &str,
+) {
+    sql.push("(");
+    match reach.county() {
+        Some(county) => {
+            sql.push(format!("{} = ", side.county))
+                .push_bind(county.to_owned());
+            if !(reach.lo.ends_with("000000") && reach.hi.ends_with("999999")) {
+                sql.push(format!(" and {} between ", side.region))
+                    .push_bind(reach.lo.clone())
+                    .push(" and ")
+                    .push_bind(reach.hi.clone());
+            }
+        }
+        None => {
+            sql.push(format!("{} between ", side.county))
+                .push_bind(reach.lo[..6].to_owned())
+                .push(" and ")
+                .push_bind(reach.hi[..6].to_owned());
+        }
+    }
+    if let Some(id) = reach.department {
+        sql.push(" and ")
+            .push_bind(id)
+            .push(format!(" = any({departments})"));
+    }
+    sql.push(")");
+}
+
+/// Appends ` and (…)`: a case lying on one of `sides` in one of `reaches` ([`push_within`]).
+/// No reach: ` and false`.
 pub fn push_scope(
     sql: &mut QueryBuilder<'_, Postgres>,
     reaches: &[Reach],
-    columns: &[&str],
+    sides: &[Side],
     departments: &str,
 ) {
     if reaches.is_empty() {
@@ -84,21 +147,12 @@ pub fn push_scope(
     sql.push(" and (");
     let mut first = true;
     for reach in reaches {
-        for column in columns {
+        for side in sides {
             if !first {
                 sql.push(" or ");
             }
             first = false;
-            sql.push(format!("({column} between "))
-                .push_bind(reach.lo.clone())
-                .push(" and ")
-                .push_bind(reach.hi.clone());
-            if let Some(id) = reach.department {
-                sql.push(" and ")
-                    .push_bind(id)
-                    .push(format!(" = any({departments})"));
-            }
-            sql.push(")");
+            push_within(sql, reach, *side, departments);
         }
     }
     sql.push(")");
@@ -183,5 +237,36 @@ mod tests {
         );
         let anhui: RegionCode = "340000000000".parse().unwrap();
         assert!(reaches(&person, &Power::CASE_WORK, Some(&anhui)).is_empty());
+    }
+
+    fn within(reach: &Reach) -> String {
+        let mut sql = QueryBuilder::<Postgres>::new("");
+        push_within(&mut sql, reach, RECEIVED, "array[v.department_id]");
+        sql.sql().to_owned()
+    }
+
+    #[test]
+    fn a_county_or_a_town_is_its_county_and_a_city_a_range_of_counties() {
+        let person = staff(&[
+            (Role::WindowClerk, "330681000000", None),
+            (Role::WindowClerk, "330681001000", None),
+            (Role::Supervisor, "430900000000", Some(Uuid::now_v7())),
+        ]);
+        let reach = reaches(&person, &Power::CASE_WORK, None);
+        assert_eq!(reach.len(), 2, "the town lies in the county: {reach:?}");
+        assert_eq!(reach[0].county(), Some("330681"));
+        assert_eq!(within(&reach[0]), "(c.receiving_county = $1)");
+        assert_eq!(reach[1].county(), None);
+        assert_eq!(
+            within(&reach[1]),
+            "(c.receiving_county between $1 and $2 and $3 = any(array[v.department_id]))"
+        );
+        let town = staff(&[(Role::WindowClerk, "330681001000", None)]);
+        let reach = reaches(&town, &Power::CASE_WORK, None);
+        assert_eq!(reach[0].county(), Some("330681"));
+        assert_eq!(
+            within(&reach[0]),
+            "(c.receiving_county = $1 and c.receiving_region between $2 and $3)"
+        );
     }
 }

@@ -12,13 +12,16 @@ use sqlx::{PgPool, Postgres, QueryBuilder};
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use uuid::Uuid;
 
 use tongban_auth::Authenticated;
 use tongban_kernel::{CaseNumber, Error, ErrorBody, Json, Power, Principal, Query, Result};
 
 use super::applicant::Identities;
-use super::hall::{CASE_DEPARTMENTS, HALL_COLUMNS, HALL_JOINS, HallCases, cursor, paged};
-use super::reach::{push_scope, reaches};
+use super::hall::{
+    CASE_DEPARTMENTS, HALL_COLUMNS, HallCases, ITEM_JOINS, SUBMITTED, cursor, paged,
+};
+use super::reach::{HANDLED, RECEIVED, Reach, push_within, reaches};
 use super::state::Status;
 use crate::AppState;
 
@@ -63,7 +66,7 @@ async fn search(
     Query(params): Query<SearchParams>,
 ) -> Result<Json<HallCases>> {
     Ok(Json(
-        find(&state.pool, &state.identities, &principal, &params).await?,
+        find(&state.reads, &state.identities, &principal, &params).await?,
     ))
 }
 
@@ -104,7 +107,7 @@ fn filters(identities: &Identities, params: &SearchParams) -> Result<Filters, Er
             if n.chars().count() > 50 {
                 return Err(Error::bad_request("name", "at most 50 characters"));
             }
-            Ok(crate::db::like_prefix(n))
+            Ok(n.to_owned())
         })
         .transpose()?;
     let item = text(&params.implementation_code)
@@ -168,30 +171,94 @@ pub async fn find(
     }
     // A region outside the caller's scope finds nothing, as a case out of scope is not there.
     let reach = reaches(principal, &Power::CASE_WORK, region.as_ref());
-    // Drafts have no submission yet: they sort after every submitted case.
-    let sort = "coalesce(c.submitted_at, c.created_at)";
+    if reach.is_empty() {
+        return Ok(HallCases {
+            items: Vec::new(),
+            next: None,
+        });
+    }
+    // A page from each reach on each side, each read newest first along an index that stops at
+    // the page's end; the page is the newest of them.
     let mut sql = QueryBuilder::<Postgres>::new(format!(
         "select {HALL_COLUMNS}, null::date as deferred_until, null::boolean as deferred_overdue,
-                {sort} as sort_at {HALL_JOINS} where c.parent_id is null"
+                u.sort_at from ("
     ));
-    push_filters(&mut sql, &filters);
-    push_scope(
-        &mut sql,
-        &reach,
-        &["c.receiving_region", "c.handling_region"],
-        CASE_DEPARTMENTS,
-    );
+    let mut first = true;
+    for r in &reach {
+        for handled in [false, true] {
+            // A department's bundles, whose parts may be its, are looked for apart.
+            for bundles in [false, true]
+                .into_iter()
+                .take(1 + usize::from(r.department.is_some()))
+            {
+                if !first {
+                    sql.push(" union ");
+                }
+                first = false;
+                push_branch(&mut sql, &filters, r, handled, bundles, after, limit);
+            }
+        }
+    }
+    sql.push(format!(
+        ") u join cases c on c.id = u.id {ITEM_JOINS} order by u.sort_at desc, u.id desc limit "
+    ))
+    .push_bind(limit + 1);
+    let items = sql.build_query_as().fetch_all(pool).await?;
+    Ok(paged(items, limit))
+}
+
+/// One branch of the search: the ids and instants of the newest `limit + 1` cases matching
+/// `filters` on one side of `reach` (the handling side: cases handled elsewhere than received;
+/// the others its receiving side finds), after the cursor. For a reach restricted to a
+/// department, its cases, or (`bundles`) the 一件事 applications with a part of it.
+fn push_branch(
+    sql: &mut QueryBuilder<'_, Postgres>,
+    filters: &Filters,
+    reach: &Reach,
+    handled: bool,
+    bundles: bool,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) {
+    sql.push(format!("(select c.id, {SUBMITTED} as sort_at from cases c"));
+    if bundles {
+        sql.push(
+            " join item_versions v on v.implementation_code = c.implementation_code
+              and v.version = c.item_version",
+        );
+    }
+    sql.push(" where c.parent_id is null");
+    push_filters(sql, filters);
+    let whole = Reach {
+        department: None,
+        ..reach.clone()
+    };
+    sql.push(" and ");
+    push_within(sql, &whole, if handled { HANDLED } else { RECEIVED }, "");
+    if handled {
+        sql.push(" and c.handled_elsewhere");
+    }
+    match (reach.department, bundles) {
+        (Some(department), false) => {
+            sql.push(" and c.department_id = ").push_bind(department);
+        }
+        (Some(department), true) => {
+            sql.push(" and c.kind = 'bundle' and ")
+                .push_bind(department)
+                .push(format!(" = any({CASE_DEPARTMENTS})"));
+        }
+        (None, _) => {}
+    }
     if let Some((at, id)) = after {
-        sql.push(format!(" and ({sort}, c.id) < ("))
+        sql.push(format!(" and ({SUBMITTED}, c.id) < ("))
             .push_bind(at)
             .push(", ")
             .push_bind(id)
             .push(")");
     }
-    sql.push(format!(" order by {sort} desc, c.id desc limit "))
-        .push_bind(limit + 1);
-    let items = sql.build_query_as().fetch_all(pool).await?;
-    Ok(paged(items, limit))
+    sql.push(format!(" order by {SUBMITTED} desc, c.id desc limit "))
+        .push_bind(limit + 1)
+        .push(")");
 }
 
 fn push_filters(sql: &mut QueryBuilder<'_, Postgres>, filters: &Filters) {
@@ -203,18 +270,38 @@ fn push_filters(sql: &mut QueryBuilder<'_, Postgres>, filters: &Filters) {
             .push_bind(document.clone());
     }
     if let Some(name) = &filters.name {
-        sql.push(" and c.applicant_name like ")
-            .push_bind(name.clone());
+        if name.chars().count() == 1 {
+            // A surname alone matches many: `cases_applicant_surname` has them newest first.
+            sql.push(" and c.applicant_name is not null and left(c.applicant_name, 1) = ")
+                .push_bind(name.clone());
+        } else {
+            // The names that begin with it, as a range an index follows under a generic plan
+            // (which cannot read the beginning of a `like` pattern bound to it): from the name
+            // to the name followed by the last code point, byte by byte as `text_pattern_ops`
+            // orders.
+            sql.push(" and c.applicant_name ~>=~ ")
+                .push_bind(name.clone())
+                .push(" and c.applicant_name ~<~ ")
+                .push_bind(format!("{name}\u{10FFFF}"));
+        }
     }
     if let Some(item) = &filters.item {
         sql.push(" and c.implementation_code = ")
             .push_bind(item.clone());
     }
+    // On the submission, and on the instant the indexes run in the order of (the same for a
+    // case submitted), so that they read the days asked for only.
     if let Some(from) = filters.from {
-        sql.push(" and c.submitted_at >= ").push_bind(from);
+        sql.push(" and c.submitted_at >= ")
+            .push_bind(from)
+            .push(format!(" and {SUBMITTED} >= "))
+            .push_bind(from);
     }
     if let Some(to) = filters.to {
-        sql.push(" and c.submitted_at < ").push_bind(to);
+        sql.push(" and c.submitted_at < ")
+            .push_bind(to)
+            .push(format!(" and {SUBMITTED} < "))
+            .push_bind(to);
     }
     if let Some(status) = filters.status {
         sql.push(" and c.status = ").push_bind(status);

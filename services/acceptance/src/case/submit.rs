@@ -213,11 +213,16 @@ pub(super) async fn repin(
             Error::unprocessable("implementation_code", "the item is no longer offered")
         })?;
     if current.version != row.item_version {
-        sqlx::query("update cases set item_version = $2 where id = $1")
-            .bind(row.id)
-            .bind(current.version)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "update cases set item_version = $2, department_id = (select department_id
+                 from item_versions where implementation_code = cases.implementation_code
+                 and version = $2)
+             where id = $1",
+        )
+        .bind(row.id)
+        .bind(current.version)
+        .execute(&mut *conn)
+        .await?;
         row.item_version = current.version;
     }
     Ok(Some(current))

@@ -2,17 +2,8 @@
 //!
 //! - [`catalogue`]: reads of the catalogue projection (items in force, the calendar).
 //! - [`numbers`]: the case-number counter.
+//! - [`reads`]: the pool of the hall's lists and the staff search (generic plans).
 
 pub mod catalogue;
 pub mod numbers;
-
-/// A `like` pattern that finds what begins with `text`, with the pattern characters in it
-/// escaped.
-pub fn like_prefix(text: &str) -> String {
-    format!(
-        "{}%",
-        text.replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    )
-}
+pub mod reads;

@@ -181,7 +181,10 @@ fn percent(text: &str) -> String {
     text.bytes().map(|b| format!("%{b:02X}")).collect()
 }
 
-/// Writes `ITEMS` item versions and `count` cases (every tenth with a 容缺 material owed).
+/// Writes `ITEMS` item versions and `count` cases (every tenth accepted one with a 容缺 material
+/// owed). A case's item is `n % 50`; its status and its applicant's surname are drawn apart
+/// from it (hashes of `n`), so that every county and department has cases of every status
+/// and surname.
 async fn seed(
     pool: &sqlx::PgPool,
     identities: &tongban_acceptance::case::applicant::Identities,
@@ -217,25 +220,28 @@ async fn seed(
         "insert into cases (id, number, implementation_code, item_version, receiving_region,
              handling_region, channel, applicant_kind, applicant_name, applicant_document,
              applicant_document_index, status, submissions, submitted_at, created_at,
-             concluded_at, due_date)
+             concluded_at, delivered_at, due_date, department_id)
          select gen_random_uuid(), lpad(n::text, 43, '0'), lpad((n % 50)::text, 31, '0'), 1,
              $1[1 + (n % 50) % 10], $1[1 + (n % 50) % 10], 'online', 'citizen',
-             (array['张','王','李','赵','陈','刘','杨','黄'])[1 + n % 8] || '某' || (n % 1000),
+             (array['张','王','李','赵','陈','刘','杨','黄'])[1 + abs(hashint8(n)) % 8] || '某' || (n % 1000),
              $2[n + 1], $3[n + 1], s.status, case when n % 97 = 0 then 2 else 1 end,
              now() - (n % 180) * interval '1 day', now() - (n % 180) * interval '1 day',
              case when s.status in ('concluded', 'delivered') then now() - (n % 90) * interval '1 day' end,
-             current_date + (n % 20)::int
+             case when s.status = 'delivered' then now() - (n % 80) * interval '1 day' end,
+             current_date + (n % 20)::int, $5[1 + n % 50]
          from generate_series(0, $4 - 1) as n,
+              lateral (select abs(hashint8(n + 7777777)) % 100 as h) d,
               lateral (select case
-                  when n % 100 < 70 then 'delivered' when n % 100 < 75 then 'submitted'
-                  when n % 100 < 78 then 'needs_correction' when n % 100 < 88 then 'accepted'
-                  when n % 100 < 93 then 'concluded' when n % 100 < 94 then 'returned'
-                  when n % 100 < 97 then 'refused' else 'withdrawn' end as status) s",
+                  when d.h < 70 then 'delivered' when d.h < 75 then 'submitted'
+                  when d.h < 78 then 'needs_correction' when d.h < 88 then 'accepted'
+                  when d.h < 93 then 'concluded' when d.h < 94 then 'returned'
+                  when d.h < 97 then 'refused' else 'withdrawn' end as status) s",
     )
     .bind(&counties)
     .bind(&masked)
     .bind(&indexes)
     .bind(count as i64)
+    .bind(departments)
     .execute(pool)
     .await?;
     sqlx::query(
@@ -245,7 +251,12 @@ async fn seed(
     )
     .execute(pool)
     .await?;
-    // As autovacuum leaves a table written long ago: statistics and the visibility map.
+    // As the sweep and autovacuum leave tables written long ago: the inbox's counts folded,
+    // statistics and the visibility map.
+    tongban_acceptance::case::hall::fold_tallies(pool).await?;
+    sqlx::query("vacuum analyze inbox_tallies")
+        .execute(pool)
+        .await?;
     sqlx::query("vacuum analyze cases").execute(pool).await?;
     sqlx::query("vacuum analyze deferred_materials")
         .execute(pool)

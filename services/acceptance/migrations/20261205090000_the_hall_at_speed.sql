@@ -14,9 +14,20 @@ alter table cases
     -- few cases the handling side's staff find that their receiving side does not.
     add column handled_elsewhere boolean generated always as (handling_region <> receiving_region) stored;
 
+-- The indexes this replaces (`cases_queue` served the handling side's search; the approval
+-- service keeps the back office's queue), dropped before the rows are written below.
+drop index cases_hall, cases_received, cases_applicant_name, cases_queue;
+
+-- The department whose item a case is (its item version's, kept on the case when it is opened
+-- or moved to a newer version), so that a department's staff find their cases through an index
+-- in time order; a 一件事 application is also its parts' departments' (`hall::CASE_DEPARTMENTS`),
+-- found through the few bundles of a county. (Filled in before the indexes below are made.)
+alter table cases add column department_id uuid;
+update cases c set department_id = v.department_id
+from item_versions v where v.implementation_code = c.implementation_code and v.version = c.item_version;
+
 -- The hall's lists: a status and a county, oldest first (the instant searches sort by too,
 -- which for a submitted case is its submission).
-drop index cases_hall;
 create index cases_hall on cases (status, receiving_county, (coalesce(submitted_at, created_at)), id)
     include (submissions, receiving_region) where parent_id is null;
 -- Results awaiting hand-out, in the order they were concluded (the predicate names no status:
@@ -27,10 +38,8 @@ create index cases_handout on cases (receiving_county, concluded_at, id) include
 -- name within a county (a range of names, with what orders them, read from the index alone),
 -- and by a surname alone (张 is one name in fourteen) newest first; and the cases handled
 -- elsewhere than received, which the handling side's staff also find.
-drop index cases_received;
 create index cases_received on cases (receiving_county, (coalesce(submitted_at, created_at)), id)
     where parent_id is null;
-drop index cases_applicant_name;
 create index cases_applicant_name on cases (receiving_county, applicant_name text_pattern_ops)
     include (id, submitted_at, created_at)
     where parent_id is null and applicant_name is not null;
@@ -39,16 +48,7 @@ create index cases_applicant_surname on cases
     where parent_id is null and applicant_name is not null;
 create index cases_handled_elsewhere on cases (handling_county, (coalesce(submitted_at, created_at)), id)
     where parent_id is null and handled_elsewhere;
--- The handling side's search used this; the approval service keeps the back office's queue.
-drop index cases_queue;
 
--- The department whose item a case is (its item version's, kept on the case when it is opened
--- or moved to a newer version), so that a department's staff find their cases through an index
--- in time order; a 一件事 application is also its parts' departments' (`hall::CASE_DEPARTMENTS`),
--- found through the few bundles of a county.
-alter table cases add column department_id uuid;
-update cases c set department_id = v.department_id
-from item_versions v where v.implementation_code = c.implementation_code and v.version = c.item_version;
 create index cases_department on cases (department_id, (coalesce(submitted_at, created_at)), id)
     where parent_id is null;
 create index cases_bundles on cases (receiving_county, (coalesce(submitted_at, created_at)), id)

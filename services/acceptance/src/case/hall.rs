@@ -268,7 +268,7 @@ pub async fn count_cases(pool: &PgPool, reach: &[Reach]) -> Result<InboxCounts, 
                 where c.parent_id is null and c.status = "
         ))
         .push_bind(Status::Accepted);
-    push_scope(&mut sql, reach, &[RECEIVED], CASE_DEPARTMENTS);
+    push_scope(&mut sql, reach, RECEIVED, CASE_DEPARTMENTS);
     sql.push(format!(
         ") o left join {joined} on c.parent_id is null and c.status = any("
     ))
@@ -279,7 +279,7 @@ pub async fn count_cases(pool: &PgPool, reach: &[Reach]) -> Result<InboxCounts, 
         Status::Returned,
     ])
     .push(")");
-    push_scope(&mut sql, reach, &[RECEIVED], CASE_DEPARTMENTS);
+    push_scope(&mut sql, reach, RECEIVED, CASE_DEPARTMENTS);
     sql.push(" group by o.owed, o.overdue");
     Ok(sql.build_query_as().fetch_one(pool).await?)
 }
@@ -351,7 +351,7 @@ pub async fn page(
         }
         _ => {}
     }
-    push_scope(&mut sql, reach, &[RECEIVED], CASE_DEPARTMENTS);
+    push_scope(&mut sql, reach, RECEIVED, CASE_DEPARTMENTS);
     if let Some((at, id)) = after {
         sql.push(format!(" and ({sort}, c.id) > ("))
             .push_bind(at)

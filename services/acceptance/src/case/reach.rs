@@ -132,12 +132,12 @@ pub fn push_within(
     sql.push(")");
 }
 
-/// Appends ` and (…)`: a case lying on one of `sides` in one of `reaches` ([`push_within`]).
-/// No reach: ` and false`.
+/// Appends ` and (…)`: a case lying on `side` in one of `reaches` ([`push_within`]). No reach:
+/// ` and false`.
 pub fn push_scope(
     sql: &mut QueryBuilder<'_, Postgres>,
     reaches: &[Reach],
-    sides: &[Side],
+    side: Side,
     departments: &str,
 ) {
     if reaches.is_empty() {
@@ -145,15 +145,11 @@ pub fn push_scope(
         return;
     }
     sql.push(" and (");
-    let mut first = true;
-    for reach in reaches {
-        for side in sides {
-            if !first {
-                sql.push(" or ");
-            }
-            first = false;
-            push_within(sql, reach, *side, departments);
+    for (i, reach) in reaches.iter().enumerate() {
+        if i > 0 {
+            sql.push(" or ");
         }
+        push_within(sql, reach, side, departments);
     }
     sql.push(")");
 }

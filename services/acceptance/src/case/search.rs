@@ -187,10 +187,12 @@ pub async fn find(
     for r in &reach {
         for handled in [false, true] {
             // A department's bundles, whose parts may be its, are looked for apart.
-            for bundles in [false, true]
-                .into_iter()
-                .take(1 + usize::from(r.department.is_some()))
-            {
+            let bundles: &[bool] = if r.department.is_some() {
+                &[false, true]
+            } else {
+                &[false]
+            };
+            for &bundles in bundles {
                 if !first {
                     sql.push(" union ");
                 }

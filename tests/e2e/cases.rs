@@ -22,11 +22,11 @@ mod mine;
 mod online;
 mod real_name;
 
-const ANHUA: &str = "430923000000";
+pub(crate) const ANHUA: &str = "430923000000";
 
 /// An item of 赫山区 in force (county-wide) with three materials (a required form, a required
 /// ID card, a deferrable site certificate) that acceptance has learned of; returns its code.
-async fn item_in_force(test: &TestPlatform) -> String {
+pub(crate) async fn item_in_force(test: &TestPlatform) -> String {
     item_in_force_in(test, HESHAN, "赫山区市场监督管理局", 501, "county").await
 }
 

@@ -15,6 +15,7 @@ mod approval;
 mod cases;
 mod catalogue;
 mod codes;
+mod console;
 mod contract;
 mod crossregion;
 mod dashboard;

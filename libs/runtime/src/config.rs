@@ -22,6 +22,10 @@ pub const SERVICES: [&str; 7] = [
     "insight",
 ];
 
+/// The people's pages, served under the gateway's own paths (the staff console at `/console/`):
+/// components with no API of their own behind `/api/`, no outbox and no topic.
+pub const PAGES: [&str; 1] = ["console"];
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
     pub database: DatabaseSettings,
@@ -331,7 +335,7 @@ impl Settings {
     }
 
     fn fill_upstreams(&mut self) {
-        for service in SERVICES {
+        for service in SERVICES.into_iter().chain(PAGES) {
             let port = self.http.ports.get(service).copied().unwrap_or_default();
             self.http
                 .upstreams
@@ -430,7 +434,7 @@ fn defaults() -> Vec<(&'static str, config::Value)> {
         ("outbox.poll_interval_ms", 1_000.into()),
         ("outbox.retention_hours", 72.into()),
     ];
-    const SERVICE_PORTS: [(&str, i64); 7] = [
+    const SERVICE_PORTS: [(&str, i64); 8] = [
         ("http.ports.identity", 8081),
         ("http.ports.catalogue", 8082),
         ("http.ports.acceptance", 8083),
@@ -438,6 +442,7 @@ fn defaults() -> Vec<(&'static str, config::Value)> {
         ("http.ports.notification", 8085),
         ("http.ports.crossregion", 8086),
         ("http.ports.insight", 8087),
+        ("http.ports.console", 8089),
     ];
     values.extend(SERVICE_PORTS.map(|(key, port)| (key, port.into())));
     let tokens = TokenSettings::default();
@@ -459,6 +464,8 @@ mod tests {
         assert_eq!(settings.port("gateway"), 8080);
         assert_eq!(settings.port("crossregion"), 8086);
         assert_eq!(settings.port("insight"), 8087);
+        assert_eq!(settings.port("console"), 8089);
+        assert_eq!(settings.http.upstreams["console"], "http://127.0.0.1:8089");
         assert_eq!(
             settings.http.upstreams["acceptance"],
             "http://127.0.0.1:8083"

@@ -58,6 +58,13 @@ pub const PUBLIC: &[(&str, &str)] = &[
     ("POST", "/api/acceptance/v1/ratings/comments"),
     // The SMS gateway's delivery receipts, signed with the key the platform shares with it.
     ("POST", "/api/notification/v1/receipts/sms"),
+    // The staff console's pages: its own sessions (a cookie) stand in for the token, and it
+    // calls the services with the signed-in person's token.
+    ("GET", "/"),
+    ("GET", "/console"),
+    ("GET", "/console/"),
+    ("GET", "/console/**"),
+    ("POST", "/console/**"),
     // The supervisors' dashboard page (its data needs a supervisor's token).
     ("GET", "/api/insight/dashboard"),
     ("GET", "/api/insight/dashboard/"),

@@ -1,5 +1,6 @@
 //! The gateway: the one public port. `/api/<service>/…` is proxied to that service with the
-//! prefix stripped, the request id kept and the W3C trace continued.
+//! prefix stripped, the request id kept and the W3C trace continued; `/console/…` to the staff
+//! console whole, and `/` leads there.
 //!
 //! # Layout
 //! - [`guard`]: rate limits and token verification in front of the proxy.
@@ -17,7 +18,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::any;
+use axum::response::Redirect;
+use axum::routing::{any, get};
 use futures::future::BoxFuture;
 use tokio::net::TcpListener;
 use utoipa::OpenApi;
@@ -58,6 +60,11 @@ pub fn app(
     let api = Router::new()
         .route("/api/{service}", any(proxy::forward))
         .route("/api/{service}/{*rest}", any(proxy::forward))
+        // The staff console, until the public online hall takes `/`.
+        .route("/", get(|| async { Redirect::to("/console/") }))
+        .route("/console", any(proxy::forward_page))
+        .route("/console/", any(proxy::forward_page))
+        .route("/console/{*rest}", any(proxy::forward_page))
         .with_state(proxy)
         .route_layer(axum::middleware::from_fn_with_state(guard, guard::guard));
     Ok(http::public_service(

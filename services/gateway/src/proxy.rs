@@ -122,7 +122,39 @@ async fn forward_inner(
     let target: Uri = format!("{base}/{rest}{query}")
         .parse()
         .map_err(|_| Error::bad_request("path", "not a valid path"))?;
+    relay(proxy, service, target, &format!("/api/{service}"), request).await
+}
 
+/// The staff console's pages (`/console/…`), forwarded whole to the console component, which
+/// serves them under the same path: its links and cookie path need no prefix to be taken off.
+pub async fn forward_page(State(proxy): State<Arc<Proxy>>, request: Request) -> Response {
+    let page = async {
+        let base = proxy
+            .upstreams
+            .get(PAGES_UPSTREAM)
+            .ok_or_else(|| Error::NotFound("the staff console".to_owned()))?;
+        let path_and_query = request.uri().path_and_query().map_or("/", |p| p.as_str());
+        let target: Uri = format!("{base}{path_and_query}")
+            .parse()
+            .map_err(|_| Error::bad_request("path", "not a valid path"))?;
+        relay(&proxy, PAGES_UPSTREAM, target, "", request).await
+    };
+    page.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// The upstream that serves `/console/`.
+pub const PAGES_UPSTREAM: &str = "console";
+
+/// Sends `request` to `target` and its answer back: hop-by-hop headers dropped, the body
+/// limited, the trace continued from the gateway's span, `prefix` (what the gateway took off
+/// the path) in `X-Forwarded-Prefix`.
+async fn relay(
+    proxy: &Proxy,
+    service: &str,
+    target: Uri,
+    prefix: &str,
+    request: Request,
+) -> Result<Response, Error> {
     let (mut parts, body) = request.into_parts();
     let declared = parts
         .headers
@@ -135,7 +167,9 @@ async fn forward_inner(
     parts.uri = target;
     strip_hop_by_hop(&mut parts.headers);
     parts.headers.remove(header::HOST);
-    if let Ok(prefix) = HeaderValue::from_str(&format!("/api/{service}")) {
+    if !prefix.is_empty()
+        && let Ok(prefix) = HeaderValue::from_str(prefix)
+    {
         parts.headers.insert("x-forwarded-prefix", prefix);
     }
     // Continue the trace from the gateway's own span, not the caller's.

@@ -51,7 +51,13 @@ pub fn migrators() -> Vec<(&'static str, Migrator)> {
     ]
 }
 
-/// Applies the bus's and each service's migrations, reporting progress through `progress`.
+/// The pages' own migrations (the console's sessions): no outbox or inbox of the bus.
+pub fn page_migrators() -> Vec<(&'static str, Migrator)> {
+    vec![(tongban_console::NAME, tongban_console::migrator())]
+}
+
+/// Applies the bus's and each service's migrations, then the pages', reporting progress
+/// through `progress`.
 pub async fn migrate_all(
     settings: &Settings,
     mut progress: impl FnMut(&str),
@@ -60,6 +66,12 @@ pub async fn migrate_all(
     for (name, migrator) in migrators() {
         progress(name);
         migrated(settings, name, migrator).await?.close().await;
+    }
+    for (name, migrator) in page_migrators() {
+        progress(name);
+        let pool = db::connect(&settings.database, name).await?;
+        db::migrate(&pool, name, vec![migrator]).await?;
+        pool.close().await;
     }
     Ok(())
 }

@@ -31,8 +31,8 @@ use tongban_broker::EmbeddedBroker;
 use tongban_notification::config::NotificationSettings;
 use tongban_runtime::{CancellationToken, Settings, db, http};
 
-/// Every component `serve` accepts: the seven services and the gateway.
-pub const COMPONENTS: [&str; 8] = [
+/// Every component `serve` accepts: the seven services, the staff console and the gateway.
+pub const COMPONENTS: [&str; 9] = [
     "gateway",
     "identity",
     "catalogue",
@@ -41,6 +41,7 @@ pub const COMPONENTS: [&str; 8] = [
     "notification",
     "crossregion",
     "insight",
+    "console",
 ];
 
 /// A running selection of components.
@@ -186,6 +187,7 @@ fn component(
         "notification" => Box::pin(tongban_notification::run(settings, listener, shutdown)),
         "crossregion" => Box::pin(tongban_crossregion::run(settings, listener, shutdown)),
         "insight" => Box::pin(tongban_insight::run(settings, listener, shutdown)),
+        "console" => Box::pin(tongban_console::run(settings, listener, shutdown)),
         other => Box::pin(async move { anyhow::bail!("unknown component {other}") }),
     }
 }
@@ -230,7 +232,7 @@ pub fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tongban_runtime::config::SERVICES;
+    use tongban_runtime::config::{PAGES, SERVICES};
 
     #[test]
     fn passwords_never_reach_the_terminal() {
@@ -248,8 +250,13 @@ mod tests {
     fn every_service_has_migrations_and_a_component() {
         let names: Vec<_> = migrators().into_iter().map(|(n, _)| n).collect();
         assert_eq!(names, SERVICES);
-        for service in SERVICES {
-            assert!(COMPONENTS.contains(&service));
+        let pages: Vec<_> = database::page_migrators()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(pages, PAGES);
+        for component in SERVICES.into_iter().chain(PAGES) {
+            assert!(COMPONENTS.contains(&component));
         }
     }
 }

@@ -1,0 +1,254 @@
+//! The services' public APIs, called with the signed-in person's token. The console decides
+//! nothing a service decides: what a page shows is what the service answered that person, and
+//! a refusal is shown in the service's own words (which field, and why).
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use tongban_runtime::Settings;
+
+/// How long a page waits for one service call.
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A service behind the console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Identity,
+    Catalogue,
+    Acceptance,
+    Approval,
+    Crossregion,
+}
+
+impl Service {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Identity => "identity",
+            Self::Catalogue => "catalogue",
+            Self::Acceptance => "acceptance",
+            Self::Approval => "approval",
+            Self::Crossregion => "crossregion",
+        }
+    }
+}
+
+/// A service's refusal (its 4xx body), or a service out of reach.
+#[derive(Debug, Clone)]
+pub enum Failure {
+    /// The service answered 4xx with its error body.
+    Refused(Refusal),
+    /// No answer, a 5xx, or an answer that is not what the API documents.
+    Unavailable(String),
+}
+
+/// The platform's error body, with the status it came with.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Refusal {
+    #[serde(skip, default = "not_found")]
+    pub status: StatusCode,
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub message: String,
+    /// The input field at fault, when the service names one.
+    #[serde(default)]
+    pub field: Option<String>,
+}
+
+fn not_found() -> StatusCode {
+    StatusCode::NOT_FOUND
+}
+
+impl Failure {
+    /// The field a refusal names, if any (a form shows the message beside it).
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::Refused(refusal) => refusal.field.as_deref(),
+            Self::Unavailable(_) => None,
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Refused(refusal) => refusal.status,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+/// What an OAuth token request gives.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Tokens {
+    pub access_token: String,
+    pub expires_in: i64,
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+}
+
+/// The client of every service the console calls.
+pub struct Api {
+    http: reqwest::Client,
+    identity: String,
+    catalogue: String,
+    acceptance: String,
+    approval: String,
+    crossregion: String,
+}
+
+impl Api {
+    /// Calls the services where the platform's settings place them (`http.upstreams`).
+    pub fn new(settings: &Settings) -> anyhow::Result<Self> {
+        let base = |name: &str| settings.http.upstream(name).to_owned();
+        Ok(Self {
+            http: reqwest::Client::builder()
+                .timeout(CALL_TIMEOUT)
+                .pool_idle_timeout(settings.http.client_idle_timeout())
+                .redirect(reqwest::redirect::Policy::none())
+                .build()?,
+            identity: base("identity"),
+            catalogue: base("catalogue"),
+            acceptance: base("acceptance"),
+            approval: base("approval"),
+            crossregion: base("crossregion"),
+        })
+    }
+
+    fn url(&self, service: Service, path: &str) -> String {
+        let base = match service {
+            Service::Identity => &self.identity,
+            Service::Catalogue => &self.catalogue,
+            Service::Acceptance => &self.acceptance,
+            Service::Approval => &self.approval,
+            Service::Crossregion => &self.crossregion,
+        };
+        format!("{base}{path}")
+    }
+
+    /// `GET` `path` (with its query) of `service` as the holder of `token`.
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        service: Service,
+        path: &str,
+    ) -> Result<T, Failure> {
+        let request = self.http.get(self.url(service, path)).bearer_auth(token);
+        json(service, request.send().await).await
+    }
+
+    /// `method` `path` with a JSON `body`, answered with JSON.
+    pub async fn send<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        token: &str,
+        method: Method,
+        service: Service,
+        path: &str,
+        body: &B,
+    ) -> Result<T, Failure> {
+        let request = self
+            .http
+            .request(method, self.url(service, path))
+            .bearer_auth(token)
+            .json(body);
+        json(service, request.send().await).await
+    }
+
+    /// [`Api::send`] for an answer whose body does not matter (204, or a view the page does
+    /// not show).
+    pub async fn act<B: Serialize + ?Sized>(
+        &self,
+        token: &str,
+        method: Method,
+        service: Service,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<(), Failure> {
+        let mut request = self
+            .http
+            .request(method, self.url(service, path))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        checked(service, request.send().await).await.map(drop)
+    }
+
+    /// The raw answer to `GET path` (a material's file, a printable document), checked for
+    /// success.
+    pub async fn fetch(
+        &self,
+        token: &str,
+        method: Method,
+        service: Service,
+        path: &str,
+    ) -> Result<reqwest::Response, Failure> {
+        let request = self
+            .http
+            .request(method, self.url(service, path))
+            .bearer_auth(token);
+        checked(service, request.send().await).await
+    }
+
+    /// Identity's token endpoint (`password` or `refresh_token` grant).
+    pub async fn token(&self, form: &[(&str, &str)]) -> Result<Tokens, Failure> {
+        let request = self
+            .http
+            .post(self.url(Service::Identity, "/v1/oauth/token"))
+            .form(form);
+        json(Service::Identity, request.send().await).await
+    }
+
+    /// Ends a sign-in at identity (its refresh token); a failure is logged, not shown: the
+    /// console's session ends either way.
+    pub async fn revoke(&self, refresh_token: &str) {
+        let request = self
+            .http
+            .post(self.url(Service::Identity, "/v1/oauth/revoke"))
+            .form(&[("token", refresh_token)]);
+        if let Err(failure) = checked(Service::Identity, request.send().await).await {
+            tracing::warn!(?failure, "cannot revoke a sign-in at identity");
+        }
+    }
+}
+
+async fn json<T: DeserializeOwned>(
+    service: Service,
+    sent: reqwest::Result<reqwest::Response>,
+) -> Result<T, Failure> {
+    let response = checked(service, sent).await?;
+    response.json::<T>().await.map_err(|e| {
+        tracing::error!(service = service.name(), error = %e, "an answer the console cannot read");
+        Failure::Unavailable(format!("{}: {e}", service.name()))
+    })
+}
+
+async fn checked(
+    service: Service,
+    sent: reqwest::Result<reqwest::Response>,
+) -> Result<reqwest::Response, Failure> {
+    let response = sent.map_err(|e| {
+        tracing::warn!(service = service.name(), error = %e, "service out of reach");
+        Failure::Unavailable(format!("{}: {e}", service.name()))
+    })?;
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    if status.is_client_error() {
+        let mut refusal = response.json::<Refusal>().await.unwrap_or(Refusal {
+            status,
+            code: String::new(),
+            message: String::new(),
+            field: None,
+        });
+        refusal.status = status;
+        return Err(Failure::Refused(refusal));
+    }
+    tracing::warn!(service = service.name(), %status, "service failed");
+    Err(Failure::Unavailable(format!(
+        "{}: {status}",
+        service.name()
+    )))
+}

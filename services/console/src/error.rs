@@ -1,0 +1,97 @@
+//! Why a page could not be shown. A handler returns a [`PageError`]; its response carries the
+//! error in an extension ([`Failed`]) and the session guard renders it as a page in the
+//! person's language (`pages::errors`), so no handler needs to know how errors look.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::api::{Failure, Refusal};
+
+#[derive(Debug, Clone)]
+pub enum PageError {
+    /// Not signed in (or the session ended): 303 to the sign-in page, back to `next` after.
+    SignIn { next: String },
+    /// The password an administrator set must be changed first: 303 to the password page.
+    ChangePassword,
+    /// A state-changing request without its session's CSRF token: 403, nothing changed.
+    Csrf,
+    /// A form body too large to check: 413.
+    TooLarge,
+    /// Staff only: an applicant's or a service's account signed in: 403.
+    NotStaff,
+    /// The service refused (its 4xx, in its words): shown with the same status.
+    Refused(Refusal),
+    /// Nothing in scope under that address: 404.
+    NotFound,
+    /// A service cannot be reached, or the console's database: 503 (the detail is logged).
+    Unavailable(String),
+    /// A bug: 500 (the detail is logged).
+    Internal(String),
+}
+
+/// The extension a failed response carries to the session guard.
+#[derive(Debug, Clone)]
+pub struct Failed(pub PageError);
+
+impl PageError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::SignIn { .. } | Self::ChangePassword => StatusCode::SEE_OTHER,
+            Self::Csrf | Self::NotStaff => StatusCode::FORBIDDEN,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Refused(refusal) => refusal.status,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match &self {
+            Self::Unavailable(detail) if !detail.is_empty() => {
+                tracing::warn!(detail, "page unavailable");
+            }
+            Self::Internal(detail) => tracing::error!(detail, "page failed"),
+            _ => {}
+        }
+        let mut response = self.status().into_response();
+        response.extensions_mut().insert(Failed(self));
+        response
+    }
+}
+
+impl From<Failure> for PageError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Refused(refusal) if refusal.status == StatusCode::UNAUTHORIZED => {
+                Self::SignIn {
+                    next: String::new(),
+                }
+            }
+            Failure::Refused(refusal) => Self::Refused(refusal),
+            Failure::Unavailable(detail) => Self::Unavailable(detail),
+        }
+    }
+}
+
+impl From<sqlx::Error> for PageError {
+    fn from(err: sqlx::Error) -> Self {
+        Self::Unavailable(format!("console database: {err}"))
+    }
+}
+
+impl From<askama::Error> for PageError {
+    fn from(err: askama::Error) -> Self {
+        Self::Internal(format!("template: {err}"))
+    }
+}
+
+impl From<anyhow::Error> for PageError {
+    fn from(err: anyhow::Error) -> Self {
+        Self::Internal(format!("{err:#}"))
+    }
+}
+
+pub type PageResult<T> = Result<T, PageError>;

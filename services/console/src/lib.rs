@@ -1,0 +1,118 @@
+//! The staff console (综合受理 / 审批 in a browser): the pages window clerks, cross-region desks,
+//! approvers, supervisors and administrators do their day's work in, under `/console/`.
+//!
+//! It owns no case data and bypasses no rule: every page calls the services' public APIs with
+//! the signed-in person's token, so what a page shows or does is exactly what that person may
+//! see or do through the API. Its only table is `sessions`.
+//!
+//! Server-rendered HTML from askama templates (checked at compile time, escaped by default)
+//! with htmx (vendored in `assets/`, see `assets/README.md`) for partial updates; no Node at
+//! build or run time. Words come from the message catalogues in `messages/` (zh-CN, en).
+//!
+//! # Layout
+//! - [`app`]: what every page shares, and loading a session (refreshing its tokens).
+//! - [`session`]: the session guard every request passes (session, CSRF, security headers,
+//!   error pages), and the sessions table ([`session::store`]).
+//! - [`api`]: the client of the services' APIs.
+//! - [`pages`]: one file per group of pages, each with its templates in `templates/`.
+//! - [`i18n`]: the message catalogues and China-time formatting.
+//! - [`error`]: why a page could not be shown.
+//! - [`config`]: the `[console]` section.
+
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod error;
+pub mod i18n;
+pub mod pages;
+pub mod session;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use utoipa::OpenApi as _;
+
+use tongban_auth::{HttpJwks, Verifier};
+use tongban_runtime::health::{DatabaseCheck, Draining, Readiness};
+use tongban_runtime::regions::RegionDirectory;
+use tongban_runtime::{CancellationToken, Settings, db, http};
+
+pub use app::AppState;
+use app::Inner;
+use session::store;
+
+/// The component's name and schema.
+pub const NAME: &str = "console";
+
+/// How often ended sessions are deleted.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+#[derive(utoipa::OpenApi)]
+#[openapi(info(
+    description = "The staff console: HTML pages under `/console/`, not an API. It calls the services' APIs with the signed-in person's token."
+))]
+struct ApiDoc;
+
+/// Runs the console until `shutdown`.
+pub async fn run(
+    settings: Arc<Settings>,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let pool = db::connect(&settings.database, NAME).await?;
+    if settings.database.migrate {
+        db::migrate(&pool, NAME, vec![migrator()]).await?;
+    }
+    let verifier = Arc::new(Verifier::new(
+        settings.tokens.issuer.clone(),
+        settings.tokens.audience.clone(),
+        Arc::new(HttpJwks::new(
+            settings.jwks_url(),
+            tongban_runtime::http::client(&settings.http),
+        )),
+    ));
+    let state = AppState::new(Inner {
+        pool: pool.clone(),
+        vault: settings.secrets.vault()?,
+        api: api::Api::new(&settings)?,
+        verifier,
+        clock: settings.clock.clone(),
+        config: settings.section()?,
+        regions: RegionDirectory::new(&settings.http),
+    });
+    let readiness = Readiness::default()
+        .with(DatabaseCheck(pool.clone()))
+        .with(Draining(shutdown.clone()));
+    let router = http::service(
+        NAME,
+        pages::router(state.clone()),
+        ApiDoc::openapi(),
+        readiness,
+        &settings.http,
+    );
+    let sweeper = tokio::spawn(sweep(state, shutdown.clone()));
+    let served = http::serve(NAME, listener, router, shutdown, &settings.http).await;
+    sweeper.abort();
+    pool.close().await;
+    served
+}
+
+/// Deletes ended sessions once a minute.
+async fn sweep(state: AppState, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(SWEEP_EVERY) => {}
+        }
+        match store::sweep(&state.pool, state.idle_since(), state.started_since()).await {
+            Ok(0) => {}
+            Ok(ended) => tracing::debug!(ended, "ended console sessions deleted"),
+            Err(err) => tracing::warn!(error = %err, "cannot delete ended sessions"),
+        }
+    }
+}
+
+pub fn migrator() -> sqlx::migrate::Migrator {
+    sqlx::migrate!("./migrations")
+}

@@ -1,0 +1,243 @@
+//! Finding a case (by number, the applicant's document or name, status, the days it was
+//! submitted) and the case's own page: the applicant, the materials against the item's list
+//! (viewable in the page), the history as a timeline, a 一件事's parts.
+
+use askama::Template;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+use axum::routing::get;
+use reqwest::Method;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::api::{Failure, Service};
+use crate::error::{PageError, PageResult};
+use crate::i18n::T;
+use crate::pages::frame::urlencode;
+use crate::pages::frame::{Chrome, html};
+use crate::pages::views::{Case, HallCases, HistoryEntry, STATUSES};
+use crate::session::Staff;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/console/cases", get(search))
+        .route("/console/cases/{id}", get(case))
+        .route("/console/cases/{id}/materials/{code}", get(material))
+}
+
+/// The search form's fields, as typed.
+#[derive(Debug, Default, Deserialize)]
+pub struct SearchForm {
+    #[serde(default)]
+    pub number: String,
+    #[serde(default)]
+    pub document: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub submitted_from: String,
+    #[serde(default)]
+    pub submitted_to: String,
+    #[serde(default)]
+    pub after: String,
+}
+
+impl SearchForm {
+    /// The filters given, as acceptance's search takes them.
+    fn query(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("number", self.number.trim()),
+            ("document", self.document.trim()),
+            ("name", self.name.trim()),
+            ("status", self.status.trim()),
+            ("submitted_from", self.submitted_from.trim()),
+            ("submitted_to", self.submitted_to.trim()),
+        ]
+        .into_iter()
+        .filter(|(_, value)| !value.is_empty())
+        .collect()
+    }
+
+    fn encoded(filters: &[(&str, &str)]) -> String {
+        filters
+            .iter()
+            .map(|(key, value)| format!("{key}={}", urlencode(value)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct Search {
+    chrome: Chrome,
+    t: T,
+    form: SearchForm,
+    statuses: [&'static str; 9],
+    /// None before a search.
+    results: Option<HallCases>,
+    /// A refused search: the field at fault and why.
+    error: Option<(String, String)>,
+    next: Option<String>,
+}
+
+async fn search(
+    State(state): State<AppState>,
+    Staff { session, t, path }: Staff,
+    Query(form): Query<SearchForm>,
+) -> PageResult<Response> {
+    let filters = form.query();
+    let (mut results, mut error, mut next) = (None, None, None);
+    if !filters.is_empty() {
+        let mut query = SearchForm::encoded(&filters);
+        if !form.after.is_empty() {
+            query.push_str(&format!("&after={}", urlencode(&form.after)));
+        }
+        match state
+            .api
+            .get::<HallCases>(
+                session.token(),
+                Service::Acceptance,
+                &format!("/v1/cases?limit=20&{query}"),
+            )
+            .await
+        {
+            Ok(found) => {
+                next = found.next.as_deref().map(|n| {
+                    format!(
+                        "/console/cases?{}&after={}",
+                        SearchForm::encoded(&filters),
+                        urlencode(n)
+                    )
+                });
+                results = Some(found);
+            }
+            Err(Failure::Refused(refusal)) if refusal.status.as_u16() == 400 => {
+                error = Some((refusal.field.unwrap_or_default(), refusal.message));
+            }
+            Err(failure) => return Err(failure.into()),
+        }
+    }
+    html(&Search {
+        chrome: Chrome::staff(&session, t, &state, &path, "/console/cases"),
+        t,
+        form,
+        statuses: STATUSES,
+        results,
+        error,
+        next,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    chrome: Chrome,
+    t: T,
+    case: Case,
+    history: Vec<HistoryEntry>,
+    /// The regions' names (赫山区), for the codes the case carries.
+    receiving: String,
+    handling: String,
+}
+
+async fn case(
+    State(state): State<AppState>,
+    Staff { session, t, path }: Staff,
+    Path(id): Path<String>,
+) -> PageResult<Response> {
+    // An id or a case number, as acceptance takes it; anything else is not a case.
+    if id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err(PageError::NotFound);
+    }
+    let (case_path, history_path) = (format!("/v1/cases/{id}"), format!("/v1/cases/{id}/history"));
+    let (case, history) = tokio::join!(
+        state
+            .api
+            .get::<Case>(session.token(), Service::Acceptance, &case_path),
+        state
+            .api
+            .get::<Vec<HistoryEntry>>(session.token(), Service::Acceptance, &history_path),
+    );
+    let case = case.map_err(not_found)?;
+    let mut history = history.map_err(not_found)?;
+    history.reverse();
+    let (receiving, handling) = tokio::join!(
+        state.region_named(&case.receiving_region),
+        state.region_named(&case.handling_region),
+    );
+    html(&CasePage {
+        chrome: Chrome::staff(&session, t, &state, &path, ""),
+        t,
+        case,
+        history,
+        receiving,
+        handling,
+    })
+}
+
+/// A case out of scope is a 404 like an unknown one (the service says so alike).
+fn not_found(failure: Failure) -> PageError {
+    match failure.status().as_u16() {
+        404 | 403 => PageError::NotFound,
+        _ => failure.into(),
+    }
+}
+
+/// A material's file, as acceptance serves it to the signed-in person, for the case page to
+/// show inline.
+async fn material(
+    State(state): State<AppState>,
+    Staff { session, .. }: Staff,
+    Path((id, code)): Path<(Uuid, String)>,
+) -> PageResult<Response> {
+    if !code.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(PageError::NotFound);
+    }
+    let answer = state
+        .api
+        .fetch(
+            session.token(),
+            Method::GET,
+            Service::Acceptance,
+            &format!("/v1/cases/{id}/materials/{code}"),
+        )
+        .await
+        .map_err(not_found)?;
+    let content_type = answer
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| matches!(*v, "application/pdf" | "image/png" | "image/jpeg"))
+        .unwrap_or("application/octet-stream")
+        .to_owned();
+    let bytes = answer
+        .bytes()
+        .await
+        .map_err(|e| PageError::Unavailable(format!("acceptance: {e}")))?;
+    let mut response = Response::new(Body::from(bytes));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("inline"),
+    );
+    // The file is shown in a frame of the case page, with nothing of its own to run.
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; img-src 'self'; object-src 'self'; frame-ancestors 'self'",
+        ),
+    );
+    Ok(response)
+}

@@ -1,0 +1,142 @@
+//! A failure as the person sees it: a page in their language saying what happened and what
+//! to do, with the service's own words when it refused (which field, and why). Not signed in
+//! is a redirect to the sign-in page (for htmx, `HX-Redirect`).
+
+use askama::Template;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::AppState;
+use crate::error::{Failed, PageError};
+use crate::i18n::T;
+use crate::pages::frame::Chrome;
+use crate::pages::frame::urlencode;
+use crate::session::Ctx;
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    chrome: Chrome,
+    t: T,
+    title: String,
+    message: String,
+}
+
+/// Only the console's own files run and load; nothing may frame it.
+const POLICY: &str = "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; \
+                      frame-src 'self'; frame-ancestors 'self'; base-uri 'none'; \
+                      form-action 'self'";
+
+/// Around every request, outside the session guard: a failure (a handler's, or the guard's
+/// own refusal) becomes a page in the person's language, and every answer gets the security
+/// headers.
+pub async fn finish(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    if let Some(Failed(error)) = response.extensions_mut().remove::<Failed>() {
+        let ctx = response.extensions_mut().remove::<Ctx>().unwrap_or(Ctx {
+            t: crate::i18n::T::default(),
+            session: None,
+            pre: None,
+            path: String::new(),
+            htmx: false,
+        });
+        response = render(&error, &ctx, &state);
+    }
+    let headers = response.headers_mut();
+    // A material's file sets a stricter policy of its own.
+    headers
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(POLICY));
+    for (name, value) in [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    // Pages show personal data: never kept by a shared hall PC's cache.
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Any path under `/console/` that is no page.
+pub async fn not_found() -> PageError {
+    PageError::NotFound
+}
+
+/// `error` as the answer `ctx`'s person sees.
+fn render(error: &PageError, ctx: &Ctx, state: &AppState) -> Response {
+    let t = ctx.t;
+    let redirect = match error {
+        PageError::SignIn { next } => {
+            let next = if next.is_empty() { &ctx.path } else { next };
+            Some(format!("/console/sign-in?next={}", urlencode(next)))
+        }
+        PageError::ChangePassword => Some("/console/password".to_owned()),
+        _ => None,
+    };
+    if let Some(to) = redirect {
+        let mut response = StatusCode::SEE_OTHER.into_response();
+        let name = if ctx.htmx { "hx-redirect" } else { "location" };
+        if let Ok(value) = HeaderValue::from_str(&to) {
+            response.headers_mut().insert(name, value);
+        }
+        if ctx.htmx {
+            *response.status_mut() = StatusCode::OK;
+        }
+        return response;
+    }
+    let (title, message) = match error {
+        PageError::Csrf => (t.s("error.csrf.title"), t.s("error.csrf").to_owned()),
+        PageError::TooLarge => (
+            t.s("error.too_large.title"),
+            t.s("error.too_large").to_owned(),
+        ),
+        PageError::NotStaff => (
+            t.s("error.forbidden.title"),
+            t.s("sign_in.not_staff").to_owned(),
+        ),
+        PageError::NotFound => (
+            t.s("error.not_found.title"),
+            t.s("error.not_found").to_owned(),
+        ),
+        PageError::Refused(refusal) if refusal.status == StatusCode::FORBIDDEN => {
+            (t.s("error.forbidden.title"), refusal.message.clone())
+        }
+        PageError::Refused(refusal) => (t.s("error.refused.title"), refusal.message.clone()),
+        PageError::Unavailable(_) => (
+            t.s("error.unavailable.title"),
+            t.s("error.unavailable").to_owned(),
+        ),
+        PageError::Internal(_) | PageError::SignIn { .. } | PageError::ChangePassword => (
+            t.s("error.internal.title"),
+            t.s("error.internal").to_owned(),
+        ),
+    };
+    let page = ErrorPage {
+        chrome: Chrome::new(ctx, state, ""),
+        t,
+        title: title.to_owned(),
+        message,
+    };
+    let body = page
+        .render()
+        .unwrap_or_else(|_| format!("<!doctype html><title>{title}</title><p>{title}</p>"));
+    let mut response = (error.status(), Html(body)).into_response();
+    if ctx.htmx {
+        // htmx swaps nothing on an error status; show the error where the answer would go.
+        response
+            .headers_mut()
+            .insert("hx-retarget", HeaderValue::from_static("#main"));
+        response
+            .headers_mut()
+            .insert("hx-reswap", HeaderValue::from_static("innerHTML"));
+        response
+            .headers_mut()
+            .insert(header::VARY, HeaderValue::from_static("hx-request"));
+    }
+    response
+}

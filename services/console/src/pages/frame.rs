@@ -1,0 +1,115 @@
+//! The frame of every page ([`Chrome`]): the person, the menu their roles open, the language
+//! switch, sign-out and the idle timer; and what pages share to answer (an HTML page, a value
+//! for a query string).
+
+use axum::response::{Html, IntoResponse, Response};
+
+use tongban_kernel::Role;
+
+use crate::AppState;
+use crate::error::PageResult;
+use crate::i18n::{Lang, T};
+use crate::session::{Ctx, Session};
+
+/// A menu entry.
+pub struct Nav {
+    pub href: &'static str,
+    /// Its message key.
+    pub label: &'static str,
+    /// The page shown is this entry's (`aria-current`).
+    pub current: bool,
+}
+
+/// The frame of every page.
+pub struct Chrome {
+    pub t: T,
+    /// The signed-in person's name; none on the sign-in page.
+    pub user: Option<String>,
+    /// A session exists (perhaps still owing its password change): sign-out and the idle
+    /// timer are offered.
+    pub signed_in: bool,
+    pub csrf: String,
+    pub nav: Vec<Nav>,
+    /// Seconds of idleness before the session ends, and before that the warning.
+    pub idle_secs: i64,
+    pub warn_secs: i64,
+    /// The language the switch offers, and the page to come back to (encoded for a query).
+    pub other_lang: Lang,
+    pub back: String,
+}
+
+impl Chrome {
+    /// The frame for `ctx`, with menu entry `current` marked.
+    pub fn new(ctx: &Ctx, state: &AppState, current: &str) -> Self {
+        let session = ctx.session.as_ref();
+        Self {
+            t: ctx.t,
+            user: session
+                .filter(|s| !s.password_change_required)
+                .map(|s| s.name.clone()),
+            signed_in: session.is_some(),
+            csrf: session
+                .map(|s| s.csrf.clone())
+                .or_else(|| ctx.pre.clone())
+                .unwrap_or_default(),
+            nav: session
+                .filter(|s| !s.password_change_required)
+                .map(|s| menu(s, current))
+                .unwrap_or_default(),
+            idle_secs: state.config.idle_minutes * 60,
+            warn_secs: state.config.idle_warning_minutes * 60,
+            other_lang: ctx.t.lang.other(),
+            back: urlencode(&ctx.path),
+        }
+    }
+
+    /// The frame of a signed-in page.
+    pub fn staff(session: &Session, t: T, state: &AppState, path: &str, current: &str) -> Self {
+        Self::new(
+            &Ctx {
+                t,
+                session: Some(session.clone()),
+                pre: None,
+                path: path.to_owned(),
+                htmx: false,
+            },
+            state,
+            current,
+        )
+    }
+}
+
+/// The menu `session`'s roles open.
+fn menu(session: &Session, current: &str) -> Vec<Nav> {
+    let front = session.has(Role::WindowClerk) || session.has(Role::Supervisor);
+    let cases = front || session.has(Role::Approver);
+    [
+        (true, "/console/", "nav.home"),
+        (front, "/console/inbox", "nav.inbox"),
+        (cases, "/console/cases", "nav.search"),
+        (
+            session.has(Role::Supervisor),
+            "/api/insight/dashboard/",
+            "nav.dashboard",
+        ),
+        (true, "/console/password", "nav.password"),
+    ]
+    .into_iter()
+    .filter(|(shown, _, _)| *shown)
+    .map(|(_, href, label)| Nav {
+        href,
+        label,
+        current: href == current,
+    })
+    .collect()
+}
+
+/// A rendered template as an HTML answer.
+pub fn html(page: &impl askama::Template) -> PageResult<Response> {
+    Ok(Html(page.render()?).into_response())
+}
+
+/// A value for a query string.
+pub fn urlencode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}

@@ -1,0 +1,354 @@
+//! The staff console (issue 26) through the gateway: a window clerk's first day in headless
+//! Chromium (`tests/browser/console.mjs`: sign in with the administrator's temporary password,
+//! choose one's own, find an online application in the hall's inbox, open it, search for it,
+//! switch language, sign out — every page checked with axe and photographed), and what the
+//! pages must refuse, over plain HTTP: a form without its CSRF token changes nothing, a sign-in
+//! posted from elsewhere is refused, an applicant's account opens no console, and a clerk of a
+//! sibling county sees none of another county's cases.
+
+use std::path::Path;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_SECURITY_POLICY, COOKIE, LOCATION, SET_COOKIE};
+use serde_json::Value;
+
+use crate::cases::{ANHUA, citizen, item_in_force, submitted_case};
+use crate::dashboard::{CHROMIUM, browser_run, browser_tools};
+use crate::harness::{BrokerStorage, TestPlatform, staff_password};
+use crate::items::HESHAN;
+
+/// A browser without a browser: keeps the console's cookies by hand, follows no redirect.
+struct Visitor<'a> {
+    test: &'a TestPlatform,
+    http: reqwest::Client,
+    cookies: Vec<(String, String)>,
+    /// The `Set-Cookie` that started the session, as sent.
+    session_cookie: String,
+}
+
+impl<'a> Visitor<'a> {
+    fn new(test: &'a TestPlatform) -> Self {
+        Self {
+            test,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookies: Vec::new(),
+            session_cookie: String::new(),
+        }
+    }
+
+    fn keep(&mut self, response: &reqwest::Response) {
+        for value in response.headers().get_all(SET_COOKIE) {
+            let value = value.to_str().unwrap();
+            if value.starts_with("tongban_console=") {
+                self.session_cookie = value.to_owned();
+            }
+            let pair = value.split(';').next().unwrap();
+            let (name, content) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(n, _)| n != name);
+            if !content.is_empty() && !value.contains("Max-Age=0") {
+                self.cookies.push((name.to_owned(), content.to_owned()));
+            }
+        }
+    }
+
+    fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn get(&mut self, path: &str) -> (StatusCode, reqwest::header::HeaderMap, String) {
+        let response = self
+            .http
+            .get(self.test.url(path))
+            .header(COOKIE, self.header())
+            .send()
+            .await
+            .unwrap();
+        self.keep(&response);
+        let (status, headers) = (response.status(), response.headers().clone());
+        (status, headers, response.text().await.unwrap())
+    }
+
+    async fn post(
+        &mut self,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, reqwest::header::HeaderMap, String) {
+        let response = self
+            .http
+            .post(self.test.url(path))
+            .header(COOKIE, self.header())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.keep(&response);
+        let (status, headers) = (response.status(), response.headers().clone());
+        (status, headers, response.text().await.unwrap())
+    }
+
+    /// Signs in through the form as a browser would: the page sets the pre-session value,
+    /// the form repeats it. The answer's status and where it leads.
+    async fn sign_in(&mut self, username: &str, password: &str) -> (StatusCode, String) {
+        let (status, _, _) = self.get("/console/sign-in").await;
+        assert_eq!(status, 200);
+        let pre = self
+            .cookie("tongban_console_pre")
+            .expect("the sign-in page sets its CSRF cookie")
+            .to_owned();
+        let (status, headers, _) = self
+            .post(
+                "/console/sign-in",
+                &[
+                    ("csrf", &pre),
+                    ("username", username),
+                    ("password", password),
+                ],
+            )
+            .await;
+        let to = headers
+            .get(LOCATION)
+            .map(|l| l.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (status, to)
+    }
+}
+
+/// The CSRF token of the signed-in page `html` (the hidden field of its forms).
+fn csrf_of(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with its CSRF token");
+    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
+    rest[..rest.find('"').unwrap()].to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_console_refuses_forged_forms_strangers_and_other_counties() {
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let code = item_in_force(&test).await;
+    let admin = test.admin("pages.admin", "430000000000").await;
+    test.staff_with_role(&admin, "pages.clerk", "window_clerk", HESHAN)
+        .await;
+    test.staff_with_role(&admin, "pages.sibling", "window_clerk", ANHUA)
+        .await;
+    let (_, applicant) = citizen(&test, 61).await;
+    let (id, _) = submitted_case(&test, &applicant, &code).await;
+    let case = test
+        .get_json_as(&applicant, &format!("/api/acceptance/v1/cases/{id}"))
+        .await;
+    let number = case["number"].as_str().unwrap().to_owned();
+
+    // The gateway's front door leads to the console; a page asked for before signing in
+    // leads to the sign-in, and back after it.
+    let mut clerk = Visitor::new(&test);
+    let (status, headers, _) = clerk.get("/").await;
+    assert!(status.is_redirection(), "{status}");
+    assert_eq!(headers[LOCATION], "/console/");
+    let (status, headers, _) = clerk.get("/console/inbox/awaiting_review").await;
+    assert_eq!(status, 303);
+    assert_eq!(
+        headers[LOCATION],
+        "/console/sign-in?next=%2Fconsole%2Finbox%2Fawaiting_review"
+    );
+
+    // A sign-in posted without the page's own value (from another site) is refused.
+    let mut stranger = Visitor::new(&test);
+    let (status, _, _) = stranger
+        .post(
+            "/console/sign-in",
+            &[
+                ("username", "pages.clerk"),
+                ("password", &staff_password("pages.clerk")),
+            ],
+        )
+        .await;
+    assert_eq!(status, 403, "no pre-session value, no sign-in");
+    assert!(stranger.cookie("tongban_console").is_none());
+
+    // An applicant's account opens no console, and is told where to go instead.
+    let mut citizen_visit = Visitor::new(&test);
+    let id_number = tongban_kernel::IdCardNumber::complete("43090319900101061").unwrap();
+    let (status, _) = citizen_visit
+        .sign_in(id_number.as_str(), "citizen-password")
+        .await;
+    assert_eq!(status, 422, "an applicant is refused");
+    assert!(citizen_visit.cookie("tongban_console").is_none());
+
+    // The clerk signs in; the cookie is out of scripts' and other sites' reach.
+    let (status, to) = clerk
+        .sign_in("pages.clerk", &staff_password("pages.clerk"))
+        .await;
+    assert_eq!((status.as_u16(), to.as_str()), (303, "/console/"));
+    let (status, headers, home) = clerk.get("/console/").await;
+    assert_eq!(status, 200, "{home}");
+    let policy = headers[CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(policy.starts_with("default-src 'self'"), "{policy}");
+    assert_eq!(headers["cache-control"], "no-store");
+    for part in ["HttpOnly", "SameSite=Strict", "Path=/console"] {
+        assert!(
+            clerk.session_cookie.contains(part),
+            "{}",
+            clerk.session_cookie
+        );
+    }
+
+    // The inbox and the case page show the case, the applicant masked.
+    let (status, _, inbox) = clerk.get("/console/inbox/awaiting_review").await;
+    assert_eq!(status, 200);
+    assert!(inbox.contains(&number), "the case is listed: {inbox}");
+    let (status, _, page) = clerk.get(&format!("/console/cases/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("李四") && page.contains(&id_number.masked()));
+    assert!(!page.contains(id_number.as_str()), "no full ID number");
+
+    // A form without its token, or with another's, changes nothing.
+    let chosen = "a-new-password-for-pages-7q";
+    let change = [
+        ("current_password", staff_password("pages.clerk")),
+        ("new_password", chosen.to_owned()),
+        ("repeat", chosen.to_owned()),
+    ];
+    let form: Vec<(&str, &str)> = change.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, _, body) = clerk.post("/console/password", &form).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains("页面已过期"),
+        "said in the clerk's words: {body}"
+    );
+    let mut forged = form.clone();
+    forged.push(("csrf", "not-the-token"));
+    let (status, _, _) = clerk.post("/console/password", &forged).await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        test.sign_in("pages.clerk", &staff_password("pages.clerk"))
+            .await
+            .status(),
+        200,
+        "the password is unchanged"
+    );
+    let (status, _, _) = clerk.get("/console/").await;
+    assert_eq!(status, 200, "and the session goes on");
+
+    // Signing out with the token ends the session.
+    let token = csrf_of(&home);
+    let (status, headers, _) = clerk.post("/console/sign-out", &[("csrf", &token)]).await;
+    assert_eq!(status, 303);
+    assert!(
+        headers[LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/console/sign-in")
+    );
+    let (status, _, _) = clerk.get("/console/").await;
+    assert_eq!(status, 303, "signed out");
+
+    // A clerk of the sibling county finds none of it, even by its address.
+    let mut sibling = Visitor::new(&test);
+    let (status, _) = sibling
+        .sign_in("pages.sibling", &staff_password("pages.sibling"))
+        .await;
+    assert_eq!(status, 303);
+    let (_, _, inbox) = sibling.get("/console/inbox/awaiting_review").await;
+    assert!(!inbox.contains(&number));
+    let (status, _, page) = sibling.get(&format!("/console/cases/{id}")).await;
+    assert_eq!(status, 404);
+    assert!(!page.contains("李四"));
+    let (_, _, found) = sibling
+        .get(&format!("/console/cases?number={number}"))
+        .await;
+    assert!(!found.contains(&format!("/console/cases/{id}")), "{found}");
+    let (status, _, _) = sibling
+        .get(&format!("/console/cases/{id}/materials/x1"))
+        .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_window_clerk_starts_the_day_in_the_browser() {
+    if !browser_tools() {
+        eprintln!("skipped: node, {CHROMIUM} or tests/browser/node_modules is missing");
+        return;
+    }
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let code = item_in_force(&test).await;
+    let admin = test.admin("day.admin", "430000000000").await;
+    // The administrator's account for the clerk: a temporary password, not yet changed.
+    let temporary = "day-first-4f9c-kite";
+    let created = test
+        .post_as(
+            &admin,
+            "/api/identity/v1/accounts/staff",
+            serde_json::json!({
+                "username": "day.clerk", "name": "王小红", "region_code": HESHAN,
+                "password": temporary,
+            }),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let clerk: Value = created.json().await.unwrap();
+    test.grant(
+        &admin,
+        clerk["id"].as_str().unwrap(),
+        "window_clerk",
+        HESHAN,
+    )
+    .await;
+    let (_, applicant) = citizen(&test, 62).await;
+    let (id, _) = submitted_case(&test, &applicant, &code).await;
+    let number = test
+        .get_json_as(&applicant, &format!("/api/acceptance/v1/cases/{id}"))
+        .await["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let output = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-output/console");
+    std::fs::create_dir_all(&output).unwrap();
+    let report = browser_run(
+        "console.mjs",
+        &[
+            "--url".into(),
+            test.url("/").into(),
+            "--username".into(),
+            "day.clerk".into(),
+            "--temporary".into(),
+            temporary.into(),
+            "--chosen".into(),
+            "day-clerk-own-password-8x".into(),
+            "--number".into(),
+            number.clone().into(),
+            "--applicant".into(),
+            "李四".into(),
+            "--out".into(),
+            output.clone().into(),
+            "--chromium".into(),
+            CHROMIUM.into(),
+        ],
+        Duration::from_secs(240),
+    )
+    .await;
+    eprintln!("console screenshots: {} ({report})", output.display());
+    // The password chosen in the page is the clerk's now.
+    assert_eq!(
+        test.sign_in("day.clerk", "day-clerk-own-password-8x")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(test.sign_in("day.clerk", temporary).await.status(), 400);
+}

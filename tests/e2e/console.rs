@@ -71,16 +71,8 @@ impl<'a> Visitor<'a> {
     }
 
     async fn get(&mut self, path: &str) -> (StatusCode, reqwest::header::HeaderMap, String) {
-        let response = self
-            .http
-            .get(self.test.url(path))
-            .header(COOKIE, self.header())
-            .send()
-            .await
-            .unwrap();
-        self.keep(&response);
-        let (status, headers) = (response.status(), response.headers().clone());
-        (status, headers, response.text().await.unwrap())
+        let request = self.http.get(self.test.url(path));
+        self.send(request).await
     }
 
     async fn post(
@@ -88,14 +80,16 @@ impl<'a> Visitor<'a> {
         path: &str,
         form: &[(&str, &str)],
     ) -> (StatusCode, reqwest::header::HeaderMap, String) {
-        let response = self
-            .http
-            .post(self.test.url(path))
-            .header(COOKIE, self.header())
-            .form(form)
-            .send()
-            .await
-            .unwrap();
+        let request = self.http.post(self.test.url(path)).form(form);
+        self.send(request).await
+    }
+
+    /// Sends `request` with the cookies kept, and keeps those it sets.
+    async fn send(
+        &mut self,
+        request: reqwest::RequestBuilder,
+    ) -> (StatusCode, reqwest::header::HeaderMap, String) {
+        let response = request.header(COOKIE, self.header()).send().await.unwrap();
         self.keep(&response);
         let (status, headers) = (response.status(), response.headers().clone());
         (status, headers, response.text().await.unwrap())

@@ -165,6 +165,19 @@ impl Verifier {
         }
     }
 
+    /// The verifier every component of the platform uses: the issuer and audience of the
+    /// settings, keys from identity's JWKS (`identity.jwks_url`, or the identity upstream's).
+    pub fn for_platform(settings: &tongban_runtime::Settings) -> Self {
+        Self::new(
+            settings.tokens.issuer.clone(),
+            settings.tokens.audience.clone(),
+            Arc::new(HttpJwks::new(
+                settings.jwks_url(),
+                tongban_runtime::http::client(&settings.http),
+            )),
+        )
+    }
+
     /// How long fetched keys are trusted, and how soon an unknown key id may trigger a fetch.
     pub fn with_timing(mut self, max_age: Duration, min_refetch: Duration) -> Self {
         self.max_age = max_age;

@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use utoipa::openapi::OpenApi;
 
-use tongban_auth::{HttpJwks, Verifier};
+use tongban_auth::Verifier;
 use tongban_runtime::health::{DatabaseCheck, Readiness};
 use tongban_runtime::{Settings, db, http};
 
@@ -44,14 +44,7 @@ impl Host {
             db::migrate(&pool, name, vec![crate::migrator(), migrations]).await?;
         }
         let producer = kafka::producer(&settings.kafka)?;
-        let verifier = Arc::new(Verifier::new(
-            settings.tokens.issuer.clone(),
-            settings.tokens.audience.clone(),
-            Arc::new(HttpJwks::new(
-                settings.jwks_url(),
-                tongban_runtime::http::client(&settings.http),
-            )),
-        ));
+        let verifier = Arc::new(Verifier::for_platform(&settings));
         Ok(Self {
             name,
             settings,

@@ -33,7 +33,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use utoipa::OpenApi as _;
 
-use tongban_auth::{HttpJwks, Verifier};
+use tongban_auth::Verifier;
 use tongban_runtime::health::{DatabaseCheck, Draining, Readiness};
 use tongban_runtime::regions::RegionDirectory;
 use tongban_runtime::{CancellationToken, Settings, db, http};
@@ -64,14 +64,7 @@ pub async fn run(
     if settings.database.migrate {
         db::migrate(&pool, NAME, vec![migrator()]).await?;
     }
-    let verifier = Arc::new(Verifier::new(
-        settings.tokens.issuer.clone(),
-        settings.tokens.audience.clone(),
-        Arc::new(HttpJwks::new(
-            settings.jwks_url(),
-            tongban_runtime::http::client(&settings.http),
-        )),
-    ));
+    let verifier = Arc::new(Verifier::for_platform(&settings));
     let state = AppState::new(Inner {
         pool: pool.clone(),
         vault: settings.secrets.vault()?,

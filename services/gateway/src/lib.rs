@@ -29,7 +29,7 @@ use tongban_runtime::{CancellationToken, Settings, http};
 
 use guard::Guard;
 use proxy::Proxy;
-use tongban_auth::{HttpJwks, Verifier};
+use tongban_auth::Verifier;
 
 pub const NAME: &str = "gateway";
 
@@ -83,14 +83,7 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let verifier = Arc::new(Verifier::new(
-        settings.tokens.issuer.clone(),
-        settings.tokens.audience.clone(),
-        Arc::new(HttpJwks::new(
-            settings.jwks_url(),
-            tongban_runtime::http::client(&settings.http),
-        )),
-    ));
+    let verifier = Arc::new(Verifier::for_platform(&settings));
     let config: config::GatewaySettings = settings.section()?;
     let guard = Arc::new(Guard::new(verifier, &config));
     let router = app(&upstreams, &settings, guard.clone(), shutdown.clone())?;

@@ -1,5 +1,6 @@
-//! What the pages read of the services' answers: the fields they show, each defaulted so a
-//! field a service adds or leaves out never breaks a page.
+//! What the pages read of the services' answers: the fields they show, each defaulted
+//! (`#[serde(default)]` on every struct) so a field a service adds or leaves out never breaks
+//! a page.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
@@ -7,63 +8,44 @@ use serde_json::Value;
 use uuid::Uuid;
 
 /// A case as acceptance's inbox lists and staff search show it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct HallCase {
     pub id: Uuid,
-    #[serde(default)]
     pub number: Option<String>,
-    #[serde(default)]
     pub kind: String,
-    #[serde(default)]
     pub item_name: String,
-    #[serde(default)]
     pub status: String,
-    #[serde(default)]
     pub channel: String,
-    #[serde(default)]
     pub mode: String,
-    #[serde(default)]
     pub receiving_region: String,
-    #[serde(default)]
     pub handling_region: String,
-    #[serde(default)]
     pub applicant_name: Option<String>,
-    #[serde(default)]
     pub applicant_document: Option<String>,
-    #[serde(default)]
     pub submitted_at: Option<DateTime<Utc>>,
-    #[serde(default)]
     pub due_date: Option<NaiveDate>,
-    #[serde(default)]
     pub deferred_until: Option<NaiveDate>,
-    #[serde(default)]
     pub deferred_overdue: Option<bool>,
 }
 
 /// A page of cases and the cursor of the next.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct HallCases {
     pub items: Vec<HallCase>,
-    #[serde(default)]
     pub next: Option<String>,
 }
 
 /// How many cases each inbox list holds.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct InboxCounts {
-    #[serde(default)]
     pub awaiting_review: i64,
-    #[serde(default)]
     pub resubmitted: i64,
-    #[serde(default)]
     pub awaiting_applicant: i64,
-    #[serde(default)]
     pub deferred_owed: i64,
-    #[serde(default)]
     pub deferred_overdue: i64,
-    #[serde(default)]
     pub awaiting_handout: i64,
-    #[serde(default)]
     pub returned: i64,
 }
 
@@ -106,102 +88,64 @@ pub const STATUSES: [&str; 9] = [
 ];
 
 /// A case as acceptance shows it to staff in scope.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct Case {
     pub id: Uuid,
-    #[serde(default)]
     pub number: Option<String>,
-    #[serde(default)]
     pub kind: String,
-    #[serde(default)]
     pub parts: Vec<Part>,
-    #[serde(default)]
     pub implementation_code: String,
-    #[serde(default)]
     pub item_name: String,
-    #[serde(default)]
     pub receiving_region: String,
-    #[serde(default)]
     pub handling_region: String,
-    #[serde(default)]
     pub channel: String,
-    #[serde(default)]
     pub mode: String,
-    #[serde(default)]
     pub applicant_kind: String,
-    #[serde(default)]
     pub applicant_name: Option<String>,
-    #[serde(default)]
     pub applicant_document: Option<String>,
-    #[serde(default)]
     pub applicant_phone: Option<String>,
-    #[serde(default)]
     pub status: String,
-    #[serde(default)]
     pub submissions: i32,
-    #[serde(default)]
     pub visits: i32,
-    #[serde(default)]
     pub form: Value,
-    #[serde(default)]
     pub due_date: Option<NaiveDate>,
-    #[serde(default)]
     pub created_at: Option<DateTime<Utc>>,
-    #[serde(default)]
     pub submitted_at: Option<DateTime<Utc>>,
-    #[serde(default)]
     pub decided_at: Option<DateTime<Utc>>,
-    #[serde(default)]
     pub refusal_reason: Option<String>,
-    #[serde(default)]
     pub conclusion: Option<String>,
-    #[serde(default)]
     pub conclusion_reason: Option<String>,
-    #[serde(default)]
     pub concluded_at: Option<DateTime<Utc>>,
-    #[serde(default)]
     pub delivered_at: Option<DateTime<Utc>>,
-    #[serde(default)]
     pub materials: Vec<Material>,
-    #[serde(default)]
     pub real_name_level: u8,
-    #[serde(default)]
     pub real_name_level_needed: u8,
-    #[serde(default)]
     pub identity_check: Option<Value>,
 }
 
 /// A part of a 一件事 application.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct Part {
     pub id: Uuid,
-    #[serde(default)]
     pub number: Option<String>,
-    #[serde(default)]
     pub implementation_code: String,
-    #[serde(default)]
     pub handling_region: String,
-    #[serde(default)]
     pub status: String,
-    #[serde(default)]
     pub due_date: Option<NaiveDate>,
 }
 
 /// A material of a case, against the item's list.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct Material {
     pub material_code: String,
-    #[serde(default)]
     pub name: String,
-    #[serde(default)]
     pub necessity: String,
-    #[serde(default)]
     pub attachment: Option<Attachment>,
-    #[serde(default)]
     pub certificate_id: Option<Uuid>,
-    #[serde(default)]
     pub deferred_until: Option<NaiveDate>,
-    #[serde(default)]
     pub overdue: bool,
 }
 
@@ -223,27 +167,22 @@ impl Material {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct Attachment {
-    #[serde(default)]
     pub filename: String,
-    #[serde(default)]
     pub content_type: String,
-    #[serde(default)]
     pub size: i64,
 }
 
 /// An entry of a case's history.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct HistoryEntry {
     pub at: DateTime<Utc>,
-    #[serde(default)]
     pub action: String,
-    #[serde(default)]
     pub from_status: Option<String>,
-    #[serde(default)]
     pub to_status: String,
-    #[serde(default)]
     pub detail: Value,
 }
 
@@ -258,32 +197,24 @@ impl HistoryEntry {
 }
 
 /// An entry of the back office's queue.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct QueueEntry {
     pub case_id: Uuid,
-    #[serde(default)]
     pub case_number: String,
-    #[serde(default)]
     pub item_name: Option<String>,
-    #[serde(default)]
     pub applicant_name: String,
-    #[serde(default)]
     pub applicant_document_masked: String,
-    #[serde(default)]
     pub state: String,
-    #[serde(default)]
     pub transfer: Option<String>,
-    #[serde(default)]
     pub due_date: Option<NaiveDate>,
-    #[serde(default)]
     pub overdue: bool,
-    #[serde(default)]
     pub step_name: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct Queue {
     pub items: Vec<QueueEntry>,
-    #[serde(default)]
     pub next: Option<String>,
 }

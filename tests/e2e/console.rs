@@ -346,3 +346,44 @@ async fn a_window_clerk_starts_the_day_in_the_browser() {
     );
     assert_eq!(test.sign_in("day.clerk", temporary).await.status(), 400);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_demos_staff_sign_in_to_the_console_with_the_passwords_printed_once() {
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+
+    let first = tongban::demo::load_staff(&test.platform.settings)
+        .await
+        .unwrap();
+    let again = tongban::demo::load_staff(&test.platform.settings)
+        .await
+        .unwrap();
+
+    assert_eq!(first.len(), 8);
+    assert!(first.iter().all(|s| s.password.is_some()), "{first:?}");
+    assert!(again.iter().all(|s| s.password.is_none()), "made once");
+    let password = |username: &str| {
+        first
+            .iter()
+            .find(|s| s.username == username)
+            .and_then(|s| s.password.clone())
+            .unwrap()
+    };
+    // The clerk works at once: no temporary password to change first.
+    let mut clerk = Visitor::new(&test);
+    let (status, to) = clerk
+        .sign_in("heshan.clerk", &password("heshan.clerk"))
+        .await;
+    assert_eq!((status.as_u16(), to.as_str()), (303, "/console/"));
+    let (status, _, home) = clerk.get("/console/").await;
+    assert_eq!(status, 200);
+    assert!(home.contains("刘敏") && home.contains("赫山区"), "{home}");
+    assert!(
+        home.contains("/console/inbox/awaiting_review"),
+        "the inbox's counts"
+    );
+    // The province's administrator also supervises: overdue work and the dashboard.
+    let mut admin = Visitor::new(&test);
+    admin.sign_in("hunan.admin", &password("hunan.admin")).await;
+    let (_, _, home) = admin.get("/console/").await;
+    assert!(home.contains("超期办件") && home.contains("/api/insight/dashboard/"));
+}

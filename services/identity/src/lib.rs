@@ -138,6 +138,24 @@ pub async fn create_admin(
     region: RegionCode,
     password: &str,
 ) -> Result<Account, tongban_kernel::Error> {
+    let binding = RoleBinding {
+        role: Role::IdentityAdmin,
+        region,
+        department: None,
+    };
+    create_staff(pool, username, display_name, region, password, &[binding]).await
+}
+
+/// Creates staff member `username` of `region` holding `roles`, with `password` kept as theirs
+/// (not temporary: whoever runs this tells the holder once). A taken user name is a 409.
+pub async fn create_staff(
+    pool: &PgPool,
+    username: &str,
+    display_name: &str,
+    region: RegionCode,
+    password: &str,
+    roles: &[RoleBinding],
+) -> Result<Account, tongban_kernel::Error> {
     password::check_policy("password", password, &[username, display_name])?;
     let login = username.trim().to_ascii_lowercase();
     let mut tx = pool.begin().await?;
@@ -151,12 +169,9 @@ pub async fn create_admin(
         ),
     )
     .await?;
-    let binding = RoleBinding {
-        role: Role::IdentityAdmin,
-        region,
-        department: None,
-    };
-    accounts::grant(&mut tx, account.id, &binding, None).await?;
+    for binding in roles {
+        accounts::grant(&mut tx, account.id, binding, None).await?;
+    }
     tx.commit().await?;
     Ok(account)
 }

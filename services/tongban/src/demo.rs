@@ -5,6 +5,10 @@
 //!
 //! Loading goes through the catalogue's own domain functions, so the events flow like any
 //! other; loading twice changes nothing.
+//!
+//! [`load_staff`] adds the people who work the demo's halls, so the staff console can be
+//! tried at once: window clerks and two approvers in 赫山区 and 长沙县 (two, because no one
+//! handles two steps of a case), a supervisor of 益阳市 and an administrator of the province.
 
 use serde::Deserialize;
 
@@ -13,7 +17,7 @@ use tongban_catalogue::db::{basic_items, bundles, code_lists, departments, items
 use tongban_catalogue::domain::basic::BasicItem;
 use tongban_catalogue::domain::bundle::BundleSpec;
 use tongban_catalogue::domain::item::ItemRow;
-use tongban_kernel::{CreditCode, Error, RegionCode};
+use tongban_kernel::{CreditCode, Error, RegionCode, Role, RoleBinding};
 use tongban_runtime::{Settings, db};
 
 /// The data set, shipped inside the binary.
@@ -135,6 +139,87 @@ pub async fn load(settings: &Settings, mut progress: impl FnMut(&str)) -> anyhow
     progress(&format!("{} bundles (一件事) in force", set.bundles.len()));
     pool.close().await;
     Ok(loaded)
+}
+
+/// The demo's staff: user name, name, the region they work in, and their roles there.
+const STAFF: [(&str, &str, &str, &[Role]); 8] = [
+    ("heshan.clerk", "刘敏", "430903000000", &[Role::WindowClerk]),
+    ("heshan.approver", "陈刚", "430903000000", &[Role::Approver]),
+    ("heshan.reviewer", "周静", "430903000000", &[Role::Approver]),
+    (
+        "changsha.clerk",
+        "王芳",
+        "430121000000",
+        &[Role::WindowClerk],
+    ),
+    (
+        "changsha.approver",
+        "赵磊",
+        "430121000000",
+        &[Role::Approver],
+    ),
+    (
+        "changsha.reviewer",
+        "孙丽",
+        "430121000000",
+        &[Role::Approver],
+    ),
+    (
+        "yiyang.supervisor",
+        "李强",
+        "430900000000",
+        &[Role::Supervisor],
+    ),
+    (
+        "hunan.admin",
+        "湖南省管理员",
+        "430000000000",
+        &[Role::IdentityAdmin, Role::CatalogueAdmin, Role::Supervisor],
+    ),
+];
+
+/// A demo staff account, and its password when this load made it (shown once).
+#[derive(Debug)]
+pub struct DemoStaff {
+    pub username: &'static str,
+    pub name: &'static str,
+    pub region: &'static str,
+    pub roles: &'static [Role],
+    pub password: Option<String>,
+}
+
+/// Creates the demo's staff accounts that are not there yet, each with a new password.
+pub async fn load_staff(settings: &Settings) -> anyhow::Result<Vec<DemoStaff>> {
+    let pool = crate::database::migrated(
+        settings,
+        tongban_identity::NAME,
+        tongban_identity::migrator(),
+    )
+    .await?;
+    let mut staff = Vec::new();
+    for (username, name, region, roles) in STAFF {
+        let code: RegionCode = region.parse()?;
+        let bindings: Vec<RoleBinding> = roles
+            .iter()
+            .map(|role| RoleBinding {
+                role: *role,
+                region: code,
+                department: None,
+            })
+            .collect();
+        let password = tongban_identity::password::new_secret();
+        let created =
+            tongban_identity::create_staff(&pool, username, name, code, &password, &bindings).await;
+        staff.push(DemoStaff {
+            username,
+            name,
+            region,
+            roles,
+            password: created_or_existing(created.map(drop))?.then_some(password),
+        });
+    }
+    pool.close().await;
+    Ok(staff)
 }
 
 /// `true` for created, `false` for already there (a 409), the error otherwise.

@@ -79,12 +79,32 @@ pub async fn run(
             "  {} records created, {} already there",
             loaded.created, loaded.existing
         );
+        print_staff(&tongban::demo::load_staff(&platform.settings).await?);
     }
     if let Some(gateway) = platform.gateway_url() {
         println!("Ready when {gateway}/readyz answers 200. Ctrl-C stops.");
         println!("Staff console: {gateway}/console/");
     }
     platform.wait().await
+}
+
+/// The demo's staff accounts, with the passwords of those just made (shown this once).
+fn print_staff(staff: &[tongban::demo::DemoStaff]) {
+    println!("Demo staff for the console (passwords are shown once, when an account is made):");
+    for member in staff {
+        let roles: Vec<&str> = member.roles.iter().map(|r| r.as_str()).collect();
+        let password = member
+            .password
+            .as_deref()
+            .unwrap_or("(made earlier: the password printed then)");
+        println!(
+            "  {:<18} {:<8} {} {:<40} {password}",
+            member.username,
+            member.name,
+            member.region,
+            roles.join(", ")
+        );
+    }
 }
 
 /// Where each component, the broker and the database are.

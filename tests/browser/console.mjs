@@ -1,21 +1,31 @@
 #!/usr/bin/env node
-// A window clerk's first morning in the staff console, in headless Chromium, as a person does
-// it: elements found by role and label, never by CSS path. Opens the platform's front door,
-// signs in with the administrator's temporary password, must choose their own, finds the
-// online application in the hall's inbox, opens it, finds it again by the applicant's name,
-// switches to English and back, reaches the content with the keyboard's skip link, and signs
-// out. Every page is checked with axe-core and photographed (PNG under --out).
+// The staff console in headless Chromium, as people use it: elements found by role and label,
+// never by CSS path; every page checked with axe-core and photographed (PNG under --out).
 //
+// --scenario first-day (the default): a window clerk's first morning. Opens the platform's
+// front door, signs in with the administrator's temporary password, must choose their own,
+// finds the online application in the hall's inbox, opens it, finds it again by the
+// applicant's name, switches to English and back, reaches the content with the keyboard's skip
+// link, and signs out.
 //   node tests/browser/console.mjs --url http://127.0.0.1:PORT/ --username U \
-//     --temporary P --chosen P2 --number CASE_NUMBER --applicant 李四 --out DIR \
-//     [--chromium /usr/bin/chromium]
+//     --temporary P --chosen P2 --number CASE_NUMBER --applicant 李四 --out DIR
+//
+// --scenario walk-in: a walk-in taken in, accepted with a 容缺 deferral, the notice printed
+// (see walkIn below).
+//   node tests/browser/console.mjs --scenario walk-in --url … --username U --password P \
+//     --item 个体工商户登记 --applicant 张三 --document ID --bad-document ID' \
+//     --materials 'A|B' --deferred C --pdf scan.pdf --out DIR
+//
+// [--chromium /usr/bin/chromium] for another browser.
 //
 // Prints one JSON line on stdout: {"ok":true,"pages":[...]} and exits 0, or
 // {"ok":false,"error":"..."} (with DIR/failure.png when one can be taken) and exits 1.
 
 import { chromium } from 'playwright-core';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertAccessible } from './axe.mjs';
+import { pdfPages } from './pdf.mjs';
 
 const WAIT_MS = 20_000;
 const OVERALL_MS = 200_000;
@@ -27,7 +37,9 @@ function parseArgs(argv) {
     if (!flag.startsWith('--') || argv[i + 1] === undefined) throw new Error(`bad argument ${flag}`);
     args[flag.slice(2)] = argv[i + 1];
   }
-  for (const required of ['url', 'username', 'temporary', 'chosen', 'number', 'applicant', 'out']) {
+  const scenario = SCENARIOS[args.scenario || 'first-day'];
+  if (!scenario) throw new Error(`unknown --scenario ${args.scenario}`);
+  for (const required of ['url', 'out', ...scenario.needs]) {
     if (!args[required]) throw new Error(`missing --${required}`);
   }
   return args;
@@ -68,6 +80,22 @@ async function run(args, state) {
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   const pages = { out: args.out, list: [] };
 
+  await SCENARIOS[args.scenario || 'first-day'].run(page, args, pages);
+
+  if (problems.length) fail(`the browser reported: ${problems.join('; ')}`);
+  return { ok: true, pages: pages.list, number: pages.number };
+}
+
+/** Signs in through the form. */
+async function signIn(page, args, username, password) {
+  await page.goto(new URL('/console/sign-in', args.url).toString());
+  await page.getByLabel('用户名').fill(username);
+  await page.getByLabel('密码', { exact: true }).fill(password);
+  await page.getByRole('button', { name: '登录' }).click();
+}
+
+/** A window clerk's first morning (see the top of the file). */
+async function firstDay(page, args, pages) {
   // The front door leads to the sign-in.
   await page.goto(args.url);
   await page.waitForURL(/\/console\/sign-in/);
@@ -155,9 +183,86 @@ async function run(args, state) {
   await page.goto(new URL('/console/inbox/awaiting_review', args.url).toString());
   await page.waitForURL(/\/console\/sign-in\?next=/);
 
-  if (problems.length) fail(`the browser reported: ${problems.join('; ')}`);
-  return { ok: true, pages: pages.list };
 }
+
+/**
+ * A walk-in at the window: the clerk finds the item the hall may collect, records the
+ * applicant (a wrong ID number is caught, naming the field), uploads the required materials,
+ * records the original ID check, submits, accepts with the deferrable material deferred (容缺)
+ * against the applicant's commitment, and prints the acceptance notice (PDF, A4).
+ */
+async function walkIn(page, args, pages) {
+  await signIn(page, args, args.username, args.password);
+  await page.getByRole('heading', { name: /您好/ }).waitFor();
+  await page.getByRole('navigation', { name: '主菜单' }).getByRole('link', { name: '窗口收件' }).click();
+  await page.getByLabel('事项名称或关键词').fill(args.item);
+  await page.getByRole('button', { name: '查找事项' }).click();
+  const row = page.getByRole('row').filter({ hasText: args.item }).first();
+  await row.waitFor();
+  await visit(page, '11-intake-find', pages);
+  await row.getByRole('link', { name: /选择/ }).click();
+
+  await page.getByRole('heading', { name: '登记申请人' }).waitFor();
+  await page.getByLabel('姓名或名称（与证件一致）').fill(args.applicant);
+  await page.getByLabel('证件类型').selectOption({ label: '居民身份证' });
+  await page.getByLabel('证件号码或统一社会信用代码').fill(args['bad-document']);
+  await page.getByLabel('手机号码（可不填）').fill('13900139000');
+  await page.getByRole('button', { name: '登记并开始收件' }).click();
+  const refused = await page.getByRole('alert').innerText();
+  if (!refused.includes('证件号码')) fail(`a wrong ID number is named: ${refused}`);
+  await visit(page, '12-intake-applicant-refused', pages);
+  await page.getByLabel('证件号码或统一社会信用代码').fill(args.document);
+  await page.getByRole('button', { name: '登记并开始收件' }).click();
+
+  // The draft's page: upload each required material, check the ID, submit.
+  await page.getByRole('heading', { name: '窗口办理' }).waitFor();
+  await visit(page, '13-window-draft', pages);
+  for (const material of args.materials.split('|')) {
+    await page.getByLabel(material, { exact: false }).first().setInputFiles(args.pdf);
+    await page.getByRole('button', { name: `上传：${material}` }).click();
+    await page.getByRole('status').filter({ hasText: '材料已收取' }).waitFor();
+  }
+  await page.getByRole('button', { name: '已核验身份证原件' }).click();
+  await page.getByRole('status').filter({ hasText: '已记录核验身份证原件' }).waitFor();
+  await page.getByRole('button', { name: '提交预审' }).click();
+  await page.getByRole('status').filter({ hasText: '已提交预审' }).waitFor();
+  await visit(page, '14-window-submitted', pages);
+
+  // Accepted with the deferrable material deferred, against the written commitment.
+  await page.getByLabel(new RegExp(`容缺受理：${args.deferred}`)).fill('5');
+  await page.getByLabel('申请人书面承诺').fill('本人承诺在五个工作日内补交经营场所使用证明。');
+  await page.getByRole('button', { name: '受理', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: '已受理' }).waitFor();
+  const number = (await page.getByText(/^[0-9A-Z]{43}$/).first().innerText()).trim();
+  if (number.length !== 43) fail(`a 43-character case number: "${number}"`);
+  const deferred = await page.getByRole('region', { name: '申请材料' }).innerText();
+  if (!deferred.includes('容缺，补正期限')) fail(`the deferral is shown: ${deferred}`);
+  await visit(page, '15-window-accepted', pages);
+
+  // The acceptance notice, printed: the number, the applicant, on A4.
+  await page.getByRole('button', { name: '打印受理通知书' }).click();
+  await page.getByRole('heading', { name: /受理通知书/ }).waitFor();
+  await page.emulateMedia({ media: 'print' });
+  const printed = await page.locator('body').innerText();
+  for (const expected of [number, args.applicant]) {
+    if (!printed.includes(expected)) fail(`the printed notice shows "${expected}"`);
+  }
+  const pdfPath = join(args.out, 'receipt.pdf');
+  await page.pdf({ path: pdfPath, format: 'A4', preferCSSPageSize: true, printBackground: true });
+  const { pages: sheets, a4 } = pdfPages(await readFile(pdfPath));
+  if (!a4 || sheets < 1 || sheets > 2) fail(`the notice prints on one or two A4 pages: ${sheets}, A4 ${a4}`);
+  await page.emulateMedia({ media: 'screen' });
+  await visit(page, '16-receipt', pages);
+  pages.number = number;
+}
+
+const SCENARIOS = {
+  'first-day': { needs: ['username', 'temporary', 'chosen', 'number', 'applicant'], run: firstDay },
+  'walk-in': {
+    needs: ['username', 'password', 'item', 'applicant', 'document', 'bad-document', 'materials', 'deferred', 'pdf'],
+    run: walkIn,
+  },
+};
 
 const state = {};
 let args;

@@ -19,6 +19,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { axeViolations } from './axe.mjs';
+import { pdfPages } from './pdf.mjs';
 
 const WAIT_MS = 30_000;
 const DESKTOP = { width: 1280, height: 900 };
@@ -36,16 +37,6 @@ function parseArgs(argv) {
   }
   if (!args.spec || !args.out) throw new Error(USAGE);
   return args;
-}
-
-/** The pages of a PDF Chromium wrote (uncompressed page objects) and whether each is A4. */
-function pdfPages(pdf) {
-  const text = pdf.toString('latin1');
-  const pages = (text.match(/\/Type\s*\/Page[^s]/g) || []).length;
-  const boxes = [...text.matchAll(/\/MediaBox\s*\[\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*\]/g)];
-  // A4 is 210 × 297 mm: 595.3 × 841.9 points.
-  const a4 = boxes.length > 0 && boxes.every((b) => Math.abs(b[3] - 595.3) < 2 && Math.abs(b[4] - 841.9) < 2);
-  return { pages, a4 };
 }
 
 async function run(args) {

@@ -122,6 +122,34 @@ impl<'a> Visitor<'a> {
     }
 }
 
+/// Runs `scenario` of `tests/browser/console.mjs` against `test` with `args`, its screenshots
+/// (and any file it prints) under `target/test-output/console/`; the report.
+async fn in_the_browser(test: &TestPlatform, scenario: &str, args: &[(&str, String)]) -> Value {
+    let mut argv: Vec<std::ffi::OsString> = vec![
+        "--scenario".into(),
+        scenario.into(),
+        "--url".into(),
+        test.url("/").into(),
+        "--out".into(),
+        output().into(),
+        "--chromium".into(),
+        CHROMIUM.into(),
+    ];
+    for (name, value) in args {
+        argv.push(format!("--{name}").into());
+        argv.push(value.into());
+    }
+    let report = browser_run("console.mjs", &argv, Duration::from_secs(240)).await;
+    eprintln!("console screenshots: {} ({report})", output().display());
+    report
+}
+
+fn output() -> std::path::PathBuf {
+    let output = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-output/console");
+    std::fs::create_dir_all(&output).unwrap();
+    output
+}
+
 /// The CSRF token of the signed-in page `html` (the hidden field of its forms).
 fn csrf_of(html: &str) -> String {
     let at = html
@@ -311,32 +339,18 @@ async fn a_window_clerk_starts_the_day_in_the_browser() {
         .unwrap()
         .to_owned();
 
-    let output = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-output/console");
-    std::fs::create_dir_all(&output).unwrap();
-    let report = browser_run(
-        "console.mjs",
+    in_the_browser(
+        &test,
+        "first-day",
         &[
-            "--url".into(),
-            test.url("/").into(),
-            "--username".into(),
-            "day.clerk".into(),
-            "--temporary".into(),
-            temporary.into(),
-            "--chosen".into(),
-            "day-clerk-own-password-8x".into(),
-            "--number".into(),
-            number.clone().into(),
-            "--applicant".into(),
-            "李四".into(),
-            "--out".into(),
-            output.clone().into(),
-            "--chromium".into(),
-            CHROMIUM.into(),
+            ("username", "day.clerk".into()),
+            ("temporary", temporary.into()),
+            ("chosen", "day-clerk-own-password-8x".into()),
+            ("number", number),
+            ("applicant", "李四".into()),
         ],
-        Duration::from_secs(240),
     )
     .await;
-    eprintln!("console screenshots: {} ({report})", output.display());
     // The password chosen in the page is the clerk's now.
     assert_eq!(
         test.sign_in("day.clerk", "day-clerk-own-password-8x")
@@ -386,4 +400,66 @@ async fn the_demos_staff_sign_in_to_the_console_with_the_passwords_printed_once(
     admin.sign_in("hunan.admin", &password("hunan.admin")).await;
     let (_, _, home) = admin.get("/console/").await;
     assert!(home.contains("超期办件") && home.contains("/api/insight/dashboard/"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_walk_in_is_taken_in_accepted_with_a_deferral_and_its_notice_printed_in_the_browser() {
+    if !browser_tools() {
+        eprintln!("skipped: node, {CHROMIUM} or tests/browser/node_modules is missing");
+        return;
+    }
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    item_in_force(&test).await;
+    let admin = test.admin("walkin.admin", "430000000000").await;
+    test.staff_with_role(&admin, "walkin.clerk", "window_clerk", HESHAN)
+        .await;
+    let scan = output().join("scan.pdf");
+    std::fs::write(&scan, crate::files::scan("application/pdf")).unwrap();
+    let document = tongban_kernel::IdCardNumber::complete("43090319850607123").unwrap();
+    // The same number with its check character changed.
+    let last = document.as_str().chars().last().unwrap();
+    let wrong = format!(
+        "{}{}",
+        &document.as_str()[..17],
+        if last == '0' { '1' } else { '0' }
+    );
+
+    let report = in_the_browser(
+        &test,
+        "walk-in",
+        &[
+            ("username", "walkin.clerk".into()),
+            ("password", staff_password("walkin.clerk")),
+            ("item", "个体工商户登记".into()),
+            ("applicant", "张三".into()),
+            ("document", document.as_str().into()),
+            ("bad-document", wrong),
+            ("materials", "个体工商户登记申请书|居民身份证".into()),
+            ("deferred", "经营场所使用证明".into()),
+            ("pdf", scan.display().to_string()),
+        ],
+    )
+    .await;
+
+    // What the pages did is what acceptance holds: a window case, accepted, ID checked, the
+    // deferral recorded, the clerk as the one who entered it.
+    let number = report["number"].as_str().unwrap();
+    let clerk = test
+        .access_token("walkin.clerk", &staff_password("walkin.clerk"))
+        .await;
+    let case = test
+        .get_json_as(&clerk, &format!("/api/acceptance/v1/cases/{number}"))
+        .await;
+    assert_eq!(case["status"], "accepted", "{case}");
+    assert_eq!(case["channel"], "window");
+    assert_eq!(case["applicant_name"], "张三");
+    assert_eq!(case["real_name_level"], 3, "the original ID was checked");
+    assert!(case["entered_by"].is_string(), "帮代办: who entered it");
+    let deferred: Vec<&Value> = case["materials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["deferred_until"].is_string())
+        .collect();
+    assert_eq!(deferred.len(), 1, "{case}");
 }

@@ -175,6 +175,43 @@ impl Api {
         checked(service, request.send().await).await.map(drop)
     }
 
+    /// Puts `bytes` of `content_type` at `path` (a material's file).
+    pub async fn put_bytes(
+        &self,
+        token: &str,
+        service: Service,
+        path: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), Failure> {
+        let request = self
+            .http
+            .put(self.url(service, path))
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(bytes);
+        checked(service, request.send().await).await.map(drop)
+    }
+
+    /// `POST path` with a JSON `body` and an `Idempotency-Key`, so that a form sent twice (a
+    /// double click, a retry) makes one thing; answered with JSON.
+    pub async fn create<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        token: &str,
+        service: Service,
+        path: &str,
+        idempotency_key: &str,
+        body: &B,
+    ) -> Result<T, Failure> {
+        let request = self
+            .http
+            .post(self.url(service, path))
+            .bearer_auth(token)
+            .header("idempotency-key", idempotency_key)
+            .json(body);
+        json(service, request.send().await).await
+    }
+
     /// The raw answer to `GET path` (a material's file, a printable document), checked for
     /// success.
     pub async fn fetch(

@@ -192,22 +192,42 @@ struct Password {
     changed: bool,
 }
 
+/// The password page for `ctx`'s session: `changed` after a change, or with `error` about
+/// `field` (then answered 422).
+fn password(
+    ctx: &Ctx,
+    state: &AppState,
+    changed: bool,
+    error: Option<(&str, String)>,
+) -> PageResult<Response> {
+    let refused = error.is_some();
+    let (field, error) = error.map_or((String::new(), None), |(f, e)| (f.to_owned(), Some(e)));
+    let mut response = html(&Password {
+        chrome: Chrome::new(ctx, state, "/console/password"),
+        t: ctx.t,
+        forced: ctx
+            .session
+            .as_ref()
+            .is_some_and(|s| s.password_change_required),
+        error,
+        error_field: field,
+        changed,
+    })?;
+    if refused {
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
 async fn password_page(
     State(state): State<AppState>,
     ctx: Ctx,
     Query(changed): Query<Changed>,
 ) -> PageResult<Response> {
-    let Some(session) = &ctx.session else {
+    if ctx.session.is_none() {
         return Err(PageError::SignIn { next: ctx.path });
-    };
-    html(&Password {
-        chrome: Chrome::new(&ctx, &state, "/console/password"),
-        t: ctx.t,
-        forced: session.password_change_required,
-        error: None,
-        error_field: String::new(),
-        changed: changed.changed.is_some(),
-    })
+    }
+    password(&ctx, &state, changed.changed.is_some(), None)
 }
 
 #[derive(Deserialize)]
@@ -231,18 +251,7 @@ async fn change_password(
         return Err(PageError::SignIn { next: ctx.path });
     };
     let t = ctx.t;
-    let refused = |field: &str, error: String| -> PageResult<Response> {
-        let mut response = html(&Password {
-            chrome: Chrome::new(&ctx, &state, "/console/password"),
-            t,
-            forced: session.password_change_required,
-            error: Some(error),
-            error_field: field.to_owned(),
-            changed: false,
-        })?;
-        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-        Ok(response)
-    };
+    let refused = |field: &str, error: String| password(&ctx, &state, false, Some((field, error)));
     if form.new_password != form.repeat {
         return refused("repeat", t.s("password.mismatch").to_owned());
     }

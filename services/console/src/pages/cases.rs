@@ -4,21 +4,20 @@
 
 use askama::Template;
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use axum::routing::get;
 use reqwest::Method;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use tongban_kernel::Role;
+
 use crate::AppState;
 use crate::api::{Failure, Service};
 use crate::error::{PageError, PageResult};
 use crate::i18n::T;
-use crate::pages::frame::urlencode;
-use crate::pages::frame::{Chrome, html};
+use crate::pages::frame::{Chrome, html, relayed, urlencode};
 use crate::pages::views::{Case, HallCases, HistoryEntry, STATUSES};
 use crate::session::Staff;
 
@@ -145,17 +144,46 @@ struct CasePage {
     /// The regions' names (赫山区), for the codes the case carries.
     receiving: String,
     handling: String,
+    /// The person works a window: the window's actions are offered (the service decides
+    /// whether they may).
+    window: bool,
+    /// What the last action did, or why the service refused it.
+    done: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Done {
+    done: Option<String>,
 }
 
 async fn case(
     State(state): State<AppState>,
-    Staff { session, t, path }: Staff,
+    staff: Staff,
     Path(id): Path<String>,
+    Query(done): Query<Done>,
 ) -> PageResult<Response> {
     // An id or a case number, as acceptance takes it; anything else is not a case.
     if id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
         return Err(PageError::NotFound);
     }
+    let done = done
+        .done
+        .filter(|d| d.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        .map(|d| staff.t.code("done", &d));
+    show(&state, &staff, &id, done, None).await
+}
+
+/// The case page of case `id` (an id or a number) as `staff` sees it, with what the last
+/// action did or why it was refused. Two calls: the case and its history.
+pub async fn show(
+    state: &AppState,
+    staff: &Staff,
+    id: &str,
+    done: Option<String>,
+    error: Option<String>,
+) -> PageResult<Response> {
+    let Staff { session, t, path } = staff;
     let (case_path, history_path) = (format!("/v1/cases/{id}"), format!("/v1/cases/{id}/history"));
     let (case, history) = tokio::join!(
         state
@@ -172,18 +200,25 @@ async fn case(
         state.region_named(&case.receiving_region),
         state.region_named(&case.handling_region),
     );
-    html(&CasePage {
-        chrome: Chrome::staff(&session, t, &state, &path, ""),
-        t,
+    let mut response = html(&CasePage {
+        chrome: Chrome::staff(session, *t, state, path, ""),
+        t: *t,
         case,
         history,
         receiving,
         handling,
-    })
+        window: session.has(Role::WindowClerk),
+        done,
+        error: error.clone(),
+    })?;
+    if error.is_some() {
+        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
 }
 
 /// A case out of scope is a 404 like an unknown one (the service says so alike).
-fn not_found(failure: Failure) -> PageError {
+pub fn not_found(failure: Failure) -> PageError {
     match failure.status().as_u16() {
         404 | 403 => PageError::NotFound,
         _ => failure.into(),
@@ -210,34 +245,21 @@ async fn material(
         )
         .await
         .map_err(not_found)?;
-    let content_type = answer
+    let content_type = match answer
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .filter(|v| matches!(*v, "application/pdf" | "image/png" | "image/jpeg"))
-        .unwrap_or("application/octet-stream")
-        .to_owned();
-    let bytes = answer
-        .bytes()
-        .await
-        .map_err(|e| PageError::Unavailable(format!("acceptance: {e}")))?;
-    let mut response = Response::new(Body::from(bytes));
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(&content_type)
-            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
-    );
-    headers.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("inline"),
-    );
+    {
+        Some("application/pdf") => "application/pdf",
+        Some("image/png") => "image/png",
+        Some("image/jpeg") => "image/jpeg",
+        _ => "application/octet-stream",
+    };
     // The file is shown in a frame of the case page, with nothing of its own to run.
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; img-src 'self'; object-src 'self'; frame-ancestors 'self'",
-        ),
-    );
-    Ok(response)
+    relayed(
+        answer,
+        content_type,
+        "default-src 'none'; img-src 'self'; object-src 'self'; frame-ancestors 'self'",
+    )
+    .await
 }

@@ -2,6 +2,7 @@
 //! switch, sign-out and the idle timer; and what pages share to answer (an HTML page, a value
 //! for a query string).
 
+use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use tongban_kernel::Role;
@@ -86,6 +87,11 @@ fn menu(session: &Session, current: &str) -> Vec<Nav> {
     [
         (true, "/console/", "nav.home"),
         (front, "/console/inbox", "nav.inbox"),
+        (
+            session.has(Role::WindowClerk),
+            "/console/intake",
+            "nav.intake",
+        ),
         (cases, "/console/cases", "nav.search"),
         (
             session.has(Role::Supervisor),
@@ -107,6 +113,29 @@ fn menu(session: &Session, current: &str) -> Vec<Nav> {
 /// A rendered template as an HTML answer.
 pub fn html(page: &impl askama::Template) -> PageResult<Response> {
     Ok(Html(page.render()?).into_response())
+}
+
+/// An answer a service made (a material's file, a printed document), passed on as it is with
+/// `content_type` and the `policy` it needs instead of the pages' own.
+pub async fn relayed(
+    answer: reqwest::Response,
+    content_type: &'static str,
+    policy: &'static str,
+) -> PageResult<Response> {
+    let bytes = answer
+        .bytes()
+        .await
+        .map_err(|e| crate::error::PageError::Unavailable(format!("relaying an answer: {e}")))?;
+    let mut response = Response::new(axum::body::Body::from(bytes));
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_TYPE, content_type),
+        (header::CONTENT_DISPOSITION, "inline"),
+        (header::CONTENT_SECURITY_POLICY, policy),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    Ok(response)
 }
 
 /// A value for a query string.

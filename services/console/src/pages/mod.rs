@@ -7,7 +7,9 @@ pub mod errors;
 pub mod frame;
 pub mod home;
 pub mod inbox;
+pub mod intake;
 pub mod views;
+pub mod window;
 
 use axum::Router;
 use axum::response::Redirect;
@@ -24,6 +26,8 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::router())
         .merge(inbox::router())
         .merge(cases::router())
+        .merge(intake::router())
+        .merge(window::router())
         .merge(assets::router())
         .route("/console/{*rest}", get(errors::not_found))
         .layer(axum::middleware::from_fn_with_state(

@@ -218,3 +218,28 @@ pub struct Queue {
     pub items: Vec<QueueEntry>,
     pub next: Option<String>,
 }
+
+/// A service item as the catalogue's search (or the item itself) names it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ItemSummary {
+    pub code: String,
+    pub name: String,
+    pub department: Named,
+    pub region_code: String,
+    /// own, tongban_scope or agreement: how the hall searched for may take it in.
+    pub available_as: Option<String>,
+    /// Under an agreement: its mode (collect_elsewhere).
+    pub agreement_mode: Option<String>,
+    pub real_name_level: u8,
+    /// The item's region's name, filled in by the page.
+    #[serde(skip)]
+    pub region_name: String,
+}
+
+/// Anything the services name: a department, a region.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Named {
+    pub name: String,
+}

@@ -1,0 +1,267 @@
+//! The window's work on a case (前台综合受理), from the case's page: a material's file uploaded
+//! or scanned, the original ID checked, the case submitted, and the decision — the one-time
+//! correction notice (一次性告知), acceptance (受理, with 容缺 deferrals and the applicant's
+//! written commitment) or refusal (不予受理, with the written reason) — and the documents
+//! printed: the receipt (受理通知书), the notice, the refusal.
+//!
+//! Each action is one call to acceptance; on success the page is shown again with what was
+//! done (a redirect, so a reload repeats nothing), on a refusal with the service's words.
+
+use axum::Router;
+use axum::extract::{Form, Multipart, Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use reqwest::Method;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::api::{Failure, Service};
+use crate::error::{PageError, PageResult};
+use crate::pages::cases::{not_found, show};
+use crate::pages::frame::{relayed, urlencode};
+use crate::session::Staff;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/console/cases/{id}/files/{code}", post(upload))
+        .route("/console/cases/{id}/identity-check", post(identity_check))
+        .route("/console/cases/{id}/submit", post(submit))
+        .route("/console/cases/{id}/accept", post(accept))
+        .route("/console/cases/{id}/correction", post(correction))
+        .route("/console/cases/{id}/refuse", post(refuse))
+        .route("/console/cases/{id}/receipt", post(receipt))
+        .route("/console/cases/{id}/documents/{kind}", get(document))
+}
+
+/// The case page again after `outcome`: with what was done, or with the service's refusal.
+async fn after(
+    state: &AppState,
+    staff: &Staff,
+    id: Uuid,
+    done: &str,
+    outcome: Result<(), Failure>,
+) -> PageResult<Response> {
+    match outcome {
+        Ok(()) => Ok(Redirect::to(&format!("/console/cases/{id}?done={done}")).into_response()),
+        Err(Failure::Refused(refusal)) if refusal.status.as_u16() != 401 => {
+            show(state, staff, &id.to_string(), None, Some(refusal.message)).await
+        }
+        Err(failure) => Err(failure.into()),
+    }
+}
+
+/// `POST /v1/cases/{id}/{action}` with `body`, as the signed-in clerk.
+async fn act(
+    state: &AppState,
+    staff: &Staff,
+    id: Uuid,
+    action: &str,
+    body: Value,
+) -> Result<(), Failure> {
+    state
+        .api
+        .act(
+            staff.session.token(),
+            Method::POST,
+            Service::Acceptance,
+            &format!("/v1/cases/{id}/{action}"),
+            Some(&body),
+        )
+        .await
+}
+
+/// A file for one material, from the page's upload (or a scanner's file): multipart, the
+/// CSRF token in the query (the guard does not read multipart bodies).
+async fn upload(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, code)): Path<(Uuid, String)>,
+    mut multipart: Multipart,
+) -> PageResult<Response> {
+    if !code.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(PageError::NotFound);
+    }
+    let mut file = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|_| PageError::TooLarge)?
+    {
+        if field.name() == Some("file") {
+            let filename = field.file_name().unwrap_or("scan").to_owned();
+            let content_type = field
+                .content_type()
+                .unwrap_or("application/octet-stream")
+                .to_owned();
+            let bytes = field.bytes().await.map_err(|_| PageError::TooLarge)?;
+            file = Some((filename, content_type, bytes));
+        }
+    }
+    let Some((filename, content_type, bytes)) = file.filter(|(_, _, b)| !b.is_empty()) else {
+        let message = staff.t.s("window.no_file").to_owned();
+        return show(&state, &staff, &id.to_string(), None, Some(message)).await;
+    };
+    let path = format!(
+        "/v1/cases/{id}/materials/{code}?filename={}",
+        urlencode(&filename)
+    );
+    let outcome = state
+        .api
+        .put_bytes(
+            staff.session.token(),
+            Service::Acceptance,
+            &path,
+            &content_type,
+            bytes.to_vec(),
+        )
+        .await;
+    after(&state, &staff, id, "uploaded", outcome).await
+}
+
+async fn identity_check(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<Uuid>,
+) -> PageResult<Response> {
+    let outcome = act(&state, &staff, id, "identity-check", json!({})).await;
+    after(&state, &staff, id, "identity_checked", outcome).await
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<Uuid>,
+) -> PageResult<Response> {
+    let outcome = act(&state, &staff, id, "submit", json!({})).await;
+    after(&state, &staff, id, "submitted", outcome).await
+}
+
+/// The fields of a decision form, in order (a checkbox list repeats its name).
+type Fields = Vec<(String, String)>;
+
+fn value<'a>(fields: &'a Fields, name: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(key, _)| key == name)
+        .map_or("", |(_, value)| value.trim())
+}
+
+/// Acceptance: every `defer_<material code>` field a number of working days (容缺), with the
+/// applicant's `commitment`.
+async fn accept(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<Uuid>,
+    Form(fields): Form<Fields>,
+) -> PageResult<Response> {
+    let mut deferred = Vec::new();
+    for (key, days) in &fields {
+        if let Some(code) = key.strip_prefix("defer_") {
+            let Ok(days) = days.trim().parse::<u32>() else {
+                let message = staff.t.s("window.days_number").to_owned();
+                return show(&state, &staff, &id.to_string(), None, Some(message)).await;
+            };
+            deferred.push(json!({ "material_code": code, "within_working_days": days }));
+        }
+    }
+    let commitment = Some(value(&fields, "commitment")).filter(|c| !c.is_empty());
+    let body = json!({ "deferred": deferred, "commitment": commitment });
+    let outcome = act(&state, &staff, id, "accept", body).await;
+    after(&state, &staff, id, "accepted", outcome).await
+}
+
+/// The one-time notice: every `material` ticked, each with its `reason_<code>`.
+async fn correction(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<Uuid>,
+    Form(fields): Form<Fields>,
+) -> PageResult<Response> {
+    let items: Vec<Value> = fields
+        .iter()
+        .filter(|(key, _)| key == "material")
+        .map(|(_, code)| {
+            json!({
+                "material_code": code,
+                "reason": value(&fields, &format!("reason_{code}")),
+            })
+        })
+        .collect();
+    if items.is_empty() {
+        let message = staff.t.s("window.tick_one").to_owned();
+        return show(&state, &staff, &id.to_string(), None, Some(message)).await;
+    }
+    let outcome = act(&state, &staff, id, "correction", json!({ "items": items })).await;
+    after(&state, &staff, id, "correction_requested", outcome).await
+}
+
+async fn refuse(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<Uuid>,
+    Form(fields): Form<Fields>,
+) -> PageResult<Response> {
+    let body = json!({ "reason": value(&fields, "reason") });
+    let outcome = act(&state, &staff, id, "refuse", body).await;
+    after(&state, &staff, id, "refused", outcome).await
+}
+
+/// The receipt (受理通知书), made now with a new query password: printed from the answer.
+async fn receipt(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<Uuid>,
+) -> PageResult<Response> {
+    let path = format!("/v1/cases/{id}/documents/receipt");
+    match state
+        .api
+        .fetch(
+            staff.session.token(),
+            Method::POST,
+            Service::Acceptance,
+            &path,
+        )
+        .await
+    {
+        Ok(answer) => printable(answer).await,
+        Err(Failure::Refused(refusal)) if refusal.status.as_u16() == 409 => {
+            show(&state, &staff, &id.to_string(), None, Some(refusal.message)).await
+        }
+        Err(failure) => Err(not_found(failure)),
+    }
+}
+
+/// The one-time notice, the corrections received, or the refusal, as acceptance prints them.
+async fn document(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, kind)): Path<(Uuid, String)>,
+) -> PageResult<Response> {
+    if !["correction-notice", "corrections-received", "refusal"].contains(&kind.as_str()) {
+        return Err(PageError::NotFound);
+    }
+    let path = format!("/v1/cases/{id}/documents/{kind}");
+    let answer = state
+        .api
+        .fetch(
+            staff.session.token(),
+            Method::GET,
+            Service::Acceptance,
+            &path,
+        )
+        .await
+        .map_err(not_found)?;
+    printable(answer).await
+}
+
+/// A printable document as acceptance made it: its own style sheet inline, so its own policy
+/// (no script at all) instead of the pages'.
+async fn printable(answer: reqwest::Response) -> PageResult<Response> {
+    relayed(
+        answer,
+        "text/html; charset=utf-8",
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'",
+    )
+    .await
+}

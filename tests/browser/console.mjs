@@ -256,7 +256,35 @@ async function walkIn(page, args, pages) {
   pages.number = number;
 }
 
+/**
+ * The back office: an approver finds the accepted case in the queue with its clock in words,
+ * opens it, claims the step, and decides (approve, with the opinion); the page then shows the
+ * decision and the clock stopped.
+ */
+async function backOffice(page, args, pages) {
+  await signIn(page, args, args.username, args.password);
+  await page.getByRole('navigation', { name: '主菜单' }).getByRole('link', { name: '审批办理' }).click();
+  await page.getByRole('heading', { name: '审批办理', level: 1 }).waitFor();
+  const row = page.getByRole('row').filter({ hasText: args.number });
+  await row.waitFor();
+  const words = await row.innerText();
+  if (!/剩余 \d+ 天|临近期限|已超期/.test(words)) fail(`the queue shows the clock in words: ${words}`);
+  await visit(page, '21-queue', pages);
+  await row.getByRole('link', { name: args.number }).click();
+  await page.getByRole('heading', { name: '办理时限' }).waitFor();
+  await page.getByRole('button', { name: '签收' }).click();
+  await page.getByRole('status').filter({ hasText: '已签收' }).waitFor();
+  await visit(page, '22-work-claimed', pages);
+  await page.getByLabel('办理意见').fill('材料齐全，符合登记条件，同意。');
+  await page.getByRole('button', { name: '作出决定' }).click();
+  await page.getByRole('status').filter({ hasText: '已作出准予决定' }).waitFor();
+  const status = await page.getByText('已准予').first().innerText();
+  if (!status.includes('已准予')) fail('the work item shows the decision');
+  await visit(page, '23-work-decided', pages);
+}
+
 const SCENARIOS = {
+  'back-office': { needs: ['username', 'password', 'number'], run: backOffice },
   'first-day': { needs: ['username', 'temporary', 'chosen', 'number', 'applicant'], run: firstDay },
   'walk-in': {
     needs: ['username', 'password', 'item', 'applicant', 'document', 'bad-document', 'materials', 'deferred', 'pdf'],

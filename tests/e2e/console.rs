@@ -463,3 +463,51 @@ async fn a_walk_in_is_taken_in_accepted_with_a_deferral_and_its_notice_printed_i
         .collect();
     assert_eq!(deferred.len(), 1, "{case}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_approver_claims_and_decides_in_the_browser() {
+    if !browser_tools() {
+        eprintln!("skipped: node, {CHROMIUM} or tests/browser/node_modules is missing");
+        return;
+    }
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let code = item_in_force(&test).await;
+    let admin = test.admin("office.admin", "430000000000").await;
+    let (_, clerk) = test
+        .staff_with_role(&admin, "office.clerk", "window_clerk", HESHAN)
+        .await;
+    test.staff_with_role(&admin, "office.approver", "approver", HESHAN)
+        .await;
+    let (_, applicant) = citizen(&test, 63).await;
+    let (id, materials) = submitted_case(&test, &applicant, &code).await;
+    let accepted = crate::cases::accepted_deferring(&test, &clerk, &id, &materials).await;
+    let number = accepted["number"].as_str().unwrap().to_owned();
+    let approver = test
+        .access_token("office.approver", &staff_password("office.approver"))
+        .await;
+    crate::harness::eventually("the work item opens", Duration::from_secs(30), || async {
+        (test
+            .get_as(&approver, &format!("/api/approval/v1/work-items/{id}"))
+            .await
+            .status()
+            == 200)
+            .then_some(())
+    })
+    .await;
+
+    in_the_browser(
+        &test,
+        "back-office",
+        &[
+            ("username", "office.approver".into()),
+            ("password", staff_password("office.approver")),
+            ("number", number),
+        ],
+    )
+    .await;
+
+    let item = test
+        .get_json_as(&approver, &format!("/api/approval/v1/work-items/{id}"))
+        .await;
+    assert_eq!(item["state"], "approved", "{item}");
+}

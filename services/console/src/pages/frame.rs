@@ -92,6 +92,11 @@ fn menu(session: &Session, current: &str) -> Vec<Nav> {
             "/console/intake",
             "nav.intake",
         ),
+        (
+            session.has(Role::Approver) || session.has(Role::Supervisor),
+            "/console/queue",
+            "nav.queue",
+        ),
         (cases, "/console/cases", "nav.search"),
         (
             session.has(Role::Supervisor),

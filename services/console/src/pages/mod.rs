@@ -10,6 +10,7 @@ pub mod inbox;
 pub mod intake;
 pub mod views;
 pub mod window;
+pub mod work;
 
 use axum::Router;
 use axum::response::Redirect;
@@ -28,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         .merge(cases::router())
         .merge(intake::router())
         .merge(window::router())
+        .merge(work::router())
         .merge(assets::router())
         .route("/console/{*rest}", get(errors::not_found))
         .layer(axum::middleware::from_fn_with_state(

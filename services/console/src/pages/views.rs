@@ -243,3 +243,110 @@ pub struct ItemSummary {
 pub struct Named {
     pub name: String,
 }
+
+/// A work item as approval shows it to its handlers and supervisors.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct WorkItem {
+    pub case_id: Uuid,
+    pub case_number: String,
+    pub kind: String,
+    pub item_name: Option<String>,
+    pub handling_region: String,
+    pub receiving_region: String,
+    pub applicant_kind: String,
+    pub applicant_name: String,
+    pub applicant_document_masked: String,
+    pub real_name_level: i16,
+    /// awaiting_item, in_progress, paused, approved, refused, withdrawn, returned,
+    /// refused_at_window.
+    pub state: String,
+    /// pending (not taken over yet) or accepted, for a transferred case.
+    pub transfer: Option<String>,
+    pub limit_value: Option<i32>,
+    pub limit_unit: Option<String>,
+    pub extension_days: i32,
+    pub due_date: Option<NaiveDate>,
+    /// green, yellow (due soon) or red (overdue).
+    pub light: String,
+    pub current_step: i32,
+    pub steps: Vec<Step>,
+    pub pauses: Vec<Value>,
+    pub reason: Option<String>,
+    pub concluded_at: Option<DateTime<Utc>>,
+    pub certificates: Vec<CertificateRef>,
+    pub revision: i32,
+}
+
+impl WorkItem {
+    /// The step open or claimed now, if any.
+    pub fn open_step(&self) -> Option<&Step> {
+        self.steps.iter().find(|s| {
+            s.position == self.current_step && (s.state == "open" || s.state == "claimed")
+        })
+    }
+
+    /// The last step: where the decision is taken.
+    pub fn is_last(&self, step: &Step) -> bool {
+        self.steps.iter().all(|s| s.position <= step.position)
+    }
+
+    /// The back-office steps before `step` it may be sent back to (not the window's).
+    pub fn earlier(&self, step: &Step) -> Vec<&Step> {
+        self.steps
+            .iter()
+            .filter(|s| s.position < step.position && s.role != "window_clerk")
+            .collect()
+    }
+
+    /// Its clock stands still now.
+    pub fn paused(&self) -> bool {
+        self.state == "paused"
+    }
+}
+
+/// A handling step of a work item.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Step {
+    pub position: i32,
+    pub name: String,
+    pub role: String,
+    pub due_date: Option<NaiveDate>,
+    /// pending, open, claimed or done.
+    pub state: String,
+    pub assignee: Option<Uuid>,
+    pub opinion: Option<String>,
+    pub completed_by: Option<Uuid>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// A certificate a work item issued.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct CertificateRef {
+    pub id: Uuid,
+    pub certificate_type: String,
+    pub issued_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// An entry of a work item's history.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct WorkEntry {
+    pub at: Option<DateTime<Utc>>,
+    pub action: String,
+    pub step: Option<i32>,
+    pub detail: Value,
+}
+
+impl WorkEntry {
+    /// The opinion or reason the entry carries.
+    pub fn note(&self) -> Option<String> {
+        ["opinion", "reason"]
+            .iter()
+            .find_map(|key| self.detail.get(*key).and_then(Value::as_str))
+            .map(str::to_owned)
+    }
+}

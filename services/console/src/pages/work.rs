@@ -1,0 +1,342 @@
+//! The back office (后台审批): the approver's queue, soonest due first (so overdue first), and a
+//! work item's page — its statutory clock as a countdown (in words and colour, never colour
+//! alone), its steps, and the open step's actions: claim (签收), complete with an opinion, send
+//! back to an earlier step (退回), decide (approve, or refuse with the written reason), pause
+//! the clock with the applicant's notice and resume it. Separation of duties is approval's:
+//! a refusal (`one_step_per_person`, `acceptor_does_not_approve`) is shown in its words.
+//!
+//! Calls: the queue 1; a work item 2 (it and its history); each action 1, with the revision
+//! the page showed (a work item changed meanwhile is refused, not overwritten).
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::NaiveDate;
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::api::{Failure, Service};
+use crate::error::{PageError, PageResult};
+use crate::i18n::T;
+use crate::pages::cases::not_found;
+use crate::pages::frame::{Chrome, html, urlencode};
+use crate::pages::views::{Queue, WorkEntry, WorkItem};
+use crate::session::Staff;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/console/queue", get(queue))
+        .route("/console/work/{id}", get(work))
+        .route("/console/work/{id}/steps/{position}/{action}", post(step))
+        .route("/console/work/{id}/clock/{action}", post(clock))
+}
+
+#[derive(Deserialize, Default)]
+struct QueueQuery {
+    #[serde(default)]
+    mine: Option<String>,
+    #[serde(default)]
+    overdue: Option<String>,
+    #[serde(default)]
+    after: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "queue.html")]
+struct QueuePage {
+    chrome: Chrome,
+    t: T,
+    queue: Queue,
+    /// Each entry's clock in words, in the queue's order.
+    rows: Vec<Countdown>,
+    mine: bool,
+    overdue: bool,
+    next: Option<String>,
+}
+
+async fn queue(
+    State(state): State<AppState>,
+    Staff { session, t, path }: Staff,
+    Query(query): Query<QueueQuery>,
+) -> PageResult<Response> {
+    let (mine, overdue) = (query.mine.is_some(), query.overdue.is_some());
+    let mut filters = String::new();
+    if mine {
+        filters.push_str("&mine=true");
+    }
+    if overdue {
+        filters.push_str("&overdue=true");
+    }
+    let after = query
+        .after
+        .as_deref()
+        .map(|a| format!("&after={}", urlencode(a)))
+        .unwrap_or_default();
+    let queue: Queue = state
+        .api
+        .get(
+            session.token(),
+            Service::Approval,
+            &format!("/v1/work-items?limit=30{filters}{after}"),
+        )
+        .await?;
+    let next = queue.next.as_deref().map(|n| {
+        let kept = [(mine, "mine=1&"), (overdue, "overdue=1&")]
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, q)| *q)
+            .collect::<String>();
+        format!("/console/queue?{kept}after={}", urlencode(n))
+    });
+    let today = tongban_kernel::clock::local_date(state.clock.now());
+    let rows = queue
+        .items
+        .iter()
+        .map(|entry| {
+            let light = if entry.overdue { "red" } else { "green" };
+            countdown(t, light, entry.due_date, today, entry.state == "paused")
+        })
+        .collect();
+    html(&QueuePage {
+        chrome: Chrome::staff(&session, t, &state, &path, "/console/queue"),
+        t,
+        queue,
+        rows,
+        mine,
+        overdue,
+        next,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "work.html")]
+struct WorkPage {
+    chrome: Chrome,
+    t: T,
+    item: WorkItem,
+    history: Vec<WorkEntry>,
+    me: Uuid,
+    clock: Countdown,
+    handling: String,
+    done: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Done {
+    done: Option<String>,
+}
+
+async fn work(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<Uuid>,
+    Query(done): Query<Done>,
+) -> PageResult<Response> {
+    let done = done
+        .done
+        .filter(|d| d.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        .map(|d| staff.t.code("done", &d));
+    show(&state, &staff, id, done, None).await
+}
+
+/// The work item's page, with what the last action did or why it was refused.
+async fn show(
+    state: &AppState,
+    staff: &Staff,
+    id: Uuid,
+    done: Option<String>,
+    error: Option<String>,
+) -> PageResult<Response> {
+    let Staff { session, t, path } = staff;
+    let (item_path, history_path) = (
+        format!("/v1/work-items/{id}"),
+        format!("/v1/work-items/{id}/history"),
+    );
+    let (item, history) = tokio::join!(
+        state
+            .api
+            .get::<WorkItem>(session.token(), Service::Approval, &item_path),
+        state
+            .api
+            .get::<Vec<WorkEntry>>(session.token(), Service::Approval, &history_path),
+    );
+    let item = item.map_err(not_found)?;
+    let mut history = history.map_err(not_found)?;
+    history.reverse();
+    let handling = state.region_named(&item.handling_region).await;
+    let clock = countdown(
+        *t,
+        &item.light,
+        item.due_date,
+        tongban_kernel::clock::local_date(state.clock.now()),
+        item.paused(),
+    );
+    let mut response = html(&WorkPage {
+        chrome: Chrome::staff(session, *t, state, path, "/console/queue"),
+        t: *t,
+        item,
+        history,
+        me: session.account_id,
+        clock,
+        handling,
+        done,
+        error: error.clone(),
+    })?;
+    if error.is_some() {
+        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
+/// A statutory clock as the page shows it: the light's class and its words, never the colour
+/// alone (正常 · 剩余 5 天, 临近期限 · 剩余 1 天, 已超期 3 天, 暂停计时).
+pub struct Countdown {
+    /// green, yellow or red (a class of the style sheet).
+    pub light: &'static str,
+    pub words: String,
+}
+
+fn countdown(
+    t: T,
+    light: &str,
+    due: Option<NaiveDate>,
+    today: NaiveDate,
+    paused: bool,
+) -> Countdown {
+    let Some(due) = due else {
+        return Countdown {
+            light: "green",
+            words: t.s("clock.no_limit").to_owned(),
+        };
+    };
+    let left = (due - today).num_days();
+    let light = match light {
+        "red" => "red",
+        _ if left < 0 => "red",
+        "yellow" => "yellow",
+        _ if left <= 2 => "yellow",
+        _ => "green",
+    };
+    let words = if paused {
+        t.s("clock.paused").to_owned()
+    } else if left < 0 {
+        t.f1("clock.late_by", -left)
+    } else {
+        format!("{} · {}", t.code("clock", light), t.f1("clock.left", left))
+    };
+    Countdown { light, words }
+}
+
+/// The fields of an action's form.
+type Fields = Vec<(String, String)>;
+
+fn value<'a>(fields: &'a Fields, name: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(key, _)| key == name)
+        .map_or("", |(_, value)| value.trim())
+}
+
+/// What the page showed: the work item's revision, when the form carried it.
+fn revision(fields: &Fields) -> Option<i32> {
+    value(fields, "revision").parse().ok()
+}
+
+/// The body an action on a step sends, from its form.
+fn step_body(action: &str, fields: &Fields) -> Option<Value> {
+    let revision = revision(fields);
+    let written = |name: &str| Some(value(fields, name)).filter(|v| !v.is_empty());
+    Some(match action {
+        "claim" => json!({ "revision": revision }),
+        "complete" => json!({ "opinion": value(fields, "opinion"), "revision": revision }),
+        "return" => json!({
+            "to_step": value(fields, "to_step").parse::<i32>().unwrap_or(0),
+            "reason": value(fields, "reason"),
+            "revision": revision,
+        }),
+        "decide" => json!({
+            "decision": value(fields, "decision"),
+            "opinion": value(fields, "opinion"),
+            "reason": written("reason"),
+            "valid_until": written("valid_until"),
+            "revision": revision,
+        }),
+        _ => return None,
+    })
+}
+
+async fn step(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, position, action)): Path<(Uuid, i32, String)>,
+    Form(fields): Form<Fields>,
+) -> PageResult<Response> {
+    let body = step_body(&action, &fields).ok_or(PageError::NotFound)?;
+    let done = match (action.as_str(), value(&fields, "decision")) {
+        ("decide", "refuse") => "refused_decision".to_owned(),
+        ("decide", _) => "approved".to_owned(),
+        ("return", _) => "sent_back".to_owned(),
+        (other, _) => format!("{other}ed").replace("eed", "ed"),
+    };
+    let path = format!("/v1/work-items/{id}/steps/{position}/{action}");
+    after(&state, &staff, id, &done, &path, body).await
+}
+
+async fn clock(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, action)): Path<(Uuid, String)>,
+    Form(fields): Form<Fields>,
+) -> PageResult<Response> {
+    let revision = revision(&fields);
+    let (body, done) = match action.as_str() {
+        "pause" => (
+            json!({
+                "kind": value(&fields, "kind"),
+                "reason": value(&fields, "reason"),
+                "notice": value(&fields, "notice"),
+                "revision": revision,
+            }),
+            "paused",
+        ),
+        "resume" => (json!({ "revision": revision }), "resumed"),
+        _ => return Err(PageError::NotFound),
+    };
+    let path = format!("/v1/work-items/{id}/{action}");
+    after(&state, &staff, id, done, &path, body).await
+}
+
+/// Sends `body` to `path` and shows the work item again: with what was done, or with the
+/// service's refusal.
+async fn after(
+    state: &AppState,
+    staff: &Staff,
+    id: Uuid,
+    done: &str,
+    path: &str,
+    body: Value,
+) -> PageResult<Response> {
+    let outcome = state
+        .api
+        .act(
+            staff.session.token(),
+            Method::POST,
+            Service::Approval,
+            path,
+            Some(&body),
+        )
+        .await;
+    match outcome {
+        Ok(()) => Ok(Redirect::to(&format!("/console/work/{id}?done={done}")).into_response()),
+        Err(Failure::Refused(refusal)) if refusal.status.as_u16() != 401 => {
+            show(state, staff, id, None, Some(refusal.message)).await
+        }
+        Err(failure) => Err(failure.into()),
+    }
+}

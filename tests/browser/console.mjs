@@ -283,7 +283,43 @@ async function backOffice(page, args, pages) {
   await visit(page, '23-work-decided', pages);
 }
 
+/**
+ * The result handed out at the window: the clerk finds the concluded case in the inbox's
+ * "to hand out" list, prints the certificate's face, records the visit (the rating code shown
+ * as a QR code), and hands the result out at the window.
+ */
+async function handOut(page, args, pages) {
+  await signIn(page, args, args.username, args.password);
+  await page.getByRole('link', { name: /待出件/ }).first().click();
+  const row = page.getByRole('row').filter({ hasText: args.number });
+  await row.waitFor();
+  await row.getByRole('link', { name: args.number }).click();
+  await page.getByRole('heading', { name: '统一窗口出件' }).waitFor();
+  await visit(page, '31-handout', pages);
+
+  await page.getByRole('link', { name: /打印证照/ }).first().click();
+  const face = await page.locator('body').innerText();
+  if (!face.includes(args.applicant)) fail(`the certificate's face names its holder: ${face.slice(0, 200)}`);
+  await page.getByRole('img', { name: '核验二维码' }).waitFor();
+  await page.screenshot({ path: join(args.out, '32-certificate.png'), fullPage: true });
+  await page.goBack();
+
+  await page.getByLabel('办事类别').selectOption({ label: '领取结果' });
+  await page.getByRole('button', { name: '登记并生成评价码' }).click();
+  await page.getByRole('img', { name: '评价二维码' }).waitFor();
+  const code = (await page.getByRole('figure').innerText()).replace(/\s+/g, ' ');
+  if (!/评价码 \S+/.test(code)) fail(`the rating code is shown: ${code}`);
+  await visit(page, '33-visit-qr', pages);
+  await page.getByRole('link', { name: '返回办件' }).click();
+
+  await page.getByLabel('窗口领取').check();
+  await page.getByRole('button', { name: '出件', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: '已出件' }).waitFor();
+  await visit(page, '34-delivered', pages);
+}
+
 const SCENARIOS = {
+  'hand-out': { needs: ['username', 'password', 'number', 'applicant'], run: handOut },
   'back-office': { needs: ['username', 'password', 'number'], run: backOffice },
   'first-day': { needs: ['username', 'temporary', 'chosen', 'number', 'applicant'], run: firstDay },
   'walk-in': {

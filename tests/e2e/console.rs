@@ -465,7 +465,7 @@ async fn a_walk_in_is_taken_in_accepted_with_a_deferral_and_its_notice_printed_i
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn an_approver_claims_and_decides_in_the_browser() {
+async fn an_approver_decides_and_the_window_hands_the_certificate_out_in_the_browser() {
     if !browser_tools() {
         eprintln!("skipped: node, {CHROMIUM} or tests/browser/node_modules is missing");
         return;
@@ -510,4 +510,39 @@ async fn an_approver_claims_and_decides_in_the_browser() {
         .get_json_as(&approver, &format!("/api/approval/v1/work-items/{id}"))
         .await;
     assert_eq!(item["state"], "approved", "{item}");
+
+    // The window hands the result out, with the certificate sealed on the decision.
+    crate::harness::eventually(
+        "acceptance hears of the conclusion",
+        Duration::from_secs(30),
+        || async {
+            let case = test
+                .get_json_as(&clerk, &format!("/api/acceptance/v1/cases/{id}"))
+                .await;
+            (case["status"] == "concluded" && case["results"][0]["certificate_id"].is_string())
+                .then_some(())
+        },
+    )
+    .await;
+    in_the_browser(
+        &test,
+        "hand-out",
+        &[
+            ("username", "office.clerk".into()),
+            ("password", staff_password("office.clerk")),
+            ("number", accepted["number"].as_str().unwrap().to_owned()),
+            ("applicant", "李四".into()),
+        ],
+    )
+    .await;
+    let case = test
+        .get_json_as(&clerk, &format!("/api/acceptance/v1/cases/{id}"))
+        .await;
+    assert_eq!(case["status"], "delivered", "{case}");
+    let visits = test
+        .scalar(&format!(
+            "select count(*) from acceptance.visits where case_id = '{id}' and purpose = 'pickup'"
+        ))
+        .await;
+    assert_eq!(visits, 1, "the visit, to be rated by its code");
 }

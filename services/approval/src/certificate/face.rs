@@ -13,8 +13,6 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
-use qrcode::render::svg;
-use qrcode::{EcLevel, QrCode};
 use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -79,16 +77,7 @@ pub fn status_url(base: &str, id: &str) -> String {
 /// `text` as a QR code (error correction M: a crease or a stamp over a corner still scans),
 /// an `<svg>` element to inline in HTML, labelled for screen readers.
 pub fn qr_svg(text: &str) -> Result<String> {
-    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)
-        .map_err(|e| Error::internal(format!("a certificate's QR code: {e}")))?;
-    let image = code
-        .render::<svg::Color>()
-        .quiet_zone(true)
-        .min_dimensions(160, 160)
-        .build();
-    // The renderer writes a standalone file (an XML declaration first); HTML wants the element.
-    let element = image.find("<svg").map_or(image.as_str(), |at| &image[at..]);
-    Ok(element.replacen("<svg", r#"<svg role="img" aria-label="核验二维码""#, 1))
+    tongban_kernel::printable::qr_svg(text, "核验二维码")
 }
 
 /// A day in China, as certificates write it.

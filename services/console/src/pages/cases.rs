@@ -17,7 +17,7 @@ use crate::AppState;
 use crate::api::{Failure, Service};
 use crate::error::{PageError, PageResult};
 use crate::i18n::T;
-use crate::pages::frame::{Chrome, html, relayed, urlencode};
+use crate::pages::frame::{Chrome, Done, html, relayed, urlencode};
 use crate::pages::views::{Case, HallCases, HistoryEntry, STATUSES};
 use crate::session::Staff;
 
@@ -152,11 +152,6 @@ struct CasePage {
     error: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct Done {
-    done: Option<String>,
-}
-
 async fn case(
     State(state): State<AppState>,
     staff: Staff,
@@ -167,10 +162,7 @@ async fn case(
     if id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
         return Err(PageError::NotFound);
     }
-    let done = done
-        .done
-        .filter(|d| d.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
-        .map(|d| staff.t.code("done", &d));
+    let done = done.words(staff.t);
     show(&state, &staff, &id, done, None).await
 }
 

@@ -143,6 +143,31 @@ pub async fn relayed(
     Ok(response)
 }
 
+/// The fields of a form, in order (a checkbox list repeats its name).
+pub type Fields = Vec<(String, String)>;
+
+/// The value of field `name` (trimmed), or "" when the form has none.
+pub fn value<'a>(fields: &'a Fields, name: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(key, _)| key == name)
+        .map_or("", |(_, value)| value.trim())
+}
+
+/// `?done=` after an action redirected back to its page: what was done, in the person's words.
+#[derive(serde::Deserialize)]
+pub struct Done {
+    pub done: Option<String>,
+}
+
+impl Done {
+    pub fn words(self, t: T) -> Option<String> {
+        self.done
+            .filter(|d| d.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            .map(|d| t.code("done", &d))
+    }
+}
+
 /// A value for a query string.
 pub fn urlencode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()

@@ -122,6 +122,24 @@ pub struct Case {
     pub real_name_level: u8,
     pub real_name_level_needed: u8,
     pub identity_check: Option<Value>,
+    /// What the decision issued: `[{name, certificate_id}]`.
+    pub results: Value,
+}
+
+impl Case {
+    /// The certificates the case's results carry: (name, id).
+    pub fn certificates(&self) -> Vec<(String, String)> {
+        self.results
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| {
+                let id = r.get("certificate_id")?.as_str()?;
+                let name = r.get("name").and_then(Value::as_str).unwrap_or_default();
+                Some((name.to_owned(), id.to_owned()))
+            })
+            .collect()
+    }
 }
 
 /// A part of a 一件事 application.

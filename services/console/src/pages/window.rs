@@ -2,24 +2,29 @@
 //! or scanned, the original ID checked, the case submitted, and the decision — the one-time
 //! correction notice (一次性告知), acceptance (受理, with 容缺 deferrals and the applicant's
 //! written commitment) or refusal (不予受理, with the written reason) — and the documents
-//! printed: the receipt (受理通知书), the notice, the refusal.
+//! printed: the receipt (受理通知书), the notice, the refusal; once concluded, the result
+//! handed out (pickup, post, electronic) and the certificate's face printed; and a visit
+//! recorded with its rating code shown as a QR code (一次一评).
 //!
 //! Each action is one call to acceptance; on success the page is shown again with what was
 //! done (a redirect, so a reload repeats nothing), on a refusal with the service's words.
 
+use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Multipart, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use reqwest::Method;
+use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::AppState;
 use crate::api::{Failure, Service};
 use crate::error::{PageError, PageResult};
+use crate::i18n::T;
 use crate::pages::cases::{not_found, show};
-use crate::pages::frame::{relayed, urlencode};
+use crate::pages::frame::{Chrome, Fields, html, relayed, urlencode, value};
 use crate::session::Staff;
 
 pub fn router() -> Router<AppState> {
@@ -32,6 +37,9 @@ pub fn router() -> Router<AppState> {
         .route("/console/cases/{id}/refuse", post(refuse))
         .route("/console/cases/{id}/receipt", post(receipt))
         .route("/console/cases/{id}/documents/{kind}", get(document))
+        .route("/console/cases/{id}/deliver", post(deliver))
+        .route("/console/cases/{id}/visit", post(visit))
+        .route("/console/certificates/{id}/face", get(certificate_face))
 }
 
 /// The case page again after `outcome`: with what was done, or with the service's refusal.
@@ -137,16 +145,6 @@ async fn submit(
     after(&state, &staff, id, "submitted", outcome).await
 }
 
-/// The fields of a decision form, in order (a checkbox list repeats its name).
-type Fields = Vec<(String, String)>;
-
-fn value<'a>(fields: &'a Fields, name: &str) -> &'a str {
-    fields
-        .iter()
-        .find(|(key, _)| key == name)
-        .map_or("", |(_, value)| value.trim())
-}
-
 /// Acceptance: every `defer_<material code>` field a number of working days (容缺), with the
 /// applicant's `commitment`.
 async fn accept(
@@ -207,6 +205,93 @@ async fn refuse(
     after(&state, &staff, id, "refused", outcome).await
 }
 
+/// The result handed out (统一窗口出件): picked up at the window, posted (carrier and tracking
+/// number), or electronic.
+async fn deliver(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<Uuid>,
+    Form(fields): Form<Fields>,
+) -> PageResult<Response> {
+    let written = |name: &str| Some(value(&fields, name)).filter(|v| !v.is_empty());
+    let body = json!({
+        "method": value(&fields, "method"),
+        "carrier": written("carrier"),
+        "tracking_number": written("tracking_number"),
+    });
+    let outcome = act(&state, &staff, id, "deliver", body).await;
+    after(&state, &staff, id, "delivered", outcome).await
+}
+
+#[derive(Template)]
+#[template(path = "visit.html")]
+struct VisitPage {
+    chrome: Chrome,
+    t: T,
+    case_id: Uuid,
+    code: String,
+    /// The rating code as a QR code for the applicant's phone or the rating device.
+    qr: String,
+}
+
+#[derive(Deserialize)]
+struct Visit {
+    rating_code: String,
+}
+
+/// A visit recorded (一次一评): the rating code shown as a QR code, for the window's rating
+/// device or the applicant's phone to rate the visit by, once.
+async fn visit(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<Uuid>,
+    Form(fields): Form<Fields>,
+) -> PageResult<Response> {
+    let body = json!({ "case_id": id, "purpose": value(&fields, "purpose") });
+    let visit: Visit = match state
+        .api
+        .send(
+            staff.session.token(),
+            Method::POST,
+            Service::Acceptance,
+            "/v1/visits",
+            &body,
+        )
+        .await
+    {
+        Ok(visit) => visit,
+        Err(Failure::Refused(refusal)) if refusal.status.as_u16() != 401 => {
+            return show(&state, &staff, &id.to_string(), None, Some(refusal.message)).await;
+        }
+        Err(failure) => return Err(failure.into()),
+    };
+    let qr = tongban_kernel::printable::qr_svg(&visit.rating_code, staff.t.s("visit.qr"))
+        .map_err(|e| PageError::Internal(e.to_string()))?;
+    html(&VisitPage {
+        chrome: Chrome::staff(&staff.session, staff.t, &state, &staff.path, ""),
+        t: staff.t,
+        case_id: id,
+        code: visit.rating_code,
+        qr,
+    })
+}
+
+/// A certificate's printable face (with the QR code of its public status), for the window
+/// that hands it out.
+async fn certificate_face(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<Uuid>,
+) -> PageResult<Response> {
+    let path = format!("/v1/certificates/{id}/face");
+    let answer = state
+        .api
+        .fetch(staff.session.token(), Method::GET, Service::Approval, &path)
+        .await
+        .map_err(not_found)?;
+    printable(answer).await
+}
+
 /// The receipt (受理通知书), made now with a new query password: printed from the answer.
 async fn receipt(
     State(state): State<AppState>,
@@ -261,7 +346,7 @@ async fn printable(answer: reqwest::Response) -> PageResult<Response> {
     relayed(
         answer,
         "text/html; charset=utf-8",
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'",
+        tongban_kernel::printable::POLICY,
     )
     .await
 }

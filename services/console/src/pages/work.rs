@@ -24,7 +24,7 @@ use crate::api::{Failure, Service};
 use crate::error::{PageError, PageResult};
 use crate::i18n::T;
 use crate::pages::cases::not_found;
-use crate::pages::frame::{Chrome, html, urlencode};
+use crate::pages::frame::{Chrome, Done, Fields, html, urlencode, value};
 use crate::pages::views::{Queue, WorkEntry, WorkItem};
 use crate::session::Staff;
 
@@ -127,21 +127,13 @@ struct WorkPage {
     error: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct Done {
-    done: Option<String>,
-}
-
 async fn work(
     State(state): State<AppState>,
     staff: Staff,
     Path(id): Path<Uuid>,
     Query(done): Query<Done>,
 ) -> PageResult<Response> {
-    let done = done
-        .done
-        .filter(|d| d.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
-        .map(|d| staff.t.code("done", &d));
+    let done = done.words(staff.t);
     show(&state, &staff, id, done, None).await
 }
 
@@ -231,16 +223,6 @@ fn countdown(
         format!("{} · {}", t.code("clock", light), t.f1("clock.left", left))
     };
     Countdown { light, words }
-}
-
-/// The fields of an action's form.
-type Fields = Vec<(String, String)>;
-
-fn value<'a>(fields: &'a Fields, name: &str) -> &'a str {
-    fields
-        .iter()
-        .find(|(key, _)| key == name)
-        .map_or("", |(_, value)| value.trim())
 }
 
 /// What the page showed: the work item's revision, when the form carried it.

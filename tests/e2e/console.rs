@@ -139,7 +139,7 @@ async fn in_the_browser(test: &TestPlatform, scenario: &str, args: &[(&str, Stri
         argv.push(format!("--{name}").into());
         argv.push(value.into());
     }
-    let report = browser_run("console.mjs", &argv, Duration::from_secs(240)).await;
+    let report = browser_run("console.mjs", &argv, Duration::from_secs(360)).await;
     eprintln!("console screenshots: {} ({report})", output().display());
     report
 }
@@ -545,4 +545,40 @@ async fn an_approver_decides_and_the_window_hands_the_certificate_out_in_the_bro
         ))
         .await;
     assert_eq!(visits, 1, "the visit, to be rated by its code");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_handling_county_takes_a_transfer_over_at_its_desk_in_the_browser() {
+    if !browser_tools() {
+        eprintln!("skipped: node, {CHROMIUM} or tests/browser/node_modules is missing");
+        return;
+    }
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let (code, staff) = crate::transfers::collected_in_heshan(&test).await;
+    let case = crate::transfers::taken_in_at(&test, &staff.heshan_clerk, HESHAN, &code, 71).await;
+    let id = case["id"].as_str().unwrap();
+    let transfer = crate::transfers::transfer_of(&test, &staff.changsha, id, 1).await;
+    assert_eq!(transfer["state"], "sent");
+
+    in_the_browser(
+        &test,
+        "desk",
+        &[
+            ("username", "changsha.approver".into()),
+            ("password", staff_password("changsha.approver")),
+            ("number", case["number"].as_str().unwrap().to_owned()),
+        ],
+    )
+    .await;
+
+    let transfer = test
+        .get_json_as(
+            &staff.changsha,
+            &format!(
+                "/api/crossregion/v1/transfers/{}",
+                transfer["id"].as_str().unwrap()
+            ),
+        )
+        .await;
+    assert_eq!(transfer["state"], "accepted", "{transfer}");
 }

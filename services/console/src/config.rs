@@ -18,6 +18,10 @@ pub struct ConsoleSettings {
     /// Mark the session cookie `Secure`: on wherever the console is reached over HTTPS (every
     /// cluster); off on one machine reached as `http://127.0.0.1`.
     pub secure_cookies: bool,
+    /// Connections of the console's own pool, at most (never more than
+    /// `database.max_connections`): a session's lookup is one short query, so a few serve a
+    /// hall's staff, and the rest of the database's connections stay with the services.
+    pub max_connections: u32,
 }
 
 impl Section for ConsoleSettings {
@@ -31,6 +35,7 @@ impl Default for ConsoleSettings {
             idle_warning_minutes: 2,
             session_hours: 12,
             secure_cookies: false,
+            max_connections: 4,
         }
     }
 }

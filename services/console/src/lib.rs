@@ -60,7 +60,10 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let pool = db::connect(&settings.database, NAME).await?;
+    let config: config::ConsoleSettings = settings.section()?;
+    let mut database = settings.database.clone();
+    database.max_connections = database.max_connections.min(config.max_connections).max(1);
+    let pool = db::connect(&database, NAME).await?;
     if settings.database.migrate {
         db::migrate(&pool, NAME, vec![migrator()]).await?;
     }
@@ -71,7 +74,7 @@ pub async fn run(
         api: api::Api::new(&settings)?,
         verifier,
         clock: settings.clock.clone(),
-        config: settings.section()?,
+        config,
         regions: RegionDirectory::new(&settings.http),
     });
     let readiness = Readiness::default()

@@ -3,11 +3,12 @@
 //! for a query string).
 
 use axum::http::{HeaderValue, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use tongban_kernel::Role;
 
 use crate::AppState;
+use crate::api::Failure;
 use crate::error::PageResult;
 use crate::i18n::{Lang, T};
 use crate::session::{Ctx, Session};
@@ -97,6 +98,7 @@ fn menu(session: &Session, current: &str) -> Vec<Nav> {
             "/console/queue",
             "nav.queue",
         ),
+        (cases, "/console/transfers", "nav.transfers"),
         (cases, "/console/cases", "nav.search"),
         (
             session.has(Role::Supervisor),
@@ -141,6 +143,26 @@ pub async fn relayed(
         headers.insert(name, HeaderValue::from_static(value));
     }
     Ok(response)
+}
+
+/// How an action on a page ended.
+pub enum Acted {
+    /// Done: back to the page with `?done=` (a redirect, so a reload repeats nothing).
+    Done(Response),
+    /// The service refused: its words, for the page to show again.
+    Refused(String),
+}
+
+/// `outcome` of an action as the page goes on: done leads to `back`, a refusal (not of the
+/// sign-in) is the service's message; anything else is the page's failure.
+pub fn settled(outcome: Result<(), Failure>, back: &str) -> PageResult<Acted> {
+    match outcome {
+        Ok(()) => Ok(Acted::Done(Redirect::to(back).into_response())),
+        Err(Failure::Refused(refusal)) if refusal.status.as_u16() != 401 => {
+            Ok(Acted::Refused(refusal.message))
+        }
+        Err(failure) => Err(failure.into()),
+    }
 }
 
 /// The fields of a form, in order (a checkbox list repeats its name).

@@ -3,6 +3,7 @@
 pub mod assets;
 pub mod auth;
 pub mod cases;
+pub mod desk;
 pub mod errors;
 pub mod frame;
 pub mod home;
@@ -30,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .merge(intake::router())
         .merge(window::router())
         .merge(work::router())
+        .merge(desk::router())
         .merge(assets::router())
         .route("/console/{*rest}", get(errors::not_found))
         .layer(axum::middleware::from_fn_with_state(

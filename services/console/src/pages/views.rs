@@ -368,3 +368,56 @@ impl WorkEntry {
             .map(str::to_owned)
     }
 }
+
+/// A transfer between the receiving and the handling region (跨域通办).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Transfer {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub case_number: String,
+    pub round: i32,
+    pub mode: String,
+    pub item_name: Option<String>,
+    pub receiving_region: String,
+    pub handling_region: String,
+    pub applicant: TransferApplicant,
+    /// sent, accepted, rejected, returned, delivered or cancelled.
+    pub state: String,
+    /// handling_region, receiving_region or applicant.
+    pub location: String,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub due_date: Option<NaiveDate>,
+    pub clock_paused: bool,
+    pub case_overdue: bool,
+    pub respond_by: NaiveDate,
+    pub response_overdue: bool,
+    pub rejection_kind: Option<String>,
+    pub rejection_reason: Option<String>,
+    pub decision: Option<String>,
+    pub deliver_by: Option<NaiveDate>,
+    pub delivery_overdue: bool,
+    pub legs: Vec<Leg>,
+    pub revision: i32,
+}
+
+/// Whom a transfer's case is for.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct TransferApplicant {
+    pub name: String,
+    pub document_masked: String,
+}
+
+/// Paper in the post between the halls (or to the applicant).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Leg {
+    pub id: Uuid,
+    /// materials, result_to_receiving or result_to_applicant.
+    pub direction: String,
+    pub carrier: String,
+    pub tracking_number: String,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub received_at: Option<DateTime<Utc>>,
+}

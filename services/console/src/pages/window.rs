@@ -12,7 +12,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Multipart, Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use reqwest::Method;
 use serde::Deserialize;
@@ -24,7 +24,7 @@ use crate::api::{Failure, Service};
 use crate::error::{PageError, PageResult};
 use crate::i18n::T;
 use crate::pages::cases::{not_found, show};
-use crate::pages::frame::{Chrome, Fields, html, relayed, urlencode, value};
+use crate::pages::frame::{Acted, Chrome, Fields, html, relayed, settled, urlencode, value};
 use crate::session::Staff;
 
 pub fn router() -> Router<AppState> {
@@ -50,12 +50,9 @@ async fn after(
     done: &str,
     outcome: Result<(), Failure>,
 ) -> PageResult<Response> {
-    match outcome {
-        Ok(()) => Ok(Redirect::to(&format!("/console/cases/{id}?done={done}")).into_response()),
-        Err(Failure::Refused(refusal)) if refusal.status.as_u16() != 401 => {
-            show(state, staff, &id.to_string(), None, Some(refusal.message)).await
-        }
-        Err(failure) => Err(failure.into()),
+    match settled(outcome, &format!("/console/cases/{id}?done={done}"))? {
+        Acted::Done(back) => Ok(back),
+        Acted::Refused(message) => show(state, staff, &id.to_string(), None, Some(message)).await,
     }
 }
 

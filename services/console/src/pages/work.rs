@@ -11,7 +11,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::NaiveDate;
 use reqwest::Method;
@@ -20,11 +20,11 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::api::{Failure, Service};
+use crate::api::Service;
 use crate::error::{PageError, PageResult};
 use crate::i18n::T;
 use crate::pages::cases::not_found;
-use crate::pages::frame::{Chrome, Done, Fields, html, urlencode, value};
+use crate::pages::frame::{Acted, Chrome, Done, Fields, html, settled, urlencode, value};
 use crate::pages::views::{Queue, WorkEntry, WorkItem};
 use crate::session::Staff;
 
@@ -314,11 +314,8 @@ async fn after(
             Some(&body),
         )
         .await;
-    match outcome {
-        Ok(()) => Ok(Redirect::to(&format!("/console/work/{id}?done={done}")).into_response()),
-        Err(Failure::Refused(refusal)) if refusal.status.as_u16() != 401 => {
-            show(state, staff, id, None, Some(refusal.message)).await
-        }
-        Err(failure) => Err(failure.into()),
+    match settled(outcome, &format!("/console/work/{id}?done={done}"))? {
+        Acted::Done(back) => Ok(back),
+        Acted::Refused(message) => show(state, staff, id, None, Some(message)).await,
     }
 }

@@ -780,7 +780,7 @@ async fn a_bundles_parts_are_decided_in_parallel_and_the_application_concludes_w
     test.stop().await;
 }
 
-async fn one_application_is_accepted_once_with_a_part_per_department(
+pub(crate) async fn one_application_is_accepted_once_with_a_part_per_department(
     test: &TestPlatform,
     applicant: &str,
     bundle_id: &str,

@@ -582,3 +582,61 @@ async fn the_handling_county_takes_a_transfer_over_at_its_desk_in_the_browser() 
         .await;
     assert_eq!(transfer["state"], "accepted", "{transfer}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_life_events_parts_are_shown_side_by_side_on_each_parts_page() {
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let (bundle_id, codes) = crate::cases::bundle_in_force(&test).await;
+    let (_, applicant) = citizen(&test, 64).await;
+    let admin = test.admin("parts.admin", "430000000000").await;
+    let (_, clerk) = test
+        .staff_with_role(&admin, "parts.clerk", "window_clerk", HESHAN)
+        .await;
+    let (_, approver) = test
+        .staff_with_role(&admin, "parts.approver", "approver", HESHAN)
+        .await;
+    let (parts, id) = crate::approval::one_application_is_accepted_once_with_a_part_per_department(
+        &test, &applicant, &bundle_id, &codes, &clerk,
+    )
+    .await;
+    crate::harness::eventually(
+        "approval records the joint case",
+        Duration::from_secs(30),
+        || async {
+            (test
+                .get_as(&approver, &format!("/api/approval/v1/joint-cases/{id}"))
+                .await
+                .status()
+                == 200)
+                .then_some(())
+        },
+    )
+    .await;
+    let numbers: Vec<String> = {
+        let mut numbers = Vec::new();
+        for part in &parts {
+            let item = test
+                .get_json_as(&approver, &format!("/api/approval/v1/work-items/{part}"))
+                .await;
+            numbers.push(item["case_number"].as_str().unwrap().to_owned());
+        }
+        numbers
+    };
+
+    let mut visitor = Visitor::new(&test);
+    visitor
+        .sign_in("parts.approver", &staff_password("parts.approver"))
+        .await;
+    let (status, _, page) = visitor.get(&format!("/console/work/{}", parts[0])).await;
+
+    assert_eq!(status, 200);
+    assert!(page.contains("一件事各子项"), "{page}");
+    assert!(
+        page.contains(&format!("/console/work/{}", parts[1])) && page.contains(&numbers[1]),
+        "the other part, linked"
+    );
+    assert!(
+        page.contains(&numbers[0]) && page.contains("本件"),
+        "this part, marked"
+    );
+}

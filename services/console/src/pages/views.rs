@@ -269,6 +269,8 @@ pub struct WorkItem {
     pub case_id: Uuid,
     pub case_number: String,
     pub kind: String,
+    /// A part of a 一件事 application: the application's case.
+    pub parent_case_id: Option<Uuid>,
     pub item_name: Option<String>,
     pub handling_region: String,
     pub receiving_region: String,
@@ -420,4 +422,25 @@ pub struct Leg {
     pub tracking_number: String,
     pub sent_at: Option<DateTime<Utc>>,
     pub received_at: Option<DateTime<Utc>>,
+}
+
+/// A 一件事 application as the back office sees it: its parts side by side.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct JointCase {
+    pub case_number: String,
+    pub concluded_at: Option<DateTime<Utc>>,
+    pub parts: Vec<JointPart>,
+}
+
+/// A part of a 一件事 application, in its own department.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct JointPart {
+    pub case_id: Uuid,
+    pub case_number: String,
+    pub item_name: Option<String>,
+    pub state: String,
+    pub due_date: Option<NaiveDate>,
+    pub concluded_at: Option<DateTime<Utc>>,
 }

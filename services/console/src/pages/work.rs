@@ -5,7 +5,8 @@
 //! the clock with the applicant's notice and resume it. Separation of duties is approval's:
 //! a refusal (`one_step_per_person`, `acceptor_does_not_approve`) is shown in its words.
 //!
-//! Calls: the queue 1; a work item 2 (it and its history); each action 1, with the revision
+//! Calls: the queue 1; a work item 2 (it and its history), 3 for a part of a 一件事 application
+//! (its parts side by side); each action 1, with the revision
 //! the page showed (a work item changed meanwhile is refused, not overwritten).
 
 use askama::Template;
@@ -25,7 +26,7 @@ use crate::error::{PageError, PageResult};
 use crate::i18n::T;
 use crate::pages::cases::not_found;
 use crate::pages::frame::{Acted, Chrome, Done, Fields, html, settled, urlencode, value};
-use crate::pages::views::{Queue, WorkEntry, WorkItem};
+use crate::pages::views::{JointCase, Queue, WorkEntry, WorkItem};
 use crate::session::Staff;
 
 pub fn router() -> Router<AppState> {
@@ -119,6 +120,8 @@ struct WorkPage {
     chrome: Chrome,
     t: T,
     item: WorkItem,
+    /// For a part of a 一件事 application: the application and all its parts.
+    joint: Option<JointCase>,
     history: Vec<WorkEntry>,
     me: Uuid,
     clock: Countdown,
@@ -161,6 +164,20 @@ async fn show(
     let item = item.map_err(not_found)?;
     let mut history = history.map_err(not_found)?;
     history.reverse();
+    // A part of a 一件事 application: its siblings side by side (one more call). Parts of other
+    // departments the person may not see leave the table out, not the page.
+    let joint = match item.parent_case_id {
+        Some(parent) => state
+            .api
+            .get::<JointCase>(
+                session.token(),
+                Service::Approval,
+                &format!("/v1/joint-cases/{parent}"),
+            )
+            .await
+            .ok(),
+        None => None,
+    };
     let handling = state.region_named(&item.handling_region).await;
     let clock = countdown(
         *t,
@@ -173,6 +190,7 @@ async fn show(
         chrome: Chrome::staff(session, *t, state, path, "/console/queue"),
         t: *t,
         item,
+        joint,
         history,
         me: session.account_id,
         clock,

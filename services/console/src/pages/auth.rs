@@ -14,7 +14,7 @@ use crate::AppState;
 use crate::api::{Failure, Service};
 use crate::error::{PageError, PageResult};
 use crate::i18n::{Lang, T};
-use crate::pages::frame::{Chrome, html};
+use crate::pages::frame::{Chrome, html, html_refused};
 use crate::session::store::{self, random_token};
 use crate::session::{BASE, Ctx, LANG_COOKIE, PRE_COOKIE, SESSION_COOKIE, set_cookie};
 
@@ -105,9 +105,7 @@ async fn sign_in(
             next: safe_next(&form.next).to_owned(),
             error: Some(error),
         };
-        let mut response = html(&page)?;
-        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-        Ok(response)
+        html_refused(&page, true)
     };
     if form.username.trim().is_empty() || form.password.is_empty() {
         return refused(t.s("sign_in.missing").to_owned());
@@ -202,21 +200,20 @@ fn password(
 ) -> PageResult<Response> {
     let refused = error.is_some();
     let (field, error) = error.map_or((String::new(), None), |(f, e)| (f.to_owned(), Some(e)));
-    let mut response = html(&Password {
-        chrome: Chrome::new(ctx, state, "/console/password"),
-        t: ctx.t,
-        forced: ctx
-            .session
-            .as_ref()
-            .is_some_and(|s| s.password_change_required),
-        error,
-        error_field: field,
-        changed,
-    })?;
-    if refused {
-        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(response)
+    html_refused(
+        &Password {
+            chrome: Chrome::new(ctx, state, "/console/password"),
+            t: ctx.t,
+            forced: ctx
+                .session
+                .as_ref()
+                .is_some_and(|s| s.password_change_required),
+            error,
+            error_field: field,
+            changed,
+        },
+        refused,
+    )
 }
 
 async fn password_page(

@@ -17,7 +17,9 @@ use crate::AppState;
 use crate::api::{Failure, Service};
 use crate::error::{PageError, PageResult};
 use crate::i18n::T;
-use crate::pages::frame::{Chrome, Done, html, relayed, urlencode};
+use crate::pages::frame::{
+    Chrome, Done, html, html_refused, not_found, relayed, urlencode, with_history,
+};
 use crate::pages::views::{Case, HallCases, HistoryEntry, STATUSES};
 use crate::session::Staff;
 
@@ -176,45 +178,32 @@ pub async fn show(
     error: Option<String>,
 ) -> PageResult<Response> {
     let Staff { session, t, path } = staff;
-    let (case_path, history_path) = (format!("/v1/cases/{id}"), format!("/v1/cases/{id}/history"));
-    let (case, history) = tokio::join!(
-        state
-            .api
-            .get::<Case>(session.token(), Service::Acceptance, &case_path),
-        state
-            .api
-            .get::<Vec<HistoryEntry>>(session.token(), Service::Acceptance, &history_path),
-    );
-    let case = case.map_err(not_found)?;
-    let mut history = history.map_err(not_found)?;
-    history.reverse();
+    let (case, history): (Case, Vec<HistoryEntry>) = with_history(
+        state,
+        session.token(),
+        Service::Acceptance,
+        &format!("/v1/cases/{id}"),
+    )
+    .await?;
     let (receiving, handling) = tokio::join!(
         state.region_named(&case.receiving_region),
         state.region_named(&case.handling_region),
     );
-    let mut response = html(&CasePage {
-        chrome: Chrome::staff(session, *t, state, path, ""),
-        t: *t,
-        case,
-        history,
-        receiving,
-        handling,
-        window: session.has(Role::WindowClerk),
-        done,
-        error: error.clone(),
-    })?;
-    if error.is_some() {
-        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(response)
-}
-
-/// A case out of scope is a 404 like an unknown one (the service says so alike).
-pub fn not_found(failure: Failure) -> PageError {
-    match failure.status().as_u16() {
-        404 | 403 => PageError::NotFound,
-        _ => failure.into(),
-    }
+    let refused = error.is_some();
+    html_refused(
+        &CasePage {
+            chrome: Chrome::staff(session, *t, state, path, ""),
+            t: *t,
+            case,
+            history,
+            receiving,
+            handling,
+            window: session.has(Role::WindowClerk),
+            done,
+            error,
+        },
+        refused,
+    )
 }
 
 /// A material's file, as acceptance serves it to the signed-in person, for the case page to

@@ -22,8 +22,9 @@ use crate::AppState;
 use crate::api::Service;
 use crate::error::{PageError, PageResult};
 use crate::i18n::T;
-use crate::pages::cases::not_found;
-use crate::pages::frame::{Acted, Chrome, Done, Fields, html, settled, value};
+use crate::pages::frame::{
+    Acted, Chrome, Countdown, Done, Fields, html, html_refused, settled, value, with_history,
+};
 use crate::pages::views::{Transfer, WorkEntry};
 use crate::session::Staff;
 
@@ -40,37 +41,30 @@ pub struct Row {
     pub transfer: Transfer,
     pub from: String,
     pub to: String,
-    pub deadline: Deadline,
-}
-
-/// A hand-over deadline as the desk shows it: the date, and in words how long is left (never
-/// colour alone).
-pub struct Deadline {
-    pub light: &'static str,
-    pub words: String,
+    pub deadline: Countdown,
 }
 
 /// The deadline that matters now: to answer (sent), to deliver (returned), none otherwise.
-fn deadline(t: T, transfer: &Transfer, today: NaiveDate) -> Deadline {
+fn deadline(t: T, transfer: &Transfer, today: NaiveDate) -> Countdown {
     let (date, missed) = match transfer.state.as_str() {
         "sent" => (Some(transfer.respond_by), transfer.response_overdue),
         "returned" => (transfer.deliver_by, transfer.delivery_overdue),
         _ => (None, false),
     };
     let Some(date) = date else {
-        return Deadline {
+        return Countdown {
             light: "none",
             words: "—".to_owned(),
         };
     };
     let left = (date - today).num_days();
     if missed || left < 0 {
-        Deadline {
+        Countdown {
             light: "red",
             words: format!("{date} · {}", t.f1("clock.late_by", (-left).max(0))),
         }
     } else {
-        Deadline {
+        Countdown {
             light: if left <= 1 { "yellow" } else { "green" },
             words: format!("{date} · {}", t.f1("clock.left", left)),
         }
@@ -172,21 +166,13 @@ async fn show(
     error: Option<String>,
 ) -> PageResult<Response> {
     let Staff { session, t, path } = staff;
-    let (one, history) = (
-        format!("/v1/transfers/{id}"),
-        format!("/v1/transfers/{id}/history"),
-    );
-    let (transfer, history) = tokio::join!(
-        state
-            .api
-            .get::<Transfer>(session.token(), Service::Crossregion, &one),
-        state
-            .api
-            .get::<Vec<WorkEntry>>(session.token(), Service::Crossregion, &history),
-    );
-    let transfer = transfer.map_err(not_found)?;
-    let mut history = history.map_err(not_found)?;
-    history.reverse();
+    let (transfer, history): (Transfer, Vec<WorkEntry>) = with_history(
+        state,
+        session.token(),
+        Service::Crossregion,
+        &format!("/v1/transfers/{id}"),
+    )
+    .await?;
     let today = tongban_kernel::clock::local_date(state.clock.now());
     let row = Row {
         from: state.region_named(&transfer.receiving_region).await,
@@ -194,18 +180,18 @@ async fn show(
         deadline: deadline(*t, &transfer, today),
         transfer,
     };
-    let mut response = html(&TransferPage {
-        chrome: Chrome::staff(session, *t, state, path, "/console/transfers"),
-        t: *t,
-        row,
-        history,
-        done,
-        error: error.clone(),
-    })?;
-    if error.is_some() {
-        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(response)
+    let refused = error.is_some();
+    html_refused(
+        &TransferPage {
+            chrome: Chrome::staff(session, *t, state, path, "/console/transfers"),
+            t: *t,
+            row,
+            history,
+            done,
+            error,
+        },
+        refused,
+    )
 }
 
 /// Take over, send back, or post a leg.

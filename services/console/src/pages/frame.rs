@@ -8,8 +8,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use tongban_kernel::Role;
 
 use crate::AppState;
-use crate::api::Failure;
-use crate::error::PageResult;
+use crate::api::{Failure, Service};
+use crate::error::{PageError, PageResult};
 use crate::i18n::{Lang, T};
 use crate::session::{Ctx, Session};
 
@@ -117,6 +117,47 @@ fn menu(session: &Session, current: &str) -> Vec<Nav> {
     .collect()
 }
 
+/// [`html`], answered 422 when `refused`: the page sent back with what to fix.
+pub fn html_refused(page: &impl askama::Template, refused: bool) -> PageResult<Response> {
+    let mut response = html(page)?;
+    if refused {
+        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
+/// `GET base` and `GET base/history` of `service` at once, as the signed-in person sees them,
+/// the history newest first: what a case's, a work item's and a transfer's pages show. Out of
+/// scope is a 404 like unknown (the services answer alike).
+pub async fn with_history<T, H>(
+    state: &AppState,
+    token: &str,
+    service: Service,
+    base: &str,
+) -> PageResult<(T, Vec<H>)>
+where
+    T: serde::de::DeserializeOwned,
+    H: serde::de::DeserializeOwned,
+{
+    let history_path = format!("{base}/history");
+    let (one, history) = tokio::join!(
+        state.api.get::<T>(token, service, base),
+        state.api.get::<Vec<H>>(token, service, &history_path),
+    );
+    let one = one.map_err(not_found)?;
+    let mut history = history.map_err(not_found)?;
+    history.reverse();
+    Ok((one, history))
+}
+
+/// A case out of scope is a 404 like an unknown one (the service says so alike).
+pub fn not_found(failure: Failure) -> PageError {
+    match failure.status().as_u16() {
+        404 | 403 => PageError::NotFound,
+        _ => failure.into(),
+    }
+}
+
 /// A rendered template as an HTML answer.
 pub fn html(page: &impl askama::Template) -> PageResult<Response> {
     Ok(Html(page.render()?).into_response())
@@ -163,6 +204,14 @@ pub fn settled(outcome: Result<(), Failure>, back: &str) -> PageResult<Acted> {
         }
         Err(failure) => Err(failure.into()),
     }
+}
+
+/// A clock as a page shows it — a case's statutory limit, a transfer's hand-over deadline:
+/// the light's class and its words, never the colour alone (正常 · 剩余 5 天, 已超期 3 天).
+pub struct Countdown {
+    /// green, yellow, red or none (a class of the style sheet).
+    pub light: &'static str,
+    pub words: String,
 }
 
 /// The fields of a form, in order (a checkbox list repeats its name).

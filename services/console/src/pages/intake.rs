@@ -22,7 +22,7 @@ use crate::AppState;
 use crate::api::{Failure, Service};
 use crate::error::{PageError, PageResult};
 use crate::i18n::T;
-use crate::pages::frame::{Chrome, html, urlencode};
+use crate::pages::frame::{Chrome, html, html_refused, urlencode};
 use crate::pages::views::ItemSummary;
 use crate::session::store::random_token;
 use crate::session::{Session, Staff};
@@ -222,19 +222,19 @@ async fn render_form(
     error: Option<(String, String)>,
 ) -> PageResult<Response> {
     let hall_name = state.region_named(&form.region).await;
-    let mut response = html(&ApplicantForm {
-        chrome: Chrome::staff(session, t, state, path, "/console/intake"),
-        t,
-        hall_name,
-        item,
-        id_types: ID_TYPES,
-        error: error.clone(),
-        form,
-    })?;
-    if error.is_some() {
-        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(response)
+    let refused = error.is_some();
+    html_refused(
+        &ApplicantForm {
+            chrome: Chrome::staff(session, t, state, path, "/console/intake"),
+            t,
+            hall_name,
+            item,
+            id_types: ID_TYPES,
+            error,
+            form,
+        },
+        refused,
+    )
 }
 
 #[derive(Deserialize)]

@@ -23,8 +23,10 @@ use crate::AppState;
 use crate::api::{Failure, Service};
 use crate::error::{PageError, PageResult};
 use crate::i18n::T;
-use crate::pages::cases::{not_found, show};
-use crate::pages::frame::{Acted, Chrome, Fields, html, relayed, settled, urlencode, value};
+use crate::pages::cases::show;
+use crate::pages::frame::{
+    Acted, Chrome, Fields, html, not_found, relayed, settled, urlencode, value,
+};
 use crate::session::Staff;
 
 pub fn router() -> Router<AppState> {

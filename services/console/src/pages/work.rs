@@ -24,8 +24,10 @@ use crate::AppState;
 use crate::api::Service;
 use crate::error::{PageError, PageResult};
 use crate::i18n::T;
-use crate::pages::cases::not_found;
-use crate::pages::frame::{Acted, Chrome, Done, Fields, html, settled, urlencode, value};
+use crate::pages::frame::{
+    Acted, Chrome, Countdown, Done, Fields, html, html_refused, settled, urlencode, value,
+    with_history,
+};
 use crate::pages::views::{JointCase, Queue, WorkEntry, WorkItem};
 use crate::session::Staff;
 
@@ -149,21 +151,13 @@ async fn show(
     error: Option<String>,
 ) -> PageResult<Response> {
     let Staff { session, t, path } = staff;
-    let (item_path, history_path) = (
-        format!("/v1/work-items/{id}"),
-        format!("/v1/work-items/{id}/history"),
-    );
-    let (item, history) = tokio::join!(
-        state
-            .api
-            .get::<WorkItem>(session.token(), Service::Approval, &item_path),
-        state
-            .api
-            .get::<Vec<WorkEntry>>(session.token(), Service::Approval, &history_path),
-    );
-    let item = item.map_err(not_found)?;
-    let mut history = history.map_err(not_found)?;
-    history.reverse();
+    let (item, history): (WorkItem, Vec<WorkEntry>) = with_history(
+        state,
+        session.token(),
+        Service::Approval,
+        &format!("/v1/work-items/{id}"),
+    )
+    .await?;
     // A part of a 一件事 application: its siblings side by side (one more call). Parts of other
     // departments the person may not see leave the table out, not the page.
     let joint = match item.parent_case_id {
@@ -186,30 +180,22 @@ async fn show(
         tongban_kernel::clock::local_date(state.clock.now()),
         item.paused(),
     );
-    let mut response = html(&WorkPage {
-        chrome: Chrome::staff(session, *t, state, path, "/console/queue"),
-        t: *t,
-        item,
-        joint,
-        history,
-        me: session.account_id,
-        clock,
-        handling,
-        done,
-        error: error.clone(),
-    })?;
-    if error.is_some() {
-        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(response)
-}
-
-/// A statutory clock as the page shows it: the light's class and its words, never the colour
-/// alone (正常 · 剩余 5 天, 临近期限 · 剩余 1 天, 已超期 3 天, 暂停计时).
-pub struct Countdown {
-    /// green, yellow or red (a class of the style sheet).
-    pub light: &'static str,
-    pub words: String,
+    let refused = error.is_some();
+    html_refused(
+        &WorkPage {
+            chrome: Chrome::staff(session, *t, state, path, "/console/queue"),
+            t: *t,
+            item,
+            joint,
+            history,
+            me: session.account_id,
+            clock,
+            handling,
+            done,
+            error,
+        },
+        refused,
+    )
 }
 
 fn countdown(

@@ -51,7 +51,10 @@ function fail(message) {
 
 /** Checks `page` with axe and keeps a screenshot named `name`. */
 async function visit(page, name, pages) {
-  await page.waitForLoadState('networkidle');
+  // Loaded, and quiet if it gets quiet soon: a material's PDF in a frame may keep the network
+  // busy on a loaded machine, and the page is whole without it.
+  await page.waitForLoadState('load');
+  await page.waitForLoadState('networkidle', { timeout: 5_000 }).catch(() => {});
   await assertAccessible(page, name);
   const path = join(pages.out, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
@@ -199,6 +202,8 @@ async function walkIn(page, args, pages) {
   await page.getByRole('button', { name: '查找事项' }).click();
   const row = page.getByRole('row').filter({ hasText: args.item }).first();
   await row.waitFor();
+  const way = await row.innerText();
+  if (args.mode && !way.includes(args.mode)) fail(`the item shows how the hall may collect it (${args.mode}): ${way}`);
   await visit(page, '11-intake-find', pages);
   await row.getByRole('link', { name: /选择/ }).click();
 
@@ -257,30 +262,117 @@ async function walkIn(page, args, pages) {
 }
 
 /**
+ * Moves the focus with the Tab key alone until it rests on `target`, and checks the focus is
+ * visible there (an outline or a ring): a control reachable only by mouse fails.
+ */
+async function tabTo(page, target, what) {
+  await target.waitFor();
+  for (let presses = 0; presses < 150; presses += 1) {
+    await page.keyboard.press('Tab');
+    if (await target.evaluate((el) => el === document.activeElement)) {
+      const ring = await target.evaluate((el) => {
+        const style = getComputedStyle(el);
+        return (style.outlineStyle !== 'none' && style.outlineWidth !== '0px') || style.boxShadow !== 'none';
+      });
+      if (!ring) fail(`the focus on ${what} is not visible`);
+      return;
+    }
+  }
+  fail(`${what} cannot be reached with the Tab key`);
+}
+
+/** Tabs to `target` and types `text` into it (what was there replaced). */
+async function typeInto(page, target, text, what) {
+  await tabTo(page, target, what);
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type(text);
+}
+
+/**
+ * The walk-in's intake and acceptance with the keyboard alone: every field reached with Tab,
+ * every button pressed with Enter, the files chosen from the file dialog the Space key opens.
+ */
+async function keyboardWalkIn(page, args, pages) {
+  await page.goto(new URL('/console/sign-in', args.url).toString());
+  await typeInto(page, page.getByLabel('用户名'), args.username, 'the user name');
+  await typeInto(page, page.getByLabel('密码', { exact: true }), args.password, 'the password');
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: /您好/ }).waitFor();
+  await tabTo(page, page.getByRole('navigation', { name: '主菜单' }).getByRole('link', { name: '窗口收件' }), 'the menu');
+  await page.keyboard.press('Enter');
+  await typeInto(page, page.getByLabel('事项名称或关键词'), args.item, 'the item search');
+  await page.keyboard.press('Enter');
+  const row = page.getByRole('row').filter({ hasText: args.item }).first();
+  await tabTo(page, row.getByRole('link', { name: /选择/ }), 'the item');
+  await page.keyboard.press('Enter');
+
+  await page.getByRole('heading', { name: '登记申请人' }).waitFor();
+  await typeInto(page, page.getByLabel('姓名或名称（与证件一致）'), args.applicant, 'the name');
+  await typeInto(page, page.getByLabel('证件号码或统一社会信用代码'), args.document, 'the ID number');
+  await tabTo(page, page.getByRole('button', { name: '登记并开始收件' }), 'register');
+  await page.keyboard.press('Enter');
+
+  await page.getByRole('heading', { name: '窗口办理' }).waitFor();
+  for (const material of args.materials.split('|')) {
+    const chooser = page.waitForEvent('filechooser');
+    await tabTo(page, page.getByLabel(material, { exact: false }).first(), `the file of ${material}`);
+    await page.keyboard.press('Space');
+    await (await chooser).setFiles(args.pdf);
+    await tabTo(page, page.getByRole('button', { name: `上传：${material}` }), `upload ${material}`);
+    await page.keyboard.press('Enter');
+    await page.getByRole('status').filter({ hasText: '材料已收取' }).waitFor();
+  }
+  await tabTo(page, page.getByRole('button', { name: '已核验身份证原件' }), 'the ID check');
+  await page.keyboard.press('Enter');
+  await page.getByRole('status').filter({ hasText: '已记录核验身份证原件' }).waitFor();
+  await tabTo(page, page.getByRole('button', { name: '提交预审' }), 'submit');
+  await page.keyboard.press('Enter');
+  await page.getByRole('status').filter({ hasText: '已提交预审' }).waitFor();
+
+  await typeInto(page, page.getByLabel(new RegExp(`容缺受理：${args.deferred}`)), '5', 'the deferral');
+  await typeInto(page, page.getByLabel('申请人书面承诺'), '本人承诺在五个工作日内补交。', 'the commitment');
+  await tabTo(page, page.getByRole('button', { name: '受理', exact: true }), 'accept');
+  await page.keyboard.press('Enter');
+  await page.getByRole('status').filter({ hasText: '已受理' }).waitFor();
+  pages.number = (await page.getByText(/^[0-9A-Z]{43}$/).first().innerText()).trim();
+  await visit(page, '61-keyboard-accepted', pages);
+}
+
+/**
  * The back office: an approver finds the accepted case in the queue with its clock in words,
- * opens it, claims the step, and decides (approve, with the opinion); the page then shows the
- * decision and the clock stopped.
+ * opens it, claims the open step, and either decides it (--action decide, the default: approve
+ * with the opinion; the page then shows the decision) or completes it for the next step
+ * (--action complete; --shots names the screenshots, for one run per step).
  */
 async function backOffice(page, args, pages) {
+  const shot = args.shots || '2';
   await signIn(page, args, args.username, args.password);
   await page.getByRole('navigation', { name: '主菜单' }).getByRole('link', { name: '审批办理' }).click();
   await page.getByRole('heading', { name: '审批办理', level: 1 }).waitFor();
   const row = page.getByRole('row').filter({ hasText: args.number });
   await row.waitFor();
   const words = await row.innerText();
-  if (!/剩余 \d+ 天|临近期限|已超期/.test(words)) fail(`the queue shows the clock in words: ${words}`);
-  await visit(page, '21-queue', pages);
+  if (!/\d{4}-\d\d-\d\d · (正常 · 剩余 \d+ 个工作日|临近期限 · 剩余 \d+ 个工作日|已超期)/.test(words)) fail(`the queue shows the clock in words: ${words}`);
+  if (args.step && !words.includes(args.step)) fail(`the queue names the open step ${args.step}: ${words}`);
+  await visit(page, `${shot}1-queue`, pages);
   await row.getByRole('link', { name: args.number }).click();
   await page.getByRole('heading', { name: '办理时限' }).waitFor();
   await page.getByRole('button', { name: '签收' }).click();
   await page.getByRole('status').filter({ hasText: '已签收' }).waitFor();
-  await visit(page, '22-work-claimed', pages);
+  await visit(page, `${shot}2-work-claimed`, pages);
+  if ((args.action || 'decide') === 'complete') {
+    await page.getByLabel('办理意见').fill('经审核，材料真实有效，建议准予。');
+    await page.getByRole('button', { name: '提交下一环节' }).click();
+    await page.getByRole('status').filter({ hasText: '已完成本环节' }).waitFor();
+    await visit(page, `${shot}3-work-completed`, pages);
+    return;
+  }
   await page.getByLabel('办理意见').fill('材料齐全，符合登记条件，同意。');
   await page.getByRole('button', { name: '作出决定' }).click();
   await page.getByRole('status').filter({ hasText: '已作出准予决定' }).waitFor();
   const status = await page.getByText('已准予').first().innerText();
   if (!status.includes('已准予')) fail('the work item shows the decision');
-  await visit(page, '23-work-decided', pages);
+  await visit(page, `${shot}3-work-decided`, pages);
 }
 
 /**
@@ -329,7 +421,7 @@ async function desk(page, args, pages) {
   const row = page.getByRole('row').filter({ hasText: args.number });
   await row.waitFor();
   const words = await row.innerText();
-  if (!/剩余 \d+ 天|已超期/.test(words)) fail(`the desk shows the hand-over deadline in words: ${words}`);
+  if (!/\d{4}-\d\d-\d\d · (正常|临近期限) · 剩余 \d+ 个工作日|已超期/.test(words)) fail(`the desk shows the hand-over deadline in words: ${words}`);
   await visit(page, '41-desk', pages);
   await row.getByRole('link', { name: args.number }).click();
   await page.getByRole('button', { name: '接收办件' }).click();
@@ -339,10 +431,63 @@ async function desk(page, args, pages) {
   await visit(page, '42-transfer-taken-over', pages);
 }
 
+/** Opens the transfer of case --number on the desk's --side tab (handling or receiving). */
+async function openTransfer(page, args, side) {
+  await signIn(page, args, args.username, args.password);
+  await page.getByRole('navigation', { name: '主菜单' }).getByRole('link', { name: '跨域通办' }).click();
+  await page.getByRole('link', { name: side }).click();
+  const row = page.getByRole('row').filter({ hasText: args.number });
+  await row.waitFor();
+  await row.getByRole('link', { name: args.number }).click();
+  await page.getByRole('heading', { name: '纸质材料寄递' }).waitFor();
+}
+
+/** The handling county posts the paper result back to the hall that took the case in. */
+async function postResult(page, args, pages) {
+  await openTransfer(page, args, '移入本地办理');
+  await page.getByLabel('寄递内容').selectOption({ label: '纸质结果（寄回收件地）' });
+  await page.getByLabel('寄递公司').fill('中国邮政EMS');
+  await page.getByLabel('运单号').fill(args.tracking);
+  await page.getByRole('button', { name: '登记寄出' }).click();
+  await page.getByRole('status').filter({ hasText: '已登记寄出' }).waitFor();
+  await visit(page, '51-result-posted', pages);
+}
+
+/** The hall that took the case in confirms the paper result arrived. */
+async function receiveResult(page, args, pages) {
+  await openTransfer(page, args, '本地收件移出');
+  const leg = page.getByRole('row').filter({ hasText: args.tracking });
+  await leg.getByRole('button', { name: '确认收到' }).click();
+  await page.getByRole('status').filter({ hasText: '已确认收到' }).waitFor();
+  await visit(page, '52-result-received', pages);
+}
+
+/**
+ * Pages looked at as they are: signed in, each of --paths ('|'-separated) opened, its heading
+ * shown, checked with axe and photographed as --shots-N (N its place in the list).
+ */
+async function lookAt(page, args, pages) {
+  await signIn(page, args, args.username, args.password);
+  await page.getByRole('heading', { name: /您好/ }).waitFor();
+  const paths = args.paths.split('|');
+  for (const [n, path] of paths.entries()) {
+    await page.goto(new URL(path, args.url).toString());
+    await page.getByRole('heading', { level: 1 }).waitFor();
+    await visit(page, `${args.shots}-${n + 1}`, pages);
+  }
+}
+
 const SCENARIOS = {
   desk: { needs: ['username', 'password', 'number'], run: desk },
   'hand-out': { needs: ['username', 'password', 'number', 'applicant'], run: handOut },
   'back-office': { needs: ['username', 'password', 'number'], run: backOffice },
+  'keyboard-walk-in': {
+    needs: ['username', 'password', 'item', 'applicant', 'document', 'materials', 'deferred', 'pdf'],
+    run: keyboardWalkIn,
+  },
+  pages: { needs: ['username', 'password', 'paths', 'shots'], run: lookAt },
+  'post-result': { needs: ['username', 'password', 'number', 'tracking'], run: postResult },
+  'receive-result': { needs: ['username', 'password', 'number', 'tracking'], run: receiveResult },
   'first-day': { needs: ['username', 'temporary', 'chosen', 'number', 'applicant'], run: firstDay },
   'walk-in': {
     needs: ['username', 'password', 'item', 'applicant', 'document', 'bad-document', 'materials', 'deferred', 'pdf'],

@@ -330,6 +330,19 @@ async fn accepted_before_national_day(
     assert_eq!(accepted["due_date"], "2026-10-16");
     let item = opened(test, a, &case).await;
     assert_eq!(item["due_date"], "2026-10-16");
+    // The countdown staff see is in working days: National Day's seven days do not count, the
+    // make-up Saturday 10-10 does.
+    assert_eq!(item["working_days_left"], 10, "{item}");
+    let queue = test
+        .get_json_as(a, "/api/approval/v1/work-items?limit=200")
+        .await;
+    let line = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["case_id"] == case.as_str())
+        .expect("the case is in the approver's queue");
+    assert_eq!(line["working_days_left"], 10, "{line}");
     // 承办 has three working days of its own: 09-29, 09-30 and, after the holiday, 10-08.
     assert_eq!(
         (
@@ -381,6 +394,10 @@ async fn a_correction_stops_the_clock_for_three_working_days(
         (200, Some("paused")),
         "{paused}"
     );
+    assert!(
+        paused["working_days_left"].is_null(),
+        "the clock stands still"
+    );
     assert_eq!(
         post(
             test,
@@ -403,6 +420,8 @@ async fn a_correction_stops_the_clock_for_three_working_days(
     .await;
     assert_eq!(status, 200, "{resumed}");
     assert_eq!(resumed["pauses"][0]["paused_working_days"], 3);
+    // Due 10-21 now: 10-16, 10-19, 10-20 and 10-21 are left.
+    assert_eq!(resumed["working_days_left"], 4, "{resumed}");
     let moved_by_three = catalogue_due(test, "2026-10-16", 3).await;
     assert_eq!(
         resumed["due_date"],

@@ -6,6 +6,10 @@
 //! posted from elsewhere is refused, an applicant's account opens no console, and a clerk of a
 //! sibling county sees none of another county's cases.
 
+mod admin;
+mod day;
+mod oversight;
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -142,6 +146,33 @@ async fn in_the_browser(test: &TestPlatform, scenario: &str, args: &[(&str, Stri
     let report = browser_run("console.mjs", &argv, Duration::from_secs(360)).await;
     eprintln!("console screenshots: {} ({report})", output().display());
     report
+}
+
+/// The walk-in scenario's arguments: `username` takes a case of the item named `item` in for
+/// 张三, whose ID number is `id17` completed (a wrong check character first), with a scan for
+/// each required material and the deferrable one deferred.
+fn walk_in(username: &str, item: &str, id17: &str) -> Vec<(&'static str, String)> {
+    let scan = output().join("scan.pdf");
+    std::fs::write(&scan, crate::files::scan("application/pdf")).unwrap();
+    let document = tongban_kernel::IdCardNumber::complete(id17).unwrap();
+    // The same number with its check character changed.
+    let last = document.as_str().chars().last().unwrap();
+    let wrong = format!(
+        "{}{}",
+        &document.as_str()[..17],
+        if last == '0' { '1' } else { '0' }
+    );
+    vec![
+        ("username", username.to_owned()),
+        ("password", staff_password(username)),
+        ("item", item.to_owned()),
+        ("applicant", "张三".to_owned()),
+        ("document", document.as_str().to_owned()),
+        ("bad-document", wrong),
+        ("materials", "个体工商户登记申请书|居民身份证".to_owned()),
+        ("deferred", "经营场所使用证明".to_owned()),
+        ("pdf", scan.display().to_string()),
+    ]
 }
 
 fn output() -> std::path::PathBuf {
@@ -413,31 +444,10 @@ async fn a_walk_in_is_taken_in_accepted_with_a_deferral_and_its_notice_printed_i
     let admin = test.admin("walkin.admin", "430000000000").await;
     test.staff_with_role(&admin, "walkin.clerk", "window_clerk", HESHAN)
         .await;
-    let scan = output().join("scan.pdf");
-    std::fs::write(&scan, crate::files::scan("application/pdf")).unwrap();
-    let document = tongban_kernel::IdCardNumber::complete("43090319850607123").unwrap();
-    // The same number with its check character changed.
-    let last = document.as_str().chars().last().unwrap();
-    let wrong = format!(
-        "{}{}",
-        &document.as_str()[..17],
-        if last == '0' { '1' } else { '0' }
-    );
-
     let report = in_the_browser(
         &test,
         "walk-in",
-        &[
-            ("username", "walkin.clerk".into()),
-            ("password", staff_password("walkin.clerk")),
-            ("item", "个体工商户登记".into()),
-            ("applicant", "张三".into()),
-            ("document", document.as_str().into()),
-            ("bad-document", wrong),
-            ("materials", "个体工商户登记申请书|居民身份证".into()),
-            ("deferred", "经营场所使用证明".into()),
-            ("pdf", scan.display().to_string()),
-        ],
+        &walk_in("walkin.clerk", "个体工商户登记", "43090319850607123"),
     )
     .await;
 

@@ -247,6 +247,7 @@ async fn administrators_act_only_within_their_scope() {
     let (city, clerk_id, binding_id) =
         a_city_admin_makes_a_clerk_in_a_real_county(&test, &province).await;
     nothing_outside_the_city(&test, &city, &clerk_id, &province).await;
+    the_directory_lists_the_citys_staff_only(&test, &city, &province).await;
     the_clerks_token_carries_the_binding_until_revoked(&test, &binding_id, &clerk_id, &city).await;
     a_service_account_signs_in_with_client_credentials(&test, &province).await;
     every_change_raised_its_event(&test).await;
@@ -330,6 +331,73 @@ async fn nobody_changes_roles_on_their_own_account(test: &TestPlatform, province
             .len(),
         36,
         "another administrator grants it"
+    );
+}
+
+/// The staff directory (`GET /v1/accounts`): the city administrator pages through Yiyang's
+/// staff with their roles, finds one by name, and sees no other city's; the province sees both.
+async fn the_directory_lists_the_citys_staff_only(test: &TestPlatform, city: &str, province: &str) {
+    let logins = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["login"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let page = test.get_json_as(city, "/api/identity/v1/accounts").await;
+    assert_eq!(logins(&page), ["nanxian.clerk", "yiyang.admin"], "{page}");
+    let clerk = &page["items"][0];
+    assert_eq!(
+        (
+            clerk["roles"][0]["role"].as_str(),
+            clerk["roles"][0]["region"].as_str(),
+            clerk["disabled"].as_bool(),
+            clerk["password_temporary"].as_bool(),
+        ),
+        (
+            Some("window_clerk"),
+            Some("430921000000"),
+            Some(false),
+            Some(false)
+        ),
+        "{clerk}: the harness has each clerk choose their own password at once"
+    );
+    let first = test
+        .get_json_as(city, "/api/identity/v1/accounts?limit=1")
+        .await;
+    let next = first["next"].as_str().unwrap();
+    let second = test
+        .get_json_as(
+            city,
+            &format!("/api/identity/v1/accounts?limit=1&after={next}"),
+        )
+        .await;
+    assert_eq!(
+        (logins(&first), logins(&second)),
+        (
+            vec!["nanxian.clerk".to_owned()],
+            vec!["yiyang.admin".to_owned()]
+        )
+    );
+    let found = test
+        .get_json_as(city, "/api/identity/v1/accounts?q=NANXIAN")
+        .await;
+    assert_eq!(logins(&found), ["nanxian.clerk"]);
+    let elsewhere = test
+        .get_as(city, "/api/identity/v1/accounts?region_code=430100000000")
+        .await;
+    assert_eq!(elsewhere.status(), 403);
+    let bad = test.get_as(city, "/api/identity/v1/accounts?limit=0").await;
+    assert_eq!(bad.status(), 400);
+    let everyone = test
+        .get_json_as(province, "/api/identity/v1/accounts?limit=200")
+        .await;
+    let everyone = logins(&everyone);
+    assert!(
+        everyone.contains(&"changsha.clerk".to_owned())
+            && everyone.contains(&"nanxian.clerk".to_owned()),
+        "{everyone:?}"
     );
 }
 

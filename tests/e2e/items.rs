@@ -255,6 +255,19 @@ async fn a_draft_is_seen_and_published_only_by_its_editors(
         )
         .await;
     assert_eq!(draft["spec"]["promised_time_limit"]["value"], 5);
+    // The drafts awaiting publication: the editors' list of work.
+    let drafts = test
+        .get_json_as(admin, "/api/catalogue/v1/items/drafts")
+        .await;
+    assert_eq!(
+        (
+            drafts[0]["code"].as_str(),
+            drafts[0]["version"].as_i64(),
+            drafts[0]["current_version"].as_i64()
+        ),
+        (Some(code), Some(1), None),
+        "{drafts}"
+    );
 
     // Outside the editor's scope: a city admin elsewhere, a staff member without the role.
     let identity_admin = test.admin("items.admin", "430000000000").await;
@@ -266,6 +279,19 @@ async fn a_draft_is_seen_and_published_only_by_its_editors(
             CHANGSHA,
         )
         .await;
+    let elsewhere = test
+        .get_json_as(&changsha, "/api/catalogue/v1/items/drafts")
+        .await;
+    assert_eq!(elsewhere, json!([]), "no draft of 益阳 in 长沙's list");
+    assert_eq!(
+        test.get_as(
+            &changsha,
+            &format!("/api/catalogue/v1/items/drafts?region_code={HESHAN}")
+        )
+        .await
+        .status(),
+        403
+    );
     let (status, _) = put_as(
         test,
         &changsha,

@@ -53,14 +53,14 @@ pub(crate) struct Staff {
 /// 长沙县's item (受理 → 审核) under a province-wide agreement letting 赫山区 collect it, known to
 /// acceptance; and the staff.
 pub(crate) async fn collected_in_heshan(test: &TestPlatform) -> (String, Staff) {
-    let code = crate::cases::item_in_force_with(
-        test,
-        CHANGSHA_COUNTY,
-        "长沙县市场监督管理局",
-        801,
-        spec(5, "none"),
-    )
-    .await;
+    collected_in_heshan_with(test, spec(5, "none")).await
+}
+
+/// Like [`collected_in_heshan`], the item of `spec`.
+pub(crate) async fn collected_in_heshan_with(test: &TestPlatform, spec: Value) -> (String, Staff) {
+    let code =
+        crate::cases::item_in_force_with(test, CHANGSHA_COUNTY, "长沙县市场监督管理局", 801, spec)
+            .await;
     test.eventually_counts(
         "crossregion and approval to learn the item",
         "select (select count(*) from crossregion.items where department_id is not null)
@@ -346,6 +346,8 @@ async fn the_transfer_is_sent_and_waits_in_changsha(
         "{transfer}"
     );
     assert_eq!(transfer["due_date"], case["due_date"]);
+    // Sent today: both working days of the hand-over are left, counted in 长沙县's calendar.
+    assert_eq!(transfer["working_days_left"], 2, "{transfer}");
     let tid = transfer["id"].as_str().unwrap().to_owned();
 
     // 长沙县's staff hear of it in their inbox, with the deadline.

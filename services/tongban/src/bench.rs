@@ -23,6 +23,7 @@
 //!   alternating rounds so drift hits both alike.
 
 pub mod approval;
+pub mod console;
 pub mod events;
 pub mod hall;
 pub mod handover;

@@ -6,7 +6,7 @@
 use std::process::Command;
 
 /// Each benchmark and a JSON pointer to a number it must report above zero.
-const BENCHMARKS: [(&str, &[&str]); 8] = [
+const BENCHMARKS: [(&str, &[&str]); 9] = [
     (
         "auth",
         &[
@@ -33,6 +33,14 @@ const BENCHMARKS: [(&str, &[&str]); 8] = [
     (
         "approval",
         &["/open_work_items", "/county_queue/requests_per_second"],
+    ),
+    (
+        "console",
+        &[
+            "/cases",
+            "/all_pages/requests_per_second",
+            "/pages/oversight/p99_ms",
+        ],
     ),
     (
         "handover",

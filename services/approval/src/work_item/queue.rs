@@ -6,9 +6,11 @@ use sqlx::{PgPool, Postgres, QueryBuilder};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use tongban_calendar::Calendars;
 use tongban_kernel::{Error, Principal, RegionCode};
 
 use super::state::{StepState, TransferState, WorkItemState};
+use super::view::working_days_left;
 use crate::scope::{departments_seen, handles_or_supervises, region_column};
 
 /// What a queue listing asks for.
@@ -49,6 +51,10 @@ pub struct QueueEntry {
     pub transfer: Option<TransferState>,
     pub due_date: Option<NaiveDate>,
     pub overdue: bool,
+    /// Working days from today to the due date in the handling centre's calendar: 0 when due
+    /// today, negative when overdue by that many; absent without a limit or while paused.
+    #[sqlx(skip)]
+    pub working_days_left: Option<i64>,
     pub current_step: i32,
     pub step_name: Option<String>,
     pub step_state: Option<StepState>,
@@ -195,7 +201,21 @@ pub async fn queue(
     );
     sql.push(" order by w.due_date, w.case_id limit ")
         .push_bind(limit);
-    let rows: Vec<QueueEntry> = sql.build_query_as().fetch_all(pool).await?;
+    let mut conn = pool.acquire().await?;
+    let mut rows: Vec<QueueEntry> = sql.build_query_as().fetch_all(&mut *conn).await?;
+    // A queue is mostly one region's: each service centre's calendar is read once per page.
+    let mut calendars = Calendars::default();
+    for row in &mut rows {
+        row.working_days_left = working_days_left(
+            &mut conn,
+            &mut calendars,
+            &row.handling_region,
+            row.state,
+            row.due_date,
+            today,
+        )
+        .await?;
+    }
     let next = (rows.len() as i64 == limit)
         .then(|| rows.last())
         .flatten()

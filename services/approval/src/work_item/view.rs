@@ -8,6 +8,7 @@ use sqlx::{PgConnection, PgPool};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use tongban_calendar::Calendars;
 use tongban_kernel::{Error, Principal};
 
 use super::state::{StepState, TransferState, WorkItemState};
@@ -105,6 +106,10 @@ pub struct WorkItem {
     pub due_provisional: bool,
     /// green (running), yellow (warned: the due date is near) or red (overdue).
     pub light: String,
+    /// Working days from today to the due date in the handling centre's calendar: 0 when due
+    /// today, negative when overdue by that many. Absent without a limit, once concluded and
+    /// while paused (the clock stands still; resuming moves the due date).
+    pub working_days_left: Option<i64>,
     pub current_step: i32,
     pub steps: Vec<Step>,
     pub pauses: Vec<PauseView>,
@@ -126,7 +131,33 @@ fn light(row: &Row, today: NaiveDate) -> &'static str {
     }
 }
 
+/// [`WorkItem::working_days_left`] of a work item in `state` due on `due`, counted in the
+/// calendar of `region`'s service centre (loaded only when there is a clock running).
+pub async fn working_days_left(
+    conn: &mut PgConnection,
+    calendars: &mut Calendars,
+    region: &str,
+    state: WorkItemState,
+    due: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Result<Option<i64>, Error> {
+    let Some(due) = due.filter(|_| state == WorkItemState::InProgress) else {
+        return Ok(None);
+    };
+    let calendar = calendars.of(conn, region).await?;
+    Ok(calendar.working_days_between(today, due, &[]))
+}
+
 pub async fn detail(tx: &mut PgConnection, row: Row, today: NaiveDate) -> Result<WorkItem, Error> {
+    let working_days_left = working_days_left(
+        tx,
+        &mut Calendars::default(),
+        &row.handling_region,
+        row.state,
+        row.due_date,
+        today,
+    )
+    .await?;
     let steps: Vec<Step> = sqlx::query_as(
         "select position, name, role, limit_value, limit_unit, opened_on, due_date, state, assignee, claimed_at, opinion,
              completed_by, completed_at
@@ -158,6 +189,7 @@ pub async fn detail(tx: &mut PgConnection, row: Row, today: NaiveDate) -> Result
     .await?;
     Ok(WorkItem {
         light: light(&row, today).to_owned(),
+        working_days_left,
         case_id: row.case_id,
         case_number: row.case_number,
         kind: row.kind,

@@ -17,13 +17,16 @@ use super::input::{Publication, Withdrawal, parse};
 use crate::AppState;
 use crate::actor::Actor;
 use crate::db::code_lists;
-use crate::db::items::{self as db, ImportReport, Item, ItemSummary, Search, VersionInfo, Which};
+use crate::db::items::{
+    self as db, DraftSummary, ImportReport, Item, ItemSummary, Search, VersionInfo, Which,
+};
 use crate::domain::item::{ItemRow, ItemSpec};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create, search))
         .routes(routes!(export))
+        .routes(routes!(list_drafts))
         .routes(routes!(import))
         .routes(routes!(get_one))
         .routes(routes!(versions))
@@ -206,6 +209,38 @@ async fn search(
         today: state.clock.today(),
     };
     Ok(Json(db::search(&state.pool, &search).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct DraftsQuery {
+    /// 12-digit region code: drafts of items implemented there and below. Default: the widest
+    /// region the caller keeps the catalogue of.
+    pub region_code: Option<String>,
+    /// 1-200, default 50.
+    pub limit: Option<i64>,
+}
+
+/// The drafts awaiting publication in a region, newest first: for its catalogue
+/// administrators (editing stays in the import and export files; publishing is one call).
+#[utoipa::path(get, path = "/drafts", tag = "items", params(DraftsQuery), security(("bearer" = [])),
+    responses((status = 200, body = Vec<DraftSummary>), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn list_drafts(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Query(query): Query<DraftsQuery>,
+) -> Result<Json<Vec<DraftSummary>>> {
+    let region = match query.region_code.as_deref() {
+        Some(raw) => parse::<RegionCode>("region_code", raw)?,
+        None => principal
+            .bindings_for_power(tongban_kernel::Power::EditCatalogue)
+            .map(|b| b.region)
+            .min_by_key(|r| r.prefix().len())
+            .ok_or_else(|| Error::Forbidden("drafts are for catalogue administrators".into()))?,
+    };
+    principal.require(tongban_kernel::Power::EditCatalogue, &region)?;
+    let limit = tongban_kernel::page_limit(query.limit, 50, 200)?;
+    Ok(Json(db::drafts(&state.pool, &region, limit).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

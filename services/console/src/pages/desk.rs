@@ -12,8 +12,6 @@ use axum::Router;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
-use chrono::NaiveDate;
-use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -23,7 +21,7 @@ use crate::api::Service;
 use crate::error::{PageError, PageResult};
 use crate::i18n::T;
 use crate::pages::frame::{
-    Acted, Chrome, Countdown, Done, Fields, html, html_refused, settled, value, with_history,
+    Acted, Chrome, Clock, Countdown, Done, Fields, html, html_refused, posted, value, with_history,
 };
 use crate::pages::views::{Transfer, WorkEntry};
 use crate::session::Staff;
@@ -44,31 +42,26 @@ pub struct Row {
     pub deadline: Countdown,
 }
 
-/// The deadline that matters now: to answer (sent), to deliver (returned), none otherwise.
-fn deadline(t: T, transfer: &Transfer, today: NaiveDate) -> Countdown {
+/// The hand-over deadline that matters now: to answer (sent), to deliver (returned), none
+/// otherwise; crossregion counts what is left in working days.
+fn deadline(t: T, transfer: &Transfer) -> Countdown {
     let (date, missed) = match transfer.state.as_str() {
         "sent" => (Some(transfer.respond_by), transfer.response_overdue),
         "returned" => (transfer.deliver_by, transfer.delivery_overdue),
         _ => (None, false),
     };
-    let Some(date) = date else {
-        return Countdown {
-            light: "none",
-            words: "—".to_owned(),
-        };
-    };
-    let left = (date - today).num_days();
-    if missed || left < 0 {
-        Countdown {
-            light: "red",
-            words: format!("{date} · {}", t.f1("clock.late_by", (-left).max(0))),
-        }
-    } else {
-        Countdown {
-            light: if left <= 1 { "yellow" } else { "green" },
-            words: format!("{date} · {}", t.f1("clock.left", left)),
-        }
-    }
+    Countdown::working_days(
+        t,
+        date,
+        Clock {
+            left: transfer.working_days_left,
+            paused: false,
+            late: missed,
+            warned: false,
+            soon: 1,
+            none: "clock.no_deadline",
+        },
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -118,13 +111,12 @@ async fn list(
             ),
         )
         .await?;
-    let today = tongban_kernel::clock::local_date(state.clock.now());
     let mut rows = Vec::new();
     for transfer in transfers {
         rows.push(Row {
             from: state.region_named(&transfer.receiving_region).await,
             to: state.region_named(&transfer.handling_region).await,
-            deadline: deadline(t, &transfer, today),
+            deadline: deadline(t, &transfer),
             transfer,
         });
     }
@@ -173,11 +165,10 @@ async fn show(
         &format!("/v1/transfers/{id}"),
     )
     .await?;
-    let today = tongban_kernel::clock::local_date(state.clock.now());
     let row = Row {
         from: state.region_named(&transfer.receiving_region).await,
         to: state.region_named(&transfer.handling_region).await,
-        deadline: deadline(*t, &transfer, today),
+        deadline: deadline(*t, &transfer),
         transfer,
     };
     let refused = error.is_some();
@@ -252,17 +243,8 @@ async fn after(
     path: &str,
     body: Value,
 ) -> PageResult<Response> {
-    let outcome = state
-        .api
-        .act(
-            staff.session.token(),
-            Method::POST,
-            Service::Crossregion,
-            path,
-            Some(&body),
-        )
-        .await;
-    match settled(outcome, &format!("/console/transfers/{id}?done={done}"))? {
+    let back = format!("/console/transfers/{id}?done={done}");
+    match posted(state, staff, Service::Crossregion, path, Some(&body), &back).await? {
         Acted::Done(back) => Ok(back),
         Acted::Refused(message) => show(state, staff, id, None, Some(message)).await,
     }

@@ -4,6 +4,7 @@
 
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
 
 use tongban_kernel::Role;
 
@@ -102,8 +103,28 @@ fn menu(session: &Session, current: &str) -> Vec<Nav> {
         (cases, "/console/cases", "nav.search"),
         (
             session.has(Role::Supervisor),
+            "/console/oversight",
+            "nav.oversight",
+        ),
+        (
+            session.has(Role::Supervisor),
             "/api/insight/dashboard/",
             "nav.dashboard",
+        ),
+        (
+            session.has(Role::IdentityAdmin),
+            "/console/staff",
+            "nav.staff",
+        ),
+        (
+            session.has(Role::CatalogueAdmin),
+            "/console/agreements",
+            "nav.agreements",
+        ),
+        (
+            session.has(Role::CatalogueAdmin),
+            "/console/drafts",
+            "nav.drafts",
         ),
         (true, "/console/password", "nav.password"),
     ]
@@ -206,12 +227,96 @@ pub fn settled(outcome: Result<(), Failure>, back: &str) -> PageResult<Acted> {
     }
 }
 
+/// `POST path` of `service` with `body`, as the signed-in person, [`settled`]: done leads to
+/// `back`, a refusal is the service's message for the page to show again.
+pub async fn posted(
+    state: &AppState,
+    staff: &crate::session::Staff,
+    service: Service,
+    path: &str,
+    body: Option<&serde_json::Value>,
+    back: &str,
+) -> PageResult<Acted> {
+    let outcome = state
+        .api
+        .act(
+            staff.session.token(),
+            reqwest::Method::POST,
+            service,
+            path,
+            body,
+        )
+        .await;
+    settled(outcome, back)
+}
+
 /// A clock as a page shows it — a case's statutory limit, a transfer's hand-over deadline:
-/// the light's class and its words, never the colour alone (正常 · 剩余 5 天, 已超期 3 天).
+/// the light's class and its words, never the colour alone (2026-12-10 · 正常 · 剩余 5 个工作日;
+/// 已超期 3 个工作日).
 pub struct Countdown {
     /// green, yellow, red or none (a class of the style sheet).
     pub light: &'static str,
     pub words: String,
+}
+
+impl Countdown {
+    /// A deadline the service counts in working days: `left` of them to `due` (0 due today,
+    /// negative overdue by that many). `late` when the service already holds it missed;
+    /// yellow from `soon` working days left, or when the service warned (`warned`).
+    pub fn working_days(t: T, due: Option<NaiveDate>, clock: Clock) -> Self {
+        let Some(due) = due else {
+            return Self {
+                light: "none",
+                words: t.s(clock.none).to_owned(),
+            };
+        };
+        let date = t.date(&Some(due));
+        let left = match clock.left {
+            Some(left) if !clock.paused => left,
+            _ => {
+                let words = if clock.paused {
+                    format!("{date} · {}", t.s("clock.paused"))
+                } else {
+                    date
+                };
+                return Self {
+                    light: "none",
+                    words,
+                };
+            }
+        };
+        let light = if clock.late || left < 0 {
+            "red"
+        } else if clock.warned || left <= clock.soon {
+            "yellow"
+        } else {
+            "green"
+        };
+        let words = if left < 0 {
+            t.f1("clock.late_by", -left)
+        } else if light == "red" {
+            t.s("clock.red").to_owned()
+        } else {
+            format!("{} · {}", t.code("clock", light), t.f1("clock.left", left))
+        };
+        Self {
+            light,
+            words: format!("{date} · {words}"),
+        }
+    }
+}
+
+/// How a service counted a deadline, for [`Countdown::working_days`].
+#[derive(Clone, Copy)]
+pub struct Clock {
+    pub left: Option<i64>,
+    pub paused: bool,
+    pub late: bool,
+    pub warned: bool,
+    /// From how many working days left it shows yellow.
+    pub soon: i64,
+    /// The message key for no deadline at all.
+    pub none: &'static str,
 }
 
 /// The fields of a form, in order (a checkbox list repeats its name).

@@ -3,12 +3,15 @@
 pub mod assets;
 pub mod auth;
 pub mod cases;
+pub mod catalogue;
 pub mod desk;
 pub mod errors;
 pub mod frame;
 pub mod home;
 pub mod inbox;
 pub mod intake;
+pub mod oversight;
+pub mod staff;
 pub mod views;
 pub mod window;
 pub mod work;
@@ -32,6 +35,9 @@ pub fn router(state: AppState) -> Router {
         .merge(window::router())
         .merge(work::router())
         .merge(desk::router())
+        .merge(oversight::router())
+        .merge(staff::router())
+        .merge(catalogue::router())
         .merge(assets::router())
         .route("/console/{*rest}", get(errors::not_found))
         .layer(axum::middleware::from_fn_with_state(

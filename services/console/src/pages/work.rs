@@ -15,20 +15,21 @@ use axum::extract::{Form, Path, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::NaiveDate;
-use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
+
+use tongban_kernel::Role;
 
 use crate::AppState;
 use crate::api::Service;
 use crate::error::{PageError, PageResult};
 use crate::i18n::T;
 use crate::pages::frame::{
-    Acted, Chrome, Countdown, Done, Fields, html, html_refused, settled, urlencode, value,
+    Acted, Chrome, Clock, Countdown, Done, Fields, html, html_refused, posted, urlencode, value,
     with_history,
 };
-use crate::pages::views::{JointCase, Queue, WorkEntry, WorkItem};
+use crate::pages::views::{JointCase, Queue, QueueEntry, WorkEntry, WorkItem};
 use crate::session::Staff;
 
 pub fn router() -> Router<AppState> {
@@ -96,15 +97,7 @@ async fn queue(
             .collect::<String>();
         format!("/console/queue?{kept}after={}", urlencode(n))
     });
-    let today = tongban_kernel::clock::local_date(state.clock.now());
-    let rows = queue
-        .items
-        .iter()
-        .map(|entry| {
-            let light = if entry.overdue { "red" } else { "green" };
-            countdown(t, light, entry.due_date, today, entry.state == "paused")
-        })
-        .collect();
+    let rows = clocks(t, &queue.items);
     html(&QueuePage {
         chrome: Chrome::staff(&session, t, &state, &path, "/console/queue"),
         t,
@@ -126,6 +119,8 @@ struct WorkPage {
     joint: Option<JointCase>,
     history: Vec<WorkEntry>,
     me: Uuid,
+    /// A supervisor may extend the time limit (负责人批准延期).
+    supervises: bool,
     clock: Countdown,
     handling: String,
     done: Option<String>,
@@ -175,9 +170,9 @@ async fn show(
     let handling = state.region_named(&item.handling_region).await;
     let clock = countdown(
         *t,
-        &item.light,
         item.due_date,
-        tongban_kernel::clock::local_date(state.clock.now()),
+        item.working_days_left,
+        &item.light,
         item.paused(),
     );
     let refused = error.is_some();
@@ -189,6 +184,7 @@ async fn show(
             joint,
             history,
             me: session.account_id,
+            supervises: session.has(Role::Supervisor),
             clock,
             handling,
             done,
@@ -198,35 +194,38 @@ async fn show(
     )
 }
 
+/// Each queue line's clock, in the lines' order.
+pub fn clocks(t: T, items: &[QueueEntry]) -> Vec<Countdown> {
+    items
+        .iter()
+        .map(|entry| {
+            let light = if entry.overdue { "red" } else { "green" };
+            let paused = entry.state == "paused";
+            countdown(t, entry.due_date, entry.working_days_left, light, paused)
+        })
+        .collect()
+}
+
+/// The statutory clock of a work item (or a queue's line) in working days.
 fn countdown(
     t: T,
-    light: &str,
     due: Option<NaiveDate>,
-    today: NaiveDate,
+    left: Option<i64>,
+    light: &str,
     paused: bool,
 ) -> Countdown {
-    let Some(due) = due else {
-        return Countdown {
-            light: "green",
-            words: t.s("clock.no_limit").to_owned(),
-        };
-    };
-    let left = (due - today).num_days();
-    let light = match light {
-        "red" => "red",
-        _ if left < 0 => "red",
-        "yellow" => "yellow",
-        _ if left <= 2 => "yellow",
-        _ => "green",
-    };
-    let words = if paused {
-        t.s("clock.paused").to_owned()
-    } else if left < 0 {
-        t.f1("clock.late_by", -left)
-    } else {
-        format!("{} · {}", t.code("clock", light), t.f1("clock.left", left))
-    };
-    Countdown { light, words }
+    Countdown::working_days(
+        t,
+        due,
+        Clock {
+            left,
+            paused,
+            late: light == "red",
+            warned: light == "yellow",
+            soon: 2,
+            none: "clock.no_limit",
+        },
+    )
 }
 
 /// What the page showed: the work item's revision, when the form carried it.
@@ -292,9 +291,21 @@ async fn clock(
             "paused",
         ),
         "resume" => (json!({ "revision": revision }), "resumed"),
+        // The form's number as typed: approval names the field when it is not a number.
+        "extend" => (
+            json!({
+                "working_days": value(&fields, "working_days").parse::<i32>().unwrap_or(0),
+                "reason": value(&fields, "reason"),
+                "revision": revision,
+            }),
+            "extended",
+        ),
         _ => return Err(PageError::NotFound),
     };
-    let path = format!("/v1/work-items/{id}/{action}");
+    let path = match action.as_str() {
+        "extend" => format!("/v1/work-items/{id}/extensions"),
+        _ => format!("/v1/work-items/{id}/{action}"),
+    };
     after(&state, &staff, id, done, &path, body).await
 }
 
@@ -308,17 +319,8 @@ async fn after(
     path: &str,
     body: Value,
 ) -> PageResult<Response> {
-    let outcome = state
-        .api
-        .act(
-            staff.session.token(),
-            Method::POST,
-            Service::Approval,
-            path,
-            Some(&body),
-        )
-        .await;
-    match settled(outcome, &format!("/console/work/{id}?done={done}"))? {
+    let back = format!("/console/work/{id}?done={done}");
+    match posted(state, staff, Service::Approval, path, Some(&body), &back).await? {
         Acted::Done(back) => Ok(back),
         Acted::Refused(message) => show(state, staff, id, None, Some(message)).await,
     }

@@ -43,7 +43,7 @@ pub async fn ended<E: Event>(
     let event = event(row.reference());
     let entry = Entry::new(now.at, Some(principal.account), action, detail);
     store::record(&mut tx, &row, entry, Some(&event)).await?;
-    let transfer = view::find(&mut tx, principal, row.id).await?;
+    let transfer = view::find(&mut tx, principal, row.id, now.today).await?;
     tx.commit().await?;
     Ok(transfer)
 }

@@ -92,7 +92,9 @@ async fn list(
         after: params.after,
         limit,
     };
-    Ok(Json(view::list(&state.pool, &principal, &filter).await?))
+    Ok(Json(
+        view::list(&state.pool, &principal, &filter, state.clock.today()).await?,
+    ))
 }
 
 /// A transfer: its state, where the case is, its deadlines and postal legs.
@@ -105,7 +107,9 @@ async fn get_transfer(
     Authenticated(principal): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Transfer>> {
-    Ok(Json(view::get(&state.pool, &principal, id).await?))
+    Ok(Json(
+        view::get(&state.pool, &principal, id, state.clock.today()).await?,
+    ))
 }
 
 /// Every hand-over of a transfer, oldest first (append-only).

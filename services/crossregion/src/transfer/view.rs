@@ -8,6 +8,7 @@ use sqlx::{PgConnection, PgPool, QueryBuilder};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use tongban_calendar::Calendars;
 use tongban_kernel::{Error, Power, Principal, RegionCode, RoleBinding};
 
 use super::access;
@@ -63,6 +64,10 @@ pub struct Transfer {
     pub delivery_overdue: bool,
     pub delivery_method: Option<DeliveryMethod>,
     pub delivered_at: Option<DateTime<Utc>>,
+    /// Working days from today to the hand-over deadline that matters now — `respond_by`
+    /// while sent (the handling centre's calendar), `deliver_by` while returned (the receiving
+    /// centre's): 0 when it is today, negative when missed by that many. Absent otherwise.
+    pub working_days_left: Option<i64>,
     pub legs: Vec<PostalLeg>,
     /// Bumped by every change; give it back to act on what you saw.
     pub revision: i32,
@@ -94,8 +99,9 @@ pub struct HistoryEntry {
     pub detail: Value,
 }
 
-fn into_transfer(row: Row, legs: Vec<PostalLeg>) -> Transfer {
+fn into_transfer(row: Row, legs: Vec<PostalLeg>, working_days_left: Option<i64>) -> Transfer {
     Transfer {
+        working_days_left,
         location: row.state.location(),
         response_overdue: row.response_overdue_at.is_some(),
         delivery_overdue: row.delivery_overdue_at.is_some(),
@@ -143,17 +149,39 @@ async fn legs_of(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<PostalLeg>
     .await
 }
 
-async fn with_legs(conn: &mut PgConnection, rows: Vec<Row>) -> Result<Vec<Transfer>, Error> {
+/// The hand-over deadline that matters now and the region whose calendar counts it.
+fn deadline_now(row: &Row) -> Option<(NaiveDate, &str)> {
+    match row.state {
+        TransferState::Sent => Some((row.respond_by, &row.handling_region)),
+        TransferState::Returned => Some((row.deliver_by?, &row.receiving_region)),
+        _ => None,
+    }
+}
+
+async fn with_legs(
+    conn: &mut PgConnection,
+    rows: Vec<Row>,
+    today: NaiveDate,
+) -> Result<Vec<Transfer>, Error> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut legs = legs_of(conn, &ids).await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let (mine, rest) = legs.drain(..).partition(|l| l.transfer_id == row.id);
-            legs = rest;
-            into_transfer(row, mine)
-        })
-        .collect())
+    let mut calendars = Calendars::default();
+    let mut transfers = Vec::with_capacity(rows.len());
+    for row in rows {
+        let left = match deadline_now(&row) {
+            Some((by, region)) => {
+                calendars
+                    .of(conn, region)
+                    .await?
+                    .working_days_between(today, by, &[])
+            }
+            None => None,
+        };
+        let (mine, rest) = legs.drain(..).partition(|l| l.transfer_id == row.id);
+        legs = rest;
+        transfers.push(into_transfer(row, mine, left));
+    }
+    Ok(transfers)
 }
 
 /// The transfer as `principal` sees it (404 when they may not).
@@ -161,14 +189,20 @@ pub async fn find(
     conn: &mut PgConnection,
     principal: &Principal,
     id: Uuid,
+    today: NaiveDate,
 ) -> Result<Transfer, Error> {
     let row = access::visible(conn, principal, id, false).await?;
-    Ok(with_legs(conn, vec![row]).await?.remove(0))
+    Ok(with_legs(conn, vec![row], today).await?.remove(0))
 }
 
-pub async fn get(pool: &PgPool, principal: &Principal, id: Uuid) -> Result<Transfer, Error> {
+pub async fn get(
+    pool: &PgPool,
+    principal: &Principal,
+    id: Uuid,
+    today: NaiveDate,
+) -> Result<Transfer, Error> {
     let mut conn = pool.acquire().await?;
-    find(&mut conn, principal, id).await
+    find(&mut conn, principal, id, today).await
 }
 
 pub async fn history(
@@ -239,6 +273,7 @@ pub async fn list(
     pool: &PgPool,
     principal: &Principal,
     filter: &Filter,
+    today: NaiveDate,
 ) -> Result<Vec<Transfer>, Error> {
     let bindings: Vec<&RoleBinding> = Power::CASE_WORK
         .iter()
@@ -303,5 +338,5 @@ pub async fn list(
         .push_bind(filter.limit);
     let mut conn = pool.acquire().await?;
     let rows: Vec<Row> = query.build_query_as().fetch_all(&mut *conn).await?;
-    with_legs(&mut conn, rows).await
+    with_legs(&mut conn, rows, today).await
 }

@@ -9,6 +9,7 @@ pub mod lifecycle;
 pub mod oauth;
 pub mod phone;
 pub mod real_name;
+pub mod staff;
 pub mod wellknown;
 
 use std::sync::Arc;
@@ -38,7 +39,8 @@ pub fn app(state: AppState, verifier: Arc<Verifier>) -> (Router, OpenApiDoc) {
                 .merge(phone::router())
                 .merge(lifecycle::router())
                 .merge(real_name::router())
-                .merge(applicant::router()),
+                .merge(applicant::router())
+                .merge(staff::router()),
         )
         .nest("/v1/duty-exceptions", duties::router())
         .nest("/v1/keys", keys::router())

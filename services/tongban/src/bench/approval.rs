@@ -167,7 +167,11 @@ pub(super) async fn measure_urls(
 }
 
 /// Writes `count` open work items (and their two steps each) in one statement each.
-async fn seed(pool: &sqlx::PgPool, departments: &[uuid::Uuid], count: usize) -> anyhow::Result<()> {
+pub(super) async fn seed(
+    pool: &sqlx::PgPool,
+    departments: &[uuid::Uuid],
+    count: usize,
+) -> anyhow::Result<()> {
     let counties: Vec<&str> = COUNTIES.to_vec();
     // Due dates from 10 days ago to 50 days ahead; every tenth paused.
     sqlx::query(

@@ -185,7 +185,7 @@ fn percent(text: &str) -> String {
 /// owed). A case's item is `n % 50`; its status and its applicant's surname are drawn apart
 /// from it (hashes of `n`), so that every county and department has cases of every status
 /// and surname.
-async fn seed(
+pub(super) async fn seed(
     pool: &sqlx::PgPool,
     identities: &tongban_acceptance::case::applicant::Identities,
     departments: &[uuid::Uuid],

@@ -50,12 +50,24 @@ pub async fn memory(
         .envs(environment(&settings)?)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .with_context(|| format!("cannot start {}", binary.display()))?;
+    let said = last_words(&mut child);
     let result = measure(&settings, &mut child, cases, concurrency, settle, &progress).await;
     stop(&mut child).await;
+    let result = match result {
+        Err(err) => {
+            // The reader may still hold the child's last lines.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let said = said.lock().map(|l| l.join("\n")).unwrap_or_default();
+            Err(anyhow::anyhow!(
+                "{err:#}\n`tongban up` said last, on its standard error:\n{said}"
+            ))
+        }
+        measured => measured,
+    };
     drop_database(&settings, &database).await;
     result
 }
@@ -190,6 +202,27 @@ async fn started(child: &mut tokio::process::Child) -> anyhow::Result<String> {
     }
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     gateway.context("`tongban up` named no gateway")
+}
+
+/// The last lines the child wrote to its standard error (its warnings and, when it fails, why),
+/// kept while it runs so a failure can say them.
+fn last_words(child: &mut tokio::process::Child) -> Arc<std::sync::Mutex<Vec<String>>> {
+    const KEPT: usize = 40;
+    let kept = Arc::new(std::sync::Mutex::new(Vec::new()));
+    if let Some(stderr) = child.stderr.take() {
+        let kept = kept.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                let Ok(mut kept) = kept.lock() else { break };
+                if kept.len() == KEPT {
+                    kept.remove(0);
+                }
+                kept.push(line);
+            }
+        });
+    }
+    kept
 }
 
 /// VmRSS of a process, in MiB (Linux).

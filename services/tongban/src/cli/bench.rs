@@ -26,6 +26,10 @@ pub enum BenchCommand {
     /// The hall's inbox (counts, a list) and the staff search (by ID number, name, status and
     /// day, a department's) with a province's cases in the database.
     Hall(Hall),
+    /// The staff console's pages: 32 staff of a county hall (clerks, approvers, supervisors)
+    /// signed in through the form and asking for their pages at once, over a province's cases
+    /// and open work items.
+    Console(Console),
     /// Cross-region hand-over latency: 赫山区's window accepts cases 长沙县 decides; from each
     /// acceptance to its work item in 长沙县's queue. First at a steady rate, then flat out.
     Handover(Handover),
@@ -136,6 +140,33 @@ pub struct Hall {
     json: Option<PathBuf>,
 }
 
+// `bench console` (its help is the doc comment of its `BenchCommand` variant).
+#[derive(Args)]
+pub struct Console {
+    /// Window clerks, approvers and supervisors signed in at once.
+    #[arg(long, default_value_t = 16)]
+    clerks: usize,
+    #[arg(long, default_value_t = 8)]
+    approvers: usize,
+    #[arg(long, default_value_t = 8)]
+    supervisors: usize,
+    /// Pages each of them asks for.
+    #[arg(long, default_value_t = 200)]
+    pages_each: usize,
+    /// Cases written before measuring.
+    #[arg(long, default_value_t = 200_000)]
+    cases: usize,
+    /// Open work items written before measuring.
+    #[arg(long, default_value_t = 20_000)]
+    work_items: usize,
+    /// A short run (a smoke test; the numbers are rough).
+    #[arg(long)]
+    quick: bool,
+    /// Also write the report as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
 // `bench handover` (its help is the doc comment of its `BenchCommand` variant).
 #[derive(Args)]
 pub struct Handover {
@@ -220,6 +251,7 @@ pub async fn run(settings: Settings, command: BenchCommand) -> anyhow::Result<()
         BenchCommand::Memory(bench) => bench.run(settings).await,
         BenchCommand::Approval(bench) => bench.run(settings).await,
         BenchCommand::Hall(bench) => bench.run(settings).await,
+        BenchCommand::Console(bench) => bench.run(settings).await,
         BenchCommand::Handover(bench) => bench.run(settings).await,
         BenchCommand::Notification(bench) => bench.run(settings).await,
         BenchCommand::Catalogue(bench) => bench.run(settings).await,
@@ -298,6 +330,32 @@ impl Hall {
         };
         let report = bench::hall::hall(settings, load, cases, step).await?;
         print!("{}", bench::hall::table(&report));
+        write_json(self.json, &report)
+    }
+}
+
+impl Console {
+    async fn run(self, settings: Settings) -> anyhow::Result<()> {
+        use bench::console::Shape;
+        let (shape, cases, work_items) = if self.quick {
+            let shape = Shape {
+                clerks: 2,
+                approvers: 1,
+                supervisors: 1,
+                pages_each: 10,
+            };
+            (shape, 2_000, 500)
+        } else {
+            let shape = Shape {
+                clerks: self.clerks,
+                approvers: self.approvers,
+                supervisors: self.supervisors,
+                pages_each: self.pages_each,
+            };
+            (shape, self.cases, self.work_items)
+        };
+        let report = bench::console::console(settings, shape, cases, work_items, step).await?;
+        print!("{}", bench::console::table(&report));
         write_json(self.json, &report)
     }
 }

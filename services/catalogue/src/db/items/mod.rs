@@ -25,11 +25,13 @@ use crate::domain::item::ItemSpec;
 use crate::domain::status::{Status, VersionStatus};
 
 mod draft;
+mod drafts;
 mod import;
 mod publish;
 mod search;
 
 pub use draft::{create, save_draft};
+pub use drafts::{DraftSummary, drafts};
 pub use import::{ImportReport, Rejected, import};
 pub use publish::{publish, withdraw};
 pub use search::{Search, export, search};

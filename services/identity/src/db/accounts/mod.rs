@@ -4,7 +4,8 @@
 //! - [`credentials`]: what signing in reads, failures and the lockout;
 //! - [`roles`]: role bindings, granted and revoked;
 //! - [`lifecycle`]: disabling, password changes, and the cut-offs that end sign-ins;
-//! - [`real_name`]: raising a citizen to basic real-name once the national record agrees.
+//! - [`real_name`]: raising a citizen to basic real-name once the national record agrees;
+//! - [`staff`]: the staff directory administrators page through.
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
@@ -19,11 +20,12 @@ mod credentials;
 pub mod lifecycle;
 pub mod real_name;
 mod roles;
+pub mod staff;
 
 pub use credentials::{
     Credentials, credentials_by_id, credentials_by_login, record_failure, record_success,
 };
-pub use roles::{Binding, any_identity_admin, binding, grant, revoke, roles};
+pub use roles::{Binding, any_identity_admin, binding, grant, revoke, roles, roles_of};
 
 /// An account as the API shows it: no secrets, the login masked for people.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -38,6 +40,8 @@ pub struct Account {
     pub region_code: Option<RegionCode>,
     pub department_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
+    /// Disabled by an administrator: it signs in nowhere until enabled again.
+    pub disabled: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -51,9 +55,11 @@ struct Row {
     region_code: Option<String>,
     department_id: Option<Uuid>,
     created_at: DateTime<Utc>,
+    disabled: bool,
 }
 
-const COLUMNS: &str = "id, kind, login, display_name, id_type, real_name_level, region_code, department_id, created_at";
+const COLUMNS: &str = "id, kind, login, display_name, id_type, real_name_level, region_code, department_id, \
+    created_at, disabled_at is not null as disabled";
 
 impl TryFrom<Row> for Account {
     type Error = Error;
@@ -72,6 +78,7 @@ impl TryFrom<Row> for Account {
                 .map_err(Error::internal)?,
             department_id: row.department_id,
             created_at: row.created_at,
+            disabled: row.disabled,
         })
     }
 }

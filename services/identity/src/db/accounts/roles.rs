@@ -53,6 +53,27 @@ pub async fn roles(pool: &PgPool, account: Uuid) -> Result<Vec<Binding>, Error> 
     rows.into_iter().map(Binding::try_from).collect()
 }
 
+#[derive(sqlx::FromRow)]
+struct AccountBindingRow {
+    account_id: Uuid,
+    #[sqlx(flatten)]
+    binding: BindingRow,
+}
+
+/// The live bindings of `accounts`, each with its account, oldest first.
+pub async fn roles_of(pool: &PgPool, accounts: &[Uuid]) -> Result<Vec<(Uuid, Binding)>, Error> {
+    let rows: Vec<AccountBindingRow> = sqlx::query_as(
+        "select account_id, id, role, region_code, department_id, granted_at from role_bindings
+         where account_id = any($1) and revoked_at is null order by granted_at",
+    )
+    .bind(accounts)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|row| Ok((row.account_id, Binding::try_from(row.binding)?)))
+        .collect()
+}
+
 /// Grants `binding` to `account` with its `RoleGranted` event, in the caller's transaction.
 pub async fn grant(
     tx: &mut PgConnection,

@@ -7,6 +7,12 @@ use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
+mod admin;
+mod oversight;
+
+pub use admin::{Account, Agreement, Binding, Draft, StaffAccount, StaffPage};
+pub use oversight::{ExceptionTally, ExceptionUse, ExceptionUses, Remediation};
+
 /// A case as acceptance's inbox lists and staff search show it.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -227,6 +233,8 @@ pub struct QueueEntry {
     pub transfer: Option<String>,
     pub due_date: Option<NaiveDate>,
     pub overdue: bool,
+    /// Working days to the due date (negative: overdue); none while paused.
+    pub working_days_left: Option<i64>,
     pub step_name: Option<String>,
 }
 
@@ -289,6 +297,8 @@ pub struct WorkItem {
     pub due_date: Option<NaiveDate>,
     /// green, yellow (due soon) or red (overdue).
     pub light: String,
+    /// Working days to the due date (negative: overdue); none while paused or concluded.
+    pub working_days_left: Option<i64>,
     pub current_step: i32,
     pub steps: Vec<Step>,
     pub pauses: Vec<Value>,
@@ -322,6 +332,11 @@ impl WorkItem {
     /// Its clock stands still now.
     pub fn paused(&self) -> bool {
         self.state == "paused"
+    }
+
+    /// Being handled: in progress or paused.
+    pub fn is_open(&self) -> bool {
+        matches!(self.state.as_str(), "in_progress" | "paused")
     }
 }
 
@@ -364,7 +379,7 @@ pub struct WorkEntry {
 impl WorkEntry {
     /// The opinion or reason the entry carries.
     pub fn note(&self) -> Option<String> {
-        ["opinion", "reason"]
+        ["opinion", "reason", "note"]
             .iter()
             .find_map(|key| self.detail.get(*key).and_then(Value::as_str))
             .map(str::to_owned)
@@ -399,6 +414,8 @@ pub struct Transfer {
     pub decision: Option<String>,
     pub deliver_by: Option<NaiveDate>,
     pub delivery_overdue: bool,
+    /// Working days to the hand-over deadline that matters now (negative: missed).
+    pub working_days_left: Option<i64>,
     pub legs: Vec<Leg>,
     pub revision: i32,
 }

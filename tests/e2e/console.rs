@@ -624,11 +624,24 @@ async fn a_life_events_parts_are_shown_side_by_side_on_each_parts_page() {
     .await;
     let numbers: Vec<String> = {
         let mut numbers = Vec::new();
+        // The joint case is recorded with its first part; each part's work item opens as its
+        // own event arrives.
         for part in &parts {
-            let item = test
-                .get_json_as(&approver, &format!("/api/approval/v1/work-items/{part}"))
-                .await;
-            numbers.push(item["case_number"].as_str().unwrap().to_owned());
+            let path = format!("/api/approval/v1/work-items/{part}");
+            let number = crate::harness::eventually(
+                "each part's work item opens",
+                Duration::from_secs(30),
+                || async {
+                    let response = test.get_as(&approver, &path).await;
+                    if response.status() != 200 {
+                        return None;
+                    }
+                    let item: Value = response.json().await.ok()?;
+                    item["case_number"].as_str().map(str::to_owned)
+                },
+            )
+            .await;
+            numbers.push(number);
         }
         numbers
     };

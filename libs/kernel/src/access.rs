@@ -193,6 +193,17 @@ pub struct Principal {
     pub session: Option<Uuid>,
 }
 
+/// The widest region of `bindings`: the one with the shortest prefix (a province before its
+/// cities, a city before its counties).
+pub fn widest_region<'a>(
+    bindings: impl IntoIterator<Item = &'a RoleBinding>,
+) -> Option<RegionCode> {
+    bindings
+        .into_iter()
+        .map(|b| b.region)
+        .min_by_key(|r| r.prefix().len())
+}
+
 impl Principal {
     /// Whether this is a service account whose client id is one of `clients` (the platform's
     /// own services, named in configuration, for calls between them).
@@ -210,6 +221,11 @@ impl Principal {
         self.roles
             .iter()
             .filter(move |b| b.role.powers().contains(&power) && b.covers(region))
+    }
+
+    /// The widest region in which this principal holds `power` (a default scope for a list).
+    pub fn widest_region(&self, power: Power) -> Option<RegionCode> {
+        widest_region(self.bindings_for_power(power))
     }
 
     /// The bindings through which this principal holds `power` anywhere.

@@ -233,9 +233,7 @@ async fn list_drafts(
     let region = match query.region_code.as_deref() {
         Some(raw) => parse::<RegionCode>("region_code", raw)?,
         None => principal
-            .bindings_for_power(tongban_kernel::Power::EditCatalogue)
-            .map(|b| b.region)
-            .min_by_key(|r| r.prefix().len())
+            .widest_region(tongban_kernel::Power::EditCatalogue)
             .ok_or_else(|| Error::Forbidden("drafts are for catalogue administrators".into()))?,
     };
     principal.require(tongban_kernel::Power::EditCatalogue, &region)?;

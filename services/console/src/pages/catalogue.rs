@@ -35,11 +35,7 @@ pub fn router() -> Router<AppState> {
 fn kept(staff: &Staff) -> PageResult<String> {
     staff
         .session
-        .roles
-        .iter()
-        .filter(|b| b.role.powers().contains(&Power::EditCatalogue))
-        .map(|b| b.region)
-        .min_by_key(|r| r.prefix().len())
+        .widest_region(Power::EditCatalogue)
         .map(|r| r.to_string())
         .ok_or(PageError::NotFound)
 }

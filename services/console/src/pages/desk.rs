@@ -94,12 +94,8 @@ async fn list(
     };
     let overdue = query.overdue.is_some();
     // The widest region the person works in: the desk lists both halls' transfers there.
-    let region = session
-        .roles
-        .iter()
-        .map(|b| b.region)
-        .min_by_key(|r| r.to_string().trim_end_matches('0').len())
-        .ok_or(PageError::NotFound)?;
+    let region =
+        tongban_kernel::access::widest_region(&session.roles).ok_or(PageError::NotFound)?;
     let transfers: Vec<Transfer> = state
         .api
         .get(

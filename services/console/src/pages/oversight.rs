@@ -17,7 +17,7 @@ use chrono::{DateTime, Days, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use tongban_kernel::Role;
+use tongban_kernel::Power;
 
 use crate::AppState;
 use crate::api::Service;
@@ -117,9 +117,7 @@ async fn page(State(state): State<AppState>, staff: Staff) -> PageResult<Respons
     let Staff { session, t, path } = staff;
     // The widest region the person supervises.
     let region = session
-        .bindings(Role::Supervisor)
-        .map(|b| b.region)
-        .min_by_key(|r| r.prefix().len())
+        .widest_region(Power::Supervise)
         .ok_or(PageError::NotFound)?;
     let today = tongban_kernel::clock::local_date(state.clock.now());
     let soon = today + Days::new(NEARLY_DUE_DAYS);

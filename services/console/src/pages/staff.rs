@@ -26,7 +26,7 @@ use crate::api::{Failure, Service};
 use crate::error::{PageError, PageResult};
 use crate::i18n::T;
 use crate::pages::frame::{
-    Acted, Chrome, Done, Fields, html_refused, not_found, settled, urlencode, value,
+    Acted, Chrome, Done, Fields, html_refused, not_found, posted, settled, urlencode, value,
 };
 use crate::pages::views::{Account, Binding, StaffPage};
 use crate::session::Staff;
@@ -67,11 +67,7 @@ fn temporary_password() -> String {
 fn administered(staff: &Staff) -> PageResult<String> {
     staff
         .session
-        .roles
-        .iter()
-        .filter(|b| b.role.powers().contains(&Power::ManageAccounts))
-        .map(|b| b.region)
-        .min_by_key(|r| r.prefix().len())
+        .widest_region(Power::ManageAccounts)
         .map(|r| r.to_string())
         .ok_or(PageError::NotFound)
 }
@@ -217,11 +213,10 @@ async fn create(
     if !role.is_empty() {
         let grant = json!({ "role": role, "region": region });
         let path = format!("/v1/accounts/{}/roles", account.id);
-        let granted = state
-            .api
-            .act(token, Method::POST, Service::Identity, &path, Some(&grant))
-            .await;
-        if let Acted::Refused(message) = settled(granted, "")? {
+        // Shown on this answer with the password, never a redirect: where it would lead is moot.
+        if let Acted::Refused(message) =
+            posted(&state, &staff, Service::Identity, &path, Some(&grant), "").await?
+        {
             error = Some(message);
         }
     }

@@ -13,7 +13,8 @@ use sqlx::PgPool;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use tongban_kernel::{Role, RoleBinding};
+use tongban_kernel::access::widest_region;
+use tongban_kernel::{Power, RegionCode, Role, RoleBinding};
 use tongban_vault::Vault;
 use tongban_vault::store::Column;
 
@@ -73,6 +74,15 @@ impl Session {
     /// Whether any of the person's roles is `role`.
     pub fn has(&self, role: Role) -> bool {
         self.roles.iter().any(|binding| binding.role == role)
+    }
+
+    /// The widest region in which the person holds `power` (a page's default scope).
+    pub fn widest_region(&self, power: Power) -> Option<RegionCode> {
+        widest_region(
+            self.roles
+                .iter()
+                .filter(|b| b.role.powers().contains(&power)),
+        )
     }
 
     /// The bindings of `role`.

@@ -51,9 +51,7 @@ fn scope(
     let region = match asked {
         Some(region) => region,
         None => principal
-            .bindings_for_power(Power::ManageAccounts)
-            .map(|b| b.region)
-            .min_by_key(|r| r.prefix().len())
+            .widest_region(Power::ManageAccounts)
             .ok_or_else(|| {
                 Error::Forbidden("the staff directory is for identity administrators".into())
             })?,

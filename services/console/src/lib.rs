@@ -9,20 +9,22 @@
 //! with htmx (vendored in `assets/`, see `assets/README.md`) for partial updates; no Node at
 //! build or run time. Words come from the message catalogues in `messages/` (zh-CN, en).
 //!
+//! What any server-rendered site needs — sessions and their table, the guard (session, CSRF),
+//! the services' client, the words' machinery, error answers and security headers — is the
+//! page kit's (`tongban_pages`), shared with the online hall; the console brings its pages,
+//! its words, its cookies and its error page.
+//!
 //! # Layout
-//! - [`app`]: what every page shares, and loading a session (refreshing its tokens).
-//! - [`session`]: the session guard every request passes (session, CSRF, security headers,
-//!   error pages), and the sessions table ([`session::store`]).
-//! - [`api`]: the client of the services' APIs.
-//! - [`pages`]: one file per group of pages, each with its templates in `templates/`.
-//! - [`i18n`]: the message catalogues and China-time formatting.
-//! - [`error`]: why a page could not be shown.
+//! - [`app`]: what every page shares ([`AppState`]), and what the kit's guard needs of it.
+//! - [`session`]: the console's cookies and sealed column, whom it serves, the [`session::Staff`]
+//!   every working page requires; the kit's guard and sessions, re-exported.
+//! - [`pages`]: one file per group of pages, each with its templates in `templates/`; the
+//!   frame of every page and the error page (with the security headers) among them.
+//! - [`i18n`]: the console's message catalogues.
 //! - [`config`]: the `[console]` section.
 
-pub mod api;
 pub mod app;
 pub mod config;
-pub mod error;
 pub mod i18n;
 pub mod pages;
 pub mod session;
@@ -34,13 +36,14 @@ use tokio::net::TcpListener;
 use utoipa::OpenApi as _;
 
 use tongban_auth::Verifier;
+use tongban_pages::api::Api;
 use tongban_runtime::health::{DatabaseCheck, Draining, Readiness};
 use tongban_runtime::regions::RegionDirectory;
 use tongban_runtime::{CancellationToken, Settings, db, http};
 
 pub use app::AppState;
 use app::Inner;
-use session::store;
+use session::Sessions;
 
 /// The component's name and schema.
 pub const NAME: &str = "console";
@@ -67,13 +70,23 @@ pub async fn run(
     if settings.database.migrate {
         db::migrate(&pool, NAME, vec![migrator()]).await?;
     }
-    let verifier = Arc::new(Verifier::for_platform(&settings));
-    let state = AppState::new(Inner {
+    let api = Arc::new(Api::new(&settings)?);
+    let sessions = Sessions {
         pool: pool.clone(),
         vault: settings.secrets.vault()?,
-        api: api::Api::new(&settings)?,
-        verifier,
+        api: api.clone(),
+        verifier: Arc::new(Verifier::for_platform(&settings)),
         clock: settings.clock.clone(),
+        idle_minutes: config.idle_minutes,
+        session_hours: config.session_hours,
+        column: &session::SEALED,
+        accepts: session::ACCEPTS,
+    };
+    let state = AppState::new(Inner {
+        sessions,
+        api,
+        clock: settings.clock.clone(),
+        site: session::site(config.secure_cookies),
         config,
         regions: RegionDirectory::new(&settings.http),
     });
@@ -101,7 +114,7 @@ async fn sweep(state: AppState, shutdown: CancellationToken) {
             () = shutdown.cancelled() => return,
             () = tokio::time::sleep(SWEEP_EVERY) => {}
         }
-        match store::sweep(&state.pool, state.idle_since(), state.started_since()).await {
+        match state.sessions.sweep().await {
             Ok(0) => {}
             Ok(ended) => tracing::debug!(ended, "ended console sessions deleted"),
             Err(err) => tracing::warn!(error = %err, "cannot delete ended sessions"),

@@ -2,9 +2,9 @@
 //! warning), and htmx (vendored; version and licence in `assets/README.md`).
 
 use axum::Router;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+
+use tongban_pages::assets::asset;
 
 use crate::AppState;
 
@@ -26,13 +26,4 @@ pub fn router() -> Router<AppState> {
             "/console/assets/htmx.min.js",
             get(|| async { asset(HTMX, "text/javascript; charset=utf-8") }),
         )
-}
-
-fn asset(body: &'static str, content_type: &'static str) -> Response {
-    let mut response = (StatusCode::OK, body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    // A new release brings new files: always ask (answered from the binary, so cheap).
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    response
 }

@@ -10,12 +10,13 @@ use axum::routing::{get, post};
 use reqwest::Method;
 use serde::Deserialize;
 
+use tongban_pages::api::{Failure, Service};
+use tongban_pages::error::{PageError, PageResult};
+
 use crate::AppState;
-use crate::api::{Failure, Service};
-use crate::error::{PageError, PageResult};
 use crate::i18n::{Lang, T};
 use crate::pages::frame::{Chrome, html, html_refused};
-use crate::session::store::{self, random_token};
+use crate::session::store::random_token;
 use crate::session::{BASE, Ctx, LANG_COOKIE, PRE_COOKIE, SESSION_COOKIE, set_cookie};
 
 pub fn router() -> Router<AppState> {
@@ -78,7 +79,7 @@ async fn sign_in_page(
     let mut response = html(&page)?;
     response.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(PRE_COOKIE, &pre, 3600, state.config.secure_cookies),
+        set_cookie(&state.site, PRE_COOKIE, &pre, 3600),
     );
     Ok(response)
 }
@@ -127,7 +128,7 @@ async fn sign_in(
         Err(failure) => return Err(failure.into()),
     };
     let refresh = tokens.refresh_token.clone();
-    let grant = match state.grant(tokens, None).await {
+    let grant = match state.sessions.grant(tokens, None).await {
         Ok(grant) => grant,
         Err(err) => {
             tracing::info!(error = %format!("{err:#}"), "a console sign-in refused");
@@ -137,8 +138,7 @@ async fn sign_in(
             return refused(t.s("sign_in.not_staff").to_owned());
         }
     };
-    let (cookie, session) =
-        store::create(&state.pool, &state.vault, state.clock.now(), grant).await?;
+    let (cookie, session) = state.sessions.start(grant).await?;
     let to = if session.password_change_required {
         "/console/password"
     } else {
@@ -149,30 +149,25 @@ async fn sign_in(
     let headers = response.headers_mut();
     headers.append(
         header::SET_COOKIE,
-        set_cookie(
-            SESSION_COOKIE,
-            &cookie,
-            max_age,
-            state.config.secure_cookies,
-        ),
+        set_cookie(&state.site, SESSION_COOKIE, &cookie, max_age),
     );
     headers.append(
         header::SET_COOKIE,
-        set_cookie(PRE_COOKIE, "", 0, state.config.secure_cookies),
+        set_cookie(&state.site, PRE_COOKIE, "", 0),
     );
     Ok(response)
 }
 
 async fn sign_out(State(state): State<AppState>, ctx: Ctx) -> PageResult<Response> {
     if let Some(session) = &ctx.session
-        && let Some(refresh) = store::delete(&state.pool, &state.vault, &session.id_hash).await?
+        && let Some(refresh) = state.sessions.end(&session.id_hash).await?
     {
         state.api.revoke(&refresh).await;
     }
     let mut response = Redirect::to("/console/sign-in?signed_out=1").into_response();
     response.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(SESSION_COOKIE, "", 0, state.config.secure_cookies),
+        set_cookie(&state.site, SESSION_COOKIE, "", 0),
     );
     Ok(response)
 }
@@ -285,7 +280,12 @@ async fn change_password(
     }
     // Identity ended every other sign-in; this one's next token drops the temporary
     // password's restriction. Refresh now, so the next page opens.
-    if state.refresh(&session.id_hash, true).await?.is_none() {
+    if state
+        .sessions
+        .refresh(&session.id_hash, true)
+        .await?
+        .is_none()
+    {
         return Err(PageError::SignIn { next: ctx.path });
     }
     Ok(Redirect::to("/console/password?changed=1").into_response())
@@ -307,12 +307,7 @@ async fn switch_language(
     let mut response = Redirect::to(safe_next(&back.back)).into_response();
     response.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(
-            LANG_COOKIE,
-            lang.code(),
-            365 * 86_400,
-            state.config.secure_cookies,
-        ),
+        set_cookie(&state.site, LANG_COOKIE, lang.code(), 365 * 86_400),
     );
     response
 }

@@ -12,10 +12,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use tongban_kernel::Role;
+use tongban_pages::api::{Failure, Service};
+use tongban_pages::error::{PageError, PageResult};
 
 use crate::AppState;
-use crate::api::{Failure, Service};
-use crate::error::{PageError, PageResult};
 use crate::i18n::T;
 use crate::pages::frame::{
     Chrome, Done, html, html_refused, not_found, relayed, urlencode, with_history,
@@ -179,7 +179,7 @@ pub async fn show(
 ) -> PageResult<Response> {
     let Staff { session, t, path } = staff;
     let (case, history): (Case, Vec<HistoryEntry>) = with_history(
-        state,
+        &state.api,
         session.token(),
         Service::Acceptance,
         &format!("/v1/cases/{id}"),

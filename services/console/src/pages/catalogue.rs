@@ -14,10 +14,10 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use tongban_kernel::Power;
+use tongban_pages::api::Service;
+use tongban_pages::error::{PageError, PageResult};
 
 use crate::AppState;
-use crate::api::Service;
-use crate::error::{PageError, PageResult};
 use crate::i18n::T;
 use crate::pages::frame::{Acted, Chrome, Done, Fields, html_refused, posted, value};
 use crate::pages::views::{Agreement, Draft};

@@ -16,9 +16,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use tongban_pages::api::Service;
+use tongban_pages::error::{PageError, PageResult};
+
 use crate::AppState;
-use crate::api::Service;
-use crate::error::{PageError, PageResult};
 use crate::i18n::T;
 use crate::pages::frame::{
     Acted, Chrome, Clock, Countdown, Done, Fields, html, html_refused, posted, value, with_history,
@@ -155,7 +156,7 @@ async fn show(
 ) -> PageResult<Response> {
     let Staff { session, t, path } = staff;
     let (transfer, history): (Transfer, Vec<WorkEntry>) = with_history(
-        state,
+        &state.api,
         session.token(),
         Service::Crossregion,
         &format!("/v1/transfers/{id}"),

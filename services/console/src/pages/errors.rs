@@ -8,9 +8,11 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
+use tongban_pages::error::{Failed, PageError};
+use tongban_pages::headers::secure;
+
 use crate::AppState;
-use crate::error::{Failed, PageError};
-use crate::i18n::T;
+use crate::i18n::{self, Lang, T};
 use crate::pages::frame::Chrome;
 use crate::pages::frame::urlencode;
 use crate::session::Ctx;
@@ -36,29 +38,16 @@ pub async fn finish(State(state): State<AppState>, request: Request, next: Next)
     let mut response = next.run(request).await;
     if let Some(Failed(error)) = response.extensions_mut().remove::<Failed>() {
         let ctx = response.extensions_mut().remove::<Ctx>().unwrap_or(Ctx {
-            t: crate::i18n::T::default(),
+            t: i18n::t(Lang::Zh),
             session: None,
             pre: None,
             path: String::new(),
             htmx: false,
+            elders: false,
         });
         response = render(&error, &ctx, &state);
     }
-    let headers = response.headers_mut();
-    // A material's file sets a stricter policy of its own.
-    headers
-        .entry(header::CONTENT_SECURITY_POLICY)
-        .or_insert(HeaderValue::from_static(POLICY));
-    for (name, value) in [
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "same-origin"),
-    ] {
-        headers.insert(name, HeaderValue::from_static(value));
-    }
-    // Pages show personal data: never kept by a shared hall PC's cache.
-    headers
-        .entry(header::CACHE_CONTROL)
-        .or_insert(HeaderValue::from_static("no-store"));
+    secure(&mut response, POLICY);
     response
 }
 
@@ -95,7 +84,7 @@ fn render(error: &PageError, ctx: &Ctx, state: &AppState) -> Response {
             t.s("error.too_large.title"),
             t.s("error.too_large").to_owned(),
         ),
-        PageError::NotStaff => (
+        PageError::WrongAccount => (
             t.s("error.forbidden.title"),
             t.s("sign_in.not_staff").to_owned(),
         ),

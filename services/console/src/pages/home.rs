@@ -7,10 +7,10 @@ use axum::extract::State;
 use axum::response::Response;
 
 use tongban_kernel::Role;
+use tongban_pages::api::{Failure, Service};
+use tongban_pages::error::PageResult;
 
 use crate::AppState;
-use crate::api::{Failure, Service};
-use crate::error::PageResult;
 use crate::i18n::T;
 use crate::pages::frame::{Chrome, html};
 use crate::pages::inbox::Tab;

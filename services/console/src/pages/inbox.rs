@@ -8,9 +8,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
+use tongban_pages::api::Service;
+use tongban_pages::error::{PageError, PageResult};
+
 use crate::AppState;
-use crate::api::Service;
-use crate::error::{PageError, PageResult};
 use crate::i18n::T;
 use crate::pages::frame::{Chrome, html, urlencode};
 use crate::pages::views::{HallCases, INBOX_LISTS, InboxCounts};

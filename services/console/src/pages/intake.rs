@@ -17,10 +17,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use tongban_kernel::Role;
+use tongban_pages::api::{Failure, Service};
+use tongban_pages::error::{PageError, PageResult};
 
 use crate::AppState;
-use crate::api::{Failure, Service};
-use crate::error::{PageError, PageResult};
 use crate::i18n::T;
 use crate::pages::frame::{Chrome, html, html_refused, urlencode};
 use crate::pages::views::ItemSummary;
@@ -86,7 +86,7 @@ async fn find_item(
 ) -> PageResult<Response> {
     let halls = halls(&state, &session, &query.region).await;
     let Some(hall) = halls.iter().find(|h| h.chosen).map(|h| h.code.clone()) else {
-        return Err(PageError::Refused(crate::api::Refusal {
+        return Err(PageError::Refused(tongban_pages::api::Refusal {
             status: StatusCode::FORBIDDEN,
             code: "not_a_window_clerk".into(),
             message: t.s("intake.not_clerk").to_owned(),

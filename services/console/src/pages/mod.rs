@@ -42,7 +42,7 @@ pub fn router(state: AppState) -> Router {
         .route("/console/{*rest}", get(errors::not_found))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            session::guard,
+            session::guard::<AppState>,
         ))
         // Outside the guard: draws every failure (the guard's own too) as a page, and sets the
         // security headers on every answer.

@@ -18,10 +18,10 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use tongban_kernel::Power;
+use tongban_pages::api::Service;
+use tongban_pages::error::{PageError, PageResult};
 
 use crate::AppState;
-use crate::api::Service;
-use crate::error::{PageError, PageResult};
 use crate::i18n::T;
 use crate::pages::frame::{
     Acted, Chrome, Countdown, Done, Fields, html, html_refused, posted, value, with_history,
@@ -192,7 +192,7 @@ async fn show(
 ) -> PageResult<Response> {
     let Staff { session, t, path } = staff;
     let (remediation, history): (Remediation, Vec<WorkEntry>) = with_history(
-        state,
+        &state.api,
         session.token(),
         Service::Acceptance,
         &format!("/v1/remediations/{id}"),

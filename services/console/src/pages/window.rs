@@ -19,9 +19,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use tongban_pages::api::{Failure, Service};
+use tongban_pages::error::{PageError, PageResult};
+
 use crate::AppState;
-use crate::api::{Failure, Service};
-use crate::error::{PageError, PageResult};
 use crate::i18n::T;
 use crate::pages::cases::show;
 use crate::pages::frame::{

@@ -20,10 +20,10 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use tongban_kernel::Role;
+use tongban_pages::api::Service;
+use tongban_pages::error::{PageError, PageResult};
 
 use crate::AppState;
-use crate::api::Service;
-use crate::error::{PageError, PageResult};
 use crate::i18n::T;
 use crate::pages::frame::{
     Acted, Chrome, Clock, Countdown, Done, Fields, html, html_refused, posted, urlencode, value,
@@ -147,7 +147,7 @@ async fn show(
 ) -> PageResult<Response> {
     let Staff { session, t, path } = staff;
     let (item, history): (WorkItem, Vec<WorkEntry>) = with_history(
-        state,
+        &state.api,
         session.token(),
         Service::Approval,
         &format!("/v1/work-items/{id}"),

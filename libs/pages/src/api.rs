@@ -1,6 +1,6 @@
-//! The services' public APIs, called with the signed-in person's token. The console decides
-//! nothing a service decides: what a page shows is what the service answered that person, and
-//! a refusal is shown in the service's own words (which field, and why).
+//! The services' public APIs, called with the signed-in person's token. A site decides nothing
+//! a service decides: what a page shows is what the service answered that person, and a
+//! refusal is shown in the service's own words (which field, and why).
 
 use std::time::Duration;
 
@@ -13,7 +13,7 @@ use tongban_runtime::Settings;
 /// How long a page waits for one service call.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A service behind the console.
+/// A service behind the pages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {
     Identity,
@@ -21,6 +21,8 @@ pub enum Service {
     Acceptance,
     Approval,
     Crossregion,
+    /// The inbox of messages an applicant is sent (站内信).
+    Notification,
 }
 
 impl Service {
@@ -31,6 +33,7 @@ impl Service {
             Self::Acceptance => "acceptance",
             Self::Approval => "approval",
             Self::Crossregion => "crossregion",
+            Self::Notification => "notification",
         }
     }
 }
@@ -88,7 +91,7 @@ pub struct Tokens {
     pub refresh_token: Option<String>,
 }
 
-/// The client of every service the console calls.
+/// The client of every service the pages call.
 pub struct Api {
     http: reqwest::Client,
     identity: String,
@@ -96,6 +99,7 @@ pub struct Api {
     acceptance: String,
     approval: String,
     crossregion: String,
+    notification: String,
 }
 
 impl Api {
@@ -113,6 +117,7 @@ impl Api {
             acceptance: base("acceptance"),
             approval: base("approval"),
             crossregion: base("crossregion"),
+            notification: base("notification"),
         })
     }
 
@@ -123,6 +128,7 @@ impl Api {
             Service::Acceptance => &self.acceptance,
             Service::Approval => &self.approval,
             Service::Crossregion => &self.crossregion,
+            Service::Notification => &self.notification,
         };
         format!("{base}{path}")
     }
@@ -238,7 +244,7 @@ impl Api {
     }
 
     /// Ends a sign-in at identity (its refresh token); a failure is logged, not shown: the
-    /// console's session ends either way.
+    /// site's session ends either way.
     pub async fn revoke(&self, refresh_token: &str) {
         let request = self
             .http
@@ -256,7 +262,7 @@ async fn json<T: DeserializeOwned>(
 ) -> Result<T, Failure> {
     let response = checked(service, sent).await?;
     response.json::<T>().await.map_err(|e| {
-        tracing::error!(service = service.name(), error = %e, "an answer the console cannot read");
+        tracing::error!(service = service.name(), error = %e, "an answer the pages cannot read");
         Failure::Unavailable(format!("{}: {e}", service.name()))
     })
 }

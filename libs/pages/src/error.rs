@@ -1,6 +1,7 @@
 //! Why a page could not be shown. A handler returns a [`PageError`]; its response carries the
-//! error in an extension ([`Failed`]) and the session guard renders it as a page in the
-//! person's language (`pages::errors`), so no handler needs to know how errors look.
+//! error in an extension ([`Failed`]), the session guard (`guard`) adds the request's
+//! context, and the site's outermost layer draws it as a page in the person's language, so no
+//! handler needs to know how errors look.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -17,19 +18,19 @@ pub enum PageError {
     Csrf,
     /// A form body too large to check: 413.
     TooLarge,
-    /// Staff only: an applicant's or a service's account signed in: 403.
-    NotStaff,
+    /// An account of a kind this site does not serve signed in: 403.
+    WrongAccount,
     /// The service refused (its 4xx, in its words): shown with the same status.
     Refused(Refusal),
     /// Nothing in scope under that address: 404.
     NotFound,
-    /// A service cannot be reached, or the console's database: 503 (the detail is logged).
+    /// A service cannot be reached, or the site's database: 503 (the detail is logged).
     Unavailable(String),
     /// A bug: 500 (the detail is logged).
     Internal(String),
 }
 
-/// The extension a failed response carries to the session guard.
+/// The extension a failed response carries past the session guard to the error page.
 #[derive(Debug, Clone)]
 pub struct Failed(pub PageError);
 
@@ -37,7 +38,7 @@ impl PageError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::SignIn { .. } | Self::ChangePassword => StatusCode::SEE_OTHER,
-            Self::Csrf | Self::NotStaff => StatusCode::FORBIDDEN,
+            Self::Csrf | Self::WrongAccount => StatusCode::FORBIDDEN,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Refused(refusal) => refusal.status,
             Self::NotFound => StatusCode::NOT_FOUND,
@@ -78,7 +79,7 @@ impl From<Failure> for PageError {
 
 impl From<sqlx::Error> for PageError {
     fn from(err: sqlx::Error) -> Self {
-        Self::Unavailable(format!("console database: {err}"))
+        Self::Unavailable(format!("pages database: {err}"))
     }
 }
 

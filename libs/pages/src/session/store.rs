@@ -2,6 +2,12 @@
 //! the key-encryption key, refreshes the access token shortly before it expires (one request
 //! at a time: identity treats a refresh token used twice as stolen and ends the sign-in), and
 //! ends when idle past the limit, at its maximum age, or when identity ends the sign-in.
+//!
+//! Each site keeps its own `sessions` table in its own schema (a copy of the console's
+//! migration): the SQL names the table unqualified and the site's pool finds it on its
+//! `search_path` (`tongban_runtime::db::connect`). The sealed column is named by the caller,
+//! since a sealed value is bound to where it is kept (schema, table, key and column) and
+//! `tongban admin rotate-kek` re-wraps each site's column apart.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -19,14 +25,6 @@ use tongban_vault::Vault;
 use tongban_vault::store::Column;
 
 use crate::api::Tokens;
-
-/// Where the tokens are kept, sealed under the KEK (`tongban admin rotate-kek` re-wraps them).
-pub const SEALED: Column = Column {
-    schema: "console",
-    table: "sessions",
-    key: "id_hash",
-    column: "sealed_tokens",
-};
 
 /// A token is refreshed when it has less than this left, so no service call meets an expired
 /// one.
@@ -105,7 +103,8 @@ pub fn hash(cookie: &str) -> String {
     hex::encode(Sha256::digest(cookie.as_bytes()))
 }
 
-fn seal(vault: &Vault, id_hash: &str, tokens: &Tokens) -> anyhow::Result<Vec<u8>> {
+/// `tokens` sealed under the KEK for row `id_hash` of `column`.
+fn seal(vault: &Vault, column: &Column, id_hash: &str, tokens: &Tokens) -> anyhow::Result<Vec<u8>> {
     let held = Held {
         access: tokens.access_token.clone(),
         refresh: tokens
@@ -114,11 +113,12 @@ fn seal(vault: &Vault, id_hash: &str, tokens: &Tokens) -> anyhow::Result<Vec<u8>
             .ok_or_else(|| anyhow::anyhow!("identity gave no refresh token"))?,
     };
     let plain = Zeroizing::new(serde_json::to_vec(&held)?);
-    Ok(vault.seal(&SEALED.context(id_hash), &plain))
+    Ok(vault.seal(&column.context(id_hash), &plain))
 }
 
-pub fn open(vault: &Vault, id_hash: &str, sealed: &[u8]) -> anyhow::Result<Held> {
-    let plain = vault.open(&SEALED.context(id_hash), sealed)?;
+/// The tokens sealed in row `id_hash` of `column`.
+pub fn open(vault: &Vault, column: &Column, id_hash: &str, sealed: &[u8]) -> anyhow::Result<Held> {
+    let plain = vault.open(&column.context(id_hash), sealed)?;
     Ok(serde_json::from_slice(&plain)?)
 }
 
@@ -126,13 +126,14 @@ pub fn open(vault: &Vault, id_hash: &str, sealed: &[u8]) -> anyhow::Result<Held>
 pub async fn create(
     pool: &PgPool,
     vault: &Vault,
+    column: &Column,
     now: DateTime<Utc>,
     grant: Grant,
 ) -> anyhow::Result<(String, Session)> {
     let cookie = random_token();
     let id_hash = hash(&cookie);
     let csrf = random_token();
-    let sealed = seal(vault, &id_hash, &grant.tokens)?;
+    let sealed = seal(vault, column, &id_hash, &grant.tokens)?;
     sqlx::query(
         "insert into sessions (id_hash, account_id, display_name, roles, \
          password_change_required, csrf, sealed_tokens, access_expires_at, created_at, \
@@ -204,11 +205,12 @@ pub async fn find<'c, E: sqlx::PgExecutor<'c>>(
 pub async fn replace<'c, E: sqlx::PgExecutor<'c>>(
     executor: E,
     vault: &Vault,
+    column: &Column,
     id_hash: &str,
     now: DateTime<Utc>,
     grant: &Grant,
 ) -> anyhow::Result<()> {
-    let sealed = seal(vault, id_hash, &grant.tokens)?;
+    let sealed = seal(vault, column, id_hash, &grant.tokens)?;
     sqlx::query(
         "update sessions set sealed_tokens = $2, access_expires_at = $3, roles = $4, \
          password_change_required = $5, display_name = $6 where id_hash = $1",
@@ -239,13 +241,22 @@ pub async fn touch(pool: &PgPool, session: &mut Session, now: DateTime<Utc>) -> 
 }
 
 /// Ends session `id_hash`; returns its refresh token, to end the sign-in at identity too.
-pub async fn delete(pool: &PgPool, vault: &Vault, id_hash: &str) -> sqlx::Result<Option<String>> {
+pub async fn delete(
+    pool: &PgPool,
+    vault: &Vault,
+    column: &Column,
+    id_hash: &str,
+) -> sqlx::Result<Option<String>> {
     let sealed: Option<Vec<u8>> =
         sqlx::query_scalar("delete from sessions where id_hash = $1 returning sealed_tokens")
             .bind(id_hash)
             .fetch_optional(pool)
             .await?;
-    Ok(sealed.and_then(|s| open(vault, id_hash, &s).ok().map(|held| held.refresh)))
+    Ok(sealed.and_then(|s| {
+        open(vault, column, id_hash, &s)
+            .ok()
+            .map(|held| held.refresh)
+    }))
 }
 
 /// Deletes sessions idle since `idle_since` or started before `started_since`; returns how

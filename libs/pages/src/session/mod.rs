@@ -1,0 +1,220 @@
+//! Who is signed in: [`Sessions`] loads the session a cookie names, refreshes its tokens when
+//! they are due, and checks what fresh tokens say of their holder; [`store`] is the table the
+//! sessions are kept in.
+
+pub mod store;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration as Span, Utc};
+
+use tongban_auth::Verifier;
+use tongban_kernel::{AccountKind, Clock};
+use tongban_vault::Vault;
+use tongban_vault::store::Column;
+
+use crate::api::{self, Api};
+pub use store::{Grant, Session};
+
+/// A site's sessions: where they are kept, how long they live, whom they are for.
+pub struct Sessions {
+    /// The site's own database (its schema first on the `search_path`).
+    pub pool: sqlx::PgPool,
+    /// Seals the tokens a session holds.
+    pub vault: Vault,
+    /// Identity's token endpoint (refresh), and its `accounts/me` (the display name); shared
+    /// with the site's pages.
+    pub api: Arc<Api>,
+    /// Checks a fresh access token against identity's keys before a session believes it.
+    pub verifier: Arc<Verifier>,
+    pub clock: Clock,
+    /// Minutes without a request after which a session ends (a hall PC left unattended).
+    pub idle_minutes: i64,
+    /// Hours after which a session ends however busy it is.
+    pub session_hours: i64,
+    /// Where the site keeps its sessions' tokens sealed; each site its own, for the sealed
+    /// values are bound to where they are kept.
+    pub column: &'static Column,
+    /// The kinds of account the site serves: staff in the console, citizens and enterprises
+    /// in the online hall; any other is refused a session.
+    pub accepts: &'static [AccountKind],
+}
+
+impl Sessions {
+    /// Sessions idle since this instant have ended.
+    pub fn idle_since(&self) -> DateTime<Utc> {
+        self.clock.now() - Span::minutes(self.idle_minutes)
+    }
+
+    /// Sessions started before this instant have ended.
+    pub fn started_since(&self) -> DateTime<Utc> {
+        self.clock.now() - Span::hours(self.session_hours)
+    }
+
+    /// Starts a session for `grant`; returns the cookie's value and the session.
+    pub async fn start(&self, grant: Grant) -> anyhow::Result<(String, Session)> {
+        store::create(
+            &self.pool,
+            &self.vault,
+            self.column,
+            self.clock.now(),
+            grant,
+        )
+        .await
+    }
+
+    /// Ends session `id_hash`; returns its refresh token, to end the sign-in at identity too.
+    pub async fn end(&self, id_hash: &str) -> sqlx::Result<Option<String>> {
+        store::delete(&self.pool, &self.vault, self.column, id_hash).await
+    }
+
+    /// Deletes the sessions that have ended; returns how many.
+    pub async fn sweep(&self) -> sqlx::Result<u64> {
+        store::sweep(&self.pool, self.idle_since(), self.started_since()).await
+    }
+
+    /// The live session the cookie's `value` names, its access token fresh; `None` when there
+    /// is none (never was, idle too long, or identity ended the sign-in).
+    pub async fn session(&self, value: &str) -> anyhow::Result<Option<Session>> {
+        let id_hash = store::hash(value);
+        let Some(row) = store::find(
+            &self.pool,
+            &id_hash,
+            self.idle_since(),
+            self.started_since(),
+            false,
+        )
+        .await?
+        else {
+            return Ok(None);
+        };
+        let now = self.clock.now();
+        let row = if row.access_expires_at - now < store::REFRESH_AHEAD {
+            match self.refresh(&id_hash, false).await? {
+                Some(row) => row,
+                None => return Ok(None),
+            }
+        } else {
+            row
+        };
+        let held = store::open(&self.vault, self.column, &id_hash, &row.sealed_tokens)?;
+        let mut session = Session {
+            id_hash: row.id_hash,
+            account_id: row.account_id,
+            name: row.display_name,
+            roles: row.roles.0,
+            password_change_required: row.password_change_required,
+            csrf: row.csrf,
+            access_token: zeroize::Zeroizing::new(held.access),
+            access_expires_at: row.access_expires_at,
+            last_seen_at: row.last_seen_at,
+        };
+        store::touch(&self.pool, &mut session, now).await?;
+        Ok(Some(session))
+    }
+
+    /// Refreshes session `id_hash`'s tokens under a row lock (a second request waiting on the
+    /// lock finds them fresh and does not spend the refresh token again), when they are due or
+    /// when `force`d (a changed password, new roles); ends the session when identity refuses
+    /// (the sign-in ended: password changed elsewhere, account disabled).
+    pub async fn refresh(&self, id_hash: &str, force: bool) -> anyhow::Result<Option<store::Row>> {
+        let mut tx = self.pool.begin().await?;
+        let Some(row) = store::find(
+            &mut *tx,
+            id_hash,
+            self.idle_since(),
+            self.started_since(),
+            true,
+        )
+        .await?
+        else {
+            return Ok(None);
+        };
+        let now = self.clock.now();
+        if !force && row.access_expires_at - now >= store::REFRESH_AHEAD {
+            tx.commit().await?;
+            return Ok(Some(row));
+        }
+        let held = store::open(&self.vault, self.column, id_hash, &row.sealed_tokens)?;
+        let tokens = match self
+            .api
+            .token(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", held.refresh.as_str()),
+            ])
+            .await
+        {
+            Ok(tokens) => tokens,
+            Err(api::Failure::Refused(refusal)) => {
+                tracing::info!(
+                    code = refusal.code,
+                    site = self.column.schema,
+                    "identity ended a sign-in"
+                );
+                sqlx::query("delete from sessions where id_hash = $1")
+                    .bind(id_hash)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                return Ok(None);
+            }
+            Err(api::Failure::Unavailable(detail)) => anyhow::bail!(detail),
+        };
+        let grant = self.grant(tokens, Some(row.display_name.clone())).await?;
+        store::replace(&mut *tx, &self.vault, self.column, id_hash, now, &grant).await?;
+        tx.commit().await?;
+        store::find(
+            &self.pool,
+            id_hash,
+            self.idle_since(),
+            self.started_since(),
+            false,
+        )
+        .await
+        .map_err(Into::into)
+    }
+
+    /// What fresh `tokens` say of their holder (verified against identity's keys); the
+    /// display name from identity when not already known.
+    pub async fn grant(
+        &self,
+        tokens: api::Tokens,
+        display_name: Option<String>,
+    ) -> anyhow::Result<Grant> {
+        let claims = self.verifier.verify(&tokens.access_token).await?;
+        // Only the kinds the site serves: the console is staff's, the online hall applicants';
+        // a service account has no pages.
+        anyhow::ensure!(
+            self.accepts.contains(&claims.kind),
+            "a {:?} account cannot hold a session in {}",
+            claims.kind,
+            self.column.schema
+        );
+        let display_name = match display_name {
+            Some(name) => name,
+            None => {
+                #[derive(serde::Deserialize)]
+                struct Me {
+                    display_name: String,
+                }
+                let me: Me = self
+                    .api
+                    .get(
+                        &tokens.access_token,
+                        api::Service::Identity,
+                        "/v1/accounts/me",
+                    )
+                    .await
+                    .map_err(|f| anyhow::anyhow!("{f:?}"))?;
+                me.display_name
+            }
+        };
+        Ok(Grant {
+            account_id: claims.sub,
+            display_name,
+            roles: claims.roles,
+            password_change_required: claims.pwd,
+            tokens,
+        })
+    }
+}

@@ -14,13 +14,15 @@ const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'];
  * The accessibility violations axe finds in `page` as it is now: one entry per rule broken,
  * `{ rule, impact, help, nodes: [selector, ...] }`; empty when there are none.
  */
-export async function axeViolations(page) {
+export async function axeViolations(page, { enhancedContrast = false } = {}) {
   if (!(await page.evaluate(() => typeof window.axe === 'object'))) {
     await page.evaluate(await AXE_SOURCE);
   }
+  // The elders' mode promises 7:1 (WCAG's AAA contrast): axe's enhanced contrast rule too.
+  const tags = enhancedContrast ? [...TAGS, 'wcag2aaa'] : TAGS;
   const result = await page.evaluate(
-    (tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] }),
-    TAGS,
+    (values) => window.axe.run(document, { runOnly: { type: 'tag', values }, resultTypes: ['violations'] }),
+    tags,
   );
   return result.violations.map((v) => ({
     rule: v.id,
@@ -30,9 +32,12 @@ export async function axeViolations(page) {
   }));
 }
 
-/** Throws naming every violation axe finds in `page`, `when` saying which page or state. */
-export async function assertAccessible(page, when) {
-  const violations = await axeViolations(page);
+/**
+ * Throws naming every violation axe finds in `page`, `when` saying which page or state;
+ * `options` as `axeViolations` takes them.
+ */
+export async function assertAccessible(page, when, options = {}) {
+  const violations = await axeViolations(page, options);
   if (violations.length) {
     const list = violations.map((v) => `${v.rule} (${v.impact}: ${v.help}) at ${v.nodes.join(', ')}`);
     throw new Error(`${when}: axe found ${violations.length} accessibility violation(s): ${list.join('; ')}`);

@@ -2,8 +2,8 @@
 // The staff console in headless Chromium, as people use it: elements found by role and label,
 // never by CSS path; every page checked with axe-core and photographed (PNG under --out).
 //
-// --scenario first-day (the default): a window clerk's first morning. Opens the platform's
-// front door, signs in with the administrator's temporary password, must choose their own,
+// --scenario first-day (the default): a window clerk's first morning. Opens the console's
+// address, signs in with the administrator's temporary password, must choose their own,
 // finds the online application in the hall's inbox, opens it, finds it again by the
 // applicant's name, switches to English and back, reaches the content with the keyboard's skip
 // link, and signs out.
@@ -99,8 +99,8 @@ async function signIn(page, args, username, password) {
 
 /** A window clerk's first morning (see the top of the file). */
 async function firstDay(page, args, pages) {
-  // The front door leads to the sign-in.
-  await page.goto(args.url);
+  // The console's own address leads to the sign-in.
+  await page.goto(new URL('/console/', args.url).toString());
   await page.waitForURL(/\/console\/sign-in/);
   await page.getByRole('heading', { name: '工作人员登录' }).waitFor();
   await visit(page, '01-sign-in', pages);

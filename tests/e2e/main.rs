@@ -32,5 +32,6 @@ mod notification;
 mod operations;
 mod outbound;
 mod platform;
+mod portal;
 mod ratings;
 mod transfers;

@@ -144,6 +144,47 @@ impl Api {
         json(service, request.send().await).await
     }
 
+    /// `GET` `path` of `service` without a token: what the services answer anyone (the
+    /// catalogue, a case's progress by its number and password).
+    pub async fn public_get<T: DeserializeOwned>(
+        &self,
+        service: Service,
+        path: &str,
+    ) -> Result<T, Failure> {
+        let request = self.http.get(self.url(service, path));
+        json(service, request.send().await).await
+    }
+
+    /// `method` `path` with a JSON `body` and no token, answered with JSON.
+    pub async fn public_send<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        service: Service,
+        path: &str,
+        body: &B,
+    ) -> Result<T, Failure> {
+        let request = self
+            .http
+            .request(method, self.url(service, path))
+            .json(body);
+        json(service, request.send().await).await
+    }
+
+    /// [`Api::public_send`] for an answer whose body does not matter.
+    pub async fn public_act<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        service: Service,
+        path: &str,
+        body: &B,
+    ) -> Result<(), Failure> {
+        let request = self
+            .http
+            .request(method, self.url(service, path))
+            .json(body);
+        checked(service, request.send().await).await.map(drop)
+    }
+
     /// `method` `path` with a JSON `body`, answered with JSON.
     pub async fn send<B: Serialize + ?Sized, T: DeserializeOwned>(
         &self,

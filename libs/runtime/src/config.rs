@@ -22,9 +22,10 @@ pub const SERVICES: [&str; 7] = [
     "insight",
 ];
 
-/// The people's pages, served under the gateway's own paths (the staff console at `/console/`):
-/// components with no API of their own behind `/api/`, no outbox and no topic.
-pub const PAGES: [&str; 1] = ["console"];
+/// The people's pages, served under the gateway's own paths (the staff console at `/console/`,
+/// the online hall at `/`): components with no API of their own behind `/api/`, no outbox and
+/// no topic.
+pub const PAGES: [&str; 2] = ["console", "portal"];
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
@@ -434,7 +435,7 @@ fn defaults() -> Vec<(&'static str, config::Value)> {
         ("outbox.poll_interval_ms", 1_000.into()),
         ("outbox.retention_hours", 72.into()),
     ];
-    const SERVICE_PORTS: [(&str, i64); 8] = [
+    const SERVICE_PORTS: [(&str, i64); 9] = [
         ("http.ports.identity", 8081),
         ("http.ports.catalogue", 8082),
         ("http.ports.acceptance", 8083),
@@ -443,6 +444,7 @@ fn defaults() -> Vec<(&'static str, config::Value)> {
         ("http.ports.crossregion", 8086),
         ("http.ports.insight", 8087),
         ("http.ports.console", 8089),
+        ("http.ports.portal", 8090),
     ];
     values.extend(SERVICE_PORTS.map(|(key, port)| (key, port.into())));
     let tokens = TokenSettings::default();
@@ -466,6 +468,7 @@ mod tests {
         assert_eq!(settings.port("insight"), 8087);
         assert_eq!(settings.port("console"), 8089);
         assert_eq!(settings.http.upstreams["console"], "http://127.0.0.1:8089");
+        assert_eq!(settings.http.upstreams["portal"], "http://127.0.0.1:8090");
         assert_eq!(
             settings.http.upstreams["acceptance"],
             "http://127.0.0.1:8083"

@@ -62,6 +62,20 @@ impl RegionDirectory {
             .collect())
     }
 
+    /// The name of the division a service gave by its `code` (赫山区), or the code itself when
+    /// it is no code or the catalogue cannot say: for showing, never for deciding.
+    pub async fn name_of(&self, code: &str) -> String {
+        let Ok(parsed) = code.parse::<RegionCode>() else {
+            return code.to_owned();
+        };
+        match self.named_lineage(&parsed, "region").await {
+            Ok(lineage) => lineage
+                .last()
+                .map_or_else(|| code.to_owned(), |r| r.name.clone()),
+            Err(_) => code.to_owned(),
+        }
+    }
+
     /// [`RegionDirectory::lineage`] with the divisions' names (what a printed document is
     /// headed with).
     pub async fn named_lineage(&self, code: &RegionCode, field: &str) -> Result<Vec<Named>, Error> {

@@ -58,19 +58,11 @@ impl AppState {
 
     /// The name of region `code` (赫山区), or the code when the catalogue cannot say.
     pub async fn region_name(&self, code: &RegionCode) -> String {
-        match self.regions.named_lineage(code, "region").await {
-            Ok(lineage) => lineage
-                .last()
-                .map_or_else(|| code.to_string(), |r| r.name.clone()),
-            Err(_) => code.to_string(),
-        }
+        self.regions.name_of(code.as_str()).await
     }
 
     /// [`AppState::region_name`] of a code as a service gave it.
     pub async fn region_named(&self, code: &str) -> String {
-        match code.parse::<RegionCode>() {
-            Ok(code) => self.region_name(&code).await,
-            Err(_) => code.to_owned(),
-        }
+        self.regions.name_of(code).await
     }
 }

@@ -58,13 +58,6 @@ pub const PUBLIC: &[(&str, &str)] = &[
     ("POST", "/api/acceptance/v1/ratings/comments"),
     // The SMS gateway's delivery receipts, signed with the key the platform shares with it.
     ("POST", "/api/notification/v1/receipts/sms"),
-    // The staff console's pages: its own sessions (a cookie) stand in for the token, and it
-    // calls the services with the signed-in person's token.
-    ("GET", "/"),
-    ("GET", "/console"),
-    ("GET", "/console/"),
-    ("GET", "/console/**"),
-    ("POST", "/console/**"),
     // The supervisors' dashboard page (its data needs a supervisor's token).
     ("GET", "/api/insight/dashboard"),
     ("GET", "/api/insight/dashboard/"),
@@ -72,9 +65,19 @@ pub const PUBLIC: &[(&str, &str)] = &[
 ];
 
 pub fn is_public(method: &Method, path: &str) -> bool {
-    PUBLIC
-        .iter()
-        .any(|(m, pattern)| *m == method.as_str() && matches(pattern, path))
+    is_page(method, path)
+        || PUBLIC
+            .iter()
+            .any(|(m, pattern)| *m == method.as_str() && matches(pattern, path))
+}
+
+/// The people's pages (the staff console under `/console/`, the online hall everywhere else
+/// outside `/api/`): their own sessions (a cookie) stand in for the token, and they call the
+/// services with the signed-in person's token.
+fn is_page(method: &Method, path: &str) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::POST)
+        && path != "/api"
+        && !path.starts_with("/api/")
 }
 
 fn matches(pattern: &str, path: &str) -> bool {
@@ -272,5 +275,16 @@ mod tests {
             "/api/notification/v1/receipts/sms"
         ));
         assert!(!is_public(&Method::GET, "/api/notification/v1/inbox"));
+    }
+
+    #[test]
+    fn pages_are_open_and_the_api_is_not_a_page() {
+        for page in ["/", "/search", "/items/x", "/console/", "/console/inbox"] {
+            assert!(is_public(&Method::GET, page), "{page}");
+            assert!(is_public(&Method::POST, page), "{page}");
+        }
+        assert!(!is_public(&Method::DELETE, "/search"));
+        assert!(!is_public(&Method::GET, "/api"));
+        assert!(!is_public(&Method::POST, "/api/identity/v1/accounts/staff"));
     }
 }

@@ -1,6 +1,6 @@
 //! The gateway: the one public port. `/api/<service>/…` is proxied to that service with the
 //! prefix stripped, the request id kept and the W3C trace continued; `/console/…` to the staff
-//! console whole, and `/` leads there.
+//! console whole, and every other path to the public online hall.
 //!
 //! # Layout
 //! - [`guard`]: rate limits and token verification in front of the proxy.
@@ -18,8 +18,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::response::Redirect;
-use axum::routing::{any, get};
+use axum::routing::any;
 use futures::future::BoxFuture;
 use tokio::net::TcpListener;
 use utoipa::OpenApi;
@@ -60,11 +59,12 @@ pub fn app(
     let api = Router::new()
         .route("/api/{service}", any(proxy::forward))
         .route("/api/{service}/{*rest}", any(proxy::forward))
-        // The staff console, until the public online hall takes `/`.
-        .route("/", get(|| async { Redirect::to("/console/") }))
+        // The staff console under `/console/`, the public online hall everywhere else.
         .route("/console", any(proxy::forward_page))
         .route("/console/", any(proxy::forward_page))
         .route("/console/{*rest}", any(proxy::forward_page))
+        .route("/", any(proxy::forward_page))
+        .route("/{*rest}", any(proxy::forward_page))
         .with_state(proxy)
         .route_layer(axum::middleware::from_fn_with_state(guard, guard::guard));
     Ok(http::public_service(

@@ -125,25 +125,43 @@ async fn forward_inner(
     relay(proxy, service, target, &format!("/api/{service}"), request).await
 }
 
-/// The staff console's pages (`/console/…`), forwarded whole to the console component, which
-/// serves them under the same path: its links and cookie path need no prefix to be taken off.
+/// The people's pages, forwarded whole to the component that serves them under the same path
+/// (their links and cookie paths need no prefix taken off): `/console/…` to the staff console,
+/// every other path outside `/api/` to the online hall.
 pub async fn forward_page(State(proxy): State<Arc<Proxy>>, request: Request) -> Response {
     let page = async {
+        let path = request.uri().path();
+        let upstream = pages_upstream(path).ok_or_else(|| Error::NotFound(path.to_owned()))?;
         let base = proxy
             .upstreams
-            .get(PAGES_UPSTREAM)
-            .ok_or_else(|| Error::NotFound("the staff console".to_owned()))?;
+            .get(upstream)
+            .ok_or_else(|| Error::NotFound(format!("the {upstream} pages")))?;
         let path_and_query = request.uri().path_and_query().map_or("/", |p| p.as_str());
         let target: Uri = format!("{base}{path_and_query}")
             .parse()
             .map_err(|_| Error::bad_request("path", "not a valid path"))?;
-        relay(&proxy, PAGES_UPSTREAM, target, "", request).await
+        relay(&proxy, upstream, target, "", request).await
     };
     page.await.unwrap_or_else(IntoResponse::into_response)
 }
 
+/// The upstream that serves the page at `path`; none for a component's own metrics, which
+/// only monitoring reaches, on the component's port (a page component answers `/metrics` at
+/// its root, where the online hall's pages are too).
+pub fn pages_upstream(path: &str) -> Option<&'static str> {
+    if path == "/metrics" || path.starts_with("/metrics/") {
+        None
+    } else if path == "/console" || path.starts_with("/console/") {
+        Some(CONSOLE_UPSTREAM)
+    } else {
+        Some(PORTAL_UPSTREAM)
+    }
+}
+
 /// The upstream that serves `/console/`.
-pub const PAGES_UPSTREAM: &str = "console";
+pub const CONSOLE_UPSTREAM: &str = "console";
+/// The upstream that serves the online hall (`/`).
+pub const PORTAL_UPSTREAM: &str = "portal";
 
 /// Sends `request` to `target` and its answer back: hop-by-hop headers dropped, the body
 /// limited, the trace continued from the gateway's span, `prefix` (what the gateway took off
@@ -218,4 +236,22 @@ fn cut_off(err: &(dyn std::error::Error + 'static)) -> bool {
         current = err.source();
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_console_serves_its_own_path_and_the_hall_the_rest() {
+        for console in ["/console", "/console/", "/console/inbox"] {
+            assert_eq!(pages_upstream(console), Some(CONSOLE_UPSTREAM), "{console}");
+        }
+        for hall in ["/", "/search", "/consoles", "/items/x", "/metricsx"] {
+            assert_eq!(pages_upstream(hall), Some(PORTAL_UPSTREAM), "{hall}");
+        }
+        for metrics in ["/metrics", "/metrics/", "/metrics/x"] {
+            assert_eq!(pages_upstream(metrics), None, "{metrics}");
+        }
+    }
 }

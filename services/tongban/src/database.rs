@@ -51,9 +51,13 @@ pub fn migrators() -> Vec<(&'static str, Migrator)> {
     ]
 }
 
-/// The pages' own migrations (the console's sessions): no outbox or inbox of the bus.
+/// The pages' own migrations (the console's and the online hall's sessions): no outbox or
+/// inbox of the bus.
 pub fn page_migrators() -> Vec<(&'static str, Migrator)> {
-    vec![(tongban_console::NAME, tongban_console::migrator())]
+    vec![
+        (tongban_console::NAME, tongban_console::migrator()),
+        (tongban_portal::NAME, tongban_portal::migrator()),
+    ]
 }
 
 /// Applies the bus's and each service's migrations, then the pages', reporting progress

@@ -31,8 +31,9 @@ use tongban_broker::EmbeddedBroker;
 use tongban_notification::config::NotificationSettings;
 use tongban_runtime::{CancellationToken, Settings, db, http};
 
-/// Every component `serve` accepts: the seven services, the staff console and the gateway.
-pub const COMPONENTS: [&str; 9] = [
+/// Every component `serve` accepts: the seven services, the staff console, the online hall and
+/// the gateway.
+pub const COMPONENTS: [&str; 10] = [
     "gateway",
     "identity",
     "catalogue",
@@ -42,6 +43,7 @@ pub const COMPONENTS: [&str; 9] = [
     "crossregion",
     "insight",
     "console",
+    "portal",
 ];
 
 /// A running selection of components.
@@ -188,6 +190,7 @@ fn component(
         "crossregion" => Box::pin(tongban_crossregion::run(settings, listener, shutdown)),
         "insight" => Box::pin(tongban_insight::run(settings, listener, shutdown)),
         "console" => Box::pin(tongban_console::run(settings, listener, shutdown)),
+        "portal" => Box::pin(tongban_portal::run(settings, listener, shutdown)),
         other => Box::pin(async move { anyhow::bail!("unknown component {other}") }),
     }
 }

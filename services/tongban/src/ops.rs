@@ -201,9 +201,10 @@ async fn keys(pool: &PgPool, settings: &Settings, report: &mut Report) {
 }
 
 /// The columns of secrets kept sealed under the KEK, in every service's schema.
-pub const SEALED: [Column; 6] = [
+pub const SEALED: [Column; 7] = [
     tongban_identity::keys::SEALED,
     tongban_console::session::SEALED,
+    tongban_portal::SEALED,
     tongban_acceptance::case::password::SEALED,
     tongban_acceptance::case::applicant::SEALED,
     tongban_approval::certificate::seal::SEALED,

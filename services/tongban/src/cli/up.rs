@@ -83,6 +83,7 @@ pub async fn run(
     }
     if let Some(gateway) = platform.gateway_url() {
         println!("Ready when {gateway}/readyz answers 200. Ctrl-C stops.");
+        println!("Online hall: {gateway}/");
         println!("Staff console: {gateway}/console/");
     }
     platform.wait().await

@@ -54,6 +54,22 @@ pub struct Tongban {
     pub covered_regions: Vec<RegionCode>,
 }
 
+/// Where and when to apply in person, and whom to ask (办理地点, 办理时间, 咨询电话, 监督投诉电话):
+/// what a service guide (办事指南) prints for people who come to the hall or call it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Venue {
+    /// The hall and its windows (e.g. 赫山区政务服务中心一楼 3-5 号综合窗口).
+    pub address: String,
+    /// Opening hours in words (e.g. 工作日 9:00-12:00, 14:00-17:30).
+    pub opening_hours: String,
+    /// The consultation number (咨询电话).
+    pub consultation_phone: String,
+    /// The complaints number (监督投诉电话), when the hall states one apart from 12345.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complaint_phone: Option<String>,
+}
+
 /// One handling step of the back office (承办, 审核, 批准 ...), with its own limit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -166,6 +182,10 @@ pub struct ItemSpec {
     pub steps: Vec<Step>,
     pub results: Vec<ResultSpec>,
     pub materials: Vec<Material>,
+    /// Where and when to apply in person, and whom to ask; none for an item only done online
+    /// or not yet described.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub venue: Option<Venue>,
     /// The real-name level (实名等级) an applicant needs: 1 unverified, 2 basic real-name
     /// (checked against the national identity record), 3 advanced (by face, or in person at a
     /// window). An item that says nothing needs 1.
@@ -297,6 +317,7 @@ pub(crate) mod tests {
                 kind: ResultKind::Licence,
                 e_certificate: true,
             }],
+            venue: None,
             materials: vec![
                 Material {
                     number: None,
@@ -393,6 +414,34 @@ pub(crate) mod tests {
         let wrong = stated_level(5).check("spec", &lists()).unwrap_err();
         assert_eq!(wrong.status(), 422);
         assert!(wrong.body().message.contains("1, 2 or 3"), "{wrong}");
+    }
+
+    #[test]
+    fn a_venue_states_its_address_hours_and_numbers() {
+        let mut s = spec();
+        s.venue = Some(Venue {
+            address: "赫山区政务服务中心一楼 3 号窗口".into(),
+            opening_hours: "工作日 9:00-12:00，14:00-17:30".into(),
+            consultation_phone: "0737-4222345".into(),
+            complaint_phone: Some("12345".into()),
+        });
+        s.check("spec", &lists()).unwrap();
+        let mut letters = s.clone();
+        if let Some(venue) = letters.venue.as_mut() {
+            venue.consultation_phone = "call us".into();
+        }
+        assert_eq!(
+            field_of(letters.check("spec", &lists()).unwrap_err()),
+            "spec.venue.consultation_phone"
+        );
+        let mut nowhere = s;
+        if let Some(venue) = nowhere.venue.as_mut() {
+            venue.address = " ".into();
+        }
+        assert_eq!(
+            field_of(nowhere.check("spec", &lists()).unwrap_err()),
+            "spec.venue.address"
+        );
     }
 
     fn stated_level(level: u8) -> ItemSpec {

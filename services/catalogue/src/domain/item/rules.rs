@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use tongban_kernel::{Error, ImplementationCode, MaterialCode, Role, TimeUnit};
 
-use super::{CodeLists, ItemKind, ItemSpec, Material, MaterialSource};
+use super::{CodeLists, ItemKind, ItemSpec, Material, MaterialSource, Venue};
 
 /// A required text of at most `max` characters (after trimming).
 pub(crate) fn text(field: impl Into<String>, value: &str, max: usize) -> Result<(), Error> {
@@ -13,6 +13,25 @@ pub(crate) fn text(field: impl Into<String>, value: &str, max: usize) -> Result<
         return Err(Error::bad_request(
             field,
             format!("must be 1 to {max} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// A telephone number as halls print it: digits with `-`, spaces or brackets, 3-30 characters
+/// (0737-4222345, 12345, (0737) 422 2345).
+fn phone(field: &str, value: &str) -> Result<(), Error> {
+    let value = value.trim();
+    let digits = value.chars().filter(char::is_ascii_digit).count();
+    if !(3..=30).contains(&value.chars().count())
+        || digits < 3
+        || !value
+            .chars()
+            .all(|c| c.is_ascii_digit() || " -()".contains(c))
+    {
+        return Err(Error::bad_request(
+            field,
+            "a telephone number: digits, with -, spaces or brackets (3-30 characters)",
         ));
     }
     Ok(())
@@ -29,6 +48,23 @@ pub fn check_aliases(field: &str, aliases: &[String]) -> Result<(), Error> {
     Ok(())
 }
 
+impl Venue {
+    /// An address and hours in words, and numbers that can be dialled; `at` prefixes the
+    /// field names in errors.
+    fn check(&self, at: &str) -> Result<(), Error> {
+        text(format!("{at}.address"), &self.address, 200)?;
+        text(format!("{at}.opening_hours"), &self.opening_hours, 200)?;
+        phone(
+            &format!("{at}.consultation_phone"),
+            &self.consultation_phone,
+        )?;
+        if let Some(complaints) = &self.complaint_phone {
+            phone(&format!("{at}.complaint_phone"), complaints)?;
+        }
+        Ok(())
+    }
+}
+
 impl ItemSpec {
     /// Checks every rule of a version; `at` prefixes the field names in errors (`spec`).
     pub fn check(&self, at: &str, lists: &CodeLists) -> Result<(), Error> {
@@ -39,23 +75,9 @@ impl ItemSpec {
             &self.acceptance_conditions,
             2000,
         )?;
-        match (&self.fee.charged, self.fee.amount_fen, &self.fee.basis) {
-            (true, Some(amount), Some(basis)) if amount > 0 => {
-                text(format!("{at}.fee.basis"), basis, 500)?
-            }
-            (true, _, _) => {
-                return Err(Error::bad_request(
-                    format!("{at}.fee"),
-                    "a charged fee needs an amount_fen above 0 and its basis",
-                ));
-            }
-            (false, None, _) => {}
-            (false, Some(_), _) => {
-                return Err(Error::bad_request(
-                    format!("{at}.fee.amount_fen"),
-                    "a free item has no amount",
-                ));
-            }
+        self.check_fee(at)?;
+        if let Some(venue) = &self.venue {
+            venue.check(&format!("{at}.venue"))?;
         }
         if !(1..=3).contains(&self.real_name_level) {
             return Err(Error::unprocessable(
@@ -108,6 +130,29 @@ impl ItemSpec {
             text(format!("{at}.results[{n}].name"), &result.name, 100)?;
         }
         self.check_materials(at)
+    }
+
+    /// A charged fee states its amount and basis; a free item has no amount.
+    fn check_fee(&self, at: &str) -> Result<(), Error> {
+        match (&self.fee.charged, self.fee.amount_fen, &self.fee.basis) {
+            (true, Some(amount), Some(basis)) if amount > 0 => {
+                text(format!("{at}.fee.basis"), basis, 500)?
+            }
+            (true, _, _) => {
+                return Err(Error::bad_request(
+                    format!("{at}.fee"),
+                    "a charged fee needs an amount_fen above 0 and its basis",
+                ));
+            }
+            (false, None, _) => {}
+            (false, Some(_), _) => {
+                return Err(Error::bad_request(
+                    format!("{at}.fee.amount_fen"),
+                    "a free item has no amount",
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn check_time_limits(&self, at: &str) -> Result<(), Error> {

@@ -1,0 +1,138 @@
+//! The online hall (网上办事大厅): the public pages under `/` where citizens and enterprises
+//! find a service, read its guide (办事指南), follow a case by its number and rate a visit —
+//! on a phone first, with an elders' mode (长辈版) after the MIIT ageing-friendly rules.
+//!
+//! Like the staff console it owns no case data and bypasses no rule: every page calls the
+//! services' public APIs (with the signed-in person's token where one is needed), so what a
+//! page shows is what the service answers. Its only table is `sessions`. Server-rendered
+//! HTML from askama templates, one small script of its own, no third-party files; the
+//! machinery of sessions, CSRF and words is shared with the console (`tongban-pages`).
+//!
+//! # Layout
+//! - [`app`]: what every page shares.
+//! - [`session`]: the hall's cookies and the pre-session value public forms repeat.
+//! - [`catalogue`]: the catalogue's answers as the pages read them, and its code lists' words.
+//! - [`regions`]: the region picker's lineages and divisions, kept.
+//! - [`pages`]: one file per group of pages, each with its templates in `templates/`.
+//! - [`i18n`]: the message catalogues.
+//! - [`config`]: the `[portal]` section.
+
+pub mod app;
+pub mod catalogue;
+pub mod config;
+pub mod i18n;
+pub mod pages;
+pub mod regions;
+pub mod session;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use utoipa::OpenApi as _;
+
+use tongban_auth::Verifier;
+use tongban_kernel::AccountKind;
+use tongban_pages::api::Api;
+use tongban_pages::session::Sessions;
+use tongban_runtime::health::{DatabaseCheck, Draining, Readiness};
+use tongban_runtime::regions::RegionDirectory;
+use tongban_runtime::{CancellationToken, Settings, db, http};
+use tongban_vault::store::Column;
+
+pub use app::AppState;
+use app::Inner;
+
+/// The component's name and schema.
+pub const NAME: &str = "portal";
+
+/// Where the sessions' tokens are kept, sealed under the KEK (`tongban admin rotate-kek`
+/// re-wraps them).
+pub const SEALED: Column = Column {
+    schema: "portal",
+    table: "sessions",
+    key: "id_hash",
+    column: "sealed_tokens",
+};
+
+/// The accounts the hall serves: people and enterprises, never staff or services.
+const ACCEPTS: [AccountKind; 2] = [AccountKind::Citizen, AccountKind::Enterprise];
+
+/// How often ended sessions are deleted.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+#[derive(utoipa::OpenApi)]
+#[openapi(info(
+    description = "The online hall: HTML pages under `/`, not an API. It calls the services' public APIs."
+))]
+struct ApiDoc;
+
+/// Runs the online hall until `shutdown`.
+pub async fn run(
+    settings: Arc<Settings>,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let config: config::PortalSettings = settings.section()?;
+    let mut database = settings.database.clone();
+    database.max_connections = database.max_connections.min(config.max_connections).max(1);
+    let pool = db::connect(&database, NAME).await?;
+    if settings.database.migrate {
+        db::migrate(&pool, NAME, vec![migrator()]).await?;
+    }
+    let api = Arc::new(Api::new(&settings)?);
+    let state = AppState::new(Inner {
+        site: session::site(config.secure_cookies),
+        sessions: Sessions {
+            pool: pool.clone(),
+            vault: settings.secrets.vault()?,
+            api: api.clone(),
+            verifier: Arc::new(Verifier::for_platform(&settings)),
+            clock: settings.clock.clone(),
+            idle_minutes: config.idle_minutes,
+            session_hours: config.session_hours,
+            column: &SEALED,
+            accepts: &ACCEPTS,
+        },
+        api,
+        clock: settings.clock.clone(),
+        names: RegionDirectory::new(&settings.http),
+        regions: regions::Regions::default(),
+        lists: catalogue::Lists::default(),
+        config,
+    });
+    let readiness = Readiness::default()
+        .with(DatabaseCheck(pool.clone()))
+        .with(Draining(shutdown.clone()));
+    let router = http::service(
+        NAME,
+        pages::router(state.clone()),
+        ApiDoc::openapi(),
+        readiness,
+        &settings.http,
+    );
+    let sweeper = tokio::spawn(sweep(state, shutdown.clone()));
+    let served = http::serve(NAME, listener, router, shutdown, &settings.http).await;
+    sweeper.abort();
+    pool.close().await;
+    served
+}
+
+/// Deletes ended sessions once a minute.
+async fn sweep(state: AppState, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(SWEEP_EVERY) => {}
+        }
+        match state.sessions.sweep().await {
+            Ok(0) => {}
+            Ok(ended) => tracing::debug!(ended, "ended online-hall sessions deleted"),
+            Err(err) => tracing::warn!(error = %err, "cannot delete ended sessions"),
+        }
+    }
+}
+
+pub fn migrator() -> sqlx::migrate::Migrator {
+    sqlx::migrate!("./migrations")
+}

@@ -1,0 +1,70 @@
+//! The frame of every page ([`Chrome`]): the hall's name, the elders' mode and language
+//! switches, the person when signed in, and the menu.
+
+use tongban_pages::answer::urlencode;
+use tongban_pages::guard::Ctx;
+use tongban_pages::i18n::{Lang, T};
+
+/// A menu entry.
+pub struct Nav {
+    pub href: &'static str,
+    /// Its message key.
+    pub label: &'static str,
+    /// The page shown is this entry's (`aria-current`).
+    pub current: bool,
+}
+
+/// The frame of every page.
+pub struct Chrome {
+    pub t: T,
+    /// The elders' mode (长辈版) is on: larger type, stronger contrast.
+    pub elders: bool,
+    /// The signed-in person's name.
+    pub user: Option<String>,
+    /// Sign-in is offered (the hall has accounts).
+    pub accounts: bool,
+    pub csrf: String,
+    pub nav: Vec<Nav>,
+    /// The language the switch offers, and the page to come back to (encoded for a query).
+    pub other_lang: Lang,
+    pub back: String,
+}
+
+impl Chrome {
+    /// The frame for `ctx`, with menu entry `current` marked.
+    pub fn new(ctx: &Ctx, current: &str) -> Self {
+        let session = ctx.session.as_ref();
+        Self {
+            t: ctx.t,
+            elders: ctx.elders,
+            user: session.map(|s| s.name.clone()),
+            accounts: false,
+            csrf: session
+                .map(|s| s.csrf.clone())
+                .or_else(|| ctx.pre.clone())
+                .unwrap_or_default(),
+            nav: menu(session.is_some(), current),
+            other_lang: ctx.t.lang.other(),
+            back: urlencode(&ctx.path),
+        }
+    }
+}
+
+/// The menu: the same for everyone, with the person's own applications once signed in.
+fn menu(signed_in: bool, current: &str) -> Vec<Nav> {
+    [
+        (true, "/", "nav.home"),
+        (true, "/search", "nav.search"),
+        (true, "/life-events", "nav.events"),
+        (true, "/lookup", "nav.lookup"),
+        (signed_in, "/my", "nav.mine"),
+    ]
+    .into_iter()
+    .filter(|(shown, _, _)| *shown)
+    .map(|(_, href, label)| Nav {
+        href,
+        label,
+        current: href == current,
+    })
+    .collect()
+}

@@ -1,0 +1,203 @@
+#!/usr/bin/env node
+// The online hall in headless Chromium, as people use it: on a phone first (375×667, touch,
+// Chinese), elements found by role and label, every page checked with axe-core (in the
+// elders' mode with the 7:1 contrast rule too), for horizontal scrolling and for touch targets
+// under 44 px, and photographed (PNG under --out).
+//
+// --scenario phone (the default): a citizen finds 出生一件事 from the front page, reads the
+// bundle's guide and one item's guide (and its print view), searches by words and region
+// (province → city → county), then turns the elders' mode (长辈版) on: the type grows (body
+// ≥ 18 px, line height ≥ 1.3), the mode stays on from page to page, and off again.
+//   node tests/browser/portal.mjs --url http://127.0.0.1:PORT/ --event 出生一件事 \
+//     --words 出生 --city 益阳市 --county 赫山区 --out DIR
+//
+// --scenario lookup: a visitor looks a case up by its number and query password (a wrong
+// password first).   … --scenario lookup --number N --password P --item NAME
+//
+// --scenario rate: a window visit rated from its QR page: a bad rating without a word is sent
+// back, with the reason it is taken, once only.   … --scenario rate --code CODE
+//
+// [--chromium /usr/bin/chromium] for another browser. Prints one JSON line (runner.mjs).
+
+import { fail, main, visit } from './runner.mjs';
+
+/** A phone in Chinese: 375×667 CSS pixels, touch, the mobile viewport. */
+async function phone(browser) {
+  return browser.newContext({
+    viewport: { width: 375, height: 667 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+    locale: 'zh-CN',
+  });
+}
+
+/**
+ * [visit], and what a phone needs: nothing wider than the screen, and every control a finger
+ * can hit (44 px; a radio button or checkbox by its label).
+ */
+async function look(page, name, pages, options = {}) {
+  await visit(page, name, pages, options);
+  const problems = await page.evaluate(() => {
+    const found = [];
+    const width = document.documentElement.clientWidth;
+    if (document.documentElement.scrollWidth > width) {
+      found.push(`scrolls sideways: ${document.documentElement.scrollWidth} > ${width}`);
+    }
+    const controls = document.querySelectorAll(
+      'a[href], button, input:not([type=hidden]), select, textarea, summary',
+    );
+    for (const control of controls) {
+      const box = control.getBoundingClientRect();
+      // Not shown: no box, or moved off the screen until focused (the skip link).
+      if ((box.width === 0 && box.height === 0) || box.right <= 0) continue;
+      if (getComputedStyle(control).visibility === 'hidden') continue;
+      const target = ['radio', 'checkbox'].includes(control.type) ? control.closest('label') : control;
+      const height = target.getBoundingClientRect().height;
+      if (height < 44) {
+        found.push(`${control.tagName.toLowerCase()} "${(control.textContent || control.name || '').trim().slice(0, 30)}" is ${height.toFixed(1)} px tall`);
+      }
+    }
+    return found;
+  });
+  if (problems.length) fail(`${name}: ${problems.join('; ')}`);
+}
+
+/** The font size and line height (px) of the first paragraph in the content. */
+async function type(page) {
+  return page.evaluate(() => {
+    const style = getComputedStyle(document.querySelector('main p'));
+    const heading = getComputedStyle(document.querySelector('main h1'));
+    return {
+      size: parseFloat(style.fontSize),
+      line: parseFloat(style.lineHeight),
+      heading: parseFloat(heading.fontSize),
+      elders: document.documentElement.classList.contains('elders'),
+    };
+  });
+}
+
+async function phoneVisit(page, args, pages) {
+  const menu = () => page.getByRole('navigation', { name: '主菜单' });
+  await page.goto(args.url);
+  await page.getByRole('heading', { name: '网上办事大厅', level: 1 }).waitFor();
+  await look(page, '01-home', pages);
+
+  // The keyboard: the first Tab reaches the skip link.
+  await page.keyboard.press('Tab');
+  const first = await page.evaluate(() => document.activeElement?.textContent?.trim());
+  if (first !== '跳到正文') fail(`the first Tab stop is the skip link, not "${first}"`);
+
+  // A life event from the front page: its guide lists the items it joins and the materials
+  // asked for once.
+  await page.getByRole('link', { name: args.event }).first().click();
+  await page.getByRole('heading', { name: args.event, level: 1 }).waitFor();
+  const members = page.getByRole('region', { name: '包含的事项' }).getByRole('link');
+  if ((await members.count()) < 2) fail('a life event joins several items');
+  await page.getByRole('region', { name: '申请材料' }).getByRole('listitem').first().waitFor();
+  await look(page, '02-life-event', pages);
+
+  // One item's guide: conditions, materials, limits in working days, where and when.
+  const itemName = (await members.first().innerText()).trim();
+  await members.first().click();
+  await page.getByRole('heading', { name: itemName, level: 1 }).waitFor();
+  for (const section of ['受理条件', '申请材料', '办理流程', '办理地点和时间', '设定依据']) {
+    await page.getByRole('heading', { name: section, level: 2 }).waitFor();
+  }
+  const limits = await page.getByRole('definition').allInnerTexts();
+  if (!limits.some((text) => /个工作日/.test(text))) fail(`time limits in working days: ${limits}`);
+  await page.getByRole('button', { name: '打印办事指南' }).waitFor();
+  await look(page, '03-guide', pages);
+  // Printed, the guide stands alone: no menu, no buttons.
+  await page.emulateMedia({ media: 'print' });
+  if (await menu().isVisible()) fail('the menu prints');
+  await page.screenshot({ path: `${pages.out}/04-guide-print.png`, fullPage: true });
+  await page.emulateMedia({ media: 'screen' });
+
+  // Searching by words, narrowing the region one level at a time.
+  await menu().getByRole('link', { name: '找服务' }).click();
+  await page.getByRole('heading', { name: '找服务', level: 1 }).waitFor();
+  await page.getByLabel('事项名称或关键词').fill(args.words);
+  await page.getByLabel('选择下一级地区').selectOption({ label: args.city });
+  await page.getByRole('button', { name: '搜索' }).click();
+  await page.getByRole('heading', { name: /找到 \d+ 个事项/ }).waitFor();
+  await page.getByLabel('选择下一级地区').selectOption({ label: args.county });
+  await page.getByRole('button', { name: '搜索' }).click();
+  const found = page.getByRole('heading', { name: /找到 \d+ 个事项/ });
+  await found.waitFor();
+  const crumbs = await page.getByRole('group', { name: '办事地区' }).innerText();
+  if (!crumbs.includes(args.city) || !crumbs.includes(args.county)) fail(`the region chosen: ${crumbs}`);
+  const results = page.getByRole('main').getByRole('listitem').filter({ has: page.getByRole('heading', { level: 3 }) });
+  if ((await results.count()) < 1) fail(`no result for ${args.words} in ${args.county}`);
+  if (!(await results.first().innerText()).match(/本地办理|通办|代收/)) fail('a result says how the hall takes it in');
+  await look(page, '05-search', pages);
+
+  // The elders' mode: larger type and looser lines, kept from page to page.
+  await page.getByRole('link', { name: '长辈版' }).click();
+  await page.getByRole('link', { name: '标准版' }).waitFor();
+  const elders = await type(page);
+  if (!elders.elders || elders.size < 18 || elders.line / elders.size < 1.3 || elders.heading <= elders.size) {
+    fail(`the elders' mode type: ${JSON.stringify(elders)}`);
+  }
+  await look(page, '06-search-elders', pages, { enhancedContrast: true });
+  await results.first().getByRole('link').first().click();
+  await page.getByRole('heading', { name: '申请材料', level: 2 }).waitFor();
+  if (!(await type(page)).elders) fail("the elders' mode is kept on the next page");
+  await look(page, '07-guide-elders', pages, { enhancedContrast: true });
+  await page.getByRole('link', { name: '标准版' }).click();
+  await page.getByRole('link', { name: '长辈版' }).waitFor();
+  const standard = await type(page);
+  if (standard.elders || standard.size >= elders.size) fail(`back to the standard type: ${JSON.stringify(standard)}`);
+
+  // In English, the same page.
+  await page.getByRole('link', { name: 'English' }).click();
+  await page.getByRole('heading', { name: 'Materials', level: 2 }).waitFor();
+  await look(page, '08-guide-en', pages);
+  await page.getByRole('link', { name: '中文' }).click();
+  await page.getByRole('heading', { name: '申请材料', level: 2 }).waitFor();
+}
+
+async function lookup(page, args, pages) {
+  await page.goto(new URL('/lookup', args.url).toString());
+  await page.getByRole('heading', { name: '办件查询', level: 1 }).waitFor();
+  await look(page, '11-lookup', pages);
+  await page.getByLabel('办件编号').fill(args.number);
+  await page.getByLabel('查询密码').fill(`${args.password}x`);
+  await page.getByRole('button', { name: '查询' }).click();
+  if (!(await page.getByRole('alert').innerText()).includes('不正确')) fail('a wrong password is said');
+  await page.getByLabel('查询密码').fill(args.password);
+  await page.getByRole('button', { name: '查询' }).click();
+  await page.getByRole('heading', { name: args.item, level: 2 }).waitFor();
+  const found = await page.getByRole('region', { name: args.item }).innerText();
+  if (!found.includes(args.number) || !found.includes('办理状态')) fail(`the case found: ${found}`);
+  await look(page, '12-lookup-found', pages);
+}
+
+async function rate(page, args, pages) {
+  await page.goto(new URL(`/rate/${args.code}`, args.url).toString());
+  await page.getByRole('heading', { name: '评价本次服务', level: 1 }).waitFor();
+  await look(page, '21-rate', pages);
+  await page.getByLabel('不满意', { exact: true }).check();
+  await page.getByRole('button', { name: '提交评价' }).click();
+  await page.getByRole('alert').waitFor();
+  await look(page, '22-rate-refused', pages);
+  if (!(await page.getByLabel('不满意', { exact: true }).isChecked())) fail('the level chosen is kept');
+  await page.getByLabel('意见和建议').fill('等候时间太长，窗口只开了一个');
+  await page.getByRole('button', { name: '提交评价' }).click();
+  await page.getByRole('status').filter({ hasText: '感谢您的评价' }).waitFor();
+  await look(page, '23-rate-thanks', pages);
+  // A second rating of the same visit is refused in words.
+  await page.goto(new URL(`/rate/${args.code}`, args.url).toString());
+  await page.getByLabel('满意', { exact: true }).check();
+  await page.getByRole('button', { name: '提交评价' }).click();
+  if (!(await page.getByRole('alert').innerText()).includes('已经评价过了')) fail('a second rating is refused');
+}
+
+await main(
+  {
+    phone: { needs: ['event', 'words', 'city', 'county'], context: phone, run: phoneVisit },
+    lookup: { needs: ['number', 'password', 'item'], context: phone, run: lookup },
+    rate: { needs: ['code'], context: phone, run: rate },
+  },
+  'phone',
+);

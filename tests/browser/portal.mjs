@@ -17,6 +17,15 @@
 // --scenario rate: a window visit rated from its QR page: a bad rating without a word is sent
 // back, with the reason it is taken, once only.   … --scenario rate --code CODE
 //
+// --scenario account: a citizen registers on the phone (a mistyped repeat of the password is
+// sent back, the field marked), lands on their empty applications, signs out.
+//   … --scenario account --name 王小明 --document ID --phone 13900139000 --password P
+//
+// --scenario mine: the citizen signs in (a wrong password first), finds the accepted case in
+// their applications with its countdown in working days and its timeline (also in the elders'
+// mode), and another person's case is not found.   … --scenario mine --document ID \
+//   --password P --item NAME --other CASE_ID
+//
 // [--chromium /usr/bin/chromium] for another browser. Prints one JSON line (runner.mjs).
 
 import { fail, main, visit } from './runner.mjs';
@@ -193,8 +202,68 @@ async function rate(page, args, pages) {
   if (!(await page.getByRole('alert').innerText()).includes('已经评价过了')) fail('a second rating is refused');
 }
 
+async function account(page, args, pages) {
+  await page.goto(args.url);
+  await page.getByRole('link', { name: '登录' }).click();
+  await page.getByRole('heading', { name: '登录', level: 1 }).waitFor();
+  await look(page, '31-sign-in', pages);
+  await page.getByRole('link', { name: '注册' }).click();
+  await page.getByRole('heading', { name: '注册', level: 1 }).waitFor();
+  await page.getByLabel('姓名').fill(args.name);
+  await page.getByLabel('证件类型').selectOption({ label: '居民身份证' });
+  await page.getByLabel('证件号码').fill(args.document);
+  await page.getByLabel('手机号码').fill(args.phone);
+  await page.getByLabel('设置密码').fill(args.password);
+  await page.getByLabel('再次输入密码').fill(`${args.password}x`);
+  await page.getByRole('button', { name: '注册并登录' }).click();
+  if (!(await page.getByRole('alert').innerText()).includes('不一致')) fail('a mismatch is said');
+  if ((await page.getByLabel('再次输入密码').getAttribute('aria-invalid')) !== 'true') fail('the field at fault is marked');
+  await look(page, '32-register-refused', pages);
+  await page.getByLabel('设置密码').fill(args.password);
+  await page.getByLabel('再次输入密码').fill(args.password);
+  await page.getByRole('button', { name: '注册并登录' }).click();
+  await page.getByRole('heading', { name: '我的办件', level: 1 }).waitFor();
+  await page.getByText('您还没有办件').waitFor();
+  if (!(await page.getByRole('banner').innerText()).includes(args.name)) fail('the person is named');
+  await look(page, '33-mine-empty', pages);
+  await page.getByRole('button', { name: '退出登录' }).click();
+  await page.getByRole('heading', { name: '网上办事大厅', level: 1 }).waitFor();
+}
+
+async function mine(page, args, pages) {
+  // Asking for one's applications leads to the sign-in, and back after it.
+  await page.goto(new URL('/my', args.url).toString());
+  await page.getByRole('heading', { name: '登录', level: 1 }).waitFor();
+  await page.getByLabel('证件号码').fill(args.document);
+  await page.getByLabel('密码', { exact: true }).fill(`${args.password}x`);
+  await page.getByRole('button', { name: '登录' }).click();
+  if (!(await page.getByRole('alert').innerText()).includes('不正确')) fail('a wrong password is said');
+  await page.getByLabel('密码', { exact: true }).fill(args.password);
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.getByRole('heading', { name: '我的办件', level: 1 }).waitFor();
+  const entry = page.getByRole('main').getByRole('listitem').filter({ hasText: args.item });
+  if (!(await entry.innerText()).includes('已受理')) fail(`the application's state: ${await entry.innerText()}`);
+  await look(page, '41-mine', pages);
+  await entry.getByRole('link', { name: args.item }).click();
+  await page.getByRole('heading', { name: args.item, level: 1 }).waitFor();
+  const due = await page.getByRole('definition').filter({ hasText: /个工作日/ }).innerText();
+  if (!/剩余 \d+ 个工作日/.test(due)) fail(`the countdown in working days: ${due}`);
+  const steps = page.getByRole('region', { name: '办理过程' }).getByRole('listitem');
+  if ((await steps.count()) < 2) fail('the timeline shows the submission and the acceptance');
+  await look(page, '42-case', pages);
+  await page.getByRole('link', { name: '长辈版' }).click();
+  await page.getByRole('link', { name: '标准版' }).waitFor();
+  await look(page, '43-case-elders', pages, { enhancedContrast: true });
+  await page.getByRole('link', { name: '标准版' }).click();
+  // Another person's case is not found, not shown.
+  await page.goto(new URL(`/my/cases/${args.other}`, args.url).toString());
+  await page.getByRole('heading', { name: '没有找到', level: 1 }).waitFor();
+}
+
 await main(
   {
+    account: { needs: ['name', 'document', 'phone', 'password'], context: phone, run: account },
+    mine: { needs: ['document', 'password', 'item', 'other'], context: phone, run: mine },
     phone: { needs: ['event', 'words', 'city', 'county'], context: phone, run: phoneVisit },
     lookup: { needs: ['number', 'password', 'item'], context: phone, run: lookup },
     rate: { needs: ['code'], context: phone, run: rate },

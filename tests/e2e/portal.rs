@@ -11,7 +11,7 @@ use std::time::Duration;
 use reqwest::header::{CONTENT_SECURITY_POLICY, COOKIE, SET_COOKIE};
 use serde_json::{Value, json};
 
-use crate::cases::{citizen, item_in_force, submitted_case};
+use crate::cases::{accepted_deferring, citizen, item_in_force, submitted_case};
 use crate::dashboard::{CHROMIUM, browser_run, browser_tools};
 use crate::harness::{BrokerStorage, TestPlatform};
 use crate::items::{HESHAN, post};
@@ -105,6 +105,38 @@ async fn the_online_hall_on_a_phone() {
         &test,
         "rate",
         &[("code", visit["rating_code"].as_str().unwrap())],
+    )
+    .await;
+    assert_eq!(report["ok"], true, "{report}");
+
+    // A citizen registers on the phone; a case of theirs is accepted at the window; they find
+    // it in their applications with its countdown, and not another person's.
+    let document = tongban_kernel::IdCardNumber::complete("43090319900101072").unwrap();
+    let password = "Hall-visitor-2026";
+    let report = in_the_browser(
+        &test,
+        "account",
+        &[
+            ("name", "王小明"),
+            ("document", document.as_str()),
+            ("phone", "13900139000"),
+            ("password", password),
+        ],
+    )
+    .await;
+    assert_eq!(report["ok"], true, "{report}");
+    let own = test.access_token(document.as_str(), password).await;
+    let (own_case, materials) = submitted_case(&test, &own, &code).await;
+    accepted_deferring(&test, &clerk, &own_case, &materials).await;
+    let report = in_the_browser(
+        &test,
+        "mine",
+        &[
+            ("document", document.as_str()),
+            ("password", password),
+            ("item", "个体工商户登记"),
+            ("other", &id),
+        ],
     )
     .await;
     assert_eq!(report["ok"], true, "{report}");

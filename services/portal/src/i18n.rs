@@ -36,6 +36,9 @@ mod tests {
             &["templates", "src", "src/pages"],
         );
         assert!(keys.len() > 50, "the scan found only {} keys", keys.len());
+        let mut keys = keys;
+        // The words the page kit's countdown asks for.
+        keys.extend(tongban_pages::answer::KEYS.map(str::to_owned));
         let missing = check::missing(words(), &keys);
         assert!(missing.is_empty(), "missing messages: {missing:#?}");
     }
@@ -52,7 +55,8 @@ mod tests {
     /// The codes pages show through `T::code`: every one has its word in both languages.
     #[test]
     fn every_code_a_page_shows_has_its_word() {
-        let families: [(&str, &[&str]); 6] = [
+        let families: [(&str, &[&str]); 7] = [
+            ("id_type", &crate::pages::account::ID_TYPES),
             ("level", &crate::pages::rating::LEVELS),
             ("necessity", &["required", "deferrable", "optional"]),
             ("kind", &["immediate", "promised"]),

@@ -16,6 +16,22 @@ use tongban_vault::store::Column;
 use crate::api::{self, Api};
 pub use store::{Grant, Session};
 
+/// Why a sign-in started no session.
+#[derive(Debug)]
+pub enum SignInRefused {
+    /// No user name or no password.
+    Missing,
+    /// Too many wrong passwords: identity locked the account for a while.
+    Locked,
+    /// The name or the password is wrong (identity says no more than that).
+    Wrong,
+    /// An account of a kind the site does not serve (staff in the online hall, an applicant
+    /// in the console).
+    WrongAccount,
+    /// Identity or the site's database failed.
+    Failed(crate::error::PageError),
+}
+
 /// A site's sessions: where they are kept, how long they live, whom they are for.
 pub struct Sessions {
     /// The site's own database (its schema first on the `search_path`).
@@ -66,6 +82,56 @@ impl Sessions {
     /// Ends session `id_hash`; returns its refresh token, to end the sign-in at identity too.
     pub async fn end(&self, id_hash: &str) -> sqlx::Result<Option<String>> {
         store::delete(&self.pool, &self.vault, self.column, id_hash).await
+    }
+
+    /// Signs `username` in with `password` at identity and starts a session: the cookie's
+    /// value and the session, or why not, in terms a sign-in form can say.
+    pub async fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<(String, Session), SignInRefused> {
+        if username.trim().is_empty() || password.is_empty() {
+            return Err(SignInRefused::Missing);
+        }
+        let tokens = match self
+            .api
+            .token(&[
+                ("grant_type", "password"),
+                ("username", username.trim()),
+                ("password", password),
+            ])
+            .await
+        {
+            Ok(tokens) => tokens,
+            Err(api::Failure::Refused(refusal)) if refusal.status.as_u16() == 429 => {
+                return Err(SignInRefused::Locked);
+            }
+            Err(api::Failure::Refused(_)) => return Err(SignInRefused::Wrong),
+            Err(failure) => return Err(SignInRefused::Failed(failure.into())),
+        };
+        let refresh = tokens.refresh_token.clone();
+        let grant = match self.grant(tokens, None).await {
+            Ok(grant) => grant,
+            Err(err) => {
+                tracing::info!(error = %format!("{err:#}"), site = self.column.schema, "a sign-in refused");
+                if let Some(refresh) = refresh {
+                    self.api.revoke(&refresh).await;
+                }
+                return Err(SignInRefused::WrongAccount);
+            }
+        };
+        self.start(grant)
+            .await
+            .map_err(|err| SignInRefused::Failed(err.into()))
+    }
+
+    /// Ends `session` here and its sign-in at identity.
+    pub async fn sign_out(&self, session: &Session) -> sqlx::Result<()> {
+        if let Some(refresh) = self.end(&session.id_hash).await? {
+            self.api.revoke(&refresh).await;
+        }
+        Ok(())
     }
 
     /// Deletes the sessions that have ended; returns how many.

@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use tongban_pages::api::{Failure, Service};
 use tongban_pages::error::{PageError, PageResult};
+use tongban_pages::session::SignInRefused;
 
 use crate::AppState;
 use crate::i18n::{Lang, T};
@@ -108,37 +109,14 @@ async fn sign_in(
         };
         html_refused(&page, true)
     };
-    if form.username.trim().is_empty() || form.password.is_empty() {
-        return refused(t.s("sign_in.missing").to_owned());
-    }
-    let tokens = match state
-        .api
-        .token(&[
-            ("grant_type", "password"),
-            ("username", form.username.trim()),
-            ("password", &form.password),
-        ])
-        .await
-    {
-        Ok(tokens) => tokens,
-        Err(Failure::Refused(refusal)) if refusal.status == StatusCode::TOO_MANY_REQUESTS => {
-            return refused(t.s("sign_in.locked").to_owned());
-        }
-        Err(Failure::Refused(_)) => return refused(t.s("sign_in.wrong").to_owned()),
-        Err(failure) => return Err(failure.into()),
+    let (cookie, session) = match state.sessions.sign_in(&form.username, &form.password).await {
+        Ok(started) => started,
+        Err(SignInRefused::Missing) => return refused(t.s("sign_in.missing").to_owned()),
+        Err(SignInRefused::Locked) => return refused(t.s("sign_in.locked").to_owned()),
+        Err(SignInRefused::Wrong) => return refused(t.s("sign_in.wrong").to_owned()),
+        Err(SignInRefused::WrongAccount) => return refused(t.s("sign_in.not_staff").to_owned()),
+        Err(SignInRefused::Failed(error)) => return Err(error),
     };
-    let refresh = tokens.refresh_token.clone();
-    let grant = match state.sessions.grant(tokens, None).await {
-        Ok(grant) => grant,
-        Err(err) => {
-            tracing::info!(error = %format!("{err:#}"), "a console sign-in refused");
-            if let Some(refresh) = refresh {
-                state.api.revoke(&refresh).await;
-            }
-            return refused(t.s("sign_in.not_staff").to_owned());
-        }
-    };
-    let (cookie, session) = state.sessions.start(grant).await?;
     let to = if session.password_change_required {
         "/console/password"
     } else {
@@ -159,10 +137,8 @@ async fn sign_in(
 }
 
 async fn sign_out(State(state): State<AppState>, ctx: Ctx) -> PageResult<Response> {
-    if let Some(session) = &ctx.session
-        && let Some(refresh) = state.sessions.end(&session.id_hash).await?
-    {
-        state.api.revoke(&refresh).await;
+    if let Some(session) = &ctx.session {
+        state.sessions.sign_out(session).await?;
     }
     let mut response = Redirect::to("/console/sign-in?signed_out=1").into_response();
     response.headers_mut().append(

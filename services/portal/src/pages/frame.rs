@@ -38,7 +38,7 @@ impl Chrome {
             t: ctx.t,
             elders: ctx.elders,
             user: session.map(|s| s.name.clone()),
-            accounts: false,
+            accounts: true,
             csrf: session
                 .map(|s| s.csrf.clone())
                 .or_else(|| ctx.pre.clone())

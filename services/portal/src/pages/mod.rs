@@ -1,5 +1,6 @@
 //! The online hall's pages, one file per group ([`frame`]: what every page's frame shows).
 
+pub mod account;
 pub mod assets;
 pub mod errors;
 pub mod events;
@@ -7,6 +8,7 @@ pub mod frame;
 pub mod guide;
 pub mod home;
 pub mod lookup;
+pub mod mine;
 pub mod prefs;
 pub mod rating;
 pub mod search;
@@ -22,6 +24,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(home::page))
         .merge(search::router())
+        .merge(account::router())
+        .merge(mine::router())
         .merge(guide::router())
         .merge(events::router())
         .merge(lookup::router())

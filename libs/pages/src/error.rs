@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use crate::api::{Failure, Refusal};
+use crate::i18n::T;
 
 #[derive(Debug, Clone)]
 pub enum PageError {
@@ -96,3 +97,68 @@ impl From<anyhow::Error> for PageError {
 }
 
 pub type PageResult<T> = Result<T, PageError>;
+
+/// The words [`PageError::words`] asks a site's catalogues for, which every site's catalogues
+/// must hold (its tests check them with `i18n::check::missing`).
+pub const KEYS: [&str; 13] = [
+    "error.csrf.title",
+    "error.csrf",
+    "error.too_large.title",
+    "error.too_large",
+    "error.forbidden.title",
+    "error.not_found.title",
+    "error.not_found",
+    "error.refused.title",
+    "error.unavailable.title",
+    "error.unavailable",
+    "error.internal.title",
+    "error.internal",
+    "error.home",
+];
+
+impl PageError {
+    /// The error page's title and message in `t`'s words: the site's `error.*` keys (and
+    /// `wrong_account`'s, which tells an account of the wrong kind where to go instead), or the
+    /// service's own words when it refused.
+    pub fn words(&self, t: T, wrong_account: &str) -> (String, String) {
+        let (title, message) = match self {
+            Self::Csrf => ("error.csrf.title", t.s("error.csrf").to_owned()),
+            Self::TooLarge => ("error.too_large.title", t.s("error.too_large").to_owned()),
+            Self::WrongAccount => ("error.forbidden.title", t.s(wrong_account).to_owned()),
+            Self::NotFound => ("error.not_found.title", t.s("error.not_found").to_owned()),
+            Self::Refused(refusal) if refusal.status == StatusCode::FORBIDDEN => {
+                ("error.forbidden.title", refusal.message.clone())
+            }
+            Self::Refused(refusal) => ("error.refused.title", refusal.message.clone()),
+            Self::Unavailable(_) => (
+                "error.unavailable.title",
+                t.s("error.unavailable").to_owned(),
+            ),
+            Self::Internal(_) | Self::SignIn { .. } | Self::ChangePassword => {
+                ("error.internal.title", t.s("error.internal").to_owned())
+            }
+        };
+        (t.s(title).to_owned(), message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every key the error page asks for is listed for the sites' checks.
+    #[test]
+    fn the_listed_keys_are_those_the_error_page_asks_for() {
+        let source = include_str!("error.rs");
+        let code = &source[..source.find("#[cfg(test)]").unwrap()];
+        for key in crate::i18n::check::keys_in(code) {
+            assert!(KEYS.contains(&key.as_str()), "{key} is not in KEYS");
+        }
+        for key in KEYS.iter().filter(|k| **k != "error.home") {
+            assert!(
+                code.contains(&format!("\"{key}\"")),
+                "{key} is listed but not asked for"
+            );
+        }
+    }
+}

@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::error::{Failed, PageError};
+use crate::error::{Failed, PageError, PageResult};
 use crate::i18n::{Lang, T, Words};
 use crate::session::{Session, Sessions};
 
@@ -125,6 +125,20 @@ pub fn set_cookie(site: &Site, name: &str, value: &str, max_age_secs: i64) -> He
         "{name}={value}; Path={base}; Max-Age={max_age_secs}; HttpOnly; SameSite=Strict{secure}"
     ))
     .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// Signs the person of `ctx` out (here and at identity) and leads `to` a page, the session
+/// cookie removed.
+pub async fn signed_out<S: PageSite>(state: &S, ctx: &Ctx, to: &str) -> PageResult<Response> {
+    if let Some(session) = &ctx.session {
+        state.sessions().sign_out(session).await?;
+    }
+    let mut response = axum::response::Redirect::to(to).into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(state.site(), state.site().session_cookie, "", 0),
+    );
+    Ok(response)
 }
 
 /// Runs around every request to a site (see the module's documentation).

@@ -20,6 +20,7 @@
 //! - [`answer`]: what pages share to answer (an HTML page, an action settled, a clock in words).
 //! - [`error`]: why a page could not be shown.
 //! - [`headers`]: the security headers of every answer; [`assets`]: a site's own files.
+//! - [`serve`]: running a site until shutdown, ended sessions swept.
 
 pub mod answer;
 pub mod api;
@@ -28,4 +29,5 @@ pub mod error;
 pub mod guard;
 pub mod headers;
 pub mod i18n;
+pub mod serve;
 pub mod session;

@@ -30,16 +30,14 @@ pub mod pages;
 pub mod session;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::net::TcpListener;
 use utoipa::OpenApi as _;
 
 use tongban_auth::Verifier;
 use tongban_pages::api::Api;
-use tongban_runtime::health::{DatabaseCheck, Draining, Readiness};
 use tongban_runtime::regions::RegionDirectory;
-use tongban_runtime::{CancellationToken, Settings, db, http};
+use tongban_runtime::{CancellationToken, Settings, db};
 
 pub use app::AppState;
 use app::Inner;
@@ -47,9 +45,6 @@ use session::Sessions;
 
 /// The component's name and schema.
 pub const NAME: &str = "console";
-
-/// How often ended sessions are deleted.
-const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 #[derive(utoipa::OpenApi)]
 #[openapi(info(
@@ -90,36 +85,17 @@ pub async fn run(
         config,
         regions: RegionDirectory::new(&settings.http),
     });
-    let readiness = Readiness::default()
-        .with(DatabaseCheck(pool.clone()))
-        .with(Draining(shutdown.clone()));
-    let router = http::service(
+    let pages = pages::router(state.clone());
+    tongban_pages::serve::serve(
         NAME,
-        pages::router(state.clone()),
+        state,
+        pages,
         ApiDoc::openapi(),
-        readiness,
-        &settings.http,
-    );
-    let sweeper = tokio::spawn(sweep(state, shutdown.clone()));
-    let served = http::serve(NAME, listener, router, shutdown, &settings.http).await;
-    sweeper.abort();
-    pool.close().await;
-    served
-}
-
-/// Deletes ended sessions once a minute.
-async fn sweep(state: AppState, shutdown: CancellationToken) {
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(SWEEP_EVERY) => {}
-        }
-        match state.sessions.sweep().await {
-            Ok(0) => {}
-            Ok(ended) => tracing::debug!(ended, "ended console sessions deleted"),
-            Err(err) => tracing::warn!(error = %err, "cannot delete ended sessions"),
-        }
-    }
+        &settings,
+        listener,
+        shutdown,
+    )
+    .await
 }
 
 pub fn migrator() -> sqlx::migrate::Migrator {

@@ -26,7 +26,6 @@ pub mod regions;
 pub mod session;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::net::TcpListener;
 use utoipa::OpenApi as _;
@@ -35,9 +34,8 @@ use tongban_auth::Verifier;
 use tongban_kernel::AccountKind;
 use tongban_pages::api::Api;
 use tongban_pages::session::Sessions;
-use tongban_runtime::health::{DatabaseCheck, Draining, Readiness};
 use tongban_runtime::regions::RegionDirectory;
-use tongban_runtime::{CancellationToken, Settings, db, http};
+use tongban_runtime::{CancellationToken, Settings, db};
 use tongban_vault::store::Column;
 
 pub use app::AppState;
@@ -57,9 +55,6 @@ pub const SEALED: Column = Column {
 
 /// The accounts the hall serves: people and enterprises, never staff or services.
 const ACCEPTS: [AccountKind; 2] = [AccountKind::Citizen, AccountKind::Enterprise];
-
-/// How often ended sessions are deleted.
-const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 #[derive(utoipa::OpenApi)]
 #[openapi(info(
@@ -101,36 +96,17 @@ pub async fn run(
         lists: catalogue::Lists::default(),
         config,
     });
-    let readiness = Readiness::default()
-        .with(DatabaseCheck(pool.clone()))
-        .with(Draining(shutdown.clone()));
-    let router = http::service(
+    let pages = pages::router(state.clone());
+    tongban_pages::serve::serve(
         NAME,
-        pages::router(state.clone()),
+        state,
+        pages,
         ApiDoc::openapi(),
-        readiness,
-        &settings.http,
-    );
-    let sweeper = tokio::spawn(sweep(state, shutdown.clone()));
-    let served = http::serve(NAME, listener, router, shutdown, &settings.http).await;
-    sweeper.abort();
-    pool.close().await;
-    served
-}
-
-/// Deletes ended sessions once a minute.
-async fn sweep(state: AppState, shutdown: CancellationToken) {
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(SWEEP_EVERY) => {}
-        }
-        match state.sessions.sweep().await {
-            Ok(0) => {}
-            Ok(ended) => tracing::debug!(ended, "ended online-hall sessions deleted"),
-            Err(err) => tracing::warn!(error = %err, "cannot delete ended sessions"),
-        }
-    }
+        &settings,
+        listener,
+        shutdown,
+    )
+    .await
 }
 
 pub fn migrator() -> sqlx::migrate::Migrator {

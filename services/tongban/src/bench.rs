@@ -18,11 +18,14 @@
 //!   case another region decides to the work item in that region's queue, under load.
 //! - `notification` ([`notification`]): events in → messages stored per second, and how fast
 //!   a backlog of queued messages drains.
+//! - `portal` ([`portal`]): the online hall's search and guide pages with many visitors at
+//!   once, over the catalogue `catalogue` measures, and what a page weighs.
 //! - `auth`: what token verification costs at the gateway — the same public route
 //!   (`GET /api/catalogue/v1/departments?limit=1`) with and without a bearer token, in
 //!   alternating rounds so drift hits both alike.
 
 pub mod approval;
+mod catalogue;
 pub mod console;
 pub mod events;
 pub mod hall;
@@ -30,6 +33,7 @@ pub mod handover;
 pub mod intake;
 pub mod memory;
 pub mod notification;
+pub mod portal;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -186,71 +190,11 @@ async fn measure_catalogue(
     extra_departments: usize,
     progress: &impl Fn(&str),
 ) -> anyhow::Result<CatalogueReport> {
-    use tongban_catalogue::actor::Actor;
-    use tongban_catalogue::db;
-
     let client = client(&platform.settings.http, load.concurrency);
     wait_ready(&client, platform).await?;
     let gateway = platform.gateway_url().context("no gateway")?;
-    progress("loading the demo catalogue");
-    crate::demo::load(&platform.settings, |_| {}).await?;
-
-    // Synthetic town service centres, each implementing every demo basic item (as a town does
-    // for items delegated to it), so searches and lookups run over a catalogue of some size.
-    let demo = crate::demo::data()?;
-    let pool =
-        tongban_runtime::db::connect(&platform.settings.database, tongban_catalogue::NAME).await?;
-    let mut towns = Vec::new();
-    for county in &SEARCH_REGIONS[..3] {
-        towns.extend(db::regions::children(&pool, &county.parse()?).await?);
-    }
-    anyhow::ensure!(!towns.is_empty(), "the demo counties have no towns loaded");
-    let template = &demo.items[0].spec;
-    for n in 0..extra_departments {
-        let town = &towns[n % towns.len()];
-        let region: tongban_kernel::RegionCode = town.code.parse()?;
-        let organisation = format!("12{}MC{:07}", &town.code[..6], n + 1);
-        let credit =
-            tongban_kernel::CreditCode::complete(&organisation).context("synthetic credit code")?;
-        let name = format!("{}便民服务中心{}", town.name, n + 1);
-        db::departments::register(&pool, region, &name, &credit)
-            .await
-            .context("registering a synthetic centre")?;
-        let rows = demo
-            .basic_items
-            .iter()
-            .map(|basic| tongban_catalogue::domain::item::ItemRow {
-                code: None,
-                name: None,
-                basic_code: basic.code.clone(),
-                department_credit_code: credit.clone(),
-                spec: template.clone(),
-            })
-            .collect();
-        let report = db::items::import(&pool, Actor::Operator, &region, rows, true, |_| {})
-            .await
-            .context("importing a synthetic centre's items")?;
-        anyhow::ensure!(
-            report.rejected.is_empty(),
-            "synthetic rows refused: {:?}",
-            report.rejected
-        );
-        if (n + 1) % 10 == 0 || n + 1 == extra_departments {
-            progress(&format!(
-                "{} of {extra_departments} synthetic departments and their items",
-                n + 1
-            ));
-        }
-    }
-    let items: i64 = sqlx::query_scalar("select count(*) from items where status = 'published'")
-        .fetch_one(&pool)
-        .await?;
-    let codes: Vec<String> = sqlx::query_scalar(
-        "select code from items where status = 'published' order by random() limit 1000",
-    )
-    .fetch_all(&pool)
-    .await?;
-    pool.close().await;
+    let (items, codes) =
+        catalogue::grown(platform, &SEARCH_REGIONS[..3], extra_departments, progress).await?;
 
     let lookups: Vec<String> = codes
         .iter()

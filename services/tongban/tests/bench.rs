@@ -6,7 +6,7 @@
 use std::process::Command;
 
 /// Each benchmark and a JSON pointer to a number it must report above zero.
-const BENCHMARKS: [(&str, &[&str]); 9] = [
+const BENCHMARKS: [(&str, &[&str]); 10] = [
     (
         "auth",
         &[
@@ -41,6 +41,10 @@ const BENCHMARKS: [(&str, &[&str]); 9] = [
             "/all_pages/requests_per_second",
             "/pages/oversight/p99_ms",
         ],
+    ),
+    (
+        "portal",
+        &["/items", "/search/requests_per_second", "/guide/p99_ms"],
     ),
     (
         "handover",

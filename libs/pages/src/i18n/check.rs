@@ -58,6 +58,15 @@ fn sources(dir: &std::path::Path) -> Vec<String> {
     texts
 }
 
+/// Every key the files in `dirs` of a site name, and every key the page kit asks a site's
+/// catalogues for (a clock in words, an error page).
+pub fn site_keys(manifest_dir: &str, dirs: &[&str]) -> Vec<String> {
+    let mut keys = keys_used(manifest_dir, dirs);
+    keys.extend(crate::answer::KEYS.map(str::to_owned));
+    keys.extend(crate::error::KEYS.map(str::to_owned));
+    keys
+}
+
 /// The `keys` a catalogue of `words` lacks, as `zh-CN: key` or `en: key`.
 pub fn missing(words: &Words, keys: &[String]) -> Vec<String> {
     keys.iter()

@@ -242,13 +242,5 @@ async fn register(
 }
 
 async fn sign_out(State(state): State<AppState>, ctx: Ctx) -> PageResult<Response> {
-    if let Some(session) = &ctx.session {
-        state.sessions.sign_out(session).await?;
-    }
-    let mut response = Redirect::to("/").into_response();
-    response.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(&state.site, SESSION_COOKIE, "", 0),
-    );
-    Ok(response)
+    tongban_pages::guard::signed_out(&state, &ctx, "/").await
 }

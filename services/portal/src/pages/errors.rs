@@ -65,34 +65,12 @@ fn render(error: &PageError, ctx: &Ctx) -> Response {
         }
         return response;
     }
-    let (title, message) = match error {
-        PageError::Csrf => (t.s("error.csrf.title"), t.s("error.csrf").to_owned()),
-        PageError::TooLarge => (
-            t.s("error.too_large.title"),
-            t.s("error.too_large").to_owned(),
-        ),
-        PageError::WrongAccount => (
-            t.s("error.forbidden.title"),
-            t.s("sign_in.staff").to_owned(),
-        ),
-        PageError::NotFound => (
-            t.s("error.not_found.title"),
-            t.s("error.not_found").to_owned(),
-        ),
-        PageError::Refused(refusal) => (t.s("error.refused.title"), refusal.message.clone()),
-        PageError::Unavailable(_) => (
-            t.s("error.unavailable.title"),
-            t.s("error.unavailable").to_owned(),
-        ),
-        PageError::Internal(_) | PageError::SignIn { .. } | PageError::ChangePassword => (
-            t.s("error.internal.title"),
-            t.s("error.internal").to_owned(),
-        ),
-    };
+    // `sign_in.staff`: the site's words for an account of the wrong kind.
+    let (title, message) = error.words(t, "sign_in.staff");
     let page = ErrorPage {
         chrome: Chrome::new(ctx, ""),
         t,
-        title: title.to_owned(),
+        title: title.clone(),
         message,
     };
     let body = page

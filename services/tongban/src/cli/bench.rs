@@ -39,6 +39,10 @@ pub enum BenchCommand {
     /// Item lookup by code and keyword search by region, through the gateway, over the demo
     /// catalogue grown with synthetic town departments.
     Catalogue(Catalogue),
+    /// The online hall's search and guide pages with many visitors at once, through the
+    /// gateway, over the demo catalogue grown with synthetic town departments (about 2,000
+    /// items in force); and what a page weighs.
+    Portal(Portal),
     /// What token verification costs at the gateway: one route with and without a token.
     Auth(Auth),
 }
@@ -225,6 +229,29 @@ pub struct Catalogue {
     json: Option<PathBuf>,
 }
 
+// `bench portal` (its help is the doc comment of its `BenchCommand` variant).
+#[derive(Args)]
+pub struct Portal {
+    /// Pages per kind and round.
+    #[arg(long, default_value_t = 10_000)]
+    requests: usize,
+    /// Visitors asking at once.
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// Synthetic departments, each implementing every demo basic item (14 items each): 142
+    /// make about 2,000 items with the demo's.
+    #[arg(long, default_value_t = 142)]
+    departments: usize,
+    /// A short run (a smoke test; the numbers are rough).
+    #[arg(long)]
+    quick: bool,
+    /// Also write the report as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
 // `bench auth` (its help is the doc comment of its `BenchCommand` variant).
 #[derive(Args)]
 pub struct Auth {
@@ -255,6 +282,7 @@ pub async fn run(settings: Settings, command: BenchCommand) -> anyhow::Result<()
         BenchCommand::Handover(bench) => bench.run(settings).await,
         BenchCommand::Notification(bench) => bench.run(settings).await,
         BenchCommand::Catalogue(bench) => bench.run(settings).await,
+        BenchCommand::Portal(bench) => bench.run(settings).await,
         BenchCommand::Auth(bench) => bench.run(settings).await,
     }
 }
@@ -398,6 +426,22 @@ impl Catalogue {
         };
         let report = bench::catalogue(settings, load, departments, step).await?;
         print!("{}", bench::catalogue_table(&report));
+        write_json(self.json, &report)
+    }
+}
+
+impl Portal {
+    async fn run(self, settings: Settings) -> anyhow::Result<()> {
+        let (load, departments) = if self.quick {
+            (load(500, 8, 1), 10)
+        } else {
+            (
+                load(self.requests, self.concurrency, self.rounds),
+                self.departments,
+            )
+        };
+        let report = bench::portal::portal(settings, load, departments, step).await?;
+        print!("{}", bench::portal::table(&report));
         write_json(self.json, &report)
     }
 }

@@ -151,6 +151,8 @@ async function phoneVisit(page, args, pages) {
   await look(page, '06-search-elders', pages, { enhancedContrast: true });
   await results.first().getByRole('link').first().click();
   await page.getByRole('heading', { name: '申请材料', level: 2 }).waitFor();
+  // Come from a region's search, the guide says how that region's halls take it in.
+  await page.getByText(new RegExp(`在${args.county}可以办理`)).waitFor();
   if (!(await type(page)).elders) fail("the elders' mode is kept on the next page");
   await look(page, '07-guide-elders', pages, { enhancedContrast: true });
   await page.getByRole('link', { name: '标准版' }).click();

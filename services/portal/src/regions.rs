@@ -1,24 +1,30 @@
 //! The region picker's data (province → city → county → town): a region's lineage and its
 //! divisions, asked of the catalogue and kept (divisions change once a year, with the NBS
-//! data), so a visitor's search costs the catalogue one query, not three.
+//! data), and its departments, kept a few minutes; so a visitor's search costs the catalogue
+//! one query, not four.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use tongban_pages::api::{Api, Failure, Service};
 
-use crate::catalogue::Region;
+use crate::catalogue::{Department, Region};
 
 /// Lists kept at most; past it the cache starts again (a crawler walking every town must not
 /// grow the hall's memory without end).
 const KEPT_AT_MOST: usize = 4_096;
 
-/// Lineages and divisions, by region code.
+/// Lineages, divisions and departments, by region code.
 #[derive(Default)]
 pub struct Regions {
     children: Mutex<HashMap<String, Vec<Region>>>,
     lineages: Mutex<HashMap<String, Vec<Region>>>,
+    departments: Mutex<HashMap<String, (Instant, Vec<Department>)>>,
 }
+
+/// How long a region's departments are kept: a new department shows within this.
+const DEPARTMENTS_FOR: Duration = Duration::from_secs(300);
 
 /// Where the picker stands: the chosen region's lineage (province first, the region last;
 /// empty for the whole province) and the divisions to narrow to.
@@ -39,6 +45,27 @@ impl Regions {
     pub async fn children(&self, api: &Api, code: &str) -> Result<Vec<Region>, Failure> {
         let path = format!("/v1/regions/{code}/children");
         kept(&self.children, api, code, &path).await
+    }
+
+    /// The departments of region `code` (to narrow a search by, or to browse).
+    pub async fn departments(&self, api: &Api, code: &str) -> Result<Vec<Department>, Failure> {
+        let kept = self.departments.lock().ok().and_then(|d| {
+            d.get(code)
+                .filter(|(at, _)| at.elapsed() < DEPARTMENTS_FOR)
+                .map(|(_, found)| found.clone())
+        });
+        if let Some(found) = kept {
+            return Ok(found);
+        }
+        let path = format!("/v1/departments?region_code={code}&limit=200");
+        let found: Vec<Department> = api.public_get(Service::Catalogue, &path).await?;
+        if let Ok(mut kept) = self.departments.lock() {
+            if kept.len() >= KEPT_AT_MOST {
+                kept.clear();
+            }
+            kept.insert(code.to_owned(), (Instant::now(), found.clone()));
+        }
+        Ok(found)
     }
 
     /// `code` and the regions above it, the province first.

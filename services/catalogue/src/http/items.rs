@@ -180,6 +180,9 @@ pub struct SearchQuery {
     /// the agreement's mode). Each result says which in `available_as`.
     pub region_code: Option<String>,
     pub department_id: Option<Uuid>,
+    /// Only the item of this 31-character implementation code: with `region_code`, whether and
+    /// how a hall there may take it in (an empty answer: it may not).
+    pub code: Option<String>,
     /// 1-200, default 20.
     pub limit: Option<i64>,
 }
@@ -201,10 +204,15 @@ async fn search(
     let region =
         super::input::known_region_filter(&state, "region_code", query.region_code.as_deref())
             .await?;
+    let code = query.code.as_deref().map(str::trim);
+    if let Some(code) = code {
+        parse::<ImplementationCode>("code", code)?;
+    }
     let search = Search {
         text,
         region: region.as_ref(),
         department: query.department_id,
+        code,
         limit: tongban_kernel::page_limit(query.limit, 20, 200)?,
         today: state.clock.today(),
     };

@@ -10,7 +10,7 @@ use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
 
-use tongban_pages::answer::{html, not_found, urlencode};
+use tongban_pages::answer::{html, not_found};
 use tongban_pages::api::Service;
 use tongban_pages::error::{PageError, PageResult};
 use tongban_pages::guard::Ctx;
@@ -124,16 +124,13 @@ async fn page(
 }
 
 /// Region `region`'s name, and how its halls may take `item` in, as the catalogue's search
-/// for the region says.
+/// for the region says (asked for that one item: an empty answer means they may not).
 async fn availability(
     state: &AppState,
     item: &Item,
     region: &str,
 ) -> PageResult<(String, Option<String>)> {
-    let path = format!(
-        "/v1/items?region_code={region}&q={}&limit=200",
-        urlencode(&item.name)
-    );
+    let path = format!("/v1/items?region_code={region}&code={}&limit=1", item.code);
     let found = match state
         .api
         .public_get::<Vec<ItemSummary>>(Service::Catalogue, &path)

@@ -80,7 +80,6 @@ async fn page(
     let asked = !text.is_empty() || region.is_some() || department.is_some();
     let province = state.config.province.as_str();
     let search_path = search_path(text, region, department);
-    let departments_path = region.map(|r| format!("/v1/departments?region_code={r}&limit=200"));
     let (picked, results, departments, words) = tokio::join!(
         state.regions.pick(&state.api, province, region),
         async {
@@ -94,13 +93,8 @@ async fn page(
             }
         },
         async {
-            match &departments_path {
-                Some(path) => {
-                    state
-                        .api
-                        .public_get::<Vec<Department>>(Service::Catalogue, path)
-                        .await
-                }
+            match region {
+                Some(region) => state.regions.departments(&state.api, region).await,
                 None => Ok(Vec::new()),
             }
         },

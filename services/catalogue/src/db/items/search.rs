@@ -21,6 +21,8 @@ pub struct Search<'a> {
     /// agreement in force `today` that lets a hall there collect them.
     pub region: Option<&'a RegionCode>,
     pub department: Option<Uuid>,
+    /// Only the item of this implementation code (is it available in `region`, and how).
+    pub code: Option<&'a str>,
     pub limit: i64,
     /// Today in China: the day agreements must be in force on.
     pub today: NaiveDate,
@@ -158,6 +160,9 @@ fn push_hits(
     }
     if let Some(department) = query.department {
         sql.push(" and i.department_id = ").push_bind(department);
+    }
+    if let Some(code) = query.code {
+        sql.push(" and i.code = ").push_bind(code.to_owned());
     }
     sql.push(" order by named desc, length, i.code limit ")
         .push_bind(query.limit);

@@ -34,14 +34,13 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use utoipa::OpenApi as _;
 
-use tongban_auth::Verifier;
-use tongban_pages::api::Api;
 use tongban_runtime::regions::RegionDirectory;
-use tongban_runtime::{CancellationToken, Settings, db};
+use tongban_runtime::{CancellationToken, Settings};
 
 pub use app::AppState;
 use app::Inner;
 use session::Sessions;
+use tongban_pages::session::SiteSessions;
 
 /// The component's name and schema.
 pub const NAME: &str = "console";
@@ -59,27 +58,22 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let config: config::ConsoleSettings = settings.section()?;
-    let mut database = settings.database.clone();
-    database.max_connections = database.max_connections.min(config.max_connections).max(1);
-    let pool = db::connect(&database, NAME).await?;
-    if settings.database.migrate {
-        db::migrate(&pool, NAME, vec![migrator()]).await?;
-    }
-    let api = Arc::new(Api::new(&settings)?);
-    let sessions = Sessions {
-        pool: pool.clone(),
-        vault: settings.secrets.vault()?,
-        api: api.clone(),
-        verifier: Arc::new(Verifier::for_platform(&settings)),
-        clock: settings.clock.clone(),
-        idle_minutes: config.idle_minutes,
-        session_hours: config.session_hours,
-        column: &session::SEALED,
-        accepts: session::ACCEPTS,
-    };
+    let sessions = Sessions::open(
+        &settings,
+        SiteSessions {
+            name: NAME,
+            max_connections: config.max_connections,
+            idle_minutes: config.idle_minutes,
+            session_hours: config.session_hours,
+            column: &session::SEALED,
+            accepts: session::ACCEPTS,
+        },
+        migrator(),
+    )
+    .await?;
     let state = AppState::new(Inner {
+        api: sessions.api.clone(),
         sessions,
-        api,
         clock: settings.clock.clone(),
         site: session::site(config.secure_cookies),
         config,

@@ -30,12 +30,10 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use utoipa::OpenApi as _;
 
-use tongban_auth::Verifier;
 use tongban_kernel::AccountKind;
-use tongban_pages::api::Api;
-use tongban_pages::session::Sessions;
+use tongban_pages::session::{Sessions, SiteSessions};
 use tongban_runtime::regions::RegionDirectory;
-use tongban_runtime::{CancellationToken, Settings, db};
+use tongban_runtime::{CancellationToken, Settings};
 use tongban_vault::store::Column;
 
 pub use app::AppState;
@@ -69,27 +67,23 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let config: config::PortalSettings = settings.section()?;
-    let mut database = settings.database.clone();
-    database.max_connections = database.max_connections.min(config.max_connections).max(1);
-    let pool = db::connect(&database, NAME).await?;
-    if settings.database.migrate {
-        db::migrate(&pool, NAME, vec![migrator()]).await?;
-    }
-    let api = Arc::new(Api::new(&settings)?);
-    let state = AppState::new(Inner {
-        site: session::site(config.secure_cookies),
-        sessions: Sessions {
-            pool: pool.clone(),
-            vault: settings.secrets.vault()?,
-            api: api.clone(),
-            verifier: Arc::new(Verifier::for_platform(&settings)),
-            clock: settings.clock.clone(),
+    let sessions = Sessions::open(
+        &settings,
+        SiteSessions {
+            name: NAME,
+            max_connections: config.max_connections,
             idle_minutes: config.idle_minutes,
             session_hours: config.session_hours,
             column: &SEALED,
             accepts: &ACCEPTS,
         },
-        api,
+        migrator(),
+    )
+    .await?;
+    let state = AppState::new(Inner {
+        site: session::site(config.secure_cookies),
+        api: sessions.api.clone(),
+        sessions,
         clock: settings.clock.clone(),
         names: RegionDirectory::new(&settings.http),
         regions: regions::Regions::default(),

@@ -210,66 +210,14 @@ async fn measure_catalogue(
             })
         })
         .collect();
-    progress("warming up");
-    run(
-        &client,
-        &http::Method::GET,
-        &lookups,
-        &Bytes::new(),
-        None,
-        load.concurrency * 20,
-        load.concurrency,
-    )
-    .await?;
-    run(
-        &client,
-        &http::Method::GET,
-        &searches,
-        &Bytes::new(),
-        None,
-        load.concurrency * 20,
-        load.concurrency,
-    )
-    .await?;
-
-    let (mut lookup, mut search) = (Vec::new(), Vec::new());
-    let (mut time_lookup, mut time_search) = (Duration::ZERO, Duration::ZERO);
-    for round in 1..=load.rounds {
-        progress(&format!(
-            "round {round} of {}: {} requests each",
-            load.rounds, load.requests
-        ));
-        let (elapsed, latencies) = run(
-            &client,
-            &http::Method::GET,
-            &lookups,
-            &Bytes::new(),
-            None,
-            load.requests,
-            load.concurrency,
-        )
-        .await?;
-        time_lookup += elapsed;
-        lookup.extend(latencies);
-        let (elapsed, latencies) = run(
-            &client,
-            &http::Method::GET,
-            &searches,
-            &Bytes::new(),
-            None,
-            load.requests,
-            load.concurrency,
-        )
-        .await?;
-        time_search += elapsed;
-        search.extend(latencies);
-    }
+    let [lookup_by_code, keyword_search] =
+        gets_in_rounds(&client, [&lookups, &searches], load, progress).await?;
     Ok(CatalogueReport {
         cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
         concurrency: load.concurrency,
         items,
-        lookup_by_code: summarise(lookup, time_lookup),
-        keyword_search: summarise(search, time_search),
+        lookup_by_code,
+        keyword_search,
     })
 }
 
@@ -290,6 +238,7 @@ pub fn catalogue_table(report: &CatalogueReport) -> String {
     )
 }
 
+/// One kind's numbers as a table row: requests, requests/s, p50 and p99.
 fn row(name: &str, m: &Measured) -> String {
     format!(
         "{name:<16} {:>9} {:>12.0} {:>9.2} {:>9.2}\n",
@@ -544,6 +493,60 @@ async fn run(
         all.extend(latencies?);
     }
     Ok((started.elapsed(), all))
+}
+
+/// GETs each set of `urls` (a kind of request) `load.concurrency` at a time: a warm-up of 20
+/// requests per client, then `load.rounds` rounds of `load.requests` of each kind in turn, so
+/// drift over the run hits every kind alike. Any answer but 200 is an error. Each kind's
+/// numbers, in the order of `kinds`.
+async fn gets_in_rounds<const N: usize>(
+    client: &HttpClient,
+    kinds: [&[String]; N],
+    load: Load,
+    progress: &impl Fn(&str),
+) -> anyhow::Result<[Measured; N]> {
+    let get = http::Method::GET;
+    progress("warming up");
+    for urls in kinds {
+        let warm = load.concurrency * 20;
+        run(
+            client,
+            &get,
+            urls,
+            &Bytes::new(),
+            None,
+            warm,
+            load.concurrency,
+        )
+        .await?;
+    }
+    let mut latencies: [Vec<Duration>; N] = std::array::from_fn(|_| Vec::new());
+    let mut times = [Duration::ZERO; N];
+    for round in 1..=load.rounds {
+        progress(&format!(
+            "round {round} of {}: {} requests of each kind, {} at once",
+            load.rounds, load.requests, load.concurrency
+        ));
+        for (k, urls) in kinds.iter().enumerate() {
+            let (elapsed, took) = run(
+                client,
+                &get,
+                urls,
+                &Bytes::new(),
+                None,
+                load.requests,
+                load.concurrency,
+            )
+            .await?;
+            times[k] += elapsed;
+            latencies[k].extend(took);
+        }
+    }
+    let mut measured = latencies.into_iter().zip(times);
+    Ok(std::array::from_fn(|_| {
+        let (took, elapsed) = measured.next().unwrap_or_default();
+        summarise(took, elapsed)
+    }))
 }
 
 /// Sends a POST with `body` to each of `urls` in turn, `rate` per second whatever the answers

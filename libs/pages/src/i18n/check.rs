@@ -67,6 +67,24 @@ pub fn site_keys(manifest_dir: &str, dirs: &[&str]) -> Vec<String> {
     keys
 }
 
+/// What every site's tests prove of its words: the scan of `dirs` finds more than 50 keys
+/// (a scan that reads nothing would pass forever), every key it finds (and every key the kit
+/// asks for) is in both catalogues, and the two catalogues have the same keys.
+///
+/// # Panics
+/// When any of these does not hold: this is for tests.
+pub fn assert_site_words(manifest_dir: &str, dirs: &[&str], words: &Words) {
+    let keys = site_keys(manifest_dir, dirs);
+    assert!(keys.len() > 50, "the scan found only {} keys", keys.len());
+    let missing = missing(words, &keys);
+    assert!(missing.is_empty(), "missing messages: {missing:#?}");
+    let (only_zh, only_en) = unpaired(words);
+    assert!(
+        only_zh.is_empty() && only_en.is_empty(),
+        "zh only: {only_zh:?}; en only: {only_en:?}"
+    );
+}
+
 /// The `keys` a catalogue of `words` lacks, as `zh-CN: key` or `en: key`.
 pub fn missing(words: &Words, keys: &[String]) -> Vec<String> {
     keys.iter()

@@ -56,7 +56,47 @@ pub struct Sessions {
     pub accepts: &'static [AccountKind],
 }
 
+/// What a site says of its sessions, for [`Sessions::open`].
+pub struct SiteSessions {
+    /// The component's name: its schema, where its `sessions` table is.
+    pub name: &'static str,
+    /// Connections of the site's own pool, at most (never more than `database.max_connections`):
+    /// a session's lookup is one short query.
+    pub max_connections: u32,
+    pub idle_minutes: i64,
+    pub session_hours: i64,
+    pub column: &'static Column,
+    pub accepts: &'static [AccountKind],
+}
+
 impl Sessions {
+    /// Connects the site's own pool (migrated with `migrator` unless the settings say not to),
+    /// with the services' client, the platform's token verifier, vault and clock.
+    pub async fn open(
+        settings: &tongban_runtime::Settings,
+        site: SiteSessions,
+        migrator: sqlx::migrate::Migrator,
+    ) -> anyhow::Result<Self> {
+        use tongban_runtime::db;
+        let mut database = settings.database.clone();
+        database.max_connections = database.max_connections.min(site.max_connections).max(1);
+        let pool = db::connect(&database, site.name).await?;
+        if settings.database.migrate {
+            db::migrate(&pool, site.name, vec![migrator]).await?;
+        }
+        Ok(Self {
+            pool,
+            vault: settings.secrets.vault()?,
+            api: Arc::new(Api::new(settings)?),
+            verifier: Arc::new(Verifier::for_platform(settings)),
+            clock: settings.clock.clone(),
+            idle_minutes: site.idle_minutes,
+            session_hours: site.session_hours,
+            column: site.column,
+            accepts: site.accepts,
+        })
+    }
+
     /// Sessions idle since this instant have ended.
     pub fn idle_since(&self) -> DateTime<Utc> {
         self.clock.now() - Span::minutes(self.idle_minutes)

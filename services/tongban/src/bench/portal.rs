@@ -7,14 +7,12 @@
 //! `bench catalogue` uses; guides are items chosen at random, asked with a region as a
 //! visitor who chose one in the picker does.
 
-use std::time::Duration;
-
 use anyhow::Context as _;
 use axum::body::Bytes;
 use http_body_util::{BodyExt, Full};
 use serde::Serialize;
 
-use super::{HttpClient, KEYWORDS, Load, Measured, SEARCH_REGIONS, client, run, summarise};
+use super::{HttpClient, KEYWORDS, Load, Measured, SEARCH_REGIONS, client, gets_in_rounds, row};
 use crate::Platform;
 
 #[derive(Debug, Clone, Serialize)]
@@ -88,59 +86,13 @@ async fn measure(
     )
     .await?;
 
-    progress("warming up");
-    for urls in [&searches, &guides] {
-        let warm = load.concurrency * 10;
-        run(
-            &client,
-            &http::Method::GET,
-            urls,
-            &Bytes::new(),
-            None,
-            warm,
-            load.concurrency,
-        )
-        .await?;
-    }
-    let (mut search, mut guide) = (Vec::new(), Vec::new());
-    let (mut time_search, mut time_guide) = (Duration::ZERO, Duration::ZERO);
-    for round in 1..=load.rounds {
-        progress(&format!(
-            "round {round} of {}: {} searches and {} guides, {} visitors at once",
-            load.rounds, load.requests, load.requests, load.concurrency
-        ));
-        let get = http::Method::GET;
-        let (elapsed, latencies) = run(
-            &client,
-            &get,
-            &searches,
-            &Bytes::new(),
-            None,
-            load.requests,
-            load.concurrency,
-        )
-        .await?;
-        time_search += elapsed;
-        search.extend(latencies);
-        let (elapsed, latencies) = run(
-            &client,
-            &get,
-            &guides,
-            &Bytes::new(),
-            None,
-            load.requests,
-            load.concurrency,
-        )
-        .await?;
-        time_guide += elapsed;
-        guide.extend(latencies);
-    }
+    let [search, guide] = gets_in_rounds(&client, [&searches, &guides], load, progress).await?;
     Ok(PortalReport {
         cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
         concurrency: load.concurrency,
         items,
-        search: summarise(search, time_search),
-        guide: summarise(guide, time_guide),
+        search,
+        guide,
         weights,
     })
 }
@@ -186,12 +138,8 @@ pub fn table(report: &PortalReport) -> String {
         "p50 ms",
         "p99 ms",
     );
-    for (name, m) in [("search", &report.search), ("guide", &report.guide)] {
-        out.push_str(&format!(
-            "{name:<16} {:>9} {:>12.0} {:>9.2} {:>9.2}\n",
-            m.requests, m.requests_per_second, m.p50_ms, m.p99_ms
-        ));
-    }
+    out.push_str(&row("search", &report.search));
+    out.push_str(&row("guide", &report.guide));
     for (name, bytes) in &report.weights {
         out.push_str(&format!(
             "{name} weighs {:.1} KB with its style sheet and script\n",

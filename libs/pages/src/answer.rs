@@ -23,6 +23,34 @@ pub const KEYS: [&str; 6] = [
     "clock.yellow",
 ];
 
+/// An entry of a site's menu.
+pub struct Nav {
+    pub href: &'static str,
+    /// Its message key.
+    pub label: &'static str,
+    /// The page shown is this entry's (`aria-current`).
+    pub current: bool,
+}
+
+impl Nav {
+    /// The menu of the `entries` shown (shown, address, message key), the one at `current`
+    /// marked.
+    pub fn menu<const N: usize>(
+        entries: [(bool, &'static str, &'static str); N],
+        current: &str,
+    ) -> Vec<Self> {
+        entries
+            .into_iter()
+            .filter(|(shown, _, _)| *shown)
+            .map(|(_, href, label)| Self {
+                href,
+                label,
+                current: href == current,
+            })
+            .collect()
+    }
+}
+
 /// [`html`], answered 422 when `refused`: the page sent back with what to fix.
 pub fn html_refused(page: &impl askama::Template, refused: bool) -> PageResult<Response> {
     let mut response = html(page)?;

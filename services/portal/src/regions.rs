@@ -16,15 +16,60 @@ use crate::catalogue::{Department, Region};
 const KEPT_AT_MOST: usize = 4_096;
 
 /// Lineages, divisions and departments, by region code.
-#[derive(Default)]
 pub struct Regions {
-    children: Mutex<HashMap<String, Vec<Region>>>,
-    lineages: Mutex<HashMap<String, Vec<Region>>>,
-    departments: Mutex<HashMap<String, (Instant, Vec<Department>)>>,
+    children: Kept<Region>,
+    lineages: Kept<Region>,
+    departments: Kept<Department>,
 }
 
-/// How long a region's departments are kept: a new department shows within this.
-const DEPARTMENTS_FOR: Duration = Duration::from_secs(300);
+impl Default for Regions {
+    fn default() -> Self {
+        Self {
+            // Divisions change once a year: kept until the hall restarts.
+            children: Kept::new(None),
+            lineages: Kept::new(None),
+            // A new department shows within five minutes.
+            departments: Kept::new(Some(Duration::from_secs(300))),
+        }
+    }
+}
+
+/// Lists the catalogue gave, by region code, each kept for `ttl` (none: for good).
+struct Kept<T> {
+    lists: Mutex<HashMap<String, (Instant, Vec<T>)>>,
+    ttl: Option<Duration>,
+}
+
+impl<T: Clone + serde::de::DeserializeOwned> Kept<T> {
+    fn new(ttl: Option<Duration>) -> Self {
+        Self {
+            lists: Mutex::new(HashMap::new()),
+            ttl,
+        }
+    }
+
+    /// The list kept for `code`, or the catalogue's answer at `path`, kept.
+    async fn get(&self, api: &Api, code: &str, path: &str) -> Result<Vec<T>, Failure> {
+        let fresh = |at: &Instant| self.ttl.is_none_or(|ttl| at.elapsed() < ttl);
+        let kept = self.lists.lock().ok().and_then(|lists| {
+            lists
+                .get(code)
+                .filter(|(at, _)| fresh(at))
+                .map(|(_, list)| list.clone())
+        });
+        if let Some(list) = kept {
+            return Ok(list);
+        }
+        let list: Vec<T> = api.public_get(Service::Catalogue, path).await?;
+        if let Ok(mut lists) = self.lists.lock() {
+            if lists.len() >= KEPT_AT_MOST {
+                lists.clear();
+            }
+            lists.insert(code.to_owned(), (Instant::now(), list.clone()));
+        }
+        Ok(list)
+    }
+}
 
 /// Where the picker stands: the chosen region's lineage (province first, the region last;
 /// empty for the whole province) and the divisions to narrow to.
@@ -44,34 +89,19 @@ impl Regions {
     /// The divisions of `code`.
     pub async fn children(&self, api: &Api, code: &str) -> Result<Vec<Region>, Failure> {
         let path = format!("/v1/regions/{code}/children");
-        kept(&self.children, api, code, &path).await
+        self.children.get(api, code, &path).await
     }
 
     /// The departments of region `code` (to narrow a search by, or to browse).
     pub async fn departments(&self, api: &Api, code: &str) -> Result<Vec<Department>, Failure> {
-        let kept = self.departments.lock().ok().and_then(|d| {
-            d.get(code)
-                .filter(|(at, _)| at.elapsed() < DEPARTMENTS_FOR)
-                .map(|(_, found)| found.clone())
-        });
-        if let Some(found) = kept {
-            return Ok(found);
-        }
         let path = format!("/v1/departments?region_code={code}&limit=200");
-        let found: Vec<Department> = api.public_get(Service::Catalogue, &path).await?;
-        if let Ok(mut kept) = self.departments.lock() {
-            if kept.len() >= KEPT_AT_MOST {
-                kept.clear();
-            }
-            kept.insert(code.to_owned(), (Instant::now(), found.clone()));
-        }
-        Ok(found)
+        self.departments.get(api, code, &path).await
     }
 
     /// `code` and the regions above it, the province first.
     pub async fn lineage(&self, api: &Api, code: &str) -> Result<Vec<Region>, Failure> {
         let path = format!("/v1/regions/{code}/ancestors");
-        kept(&self.lineages, api, code, &path).await
+        self.lineages.get(api, code, &path).await
     }
 
     /// The picker at `region` (within `province`), or at the province when none is chosen or
@@ -102,23 +132,4 @@ impl Regions {
         };
         Ok(Picked { lineage, children })
     }
-}
-
-async fn kept(
-    cache: &Mutex<HashMap<String, Vec<Region>>>,
-    api: &Api,
-    code: &str,
-    path: &str,
-) -> Result<Vec<Region>, Failure> {
-    if let Some(found) = cache.lock().ok().and_then(|c| c.get(code).cloned()) {
-        return Ok(found);
-    }
-    let found: Vec<Region> = api.public_get(Service::Catalogue, path).await?;
-    if let Ok(mut cache) = cache.lock() {
-        if cache.len() >= KEPT_AT_MOST {
-            cache.clear();
-        }
-        cache.insert(code.to_owned(), found.clone());
-    }
-    Ok(found)
 }

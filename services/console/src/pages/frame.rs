@@ -11,18 +11,9 @@ use crate::AppState;
 use crate::i18n::{Lang, T};
 use crate::session::{Ctx, Session};
 pub use tongban_pages::answer::{
-    Acted, Clock, Countdown, Done, Fields, html, html_refused, not_found, relayed, settled,
+    Acted, Clock, Countdown, Done, Fields, Nav, html, html_refused, not_found, relayed, settled,
     urlencode, value, with_history,
 };
-
-/// A menu entry.
-pub struct Nav {
-    pub href: &'static str,
-    /// Its message key.
-    pub label: &'static str,
-    /// The page shown is this entry's (`aria-current`).
-    pub current: bool,
-}
 
 /// The frame of every page.
 pub struct Chrome {
@@ -88,7 +79,7 @@ impl Chrome {
 fn menu(session: &Session, current: &str) -> Vec<Nav> {
     let front = session.has(Role::WindowClerk) || session.has(Role::Supervisor);
     let cases = front || session.has(Role::Approver);
-    [
+    let entries = [
         (true, "/console/", "nav.home"),
         (front, "/console/inbox", "nav.inbox"),
         (
@@ -129,15 +120,8 @@ fn menu(session: &Session, current: &str) -> Vec<Nav> {
             "nav.drafts",
         ),
         (true, "/console/password", "nav.password"),
-    ]
-    .into_iter()
-    .filter(|(shown, _, _)| *shown)
-    .map(|(_, href, label)| Nav {
-        href,
-        label,
-        current: href == current,
-    })
-    .collect()
+    ];
+    Nav::menu(entries, current)
 }
 
 /// `POST path` of `service` with `body`, as the signed-in person, [`settled`]: done leads to

@@ -1,18 +1,9 @@
 //! The frame of every page ([`Chrome`]): the hall's name, the elders' mode and language
 //! switches, the person when signed in, and the menu.
 
-use tongban_pages::answer::urlencode;
+use tongban_pages::answer::{Nav, urlencode};
 use tongban_pages::guard::Ctx;
 use tongban_pages::i18n::{Lang, T};
-
-/// A menu entry.
-pub struct Nav {
-    pub href: &'static str,
-    /// Its message key.
-    pub label: &'static str,
-    /// The page shown is this entry's (`aria-current`).
-    pub current: bool,
-}
 
 /// The frame of every page.
 pub struct Chrome {
@@ -21,8 +12,6 @@ pub struct Chrome {
     pub elders: bool,
     /// The signed-in person's name.
     pub user: Option<String>,
-    /// Sign-in is offered (the hall has accounts).
-    pub accounts: bool,
     pub csrf: String,
     pub nav: Vec<Nav>,
     /// The language the switch offers, and the page to come back to (encoded for a query).
@@ -38,7 +27,6 @@ impl Chrome {
             t: ctx.t,
             elders: ctx.elders,
             user: session.map(|s| s.name.clone()),
-            accounts: true,
             csrf: session
                 .map(|s| s.csrf.clone())
                 .or_else(|| ctx.pre.clone())
@@ -52,19 +40,14 @@ impl Chrome {
 
 /// The menu: the same for everyone, with the person's own applications once signed in.
 fn menu(signed_in: bool, current: &str) -> Vec<Nav> {
-    [
-        (true, "/", "nav.home"),
-        (true, "/search", "nav.search"),
-        (true, "/life-events", "nav.events"),
-        (true, "/lookup", "nav.lookup"),
-        (signed_in, "/my", "nav.mine"),
-    ]
-    .into_iter()
-    .filter(|(shown, _, _)| *shown)
-    .map(|(_, href, label)| Nav {
-        href,
-        label,
-        current: href == current,
-    })
-    .collect()
+    Nav::menu(
+        [
+            (true, "/", "nav.home"),
+            (true, "/search", "nav.search"),
+            (true, "/life-events", "nav.events"),
+            (true, "/lookup", "nav.lookup"),
+            (signed_in, "/my", "nav.mine"),
+        ],
+        current,
+    )
 }

@@ -26,6 +26,24 @@
 // mode), and another person's case is not found.   … --scenario mine --document ID \
 //   --password P --item NAME --other CASE_ID
 //
+// --scenario apply: a citizen opens 出生一件事's guide, presses 一次申请全部事项, signs in,
+// fills the form (a wrong phone number first, sent back with the field marked), sends it twice
+// at once (one case), uploads a photo taken with the phone for every material still needed
+// (the e-certificate held stands in for its own), submits and gets the receipt with the case
+// number and the query password. Reports the case's id and number.
+// The item needs basic real-name: the citizen verifies it on the way (--name as on the ID).
+//   … --scenario apply --document ID --password P --event 出生一件事 --certificate 居民身份证 \
+//     --name 李四
+//
+// --scenario correct: the citizen reads the correction notice in the inbox, opens the case,
+// photographs the material again and resubmits.   … --scenario correct --document ID \
+//   --password P --reason WORDS
+//
+// --scenario result: the concluded application shows its results; the e-certificate opens as
+// a printable page; the citizen rates the case (a bad rating without words is sent back) and
+// sees what became of it.   … --scenario result --document ID --password P --event NAME \
+//   --result 出生医学证明
+//
 // [--chromium /usr/bin/chromium] for another browser. Prints one JSON line (runner.mjs).
 
 import { fail, main, visit } from './runner.mjs';
@@ -262,8 +280,159 @@ async function mine(page, args, pages) {
   await page.getByRole('heading', { name: '没有找到', level: 1 }).waitFor();
 }
 
+/** Signs in on the sign-in page the hall led to (it comes back to where it was going). */
+async function signIn(page, args) {
+  await page.getByRole('heading', { name: '登录', level: 1 }).waitFor();
+  await page.getByLabel('证件号码').fill(args.document);
+  await page.getByLabel('密码', { exact: true }).fill(args.password);
+  await page.getByRole('button', { name: '登录' }).click();
+}
+
+/** The materials' list of a case page. */
+function materials(page) {
+  return page.getByRole('region', { name: '申请材料' }).getByRole('listitem');
+}
+
+/**
+ * Uploads `file` for the first material that `pending` (a text) marks, by its field's label
+ * and its button; waits for the page to say it was taken. Returns the material's heading.
+ */
+async function uploadFirst(page, pending, file) {
+  const item = materials(page).filter({ hasText: pending }).first();
+  const name = (await item.getByRole('heading', { level: 3 }).innerText()).trim();
+  await item.getByLabel(/(选择或拍摄|重新选择)“/).setInputFiles(file);
+  await item.getByRole('button', { name: /^上传“/ }).click();
+  await page.getByRole('status').filter({ hasText: '文件已上传' }).waitFor();
+  return name;
+}
+
+/** A photo as a phone's camera gives it: a JPEG of what the screen shows. */
+async function photo(page, name) {
+  const buffer = await page.screenshot({ type: 'jpeg', quality: 60 });
+  return { name, mimeType: 'image/jpeg', buffer };
+}
+
+async function apply(page, args, pages) {
+  await page.goto(new URL('/life-events', args.url).toString());
+  await page.getByRole('link', { name: args.event }).first().click();
+  await page.getByRole('heading', { name: args.event, level: 1 }).waitFor();
+  await page.getByRole('link', { name: '一次申请全部事项' }).click();
+  await signIn(page, args);
+  await page.getByRole('heading', { name: `申请：${args.event}`, level: 1 }).waitFor();
+  await look(page, '51-apply', pages);
+  // A mistyped phone number is sent back, the field marked and the rest kept.
+  await page.getByLabel('联系电话（选填）').fill('1390013');
+  await page.getByLabel('申请说明（选填）').fill('新生儿出生一件事，请一并办理');
+  await page.getByRole('button', { name: '下一步：上传材料' }).click();
+  if (!(await page.getByRole('alert').innerText()).includes('11 位')) fail('a wrong phone number is said');
+  if ((await page.getByLabel('联系电话（选填）').getAttribute('aria-invalid')) !== 'true') fail('the phone field is marked');
+  if (!(await page.getByLabel('申请说明（选填）').inputValue()).includes('一并办理')) fail('the notes are kept');
+  await look(page, '52-apply-refused', pages);
+  await page.getByLabel('联系电话（选填）').fill('13700137000');
+  await page.getByRole('radio', { name: /电子证照/ }).check();
+  // A double tap: the form goes twice at once, and both lead to the same case.
+  const opened = await page.evaluate(async () => {
+    const form = document.querySelector('main form[action="/apply"]');
+    const send = () => fetch(form.action, { method: 'POST', body: new URLSearchParams(new FormData(form)) });
+    const answers = await Promise.all([send(), send()]);
+    return answers.map((a) => [a.status, new URL(a.url).pathname]);
+  });
+  if (opened[0][1] !== opened[1][1] || !opened[0][1].startsWith('/my/cases/')) fail(`sent twice, two answers: ${JSON.stringify(opened)}`);
+  const caseId = opened[0][1].split('/').pop();
+  await page.goto(new URL(opened[0][1], args.url).toString());
+  await page.getByRole('heading', { name: args.event, level: 1 }).waitFor();
+  const status = await page.getByRole('definition').filter({ hasText: '草稿' }).count();
+  if (status !== 1) fail('a new application is a draft');
+  // The ID card is not asked for: the citizen's e-certificate stands in.
+  const certified = materials(page).filter({ hasText: `已使用您的电子证照（${args.certificate}）` });
+  if ((await certified.count()) < 1) fail(`the ${args.certificate} e-certificate is used instead of an upload`);
+  if ((await certified.first().getByRole('button').count()) !== 0) fail('no upload is offered for it');
+  const picker = materials(page).filter({ hasText: '还没有上传' }).first().getByLabel(/选择或拍摄“/);
+  if ((await picker.getAttribute('accept')) !== 'image/jpeg,image/png,application/pdf') fail('a phone offers its camera and photos');
+  await look(page, '53-case-draft', pages);
+  // Submitting too early is refused in acceptance's words.
+  await page.getByRole('button', { name: '提交申请' }).click();
+  await page.getByRole('alert').waitFor();
+  let uploaded = 0;
+  while ((await materials(page).filter({ hasText: '还没有上传' }).count()) > 0) {
+    await uploadFirst(page, '还没有上传', await photo(page, `photo-${uploaded + 1}.jpg`));
+    uploaded += 1;
+    if (uploaded > 20) fail('the materials do not end');
+  }
+  if (uploaded < 1) fail('nothing to upload');
+  await look(page, '54-case-uploaded', pages);
+  // The item needs basic real-name: verified online, straight back to the case.
+  await page.getByRole('link', { name: '去实名认证' }).click();
+  await page.getByRole('heading', { name: '实名认证', level: 1 }).waitFor();
+  await page.getByLabel('身份证上的姓名').fill(args.name);
+  await page.getByRole('button', { name: '开始认证' }).click();
+  await page.getByRole('status').filter({ hasText: '实名认证已通过' }).waitFor();
+  if ((await page.getByRole('link', { name: '去实名认证' }).count()) !== 0) fail('verified, the case asks no more');
+  await page.getByRole('button', { name: '提交申请' }).click();
+  await page.getByRole('heading', { name: '申请已提交', level: 1 }).waitFor();
+  const facts = await page.getByRole('definition').allInnerTexts();
+  const number = facts[0].trim();
+  if (number.length !== 43) fail(`the receipt's case number: ${number}`);
+  if (!/^[0-9A-Za-z]{6,}$/.test(facts[1].trim())) fail(`the receipt's query password: ${facts[1]}`);
+  await look(page, '55-receipt', pages);
+  return { case: caseId, number, uploaded };
+}
+
+async function correct(page, args, pages) {
+  await page.goto(new URL('/my/inbox', args.url).toString());
+  await signIn(page, args);
+  await page.getByRole('heading', { name: '我的消息', level: 1 }).waitFor();
+  const notice = page.getByRole('main').getByRole('listitem').filter({ hasText: args.reason }).first();
+  await notice.waitFor();
+  await look(page, '56-inbox', pages);
+  await notice.getByRole('link', { name: '查看办件' }).click();
+  await page.getByRole('heading', { name: /请补正材料后重新提交/, level: 2 }).waitFor();
+  if (!(await page.getByRole('region', { name: /请补正材料/ }).innerText()).includes(args.reason)) fail('the notice says why');
+  await look(page, '57-correction', pages);
+  await uploadFirst(page, '需要补正', await photo(page, 'again.jpg'));
+  await page.getByRole('button', { name: '重新提交' }).click();
+  await page.getByRole('heading', { name: '补正材料已重新提交', level: 1 }).waitFor();
+  await look(page, '58-resubmitted', pages);
+}
+
+async function result(page, args, pages) {
+  await page.goto(new URL('/my', args.url).toString());
+  await signIn(page, args);
+  const entry = page.getByRole('main').getByRole('listitem').filter({ hasText: args.event });
+  await entry.getByRole('link', { name: args.event }).click();
+  await page.getByRole('heading', { name: args.event, level: 1 }).waitFor();
+  const parts = page.getByRole('region', { name: '包含的事项' }).getByRole('listitem');
+  if ((await parts.count()) < 2) fail('the application shows its parts');
+  if ((await parts.filter({ hasText: '已办结' }).count()) !== (await parts.count())) fail('every part is concluded');
+  const results = page.getByRole('region', { name: '办理结果' });
+  await look(page, '61-concluded', pages);
+  // The e-certificate opens as the printable page approval seals.
+  const link = results.getByRole('link', { name: `查看和下载${args.result}` });
+  await link.click();
+  await page.getByText(args.result).first().waitFor();
+  await page.screenshot({ path: `${pages.out}/62-certificate.png`, fullPage: true });
+  await page.goBack();
+  await page.getByRole('link', { name: '评价这次办事' }).click();
+  await page.getByRole('heading', { name: '评价这次办事', level: 1 }).waitFor();
+  await page.getByLabel('不满意', { exact: true }).check();
+  await page.getByRole('button', { name: '提交评价' }).click();
+  await page.getByRole('alert').waitFor();
+  await page.getByLabel('意见和建议').fill('补正等了两天才通知，希望更快');
+  await page.getByRole('button', { name: '提交评价' }).click();
+  await page.getByRole('status').filter({ hasText: '感谢您的评价' }).waitFor();
+  const rating = await page.getByRole('region', { name: '评价' }).innerText();
+  if (!rating.includes('您的评价：不满意') || !rating.includes('整改情况')) fail(`the rating and its follow-up: ${rating}`);
+  await look(page, '63-rated', pages);
+  await page.getByRole('link', { name: '长辈版' }).click();
+  await page.getByRole('link', { name: '标准版' }).waitFor();
+  await look(page, '64-rated-elders', pages, { enhancedContrast: true });
+}
+
 await main(
   {
+    apply: { needs: ['document', 'password', 'event', 'certificate', 'name'], context: phone, run: apply },
+    correct: { needs: ['document', 'password', 'reason'], context: phone, run: correct },
+    result: { needs: ['document', 'password', 'event', 'result'], context: phone, run: result },
     account: { needs: ['name', 'document', 'phone', 'password'], context: phone, run: account },
     mine: { needs: ['document', 'password', 'item', 'other'], context: phone, run: mine },
     phone: { needs: ['event', 'words', 'city', 'county'], context: phone, run: phoneVisit },

@@ -20,7 +20,7 @@ mod hall;
 mod lookup;
 mod mine;
 mod online;
-mod real_name;
+pub(crate) mod real_name;
 
 pub(crate) const ANHUA: &str = "430923000000";
 
@@ -882,6 +882,33 @@ async fn submit_with_form_only(test: &TestPlatform, token: &str, code: &str) -> 
         204
     );
     submit(test, token, id).await
+}
+
+/// `account` holds a valid e-certificate of `certificate_type`, as acceptance learns it from
+/// the certificates' events (a national one, such as an ID card, arrives the same way).
+pub(crate) async fn holds_certificate(test: &TestPlatform, account: &str, certificate_type: &str) {
+    use tongban_events::approval::v1::CertificateIssued;
+    let certificate = uuid::Uuid::now_v7().to_string();
+    let issued = CertificateIssued {
+        certificate_id: certificate.clone(),
+        certificate_type: certificate_type.into(),
+        holder_account_id: account.into(),
+        holder_document_masked: "430903********1234".into(),
+        issuer_credit_code: crate::harness::credit_code(901),
+        case_number: String::new(),
+        valid_from: "2020-01-01".into(),
+        valid_until: String::new(),
+        issued_at: None,
+    };
+    publish_as_approval(test, &certificate, &issued).await;
+    test.eventually_counts(
+        "acceptance to learn the certificate",
+        &format!(
+            "select count(*) from acceptance.certificates where holder_account_id = '{account}'"
+        ),
+        1,
+    )
+    .await;
 }
 
 /// Publishes `event` on approval's topic as approval would (CloudEvents headers, protobuf).

@@ -5,6 +5,8 @@
 //! hall's answers carry its security headers and cookies, a form without its value changes
 //! nothing, and a withdrawn address or an unknown item is a page that says so.
 
+mod apply;
+
 use std::path::Path;
 use std::time::Duration;
 

@@ -120,6 +120,17 @@ pub async fn relayed(
     Ok(response)
 }
 
+/// A printable document as a service made it (a receipt, a notice, a certificate's face): its
+/// own style sheet inline, so its own policy.
+pub async fn printable(answer: reqwest::Response) -> PageResult<Response> {
+    relayed(
+        answer,
+        "text/html; charset=utf-8",
+        tongban_kernel::printable::POLICY,
+    )
+    .await
+}
+
 /// How an action on a page ended.
 pub enum Acted {
     /// Done: back to the page with `?done=` (a redirect, so a reload repeats nothing).

@@ -30,6 +30,9 @@ pub struct Inner {
     pub regions: Regions,
     /// The code lists' words.
     pub lists: Lists,
+    /// The largest request the platform takes (`http.body_limit_bytes`): a material's file
+    /// must fit in it.
+    pub upload_limit: usize,
 }
 
 impl std::ops::Deref for AppState {

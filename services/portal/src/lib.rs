@@ -88,6 +88,7 @@ pub async fn run(
         names: RegionDirectory::new(&settings.http),
         regions: regions::Regions::default(),
         lists: catalogue::Lists::default(),
+        upload_limit: settings.http.body_limit_bytes,
         config,
     });
     let pages = pages::router(state.clone());

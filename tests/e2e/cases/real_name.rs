@@ -13,18 +13,18 @@ use super::*;
 use crate::harness::claims_of;
 
 /// The credential the national check wants (a secret in a real deployment).
-const CREDENTIAL: &str = "national-check-test-credential";
+pub(crate) const CREDENTIAL: &str = "national-check-test-credential";
 
 /// The national identity record, played by a loopback HTTP server that knows one person. It
 /// answers as the real one is documented to (docs/api.md, "Real-name verification").
-struct NationalRecord {
-    url: String,
+pub(crate) struct NationalRecord {
+    pub(crate) url: String,
     /// Every request body it was sent, in order.
-    asked: Arc<Mutex<Vec<Value>>>,
-    server: tokio::task::JoinHandle<()>,
+    pub(crate) asked: Arc<Mutex<Vec<Value>>>,
+    pub(crate) server: tokio::task::JoinHandle<()>,
 }
 
-async fn national_record(name: &'static str, id_number: String) -> NationalRecord {
+pub(crate) async fn national_record(name: &'static str, id_number: String) -> NationalRecord {
     let asked = Arc::new(Mutex::new(Vec::new()));
     let log = asked.clone();
     let answer = move |headers: HeaderMap, axum::Json(body): axum::Json<Value>| {

@@ -15,7 +15,7 @@ use tongban_kernel::{Error, ErrorBody, Json, Path, Query, Result};
 use super::accept::Deferral;
 use super::deliver::Delivery;
 use super::overdue::OverdueMaterial;
-use super::submit::Submission;
+use super::submit::{HeldCertificate, Submission};
 use super::view::{Case, CorrectionItem, HistoryEntry, Progress, Receipt};
 use crate::AppState;
 
@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(history))
         .routes(routes!(attach, material))
         .routes(routes!(submit))
+        .routes(routes!(held_certificates))
         .routes(routes!(request_correction))
         .routes(routes!(accept))
         .routes(routes!(refuse))
@@ -208,6 +209,22 @@ async fn submit(
             state.clock.now(),
         )
         .await?,
+    ))
+}
+
+/// Before submitting (一证通办): the materials the applicant's valid e-certificates would stand
+/// in for if the case were submitted now, those provided as a file excepted. For the applicant
+/// and the staff who see the case.
+#[utoipa::path(get, path = "/{id}/certificates", tag = "cases", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
+    (status = 200, body = Vec<HeldCertificate>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+))]
+async fn held_certificates(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Vec<HeldCertificate>>> {
+    Ok(Json(
+        super::submit::held(&state.pool, &principal, id, state.clock.now()).await?,
     ))
 }
 

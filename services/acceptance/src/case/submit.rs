@@ -30,6 +30,36 @@ use super::store::{
 };
 use super::view::{Case, view_listed};
 
+/// The newest valid e-certificate the holder `$1` has of each wanted type: the materials
+/// `$2` with their certificate types `$3`, on the day `$4`. One statement, shared by the
+/// submission (which records them) and the draft's preview (which shows them).
+macro_rules! held_certificates {
+    () => {
+        "select distinct on (w.code) w.code as material_code, c.certificate_id, c.certificate_type
+         from unnest($2::text[], $3::text[]) as w (code, certificate_type)
+         join certificates c on c.holder_account_id = $1 and c.certificate_type = w.certificate_type
+         where c.revoked_at is null and (c.valid_until is null or c.valid_until >= $4)
+         order by w.code, c.issued_at desc"
+    };
+}
+
+/// The government-issued materials of `listed` not provided as a file, with their
+/// certificate types: those an e-certificate may stand in for.
+fn wanted<'a>(
+    listed: &'a [crate::domain::ListedMaterial],
+    provided: &BTreeSet<String>,
+) -> (Vec<&'a str>, Vec<&'a str>) {
+    listed
+        .iter()
+        .filter(|m| {
+            m.source == "government"
+                && !m.certificate_type.is_empty()
+                && !provided.contains(&m.code)
+        })
+        .map(|m| (m.code.as_str(), m.certificate_type.as_str()))
+        .unzip()
+}
+
 /// 一证通办: for each government-issued material the applicant did not provide as a file, takes
 /// the applicant's valid e-certificate of that type, if there is one, and records which (those
 /// recorded at an earlier submission are replaced).
@@ -49,36 +79,61 @@ pub(super) async fn take_certificates(
     let Some(holder) = row.applicant_id else {
         return Ok(BTreeSet::new());
     };
-    let (codes, types): (Vec<&str>, Vec<&str>) = listed
-        .iter()
-        .filter(|m| {
-            m.source == "government"
-                && !m.certificate_type.is_empty()
-                && !provided.contains(&m.code)
-        })
-        .map(|m| (m.code.as_str(), m.certificate_type.as_str()))
-        .unzip();
+    let (codes, types) = wanted(listed, provided);
     if codes.is_empty() {
         return Ok(BTreeSet::new());
     }
-    // The newest valid certificate of each type, recorded for its material, in one statement.
-    let certified: Vec<String> = sqlx::query_scalar(
+    let certified: Vec<String> = sqlx::query_scalar(concat!(
         "insert into case_certificates (case_id, material_code, certificate_id)
-         select distinct on (w.code) $1, w.code, c.certificate_id
-         from unnest($3::text[], $4::text[]) as w (code, certificate_type)
-         join certificates c on c.holder_account_id = $2 and c.certificate_type = w.certificate_type
-         where c.revoked_at is null and (c.valid_until is null or c.valid_until >= $5)
-         order by w.code, c.issued_at desc
-         returning material_code",
-    )
-    .bind(row.id)
+         select $5, material_code, certificate_id from (",
+        held_certificates!(),
+        ") held returning material_code"
+    ))
     .bind(holder)
     .bind(&codes)
     .bind(&types)
     .bind(local_today(now))
+    .bind(row.id)
     .fetch_all(&mut *conn)
     .await?;
     Ok(certified.into_iter().collect())
+}
+
+/// An e-certificate of the applicant's that stands in for a material (一证通办).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct HeldCertificate {
+    pub material_code: String,
+    pub certificate_id: Uuid,
+    /// Its type, as the item's material names it (居民身份证, 营业执照 ...).
+    pub certificate_type: String,
+}
+
+/// Before submitting: which of the case's materials the applicant's valid e-certificates would
+/// stand in for if it were submitted now (those provided as a file excepted). Once submitted,
+/// the case's materials name the certificates taken.
+pub async fn held(
+    pool: &PgPool,
+    principal: &Principal,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<HeldCertificate>, Error> {
+    let mut tx = pool.begin().await?;
+    let row = load(&mut tx, principal, id, false).await?;
+    let Some(holder) = row.applicant_id else {
+        return Ok(Vec::new());
+    };
+    let listing = listing(&mut tx, &row).await?;
+    let provided = provided(&mut tx, id).await?;
+    let (codes, types) = wanted(&listing.materials, &provided);
+    let found = sqlx::query_as(held_certificates!())
+        .bind(holder)
+        .bind(&codes)
+        .bind(&types)
+        .bind(local_today(now))
+        .fetch_all(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(found)
 }
 
 /// What a submission answers.

@@ -47,7 +47,24 @@ pub async fn case_rating(pool: &PgPool, principal: &Principal, id: Uuid) -> Resu
     let mut tx = pool.begin().await?;
     let case = rated(&mut tx, principal, id).await?;
     let row = store::latest_online(&mut tx, case.id).await?;
+    let Some(row) = row else {
+        return Err(Error::NotFound(format!("rating of case {id}")));
+    };
+    let mut rating = row.view(Some(principal));
+    // The rater learns what became of a bad rating (整改结果反馈); staff read the remediation.
+    if let Some(remediation) = rating
+        .remediation_id
+        .filter(|_| rating.rater_id == Some(principal.account))
+    {
+        rating.remediation = sqlx::query_as(
+            "select state, case when state in ('fixed', 'invalid', 'unfixable')
+                        then coalesce(close_note, review_reason) end as outcome, closed_at
+             from remediations where id = $1",
+        )
+        .bind(remediation)
+        .fetch_optional(&mut *tx)
+        .await?;
+    }
     tx.commit().await?;
-    row.map(|r| r.view(Some(principal)))
-        .ok_or_else(|| Error::NotFound(format!("rating of case {id}")))
+    Ok(rating)
 }

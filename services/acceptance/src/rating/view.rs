@@ -57,6 +57,21 @@ pub struct Rating {
     pub rated_at: DateTime<Utc>,
     /// The remediation a bad rating opened.
     pub remediation_id: Option<Uuid>,
+    /// What became of that remediation, for the rater of a case (`GET /v1/cases/{id}/rating`):
+    /// 整改结果反馈.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<RemediationOutcome>,
+}
+
+/// A remediation as its rater learns of it: where it stands and, once closed, what was done
+/// (or why it could not be).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct RemediationOutcome {
+    /// pending, in_progress, under_review, fixed, invalid, unfixable or withdrawn.
+    pub state: String,
+    /// The closing note (what was done), or the reviewed reason it was not.
+    pub outcome: Option<String>,
+    pub closed_at: Option<DateTime<Utc>>,
 }
 
 impl RatingRow {
@@ -86,6 +101,7 @@ impl RatingRow {
             first_rated_at: self.first_rated_at,
             rated_at: self.rated_at,
             remediation_id: self.remediation_id,
+            remediation: None,
         }
     }
 }

@@ -11,8 +11,8 @@ use crate::AppState;
 use crate::i18n::{Lang, T};
 use crate::session::{Ctx, Session};
 pub use tongban_pages::answer::{
-    Acted, Clock, Countdown, Done, Fields, Nav, html, html_refused, not_found, relayed, settled,
-    urlencode, value, with_history,
+    Acted, Clock, Countdown, Done, Fields, Nav, html, html_refused, not_found, printable, relayed,
+    settled, urlencode, value, with_history,
 };
 
 /// The frame of every page.

@@ -26,7 +26,7 @@ use crate::AppState;
 use crate::i18n::T;
 use crate::pages::cases::show;
 use crate::pages::frame::{
-    Acted, Chrome, Fields, html, not_found, relayed, settled, urlencode, value,
+    Acted, Chrome, Fields, html, not_found, printable, settled, urlencode, value,
 };
 use crate::session::Staff;
 
@@ -338,15 +338,4 @@ async fn document(
         .await
         .map_err(not_found)?;
     printable(answer).await
-}
-
-/// A printable document as acceptance made it: its own style sheet inline, so its own policy
-/// (no script at all) instead of the pages'.
-async fn printable(answer: reqwest::Response) -> PageResult<Response> {
-    relayed(
-        answer,
-        "text/html; charset=utf-8",
-        tongban_kernel::printable::POLICY,
-    )
-    .await
 }

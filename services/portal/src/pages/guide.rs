@@ -26,7 +26,7 @@ pub fn router() -> Router<AppState> {
 
 /// The online depths (网办深度) from which an application can be made online: the materials
 /// are at least collected online.
-const APPLY_ONLINE_FROM: [&str; 6] = [
+pub const APPLY_ONLINE_FROM: [&str; 6] = [
     "collect",
     "precheck",
     "accept",

@@ -1,16 +1,21 @@
 //! The online hall's pages, one file per group ([`frame`]: what every page's frame shows).
 
 pub mod account;
+pub mod act;
+pub mod apply;
 pub mod assets;
+pub mod case;
 pub mod errors;
 pub mod events;
 pub mod frame;
 pub mod guide;
 pub mod home;
+pub mod inbox;
 pub mod lookup;
 pub mod mine;
 pub mod prefs;
 pub mod rating;
+pub mod real_name;
 pub mod search;
 
 use axum::Router;
@@ -26,6 +31,11 @@ pub fn router(state: AppState) -> Router {
         .merge(search::router())
         .merge(account::router())
         .merge(mine::router())
+        .merge(case::router())
+        .merge(act::router())
+        .merge(apply::router())
+        .merge(inbox::router())
+        .merge(real_name::router())
         .merge(guide::router())
         .merge(events::router())
         .merge(lookup::router())

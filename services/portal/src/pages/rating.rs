@@ -5,9 +5,10 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
+use uuid::Uuid;
 
 use tongban_pages::answer::html_refused;
 use tongban_pages::api::{Failure, Service};
@@ -18,11 +19,13 @@ use tongban_pages::i18n::T;
 use crate::AppState;
 use crate::catalogue::Region;
 use crate::pages::frame::Chrome;
+use crate::pages::mine::signed_in;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/rate/{code}", get(visit_form).post(rate_visit))
         .route("/comment", get(comment_form).post(comment))
+        .route("/my/cases/{id}/rate", get(case_form).post(rate_case))
 }
 
 /// The five levels (国办发〔2019〕51号), best first.
@@ -57,6 +60,9 @@ pub struct Hall {
 struct Rate {
     chrome: Chrome,
     t: T,
+    /// The page's heading and its first words (message keys).
+    title: &'static str,
+    intro: &'static str,
     levels: [&'static str; 5],
     /// Where the form posts.
     action: String,
@@ -70,9 +76,16 @@ struct Rate {
 
 impl Rate {
     fn new(ctx: &Ctx, action: String, halls: Vec<Hall>) -> Self {
+        let (title, intro) = if halls.is_empty() {
+            ("rate.title", "rate.intro")
+        } else {
+            ("comment.title", "comment.intro")
+        };
         Self {
             chrome: Chrome::new(ctx, ""),
             t: ctx.t,
+            title,
+            intro,
             levels: LEVELS,
             action,
             halls,
@@ -205,4 +218,50 @@ async fn comment(
         )
         .await;
     answered(page, form, outcome)
+}
+
+/// The rating form of the person's own concluded case (一事一评).
+fn case_page(ctx: &Ctx, id: Uuid) -> Rate {
+    let mut page = Rate::new(ctx, format!("/my/cases/{id}/rate"), Vec::new());
+    page.title = "rate.case_title";
+    page.intro = "rate.case_intro";
+    page.chrome = Chrome::new(ctx, "/my");
+    page
+}
+
+async fn case_form(ctx: Ctx, Path(id): Path<Uuid>) -> PageResult<Response> {
+    signed_in(&ctx)?;
+    html_refused(&case_page(&ctx, id), false)
+}
+
+/// Rates the case as its applicant (a change within acceptance's hours replaces the rating);
+/// back to the case, which shows the rating and, for a bad one, what became of it.
+async fn rate_case(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<Uuid>,
+    Form(form): Form<Rated>,
+) -> PageResult<Response> {
+    let session = signed_in(&ctx)?;
+    let page = case_page(&ctx, id);
+    if !LEVELS.contains(&form.level.as_str()) {
+        let mut page = page;
+        page.error = Some(ctx.t.s("rate.choose").to_owned());
+        page.form = form;
+        return html_refused(&page, true);
+    }
+    let outcome = state
+        .api
+        .act(
+            session.token(),
+            reqwest::Method::PUT,
+            Service::Acceptance,
+            &format!("/v1/cases/{id}/rating"),
+            Some(&body(&form)),
+        )
+        .await;
+    match outcome {
+        Ok(()) => Ok(Redirect::to(&format!("/my/cases/{id}?done=rated")).into_response()),
+        outcome => answered(page, form, outcome),
+    }
 }

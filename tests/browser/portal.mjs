@@ -39,6 +39,18 @@
 // photographs the material again and resubmits.   … --scenario correct --document ID \
 //   --password P --reason WORDS
 //
+// --scenario business: on a 1366×768 desktop, an enterprise registers with its unified social
+// credit code.   … --scenario business --name NAME --credit CODE --phone P --password P
+//
+// --scenario licence: the enterprise signs in on the desktop, finds 食品经营许可 in its county,
+// applies with the licence to be posted (the address asked for first), its business licence
+// taken from its e-certificate, uploads PDF scans and submits.   … --scenario licence \
+//   --credit CODE --password P --words 食品经营许可 --city 长沙市 --county 长沙县 \
+//   --address ADDRESS --certificate 营业执照
+//
+// --scenario withdraw: the citizen applies for an item from its guide and withdraws the draft
+// with a reason.   … --scenario withdraw --document ID --password P --item CODE
+//
 // --scenario result: the concluded application shows its results; the e-certificate opens as
 // a printable page; the citizen rates the case (a bad rating without words is sent back) and
 // sees what became of it.   … --scenario result --document ID --password P --event NAME \
@@ -57,6 +69,11 @@ async function phone(browser) {
     hasTouch: true,
     locale: 'zh-CN',
   });
+}
+
+/** A desktop in Chinese: 1366×768, a mouse, the office PC a company's clerk applies from. */
+async function desktop(browser) {
+  return browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN' });
 }
 
 /**
@@ -378,6 +395,31 @@ async function apply(page, args, pages) {
   return { case: caseId, number, uploaded };
 }
 
+/**
+ * A photo straight from a phone's camera: a PNG of noise, far larger than the platform takes
+ * (the page's script makes it smaller before it goes).
+ */
+async function cameraPhoto(page, limit) {
+  const base64 = await page.evaluate(async () => {
+    const [width, height] = [1800, 1400];
+    const canvas = document.createElement('canvas');
+    canvas.width = width;
+    canvas.height = height;
+    const context = canvas.getContext('2d');
+    const image = context.createImageData(width, height);
+    for (let i = 0; i < image.data.length; i += 1) image.data[i] = i % 4 === 3 ? 255 : Math.random() * 256;
+    context.putImageData(image, 0, 0);
+    const blob = await new Promise((done) => canvas.toBlob(done, 'image/png'));
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    let text = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(text);
+  });
+  const buffer = Buffer.from(base64, 'base64');
+  if (buffer.length <= limit) fail(`the camera's photo is only ${buffer.length} bytes`);
+  return { name: 'IMG_0001.png', mimeType: 'image/png', buffer };
+}
+
 async function correct(page, args, pages) {
   await page.goto(new URL('/my/inbox', args.url).toString());
   await signIn(page, args);
@@ -389,10 +431,100 @@ async function correct(page, args, pages) {
   await page.getByRole('heading', { name: /请补正材料后重新提交/, level: 2 }).waitFor();
   if (!(await page.getByRole('region', { name: /请补正材料/ }).innerText()).includes(args.reason)) fail('the notice says why');
   await look(page, '57-correction', pages);
-  await uploadFirst(page, '需要补正', await photo(page, 'again.jpg'));
+  // The new photo comes from the camera at full size: made smaller on the phone, it is taken.
+  const limit = Number(await page.locator('form[data-limit]').first().getAttribute('data-limit'));
+  await uploadFirst(page, '需要补正', await cameraPhoto(page, limit));
   await page.getByRole('button', { name: '重新提交' }).click();
   await page.getByRole('heading', { name: '补正材料已重新提交', level: 1 }).waitFor();
   await look(page, '58-resubmitted', pages);
+}
+
+async function withdraw(page, args, pages) {
+  await page.goto(new URL(`/items/${args.item}`, args.url).toString());
+  await page.getByRole('link', { name: '在线申请' }).click();
+  await signIn(page, args);
+  await page.getByRole('heading', { name: /^申请：/, level: 1 }).waitFor();
+  await page.getByRole('button', { name: '下一步：上传材料' }).click();
+  await page.getByRole('status').filter({ hasText: '申请已创建' }).waitFor();
+  await page.getByText('撤回申请', { exact: true }).click();
+  await page.getByLabel('撤回原因（选填）').fill('材料还没有准备好');
+  await look(page, '59-withdraw', pages);
+  await page.getByRole('button', { name: '确认撤回' }).click();
+  await page.getByRole('status').filter({ hasText: '申请已撤回' }).waitFor();
+  if ((await page.getByRole('definition').filter({ hasText: '已撤回' }).count()) !== 1) fail('the case says it is withdrawn');
+  if ((await page.getByRole('button', { name: '提交申请' }).count()) !== 0) fail('a withdrawn case is not submitted');
+  return { case: new URL(page.url()).pathname.split('/').pop() };
+}
+
+async function business(page, args, pages) {
+  await page.goto(args.url);
+  await look(page, '71-desktop-home', pages);
+  await page.getByRole('link', { name: '登录' }).click();
+  await page.getByRole('link', { name: '注册' }).click();
+  await page.getByRole('link', { name: '企业（法人）注册' }).click();
+  await page.getByRole('heading', { name: '企业注册', level: 1 }).waitFor();
+  if ((await page.getByLabel('证件类型').count()) !== 0) fail('an enterprise has no document type to choose');
+  await page.getByLabel('企业名称（与营业执照一致）').fill(args.name);
+  await page.getByLabel('统一社会信用代码').fill(args.credit);
+  await page.getByLabel('手机号码').fill(args.phone);
+  await page.getByLabel('设置密码').fill(args.password);
+  await page.getByLabel('再次输入密码').fill(args.password);
+  await look(page, '72-desktop-register', pages);
+  await page.getByRole('button', { name: '注册并登录' }).click();
+  await page.getByRole('heading', { name: '我的办件', level: 1 }).waitFor();
+  if (!(await page.getByRole('banner').innerText()).includes(args.name)) fail('the enterprise is named');
+}
+
+async function licence(page, args, pages) {
+  await page.goto(new URL('/sign-in', args.url).toString());
+  await page.getByLabel('证件号码或统一社会信用代码').fill(args.credit);
+  await page.getByLabel('密码', { exact: true }).fill(args.password);
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.getByRole('heading', { name: '我的办件', level: 1 }).waitFor();
+  // Find the licence in the county of the restaurant.
+  await page.getByRole('navigation', { name: '主菜单' }).getByRole('link', { name: '找服务' }).click();
+  await page.getByLabel('事项名称或关键词').fill(args.words);
+  await page.getByLabel('选择下一级地区').selectOption({ label: args.city });
+  await page.getByRole('button', { name: '搜索' }).click();
+  await page.getByRole('heading', { name: /找到 \d+ 个事项/ }).waitFor();
+  await page.getByLabel('选择下一级地区').selectOption({ label: args.county });
+  await page.getByRole('button', { name: '搜索' }).click();
+  await page.getByRole('heading', { name: /找到 \d+ 个事项/ }).waitFor();
+  await look(page, '73-desktop-search', pages);
+  const result = page.getByRole('main').getByRole('listitem')
+    .filter({ has: page.getByRole('heading', { level: 3, name: new RegExp(args.words) }) })
+    .filter({ hasText: '本地办理' }).first();
+  await result.getByRole('link').first().click();
+  await page.getByRole('heading', { name: '申请材料', level: 2 }).waitFor();
+  await look(page, '74-desktop-guide', pages);
+  await page.getByRole('link', { name: '在线申请' }).click();
+  await page.getByRole('heading', { name: /^申请：/, level: 1 }).waitFor();
+  // The licence can be posted: without an address the form comes back.
+  await page.getByRole('radio', { name: /邮寄/ }).check();
+  await page.getByRole('button', { name: '下一步：上传材料' }).click();
+  if (!(await page.getByRole('alert').innerText()).includes('邮寄地址')) fail('the address is asked for');
+  if ((await page.getByLabel('邮寄地址').getAttribute('aria-invalid')) !== 'true') fail('the address field is marked');
+  await look(page, '75-desktop-apply', pages);
+  await page.getByLabel('邮寄地址').fill(args.address);
+  await page.getByRole('button', { name: '下一步：上传材料' }).click();
+  await page.getByRole('status').filter({ hasText: '申请已创建' }).waitFor();
+  const certified = materials(page).filter({ hasText: `已使用您的电子证照（${args.certificate}）` });
+  if ((await certified.count()) !== 1) fail(`the ${args.certificate} is taken from the e-certificate`);
+  // Scans from the office: PDFs.
+  let uploaded = 0;
+  while ((await materials(page).filter({ hasText: '还没有上传' }).count()) > 0) {
+    const scan = { name: `scan-${uploaded + 1}.pdf`, mimeType: 'application/pdf', buffer: await page.pdf() };
+    await uploadFirst(page, '还没有上传', scan);
+    uploaded += 1;
+    if (uploaded > 20) fail('the materials do not end');
+  }
+  await look(page, '76-desktop-case', pages);
+  await page.getByRole('button', { name: '提交申请' }).click();
+  await page.getByRole('heading', { name: '申请已提交', level: 1 }).waitFor();
+  await look(page, '77-desktop-receipt', pages);
+  await page.getByRole('link', { name: '查看办理进度' }).click();
+  await page.getByRole('heading', { name: '办理过程', level: 2 }).waitFor();
+  return { case: new URL(page.url()).pathname.split('/').pop(), uploaded };
 }
 
 async function result(page, args, pages) {
@@ -432,6 +564,11 @@ await main(
   {
     apply: { needs: ['document', 'password', 'event', 'certificate', 'name'], context: phone, run: apply },
     correct: { needs: ['document', 'password', 'reason'], context: phone, run: correct },
+    business: { needs: ['name', 'credit', 'phone', 'password'], context: desktop, run: business },
+    licence: {
+      needs: ['credit', 'password', 'words', 'city', 'county', 'address', 'certificate'], context: desktop, run: licence,
+    },
+    withdraw: { needs: ['document', 'password', 'item'], context: phone, run: withdraw },
     result: { needs: ['document', 'password', 'event', 'result'], context: phone, run: result },
     account: { needs: ['name', 'document', 'phone', 'password'], context: phone, run: account },
     mine: { needs: ['document', 'password', 'item', 'other'], context: phone, run: mine },

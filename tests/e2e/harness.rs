@@ -454,6 +454,14 @@ impl TestPlatform {
             .expect(sql)
     }
 
+    /// The one text value `sql` answers (an id as text, a name).
+    pub async fn scalar_text(&self, sql: &str) -> String {
+        sqlx::query_scalar::<_, String>(sql)
+            .fetch_one(&self.db)
+            .await
+            .expect(sql)
+    }
+
     /// Stops every component and starts them again on the same database and broker storage,
     /// as a redeployed process would (new ports; the same settings and clock).
     pub async fn restart(&mut self) {

@@ -6,6 +6,7 @@
 //! nothing, and a withdrawn address or an unknown item is a page that says so.
 
 mod apply;
+mod enterprise;
 
 use std::path::Path;
 use std::time::Duration;

@@ -119,6 +119,23 @@ async fn a_citizen_applies_for_a_life_event_on_a_phone_and_follows_it_to_the_res
     )
     .await;
     assert_eq!(corrected["ok"], true, "{corrected}");
+    // The camera's photo, far over the limit, was made smaller on the phone and taken.
+    let case = test
+        .get_json_as(&own, &format!("/api/acceptance/v1/cases/{id}"))
+        .await;
+    let again = case["materials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["material_code"] == fix.as_str())
+        .unwrap()["attachment"]
+        .clone();
+    assert_eq!(again["content_type"], "image/jpeg", "{again}");
+    assert_eq!(again["filename"], "IMG_0001.jpg", "{again}");
+    assert!(
+        again["size"].as_i64().unwrap() <= 2 * 1024 * 1024,
+        "{again}"
+    );
 
     // Accepted: the citizen follows the countdown, as on any case.
     let (status, body) = post(
@@ -173,6 +190,32 @@ async fn a_citizen_applies_for_a_life_event_on_a_phone_and_follows_it_to_the_res
     assert_eq!(rating["level"], "dissatisfied", "{rating}");
     assert_eq!(rating["remediation"]["state"], "pending", "{rating}");
     assert_eq!(record.asked.lock().unwrap().len(), 1, "one national check");
+
+    // Another application, opened from an item's guide, is withdrawn before it is sent.
+    let withdrawn = in_the_browser(
+        &test,
+        "withdraw",
+        &[
+            ("document", &document),
+            ("password", PASSWORD),
+            ("item", "11430903MB0001016W4074300102000"),
+        ],
+    )
+    .await;
+    assert_eq!(withdrawn["ok"], true, "{withdrawn}");
+    let case = test
+        .get_json_as(
+            &own,
+            &format!(
+                "/api/acceptance/v1/cases/{}",
+                withdrawn["case"].as_str().unwrap()
+            ),
+        )
+        .await;
+    assert_eq!(
+        (case["status"].as_str(), case["withdrawal_reason"].as_str()),
+        (Some("withdrawn"), Some("材料还没有准备好"))
+    );
     record.server.abort();
 }
 

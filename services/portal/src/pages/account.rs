@@ -134,6 +134,10 @@ async fn sign_in(
 
 #[derive(Deserialize, Default)]
 struct Registration {
+    /// citizen (the default) or enterprise: an enterprise registers with its unified social
+    /// credit code in `id_number` and its registered name in `name`.
+    #[serde(default)]
+    kind: String,
     #[serde(default)]
     id_type: String,
     #[serde(default)]
@@ -160,19 +164,33 @@ struct Register {
 }
 
 impl Register {
+    fn enterprise(&self) -> bool {
+        self.form.kind == "enterprise"
+    }
+
     /// Whether the error is about `field` (the field is marked invalid and described by it).
     fn wrong(&self, field: &str) -> bool {
         self.error.as_ref().is_some_and(|(f, _)| f == field)
     }
 }
 
-async fn register_page(ctx: Ctx) -> PageResult<Response> {
+#[derive(Deserialize)]
+struct Kind {
+    kind: Option<String>,
+}
+
+async fn register_page(ctx: Ctx, Query(kind): Query<Kind>) -> PageResult<Response> {
+    let kind = match kind.kind.as_deref() {
+        Some("enterprise") => "enterprise",
+        _ => "citizen",
+    };
     html_refused(
         &Register {
             chrome: Chrome::new(&ctx, ""),
             t: ctx.t,
             id_types: ID_TYPES,
             form: Registration {
+                kind: kind.to_owned(),
                 id_type: ID_TYPES[0].to_owned(),
                 ..Registration::default()
             },
@@ -198,26 +216,36 @@ async fn register(
         page.error = Some(("repeat".to_owned(), ctx.t.s("register.mismatch").to_owned()));
         return html_refused(&page, true);
     }
-    let body = serde_json::json!({
-        "id_type": page.form.id_type,
-        "id_number": page.form.id_number.trim(),
-        "name": page.form.name.trim(),
-        "phone": page.form.phone.trim(),
-        "password": page.form.password,
-    });
+    let (path, body) = if page.enterprise() {
+        let body = serde_json::json!({
+            "credit_code": page.form.id_number.trim(),
+            "name": page.form.name.trim(),
+            "phone": page.form.phone.trim(),
+            "password": page.form.password,
+        });
+        ("/v1/accounts/enterprises", body)
+    } else {
+        let body = serde_json::json!({
+            "id_type": page.form.id_type,
+            "id_number": page.form.id_number.trim(),
+            "name": page.form.name.trim(),
+            "phone": page.form.phone.trim(),
+            "password": page.form.password,
+        });
+        ("/v1/accounts/citizens", body)
+    };
     let registered = state
         .api
-        .public_act(
-            reqwest::Method::POST,
-            Service::Identity,
-            "/v1/accounts/citizens",
-            &body,
-        )
+        .public_act(reqwest::Method::POST, Service::Identity, path, &body)
         .await;
     match registered {
         Ok(()) => {}
         Err(Failure::Refused(refusal)) => {
-            let field = refusal.field.clone().unwrap_or_default();
+            // The credit code is the enterprise's "document number" on this page.
+            let field = match refusal.field.clone().unwrap_or_default().as_str() {
+                "credit_code" => "id_number".to_owned(),
+                field => field.to_owned(),
+            };
             let message = if refusal.status.as_u16() == 409 {
                 ctx.t.s("register.taken").to_owned()
             } else {

@@ -56,6 +56,9 @@
 // sees what became of it.   … --scenario result --document ID --password P --event NAME \
 //   --result 出生医学证明
 //
+// --scenario outcome: the rated case shows what the remediation did.   … --scenario outcome \
+//   --document ID --password P --event NAME --note WORDS
+//
 // [--chromium /usr/bin/chromium] for another browser. Prints one JSON line (runner.mjs).
 
 import { fail, main, visit } from './runner.mjs';
@@ -527,6 +530,16 @@ async function licence(page, args, pages) {
   return { case: new URL(page.url()).pathname.split('/').pop(), uploaded };
 }
 
+async function outcome(page, args, pages) {
+  await page.goto(new URL('/my', args.url).toString());
+  await signIn(page, args);
+  const entry = page.getByRole('main').getByRole('listitem').filter({ hasText: args.event });
+  await entry.getByRole('link', { name: args.event }).click();
+  const rating = await page.getByRole('region', { name: '评价' }).innerText();
+  if (!rating.includes('整改情况：已整改') || !rating.includes(args.note)) fail(`the remediation's outcome: ${rating}`);
+  await look(page, '65-remedied', pages);
+}
+
 async function result(page, args, pages) {
   await page.goto(new URL('/my', args.url).toString());
   await signIn(page, args);
@@ -568,6 +581,7 @@ await main(
     licence: {
       needs: ['credit', 'password', 'words', 'city', 'county', 'address', 'certificate'], context: desktop, run: licence,
     },
+    outcome: { needs: ['document', 'password', 'event', 'note'], context: phone, run: outcome },
     withdraw: { needs: ['document', 'password', 'item'], context: phone, run: withdraw },
     result: { needs: ['document', 'password', 'event', 'result'], context: phone, run: result },
     account: { needs: ['name', 'document', 'phone', 'password'], context: phone, run: account },

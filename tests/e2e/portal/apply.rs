@@ -13,7 +13,7 @@ use tongban_identity::config::IdentitySettings;
 use super::in_the_browser;
 use crate::cases::real_name::{CREDENTIAL, national_record};
 use crate::dashboard::browser_tools;
-use crate::harness::{TestPlatform, eventually};
+use crate::harness::{TestPlatform, eventually, staff_password};
 use crate::items::{HESHAN, post};
 
 /// The citizen of this test: their name as on their ID card, and their password.
@@ -190,6 +190,48 @@ async fn a_citizen_applies_for_a_life_event_on_a_phone_and_follows_it_to_the_res
     assert_eq!(rating["level"], "dissatisfied", "{rating}");
     assert_eq!(rating["remediation"]["state"], "pending", "{rating}");
     assert_eq!(record.asked.lock().unwrap().len(), 1, "one national check");
+
+    // Whoever the bad rating is assigned to calls the citizen back and remedies it; the case
+    // page tells the citizen what was done.
+    let assignee = test
+        .scalar_text(
+            "select coalesce(a.login, '') from acceptance.remediations r
+             left join identity.accounts a on a.id = r.assignee_id",
+        )
+        .await;
+    let fixer = if assignee.is_empty() {
+        clerk.clone()
+    } else {
+        test.access_token(&assignee, &staff_password(&assignee))
+            .await
+    };
+    let remediation = rating["remediation_id"].as_str().unwrap();
+    let note = "已优化补正通知流程，当天告知申请人";
+    for body in [
+        json!({ "action": "callback", "reached": true, "note": "电话回访，申请人认可" }),
+        json!({ "action": "fix", "note": note }),
+    ] {
+        let (status, answer) = post(
+            &test,
+            &fixer,
+            &format!("/api/acceptance/v1/remediations/{remediation}/actions"),
+            body,
+        )
+        .await;
+        assert_eq!(status, 200, "{answer}");
+    }
+    let remedied = in_the_browser(
+        &test,
+        "outcome",
+        &[
+            ("document", &document),
+            ("password", PASSWORD),
+            ("event", "出生一件事"),
+            ("note", note),
+        ],
+    )
+    .await;
+    assert_eq!(remedied["ok"], true, "{remedied}");
 
     // Another application, opened from an item's guide, is withdrawn before it is sent.
     let withdrawn = in_the_browser(

@@ -57,7 +57,7 @@ pub async fn case_rating(pool: &PgPool, principal: &Principal, id: Uuid) -> Resu
         .filter(|_| rating.rater_id == Some(principal.account))
     {
         rating.remediation = sqlx::query_as(
-            "select state, case when state in ('fixed', 'invalid', 'unfixable')
+            "select state, case when closed_at is not null
                         then coalesce(close_note, review_reason) end as outcome, closed_at
              from remediations where id = $1",
         )

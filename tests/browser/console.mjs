@@ -331,6 +331,42 @@ async function typeInto(page, target, text, what) {
  * every button pressed with Enter, each file field reached by Tab (the file set on it).
  */
 async function keyboardWalkIn(page, args, pages) {
+  // TRACE (temporary): events recorded in the page (no extra round trips), dumped at the end.
+  const t0 = Date.now();
+  const log = [];
+  globalThis.TRACE_DUMP = async () => {
+    const inPage = await page.evaluate(() => sessionStorage.getItem('trace') || '').catch((e) => `(no page log: ${e.message})`);
+    console.error(`TRACE node:\n${log.join('\n')}\nTRACE page:\n${inPage}`);
+  };
+  const origPress = page.keyboard.press.bind(page.keyboard);
+  const origType = page.keyboard.type.bind(page.keyboard);
+  page.keyboard.press = async (k, o) => { log.push(`${Date.now() - t0} press ${k}`); await origPress(k, o); log.push(`${Date.now() - t0}   pressed ${k}`); };
+  page.keyboard.type = async (k, o) => { log.push(`${Date.now() - t0} type ${k}`); await origType(k, o); log.push(`${Date.now() - t0}   typed`); };
+  page.on('framenavigated', (f) => log.push(`${Date.now() - t0} navigated ${f === page.mainFrame() ? 'main' : 'sub'} ${f.url().slice(0, 120)}`));
+  page.on('load', () => log.push(`${Date.now() - t0} load`));
+  page.on('domcontentloaded', () => log.push(`${Date.now() - t0} domcontentloaded`));
+  page.on('request', (r) => { if (r.isNavigationRequest()) log.push(`${Date.now() - t0} request ${r.method()} ${r.url().slice(0, 120)} ${r.method() === 'POST' && !r.url().includes('/files/') ? r.postData()?.slice(0, 300) : ''}`); });
+  await page.context().addInitScript(() => {
+    const t = () => Date.now() % 1000000;
+    const d = (el) => (el && el.tagName ? `${el.tagName}${el.id ? '#' + el.id : ''}${el.name ? '[' + el.name + ']' : ''}${el.type === 'submit' ? ' "' + el.textContent.trim().slice(0, 12) + '"' : ''}` : String(el));
+    const rec = (line) => {
+      try { sessionStorage.setItem('trace', (sessionStorage.getItem('trace') || '') + `${t()} ${location.pathname} rs=${document.readyState} hf=${document.hasFocus()} ${line}\n`); } catch (e) {}
+    };
+    rec('--- new document');
+    for (const type of ['keydown', 'keyup', 'keypress', 'beforeinput']) {
+      window.addEventListener(type, (e) => rec(`${type} ${e.key ?? e.data ?? ''} on ${d(e.target)} active=${d(document.activeElement)}`), true);
+    }
+    window.addEventListener('input', (e) => rec(`input on ${d(e.target)} value=${JSON.stringify(e.target.value)}`), true);
+    window.addEventListener('focus', (e) => { if (e.target !== window) rec(`focus ${d(e.target)} fv=${e.target.matches?.(':focus-visible')}`); }, true);
+    window.addEventListener('blur', (e) => rec(`blur ${d(e.target)}`), true);
+    window.addEventListener('focus', () => rec('window focus'));
+    window.addEventListener('blur', () => rec('window blur'));
+    window.addEventListener('submit', (e) => rec(`submit ${e.target.action} ${[...new FormData(e.target)].filter(([k]) => k !== 'csrf' && k !== 'file').map(([k, v]) => k + '=' + v).join('&')}`), true);
+    document.addEventListener('DOMContentLoaded', () => rec('DOMContentLoaded'));
+    window.addEventListener('load', () => rec('load'));
+    window.addEventListener('pagehide', () => rec('pagehide'));
+    document.addEventListener('htmx:load', () => rec('htmx:load'));
+  });
   await page.goto(new URL('/console/sign-in', args.url).toString());
   await typeInto(page, page.getByLabel('用户名'), args.username, 'the user name');
   await typeInto(page, page.getByLabel('密码', { exact: true }), args.password, 'the password');
@@ -546,10 +582,12 @@ try {
     setTimeout(() => reject(new Error(`no result within ${OVERALL_MS} ms`)), OVERALL_MS).unref();
   });
   const report = await Promise.race([run(args, state), watchdog]);
+  await globalThis.TRACE_DUMP?.();
   console.log(JSON.stringify(report));
   await state.browser?.close();
   process.exit(0);
 } catch (error) {
+  await globalThis.TRACE_DUMP?.();
   if (state.page && args?.out) {
     await state.page.screenshot({ path: join(args.out, 'failure.png'), fullPage: true }).catch(() => {});
   }

@@ -56,6 +56,12 @@
 // sees what became of it.   … --scenario result --document ID --password P --event NAME \
 //   --result 出生医学证明
 //
+// --scenario phone-code: the citizen proves the mobile number on their account page with the
+// code texted to it (a wrong code first), has messages sent in English, signs out, and signs
+// in again with a texted code instead of the password. The test's SMS gateway writes each code
+// it receives to --codes DIR/1, DIR/2.   … --scenario phone-code --document ID --password P \
+//   --phone 13800138000 --codes DIR
+//
 // --scenario outcome: the rated case shows what the remediation did.   … --scenario outcome \
 //   --document ID --password P --event NAME --note WORDS
 //
@@ -540,6 +546,53 @@ async function outcome(page, args, pages) {
   await look(page, '65-remedied', pages);
 }
 
+/** The `n`-th code texted, as the test's SMS gateway hands it over (a file in --codes). */
+async function texted(args, n) {
+  const { readFile } = await import('node:fs/promises');
+  for (let waited = 0; waited < 30_000; waited += 200) {
+    const code = await readFile(`${args.codes}/${n}`, 'utf8').catch(() => null);
+    if (code) return code.trim();
+    await new Promise((done) => setTimeout(done, 200));
+  }
+  return fail(`no code ${n} texted`);
+}
+
+async function phoneCode(page, args, pages) {
+  await page.goto(new URL('/my/account', args.url).toString());
+  await signIn(page, args);
+  await page.getByRole('heading', { name: '我的账户', level: 1 }).waitFor();
+  if (!(await page.getByRole('main').innerText()).includes('未验证')) fail('the number is not verified yet');
+  await look(page, '81-account', pages);
+  // Prove the number with the code texted to it (a wrong one first).
+  await page.getByRole('button', { name: '发送验证码' }).click();
+  await page.getByRole('status').filter({ hasText: '验证码已发送' }).waitFor();
+  const code = await texted(args, 1);
+  await page.getByLabel('验证码').fill(code === '000000' ? '111111' : '000000');
+  await page.getByRole('button', { name: '验证手机号' }).click();
+  await page.getByRole('alert').filter({ hasText: '不正确' }).waitFor();
+  await page.getByLabel('验证码').fill(code);
+  await page.getByRole('button', { name: '验证手机号' }).click();
+  await page.getByRole('status').filter({ hasText: '手机号已验证' }).waitFor();
+  // Messages in English from now on.
+  await page.getByLabel('消息语言').selectOption({ label: 'English' });
+  await page.getByRole('button', { name: '保存' }).click();
+  await page.getByRole('status').filter({ hasText: '联系方式已保存' }).waitFor();
+  if ((await page.getByLabel('消息语言').inputValue()) !== 'en') fail('the language of messages is kept');
+  await look(page, '82-account-verified', pages);
+  await page.getByRole('button', { name: '退出登录' }).click();
+  // Then in with a code instead of the password, back to where the person was going.
+  await page.goto(new URL('/my/inbox', args.url).toString());
+  await page.getByRole('link', { name: '用短信验证码登录' }).click();
+  await page.getByRole('heading', { name: '用短信验证码登录', level: 1 }).waitFor();
+  await page.getByLabel('手机号码').fill(args.phone);
+  await page.getByRole('button', { name: '发送验证码' }).click();
+  await page.getByRole('status').filter({ hasText: '验证码已发送' }).waitFor();
+  await look(page, '83-sms-sign-in', pages);
+  await page.getByLabel('验证码').fill(await texted(args, 2));
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.getByRole('heading', { name: '我的消息', level: 1 }).waitFor();
+}
+
 async function result(page, args, pages) {
   await page.goto(new URL('/my', args.url).toString());
   await signIn(page, args);
@@ -581,6 +634,7 @@ await main(
     licence: {
       needs: ['credit', 'password', 'words', 'city', 'county', 'address', 'certificate'], context: desktop, run: licence,
     },
+    'phone-code': { needs: ['document', 'password', 'phone', 'codes'], context: phone, run: phoneCode },
     outcome: { needs: ['document', 'password', 'event', 'note'], context: phone, run: outcome },
     withdraw: { needs: ['document', 'password', 'item'], context: phone, run: withdraw },
     result: { needs: ['document', 'password', 'event', 'result'], context: phone, run: result },

@@ -7,6 +7,7 @@
 
 mod apply;
 mod enterprise;
+mod sms;
 
 use std::path::Path;
 use std::time::Duration;

@@ -32,6 +32,9 @@ pub enum SignInRefused {
     Failed(crate::error::PageError),
 }
 
+/// Identity's grant type for signing in with a texted code.
+pub const SMS_CODE_GRANT: &str = "urn:tongban:params:oauth:grant-type:sms_code";
+
 /// A site's sessions: where they are kept, how long they live, whom they are for.
 pub struct Sessions {
     /// The site's own database (its schema first on the `search_path`).
@@ -134,15 +137,38 @@ impl Sessions {
         if username.trim().is_empty() || password.is_empty() {
             return Err(SignInRefused::Missing);
         }
-        let tokens = match self
-            .api
-            .token(&[
-                ("grant_type", "password"),
-                ("username", username.trim()),
-                ("password", password),
-            ])
-            .await
-        {
+        self.sign_in_with(&[
+            ("grant_type", "password"),
+            ("username", username.trim()),
+            ("password", password),
+        ])
+        .await
+    }
+
+    /// Signs the citizen whose proved mobile number is `phone` in with the `code` identity
+    /// texted to it (identity's sms_code grant), and starts a session.
+    pub async fn sign_in_by_code(
+        &self,
+        phone: &str,
+        code: &str,
+    ) -> Result<(String, Session), SignInRefused> {
+        if phone.trim().is_empty() || code.trim().is_empty() {
+            return Err(SignInRefused::Missing);
+        }
+        self.sign_in_with(&[
+            ("grant_type", SMS_CODE_GRANT),
+            ("phone", phone.trim()),
+            ("code", code.trim()),
+        ])
+        .await
+    }
+
+    /// Asks identity's token endpoint with `form` and starts a session with what it grants.
+    async fn sign_in_with(
+        &self,
+        form: &[(&str, &str)],
+    ) -> Result<(String, Session), SignInRefused> {
+        let tokens = match self.api.token(form).await {
             Ok(tokens) => tokens,
             Err(api::Failure::Refused(refusal)) if refusal.status.as_u16() == 429 => {
                 return Err(SignInRefused::Locked);

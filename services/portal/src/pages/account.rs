@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use tongban_pages::answer::html_refused;
+use tongban_pages::answer::{html_refused, urlencode};
 use tongban_pages::api::{Failure, Service};
 use tongban_pages::error::{PageError, PageResult};
 use tongban_pages::guard::{Ctx, set_cookie};
@@ -46,7 +46,7 @@ struct Next {
 }
 
 /// Where to go after signing in: the page asked for, or the person's applications.
-fn after_sign_in(next: &str) -> &str {
+pub fn after_sign_in(next: &str) -> &str {
     match safe_back(next) {
         "/" => "/my",
         next => next,
@@ -61,6 +61,13 @@ struct SignIn {
     username: String,
     next: String,
     error: Option<&'static str>,
+}
+
+impl SignIn {
+    /// `next` for a query string (the sign-in by code comes back to the same page).
+    fn next_query(&self) -> String {
+        urlencode(&self.next)
+    }
 }
 
 async fn sign_in_page(ctx: Ctx, Query(next): Query<Next>) -> PageResult<Response> {
@@ -90,7 +97,7 @@ struct Credentials {
 }
 
 /// A session started: to `to`, with its cookie (the pre-session value is no longer needed).
-fn signed_in(state: &AppState, cookie: &str, to: &str) -> Response {
+pub fn signed_in(state: &AppState, cookie: &str, to: &str) -> Response {
     let mut response = Redirect::to(to).into_response();
     let headers = response.headers_mut();
     headers.append(

@@ -48,6 +48,7 @@ fn menu(signed_in: bool, current: &str) -> Vec<Nav> {
             (true, "/lookup", "nav.lookup"),
             (signed_in, "/my", "nav.mine"),
             (signed_in, "/my/inbox", "nav.inbox"),
+            (signed_in, "/my/account", "nav.account"),
         ],
         current,
     )

@@ -5,6 +5,7 @@ pub mod act;
 pub mod apply;
 pub mod assets;
 pub mod case;
+pub mod contact;
 pub mod errors;
 pub mod events;
 pub mod frame;
@@ -17,6 +18,7 @@ pub mod prefs;
 pub mod rating;
 pub mod real_name;
 pub mod search;
+pub mod sms;
 
 use axum::Router;
 use axum::routing::get;
@@ -36,6 +38,8 @@ pub fn router(state: AppState) -> Router {
         .merge(apply::router())
         .merge(inbox::router())
         .merge(real_name::router())
+        .merge(sms::router())
+        .merge(contact::router())
         .merge(guide::router())
         .merge(events::router())
         .merge(lookup::router())

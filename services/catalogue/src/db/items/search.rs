@@ -4,9 +4,9 @@ use chrono::NaiveDate;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use tongban_kernel::{Error, RegionCode};
+use tongban_kernel::{Error, ImplementationCode, RegionCode};
 
-use super::{Item, ItemSummary, Row, SELECT};
+use super::{DepartmentRef, Item, ItemSummary, Row, SELECT};
 use crate::db::regions;
 use crate::domain::availability::{AvailableAs, available_as};
 use crate::domain::item::ItemRow;
@@ -28,15 +28,72 @@ pub struct Search<'a> {
     pub today: NaiveDate,
 }
 
-/// A matching item version, with what let the region find it.
+/// The columns of a search result: the summary's fields read out of the version's JSON by the
+/// database, so the wide spec (materials, steps, legal texts) is neither sent nor parsed.
+const SUMMARY: &str = "select h.reached, h.agreement_mode, i.code, v.name,
+        v.basic->>'item_type' as item_type, d.id as department_id, d.name as department_name,
+        d.credit_code as department_credit_code, i.region_code, v.version,
+        v.spec->>'kind' as kind, v.spec->'promised_time_limit' as promised_time_limit,
+        (v.spec->>'visits_required')::int as visits_required,
+        v.spec->>'online_depth' as online_depth, v.spec->'tongban'->>'scope' as tongban_scope,
+        coalesce((v.spec->>'real_name_level')::int, 1) as real_name_level
+    from items i
+    join item_versions v on v.item_id = i.id
+    join departments d on d.id = i.department_id";
+
+/// A matching item version as a search shows it, with what let the region find it.
 #[derive(sqlx::FromRow)]
 struct Hit {
-    #[sqlx(flatten)]
-    row: Row,
     /// Its reach covers the region (null without a region).
     reached: Option<bool>,
     /// The mode of an agreement in force letting the region collect it, if any.
     agreement_mode: Option<String>,
+    code: String,
+    name: String,
+    item_type: String,
+    department_id: Uuid,
+    department_name: String,
+    department_credit_code: String,
+    region_code: String,
+    version: i32,
+    kind: String,
+    promised_time_limit: sqlx::types::Json<tongban_kernel::TimeLimit>,
+    visits_required: i32,
+    online_depth: String,
+    tongban_scope: String,
+    real_name_level: i32,
+}
+
+impl TryFrom<Hit> for ItemSummary {
+    type Error = Error;
+    fn try_from(hit: Hit) -> Result<Self, Error> {
+        let code: ImplementationCode = hit.code.parse().map_err(Error::internal)?;
+        Ok(ItemSummary {
+            level: code.level(),
+            code,
+            name: hit.name,
+            item_type: hit.item_type,
+            department: DepartmentRef {
+                id: hit.department_id,
+                name: hit.department_name,
+                credit_code: hit
+                    .department_credit_code
+                    .parse()
+                    .map_err(Error::internal)?,
+            },
+            region_code: hit.region_code.parse().map_err(Error::internal)?,
+            version: hit.version,
+            kind: serde_json::from_value(serde_json::Value::String(hit.kind))
+                .map_err(Error::internal)?,
+            promised_time_limit: hit.promised_time_limit.0,
+            visits_required: u8::try_from(hit.visits_required).map_err(Error::internal)?,
+            online_depth: hit.online_depth,
+            tongban_scope: hit.tongban_scope,
+            real_name_level: u8::try_from(hit.real_name_level).map_err(Error::internal)?,
+            available_as: None,
+            agreement_mode: None,
+        })
+    }
 }
 
 /// Published items matching `query`, names that contain the keywords first; with a region,
@@ -63,21 +120,22 @@ pub async fn search(pool: &PgPool, query: &Search<'_>) -> Result<Vec<ItemSummary
     }
     push_hits(&mut sql, query, &lineage);
     sql.push(format!(
-        ") {} join hits h on h.item_id = i.id and h.version = v.version
-         order by h.named desc, h.length, h.code",
-        SELECT.replacen("select ", "select h.reached, h.agreement_mode, ", 1)
+        ") {SUMMARY} join hits h on h.item_id = i.id and h.version = v.version
+         order by h.named desc, h.length, h.code"
     ));
     let hits: Vec<Hit> = sql.build_query_as().fetch_all(pool).await?;
     hits.into_iter()
         .map(|hit| {
-            let mut summary = ItemSummary::from(Item::try_from(hit.row)?);
+            let agreed = hit.agreement_mode.clone();
+            let reached = hit.reached.unwrap_or(false);
+            let mut summary = ItemSummary::try_from(hit)?;
             if query.region.is_some() {
-                let agreed = hit.agreement_mode.is_some();
-                let reached = hit.reached.unwrap_or(false);
+                let agreed_mode = agreed;
+                let agreed = agreed_mode.is_some();
                 summary.available_as =
                     available_as(summary.region_code.as_str(), &lineage, reached, agreed);
                 if summary.available_as == Some(AvailableAs::Agreement) {
-                    summary.agreement_mode = hit.agreement_mode;
+                    summary.agreement_mode = agreed_mode;
                 }
             }
             Ok(summary)

@@ -31,3 +31,4 @@ pub mod headers;
 pub mod i18n;
 pub mod serve;
 pub mod session;
+pub mod upload;

@@ -21,13 +21,12 @@ use uuid::Uuid;
 
 use tongban_pages::api::{Failure, Service};
 use tongban_pages::error::{PageError, PageResult};
+use tongban_pages::upload::Upload;
 
 use crate::AppState;
 use crate::i18n::T;
 use crate::pages::cases::show;
-use crate::pages::frame::{
-    Acted, Chrome, Fields, html, not_found, printable, settled, urlencode, value,
-};
+use crate::pages::frame::{Acted, Chrome, Fields, html, not_found, printable, settled, value};
 use crate::session::Staff;
 
 pub fn router() -> Router<AppState> {
@@ -85,44 +84,17 @@ async fn upload(
     State(state): State<AppState>,
     staff: Staff,
     Path((id, code)): Path<(Uuid, String)>,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> PageResult<Response> {
     if !code.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err(PageError::NotFound);
     }
-    let mut file = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|_| PageError::TooLarge)?
-    {
-        if field.name() == Some("file") {
-            let filename = field.file_name().unwrap_or("scan").to_owned();
-            let content_type = field
-                .content_type()
-                .unwrap_or("application/octet-stream")
-                .to_owned();
-            let bytes = field.bytes().await.map_err(|_| PageError::TooLarge)?;
-            file = Some((filename, content_type, bytes));
-        }
-    }
-    let Some((filename, content_type, bytes)) = file.filter(|(_, _, b)| !b.is_empty()) else {
+    let Some(file) = Upload::read(multipart, "scan").await? else {
         let message = staff.t.s("window.no_file").to_owned();
         return show(&state, &staff, &id.to_string(), None, Some(message)).await;
     };
-    let path = format!(
-        "/v1/cases/{id}/materials/{code}?filename={}",
-        urlencode(&filename)
-    );
-    let outcome = state
-        .api
-        .put_bytes(
-            staff.session.token(),
-            Service::Acceptance,
-            &path,
-            &content_type,
-            bytes.to_vec(),
-        )
+    let outcome = file
+        .provide(&state.api, staff.session.token(), id, &code)
         .await;
     after(&state, &staff, id, "uploaded", outcome).await
 }

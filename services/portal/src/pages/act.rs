@@ -14,11 +14,12 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use tongban_pages::answer::{Acted, Fields, html, not_found, printable, settled, urlencode, value};
+use tongban_pages::answer::{Acted, Fields, html, not_found, printable, settled, value};
 use tongban_pages::api::{Failure, Service};
 use tongban_pages::error::{PageError, PageResult};
 use tongban_pages::guard::Ctx;
 use tongban_pages::i18n::T;
+use tongban_pages::upload::Upload;
 
 use crate::AppState;
 use crate::pages::case::show;
@@ -57,49 +58,20 @@ async fn upload(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((id, code)): Path<(Uuid, String)>,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> PageResult<Response> {
     let session = signed_in(&ctx)?;
     if code.is_empty() || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(PageError::NotFound);
     }
-    let mut file = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|_| PageError::TooLarge)?
-    {
-        if field.name() == Some("file") {
-            let filename = field.file_name().unwrap_or("photo").to_owned();
-            let content_type = field
-                .content_type()
-                .unwrap_or("application/octet-stream")
-                .to_owned();
-            let bytes = field.bytes().await.map_err(|_| PageError::TooLarge)?;
-            file = Some((filename, content_type, bytes));
-        }
-    }
     let t = ctx.t;
-    let Some((filename, content_type, bytes)) = file.filter(|(_, _, b)| !b.is_empty()) else {
+    let Some(file) = Upload::read(multipart, "photo").await? else {
         return show(&state, &ctx, id, None, Some(t.s("upload.none").to_owned())).await;
     };
-    if !TYPES.contains(&content_type.as_str()) {
+    if !TYPES.contains(&file.content_type.as_str()) {
         return show(&state, &ctx, id, None, Some(t.s("upload.type").to_owned())).await;
     }
-    let path = format!(
-        "/v1/cases/{id}/materials/{code}?filename={}",
-        urlencode(&filename)
-    );
-    let outcome = state
-        .api
-        .put_bytes(
-            session.token(),
-            Service::Acceptance,
-            &path,
-            &content_type,
-            bytes.to_vec(),
-        )
-        .await;
+    let outcome = file.provide(&state.api, session.token(), id, &code).await;
     after(&state, &ctx, id, "uploaded", outcome).await
 }
 

@@ -110,6 +110,13 @@ async fn visit_form(ctx: Ctx, Path(code): Path<String>) -> PageResult<Response> 
     html_refused(&Rate::new(&ctx, format!("/rate/{code}"), Vec::new()), false)
 }
 
+/// The form again: a level must be chosen (the rest kept).
+fn unchosen(mut page: Rate, form: Rated) -> PageResult<Response> {
+    page.error = Some(page.t.s("rate.choose").to_owned());
+    page.form = form;
+    html_refused(&page, true)
+}
+
 /// The rating's body for acceptance.
 fn body(form: &Rated) -> serde_json::Value {
     serde_json::json!({
@@ -145,10 +152,7 @@ async fn rate_visit(
     let code = visit_code(&code)?;
     let page = Rate::new(&ctx, format!("/rate/{code}"), Vec::new());
     if !LEVELS.contains(&form.level.as_str()) {
-        let mut page = page;
-        page.error = Some(ctx.t.s("rate.choose").to_owned());
-        page.form = form;
-        return html_refused(&page, true);
+        return unchosen(page, form);
     }
     let outcome = state
         .api
@@ -245,10 +249,7 @@ async fn rate_case(
     let session = signed_in(&ctx)?;
     let page = case_page(&ctx, id);
     if !LEVELS.contains(&form.level.as_str()) {
-        let mut page = page;
-        page.error = Some(ctx.t.s("rate.choose").to_owned());
-        page.form = form;
-        return html_refused(&page, true);
+        return unchosen(page, form);
     }
     let outcome = state
         .api

@@ -289,6 +289,7 @@ async function mine(page, args, pages) {
   await page.getByRole('heading', { name: '我的办件', level: 1 }).waitFor();
   const entry = page.getByRole('main').getByRole('listitem').filter({ hasText: args.item });
   if (!(await entry.innerText()).includes('已受理')) fail(`the application's state: ${await entry.innerText()}`);
+  if (!/剩余 \d+ 个工作日/.test(await entry.innerText())) fail(`the list shows the countdown: ${await entry.innerText()}`);
   await look(page, '41-mine', pages);
   await entry.getByRole('link', { name: args.item }).click();
   await page.getByRole('heading', { name: args.item, level: 1 }).waitFor();

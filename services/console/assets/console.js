@@ -44,3 +44,20 @@
   ticking = window.setInterval(tick, 1000);
   window.addEventListener("pagehide", function () { window.clearInterval(ticking); });
 }());
+
+// A material's PDF is loaded when its <details> is opened, not with the page: Chromium's PDF
+// viewer takes the keyboard focus once it has loaded, so a clerk tabbing through the case
+// page lost keys to a frame they never opened (and every visit fetched every PDF). Without
+// the script the link beside the frame opens the file.
+document.addEventListener(
+  "toggle",
+  function (event) {
+    var details = event.target;
+    if (!(details instanceof HTMLDetailsElement) || !details.open) return;
+    details.querySelectorAll("iframe[data-src]").forEach(function (frame) {
+      frame.src = frame.getAttribute("data-src");
+      frame.removeAttribute("data-src");
+    });
+  },
+  true
+);

@@ -49,6 +49,8 @@ pub struct Application {
     /// online or window.
     pub channel: String,
     pub receiving_region: String,
+    /// Where it is handled: the calendar its due date is counted in.
+    pub handling_region: String,
     pub created_at: DateTime<Utc>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub decided_at: Option<DateTime<Utc>>,
@@ -103,7 +105,7 @@ pub async fn list(
     let mut items: Vec<Application> = sqlx::query_as(
         "select c.id, c.number, c.kind, c.implementation_code,
                 coalesce(b.name, i.name) as name, c.status, c.channel, c.receiving_region,
-                c.created_at, c.submitted_at, c.decided_at, c.due_date, c.conclusion
+                c.handling_region, c.created_at, c.submitted_at, c.decided_at, c.due_date, c.conclusion
          from cases c
          join item_versions i
            on i.implementation_code = c.implementation_code and i.version = c.item_version

@@ -285,7 +285,14 @@ pub async fn show(
         chrome: Chrome::new(ctx, "/my"),
         t: ctx.t,
         region_name: state.region_named(&case.handling_region).await,
-        countdown: countdown(state, ctx.t, &case).await,
+        countdown: countdown(
+            state,
+            ctx.t,
+            &case.status,
+            case.due_date,
+            &case.handling_region,
+        )
+        .await,
         timeline: timeline(ctx.t, steps),
         materials: listed(&case, &held),
         parts: named_parts(state, &case).await,
@@ -304,16 +311,20 @@ pub async fn show(
     html_refused(&page, error.is_some())
 }
 
-/// The countdown of an accepted case, in the handling centre's working days.
-async fn countdown(state: &AppState, t: T, case: &Case) -> Option<Countdown> {
-    let (true, Some(due)) = (case.status == "accepted", case.due_date) else {
+/// The countdown of a case in `status` due on `due`, in the working days of its handling
+/// centre (`region`): only while the time limit runs (accepted).
+pub async fn countdown(
+    state: &AppState,
+    t: T,
+    status: &str,
+    due: Option<NaiveDate>,
+    region: &str,
+) -> Option<Countdown> {
+    let (true, Some(due)) = (status == "accepted", due) else {
         return None;
     };
     let today = state.clock.today();
-    let path = format!(
-        "/v1/calendar/regions/{}/working-days?from={today}&to={due}",
-        case.handling_region
-    );
+    let path = format!("/v1/calendar/regions/{region}/working-days?from={today}&to={due}");
     let left = state
         .api
         .public_get::<Count>(Service::Catalogue, &path)

@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use tongban_pages::answer::{html, urlencode};
+use tongban_pages::answer::{Countdown, html, urlencode};
 use tongban_pages::api::Service;
 use tongban_pages::error::{PageError, PageResult};
 use tongban_pages::guard::Ctx;
@@ -18,6 +18,7 @@ use tongban_pages::i18n::T;
 use tongban_pages::session::Session;
 
 use crate::AppState;
+use crate::pages::case::countdown;
 use crate::pages::frame::Chrome;
 
 pub fn router() -> Router<AppState> {
@@ -34,6 +35,7 @@ pub struct Application {
     pub submitted_at: Option<DateTime<Utc>>,
     pub due_date: Option<NaiveDate>,
     pub conclusion: Option<String>,
+    pub handling_region: String,
 }
 
 #[derive(Deserialize)]
@@ -52,7 +54,8 @@ struct Page {
 struct Mine {
     chrome: Chrome,
     t: T,
-    items: Vec<Application>,
+    /// Each application with its countdown while the time limit runs.
+    items: Vec<(Application, Option<Countdown>)>,
     next: Option<String>,
 }
 
@@ -70,10 +73,15 @@ async fn list(
         .api
         .get(session.token(), Service::Acceptance, &path)
         .await?;
+    let mut items = Vec::with_capacity(found.items.len());
+    for a in found.items {
+        let clock = countdown(&state, ctx.t, &a.status, a.due_date, &a.handling_region).await;
+        items.push((a, clock));
+    }
     html(&Mine {
         chrome: Chrome::new(&ctx, "/my"),
         t: ctx.t,
-        items: found.items,
+        items,
         next: found.next.map(|n| format!("/my?after={}", urlencode(&n))),
     })
 }

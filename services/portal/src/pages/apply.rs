@@ -214,6 +214,11 @@ async fn apply(
     if !key_ok {
         return Err(PageError::NotFound);
     }
+    if !applied.online {
+        // The page says so and offers no form.
+        let message = ctx.t.s("apply.not_online").to_owned();
+        return refused(form, applied, "", message);
+    }
     if let Some((field, key)) = fault(&form, applied.postal) {
         let message = ctx.t.s(key).to_owned();
         return refused(form, applied, field, message);

@@ -30,13 +30,13 @@ use super::store::{
 };
 use super::view::{Case, view_listed};
 
-/// The newest valid e-certificate the holder `$1` has of each wanted type: the materials
-/// `$2` with their certificate types `$3`, on the day `$4`. One statement, shared by the
-/// submission (which records them) and the draft's preview (which shows them).
+/// Where the newest valid e-certificate of each wanted type comes from: the holder `$1`'s
+/// certificates of the types `$3` wanted for the materials `$2`, valid on the day `$4`. The
+/// submission records them (`select distinct on (w.code) …` into `case_certificates`); the
+/// draft's preview only reads them. One text for both, so they cannot drift apart.
 macro_rules! held_certificates {
     () => {
-        "select distinct on (w.code) w.code as material_code, c.certificate_id, c.certificate_type
-         from unnest($2::text[], $3::text[]) as w (code, certificate_type)
+        "from unnest($2::text[], $3::text[]) as w (code, certificate_type)
          join certificates c on c.holder_account_id = $1 and c.certificate_type = w.certificate_type
          where c.revoked_at is null and (c.valid_until is null or c.valid_until >= $4)
          order by w.code, c.issued_at desc"
@@ -83,11 +83,12 @@ pub(super) async fn take_certificates(
     if codes.is_empty() {
         return Ok(BTreeSet::new());
     }
+    // The newest valid certificate of each type, recorded for its material, in one statement.
     let certified: Vec<String> = sqlx::query_scalar(concat!(
         "insert into case_certificates (case_id, material_code, certificate_id)
-         select $5, material_code, certificate_id from (",
+         select distinct on (w.code) $5, w.code, c.certificate_id ",
         held_certificates!(),
-        ") held returning material_code"
+        " returning material_code"
     ))
     .bind(holder)
     .bind(&codes)
@@ -125,7 +126,10 @@ pub async fn held(
     let listing = listing(&mut tx, &row).await?;
     let provided = provided(&mut tx, id).await?;
     let (codes, types) = wanted(&listing.materials, &provided);
-    let found = sqlx::query_as(held_certificates!())
+    let found = sqlx::query_as(concat!(
+        "select distinct on (w.code) w.code as material_code, c.certificate_id, c.certificate_type ",
+        held_certificates!()
+    ))
         .bind(holder)
         .bind(&codes)
         .bind(&types)

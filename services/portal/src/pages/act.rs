@@ -24,7 +24,7 @@ use tongban_pages::upload::Upload;
 use crate::AppState;
 use crate::pages::case::show;
 use crate::pages::frame::Chrome;
-use crate::pages::mine::signed_in;
+use crate::pages::frame::signed_in;
 
 pub fn router() -> Router<AppState> {
     Router::new()

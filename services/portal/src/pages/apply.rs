@@ -21,8 +21,8 @@ use tongban_pages::i18n::T;
 use crate::AppState;
 use crate::catalogue::{Bundle, Item};
 use crate::pages::frame::Chrome;
+use crate::pages::frame::signed_in;
 use crate::pages::guide::APPLY_ONLINE_FROM;
-use crate::pages::mine::signed_in;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/apply", get(form).post(apply))

@@ -2,8 +2,10 @@
 //! switches, the person when signed in, and the menu.
 
 use tongban_pages::answer::{Nav, urlencode};
+use tongban_pages::error::{PageError, PageResult};
 use tongban_pages::guard::Ctx;
 use tongban_pages::i18n::{Lang, T};
+use tongban_pages::session::Session;
 
 /// The frame of every page.
 pub struct Chrome {
@@ -52,4 +54,11 @@ fn menu(signed_in: bool, current: &str) -> Vec<Nav> {
         ],
         current,
     )
+}
+
+/// The person signed in, or the sign-in page (and back here after it).
+pub fn signed_in(ctx: &Ctx) -> PageResult<&Session> {
+    ctx.session.as_ref().ok_or_else(|| PageError::SignIn {
+        next: ctx.path.clone(),
+    })
 }

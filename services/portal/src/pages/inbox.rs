@@ -20,7 +20,7 @@ use tongban_pages::i18n::T;
 
 use crate::AppState;
 use crate::pages::frame::Chrome;
-use crate::pages::mine::signed_in;
+use crate::pages::frame::signed_in;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/my/inbox", get(page))

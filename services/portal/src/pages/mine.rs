@@ -12,14 +12,13 @@ use uuid::Uuid;
 
 use tongban_pages::answer::{Countdown, html, urlencode};
 use tongban_pages::api::Service;
-use tongban_pages::error::{PageError, PageResult};
+use tongban_pages::error::PageResult;
 use tongban_pages::guard::Ctx;
 use tongban_pages::i18n::T;
-use tongban_pages::session::Session;
 
 use crate::AppState;
 use crate::pages::case::countdown;
-use crate::pages::frame::Chrome;
+use crate::pages::frame::{Chrome, signed_in};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/my", get(list))
@@ -83,12 +82,5 @@ async fn list(
         t: ctx.t,
         items,
         next: found.next.map(|n| format!("/my?after={}", urlencode(&n))),
-    })
-}
-
-/// The person signed in, or the sign-in page (and back here after it).
-pub fn signed_in(ctx: &Ctx) -> PageResult<&Session> {
-    ctx.session.as_ref().ok_or_else(|| PageError::SignIn {
-        next: ctx.path.clone(),
     })
 }

@@ -12,7 +12,6 @@ use axum::response::Response;
 use axum::routing::get;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
-use serde_json::Value;
 use uuid::Uuid;
 
 use tongban_pages::answer::{Clock, Countdown, Done, html_refused, with_history};
@@ -105,7 +104,7 @@ pub struct Case {
     #[serde(default)]
     pub parts: Vec<Part>,
     #[serde(default)]
-    pub results: Value,
+    results: Vec<Issued>,
     /// The real-name level the applicant has shown, and the one the item needs.
     pub real_name_level: u8,
     pub real_name_level_needed: u8,
@@ -121,10 +120,9 @@ struct Issued {
 }
 
 impl Case {
-    /// The case's results (`results` is a list of `{name, certificate_id}`).
-    fn outcomes(&self) -> Vec<Outcome> {
-        let issued: Vec<Issued> = serde_json::from_value(self.results.clone()).unwrap_or_default();
-        issued
+    /// The case's results, each with its e-certificate if one was issued.
+    fn outcomes(&mut self) -> Vec<Outcome> {
+        std::mem::take(&mut self.results)
             .into_iter()
             .map(|r| Outcome {
                 name: r.name,
@@ -224,9 +222,8 @@ struct CasePage {
     real_name_needed: bool,
     withdrawable: bool,
     concluded: bool,
-    /// The largest file, in bytes and in whole megabytes (rounded down).
+    /// The largest file, in bytes.
     limit_bytes: usize,
-    limit_mb: usize,
     /// What was just done (`?done=`), in words.
     done: Option<String>,
     /// Why an action was refused, in the service's words.
@@ -253,7 +250,7 @@ pub async fn show(
     let session = signed_in(ctx)?;
     let token = session.token();
     let base = format!("/v1/cases/{id}");
-    let (case, mut steps): (Case, Vec<Step>) =
+    let (mut case, mut steps): (Case, Vec<Step>) =
         with_history(&state.api, token, Service::Acceptance, &base).await?;
     // Oldest first: the way the case went.
     steps.reverse();
@@ -295,13 +292,12 @@ pub async fn show(
         .await,
         timeline: timeline(ctx.t, steps),
         materials: listed(&case, &held),
-        parts: named_parts(state, &case).await,
+        parts: named_parts(state, std::mem::take(&mut case.parts)).await,
         outcomes: case.outcomes(),
         withdrawable: WITHDRAWABLE.contains(&case.status.as_str()),
         rating,
         real_name_needed,
         limit_bytes: state.upload_limit,
-        limit_mb: state.upload_limit / (1024 * 1024),
         editable,
         concluded,
         case,
@@ -384,9 +380,9 @@ fn listed(case: &Case, held: &[Held]) -> Vec<Listed> {
 
 /// A life event's parts with their items' names (from the catalogue; the code when it is
 /// not there any more).
-async fn named_parts(state: &AppState, case: &Case) -> Vec<NamedPart> {
-    let mut named = Vec::new();
-    for part in &case.parts {
+async fn named_parts(state: &AppState, parts: Vec<Part>) -> Vec<NamedPart> {
+    let mut named = Vec::with_capacity(parts.len());
+    for part in parts {
         let path = format!("/v1/items/{}", part.implementation_code);
         let name = match state
             .api
@@ -396,15 +392,7 @@ async fn named_parts(state: &AppState, case: &Case) -> Vec<NamedPart> {
             Ok(item) => item.name,
             Err(_) => part.implementation_code.clone(),
         };
-        named.push(NamedPart {
-            name,
-            part: Part {
-                number: part.number.clone(),
-                implementation_code: part.implementation_code.clone(),
-                status: part.status.clone(),
-                due_date: part.due_date,
-            },
-        });
+        named.push(NamedPart { name, part });
     }
     named
 }

@@ -93,28 +93,6 @@ pub struct ItemSummary {
     pub agreement_mode: Option<String>,
 }
 
-impl From<Item> for ItemSummary {
-    fn from(item: Item) -> Self {
-        ItemSummary {
-            code: item.code,
-            name: item.name,
-            item_type: item.basic.item_type,
-            department: item.department,
-            region_code: item.region_code,
-            level: item.level,
-            version: item.version,
-            kind: item.spec.kind,
-            promised_time_limit: item.spec.promised_time_limit,
-            visits_required: item.spec.visits_required,
-            online_depth: item.spec.online_depth,
-            tongban_scope: item.spec.tongban.scope,
-            real_name_level: item.spec.real_name_level,
-            available_as: None,
-            agreement_mode: None,
-        }
-    }
-}
-
 /// A version's history entry.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
 pub struct VersionInfo {

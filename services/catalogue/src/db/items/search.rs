@@ -125,17 +125,16 @@ pub async fn search(pool: &PgPool, query: &Search<'_>) -> Result<Vec<ItemSummary
     ));
     let hits: Vec<Hit> = sql.build_query_as().fetch_all(pool).await?;
     hits.into_iter()
-        .map(|hit| {
-            let agreed = hit.agreement_mode.clone();
+        .map(|mut hit| {
             let reached = hit.reached.unwrap_or(false);
+            let agreement_mode = hit.agreement_mode.take();
             let mut summary = ItemSummary::try_from(hit)?;
             if query.region.is_some() {
-                let agreed_mode = agreed;
-                let agreed = agreed_mode.is_some();
+                let agreed = agreement_mode.is_some();
                 summary.available_as =
                     available_as(summary.region_code.as_str(), &lineage, reached, agreed);
                 if summary.available_as == Some(AvailableAs::Agreement) {
-                    summary.agreement_mode = agreed_mode;
+                    summary.agreement_mode = agreement_mode;
                 }
             }
             Ok(summary)

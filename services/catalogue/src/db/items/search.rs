@@ -108,7 +108,7 @@ pub async fn search(pool: &PgPool, query: &Search<'_>) -> Result<Vec<ItemSummary
         None => Vec::new(),
     };
     let mut sql = sqlx::QueryBuilder::<sqlx::Postgres>::new("with ");
-    if query.region.is_some() {
+    if let Some(region) = query.region {
         sql.push("agreed as (");
         tongban_agreements::push_collectable(
             &mut sql,
@@ -117,8 +117,9 @@ pub async fn search(pool: &PgPool, query: &Search<'_>) -> Result<Vec<ItemSummary
             tongban_agreements::ITEM_ON_ITS_OWN,
         );
         sql.push("), ");
+        push_candidates(&mut sql, region, &lineage);
     }
-    push_hits(&mut sql, query, &lineage);
+    push_hits(&mut sql, query);
     sql.push(format!(
         ") {SUMMARY} join hits h on h.item_id = i.id and h.version = v.version
          order by h.named desc, h.length, h.code"
@@ -142,27 +143,30 @@ pub async fn search(pool: &PgPool, query: &Search<'_>) -> Result<Vec<ItemSummary
         .collect()
 }
 
-/// Whether the reach of item `i` covers `region`: its root is `region`, or a region above it
-/// when not exact (a probe of `item_reach`'s primary key).
-fn push_reached(
+/// `reach`: the items whose reach covers `region` (its root is `region`, or a region above it
+/// when not exact); `candidates`: those and the items an agreement in force lets the region
+/// collect. A region's candidates are few next to the catalogue, so the search starts from them
+/// (probes of `item_reach`'s root index and of the items' keys) instead of testing every
+/// keyword match's reach in turn.
+fn push_candidates(
     sql: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>,
     region: &RegionCode,
     lineage: &[String],
 ) {
-    sql.push("exists (select 1 from item_reach r where r.item_id = i.id and (r.root_code = ")
+    sql.push("reach as (select r.item_id from item_reach r where r.root_code = ")
         .push_bind(region.as_str().to_owned())
         .push(" or (not r.exact and r.root_code = any (")
         .push_bind(lineage.to_vec())
-        .push("))))");
+        .push(
+            "))), candidates as (select item_id from reach union \
+            select i.id from items i join agreed g on g.implementation_code = i.code), ",
+        );
 }
 
 /// `hits`: the matching versions in force, ranked and cut on narrow rows before the wide ones
-/// are read. Only the conditions asked for are written, so the planner can use the term index.
-fn push_hits(
-    sql: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>,
-    query: &Search<'_>,
-    lineage: &[String],
-) {
+/// are read. Only the conditions asked for are written, so without a region the planner can
+/// use the term index.
+fn push_hits(sql: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, query: &Search<'_>) {
     let terms = query
         .text
         .map(search::query_terms)
@@ -184,21 +188,18 @@ fn push_hits(
         }
     }
     sql.push(" as named, length(v.name) as length, i.code, ");
-    // With a region, how a hall there may take the item in: by its reach, or as an agreement
-    // allows (`agreed`: the few items agreements in force let the region collect).
-    let agreement = "(select g.mode from agreed g where g.implementation_code = i.code)";
+    // With a region, only its candidates, each marked with how a hall there may take it in:
+    // by its reach, or as an agreement allows (`agreed`: the few items agreements in force let
+    // the region collect).
     match query.region {
-        Some(region) => {
-            push_reached(sql, region, lineage);
-            sql.push(format!(" as reached, {agreement} as agreement_mode"));
-        }
-        None => {
-            sql.push("null::bool as reached, null::text as agreement_mode");
-        }
-    }
-    sql.push(
-        " from items i join item_versions v on v.item_id = i.id and v.version = i.current_version",
-    );
+        Some(_) => sql.push(
+            "i.id in (select item_id from reach) as reached, \
+             (select g.mode from agreed g where g.implementation_code = i.code) as agreement_mode \
+             from candidates c join items i on i.id = c.item_id",
+        ),
+        None => sql.push("null::bool as reached, null::text as agreement_mode from items i"),
+    };
+    sql.push(" join item_versions v on v.item_id = i.id and v.version = i.current_version");
     // The status stays a literal here: it is the predicate of the partial term index, which a
     // bound parameter would keep the planner from using.
     sql.push(" where v.status = 'published'");
@@ -209,11 +210,6 @@ fn push_hits(
         sql.push(" and v.search_text like all (")
             .push_bind(patterns)
             .push(")");
-    }
-    if let Some(region) = query.region {
-        sql.push(" and (");
-        push_reached(sql, region, lineage);
-        sql.push(format!(" or {agreement} is not null)"));
     }
     if let Some(department) = query.department {
         sql.push(" and i.department_id = ").push_bind(department);

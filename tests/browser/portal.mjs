@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The online hall in headless Chromium, as people use it: on a phone first (375×667, touch,
-// Chinese), elements found by role and label, every page checked with axe-core (in the
-// elders' mode with the 7:1 contrast rule too), for horizontal scrolling and for touch targets
-// under 44 px, and photographed (PNG under --out).
+// Chinese), elements found by role and label, every page checked with axe-core, for horizontal
+// scrolling and for touch targets under 44 px, and photographed (PNG under --out); and every
+// page again in the elders' mode (the 7:1 contrast rule, body ≥ 18 px, lines ≥ 1.3).
 //
 // --scenario phone (the default): a citizen finds 出生一件事 from the front page, reads the
 // bundle's guide and one item's guide (and its print view), searches by words and region
@@ -90,6 +90,22 @@ async function desktop(browser) {
  * can hit (44 px; a radio button or checkbox by its label).
  */
 async function look(page, name, pages, options = {}) {
+  await lookAs(page, name, pages, options);
+  // Every page in the elders' mode too, as the switch draws it (the class on <html>): the
+  // 7:1 contrast rule, the same reach and touch targets, and its type.
+  if (await page.evaluate(() => document.documentElement.classList.contains('elders'))) return;
+  await page.evaluate(() => document.documentElement.classList.add('elders'));
+  await lookAs(page, `${name}-as-elders`, pages, { ...options, enhancedContrast: true });
+  if (await page.locator('main p').count()) {
+    const elders = await type(page);
+    if (elders.size < 18 || elders.line / elders.size < 1.3 || elders.heading <= elders.size) {
+      fail(`${name}: the elders' mode type: ${JSON.stringify(elders)}`);
+    }
+  }
+  await page.evaluate(() => document.documentElement.classList.remove('elders'));
+}
+
+async function lookAs(page, name, pages, options) {
   await visit(page, name, pages, options);
   const problems = await page.evaluate(() => {
     const found = [];
@@ -120,7 +136,7 @@ async function look(page, name, pages, options = {}) {
 async function type(page) {
   return page.evaluate(() => {
     const style = getComputedStyle(document.querySelector('main p'));
-    const heading = getComputedStyle(document.querySelector('main h1'));
+    const heading = getComputedStyle(document.querySelector('main h1') ?? document.querySelector('h1'));
     return {
       size: parseFloat(style.fontSize),
       line: parseFloat(style.lineHeight),

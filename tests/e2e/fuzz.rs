@@ -44,6 +44,7 @@ async fn every_services_api_answers_a_thousand_generated_requests_without_a_faul
         "supervisor",
         "catalogue_admin",
         "identity_admin",
+        "hall_admin",
     ] {
         test.grant(&admin, &id, role, PROVINCE).await;
     }

@@ -24,6 +24,7 @@ mod events;
 mod faults;
 mod files;
 mod fuzz;
+mod hall;
 mod identity;
 mod insight;
 mod items;

@@ -18,16 +18,18 @@ pub mod topics {
     pub const APPROVAL: &str = "tongban.approval.v1";
     pub const NOTIFICATION: &str = "tongban.notification.v1";
     pub const CROSSREGION: &str = "tongban.crossregion.v1";
+    pub const HALL: &str = "tongban.hall.v1";
     /// Messages a consumer can never process, with the reason in a header.
     pub const DEADLETTER: &str = "tongban.deadletter.v1";
 
-    pub const ALL: [&str; 7] = [
+    pub const ALL: [&str; 8] = [
         IDENTITY,
         CATALOGUE,
         ACCEPTANCE,
         APPROVAL,
         NOTIFICATION,
         CROSSREGION,
+        HALL,
         DEADLETTER,
     ];
 
@@ -64,6 +66,12 @@ pub mod approval {
 pub mod crossregion {
     pub mod v1 {
         include!(concat!(env!("OUT_DIR"), "/tongban.crossregion.v1.rs"));
+    }
+}
+
+pub mod hall {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/tongban.hall.v1.rs"));
     }
 }
 
@@ -152,6 +160,12 @@ events! {
     crossregion::v1::PostalLegReceived => "crossregion", "postal_leg_received";
     crossregion::v1::HandOverOverdue => "crossregion", "hand_over_overdue";
     crossregion::v1::TransferCancelled => "crossregion", "transfer_cancelled";
+    hall::v1::TicketIssued => "hall", "ticket_issued";
+    hall::v1::TicketCalled => "hall", "ticket_called";
+    hall::v1::TicketServingStarted => "hall", "ticket_serving_started";
+    hall::v1::TicketFinished => "hall", "ticket_finished";
+    hall::v1::TicketAbsent => "hall", "ticket_absent";
+    hall::v1::TicketTransferred => "hall", "ticket_transferred";
     notification::v1::MessageSent => "notification", "message_sent";
     notification::v1::MessageDelivered => "notification", "message_delivered";
     notification::v1::MessageFailed => "notification", "message_failed";

@@ -77,6 +77,9 @@ pub enum Role {
     CatalogueAdmin,
     /// Manages accounts and grants roles.
     IdentityAdmin,
+    /// Runs a service centre's hall: window groups, windows, opening hours, booking rules
+    /// (大厅管理员).
+    HallAdmin,
 }
 
 /// What a role allows.
@@ -89,6 +92,8 @@ pub enum Power {
     EditCatalogue,
     /// Create and change accounts; grant and revoke roles.
     ManageAccounts,
+    /// Set up a hall's window groups, windows, hours and booking rules.
+    RunHall,
 }
 
 impl Power {
@@ -103,17 +108,19 @@ impl Power {
             Self::Supervise => "supervising (the supervisor role)",
             Self::EditCatalogue => "keeping the catalogue (the catalogue_admin role)",
             Self::ManageAccounts => "managing accounts and roles (the identity_admin role)",
+            Self::RunHall => "running a service centre's hall (the hall_admin role)",
         }
     }
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Self::WindowClerk,
         Self::Approver,
         Self::Supervisor,
         Self::CatalogueAdmin,
         Self::IdentityAdmin,
+        Self::HallAdmin,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -123,6 +130,7 @@ impl Role {
             Self::Supervisor => "supervisor",
             Self::CatalogueAdmin => "catalogue_admin",
             Self::IdentityAdmin => "identity_admin",
+            Self::HallAdmin => "hall_admin",
         }
     }
 
@@ -133,6 +141,7 @@ impl Role {
             Self::Supervisor => &[Power::Supervise],
             Self::CatalogueAdmin => &[Power::EditCatalogue],
             Self::IdentityAdmin => &[Power::ManageAccounts],
+            Self::HallAdmin => &[Power::RunHall],
         }
     }
 }
@@ -143,7 +152,7 @@ impl FromStr for Role {
         Self::ALL
             .into_iter()
             .find(|role| role.as_str() == s)
-            .ok_or_else(|| format!("unknown role {s}; expected one of window_clerk, approver, supervisor, catalogue_admin, identity_admin"))
+            .ok_or_else(|| format!("unknown role {s}; expected one of window_clerk, approver, supervisor, catalogue_admin, identity_admin, hall_admin"))
     }
 }
 

@@ -12,7 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 /// The services behind the gateway, in the order `tongban up` starts them.
-pub const SERVICES: [&str; 7] = [
+pub const SERVICES: [&str; 8] = [
     "identity",
     "catalogue",
     "acceptance",
@@ -20,6 +20,7 @@ pub const SERVICES: [&str; 7] = [
     "notification",
     "crossregion",
     "insight",
+    "hall",
 ];
 
 /// The people's pages, served under the gateway's own paths (the staff console at `/console/`,
@@ -435,7 +436,7 @@ fn defaults() -> Vec<(&'static str, config::Value)> {
         ("outbox.poll_interval_ms", 1_000.into()),
         ("outbox.retention_hours", 72.into()),
     ];
-    const SERVICE_PORTS: [(&str, i64); 9] = [
+    const SERVICE_PORTS: [(&str, i64); 10] = [
         ("http.ports.identity", 8081),
         ("http.ports.catalogue", 8082),
         ("http.ports.acceptance", 8083),
@@ -443,6 +444,7 @@ fn defaults() -> Vec<(&'static str, config::Value)> {
         ("http.ports.notification", 8085),
         ("http.ports.crossregion", 8086),
         ("http.ports.insight", 8087),
+        ("http.ports.hall", 8088),
         ("http.ports.console", 8089),
         ("http.ports.portal", 8090),
     ];

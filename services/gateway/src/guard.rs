@@ -58,6 +58,12 @@ pub const PUBLIC: &[(&str, &str)] = &[
     ("POST", "/api/acceptance/v1/ratings/comments"),
     // The SMS gateway's delivery receipts, signed with the key the platform shares with it.
     ("POST", "/api/notification/v1/receipts/sms"),
+    // A hall's set-up, its display board and a ticket by its id are public; a ticket is
+    // taken at the kiosk without an account.
+    ("GET", "/api/hall/v1/centres/*"),
+    ("GET", "/api/hall/v1/centres/*/board"),
+    ("POST", "/api/hall/v1/centres/*/tickets"),
+    ("GET", "/api/hall/v1/tickets/*"),
     // The supervisors' dashboard page (its data needs a supervisor's token).
     ("GET", "/api/insight/dashboard"),
     ("GET", "/api/insight/dashboard/"),

@@ -48,6 +48,7 @@ pub fn migrators() -> Vec<(&'static str, Migrator)> {
         (tongban_notification::NAME, tongban_notification::migrator()),
         (tongban_crossregion::NAME, tongban_crossregion::migrator()),
         (tongban_insight::NAME, tongban_insight::migrator()),
+        (tongban_hall::NAME, tongban_hall::migrator()),
     ]
 }
 

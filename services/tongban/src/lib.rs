@@ -31,9 +31,9 @@ use tongban_broker::EmbeddedBroker;
 use tongban_notification::config::NotificationSettings;
 use tongban_runtime::{CancellationToken, Settings, db, http};
 
-/// Every component `serve` accepts: the seven services, the staff console, the online hall and
+/// Every component `serve` accepts: the eight services, the staff console, the online hall and
 /// the gateway.
-pub const COMPONENTS: [&str; 10] = [
+pub const COMPONENTS: [&str; 11] = [
     "gateway",
     "identity",
     "catalogue",
@@ -42,6 +42,7 @@ pub const COMPONENTS: [&str; 10] = [
     "notification",
     "crossregion",
     "insight",
+    "hall",
     "console",
     "portal",
 ];
@@ -189,6 +190,7 @@ fn component(
         "notification" => Box::pin(tongban_notification::run(settings, listener, shutdown)),
         "crossregion" => Box::pin(tongban_crossregion::run(settings, listener, shutdown)),
         "insight" => Box::pin(tongban_insight::run(settings, listener, shutdown)),
+        "hall" => Box::pin(tongban_hall::run(settings, listener, shutdown)),
         "console" => Box::pin(tongban_console::run(settings, listener, shutdown)),
         "portal" => Box::pin(tongban_portal::run(settings, listener, shutdown)),
         other => Box::pin(async move { anyhow::bail!("unknown component {other}") }),

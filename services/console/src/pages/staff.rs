@@ -40,12 +40,13 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The roles an administrator may grant, in the order the form offers them.
-pub const ROLES: [&str; 5] = [
+pub const ROLES: [&str; 6] = [
     "window_clerk",
     "approver",
     "supervisor",
     "catalogue_admin",
     "identity_admin",
+    "hall_admin",
 ];
 
 /// A temporary password to hand over in person: twelve characters of an alphabet without
@@ -93,7 +94,7 @@ struct Directory {
     /// The new account's form: the region offered and what was typed when it was refused.
     region: String,
     form: Fields,
-    roles_offered: [&'static str; 5],
+    roles_offered: [&'static str; 6],
     error: Option<String>,
 }
 
@@ -242,7 +243,7 @@ struct AccountPage {
     account: Account,
     region: String,
     roles: Vec<(Binding, String)>,
-    roles_offered: [&'static str; 5],
+    roles_offered: [&'static str; 6],
     shown: Shown,
 }
 

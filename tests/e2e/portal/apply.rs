@@ -190,6 +190,17 @@ async fn a_citizen_applies_for_a_life_event_on_a_phone_and_follows_it_to_the_res
     assert_eq!(rating["level"], "dissatisfied", "{rating}");
     assert_eq!(rating["remediation"]["state"], "pending", "{rating}");
     assert_eq!(record.asked.lock().unwrap().len(), 1, "one national check");
+    // The certificate's face is its holder's: another citizen is told it does not exist.
+    let certificate = test
+        .scalar_text(&format!(
+            "select c.id::text from approval.certificates c
+             where c.holder_account_id = '{account}' and c.certificate_type = '出生医学证明'"
+        ))
+        .await;
+    let face = format!("/api/approval/v1/certificates/{certificate}/face");
+    assert_eq!(test.get_as(&own, &face).await.status(), 200, "{face}");
+    let (_, stranger) = crate::cases::citizen(&test, 977).await;
+    assert_eq!(test.get_as(&stranger, &face).await.status(), 404);
 
     // Whoever the bad rating is assigned to calls the citizen back and remedies it; the case
     // page tells the citizen what was done.

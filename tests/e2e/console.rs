@@ -152,7 +152,9 @@ async fn in_the_browser(test: &TestPlatform, scenario: &str, args: &[(&str, Stri
 /// 张三, whose ID number is `id17` completed (a wrong check character first), with a scan for
 /// each required material and the deferrable one deferred.
 fn walk_in(username: &str, item: &str, id17: &str) -> Vec<(&'static str, String)> {
-    let scan = output().join("scan.pdf");
+    // A file of its own: Chromium refuses to send a chosen file that changed on disk since
+    // (ERR_UPLOAD_FILE_CHANGED), and console tests run side by side.
+    let scan = output().join(format!("scan-{username}.pdf"));
     std::fs::write(&scan, crate::files::scan("application/pdf")).unwrap();
     let document = tongban_kernel::IdCardNumber::complete(id17).unwrap();
     // The same number with its check character changed.

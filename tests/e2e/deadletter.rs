@@ -113,9 +113,9 @@ async fn the_good_are_applied_and_the_bad_dead_lettered_once_per_consumer(
     // Every service reading the topic dead-letters what it cannot process: a message without
     // an envelope or of an unknown type once per service (by its group), an undecodable payload
     // once per handler that wanted it (approval's department directory and insight's names;
-    // acceptance, crossregion and notification do not handle department_registered, so that
-    // payload is never decoded there).
-    let expected = 12 * partitions as usize;
+    // acceptance, crossregion, notification and the hall do not handle department_registered,
+    // so that payload is never decoded there).
+    let expected = 14 * partitions as usize;
     let letters: Vec<(String, String, String)> = reader
         .stream()
         .take(expected)
@@ -146,6 +146,7 @@ async fn the_good_are_applied_and_the_bad_dead_lettered_once_per_consumer(
     assert_eq!(by("tongban.acceptance"), 2 * partitions as usize);
     assert_eq!(by("tongban.crossregion"), 2 * partitions as usize);
     assert_eq!(by("tongban.notification"), 2 * partitions as usize);
+    assert_eq!(by("tongban.hall"), 2 * partitions as usize);
     (letters, reader)
 }
 
@@ -176,8 +177,8 @@ async fn every_letter_says_why_and_where_it_came_from(
         );
     }
     for (kind, consumers) in [
-        ("missing header", 5),
-        ("unknown event type", 5),
+        ("missing header", 6),
+        ("unknown event type", 6),
         ("payload is not a valid", 2),
     ] {
         let count = letters

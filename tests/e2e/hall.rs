@@ -20,7 +20,6 @@ const HALL: &str = "/api/hall/v1";
 const MONDAY: &str = "2026-12-07";
 
 struct Hall {
-    admin: String,
     clerk: String,
     /// Group A (综合窗口) and B (不动产).
     a: String,
@@ -138,7 +137,6 @@ async fn set_up(test: &TestPlatform) -> Hall {
     assert_eq!(status, 200, "the set-up is public");
     assert_eq!(read["windows"].as_array().unwrap().len(), 9);
     Hall {
-        admin: hall_admin,
         clerk,
         a,
         b,
@@ -404,7 +402,6 @@ async fn a_ticket_is_called_once_and_moves_between_groups(
         waiting_a as usize,
         waiting_numbers(test, &hall.a).await.len()
     );
-    let _ = &hall.admin;
 }
 
 /// The numbers of group `group`'s waiting tickets, in the order the pure rule calls them

@@ -18,17 +18,18 @@ struct CentreRow {
     rules: Rules,
 }
 
+/// The columns of [`Rules`].
+const RULES: &str = "book_ahead_days, cancel_before_minutes, no_show_limit, no_show_window_days, \
+    suspension_days, hold_minutes, weight_elderly, weight_disabled, weight_pregnant";
+
 const GROUP: &str =
     "select id, letter, name, items, slot_minutes, slot_capacity, active from window_groups";
 
 /// The centre of `region` with its groups and windows; 404 when it has not been set up.
 pub async fn get(conn: &mut PgConnection, region: &str) -> Result<Centre, Error> {
-    let row: Option<CentreRow> = sqlx::query_as(
-        "select region_code, name, opens_at, closes_at, book_ahead_days, cancel_before_minutes,
-                no_show_limit, no_show_window_days, suspension_days, hold_minutes,
-                weight_elderly, weight_disabled, weight_pregnant
-         from centres where region_code = $1",
-    )
+    let row: Option<CentreRow> = sqlx::query_as(&format!(
+        "select region_code, name, opens_at, closes_at, {RULES} from centres where region_code = $1"
+    ))
     .bind(region)
     .fetch_optional(&mut *conn)
     .await?;
@@ -61,11 +62,9 @@ pub async fn get(conn: &mut PgConnection, region: &str) -> Result<Centre, Error>
 /// Locks the centre's row (setting up its groups and windows, taking its tickets) and returns
 /// its rules; 404 when it has not been set up.
 pub async fn lock(conn: &mut PgConnection, region: &str) -> Result<Rules, Error> {
-    sqlx::query_as(
-        "select book_ahead_days, cancel_before_minutes, no_show_limit, no_show_window_days,
-                suspension_days, hold_minutes, weight_elderly, weight_disabled, weight_pregnant
-         from centres where region_code = $1 for update",
-    )
+    sqlx::query_as(&format!(
+        "select {RULES} from centres where region_code = $1 for update"
+    ))
     .bind(region)
     .fetch_optional(&mut *conn)
     .await?

@@ -71,17 +71,22 @@ pub async fn board(pool: &PgPool, region: &RegionCode, now: Now) -> Result<Board
             .map(|w| w.name.clone())
             .unwrap_or_default()
     };
-    let mut windows = Vec::new();
-    for window in centre.windows.iter().filter(|w| w.active) {
-        let held = store::at_window(&mut conn, window.id).await?;
-        windows.push(WindowNow {
-            window_id: window.id,
-            name: window.name.clone(),
-            group: group_name(window.group_id),
-            number: held.as_ref().map(|t| t.number.clone()),
-            status: held.map(|t| t.status),
-        });
-    }
+    let in_hand = store::in_hand(&mut conn, region.as_str()).await?;
+    let windows = centre
+        .windows
+        .iter()
+        .filter(|w| w.active)
+        .map(|window| {
+            let held = in_hand.iter().find(|t| t.window_id == Some(window.id));
+            WindowNow {
+                window_id: window.id,
+                name: window.name.clone(),
+                group: group_name(window.group_id),
+                number: held.map(|t| t.number.clone()),
+                status: held.map(|t| t.status),
+            }
+        })
+        .collect();
     Ok(Board {
         windows,
         recent: recent

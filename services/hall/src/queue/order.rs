@@ -74,6 +74,16 @@ pub enum Priority {
 pub const ELDERLY_FROM_AGE: u32 = 65;
 
 impl Priority {
+    /// As stored and as the events say it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Elderly => "elderly",
+            Self::Disabled => "disabled",
+            Self::Pregnant => "pregnant",
+        }
+    }
+
     /// The priority of a person born on `birth` (when known) whom a clerk marked `marked`, on
     /// `today`: a mark wins; otherwise 65 or older is elderly.
     pub fn of(birth: Option<NaiveDate>, marked: Option<Priority>, today: NaiveDate) -> Self {

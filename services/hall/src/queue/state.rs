@@ -53,13 +53,6 @@ impl Action {
         }
     }
 
-    /// The states in which the action applies (for the SQL guard and the refusal).
-    pub fn applies_in(self) -> Vec<Status> {
-        ALL.into_iter()
-            .filter(|s| self.apply(*s).is_some())
-            .collect()
-    }
-
     pub fn verb(self) -> &'static str {
         match self {
             Self::Call => "called",
@@ -73,15 +66,6 @@ impl Action {
     }
 }
 
-pub const ALL: [Status; 6] = [
-    Status::Waiting,
-    Status::Called,
-    Status::Serving,
-    Status::Done,
-    Status::NoShow,
-    Status::Cancelled,
-];
-
 impl Status {
     /// In words a clerk reads on a refusal.
     pub fn words(self) -> &'static str {
@@ -94,16 +78,20 @@ impl Status {
             Self::Cancelled => "cancelled",
         }
     }
-
-    /// Whether nothing more happens to it.
-    pub fn is_final(self) -> bool {
-        matches!(self, Self::Done | Self::NoShow | Self::Cancelled)
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const ALL: [Status; 6] = [
+        Status::Waiting,
+        Status::Called,
+        Status::Serving,
+        Status::Done,
+        Status::NoShow,
+        Status::Cancelled,
+    ];
 
     #[test]
     fn a_ticket_ends_served_absent_or_cancelled_and_nothing_moves_it_after() {
@@ -116,7 +104,7 @@ mod tests {
             Action::Transfer,
             Action::Cancel,
         ];
-        for status in ALL.into_iter().filter(|s| s.is_final()) {
+        for status in [Status::Done, Status::NoShow, Status::Cancelled] {
             assert!(
                 actions.iter().all(|a| a.apply(status).is_none()),
                 "{status:?}"
@@ -130,6 +118,10 @@ mod tests {
         assert_eq!(Action::Call.apply(Status::Called), None, "called twice");
         assert_eq!(Action::Call.apply(Status::Cancelled), None);
         assert_eq!(Action::Transfer.apply(Status::Serving), None);
-        assert_eq!(Action::Call.applies_in(), [Status::Waiting]);
+        let callable: Vec<Status> = ALL
+            .into_iter()
+            .filter(|s| Action::Call.apply(*s).is_some())
+            .collect();
+        assert_eq!(callable, [Status::Waiting]);
     }
 }

@@ -54,10 +54,7 @@ impl Ticket {
                 .appointment_id
                 .map(|a| a.to_string())
                 .unwrap_or_default(),
-            priority: serde_json::to_value(self.priority)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            priority: self.priority.as_str().to_owned(),
         }
     }
 }
@@ -131,6 +128,16 @@ pub async fn at_window(conn: &mut PgConnection, window: Uuid) -> Result<Option<T
     ))
     .bind(window)
     .fetch_optional(conn)
+    .await?)
+}
+
+/// The tickets in hand at the windows of the centre of `region` (called or being served).
+pub async fn in_hand(conn: &mut PgConnection, region: &str) -> Result<Vec<Ticket>, Error> {
+    Ok(sqlx::query_as(&format!(
+        "select {COLUMNS} from tickets where region_code = $1 and at_window"
+    ))
+    .bind(region)
+    .fetch_all(conn)
     .await?)
 }
 

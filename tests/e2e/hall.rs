@@ -15,7 +15,7 @@ use tongban_kernel::{Clock, IdCardNumber};
 use crate::harness::{BrokerStorage, TestPlatform};
 use crate::items::{HESHAN, get, post, put_as};
 
-const HALL: &str = "/api/hall/v1";
+pub(crate) const HALL: &str = "/api/hall/v1";
 /// A Monday, a working day.
 const MONDAY: &str = "2026-12-07";
 
@@ -29,12 +29,12 @@ struct Hall {
     window_b: String,
 }
 
-fn day(s: &str) -> NaiveDate {
+pub(crate) fn day(s: &str) -> NaiveDate {
     s.parse().unwrap()
 }
 
 /// An identity card number of someone born on `birth` (a 赫山区 number).
-fn id_number(birth: &str, n: u32) -> String {
+pub(crate) fn id_number(birth: &str, n: u32) -> String {
     let digits = birth.replace('-', "");
     IdCardNumber::complete(&format!("430903{digits}{n:03}"))
         .unwrap()
@@ -42,7 +42,7 @@ fn id_number(birth: &str, n: u32) -> String {
         .to_owned()
 }
 
-async fn take(test: &TestPlatform, body: Value) -> (u16, Value) {
+pub(crate) async fn take(test: &TestPlatform, body: Value) -> (u16, Value) {
     let response = test
         .http
         .post(test.url(&format!("{HALL}/centres/{HESHAN}/tickets")))
@@ -145,11 +145,21 @@ async fn set_up(test: &TestPlatform) -> Hall {
     }
 }
 
-async fn call(test: &TestPlatform, clerk: &str, window: &str, body: Value) -> (u16, Value) {
+pub(crate) async fn call(
+    test: &TestPlatform,
+    clerk: &str,
+    window: &str,
+    body: Value,
+) -> (u16, Value) {
     post(test, clerk, &format!("{HALL}/windows/{window}/call"), body).await
 }
 
-async fn act(test: &TestPlatform, clerk: &str, ticket: &str, action: &str) -> (u16, Value) {
+pub(crate) async fn act(
+    test: &TestPlatform,
+    clerk: &str,
+    ticket: &str,
+    action: &str,
+) -> (u16, Value) {
     post(
         test,
         clerk,
@@ -178,6 +188,8 @@ async fn a_hall_is_set_up_and_its_windows_call_tickets_in_order_never_two_the_sa
     walk_ins_are_called_by_arrival_and_an_elder_goes_first(&test, &hall, &clock).await;
     let called = windows_calling_at_once_never_get_the_same_ticket(&test, &hall).await;
     a_ticket_is_called_once_and_moves_between_groups(&test, &hall, &called).await;
+
+    the_board_shows_a_call_within_a_second(&test, &hall).await;
 
     // A restart loses no ticket and no place: what waited still waits, in the same order.
     let before: Vec<String> = waiting_numbers(&test, &hall.a).await;
@@ -499,4 +511,92 @@ async fn the_database_calls_in_the_order_the_rule_states() {
     let (status, _) = call(&test, &hall.clerk, &hall.window_b, json!({})).await;
     assert_eq!(status, 404, "nobody is left waiting");
     test.stop().await;
+}
+
+/// The board's live feed: the whole board at once, then a call on it within a second.
+async fn the_board_shows_a_call_within_a_second(test: &TestPlatform, hall: &Hall) {
+    let response = test
+        .http
+        .get(test.url(&format!("{HALL}/centres/{HESHAN}/board/events")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"].to_str().unwrap(),
+        "text/event-stream"
+    );
+    let mut feed = Feed {
+        response,
+        pending: String::new(),
+    };
+    let first = feed.next_board().await;
+    assert!(
+        first["windows"].as_array().is_some_and(|w| !w.is_empty()),
+        "{first}"
+    );
+    let window = &hall.windows_a[4];
+    // Whatever the window holds is sent on first.
+    let held = test
+        .get_as(&hall.clerk, &format!("{HALL}/windows/{window}/ticket"))
+        .await;
+    if held.status() == 200 {
+        let held: Value = held.json().await.unwrap();
+        act(test, &hall.clerk, held["id"].as_str().unwrap(), "absent").await;
+    }
+    let (_, ticket) = take(test, json!({ "group_id": hall.a })).await;
+    let pressed = std::time::Instant::now();
+    let (status, called) = call(
+        test,
+        &hall.clerk,
+        window,
+        json!({ "ticket_id": ticket["id"] }),
+    )
+    .await;
+    assert_eq!(status, 200, "{called}");
+    loop {
+        let board = feed.next_board().await;
+        let shown = board["windows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["window_id"] == window.as_str() && w["number"] == called["number"]);
+        if shown {
+            break;
+        }
+    }
+    let took = pressed.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(1),
+        "the call showed after {took:?}"
+    );
+}
+
+/// The board's server-sent events, read as they come.
+struct Feed {
+    response: reqwest::Response,
+    /// What arrived of the next event.
+    pending: String,
+}
+
+impl Feed {
+    /// The next board the feed sends (keep-alive comments skipped).
+    async fn next_board(&mut self) -> Value {
+        loop {
+            // An event ends with an empty line.
+            while let Some(end) = self.pending.find("\n\n") {
+                let event: String = self.pending.drain(..end + 2).collect();
+                if let Some(data) = event.lines().find_map(|l| l.strip_prefix("data: ")) {
+                    return serde_json::from_str(data).unwrap();
+                }
+            }
+            let chunk =
+                tokio::time::timeout(std::time::Duration::from_secs(5), self.response.chunk())
+                    .await
+                    .expect("a board within 5 s")
+                    .unwrap()
+                    .expect("the feed stays open");
+            self.pending.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+    }
 }

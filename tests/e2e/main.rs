@@ -12,6 +12,7 @@ mod abuse;
 mod access;
 mod accounts;
 mod approval;
+mod bookings;
 mod cases;
 mod catalogue;
 mod codes;

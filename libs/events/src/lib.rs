@@ -166,6 +166,13 @@ events! {
     hall::v1::TicketFinished => "hall", "ticket_finished";
     hall::v1::TicketAbsent => "hall", "ticket_absent";
     hall::v1::TicketTransferred => "hall", "ticket_transferred";
+    hall::v1::TicketCancelled => "hall", "ticket_cancelled";
+    hall::v1::AppointmentBooked => "hall", "appointment_booked";
+    hall::v1::AppointmentCancelled => "hall", "appointment_cancelled";
+    hall::v1::AppointmentCheckedIn => "hall", "appointment_checked_in";
+    hall::v1::AppointmentMissed => "hall", "appointment_missed";
+    hall::v1::AppointmentReminderDue => "hall", "appointment_reminder_due";
+    hall::v1::BookingSuspended => "hall", "booking_suspended";
     notification::v1::MessageSent => "notification", "message_sent";
     notification::v1::MessageDelivered => "notification", "message_delivered";
     notification::v1::MessageFailed => "notification", "message_failed";
@@ -177,6 +184,11 @@ pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
         seconds: at.timestamp(),
         nanos: at.timestamp_subsec_nanos() as i32,
     }
+}
+
+/// The UTC time of a protobuf timestamp; `None` out of chrono's range.
+pub fn datetime(at: &prost_types::Timestamp) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::from_timestamp(at.seconds, u32::try_from(at.nanos).unwrap_or(0))
 }
 
 #[cfg(test)]

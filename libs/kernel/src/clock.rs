@@ -115,7 +115,13 @@ impl Clock {
             return false;
         };
         let shift = target.with_timezone(&Utc) - system_now();
-        offset.store(shift.num_milliseconds(), Ordering::Relaxed);
+        // Rounded up to the millisecond: the clock reads `time` or just after, never just
+        // before (a booking due at 10:00 is due when the test says it is 10:00).
+        let micros = shift.num_microseconds().unwrap_or(i64::MAX);
+        offset.store(
+            micros.div_euclid(1000) + i64::from(micros.rem_euclid(1000) > 0),
+            Ordering::Relaxed,
+        );
         true
     }
 }
@@ -135,6 +141,22 @@ mod tests {
         assert!(shared.advance(chrono::Duration::days(1)));
         assert_eq!(clock.today(), day.succ_opt().unwrap());
         assert!(!Clock::default().advance(chrono::Duration::days(1)));
+    }
+
+    #[test]
+    fn a_clock_set_to_a_time_never_reads_before_it() {
+        let clock = Clock::adjustable();
+        let day = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        let ten = NaiveTime::from_hms_opt(10, 0, 0).unwrap();
+        let target = local_midnight(day) + chrono::Duration::hours(10);
+        for _ in 0..200 {
+            assert!(clock.set_local(day, ten));
+            let now = clock.now();
+            assert!(
+                now >= target && now - target < chrono::Duration::seconds(1),
+                "{now}"
+            );
+        }
     }
 
     #[test]

@@ -175,3 +175,51 @@ pub async fn seal_plaintext(
     tx.commit().await?;
     Ok(rows.len() as u64)
 }
+
+/// Why a service key could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceKeyError {
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error("the service key {name}: {source}")]
+    Sealed { name: String, source: VaultError },
+}
+
+/// A service's own 32-byte key named `name`, kept in `column` (a `name`/`sealed` table of
+/// the service's schema) sealed under the KEK: made and sealed the first time; replicas
+/// starting together agree on one, as the insert that loses reads the winner's.
+pub async fn service_key(
+    pool: &PgPool,
+    vault: &Vault,
+    column: &Column,
+    name: &str,
+) -> Result<zeroize::Zeroizing<Vec<u8>>, ServiceKeyError> {
+    use rand::RngCore as _;
+    let mut fresh = zeroize::Zeroizing::new(vec![0u8; 32]);
+    rand::rngs::OsRng.fill_bytes(&mut fresh);
+    let context = column.context(name);
+    let table = format!("{}.{}", column.schema, column.table);
+    sqlx::query(&format!(
+        "insert into {table} ({key}, {col}) values ($1, $2) on conflict ({key}) do nothing",
+        key = column.key,
+        col = column.column,
+    ))
+    .bind(name)
+    .bind(vault.seal(&context, &fresh))
+    .execute(pool)
+    .await?;
+    let sealed: Vec<u8> = sqlx::query_scalar(&format!(
+        "select {col} from {table} where {key} = $1",
+        key = column.key,
+        col = column.column,
+    ))
+    .bind(name)
+    .fetch_one(pool)
+    .await?;
+    vault
+        .open(&context, &sealed)
+        .map_err(|source| ServiceKeyError::Sealed {
+            name: name.to_owned(),
+            source,
+        })
+}

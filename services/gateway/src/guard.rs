@@ -58,12 +58,17 @@ pub const PUBLIC: &[(&str, &str)] = &[
     ("POST", "/api/acceptance/v1/ratings/comments"),
     // The SMS gateway's delivery receipts, signed with the key the platform shares with it.
     ("POST", "/api/notification/v1/receipts/sms"),
-    // A hall's set-up, its display board and a ticket by its id are public; a ticket is
-    // taken at the kiosk without an account.
+    // A hall's set-up, its display board, its free slots and a ticket by its id are public;
+    // a ticket is taken, a booking checked in and a ticket given up at the kiosk without an
+    // account (the slip carries the ticket's id).
     ("GET", "/api/hall/v1/centres/*"),
     ("GET", "/api/hall/v1/centres/*/board"),
+    ("GET", "/api/hall/v1/centres/*/board/events"),
+    ("GET", "/api/hall/v1/centres/*/slots"),
     ("POST", "/api/hall/v1/centres/*/tickets"),
+    ("POST", "/api/hall/v1/centres/*/check-in"),
     ("GET", "/api/hall/v1/tickets/*"),
+    ("POST", "/api/hall/v1/tickets/*/cancel"),
     // The supervisors' dashboard page (its data needs a supervisor's token).
     ("GET", "/api/insight/dashboard"),
     ("GET", "/api/insight/dashboard/"),

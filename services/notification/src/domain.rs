@@ -56,7 +56,7 @@ const DUE_DATE: Variable = var("due_date", VarType::Date, "2026-12-11");
 const REASON: Variable = var("reason", VarType::Text, "经营场所使用证明不清晰");
 
 /// Every kind of message, by template key.
-pub const KINDS: [Kind; 17] = [
+pub const KINDS: [Kind; 19] = [
     // An online application reaches the receiving hall's clerks (rule and first wording in
     // `20261205020000_submissions_reach_the_hall.sql`); `submission` is 2 after a correction.
     Kind {
@@ -194,6 +194,29 @@ pub const KINDS: [Kind; 17] = [
         event_type: "cn.tongban.acceptance.remediation_overdue.v1",
         required: &[],
         variables: &[CASE_NUMBER, DUE_DATE],
+    },
+    // A booking of tomorrow (预约提醒), from 09:00 the day before: the hall's sweep raises
+    // it; rule and first wording in `20261207100000_appointments.sql`.
+    Kind {
+        key: "appointment_reminder",
+        event_type: "cn.tongban.hall.appointment_reminder_due.v1",
+        required: &["starts_at"],
+        variables: &[
+            ITEM_NAME,
+            var("centre_name", VarType::Text, "赫山区政务服务中心"),
+            var("group_name", VarType::Text, "综合窗口"),
+            var("starts_at", VarType::Text, "2026-12-07 10:00"),
+        ],
+    },
+    // Booking suspended after repeated no-shows (爽约): the person learns until when.
+    Kind {
+        key: "booking_suspended",
+        event_type: "cn.tongban.hall.booking_suspended.v1",
+        required: &["until"],
+        variables: &[
+            var("until", VarType::Date, "2027-01-06"),
+            var("no_shows", VarType::Number, "3"),
+        ],
     },
     // One-time codes identity asks for: no event raises them (identity calls `/v1/codes`),
     // and the code itself never goes on an event stream.

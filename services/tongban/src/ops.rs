@@ -201,7 +201,7 @@ async fn keys(pool: &PgPool, settings: &Settings, report: &mut Report) {
 }
 
 /// The columns of secrets kept sealed under the KEK, in every service's schema.
-pub const SEALED: [Column; 7] = [
+pub const SEALED: [Column; 8] = [
     tongban_identity::keys::SEALED,
     tongban_console::session::SEALED,
     tongban_portal::SEALED,
@@ -209,6 +209,7 @@ pub const SEALED: [Column; 7] = [
     tongban_acceptance::case::applicant::SEALED,
     tongban_approval::certificate::seal::SEALED,
     tongban_notification::db::webhooks::SEALED,
+    tongban_hall::booking::person::SEALED,
 ];
 
 /// Whether the configured KEK opens every stored secret.

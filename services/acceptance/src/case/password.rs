@@ -6,7 +6,6 @@
 //! `cases.query_password`.
 
 use hmac::{Hmac, Mac};
-use rand::RngCore as _;
 use sha2::Sha256;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -31,28 +30,15 @@ pub const SEALED: Column = Column {
 
 const KEY_NAME: &str = "query_password_key";
 
-/// The service's key named `name` in `secrets`, made and sealed the first time (replicas
-/// starting together agree on one: the insert that loses reads the winner's).
+/// The service's key named `name` in `secrets` (made and sealed the first time).
 pub(super) async fn service_key(
     pool: &PgPool,
     vault: &Vault,
     name: &str,
 ) -> Result<Zeroizing<Vec<u8>>, Error> {
-    let mut fresh = Zeroizing::new(vec![0u8; 32]);
-    rand::rngs::OsRng.fill_bytes(&mut fresh);
-    let context = SEALED.context(name);
-    sqlx::query("insert into secrets (name, sealed) values ($1, $2) on conflict (name) do nothing")
-        .bind(name)
-        .bind(vault.seal(&context, &fresh))
-        .execute(pool)
-        .await?;
-    let sealed: Vec<u8> = sqlx::query_scalar("select sealed from secrets where name = $1")
-        .bind(name)
-        .fetch_one(pool)
-        .await?;
-    vault
-        .open(&context, &sealed)
-        .map_err(|e| Error::internal(format!("the service key {name}: {e}")))
+    tongban_vault::store::service_key(pool, vault, &SEALED, name)
+        .await
+        .map_err(Error::internal)
 }
 
 /// Hashes and checks query passwords.

@@ -22,6 +22,7 @@ pub async fn record_visit(
     let visited = count_visit(&mut tx, principal, id, purpose, now).await?;
     crate::rating::visit::insert_visit(
         &mut tx,
+        Uuid::now_v7(),
         principal,
         Some(id),
         &visited.receiving_region,

@@ -3,13 +3,15 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
+use uuid::Uuid;
 
 use tongban_kernel::{Error, Power, Principal};
 
 use crate::case::visit::{VISIT_PURPOSES, count_visit};
 
+use super::store::region_of;
 use super::view::NewVisit;
-use super::visit::{Visit, insert_visit};
+use super::visit::{Visit, by_id, insert_visit};
 
 /// A clerk records a window visit (for a case: counted on it, as `POST /cases/{id}/visits`).
 pub async fn open_visit(
@@ -19,13 +21,27 @@ pub async fn open_visit(
     now: DateTime<Utc>,
 ) -> Result<Visit, Error> {
     let mut tx = pool.begin().await?;
+    if let Some(id) = input.id {
+        // One at a time per id, so two attempts at once record one visit.
+        sqlx::query("select pg_advisory_xact_lock(hashtextextended($1::text, 0))")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(visit) = by_id(&mut tx, id).await? {
+            let region = region_of(&visit.region_code)?;
+            principal.require(Power::AcceptCases, &region)?;
+            return Ok(visit);
+        }
+    }
+    let id = input.id.unwrap_or_else(Uuid::now_v7);
     let visit = match (input.case_id, &input.region_code) {
-        (Some(id), _) => {
-            let case = count_visit(&mut tx, principal, id, &input.purpose, now).await?;
+        (Some(case_id), _) => {
+            let case = count_visit(&mut tx, principal, case_id, &input.purpose, now).await?;
             insert_visit(
                 &mut tx,
+                id,
                 principal,
-                Some(id),
+                Some(case_id),
                 &case.receiving_region,
                 &input.purpose,
                 now,
@@ -42,6 +58,7 @@ pub async fn open_visit(
             principal.require(Power::AcceptCases, region)?;
             insert_visit(
                 &mut tx,
+                id,
                 principal,
                 None,
                 region.as_str(),

@@ -110,6 +110,11 @@ impl RatingRow {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewVisit {
+    /// The visit's id, given by a caller that must be able to ask again without recording it
+    /// twice (the hall gives its ticket's id): a visit already recorded with it is answered
+    /// as it is.
+    #[serde(default)]
+    pub id: Option<Uuid>,
     /// The case served, if any (the visit is counted on it).
     #[serde(default)]
     pub case_id: Option<Uuid>,

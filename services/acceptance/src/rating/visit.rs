@@ -35,6 +35,7 @@ fn rating_code() -> String {
 /// Records a visit at `region`'s window by the clerk `principal`, in the caller's transaction.
 pub(crate) async fn insert_visit(
     tx: &mut PgConnection,
+    id: Uuid,
     principal: &Principal,
     case_id: Option<Uuid>,
     region: &str,
@@ -46,7 +47,7 @@ pub(crate) async fn insert_visit(
          values ($1, $2, $3, $4, $5, $6, $7)
          returning id, case_id, region_code, clerk_id, purpose, at, rating_code",
     )
-    .bind(Uuid::now_v7())
+    .bind(id)
     .bind(case_id)
     .bind(region)
     .bind(principal.account)
@@ -54,6 +55,17 @@ pub(crate) async fn insert_visit(
     .bind(rating_code())
     .bind(now)
     .fetch_one(&mut *tx)
+    .await?)
+}
+
+/// The visit `id`, if recorded.
+pub async fn by_id(conn: &mut PgConnection, id: Uuid) -> Result<Option<Visit>, Error> {
+    Ok(sqlx::query_as(
+        "select id, case_id, region_code, clerk_id, purpose, at, rating_code from visits
+         where id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
     .await?)
 }
 

@@ -29,13 +29,6 @@ pub struct TransferForm {
     pub group_id: Uuid,
 }
 
-/// What a ticket's finish records.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-pub struct FinishForm {
-    /// The case served, when there is one.
-    pub case_id: Option<Uuid>,
-}
-
 /// The window `id` and its region, checked: an active window of a hall where the principal is
 /// a window clerk.
 async fn window_of(
@@ -126,13 +119,12 @@ fn called(ticket: &Ticket, window: &Window, wait_ms: i64) -> events::TicketCalle
     }
 }
 
-/// Applies `action` to ticket `id` at `now` (anything but a call and a transfer).
+/// Applies `action` to ticket `id` at `now` (a recall, an absence, a start).
 pub async fn act(
     pool: &PgPool,
     principal: &Principal,
     id: Uuid,
     action: Action,
-    finish: FinishForm,
     now: Now,
 ) -> Result<Ticket, Error> {
     let mut tx = pool.begin().await?;
@@ -172,22 +164,7 @@ pub async fn act(
             };
             store::save(&mut tx, &ticket, &event).await?;
         }
-        Action::Finish => {
-            ticket.finished_at = Some(now.at);
-            ticket.case_id = finish.case_id;
-            let service_ms = ticket.started_at.map_or(0, |s| ms(s, now.at));
-            let event = events::TicketFinished {
-                ticket: Some(ticket.reference()),
-                window_id,
-                clerk_id,
-                finished_at: at,
-                service_ms,
-                visit_id: ticket.visit_id.map(|v| v.to_string()).unwrap_or_default(),
-                case_id: ticket.case_id.map(|c| c.to_string()).unwrap_or_default(),
-            };
-            store::save(&mut tx, &ticket, &event).await?;
-        }
-        Action::Call | Action::Transfer | Action::Cancel => {
+        Action::Finish | Action::Call | Action::Transfer | Action::Cancel => {
             return Err(Error::internal(format!("{action:?} is not a window's act")));
         }
     }
@@ -236,7 +213,7 @@ pub async fn transfer(
 }
 
 /// Ticket `id`, locked, for a window clerk of its hall.
-async fn ticket_for(
+pub async fn ticket_for(
     conn: &mut PgConnection,
     principal: &Principal,
     id: Uuid,
@@ -274,6 +251,6 @@ pub fn move_to(ticket: &mut Ticket, action: Action) -> Result<(), Error> {
 }
 
 /// Milliseconds from `from` to `to` (never negative).
-fn ms(from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
+pub fn ms(from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
     (to - from).num_milliseconds().max(0)
 }

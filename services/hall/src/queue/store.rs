@@ -36,11 +36,13 @@ pub struct Ticket {
     pub transferred_from: Option<Uuid>,
     pub visit_id: Option<Uuid>,
     pub case_id: Option<Uuid>,
+    /// The visit's rating code (the window's rating device rates the visit by it).
+    pub rating_code: Option<String>,
 }
 
 const COLUMNS: &str = "id, region_code, group_id, day, number, appointment_id, due_at, person_id, \
     item_code, priority, weight, status, arrived_at, window_id, clerk_id, called_at, calls, \
-    started_at, finished_at, transferred_from, visit_id, case_id";
+    started_at, finished_at, transferred_from, visit_id, case_id, rating_code";
 
 impl Ticket {
     pub fn reference(&self) -> events::TicketRef {
@@ -179,7 +181,8 @@ pub async fn save<E: Event>(conn: &mut PgConnection, t: &Ticket, event: &E) -> R
     sqlx::query(
         "update tickets set group_id = $2, status = $3, window_id = $4, clerk_id = $5,
              called_at = $6, calls = $7, started_at = $8, finished_at = $9,
-             transferred_from = $10, visit_id = $11, case_id = $12, arrived_at = $13
+             transferred_from = $10, visit_id = $11, case_id = $12, arrived_at = $13,
+             rating_code = $14
          where id = $1",
     )
     .bind(t.id)
@@ -195,17 +198,24 @@ pub async fn save<E: Event>(conn: &mut PgConnection, t: &Ticket, event: &E) -> R
     .bind(t.visit_id)
     .bind(t.case_id)
     .bind(t.arrived_at)
+    .bind(&t.rating_code)
     .execute(&mut *conn)
     .await?;
     publish(conn, t, event).await
 }
 
-/// Writes `event` about ticket `t` to the outbox, keyed by the ticket, for its centre's region.
+/// Writes `event` about ticket `t` to the outbox, keyed by the ticket, for its centre's region,
+/// and tells the region's boards (queue::feed) when the transaction commits.
 pub async fn publish<E: Event>(
     conn: &mut PgConnection,
     t: &Ticket,
     event: &E,
 ) -> Result<(), Error> {
+    sqlx::query("select pg_notify($1, $2)")
+        .bind(super::feed::CHANNEL)
+        .bind(&t.region_code)
+        .execute(&mut *conn)
+        .await?;
     let key = t.id.to_string();
     outbox::enqueue(
         conn,
@@ -253,5 +263,22 @@ pub async fn recent_calls(
     .bind(day)
     .bind(limit)
     .fetch_all(conn)
+    .await?)
+}
+
+/// The latest ticket finished at `window` on `day`.
+pub async fn last_finished(
+    conn: &mut PgConnection,
+    window: Uuid,
+    day: NaiveDate,
+) -> Result<Option<Ticket>, Error> {
+    Ok(sqlx::query_as(&format!(
+        "select {COLUMNS} from tickets
+         where window_id = $1 and finished_at is not null and day = $2
+         order by finished_at desc limit 1"
+    ))
+    .bind(window)
+    .bind(day)
+    .fetch_optional(conn)
     .await?)
 }

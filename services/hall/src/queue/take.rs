@@ -58,16 +58,7 @@ pub async fn take(
 ) -> Result<Issued, Error> {
     let marked = green_channel_mark(principal, region, form.priority)?;
     let birth = birth_date(form.id_number.as_deref())?;
-    let item = form
-        .item_code
-        .as_deref()
-        .map(|c| {
-            c.trim()
-                .parse::<ImplementationCode>()
-                .map(|c| c.to_string())
-                .map_err(|e| Error::unprocessable("item_code", e.to_string()))
-        })
-        .transpose()?;
+    let item = form.item_code.as_deref().map(item_code).transpose()?;
     let priority = Priority::of(birth, marked, now.today);
 
     let mut tx = pool.begin().await?;
@@ -75,22 +66,71 @@ pub async fn take(
     let rules = &centre.rules;
     require_open(&mut tx, &centre, now).await?;
     let group = choose_group(&centre.groups, form.group_id, item.as_deref())?;
-    let serial = store::next_serial(&mut tx, group.id, now.today).await?;
+    let ticket = issue(
+        &mut tx,
+        region.as_str(),
+        group,
+        NewTicket {
+            appointment_id: None,
+            due_at: None,
+            // The applicant's own account when they take it signed in (a clerk's is not
+            // theirs).
+            person_id: principal
+                .filter(|p| matches!(p.kind, AccountKind::Citizen | AccountKind::Enterprise))
+                .map(|p| p.account),
+            item_code: item,
+            priority,
+            weight: rules.weight(priority),
+        },
+        now,
+    )
+    .await?;
+    let issued = issued(&mut tx, &ticket, group, now.at).await?;
+    tx.commit().await?;
+    Ok(issued)
+}
+
+/// The implementation code in `item_code`, checked; 422 naming the field.
+pub fn item_code(value: &str) -> Result<String, Error> {
+    value
+        .trim()
+        .parse::<ImplementationCode>()
+        .map(|c| c.to_string())
+        .map_err(|e| Error::unprocessable("item_code", e.to_string()))
+}
+
+/// What a new ticket carries beside its group and number.
+pub struct NewTicket {
+    pub appointment_id: Option<Uuid>,
+    /// The slot's start, for a booking checked in.
+    pub due_at: Option<DateTime<Utc>>,
+    pub person_id: Option<Uuid>,
+    pub item_code: Option<String>,
+    pub priority: Priority,
+    pub weight: i32,
+}
+
+/// Issues the next ticket of `group` today in the caller's transaction, with its event.
+pub async fn issue(
+    conn: &mut PgConnection,
+    region: &str,
+    group: &Group,
+    new: NewTicket,
+    now: Now,
+) -> Result<Ticket, Error> {
+    let serial = store::next_serial(conn, group.id, now.today).await?;
     let ticket = Ticket {
         id: Uuid::now_v7(),
-        region_code: region.as_str().to_owned(),
+        region_code: region.to_owned(),
         group_id: group.id,
         day: now.today,
         number: format!("{}{serial:03}", group.letter),
-        appointment_id: None,
-        due_at: None,
-        // The applicant's own account when they take it signed in (a clerk's is not theirs).
-        person_id: principal
-            .filter(|p| matches!(p.kind, AccountKind::Citizen | AccountKind::Enterprise))
-            .map(|p| p.account),
-        item_code: item.clone(),
-        priority,
-        weight: rules.weight(priority),
+        appointment_id: new.appointment_id,
+        due_at: new.due_at,
+        person_id: new.person_id,
+        item_code: new.item_code,
+        priority: new.priority,
+        weight: new.weight,
         status: Status::Waiting,
         arrived_at: now.at,
         window_id: None,
@@ -102,17 +142,16 @@ pub async fn take(
         transferred_from: None,
         visit_id: None,
         case_id: None,
+        rating_code: None,
     };
-    store::insert(&mut tx, &ticket).await?;
+    store::insert(conn, &ticket).await?;
     let event = events::TicketIssued {
         ticket: Some(ticket.reference()),
-        item_code: item.unwrap_or_default(),
+        item_code: ticket.item_code.clone().unwrap_or_default(),
         arrived_at: Some(tongban_events::timestamp(now.at)),
     };
-    store::publish(&mut tx, &ticket, &event).await?;
-    let issued = issued(&mut tx, &ticket, group, now.at).await?;
-    tx.commit().await?;
-    Ok(issued)
+    store::publish(conn, &ticket, &event).await?;
+    Ok(ticket)
 }
 
 /// The green channel marked by a window clerk of the region (disability, pregnancy); age is
@@ -139,7 +178,7 @@ fn green_channel_mark(
 }
 
 /// The date of birth on an identity card number, when one is given; 422 for a bad number.
-fn birth_date(number: Option<&str>) -> Result<Option<chrono::NaiveDate>, Error> {
+pub fn birth_date(number: Option<&str>) -> Result<Option<chrono::NaiveDate>, Error> {
     match number.map(str::trim) {
         Some(number) if !number.is_empty() => Ok(number
             .parse::<IdCardNumber>()
@@ -150,7 +189,7 @@ fn birth_date(number: Option<&str>) -> Result<Option<chrono::NaiveDate>, Error> 
 }
 
 /// 409 unless the hall is open at `now`: a working day of its calendar, within its hours.
-async fn require_open(
+pub async fn require_open(
     conn: &mut PgConnection,
     centre: &centre::Centre,
     now: Now,
@@ -172,7 +211,7 @@ async fn require_open(
 }
 
 /// The active group asked for, or the first (by letter) serving `item`.
-fn choose_group<'a>(
+pub fn choose_group<'a>(
     groups: &'a [Group],
     id: Option<Uuid>,
     item: Option<&str>,

@@ -17,6 +17,7 @@ use tongban_bus::{ConsumerSpec, Delivered, HandleError, On, field};
 use tongban_events::acceptance::v1 as acceptance;
 use tongban_events::approval::v1 as approval;
 use tongban_events::crossregion::v1 as crossregion;
+use tongban_events::hall::v1 as hall;
 use tongban_events::{Event, topics};
 
 use crate::db::messages::{self, Facts};
@@ -32,7 +33,7 @@ pub struct CaseMessages {
 
 /// The event types read here: every acceptance event keeps the cases projection; those with a
 /// rule become messages.
-pub const TYPES: [&str; 18] = [
+pub const TYPES: [&str; 20] = [
     acceptance::CaseSubmitted::TYPE,
     acceptance::CorrectionRequested::TYPE,
     acceptance::CaseAccepted::TYPE,
@@ -51,6 +52,8 @@ pub const TYPES: [&str; 18] = [
     acceptance::VisitRecorded::TYPE,
     acceptance::RemediationOpened::TYPE,
     acceptance::RemediationOverdue::TYPE,
+    hall::AppointmentReminderDue::TYPE,
+    hall::BookingSuspended::TYPE,
 ];
 
 fn facts(event: &Delivered) -> Facts {
@@ -171,7 +174,12 @@ impl CaseMessages {
         let me = Arc::new(self);
         ConsumerSpec::named(
             "case-messages",
-            &[topics::ACCEPTANCE, topics::APPROVAL, topics::CROSSREGION],
+            &[
+                topics::ACCEPTANCE,
+                topics::APPROVAL,
+                topics::CROSSREGION,
+                topics::HALL,
+            ],
         )
         .on::<acceptance::CaseSubmitted, _>(me.clone())
         .on::<acceptance::CorrectionRequested, _>(me.clone())
@@ -190,7 +198,9 @@ impl CaseMessages {
         .on::<crossregion::HandOverOverdue, _>(me.clone())
         .on::<acceptance::VisitRecorded, _>(me.clone())
         .on::<acceptance::RemediationOpened, _>(me.clone())
-        .on::<acceptance::RemediationOverdue, _>(me)
+        .on::<acceptance::RemediationOverdue, _>(me.clone())
+        .on::<hall::AppointmentReminderDue, _>(me.clone())
+        .on::<hall::BookingSuspended, _>(me)
         .into()
     }
 
@@ -492,6 +502,73 @@ impl On<crossregion::HandOverOverdue> for CaseMessages {
         facts
             .values
             .extend(date("deadline", &e.deadline)?.map(|d| ("deadline", d)));
+        self.raise(tx, &facts).await
+    }
+}
+
+/// A booking's facts: its person's account (a clerk's booking for a caller has none, and
+/// tells nobody), its item, its hall and its slot in China time.
+fn appointment_facts(
+    event: &Delivered,
+    appointment: Option<&hall::AppointmentRef>,
+) -> Result<Facts, HandleError> {
+    let a = appointment.ok_or_else(|| {
+        HandleError::Permanent("an appointment event without its appointment".into())
+    })?;
+    let mut facts = facts(event);
+    facts.applicant_id = field::optional_uuid("account_id", &a.account_id)?;
+    facts.implementation_code = a.item_code.clone();
+    facts.receiving_region = a.region_code.clone();
+    facts.handling_region = a.region_code.clone();
+    if let Some(starts) = &a.starts_at {
+        let at = tongban_events::datetime(starts)
+            .ok_or_else(|| HandleError::Permanent("starts_at out of range".into()))?;
+        let local = at.with_timezone(&tongban_kernel::clock::china());
+        facts.values.insert(
+            "starts_at",
+            text(&local.format("%Y-%m-%d %H:%M").to_string()),
+        );
+    }
+    Ok(facts)
+}
+
+/// The day before a booking, its person is reminded where and when to come.
+impl On<hall::AppointmentReminderDue> for CaseMessages {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        e: hall::AppointmentReminderDue,
+        delivered: &Delivered,
+    ) -> Result<(), HandleError> {
+        let mut facts = appointment_facts(delivered, e.appointment.as_ref())?;
+        facts.values.extend([
+            ("centre_name", text(&e.centre_name)),
+            ("group_name", text(&e.group_name)),
+        ]);
+        self.raise(tx, &facts).await
+    }
+}
+
+/// Repeated no-shows suspended booking: the person learns until when.
+impl On<hall::BookingSuspended> for CaseMessages {
+    async fn on(
+        &self,
+        tx: &mut PgConnection,
+        e: hall::BookingSuspended,
+        delivered: &Delivered,
+    ) -> Result<(), HandleError> {
+        let mut facts = appointment_facts(delivered, e.appointment.as_ref())?;
+        facts
+            .values
+            .insert("no_shows", Value::Number(i64::from(e.no_shows)));
+        if let Some(until) = &e.until {
+            let until = tongban_events::datetime(until)
+                .ok_or_else(|| HandleError::Permanent("until out of range".into()))?;
+            facts.values.insert(
+                "until",
+                Value::Date(tongban_kernel::clock::local_date(until)),
+            );
+        }
         self.raise(tx, &facts).await
     }
 }

@@ -26,6 +26,7 @@ mod faults;
 mod files;
 mod fuzz;
 mod hall;
+mod hall_pages;
 mod identity;
 mod insight;
 mod items;

@@ -23,6 +23,8 @@ pub enum Service {
     Crossregion,
     /// The inbox of messages an applicant is sent (站内信).
     Notification,
+    /// Service centres' bookings, tickets and calls.
+    Hall,
 }
 
 impl Service {
@@ -34,6 +36,7 @@ impl Service {
             Self::Approval => "approval",
             Self::Crossregion => "crossregion",
             Self::Notification => "notification",
+            Self::Hall => "hall",
         }
     }
 }
@@ -100,6 +103,7 @@ pub struct Api {
     approval: String,
     crossregion: String,
     notification: String,
+    hall: String,
 }
 
 impl Api {
@@ -118,6 +122,7 @@ impl Api {
             approval: base("approval"),
             crossregion: base("crossregion"),
             notification: base("notification"),
+            hall: base("hall"),
         })
     }
 
@@ -129,6 +134,7 @@ impl Api {
             Service::Approval => &self.approval,
             Service::Crossregion => &self.crossregion,
             Service::Notification => &self.notification,
+            Service::Hall => &self.hall,
         };
         format!("{base}{path}")
     }

@@ -20,6 +20,8 @@
 //!   a backlog of queued messages drains.
 //! - `portal` ([`portal`]): the online hall's search and guide pages with many visitors at
 //!   once, over the catalogue `catalogue` measures, and what a page weighs.
+//! - `hall-queue` ([`queue`]): the windows' "call next" with 200 windows pressing it at once
+//!   over 10,000 waiting tickets, and how soon the display board shows a call.
 //! - `auth`: what token verification costs at the gateway — the same public route
 //!   (`GET /api/catalogue/v1/departments?limit=1`) with and without a bearer token, in
 //!   alternating rounds so drift hits both alike.
@@ -34,6 +36,7 @@ pub mod intake;
 pub mod memory;
 pub mod notification;
 pub mod portal;
+pub mod queue;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

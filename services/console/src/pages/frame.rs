@@ -92,6 +92,11 @@ fn menu(session: &Session, current: &str) -> Vec<Nav> {
             "/console/queue",
             "nav.queue",
         ),
+        (
+            session.has(Role::WindowClerk),
+            "/console/calling",
+            "nav.calling",
+        ),
         (cases, "/console/transfers", "nav.transfers"),
         (cases, "/console/cases", "nav.search"),
         (

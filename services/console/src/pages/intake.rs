@@ -41,7 +41,7 @@ pub struct Hall {
 }
 
 /// The halls of the person's window roles, `chosen` marked (the first when none is).
-async fn halls(state: &AppState, session: &Session, chosen: &str) -> Vec<Hall> {
+pub async fn halls(state: &AppState, session: &Session, chosen: &str) -> Vec<Hall> {
     let mut halls = Vec::new();
     for binding in session.bindings(Role::WindowClerk) {
         let code = binding.region.to_string();

@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod calling;
 pub mod cases;
 pub mod catalogue;
 pub mod desk;
@@ -32,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .merge(inbox::router())
         .merge(cases::router())
         .merge(intake::router())
+        .merge(calling::router())
         .merge(window::router())
         .merge(work::router())
         .merge(desk::router())

@@ -16,9 +16,7 @@ use tongban_kernel::{Clock, RegionCode};
 use tongban_runtime::CancellationToken;
 
 use super::board;
-
-/// The channel ticket events notify.
-pub const CHANNEL: &str = "hall_board";
+use super::store::BOARD_CHANNEL;
 
 /// Notifications arriving within this long are drawn as one board per region.
 const GATHER: Duration = Duration::from_millis(50);
@@ -69,7 +67,7 @@ pub async fn listen(pool: PgPool, feed: Feed, clock: Clock, shutdown: Cancellati
 
 async fn relay(pool: &PgPool, feed: &Feed, clock: &Clock) -> Result<(), sqlx::Error> {
     let mut listener = PgListener::connect_with(pool).await?;
-    listener.listen(CHANNEL).await?;
+    listener.listen(BOARD_CHANNEL).await?;
     loop {
         let first = listener.recv().await?;
         let mut regions = BTreeSet::from([first.payload().to_owned()]);

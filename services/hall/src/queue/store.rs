@@ -40,6 +40,9 @@ pub struct Ticket {
     pub rating_code: Option<String>,
 }
 
+/// The channel every ticket event notifies with its region, for the boards (queue::feed).
+pub const BOARD_CHANNEL: &str = "hall_board";
+
 const COLUMNS: &str = "id, region_code, group_id, day, number, appointment_id, due_at, person_id, \
     item_code, priority, weight, status, arrived_at, window_id, clerk_id, called_at, calls, \
     started_at, finished_at, transferred_from, visit_id, case_id, rating_code";
@@ -212,7 +215,7 @@ pub async fn publish<E: Event>(
     event: &E,
 ) -> Result<(), Error> {
     sqlx::query("select pg_notify($1, $2)")
-        .bind(super::feed::CHANNEL)
+        .bind(BOARD_CHANNEL)
         .bind(&t.region_code)
         .execute(&mut *conn)
         .await?;

@@ -1,5 +1,5 @@
 //! The hall's own files, built into the binary: its style sheet and its one small script
-//! (the print button). No third-party scripts, fonts or trackers.
+//! (the print button), and the display board's live feed. No third-party scripts, fonts or trackers.
 
 use axum::Router;
 use axum::routing::get;
@@ -10,6 +10,7 @@ use crate::AppState;
 
 const STYLE: &str = include_str!("../../assets/portal.css");
 const SCRIPT: &str = include_str!("../../assets/portal.js");
+const BOARD: &str = include_str!("../../assets/board.js");
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -20,5 +21,9 @@ pub fn router() -> Router<AppState> {
         .route(
             "/assets/portal.js",
             get(|| async { asset(SCRIPT, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/assets/board.js",
+            get(|| async { asset(BOARD, "text/javascript; charset=utf-8") }),
         )
 }

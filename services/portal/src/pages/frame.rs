@@ -49,6 +49,7 @@ fn menu(signed_in: bool, current: &str) -> Vec<Nav> {
             (true, "/life-events", "nav.events"),
             (true, "/lookup", "nav.lookup"),
             (signed_in, "/my", "nav.mine"),
+            (signed_in, "/my/appointments", "nav.appointments"),
             (signed_in, "/my/inbox", "nav.inbox"),
             (signed_in, "/my/account", "nav.account"),
         ],

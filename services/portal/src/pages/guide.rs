@@ -65,6 +65,8 @@ struct Guide {
     covered: Vec<String>,
     /// With `?region=`: whether that region's halls take the item in, and how, in words.
     near: Option<(bool, String)>,
+    /// With `?region=`: that region's hall, when it takes bookings for the item (预约).
+    book_at: Option<String>,
     online: bool,
     /// The real-name level in words.
     real_name: String,
@@ -88,6 +90,12 @@ async fn page(
     let near_region = near
         .region
         .filter(|r| r.len() == 12 && r.bytes().all(|b| b.is_ascii_digit()));
+    let book_at = match &near_region {
+        Some(region) => bookable(&state, &item.code, region)
+            .await
+            .then(|| region.clone()),
+        None => None,
+    };
     let near = match near_region {
         Some(region) => {
             let (name, how) = availability(&state, &item, &region).await?;
@@ -119,8 +127,26 @@ async fn page(
         item,
         covered,
         near,
+        book_at,
     };
     html(&page)
+}
+
+/// Whether the hall of `region` takes bookings for item `code` (a window group serves it).
+async fn bookable(state: &AppState, code: &str, region: &str) -> bool {
+    let path = format!("/v1/centres/{region}");
+    match state
+        .api
+        .public_get::<crate::pages::booking::Centre>(Service::Hall, &path)
+        .await
+    {
+        Ok(centre) => centre
+            .groups
+            .iter()
+            .any(|g| g.active && g.items.iter().any(|i| i == code)),
+        // No hall set up there (404), or the hall service out of reach: no booking link.
+        Err(_) => false,
+    }
 }
 
 /// Region `region`'s name, and how its halls may take `item` in, as the catalogue's search

@@ -4,6 +4,7 @@ pub mod account;
 pub mod act;
 pub mod apply;
 pub mod assets;
+pub mod booking;
 pub mod case;
 pub mod contact;
 pub mod errors;
@@ -12,6 +13,7 @@ pub mod frame;
 pub mod guide;
 pub mod home;
 pub mod inbox;
+pub mod kiosk;
 pub mod lookup;
 pub mod mine;
 pub mod prefs;
@@ -44,6 +46,8 @@ pub fn router(state: AppState) -> Router {
         .merge(events::router())
         .merge(lookup::router())
         .merge(rating::router())
+        .merge(booking::router())
+        .merge(kiosk::router())
         .merge(prefs::router())
         .merge(assets::router())
         .fallback(errors::not_found)

@@ -45,6 +45,54 @@ pub enum BenchCommand {
     Portal(Portal),
     /// What token verification costs at the gateway: one route with and without a token.
     Auth(Auth),
+    /// The hall's "call next": 200 windows pressing it at once over 10,000 waiting tickets,
+    /// round after round, and how soon the display board's live feed shows a call.
+    HallQueue(HallQueue),
+}
+
+// `bench hall-queue` (its help is the doc comment of its `BenchCommand` variant).
+#[derive(Args)]
+pub struct HallQueue {
+    #[arg(long, default_value_t = 200)]
+    windows: usize,
+    /// Window groups the windows are shared among (1-26).
+    #[arg(long, default_value_t = 10)]
+    groups: usize,
+    /// Tickets waiting when the first round starts.
+    #[arg(long, default_value_t = 10_000)]
+    waiting: usize,
+    /// Rounds of every window calling at once.
+    #[arg(long, default_value_t = 20)]
+    rounds: usize,
+    /// A short run (a smoke test; the numbers are rough).
+    #[arg(long)]
+    quick: bool,
+    /// Also write the report as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+impl HallQueue {
+    async fn run(self, settings: Settings) -> anyhow::Result<()> {
+        let shape = if self.quick {
+            bench::queue::Shape {
+                windows: 20,
+                groups: 2,
+                waiting: 500,
+                rounds: 3,
+            }
+        } else {
+            bench::queue::Shape {
+                windows: self.windows,
+                groups: self.groups,
+                waiting: self.waiting,
+                rounds: self.rounds,
+            }
+        };
+        let report = bench::queue::hall_queue(settings, shape, step).await?;
+        print!("{}", bench::queue::table(&report));
+        write_json(self.json, &report)
+    }
 }
 
 // `bench intake` (its help is the doc comment of its `BenchCommand` variant).
@@ -284,6 +332,7 @@ pub async fn run(settings: Settings, command: BenchCommand) -> anyhow::Result<()
         BenchCommand::Catalogue(bench) => bench.run(settings).await,
         BenchCommand::Portal(bench) => bench.run(settings).await,
         BenchCommand::Auth(bench) => bench.run(settings).await,
+        BenchCommand::HallQueue(bench) => bench.run(settings).await,
     }
 }
 

@@ -1,0 +1,385 @@
+//! The window's calling panel (叫号, `/console/calling`): the clerk picks the hall and the
+//! window they sit at, and works its queue — call the next ticket, call again, start serving,
+//! mark absent (过号), send the person to another group, finish (the visit is recorded for
+//! the rating device). Beside it, the window's rating device (评价器,
+//! `/console/calling/{window}/rating`), a second screen facing the person, signed in as the
+//! clerk: the visit just finished, rated once with five buttons (一次一评).
+//!
+//! Each action is one call to the hall service (or, for the rating, acceptance's public
+//! endpoint); the page is shown again with what was done, or the service's refusal.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use tongban_pages::api::{Failure, Service};
+use tongban_pages::error::PageResult;
+
+use crate::AppState;
+use crate::i18n::T;
+use crate::pages::frame::{Chrome, Fields, html, html_refused, not_found, value};
+use crate::pages::intake::{Hall, halls};
+use crate::session::Staff;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/console/calling", get(panel))
+        .route("/console/calling/{window}/{action}", post(act))
+        .route("/console/calling/{window}/rating", get(device).post(rate))
+}
+
+/// A centre as the hall service shows it.
+#[derive(Deserialize)]
+struct Centre {
+    name: String,
+    groups: Vec<Group>,
+    windows: Vec<Window>,
+}
+
+#[derive(Deserialize)]
+struct Group {
+    id: Uuid,
+    letter: String,
+    name: String,
+    active: bool,
+}
+
+#[derive(Deserialize)]
+struct Window {
+    id: Uuid,
+    group_id: Uuid,
+    name: String,
+    active: bool,
+}
+
+/// The ticket a window holds.
+#[derive(Deserialize)]
+struct Ticket {
+    number: String,
+    status: String,
+    priority: String,
+    calls: i32,
+    called_at: Option<DateTime<Utc>>,
+    appointment_id: Option<Uuid>,
+}
+
+#[derive(Deserialize)]
+struct Board {
+    waiting: Vec<Waiting>,
+}
+
+#[derive(Deserialize)]
+struct Waiting {
+    letter: String,
+    name: String,
+    waiting: i64,
+}
+
+#[derive(Template)]
+#[template(path = "calling.html")]
+struct Panel {
+    chrome: Chrome,
+    t: T,
+    halls: Vec<Hall>,
+    hall: String,
+    centre: Option<String>,
+    windows: Vec<(Uuid, String, bool)>,
+    /// The window worked at: its id, name and group's id.
+    window: Option<(Uuid, String, Uuid)>,
+    ticket: Option<Ticket>,
+    /// Groups a ticket may be sent to (the window's own left out).
+    groups: Vec<(Uuid, String)>,
+    waiting: Vec<Waiting>,
+    done: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct Chosen {
+    #[serde(default)]
+    hall: String,
+    window: Option<Uuid>,
+    done: Option<String>,
+}
+
+async fn panel(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(chosen): Query<Chosen>,
+) -> PageResult<Response> {
+    show(&state, &staff, chosen, None).await
+}
+
+async fn show(
+    state: &AppState,
+    staff: &Staff,
+    chosen: Chosen,
+    error: Option<String>,
+) -> PageResult<Response> {
+    let halls = halls(state, &staff.session, &chosen.hall).await;
+    let hall = halls
+        .iter()
+        .find(|h| h.chosen)
+        .map(|h| h.code.clone())
+        .unwrap_or_default();
+    let mut page = Panel {
+        chrome: Chrome::staff(
+            &staff.session,
+            staff.t,
+            state,
+            &staff.path,
+            "/console/calling",
+        ),
+        t: staff.t,
+        halls,
+        hall: hall.clone(),
+        centre: None,
+        windows: Vec::new(),
+        window: None,
+        ticket: None,
+        groups: Vec::new(),
+        waiting: Vec::new(),
+        done: chosen.done.filter(|d| DONE.contains(&d.as_str())),
+        error,
+    };
+    if !hall.is_empty() {
+        // A hall not set up yet: the page says so.
+        if let Ok(centre) = state
+            .api
+            .public_get::<Centre>(Service::Hall, &format!("/v1/centres/{hall}"))
+            .await
+        {
+            fill(state, staff, &mut page, centre, chosen.window).await?;
+        }
+    }
+    let refused = page.error.is_some();
+    html_refused(&page, refused)
+}
+
+/// What the page shows of the centre and the window worked at.
+async fn fill(
+    state: &AppState,
+    staff: &Staff,
+    page: &mut Panel,
+    centre: Centre,
+    chosen: Option<Uuid>,
+) -> PageResult<()> {
+    let window = centre
+        .windows
+        .iter()
+        .find(|w| Some(w.id) == chosen && w.active)
+        .map(|w| (w.id, w.name.clone(), w.group_id));
+    page.windows = centre
+        .windows
+        .iter()
+        .filter(|w| w.active)
+        .map(|w| (w.id, w.name.clone(), Some(w.id) == chosen))
+        .collect();
+    if let Some((id, _, group)) = &window {
+        let path = format!("/v1/windows/{id}/ticket");
+        page.ticket = match state
+            .api
+            .get(staff.session.token(), Service::Hall, &path)
+            .await
+        {
+            Ok(ticket) => Some(ticket),
+            Err(Failure::Refused(r)) if r.status.as_u16() == 404 => None,
+            Err(failure) => return Err(failure.into()),
+        };
+        page.groups = centre
+            .groups
+            .iter()
+            .filter(|g| g.active && g.id != *group)
+            .map(|g| (g.id, format!("{} · {}", g.letter, g.name)))
+            .collect();
+    }
+    let board: Board = state
+        .api
+        .public_get(Service::Hall, &format!("/v1/centres/{}/board", page.hall))
+        .await?;
+    page.waiting = board.waiting;
+    page.centre = Some(centre.name);
+    page.window = window;
+    Ok(())
+}
+
+/// What the panel may say was done.
+const DONE: [&str; 6] = ["call", "recall", "start", "absent", "finish", "transfer"];
+
+/// An action on the window's queue: `call` the next ticket (or the one named), or one on the
+/// ticket the window holds.
+async fn act(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((window, action)): Path<(Uuid, String)>,
+    Form(fields): Form<Fields>,
+) -> PageResult<Response> {
+    if !DONE.contains(&action.as_str()) {
+        return Err(tongban_pages::error::PageError::NotFound);
+    }
+    let hall = value(&fields, "hall").to_owned();
+    let token = staff.session.token();
+    let outcome = if action == "call" {
+        let path = format!("/v1/windows/{window}/call");
+        state
+            .api
+            .act(token, Method::POST, Service::Hall, &path, Some(&json!({})))
+            .await
+    } else {
+        held_act(&state, &staff, window, &action, &fields).await
+    };
+    let back = Chosen {
+        hall: hall.clone(),
+        window: Some(window),
+        done: None,
+    };
+    match outcome {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/console/calling?hall={hall}&window={window}&done={action}"
+        ))
+        .into_response()),
+        Err(Failure::Refused(refusal)) if refusal.status.as_u16() != 401 => {
+            // The hall's refusal in the clerk's words, or its own message for one not listed.
+            let words = staff.t.code("calling.refused", &refusal.code);
+            let words = if words == refusal.code {
+                refusal.message
+            } else {
+                words
+            };
+            show(&state, &staff, back, Some(words)).await
+        }
+        Err(failure) => Err(failure.into()),
+    }
+}
+
+/// `action` on the ticket window `window` holds now.
+async fn held_act(
+    state: &AppState,
+    staff: &Staff,
+    window: Uuid,
+    action: &str,
+    fields: &Fields,
+) -> Result<(), Failure> {
+    let token = staff.session.token();
+    #[derive(Deserialize)]
+    struct Held {
+        id: Uuid,
+    }
+    let held: Held = state
+        .api
+        .get(
+            token,
+            Service::Hall,
+            &format!("/v1/windows/{window}/ticket"),
+        )
+        .await?;
+    let body: Value = match action {
+        "transfer" => json!({ "group_id": value(fields, "group_id") }),
+        "finish" => json!({ "purpose": value(fields, "purpose") }),
+        _ => json!({}),
+    };
+    let path = format!("/v1/tickets/{}/{action}", held.id);
+    state
+        .api
+        .act(token, Method::POST, Service::Hall, &path, Some(&body))
+        .await
+}
+
+/// The visit the device shows.
+#[derive(Deserialize)]
+struct ToRate {
+    ticket_id: Uuid,
+    number: String,
+    rating_code: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "rating_device.html")]
+struct Device {
+    chrome: Chrome,
+    t: T,
+    window: Uuid,
+    /// The visit to rate; none between visits, or once rated.
+    visit: Option<ToRate>,
+    levels: [&'static str; 5],
+    /// The ticket whose visit the device was just rated for (thanked, and not shown again).
+    rated: Option<Uuid>,
+}
+
+#[derive(Deserialize, Default)]
+struct Rated {
+    rated: Option<Uuid>,
+}
+
+/// The five levels (国办发〔2019〕51号), best first.
+const LEVELS: [&str; 5] = [
+    "very_satisfied",
+    "satisfied",
+    "basically_satisfied",
+    "dissatisfied",
+    "very_dissatisfied",
+];
+
+async fn device(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(window): Path<Uuid>,
+    Query(rated): Query<Rated>,
+) -> PageResult<Response> {
+    let path = format!("/v1/windows/{window}/rating");
+    let visit = match state
+        .api
+        .get::<ToRate>(staff.session.token(), Service::Hall, &path)
+        .await
+    {
+        Ok(visit) => Some(visit),
+        // Nothing finished at the window today yet.
+        Err(Failure::Refused(r)) if r.status.as_u16() == 404 => None,
+        Err(failure) => return Err(not_found(failure)),
+    };
+    let visit = visit.filter(|v| Some(v.ticket_id) != rated.rated && v.rating_code.is_some());
+    html(&Device {
+        chrome: Chrome::staff(&staff.session, staff.t, &state, &staff.path, ""),
+        t: staff.t,
+        window,
+        visit,
+        levels: LEVELS,
+        rated: rated.rated,
+    })
+}
+
+/// The person's rating, sent as theirs (no account: the device's), once.
+async fn rate(
+    State(state): State<AppState>,
+    // The device is signed in as the window's clerk; the rating itself is the person's.
+    _staff: Staff,
+    Path(window): Path<Uuid>,
+    Form(fields): Form<Fields>,
+) -> PageResult<Response> {
+    let code = value(&fields, "code");
+    let ticket = value(&fields, "ticket");
+    let level = value(&fields, "level");
+    if !code.chars().all(|c| c.is_ascii_alphanumeric()) || !LEVELS.contains(&level) {
+        return Err(tongban_pages::error::PageError::NotFound);
+    }
+    let path = format!("/v1/ratings/visits/{code}");
+    let body = json!({ "level": level });
+    match state
+        .api
+        .public_act(Method::POST, Service::Acceptance, &path, &body)
+        .await
+    {
+        // Rated now, or already (a second press): thanked either way.
+        Ok(()) => {}
+        Err(Failure::Refused(r)) if r.status.as_u16() == 409 => {}
+        Err(failure) => return Err(failure.into()),
+    }
+    Ok(Redirect::to(&format!("/console/calling/{window}/rating?rated={ticket}")).into_response())
+}

@@ -401,7 +401,7 @@ async fn the_demos_staff_sign_in_to_the_console_with_the_passwords_printed_once(
         .await
         .unwrap();
 
-    assert_eq!(first.len(), 8);
+    assert_eq!(first.len(), 9);
     assert!(first.iter().all(|s| s.password.is_some()), "{first:?}");
     assert!(again.iter().all(|s| s.password.is_none()), "made once");
     let password = |username: &str| {

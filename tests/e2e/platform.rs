@@ -353,6 +353,33 @@ async fn demo_data_loads_through_the_domain_and_twice_changes_nothing() {
             .iter()
             .any(|d| d["name"] == "益阳市行政审批服务局")
     );
+    // 赫山区's hall, set up once: its groups serve the county's items, its windows call.
+    assert!(
+        tongban::demo::load_hall(&test.platform.settings)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !tongban::demo::load_hall(&test.platform.settings)
+            .await
+            .unwrap()
+    );
+    let hall = test
+        .get_json(&test.url("/api/hall/v1/centres/430903000000"))
+        .await
+        .unwrap();
+    let county_items = test
+        .scalar("select count(*) from catalogue.items where region_code = '430903000000'")
+        .await;
+    assert_eq!(
+        hall["groups"][0]["items"].as_array().unwrap().len() as i64,
+        county_items
+    );
+    assert!(
+        !hall["groups"][1]["items"].as_array().unwrap().is_empty(),
+        "{hall}"
+    );
+    assert_eq!(hall["windows"].as_array().unwrap().len(), 4);
     // A province, two cities, three counties: 20 items and two bundles in force, findable.
     assert_eq!(
         test.scalar("select count(*) from catalogue.items where status = 'published'")

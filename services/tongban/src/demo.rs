@@ -6,6 +6,10 @@
 //! Loading goes through the catalogue's own domain functions, so the events flow like any
 //! other; loading twice changes nothing.
 //!
+//! [`load_hall`] sets up 赫山区's service centre (政务服务中心): a 综合窗口 group serving the
+//! county's items and a 社保医保 group, four windows, bookable slots, so the kiosk, the board,
+//! booking and the calling panel can be tried at once.
+//!
 //! [`load_staff`] adds the people who work the demo's halls, so the staff console can be
 //! tried at once: window clerks and two approvers in 赫山区 and 长沙县 (two, because no one
 //! handles two steps of a case), a supervisor of 益阳市 and an administrator of the province.
@@ -141,11 +145,91 @@ pub async fn load(settings: &Settings, mut progress: impl FnMut(&str)) -> anyhow
     Ok(loaded)
 }
 
+/// 赫山区, whose hall the demo sets up.
+const HALL_REGION: &str = "430903000000";
+
+/// Sets up 赫山区's hall unless it is there: hours 09:00–17:00 with the real halls' rules,
+/// group A (综合窗口) serving every item 赫山区 implements, group B (社保医保) those whose
+/// name says so, half-hour slots of six places, and windows 1-4号 (4号 for B). True when made.
+pub async fn load_hall(settings: &Settings) -> anyhow::Result<bool> {
+    use tongban_hall::centre::{Group, Rules, Window, store};
+    let pool =
+        crate::database::migrated(settings, tongban_hall::NAME, tongban_hall::migrator()).await?;
+    let mut tx = pool.begin().await?;
+    if store::get(&mut tx, HALL_REGION).await.is_ok() {
+        return Ok(false);
+    }
+    let catalogue = db::connect(&settings.database, tongban_catalogue::NAME).await?;
+    let items: Vec<(String, String)> = sqlx::query_as(
+        "select i.code, b.name from items i join basic_items b on b.code = i.basic_code
+         where i.region_code = $1 order by i.code",
+    )
+    .bind(HALL_REGION)
+    .fetch_all(&catalogue)
+    .await?;
+    catalogue.close().await;
+    let social: Vec<String> = items
+        .iter()
+        .filter(|(_, name)| {
+            name.contains("社会保障")
+                || name.contains("医保")
+                || name.contains("低保")
+                || name.contains("最低生活保障")
+        })
+        .map(|(code, _)| code.clone())
+        .collect();
+    let nine = chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default();
+    let five = chrono::NaiveTime::from_hms_opt(17, 0, 0).unwrap_or_default();
+    let now = settings.clock.now();
+    store::put(
+        &mut tx,
+        HALL_REGION,
+        "赫山区政务服务中心",
+        nine,
+        five,
+        &Rules::default(),
+        uuid::Uuid::nil(),
+        now,
+    )
+    .await?;
+    let group = |letter: &str, name: &str, items: Vec<String>| Group {
+        id: uuid::Uuid::now_v7(),
+        letter: letter.to_owned(),
+        name: name.to_owned(),
+        items,
+        slot_minutes: 30,
+        slot_capacity: 6,
+        active: true,
+    };
+    let a = group(
+        "A",
+        "综合窗口",
+        items.into_iter().map(|(code, _)| code).collect(),
+    );
+    let b = group("B", "社保医保", social);
+    for g in [&a, &b] {
+        store::save_group(&mut tx, HALL_REGION, g).await?;
+    }
+    for (n, g) in [(1, &a), (2, &a), (3, &a), (4, &b)] {
+        let window = Window {
+            id: uuid::Uuid::now_v7(),
+            group_id: g.id,
+            name: format!("{n}号窗口"),
+            active: true,
+        };
+        store::save_window(&mut tx, HALL_REGION, &window).await?;
+    }
+    tx.commit().await?;
+    pool.close().await;
+    Ok(true)
+}
+
 /// The demo's staff: user name, name, the region they work in, and their roles there.
-const STAFF: [(&str, &str, &str, &[Role]); 8] = [
+const STAFF: [(&str, &str, &str, &[Role]); 9] = [
     ("heshan.clerk", "刘敏", "430903000000", &[Role::WindowClerk]),
     ("heshan.approver", "陈刚", "430903000000", &[Role::Approver]),
     ("heshan.reviewer", "周静", "430903000000", &[Role::Approver]),
+    ("heshan.hall", "吴倩", "430903000000", &[Role::HallAdmin]),
     (
         "changsha.clerk",
         "王芳",

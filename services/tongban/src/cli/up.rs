@@ -79,12 +79,20 @@ pub async fn run(
             "  {} records created, {} already there",
             loaded.created, loaded.existing
         );
+        if tongban::demo::load_hall(&platform.settings).await? {
+            println!("  赫山区's hall: groups A and B, windows 1-4号");
+        }
         print_staff(&tongban::demo::load_staff(&platform.settings).await?);
     }
     if let Some(gateway) = platform.gateway_url() {
         println!("Ready when {gateway}/readyz answers 200. Ctrl-C stops.");
         println!("Online hall: {gateway}/");
         println!("Staff console: {gateway}/console/");
+        if demo {
+            println!(
+                "赫山区's hall: kiosk {gateway}/halls/430903000000/kiosk, board {gateway}/halls/430903000000/board"
+            );
+        }
     }
     platform.wait().await
 }

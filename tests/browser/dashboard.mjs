@@ -2,12 +2,17 @@
 // Drives the insight dashboard in headless Chromium, as a supervisor would: signs in through
 // the form, checks the region table and breadcrumb of the starting region, drills into one
 // child region, waits for an automatic refresh, checks the page with axe-core and takes a
-// full-page screenshot.
+// full-page screenshot. With --halls, it opens the 大厅 (halls) tab instead of drilling down,
+// finds the service centres' and the windows' tables by their captions, expects the centre's
+// row, and checks the page with the tab open.
 //
 //   node tests/browser/dashboard.mjs \
 //     --url http://127.0.0.1:PORT/api/insight/dashboard/?refresh=2 \
 //     --username U --password P --expect-region 430100000000 --drill 430121000000 \
 //     --screenshot /tmp/dashboard.png [--chromium /usr/bin/chromium]
+//   node tests/browser/dashboard.mjs --url '…/dashboard/?refresh=2#from=D&to=D' \
+//     --username U --password P --expect-region 430900000000 --halls 430903000000 \
+//     --screenshot /tmp/halls.png
 //
 // Prints one JSON line on stdout: {"ok":true,...} and exits 0, or {"ok":false,"error":"..."}
 // (with a screenshot at <screenshot>.failure.png when one can be taken) and exits 1.
@@ -21,7 +26,7 @@ const OVERALL_MS = 180_000; // a watchdog over the whole run
 
 const USAGE =
   'usage: node dashboard.mjs --url URL --username U --password P --expect-region CODE ' +
-  '--drill CODE --screenshot PATH.png [--chromium /usr/bin/chromium]';
+  '(--drill CODE | --halls CENTRE) --screenshot PATH.png [--chromium /usr/bin/chromium]';
 
 function parseArgs(argv) {
   const args = { chromium: '/usr/bin/chromium' };
@@ -31,6 +36,7 @@ function parseArgs(argv) {
     '--password': 'password',
     '--expect-region': 'expectRegion',
     '--drill': 'drill',
+    '--halls': 'halls',
     '--screenshot': 'screenshot',
     '--chromium': 'chromium',
   };
@@ -52,10 +58,11 @@ function parseArgs(argv) {
     }
     args[name] = value;
   }
-  for (const required of ['url', 'username', 'password', 'expectRegion', 'drill', 'screenshot']) {
+  for (const required of ['url', 'username', 'password', 'expectRegion', 'screenshot']) {
     if (!args[required]) throw new Error(`missing --${required.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}; ${USAGE}`);
   }
-  for (const code of [args.expectRegion, args.drill]) {
+  if (!args.drill === !args.halls) throw new Error(`one of --drill and --halls; ${USAGE}`);
+  for (const code of [args.expectRegion, args.drill, args.halls].filter(Boolean)) {
     if (!/^\d{12}$/.test(code)) throw new Error(`${code} is not a 12-digit region code`);
   }
   return args;
@@ -194,9 +201,9 @@ async function run(args, state) {
   }
   await checkBanner(page, 'after sign-in');
 
-  // The starting region's children.
+  // The starting region's children (a question about the halls alone may have no cases).
   const before = await regionCodes(page);
-  checkRows(before, args.expectRegion, 'starting region');
+  if (args.drill) checkRows(before, args.expectRegion, 'starting region');
 
   const kpis = {};
   for (const [name, testid] of Object.entries(KPIS)) {
@@ -215,23 +222,11 @@ async function run(args, state) {
   const above = crumbs.filter((code) => !code.startsWith(regionPrefix(args.expectRegion)));
   if (above.length) fail(`the breadcrumb shows regions outside ${args.expectRegion}: ${above.join(', ')}`);
 
-  // Drill down into one child.
-  if (!before.includes(args.drill)) fail(`${args.drill} is not a row of ${args.expectRegion}'s table (rows: ${before.join(', ')})`);
-  await page.locator(`${sel.regionRows}[data-code="${args.drill}"]`).click({ timeout: WAIT_MS });
-  const drilled = page.locator(`${sel.dashboard}[data-region="${args.drill}"]`);
-  await drilled.waitFor({ state: 'visible', timeout: WAIT_MS }).catch(async () => {
-    const text = (await banner.isVisible()) ? (await banner.innerText()).trim() : '';
-    fail(`the dashboard did not drill into ${args.drill}${text ? `; banner: ${text}` : ''}`);
-  });
-  await checkBanner(page, 'after drilling');
+  const shown = args.drill ? await drillDown(page, args, before) : args.expectRegion;
   const after = await regionCodes(page);
-  checkRows(after, args.drill, 'drilled region');
-  const crumbsAfter = await crumbCodes(page);
-  if (crumbsAfter[0] !== args.expectRegion || crumbsAfter[crumbsAfter.length - 1] !== args.drill) {
-    fail(`after drilling the breadcrumb is ${crumbsAfter.join(' › ')}, expected ${args.expectRegion} › … › ${args.drill}`);
-  }
+  const halls = args.halls ? await openHalls(page, args) : null;
 
-  // Automatic refresh: the count of successful loads goes up and the drill-down stays.
+  // Automatic refresh: the count of successful loads goes up and the view stays.
   const dashboard = page.locator(sel.dashboard);
   const refreshesBefore = Number(await dashboard.getAttribute('data-refreshes'));
   await page
@@ -242,26 +237,88 @@ async function run(args, state) {
     )
     .catch(() => fail(`no automatic refresh within ${WAIT_MS / 1000} s (data-refreshes stayed ${refreshesBefore})`));
   const regionNow = await dashboard.getAttribute('data-region');
-  if (regionNow !== args.drill) fail(`after the automatic refresh the dashboard shows ${regionNow}, not ${args.drill}`);
-  checkRows(await regionCodes(page), args.drill, 'after the automatic refresh');
+  if (regionNow !== shown) fail(`after the automatic refresh the dashboard shows ${regionNow}, not ${shown}`);
+  if (args.drill) checkRows(await regionCodes(page), args.drill, 'after the automatic refresh');
+  if (args.halls) await hallTables(page, args, 'after the automatic refresh');
   await checkBanner(page, 'after the automatic refresh');
   const refreshes = Number(await dashboard.getAttribute('data-refreshes'));
 
   if (pageErrors.length) fail(`the page reported errors: ${pageErrors.join(' | ')}`);
-  await assertAccessible(page, 'the drilled-down dashboard');
+  await assertAccessible(page, args.halls ? 'the dashboard with its halls tab open' : 'the drilled-down dashboard');
 
   await page.screenshot({ path: args.screenshot, fullPage: true, timeout: WAIT_MS });
 
   return {
     ok: true,
     region: args.expectRegion,
-    drilled: args.drill,
+    drilled: args.drill ?? null,
     rows_before: before.length,
     rows_after: after.length,
     kpis,
+    halls,
     refreshes,
     screenshot: args.screenshot,
   };
+}
+
+/** Drills into `args.drill`, a row of the starting region's table; the region shown then. */
+async function drillDown(page, args, before) {
+  const banner = page.locator(sel.banner);
+  if (!before.includes(args.drill)) fail(`${args.drill} is not a row of ${args.expectRegion}'s table (rows: ${before.join(', ')})`);
+  await page.locator(`${sel.regionRows}[data-code="${args.drill}"]`).click({ timeout: WAIT_MS });
+  const drilled = page.locator(`${sel.dashboard}[data-region="${args.drill}"]`);
+  await drilled.waitFor({ state: 'visible', timeout: WAIT_MS }).catch(async () => {
+    const text = (await banner.isVisible()) ? (await banner.innerText()).trim() : '';
+    fail(`the dashboard did not drill into ${args.drill}${text ? `; banner: ${text}` : ''}`);
+  });
+  await checkBanner(page, 'after drilling');
+  checkRows(await regionCodes(page), args.drill, 'drilled region');
+  const crumbsAfter = await crumbCodes(page);
+  if (crumbsAfter[0] !== args.expectRegion || crumbsAfter[crumbsAfter.length - 1] !== args.drill) {
+    fail(`after drilling the breadcrumb is ${crumbsAfter.join(' › ')}, expected ${args.expectRegion} › … › ${args.drill}`);
+  }
+  return args.drill;
+}
+
+/**
+ * Opens the 大厅 (halls) tab by its role and name, as a keyboard or mouse user would, and
+ * reads its tables: the centre `args.halls`'s row of the centres' table, and the windows'.
+ */
+async function openHalls(page, args) {
+  const tab = page.getByRole('tab', { name: /大厅/ });
+  await tab.click({ timeout: WAIT_MS });
+  if ((await tab.getAttribute('aria-selected')) !== 'true') fail('the 大厅 tab is not selected after a click');
+  const panel = page.getByRole('tabpanel', { name: /大厅/ });
+  await panel.waitFor({ state: 'visible', timeout: WAIT_MS }).catch(() => fail('the 大厅 tab shows no panel named by it'));
+  return hallTables(page, args, 'with the halls tab open');
+}
+
+/**
+ * The halls' tables, found by their captions: the centre's row of the centres' tickets and of
+ * their bookings (each row's cells' text), and the windows' names.
+ */
+async function hallTables(page, args, when) {
+  const centreRow = async (caption) => {
+    const table = page.getByRole('table', { name: caption });
+    await table.waitFor({ state: 'visible', timeout: WAIT_MS }).catch(async () => {
+      const banner = page.locator(sel.banner);
+      const text = (await banner.isVisible()) ? (await banner.innerText()).trim() : '';
+      fail(`${when}: no table captioned ${caption}${text ? `; banner: ${text}` : ''}`);
+    });
+    const row = table.getByRole('row').filter({ hasText: args.halls });
+    if ((await row.count()) !== 1) fail(`${when}: the table captioned ${caption} has no one row for ${args.halls}`);
+    return {
+      name: (await row.getByRole('rowheader').innerText()).trim().replace(/\s+/g, ' '),
+      cells: (await row.getByRole('cell').allInnerTexts()).map((t) => t.trim()),
+    };
+  };
+  const tickets = await centreRow(/各服务中心取号/);
+  const bookings = await centreRow(/各服务中心预约/);
+  const windows = page.getByRole('table', { name: /各窗口/ });
+  await windows.waitFor({ state: 'visible', timeout: WAIT_MS }).catch(() => fail(`${when}: no table captioned 各窗口…`));
+  const windowNames = (await windows.getByRole('rowheader').allInnerTexts()).map((t) => t.trim().replace(/\s+/g, ' '));
+  if (!windowNames.length) fail(`${when}: the windows' table has no rows`);
+  return { centre: tickets.name, cells: tickets.cells, booking_cells: bookings.cells, windows: windowNames };
 }
 
 async function main() {

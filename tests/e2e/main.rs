@@ -27,6 +27,7 @@ mod files;
 mod fuzz;
 mod hall;
 mod hall_pages;
+mod hall_statistics;
 mod identity;
 mod insight;
 mod items;

@@ -16,12 +16,14 @@
     revoke: '/api/identity/v1/oauth/revoke',
     statistics: '/api/insight/v1/statistics',
     crossRegion: '/api/insight/v1/statistics/cross-region',
+    halls: '/api/insight/v1/statistics/halls',
+    hallCentre: (code) => `/api/hall/v1/centres/${encodeURIComponent(code)}`,
     region: (code) => `/api/catalogue/v1/regions/${encodeURIComponent(code)}`,
     children: (code) => `/api/catalogue/v1/regions/${encodeURIComponent(code)}/children`,
   };
   const SESSION_KEY = 'tongban.insight.session';
   const REQUEST_TIMEOUT_MS = 20000;
-  const TABS = ['item', 'department', 'channel', 'status', 'ratings', 'crossregion'];
+  const TABS = ['item', 'department', 'channel', 'status', 'ratings', 'crossregion', 'halls'];
   const TOP_ITEMS = 20;
 
   // Significant digits of a region code at each level (GB/T 2260 plus town and village).
@@ -399,6 +401,9 @@
       channel: { key: 'cases', dir: -1 },
       status: { key: 'order', dir: 1 },
       crossregion: { key: 'transfers', dir: -1 },
+      halls: { key: 'issued', dir: -1 },
+      hallBookings: { key: 'booking_booked', dir: -1 },
+      hallWindows: { key: 'issued', dir: -1 },
     },
   };
 
@@ -627,6 +632,7 @@
       await Promise.all([...codes].filter((c) => !regionNames.has(c)).map((c) => regionInfo(c)));
       return data;
     }
+    if (tab === 'halls') return fetchHalls(q);
     return apiGet(API.statistics, { ...q, by: tab });
   }
 
@@ -870,6 +876,7 @@
     $('ratings-chart').replaceChildren();
     $('ratings-summary').replaceChildren();
     $('crossregion-note').textContent = '';
+    clearHalls();
     $('refresh-every').textContent = `每 ${refreshSeconds} 秒 (every ${refreshSeconds} s)`;
   }
 
@@ -1120,9 +1127,11 @@
 
   /**
    * A sortable table: `columns` [{key,label,en,get,show,cls,title,text}], `rows`, `rowAttrs`
-   * (row -> attributes), `foot` (a row shown in tfoot, or null).
+   * (row -> attributes), `foot` (a row shown in tfoot, or null), `caption` (what the table
+   * is, read first by a screen reader; nodes or text), `rowHeaders` (the first column's cells
+   * are row headers, `th scope="row"`).
    */
-  function buildTable({ name, columns, rows, rowAttrs, foot }) {
+  function buildTable({ name, columns, rows, rowAttrs, foot, caption, rowHeaders }) {
     const sort = state.sort[name];
     const column = columns.find((c) => c.key === sort.key) || columns[0];
     const sorted = [...rows].sort((a, b) => {
@@ -1150,15 +1159,24 @@
         ),
       ),
     );
-    const cell = (c, r) =>
-      h('td', { class: [c.text ? 'text' : '', c.cls ? c.cls(r) : ''].filter(Boolean).join(' ') || null, title: c.title ? c.title(r) : null }, c.show(r));
-    const body = sorted.map((r) => h('tr', rowAttrs ? rowAttrs(r) : null, columns.map((c) => cell(c, r))));
+    const cell = (c, r, i) =>
+      h(
+        rowHeaders && i === 0 ? 'th' : 'td',
+        {
+          scope: rowHeaders && i === 0 ? 'row' : null,
+          class: [c.text ? 'text' : '', c.cls ? c.cls(r) : ''].filter(Boolean).join(' ') || null,
+          title: c.title ? c.title(r) : null,
+        },
+        c.show(r),
+      );
+    const body = sorted.map((r) => h('tr', rowAttrs ? rowAttrs(r) : null, columns.map((c, i) => cell(c, r, i))));
     const table = h(
       'table',
       { 'data-table': name },
+      caption ? h('caption', null, caption) : null,
       h('thead', null, head),
       h('tbody', null, body),
-      foot ? h('tfoot', null, h('tr', null, columns.map((c) => cell(c, foot)))) : null,
+      foot ? h('tfoot', null, h('tr', null, columns.map((c, i) => cell(c, foot, i)))) : null,
     );
     return table;
   }
@@ -1229,14 +1247,20 @@
     if (tab === 'status') renderStatusStack();
     if (loading) {
       wrap.replaceChildren(placeholder('加载中… (loading)'));
+      if (tab === 'halls') clearHalls();
       return;
     }
     if (error) {
       wrap.replaceChildren(placeholder(`未能加载 (failed to load)：${error}`));
+      if (tab === 'halls') clearHalls();
       return;
     }
     if (tab === 'crossregion') {
       renderCrossRegion(wrap, data);
+      return;
+    }
+    if (tab === 'halls') {
+      renderHalls(data);
       return;
     }
     let rows = Array.isArray(data.rows) ? data.rows : [];
@@ -1401,6 +1425,192 @@
   }
 
   // ---------------------------------------------------------------------------------------
+  // The halls (大厅): tickets and bookings by service centre and by window
+
+  const hallRequests = new Map(); // centre region -> Promise<the hall's set-up|null>
+
+  /** A centre's public set-up (its name, groups and windows), cached for the page's life. */
+  function hallInfo(code) {
+    if (!hallRequests.has(code)) {
+      const request = publicJson(API.hallCentre(code)).catch(() => {
+        hallRequests.delete(code); // try again next time
+        return null;
+      });
+      hallRequests.set(code, request);
+    }
+    return hallRequests.get(code);
+  }
+
+  /** The halls' statistics by centre and by window, with the names of both. */
+  async function fetchHalls(q) {
+    const params = { region: q.region, from: q.from, to: q.to };
+    const [centres, windows] = await Promise.all([
+      apiGet(API.halls, { ...params, by: 'centre' }),
+      apiGet(API.halls, { ...params, by: 'window' }),
+    ]);
+    const codes = new Set((centres.rows || []).map((r) => r.key));
+    for (const row of windows.rows || []) if (row.centre) codes.add(row.centre);
+    const setups = new Map();
+    await Promise.all(
+      [...codes].map(async (code) => {
+        const [, setup] = await Promise.all([regionNames.has(code) ? null : regionInfo(code), hallInfo(code)]);
+        if (setup) setups.set(code, setup);
+      }),
+    );
+    return { centres, windows, setups };
+  }
+
+  /** A duration in milliseconds, in minutes and seconds (分、秒). */
+  function fmtDuration(ms) {
+    if (!isNum(ms)) return '—';
+    const seconds = Math.round(ms / 1000);
+    if (seconds < 60) return `${seconds}秒`;
+    const minutes = Math.floor(seconds / 60);
+    if (minutes < 60) return `${minutes}分${String(seconds % 60).padStart(2, '0')}秒`;
+    return `${Math.floor(minutes / 60)}时${String(minutes % 60).padStart(2, '0')}分`;
+  }
+
+  /** The centre's own name (the hall's set-up), else its region's. */
+  function hallName(code, setups) {
+    const setup = setups.get(code);
+    return (setup && setup.name) || nameOf(code);
+  }
+
+  function ticketColumns(withCalled) {
+    const count = (key, label, en) => ({
+      key, label, en, get: (r) => r.tickets[key], show: (r) => fmtInt(r.tickets[key]),
+    });
+    const times = (part, label, en) => [
+      {
+        key: `${part}_avg`, label: `平均${label}`, en: `avg ${en}`,
+        get: (r) => r.tickets[part].avg_ms, show: (r) => fmtDuration(r.tickets[part].avg_ms),
+        title: (r) => `${fmtInt(r.tickets[part].count)} 张 tickets · ${fmtInt(r.tickets[part].avg_ms)} ms`,
+      },
+      {
+        key: `${part}_p90`, label: `P90 ${label}`, en: `p90 ${en}`,
+        get: (r) => r.tickets[part].p90_ms, show: (r) => fmtDuration(r.tickets[part].p90_ms),
+        title: (r) => `${fmtInt(r.tickets[part].p90_ms)} ms`,
+      },
+    ];
+    return [
+      count('issued', '取号', 'tickets'),
+      withCalled ? count('called', '叫号', 'called') : null,
+      count('served', '办结', 'served'),
+      count('absent', '过号', 'absent'),
+      count('cancelled', '取消', 'cancelled'),
+      ...times('wait', '等候', 'wait'),
+      ...times('walk', '到窗', 'walk'),
+      ...times('service', '办理', 'service'),
+    ].filter(Boolean);
+  }
+
+  function bookingColumns() {
+    const booking = (key, label, en, show = fmtInt) => ({
+      key: `booking_${key}`, label, en,
+      get: (r) => r.appointments && r.appointments[key],
+      show: (r) => show(r.appointments && r.appointments[key]),
+    });
+    return [
+      booking('booked', '预约', 'booked'),
+      booking('checked_in', '签到', 'checked in'),
+      booking('cancelled', '取消预约', 'cancelled'),
+      booking('missed', '爽约', 'no-shows'),
+      booking('no_show_rate', '爽约率', 'no-show rate', fmtPct),
+      booking('cancellation_rate', '取消率', 'cancelled rate', fmtPct),
+      booking('suspensions', '暂停预约', 'suspended'),
+    ];
+  }
+
+  function clearHalls() {
+    $('halls-summary').replaceChildren();
+    $('halls-wrap').removeAttribute('tabindex'); // a placeholder now: nothing to scroll
+    fillScroller('hall-bookings-wrap', null);
+    fillScroller('hall-windows-wrap', null);
+  }
+
+  function renderHallSummary(total) {
+    const t = total.tickets || {};
+    const a = total.appointments || {};
+    const figure = (label, value) =>
+      h('span', { class: 'hall-figure' }, h('span', { class: 'muted', text: label }), h('strong', { text: value }));
+    $('halls-summary').replaceChildren(
+      figure('取号', fmtInt(t.issued)),
+      figure('办结', fmtInt(t.served)),
+      figure('过号', fmtInt(t.absent)),
+      figure('平均等候', fmtDuration(t.wait && t.wait.avg_ms)),
+      figure('P90 等候', fmtDuration(t.wait && t.wait.p90_ms)),
+      figure('平均办理', fmtDuration(t.service && t.service.avg_ms)),
+      figure('预约', fmtInt(a.booked)),
+      figure('爽约率', fmtPct(a.no_show_rate)),
+      figure('取消率', fmtPct(a.cancellation_rate)),
+    );
+  }
+
+  /** The halls' tab: the centres' tickets, the centres' bookings, the windows. */
+  function renderHalls(data) {
+    const { centres, windows, setups } = data;
+    const period = `${centres.from} 至 ${centres.to}`;
+    renderHallSummary(centres.total || {});
+    const centreRows = (centres.rows || []).map((r) => ({ ...r, name: hallName(r.key, setups), sub: `${nameOf(r.key)} · ${r.key}` }));
+    const centreTable = (name, caption, en, columns) =>
+      buildTable({
+        name,
+        caption: [caption, ' ', h('small', { text: `${en} · ${period}` })],
+        columns: [nameColumn('服务中心', 'centre'), ...columns],
+        rows: centreRows,
+        rowAttrs: (r) => ({ 'data-key': r.key }),
+        foot: { ...centres.total, name: '合计 total', sub: null },
+        rowHeaders: true,
+      });
+    const none = '该期间大厅没有取号或预约 (no tickets or bookings in this period)';
+    fillScroller(
+      'halls-wrap',
+      centreRows.length
+        ? centreTable('halls', '各服务中心取号与叫号', 'Service centres: tickets', ticketColumns(false))
+        : placeholder(none),
+    );
+    fillScroller(
+      'hall-bookings-wrap',
+      centreRows.length ? centreTable('hallBookings', '各服务中心预约', 'Service centres: bookings', bookingColumns()) : null,
+    );
+    const windowRows = (windows.rows || []).map((r) => hallWindowRow(r, setups));
+    fillScroller(
+      'hall-windows-wrap',
+      windowRows.length
+        ? buildTable({
+            name: 'hallWindows',
+            caption: ['各窗口叫号与办理 ', h('small', { text: `Windows · ${period}` })],
+            columns: [nameColumn('窗口', 'window'), ...ticketColumns(true)],
+            rows: windowRows,
+            rowAttrs: (r) => ({ 'data-key': r.key }),
+            rowHeaders: true,
+          })
+        : null,
+    );
+  }
+
+  /** Puts `content` (a table, a placeholder, or nothing) in the scrolling wrap `id`. */
+  function fillScroller(id, content) {
+    const wrap = $(id);
+    if (content) wrap.replaceChildren(content);
+    else wrap.replaceChildren();
+    // A table wider than the card scrolls sideways: focusable then, so a keyboard scrolls it.
+    if (content && content.tagName === 'TABLE') wrap.setAttribute('tabindex', '0');
+    else wrap.removeAttribute('tabindex');
+  }
+
+  /** A window's row, named by the hall's set-up (else as its calls showed it), with its group. */
+  function hallWindowRow(r, setups) {
+    if (r.key === 'none') return { ...r, name: '未到窗口', sub: '等候中或已取消 · waiting or cancelled' };
+    const setup = setups.get(r.centre);
+    const group = setup && Array.isArray(setup.groups) ? setup.groups.find((g) => g.id === r.group_id) : null;
+    const known = setup && Array.isArray(setup.windows) ? setup.windows.find((w) => w.id === r.key) : null;
+    const groupText = group ? `${group.letter} ${group.name}` : r.letter ? `${r.letter} 组` : '';
+    const sub = [groupText, r.centre ? hallName(r.centre, setups) : ''].filter(Boolean).join(' · ');
+    return { ...r, name: (known && known.name) || r.name || r.key, sub };
+  }
+
+  // ---------------------------------------------------------------------------------------
   // Events
 
   function onSortClick(event) {
@@ -1455,6 +1665,8 @@
       const wrap = $(`${tab}-wrap`);
       if (wrap) wrap.addEventListener('click', onSortClick);
     }
+    $('hall-bookings-wrap').addEventListener('click', onSortClick);
+    $('hall-windows-wrap').addEventListener('click', onSortClick);
 
     $('presets').addEventListener('click', (event) => {
       const button = event.target.closest('[data-preset]');

@@ -1,6 +1,7 @@
 //! The insight service: the statistics the halls report upward (办件量, 按期办结率, 办理时长,
-//! 跑动次数, 跨域办件, 好评率), kept from the event streams of every service and rolled up
-//! province → city → county → town, for the supervisors in scope; and their dashboard.
+//! 跑动次数, 跨域办件, 好评率) and the halls' queues and bookings (取号、叫号、预约: tickets, waits,
+//! no-shows), kept from the event streams of every service and rolled up province → city →
+//! county → town, for the supervisors in scope; and their dashboard.
 //!
 //! A service of its own rather than a module of acceptance or approval: it reads every case
 //! topic and no service's tables, so it can fall behind, be rebuilt from the topics or be
@@ -10,11 +11,11 @@
 //!
 //! # Layout
 //! - [`app`]: the state every handler shares ([`AppState`]).
-//! - [`http`]: `/v1/statistics`, `/v1/statistics/cross-region`, `/v1/feed`, and the dashboard
-//!   under `/dashboard/`.
+//! - [`http`]: `/v1/statistics`, `/v1/statistics/cross-region`, `/v1/statistics/halls`,
+//!   `/v1/feed`, and the dashboard under `/dashboard/`.
 //! - [`db`]: the facts the events give (order-independent writes), the aggregates, the feed.
-//! - [`events`]: the handlers of the catalogue's, acceptance's, approval's and crossregion's
-//!   events.
+//! - [`events`]: the handlers of the catalogue's, acceptance's, approval's, crossregion's and
+//!   the hall's events.
 //! - `migrations/`: the `insight` schema (the inbox is created by the bus; nothing is
 //!   published, so the outbox stays empty).
 //!

@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 
 /// The tables the events fill (the rebuild empties them).
-const FACTS: &str = "cases, transfers, ratings, items, departments";
+const FACTS: &str = "cases, transfers, ratings, items, departments, hall_tickets, \
+                     hall_appointments, hall_windows, hall_groups";
 
 impl Feed {
     /// The consumer group feeding this generation: never one used before (the id is new with

@@ -1,15 +1,17 @@
-//! What the insight service consumes: every case-bearing topic, into order-independent facts
-//! (see [`crate::db::facts`]).
+//! What the insight service consumes: every case-bearing topic and the halls', into
+//! order-independent facts (see [`crate::db::facts`] and [`crate::db::halls`]).
 //!
 //! - [`catalogue`]: item and department names.
 //! - [`cases`]: acceptance's case events and approval's conclusions and red flags.
 //! - [`transfers`]: crossregion's hand-overs.
 //! - [`ratings`]: ratings (好差评).
+//! - [`halls`]: the halls' queue tickets and bookings (取号、叫号、预约).
 //! - `support`: what the handlers share (the halls' day of an instant, required fields,
 //!   the freshness mark).
 
 pub mod cases;
 pub mod catalogue;
+pub mod halls;
 pub mod ratings;
 mod support;
 pub mod transfers;
@@ -25,6 +27,11 @@ use tongban_events::approval::v1::{CaseConcluded, CaseOverdue};
 use tongban_events::catalogue::v1::{DepartmentRegistered, ItemPublished};
 use tongban_events::crossregion::v1::{
     ResultReturned, TransferAccepted, TransferCompleted, TransferRejected, TransferSent,
+};
+use tongban_events::hall::v1::{
+    AppointmentBooked, AppointmentCancelled, AppointmentCheckedIn, AppointmentMissed,
+    BookingSuspended, TicketAbsent, TicketCalled, TicketCancelled, TicketFinished, TicketIssued,
+    TicketServingStarted, TicketTransferred,
 };
 use tongban_events::topics;
 
@@ -58,7 +65,27 @@ pub fn consumers() -> Vec<ConsumerSpec> {
         ConsumerSpec::named("ratings", &[topics::ACCEPTANCE])
             .on::<Rated, _>(Arc::new(ratings::Ratings))
             .into(),
+        halls(),
     ]
+}
+
+/// The halls' tickets and bookings (a booking's reminder is passed over).
+fn halls() -> ConsumerSpec {
+    let halls = Arc::new(halls::Halls);
+    ConsumerSpec::named("halls", &[topics::HALL])
+        .on::<TicketIssued, _>(halls.clone())
+        .on::<TicketCalled, _>(halls.clone())
+        .on::<TicketServingStarted, _>(halls.clone())
+        .on::<TicketFinished, _>(halls.clone())
+        .on::<TicketAbsent, _>(halls.clone())
+        .on::<TicketTransferred, _>(halls.clone())
+        .on::<TicketCancelled, _>(halls.clone())
+        .on::<AppointmentBooked, _>(halls.clone())
+        .on::<AppointmentCancelled, _>(halls.clone())
+        .on::<AppointmentCheckedIn, _>(halls.clone())
+        .on::<AppointmentMissed, _>(halls.clone())
+        .on::<BookingSuspended, _>(halls)
+        .into()
 }
 
 /// Every topic the statistics are fed from.

@@ -1,7 +1,9 @@
 //! The dashboard for provincial and city supervisors: a page, its script and its style, built
 //! into the binary (no build step, nothing fetched from elsewhere). It signs in through
-//! identity and reads `/v1/statistics` with the supervisor's token, so it shows what that
-//! token may see and nothing more. Through the gateway: `/api/insight/dashboard/`.
+//! identity and reads `/v1/statistics` (and `/v1/statistics/halls` for its 大厅 tab) with the
+//! supervisor's token, so it shows what that token may see and nothing more; names come from
+//! the public catalogue (regions) and the halls' public set-up (window groups and windows).
+//! Through the gateway: `/api/insight/dashboard/`.
 
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};

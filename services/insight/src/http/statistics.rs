@@ -201,16 +201,18 @@ async fn get_feed(
     }))
 }
 
-/// The region, period and departments a question may cover for its caller.
-struct Scope {
-    region: RegionCode,
-    from: NaiveDate,
-    to: NaiveDate,
-    departments: Option<Vec<Uuid>>,
+/// The region, period and departments a question may cover for its caller (the halls'
+/// statistics share it: [`super::halls`]).
+pub(super) struct Scope {
+    pub(super) region: RegionCode,
+    pub(super) from: NaiveDate,
+    pub(super) to: NaiveDate,
+    /// Bound to departments only: those departments' cases alone.
+    pub(super) departments: Option<Vec<Uuid>>,
 }
 
 impl Scope {
-    fn of(
+    pub(super) fn of(
         state: &AppState,
         principal: &Principal,
         region: Option<&str>,
@@ -269,7 +271,7 @@ impl Scope {
         }
     }
 
-    fn level(&self) -> String {
+    pub(super) fn level(&self) -> String {
         level_name(self.region.level())
     }
 }

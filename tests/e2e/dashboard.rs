@@ -60,6 +60,37 @@ pub(crate) async fn browser_run(
     report
 }
 
+/// Runs `scenario` of `tests/browser/{script}` against `test` with `args` (each `--name
+/// value`), its screenshots under `target/test-output/{folder}/`; the report.
+pub(crate) async fn scenario(
+    test: &crate::harness::TestPlatform,
+    (script, folder): (&str, &str),
+    scenario: &str,
+    args: &[(&str, &str)],
+) -> Value {
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/test-output")
+        .join(folder);
+    std::fs::create_dir_all(&out).unwrap();
+    let mut argv: Vec<std::ffi::OsString> = vec![
+        "--scenario".into(),
+        scenario.into(),
+        "--url".into(),
+        test.url("/").into(),
+        "--out".into(),
+        out.clone().into(),
+        "--chromium".into(),
+        CHROMIUM.into(),
+    ];
+    for (name, value) in args {
+        argv.push(format!("--{name}").into());
+        argv.push(value.into());
+    }
+    let report = browser_run(script, &argv, Duration::from_secs(360)).await;
+    eprintln!("{folder} screenshots: {} ({report})", out.display());
+    report
+}
+
 /// Prints `spec`'s documents in Chromium (`tests/browser/documents.mjs`), keeping the PDFs and
 /// screenshots under `target/test-output/{folder}/`. Asserts each printed to one to
 /// `max_pages` A4 pages showing every text expected, with no accessibility violation axe

@@ -6,7 +6,6 @@
 //! once; the elder is called before the walk-in who came earlier. A citizen whose third
 //! booking was missed is told booking is suspended.
 
-use std::path::Path;
 use std::time::Duration;
 
 use chrono::NaiveTime;
@@ -16,32 +15,14 @@ use tongban_hall::config::HallSettings;
 use tongban_kernel::{Clock, IdCardNumber};
 
 use crate::cases::{citizen, item_in_force};
-use crate::dashboard::{CHROMIUM, browser_run, browser_tools};
+use crate::dashboard::browser_tools;
 use crate::hall::{HALL, day, id_number};
 use crate::harness::{BrokerStorage, TestPlatform, credit_code, staff_password};
 use crate::items::{HESHAN, post, put_as};
 
 /// Runs `scenario` of `tests/browser/hall.mjs` with `args`; the report.
 async fn in_the_browser(test: &TestPlatform, scenario: &str, args: &[(&str, &str)]) -> Value {
-    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-output/hall");
-    std::fs::create_dir_all(&out).unwrap();
-    let mut argv: Vec<std::ffi::OsString> = vec![
-        "--scenario".into(),
-        scenario.into(),
-        "--url".into(),
-        test.url("/").into(),
-        "--out".into(),
-        out.clone().into(),
-        "--chromium".into(),
-        CHROMIUM.into(),
-    ];
-    for (name, value) in args {
-        argv.push(format!("--{name}").into());
-        argv.push(value.into());
-    }
-    let report = browser_run("hall.mjs", &argv, Duration::from_secs(360)).await;
-    eprintln!("hall screenshots: {} ({report})", out.display());
-    report
+    crate::dashboard::scenario(test, ("hall.mjs", "hall"), scenario, args).await
 }
 
 fn other_item(n: u32) -> String {

@@ -9,43 +9,17 @@ mod apply;
 mod enterprise;
 mod sms;
 
-use std::path::Path;
-use std::time::Duration;
-
 use reqwest::header::{CONTENT_SECURITY_POLICY, COOKIE, SET_COOKIE};
 use serde_json::{Value, json};
 
 use crate::cases::{accepted_deferring, citizen, item_in_force, submitted_case};
-use crate::dashboard::{CHROMIUM, browser_run, browser_tools};
+use crate::dashboard::browser_tools;
 use crate::harness::{BrokerStorage, TestPlatform};
 use crate::items::{HESHAN, post};
 
 /// Runs `scenario` of `tests/browser/portal.mjs` against `test` with `args`; the report.
 async fn in_the_browser(test: &TestPlatform, scenario: &str, args: &[(&str, &str)]) -> Value {
-    let out = output();
-    let mut argv: Vec<std::ffi::OsString> = vec![
-        "--scenario".into(),
-        scenario.into(),
-        "--url".into(),
-        test.url("/").into(),
-        "--out".into(),
-        out.clone().into(),
-        "--chromium".into(),
-        CHROMIUM.into(),
-    ];
-    for (name, value) in args {
-        argv.push(format!("--{name}").into());
-        argv.push(value.into());
-    }
-    let report = browser_run("portal.mjs", &argv, Duration::from_secs(360)).await;
-    eprintln!("online hall screenshots: {} ({report})", out.display());
-    report
-}
-
-fn output() -> std::path::PathBuf {
-    let output = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-output/portal");
-    std::fs::create_dir_all(&output).unwrap();
-    output
+    crate::dashboard::scenario(test, ("portal.mjs", "portal"), scenario, args).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

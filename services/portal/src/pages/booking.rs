@@ -116,7 +116,8 @@ struct Book {
     error: Option<String>,
 }
 
-async fn centre(state: &AppState, region: &str) -> PageResult<Centre> {
+/// The centre of `region` as the hall service shows it (a page for none: not found).
+pub async fn centre(state: &AppState, region: &str) -> PageResult<Centre> {
     state
         .api
         .public_get(Service::Hall, &format!("/v1/centres/{region}"))

@@ -23,7 +23,7 @@ use tongban_pages::guard::Ctx;
 use tongban_pages::i18n::T;
 
 use crate::AppState;
-use crate::pages::booking::{Centre, Group, refused};
+use crate::pages::booking::{Group, centre, refused};
 use crate::pages::frame::Chrome;
 
 pub fn router() -> Router<AppState> {
@@ -44,14 +44,6 @@ struct Kiosk {
     centre: String,
     groups: Vec<Group>,
     error: Option<String>,
-}
-
-async fn centre(state: &AppState, region: &str) -> PageResult<Centre> {
-    state
-        .api
-        .public_get(Service::Hall, &format!("/v1/centres/{region}"))
-        .await
-        .map_err(not_found)
 }
 
 async fn kiosk_page(

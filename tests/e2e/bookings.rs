@@ -444,6 +444,28 @@ async fn a_citizen_books_checks_in_and_is_called_when_due_and_no_shows_suspend()
             .unwrap();
     assert_eq!(visits, 1);
 
+    // A ticket given up at the kiosk (no account: the slip's id) is never called.
+    let (_, given_up) = take(&test, json!({ "item_code": item(1) })).await;
+    let cancel = test.url(&format!("{HALL}/tickets/{}/cancel", id(&given_up)));
+    let response = test.http.post(&cancel).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let (status, body) = call(
+        &test,
+        &hall.clerk,
+        &hall.window,
+        json!({ "ticket_id": id(&given_up) }),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("ticket_state")),
+        "{body}"
+    );
+    let again = test.http.post(&cancel).send().await.unwrap();
+    assert_eq!(again.status(), 409);
+    let (_, shown) = get(&test, &format!("{HALL}/tickets/{}", id(&given_up))).await;
+    assert_eq!(shown["status"], "cancelled");
+
     // 09:30's slot ended at 10:00 without a check-in: three no-shows, the third suspends.
     for m in &missed {
         swept_to(&test, m, "missed").await;

@@ -13,7 +13,7 @@ use tongban_kernel::access::{AccountKind, Power};
 use tongban_kernel::{Error, Now, Principal, RegionCode};
 
 use super::person::{PersonKey, id_number};
-use super::rules::{self, Slot};
+use super::rules;
 use super::state::{Action, Status};
 use super::store::{self, Appointment, Channel};
 use crate::centre::{self, Centre, Group};
@@ -200,12 +200,4 @@ pub fn move_to(a: &mut Appointment, action: Action) -> Result<(), Error> {
             ),
         }),
     }
-}
-
-/// The slot of `a` (for messages).
-pub fn slot_words(slot: &Slot) -> String {
-    let at = slot
-        .starts_at
-        .with_timezone(&tongban_kernel::clock::china());
-    format!("{} {}", slot.day, at.format("%H:%M"))
 }

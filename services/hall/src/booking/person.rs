@@ -37,6 +37,7 @@ impl PersonKey {
     }
 
     /// A key for tests.
+    #[cfg(test)]
     pub fn of(key: &[u8]) -> Self {
         Self {
             key: Zeroizing::new(key.to_vec()),

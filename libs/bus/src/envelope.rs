@@ -91,7 +91,8 @@ impl Delivered {
     /// The instant the event states (`at`, one of its timestamp fields), or the moment it was
     /// published when it states none.
     pub fn instant(&self, at: Option<prost_types::Timestamp>) -> DateTime<Utc> {
-        at.and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos as u32))
+        at.as_ref()
+            .and_then(tongban_events::datetime)
             .unwrap_or(self.attributes.time)
     }
 

@@ -186,9 +186,10 @@ pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
     }
 }
 
-/// The UTC time of a protobuf timestamp; `None` out of chrono's range.
+/// The UTC time of a protobuf timestamp; `None` for one out of chrono's range or malformed
+/// (negative nanoseconds).
 pub fn datetime(at: &prost_types::Timestamp) -> Option<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::from_timestamp(at.seconds, u32::try_from(at.nanos).unwrap_or(0))
+    chrono::DateTime::from_timestamp(at.seconds, u32::try_from(at.nanos).ok()?)
 }
 
 #[cfg(test)]

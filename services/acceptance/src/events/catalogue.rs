@@ -69,7 +69,8 @@ impl On<CalendarChanged> for CatalogueProjection {
 }
 
 fn time(at: Option<prost_types::Timestamp>, otherwise: DateTime<Utc>) -> DateTime<Utc> {
-    at.and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos as u32))
+    at.as_ref()
+        .and_then(tongban_events::datetime)
         .unwrap_or(otherwise)
 }
 

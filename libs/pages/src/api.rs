@@ -64,6 +64,25 @@ pub struct Refusal {
     pub field: Option<String>,
 }
 
+impl Refusal {
+    /// The refusal in the page's language: the words the catalogue has for its code
+    /// (`{family}.{code}`), else for the field it names (`{family}.field.{field}`), else the
+    /// service's own message (a refusal the catalogue does not know yet still says why).
+    pub fn in_words(&self, t: crate::i18n::T, family: &str) -> String {
+        let words = t.code(family, &self.code);
+        if words != self.code {
+            return words;
+        }
+        if let Some(field) = &self.field {
+            let words = t.code(&format!("{family}.field"), field);
+            if words != *field {
+                return words;
+            }
+        }
+        self.message.clone()
+    }
+}
+
 fn not_found() -> StatusCode {
     StatusCode::NOT_FOUND
 }
@@ -341,4 +360,37 @@ async fn checked(
         "{}: {status}",
         service.name()
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::{Lang, T, Words};
+
+    #[test]
+    fn a_refusal_is_told_by_its_code_then_its_field_then_the_services_words() {
+        let words: &'static Words = Box::leak(Box::new(Words::parse(
+            "x.refused.full = 已约满\nx.refused.field.card = 身份证号不正确\n",
+            "x.refused.full = full\nx.refused.field.card = bad card\n",
+        )));
+        let t = T::new(Lang::Zh, words);
+        let refusal = |code: &str, field: Option<&str>| Refusal {
+            status: StatusCode::CONFLICT,
+            code: code.into(),
+            message: "as the service said".into(),
+            field: field.map(Into::into),
+        };
+        assert_eq!(
+            refusal("full", Some("card")).in_words(t, "x.refused"),
+            "已约满"
+        );
+        assert_eq!(
+            refusal("unprocessable", Some("card")).in_words(t, "x.refused"),
+            "身份证号不正确"
+        );
+        assert_eq!(
+            refusal("new", Some("other")).in_words(t, "x.refused"),
+            "as the service said"
+        );
+    }
 }

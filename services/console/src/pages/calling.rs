@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use tongban_pages::api::{Failure, Service};
 use tongban_pages::error::PageResult;
+use tongban_pages::hall::Centre;
 
 use crate::AppState;
 use crate::i18n::T;
@@ -33,30 +34,6 @@ pub fn router() -> Router<AppState> {
         .route("/console/calling", get(panel))
         .route("/console/calling/{window}/{action}", post(act))
         .route("/console/calling/{window}/rating", get(device).post(rate))
-}
-
-/// A centre as the hall service shows it.
-#[derive(Deserialize)]
-struct Centre {
-    name: String,
-    groups: Vec<Group>,
-    windows: Vec<Window>,
-}
-
-#[derive(Deserialize)]
-struct Group {
-    id: Uuid,
-    letter: String,
-    name: String,
-    active: bool,
-}
-
-#[derive(Deserialize)]
-struct Window {
-    id: Uuid,
-    group_id: Uuid,
-    name: String,
-    active: bool,
 }
 
 /// The ticket a window holds.
@@ -247,12 +224,7 @@ async fn act(
         .into_response()),
         Err(Failure::Refused(refusal)) if refusal.status.as_u16() != 401 => {
             // The hall's refusal in the clerk's words, or its own message for one not listed.
-            let words = staff.t.code("calling.refused", &refusal.code);
-            let words = if words == refusal.code {
-                refusal.message
-            } else {
-                words
-            };
+            let words = refusal.in_words(staff.t, "calling.refused");
             show(&state, &staff, back, Some(words)).await
         }
         Err(failure) => Err(failure.into()),

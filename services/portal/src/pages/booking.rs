@@ -23,6 +23,7 @@ use tongban_pages::answer::{html, html_refused, not_found};
 use tongban_pages::api::{Failure, Refusal, Service};
 use tongban_pages::error::{PageError, PageResult};
 use tongban_pages::guard::Ctx;
+use tongban_pages::hall::Centre;
 use tongban_pages::i18n::T;
 
 use crate::AppState;
@@ -36,33 +37,6 @@ pub fn router() -> Router<AppState> {
         .route("/my/appointments/{id}", get(show))
         .route("/my/appointments/{id}/confirm", post(confirm))
         .route("/my/appointments/{id}/cancel", post(cancel))
-}
-
-/// A centre as the hall service shows it.
-#[derive(Deserialize)]
-pub struct Centre {
-    pub region_code: String,
-    pub name: String,
-    pub groups: Vec<Group>,
-    #[serde(default)]
-    pub windows: Vec<Window>,
-}
-
-#[derive(Deserialize)]
-pub struct Group {
-    pub id: Uuid,
-    pub letter: String,
-    pub name: String,
-    pub items: Vec<String>,
-    pub active: bool,
-}
-
-#[derive(Deserialize)]
-pub struct Window {
-    pub id: Uuid,
-    pub group_id: Uuid,
-    pub name: String,
-    pub active: bool,
 }
 
 #[derive(Deserialize)]
@@ -362,21 +336,9 @@ async fn list(State(state): State<AppState>, ctx: Ctx) -> PageResult<Response> {
     })
 }
 
-/// The hall's refusal in the page's language: its code's words (`hall.refused.<code>`), or
-/// the field's (`hall.refused.field.<field>`), or the service's own message when the catalogue
-/// has neither (a new refusal still says why).
+/// The hall's refusal in the page's words (`hall.refused.*`), or its own message.
 pub fn refused(t: T, refusal: &Refusal) -> String {
-    let words = t.code("hall.refused", &refusal.code);
-    if words != refusal.code {
-        return words;
-    }
-    if let Some(field) = &refusal.field {
-        let words = t.code("hall.refused.field", field);
-        if words != *field {
-            return words;
-        }
-    }
-    refusal.message.clone()
+    refusal.in_words(t, "hall.refused")
 }
 
 /// A slot's time of day in China (09:30).

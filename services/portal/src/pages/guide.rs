@@ -90,25 +90,25 @@ async fn page(
     let near_region = near
         .region
         .filter(|r| r.len() == 12 && r.bytes().all(|b| b.is_ascii_digit()));
-    let book_at = match &near_region {
-        Some(region) => bookable(&state, &item.code, region)
-            .await
-            .then(|| region.clone()),
-        None => None,
-    };
-    let near = match near_region {
+    let (book_at, near) = match near_region {
         Some(region) => {
-            let (name, how) = availability(&state, &item, &region).await?;
-            Some(match how {
+            // Whether the region's hall books the item, asked beside how its halls take it in.
+            let (bookable, available) = tokio::join!(
+                bookable(&state, &item.code, &region),
+                availability(&state, &item, &region)
+            );
+            let (name, how) = available?;
+            let near = match how {
                 Some(how) => (
                     true,
                     ctx.t
                         .f("guide.near", &[&name, &ctx.t.code("available", &how)]),
                 ),
                 None => (false, ctx.t.f1("guide.not_near", name)),
-            })
+            };
+            (bookable.then_some(region), Some(near))
         }
-        None => None,
+        None => (None, None),
     };
     let mut covered = Vec::new();
     for region in &item.spec.tongban.covered_regions {
@@ -137,7 +137,7 @@ async fn bookable(state: &AppState, code: &str, region: &str) -> bool {
     let path = format!("/v1/centres/{region}");
     match state
         .api
-        .public_get::<crate::pages::booking::Centre>(Service::Hall, &path)
+        .public_get::<tongban_pages::hall::Centre>(Service::Hall, &path)
         .await
     {
         Ok(centre) => centre

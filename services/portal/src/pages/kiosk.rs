@@ -20,10 +20,11 @@ use tongban_pages::answer::{html, html_refused, not_found};
 use tongban_pages::api::{Failure, Service};
 use tongban_pages::error::PageResult;
 use tongban_pages::guard::Ctx;
+use tongban_pages::hall::Group;
 use tongban_pages::i18n::T;
 
 use crate::AppState;
-use crate::pages::booking::{Group, centre, refused};
+use crate::pages::booking::{centre, refused};
 use crate::pages::frame::Chrome;
 
 pub fn router() -> Router<AppState> {

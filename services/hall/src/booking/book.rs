@@ -61,7 +61,9 @@ pub async fn book(
 
     store::lock_slot(&mut tx, group.id, &slot).await?;
     store::let_go_of_run_out_holds(&mut tx, &person, group.id, &slot, now.at).await?;
-    let taken = store::places_taken(&mut tx, group.id, slot.starts_at, now.at).await?;
+    let at = (slot.starts_at, slot.starts_at);
+    let taken = store::places_taken(&mut tx, group.id, at, now.at).await?;
+    let taken = taken.first().map_or(0, |(_, n)| *n);
     rules::require_room(taken, group.slot_capacity, &slot)?;
 
     let held_until = form

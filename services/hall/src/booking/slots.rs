@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use tongban_kernel::{Error, Now, RegionCode};
 
-use super::rules;
+use super::{rules, store};
 use crate::centre;
 use crate::queue::take::{choose_group, item_code};
 
@@ -63,18 +63,8 @@ pub async fn slots(
             slots: Vec::new(),
         });
     };
-    let taken: Vec<(DateTime<Utc>, i64)> = sqlx::query_as(
-        "select starts_at, count(*) from appointments
-         where group_id = $1 and starts_at between $2 and $3 and holds_place
-           and (not held or held_until > $4)
-         group by starts_at",
-    )
-    .bind(group.id)
-    .bind(first.starts_at)
-    .bind(last.starts_at)
-    .bind(now.at)
-    .fetch_all(&mut *conn)
-    .await?;
+    let span = (first.starts_at, last.starts_at);
+    let taken = store::places_taken(&mut conn, group.id, span, now.at).await?;
     let slots = all
         .iter()
         .map(|s| {

@@ -108,23 +108,26 @@ pub async fn lock_slot(conn: &mut PgConnection, group: Uuid, slot: &Slot) -> Res
     Ok(())
 }
 
-/// Places taken in `group`'s slot at `starts_at` at `now` (a hold only while it runs;
-/// rules::Place counts the same way).
+/// Places taken at `now` in each of `group`'s slots starting from `first` to `last`
+/// (inclusive; slots with none taken are left out): a hold counts only while it runs, as
+/// rules::Place counts.
 pub async fn places_taken(
     conn: &mut PgConnection,
     group: Uuid,
-    starts_at: DateTime<Utc>,
+    (first, last): (DateTime<Utc>, DateTime<Utc>),
     now: DateTime<Utc>,
-) -> Result<i64, Error> {
-    Ok(sqlx::query_scalar(
-        "select count(*) from appointments
-         where group_id = $1 and starts_at = $2 and holds_place
-           and (not held or held_until > $3)",
+) -> Result<Vec<(DateTime<Utc>, i64)>, Error> {
+    Ok(sqlx::query_as(
+        "select starts_at, count(*) from appointments
+         where group_id = $1 and starts_at between $2 and $3 and holds_place
+           and (not held or held_until > $4)
+         group by starts_at",
     )
     .bind(group)
-    .bind(starts_at)
+    .bind(first)
+    .bind(last)
     .bind(now)
-    .fetch_one(conn)
+    .fetch_all(conn)
     .await?)
 }
 

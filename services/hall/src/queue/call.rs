@@ -37,16 +37,7 @@ async fn window_of(
     id: Uuid,
 ) -> Result<(Window, RegionCode), Error> {
     // Locked: one call at a time per window, so a double press never gives it two tickets.
-    let region: Option<String> =
-        sqlx::query_scalar("select region_code from windows where id = $1 for update")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let region: RegionCode = region
-        .ok_or_else(|| Error::NotFound(format!("no window {id}")))?
-        .parse()
-        .map_err(Error::internal)?;
-    principal.require(Power::AcceptCases, &region)?;
+    let region = window_region(conn, principal, id, true).await?;
     let window = centre::store::window(conn, region.as_str(), id).await?;
     if !window.active {
         return Err(Error::Conflict {
@@ -55,6 +46,29 @@ async fn window_of(
         });
     }
     Ok((window, region))
+}
+
+/// The region of window `id`, for a window clerk of it (403 otherwise; 404 when there is no
+/// such window); with `lock`, the window's row is locked until the transaction ends.
+pub async fn window_region(
+    conn: &mut PgConnection,
+    principal: &Principal,
+    id: Uuid,
+    lock: bool,
+) -> Result<RegionCode, Error> {
+    let lock = if lock { " for update" } else { "" };
+    let region: Option<String> = sqlx::query_scalar(&format!(
+        "select region_code from windows where id = $1{lock}"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let region: RegionCode = region
+        .ok_or_else(|| Error::NotFound(format!("no window {id}")))?
+        .parse()
+        .map_err(Error::internal)?;
+    principal.require(Power::AcceptCases, &region)?;
+    Ok(region)
 }
 
 /// Calls the next ticket of window `window`'s group (or `form.ticket_id`) at `now`.

@@ -15,7 +15,6 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use tongban_auth::{Authenticated, MaybeAuthenticated};
-use tongban_kernel::access::Power;
 use tongban_kernel::{Error, ErrorBody, Json, Path, Result};
 
 use crate::AppState;
@@ -285,7 +284,7 @@ async fn to_rate(
     Path(id): Path<Uuid>,
 ) -> Result<Json<ToRate>> {
     let mut conn = state.pool.acquire().await?;
-    window_region(&mut conn, &principal, id).await?;
+    call::window_region(&mut conn, &principal, id, false).await?;
     let ticket = store::last_finished(&mut conn, id, state.clock.moment().today)
         .await?
         .ok_or_else(|| Error::NotFound("no visit finished at this window today".into()))?;
@@ -310,26 +309,11 @@ async fn in_hand(
     Path(id): Path<Uuid>,
 ) -> Result<Json<TicketView>> {
     let mut conn = state.pool.acquire().await?;
-    window_region(&mut conn, &principal, id).await?;
+    call::window_region(&mut conn, &principal, id, false).await?;
     let ticket = store::at_window(&mut conn, id)
         .await?
         .ok_or_else(|| Error::NotFound("this window holds no ticket".into()))?;
     Ok(Json(ticket.into()))
-}
-
-/// The region of window `id`, for a window clerk of it (403 otherwise, 404 for no window).
-async fn window_region(
-    conn: &mut sqlx::PgConnection,
-    principal: &tongban_kernel::Principal,
-    id: Uuid,
-) -> Result<String> {
-    let code: Option<String> = sqlx::query_scalar("select region_code from windows where id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let code = code.ok_or_else(|| Error::NotFound(format!("no window {id}")))?;
-    principal.require(Power::AcceptCases, &region(&code)?)?;
-    Ok(code)
 }
 
 /// A finished visit for the rating device.

@@ -26,18 +26,27 @@ fn at(date: &str, h: u32, m: u32) -> String {
     format!("{date}T{h:02}:{m:02}:00+08:00")
 }
 
-struct Hall {
-    clerk: String,
-    window: String,
+/// A hall with one window, and its clerk's token.
+pub(crate) struct Hall {
+    pub(crate) clerk: String,
+    pub(crate) window: String,
 }
 
-async fn set_up(test: &TestPlatform) -> Hall {
-    let admin = test.admin("booking.identity", "430000000000").await;
+/// 赫山区's hall, open 09:00–17:00, with group A (综合窗口) serving `items` in half-hour slots
+/// of `capacity` places and one window, 1号窗口; set up by `{who}.admin`, worked by
+/// `{who}.clerk`.
+pub(crate) async fn one_window_hall(
+    test: &TestPlatform,
+    who: &str,
+    items: &[String],
+    capacity: u32,
+) -> Hall {
+    let admin = test.admin(&format!("{who}.identity"), "430000000000").await;
     let (_, hall_admin) = test
-        .staff_with_role(&admin, "booking.admin", "hall_admin", HESHAN)
+        .staff_with_role(&admin, &format!("{who}.admin"), "hall_admin", HESHAN)
         .await;
     let (_, clerk) = test
-        .staff_with_role(&admin, "booking.clerk", "window_clerk", HESHAN)
+        .staff_with_role(&admin, &format!("{who}.clerk"), "window_clerk", HESHAN)
         .await;
     let centre = format!("{HALL}/centres/{HESHAN}");
     let (status, body) = put_as(
@@ -52,18 +61,19 @@ async fn set_up(test: &TestPlatform) -> Hall {
         test,
         &hall_admin,
         &format!("{centre}/groups"),
-        json!({ "letter": "A", "name": "综合窗口", "slot_minutes": 30, "slot_capacity": 6,
-                "items": [item(1), item(2), item(3)] }),
+        json!({ "letter": "A", "name": "综合窗口", "slot_minutes": 30, "slot_capacity": capacity,
+                "items": items }),
     )
     .await;
     assert_eq!(status, 201, "{group}");
-    let (_, window) = post(
+    let (status, window) = post(
         test,
         &hall_admin,
         &format!("{centre}/windows"),
         json!({ "name": "1号窗口", "group_id": group["id"] }),
     )
     .await;
+    assert_eq!(status, 201, "{window}");
     Hall {
         clerk,
         window: window["id"].as_str().unwrap().to_owned(),
@@ -142,7 +152,7 @@ async fn a_citizen_books_checks_in_and_is_called_when_due_and_no_shows_suspend()
     .await;
     let ten = NaiveTime::from_hms_opt(10, 0, 0).unwrap();
     assert!(clock.set_local(day(FRIDAY), ten));
-    let hall = set_up(&test).await;
+    let hall = one_window_hall(&test, "booking", &[item(1), item(2), item(3)], 6).await;
     let (_, citizen) = crate::cases::citizen(&test, 41).await;
     let card = id_number("1990-05-01", 41);
 

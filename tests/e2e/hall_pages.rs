@@ -14,11 +14,12 @@ use serde_json::{Value, json};
 use tongban_hall::config::HallSettings;
 use tongban_kernel::{Clock, IdCardNumber};
 
+use crate::bookings::one_window_hall;
 use crate::cases::{citizen, item_in_force};
 use crate::dashboard::browser_tools;
 use crate::hall::{HALL, day, id_number};
 use crate::harness::{BrokerStorage, TestPlatform, credit_code, staff_password};
-use crate::items::{HESHAN, post, put_as};
+use crate::items::{HESHAN, post};
 
 /// Runs `scenario` of `tests/browser/hall.mjs` with `args`; the report.
 async fn in_the_browser(test: &TestPlatform, scenario: &str, args: &[(&str, &str)]) -> Value {
@@ -55,37 +56,14 @@ async fn a_booking_is_made_checked_in_called_served_and_rated_in_the_browser() {
     let set = |(d, t): (chrono::NaiveDate, NaiveTime)| assert!(clock.set_local(d, t));
     set(at("2026-12-04", 10, 0));
     let code = item_in_force(&test).await;
-    let admin = test.admin("pages.hall.identity", "430000000000").await;
-    let (_, hall_admin) = test
-        .staff_with_role(&admin, "pages.hall.admin", "hall_admin", HESHAN)
-        .await;
-    test.staff_with_role(&admin, "pages.hall.clerk", "window_clerk", HESHAN)
-        .await;
+    one_window_hall(
+        &test,
+        "pages.hall",
+        &[code.clone(), other_item(1), other_item(2)],
+        4,
+    )
+    .await;
     let centre = format!("{HALL}/centres/{HESHAN}");
-    let (status, _) = put_as(
-        &test,
-        &hall_admin,
-        &centre,
-        json!({ "name": "赫山区政务服务中心", "opens_at": "09:00", "closes_at": "17:00" }),
-    )
-    .await;
-    assert_eq!(status, 200);
-    let (_, group) = post(
-        &test,
-        &hall_admin,
-        &format!("{centre}/groups"),
-        json!({ "letter": "A", "name": "综合窗口", "slot_minutes": 30, "slot_capacity": 4,
-                "items": [code, other_item(1), other_item(2)] }),
-    )
-    .await;
-    let (status, _) = post(
-        &test,
-        &hall_admin,
-        &format!("{centre}/windows"),
-        json!({ "name": "1号窗口", "group_id": group["id"] }),
-    )
-    .await;
-    assert_eq!(status, 201);
 
     // Friday: the citizen books Monday 09:00 on their phone.
     citizen(&test, 51).await;

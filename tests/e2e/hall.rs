@@ -136,6 +136,23 @@ async fn set_up(test: &TestPlatform) -> Hall {
     let (status, read) = get(test, &centre).await;
     assert_eq!(status, 200, "the set-up is public");
     assert_eq!(read["windows"].as_array().unwrap().len(), 9);
+    // A closed window calls nobody; a window that is not there is not found.
+    let (status, closed) = post(
+        test,
+        &hall_admin,
+        &windows,
+        json!({ "name": "10号窗口", "group_id": a, "active": false }),
+    )
+    .await;
+    assert_eq!(status, 201, "{closed}");
+    let (status, body) = call(test, &clerk, closed["id"].as_str().unwrap(), json!({})).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("window_closed")),
+        "{body}"
+    );
+    let (status, _) = call(test, &clerk, &uuid::Uuid::nil().to_string(), json!({})).await;
+    assert_eq!(status, 404);
     Hall {
         clerk,
         a,

@@ -6,7 +6,7 @@
 use std::process::Command;
 
 /// Each benchmark and a JSON pointer to a number it must report above zero.
-const BENCHMARKS: [(&str, &[&str]); 10] = [
+const BENCHMARKS: [(&str, &[&str]); 11] = [
     (
         "auth",
         &[
@@ -57,6 +57,14 @@ const BENCHMARKS: [(&str, &[&str]); 10] = [
     (
         "notification",
         &["/messages_per_second", "/delivered_per_second"],
+    ),
+    (
+        "hall-queue",
+        &[
+            "/call_next/requests_per_second",
+            "/paced/p99_ms",
+            "/board/p99_ms",
+        ],
     ),
     (
         "memory",

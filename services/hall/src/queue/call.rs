@@ -12,7 +12,7 @@ use tongban_events::hall::v1 as events;
 use tongban_kernel::access::Power;
 use tongban_kernel::{Error, Now, Principal, RegionCode};
 
-use super::state::Action;
+use super::state::{Action, Status};
 use super::store::{self, Ticket};
 use crate::centre::{self, Window};
 
@@ -29,40 +29,70 @@ pub struct TransferForm {
     pub group_id: Uuid,
 }
 
-/// The window `id` and its region, checked: an active window of a hall where the principal is
-/// a window clerk.
-async fn window_of(
+/// A window as it calls: its row, its region, and the ticket it holds if any.
+#[derive(sqlx::FromRow)]
+struct Calling {
+    #[sqlx(flatten)]
+    window: Window,
+    region_code: String,
+    held_number: Option<String>,
+    held_status: Option<Status>,
+}
+
+/// Window `id`, locked until the transaction ends (one call at a time per window), checked:
+/// an active window of a hall where the principal is a window clerk, holding no ticket. One
+/// statement: this is the busiest press of a hall. A press that waited for the lock saw the
+/// window's ticket as the statement began, so a double press can pass this check twice; the
+/// second is refused when its ticket is saved (`store::save`, by the unique index).
+async fn window_to_call(
     conn: &mut PgConnection,
     principal: &Principal,
     id: Uuid,
-) -> Result<(Window, RegionCode), Error> {
-    // Locked: one call at a time per window, so a double press never gives it two tickets.
-    let region = window_region(conn, principal, id, true).await?;
-    let window = centre::store::window(conn, region.as_str(), id).await?;
+) -> Result<Window, Error> {
+    let calling: Calling = sqlx::query_as(
+        "select w.id, w.group_id, w.name, w.active, w.region_code,
+             t.number as held_number, t.status as held_status
+         from windows w left join tickets t on t.window_id = w.id and t.at_window
+         where w.id = $1 for update of w",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| Error::NotFound(format!("no window {id}")))?;
+    let region: RegionCode = calling.region_code.parse().map_err(Error::internal)?;
+    principal.require(Power::AcceptCases, &region)?;
+    let window = calling.window;
     if !window.active {
         return Err(Error::Conflict {
             code: "window_closed",
             message: format!("{} is closed; an administrator opens it", window.name),
         });
     }
-    Ok((window, region))
+    if let (Some(number), Some(status)) = (calling.held_number, calling.held_status) {
+        return Err(Error::Conflict {
+            code: "ticket_in_hand",
+            message: format!(
+                "{} still holds ticket {number} ({}): finish it or mark it absent first",
+                window.name,
+                status.words()
+            ),
+        });
+    }
+    Ok(window)
 }
 
 /// The region of window `id`, for a window clerk of it (403 otherwise; 404 when there is no
-/// such window); with `lock`, the window's row is locked until the transaction ends.
+/// such window).
 pub async fn window_region(
     conn: &mut PgConnection,
     principal: &Principal,
     id: Uuid,
-    lock: bool,
 ) -> Result<RegionCode, Error> {
-    let lock = if lock { " for update" } else { "" };
-    let region: Option<String> = sqlx::query_scalar(&format!(
-        "select region_code from windows where id = $1{lock}"
-    ))
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let region: Option<String> =
+        sqlx::query_scalar("select region_code from windows where id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
     let region: RegionCode = region
         .ok_or_else(|| Error::NotFound(format!("no window {id}")))?
         .parse()
@@ -80,18 +110,7 @@ pub async fn call(
     now: Now,
 ) -> Result<Ticket, Error> {
     let mut tx = pool.begin().await?;
-    let (window, _) = window_of(&mut tx, principal, window).await?;
-    if let Some(held) = store::at_window(&mut tx, window.id).await? {
-        return Err(Error::Conflict {
-            code: "ticket_in_hand",
-            message: format!(
-                "{} still holds ticket {} ({}): finish it or mark it absent first",
-                window.name,
-                held.number,
-                held.status.words()
-            ),
-        });
-    }
+    let window = window_to_call(&mut tx, principal, window).await?;
     let mut ticket = match form.ticket_id {
         Some(id) => {
             let ticket = store::lock(&mut tx, id).await?;

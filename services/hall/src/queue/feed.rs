@@ -1,6 +1,6 @@
-//! The board's live feed (server-sent events): every ticket event notifies the hall's
-//! channel in PostgreSQL with its region (`pg_notify` in the event's transaction, so only a
-//! committed change is told, and every replica of the service hears it). One listener per
+//! The board's live feed (server-sent events): every change of a ticket notifies the hall's
+//! channel in PostgreSQL with its region (a trigger's `pg_notify` in the change's transaction,
+//! so only a committed change is told, and every replica of the service hears it). One listener per
 //! replica turns a region's notifications into one fresh board, sent to every screen of that
 //! hall; each message is the whole board, so a screen that reconnects misses nothing.
 

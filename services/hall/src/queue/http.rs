@@ -284,7 +284,7 @@ async fn to_rate(
     Path(id): Path<Uuid>,
 ) -> Result<Json<ToRate>> {
     let mut conn = state.pool.acquire().await?;
-    call::window_region(&mut conn, &principal, id, false).await?;
+    call::window_region(&mut conn, &principal, id).await?;
     let ticket = store::last_finished(&mut conn, id, state.clock.moment().today)
         .await?
         .ok_or_else(|| Error::NotFound("no visit finished at this window today".into()))?;
@@ -309,7 +309,7 @@ async fn in_hand(
     Path(id): Path<Uuid>,
 ) -> Result<Json<TicketView>> {
     let mut conn = state.pool.acquire().await?;
-    call::window_region(&mut conn, &principal, id, false).await?;
+    call::window_region(&mut conn, &principal, id).await?;
     let ticket = store::at_window(&mut conn, id)
         .await?
         .ok_or_else(|| Error::NotFound("this window holds no ticket".into()))?;

@@ -40,7 +40,8 @@ pub struct Ticket {
     pub rating_code: Option<String>,
 }
 
-/// The channel every ticket event notifies with its region, for the boards (queue::feed).
+/// The channel every change of a ticket notifies with its region, for the boards
+/// (queue::feed): a trigger on the table raises it (migration `boards_told_by_the_tickets`).
 pub const BOARD_CHANNEL: &str = "hall_board";
 
 const COLUMNS: &str = "id, region_code, group_id, day, number, appointment_id, due_at, person_id, \
@@ -203,22 +204,28 @@ pub async fn save<E: Event>(conn: &mut PgConnection, t: &Ticket, event: &E) -> R
     .bind(t.arrived_at)
     .bind(&t.rating_code)
     .execute(&mut *conn)
-    .await?;
+    .await
+    .map_err(|err| match &err {
+        // A window holds one ticket at a time (the unique index is the last word: two presses
+        // at one window that both passed the check before either committed).
+        sqlx::Error::Database(db) if db.constraint() == Some("tickets_at_window") => {
+            Error::Conflict {
+                code: "ticket_in_hand",
+                message: "the window already holds a ticket: finish it or mark it absent first"
+                    .into(),
+            }
+        }
+        _ => err.into(),
+    })?;
     publish(conn, t, event).await
 }
 
-/// Writes `event` about ticket `t` to the outbox, keyed by the ticket, for its centre's region,
-/// and tells the region's boards (queue::feed) when the transaction commits.
+/// Writes `event` about ticket `t` to the outbox, keyed by the ticket, for its centre's region.
 pub async fn publish<E: Event>(
     conn: &mut PgConnection,
     t: &Ticket,
     event: &E,
 ) -> Result<(), Error> {
-    sqlx::query("select pg_notify($1, $2)")
-        .bind(BOARD_CHANNEL)
-        .bind(&t.region_code)
-        .execute(&mut *conn)
-        .await?;
     let key = t.id.to_string();
     outbox::enqueue(
         conn,

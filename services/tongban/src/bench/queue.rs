@@ -8,6 +8,13 @@
 //! sends its person on (marked absent, not timed). The board is watched the whole time on its
 //! live feed (server-sent events, through the gateway as a screen reads it): for the first
 //! window's call of each round, the time from the press to the board showing that number.
+//!
+//! A burst of every window at once measures what the machine drains, not what one call costs:
+//! the last of 200 simultaneous presses waits for the 199 before it. So a second phase paces
+//! the same windows: presses spread evenly at a fixed rate (100 a second by default, each
+//! window pressing every two seconds — a real hall's 200 windows call a few a second), each
+//! window calling, then marking absent before its next turn. A paced call is timed from the
+//! moment it was due, so a window running late counts its lateness too.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -33,6 +40,10 @@ pub struct Shape {
     pub groups: usize,
     pub waiting: usize,
     pub rounds: usize,
+    /// Paced presses a second, over all windows.
+    pub rate: u32,
+    /// Paced presses in all.
+    pub paced: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -44,6 +55,9 @@ pub struct QueueReport {
     pub waiting: i64,
     /// `POST /api/hall/v1/windows/{id}/call`, every window at once, round after round.
     pub call_next: Measured,
+    /// The same call with the presses spread evenly at `paced_rate` a second.
+    pub paced: Measured,
+    pub paced_rate: u32,
     /// From a window's press to the board's feed showing the number called there.
     pub board: BoardDelay,
 }
@@ -212,6 +226,14 @@ async fn measure(
         (1..=26).contains(&shape.groups) && shape.windows >= shape.groups,
         "1 to 26 groups, and at least a window per group"
     );
+    anyhow::ensure!(shape.rate > 0, "a paced rate of at least one call a second");
+    // Each group's windows take its tickets; a group short of tickets would answer 404.
+    let calls = shape.windows * shape.rounds + shape.paced;
+    anyhow::ensure!(
+        shape.waiting >= calls + calls / 10,
+        "{} waiting tickets are too few for {calls} calls (a tenth more, for the groups' shares)",
+        shape.waiting
+    );
     let client = super::client(&platform.settings.http, shape.windows + 4);
     super::wait_ready(&client, platform).await?;
     let gateway = platform.gateway_url().unwrap_or_default();
@@ -307,6 +329,13 @@ async fn measure(
         }
     }
     let elapsed = started.elapsed();
+    progress(&format!(
+        "{} calls paced at {} a second over the {} windows",
+        shape.paced,
+        shape.rate,
+        windows.len()
+    ));
+    let paced = paced(&client, &gateway, &clerk, &windows, shape).await?;
     watcher.abort();
     let [p50, _, p99, max] =
         super::percentiles(delays.iter().map(|d| d.as_secs_f64() * 1e3).collect());
@@ -316,6 +345,8 @@ async fn measure(
         groups: shape.groups,
         waiting,
         call_next: summarise(latencies, elapsed),
+        paced,
+        paced_rate: shape.rate,
         board: BoardDelay {
             samples: delays.len(),
             p50_ms: p50,
@@ -323,6 +354,58 @@ async fn measure(
             max_ms: max,
         },
     })
+}
+
+/// One window's call, then its person sent on (marked absent); the call's answer time.
+async fn call_and_send_on(
+    client: &HttpClient,
+    gateway: &str,
+    clerk: &str,
+    window: &str,
+) -> anyhow::Result<(Instant, Value)> {
+    let url = format!("{gateway}/api/hall/v1/windows/{window}/call");
+    let (status, ticket) = send(client, request("POST", &url, clerk, &json!({}))?).await?;
+    let answered = Instant::now();
+    anyhow::ensure!(status == 200, "a call answered {status}: {ticket}");
+    let url = format!(
+        "{gateway}/api/hall/v1/tickets/{}/absent",
+        ticket["id"].as_str().unwrap_or_default()
+    );
+    let (status, body) = send(client, request("POST", &url, clerk, &json!({}))?).await?;
+    anyhow::ensure!(status == 200, "marking absent answered {status}: {body}");
+    Ok((answered, ticket))
+}
+
+/// `shape.paced` calls at `shape.rate` a second: press `i` is due at `i / rate` seconds,
+/// at window `i mod windows`; each window presses its turns in order, each timed from when
+/// it was due.
+async fn paced(
+    client: &HttpClient,
+    gateway: &str,
+    clerk: &str,
+    windows: &[String],
+    shape: Shape,
+) -> anyhow::Result<Measured> {
+    let interval = Duration::from_secs(1) / shape.rate;
+    let started = Instant::now() + Duration::from_millis(100);
+    let turns =
+        futures::future::join_all(windows.iter().enumerate().map(|(w, window)| async move {
+            let mut took = Vec::new();
+            for press in (w..shape.paced).step_by(windows.len()) {
+                let due = started + interval * press as u32;
+                tokio::time::sleep_until(due.into()).await;
+                let (answered, _) = call_and_send_on(client, gateway, clerk, window).await?;
+                took.push(answered.saturating_duration_since(due));
+            }
+            anyhow::Ok(took)
+        }))
+        .await;
+    let elapsed = started.elapsed();
+    let mut latencies = Vec::new();
+    for took in turns {
+        latencies.extend(took?);
+    }
+    Ok(summarise(latencies, elapsed))
 }
 
 /// The report as a table for a terminal.
@@ -338,7 +421,12 @@ pub fn table(report: &QueueReport) -> String {
         "requests/s",
         "p50 ms",
         "p99 ms",
-        super::row_wide("call next, all at once", &report.call_next),
+        super::row_wide("call next, all at once", &report.call_next)
+            + super::row_wide(
+                &format!("call next, {} a second", report.paced_rate),
+                &report.paced
+            )
+            .as_str(),
         "board shows the call",
         report.board.samples,
         "",

@@ -46,7 +46,8 @@ pub enum BenchCommand {
     /// What token verification costs at the gateway: one route with and without a token.
     Auth(Auth),
     /// The hall's "call next": 200 windows pressing it at once over 10,000 waiting tickets,
-    /// round after round, and how soon the display board's live feed shows a call.
+    /// round after round, then the same windows pressing in turn at a steady rate; and how soon
+    /// the display board's live feed shows a call.
     HallQueue(HallQueue),
 }
 
@@ -64,6 +65,12 @@ pub struct HallQueue {
     /// Rounds of every window calling at once.
     #[arg(long, default_value_t = 20)]
     rounds: usize,
+    /// Paced calls a second (the windows taking turns) after the rounds.
+    #[arg(long, default_value_t = 100)]
+    rate: u32,
+    /// Paced calls in all.
+    #[arg(long, default_value_t = 2_000)]
+    paced: usize,
     /// A short run (a smoke test; the numbers are rough).
     #[arg(long)]
     quick: bool,
@@ -80,6 +87,8 @@ impl HallQueue {
                 groups: 2,
                 waiting: 500,
                 rounds: 3,
+                rate: 50,
+                paced: 200,
             }
         } else {
             bench::queue::Shape {
@@ -87,6 +96,8 @@ impl HallQueue {
                 groups: self.groups,
                 waiting: self.waiting,
                 rounds: self.rounds,
+                rate: self.rate,
+                paced: self.paced,
             }
         };
         let report = bench::queue::hall_queue(settings, shape, step).await?;

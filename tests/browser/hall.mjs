@@ -12,11 +12,18 @@
 // --scenario serve: the hall's morning. At the kiosk a walk-in takes a ticket, then an elder
 // reads their card (green channel), then the citizen checks in with the booking's QR code;
 // the board on the wall shows the hall; the clerk at 1号窗口 calls: the booking due comes
-// first and the board shows it within a second; the clerk serves and finishes; the window's
+// first and the board shows it within a second; the clerk serves and finishes it for the
+// person's case (a number of no case of the hall is refused in words first); the window's
 // rating device shows the visit and the person rates it, once; the clerk calls again: the
 // elder before the walk-in who came earlier. Reports the board's delay in ms.
 //   … --scenario serve --region R --booking ID --elder CARD --username U --password P \
-//   --window 1号窗口
+//   --window 1号窗口 --case NUMBER
+//
+// --scenario phone: a window clerk books for a caller in the console (电话预约): finds the
+// item by words, sends the form without a time (sent back), books the day's slot with the
+// caller's card and reads it back; books the same again and is told the person has one that
+// day. Reports the booking's id.   … --scenario phone --username U --password P \
+//   --words 个体工商户 --item-name NAME --day 2026-12-07 --slot 10:00–10:30 --card ID
 //
 // --scenario suspended: a citizen whose third booking was missed tries to book again and is
 // told booking is suspended.   … --scenario suspended --document ID --password P --item CODE \
@@ -115,10 +122,7 @@ async function serve(page, args, pages, context) {
   // The clerk at the window.
   const desk = await (await desktop(browser)).newPage();
   desk.setDefaultTimeout(WAIT_MS);
-  await desk.goto(at('/console/sign-in'));
-  await desk.getByLabel('用户名').fill(args.username);
-  await desk.getByLabel('密码', { exact: true }).fill(args.password);
-  await desk.getByRole('button', { name: '登录' }).click();
+  await staffSignIn(desk, args);
   await desk.getByRole('navigation', { name: '主菜单' }).getByRole('link', { name: '叫号' }).click();
   await desk.getByRole('heading', { name: '窗口叫号', level: 1 }).waitFor();
   await desk.getByLabel('我的窗口').selectOption({ label: args.window });
@@ -138,17 +142,24 @@ async function serve(page, args, pages, context) {
   await visit(wall, '24-board-called', pages);
   await visit(desk, '31-called', pages);
 
-  // Served and finished; the rating device at the window shows the visit, rated once.
+  // Served and finished for the person's case (a number the hall has no case of is refused
+  // first, the ticket still in hand); the rating device at the window shows the visit, rated
+  // once.
   await desk.getByRole('button', { name: '开始办理' }).click();
+  const last = args.case.slice(-1);
+  const noSuchCase = args.case.slice(0, -1) + (last === '9' ? '8' : '9');
+  await desk.getByLabel('受理编号').fill(noSuchCase);
+  await desk.getByRole('button', { name: '办结' }).click();
+  const refused = await desk.getByRole('alert').innerText();
+  if (!refused.includes('没有这个受理编号')) fail(`a finish for no case of the hall: ${refused}`);
+  if (await desk.getByLabel('受理编号').inputValue() !== noSuchCase) fail('the number refused is not kept to correct');
+  await visit(desk, '35-no-such-case', pages);
+  await desk.getByLabel('受理编号').fill(args.case);
   await desk.getByRole('button', { name: '办结' }).click();
   await desk.getByRole('status').filter({ hasText: '已办结' }).waitFor();
   const device = await (await desktop(browser)).newPage();
   device.setDefaultTimeout(WAIT_MS);
-  await device.goto(at('/console/sign-in'));
-  await device.getByLabel('用户名').fill(args.username);
-  await device.getByLabel('密码', { exact: true }).fill(args.password);
-  await device.getByRole('button', { name: '登录' }).click();
-  await device.waitForURL(/\/console\//);
+  await staffSignIn(device, args);
   await device.goto(at(`/console/calling/${window}/rating`));
   await device.getByText(`请对 ${booked} 号本次办理作出评价`).waitFor();
   await visit(device, '32-device', pages);
@@ -167,6 +178,58 @@ async function serve(page, args, pages, context) {
   return { board_ms: boardMs, numbers: [walkIn, elder, booked] };
 }
 
+/** Signs a member of staff in to the console. */
+async function staffSignIn(page, args) {
+  await page.goto(new URL('/console/sign-in', args.url).toString());
+  await page.getByLabel('用户名').fill(args.username);
+  await page.getByLabel('密码', { exact: true }).fill(args.password);
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith('/console/sign-in'));
+}
+
+/** On the phone-booking page: the item found by its words and chosen. */
+async function phoneItem(page, args) {
+  await page.getByLabel('事项名称或关键词').fill(args.words);
+  await page.getByRole('button', { name: '查找事项' }).click();
+  await page.getByRole('link', { name: args['item-name'] }).click();
+  await page.getByRole('heading', { name: args['item-name'], level: 2 }).waitFor();
+}
+
+async function phoneBooking(page, args, pages) {
+  await staffSignIn(page, args);
+  await page.getByRole('navigation', { name: '主菜单' }).getByRole('link', { name: '电话预约' }).click();
+  await page.getByRole('heading', { name: '为来电群众预约', level: 1 }).waitFor();
+  await phoneItem(page, args);
+  await visit(page, '50-phone-slots', pages);
+
+  // No time chosen: sent back, saying so.
+  await page.getByLabel('来电人身份证号码').fill(args.card);
+  await page.getByRole('button', { name: '预约', exact: true }).click();
+  const alert = await page.getByRole('alert').innerText();
+  if (!alert.includes('请先选择时段')) fail(`a phone booking without a time: ${alert}`);
+
+  const bookIt = async () => {
+    await page.getByRole('group', { name: args.day }).getByRole('radio', { name: new RegExp(`^${args.slot}`) }).check();
+    await page.getByLabel('来电人身份证号码').fill(args.card);
+    await page.getByRole('button', { name: '预约', exact: true }).click();
+  };
+  await bookIt();
+  await page.getByRole('heading', { name: '已为来电人预约', level: 2 }).waitFor();
+  const facts = await page.getByRole('definition').allInnerTexts();
+  if (!facts.some((text) => text.includes(args.slot.split('–')[1]))) fail(`the booking read back: ${facts}`);
+  await visit(page, '51-phone-booked', pages);
+  const booking = facts[facts.length - 1].trim();
+
+  // The same person, item and day again: refused in words.
+  await page.getByRole('link', { name: '为下一位来电人预约' }).click();
+  await phoneItem(page, args);
+  await bookIt();
+  const again = await page.getByRole('alert').innerText();
+  if (!again.includes('当天已预约过')) fail(`a second booking of the day: ${again}`);
+  await visit(page, '52-phone-refused', pages);
+  return { booking };
+}
+
 async function suspended(page, args, pages) {
   await bookingForm(page, args);
   await page.getByRole('radio', { disabled: false }).first().check();
@@ -181,7 +244,10 @@ await main(
   {
     book: { needs: ['document', 'password', 'item', 'region', 'day', 'slot', 'card'], context: phone, run: book },
     serve: {
-      needs: ['region', 'booking', 'elder', 'username', 'password', 'window'], context: desktop, run: serve,
+      needs: ['region', 'booking', 'elder', 'username', 'password', 'window', 'case'], context: desktop, run: serve,
+    },
+    phone: {
+      needs: ['username', 'password', 'words', 'item-name', 'day', 'slot', 'card'], context: desktop, run: phoneBooking,
     },
     suspended: { needs: ['document', 'password', 'item', 'region', 'card'], context: phone, run: suspended },
   },

@@ -2,9 +2,10 @@
 //! moved between them: on Friday a citizen books Monday 09:00 from an item's guide on a phone;
 //! on Monday at the kiosk a walk-in and then an elder take tickets and the citizen checks in
 //! by the booking's QR code; the clerk at 1号窗口 calls the booking first (the board shows it
-//! within a second), serves and finishes it, and the window's rating device rates the visit
-//! once; the elder is called before the walk-in who came earlier. A citizen whose third
-//! booking was missed is told booking is suspended.
+//! within a second), serves and finishes it for the citizen's case, and the window's rating
+//! device rates the visit once; the elder is called before the walk-in who came earlier. On
+//! Friday too, the clerk books for a caller in the console. A citizen whose third booking was
+//! missed is told booking is suspended.
 
 use std::time::Duration;
 
@@ -15,7 +16,7 @@ use tongban_hall::config::HallSettings;
 use tongban_kernel::{Clock, IdCardNumber};
 
 use crate::bookings::one_window_hall;
-use crate::cases::{citizen, item_in_force};
+use crate::cases::{citizen, item_in_force, submitted_case};
 use crate::dashboard::browser_tools;
 use crate::hall::{HALL, day, id_number};
 use crate::harness::{BrokerStorage, TestPlatform, credit_code, staff_password};
@@ -66,7 +67,7 @@ async fn a_booking_is_made_checked_in_called_served_and_rated_in_the_browser() {
     let centre = format!("{HALL}/centres/{HESHAN}");
 
     // Friday: the citizen books Monday 09:00 on their phone.
-    citizen(&test, 51).await;
+    let (_, applicant) = citizen(&test, 51).await;
     let document = card_of(51);
     let report = in_the_browser(
         &test,
@@ -91,6 +92,48 @@ async fn a_booking_is_made_checked_in_called_served_and_rated_in_the_browser() {
             .unwrap();
     assert_eq!(status, "booked");
 
+    // Friday still: a caller phones the hall, and the clerk books them Monday 10:00.
+    let clerk = ("pages.hall.clerk", staff_password("pages.hall.clerk"));
+    let caller = card_of(53);
+    let report = in_the_browser(
+        &test,
+        "phone",
+        &[
+            ("username", clerk.0),
+            ("password", &clerk.1),
+            ("words", "个体工商户"),
+            ("item-name", "个体工商户登记"),
+            ("day", "2026-12-07"),
+            ("slot", "10:00–10:30"),
+            ("card", &caller),
+        ],
+    )
+    .await;
+    let (channel, account, held): (String, Option<uuid::Uuid>, bool) = sqlx::query_as(
+        "select channel, account_id, held from hall.appointments where id = $1::uuid
+             and status = 'booked' and starts_at = '2026-12-07T10:00:00+08:00'",
+    )
+    .bind(report["booking"].as_str().unwrap())
+    .fetch_one(&test.db)
+    .await
+    .unwrap();
+    assert_eq!((channel.as_str(), account, held), ("window", None, false));
+    let by_phone: i64 =
+        sqlx::query_scalar("select count(*) from hall.appointments where channel = 'window'")
+            .fetch_one(&test.db)
+            .await
+            .unwrap();
+    assert_eq!(by_phone, 1, "the second booking of the day was refused");
+
+    // The citizen's case, which they will bring on Monday.
+    let (case, _) = submitted_case(&test, &applicant, &code).await;
+    let number: String =
+        sqlx::query_scalar("select number from acceptance.cases where id = $1::uuid")
+            .bind(&case)
+            .fetch_one(&test.db)
+            .await
+            .unwrap();
+
     // Monday 09:05: the hall's morning.
     set(at("2026-12-07", 9, 5));
     let elder = id_number("1948-06-01", 7);
@@ -101,9 +144,10 @@ async fn a_booking_is_made_checked_in_called_served_and_rated_in_the_browser() {
             ("region", HESHAN),
             ("booking", &booking),
             ("elder", &elder),
-            ("username", "pages.hall.clerk"),
-            ("password", &staff_password("pages.hall.clerk")),
+            ("username", clerk.0),
+            ("password", &clerk.1),
             ("window", "1号窗口"),
+            ("case", &number),
         ],
     )
     .await;
@@ -119,6 +163,16 @@ async fn a_booking_is_made_checked_in_called_served_and_rated_in_the_browser() {
     .await
     .unwrap();
     assert_eq!(rated, 1);
+    // The visit was counted on the case the clerk gave.
+    let counted: Option<uuid::Uuid> = sqlx::query_scalar(
+        "select v.case_id from acceptance.visits v join hall.tickets t on t.visit_id = v.id
+         where t.appointment_id = $1::uuid",
+    )
+    .bind(&booking)
+    .fetch_one(&test.db)
+    .await
+    .unwrap();
+    assert_eq!(counted.map(|c| c.to_string()), Some(case.clone()));
 
     // A citizen books three items for Tuesday 09:00 and comes for none: the sweep marks the
     // third missed and suspends booking; the booking page says so.

@@ -1,7 +1,7 @@
 //! The window's calling panel (叫号, `/console/calling`): the clerk picks the hall and the
 //! window they sit at, and works its queue — call the next ticket, call again, start serving,
 //! mark absent (过号), send the person to another group, finish (the visit is recorded for
-//! the rating device). Beside it, the window's rating device (评价器,
+//! the rating device, counted on the case served when the clerk gives its number). Beside it, the window's rating device (评价器,
 //! `/console/calling/{window}/rating`), a second screen facing the person, signed in as the
 //! clerk: the visit just finished, rated once with five buttons (一次一评).
 //!
@@ -14,12 +14,12 @@ use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
-use reqwest::Method;
+use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use tongban_pages::api::{Failure, Service};
+use tongban_pages::api::{Failure, Refusal, Service};
 use tongban_pages::error::PageResult;
 use tongban_pages::hall::Centre;
 
@@ -27,6 +27,7 @@ use crate::AppState;
 use crate::i18n::T;
 use crate::pages::frame::{Chrome, Fields, html, html_refused, not_found, value};
 use crate::pages::intake::{Hall, halls};
+use crate::pages::views::HallCases;
 use crate::session::Staff;
 
 pub fn router() -> Router<AppState> {
@@ -76,6 +77,7 @@ struct Panel {
     waiting: Vec<Waiting>,
     done: Option<String>,
     error: Option<String>,
+    case_number: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -84,6 +86,9 @@ struct Chosen {
     hall: String,
     window: Option<Uuid>,
     done: Option<String>,
+    /// The case number typed at a finish that was refused, kept to be corrected.
+    #[serde(default)]
+    case_number: String,
 }
 
 async fn panel(
@@ -125,6 +130,7 @@ async fn show(
         waiting: Vec::new(),
         done: chosen.done.filter(|d| DONE.contains(&d.as_str())),
         error,
+        case_number: chosen.case_number,
     };
     if !hall.is_empty() {
         // A hall not set up yet: the page says so.
@@ -216,6 +222,7 @@ async fn act(
         hall: hall.clone(),
         window: Some(window),
         done: None,
+        case_number: value(&fields, "case_number").trim().to_owned(),
     };
     match outcome {
         Ok(()) => Ok(Redirect::to(&format!(
@@ -254,7 +261,10 @@ async fn held_act(
         .await?;
     let body: Value = match action {
         "transfer" => json!({ "group_id": value(fields, "group_id") }),
-        "finish" => json!({ "purpose": value(fields, "purpose") }),
+        "finish" => {
+            let case = case_numbered(state, token, value(fields, "case_number")).await?;
+            json!({ "purpose": value(fields, "purpose"), "case_id": case })
+        }
         _ => json!({}),
     };
     let path = format!("/v1/tickets/{}/{action}", held.id);
@@ -262,6 +272,49 @@ async fn held_act(
         .api
         .act(token, Method::POST, Service::Hall, &path, Some(&body))
         .await
+}
+
+/// The case numbered `number` (the receipt's 受理编号, typed or scanned) among the clerk's
+/// hall's cases; none when no number is given, 422 naming the field when no such case is in
+/// the clerk's scope.
+async fn case_numbered(
+    state: &AppState,
+    token: &str,
+    number: &str,
+) -> Result<Option<Uuid>, Failure> {
+    let number = number.trim();
+    if number.is_empty() {
+        return Ok(None);
+    }
+    let unknown = || {
+        Failure::Refused(Refusal {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "case_number".into(),
+            message: format!("no case numbered {number} in this hall"),
+            field: Some("case_number".into()),
+        })
+    };
+    if !number.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(unknown());
+    }
+    let found: HallCases = match state
+        .api
+        .get(
+            token,
+            Service::Acceptance,
+            &format!("/v1/cases?limit=1&number={number}"),
+        )
+        .await
+    {
+        // A number of the wrong shape: acceptance names the field; the page names the same.
+        Err(Failure::Refused(r)) if r.status.as_u16() == 400 => return Err(unknown()),
+        found => found?,
+    };
+    found
+        .items
+        .first()
+        .map(|case| Some(case.id))
+        .ok_or_else(unknown)
 }
 
 /// The visit the device shows.

@@ -97,6 +97,11 @@ fn menu(session: &Session, current: &str) -> Vec<Nav> {
             "/console/calling",
             "nav.calling",
         ),
+        (
+            session.has(Role::WindowClerk),
+            "/console/booking",
+            "nav.booking",
+        ),
         (cases, "/console/transfers", "nav.transfers"),
         (cases, "/console/cases", "nav.search"),
         (

@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod booking;
 pub mod calling;
 pub mod cases;
 pub mod catalogue;
@@ -34,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .merge(cases::router())
         .merge(intake::router())
         .merge(calling::router())
+        .merge(booking::router())
         .merge(window::router())
         .merge(work::router())
         .merge(desk::router())

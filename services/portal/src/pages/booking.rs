@@ -23,7 +23,7 @@ use tongban_pages::answer::{html, html_refused, not_found};
 use tongban_pages::api::{Failure, Refusal, Service};
 use tongban_pages::error::{PageError, PageResult};
 use tongban_pages::guard::Ctx;
-use tongban_pages::hall::Centre;
+use tongban_pages::hall::{Centre, Slot, Slots};
 use tongban_pages::i18n::T;
 
 use crate::AppState;
@@ -37,20 +37,6 @@ pub fn router() -> Router<AppState> {
         .route("/my/appointments/{id}", get(show))
         .route("/my/appointments/{id}/confirm", post(confirm))
         .route("/my/appointments/{id}/cancel", post(cancel))
-}
-
-#[derive(Deserialize)]
-struct Slots {
-    group_name: String,
-    slots: Vec<Slot>,
-}
-
-#[derive(Deserialize)]
-pub struct Slot {
-    pub day: NaiveDate,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-    pub free: i64,
 }
 
 /// A booking as the hall service shows it.
@@ -119,7 +105,7 @@ async fn page(
     let item = item(state, &form.item).await?;
     let path = format!("/v1/centres/{region}/slots?item_code={}", form.item);
     let (group, days, error) = match state.api.public_get::<Slots>(Service::Hall, &path).await {
-        Ok(slots) => (slots.group_name, by_day(slots.slots), error),
+        Ok(slots) => (slots.group_name.clone(), slots.by_day(), error),
         // The hall takes no bookings for this item: the page says so instead of a form.
         Err(Failure::Refused(refusal)) => {
             (String::new(), Vec::new(), Some(refused(ctx.t, &refusal)))
@@ -139,14 +125,6 @@ async fn page(
         error,
     };
     html_refused(&page, refused)
-}
-
-fn by_day(slots: Vec<Slot>) -> Vec<(NaiveDate, Vec<Slot>)> {
-    let mut days: BTreeMap<NaiveDate, Vec<Slot>> = BTreeMap::new();
-    for slot in slots {
-        days.entry(slot.day).or_default().push(slot);
-    }
-    days.into_iter().collect()
 }
 
 #[derive(Deserialize)]
@@ -341,12 +319,7 @@ pub fn refused(t: T, refusal: &Refusal) -> String {
     refusal.in_words(t, "hall.refused")
 }
 
-/// A slot's time of day in China (09:30).
-pub fn hm(at: &DateTime<Utc>) -> String {
-    at.with_timezone(&tongban_kernel::clock::china())
-        .format("%H:%M")
-        .to_string()
-}
+pub use tongban_pages::hall::hm;
 
 #[cfg(test)]
 mod tests {

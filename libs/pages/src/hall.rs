@@ -36,6 +36,18 @@ pub struct Window {
     pub active: bool,
 }
 
+/// A booking as the hall service shows it to its booker or a clerk of the hall.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Booking {
+    pub id: Uuid,
+    pub region_code: String,
+    pub item_code: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub status: String,
+    pub held_until: Option<DateTime<Utc>>,
+}
+
 /// An item's bookable slots at a centre, in the group that serves it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Slots {

@@ -18,26 +18,17 @@ use uuid::Uuid;
 
 use tongban_pages::api::{Failure, Service};
 use tongban_pages::error::PageResult;
-use tongban_pages::hall::{Centre, Slot, Slots, hm};
+use tongban_pages::hall::{Booking, Centre, Slot, Slots, hm};
 
 use crate::AppState;
 use crate::i18n::T;
 use crate::pages::frame::{Chrome, html_refused, urlencode};
-use crate::pages::intake::{Hall, halls};
+use crate::pages::intake::{Hall, chosen, halls};
 use crate::pages::views::ItemSummary;
 use crate::session::Staff;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/console/booking", get(page).post(book))
-}
-
-/// A booking as the hall service shows it.
-#[derive(Deserialize)]
-struct Booking {
-    id: Uuid,
-    item_code: String,
-    starts_at: DateTime<Utc>,
-    ends_at: DateTime<Utc>,
 }
 
 /// What the clerk chose or typed; the page's query and the form's fields.
@@ -105,11 +96,7 @@ async fn show(
     error: Option<String>,
 ) -> PageResult<Response> {
     let halls = halls(state, &staff.session, &form.hall).await;
-    let hall = halls
-        .iter()
-        .find(|h| h.chosen)
-        .map(|h| h.code.clone())
-        .unwrap_or_default();
+    let hall = chosen(&halls).unwrap_or_default();
     let mut page = Page {
         chrome: Chrome::staff(
             &staff.session,

@@ -26,7 +26,7 @@ use tongban_pages::hall::Centre;
 use crate::AppState;
 use crate::i18n::T;
 use crate::pages::frame::{Chrome, Fields, html, html_refused, not_found, value};
-use crate::pages::intake::{Hall, halls};
+use crate::pages::intake::{self, Hall, halls};
 use crate::pages::views::HallCases;
 use crate::session::Staff;
 
@@ -106,11 +106,7 @@ async fn show(
     error: Option<String>,
 ) -> PageResult<Response> {
     let halls = halls(state, &staff.session, &chosen.hall).await;
-    let hall = halls
-        .iter()
-        .find(|h| h.chosen)
-        .map(|h| h.code.clone())
-        .unwrap_or_default();
+    let hall = intake::chosen(&halls).unwrap_or_default();
     let mut page = Panel {
         chrome: Chrome::staff(
             &staff.session,

@@ -59,6 +59,11 @@ pub async fn halls(state: &AppState, session: &Session, chosen: &str) -> Vec<Hal
     halls
 }
 
+/// The code of the hall chosen among `halls`; none when the person is no window clerk.
+pub fn chosen(halls: &[Hall]) -> Option<String> {
+    halls.iter().find(|h| h.chosen).map(|h| h.code.clone())
+}
+
 #[derive(Template)]
 #[template(path = "intake.html")]
 struct FindItem {
@@ -85,7 +90,7 @@ async fn find_item(
     Query(query): Query<FindQuery>,
 ) -> PageResult<Response> {
     let halls = halls(&state, &session, &query.region).await;
-    let Some(hall) = halls.iter().find(|h| h.chosen).map(|h| h.code.clone()) else {
+    let Some(hall) = chosen(&halls) else {
         return Err(PageError::Refused(tongban_pages::api::Refusal {
             status: StatusCode::FORBIDDEN,
             code: "not_a_window_clerk".into(),

@@ -13,7 +13,7 @@ use axum::Router;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::json;
@@ -23,7 +23,7 @@ use tongban_pages::answer::{html, html_refused, not_found};
 use tongban_pages::api::{Failure, Refusal, Service};
 use tongban_pages::error::{PageError, PageResult};
 use tongban_pages::guard::Ctx;
-use tongban_pages::hall::{Centre, Slot, Slots};
+use tongban_pages::hall::{Booking, Centre, Slot, Slots};
 use tongban_pages::i18n::T;
 
 use crate::AppState;
@@ -37,18 +37,6 @@ pub fn router() -> Router<AppState> {
         .route("/my/appointments/{id}", get(show))
         .route("/my/appointments/{id}/confirm", post(confirm))
         .route("/my/appointments/{id}/cancel", post(cancel))
-}
-
-/// A booking as the hall service shows it.
-#[derive(Deserialize)]
-pub struct Booking {
-    pub id: Uuid,
-    pub region_code: String,
-    pub item_code: String,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-    pub status: String,
-    pub held_until: Option<DateTime<Utc>>,
 }
 
 #[derive(Deserialize, Default)]

@@ -131,7 +131,14 @@ async fn show(
         Err(failure) => return Err(failure.into()),
     };
     page.centre = Some(centre.name.clone());
-    let token = staff.session.token();
+    fill(state, staff, &mut page, &centre).await?;
+    html_refused(&page, page.error.is_some())
+}
+
+/// What the page shows at the hall's `centre`: the booking just made, or the item chosen and
+/// its slots, or the items found by the words.
+async fn fill(state: &AppState, staff: &Staff, page: &mut Page, centre: &Centre) -> PageResult<()> {
+    let (hall, token) = (&page.hall, staff.session.token());
     if let Some(id) = page.form.booked {
         let booking: Booking = state
             .api
@@ -173,7 +180,7 @@ async fn show(
         });
         page.items = Some(found);
     }
-    html_refused(&page, page.error.is_some())
+    Ok(())
 }
 
 async fn item(state: &AppState, token: &str, code: &str) -> PageResult<ItemSummary> {

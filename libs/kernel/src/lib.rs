@@ -21,6 +21,7 @@
 
 pub mod access;
 pub mod calendar;
+pub mod certificate_id;
 pub mod clock;
 pub mod codes;
 pub mod credit;
@@ -34,6 +35,7 @@ pub mod text;
 
 pub use access::{AccountKind, Power, Principal, Role, RoleBinding};
 pub use calendar::{Calendar, TimeLimit, TimeUnit};
+pub use certificate_id::CertificateId;
 pub use clock::{Clock, Now};
 pub use codes::{BasicCode, CaseNumber, ImplementationCode, ImplementingLevel, MaterialCode};
 pub use credit::CreditCode;

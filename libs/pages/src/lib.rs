@@ -14,7 +14,8 @@
 //!   the guard needs of a site's state ([`guard::PageSite`]).
 //! - [`session`]: loading a session and refreshing its tokens ([`session::Sessions`]), and the
 //!   sessions table ([`session::store`]).
-//! - [`api`]: the client of the services' APIs; [`hall`]: a service centre as the hall shows it.
+//! - [`api`]: the client of the services' APIs; [`hall`]: a service centre, its slots and a
+//!   booking as the hall shows them; [`rating`]: a rating's five levels.
 //! - [`i18n`]: a site's catalogues ([`i18n::Words`]), the words of one language
 //!   ([`i18n::T`]), China-time formatting, and the checks a site's tests make of its words.
 //! - [`answer`]: what pages share to answer (an HTML page, an action settled, a clock in words).
@@ -30,6 +31,7 @@ pub mod guard;
 pub mod hall;
 pub mod headers;
 pub mod i18n;
+pub mod rating;
 pub mod serve;
 pub mod session;
 pub mod upload;

@@ -22,6 +22,7 @@ use uuid::Uuid;
 use tongban_pages::api::{Failure, Refusal, Service};
 use tongban_pages::error::PageResult;
 use tongban_pages::hall::Centre;
+use tongban_pages::rating::LEVELS;
 
 use crate::AppState;
 use crate::i18n::T;
@@ -338,15 +339,6 @@ struct Device {
 struct Rated {
     rated: Option<Uuid>,
 }
-
-/// The five levels (国办发〔2019〕51号), best first.
-const LEVELS: [&str; 5] = [
-    "very_satisfied",
-    "satisfied",
-    "basically_satisfied",
-    "dissatisfied",
-    "very_dissatisfied",
-];
 
 async fn device(
     State(state): State<AppState>,

@@ -28,14 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/my/cases/{id}/rate", get(case_form).post(rate_case))
 }
 
-/// The five levels (国办发〔2019〕51号), best first.
-pub const LEVELS: [&str; 5] = [
-    "very_satisfied",
-    "satisfied",
-    "basically_satisfied",
-    "dissatisfied",
-    "very_dissatisfied",
-];
+pub use tongban_pages::rating::LEVELS;
 
 #[derive(Deserialize, Default)]
 struct Rated {

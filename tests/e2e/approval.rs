@@ -740,11 +740,12 @@ async fn the_queue_benchmark_lists_every_kind_of_queue() {
         rounds: 1,
     };
 
-    let report = tongban::bench::approval::approval(settings, load, 1_000, |_| {})
+    let report = tongban::bench::approval::approval(settings, load, 1_000, 50, |_| {})
         .await
         .unwrap();
 
-    // Every listing answered 200 for each request, over the work items written.
+    // Every listing answered 200 for each request, over the work items written; then every
+    // decision answered 200 (each sealing a certificate).
     assert_eq!(report.open_work_items, 1_000);
     for measured in [
         &report.department_queue,
@@ -753,7 +754,9 @@ async fn the_queue_benchmark_lists_every_kind_of_queue() {
     ] {
         assert_eq!(measured.requests, 100);
     }
-    assert!(tongban::bench::approval::table(&report).contains("county supervisor"));
+    assert_eq!(report.decisions.requests, 50);
+    let table = tongban::bench::approval::table(&report);
+    assert!(table.contains("county supervisor") && table.contains("decisions"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -5,7 +5,8 @@
 //! The work items are written straight into the approval schema (opening 100,000 cases through
 //! acceptance would measure intake, not the queue); the listings are real requests through the
 //! gateway by staff with real tokens: a department's approver, a county's supervisor and a
-//! city's supervisor.
+//! city's supervisor. Then the department's approver approves work items at their last step,
+//! each sealing an e-certificate: what a decision costs, with its seal, identifier and history.
 
 use serde::Serialize;
 
@@ -39,17 +40,21 @@ pub struct ApprovalReport {
     pub county_queue: Measured,
     /// A city supervisor's queue of overdue items (first page of 50).
     pub city_overdue_queue: Measured,
+    /// The department's approver approving work items at their last step, each issuing one
+    /// sealed e-certificate (`POST …/steps/2/decide`), `concurrency` at a time.
+    pub decisions: Measured,
 }
 
-/// Runs the benchmark with `work_items` open work items.
+/// Runs the benchmark with `work_items` open work items, then `decisions` decisions.
 pub async fn approval(
     settings: tongban_runtime::Settings,
     load: Load,
     work_items: usize,
+    decisions: usize,
     progress: impl Fn(&str),
 ) -> anyhow::Result<ApprovalReport> {
     super::on_throwaway(settings, &progress, async |platform| {
-        measure(platform, load, work_items, &progress).await
+        measure(platform, load, work_items, decisions, &progress).await
     })
     .await
 }
@@ -58,6 +63,7 @@ async fn measure(
     platform: &Platform,
     load: Load,
     work_items: usize,
+    decisions: usize,
     progress: &impl Fn(&str),
 ) -> anyhow::Result<ApprovalReport> {
     let client = super::client(&platform.settings.http, load.concurrency);
@@ -123,6 +129,18 @@ async fn measure(
         progress(&format!("listing the queue of {name}"));
         report.push(measure_urls(&client, load, token, &urls).await?);
     }
+    progress(&format!(
+        "approving {decisions} work items, each sealing an e-certificate"
+    ));
+    let decided = decide(
+        platform,
+        &client,
+        load,
+        &approver,
+        departments[1],
+        decisions,
+    )
+    .await?;
     let mut report = report.into_iter();
     Ok(ApprovalReport {
         cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -131,7 +149,131 @@ async fn measure(
         department_queue: report.next().unwrap_or_else(empty),
         county_queue: report.next().unwrap_or_else(empty),
         city_overdue_queue: report.next().unwrap_or_else(empty),
+        decisions: decided,
     })
+}
+
+/// The item the decisions are made on: its last step 审核 by an approver, its result an
+/// e-certificate (营业执照), its department's credit code a valid one (the certificate's
+/// identifier names it).
+const DECIDED_ITEM: &str = "4309030000000000000000000000001";
+const DECIDED_DEPARTMENT_CREDIT_CODE: &str = "11430900MB0000001R";
+
+/// `count` work items of `department` waiting at their last step, claimed by `approver` (not
+/// timed), then approved (timed), `load.concurrency` at a time.
+async fn decide(
+    platform: &Platform,
+    client: &HttpClient,
+    load: Load,
+    approver: &str,
+    department: uuid::Uuid,
+    count: usize,
+) -> anyhow::Result<Measured> {
+    if count == 0 {
+        return Ok(empty());
+    }
+    let pool =
+        tongban_runtime::db::connect(&platform.settings.database, tongban_approval::NAME).await?;
+    let cases = seed_decisions(&pool, department, count).await?;
+    pool.close().await;
+    let gateway = platform.gateway_url().unwrap_or_default();
+    let urls = |action: &str| -> Vec<String> {
+        cases
+            .iter()
+            .map(|case| format!("{gateway}/api/approval/v1/work-items/{case}/steps/2/{action}"))
+            .collect()
+    };
+    let post = http::Method::POST;
+    let claims = urls("claim");
+    let body = axum::body::Bytes::from_static(b"{}");
+    run(
+        client,
+        &post,
+        &claims,
+        &body,
+        Some(approver),
+        count,
+        load.concurrency,
+    )
+    .await?;
+    let decisions = urls("decide");
+    let body = axum::body::Bytes::from(
+        serde_json::json!({ "decision": "approve", "opinion": "符合条件，予以批准。" }).to_string(),
+    );
+    let (took, latencies) = run(
+        client,
+        &post,
+        &decisions,
+        &body,
+        Some(approver),
+        count,
+        load.concurrency,
+    )
+    .await?;
+    Ok(summarise(latencies, took))
+}
+
+/// Writes `count` work items of `department` in county 1 at their last step (审核, open), of an
+/// item issuing one e-certificate; their case ids.
+async fn seed_decisions(
+    pool: &sqlx::PgPool,
+    department: uuid::Uuid,
+    count: usize,
+) -> anyhow::Result<Vec<uuid::Uuid>> {
+    let county = COUNTIES[1];
+    sqlx::query(
+        "insert into department_directory (department_id, region_code, name, credit_code, registered_at)
+         values ($1, $2, '压测市场监督管理局', $3, now()) on conflict do nothing",
+    )
+    .bind(department)
+    .bind(county)
+    .bind(DECIDED_DEPARTMENT_CREDIT_CODE)
+    .execute(pool)
+    .await?;
+    sqlx::query(
+        r#"insert into item_versions (implementation_code, version, name, department_id,
+             department_credit_code, region_code, kind, promised_value, promised_unit, steps,
+             results, published_at)
+         values ($1, 1, '压测发证事项', $2, $3, $4, 'promised', 20, 'working_days',
+             '[{"name": "受理", "role": "window_clerk", "time_limit": {"value": 1, "unit": "working_days"}},
+               {"name": "审核", "role": "approver", "time_limit": {"value": 5, "unit": "working_days"}}]',
+             '[{"name": "营业执照", "kind": "licence", "e_certificate": true}]', now())"#,
+    )
+    .bind(DECIDED_ITEM)
+    .bind(department)
+    .bind(DECIDED_DEPARTMENT_CREDIT_CODE)
+    .bind(county)
+    .execute(pool)
+    .await?;
+    let cases: Vec<uuid::Uuid> = sqlx::query_scalar(
+        "insert into work_items (case_id, case_number, kind, implementation_code, item_version,
+             handling_region, receiving_region, applicant_kind, accepted_at, accepted_on, item_name,
+             department_id, department_credit_code, limit_value, limit_unit, due_date, warn_on,
+             state, current_step)
+         select gen_random_uuid(), 'D' || lpad(n::text, 42, '0'), 'item', $1, 1, $2, $2, 'citizen',
+             now(), current_date - 3, '压测发证事项', $3, $4, 20, 'working_days',
+             current_date + 30, current_date + 28, 'in_progress', 2
+         from generate_series(1, $5) as n
+         returning case_id",
+    )
+    .bind(DECIDED_ITEM)
+    .bind(county)
+    .bind(department)
+    .bind(DECIDED_DEPARTMENT_CREDIT_CODE)
+    .bind(count as i64)
+    .fetch_all(pool)
+    .await?;
+    sqlx::query(
+        "insert into work_item_steps (case_id, position, name, role, limit_value, limit_unit, state)
+         select case_id, s.position, s.name, s.role, 5, 'working_days', s.state
+         from work_items,
+              (values (1, '受理', 'window_clerk', 'done'), (2, '审核', 'approver', 'open')) as s(position, name, role, state)
+         where implementation_code = $1",
+    )
+    .bind(DECIDED_ITEM)
+    .execute(pool)
+    .await?;
+    Ok(cases)
 }
 
 /// An empty measurement, for a report's request that was not made.
@@ -244,7 +386,7 @@ pub(super) async fn staff(
 /// The report as a table for a terminal.
 pub fn table(report: &ApprovalReport) -> String {
     format!(
-        "approval queue through the gateway, {} CPUs, concurrency {}, {} open work items\n{:<28} {:>9} {:>12} {:>9} {:>9}\n{}{}{}",
+        "approval queue through the gateway, {} CPUs, concurrency {}, {} open work items\n{:<28} {:>9} {:>12} {:>9} {:>9}\n{}{}{}{}",
         report.cpus,
         report.concurrency,
         report.open_work_items,
@@ -256,5 +398,6 @@ pub fn table(report: &ApprovalReport) -> String {
         super::row_wide("department approver", &report.department_queue),
         super::row_wide("county supervisor", &report.county_queue),
         super::row_wide("city supervisor, overdue", &report.city_overdue_queue),
+        super::row_wide("decisions, 1 certificate", &report.decisions),
     )
 }

@@ -21,7 +21,8 @@ pub enum BenchCommand {
     /// Resident size of a `tongban up --demo` process: idle, under a load of submissions and
     /// acceptances, and idle again.
     Memory(Memory),
-    /// The back office's queue listing with a province's open work items in the database.
+    /// The back office's queue listing with a province's open work items in the database, then
+    /// an approver's decisions, each sealing an e-certificate.
     Approval(Approval),
     /// The hall's inbox (counts, a list) and the staff search (by ID number, name, status and
     /// day, a department's) with a province's cases in the database.
@@ -174,6 +175,9 @@ pub struct Approval {
     /// Open work items written before measuring.
     #[arg(long, default_value_t = 100_000)]
     work_items: usize,
+    /// Work items then approved, each sealing an e-certificate (0: none).
+    #[arg(long, default_value_t = 2_000)]
+    decisions: usize,
     /// A short run (a smoke test; the numbers are rough).
     #[arg(long)]
     quick: bool,
@@ -392,15 +396,16 @@ impl Memory {
 
 impl Approval {
     async fn run(self, settings: Settings) -> anyhow::Result<()> {
-        let (load, work_items) = if self.quick {
-            (load(200, 8, 1), 2_000)
+        let (load, work_items, decisions) = if self.quick {
+            (load(200, 8, 1), 2_000, 100)
         } else {
             (
                 load(self.requests, self.concurrency, self.rounds),
                 self.work_items,
+                self.decisions,
             )
         };
-        let report = bench::approval::approval(settings, load, work_items, step).await?;
+        let report = bench::approval::approval(settings, load, work_items, decisions, step).await?;
         print!("{}", bench::approval::table(&report));
         write_json(self.json, &report)
     }

@@ -17,10 +17,12 @@ use tongban_approval::config::ApprovalSettings;
 
 const ANHUA: &str = "430923000000";
 
+mod audit;
 mod certificate;
 mod duties;
 mod face;
 mod holder;
+mod national;
 mod withdrawal;
 
 /// An item of 赫山区 in force whose process is 受理 (window) → 承办 → 审核 → 批准, promised in

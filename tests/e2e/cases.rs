@@ -899,6 +899,7 @@ pub(crate) async fn holds_certificate(test: &TestPlatform, account: &str, certif
         valid_from: "2020-01-01".into(),
         valid_until: String::new(),
         issued_at: None,
+        identifier: String::new(),
     };
     publish_as_approval(test, &certificate, &issued).await;
     test.eventually_counts(
@@ -958,6 +959,7 @@ async fn a_government_issued_material_comes_from_the_applicants_e_certificate() 
         valid_from: "2020-01-01".into(),
         valid_until: String::new(),
         issued_at: None,
+        identifier: String::new(),
     };
     publish_as_approval(&test, &certificate, &issued).await;
     test.eventually_counts(

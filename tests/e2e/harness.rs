@@ -481,8 +481,10 @@ impl TestPlatform {
         self.wait_ready().await;
     }
 
-    /// Stops the platform and drops the test's database.
+    /// Verifies every certificate the test issued with OpenSSL and gmssl ([`crate::gm`]), then
+    /// stops the platform and drops the test's database.
     pub async fn stop(mut self) {
+        crate::gm::every_certificate_verifies_independently(&self.db).await;
         self.platform.stop().await.expect("clean stop");
         self.db.close().await;
         if let Ok(mut admin) =

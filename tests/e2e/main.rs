@@ -25,6 +25,7 @@ mod events;
 mod faults;
 mod files;
 mod fuzz;
+mod gm;
 mod hall;
 mod hall_pages;
 mod hall_statistics;

@@ -3,6 +3,9 @@
 //! refresh, logout and forged tokens, and the captured text is searched for each secret.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test fails
 
+#[allow(dead_code)] // as the harness
+#[path = "../e2e/gm.rs"]
+mod gm;
 #[allow(dead_code)] // the harness serves the e2e binary too; this test uses part of it
 #[path = "../e2e/harness.rs"]
 mod harness;

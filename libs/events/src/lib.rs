@@ -19,10 +19,12 @@ pub mod topics {
     pub const NOTIFICATION: &str = "tongban.notification.v1";
     pub const CROSSREGION: &str = "tongban.crossregion.v1";
     pub const HALL: &str = "tongban.hall.v1";
+    /// The signed heads of the services' audit chains.
+    pub const AUDIT: &str = "tongban.audit.v1";
     /// Messages a consumer can never process, with the reason in a header.
     pub const DEADLETTER: &str = "tongban.deadletter.v1";
 
-    pub const ALL: [&str; 8] = [
+    pub const ALL: [&str; 9] = [
         IDENTITY,
         CATALOGUE,
         ACCEPTANCE,
@@ -30,6 +32,7 @@ pub mod topics {
         NOTIFICATION,
         CROSSREGION,
         HALL,
+        AUDIT,
         DEADLETTER,
     ];
 
@@ -72,6 +75,12 @@ pub mod crossregion {
 pub mod hall {
     pub mod v1 {
         include!(concat!(env!("OUT_DIR"), "/tongban.hall.v1.rs"));
+    }
+}
+
+pub mod audit {
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/tongban.audit.v1.rs"));
     }
 }
 
@@ -136,6 +145,7 @@ events! {
     acceptance::v1::RemediationOpened => "acceptance", "remediation_opened";
     acceptance::v1::RemediationClosed => "acceptance", "remediation_closed";
     acceptance::v1::RemediationOverdue => "acceptance", "remediation_overdue";
+    audit::v1::ChainHead => "audit", "chain_head";
     approval::v1::CertificateIssued => "approval", "certificate_issued";
     approval::v1::CertificateRevoked => "approval", "certificate_revoked";
     approval::v1::CaseConcluded => "approval", "case_concluded";

@@ -116,7 +116,7 @@ impl CertificateId {
 }
 
 /// A type code: a credit code (check character right) and 3 digits.
-fn is_type_code(code: &str) -> bool {
+pub fn is_type_code(code: &str) -> bool {
     code.len() == 21
         && code.is_char_boundary(18)
         && code[..18].parse::<CreditCode>().is_ok()

@@ -26,6 +26,7 @@ use base64::Engine as _;
 use rand::RngCore as _;
 use zeroize::Zeroizing;
 
+pub mod sm2;
 pub mod store;
 
 /// SM4-GCM with a 96-bit nonce and a 128-bit tag.
@@ -65,13 +66,20 @@ pub enum VaultError {
 struct Kek {
     id: [u8; ID_LEN],
     cipher: Sm4Gcm,
+    /// What keys derived from this KEK are derived from ([`Vault::derived`]).
+    seed: Zeroizing<[u8; 32]>,
 }
 
 impl Kek {
     fn new(key: &[u8; KEY_LEN]) -> Self {
+        use sm3::Digest as _;
+        let mut seed = sm3::Sm3::new();
+        seed.update(b"tongban.vault.derive\0");
+        seed.update(key);
         Self {
             id: kek_id(key),
             cipher: Sm4Gcm::new(key.into()),
+            seed: Zeroizing::new(seed.finalize().into()),
         }
     }
 }
@@ -127,6 +135,17 @@ impl Vault {
             current: Kek::new(current),
             previous: previous.iter().map(Kek::new).collect(),
         }
+    }
+
+    /// A 32-byte key for `label`, derived from the current KEK (SM3 of a seed of the KEK and
+    /// the label): the same on every replica that has the KEK, never stored, and another after
+    /// the KEK is rotated.
+    pub fn derived(&self, label: &str) -> Zeroizing<[u8; 32]> {
+        use sm3::Digest as _;
+        let mut key = sm3::Sm3::new();
+        key.update(self.current.seed.as_ref());
+        key.update(label.as_bytes());
+        Zeroizing::new(key.finalize().into())
     }
 
     /// A new random KEK, base64 (what `tongban up` keeps in data/kek, or an operator puts in
@@ -322,6 +341,20 @@ mod tests {
 
     fn unhex(s: &str) -> Vec<u8> {
         hex::decode(s).unwrap()
+    }
+
+    #[test]
+    fn derived_keys_follow_the_kek_and_the_label() {
+        let a = Vault::new(&[1; 16], &[]);
+        let again = Vault::new(&[1; 16], &[[9; 16]]);
+        let b = Vault::new(&[2; 16], &[[1; 16]]);
+        assert_eq!(a.derived("audit"), again.derived("audit"));
+        assert_ne!(a.derived("audit"), a.derived("other"));
+        assert_ne!(
+            a.derived("audit"),
+            b.derived("audit"),
+            "rotated: another key"
+        );
     }
 
     /// RFC 8998 appendix A.1: the SM4-GCM construction here is the standard one.

@@ -56,7 +56,14 @@ pub async fn run(
     let acceptance = Arc::new(config);
     let vault = settings.secrets.vault()?;
     let http_settings = settings.http.clone();
-    let host = Host::connect(NAME, settings, migrator()).await?;
+    let host = Host::connect(NAME, settings.clone(), migrator()).await?;
+    tongban_audit::head::keep_publishing(
+        &settings,
+        host.pool.clone(),
+        &vault,
+        NAME,
+        shutdown.clone(),
+    )?;
     let passwords = Arc::new(case::password::QueryPasswords::load(&host.pool, &vault).await?);
     case::password::hash_stored_passwords(&host.pool, &passwords).await?;
     let identities =

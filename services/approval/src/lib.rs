@@ -52,8 +52,15 @@ pub async fn run(
     let clock = settings.clock.clone();
     let stop_timers = shutdown.clone();
     let vault = settings.secrets.vault()?;
-    let host = Host::connect(NAME, settings, migrator()).await?;
+    let host = Host::connect(NAME, settings.clone(), migrator()).await?;
     certificate::seal::seal_plaintext(&host.pool, &vault).await?;
+    tongban_audit::head::keep_publishing(
+        &settings,
+        host.pool.clone(),
+        &vault,
+        NAME,
+        shutdown.clone(),
+    )?;
     let state = AppState {
         pool: host.pool.clone(),
         clock: clock.clone(),

@@ -49,6 +49,8 @@ pub const PUBLIC: &[(&str, &str)] = &[
     ("GET", "/api/approval/v1/seals/*"),
     // A certificate's public status: what the QR code on its printed face leads to.
     ("GET", "/api/approval/v1/certificates/*/status"),
+    // The certificate type code list of the identifiers (GB/T 36904).
+    ("GET", "/api/approval/v1/certificate-types"),
     // 通办 agreements (通办事项清单) are public information, like the catalogue.
     ("GET", "/api/crossregion/v1/agreements"),
     ("GET", "/api/crossregion/v1/agreements/**"),

@@ -50,6 +50,14 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let host = Host::connect(NAME, settings.clone(), migrator()).await?;
+    let vault = settings.secrets.vault()?;
+    tongban_audit::head::keep_publishing(
+        &settings,
+        host.pool.clone(),
+        &vault,
+        NAME,
+        shutdown.clone(),
+    )?;
     let identity: Arc<config::IdentitySettings> = Arc::new(settings.section()?);
     bootstrap_admin(&host.pool, &identity).await?;
     let signer = Arc::new(

@@ -201,13 +201,14 @@ async fn keys(pool: &PgPool, settings: &Settings, report: &mut Report) {
 }
 
 /// The columns of secrets kept sealed under the KEK, in every service's schema.
-pub const SEALED: [Column; 8] = [
+pub const SEALED: [Column; 9] = [
     tongban_identity::keys::SEALED,
     tongban_console::session::SEALED,
     tongban_portal::SEALED,
     tongban_acceptance::case::password::SEALED,
     tongban_acceptance::case::applicant::SEALED,
     tongban_approval::certificate::seal::SEALED,
+    tongban_approval::certificate::sm2_seal::SEALED,
     tongban_notification::db::webhooks::SEALED,
     tongban_hall::booking::person::SEALED,
 ];
@@ -472,4 +473,30 @@ pub async fn insight_feed(settings: &Settings) -> anyhow::Result<Feed> {
     let feed = tongban_insight::db::feed::current(&pool).await?;
     pool.close().await;
     Ok(feed)
+}
+
+/// The services that keep an audit chain of their staff's actions (tongban_audit).
+pub const AUDITED: [&str; 3] = [
+    tongban_identity::NAME,
+    tongban_acceptance::NAME,
+    tongban_approval::NAME,
+];
+
+/// Walks `service`'s audit chain (tongban_audit::verify), telling `length` the number of
+/// entries its head names and `progress` how many were checked.
+pub async fn verify_audit_chain(
+    settings: &Settings,
+    service: &str,
+    length: impl Fn(u64),
+    progress: impl Fn(u64),
+) -> anyhow::Result<tongban_audit::Walk> {
+    let pool = tongban_runtime::db::connect(&settings.database, service).await?;
+    let head: i64 = sqlx::query_scalar("select seq from audit_head")
+        .fetch_one(&pool)
+        .await
+        .with_context(|| format!("the audit chain of {service} (are its migrations applied?)"))?;
+    length(head.max(0) as u64);
+    let walk = tongban_audit::verify(&pool, |done| progress(done.max(0) as u64)).await?;
+    pool.close().await;
+    Ok(walk)
 }

@@ -1,5 +1,6 @@
 //! An accepted case passes its three steps, is returned once and approved; its sealed
 //! e-certificate verifies, detects tampering and is revoked.
+//! ([`super::national`]: its SM2 seal, identifier and the Ed25519 certificates from before.)
 
 use super::*;
 
@@ -345,65 +346,41 @@ async fn the_sealed_certificate_detects_tampering(
     unknown["id"] = json!(uuid::Uuid::now_v7());
     let unknown = verify(json!({ "document": unknown, "signature": sealed["signature"] })).await;
     assert_eq!(unknown["status"], "unknown", "{unknown}");
+    national::it_is_sealed_with_sm2_and_named_after_gb_t_36904(
+        test,
+        applicant,
+        &sealed,
+        &certificate_id,
+    )
+    .await;
     let seal = test
         .get_json(&test.url(&format!("/api/approval/v1/seals/{}", &code[..18])))
         .await
         .unwrap();
-    assert_eq!(seal["key_id"], sealed["document"]["seal"]["key_id"]);
-    the_seal_key_in_the_database_is_useless_without_the_kek(test, &code[..18], &tampered, &verify)
-        .await;
+    assert_eq!(
+        seal["keys"][0]["key_id"],
+        sealed["document"]["seal"]["key_id"]
+    );
+    assert_eq!(seal["keys"][0]["algorithm"], "SM2");
+    assert_eq!(
+        seal["keys"][0]["public_key_pem"],
+        sealed["seal"]["public_key_pem"]
+    );
+    national::the_seal_key_in_the_database_is_useless_without_the_kek(
+        test,
+        &code[..18],
+        &tampered,
+        &verify,
+    )
+    .await;
+    national::a_certificate_sealed_with_ed25519_before_still_verifies(
+        test,
+        &sealed,
+        &code[..18],
+        &verify,
+    )
+    .await;
     (certificate_id, sealed)
-}
-
-/// The department's seal key as the database holds it: sealed under the KEK, so whoever reads
-/// the table has no key. Even the key itself (opened here with the platform's own KEK) re-seals
-/// a changed certificate that verification calls `altered`: it is not what was issued.
-async fn the_seal_key_in_the_database_is_useless_without_the_kek<F, Fut>(
-    test: &TestPlatform,
-    credit_code: &str,
-    tampered: &Value,
-    verify: &F,
-) where
-    F: Fn(Value) -> Fut,
-    Fut: std::future::Future<Output = Value>,
-{
-    use tongban_approval::certificate::seal::{SEALED, Seal};
-    let (key_id, plain, sealed, public): (String, Option<Vec<u8>>, Vec<u8>, Vec<u8>) =
-        sqlx::query_as(
-            "select key_id, private_key, sealed_private_key, public_key
-             from approval.department_seals where department_credit_code = $1",
-        )
-        .bind(credit_code)
-        .fetch_one(&test.db)
-        .await
-        .unwrap();
-    assert_eq!(plain, None, "no private key is stored as it is");
-    assert!(
-        sealed.windows(32).all(|window| {
-            Seal::from_bytes(key_id.clone(), window)
-                .is_none_or(|s| s.key.verifying_key().to_bytes().as_slice() != public)
-        }),
-        "no 32 bytes of the stored value are the seal's key"
-    );
-    let other =
-        tongban_vault::Vault::from_base64(&tongban_vault::Vault::generate_kek(), "").unwrap();
-    assert!(other.open(&SEALED.context(credit_code), &sealed).is_err());
-
-    let vault = test.platform.settings.secrets.vault().unwrap();
-    let secret = vault.open(&SEALED.context(credit_code), &sealed).unwrap();
-    let stolen = Seal::from_bytes(key_id, &secret).unwrap();
-    assert_eq!(
-        stolen.key.verifying_key().to_bytes().as_slice(),
-        public,
-        "the KEK opens the department's seal key (the test above is not vacuous)"
-    );
-    let resealed =
-        verify(json!({ "document": tampered, "signature": stolen.sign(tampered) })).await;
-    assert_eq!(
-        (resealed["valid"].as_bool(), resealed["status"].as_str()),
-        (Some(false), Some("altered")),
-        "{resealed}"
-    );
 }
 
 async fn the_certificate_is_revoked_by_its_department(

@@ -68,7 +68,13 @@ async fn a_certificates_face_prints_on_one_a4_page_and_its_qr_status_follows_rev
 
     // Same access as the certificate: its holder and the staff who see the case.
     let face = format!("/api/approval/v1/certificates/{id}/face");
-    let status_path = format!("/api/approval/v1/certificates/{id}/status");
+    // The face names it by its GB/T 36904 identifier, and its QR code leads to the status
+    // under that name.
+    let identifier = certificate["document"]["identifier"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let status_path = format!("/api/approval/v1/certificates/{identifier}/status");
     assert_eq!(test.get_as(&staff.sibling, &face).await.status(), 404);
     assert_eq!(
         test.get_as(&staff.other_department, &face).await.status(),
@@ -84,6 +90,10 @@ async fn a_certificates_face_prints_on_one_a4_page_and_its_qr_status_follows_rev
     );
     let page = page.text().await.unwrap();
     assert!(page.contains("<svg "), "the QR code is inline SVG");
+    assert!(
+        page.contains(&format!("证照标识：{identifier}")),
+        "the identifier is printed"
+    );
     assert!(
         page.contains(&format!("<p>http://127.0.0.1:8080{status_path}</p>")),
         "the status URL printed under approval.public_url (its default: the gateway here)"
@@ -119,7 +129,7 @@ async fn a_certificates_face_prints_on_one_a4_page_and_its_qr_status_follows_rev
     if browser {
         let spec = json!({ "documents": [
             { "name": "certificate-face", "token": applicant, "url": test.url(&face),
-              "expect": ["营业执照", id, masked, name, issuer, format!("{issuer}电子印章"),
+              "expect": ["营业执照", identifier, masked, name, issuer, format!("{issuer}电子印章"),
                          status_path, printed_digest] },
         ]});
         print_documents("certificate-face", spec, 1).await;

@@ -228,8 +228,19 @@ pub(super) fn written(row: &Row) -> Written<'_> {
     }
 }
 
+/// The staff actions on a case that go into the service's audit chain (besides the history):
+/// the acceptance decisions, the original ID checked (its full number shown to the clerk), and
+/// the result handed over.
+const AUDITED: [&str; 5] = [
+    "accepted",
+    "refused",
+    "correction_requested",
+    "identity_checked",
+    "delivered",
+];
+
 /// Appends `entry` to the history of case `case`, which moved from `from` (none: it was
-/// created) to `to`.
+/// created) to `to`; a staff member's decision also to the audit chain ([`AUDITED`]).
 pub(super) async fn append(
     tx: &mut PgConnection,
     case: &Written<'_>,
@@ -237,6 +248,18 @@ pub(super) async fn append(
     to: Status,
     entry: Entry<'_>,
 ) -> Result<(), sqlx::Error> {
+    if entry.actor.is_some() && AUDITED.contains(&entry.action) {
+        let detail = serde_json::json!({ "case_id": case.id, "from": from.map(Status::as_str),
+            "to": to.as_str(), "detail": entry.detail });
+        let action = tongban_audit::Action {
+            actor: entry.actor,
+            action: entry.action,
+            subject: case.number.unwrap_or_default(),
+            detail: &detail,
+            at: entry.at,
+        };
+        tongban_audit::append(tx, &[action]).await?;
+    }
     let columns = [
         ("from_status", Column::Text(from.map(Status::as_str))),
         ("to_status", Column::Text(Some(to.as_str()))),

@@ -16,7 +16,6 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
 
 use tongban_auth::Authenticated;
 use tongban_kernel::{Error, ErrorBody, Path, Printable, Result};
@@ -117,6 +116,7 @@ fn holder(document: &Value) -> Vec<Line> {
 /// The document's fields the face lays out elsewhere, or shows under their own label here.
 const LAID_OUT: &[&str] = &[
     "id",
+    "identifier",
     "type",
     "kind",
     "holder",
@@ -158,7 +158,11 @@ fn fields(document: &Value) -> Vec<Line> {
 /// The face of `sealed`, its QR code pointing under `public_url`.
 pub fn face(sealed: &SealedCertificate, public_url: &str) -> Result<Face> {
     let document = &sealed.document;
-    let id = text(&document["id"]);
+    // Its GB/T 36904 identifier; the UUID for certificates issued before identifiers.
+    let id = document["identifier"]
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| text(&document["id"]));
     let status_url = status_url(public_url, &id);
     let issued_on = document["issued_at"]
         .as_str()
@@ -194,7 +198,9 @@ pub fn face(sealed: &SealedCertificate, public_url: &str) -> Result<Face> {
 /// The certificate's printable face (A4, Chinese), with a QR code of its public status: for
 /// whoever may read the certificate (its holder, the staff who see its case).
 #[utoipa::path(get, path = "/v1/certificates/{id}/face", tag = "certificates",
-    security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "the certificate's UUID or its GB/T 36904 identifier")),
+    responses(
     (status = 200, description = "the printable certificate", content_type = "text/html", body = String),
     (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 404, body = ErrorBody),
@@ -202,8 +208,9 @@ pub fn face(sealed: &SealedCertificate, public_url: &str) -> Result<Face> {
 async fn face_page(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(id): Path<Uuid>,
+    Path(id): Path<String>,
 ) -> Result<impl IntoResponse> {
+    let id = super::identifier::resolve(&state.pool, &id).await?;
     let sealed = verify::get(&state.pool, &principal, id).await?;
     let body = face(&sealed, &state.public_url)?
         .render()
@@ -216,6 +223,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use serde_json::json;
+    use uuid::Uuid;
 
     fn sealed(holder: Value) -> SealedCertificate {
         SealedCertificate {
@@ -233,6 +241,7 @@ mod tests {
             signature: "s".into(),
             revoked_at: None,
             revoke_reason: None,
+            seal: None,
         }
     }
 

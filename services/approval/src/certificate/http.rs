@@ -11,8 +11,8 @@ use uuid::Uuid;
 use tongban_auth::Authenticated;
 use tongban_kernel::{ErrorBody, Json, Path, Result};
 
+use super::keys::{self, PublicSeal};
 use super::revoke;
-use super::seal::{self, PublicSeal};
 use super::verify::{self, SealedCertificate, Verification};
 use crate::AppState;
 
@@ -24,20 +24,22 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(seal))
         .merge(super::face::router())
         .merge(super::status::router())
+        .merge(super::identifier::router())
 }
 
 /// An e-certificate (电子证照) with its seal's signature, naming its holder: for the holder,
 /// the staff who see its case, and the window clerks of the region that took the case in
 /// (they hand the result out).
 #[utoipa::path(get, path = "/v1/certificates/{id}", tag = "certificates",
-    params(("id" = Uuid, Path)),
+    params(("id" = String, Path, description = "the certificate's UUID or its GB/T 36904 identifier")),
     responses((status = 200, body = SealedCertificate), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn get_certificate(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(id): Path<Uuid>,
+    Path(id): Path<String>,
 ) -> Result<Json<SealedCertificate>> {
+    let id = super::identifier::resolve(&state.pool, &id).await?;
     Ok(Json(verify::get(&state.pool, &principal, id).await?))
 }
 
@@ -79,7 +81,8 @@ async fn revoke(
     ))
 }
 
-/// A department's electronic seal (public key), to verify its certificates offline (public).
+/// A department's electronic seal: its SM2 public key (PEM), and the Ed25519 key of its
+/// certificates from before, to verify them offline (public).
 #[utoipa::path(get, path = "/v1/seals/{credit_code}", tag = "certificates",
     params(("credit_code" = String, Path, description = "the department's unified social credit code")),
     responses((status = 200, body = PublicSeal), (status = 404, body = ErrorBody)))]
@@ -88,6 +91,6 @@ async fn seal(
     Path(credit_code): Path<String>,
 ) -> Result<Json<PublicSeal>> {
     Ok(Json(
-        seal::public_seal(&state.pool, credit_code.trim()).await?,
+        keys::public_seal(&state.pool, credit_code.trim()).await?,
     ))
 }

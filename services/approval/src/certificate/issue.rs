@@ -12,7 +12,8 @@ use tongban_events::approval::v1 as events;
 use tongban_kernel::Error;
 use tongban_vault::Vault;
 
-use super::seal;
+use super::identifier;
+use super::sm2_seal::{self, Signer};
 use crate::work_item::store::{self, Now, Row};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -55,9 +56,12 @@ fn named(account: Option<Uuid>, kind: &str, name: &str, document: &str) -> Value
     holder
 }
 
-/// The document of e-certificate `id` of `spec` for the applicant of `row`.
+/// The document of e-certificate `id` (named `identifier`) of `spec` for the applicant of `row`,
+/// to be sealed with SM2 seal `key_id`.
+#[allow(clippy::too_many_arguments)]
 fn document(
     id: Uuid,
+    identifier: &str,
     spec: &ResultSpec,
     row: &Row,
     issuer: &Issuer,
@@ -67,6 +71,7 @@ fn document(
 ) -> Value {
     json!({
         "id": id,
+        "identifier": identifier,
         "type": spec.name,
         "kind": spec.kind,
         "holder": holder(row),
@@ -81,28 +86,59 @@ fn document(
         "valid_from": now.today,
         "valid_until": valid_until,
         "issued_at": now.at,
-        "seal": { "key_id": key_id, "algorithm": "Ed25519" },
+        "seal": sm2_seal::named(key_id),
     })
 }
 
-/// Seals, stores and announces one e-certificate of `spec`; its id.
+/// What the results of one decision are issued under.
+pub struct Issuing<'a> {
+    pub vault: &'a Vault,
+    pub row: &'a Row,
+    /// For certificates that expire.
+    pub valid_until: Option<NaiveDate>,
+    pub now: Now,
+    /// The approver who decided (the audit chain names them as the issuer's hand).
+    pub by: Uuid,
+}
+
+/// Identifies, seals (SM2), stores, audits and announces one e-certificate of `spec`; its id.
 async fn seal_one(
     tx: &mut PgConnection,
-    vault: &Vault,
-    row: &Row,
-    spec: &ResultSpec,
+    issuing: &Issuing<'_>,
     issuer: &Issuer,
-    valid_until: Option<NaiveDate>,
-    now: Now,
+    spec: &ResultSpec,
 ) -> Result<String, Error> {
-    let seal = seal::stored(tx, vault, &issuer.credit_code, now.at).await?;
+    let Issuing {
+        vault,
+        row,
+        valid_until,
+        now,
+        by,
+    } = *issuing;
+    let seal = sm2_seal::stored(tx, vault, &issuer.credit_code, now.at).await?;
     let id = Uuid::now_v7();
-    let document = document(id, spec, row, issuer, &seal.key_id, valid_until, now);
-    let signature = seal.sign(&document);
+    let identifier = identifier::identify(tx, &spec.name, &issuer.credit_code, id)
+        .await?
+        .to_string();
+    let document = document(
+        id,
+        &identifier,
+        spec,
+        row,
+        issuer,
+        &seal.key_id,
+        valid_until,
+        now,
+    );
+    let signer = Signer {
+        credit_code: issuer.credit_code.clone(),
+        name: issuer.name.clone(),
+    };
+    let (signature, record) = seal.sign(&document, signer, now.at);
     sqlx::query(
         "insert into certificates (id, case_id, certificate_type, holder_account_id,
-             issuer_credit_code, document, signature, key_id, issued_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             issuer_credit_code, document, signature, key_id, issued_at, identifier, seal)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(id)
     .bind(row.case_id)
@@ -113,11 +149,24 @@ async fn seal_one(
     .bind(&signature)
     .bind(&seal.key_id)
     .bind(now.at)
+    .bind(&identifier)
+    .bind(Jsonb(&record))
     .execute(&mut *tx)
     .await?;
+    let audited = json!({ "certificate_id": id, "case_number": row.case_number,
+        "type": spec.name, "issuer": issuer.credit_code, "data_hash": record.data_hash });
+    let action = tongban_audit::Action {
+        actor: Some(by),
+        action: "certificate_issued",
+        subject: &identifier,
+        detail: &audited,
+        at: now.at,
+    };
+    tongban_audit::append(tx, &[action]).await?;
     let key = id.to_string();
     let event = events::CertificateIssued {
         certificate_id: key.clone(),
+        identifier,
         certificate_type: spec.name.clone(),
         holder_account_id: row.applicant_id.map(|a| a.to_string()).unwrap_or_default(),
         holder_document_masked: row.applicant_document_masked.clone(),
@@ -135,11 +184,9 @@ async fn seal_one(
 /// certificates marked as e-certificates are sealed by the department and announced.
 pub async fn issue_results(
     tx: &mut PgConnection,
-    vault: &Vault,
-    row: &Row,
-    valid_until: Option<NaiveDate>,
-    now: Now,
+    issuing: &Issuing<'_>,
 ) -> Result<Vec<events::IssuedResult>, Error> {
+    let row = issuing.row;
     let specs: Option<Jsonb<Vec<ResultSpec>>> = sqlx::query_scalar(
         "select results from item_versions where implementation_code = $1 and version = $2",
     )
@@ -161,7 +208,7 @@ pub async fn issue_results(
     for spec in specs.map(|s| s.0).unwrap_or_default() {
         let sealed = spec.e_certificate && matches!(spec.kind.as_str(), "licence" | "certificate");
         let certificate_id = if sealed {
-            seal_one(tx, vault, row, &spec, &issuer, valid_until, now).await?
+            seal_one(tx, issuing, &issuer, &spec).await?
         } else {
             String::new()
         };

@@ -65,9 +65,8 @@ pub async fn revoke(
     store::note(&mut tx, &row, entry).await?;
     tx.commit().await?;
     Ok(SealedCertificate {
-        document: found.document,
-        signature: found.signature,
         revoked_at: Some(now.at),
         revoke_reason: Some(reason),
+        ..found.sealed()
     })
 }

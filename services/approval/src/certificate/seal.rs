@@ -1,20 +1,20 @@
 //! E-certificates (电子证照): a structured document signed with the issuing department's
-//! electronic seal (an Ed25519 key). What is signed is the document's canonical JSON: object
-//! keys sorted, no insignificant whitespace. Any change to any field, or a signature made with
-//! another key, fails verification.
+//! electronic seal. What is signed is the document's canonical JSON: object keys sorted, no
+//! insignificant whitespace. Any change to any field, or a signature made with another key,
+//! fails verification.
 //!
-//! Each department's seal is made the first time it signs and kept in `department_seals`, its
-//! private key sealed under the key-encryption key (`tongban_vault`); its public key is
-//! published for verifying offline.
+//! Certificates are sealed with SM2 over SM3 ([`super::sm2_seal`]). Those issued before
+//! national cryptography came in are sealed with an Ed25519 key ([`Seal`], kept here so they
+//! keep verifying; no new certificate is sealed with it).
+//!
+//! Each department's seal is made the first time it signs, its private key sealed under the
+//! key-encryption key (`tongban_vault`); its public keys are published for verifying offline.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Utc};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
-use serde::Serialize;
 use serde_json::Value;
-use sqlx::{PgConnection, PgPool};
-use utoipa::ToSchema;
+use sqlx::PgPool;
 
 use tongban_kernel::Error;
 use tongban_vault::Vault;
@@ -59,7 +59,7 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     }
 }
 
-/// A department's electronic seal.
+/// A department's Ed25519 seal, from before SM2 (its certificates keep verifying).
 pub struct Seal {
     pub key_id: String,
     pub key: SigningKey,
@@ -102,7 +102,7 @@ pub fn key_id(public: &VerifyingKey) -> String {
 pub enum Invalid {
     /// The signature is not base64url of 64 bytes.
     MalformedSignature,
-    /// The public key is not a valid Ed25519 key.
+    /// The public key is not a valid key of the seal's algorithm.
     MalformedKey,
     /// The signature was not made over this document with this key: something changed.
     Mismatch,
@@ -135,59 +135,13 @@ pub fn verify(public_key: &[u8], document: &Value, signature: &str) -> Result<()
         .map_err(|_| Invalid::Mismatch)
 }
 
-/// Where the departments' seal keys are kept, sealed under the KEK.
+/// Where the departments' Ed25519 seal keys are kept, sealed under the KEK.
 pub const SEALED: tongban_vault::store::Column = tongban_vault::store::Column {
     schema: "approval",
     table: "department_seals",
     key: "department_credit_code",
     column: "sealed_private_key",
 };
-
-fn opened(vault: &Vault, credit_code: &str, key_id: String, sealed: &[u8]) -> Result<Seal, Error> {
-    let secret = vault
-        .open(&SEALED.context(credit_code), sealed)
-        .map_err(|e| Error::internal(format!("the seal of {credit_code}: {e}")))?;
-    Seal::from_bytes(key_id, &secret).ok_or_else(|| Error::internal("a stored seal is malformed"))
-}
-
-/// The department's seal, made the first time it is needed (concurrent first uses agree on
-/// one: the insert that loses finds the winner's). Its private key is stored sealed.
-pub async fn stored(
-    tx: &mut PgConnection,
-    vault: &Vault,
-    credit_code: &str,
-    now: DateTime<Utc>,
-) -> Result<Seal, Error> {
-    let found: Option<(String, Vec<u8>)> = sqlx::query_as(
-        "select key_id, sealed_private_key from department_seals
-         where department_credit_code = $1 and sealed_private_key is not null",
-    )
-    .bind(credit_code)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some((key_id, sealed)) = found {
-        return opened(vault, credit_code, key_id, &sealed);
-    }
-    let fresh = Seal::generate();
-    sqlx::query(
-        "insert into department_seals (department_credit_code, key_id, sealed_private_key, public_key, created_at)
-         values ($1, $2, $3, $4, $5) on conflict (department_credit_code) do nothing",
-    )
-    .bind(credit_code)
-    .bind(&fresh.key_id)
-    .bind(vault.seal(&SEALED.context(credit_code), &fresh.key.to_bytes()))
-    .bind(fresh.key.verifying_key().to_bytes().to_vec())
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    let (key_id, sealed): (String, Vec<u8>) = sqlx::query_as(
-        "select key_id, sealed_private_key from department_seals where department_credit_code = $1",
-    )
-    .bind(credit_code)
-    .fetch_one(&mut *tx)
-    .await?;
-    opened(vault, credit_code, key_id, &sealed)
-}
 
 /// Seals the seal keys stored as they are (before keys were sealed) and forgets their plain
 /// form. Run at start.
@@ -198,35 +152,6 @@ pub async fn seal_plaintext(pool: &PgPool, vault: &Vault) -> Result<u64, Error> 
         tracing::info!(seals = sealed, "seal keys sealed under the KEK");
     }
     Ok(sealed)
-}
-
-/// A department's public seal key, for verifying its certificates offline.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct PublicSeal {
-    pub department_credit_code: String,
-    pub key_id: String,
-    pub algorithm: String,
-    /// The 32-byte Ed25519 public key, base64url.
-    pub public_key: String,
-    pub created_at: DateTime<Utc>,
-}
-
-pub async fn public_seal(pool: &PgPool, credit_code: &str) -> Result<PublicSeal, Error> {
-    let found: Option<(String, Vec<u8>, DateTime<Utc>)> = sqlx::query_as(
-        "select key_id, public_key, created_at from department_seals where department_credit_code = $1",
-    )
-    .bind(credit_code)
-    .fetch_optional(pool)
-    .await?;
-    let (key_id, public_key, created_at) =
-        found.ok_or_else(|| Error::NotFound(format!("seal of department {credit_code}")))?;
-    Ok(PublicSeal {
-        department_credit_code: credit_code.to_owned(),
-        key_id,
-        algorithm: "Ed25519".into(),
-        public_key: URL_SAFE_NO_PAD.encode(public_key),
-        created_at,
-    })
 }
 
 #[cfg(test)]

@@ -29,13 +29,14 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// leads here): valid, revoked or expired, who issued it and when, the holder masked, and the
 /// SHA-256 of the sealed document to compare with the one printed on the face.
 #[utoipa::path(get, path = "/v1/certificates/{id}/status", tag = "certificates",
-    params(("id" = Uuid, Path)),
+    params(("id" = String, Path, description = "the certificate's UUID or its GB/T 36904 identifier")),
     responses((status = 200, body = CertificateStatus), (status = 400, body = ErrorBody),
-        (status = 404, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn public_status(
     State(state): State<AppState>,
-    Path(id): Path<Uuid>,
+    Path(id): Path<String>,
 ) -> Result<Json<CertificateStatus>> {
+    let id = super::identifier::resolve(&state.pool, &id).await?;
     Ok(Json(status(&state.pool, id, state.now().today).await?))
 }
 
@@ -68,6 +69,8 @@ pub struct MaskedHolder {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CertificateStatus {
     pub certificate_id: Uuid,
+    /// Its identifier after GB/T 36904; absent on certificates issued before identifiers.
+    pub identifier: Option<String>,
     pub status: Standing,
     /// True only when `status` is `valid`.
     pub valid: bool,
@@ -154,6 +157,7 @@ pub async fn status(pool: &PgPool, id: Uuid, today: NaiveDate) -> Result<Certifi
     let text = |value: &Value| value.as_str().unwrap_or_default().to_owned();
     Ok(CertificateStatus {
         certificate_id: id,
+        identifier: document["identifier"].as_str().map(str::to_owned),
         status,
         valid: status == Standing::Valid,
         revoked_at: found.revoked_at,

@@ -11,20 +11,29 @@ use uuid::Uuid;
 use tongban_kernel::{Error, Principal};
 
 use super::seal;
+use super::sm2_seal::{self, SealSignature};
 use crate::work_item::store;
 
 /// An e-certificate as issued: the document and its seal's signature. Anyone holding both can
 /// check them at `POST /v1/certificates/verify`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SealedCertificate {
-    /// The structured document (id, type, holder, issuer, validity, seal key id ...).
+    /// The structured document (id, identifier, type, holder, issuer, validity, the seal's
+    /// key id and algorithm ...).
     #[schema(value_type = Object)]
     pub document: Value,
-    /// Ed25519 signature over the document's canonical JSON (keys sorted, no whitespace),
-    /// base64url.
+    /// The seal's signature over the document's canonical JSON (keys sorted, no whitespace),
+    /// base64url: SM2 with SM3, DER (`document.seal.algorithm` = `SM2`); for certificates from
+    /// before, Ed25519.
     pub signature: String,
+    #[serde(default)]
     pub revoked_at: Option<DateTime<Utc>>,
+    #[serde(default)]
     pub revoke_reason: Option<String>,
+    /// The seal signature's parts as GB/T 38540 names them (SM2 seals only), to verify it
+    /// with other tools (`docs/verify-a-certificate.md`). Not needed to verify here.
+    #[serde(default)]
+    pub seal: Option<SealSignature>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -35,6 +44,20 @@ pub struct CertificateRow {
     pub case_id: Uuid,
     pub revoked_at: Option<DateTime<Utc>>,
     pub revoke_reason: Option<String>,
+    pub seal: Option<sqlx::types::Json<SealSignature>>,
+}
+
+impl CertificateRow {
+    /// The certificate as issued, for whoever may read it.
+    pub fn sealed(self) -> SealedCertificate {
+        SealedCertificate {
+            document: self.document,
+            signature: self.signature,
+            revoked_at: self.revoked_at,
+            revoke_reason: self.revoke_reason,
+            seal: self.seal.map(|s| s.0),
+        }
+    }
 }
 
 pub async fn certificate_row(
@@ -42,7 +65,7 @@ pub async fn certificate_row(
     id: Uuid,
 ) -> Result<Option<CertificateRow>, sqlx::Error> {
     sqlx::query_as(
-        "select document, signature, holder_account_id, case_id, revoked_at, revoke_reason
+        "select document, signature, holder_account_id, case_id, revoked_at, revoke_reason, seal
          from certificates where id = $1",
     )
     .bind(id)
@@ -70,12 +93,7 @@ pub async fn get(
     if !holder && !staff {
         return Err(not_found());
     }
-    Ok(SealedCertificate {
-        document: found.document,
-        signature: found.signature,
-        revoked_at: found.revoked_at,
-        revoke_reason: found.revoke_reason,
-    })
+    Ok(found.sealed())
 }
 
 /// What a verification found.
@@ -151,12 +169,16 @@ pub async fn verify(pool: &PgPool, presented: &SealedCertificate) -> Result<Veri
     let key_id = record.document["seal"]["key_id"]
         .as_str()
         .unwrap_or_default();
-    let seal: Option<(String, Vec<u8>)> = sqlx::query_as(
-        "select department_credit_code, public_key from department_seals where key_id = $1",
-    )
-    .bind(key_id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let sm2 = record.document["seal"]["algorithm"] == sm2_seal::ALGORITHM;
+    let keys = if sm2 {
+        "select department_credit_code, public_key from department_sm2_seals where key_id = $1"
+    } else {
+        "select department_credit_code, public_key from department_seals where key_id = $1"
+    };
+    let seal: Option<(String, Vec<u8>)> = sqlx::query_as(keys)
+        .bind(key_id)
+        .fetch_optional(&mut *conn)
+        .await?;
     let Some((issuer, public_key)) = seal else {
         return Ok(Verification::invalid(
             Status::Altered,
@@ -164,7 +186,12 @@ pub async fn verify(pool: &PgPool, presented: &SealedCertificate) -> Result<Veri
             "no department's seal has the key id it names",
         ));
     };
-    if let Err(invalid) = seal::verify(&public_key, &presented.document, &presented.signature) {
+    let checked = if sm2 {
+        sm2_seal::verify(&public_key, &presented.document, &presented.signature)
+    } else {
+        seal::verify(&public_key, &presented.document, &presented.signature)
+    };
+    if let Err(invalid) = checked {
         return Ok(Verification::invalid(Status::Altered, id, invalid.as_str()));
     }
     if let Some(revoked_at) = record.revoked_at {

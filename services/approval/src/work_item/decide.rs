@@ -100,8 +100,14 @@ pub async fn decide(
     let row = store::apply(&mut tx, &row, Change::Concluded(&conclusion, now)).await?;
     let to = row.state;
     let results = if decision.approve {
-        crate::certificate::issue::issue_results(&mut tx, vault, &row, decision.valid_until, now)
-            .await?
+        let issuing = crate::certificate::issue::Issuing {
+            vault,
+            row: &row,
+            valid_until: decision.valid_until,
+            now,
+            by: principal.account,
+        };
+        crate::certificate::issue::issue_results(&mut tx, &issuing).await?
     } else {
         Vec::new()
     };

@@ -6,7 +6,7 @@
 //! The clock's own columns (due date, warning, extension) are written by [`crate::clock`].
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde_json::Value;
+use serde_json::{Value, json};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -231,8 +231,21 @@ pub struct Entry<'a> {
     pub detail: Value,
 }
 
-/// Appends `entry` to the history of work item `row` (without an event).
+/// Appends `entry` to the history of work item `row` (without an event). A staff member's
+/// action (one with an actor) also goes into the service's audit chain: every step, decision
+/// and revocation.
 pub async fn note(tx: &mut PgConnection, row: &Row, entry: Entry<'_>) -> Result<(), Error> {
+    if entry.actor.is_some() {
+        let detail = json!({ "case_id": row.case_id, "step": entry.step, "detail": entry.detail });
+        let action = tongban_audit::Action {
+            actor: entry.actor,
+            action: entry.action,
+            subject: &row.case_number,
+            detail: &detail,
+            at: entry.at,
+        };
+        tongban_audit::append(tx, &[action]).await?;
+    }
     let columns = [("step", Column::Int(entry.step))];
     let entry =
         aggregate::Entry::new(entry.at, entry.actor, entry.action, entry.detail).with(&columns);

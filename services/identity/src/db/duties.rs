@@ -62,6 +62,16 @@ pub async fn grant(
         granted_at: Some(timestamp(at)),
     };
     publish(&mut tx, region, &event).await?;
+    let detail = serde_json::json!({ "exception_id": granted.id, "reason": reason });
+    super::audit(
+        &mut tx,
+        Some(by),
+        "duty_exception_granted",
+        region,
+        detail,
+        at,
+    )
+    .await?;
     tx.commit().await?;
     Ok(granted)
 }
@@ -97,6 +107,17 @@ pub async fn revoke(
         revoked_at: Some(timestamp(at)),
     };
     publish(&mut tx, &revoked.region_code, &event).await?;
+    let detail = serde_json::json!({ "exception_id": id, "reason": reason });
+    let region = revoked.region_code.as_str();
+    super::audit(
+        &mut tx,
+        Some(by),
+        "duty_exception_revoked",
+        region,
+        detail,
+        at,
+    )
+    .await?;
     tx.commit().await?;
     Ok(revoked)
 }

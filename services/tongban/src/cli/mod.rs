@@ -9,12 +9,14 @@
 //! - [`admin`]: `admin create`, `admin notification-account`, `admin rotate-keys`.
 //! - [`catalogue`]: `catalogue import-regions | import-items | export-items | import-calendar`.
 //! - [`insight`]: `insight rebuild`.
+//! - [`audit`]: `audit verify`, the audit chains walked.
 //! - [`bench`]: `bench ...`, measurements on a throwaway database.
 //!
 //! A command returns `anyhow::Result<()>`: an error is printed with its chain of causes and the
 //! process exits 1 (`doctor` chooses its exit code itself; bad settings exit 2 in `main`).
 
 pub mod admin;
+pub mod audit;
 pub mod bench;
 pub mod broker;
 pub mod catalogue;
@@ -94,6 +96,9 @@ pub enum Command {
     /// The provincial statistics (the insight service).
     #[command(subcommand)]
     Insight(insight::InsightCommand),
+    /// The tamper-evident audit chains of the staff's actions.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Benchmarks: start the platform on a throwaway database and measure.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -123,6 +128,7 @@ impl Command {
             Self::Admin(command) => admin::run(settings, command).await,
             Self::Catalogue(command) => catalogue::run(settings, command).await,
             Self::Insight(command) => insight::run(settings, command).await,
+            Self::Audit(command) => audit::run(settings, command).await,
             Self::Bench(command) => bench::run(settings, command).await,
         };
         telemetry::shutdown();

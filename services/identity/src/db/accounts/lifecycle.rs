@@ -141,6 +141,14 @@ pub async fn set_disabled(
         };
         publish(&mut tx, account, &event).await?;
     }
+    let action = if disabled {
+        "account_disabled"
+    } else {
+        "account_enabled"
+    };
+    let subject = account.to_string();
+    let detail = serde_json::json!({});
+    crate::db::audit(&mut tx, Some(by), action, &subject, detail, at).await?;
     tx.commit().await?;
     Ok(())
 }

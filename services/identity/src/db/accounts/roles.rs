@@ -124,6 +124,10 @@ pub async fn grant(
         regions: vec![binding.region.to_string()],
     };
     outbox::enqueue(tx, &about, &event).await?;
+    let detail = serde_json::json!({ "binding_id": granted.id, "role": event.role,
+        "region_code": event.region_code, "department_id": binding.department });
+    let at = granted.granted_at;
+    crate::db::audit(tx, by, "role_granted", &key, detail, at).await?;
     Ok(granted)
 }
 
@@ -187,6 +191,9 @@ pub async fn revoke(
         regions: vec![binding.binding.region.to_string()],
     };
     outbox::enqueue(&mut tx, &about, &event).await?;
+    let detail = serde_json::json!({ "binding_id": binding.id, "role": event.role,
+        "region_code": event.region_code, "department_id": binding.binding.department });
+    crate::db::audit(&mut tx, Some(by), "role_revoked", &key, detail, revoked_at).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use tongban_bus::outbox::{self, Subject};
-use tongban_events::audit::v1::ChainHead;
+use tongban_events::audit::v1::{ChainHead, LaneHead};
 use tongban_runtime::config::{ConfigError, Section};
 use tongban_runtime::{CancellationToken, Settings};
 use tongban_vault::Vault;
@@ -41,31 +41,28 @@ pub fn platform_key(vault: &Vault) -> Sm2Key {
 }
 
 /// The bytes a head's signature covers (as `proto/tongban/audit/v1/events.proto` says).
-pub fn signed_bytes(service: &str, seq: i64, hash: &[u8], published_at: DateTime<Utc>) -> Vec<u8> {
+pub fn signed_bytes(service: &str, lanes: &[LaneHead], published_at: DateTime<Utc>) -> Vec<u8> {
     let mut bytes = b"tongban.audit.head.v1\0".to_vec();
     bytes.extend((service.len() as u32).to_be_bytes());
     bytes.extend(service.as_bytes());
-    bytes.extend(seq.to_be_bytes());
-    bytes.extend(hash);
+    bytes.extend((lanes.len() as u32).to_be_bytes());
+    for lane in lanes {
+        bytes.extend((lane.lane as u16).to_be_bytes());
+        bytes.extend(lane.seq.to_be_bytes());
+        bytes.extend(&lane.hash);
+    }
     bytes.extend(published_at.timestamp_micros().to_be_bytes());
     bytes
 }
 
-/// The head of `service`'s chain at `seq` with `hash`, signed with `key` at `now`.
-pub fn signed(
-    key: &Sm2Key,
-    service: &str,
-    seq: i64,
-    hash: Vec<u8>,
-    now: DateTime<Utc>,
-) -> ChainHead {
+/// The head of `service`'s chain (its lanes' heads), signed with `key` at `now`.
+pub fn signed(key: &Sm2Key, service: &str, lanes: Vec<LaneHead>, now: DateTime<Utc>) -> ChainHead {
     let now = DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
     let public = key.public();
     ChainHead {
         service: service.to_owned(),
-        seq,
-        signature: key.sign(&signed_bytes(service, seq, &hash, now)),
-        hash,
+        signature: key.sign(&signed_bytes(service, &lanes, now)),
+        lanes,
         published_at: Some(tongban_events::timestamp(now)),
         key_id: public.key_id(),
         public_key: public.to_sec1(),
@@ -83,45 +80,54 @@ pub fn verify(head: &ChainHead) -> bool {
     let Some(key) = Sm2Public::from_sec1(&head.public_key) else {
         return false;
     };
-    let bytes = signed_bytes(&head.service, head.seq, &head.hash, published_at);
+    let bytes = signed_bytes(&head.service, &head.lanes, published_at);
     key.verify(&bytes, &head.signature).is_ok()
 }
 
-/// Publishes the head of `service`'s chain if none was published in the last `every`; the
-/// number published. Replicas agree: the head's row is locked, and the one that waited finds
-/// it published.
+/// Publishes the head of `service`'s chain if none was published in the last `every`; whether
+/// it did. Replicas agree: the first to mark lane 0's row published publishes, the others find
+/// it marked. The lanes' heads are read in one statement: what was committed then.
 pub async fn publish_due(
     pool: &PgPool,
     key: &Sm2Key,
     service: &str,
     every: Duration,
     now: DateTime<Utc>,
-) -> Result<Option<i64>, sqlx::Error> {
+) -> Result<bool, sqlx::Error> {
     let since = now - chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX);
     let mut tx = pool.begin().await?;
-    let due: Option<(i64, Vec<u8>)> = sqlx::query_as(
-        "select seq, hash from audit_head where published_at is null or published_at <= $1
-         for update",
+    let due: Option<i16> = sqlx::query_scalar(
+        "update audit_head set published_at = $1
+         where lane = 0 and (published_at is null or published_at <= $2) returning lane",
     )
+    .bind(now)
     .bind(since)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((seq, hash)) = due else {
-        return Ok(None);
-    };
-    let head = signed(key, service, seq, hash, now);
+    if due.is_none() {
+        return Ok(false);
+    }
+    let lanes: Vec<(i16, i64, Vec<u8>)> =
+        sqlx::query_as("select lane, seq, hash from audit_head order by lane")
+            .fetch_all(&mut *tx)
+            .await?;
+    let lanes = lanes
+        .into_iter()
+        .map(|(lane, seq, hash)| LaneHead {
+            lane: lane as u32,
+            seq,
+            hash,
+        })
+        .collect();
+    let head = signed(key, service, lanes, now);
     let about = Subject {
         key: service,
         subject: None,
         regions: Vec::new(),
     };
     outbox::enqueue(&mut tx, &about, &head).await?;
-    sqlx::query("update audit_head set published_at = $1")
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
     tx.commit().await?;
-    Ok(Some(seq))
+    Ok(true)
 }
 
 /// The `[audit]` section of the settings, shared by the services that keep a chain.
@@ -185,13 +191,21 @@ mod tests {
             "every replica derives the same key"
         );
         let now = DateTime::from_timestamp_micros(1_765_000_000_123_456).unwrap();
-        let head = signed(&key, "approval", 42, vec![7; 32], now);
+        let lane = |lane: u32, seq: i64| LaneHead {
+            lane,
+            seq,
+            hash: vec![lane as u8; 32],
+        };
+        let head = signed(&key, "approval", vec![lane(0, 42), lane(1, 7)], now);
         assert!(verify(&head));
         let mut changed = head.clone();
-        changed.seq = 41;
+        changed.lanes[1].seq = 6;
         assert!(!verify(&changed));
         let mut changed = head.clone();
-        changed.hash[0] ^= 1;
+        changed.lanes[0].hash[0] ^= 1;
+        assert!(!verify(&changed));
+        let mut changed = head.clone();
+        changed.lanes.pop();
         assert!(!verify(&changed));
         let mut changed = head;
         changed.service = "identity".into();

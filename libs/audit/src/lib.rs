@@ -6,15 +6,21 @@
 //! keeps: they are signed with the platform's SM2 key and published on `tongban.audit.v1`
 //! ([`head`]).
 //!
-//! Each service keeps its chain in its own schema: `audit_chain` (the entries) and
-//! `audit_head` (one row: the last entry's number and hash, locked by each append, so entries
-//! are numbered without gaps in commit order).
+//! A service's chain runs in [`LANES`] lanes, each a hash chain of its own: appending locks the
+//! lane's head until the transaction commits (so a lane's entries are numbered without gaps, in
+//! commit order), and one lock for every staff action of a province would queue them all on
+//! one commit at a time. A transaction's lane is its connection's (the backend's process id
+//! modulo the lanes), so it holds one lane however many entries it appends, and two
+//! transactions never wait on each other's lanes in opposite orders.
 //!
-//! An entry's hash is SM3 over, in order:
-//! `"tongban.audit.v1" 0x00 ‖ previous hash (32) ‖ seq (u64, big-endian) ‖ at (microseconds
-//! since the Unix epoch, i64, big-endian) ‖ actor (0x00, or 0x01 and the 16 bytes of the UUID)
-//! ‖ action ‖ subject ‖ detail`, each text as its UTF-8 length (u32, big-endian) and bytes. The
-//! first entry's previous hash is 32 zero bytes. `detail` is kept as the exact JSON text hashed.
+//! Each service keeps its chain in its own schema: `audit_chain` (the entries, by lane and
+//! number) and `audit_head` (per lane the last number and hash).
+//!
+//! An entry's hash is SM3 over, in order: `"tongban.audit.v1" 0x00 ‖ lane (u16, big-endian) ‖
+//! previous hash (32) ‖ seq (u64, big-endian) ‖ at (microseconds since the Unix epoch, i64,
+//! big-endian) ‖ actor (0x00, or 0x01 and the 16 bytes of the UUID) ‖ action ‖ subject ‖
+//! detail`, each text as its UTF-8 length (u32, big-endian) and bytes. A lane's first entry's
+//! previous hash is 32 zero bytes. `detail` is kept as the exact JSON text hashed.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -26,8 +32,11 @@ pub mod verify;
 
 pub use verify::{Broken, Walk, verify};
 
-/// The hash before the first entry.
+/// The hash before a lane's first entry.
 pub const GENESIS: [u8; 32] = [0; 32];
+
+/// The lanes of a service's chain (the migration makes their heads).
+pub const LANES: i16 = 16;
 
 /// One staff action, as it is appended.
 #[derive(Debug, Clone)]
@@ -45,6 +54,7 @@ pub struct Action<'a> {
 /// An entry as the chain keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Entry {
+    pub lane: i16,
     pub seq: i64,
     pub at: DateTime<Utc>,
     pub actor: Option<Uuid>,
@@ -61,8 +71,11 @@ fn microseconds(at: DateTime<Utc>) -> i64 {
     at.timestamp_micros()
 }
 
-/// The hash of the entry numbered `seq` after `previous` (the layout is the module's).
+/// The hash of the entry numbered `seq` of `lane` after `previous` (the layout is the
+/// module's).
+#[allow(clippy::too_many_arguments)]
 pub fn entry_hash(
+    lane: i16,
     previous: &[u8],
     seq: i64,
     at_micros: i64,
@@ -74,6 +87,7 @@ pub fn entry_hash(
     use sm3::Digest as _;
     let mut hash = sm3::Sm3::new();
     hash.update(b"tongban.audit.v1\0");
+    hash.update((lane as u16).to_be_bytes());
     hash.update(previous);
     hash.update(seq.to_be_bytes());
     hash.update(at_micros.to_be_bytes());
@@ -95,6 +109,7 @@ impl Entry {
     /// What this entry's hash should be, from its contents and its previous hash.
     pub fn expected_hash(&self) -> [u8; 32] {
         entry_hash(
+            self.lane,
             &self.previous,
             self.seq,
             microseconds(self.at),
@@ -106,64 +121,47 @@ impl Entry {
     }
 }
 
-/// Appends `actions` to the service's chain in the caller's transaction, in order; the number
-/// of the last. Locks the chain's head until the transaction ends: call it last, just before
-/// the commit, so that other actions wait as little as possible.
-pub async fn append(tx: &mut PgConnection, actions: &[Action<'_>]) -> Result<i64, sqlx::Error> {
-    let (mut seq, mut previous): (i64, Vec<u8>) =
-        sqlx::query_as("select seq, hash from audit_head for update")
-            .fetch_one(&mut *tx)
-            .await?;
-    if actions.is_empty() {
-        return Ok(seq);
-    }
-    let mut rows: Vec<Entry> = Vec::with_capacity(actions.len());
-    for action in actions {
-        seq += 1;
-        let at_micros = microseconds(action.at);
-        let at = DateTime::from_timestamp_micros(at_micros).unwrap_or(action.at);
-        let detail = action.detail.to_string();
-        let hash = entry_hash(
-            &previous,
-            seq,
-            at_micros,
-            action.actor,
-            action.action,
-            action.subject,
-            &detail,
-        );
-        rows.push(Entry {
-            seq,
-            at,
-            actor: action.actor,
-            action: action.action.to_owned(),
-            subject: action.subject.to_owned(),
-            detail,
-            previous: std::mem::replace(&mut previous, hash.to_vec()),
-            hash: hash.to_vec(),
-        });
-    }
-    let column = |f: fn(&Entry) -> String| rows.iter().map(f).collect::<Vec<_>>();
+/// Appends `action` to the service's chain in the caller's transaction, in the connection's
+/// lane; its (lane, number). Locks the lane's head until the transaction ends.
+pub async fn append(tx: &mut PgConnection, action: Action<'_>) -> Result<(i16, i64), sqlx::Error> {
+    let (lane, seq, previous): (i16, i64, Vec<u8>) = sqlx::query_as(&format!(
+        "select lane, seq, hash from audit_head where lane = pg_backend_pid() % {LANES}
+         for update"
+    ))
+    .fetch_one(&mut *tx)
+    .await?;
+    let seq = seq + 1;
+    let at_micros = microseconds(action.at);
+    let at = DateTime::from_timestamp_micros(at_micros).unwrap_or(action.at);
+    let detail = action.detail.to_string();
+    let hash = entry_hash(
+        lane,
+        &previous,
+        seq,
+        at_micros,
+        action.actor,
+        action.action,
+        action.subject,
+        &detail,
+    );
     sqlx::query(
         "with appended as (
-             insert into audit_chain (seq, at, actor, action, subject, detail, previous, hash)
-             select * from unnest($1::bigint[], $2::timestamptz[], $3::uuid[], $4::text[],
-                                  $5::text[], $6::text[], $7::bytea[], $8::bytea[]))
-         update audit_head set seq = $9, hash = $10",
+             insert into audit_chain (lane, seq, at, actor, action, subject, detail, previous, hash)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9))
+         update audit_head set seq = $2, hash = $9 where lane = $1",
     )
-    .bind(rows.iter().map(|e| e.seq).collect::<Vec<_>>())
-    .bind(rows.iter().map(|e| e.at).collect::<Vec<_>>())
-    .bind(rows.iter().map(|e| e.actor).collect::<Vec<_>>())
-    .bind(column(|e| e.action.clone()))
-    .bind(column(|e| e.subject.clone()))
-    .bind(column(|e| e.detail.clone()))
-    .bind(rows.iter().map(|e| e.previous.clone()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|e| e.hash.clone()).collect::<Vec<_>>())
+    .bind(lane)
     .bind(seq)
+    .bind(at)
+    .bind(action.actor)
+    .bind(action.action)
+    .bind(action.subject)
+    .bind(&detail)
     .bind(&previous)
+    .bind(hash.as_slice())
     .execute(&mut *tx)
     .await?;
-    Ok(seq)
+    Ok((lane, seq))
 }
 
 #[cfg(test)]
@@ -173,21 +171,22 @@ mod tests {
     #[test]
     fn every_part_of_an_entry_changes_its_hash() {
         let actor = Some(Uuid::from_u128(7));
-        let base = entry_hash(&GENESIS, 1, 1_000, actor, "accepted", "N1", "{}");
+        let base = entry_hash(0, &GENESIS, 1, 1_000, actor, "accepted", "N1", "{}");
         assert_eq!(
             base,
-            entry_hash(&GENESIS, 1, 1_000, actor, "accepted", "N1", "{}")
+            entry_hash(0, &GENESIS, 1, 1_000, actor, "accepted", "N1", "{}")
         );
         let changed = [
-            entry_hash(&[1; 32], 1, 1_000, actor, "accepted", "N1", "{}"),
-            entry_hash(&GENESIS, 2, 1_000, actor, "accepted", "N1", "{}"),
-            entry_hash(&GENESIS, 1, 1_001, actor, "accepted", "N1", "{}"),
-            entry_hash(&GENESIS, 1, 1_000, None, "accepted", "N1", "{}"),
-            entry_hash(&GENESIS, 1, 1_000, actor, "refused", "N1", "{}"),
-            entry_hash(&GENESIS, 1, 1_000, actor, "accepted", "N2", "{}"),
-            entry_hash(&GENESIS, 1, 1_000, actor, "accepted", "N1", "{ }"),
+            entry_hash(1, &GENESIS, 1, 1_000, actor, "accepted", "N1", "{}"),
+            entry_hash(0, &[1; 32], 1, 1_000, actor, "accepted", "N1", "{}"),
+            entry_hash(0, &GENESIS, 2, 1_000, actor, "accepted", "N1", "{}"),
+            entry_hash(0, &GENESIS, 1, 1_001, actor, "accepted", "N1", "{}"),
+            entry_hash(0, &GENESIS, 1, 1_000, None, "accepted", "N1", "{}"),
+            entry_hash(0, &GENESIS, 1, 1_000, actor, "refused", "N1", "{}"),
+            entry_hash(0, &GENESIS, 1, 1_000, actor, "accepted", "N2", "{}"),
+            entry_hash(0, &GENESIS, 1, 1_000, actor, "accepted", "N1", "{ }"),
             // the lengths keep the texts apart: "ab" + "c" is not "a" + "bc"
-            entry_hash(&GENESIS, 1, 1_000, actor, "accepte", "dN1", "{}"),
+            entry_hash(0, &GENESIS, 1, 1_000, actor, "accepte", "dN1", "{}"),
         ];
         for (i, hash) in changed.iter().enumerate() {
             assert_ne!(*hash, base, "change {i}");
@@ -197,8 +196,9 @@ mod tests {
     #[test]
     fn an_entry_knows_its_hash() {
         let at = DateTime::from_timestamp_micros(1_765_000_000_123_456).unwrap();
-        let hash = entry_hash(&GENESIS, 1, 1_765_000_000_123_456, None, "a", "s", "{}");
+        let hash = entry_hash(3, &GENESIS, 1, 1_765_000_000_123_456, None, "a", "s", "{}");
         let entry = Entry {
+            lane: 3,
             seq: 1,
             at,
             actor: None,

@@ -1,6 +1,6 @@
-//! Walking a chain: every entry's hash recomputed from its contents and the entry before, the
-//! numbers without gaps, and the head agreeing with the last entry. The first entry that does
-//! not match is named, with what is wrong with it.
+//! Walking a chain, lane by lane: every entry's hash recomputed from its contents and the entry
+//! before, the numbers without gaps, and each lane's head agreeing with its last entry. The
+//! first entry that does not match is named (lane and number), with what is wrong with it.
 
 use std::fmt;
 
@@ -60,9 +60,17 @@ impl fmt::Display for Broken {
 pub struct Walk {
     /// Entries checked (up to the first broken one).
     pub entries: i64,
-    pub head_seq: i64,
-    pub head_hash: Vec<u8>,
-    pub broken: Option<Broken>,
+    /// Each lane's head: (lane, number, hash).
+    pub heads: Vec<(i16, i64, Vec<u8>)>,
+    /// The lane and what is wrong at its first entry that does not match.
+    pub broken: Option<(i16, Broken)>,
+}
+
+impl Walk {
+    /// The entries the heads name, all lanes together.
+    pub fn head_entries(&self) -> i64 {
+        self.heads.iter().map(|(_, seq, _)| seq).sum()
+    }
 }
 
 /// The first thing wrong with `entry`, which should follow `seq` with hash `previous`.
@@ -86,18 +94,21 @@ fn check(entry: &Entry, seq: i64, previous: &[u8]) -> Option<Broken> {
     None
 }
 
-/// Walks the chain of the service whose schema `pool` searches, reporting progress (entries
-/// checked so far) after each batch.
-pub async fn verify(pool: &PgPool, progress: impl Fn(i64)) -> Result<Walk, sqlx::Error> {
-    let (head_seq, head_hash): (i64, Vec<u8>) = sqlx::query_as("select seq, hash from audit_head")
-        .fetch_one(pool)
-        .await?;
+/// Walks one lane; the entries that match, and what is wrong at the first that does not.
+async fn walk_lane(
+    pool: &PgPool,
+    lane: i16,
+    head: (i64, &[u8]),
+    progress: &impl Fn(i64),
+    before: i64,
+) -> Result<(i64, Option<Broken>), sqlx::Error> {
     let (mut seq, mut previous) = (0i64, GENESIS.to_vec());
     loop {
         let batch: Vec<Entry> = sqlx::query_as(
-            "select seq, at, actor, action, subject, detail, previous, hash from audit_chain
-             where seq > $1 order by seq limit $2",
+            "select lane, seq, at, actor, action, subject, detail, previous, hash from audit_chain
+             where lane = $1 and seq > $2 order by seq limit $3",
         )
+        .bind(lane)
         .bind(seq)
         .bind(BATCH)
         .fetch_all(pool)
@@ -107,27 +118,46 @@ pub async fn verify(pool: &PgPool, progress: impl Fn(i64)) -> Result<Walk, sqlx:
         }
         for entry in &batch {
             if let Some(broken) = check(entry, seq, &previous) {
-                return Ok(Walk {
-                    entries: seq,
-                    head_seq,
-                    head_hash,
-                    broken: Some(broken),
-                });
+                return Ok((seq, Some(broken)));
             }
             seq = entry.seq;
             previous.clone_from(&entry.hash);
         }
-        progress(seq);
+        progress(before + seq);
     }
+    let (head_seq, head_hash) = head;
     let broken = (seq != head_seq || previous != head_hash).then_some(Broken::Head {
         head_seq,
         last_seq: seq,
     });
+    Ok((seq, broken))
+}
+
+/// Walks the chain of the service whose schema `pool` searches, lane by lane, reporting
+/// progress (entries checked so far) after each batch.
+pub async fn verify(pool: &PgPool, progress: impl Fn(i64)) -> Result<Walk, sqlx::Error> {
+    let heads: Vec<(i16, i64, Vec<u8>)> =
+        sqlx::query_as("select lane, seq, hash from audit_head order by lane")
+            .fetch_all(pool)
+            .await?;
+    let mut entries = 0;
+    for (lane, head_seq, head_hash) in &heads {
+        let (checked, broken) =
+            walk_lane(pool, *lane, (*head_seq, head_hash), &progress, entries).await?;
+        entries += checked;
+        if let Some(broken) = broken {
+            let lane = *lane;
+            return Ok(Walk {
+                entries,
+                heads,
+                broken: Some((lane, broken)),
+            });
+        }
+    }
     Ok(Walk {
-        entries: seq,
-        head_seq,
-        head_hash,
-        broken,
+        entries,
+        heads,
+        broken: None,
     })
 }
 
@@ -143,6 +173,7 @@ mod tests {
                 let at = DateTime::from_timestamp_micros(1_765_000_000_000_000 + seq).unwrap();
                 let detail = format!("{{\"n\":{seq}}}");
                 let hash = entry_hash(
+                    0,
                     &previous,
                     seq,
                     at.timestamp_micros(),
@@ -152,6 +183,7 @@ mod tests {
                     &detail,
                 );
                 Entry {
+                    lane: 0,
                     seq,
                     at,
                     actor: None,

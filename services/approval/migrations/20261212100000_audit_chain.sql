@@ -1,8 +1,10 @@
--- The audit chain of this service's staff actions (libs/audit): each entry's SM3 hash covers
--- the entry before it; `audit_head` holds the last number and hash, and is locked by each
--- append so entries are numbered without gaps. `tongban audit verify` walks the chain.
+-- The audit chain of this service's staff actions (libs/audit), in 16 lanes: each entry's SM3
+-- hash covers the entry before it in its lane; `audit_head` holds each lane's last number and
+-- hash, and is locked by each append to the lane, so a lane's entries are numbered without
+-- gaps. `tongban audit verify` walks the chain.
 create table audit_chain (
-    seq      bigint      primary key,
+    lane     smallint    not null,
+    seq      bigint      not null,
     at       timestamptz not null,
     actor    uuid,
     action   text        not null,
@@ -10,14 +12,16 @@ create table audit_chain (
     -- the JSON text that was hashed, exactly
     detail   text        not null,
     previous bytea       not null,
-    hash     bytea       not null
+    hash     bytea       not null,
+    primary key (lane, seq)
 );
 
 create table audit_head (
-    one          boolean     primary key default true check (one),
+    lane         smallint    primary key check (lane between 0 and 15),
     seq          bigint      not null,
     hash         bytea       not null,
-    -- when the head was last published on tongban.audit.v1
+    -- lane 0's: when the chain's head was last published on tongban.audit.v1
     published_at timestamptz
 );
-insert into audit_head (seq, hash) values (0, decode(repeat('00', 32), 'hex'));
+insert into audit_head (lane, seq, hash)
+select lane, 0, decode(repeat('00', 32), 'hex') from generate_series(0, 15) as lane;

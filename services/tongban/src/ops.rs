@@ -483,7 +483,7 @@ pub const AUDITED: [&str; 3] = [
 ];
 
 /// Walks `service`'s audit chain (tongban_audit::verify), telling `length` the number of
-/// entries its head names and `progress` how many were checked.
+/// entries its lanes' heads name and `progress` how many were checked.
 pub async fn verify_audit_chain(
     settings: &Settings,
     service: &str,
@@ -491,7 +491,7 @@ pub async fn verify_audit_chain(
     progress: impl Fn(u64),
 ) -> anyhow::Result<tongban_audit::Walk> {
     let pool = tongban_runtime::db::connect(&settings.database, service).await?;
-    let head: i64 = sqlx::query_scalar("select seq from audit_head")
+    let head: i64 = sqlx::query_scalar("select coalesce(sum(seq), 0)::bigint from audit_head")
         .fetch_one(&pool)
         .await
         .with_context(|| format!("the audit chain of {service} (are its migrations applied?)"))?;

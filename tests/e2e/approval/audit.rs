@@ -45,7 +45,8 @@ async fn staff_actions_are_chained_and_a_changed_or_deleted_entry_is_named() {
 
     // Each chain holds its service's staff actions, by whom, about what.
     let actions = |schema: &str| {
-        let sql = format!("select action, subject from {schema}.audit_chain order by seq");
+        let sql =
+            format!("select action, subject from {schema}.audit_chain order by at, lane, seq");
         let db = test.db.clone();
         async move {
             sqlx::query_as::<_, (String, String)>(&sql)
@@ -86,7 +87,7 @@ async fn staff_actions_are_chained_and_a_changed_or_deleted_entry_is_named() {
             .unwrap();
         assert_eq!(walk.broken, None, "{service}");
         assert!(
-            walk.entries > 0 && walk.entries == walk.head_seq,
+            walk.entries > 0 && walk.entries == walk.head_entries(),
             "{service}: {walk:?}"
         );
     }
@@ -97,15 +98,18 @@ async fn staff_actions_are_chained_and_a_changed_or_deleted_entry_is_named() {
 }
 
 /// The heads published on the topic are signed by the platform's key over what they say, and
-/// each names an entry the chain holds with that hash.
+/// each lane's names an entry the chain holds with that hash.
 async fn a_published_head_matches_the_database(test: &TestPlatform) {
-    let seq: i64 = test.scalar("select seq from approval.audit_head").await;
+    let entries: i64 = test
+        .scalar("select sum(seq)::bigint from approval.audit_head")
+        .await;
     let brokers = test.platform.broker.as_ref().unwrap().address();
     let published =
         crate::events::read_events_until(&brokers, tongban_events::topics::AUDIT, |got| {
             got.iter().any(|event| {
                 let head: ChainHead = decode(event);
-                head.service == "approval" && head.seq >= seq
+                head.service == "approval"
+                    && head.lanes.iter().map(|l| l.seq).sum::<i64>() >= entries
             })
         })
         .await;
@@ -113,10 +117,11 @@ async fn a_published_head_matches_the_database(test: &TestPlatform) {
     let vault = test.platform.settings.secrets.vault().unwrap();
     let key = tongban_audit::head::platform_key(&vault).public();
     for service in tongban::ops::AUDITED {
-        let head = heads
+        let at = heads
             .iter()
-            .rfind(|h| h.service == service)
+            .rposition(|h| h.service == service)
             .unwrap_or_else(|| panic!("{service}'s head"));
+        let head = &heads[at];
         assert!(
             tongban_audit::head::verify(head),
             "{service}'s head is signed over what it says"
@@ -126,28 +131,32 @@ async fn a_published_head_matches_the_database(test: &TestPlatform) {
             key.to_sec1(),
             "signed with the platform's key"
         );
-        let sql = format!("select hash from {service}.audit_chain where seq = $1");
-        let hash: Vec<u8> = sqlx::query_scalar(&sql)
-            .bind(head.seq)
-            .fetch_one(&test.db)
-            .await
-            .unwrap();
+        assert_eq!(head.lanes.len(), tongban_audit::LANES as usize);
         assert_eq!(
-            head.hash, hash,
-            "{service}'s published head is its entry {}",
-            head.seq
-        );
-        assert_eq!(
-            published[heads.iter().position(|h| h == head).unwrap()]
-                .header("ce_type")
-                .as_deref(),
+            published[at].header("ce_type").as_deref(),
             Some("cn.tongban.audit.chain_head.v1")
         );
+        for lane in head.lanes.iter().filter(|l| l.seq > 0) {
+            let sql =
+                format!("select hash from {service}.audit_chain where lane = $1 and seq = $2");
+            let hash: Vec<u8> = sqlx::query_scalar(&sql)
+                .bind(lane.lane as i16)
+                .bind(lane.seq)
+                .fetch_one(&test.db)
+                .await
+                .unwrap();
+            assert_eq!(
+                lane.hash, hash,
+                "{service}'s published head of lane {}",
+                lane.lane
+            );
+        }
     }
 }
 
 /// An UPDATE of one entry, a re-hashed one and a DELETE are each reported at their entry.
 async fn an_update_or_delete_in_postgresql_is_named_at_its_entry(test: &TestPlatform) {
+    use tongban_audit::Broken;
     let settings = &test.platform.settings;
     let walk = |service: &'static str| async move {
         tongban::ops::verify_audit_chain(settings, service, |_| {}, |_| {})
@@ -159,64 +168,67 @@ async fn an_update_or_delete_in_postgresql_is_named_at_its_entry(test: &TestPlat
         .execute(&test.db)
         .await
         .unwrap();
-    let approved: i64 = test
-        .scalar("select seq from approval.audit_chain where action = 'approved'")
-        .await;
-    assert!(
-        matches!(walk("approval").await, Some(tongban_audit::Broken::Changed { seq, .. }) if seq == approved),
-        "the changed decision is named"
-    );
-    // Re-hashing the changed entry moves the break to the next one: it no longer follows.
     let entry: tongban_audit::Entry = sqlx::query_as(
-        "select seq, at, actor, action, subject, detail, previous, hash from approval.audit_chain where seq = $1",
+        "select lane, seq, at, actor, action, subject, detail, previous, hash from approval.audit_chain
+         where action = 'approved'",
     )
-    .bind(approved)
     .fetch_one(&test.db)
     .await
     .unwrap();
-    sqlx::query("update approval.audit_chain set hash = $2 where seq = $1")
-        .bind(approved)
+    let (lane, seq) = (entry.lane, entry.seq);
+    assert!(
+        matches!(walk("approval").await, Some((l, Broken::Changed { seq: s, .. })) if (l, s) == (lane, seq)),
+        "the changed decision is named"
+    );
+    // Re-hashing the changed entry moves the break to the next one: it no longer follows.
+    sqlx::query("update approval.audit_chain set hash = $3 where lane = $1 and seq = $2")
+        .bind(lane)
+        .bind(seq)
         .bind(entry.expected_hash().to_vec())
         .execute(&test.db)
         .await
         .unwrap();
-    let head: i64 = test.scalar("select seq from approval.audit_head").await;
-    let expected = if approved < head {
-        Some(tongban_audit::Broken::Relinked { seq: approved + 1 })
+    let head: i64 = test
+        .scalar(&format!(
+            "select seq from approval.audit_head where lane = {lane}"
+        ))
+        .await;
+    let expected = if seq < head {
+        Broken::Relinked { seq: seq + 1 }
     } else {
-        Some(tongban_audit::Broken::Head {
+        Broken::Head {
             head_seq: head,
             last_seq: head,
-        })
+        }
     };
-    assert_eq!(walk("approval").await, expected);
+    assert_eq!(walk("approval").await, Some((lane, expected)));
 
-    let first: i64 = test
-        .scalar("select min(seq) from acceptance.audit_chain")
-        .await;
-    sqlx::query("delete from acceptance.audit_chain where seq = $1")
-        .bind(first)
+    let lane: i16 =
+        sqlx::query_scalar("select lane from acceptance.audit_chain order by lane, seq limit 1")
+            .fetch_one(&test.db)
+            .await
+            .unwrap();
+    sqlx::query("delete from acceptance.audit_chain where lane = $1 and seq = 1")
+        .bind(lane)
         .execute(&test.db)
         .await
         .unwrap();
-    let head: i64 = test.scalar("select seq from acceptance.audit_head").await;
-    let broken = walk("acceptance").await;
-    if head > first {
-        assert_eq!(
-            broken,
-            Some(tongban_audit::Broken::Missing {
-                expected: first,
-                found: first + 1
-            })
-        );
+    let head: i64 = test
+        .scalar(&format!(
+            "select seq from acceptance.audit_head where lane = {lane}"
+        ))
+        .await;
+    let expected = if head > 1 {
+        Broken::Missing {
+            expected: 1,
+            found: 2,
+        }
     } else {
-        assert_eq!(
-            broken,
-            Some(tongban_audit::Broken::Head {
-                head_seq: head,
-                last_seq: 0
-            })
-        );
-    }
+        Broken::Head {
+            head_seq: 1,
+            last_seq: 0,
+        }
+    };
+    assert_eq!(walk("acceptance").await, Some((lane, expected)));
     assert_eq!(walk("identity").await, None, "the other chains are whole");
 }

@@ -258,7 +258,7 @@ pub(super) async fn append(
             detail: &detail,
             at: entry.at,
         };
-        tongban_audit::append(tx, &[action]).await?;
+        tongban_audit::append(tx, action).await?;
     }
     let columns = [
         ("from_status", Column::Text(from.map(Status::as_str))),

@@ -162,7 +162,7 @@ async fn seal_one(
         detail: &audited,
         at: now.at,
     };
-    tongban_audit::append(tx, &[action]).await?;
+    tongban_audit::append(tx, action).await?;
     let key = id.to_string();
     let event = events::CertificateIssued {
         certificate_id: key.clone(),

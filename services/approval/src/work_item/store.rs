@@ -244,7 +244,7 @@ pub async fn note(tx: &mut PgConnection, row: &Row, entry: Entry<'_>) -> Result<
             detail: &detail,
             at: entry.at,
         };
-        tongban_audit::append(tx, &[action]).await?;
+        tongban_audit::append(tx, action).await?;
     }
     let columns = [("step", Column::Int(entry.step))];
     let entry =

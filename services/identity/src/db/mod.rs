@@ -23,5 +23,5 @@ pub(crate) async fn audit(
         detail: &detail,
         at,
     };
-    tongban_audit::append(tx, &[action]).await.map(|_| ())
+    tongban_audit::append(tx, action).await.map(|_| ())
 }

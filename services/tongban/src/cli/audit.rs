@@ -44,19 +44,25 @@ async fn verify(settings: &Settings, only: Option<&str>) -> anyhow::Result<()> {
         )
         .await?;
         bar.finish_and_clear();
-        let head = walk
-            .head_hash
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>();
         match &walk.broken {
-            None => println!(
-                "{service:<11} ok: {} entries, head {} {head}",
-                walk.entries, walk.head_seq
-            ),
-            Some(what) => {
+            None => {
+                let lanes: Vec<String> = walk
+                    .heads
+                    .iter()
+                    .filter(|(_, seq, _)| *seq > 0)
+                    .map(|(lane, seq, hash)| {
+                        format!("{lane}:{seq}:{}", hex(hash.get(..8).unwrap_or(hash)))
+                    })
+                    .collect();
                 println!(
-                    "{service:<11} BROKEN after {} good entries: {what}",
+                    "{service:<11} ok: {} entries; heads (lane:entry:hash) {}",
+                    walk.entries,
+                    lanes.join(" ")
+                );
+            }
+            Some((lane, what)) => {
+                println!(
+                    "{service:<11} BROKEN after {} good entries, in lane {lane}: {what}",
                     walk.entries
                 );
                 broken.push(service);
@@ -69,4 +75,8 @@ async fn verify(settings: &Settings, only: Option<&str>) -> anyhow::Result<()> {
         broken.join(", ")
     );
     Ok(())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -73,7 +73,8 @@ pub fn signed(key: &Sm2Key, service: &str, lanes: Vec<LaneHead>, now: DateTime<U
 pub fn verify(head: &ChainHead) -> bool {
     let Some(published_at) = head
         .published_at
-        .and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32))
+        .as_ref()
+        .and_then(tongban_events::datetime)
     else {
         return false;
     };

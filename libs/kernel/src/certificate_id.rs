@@ -115,6 +115,20 @@ impl CertificateId {
     }
 }
 
+/// `n` in base 36 over the identifier's characters (`0-9A-Z`), most significant first: a
+/// serial made from a number (a `u128` takes at most 25 characters).
+pub fn base36(mut n: u128) -> String {
+    let mut out = Vec::with_capacity(25);
+    loop {
+        out.push(char::from(CHARS[(n % 36) as usize]));
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.iter().rev().collect()
+}
+
 /// A type code: a credit code (check character right) and 3 digits.
 pub fn is_type_code(code: &str) -> bool {
     code.len() == 21

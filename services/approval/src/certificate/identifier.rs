@@ -31,17 +31,7 @@ const FIRST_VERSION: u16 = 1;
 
 /// The serial of certificate `id`: its 128 bits in base 36, upper case.
 pub fn serial(id: Uuid) -> String {
-    const DIGITS: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    let mut n = id.as_u128();
-    let mut out = Vec::with_capacity(25);
-    loop {
-        out.push(char::from(DIGITS[(n % 36) as usize]));
-        n /= 36;
-        if n == 0 {
-            break;
-        }
-    }
-    out.iter().rev().collect()
+    tongban_kernel::certificate_id::base36(id.as_u128())
 }
 
 /// The identifier of certificate `id` named `name`, issued by `issuer`: its type code looked up

@@ -263,16 +263,7 @@ async fn seed_decisions(
     .bind(count as i64)
     .fetch_all(pool)
     .await?;
-    sqlx::query(
-        "insert into work_item_steps (case_id, position, name, role, limit_value, limit_unit, state)
-         select case_id, s.position, s.name, s.role, 5, 'working_days', s.state
-         from work_items,
-              (values (1, '受理', 'window_clerk', 'done'), (2, '审核', 'approver', 'open')) as s(position, name, role, state)
-         where implementation_code = $1",
-    )
-    .bind(DECIDED_ITEM)
-    .execute(pool)
-    .await?;
+    two_steps(pool, Some(DECIDED_ITEM)).await?;
     Ok(cases)
 }
 
@@ -333,16 +324,25 @@ pub(super) async fn seed(
     .bind(count as i64)
     .execute(pool)
     .await?;
+    two_steps(pool, None).await?;
+    sqlx::query("analyze work_items").execute(pool).await?;
+    sqlx::query("analyze work_item_steps").execute(pool).await?;
+    Ok(())
+}
+
+/// Gives the work items of `item` (every work item when `None`) their two steps: 受理 done,
+/// 审核 open.
+async fn two_steps(pool: &sqlx::PgPool, item: Option<&str>) -> anyhow::Result<()> {
     sqlx::query(
         "insert into work_item_steps (case_id, position, name, role, limit_value, limit_unit, state)
          select case_id, s.position, s.name, s.role, 5, 'working_days', s.state
          from work_items,
-              (values (1, '受理', 'window_clerk', 'done'), (2, '审核', 'approver', 'open')) as s(position, name, role, state)",
+              (values (1, '受理', 'window_clerk', 'done'), (2, '审核', 'approver', 'open')) as s(position, name, role, state)
+         where $1::text is null or implementation_code = $1",
     )
+    .bind(item)
     .execute(pool)
     .await?;
-    sqlx::query("analyze work_items").execute(pool).await?;
-    sqlx::query("analyze work_item_steps").execute(pool).await?;
     Ok(())
 }
 

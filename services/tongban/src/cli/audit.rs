@@ -51,7 +51,10 @@ async fn verify(settings: &Settings, only: Option<&str>) -> anyhow::Result<()> {
                     .iter()
                     .filter(|(_, seq, _)| *seq > 0)
                     .map(|(lane, seq, hash)| {
-                        format!("{lane}:{seq}:{}", hex(hash.get(..8).unwrap_or(hash)))
+                        format!(
+                            "{lane}:{seq}:{}",
+                            hex::encode(hash.get(..8).unwrap_or(hash))
+                        )
                     })
                     .collect();
                 println!(
@@ -75,8 +78,4 @@ async fn verify(settings: &Settings, only: Option<&str>) -> anyhow::Result<()> {
         broken.join(", ")
     );
     Ok(())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -27,7 +27,8 @@ pub fn init(settings: &TelemetrySettings, service_name: &str) -> anyhow::Result<
     init_with_writer(settings, service_name, std::io::stdout)
 }
 
-/// [`init`], with log lines going to `writer` (a test that reads what was logged).
+/// [`init`], with log lines going to `writer`: standard error for an operator's command, whose
+/// standard output is its answer; a buffer for a test that reads what was logged.
 pub fn init_with_writer<W>(
     settings: &TelemetrySettings,
     service_name: &str,

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
-use tongban_runtime::{Settings, telemetry};
+use tongban_runtime::Settings;
 
 /// mimalloc instead of glibc's malloc: a request allocates and frees many small buffers across
 /// threads, where glibc's malloc and free took a tenth of the process's CPU and a load left a
@@ -27,12 +27,6 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if cli.command.is_bench() && std::env::var_os("RUST_LOG").is_none() {
-        // A benchmark's output is its table; the platform's info logs would bury it.
-        settings.telemetry.log_filter = "warn".to_owned();
-    }
-    if let Err(err) = telemetry::init(&settings.telemetry, "tongban") {
-        eprintln!("tongban: telemetry: {err:#}");
-    }
+    cli.init_logging(&mut settings);
     cli.command.run(settings).await
 }

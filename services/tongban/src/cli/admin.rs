@@ -62,8 +62,9 @@ pub async fn run(settings: Settings, command: AdminCommand) -> anyhow::Result<()
 }
 
 /// The identity service's pool, migrated (the commands work without the service running).
+/// Which database is a log line (`--verbose`): standard output carries only the answer.
 async fn identity_pool(settings: &Settings) -> anyhow::Result<sqlx::PgPool> {
-    println!("Connecting to {}", redact_url(settings.database_url()));
+    tracing::info!(database = %redact_url(settings.database_url()), "connecting");
     database::migrated(
         settings,
         tongban_identity::NAME,
@@ -99,10 +100,13 @@ async fn create(
     )
     .await
     .context("creating the administrator")?;
+    // The answer, one item a line (a script reads the id or the password by its label). The
+    // sign-in name as stored: the service lower-cases it.
     println!(
-        "Created identity administrator {username} ({}) over region {region}.",
-        account.id
+        "Created identity administrator {} ({}) over region {region}.",
+        account.login, account.display_name
     );
+    println!("Id: {}", account.id);
     if generated {
         println!("Password (shown once, change it after signing in): {password}");
     }

@@ -6,7 +6,8 @@
 //! - [`broker`]: `broker` (the embedded broker alone).
 //! - [`doctor`]: `doctor`, the installation's checks.
 //! - [`outbox`]: `outbox replay`.
-//! - [`admin`]: `admin create`, `admin notification-account`, `admin rotate-keys`.
+//! - [`admin`]: `admin create`, `admin notification-account`, `admin rotate-keys`,
+//!   `admin rotate-kek`.
 //! - [`catalogue`]: `catalogue import-regions | import-items | export-items | import-calendar`.
 //! - [`insight`]: `insight rebuild`.
 //! - [`audit`]: `audit verify`, the audit chains walked.
@@ -14,6 +15,13 @@
 //!
 //! A command returns `anyhow::Result<()>`: an error is printed with its chain of causes and the
 //! process exits 1 (`doctor` chooses its exit code itself; bad settings exit 2 in `main`).
+//!
+//! # Logs
+//! The servers (`up`, `serve`, `broker`) log as configured, to standard output, where a
+//! container's logs are collected. Every other command is an operator's: its standard output is
+//! its answer (a password shown once, `doctor --json`, `catalogue export-items`), so the
+//! services' log lines go to standard error, and only warnings and errors unless `--verbose` or
+//! `RUST_LOG` asks for more ([`Cli::init_logging`]).
 
 pub mod admin;
 pub mod audit;
@@ -44,6 +52,11 @@ pub struct Cli {
     /// TOML settings file (environment variables TONGBAN__SECTION__KEY override it).
     #[arg(long, short, global = true, env = "TONGBAN_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Show the services' log lines (info and up) on standard error; RUST_LOG chooses them too.
+    /// Without it an operator command logs only warnings and errors. The servers (up, serve,
+    /// broker) always log as configured.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -104,10 +117,37 @@ pub enum Command {
     Bench(bench::BenchCommand),
 }
 
+/// An operator command's log filter when RUST_LOG is not set: warnings and errors only (sqlx's
+/// slow-statement warnings during a long migration are chatter too), or with `--verbose` what
+/// the services log at info.
+fn operator_log_filter(verbose: bool) -> &'static str {
+    if verbose { "info" } else { "warn,sqlx=error" }
+}
+
+impl Cli {
+    /// Starts logging as this command needs it: a server's log lines on standard output as
+    /// configured; an operator command's on standard error, quiet unless asked (module docs).
+    /// RUST_LOG wins over either filter (`telemetry::init`).
+    pub fn init_logging(&self, settings: &mut Settings) {
+        let result = if self.command.serves() {
+            telemetry::init(&settings.telemetry, "tongban")
+        } else {
+            if std::env::var_os("RUST_LOG").is_none() {
+                settings.telemetry.log_filter = operator_log_filter(self.verbose).to_owned();
+            }
+            telemetry::init_with_writer(&settings.telemetry, "tongban", std::io::stderr)
+        };
+        if let Err(err) = result {
+            eprintln!("tongban: telemetry: {err:#}");
+        }
+    }
+}
+
 impl Command {
-    /// A benchmark (whose output is its table, not the platform's logs).
-    pub fn is_bench(&self) -> bool {
-        matches!(self, Self::Bench(_))
+    /// A server, running until stopped, whose log lines are its output; every other command is
+    /// an operator's, answering on standard output (a benchmark's answer is its table).
+    pub fn serves(&self) -> bool {
+        matches!(self, Self::Up { .. } | Self::Serve { .. } | Self::Broker)
     }
 
     /// Runs the command; its exit code: 0 when it succeeded, 1 (the error printed) when not.
@@ -139,5 +179,48 @@ impl Command {
                 ExitCode::FAILURE
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("tongban").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn only_the_servers_log_to_standard_output() {
+        for servers in [&["up"][..], &["serve", "gateway"], &["broker"]] {
+            assert!(parse(servers).command.serves(), "{servers:?}");
+        }
+        for operators in [
+            &["migrate"][..],
+            &["doctor", "--json"],
+            &[
+                "admin",
+                "create",
+                "--username",
+                "a",
+                "--region",
+                "430000000000",
+            ],
+            &["audit", "verify"],
+            &["bench", "memory", "--quick"],
+        ] {
+            assert!(!parse(operators).command.serves(), "{operators:?}");
+        }
+    }
+
+    #[test]
+    fn verbose_is_one_flag_anywhere_on_the_line() {
+        assert!(!parse(&["migrate"]).verbose);
+        assert!(parse(&["--verbose", "migrate"]).verbose);
+        assert!(parse(&["migrate", "-v"]).verbose);
+        assert_eq!(operator_log_filter(false), "warn,sqlx=error");
+        assert_eq!(operator_log_filter(true), "info");
     }
 }

@@ -5,7 +5,13 @@
 //! has a KafkaTopic; the config points each component at the others' Services. Then the base
 //! and both overlays render with kustomize and validate against the Kubernetes API schemas
 //! (kubectl and the PyPI package kubernetes-validate; `.ci/run` makes sure both are there and
-//! sets TONGBAN_REQUIRE_MANIFEST_TOOLS, so CI cannot skip that part).
+//! sets TONGBAN_REQUIRE_MANIFEST_TOOLS, so CI cannot skip that part). Each overlay's worst
+//! case of database connections fits what its database allows ([`budget`]); the staff console
+//! and the online hall reach exactly the services they call, and the ingress brings people to
+//! them through the gateway ([`pages`]).
+
+mod budget;
+mod pages;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -144,6 +150,22 @@ fn every_component_runs_on_its_port_with_the_probes_the_binary_answers() {
                 .any(|p| p["port"].as_u64() == Some(scraped)),
             "{name}: monitoring may not reach port {scraped}"
         );
+        // The key-encryption key reaches the components that keep something sealed under it
+        // (the columns `tongban admin rotate-kek` re-wraps), and no other.
+        let sealing = tongban::ops::SEALED.iter().any(|c| c.schema == component);
+        let secrets: Vec<&str> = container["env"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v["valueFrom"]["secretKeyRef"]["key"].as_str())
+            .collect();
+        for key in ["kek", "previous-keks"] {
+            assert_eq!(
+                secrets.contains(&key),
+                sealing,
+                "{name}: the secret {key} must reach exactly the components that seal"
+            );
+        }
         // Locked down.
         assert_eq!(spec["securityContext"]["runAsNonRoot"], true, "{name}");
         assert!(spec["securityContext"]["runAsUser"].as_u64().unwrap() > 0);
@@ -268,38 +290,55 @@ fn have(program: &str, arg: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// Whether CI said the manifest tools are there (a test may not skip then).
+fn tools_required() -> bool {
+    std::env::var_os("TONGBAN_REQUIRE_MANIFEST_TOOLS").is_some()
+}
+
+/// `target` (under `k8s/`) rendered by kubectl's kustomize; `None` (the test skips) where
+/// kubectl is not installed and CI did not require it.
+fn kustomize(target: &str) -> Option<String> {
+    if !(have("kubectl", "version") || have("kubectl", "help")) {
+        assert!(!tools_required(), "kubectl (with kustomize) is needed");
+        eprintln!("skipped: kubectl is not installed here");
+        return None;
+    }
+    let rendered = Command::new("kubectl")
+        .arg("kustomize")
+        .arg(k8s().join(target))
+        .output()
+        .unwrap();
+    assert!(
+        rendered.status.success(),
+        "{target} does not render: {}",
+        String::from_utf8_lossy(&rendered.stderr)
+    );
+    Some(String::from_utf8(rendered.stdout).unwrap())
+}
+
 #[test]
 fn the_base_and_both_overlays_render_and_validate_against_the_kubernetes_schemas() {
-    let required = std::env::var_os("TONGBAN_REQUIRE_MANIFEST_TOOLS").is_some();
-    let kubectl = have("kubectl", "version") || have("kubectl", "help");
     let validator = Command::new("python3")
         .args(["-c", "import kubernetes_validate"])
         .output()
         .is_ok_and(|o| o.status.success());
-    if !(kubectl && validator) {
+    if !validator {
         assert!(
-            !required,
-            "kubectl (with kustomize) and python3 -m pip install kubernetes-validate are needed"
+            !tools_required(),
+            "python3 -m pip install kubernetes-validate is needed"
         );
-        eprintln!("skipped: kubectl or kubernetes-validate is not installed here");
+        eprintln!("skipped: kubernetes-validate is not installed here");
         return;
     }
     let out = tempfile::tempdir().unwrap();
     for target in ["base", "overlays/province", "overlays/county"] {
-        let rendered = Command::new("kubectl")
-            .arg("kustomize")
-            .arg(k8s().join(target))
-            .output()
-            .unwrap();
-        assert!(
-            rendered.status.success(),
-            "{target} does not render: {}",
-            String::from_utf8_lossy(&rendered.stderr)
-        );
+        let Some(text) = kustomize(target) else {
+            return;
+        };
         let file = out
             .path()
             .join(format!("{}.yaml", target.replace('/', "-")));
-        std::fs::write(&file, &rendered.stdout).unwrap();
+        std::fs::write(&file, &text).unwrap();
         let checked = Command::new("python3")
             .args([
                 "-m",
@@ -318,7 +357,6 @@ fn the_base_and_both_overlays_render_and_validate_against_the_kubernetes_schemas
             String::from_utf8_lossy(&checked.stdout),
             String::from_utf8_lossy(&checked.stderr)
         );
-        let text = String::from_utf8(rendered.stdout).unwrap();
         let kinds: BTreeSet<String> = serde_yaml::Deserializer::from_str(&text)
             .map(|d| {
                 Value::deserialize(d).unwrap()["kind"]

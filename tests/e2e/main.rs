@@ -16,6 +16,7 @@ mod bookings;
 mod cases;
 mod catalogue;
 mod codes;
+mod connections;
 mod console;
 mod contract;
 mod crossregion;

@@ -25,6 +25,15 @@ use crate::envelope::Attributes;
 /// How often sent rows past retention are deleted.
 const CLEANUP_EVERY: Duration = Duration::from_secs(600);
 
+/// Connections a service's relay opens beside its pool: the one holding the lead's advisory
+/// lock, detached from the pool for as long as the lead lasts (the pool may open another in
+/// its place). The connection budget (`tongban::connections`) counts it.
+pub const CONNECTIONS_BESIDE_POOL: u32 = 1;
+
+/// Connections the leading relay keeps out of its pool's reach: its `LISTEN` for committed
+/// rows, taken from the pool while it leads.
+pub const CONNECTIONS_HELD_FROM_POOL: u32 = 1;
+
 pub struct Relay {
     pool: PgPool,
     /// The service schema whose outbox this relay drains (also its NOTIFY channel and lock).

@@ -28,7 +28,8 @@ pub enum Service {
 }
 
 impl Service {
-    fn name(self) -> &'static str {
+    /// The component's name (`tongban serve <name>`, its Service `tongban-<name>`).
+    pub fn name(self) -> &'static str {
         match self {
             Self::Identity => "identity",
             Self::Catalogue => "catalogue",
@@ -113,9 +114,13 @@ pub struct Tokens {
     pub refresh_token: Option<String>,
 }
 
-/// The client of every service the pages call.
+/// The client of the services a site's pages call.
 pub struct Api {
     http: reqwest::Client,
+    /// The services the site calls (its `CALLS`): the network policies let it reach these and
+    /// no others, so a call to another is refused here, where a test finds it, and not by
+    /// the network of a cluster.
+    calls: &'static [Service],
     identity: String,
     catalogue: String,
     acceptance: String,
@@ -126,8 +131,8 @@ pub struct Api {
 }
 
 impl Api {
-    /// Calls the services where the platform's settings place them (`http.upstreams`).
-    pub fn new(settings: &Settings) -> anyhow::Result<Self> {
+    /// Calls `calls` where the platform's settings place them (`http.upstreams`).
+    pub fn new(settings: &Settings, calls: &'static [Service]) -> anyhow::Result<Self> {
         let base = |name: &str| settings.http.upstream(name).to_owned();
         Ok(Self {
             http: reqwest::Client::builder()
@@ -135,6 +140,7 @@ impl Api {
                 .pool_idle_timeout(settings.http.client_idle_timeout())
                 .redirect(reqwest::redirect::Policy::none())
                 .build()?,
+            calls,
             identity: base("identity"),
             catalogue: base("catalogue"),
             acceptance: base("acceptance"),
@@ -145,7 +151,18 @@ impl Api {
         })
     }
 
-    fn url(&self, service: Service, path: &str) -> String {
+    fn url(&self, service: Service, path: &str) -> Result<String, Failure> {
+        if !self.calls.contains(&service) {
+            tracing::error!(
+                service = service.name(),
+                path,
+                "a page called a service its site does not list in CALLS"
+            );
+            return Err(Failure::Unavailable(format!(
+                "{} is not among the services this site calls",
+                service.name()
+            )));
+        }
         let base = match service {
             Service::Identity => &self.identity,
             Service::Catalogue => &self.catalogue,
@@ -155,7 +172,7 @@ impl Api {
             Service::Notification => &self.notification,
             Service::Hall => &self.hall,
         };
-        format!("{base}{path}")
+        Ok(format!("{base}{path}"))
     }
 
     /// `GET` `path` (with its query) of `service` as the holder of `token`.
@@ -165,7 +182,7 @@ impl Api {
         service: Service,
         path: &str,
     ) -> Result<T, Failure> {
-        let request = self.http.get(self.url(service, path)).bearer_auth(token);
+        let request = self.http.get(self.url(service, path)?).bearer_auth(token);
         json(service, request.send().await).await
     }
 
@@ -176,7 +193,7 @@ impl Api {
         service: Service,
         path: &str,
     ) -> Result<T, Failure> {
-        let request = self.http.get(self.url(service, path));
+        let request = self.http.get(self.url(service, path)?);
         json(service, request.send().await).await
     }
 
@@ -190,7 +207,7 @@ impl Api {
     ) -> Result<T, Failure> {
         let request = self
             .http
-            .request(method, self.url(service, path))
+            .request(method, self.url(service, path)?)
             .json(body);
         json(service, request.send().await).await
     }
@@ -205,7 +222,7 @@ impl Api {
     ) -> Result<(), Failure> {
         let request = self
             .http
-            .request(method, self.url(service, path))
+            .request(method, self.url(service, path)?)
             .json(body);
         checked(service, request.send().await).await.map(drop)
     }
@@ -221,7 +238,7 @@ impl Api {
     ) -> Result<T, Failure> {
         let request = self
             .http
-            .request(method, self.url(service, path))
+            .request(method, self.url(service, path)?)
             .bearer_auth(token)
             .json(body);
         json(service, request.send().await).await
@@ -239,7 +256,7 @@ impl Api {
     ) -> Result<(), Failure> {
         let mut request = self
             .http
-            .request(method, self.url(service, path))
+            .request(method, self.url(service, path)?)
             .bearer_auth(token);
         if let Some(body) = body {
             request = request.json(body);
@@ -258,7 +275,7 @@ impl Api {
     ) -> Result<(), Failure> {
         let request = self
             .http
-            .put(self.url(service, path))
+            .put(self.url(service, path)?)
             .bearer_auth(token)
             .header(reqwest::header::CONTENT_TYPE, content_type)
             .body(bytes);
@@ -277,7 +294,7 @@ impl Api {
     ) -> Result<T, Failure> {
         let request = self
             .http
-            .post(self.url(service, path))
+            .post(self.url(service, path)?)
             .bearer_auth(token)
             .header("idempotency-key", idempotency_key)
             .json(body);
@@ -295,7 +312,7 @@ impl Api {
     ) -> Result<reqwest::Response, Failure> {
         let request = self
             .http
-            .request(method, self.url(service, path))
+            .request(method, self.url(service, path)?)
             .bearer_auth(token);
         checked(service, request.send().await).await
     }
@@ -304,7 +321,7 @@ impl Api {
     pub async fn token(&self, form: &[(&str, &str)]) -> Result<Tokens, Failure> {
         let request = self
             .http
-            .post(self.url(Service::Identity, "/v1/oauth/token"))
+            .post(self.url(Service::Identity, "/v1/oauth/token")?)
             .form(form);
         json(Service::Identity, request.send().await).await
     }
@@ -312,11 +329,16 @@ impl Api {
     /// Ends a sign-in at identity (its refresh token); a failure is logged, not shown: the
     /// site's session ends either way.
     pub async fn revoke(&self, refresh_token: &str) {
-        let request = self
-            .http
-            .post(self.url(Service::Identity, "/v1/oauth/revoke"))
-            .form(&[("token", refresh_token)]);
-        if let Err(failure) = checked(Service::Identity, request.send().await).await {
+        let revoked = match self.url(Service::Identity, "/v1/oauth/revoke") {
+            Ok(url) => {
+                let request = self.http.post(url).form(&[("token", refresh_token)]);
+                checked(Service::Identity, request.send().await)
+                    .await
+                    .map(drop)
+            }
+            Err(failure) => Err(failure),
+        };
+        if let Err(failure) = revoked {
             tracing::warn!(?failure, "cannot revoke a sign-in at identity");
         }
     }

@@ -3,7 +3,7 @@
 //! Zero configuration runs everything on one machine: the local PostgreSQL and an embedded broker.
 
 use std::any::Any;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,7 +54,8 @@ pub struct Settings {
 pub struct DatabaseSettings {
     /// A `postgres://` URL; it may carry a password, so it is kept secret in logs.
     pub url: SecretString,
-    /// Connections per service pool (one process running six services holds six pools).
+    /// Connections per service pool (one process running every service holds a pool of each;
+    /// `tongban::connections` counts what else a component opens beside it).
     pub max_connections: u32,
     /// How long a request waits for a connection before it is answered 503.
     pub acquire_timeout_ms: u64,
@@ -289,23 +290,35 @@ impl Settings {
     /// `DATABASE_URL` counts as an environment variable too (it beats the file), and
     /// `TONGBAN__DATABASE__URL` beats it.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_with(file, std::env::vars().collect())
+    }
+
+    /// [`Settings::load`] with `environment` in place of the process's: what a process started
+    /// with those variables would read (the manifest test reads each Kubernetes container's
+    /// settings from its rendered ConfigMap and env this way).
+    pub fn load_with(
+        file: Option<&Path>,
+        environment: HashMap<String, String>,
+    ) -> Result<Self, ConfigError> {
         let mut builder = config::Config::builder();
         for (key, value) in defaults() {
             builder = builder.set_default(key, value)?;
         }
-        if let Ok(url) = std::env::var("DATABASE_URL") {
-            builder = builder.set_override("database.url", url)?;
+        if let Some(url) = environment.get("DATABASE_URL") {
+            builder = builder.set_override("database.url", url.as_str())?;
         }
         if let Some(file) = file {
             builder = builder.add_source(config::File::from(file).required(true));
         }
+        let url = environment.get("TONGBAN__DATABASE__URL").cloned();
         builder = builder.add_source(
             config::Environment::with_prefix("TONGBAN")
                 .prefix_separator("__")
                 .separator("__")
-                .try_parsing(true),
+                .try_parsing(true)
+                .source(Some(environment.into_iter().collect())),
         );
-        if let Ok(url) = std::env::var("TONGBAN__DATABASE__URL") {
+        if let Some(url) = url {
             builder = builder.set_override("database.url", url)?;
         }
         let layered = builder.build()?;

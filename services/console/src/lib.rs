@@ -40,10 +40,23 @@ use tongban_runtime::{CancellationToken, Settings};
 pub use app::AppState;
 use app::Inner;
 use session::Sessions;
+use tongban_pages::api::Service;
 use tongban_pages::session::SiteSessions;
 
 /// The component's name and schema.
 pub const NAME: &str = "console";
+
+/// The services the console's pages call: the staff's work is in these. Its network policies
+/// (`k8s/base/networkpolicy.yaml`) let it reach these and no others; the manifest test holds
+/// them to this list.
+pub const CALLS: [Service; 6] = [
+    Service::Identity,
+    Service::Catalogue,
+    Service::Acceptance,
+    Service::Approval,
+    Service::Crossregion,
+    Service::Hall,
+];
 
 #[derive(utoipa::OpenApi)]
 #[openapi(info(
@@ -67,6 +80,7 @@ pub async fn run(
             session_hours: config.session_hours,
             column: &session::SEALED,
             accepts: session::ACCEPTS,
+            calls: &CALLS,
         },
         migrator(),
     )

@@ -31,6 +31,7 @@ use tokio::net::TcpListener;
 use utoipa::OpenApi as _;
 
 use tongban_kernel::AccountKind;
+use tongban_pages::api::Service;
 use tongban_pages::session::{Sessions, SiteSessions};
 use tongban_runtime::regions::RegionDirectory;
 use tongban_runtime::{CancellationToken, Settings};
@@ -41,6 +42,19 @@ use app::Inner;
 
 /// The component's name and schema.
 pub const NAME: &str = "portal";
+
+/// The services the online hall's pages call: the catalogue's items and guides, the
+/// applicant's cases, certificates, messages and bookings. Its network policies
+/// (`k8s/base/networkpolicy.yaml`) let it reach these and no others; the manifest test holds
+/// them to this list.
+pub const CALLS: [Service; 6] = [
+    Service::Identity,
+    Service::Catalogue,
+    Service::Acceptance,
+    Service::Approval,
+    Service::Notification,
+    Service::Hall,
+];
 
 /// Where the sessions' tokens are kept, sealed under the KEK (`tongban admin rotate-kek`
 /// re-wraps them).
@@ -76,6 +90,7 @@ pub async fn run(
             session_hours: config.session_hours,
             column: &SEALED,
             accepts: &ACCEPTS,
+            calls: &CALLS,
         },
         migrator(),
     )

@@ -4,6 +4,8 @@
 //!
 //! # Layout
 //! - [`Platform`]: starts a selection of components and stops them in order.
+//! - [`connections`]: how many PostgreSQL connections one process of a component holds at
+//!   most (the Kubernetes manifests' connection budget is summed from it).
 //! - [`database`]: the one connect-and-migrate, [`migrate_all`] (`tongban migrate`, the
 //!   Kubernetes Job) and the operator tools' probe connection.
 //! - [`demo`]: the demo data set of `tongban up --demo`.
@@ -12,6 +14,7 @@
 //! - `main.rs` and `cli/`: the operator CLI, one file per command group.
 
 pub mod bench;
+pub mod connections;
 pub mod database;
 pub mod demo;
 pub mod ops;

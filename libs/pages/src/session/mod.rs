@@ -70,6 +70,14 @@ pub struct SiteSessions {
     pub session_hours: i64,
     pub column: &'static Column,
     pub accepts: &'static [AccountKind],
+    /// The services the site's pages call: no others (see [`Api`]).
+    pub calls: &'static [crate::api::Service],
+}
+
+/// Connections of a site's pool: its own `[site] max_connections`, never more than
+/// `database.max_connections`, at least one.
+pub fn pool_size(database: &tongban_runtime::config::DatabaseSettings, site_most: u32) -> u32 {
+    database.max_connections.min(site_most).max(1)
 }
 
 impl Sessions {
@@ -82,7 +90,7 @@ impl Sessions {
     ) -> anyhow::Result<Self> {
         use tongban_runtime::db;
         let mut database = settings.database.clone();
-        database.max_connections = database.max_connections.min(site.max_connections).max(1);
+        database.max_connections = pool_size(&settings.database, site.max_connections);
         let pool = db::connect(&database, site.name).await?;
         if settings.database.migrate {
             db::migrate(&pool, site.name, vec![migrator]).await?;
@@ -90,7 +98,7 @@ impl Sessions {
         Ok(Self {
             pool,
             vault: settings.secrets.vault()?,
-            api: Arc::new(Api::new(settings)?),
+            api: Arc::new(Api::new(settings, site.calls)?),
             verifier: Arc::new(Verifier::for_platform(settings)),
             clock: settings.clock.clone(),
             idle_minutes: site.idle_minutes,

@@ -23,8 +23,9 @@ use sqlx::postgres::PgPoolOptions;
 
 use tongban_kernel::{CaseNumber, Error, ImplementationCode};
 
-/// Connections of the counter's pool: one statement each, held for a round trip.
-const CONNECTIONS: u32 = 2;
+/// Connections of the counter's pool, opened beside the service's (the connection budget,
+/// `tongban::connections`, counts them): one statement each, held for a round trip.
+pub const CONNECTIONS: u32 = 2;
 
 /// The case-number counter.
 #[derive(Clone)]

@@ -10,8 +10,9 @@ use std::time::Duration;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
-/// Connections of the pool: short reads, one statement each.
-const CONNECTIONS: u32 = 4;
+/// Connections of the pool, opened beside the service's (the connection budget,
+/// `tongban::connections`, counts them): short reads, one statement each.
+pub const CONNECTIONS: u32 = 4;
 
 /// The reads' pool beside the service's `pool`: same server, schema and acquire timeout; its
 /// connections are opened when first needed and closed after a minute idle.

@@ -21,6 +21,10 @@ use super::store::BOARD_CHANNEL;
 /// Notifications arriving within this long are drawn as one board per region.
 const GATHER: Duration = Duration::from_millis(50);
 
+/// Connections the feed keeps out of the service's pool: its `LISTEN`, one per replica, taken
+/// from the pool for as long as the replica runs (the connection budget counts it).
+pub const CONNECTIONS_HELD_FROM_POOL: u32 = 1;
+
 /// A region's board, as JSON.
 #[derive(Debug, Clone)]
 pub struct Update {

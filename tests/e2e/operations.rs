@@ -1,8 +1,9 @@
 //! The operator commands the runbook uses, against a live platform: `tongban doctor` finds
 //! what is fine and what is broken, `tongban outbox replay` publishes events again without any
 //! consumer applying one twice, `tongban admin rotate-keys` changes the signing key without
-//! signing anyone out, and the stored secrets are sealed under a key-encryption key that
-//! `tongban admin rotate-kek` changes.
+//! signing anyone out, the stored secrets are sealed under a key-encryption key that
+//! `tongban admin rotate-kek` changes, and the runbook's restore resets every consumer group the
+//! platform runs.
 
 use std::time::Duration;
 
@@ -275,5 +276,84 @@ async fn stored_secrets_are_sealed_under_the_kek_and_a_new_kek_rewraps_them() {
     assert_eq!(me.status(), 200, "a token signed before the new KEK");
     test.admin("kek.admin2", "430000000000").await;
 
+    test.stop().await;
+}
+
+/// The consumer groups the runbook's restore section resets (or rebuilds), from its table:
+/// each row's first cell.
+fn groups_the_runbook_resets() -> std::collections::BTreeSet<String> {
+    let runbook = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/RUNBOOK.md"),
+    )
+    .unwrap();
+    let section = runbook
+        .split("- **After a restore**")
+        .nth(1)
+        .and_then(|s| s.split("- **The audit chains after a restore**").next())
+        .expect("the runbook's restore section");
+    section
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("| `tongban."))
+        .map(|l| format!("tongban.{}", l.split('`').next().unwrap()))
+        .collect()
+}
+
+/// The consumer groups on the platform's broker, once no new one has appeared for three seconds.
+async fn groups_on_the_broker(brokers: &str) -> std::collections::BTreeSet<String> {
+    use rdkafka::consumer::{BaseConsumer, Consumer as _};
+    let list = || {
+        let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", brokers)
+            .create()
+            .unwrap();
+        consumer
+            .fetch_group_list(None, Duration::from_secs(10))
+            .map(|groups| {
+                groups
+                    .groups()
+                    .iter()
+                    .map(|g| g.name().to_owned())
+                    .filter(|name| name.starts_with("tongban."))
+                    .collect::<std::collections::BTreeSet<_>>()
+            })
+            .unwrap_or_default()
+    };
+    let (mut seen, mut steady) = (list(), 0);
+    while steady < 3 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = list();
+        steady = if now == seen && !now.is_empty() {
+            steady + 1
+        } else {
+            0
+        };
+        seen = now;
+    }
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_runbook_resets_or_rebuilds_every_consumer_group_after_a_restore() {
+    let test = TestPlatform::start(BrokerStorage::Memory).await;
+    let brokers = test.platform.settings.kafka.brokers.clone();
+    // The statistics' group is named by the schema's feed and its generation.
+    let running: std::collections::BTreeSet<String> = groups_on_the_broker(&brokers)
+        .await
+        .into_iter()
+        .map(|g| {
+            if g.starts_with("tongban.insight.") {
+                "tongban.insight.<id>.g<N>".to_owned()
+            } else {
+                g
+            }
+        })
+        .collect();
+    let runbook = groups_the_runbook_resets();
+    assert!(running.contains("tongban.acceptance"), "{running:?}");
+    assert_eq!(
+        running, runbook,
+        "the platform's consumer groups and the runbook's restore table (deploy/RUNBOOK.md, \
+         section 7) differ"
+    );
     test.stop().await;
 }

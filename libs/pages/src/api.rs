@@ -390,6 +390,21 @@ mod tests {
     use crate::i18n::{Lang, T, Words};
 
     #[test]
+    fn a_site_calls_only_the_services_it_lists() {
+        let settings = Settings::load_with(None, Default::default()).unwrap();
+        let api = Api::new(&settings, &[Service::Identity, Service::Hall]).unwrap();
+        assert_eq!(
+            api.url(Service::Hall, "/v1/tickets").unwrap(),
+            format!("{}/v1/tickets", settings.http.upstream("hall"))
+        );
+        let refused = api.url(Service::Notification, "/v1/messages");
+        assert!(
+            matches!(&refused, Err(Failure::Unavailable(why)) if why.contains("notification")),
+            "{refused:?}"
+        );
+    }
+
+    #[test]
     fn a_refusal_is_told_by_its_code_then_its_field_then_the_services_words() {
         let words: &'static Words = Box::leak(Box::new(Words::parse(
             "x.refused.full = 已约满\nx.refused.field.card = 身份证号不正确\n",

@@ -301,11 +301,11 @@ fn groups_the_runbook_resets() -> std::collections::BTreeSet<String> {
 /// The consumer groups on the platform's broker, once no new one has appeared for three seconds.
 async fn groups_on_the_broker(brokers: &str) -> std::collections::BTreeSet<String> {
     use rdkafka::consumer::{BaseConsumer, Consumer as _};
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .unwrap();
     let list = || {
-        let consumer: BaseConsumer = rdkafka::ClientConfig::new()
-            .set("bootstrap.servers", brokers)
-            .create()
-            .unwrap();
         consumer
             .fetch_group_list(None, Duration::from_secs(10))
             .map(|groups| {

@@ -329,16 +329,14 @@ impl Api {
     /// Ends a sign-in at identity (its refresh token); a failure is logged, not shown: the
     /// site's session ends either way.
     pub async fn revoke(&self, refresh_token: &str) {
-        let revoked = match self.url(Service::Identity, "/v1/oauth/revoke") {
-            Ok(url) => {
-                let request = self.http.post(url).form(&[("token", refresh_token)]);
-                checked(Service::Identity, request.send().await)
-                    .await
-                    .map(drop)
-            }
-            Err(failure) => Err(failure),
+        let revoked = async {
+            let url = self.url(Service::Identity, "/v1/oauth/revoke")?;
+            let request = self.http.post(url).form(&[("token", refresh_token)]);
+            checked(Service::Identity, request.send().await)
+                .await
+                .map(drop)
         };
-        if let Err(failure) = revoked {
+        if let Err(failure) = revoked.await {
             tracing::warn!(?failure, "cannot revoke a sign-in at identity");
         }
     }
